@@ -1,0 +1,46 @@
+"""The `image` role: an Illustrator draws one picture of a scene."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
+
+
+@dataclass(frozen=True, slots=True)
+class CharacterLook:
+    """A character present in the scene, as the illustrator must keep it consistent."""
+
+    name: str
+    description: str
+    tags: tuple[str, ...] = ()
+    token: str | None = None       # the personalised model's identifier (DreamBooth token)
+    model: str | None = None       # absolute path of the personalised weights, if any
+    reference: str | None = None   # absolute path of the design image, if any
+    trainedness: float = 1.0       # α: how far to move from the base towards the model
+
+
+@dataclass(frozen=True, slots=True)
+class DrawRequest:
+    """One picture: the prompt, the scene's facts, size and seed."""
+
+    scene_id: str
+    prompt: str
+    negative_prompt: str
+    title: str
+    setting: str
+    style: str
+    characters: tuple[CharacterLook, ...]
+    width: int
+    height: int
+    seed: int
+
+
+class Illustrator(Protocol):
+    """Draws one image for a request; the same request and settings give the same pixels."""
+
+    def draw(self, request: DrawRequest) -> Image: ...
+
+    def identity(self) -> dict[str, Any]: ...

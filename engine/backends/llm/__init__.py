@@ -1,0 +1,97 @@
+"""The `llm` role: a Writer fills in what the author left out (lines, image prompts, scenes)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class CharacterBrief:
+    """What a writer knows of a character."""
+
+    name: str
+    description: str
+    voice_category: str
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LineBrief:
+    """A line of a scene: the author's text, or None where the writer must write it."""
+
+    speaker: str | None  # None: the narrator
+    text: str | None
+    direction: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SceneBrief:
+    """A scene as the author wrote it; `lines` empty means the writer writes them all."""
+
+    id: str
+    title: str | None
+    setting: str | None
+    characters: tuple[str, ...]
+    lines: tuple[LineBrief, ...]
+    image: str | None  # the image prompt; None: the writer writes it
+
+
+@dataclass(frozen=True, slots=True)
+class WriteRequest:
+    """Everything a writer needs for one story.
+
+    With `scenes` empty and `scene_count > 0` the writer drafts that many scenes from `premise`.
+    Otherwise it returns every scene of `scenes`, in order, complete: each `None` line written,
+    each scene without lines given lines, each missing image prompt written. Author text is
+    context, never to be changed (the write stage keeps the author's text regardless).
+    """
+
+    title: str
+    audience: str
+    style: str
+    language: str
+    premise: str | None
+    characters: tuple[CharacterBrief, ...]
+    scenes: tuple[SceneBrief, ...]
+    scene_count: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class WrittenLine:
+    speaker: str | None
+    text: str
+    direction: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WrittenScene:
+    id: str
+    title: str
+    setting: str
+    characters: tuple[str, ...]
+    image: str
+    lines: tuple[WrittenLine, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """What writing cost: requests made and tokens used (zero for offline writers)."""
+
+    requests: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    scenes: tuple[WrittenScene, ...]
+    usage: Usage = Usage()
+
+
+class Writer(Protocol):
+    """Writes what the author left out; same request and settings, same answer where it can."""
+
+    def write(self, request: WriteRequest) -> WriteResult: ...
+
+    def identity(self) -> dict[str, Any]: ...

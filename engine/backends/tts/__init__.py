@@ -1,0 +1,52 @@
+"""The `tts` role: a TTS speaks one line with one voice and returns its audio."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceSpec:
+    """A resolved voice: category, per-backend ids (`espeak: en-gb+f3`), rate and pitch factors."""
+
+    name: str
+    category: str
+    ids: tuple[tuple[str, str], ...] = ()
+    rate: float = 1.0
+    pitch: float = 1.0
+
+    def id_for(self, backend: str) -> str | None:
+        return dict(self.ids).get(backend)
+
+
+@dataclass(frozen=True, slots=True)
+class SpeakRequest:
+    """One line: its text, the voice, the delivery direction (e.g. `whispering`), the language."""
+
+    text: str
+    voice: VoiceSpec
+    language: str = "en"
+    direction: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Audio:
+    """Mono float32 samples in [-1, 1] at `sample_rate`."""
+
+    samples: np.ndarray = field(compare=False)
+    sample_rate: int
+
+    @property
+    def duration(self) -> float:
+        return len(self.samples) / self.sample_rate
+
+
+class TTS(Protocol):
+    """Speaks one line; the same request and settings give the same samples."""
+
+    def speak(self, request: SpeakRequest) -> Audio: ...
+
+    def identity(self) -> dict[str, Any]: ...

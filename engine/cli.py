@@ -1,0 +1,45 @@
+"""The `storyreel` command: dispatches to one module per subcommand under engine/commands/."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+COMMANDS = {
+    "render": "Render a story to a video (Hydra overrides and -m multirun pass through).",
+    "check": "Check story files and report every problem.",
+    "fmt": "Rewrite story files into their canonical form.",
+    "fill": "Run only the writing stage; print or write back what the writer filled in.",
+    "new": "Draft a new story file from a premise with the configured writer.",
+    "tune": "Draw one scene across trainedness values and seeds as a contact sheet.",
+    "cache": "Inspect (`info`) or prune (`gc`) the artifact cache.",
+}
+
+
+def _usage() -> str:
+    rows = "\n".join(f"  {name:<8}{text}" for name, text in COMMANDS.items())
+    return f"usage: storyreel COMMAND [ARGS...]\n\ncommands:\n{rows}\n\n" \
+           "`storyreel COMMAND --help` tells more."
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] in {"-h", "--help", "help"}:
+        print(_usage())
+        return 0
+    name, rest = args[0], args[1:]
+    if name not in COMMANDS:
+        print(f"storyreel: unknown command '{name}'\n\n{_usage()}", file=sys.stderr)
+        return 2
+    try:
+        module = importlib.import_module(f"engine.commands.{name}")
+    except ModuleNotFoundError as error:
+        if error.name != f"engine.commands.{name}":
+            raise
+        print(f"storyreel: '{name}' is not available in this version", file=sys.stderr)
+        return 2
+    return int(module.main(rest) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Subcommands of `storyreel`: one module each, with `main(argv) -> exit code`."""

@@ -1,0 +1,398 @@
+"""Parse `.story` text into the IR (Lark LALR + Indenter); syntax problems become diagnostics."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.indenter import Indenter
+
+from engine.errors import Diagnostic, StoryError
+from engine.ir import Character, Comment, Field, Line, Scene, Span, Story, Value, Voice
+
+GRAMMAR_PATH = Path(__file__).resolve().parents[2] / "grammar" / "story.lark"
+
+SCENE_KEYS = frozenset({"title", "setting", "image", "with", "trainedness", "camera",
+                        "transition", "duration", "seed", "music"})
+"""Keys that are settings inside a scene; any other `NAME: "text"` there is a dialogue line."""
+
+MAX_SYNTAX_ERRORS = 50
+
+
+class _StoryIndenter(Indenter):
+    NL_type = "_NL"
+    OPEN_PAREN_types: list[str] = []
+    CLOSE_PAREN_types: list[str] = []
+    INDENT_type = "_INDENT"
+    DEDENT_type = "_DEDENT"
+    tab_len = 8
+
+    def process(self, stream):  # type: ignore[override]
+        self.unit: str | None = None
+        return super().process(stream)
+
+    def handle_NL(self, token: Token):  # type: ignore[override]
+        indent_str = token.rsplit("\n", 1)[1]
+        if indent_str:
+            unit = "\t" if indent_str[0] == "\t" else " "
+            if self.unit is None:
+                self.unit = unit
+            if set(indent_str) != {self.unit}:
+                raise _IndentProblem(token, "mixed-indentation",
+                                     "this line mixes tabs and spaces in its indentation"
+                                     if len(set(indent_str)) > 1 else
+                                     "this line is indented with "
+                                     f"{'tabs' if unit == chr(9) else 'spaces'}, "
+                                     "earlier lines with "
+                                     f"{'spaces' if unit == chr(9) else 'tabs'}",
+                                     "indent with two spaces, or with a tab, the same way everywhere")
+        levels = list(self.indent_level)
+        try:
+            yield from super().handle_NL(token)
+        except Exception as error:  # DedentError
+            if "dedent" not in str(error).lower():
+                raise
+            raise _IndentProblem(token, "bad-indentation",
+                                 "this line's indentation matches no block above it",
+                                 f"indent it like the block's other lines ({levels[-1]} columns) "
+                                 "or not at all") from None
+
+
+class _IndentProblem(Exception):
+    def __init__(self, token: Token, code: str, message: str, hint: str):
+        super().__init__(message)
+        self.token, self.code, self.message, self.hint = token, code, message, hint
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Lark:
+    return Lark(GRAMMAR_PATH.read_text(encoding="utf-8"), parser="lalr", lexer="contextual",
+                postlex=_StoryIndenter(), strict=True, propagate_positions=True,
+                maybe_placeholders=False, cache=False)
+
+
+@dataclass(frozen=True, slots=True)
+class _Stmt:
+    key: str | None  # None: narration
+    argument: str | None
+    direction: str | None
+    value: Value
+    kind: str  # "text" | "quoted" | "ellipsis"
+    span: Span
+    key_span: Span
+    argument_span: Span | None
+
+
+def _unquote(raw: str) -> str:
+    return re.sub(r"\\(.)", r"\1", raw[1:-1])
+
+
+class _Build(Transformer):
+    """Converts the parse tree into IR nodes; records statements that cannot stand where they are."""
+
+    def __init__(self, path: str):
+        super().__init__()
+        self.path = path
+        self.problems: list[Diagnostic] = []
+
+    def _span(self, meta_or_token) -> Span:
+        m = meta_or_token
+        return Span(self.path, m.line, m.column, m.end_line, m.end_column)
+
+    def quoted(self, children):
+        tok = children[0]
+        return "quoted", Value(_unquote(str(tok)), self._span(tok), quoted=True)
+
+    def ellipsis(self, children):
+        tok = children[0]
+        return "ellipsis", Value("...", self._span(tok))
+
+    def text(self, children):
+        tok = children[0]
+        stripped = str(tok).rstrip()
+        span = self._span(tok)
+        span = Span(span.file, span.line, span.column, span.line, span.column + len(stripped))
+        return "text", Value(stripped, span)
+
+    @v_args(meta=True)
+    def entry(self, meta, children):
+        key_tok = children[0]
+        (kind, value) = children[-1]
+        middle = children[1:-1]
+        argument = direction = None
+        argument_span = None
+        for tree in middle:
+            tok = tree.children[0]
+            if tree.data == "argument":
+                argument, argument_span = str(tok), self._span(tok)
+            else:
+                direction = str(tok).strip()
+        span = Span(self.path, meta.line, meta.column, value.span.end_line, value.span.end_column)
+        return _Stmt(str(key_tok), argument, direction, value, kind, span, self._span(key_tok),
+                     argument_span)
+
+    @v_args(meta=True)
+    def narration(self, meta, children):
+        tok = children[0]
+        value = Value(_unquote(str(tok)), self._span(tok), quoted=True)
+        return _Stmt(None, None, None, value, "quoted", value.span, value.span, None)
+
+    def _misplaced(self, stmt: _Stmt, where: str) -> None:
+        if stmt.key is None:
+            self._problem(stmt.span, "misplaced-line", f"a narration line cannot stand {where}",
+                          "narration and dialogue go inside a `scene` block, indented")
+        elif stmt.kind == "ellipsis":
+            self._problem(stmt.value.span, "misplaced-fill",
+                          f"'...' (let the writer fill this in) cannot stand {where}",
+                          "only scene lines can be left to the writer; write a value here")
+        elif stmt.direction is not None:
+            self._problem(stmt.key_span, "misplaced-direction",
+                          f"a delivery direction cannot stand {where}",
+                          "directions go with dialogue lines in a scene: `Luna (softly): \"...\"`")
+
+    def _problem(self, span: Span, code: str, message: str, hint: str | None) -> None:
+        self.problems.append(Diagnostic(span, "error", code, message, hint))
+
+    def _fields(self, stmts, where: str) -> tuple[Field, ...]:
+        out = []
+        for s in stmts:
+            if s.key is None or s.kind == "ellipsis" or s.direction is not None:
+                self._misplaced(s, where)
+                continue
+            out.append(Field(s.key, s.value, s.span, s.argument, s.argument_span))
+        return tuple(out)
+
+    def _block_span(self, meta, name_tok: Token, stmts) -> Span:
+        end = stmts[-1].span if stmts else self._span(name_tok)
+        return Span(self.path, meta.line, meta.column, end.end_line, end.end_column)
+
+    @v_args(meta=True)
+    def voice(self, meta, children):
+        name, *stmts = children
+        return Voice(str(name), self._fields(stmts, f"in voice '{name}'"),
+                     self._block_span(meta, name, stmts), self._span(name))
+
+    @v_args(meta=True)
+    def character(self, meta, children):
+        name, *stmts = children
+        return Character(str(name), self._fields(stmts, f"in character '{name}'"),
+                         self._block_span(meta, name, stmts), self._span(name))
+
+    @v_args(meta=True)
+    def scene(self, meta, children):
+        name, *stmts = children
+        fields, lines = [], []
+        for s in stmts:
+            is_setting = (s.key in SCENE_KEYS and s.direction is None and s.kind != "ellipsis")
+            if s.key is not None and (is_setting or s.kind == "text"):
+                if s.direction is not None:
+                    self._misplaced(s, "on a scene setting")
+                    continue
+                fields.append(Field(s.key, s.value, s.span, s.argument, s.argument_span))
+            elif s.argument is not None:
+                self._problem(s.argument_span, "unexpected-word",
+                              f"'{s.key} {s.argument}' is not a speaker",
+                              "a dialogue line is `Name: \"text\"`; a speaker is one word")
+            else:
+                lines.append(Line(s.key, None if s.kind == "ellipsis" else s.value.text, s.span,
+                                  s.direction, s.key_span if s.key is not None else None))
+        return Scene(str(name), tuple(fields), tuple(lines), self._block_span(meta, name, stmts),
+                     self._span(name))
+
+    def start(self, children):
+        return children
+
+
+_COMMENT = re.compile(r"#[^\r\n]*")
+
+
+def _comments(text: str, path: str) -> tuple[Comment, ...]:
+    """Every comment with its span; found on the source lines outside quoted strings."""
+    out = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        in_quote = escaped = False
+        for col, ch in enumerate(line):
+            if escaped:
+                escaped = False
+            elif ch == "\\" and in_quote:
+                escaped = True
+            elif ch == '"':
+                in_quote = not in_quote
+            elif ch == "#" and not in_quote:
+                body = line[col:].rstrip()
+                out.append(Comment(body, Span(path, number, col + 1, number, col + 1 + len(body)),
+                                   trailing=bool(line[:col].strip())))
+                break
+    return tuple(out)
+
+
+def _syntax_diagnostic(error: Exception, lines: list[str], path: str) -> tuple[Diagnostic, int]:
+    """A friendly diagnostic for a Lark error, and the (1-based) line it is on."""
+    if isinstance(error, _IndentProblem):
+        tok = error.token
+        line = tok.end_line if tok.end_line else tok.line
+        indent = str(tok).rsplit("\n", 1)[1]
+        span = Span(path, line, 1, line, len(indent) + 1)
+        return Diagnostic(span, "error", error.code, error.message, error.hint), line
+    if isinstance(error, UnexpectedCharacters):
+        return _at_text(lines, path, error.line, error.column, None), error.line
+    if isinstance(error, UnexpectedToken):
+        tok = error.token
+        expected = set(error.expected)
+        if tok.type == "$END":
+            line = max(1, len(lines))
+            span = Span(path, line, 1, line, 1)
+            return Diagnostic(span, "error", "unexpected-end", "the file ends in the middle of a line",
+                              None), line
+        line, col = tok.line, tok.column
+        if tok.type == "_NL":
+            text = lines[line - 1] if 0 < line <= len(lines) else ""
+            end = len(text.split("#")[0].rstrip()) + 1
+            span = Span(path, line, end, line, end + 1)
+            if "TEXT" in expected or "STRING" in expected:
+                return Diagnostic(span, "error", "missing-value", "missing a value after ':'",
+                                  "write the value on the same line: `key: value`"), line
+            if "COLON" in expected:
+                return Diagnostic(span, "error", "missing-colon", "missing ':'",
+                                  "fields are `key: value`; dialogue is `Name: \"text\"`"), line
+            if "RPAR" in expected:
+                return Diagnostic(span, "error", "missing-parenthesis",
+                                  "the direction's '(' is never closed",
+                                  'write it as `Name (direction): "text"`'), line
+            return Diagnostic(span, "error", "unexpected-end-of-line",
+                              "this line ends too early", None), line
+        if tok.type == "_INDENT":
+            line = tok.end_line
+            indent = str(tok)
+            span = Span(path, line, 1, line, len(indent) + 1)
+            return Diagnostic(span, "error", "unexpected-indent", "unexpected indentation",
+                              "only the lines inside a voice, character or scene block are "
+                              "indented"), line
+        if tok.type == "_DEDENT":
+            line = tok.end_line
+            span = Span(path, line, 1, line, 2)
+            return Diagnostic(span, "error", "empty-block", "this block has nothing in it",
+                              None), line
+        span = Span(path, line, col, tok.end_line or line,
+                    tok.end_column if tok.end_line == line else col + 1)
+        at_text = _at_text(lines, path, line, col, span)
+        if at_text.code == "unclosed-quote":
+            return at_text, line
+        if "COLON" in expected:
+            return Diagnostic(span, "error", "missing-colon", f"missing ':' before '{tok}'",
+                              "fields are `key: value`; dialogue is `Name: \"text\"`"), line
+        if at_text.code == "unexpected-text":
+            return at_text, line
+        if "NAME" in expected and tok.type in {"COLON", "_NL"}:
+            return Diagnostic(span, "error", "missing-name", "missing a name here",
+                              "blocks are `voice NAME`, `character NAME` or `scene ID`"), line
+        return Diagnostic(span, "error", "not-a-statement", f"unexpected '{tok}'",
+                          "a line is `key: value`, a block (`scene ID`), or a quoted narration "
+                          "line"), line
+    if isinstance(error, UnexpectedEOF):
+        line = max(1, len(lines))
+        return Diagnostic(Span(path, line, 1, line, 1), "error", "unexpected-end",
+                          "the file ends in the middle of a line", None), line
+    raise error
+
+
+def _at_text(lines: list[str], path: str, line: int, col: int, span: Span | None) -> Diagnostic:
+    """A diagnostic for something unexpected at line:col, judged by the text around it."""
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    ch = text[col - 1] if 0 < col <= len(text) else ""
+    span = span or Span(path, line, col, line, col + 1)
+    if ch == '"' and text.count('"', col - 1) % 2 == 1:
+        return Diagnostic(Span(path, line, col, line, col + 1), "error", "unclosed-quote",
+                          "this quote is never closed",
+                          'end the text with a matching `"` on the same line')
+    if text[: col - 1].rstrip().endswith('"'):
+        return Diagnostic(span, "error", "unexpected-text", "unexpected text after the closing quote",
+                          "put everything that is said inside the quotes")
+    if ch == '"':
+        return Diagnostic(span, "error", "unexpected-text", "unexpected quoted text here",
+                          'dialogue is `Name: "text"`; narration is a quoted line alone')
+    shown = ch if ch.strip() else repr(ch)
+    return Diagnostic(span, "error", "unexpected-character", f"unexpected character '{shown}'",
+                      "a line is `key: value`, a block (`scene ID`), or a quoted narration line")
+
+
+def _blank(lines: list[str], index: int) -> None:
+    """Drop a broken line, and the indented body under it, so parsing can go on past it."""
+    def indent(s: str) -> int:
+        return len(s) - len(s.lstrip(" \t"))
+
+    own = indent(lines[index])
+    lines[index] = ""
+    j = index + 1
+    while j < len(lines) and (not lines[j].strip() or indent(lines[j]) > own):
+        if lines[j].strip() and not lines[j].lstrip().startswith("#"):
+            lines[j] = ""
+        j += 1
+
+
+def parse_text(text: str, path: str = "<story>") -> tuple[Story, tuple[Diagnostic, ...]]:
+    """Parse one file's text; returns the IR (of what could be read) and every syntax problem."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    lines = text.split("\n")
+    problems: list[Diagnostic] = []
+    seen: set[int] = set()
+    while True:
+        source = "\n".join(lines)
+        if not source.endswith("\n"):
+            source += "\n"
+        try:
+            tree = _parser().parse(source)
+            break
+        except (UnexpectedInput, _IndentProblem) as error:
+            diagnostic, line = _syntax_diagnostic(error, text.split("\n"), path)
+            if line in seen or len(problems) >= MAX_SYNTAX_ERRORS or not 0 < line <= len(lines):
+                if line not in seen:
+                    problems.append(diagnostic)
+                tree = None
+                break
+            seen.add(line)
+            problems.append(diagnostic)
+            _blank(lines, line - 1)
+    build = _Build(path)
+    items = build.transform(tree) if tree is not None else []
+    fields = build._fields([i for i in items if isinstance(i, _Stmt)], "outside a scene")
+    story = Story(
+        path=path,
+        fields=tuple(fields),
+        voices=tuple(i for i in items if isinstance(i, Voice)),
+        characters=tuple(i for i in items if isinstance(i, Character)),
+        scenes=tuple(i for i in items if isinstance(i, Scene)),
+        comments=_comments(text, path),
+    )
+    return story, tuple(problems + build.problems)
+
+
+def decode(data: bytes, path: str) -> tuple[str, tuple[Diagnostic, ...]]:
+    """UTF-8 text of a file, or a diagnostic saying where the first undecodable byte is."""
+    try:
+        return data.decode("utf-8"), ()
+    except UnicodeDecodeError as error:
+        before = data[: error.start]
+        line = before.count(b"\n") + 1
+        column = len(before.rsplit(b"\n", 1)[-1].decode("utf-8", "replace")) + 1
+        span = Span(path, line, column, line, column + 1)
+        return data.decode("utf-8", "replace"), (Diagnostic(
+            span, "error", "not-utf8",
+            f"this file is not UTF-8 (byte 0x{data[error.start]:02x} at offset {error.start})",
+            "save the file with UTF-8 encoding"),)
+
+
+def parse_file(path: str | Path) -> Story:
+    """Parse a file; raises StoryError with every syntax problem (no `use:` or name checks)."""
+    text, problems = decode(Path(path).read_bytes(), str(path))
+    if problems:
+        raise StoryError(problems)
+    story, problems = parse_text(text, str(path))
+    if problems:
+        raise StoryError(problems)
+    return story

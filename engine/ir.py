@@ -1,0 +1,191 @@
+"""The story IR: inert, frozen dataclasses with a source span on every node."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+NARRATOR = "narrator"
+"""The speaker of narration lines, and the name of the voice (or category) that reads them."""
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Where a node sits in its file; lines and columns are 1-based, the end is exclusive."""
+
+    file: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+NO_SPAN = Span("<generated>", 0, 0, 0, 0)
+"""The span of nodes that no file wrote (what a writer filled in, or a test built)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    """The right-hand side of a field, as the author wrote it (quotes removed, escapes applied)."""
+
+    text: str
+    span: Span = NO_SPAN
+    quoted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """`key: value`, or `key argument: value` (e.g. `trainedness Luna: 0.4`)."""
+
+    key: str
+    value: Value
+    span: Span = NO_SPAN
+    argument: str | None = None
+    argument_span: Span | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """A narration or dialogue line of a scene; `text` is None when the writer must fill it in."""
+
+    speaker: str | None
+    text: str | None
+    span: Span = NO_SPAN
+    direction: str | None = None
+    speaker_span: Span | None = None
+    written_by: Literal["author", "llm"] = "author"
+
+    @property
+    def is_narration(self) -> bool:
+        return self.speaker is None
+
+
+class _Fields:
+    """Lookup helpers shared by every node that carries fields."""
+
+    __slots__ = ()
+    fields: tuple[Field, ...]
+
+    def get(self, key: str, argument: str | None = None) -> Field | None:
+        """The last field with this key (and argument); later fields win, like in YAML."""
+        for f in reversed(self.fields):
+            if f.key == key and f.argument == argument:
+                return f
+        return None
+
+    def text(self, key: str, default: str | None = None) -> str | None:
+        f = self.get(key)
+        return f.value.text if f is not None else default
+
+    def all(self, key: str) -> tuple[Field, ...]:
+        return tuple(f for f in self.fields if f.key == key)
+
+
+@dataclass(frozen=True, slots=True)
+class Voice(_Fields):
+    """`voice NAME`: a named voice (`category`, per-backend ids, `rate`, `pitch`)."""
+
+    name: str
+    fields: tuple[Field, ...] = ()
+    span: Span = NO_SPAN
+    name_span: Span = NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
+class Character(_Fields):
+    """`character NAME`: description, voice, tags, reference, model, token, trainedness."""
+
+    name: str
+    fields: tuple[Field, ...] = ()
+    span: Span = NO_SPAN
+    name_span: Span = NO_SPAN
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        raw = self.text("tags", "") or ""
+        return tuple(t.strip() for t in raw.split(",") if t.strip())
+
+
+@dataclass(frozen=True, slots=True)
+class Scene(_Fields):
+    """`scene ID`: settings (title, setting, image, trainedness, camera, ...) then lines."""
+
+    id: str
+    fields: tuple[Field, ...] = ()
+    lines: tuple[Line, ...] = ()
+    span: Span = NO_SPAN
+    id_span: Span = NO_SPAN
+
+    @property
+    def present(self) -> tuple[str, ...]:
+        """Characters named by `with:` (comma separated), in the author's order."""
+        raw = self.text("with", "") or ""
+        return tuple(n.strip() for n in raw.split(",") if n.strip())
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    """A `#` comment; `trailing` when it follows a statement on the same line."""
+
+    text: str
+    span: Span
+    trailing: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Story(_Fields):
+    """One parsed `.story` file; `used` holds the files it names with `use:`, parsed too."""
+
+    path: str
+    fields: tuple[Field, ...] = ()
+    voices: tuple[Voice, ...] = ()
+    characters: tuple[Character, ...] = ()
+    scenes: tuple[Scene, ...] = ()
+    comments: tuple[Comment, ...] = ()
+    used: tuple[Story, ...] = field(default=())
+
+    @property
+    def name(self) -> str:
+        """The story's file name without its suffix: names the render folder."""
+        return Path(self.path).stem
+
+    def all_voices(self) -> tuple[Voice, ...]:
+        """Voices of this file and of every file it uses (this file's own first)."""
+        return self.voices + tuple(v for u in self.used for v in u.all_voices())
+
+    def all_characters(self) -> tuple[Character, ...]:
+        """Characters of this file and of every file it uses (this file's own first)."""
+        return self.characters + tuple(c for u in self.used for c in u.all_characters())
+
+    def voice(self, name: str) -> Voice | None:
+        return next((v for v in self.all_voices() if v.name == name), None)
+
+    def character(self, name: str) -> Character | None:
+        return next((c for c in self.all_characters() if c.name == name), None)
+
+    def scene(self, scene_id: str) -> Scene | None:
+        return next((s for s in self.scenes if s.id == scene_id), None)
+
+
+def without_spans(node: object) -> object:
+    """The node with every span (and comment) dropped: what "the same meaning" compares."""
+    if isinstance(node, Span):
+        return NO_SPAN
+    if isinstance(node, tuple):
+        return tuple(without_spans(n) for n in node)
+    if dataclasses.is_dataclass(node) and not isinstance(node, type):
+        changes = {}
+        for f in dataclasses.fields(node):
+            value = getattr(node, f.name)
+            if f.name == "comments":
+                changes[f.name] = ()
+            elif f.name == "path":
+                changes[f.name] = ""
+            elif f.name.endswith("span") and value is not None:
+                changes[f.name] = NO_SPAN
+            else:
+                changes[f.name] = without_spans(value)
+        return dataclasses.replace(node, **changes)
+    return node

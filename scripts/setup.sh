@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Set up storyreel in ./.venv (idempotent). `scripts/setup.sh` for rendering on the offline
+# defaults; `scripts/setup.sh --dev` adds the test tools and every optional backend's packages.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+PIP=(.venv/bin/python -m pip install --disable-pip-version-check -q)
+if [ "${1:-}" = "--dev" ]; then
+  # torch is pinned: an unpinned requirement can pull a multi-GB CUDA build.
+  "${PIP[@]}" "torch==2.13.0"
+  "${PIP[@]}" -e ".[test,openai,diffusers,transformers,edge,moviepy]"
+else
+  "${PIP[@]}" -e .
+fi
