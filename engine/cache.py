@@ -1,0 +1,432 @@
+"""The content-addressed artifact cache: key → folder of files, atomic, manifest last, process-safe."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import errno
+import fcntl
+import hashlib
+import json
+import logging
+import math
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path, PurePath
+from typing import Any
+
+from engine.ir import Span
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+KEY_PATTERN = re.compile(r"^[0-9a-f]{64}$")
+CACHE_FORMAT = 1
+"""Bumped when the entry layout or the key recipe changes; part of every key."""
+
+STALE_TEMP_SECONDS = 10 * 60
+"""A temp folder of another key is removed only when older than this and not locked."""
+
+
+def canonical(value: Any) -> Any:
+    """A JSON-ready form of `value` that is the same in every process and Python run.
+
+    Dataclasses become dicts of their fields (source spans left out: where a node sits in its file
+    never shapes an artifact, and keeping them would make editing one line change every key below
+    it); tuples, lists and sets become lists (sets sorted); Paths become strings; bytes and numpy
+    arrays become a digest; non-finite floats become strings (JSON has no NaN).
+    """
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else repr(value)
+    if isinstance(value, enum.Enum):
+        return canonical(value.value)
+    if isinstance(value, Span):
+        return None
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {"__type__": type(value).__name__,
+                **{f.name: canonical(getattr(value, f.name)) for f in dataclasses.fields(value)
+                   if not isinstance(getattr(value, f.name), Span)}}
+    if isinstance(value, Mapping):
+        return {str(k): canonical(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [canonical(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted((canonical(v) for v in value), key=lambda v: json.dumps(v, sort_keys=True))
+    if isinstance(value, PurePath):
+        return str(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return {"__bytes__": hashlib.sha256(bytes(value)).hexdigest()}
+    if type(value).__module__ == "numpy":
+        if hasattr(value, "tobytes") and hasattr(value, "shape"):
+            return {"__array__": hashlib.sha256(value.tobytes()).hexdigest(),
+                    "dtype": str(value.dtype), "shape": list(value.shape)}
+        return canonical(value.item())
+    # OmegaConf containers and other mappings/sequences that are not the builtin types
+    if hasattr(value, "items") and callable(value.items):
+        return {str(k): canonical(v) for k, v in value.items()}
+    raise TypeError(f"cannot hash a {type(value).__name__} into a cache key: {value!r}")
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(canonical(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False)
+
+
+def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class FileInfo:
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A finished artifact: its folder, its files (name → hash and size) and the whole manifest."""
+
+    key: str
+    folder: Path
+    files: Mapping[str, FileInfo]
+    manifest: Mapping[str, Any]
+
+    def path(self, name: str) -> Path:
+        if name not in self.files:
+            raise KeyError(f"cache entry {self.key[:12]} ({self.stage}) has no file '{name}'; "
+                           f"it has {sorted(self.files)}")
+        return self.folder / name
+
+    @property
+    def meta(self) -> Mapping[str, Any]:
+        """What `produce` returned when the entry was made (durations, sizes, …)."""
+        return self.manifest.get("meta", {})
+
+    @property
+    def stage(self) -> str:
+        return str(self.manifest.get("stage", ""))
+
+    @property
+    def seconds(self) -> float:
+        return float(self.manifest.get("seconds", 0.0))
+
+
+class Cache:
+    """A folder of entries `root/<2 hex>/<key>/`; safe for many processes at once."""
+
+    def __init__(self, root: Path | str, *, stale_after: float = STALE_TEMP_SECONDS):
+        self.root = Path(root).absolute()
+        self.stale_after = stale_after
+        self._cleaned_temp = False
+
+    # ---- keys ---------------------------------------------------------------------------------
+    @staticmethod
+    def key(stage: str, version: int, request: object, inputs: Sequence[str] = (),
+            backend: Mapping[str, Any] | None = None, tools: Mapping[str, Any] | None = None) -> str:
+        """The sha256 of everything that shapes an artifact; computed before the work runs.
+
+        `inputs` are the sha256 of the input artifacts (or their cache keys), in a meaningful order.
+        """
+        document = {"format": CACHE_FORMAT, "stage": stage, "version": version,
+                    "request": request, "inputs": list(inputs), "backend": backend or {},
+                    "tools": tools or {}}
+        return hashlib.sha256(canonical_json(document).encode("utf-8")).hexdigest()
+
+    # ---- reading ------------------------------------------------------------------------------
+    def folder(self, key: str) -> Path:
+        _check_key(key)
+        return self.root / key[:2] / key
+
+    def get(self, key: str) -> Entry | None:
+        """The finished entry for `key`, or None (no manifest, or a file gone missing)."""
+        folder = self.folder(key)
+        entry = _read_entry(folder)
+        if entry is None or entry.key != key:
+            return None
+        try:  # the manifest's mtime is the entry's last use, which `gc --older-than` reads
+            os.utime(folder / MANIFEST)
+        except OSError:
+            return None
+        return entry
+
+    def entries(self) -> Iterator[Entry]:
+        if not self.root.is_dir():
+            return
+        for shard in sorted(self.root.iterdir()):
+            if len(shard.name) != 2 or not shard.is_dir():
+                continue
+            for folder in sorted(shard.iterdir()):
+                entry = _read_entry(folder)
+                if entry is not None:
+                    yield entry
+
+    # ---- writing ------------------------------------------------------------------------------
+    def make(self, key: str, produce: Callable[[Path], Mapping[str, Any] | None], *, stage: str,
+             backend: Mapping[str, Any] | None = None) -> tuple[Entry, bool]:
+        """The entry for `key`, made by `produce(folder)` unless it exists; (entry, made).
+
+        `produce` writes its files into an empty temp folder and returns metadata kept in the
+        manifest. One process makes a key while others wait on its lock and then reuse it.
+        """
+        entry = self.get(key)
+        if entry is not None:
+            return entry, False
+        with self._lock(key):
+            entry = self.get(key)
+            if entry is not None:
+                return entry, False
+            self._clean_temp(key)
+            return self._produce(key, produce, stage=stage, backend=backend or {})
+
+    def _produce(self, key: str, produce: Callable[[Path], Mapping[str, Any] | None], *,
+                 stage: str, backend: Mapping[str, Any]) -> tuple[Entry, bool]:
+        temp_root = self.root / "tmp"
+        temp_root.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=f"{key}.", dir=temp_root))
+        try:
+            started = time.perf_counter()
+            meta = produce(work) or {}
+            seconds = time.perf_counter() - started
+            files = _seal_files(work)
+            manifest = {"format": CACHE_FORMAT, "key": key, "stage": stage,
+                        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                        "seconds": round(seconds, 6), "backend": canonical(backend),
+                        "meta": canonical(meta),
+                        "files": {n: {"sha256": f.sha256, "size": f.size} for n, f in files.items()}}
+            _write_durably(work / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True))
+            _fsync_dir(work)
+            final = self.folder(key)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.rename(work, final)
+            except OSError as error:
+                if error.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                    raise
+                theirs = self.get(key)
+                if theirs is not None:  # another process (without our lock) finished first
+                    shutil.rmtree(work, ignore_errors=True)
+                    return theirs, False
+                _discard(final, temp_root)  # a folder without a manifest is not an entry
+                os.rename(work, final)
+            _fsync_dir(final.parent)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+        log.debug("made %s %s in %.3fs", stage, key[:12], seconds)
+        return Entry(key, final, files, manifest), True
+
+    # ---- locks and leftovers ------------------------------------------------------------------
+    @contextmanager
+    def _lock(self, key: str, *, wait: bool = True) -> Iterator[bool]:
+        """Hold `locks/<key>.lock`; yields False when `wait` is off and someone else holds it.
+
+        The lock file is unlinked on release so `locks/` stays small; a waiter that then wakes on
+        the unlinked file sees it is gone and locks the new one (comparing inodes).
+        """
+        locks = self.root / "locks"
+        locks.mkdir(parents=True, exist_ok=True)
+        path = locks / f"{key}.lock"
+        fd = _acquire(path, wait)
+        if fd is None:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+            os.close(fd)
+
+    def _clean_temp(self, key: str) -> None:
+        """Remove what killed makers left: temp folders of `key` (we hold its lock) always, others
+        once per Cache object when old and unlocked."""
+        temp_root = self.root / "tmp"
+        if not temp_root.is_dir():
+            return
+        for work in temp_root.glob(f"{key}.*"):
+            log.info("removing a temp folder a killed render left: %s", work.name)
+            shutil.rmtree(work, ignore_errors=True)
+        if not self._cleaned_temp:
+            self._cleaned_temp = True
+            self.clean_stale_temp(skip=key)
+
+    def clean_stale_temp(self, *, skip: str | None = None, older_than: float | None = None) -> int:
+        """Remove temp folders older than `older_than` seconds whose key no process holds."""
+        temp_root = self.root / "tmp"
+        limit = self.stale_after if older_than is None else older_than
+        removed = 0
+        if not temp_root.is_dir():
+            return 0
+        now = time.time()
+        for work in temp_root.iterdir():
+            owner = work.name.split(".", 1)[0]
+            try:
+                age = now - work.lstat().st_mtime
+            except FileNotFoundError:
+                continue
+            if owner == skip or age < limit:
+                continue
+            if not KEY_PATTERN.match(owner):  # a deleted entry mid-removal, or a stranger
+                shutil.rmtree(work, ignore_errors=True)
+                removed += 1
+                continue
+            with self._lock(owner, wait=False) as held:
+                if held:
+                    shutil.rmtree(work, ignore_errors=True)
+                    removed += 1
+        return removed
+
+    # ---- removal ------------------------------------------------------------------------------
+    def remove(self, key: str) -> bool:
+        """Drop an entry: renamed out of place first, so a reader never sees half of it."""
+        folder = self.folder(key)
+        if not folder.is_dir():
+            return False
+        with self._lock(key):
+            temp_root = self.root / "tmp"
+            temp_root.mkdir(parents=True, exist_ok=True)
+            _discard(folder, temp_root)
+        return True
+
+
+def _acquire(path: Path, wait: bool) -> int | None:
+    """A descriptor holding an exclusive flock on the file now at `path` (None: busy, no wait)."""
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        try:
+            if os.fstat(fd).st_ino == os.stat(path).st_ino:
+                return fd
+        except FileNotFoundError:
+            pass
+        os.close(fd)  # the holder unlinked it as it let go: lock the file now at the path
+
+
+def _check_key(key: str) -> None:
+    if not KEY_PATTERN.match(key):
+        raise ValueError(f"not a cache key (64 lowercase hex digits): {key!r}")
+
+
+def _read_entry(folder: Path) -> Entry | None:
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        files = {name: FileInfo(info["sha256"], int(info["size"]))
+                 for name, info in manifest["files"].items()}
+        key = manifest["key"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    for name, info in files.items():
+        try:
+            if (folder / name).stat().st_size != info.size:
+                return None
+        except OSError:
+            return None
+    return Entry(key, folder, files, manifest)
+
+
+def _seal_files(work: Path) -> dict[str, FileInfo]:
+    """Hash and fsync every file `produce` wrote (names relative, with `/`)."""
+    files: dict[str, FileInfo] = {}
+    for path in sorted(work.rglob("*")):
+        name = path.relative_to(work).as_posix()
+        if path.is_symlink():
+            raise ValueError(f"cache entries hold plain files; '{name}' is a symbolic link")
+        if path.is_dir():
+            _fsync_dir(path)
+            continue
+        if name == MANIFEST:
+            raise ValueError(f"'{MANIFEST}' is the cache's own file; name the artifact otherwise")
+        with open(path, "rb") as handle:
+            os.fsync(handle.fileno())
+        files[name] = FileInfo(file_sha256(path), path.stat().st_size)
+    if not files:
+        raise ValueError("produce() wrote no file into its folder")
+    return files
+
+
+def _write_durably(path: Path, text: str) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _discard(folder: Path, temp_root: Path) -> None:
+    trash = Path(tempfile.mkdtemp(prefix="deleted.", dir=temp_root))
+    os.rename(folder, trash / "entry")
+    shutil.rmtree(trash, ignore_errors=True)
+
+
+def write_atomically(path: Path, data: bytes | str) -> None:
+    """Write a final output (not an entry): temp file beside it, fsync, `os.replace`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def copy_atomically(source: Path, path: Path) -> None:
+    """Place a cached file at a final path, atomically; a copy, so editing the output in place
+    can never change the cache."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.parent / f".{path.name}.{os.getpid()}.part"
+    temp.unlink(missing_ok=True)
+    try:
+        shutil.copyfile(source, temp)
+        with open(temp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+def story_root(story: Path) -> Path:
+    """The story repository's root: the nearest ancestor holding `.git`, else the story's folder."""
+    start = story.resolve()
+    folder = start if start.is_dir() else start.parent
+    for candidate in (folder, *folder.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return folder
+
+
+def cache_dir(configured: str | os.PathLike[str] | None, story: Path) -> Path:
+    """`cache.dir` when set (relative to the working directory), else `.storyreel/cache/` at the
+    story repository's root."""
+    if configured not in (None, ""):
+        return Path(configured).expanduser().absolute()
+    return story_root(story) / ".storyreel" / "cache"
