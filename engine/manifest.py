@@ -1,0 +1,75 @@
+"""What a run made or reused: artifact records, per-stage counts, and the run's manifest.json."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.cache import write_atomically
+
+
+@dataclass(frozen=True, slots=True)
+class Artifact:
+    """One thing a stage produced: where it is, its hash, who made it, and whether it was reused."""
+
+    stage: str
+    name: str
+    path: str
+    sha256: str
+    backend: dict[str, Any]
+    seconds: float
+    made: bool
+
+
+@dataclass
+class Recorder:
+    """Collects artifacts from the stages (thread-safe) and times each stage."""
+
+    artifacts: list[Artifact] = field(default_factory=list)
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, artifact: Artifact) -> None:
+        with self._lock:
+            self.artifacts.append(artifact)
+
+    def timed(self, stage: str) -> _StageTimer:
+        return _StageTimer(self, stage)
+
+    def counts(self) -> dict[str, tuple[int, int]]:
+        """Per stage: (made, reused)."""
+        out: dict[str, tuple[int, int]] = {}
+        for a in self.artifacts:
+            made, reused = out.get(a.stage, (0, 0))
+            out[a.stage] = (made + a.made, reused + (not a.made))
+        return out
+
+
+class _StageTimer:
+    def __init__(self, recorder: Recorder, stage: str):
+        self.recorder, self.stage = recorder, stage
+
+    def __enter__(self) -> None:
+        self.start = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        spent = time.perf_counter() - self.start
+        with self.recorder._lock:
+            self.recorder.stage_seconds[self.stage] = (
+                self.recorder.stage_seconds.get(self.stage, 0.0) + spent)
+
+
+def write_manifest(path: Path, recorder: Recorder, extra: dict[str, Any]) -> None:
+    """manifest.json: every artifact, per-stage counts and times, and the run's facts."""
+    body = {
+        **extra,
+        "stages": {stage: {"made": made, "reused": reused,
+                           "seconds": round(recorder.stage_seconds.get(stage, 0.0), 3)}
+                   for stage, (made, reused) in recorder.counts().items()},
+        "artifacts": [asdict(a) for a in recorder.artifacts],
+    }
+    write_atomically(path, json.dumps(body, indent=2, ensure_ascii=False, default=str).encode())

@@ -1,0 +1,64 @@
+"""Rich progress bars per stage (with counts) and the end-of-run summary table."""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from engine.manifest import Recorder
+
+STAGES = ("write", "design", "draw", "speak", "cut")
+
+
+class StageProgress:
+    """One progress bar per stage; `stage(name, total)` yields a thread-safe `advance()`."""
+
+    def __init__(self, console: Console):
+        self.console = console
+        self._progress = Progress(TextColumn("[bold]{task.description:<6}"), BarColumn(),
+                                  MofNCompleteColumn(), TimeElapsedColumn(), console=console,
+                                  transient=False, disable=not console.is_terminal)
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> StageProgress:
+        self._progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.__exit__(*exc)
+
+    @contextmanager
+    def stage(self, name: str, total: int) -> Iterator[Callable[[], None]]:
+        task = self._progress.add_task(name, total=max(total, 1))
+
+        def advance() -> None:
+            with self._lock:
+                self._progress.advance(task)
+
+        yield advance
+        self._progress.update(task, completed=max(total, 1))
+
+
+def summary_table(recorder: Recorder, video_seconds: float, wall_seconds: float) -> Table:
+    """Per stage: made, reused, seconds; and the render-time to video-duration ratio."""
+    table = Table(title="storyreel render", show_footer=True)
+    table.add_column("stage", footer="total")
+    table.add_column("made", justify="right")
+    table.add_column("reused", justify="right")
+    table.add_column("seconds", justify="right", footer=f"{wall_seconds:.1f}")
+    counts = recorder.counts()
+    for stage in STAGES:
+        if stage not in counts and stage not in recorder.stage_seconds:
+            continue
+        made, reused = counts.get(stage, (0, 0))
+        table.add_row(stage, str(made), str(reused),
+                      f"{recorder.stage_seconds.get(stage, 0.0):.1f}")
+    if video_seconds > 0:
+        table.caption = (f"video {video_seconds:.1f} s; render/video = "
+                         f"{wall_seconds / video_seconds:.2f}")
+    return table

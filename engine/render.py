@@ -1,0 +1,182 @@
+"""The interpreter: runs the stages over a checked story and writes the run's output folder."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from engine.backends.image import Illustrator
+from engine.backends.llm import Writer
+from engine.backends.tts import TTS
+from engine.backends.video import Editor
+from engine.cache import Cache, copy_atomically, file_sha256, write_atomically
+from engine.dsl.format import format_story
+from engine.dsl.load import load_story
+from engine.ir import Story
+from engine.manifest import Recorder, write_manifest
+from engine.progress import StageProgress, summary_table
+from engine.stages import draw as draw_stage
+from engine.stages import speak as speak_stage
+from engine.stages import write as write_stage
+from engine.stages.cut import CutLine, CutScene, cut
+from engine.steps import Step, identity_of
+from engine.storyboard import write_storyboard
+from engine.timeline import TimelineSettings
+
+log = logging.getLogger(__name__)
+
+CUT_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class RenderSettings:
+    """Everything a render needs from the configuration, as plain typed values."""
+
+    story: Path
+    run_dir: Path
+    cache_dir: Path
+    seed: int
+    trainedness: float
+    width: int
+    height: int
+    fps: int
+    candidates: int
+    negative_prompt: str
+    timeline: TimelineSettings
+
+
+@dataclass(frozen=True, slots=True)
+class Backends:
+    """The backends of one run, built once from the configuration."""
+
+    writer: Writer
+    illustrator: Illustrator
+    tts: TTS
+    editor: Editor
+
+
+@dataclass(frozen=True, slots=True)
+class RenderOutcome:
+    video: Path
+    duration: float
+    seconds: float
+    recorder: Recorder
+
+
+def _written(story: Story, writer: Writer, step: Step) -> write_stage.Written:
+    request = write_stage.build_request(story)
+    if not write_stage.needs_writer(request):
+        return write_stage.Written(story, None, write_stage.Usage())
+    path = step.run("write", write_stage.VERSION, request, writer, "written.json",
+                    lambda out: out.write_text(json.dumps(asdict(writer.write(request)))),
+                    label=story.name)
+    result = write_stage.result_from_json(json.loads(path.read_text()))
+    return write_stage.Written(write_stage.merge(story, request, result), request, result.usage)
+
+
+def _cut(story: Story, drawn: list[draw_stage.Drawn], spoken: list[speak_stage.Spoken],
+         editor: Editor, settings: RenderSettings, step: Step, cache: Cache) -> Path:
+    by_scene: dict[str, list[speak_stage.Spoken]] = {}
+    for s in spoken:
+        by_scene.setdefault(s.scene_id, []).append(s)
+    scenes = tuple(
+        CutScene(scene_id=scene.id, image=d.image, camera=scene.text("camera"),
+                 transition=scene.text("transition"),
+                 lines=tuple(CutLine(audio=s.audio, text=s.text, speaker=s.speaker)
+                             for s in by_scene.get(scene.id, [])))
+        for scene, d in zip(story.scenes, drawn))
+    request = {
+        "scenes": [{"id": c.scene_id, "camera": c.camera, "transition": c.transition,
+                    "lines": [[l.text, l.speaker] for l in c.lines]} for c in scenes],
+        "size": [settings.width, settings.height, settings.fps],
+        "timeline": asdict(settings.timeline),
+    }
+    inputs = [file_sha256(c.image) for c in scenes] + [
+        file_sha256(l.audio) for c in scenes for l in c.lines]
+    workdir = cache.root / "segments"
+    return step.run("cut", CUT_VERSION, request, editor, "video.mp4",
+                    lambda out: cut(scenes, editor, settings.timeline, settings.width,
+                                    settings.height, settings.fps, out.parent, workdir),
+                    label="video", inputs=inputs)
+
+
+def render(settings: RenderSettings, backends: Backends, console: Console) -> RenderOutcome:
+    """Run every stage for one story; the run folder gets its files, the manifest last."""
+    started = time.perf_counter()
+    story = load_story(settings.story)
+    cache = Cache(settings.cache_dir)
+    recorder = Recorder()
+    step = Step(cache, recorder)
+    run_dir = settings.run_dir
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with StageProgress(console) as progress:
+        with recorder.timed("write"), progress.stage("write", 1) as advance:
+            written = _written(story, backends.writer, step)
+            advance()
+        write_atomically(run_dir / "resolved.story", format_story(written.story).encode())
+        story = written.story
+        draw_settings = draw_stage.DrawSettings(settings.width, settings.height, settings.seed,
+                                                settings.trainedness, settings.candidates,
+                                                settings.negative_prompt)
+        requests = draw_stage.build_requests(story, draw_settings)
+        line_count = sum(len(s.lines) for s in story.scenes)
+
+        def run_draw() -> list[draw_stage.Drawn]:
+            with recorder.timed("draw"), progress.stage("draw", len(requests)) as advance:
+                return draw_stage.draw(requests, backends.illustrator, step,
+                                       settings.candidates, advance=advance)
+
+        def run_speak() -> list[speak_stage.Spoken]:
+            with recorder.timed("speak"), progress.stage("speak", line_count) as advance:
+                return speak_stage.speak(story, backends.tts, step, advance=advance)
+
+        # Drawing and speaking are independent: on two cores they overlap.
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="stage") as pool:
+            drawing, speaking = pool.submit(run_draw), pool.submit(run_speak)
+            drawn, spoken = drawing.result(), speaking.result()
+        with recorder.timed("cut"), progress.stage("cut", 1) as advance:
+            video = _cut(story, drawn, spoken, backends.editor, settings, step, cache)
+            advance()
+    for name in ("video.mp4", "captions.srt", "captions.vtt"):
+        copy_atomically(video.parent / name, run_dir / name)
+    duration = _duration(run_dir / "video.mp4")
+    write_storyboard(run_dir, story, drawn, spoken, copy_atomically)
+    seconds = time.perf_counter() - started
+    write_manifest(run_dir / "manifest.json", recorder, _facts(settings, backends, written,
+                                                               duration, seconds))
+    console.print(summary_table(recorder, duration, seconds))
+    return RenderOutcome(run_dir / "video.mp4", duration, seconds, recorder)
+
+
+def _duration(video: Path) -> float:
+    import av
+
+    with av.open(str(video)) as container:
+        return float(container.duration or 0) / 1_000_000
+
+
+def _facts(settings: RenderSettings, backends: Backends, written: write_stage.Written,
+           duration: float, seconds: float) -> dict[str, Any]:
+    return {
+        "story": str(settings.story),
+        "video": "video.mp4",
+        "duration": round(duration, 3),
+        "seconds": round(seconds, 3),
+        "seed": settings.seed,
+        "size": [settings.width, settings.height, settings.fps],
+        "backends": {role: identity_of(b) for role, b in asdict_shallow(backends).items()},
+        "llm_usage": asdict(written.usage),
+        "cache": str(settings.cache_dir),
+    }
+
+
+def asdict_shallow(backends: Backends) -> dict[str, object]:
+    return {"llm": backends.writer, "image": backends.illustrator, "tts": backends.tts,
+            "video": backends.editor}

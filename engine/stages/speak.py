@@ -1,0 +1,66 @@
+"""The speak stage: every line in its speaker's voice, one cached WAV per line."""
+
+from __future__ import annotations
+
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from engine.backends.tts import TTS, Audio, SpeakRequest
+from engine.ir import Story
+from engine.steps import Step
+from engine.voices import voice_spec
+
+VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Spoken:
+    """One line's audio clip and where it belongs."""
+
+    scene_id: str
+    index: int
+    speaker: str | None
+    text: str
+    audio: Path
+    duration: float
+
+
+def build_requests(story: Story) -> list[tuple[str, int, str | None, SpeakRequest]]:
+    """(scene id, line index, speaker, request) for every line of a written story."""
+    language = story.text("language", "en") or "en"
+    return [(scene.id, i, line.speaker, SpeakRequest(text=line.text or "", voice=voice_spec(story, line.speaker),
+                                       language=language, direction=line.direction))
+            for scene in story.scenes for i, line in enumerate(scene.lines)]
+
+
+def write_wav(audio: Audio, path: Path) -> None:
+    """16-bit PCM mono WAV of the clip."""
+    samples = np.clip(np.asarray(audio.samples, dtype=np.float32), -1.0, 1.0)
+    pcm = (samples * 32767.0).round().astype("<i2")
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(int(audio.sample_rate))
+        out.writeframes(pcm.tobytes())
+
+
+def wav_duration(path: Path) -> float:
+    with wave.open(str(path), "rb") as clip:
+        return clip.getnframes() / clip.getframerate()
+
+
+def speak(story: Story, tts: TTS, step: Step,
+          advance: Callable[[], None] = lambda: None) -> list[Spoken]:
+    """Voice every line (cached); results in story order."""
+    out = []
+    for scene_id, index, speaker, request in build_requests(story):
+        path = step.run("speak", VERSION, request, tts, "line.wav",
+                        lambda target, r=request: write_wav(tts.speak(r), target),
+                        label=f"{scene_id}:{index + 1}")
+        out.append(Spoken(scene_id, index, speaker, request.text, path, wav_duration(path)))
+        advance()
+    return out

@@ -1,0 +1,149 @@
+"""The write stage: ask the writer for what the author left out and merge it into a new Story."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass
+
+from engine.backends.llm import (CharacterBrief, LineBrief, SceneBrief, Usage, WriteRequest,
+                                 WriteResult, Writer, WrittenLine, WrittenScene)
+from engine.errors import BackendError
+from engine.ir import Field, Line, Scene, Story, Value
+from engine.voices import voice_category
+
+log = logging.getLogger(__name__)
+
+VERSION = 1
+DEFAULT_SCENE_COUNT = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """The story with every hole filled, and what the writer cost (None: it was not needed)."""
+
+    story: Story
+    request: WriteRequest | None
+    usage: Usage
+
+
+def scene_characters(story: Story, scene: Scene) -> tuple[str, ...]:
+    """Who is in a scene: `with:` when given, else every character who speaks in it."""
+    named = scene.present
+    if named:
+        return named
+    seen: list[str] = []
+    for line in scene.lines:
+        if line.speaker and story.character(line.speaker) and line.speaker not in seen:
+            seen.append(line.speaker)
+    return tuple(seen)
+
+
+def build_request(story: Story) -> WriteRequest:
+    """The writer's view of a story: its facts, and a None wherever the author left a hole."""
+    characters = tuple(
+        CharacterBrief(c.name, c.text("description", "") or "", voice_category(story, c.name),
+                       c.tags)
+        for c in story.all_characters())
+    scenes = tuple(
+        SceneBrief(id=s.id, title=s.text("title"), setting=s.text("setting"),
+                   characters=scene_characters(story, s),
+                   lines=tuple(LineBrief(l.speaker, l.text, l.direction) for l in s.lines),
+                   image=s.text("image"))
+        for s in story.scenes)
+    wanted = 0
+    if not story.scenes:
+        wanted = int(story.text("scenes") or DEFAULT_SCENE_COUNT)
+    return WriteRequest(
+        title=story.text("title") or story.name.replace("-", " ").title(),
+        audience=story.text("audience", "3-8") or "3-8",
+        style=story.text("style", "") or "",
+        language=story.text("language", "en") or "en",
+        premise=story.text("premise"),
+        characters=characters, scenes=scenes, scene_count=wanted)
+
+
+def needs_writer(request: WriteRequest) -> bool:
+    return request.scene_count > 0 or any(
+        s.image is None or not s.lines or any(l.text is None for l in s.lines)
+        for s in request.scenes)
+
+
+def write(story: Story, writer: Writer, result: WriteResult | None = None) -> Written:
+    """Fill every hole of `story`; `result` is a cached answer to the same request, if any."""
+    request = build_request(story)
+    if not needs_writer(request):
+        return Written(story, None, Usage())
+    if result is None:
+        result = writer.write(request)
+    return Written(merge(story, request, result), request, result.usage)
+
+
+def merge(story: Story, request: WriteRequest, result: WriteResult) -> Story:
+    """The story with the writer's answer filled in; the author's own words are never changed."""
+    name = type(result).__module__
+    if request.scene_count:
+        if len(result.scenes) != request.scene_count:
+            raise BackendError("llm", f"asked for {request.scene_count} scenes, got "
+                               f"{len(result.scenes)}", where=story.path)
+        scenes = tuple(_new_scene(w) for w in result.scenes)
+    else:
+        by_id = {w.id: w for w in result.scenes}
+        missing = [s.id for s in story.scenes if s.id not in by_id]
+        if missing:
+            raise BackendError("llm", f"the answer has no scene {', '.join(missing)}",
+                               where=story.path, hint=f"the writer ({name}) must return every scene")
+        scenes = tuple(_fill_scene(story, s, by_id[s.id]) for s in story.scenes)
+    return dataclasses.replace(story, scenes=scenes)
+
+
+def _fill_scene(story: Story, scene: Scene, written: WrittenScene) -> Scene:
+    fields = scene.fields
+    if scene.get("image") is None:
+        if not written.image.strip():
+            raise BackendError("llm", "wrote no image prompt", where=f"scene {scene.id}")
+        fields = fields + (Field("image", Value(written.image.strip())),)
+    if not scene.lines:
+        lines = tuple(_llm_line(w.speaker, w.text, w.direction, scene.id) for w in written.lines)
+        return dataclasses.replace(scene, fields=fields, lines=lines)
+    if len(written.lines) != len(scene.lines):
+        raise BackendError("llm", f"returned {len(written.lines)} lines for a scene of "
+                           f"{len(scene.lines)}", where=f"scene {scene.id}")
+    lines = []
+    for number, (mine, theirs) in enumerate(zip(scene.lines, written.lines), start=1):
+        if mine.text is not None:
+            lines.append(mine)
+            continue
+        if theirs.speaker != mine.speaker:
+            raise BackendError("llm", f"wrote line {number} for {theirs.speaker or 'the narrator'}"
+                               f", not {mine.speaker or 'the narrator'}", where=f"scene {scene.id}")
+        if not theirs.text.strip():
+            raise BackendError("llm", f"left line {number} empty", where=f"scene {scene.id}")
+        lines.append(dataclasses.replace(mine, text=theirs.text.strip(), written_by="llm"))
+    return dataclasses.replace(scene, fields=fields, lines=tuple(lines))
+
+
+def _llm_line(speaker: str | None, text: str, direction: str | None, scene_id: str) -> Line:
+    if not text.strip():
+        raise BackendError("llm", "wrote an empty line", where=f"scene {scene_id}")
+    return Line(speaker, text.strip(), direction=direction, written_by="llm")
+
+
+def _new_scene(written: WrittenScene) -> Scene:
+    fields = [Field("title", Value(written.title)), Field("setting", Value(written.setting))]
+    if written.characters:
+        fields.append(Field("with", Value(", ".join(written.characters))))
+    fields.append(Field("image", Value(written.image)))
+    lines = tuple(_llm_line(w.speaker, w.text, w.direction, written.id) for w in written.lines)
+    return Scene(written.id, tuple(fields), lines)
+
+
+
+def result_from_json(data: dict) -> WriteResult:
+    """A WriteResult read back from its cached JSON (dataclasses.asdict form)."""
+    scenes = tuple(
+        WrittenScene(id=s["id"], title=s["title"], setting=s["setting"],
+                     characters=tuple(s["characters"]), image=s["image"],
+                     lines=tuple(WrittenLine(**l) for l in s["lines"]))
+        for s in data["scenes"])
+    return WriteResult(scenes, Usage(**data.get("usage", {})))

@@ -1,0 +1,54 @@
+"""One cached unit of work: key the request, make it (or reuse it) in the cache, record it."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from engine.cache import Cache
+from engine.errors import BackendError
+from engine.manifest import Artifact, Recorder
+
+
+def identity_of(backend: object) -> dict[str, Any]:
+    """A backend's identity for cache keys; its class when it tells nothing more."""
+    ident = getattr(backend, "identity", None)
+    if callable(ident):
+        return dict(ident())
+    cls = type(backend)
+    return {"backend": f"{cls.__module__}.{cls.__qualname__}"}
+
+
+@dataclass
+class Step:
+    """Runs stage work through the shared cache and records what was made or reused."""
+
+    cache: Cache
+    recorder: Recorder
+
+    def run(self, stage: str, version: int, request: object, backend: object, filename: str,
+            produce: Callable[[Path], object], *, label: str,
+            inputs: Sequence[str] = ()) -> Path:
+        """The cached file for this request: made by `produce(path)` when the cache lacks it."""
+        ident = identity_of(backend)
+        key = self.cache.key(stage, version, request, inputs=inputs, backend=ident)
+        started = time.perf_counter()
+
+        def make(folder: Path) -> dict[str, Any]:
+            try:
+                produce(folder / filename)
+            except BackendError:
+                raise
+            except Exception as error:
+                raise BackendError(ident.get("backend", stage), f"{type(error).__name__}: {error}",
+                                   where=f"{stage} {label}") from error
+            return {"label": label}
+
+        entry, made = self.cache.make(key, make, stage=stage, backend=ident)
+        path = entry.path(filename)
+        self.recorder.add(Artifact(stage=stage, name=label, path=str(path),
+                                   sha256=entry.files[filename].sha256, backend=ident,
+                                   seconds=round(time.perf_counter() - started, 4), made=made))
+        return path

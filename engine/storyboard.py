@@ -1,0 +1,68 @@
+"""storyboard.html: a static page with every scene's picture, candidates, lines and audio."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Callable, Sequence
+
+from engine.ir import Story
+from engine.cache import write_atomically
+from engine.stages.draw import Drawn
+from engine.stages.speak import Spoken
+
+_STYLE = """
+body{font-family:DejaVu Sans,Helvetica,Arial,sans-serif;margin:2rem auto;max-width:72rem;
+color:#222;background:#faf7f2}
+h1{font-weight:600}.scene{display:flex;gap:1.5rem;margin:2rem 0;padding:1rem;background:#fff;
+border-radius:12px;box-shadow:0 1px 4px #0002}.scene img.main{width:36rem;border-radius:8px}
+.lines{flex:1}.line{margin:.6rem 0}.who{font-weight:600}.by{font-size:.75rem;padding:.1rem .4rem;
+border-radius:6px;margin-left:.4rem}.author{background:#e3f1e3}.llm{background:#fde8c8}
+.cands{display:flex;gap:.4rem;margin-top:.5rem}.cands figure{margin:0;font-size:.7rem;
+text-align:center}.cands img{width:7rem;border-radius:4px}.chosen img{outline:3px solid #3a7}
+audio{height:2rem;vertical-align:middle}.prompt{color:#666;font-size:.85rem}
+"""
+
+
+def write_storyboard(run_dir: Path, story: Story, drawn: Sequence[Drawn],
+                     spoken: Sequence[Spoken], place: Callable[[Path, Path], None]) -> Path:
+    """Write the page and put the images and clips it shows beside it (scenes/, audio/)."""
+    esc = html.escape
+    clips = {(s.scene_id, s.index): s for s in spoken}
+    parts = [f"<!doctype html><meta charset=utf-8><title>{esc(story.text('title') or story.name)}"
+             f"</title><style>{_STYLE}</style><h1>{esc(story.text('title') or story.name)}</h1>",
+             '<p><a href="video.mp4">video.mp4</a> · <a href="resolved.story">resolved.story</a>'
+             ' · <a href="captions.srt">captions.srt</a></p>']
+    for scene, picture in zip(story.scenes, drawn):
+        main = Path("scenes") / f"{scene.id}.png"
+        place(picture.image, run_dir / main)
+        cands = []
+        if len(picture.candidates) > 1:
+            for n, (path, score) in enumerate(zip(picture.candidates, picture.scores)):
+                rel = Path("scenes") / f"{scene.id}-{n}.png"
+                place(path, run_dir / rel)
+                chosen = " class=chosen" if n == picture.chosen else ""
+                cands.append(f"<figure{chosen}><img src='{rel}'><figcaption>{score:.3f}"
+                             "</figcaption></figure>")
+        lines = []
+        for i, line in enumerate(scene.lines):
+            clip = clips.get((scene.id, i))
+            audio = ""
+            if clip is not None:
+                rel = Path("audio") / f"{scene.id}-{i + 1:02d}.wav"
+                place(clip.audio, run_dir / rel)
+                audio = f"<audio controls preload=none src='{rel}'></audio>"
+            who = line.speaker or "narrator"
+            direction = f" <i>({esc(line.direction)})</i>" if line.direction else ""
+            by = "llm" if line.written_by == "llm" else "author"
+            lines.append(f"<div class=line><span class=who>{esc(who)}</span>{direction}: "
+                         f"{esc(line.text or '')} <span class='by {by}'>{by}</span> {audio}</div>")
+        title = scene.text("title") or scene.id
+        parts.append(
+            f"<section class=scene id='{esc(scene.id)}'><div><img class=main src='{main}' "
+            f"alt='{esc(title)}'><div class=cands>{''.join(cands)}</div></div><div class=lines>"
+            f"<h2>{esc(title)}</h2><p class=prompt>{esc(scene.text('image') or '')}</p>"
+            f"{''.join(lines)}</div></section>")
+    page = run_dir / "storyboard.html"
+    write_atomically(page, "\n".join(parts).encode())
+    return page
