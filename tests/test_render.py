@@ -1,0 +1,81 @@
+"""End to end: `storyreel render` on the offline defaults, read back like a user would."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import av
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL = ["video.width=320", "video.height=180", "video.fps=12"]
+
+
+def storyreel(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "120"}
+    return subprocess.run([sys.executable, "-m", "engine", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("render")
+    done = storyreel("render", "stories/first-snow.story", *SMALL,
+                     f"hydra.run.dir={out / 'run'}", f"cache.dir={out / 'cache'}")
+    assert done.returncode == 0, done.stderr
+    assert str(out / "run" / "video.mp4") in done.stderr.replace("\n", "")
+    return out / "run"
+
+
+def test_run_folder_has_every_output(run: Path):
+    for name in ("video.mp4", "captions.srt", "captions.vtt", "storyboard.html",
+                 "resolved.story", "manifest.json"):
+        assert (run / name).is_file(), name
+    assert not [p for p in run.rglob("*") if p.name.endswith((".tmp", ".part"))]
+
+
+def test_video_streams_and_duration_match_the_timeline(run: Path):
+    manifest = json.loads((run / "manifest.json").read_text())
+    with av.open(str(run / "video.mp4")) as container:
+        video = container.streams.video[0]
+        audio = container.streams.audio[0]
+        assert video.codec_context.name == "h264"
+        assert (video.codec_context.width, video.codec_context.height) == (320, 180)
+        assert video.codec_context.pix_fmt == "yuv420p"
+        assert audio.codec_context.name == "aac" and audio.codec_context.sample_rate == 48000
+        duration = float(container.duration) / 1_000_000
+    assert abs(duration - manifest["duration"]) < 0.1
+
+
+def test_manifest_lists_every_artifact_made_on_a_cold_run(run: Path):
+    manifest = json.loads((run / "manifest.json").read_text())
+    stages = {a["stage"] for a in manifest["artifacts"]}
+    assert {"draw", "speak", "cut"} <= stages
+    assert all(a["made"] for a in manifest["artifacts"])
+    assert all(len(a["sha256"]) == 64 for a in manifest["artifacts"])
+
+
+def test_resolved_story_passes_check(run: Path):
+    done = storyreel("check", str(run / "resolved.story"))
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_storyboard_shows_every_scene_and_line(run: Path):
+    page = (run / "storyboard.html").read_text()
+    resolved = (run / "resolved.story").read_text()
+    assert page.count("<section class=scene") == resolved.count("\nscene ")
+    assert (run / "scenes").is_dir() and (run / "audio").is_dir()
+
+
+def test_bad_story_prints_diagnostics_without_traceback(tmp_path: Path):
+    bad = tmp_path / "bad.story"
+    bad.write_text('title: Bad\nscene a\n  Nobody: "hi"\n')
+    done = storyreel("render", str(bad), f"hydra.run.dir={tmp_path / 'run'}")
+    assert done.returncode == 2
+    assert "bad.story:3:3: error" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "run").exists()

@@ -1,0 +1,47 @@
+"""Voice resolution: voice blocks by name, categories, guesses from descriptions."""
+
+from __future__ import annotations
+
+from engine.dsl.parse import parse_text
+from engine.voices import voice_spec
+
+STORY = '''voice narrator
+  category: narrator
+  espeak: en-gb+f3
+  rate: 0.9
+
+voice gruff
+  category: elder
+  pitch: 0.8
+
+character Luna
+  description: a small silver moon
+character Grandpa
+  description: an old bear
+  voice: gruff
+character Rex
+  description: a dragon
+  voice: creature
+character Bob
+  description: a baker
+'''
+
+
+def story():
+    parsed, problems = parse_text(STORY, "v.story")
+    assert not problems
+    return parsed
+
+
+def test_narrator_uses_its_voice_block():
+    spec = voice_spec(story(), None)
+    assert (spec.name, spec.category, spec.rate, spec.id_for("espeak")) == (
+        "narrator", "narrator", 0.9, "en-gb+f3")
+
+
+def test_character_voice_by_name_category_or_guess():
+    s = story()
+    assert (voice_spec(s, "Grandpa").category, voice_spec(s, "Grandpa").pitch) == ("elder", 0.8)
+    assert voice_spec(s, "Rex").category == "creature"
+    assert voice_spec(s, "Luna").category == "child"
+    assert voice_spec(s, "Bob").category == "adult"
