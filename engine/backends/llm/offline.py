@@ -1,0 +1,460 @@
+"""The offline writer: fills a story's holes from its own words through hash-chosen templates."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import string
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from engine.backends.llm import (CharacterBrief, LineBrief, SceneBrief, WriteRequest, WriteResult,
+                                 WrittenLine, WrittenScene)
+from engine.backends.llm import offline_templates as T
+
+log = logging.getLogger(__name__)
+
+_PREPOSITIONS = ("under", "in", "inside", "on", "at", "by", "near", "above", "below", "beside",
+                 "behind", "among", "through", "around", "over", "between", "across", "along")
+_SPLIT = re.compile(r"\s*(?:[,;]|\b(?:and|with|full of|of|" + "|".join(_PREPOSITIONS) + r")\b)\s*",
+                    re.IGNORECASE)
+_ON_PLACES = ("hill", "beach", "shore", "island", "mountain", "path", "road", "bridge", "roof",
+              "rooftop", "top", "boat", "ship", "cloud", "meadow", "field", "lawn", "moon")
+_TIMES = {"night": "night", "midnight": "night", "starry": "night", "stars": "night",
+          "moonlight": "night", "evening": "evening", "dusk": "evening", "sunset": "evening",
+          "twilight": "evening", "dawn": "morning", "sunrise": "morning", "morning": "morning",
+          "afternoon": "afternoon", "noon": "day"}
+_WORRY = re.compile(r"\b(oh no|lost|afraid|scared|where|help|dear|worried|alone|dark)\b", re.I)
+_JOY = re.compile(r"\b(hooray|yay|wonderful|happy|did it|love|best)\b", re.I)
+_SLOT = string.Formatter()
+_ACTIONS = {"worried": "looking worried", "sad": "looking sad", "happy": "smiling happily",
+            "whisper": "whispering", "sleepy": "yawning sleepily", "brave": "standing bravely",
+            "curious": "looking curious", "grumpy": "frowning", "surprised": "looking amazed"}
+_BEAT_ACTIONS = {"opening": "smiling", "problem": "looking worried", "attempt": "walking along",
+                 "turning": "looking amazed", "ending": "smiling happily", "scene": "looking around"}
+
+
+def _digest(*parts: object) -> int:
+    """A stable number from text (Python's `hash` changes between runs; sha256 does not)."""
+    text = "\x1f".join(str(p) for p in parts)
+    return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big")
+
+
+def _strip_article(phrase: str) -> str:
+    return re.sub(r"^(a|an|the|some|one)\s+", "", phrase.strip(), flags=re.I)
+
+
+def _definite(phrase: str) -> str:
+    """'a quiet village' → 'the quiet village'; possessives and names stay as they are."""
+    phrase = phrase.strip()
+    if "'s " in phrase or phrase[:1].isupper() and not re.match(r"^(A|An|The)\b", phrase):
+        return phrase
+    return "the " + _strip_article(phrase)
+
+
+def _indefinite(phrase: str) -> str:
+    bare = _strip_article(phrase)
+    return ("an " if bare[:1].lower() in "aeiou" else "a ") + bare
+
+
+def _join(names: Iterable[str]) -> str | None:
+    names = list(names)
+    if not names:
+        return None
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """A setting read for its words: the place, how to say "there", its things, the time of day."""
+
+    text: str
+    place: str
+    where: str
+    things: tuple[str, ...]
+    time: str
+
+    @classmethod
+    def read(cls, text: str | None) -> Setting:
+        text = (text or "").strip().rstrip(".")
+        if not text:
+            return cls("", "this place", "here", ("everything around",), "day")
+        lowered = text.lower()
+        time = next((t for word, t in _TIMES.items() if re.search(rf"\b{word}\b", lowered)), "day")
+        first = text.split(",")[0].strip()
+        lead = first.split()[0].lower()
+        chunks = [c for c in _SPLIT.split(text) if c and c.strip()]
+        nouns = [c.strip() for c in chunks if c.strip().lower() not in _TIMES
+                 and _strip_article(c).lower() not in _TIMES and c.strip().lower() not in ("a", "the")]
+        if lead in _PREPOSITIONS:
+            where = first
+            place = _definite(nouns[0]) if nouns else "this place"
+        else:
+            place = _definite(nouns[0]) if nouns else _definite(first)
+            head = re.findall(r"[a-z]+", place.lower())
+            preposition = "on" if head and any(head[-1].startswith(w) for w in _ON_PLACES) else "in"
+            where = f"{preposition} {place}"
+        things = tuple(_definite(n) for n in nouns[1:]) or (place,)
+        return cls(text, place, where, things, time)
+
+
+@dataclass(frozen=True, slots=True)
+class Who:
+    """A character as the templates speak of it."""
+
+    name: str
+    description: str
+    kind: str | None
+    tags: tuple[str, ...]
+
+    @classmethod
+    def of(cls, brief: CharacterBrief | None, name: str) -> Who:
+        if brief is None:
+            return cls(name, "", None, ())
+        words = f"{brief.description} {' '.join(brief.tags)}".lower()
+        kind = next((k for k in T.KINDS if re.search(rf"\b{k}s?\b", words)), None)
+        return cls(name, brief.description.strip().rstrip("."), kind, brief.tags)
+
+    def intro(self, young: bool) -> str:
+        """'a tiny green snail called Sam' (the short form for young listeners)."""
+        desc = self.description
+        if not desc or not re.match(r"^(a|an|the|one|[a-z])", desc):
+            return self.name
+        if young and self.kind:
+            match = re.search(rf"\b{self.kind}s?\b", desc, re.I)
+            if match:
+                desc = desc[:match.end()]
+        return f"{_indefinite(desc)} called {self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Premise:
+    """What the premise (and title) say about the hero: a fear, something lost, a wish."""
+
+    fear: str | None = None
+    lost: str | None = None
+    want: str | None = None
+
+    @classmethod
+    def read(cls, *texts: str | None) -> Premise:
+        text = " . ".join(t for t in texts if t)
+        end = r"(?=\s+(?:and|but|until|so|who|when|because|learns|finds)\b|[,.;!?]|$)"
+
+        def grab(pattern: str) -> str | None:
+            match = re.search(pattern + r"\s+(.+?)" + end, text, re.I)
+            if not match:
+                return None
+            words = match.group(1).split()[:6]
+            return " ".join(words).lower() if words else None
+
+        return cls(fear=grab(r"\b(?:afraid|scared|frightened|fearful|terrified) of"),
+                   lost=grab(r"\b(?:lost|loses|lose)"),
+                   want=grab(r"\b(?:learns|learned|wants|wanted|tries|decides|hopes|longs) to"))
+
+
+@dataclass(slots=True)
+class _Picker:
+    """Chooses templates by hash, avoiding repeats within the story while the pool allows."""
+
+    root: str
+    used: set[str] = field(default_factory=set)
+
+    def pick(self, pools: Iterable[tuple[str, ...]], slots: dict[str, str | None],
+             *key: object) -> str:
+        """The first pool with an unused template that fits wins; later pools are fallbacks."""
+        first: list[str] = []
+        for pool in pools:
+            usable = [t for t in pool
+                      if all(slots.get(f) is not None for _, f, _, _ in _SLOT.parse(t) if f)]
+            if not usable:
+                continue
+            start = _digest(self.root, *key) % len(usable)
+            ordered = usable[start:] + usable[:start]
+            first = first or ordered
+            fresh = [t for t in ordered if t not in self.used]
+            if fresh:
+                return self._fill(fresh[0], slots)
+        if not first:
+            raise ValueError("no template fits")  # every call site ends with a slot-free pool
+        return self._fill(first[0], slots)
+
+    def _fill(self, template: str, slots: dict[str, str | None]) -> str:
+        self.used.add(template)
+        return _cap(template.format_map({k: v for k, v in slots.items() if v is not None}))
+
+
+class OfflineWriter:
+    """A deterministic writer: the same request gives the same text, byte for byte."""
+
+    def __init__(self, language: str = "en", max_dialogue: int = 3, detail_from_age: int = 6) -> None:
+        self.language = language
+        self.max_dialogue = max(1, max_dialogue)
+        self.detail_from_age = detail_from_age
+
+    def identity(self) -> dict[str, Any]:
+        return {"backend": "offline", "templates": T.TEMPLATE_VERSION, "language": self.language,
+                "max_dialogue": self.max_dialogue, "detail_from_age": self.detail_from_age}
+
+    def write(self, request: WriteRequest) -> WriteResult:
+        language = (request.language or self.language or "en").lower()
+        if not language.startswith("en"):
+            log.warning("offline writer: no %r templates; writing English instead", language)
+        job = _Job(request, self)
+        if not request.scenes and request.scene_count > 0:
+            return WriteResult(job.draft(request.scene_count))
+        return WriteResult(tuple(job.complete(i, s) for i, s in enumerate(request.scenes)))
+
+
+class _Job:
+    """One write: the story's words, the template picker, and the scene-by-scene work."""
+
+    def __init__(self, request: WriteRequest, writer: OfflineWriter) -> None:
+        self.request = request
+        self.max_dialogue = writer.max_dialogue
+        ages = [int(n) for n in re.findall(r"\d+", request.audience or "")]
+        youngest = min(ages) if ages else 4
+        self.young = youngest < writer.detail_from_age
+        self.briefs = {c.name: c for c in request.characters}
+        self.cast = [c.name for c in request.characters]
+        self.hero = self.cast[0] if self.cast else None
+        self.premise = Premise.read(request.premise, request.title)
+        self.picker = _Picker(str(_digest(T.TEMPLATE_VERSION, request.title, request.premise,
+                                          request.style, request.audience, *self.cast)))
+
+    def who(self, name: str) -> Who:
+        return Who.of(self.briefs.get(name), name)
+
+    def beat(self, index: int, count: int) -> str:
+        if count == 1:
+            return "scene"
+        if index == 0:
+            return "opening"
+        if index == count - 1:
+            return "ending"
+        if index == 1 and count >= 3:
+            return "problem"
+        if index == count - 2 and count >= 4:
+            return "turning"
+        return "attempt"
+
+    def slots(self, setting: Setting, present: list[str], speaker: str | None = None,
+              prev: str | None = None) -> dict[str, str | None]:
+        hero = speaker or (present[0] if present else self.hero)
+        others = [n for n in present if n != speaker]
+        who = self.who(hero) if hero else None
+        time = setting.time
+        p = self.premise
+        return {
+            "name": speaker, "hero": hero, "prev": prev,
+            "friend": others[0] if others else None,
+            "names": _join(present), "intro": who.intro(self.young) if who else None,
+            "kind": who.kind if who else None,
+            "sound": T.SOUNDS.get(who.kind or "") if who else None,
+            "place": setting.place, "where": setting.where, "where_cap": _cap(setting.where),
+            "thing": setting.things[0], "thing_plain": _strip_article(setting.things[0]),
+            "time": time, "time_cap": _cap(time),
+            "today": "tonight" if time in ("night", "evening") else "today",
+            "premise": (self.request.premise or "").strip().rstrip(".") or None,
+            "fear": p.fear, "want": p.want,
+            "lost": p.lost,
+            "lost_mine": re.sub(r"^(her|his|its|their)\b", "my", p.lost) if p.lost else None,
+        }
+
+    # -- dialogue and narration ----------------------------------------------------------------
+
+    def dialogue(self, scene_key: str, index: int, speaker: str, direction: str | None,
+                 previous: WrittenLine | None, beat: str, setting: Setting,
+                 present: list[str]) -> str:
+        """A line in character: its direction first, else a reaction to the line before it."""
+        prev = previous.speaker if previous and previous.speaker not in (None, speaker) else None
+        slots = self.slots(setting, present, speaker, prev)
+        mood = _mood(direction)
+        is_hero = speaker == self.hero
+        lines = T.LINES
+        if mood:
+            pools = [lines[mood]]
+        elif prev and previous is not None and previous.text.rstrip().endswith("?"):
+            where = re.search(r"\bwhere\b", previous.text, re.I)
+            pools = [lines["answer_where" if where else "answer"]]
+        elif prev and previous is not None and _WORRY.search(previous.text):
+            pools = [lines["comfort"]]
+        elif prev and previous is not None and _JOY.search(previous.text):
+            pools = [lines["cheer"] + lines["happy"]]
+        elif beat == "problem" and is_hero:
+            pools = [lines["fear"] + lines["lost"], lines["worried"]]
+        elif beat == "attempt":
+            pools = [lines["want"] if is_hero else (), lines["brave"] + lines["curious"]]
+        elif beat == "turning":
+            pools = [lines["surprised"]]
+        elif beat == "ending":
+            pools = [lines["learned"] if is_hero else (),
+                     lines["happy"] + (lines["sleepy"] if setting.time == "night" else ())]
+        else:
+            pools = [lines["neutral"] + lines["curious"]]
+        # Some templates speak of what the hero lost in the first person.
+        slots["lost"] = slots["lost_mine"]
+        return self.picker.pick([*pools, lines["neutral"], ("Oh!",)], slots,
+                                scene_key, index, speaker)
+
+    def narration(self, scene_key: str, index: int, beat: str, setting: Setting,
+                  present: list[str], first_scene: bool) -> str:
+        slots = self.slots(setting, present)
+        story = T.NARRATION
+        pools = {"problem": [story["fear"] + story["lost"], story["problem"]],
+                 "ending": [story["learned"], story["ending"]]}.get(beat, [story.get(beat, ())])
+        text = self.picker.pick([*pools, story["scene"], ("It was a quiet {time} {where}.",)],
+                                slots, scene_key, index, "narration")
+        if first_scene and slots["premise"]:
+            text += " " + self.picker.pick([story["premise"]], slots, scene_key, "premise")
+        if not self.young:
+            text += " " + self.picker.pick([T.DETAIL, ("There was so much to see.",)], slots,
+                                           scene_key, index, "detail")
+        return text
+
+    def image_prompt(self, setting: Setting, present: list[str], lines: Iterable[WrittenLine],
+                     beat: str) -> str:
+        moods = {}
+        for line in lines:
+            if line.speaker and line.speaker not in moods:
+                moods[line.speaker] = _mood(line.direction)
+        parts = []
+        for name in present:
+            who = self.who(name)
+            words = who.description.lower()
+            extra = [t for t in who.tags if t.lower() not in words]
+            look = ", ".join(x for x in [who.description, *extra] if x)
+            action = _ACTIONS.get(moods.get(name) or "", _BEAT_ACTIONS.get(beat, "smiling"))
+            parts.append(f"{name}, {look}, {action}" if look else f"{name}, {action}")
+        style = self.request.style.strip().rstrip(".") or "children's picture book"
+        scene = [_cap(setting.text)] if setting.text else []
+        return ". ".join([_cap(style), *scene, *parts]) + ". Picture book illustration."
+
+    # -- whole scenes ---------------------------------------------------------------------------
+
+    def complete(self, index: int, scene: SceneBrief) -> WrittenScene:
+        """An authored scene with its holes filled; the author's lines pass through unchanged."""
+        count = len(self.request.scenes)
+        beat = self.beat(index, count)
+        setting = Setting.read(scene.setting)
+        present = list(scene.characters)
+        if scene.lines:
+            lines: list[WrittenLine] = []
+            for number, line in enumerate(scene.lines):
+                lines.append(self._fill(scene.id, number, line, lines, beat, setting, present))
+        else:
+            present = present or self.cast[:2]
+            lines = self._invent(scene.id, beat, setting, present, first_scene=index == 0)
+        title = scene.title or _cap(scene.id.replace("-", " ").replace("_", " "))
+        image = scene.image or self.image_prompt(setting, present, lines, beat)
+        return WrittenScene(scene.id, title, scene.setting or "", tuple(present), image, tuple(lines))
+
+    def _fill(self, scene_id: str, number: int, line: LineBrief, before: list[WrittenLine],
+              beat: str, setting: Setting, present: list[str]) -> WrittenLine:
+        if line.text is not None:
+            return WrittenLine(line.speaker, line.text, line.direction)
+        if line.speaker is None:
+            text = self.narration(scene_id, number, beat, setting, present, first_scene=False)
+        else:
+            speaking = present or [line.speaker]
+            text = self.dialogue(scene_id, number, line.speaker, line.direction,
+                                 before[-1] if before else None, beat, setting, speaking)
+        return WrittenLine(line.speaker, text, line.direction)
+
+    def _invent(self, key: str, beat: str, setting: Setting, present: list[str],
+                first_scene: bool) -> list[WrittenLine]:
+        lines = [WrittenLine(None, self.narration(key, 0, beat, setting, present, first_scene))]
+        if not present:
+            return lines
+        most = self.max_dialogue if len(present) > 1 else min(2, self.max_dialogue)
+        count = 1 + _digest(self.picker.root, key, "count") % most
+        for number in range(count):
+            speaker = present[number % len(present)]
+            text = self.dialogue(key, number + 1, speaker, None, lines[-1], beat, setting, present)
+            lines.append(WrittenLine(speaker, text))
+        return lines
+
+    def draft(self, count: int) -> tuple[WrittenScene, ...]:
+        """`count` scenes around the premise: an opening, a problem, tries, a turn, an ending."""
+        settings = self._arc_settings(count)
+        scenes: list[WrittenScene] = []
+        ids: set[str] = set()
+        for index in range(count):
+            beat = self.beat(index, count) if count > 1 else "opening"
+            present = self._arc_cast(beat, index)
+            setting = Setting.read(settings[index])
+            slots = self.slots(setting, present)
+            title = _title(self.picker.pick([T.TITLES.get(beat, T.TITLES["attempt"]),
+                                             ("A New Day",)], slots, "title", index))
+            scene_id = _unique_id(title, index, ids)
+            lines = self._invent(scene_id, beat, setting, present, first_scene=index == 0)
+            if index == count - 1:
+                lines[0] = WrittenLine(None, lines[0].text + " The end.")
+            image = self.image_prompt(setting, present, lines, beat)
+            scenes.append(WrittenScene(scene_id, title, setting.text, tuple(present), image,
+                                       tuple(lines)))
+        return tuple(scenes)
+
+    def _arc_cast(self, beat: str, index: int) -> list[str]:
+        if not self.hero:
+            return []
+        friends = self.cast[1:]
+        if beat in ("opening", "problem") or not friends:
+            return [self.hero]
+        if beat == "ending":
+            return self.cast[:3]
+        return [self.hero, friends[index % len(friends)]]
+
+    def _arc_settings(self, count: int) -> list[str]:
+        """Places the premise names (else the hero's home and the road), time moving forward."""
+        words = f"{self.request.premise or ''} {self.request.title}".lower()
+        named = [place for word, place in T.PLACES.items() if re.search(rf"\b{word}", words)]
+        kind = self.who(self.hero).kind if self.hero else None
+        home = T.HOMES.get(kind or "", "a sunny meadow by a little house")
+        road = [p for p in named if p != home] or list(T.ROAD)
+        start = _digest(self.picker.root, "road") % len(road)
+        settings = []
+        for index in range(count):
+            if index == 0 or index == count - 1:
+                place = home if not named or index == 0 else named[0]
+            else:
+                place = road[(start + index) % len(road)]
+            settings.append(_with_time(place, index, count))
+        return settings
+
+
+def _with_time(place: str, index: int, count: int) -> str:
+    """A setting with the time of day advancing through the story (unless it names one)."""
+    if any(re.search(rf"\b{w}\b", place) for w in _TIMES):
+        return place
+    step = T.TIMES_OF_DAY[min(len(T.TIMES_OF_DAY) - 1, index * len(T.TIMES_OF_DAY) // max(count, 1))]
+    return f"{place}, {step}"
+
+
+def _title(text: str) -> str:
+    """Title case that leaves small words small: 'A Morning in the Garden'."""
+    small = {"a", "an", "the", "in", "on", "at", "of", "by", "and", "with", "under", "to"}
+    words = text.split()
+    return " ".join(w if i and w.lower() in small else _cap(w) for i, w in enumerate(words))
+
+
+def _unique_id(title: str, index: int, taken: set[str]) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or f"scene-{index + 1}"
+    if not slug[0].isalpha():
+        slug = f"scene-{slug}"
+    candidate, number = slug, 2
+    while candidate in taken:
+        candidate, number = f"{slug}-{number}", number + 1
+    taken.add(candidate)
+    return candidate
+
+
+def _mood(direction: str | None) -> str | None:
+    if not direction:
+        return None
+    words = re.findall(r"[a-z\-]+", direction.lower())
+    return next((mood for mood, keys in T.MOODS.items() if any(w in keys for w in words)), None)
