@@ -24,7 +24,8 @@ class Diagnostic:
     def render(self, source_line: str | None = None) -> str:
         """`file:line:col: severity: message`, then the line, a caret under the spot, a hint."""
         s = self.span
-        out = [f"{s.file}:{s.line}:{s.column}: {self.severity}: {self.message}"]
+        where = f"{s.file}:{s.line}:{s.column}" if s.line > 0 else s.file
+        out = [f"{where}: {self.severity}: {self.message}"]
         if source_line is not None and s.line > 0:
             text = source_line.rstrip("\r\n").expandtabs(1)
             width = 1

@@ -12,12 +12,12 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from lark.indenter import Indenter
 
 from engine.errors import Diagnostic, StoryError
-from engine.ir import Character, Comment, Field, Line, Scene, Span, Story, Value, Voice
+from engine.dsl import vocabulary
+from engine.ir import NARRATOR, Character, Comment, Field, Line, Scene, Span, Story, Value, Voice
 
 GRAMMAR_PATH = Path(__file__).resolve().parents[2] / "grammar" / "story.lark"
 
-SCENE_KEYS = frozenset({"title", "setting", "image", "with", "trainedness", "camera",
-                        "transition", "duration", "seed", "music"})
+SCENE_KEYS = frozenset(vocabulary.SCENE_KEYS)
 """Keys that are settings inside a scene; any other `NAME: "text"` there is a dialogue line."""
 
 MAX_SYNTAX_ERRORS = 50
@@ -33,9 +33,13 @@ class _StoryIndenter(Indenter):
 
     def process(self, stream):  # type: ignore[override]
         self.unit: str | None = None
+        self.newlines: list[Token] = []
         return super().process(stream)
 
     def handle_NL(self, token: Token):  # type: ignore[override]
+        # Comments live inside newline tokens; keeping the tokens spares a second scan of the text.
+        if "#" in token:
+            self.newlines.append(token)
         indent_str = token.rsplit("\n", 1)[1]
         if indent_str:
             unit = "\t" if indent_str[0] == "\t" else " "
@@ -87,8 +91,16 @@ class _Stmt:
     argument_span: Span | None
 
 
+_ESCAPES = {"n": "\n", "r": "\r", "t": "\t"}
+_ESCAPE = re.compile(r"\\(.)")
+
+
 def _unquote(raw: str) -> str:
-    return re.sub(r"\\(.)", r"\1", raw[1:-1])
+    """The text between the quotes: `\\n`, `\\r`, `\\t` are control characters, `\\x` is x."""
+    body = raw[1:-1]
+    if "\\" not in body:
+        return body
+    return _ESCAPE.sub(lambda m: _ESCAPES.get(m.group(1), m.group(1)), body)
 
 
 class _Build(Transformer):
@@ -188,6 +200,13 @@ class _Build(Transformer):
         fields, lines = [], []
         for s in stmts:
             is_setting = (s.key in SCENE_KEYS and s.direction is None and s.kind != "ellipsis")
+            if s.key in SCENE_KEYS and s.argument is None and s.kind == "ellipsis":
+                self._misplaced(s, f"as a scene's {s.key}")
+                continue
+            if s.key is not None and s.direction is not None and s.kind == "text":
+                self._problem(s.value.span, "unquoted-dialogue", "dialogue must be quoted",
+                              f'write it as `{s.key} ({s.direction}): "{s.value.text}"`')
+                continue
             if s.key is not None and (is_setting or s.kind == "text"):
                 if s.direction is not None:
                     self._misplaced(s, "on a scene setting")
@@ -198,7 +217,9 @@ class _Build(Transformer):
                               f"'{s.key} {s.argument}' is not a speaker",
                               "a dialogue line is `Name: \"text\"`; a speaker is one word")
             else:
-                lines.append(Line(s.key, None if s.kind == "ellipsis" else s.value.text, s.span,
+                # `narrator: "..."` is a narration line, so consumers have one way to see it
+                speaker = None if s.key == NARRATOR else s.key
+                lines.append(Line(speaker, None if s.kind == "ellipsis" else s.value.text, s.span,
                                   s.direction, s.key_span if s.key is not None else None))
         return Scene(str(name), tuple(fields), tuple(lines), self._block_span(meta, name, stmts),
                      self._span(name))
@@ -210,23 +231,20 @@ class _Build(Transformer):
 _COMMENT = re.compile(r"#[^\r\n]*")
 
 
-def _comments(text: str, path: str) -> tuple[Comment, ...]:
-    """Every comment with its span; found on the source lines outside quoted strings."""
+def _comments(newlines: list[Token], lines: list[str], path: str) -> tuple[Comment, ...]:
+    """Every comment with its span, read from the newline tokens that hold them."""
     out = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        in_quote = escaped = False
-        for col, ch in enumerate(line):
-            if escaped:
-                escaped = False
-            elif ch == "\\" and in_quote:
-                escaped = True
-            elif ch == '"':
-                in_quote = not in_quote
-            elif ch == "#" and not in_quote:
-                body = line[col:].rstrip()
-                out.append(Comment(body, Span(path, number, col + 1, number, col + 1 + len(body)),
-                                   trailing=bool(line[:col].strip())))
-                break
+    for tok in newlines:
+        value = str(tok)
+        for match in _COMMENT.finditer(value):
+            start = match.start()
+            breaks = value.count("\n", 0, start)
+            line = tok.line + breaks
+            column = (start - value.rindex("\n", 0, start) if breaks else tok.column + start)
+            body = match.group().rstrip()
+            source = lines[line - 1] if line <= len(lines) else ""
+            out.append(Comment(body, Span(path, line, column, line, column + len(body)),
+                               trailing=bool(source[: column - 1].strip())))
     return tuple(out)
 
 
@@ -358,6 +376,7 @@ def parse_text(text: str, path: str = "<story>") -> tuple[Story, tuple[Diagnosti
             seen.add(line)
             problems.append(diagnostic)
             _blank(lines, line - 1)
+    newlines = _parser().options.postlex.newlines if tree is not None else []
     build = _Build(path)
     items = build.transform(tree) if tree is not None else []
     fields = build._fields([i for i in items if isinstance(i, _Stmt)], "outside a scene")
@@ -367,7 +386,7 @@ def parse_text(text: str, path: str = "<story>") -> tuple[Story, tuple[Diagnosti
         voices=tuple(i for i in items if isinstance(i, Voice)),
         characters=tuple(i for i in items if isinstance(i, Character)),
         scenes=tuple(i for i in items if isinstance(i, Scene)),
-        comments=_comments(text, path),
+        comments=_comments(newlines, lines, path),
     )
     return story, tuple(problems + build.problems)
 

@@ -1,0 +1,393 @@
+"""The semantic pass: names, keys and values of a parsed story, every problem reported at once."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from engine.dsl import vocabulary as vocab
+from engine.errors import Diagnostic, Severity
+from engine.ir import NARRATOR, Character, Field, Scene, Span, Story, Value, Voice
+
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+_WHOLE = re.compile(r"\+?\d+")
+_LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*")
+
+_BLOCK_KEYS = {"voice": vocab.VOICE_KEYS, "character": vocab.CHARACTER_KEYS,
+               "scene": vocab.SCENE_KEYS, "header": vocab.HEADER_KEYS}
+
+
+def number(text: str | None) -> float | None:
+    """The value as a plain decimal number (`0.5`, `.5`, `2`), or None when it is not one."""
+    if text is None or not _NUMBER.fullmatch(text.strip()):
+        return None
+    return float(text)
+
+
+def trainedness_for(story: Story, scene: Scene | None, character_name: str,
+                    default: float) -> float:
+    """α for one character in one scene: scene-per-character > scene > character > `default`."""
+    character = story.character(character_name)
+    candidates = (
+        scene.get("trainedness", character_name) if scene is not None else None,
+        scene.get("trainedness") if scene is not None else None,
+        character.get("trainedness") if character is not None else None,
+    )
+    for f in candidates:
+        value = number(f.value.text) if f is not None else None
+        if value is not None:
+            return value
+    return default
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
+    """The candidate closest to `word`, ignoring case and accents first (`zoe` → `Zoë`)."""
+    pool = [c for c in dict.fromkeys(candidates) if c != word]
+    folded = {_fold(c): c for c in pool}
+    if _fold(word) in folded:
+        return folded[_fold(word)]
+    close = difflib.get_close_matches(_fold(word), list(folded), n=1, cutoff=0.6)
+    return folded[close[0]] if close else None
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _hint(word: str, candidates: Iterable[str], otherwise: str | None) -> str | None:
+    match = did_you_mean(word, candidates)
+    return f"did you mean '{match}'?" if match else otherwise
+
+
+def key_span(f: Field) -> Span:
+    s = f.span
+    return Span(s.file, s.line, s.column, s.line, s.column + len(f.key)) if s.line else s
+
+
+def name_in_value(value: Value, start: int, end: int) -> Span:
+    """The span of `value.text[start:end]` (exact for unquoted text; quotes shift it by one)."""
+    s = value.span
+    if not s.line:
+        return s
+    shift = s.column + (1 if value.quoted else 0)
+    return Span(s.file, s.line, shift + start, s.line, shift + end)
+
+
+def _listing(words: Iterable[str]) -> str:
+    return ", ".join(words)
+
+
+class _Checker:
+    """Collects diagnostics for one story and every file it uses."""
+
+    def __init__(self, story: Story, names_known: bool):
+        self.story = story
+        self.names_known = names_known
+        self.out: list[Diagnostic] = []
+        self.files = list(_files(story))
+        self.character_names = [c.name for c in story.all_characters()]
+        self.voice_names = [v.name for v in story.all_voices()]
+
+    def add(self, span: Span, severity: Severity, code: str, message: str,
+            hint: str | None = None) -> None:
+        self.out.append(Diagnostic(span, severity, code, message, hint))
+
+    def error(self, span: Span, code: str, message: str, hint: str | None = None) -> None:
+        self.add(span, "error", code, message, hint)
+
+    def warn(self, span: Span, code: str, message: str, hint: str | None = None) -> None:
+        self.add(span, "warning", code, message, hint)
+
+    def run(self) -> list[Diagnostic]:
+        for index, file in enumerate(self.files):
+            self.fields(file.fields, "header", "", scene=None)
+            if index:
+                self.used_file(file)
+            for voice in file.voices:
+                self.fields(voice.fields, "voice", f" in voice '{voice.name}'", scene=None)
+                self.voice(voice)
+            for character in file.characters:
+                self.fields(character.fields, "character", f" in character '{character.name}'",
+                            scene=None)
+                self.character(character)
+        self.duplicates("voice", ((v.name, v.name_span) for v in self.story.all_voices()))
+        self.duplicates("character",
+                        ((c.name, c.name_span) for c in self.story.all_characters()))
+        self.duplicates("scene", ((s.id, s.id_span) for s in self.story.scenes))
+        for scene in self.story.scenes:
+            self.fields(scene.fields, "scene", f" in scene '{scene.id}'", scene=scene)
+            self.scene_lines(scene)
+        self.header(self.story)
+        return self.out
+
+    # -- fields shared by every block ---------------------------------------------------------
+
+    def fields(self, fields: tuple[Field, ...], block: str, where: str,
+               scene: Scene | None) -> None:
+        allowed = _BLOCK_KEYS[block]
+        seen: dict[tuple[str, str | None], Field] = {}
+        for f in fields:
+            if f.key not in allowed:
+                if block == "scene":
+                    self.scene_key(f, scene)
+                else:
+                    self.error(key_span(f), "unknown-key", f"unknown key '{f.key}'{where}",
+                               _hint(f.key, allowed, f"known keys: {_listing(allowed)}"))
+                continue
+            if f.argument is not None and not (block == "scene" and f.key == "trainedness"):
+                self.error(f.argument_span or f.span, "unexpected-name",
+                           f"'{f.key}' takes no name",
+                           "only a scene's `trainedness NAME: value` names a character")
+                continue
+            if f.key != "use":
+                first = seen.setdefault((f.key, f.argument), f)
+                if first is not f:
+                    label = f"{f.key} {f.argument}" if f.argument else f.key
+                    self.error(key_span(f), "duplicate-key", f"'{label}' is set twice{where}",
+                               f"line {first.span.line} sets it too; keep one")
+            self.value(f, block)
+
+    def value(self, f: Field, block: str) -> None:
+        text = f.value.text
+        key = f.key
+        if key == "trainedness":
+            value = number(text)
+            if value is None or not 0 <= value <= 1:
+                self.error(f.value.span, "bad-trainedness",
+                           f"trainedness must be a number from 0 to 1, not '{text}'",
+                           "0 draws with the base model, 1 fully like the trained one")
+        elif key in {"rate", "pitch"}:
+            low, high = vocab.RATE_RANGE
+            value = number(text)
+            if value is None or not low <= value <= high:
+                self.error(f.value.span, f"bad-{key}",
+                           f"{key} must be a number from {low:g} to {high:g}, not '{text}'",
+                           "1 is the voice's normal " + ("speed" if key == "rate" else "pitch")
+                           + "; 0.9 is a little " + ("slower" if key == "rate" else "lower"))
+        elif key == "duration":
+            value = number(text)
+            if value is None or value <= 0:
+                self.error(f.value.span, "bad-duration",
+                           f"duration must be a number of seconds above 0, not '{text}'",
+                           "e.g. `duration: 6`; leave it out to fit the scene to its lines")
+        elif key == "seed":
+            if not _WHOLE.fullmatch(text.strip()):
+                self.error(f.value.span, "bad-seed", f"seed must be a whole number, not '{text}'",
+                           "e.g. `seed: 42`; the same seed draws the same picture")
+        elif key == "scenes":
+            if not _WHOLE.fullmatch(text.strip()) or not 1 <= int(text) <= vocab.MAX_SCENES:
+                self.error(f.value.span, "bad-scenes",
+                           f"scenes must be a whole number from 1 to {vocab.MAX_SCENES}, "
+                           f"not '{text}'", "how many scenes the writer makes from the premise")
+        elif key == "camera" and text not in vocab.CAMERAS:
+            self.error(f.value.span, "unknown-camera", f"unknown camera '{text}'",
+                       _hint(text, vocab.CAMERAS, f"cameras: {_listing(vocab.CAMERAS)}"))
+        elif key == "transition" and text not in vocab.TRANSITIONS:
+            self.error(f.value.span, "unknown-transition", f"unknown transition '{text}'",
+                       _hint(text, vocab.TRANSITIONS,
+                             f"transitions: {_listing(vocab.TRANSITIONS)}"))
+        elif key == "category" and block == "voice" and text not in vocab.VOICE_CATEGORIES:
+            self.error(f.value.span, "unknown-category", f"unknown voice category '{text}'",
+                       _hint(text, vocab.VOICE_CATEGORIES,
+                             f"categories: {_listing(vocab.VOICE_CATEGORIES)}"))
+        elif key == "language" and not _LANGUAGE.fullmatch(text):
+            self.warn(f.value.span, "odd-language",
+                      f"'{text}' does not look like a language code",
+                      "use a code such as en, fr, de or en-GB")
+        elif not text.strip() and key not in vocab.PATH_KEYS:
+            self.warn(f.value.span, "empty-value", f"'{key}' is empty",
+                      "write a value, or remove the line")
+
+    # -- blocks ----------------------------------------------------------------------------------
+
+    def voice(self, voice: Voice) -> None:
+        if voice.get("category") is None and voice.name != NARRATOR:
+            self.warn(voice.name_span, "no-category", f"voice '{voice.name}' has no category",
+                      f"add `category: ...` ({_listing(vocab.VOICE_CATEGORIES)}) so every TTS "
+                      "backend can pick a fitting voice")
+
+    def character(self, character: Character) -> None:
+        name = character.name
+        if name == NARRATOR:
+            self.error(character.name_span, "reserved-name",
+                       "'narrator' reads the narration; it cannot be a character",
+                       "pick another name; narration lines need no speaker")
+        elif name in vocab.SCENE_KEYS or name in vocab.RESERVED_NAMES:
+            self.error(character.name_span, "reserved-name",
+                       f"a character cannot be called '{name}'",
+                       f"in a scene, a line starting with '{name}:' is a setting; "
+                       "pick another name")
+        voice = character.get("voice")
+        if voice is not None and self.names_known:
+            text = voice.value.text
+            if text not in self.voice_names and text not in vocab.VOICE_CATEGORIES:
+                self.error(voice.value.span, "unknown-voice", f"unknown voice '{text}'",
+                           _hint(text, self.voice_names + list(vocab.VOICE_CATEGORIES),
+                                 "a voice is declared with `voice NAME`, or is a category: "
+                                 + _listing(vocab.VOICE_CATEGORIES)))
+        trained = character.get("trainedness")
+        if trained is not None and character.get("model") is None:
+            self.warn(key_span(trained), "trainedness-without-model",
+                      f"'{name}' has no `model:`, so trainedness changes nothing",
+                      f"add `model: PATH` to character '{name}', or remove this line")
+
+    def used_file(self, file: Story) -> None:
+        for f in file.fields:
+            if f.key != "use" and f.key in vocab.HEADER_KEYS:
+                self.warn(key_span(f), "ignored-in-used-file",
+                          f"'{f.key}' in a file used by another has no effect",
+                          "a used file shares only its voices and characters")
+        for scene in file.scenes:
+            self.warn(scene.id_span, "ignored-in-used-file",
+                      f"scene '{scene.id}' in a file used by another has no effect",
+                      "a used file shares only its voices and characters")
+
+    def duplicates(self, kind: str, names: Iterable[tuple[str, Span]]) -> None:
+        first: dict[str, Span] = {}
+        for name, span in names:
+            earlier = first.setdefault(name, span)
+            if earlier is span:
+                continue
+            where = (f"line {earlier.line}" if earlier.file == span.file
+                     else f"{Path(earlier.file).name} line {earlier.line}")
+            self.error(span, f"duplicate-{kind}", f"{kind} '{name}' is declared twice",
+                       f"the first is at {where}; rename or remove one")
+
+    # -- scenes ------------------------------------------------------------------------------------
+
+    def scene_key(self, f: Field, scene: Scene | None) -> None:
+        """A scene field with an unknown key: unquoted dialogue, or a misspelt setting."""
+        where = f" in scene '{scene.id}'" if scene else ""
+        if not self.names_known:
+            # the speaker may be declared where parsing failed: report only likely misspellings
+            match = did_you_mean(f.key, vocab.SCENE_KEYS)
+            if match:
+                self.error(key_span(f), "unknown-key", f"unknown setting '{f.key}'{where}",
+                           f"did you mean '{match}'?")
+            return
+        if f.key in self.character_names or f.key == NARRATOR:
+            self.error(f.value.span, "unquoted-dialogue", "dialogue must be quoted",
+                       f'write it as `{f.key}: "{f.value.text}"`')
+            return
+        match = did_you_mean(f.key, list(vocab.SCENE_KEYS) + self.character_names)
+        if match in self.character_names:
+            hint = f'did you mean \'{match}\'? dialogue is quoted: `{match}: "..."`'
+        elif match:
+            hint = f"did you mean '{match}'?"
+        else:
+            hint = (f"scene settings: {_listing(vocab.SCENE_KEYS)}; dialogue is "
+                    '`Name: "text"` with a declared character')
+        self.error(key_span(f), "unknown-key", f"unknown setting '{f.key}'{where}", hint)
+
+    def scene_lines(self, scene: Scene) -> None:
+        for line in scene.lines:
+            if line.text is not None and not line.text.strip():
+                self.error(line.span, "empty-line", "this line says nothing",
+                           "write what is said, or `...` to let the writer fill it in")
+        if not self.names_known:
+            return
+        for line in scene.lines:
+            if line.speaker is not None and line.speaker not in self.character_names:
+                self.error(line.speaker_span or line.span, "unknown-speaker",
+                           f"unknown speaker '{line.speaker}'",
+                           _hint(line.speaker, self.character_names + [NARRATOR],
+                                 f"declare them with `character {line.speaker}`; narration "
+                                 "lines need no speaker"))
+        with_field = scene.get("with")
+        if with_field is not None:
+            for name, start, end in _comma_items(with_field.value.text):
+                if name not in self.character_names:
+                    self.error(name_in_value(with_field.value, start, end), "unknown-character",
+                               f"unknown character '{name}' in `with:`",
+                               _hint(name, self.character_names,
+                                     f"declare them with `character {name}`"))
+        has_model = {c.name for c in self.story.all_characters() if c.get("model") is not None}
+        for f in scene.fields:
+            if f.key != "trainedness":
+                continue
+            if f.argument is None:
+                if not has_model:
+                    self.warn(key_span(f), "trainedness-without-model",
+                              "no character has a `model:`, so trainedness changes nothing",
+                              "give a character `model: PATH`, or remove this line")
+            elif f.argument not in self.character_names:
+                self.error(f.argument_span or f.span, "unknown-character",
+                           f"unknown character '{f.argument}' in `trainedness {f.argument}:`",
+                           _hint(f.argument, self.character_names,
+                                 f"declare them with `character {f.argument}`"))
+            elif f.argument not in has_model:
+                self.warn(f.argument_span or f.span, "trainedness-without-model",
+                          f"'{f.argument}' has no `model:`, so trainedness changes nothing",
+                          f"add `model: PATH` to character '{f.argument}', or remove this line")
+
+    # -- the story as a whole -------------------------------------------------------------------
+
+    def header(self, story: Story) -> None:
+        if not self.names_known:
+            return
+        start = Span(story.path, 1, 1, 1, 1)
+        premise, count = story.get("premise"), story.get("scenes")
+        is_cast = (not story.fields or all(f.key == "use" for f in story.fields)) and bool(
+            story.voices or story.characters)
+        if not story.scenes and premise is None and not is_cast:
+            self.error(start, "no-scenes", "this story has neither scenes nor a premise",
+                       "add a `scene ID` block, or `premise: ...` for the writer to make scenes "
+                       "from")
+        if story.scenes and count is not None:
+            self.warn(key_span(count), "scenes-ignored",
+                      "`scenes:` has no effect when the story has scene blocks",
+                      "it tells the writer how many scenes to make from the premise")
+        if premise is not None or any(not s.lines for s in story.scenes):
+            return  # the writer may bring any character in
+        for character in story.characters:
+            if not _appears(character.name, story.scenes):
+                self.warn(character.name_span, "unused-character",
+                          f"character '{character.name}' never appears in a scene",
+                          "give them a line, or name them in a scene's `with:`")
+
+
+def _comma_items(text: str) -> Iterator[tuple[str, int, int]]:
+    """The comma-separated names of `text`, with where each starts and ends."""
+    for match in re.finditer(r"[^,]+", text):
+        name = match.group().strip()
+        if name:
+            start = match.start() + len(match.group()) - len(match.group().lstrip())
+            yield name, start, start + len(name)
+
+
+def _appears(name: str, scenes: tuple[Scene, ...]) -> bool:
+    for scene in scenes:
+        if name in scene.present or any(line.speaker == name for line in scene.lines):
+            return True
+        if scene.get("trainedness", name) is not None:
+            return True
+        texts = [f.value.text for f in scene.fields] + [line.text or "" for line in scene.lines]
+        if any(name in text for text in texts):
+            return True
+    return False
+
+
+def _files(story: Story) -> Iterator[Story]:
+    """The story and every file it uses, each once."""
+    seen: set[str] = set()
+    stack = [story]
+    while stack:
+        file = stack.pop(0)
+        if file.path in seen:
+            continue
+        seen.add(file.path)
+        yield file
+        stack.extend(file.used)
+
+
+def check_story(story: Story, *, names_known: bool = True) -> list[Diagnostic]:
+    """Every semantic problem of a parsed story (and the files it uses).
+
+    `names_known=False` (after syntax errors, or a `use:` that failed) skips the checks that
+    would only repeat them: unknown speakers, voices and characters, and unused characters.
+    """
+    return _Checker(story, names_known).run()

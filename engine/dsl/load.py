@@ -1,0 +1,210 @@
+"""Load a story: read and parse it and its `use:` files, check paths and names, report everything."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from pathlib import Path
+
+from engine.dsl import vocabulary as vocab
+from engine.dsl.check import check_story
+from engine.dsl.parse import decode, parse_text
+from engine.errors import Diagnostic, StoryError, sort_key
+from engine.ir import Field, Span, Story
+
+log = logging.getLogger(__name__)
+
+
+def find_root(story_file: str | Path) -> Path:
+    """The story repository: the nearest folder above the file holding `.git`, else its folder."""
+    folder = Path(os.path.abspath(story_file)).parent
+    for candidate in (folder, *folder.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return folder
+
+
+def resolve_path(field: Field, story: Story | None = None) -> Path:
+    """The absolute path a `use`/`reference`/`model`/`music` field names.
+
+    Relative to the file that names it (its span), or to `story`'s file for a field made in memory.
+    """
+    if field.span.line and field.span.file:
+        base = Path(field.span.file).parent
+    elif story is not None:
+        base = Path(story.path).parent
+    else:
+        base = Path.cwd()
+    return Path(os.path.abspath(base / field.value.text))
+
+
+def load_with_diagnostics(path: str | Path) -> tuple[Story | None, tuple[Diagnostic, ...]]:
+    """The checked story (None when there is any error) and every diagnostic, warnings included."""
+    file = Path(os.path.abspath(path))
+    loader = _Loader(find_root(file))
+    story = loader.load(file, (), None)
+    diagnostics = list(loader.diagnostics)
+    if story is not None:
+        diagnostics += check_story(story, names_known=loader.names_known)
+    diagnostics.sort(key=sort_key)
+    if story is None or any(d.severity == "error" for d in diagnostics):
+        return None, tuple(diagnostics)
+    return story, tuple(diagnostics)
+
+
+def load_story(path: str | Path) -> Story:
+    """The checked story; raises StoryError carrying every diagnostic when there is an error.
+
+    Warnings are logged; `load_with_diagnostics` returns them instead.
+    """
+    story, diagnostics = load_with_diagnostics(path)
+    if story is None:
+        raise StoryError(diagnostics)
+    for d in diagnostics:
+        log.warning("%s", render_diagnostic(d))
+    return story
+
+
+class _Loader:
+    """Reads one file tree; remembers what it loaded so each file is read once."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.real_root = root.resolve()
+        self.diagnostics: list[Diagnostic] = []
+        self.loaded: set[Path] = set()
+        self.names_known = True
+
+    def problem(self, span: Span, code: str, message: str, hint: str | None = None,
+                severity: str = "error") -> None:
+        self.diagnostics.append(Diagnostic(span, severity, code, message, hint))  # type: ignore
+
+    def load(self, file: Path, stack: tuple[Path, ...], named_by: Field | None) -> Story | None:
+        where = named_by.value.span if named_by is not None else Span(str(file), 0, 0, 0, 0)
+        try:
+            data = file.read_bytes()
+        except FileNotFoundError:
+            self.problem(where, "missing-file", f"no such file: {file}")
+            return None
+        except IsADirectoryError:
+            self.problem(where, "not-a-file", f"{file} is a folder, not a story file")
+            return None
+        except OSError as error:
+            self.problem(where, "unreadable-file", f"cannot read {file}: {error.strerror}")
+            return None
+        self.loaded.add(file)
+        text, problems = decode(data, str(file))
+        story, syntax = parse_text(text, str(file))
+        if problems or syntax:
+            self.names_known = False
+            self.diagnostics += problems + syntax
+        self.paths(story, file)
+        used = []
+        for f in story.all("use"):
+            target = self.path(f, file.parent)
+            if target is None:
+                self.names_known = False
+                continue
+            if target in stack or target == file:
+                chain = " → ".join(p.name for p in (*stack, file, target))
+                self.problem(f.value.span, "use-cycle", f"`use:` goes round in a circle: {chain}",
+                             "a file cannot use itself, directly or through other files")
+                continue
+            if target in self.loaded:
+                continue  # already part of this story through another `use:`
+            child = self.load(target, (*stack, file), f)
+            if child is None:
+                self.names_known = False
+            else:
+                used.append(child)
+        return dataclasses.replace(story, used=tuple(used))
+
+    def paths(self, story: Story, file: Path) -> None:
+        """Check every path field but `use:` (which `load` follows)."""
+        blocks = (story, *story.characters, *story.scenes)
+        for f in (f for block in blocks for f in block.fields):
+            if f.key in vocab.PATH_KEYS and f.key != "use":
+                self.path(f, file.parent)
+
+    def path(self, f: Field, base: Path) -> Path | None:
+        """The path a field names, if it is one the story may use; else a diagnostic and None."""
+        text, span = f.value.text, f.value.span
+        if not text.strip():
+            self.problem(span, "empty-path", f"`{f.key}:` needs a path",
+                         "paths are relative to this file's folder, e.g. `art/luna.png`")
+            return None
+        if os.path.isabs(text) or text.startswith("~"):
+            self.problem(span, "absolute-path", f"'{text}' is an absolute path",
+                         "paths are relative to this file's folder, e.g. `art/luna.png`")
+            return None
+        target = Path(os.path.normpath(base / text))
+        if not _inside(target, self.root):
+            self.problem(span, "path-outside", f"'{text}' leads outside the story repository",
+                         f"keep it inside {self.root} (the nearest folder holding .git)")
+            return None
+        if target.exists() and not _inside(target.resolve(), self.real_root):
+            self.problem(span, "path-outside",
+                         f"'{text}' is a link that leads outside the story repository",
+                         f"keep the file itself inside {self.root}")
+            return None
+        if not target.exists():
+            if f.key == "use" or f.key == "music":
+                what = "story file" if f.key == "use" else "music file"
+                self.problem(span, f"missing-{f.key}", f"no such {what}: '{text}'",
+                             f"paths are relative to this file's folder ({base})")
+                return None
+            self.problem(span, f"missing-{f.key}", f"'{text}' does not exist yet",
+                         "the offline illustrator does without it; personalised backends need "
+                         "it", severity="warning")
+        elif f.key in {"use", "music"} and target.is_dir():
+            self.problem(span, "not-a-file", f"'{text}' is a folder, not a file")
+            return None
+        return target
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def display_path(file: str, cwd: Path | None = None) -> str:
+    """A file as a person should read it: relative to the working folder when inside it."""
+    if not os.path.isabs(file):
+        return file
+    here = cwd or Path.cwd()
+    try:
+        return str(Path(file).relative_to(here))
+    except ValueError:
+        return file
+
+
+def for_display(d: Diagnostic, cwd: Path | None = None) -> Diagnostic:
+    """The diagnostic with its file shown relative to the working folder."""
+    span = dataclasses.replace(d.span, file=display_path(d.span.file, cwd))
+    return dataclasses.replace(d, span=span)
+
+
+def source_line(file: str, line: int, cache: dict[str, list[str]] | None = None) -> str | None:
+    """Line `line` (1-based) of `file` as it was decoded, or None when it cannot be read."""
+    cache = {} if cache is None else cache
+    if file not in cache:
+        try:
+            text, _ = decode(Path(file).read_bytes(), file)
+        except OSError:
+            text = ""
+        cache[file] = text.lstrip("\ufeff").split("\n")
+    lines = cache[file]
+    return lines[line - 1] if 0 < line <= len(lines) else None
+
+
+def render_diagnostic(d: Diagnostic, cache: dict[str, list[str]] | None = None,
+                      cwd: Path | None = None) -> str:
+    """gcc-style text for one diagnostic: location, message, the source line, a caret, a hint."""
+    return for_display(d, cwd).render(source_line(d.span.file, d.span.line, cache))
+
+
+def render_diagnostics(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic],
+                       cwd: Path | None = None) -> str:
+    """Every diagnostic rendered, reading each file once."""
+    cache: dict[str, list[str]] = {}
+    return "\n".join(render_diagnostic(d, cache, cwd) for d in diagnostics)
