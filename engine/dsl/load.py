@@ -85,13 +85,13 @@ class _Loader:
         try:
             data = file.read_bytes()
         except FileNotFoundError:
-            self.problem(where, "missing-file", f"no such file: {file}")
+            self.problem(where, "missing-file", "no such file")
             return None
         except IsADirectoryError:
-            self.problem(where, "not-a-file", f"{file} is a folder, not a story file")
+            self.problem(where, "not-a-file", "this is a folder, not a story file")
             return None
         except OSError as error:
-            self.problem(where, "unreadable-file", f"cannot read {file}: {error.strerror}")
+            self.problem(where, "unreadable-file", f"cannot read this file: {error.strerror}")
             return None
         self.loaded.add(file)
         text, problems = decode(data, str(file))

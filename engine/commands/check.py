@@ -1,0 +1,49 @@
+"""`storyreel check FILE...`: every problem of each story, gcc-style or as JSON; exit 2 on errors."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from engine.dsl.load import for_display, load_with_diagnostics, render_diagnostics
+from engine.errors import Diagnostic
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="storyreel check",
+                                description="Check story files and report every problem.")
+    p.add_argument("files", nargs="+", metavar="FILE", help=".story files to check")
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help="text (gcc-style, with the source line) or json (for editors and CI)")
+    return p
+
+
+def collect(files: list[str]) -> list[Diagnostic]:
+    """Every diagnostic of every file, each once (a cast file used twice reports once)."""
+    seen: dict[Diagnostic, None] = {}
+    for file in files:
+        _, diagnostics = load_with_diagnostics(file)
+        seen.update(dict.fromkeys(diagnostics))
+    return list(seen)
+
+
+def summary(files: int, diagnostics: list[Diagnostic]) -> str:
+    errors = sum(d.severity == "error" for d in diagnostics)
+    warnings = len(diagnostics) - errors
+    plural = lambda n, word: f"{n} {word}{'' if n == 1 else 's'}"  # noqa: E731
+    return (f"checked {plural(files, 'file')}: {plural(errors, 'error')}, "
+            f"{plural(warnings, 'warning')}")
+
+
+def main(argv: list[str]) -> int:
+    args = parser().parse_args(argv)
+    diagnostics = collect(args.files)
+    if args.format == "json":
+        print(json.dumps([for_display(d).as_json() for d in diagnostics], ensure_ascii=False,
+                         indent=2))
+    else:
+        if diagnostics:
+            print(render_diagnostics(diagnostics))
+        print(summary(len(args.files), diagnostics))
+    return 2 if any(d.severity == "error" for d in diagnostics) else 0

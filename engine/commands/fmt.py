@@ -1,0 +1,76 @@
+"""`storyreel fmt FILE...`: rewrite stories into their canonical form; `--check` only lists them."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from pathlib import Path
+
+from engine.dsl.format import format_story
+from engine.dsl.load import display_path, load_with_diagnostics, render_diagnostics
+from engine.dsl.parse import decode, parse_text
+from engine.ir import without_spans
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="storyreel fmt",
+                                description="Rewrite story files into their canonical form.")
+    p.add_argument("files", nargs="+", metavar="FILE", help=".story files to format")
+    p.add_argument("--check", action="store_true",
+                   help="change nothing; list the files that would change and exit 1 if any")
+    return p
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace the file's content in one step: a crash leaves the old file or the new one."""
+    mode = path.stat().st_mode & 0o7777
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temp, mode)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def canonical(path: Path) -> tuple[str | None, str]:
+    """(the canonical text, or None with the reason it cannot be formatted, and the current text)."""
+    story, diagnostics = load_with_diagnostics(path)
+    if story is None:
+        return None, render_diagnostics(diagnostics)
+    current, _ = decode(path.read_bytes(), str(path))
+    text = format_story(story)
+    again, problems = parse_text(text, story.path)
+    if problems or without_spans(again) != without_spans(
+            parse_text(current, story.path)[0]):
+        return None, f"{display_path(str(path))}: error: formatting would change its meaning " \
+                     "(a bug in storyreel fmt; please report it)"
+    return text, current
+
+
+def main(argv: list[str]) -> int:
+    args = parser().parse_args(argv)
+    failed = changed = 0
+    for name in args.files:
+        path = Path(name)
+        text, current = canonical(path)
+        if text is None:
+            print(current)
+            failed += 1
+            continue
+        if text == current:
+            continue
+        changed += 1
+        if args.check:
+            print(f"would reformat {name}")
+        else:
+            write_atomically(path, text)
+            print(f"formatted {name}")
+    if failed:
+        return 2
+    return 1 if args.check and changed else 0
