@@ -341,8 +341,8 @@ class _Checker:
             self.warn(key_span(count), "scenes-ignored",
                       "`scenes:` has no effect when the story has scene blocks",
                       "it tells the writer how many scenes to make from the premise")
-        if premise is not None or any(not s.lines for s in story.scenes):
-            return  # the writer may bring any character in
+        if is_cast or premise is not None or any(not s.lines for s in story.scenes):
+            return  # a cast file's characters are for others; a writer may bring any in
         for character in story.characters:
             if not _appears(character.name, story.scenes):
                 self.warn(character.name_span, "unused-character",
