@@ -183,8 +183,9 @@ def without_spans(node: object) -> object:
                 changes[f.name] = ()
             elif f.name == "path":
                 changes[f.name] = ""
-            elif f.name.endswith("span") and value is not None:
-                changes[f.name] = NO_SPAN
+            elif f.name.endswith("span"):
+                # optional spans (speaker_span, argument_span) become None, as in nodes made in memory
+                changes[f.name] = None if f.default is None else NO_SPAN
             else:
                 changes[f.name] = without_spans(value)
         return dataclasses.replace(node, **changes)

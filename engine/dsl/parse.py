@@ -275,8 +275,7 @@ def _syntax_diagnostic(error: Exception, lines: list[str], path: str) -> tuple[D
                 return Diagnostic(span, "error", "missing-value", "missing a value after ':'",
                                   "write the value on the same line: `key: value`"), line
             if "COLON" in expected:
-                return Diagnostic(span, "error", "missing-colon", "missing ':'",
-                                  "fields are `key: value`; dialogue is `Name: \"text\"`"), line
+                return _missing_colon(path, line, text, span), line
             if "RPAR" in expected:
                 return Diagnostic(span, "error", "missing-parenthesis",
                                   "the direction's '(' is never closed",
@@ -301,8 +300,8 @@ def _syntax_diagnostic(error: Exception, lines: list[str], path: str) -> tuple[D
         if at_text.code == "unclosed-quote":
             return at_text, line
         if "COLON" in expected:
-            return Diagnostic(span, "error", "missing-colon", f"missing ':' before '{tok}'",
-                              "fields are `key: value`; dialogue is `Name: \"text\"`"), line
+            text = lines[line - 1] if 0 < line <= len(lines) else ""
+            return _missing_colon(path, line, text, span), line
         if at_text.code == "unexpected-text":
             return at_text, line
         if "NAME" in expected and tok.type in {"COLON", "_NL"}:
@@ -316,6 +315,29 @@ def _syntax_diagnostic(error: Exception, lines: list[str], path: str) -> tuple[D
         return Diagnostic(Span(path, line, 1, line, 1), "error", "unexpected-end",
                           "the file ends in the middle of a line", None), line
     raise error
+
+
+_BLOCK_WORDS = ("voice", "character", "scene")
+
+
+def _missing_colon(path: str, line: int, text: str, fallback: Span) -> Diagnostic:
+    """A missing ':' is reported after the key (`title The Moon` → after 'title')."""
+    words = text.split("#")[0].split()
+    if len(words) == 1 and words[0] in _BLOCK_WORDS:
+        end = len(text.rstrip()) + 1
+        return Diagnostic(Span(path, line, end, line, end + 1), "error", "missing-name",
+                          f"missing a name after '{words[0]}'",
+                          f"a block starts with `{words[0]} NAME` on its own line")
+    if not words or ":" in text.split("#")[0] or '"' in words[0]:
+        return Diagnostic(fallback, "error", "missing-colon", "missing ':'",
+                          'fields are `key: value`; dialogue is `Name: "text"`')
+    key = words[0]
+    if key == "trainedness" and len(words) >= 3:
+        key = " ".join(words[:2])
+    end = len(text) - len(text.lstrip()) + len(key) + 1
+    return Diagnostic(Span(path, line, end, line, end + 1), "error", "missing-colon",
+                      f"missing ':' after '{key}'",
+                      'fields are `key: value`; dialogue is `Name: "text"`')
 
 
 def _at_text(lines: list[str], path: str, line: int, col: int, span: Span | None) -> Diagnostic:
