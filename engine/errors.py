@@ -97,19 +97,3 @@ class MissingDependency(BackendError):
 def diagnostics_json(diagnostics: Iterable[Diagnostic]) -> str:
     return json.dumps([d.as_json() for d in diagnostics], ensure_ascii=False, indent=2)
 
-
-def format_diagnostics(diagnostics: Iterable[Diagnostic]) -> str:
-    """Every diagnostic rendered with its source line (read from its file) and caret."""
-    lines_of: dict[str, list[str]] = {}
-    out = []
-    for d in diagnostics:
-        if d.span.file not in lines_of:
-            try:
-                with open(d.span.file, encoding="utf-8", errors="replace") as handle:
-                    lines_of[d.span.file] = handle.read().split("\n")
-            except OSError:
-                lines_of[d.span.file] = []
-        lines = lines_of[d.span.file]
-        source = lines[d.span.line - 1] if 0 < d.span.line <= len(lines) else None
-        out.append(d.render(source))
-    return "\n".join(out)

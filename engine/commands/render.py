@@ -53,8 +53,8 @@ def _search_path(stories: list[Path]) -> list[str]:
 
 def precheck(stories: list[Path]) -> int:
     """Load every story before Hydra makes any folder: a mistake prints diagnostics, exits 2."""
-    from engine.dsl.load import load_story
-    from engine.errors import StoryError, format_diagnostics
+    from engine.dsl.load import load_story, render_diagnostics
+    from engine.errors import StoryError
 
     status = 0
     for story in stories:
@@ -65,7 +65,7 @@ def precheck(stories: list[Path]) -> int:
         try:
             load_story(story)
         except StoryError as error:
-            print(format_diagnostics(error.diagnostics), file=sys.stderr)
+            print(render_diagnostics(error.diagnostics), file=sys.stderr)
             status = 2
     return status
 
@@ -111,7 +111,8 @@ def _task(cfg) -> None:  # type: ignore[no-untyped-def]
     from hydra.core.hydra_config import HydraConfig
     from rich.console import Console
 
-    from engine.errors import BackendError, ConfigError, StoryError, format_diagnostics
+    from engine.dsl.load import render_diagnostics
+    from engine.errors import BackendError, ConfigError, StoryError
     from engine.render import render
     from engine.config import backends_from, settings_from
 
@@ -120,7 +121,7 @@ def _task(cfg) -> None:  # type: ignore[no-untyped-def]
         settings = settings_from(cfg, Path(HydraConfig.get().runtime.output_dir))
         outcome = render(settings, backends_from(cfg), console)
     except StoryError as error:
-        console.print(format_diagnostics(error.diagnostics), markup=False, highlight=False)
+        console.print(render_diagnostics(error.diagnostics), markup=False, highlight=False)
         raise SystemExit(2) from None
     except (BackendError, ConfigError) as error:
         console.print(f"[bold red]error:[/] {error}", highlight=False)

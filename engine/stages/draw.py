@@ -10,6 +10,7 @@ from typing import Callable, Sequence
 
 from engine.backends.image import CharacterLook, DrawRequest, Illustrator
 from engine.dsl.check import trainedness_for
+from engine.dsl.load import resolve_path
 from engine.ir import Field, Scene, Story
 from engine.stages.write import scene_characters
 from engine.steps import Step
@@ -49,11 +50,8 @@ def scene_seed(story_seed: int, scene: Scene) -> int:
     return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
 
 
-def _path(field: Field | None) -> str | None:
-    """A path field made absolute, relative to the file that names it."""
-    if field is None:
-        return None
-    return str((Path(field.span.file).parent / field.value.text).resolve())
+def _path(field: Field | None, story: Story) -> str | None:
+    return str(resolve_path(field, story)) if field is not None else None
 
 
 def character_looks(story: Story, scene: Scene, default_alpha: float,
@@ -68,8 +66,8 @@ def character_looks(story: Story, scene: Scene, default_alpha: float,
         tags = c.tags or (extra_tags or {}).get(name, ())
         looks.append(CharacterLook(
             name=name, description=c.text("description", "") or "", tags=tags,
-            token=c.text("token"), model=_path(c.get("model")),
-            reference=_path(c.get("reference")),
+            token=c.text("token"), model=_path(c.get("model"), story),
+            reference=_path(c.get("reference"), story),
             trainedness=trainedness_for(story, scene, name, default_alpha)))
     return tuple(looks)
 
