@@ -86,12 +86,14 @@ def _cut(story: Story, drawn: list[draw_stage.Drawn], spoken: list[speak_stage.S
     by_scene: dict[str, list[speak_stage.Spoken]] = {}
     for s in spoken:
         by_scene.setdefault(s.scene_id, []).append(s)
+    # A scene's `transition:` says how it begins; the editor wants how each scene ends.
+    following = [s.text("transition") for s in story.scenes[1:]] + [None]
     scenes = tuple(
         CutScene(scene_id=scene.id, image=d.image, camera=scene.text("camera"),
-                 transition=scene.text("transition"),
+                 transition=into_next,
                  lines=tuple(CutLine(audio=s.audio, text=s.text, speaker=s.speaker)
                              for s in by_scene.get(scene.id, [])))
-        for scene, d in zip(story.scenes, drawn))
+        for scene, d, into_next in zip(story.scenes, drawn, following))
     request = {
         "scenes": [{"id": c.scene_id, "camera": c.camera, "transition": c.transition,
                     "lines": [[l.text, l.speaker] for l in c.lines]} for c in scenes],
