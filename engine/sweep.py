@@ -1,0 +1,167 @@
+"""A Hydra callback that records each multirun job's outcome and writes the sweep's sweep.html."""
+
+from __future__ import annotations
+
+import fcntl
+import html
+import json
+import logging
+import os
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+from hydra.core.utils import JobReturn, JobStatus
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig, OmegaConf
+
+from engine.cache import write_atomically
+
+log = logging.getLogger(__name__)
+
+JOB_FILE = "job.json"
+PAGE = "sweep.html"
+
+_STYLE = """
+body{font-family:DejaVu Sans,Helvetica,Arial,sans-serif;margin:2rem;color:#222;background:#faf7f2}
+table{border-collapse:collapse;width:100%}td,th{padding:.5rem;border-bottom:1px solid #ddd;
+vertical-align:top;text-align:left}.strip{display:flex;gap:.25rem;flex-wrap:wrap;max-width:40rem}
+.strip img{height:4.5rem;border-radius:4px}video{width:20rem}.ok{color:#2a7a3a;font-weight:600}
+.failed{color:#b3261e;font-weight:600}.running{color:#946200}pre{white-space:pre-wrap;
+max-width:30rem;font-size:.8rem;color:#b3261e;margin:.3rem 0}code{font-size:.8rem}
+.counts{font-size:.8rem;color:#555}
+"""
+
+
+def _multirun(config: DictConfig) -> bool:
+    return str(OmegaConf.select(config, "hydra.mode", default="")) == "RunMode.MULTIRUN"
+
+
+def _job_dir(config: DictConfig) -> Path:
+    return Path(str(config.hydra.runtime.output_dir))
+
+
+def _sweep_dir(config: DictConfig) -> Path:
+    return Path(str(config.hydra.sweep.dir)).absolute()
+
+
+class SweepReport(Callback):
+    """In a multirun: `job.json` in each job's folder, and `sweep.html` in the sweep folder,
+    rewritten as each job ends (so it is complete even when Hydra stops on a failed job)."""
+
+    def on_job_start(self, config: DictConfig, **kwargs: Any) -> None:
+        if not _multirun(config):
+            return
+        self._started = time.time()
+        _write_job(config, {"status": "running"})
+        write_sweep_page(_sweep_dir(config))
+
+    def on_job_end(self, config: DictConfig, job_return: JobReturn, **kwargs: Any) -> None:
+        if not _multirun(config):
+            return
+        seconds = round(time.time() - getattr(self, "_started", time.time()), 3)
+        if job_return.status == JobStatus.COMPLETED:
+            _write_job(config, {"status": "ok", "seconds": seconds})
+        else:
+            error = job_return._return_value
+            text = f"{type(error).__name__}: {error}" if error is not None else "failed"
+            _write_job(config, {"status": "failed", "error": text, "seconds": seconds})
+        write_sweep_page(_sweep_dir(config))
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        page = write_sweep_page(_sweep_dir(config))
+        log.info("sweep report: %s", page)
+
+
+def _write_job(config: DictConfig, fields: dict[str, Any]) -> None:
+    overrides = [str(o) for o in OmegaConf.to_container(config.hydra.overrides.task) or []]
+    body = {"num": int(OmegaConf.select(config, "hydra.job.num", default=0) or 0),
+            "overrides": overrides, **fields}
+    job_dir = _job_dir(config)
+    job_dir.mkdir(parents=True, exist_ok=True)
+    write_atomically(job_dir / JOB_FILE, json.dumps(body, indent=1))
+
+
+def read_jobs(sweep_dir: Path) -> list[tuple[Path, dict[str, Any]]]:
+    """Every job folder of a sweep with its job.json, in job order."""
+    jobs = []
+    for path in sweep_dir.glob(f"*/{JOB_FILE}"):
+        try:
+            jobs.append((path.parent, json.loads(path.read_text(encoding="utf-8"))))
+        except (OSError, ValueError):
+            continue
+    return sorted(jobs, key=lambda job: (job[1].get("num", 0), job[0].name))
+
+
+def _scene_images(job_dir: Path) -> list[Path]:
+    """The job's scene pictures in story order (as its storyboard shows them)."""
+    board = job_dir / "storyboard.html"
+    if board.is_file():
+        names = re.findall(r"<img class=main src='([^']+)'", board.read_text(encoding="utf-8"))
+        found = [job_dir / n for n in names if (job_dir / n).is_file()]
+        if found:
+            return found
+    return sorted((job_dir / "scenes").glob("*.png"))
+
+
+def _shown(override: str) -> str:
+    """`story=/long/path/fox.story` reads as `story=fox.story`."""
+    key, _, value = override.partition("=")
+    if key == "story":
+        return f"story={', '.join(Path(v).name for v in value.split(','))}"
+    return override
+
+
+def _row(sweep_dir: Path, job_dir: Path, job: dict[str, Any]) -> str:
+    esc = html.escape
+    rel = job_dir.relative_to(sweep_dir).as_posix()
+    status = str(job.get("status", "?"))
+    overrides = "<br>".join(f"<code>{esc(_shown(o))}</code>" for o in job.get("overrides", []))
+    strip = "".join(f"<img src='{esc(rel)}/{esc(p.relative_to(job_dir).as_posix())}' "
+                    f"alt='{esc(p.stem)}' title='{esc(p.stem)}'>" for p in _scene_images(job_dir))
+    video = ""
+    if (job_dir / "video.mp4").is_file():
+        video = (f"<video controls preload=metadata src='{esc(rel)}/video.mp4'></video><br>"
+                 f"<a href='{esc(rel)}/storyboard.html'>storyboard</a>")
+    counts = ""
+    manifest = job_dir / "manifest.json"
+    if manifest.is_file():
+        try:
+            stages = json.loads(manifest.read_text(encoding="utf-8")).get("stages", {})
+            counts = " · ".join(f"{esc(s)} {v.get('made', 0)} made, {v.get('reused', 0)} reused"
+                                for s, v in stages.items())
+        except (OSError, ValueError, AttributeError):
+            counts = ""
+    error = f"<pre>{esc(str(job['error']))}</pre>" if job.get("error") else ""
+    seconds = f"{job['seconds']:.1f} s" if isinstance(job.get("seconds"), (int, float)) else ""
+    return (f"<tr class=job data-status='{esc(status)}'><td>{esc(str(job.get('num', '')))}</td>"
+            f"<td>{overrides}<div class=counts>{counts}</div></td>"
+            f"<td><div class=strip>{strip}</div></td><td>{video}</td>"
+            f"<td><span class='{esc(status)}'>{esc(status)}</span> {seconds}{error}</td></tr>")
+
+
+def write_sweep_page(sweep_dir: Path) -> Path:
+    """(Re)write sweep.html from the job folders; a lock keeps parallel jobs from interleaving."""
+    sweep_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(sweep_dir / ".sweep.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        jobs = read_jobs(sweep_dir)
+        failed = sum(job.get("status") == "failed" for _, job in jobs)
+        done = sum(job.get("status") == "ok" for _, job in jobs)
+        rows = "\n".join(_row(sweep_dir, d, j) for d, j in jobs)
+        page = (f"<!doctype html><meta charset=utf-8><title>sweep {esc_name(sweep_dir)}</title>"
+                f"<style>{_STYLE}</style><h1>Sweep {esc_name(sweep_dir)}</h1>"
+                f"<p>{len(jobs)} jobs: {done} ok, {failed} failed, "
+                f"{len(jobs) - done - failed} running</p>"
+                "<table><tr><th>#</th><th>overrides</th><th>scenes</th><th>video</th>"
+                f"<th>status</th></tr>\n{rows}\n</table>")
+        write_atomically(sweep_dir / PAGE, page)
+    finally:
+        os.close(fd)
+    return sweep_dir / PAGE
+
+
+def esc_name(folder: Path) -> str:
+    return html.escape(folder.name)

@@ -1,0 +1,44 @@
+"""sweep.html: one row per job with its overrides, scene strip, video and status."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from engine.sweep import PAGE, read_jobs, write_sweep_page
+
+
+def _job(sweep: Path, name: str, body: dict, scenes: tuple[str, ...] = (), video: bool = False):
+    job = sweep / name
+    (job / "scenes").mkdir(parents=True)
+    (job / "job.json").write_text(json.dumps(body))
+    for scene in scenes:
+        (job / "scenes" / f"{scene}.png").write_bytes(b"\x89PNG")
+    if scenes:  # the storyboard's order is the story's order, not the alphabet's
+        (job / "storyboard.html").write_text("".join(
+            f"<img class=main src='scenes/{s}.png' alt='{s}'>" for s in scenes))
+    if video:
+        (job / "video.mp4").write_bytes(b"\x00")
+        (job / "manifest.json").write_text(json.dumps(
+            {"stages": {"draw": {"made": 2, "reused": 0}, "speak": {"made": 0, "reused": 3}}}))
+
+
+def test_page_has_a_row_per_job_in_job_order(tmp_path: Path):
+    sweep = tmp_path / "multirun" / "2026-01-01_00-00-00"
+    _job(sweep, "10_b", {"num": 10, "overrides": ["story=/x/b.story"], "status": "running"})
+    _job(sweep, "2_a", {"num": 2, "overrides": ["story=/x/a.story", "image=procedural"],
+                        "status": "ok", "seconds": 3.25}, scenes=("zeta", "alpha"), video=True)
+    _job(sweep, "3_a", {"num": 3, "overrides": ["story=/x/a.story", "video.width=161"],
+                        "status": "failed", "error": "BackendError: <width> must be even"})
+    page = write_sweep_page(sweep)
+    assert page == sweep / PAGE
+    text = page.read_text()
+    assert [j["num"] for _, j in read_jobs(sweep)] == [2, 3, 10]
+    assert text.count("<tr class=job") == 3
+    assert "3 jobs: 1 ok, 1 failed, 1 running" in text
+    assert text.index("2_a/scenes/zeta.png") < text.index("2_a/scenes/alpha.png")
+    assert "<video controls preload=metadata src='2_a/video.mp4'>" in text
+    assert "story=a.story" in text and "/x/a.story" not in text
+    assert "BackendError: &lt;width&gt; must be even" in text
+    assert "draw 2 made, 0 reused · speak 0 made, 3 reused" in text
+    assert "3.2 s" in text
