@@ -1,0 +1,432 @@
+"""Picture-book figures for the procedural illustrator: one drawer per kind, soft outlines, faces."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+from PIL import ImageDraw
+
+from engine.backends.image.looks import RGB, Look, mix, shade
+
+FLYING = frozenset({"moon", "sun", "star", "butterfly", "bee"})
+"""Kinds drawn in the sky rather than standing on the ground."""
+
+WIDTH = {"snail": 1.0, "fish": 0.95, "dragon": 1.1, "turtle": 0.95, "frog": 0.8, "moon": 1.05,
+         "sun": 1.1, "butterfly": 0.9, "sheep": 0.8}
+"""A figure's width as a fraction of its height (default 0.7), for spacing figures apart."""
+
+_INK = (60, 45, 60)
+_WHITE = (252, 250, 245)
+_CHEEK = (245, 120, 130, 110)
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    """Where a figure's face sits (figure units: x right of centre, y up from the feet)."""
+
+    x: float
+    y: float
+    r: float
+
+
+class Pen:
+    """Draws in figure units: x in heights from the centre (mirrored by `facing`), y up from the feet."""
+
+    def __init__(self, draw: ImageDraw.ImageDraw, cx: float, base: float, size: float,
+                 facing: int) -> None:
+        self.draw, self.cx, self.base, self.s, self.f = draw, cx, base, size, facing
+        self.width = max(1, round(size * 0.016))
+
+    def at(self, x: float, y: float) -> tuple[float, float]:
+        return (self.cx + self.f * x * self.s, self.base - y * self.s)
+
+    def oval(self, x: float, y: float, rx: float, ry: float, fill: RGB | tuple[int, ...],
+             angle: float = 0.0, outline: bool = True) -> None:
+        steps = 28
+        c, s = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+        points = []
+        for i in range(steps):
+            t = 2 * math.pi * i / steps
+            px, py = rx * math.cos(t), ry * math.sin(t)
+            points.append((x + px * c - py * s, y + px * s + py * c))
+        self.poly(points, fill, outline)
+
+    def poly(self, points: list[tuple[float, float]], fill: RGB | tuple[int, ...],
+             outline: bool = True) -> None:
+        edge = shade(fill[:3], -0.45) if outline and len(fill) == 3 else None
+        self.draw.polygon([self.at(x, y) for x, y in points], fill=fill, outline=edge,
+                          width=self.width if edge else 0)
+
+    def line(self, points: list[tuple[float, float]], colour: RGB, width: float) -> None:
+        self.draw.line([self.at(x, y) for x, y in points], fill=colour,
+                       width=max(1, round(width * self.s)), joint="curve")
+
+    def dot(self, x: float, y: float, r: float, fill: tuple[int, ...]) -> None:
+        px, py = self.at(x, y)
+        rr = r * self.s
+        self.draw.ellipse((px - rr, py - rr, px + rr, py + rr), fill=fill)
+
+    def shine(self, x: float, y: float, rx: float, ry: float, colour: RGB) -> None:
+        """A soft light patch that makes a flat shape read as round."""
+        self.oval(x, y, rx, ry, (*shade(colour, 0.5), 90), outline=False)
+
+
+def face(pen: Pen, head: Head, cheeks: bool, eye: RGB = _INK) -> None:
+    x, y, r = head.x + 0.1 * head.r, head.y, head.r
+    for side in (-1, 1):
+        pen.dot(x + side * 0.38 * r, y + 0.1 * r, 0.13 * r, eye)
+        pen.dot(x + side * 0.38 * r + 0.04 * r, y + 0.15 * r, 0.045 * r, _WHITE)
+        if cheeks:
+            pen.oval(x + side * 0.62 * r, y - 0.22 * r, 0.16 * r, 0.1 * r, _CHEEK, outline=False)
+    arc = [(x + 0.22 * r * math.cos(t), y - 0.25 * r - 0.14 * r * math.sin(t))
+           for t in (i * math.pi / 8 for i in range(9))]
+    pen.line(arc, _INK, 0.035 * r)
+
+
+def _animal(pen: Pen, look: Look) -> Head:
+    kind, body, accent = look.kind, look.body, look.accent
+    dark = shade(body, -0.2)
+    head = Head(0.04, 0.68, 0.24)
+    if kind == "fox":
+        pen.oval(-0.34, 0.26, 0.24, 0.1, body, angle=-35)
+        pen.oval(-0.5, 0.38, 0.08, 0.05, accent, angle=-35)
+    elif kind == "cat":
+        pen.line([(-0.2, 0.12), (-0.38, 0.2), (-0.42, 0.42), (-0.34, 0.55)], dark, 0.05)
+    elif kind in ("dog", "pig"):
+        pen.oval(-0.3, 0.3, 0.1, 0.04, dark, angle=-40)
+    elif kind in ("rabbit", "bear", "sheep"):
+        pen.dot(-0.28, 0.18, 0.07, (*accent, 255) if kind == "rabbit" else (*dark, 255))
+    elif kind == "hedgehog":
+        spikes = [(-0.36 + 0.07 * i, 0.3 + 0.28 * math.sin(i * 0.35) + (0.1 if i % 2 else 0))
+                  for i in range(11)]
+        pen.poly([(-0.38, 0.05), *spikes, (0.36, 0.05)], accent)
+    if kind == "sheep":
+        for i in range(8):
+            t = i * math.pi / 4
+            pen.oval(0.2 * math.cos(t), 0.3 + 0.2 * math.sin(t), 0.13, 0.13, body)
+    pen.oval(0, 0.27, 0.27, 0.27, body)
+    pen.shine(-0.08, 0.36, 0.1, 0.08, body)
+    if kind != "sheep":
+        pen.oval(0.03, 0.22, 0.15, 0.17, accent, outline=False)
+    for x in (-0.12, 0.14):
+        pen.oval(x, 0.03, 0.1, 0.05, dark)
+    head_fill = accent if kind == "sheep" else body
+    ear_fill, inner = (dark if kind in ("dog",) else body), accent
+    if kind == "rabbit":
+        for side in (-1, 1):
+            pen.oval(0.04 + side * 0.1, 1.0, 0.06, 0.2, body, angle=side * 8)
+            pen.oval(0.04 + side * 0.1, 1.0, 0.03, 0.14, inner, angle=side * 8, outline=False)
+    elif kind in ("fox", "cat"):
+        for side in (-1, 1):
+            ex = 0.04 + side * 0.15
+            pen.poly([(ex - 0.09, 0.82), (ex + side * 0.03, 1.04), (ex + 0.09, 0.82)], body)
+    elif kind in ("bear", "mouse", "lion", "pig"):
+        if kind == "lion":
+            pen.oval(0.04, 0.68, 0.36, 0.34, accent)
+        r = 0.12 if kind == "mouse" else 0.08
+        for side in (-1, 1):
+            pen.oval(0.04 + side * 0.17, 0.86, r, r, body)
+            pen.oval(0.04 + side * 0.17, 0.86, r * 0.55, r * 0.55, inner, outline=False)
+    pen.oval(head.x, head.y, head.r, head.r * 0.95, head_fill)
+    pen.shine(head.x - 0.08, head.y + 0.08, 0.08, 0.06, head_fill)
+    if kind in ("dog", "sheep"):
+        for side in (-1, 1):
+            pen.oval(0.04 + side * 0.23, 0.66, 0.07, 0.14, ear_fill if kind == "dog" else accent,
+                     angle=side * -15)
+    if kind in ("fox", "dog", "bear", "cat", "lion", "mouse"):
+        pen.oval(0.08, 0.58, 0.11, 0.07, shade(head_fill, 0.45), outline=False)
+        pen.oval(0.1, 0.61, 0.035, 0.025, _INK, outline=False)
+    if kind == "pig":
+        pen.oval(0.08, 0.59, 0.09, 0.06, shade(body, -0.12))
+        for side in (-1, 1):
+            pen.dot(0.08 + side * 0.03, 0.59, 0.015, (*_INK, 255))
+    face(pen, head, look.cheeks)
+    return head
+
+
+def _owl(pen: Pen, look: Look) -> Head:
+    body, accent, dark = look.body, look.accent, shade(look.body, -0.25)
+    for side in (-1, 1):
+        pen.poly([(side * 0.1, 0.68), (side * 0.24, 0.86), (side * 0.25, 0.62)], body)
+    pen.oval(0, 0.4, 0.3, 0.4, body)
+    pen.shine(-0.1, 0.55, 0.1, 0.1, body)
+    for side in (-1, 1):
+        pen.oval(side * 0.27, 0.36, 0.09, 0.22, dark, angle=side * 10)
+    pen.oval(0, 0.28, 0.19, 0.22, accent, outline=False)
+    for side in (-1, 1):
+        pen.oval(side * 0.11, 0.56, 0.1, 0.1, _WHITE)
+        pen.dot(side * 0.11 + 0.02, 0.55, 0.05, (*_INK, 255))
+        pen.dot(side * 0.11 + 0.035, 0.57, 0.017, (*_WHITE, 255))
+    pen.poly([(-0.04, 0.49), (0.04, 0.49), (0, 0.42)], (240, 160, 60))
+    for side in (-1, 1):
+        pen.oval(side * 0.09, 0.02, 0.06, 0.03, (240, 160, 60))
+    return Head(0, 0.56, 0.26)
+
+
+def _bird(pen: Pen, look: Look) -> Head:
+    body, accent = look.body, look.accent
+    if look.kind == "penguin":
+        pen.oval(0, 0.4, 0.26, 0.4, body)
+        pen.oval(0.02, 0.34, 0.17, 0.3, accent, outline=False)
+        for side in (-1, 1):
+            pen.oval(side * 0.26, 0.38, 0.06, 0.18, shade(body, -0.2), angle=side * 20)
+        head = Head(0.02, 0.6, 0.2)
+    else:
+        pen.poly([(-0.22, 0.32), (-0.46, 0.42), (-0.44, 0.24)], shade(body, -0.15))
+        pen.oval(0, 0.3, 0.3, 0.25, body)
+        pen.shine(-0.08, 0.38, 0.1, 0.07, body)
+        pen.oval(-0.04, 0.3, 0.16, 0.1, shade(body, -0.2), angle=-15)
+        head = Head(0.18, 0.55, 0.18)
+        pen.oval(head.x, head.y, head.r, head.r, body)
+    pen.poly([(head.x + 0.12, head.y - 0.02), (head.x + 0.28, head.y - 0.06),
+              (head.x + 0.12, head.y - 0.1)], (245, 165, 50) if look.kind != "penguin" else accent)
+    for x in (-0.06, 0.06):
+        pen.line([(x, 0.06), (x, -0.02)], (230, 150, 60), 0.025)
+    face(pen, Head(head.x - 0.02, head.y + 0.02, head.r * 0.9), look.cheeks)
+    return head
+
+
+def _snail(pen: Pen, look: Look) -> Head:
+    body, shell = look.body, look.accent
+    pen.oval(0.04, 0.08, 0.46, 0.09, body)
+    pen.oval(0.36, 0.24, 0.1, 0.18, body, angle=-10)
+    for dx in (-0.05, 0.05):
+        pen.line([(0.37, 0.38), (0.37 + dx * 1.6, 0.56)], shade(body, -0.3), 0.02)
+        pen.dot(0.37 + dx * 1.6, 0.57, 0.035, (*_WHITE, 255))
+        pen.dot(0.37 + dx * 1.6 + 0.01, 0.57, 0.018, (*_INK, 255))
+    pen.oval(-0.06, 0.4, 0.32, 0.32, shell)
+    pen.shine(-0.16, 0.52, 0.1, 0.07, shell)
+    spiral = [(-0.06 + 0.26 * (1 - t / 14) * math.cos(t * 0.9),
+               0.4 + 0.26 * (1 - t / 14) * math.sin(t * 0.9)) for t in range(15)]
+    pen.line(spiral, shade(shell, -0.35), 0.025)
+    head = Head(0.36, 0.26, 0.11)
+    face(pen, Head(head.x, head.y + 0.02, head.r), look.cheeks)
+    return head
+
+
+def _turtle(pen: Pen, look: Look) -> Head:
+    body, shell = look.body, look.accent
+    for x in (-0.24, 0.22):
+        pen.oval(x, 0.06, 0.08, 0.07, body)
+    pen.oval(0.4, 0.26, 0.15, 0.14, body)
+    pen.poly([(-0.42, 0.1), (-0.36, 0.36), (-0.15, 0.5), (0.15, 0.5), (0.34, 0.36),
+              (0.4, 0.1)], shell)
+    pen.line([(-0.2, 0.12), (-0.12, 0.35), (0.12, 0.35), (0.2, 0.12)], shade(shell, -0.3), 0.02)
+    head = Head(0.42, 0.28, 0.14)
+    face(pen, head, look.cheeks)
+    return head
+
+
+def _sky_body(pen: Pen, look: Look) -> Head:
+    body, kind = look.body, look.kind
+    head = Head(0, 0.5, 0.42)
+    pen.dot(0, 0.5, 0.62, (*shade(body, 0.3), 45))
+    if kind == "sun":
+        for i in range(12):
+            t = i * math.pi / 6
+            pen.poly([(0.5 * math.cos(t - 0.15), 0.5 + 0.5 * math.sin(t - 0.15)),
+                      (0.62 * math.cos(t), 0.5 + 0.62 * math.sin(t)),
+                      (0.5 * math.cos(t + 0.15), 0.5 + 0.5 * math.sin(t + 0.15))], look.accent)
+    if kind == "star":
+        points = [(0.5 * (1 if i % 2 == 0 else 0.45) * math.sin(i * math.pi / 5),
+                   0.45 + 0.5 * (1 if i % 2 == 0 else 0.45) * math.cos(i * math.pi / 5))
+                  for i in range(10)]
+        pen.poly(points, body)
+        head = Head(0, 0.42, 0.25)
+    else:
+        pen.oval(0, 0.5, 0.42, 0.42, body)
+        pen.shine(-0.14, 0.66, 0.14, 0.1, body)
+        if kind == "moon":
+            for x, y, r in ((-0.22, 0.36, 0.06), (0.24, 0.64, 0.05), (-0.05, 0.78, 0.04)):
+                pen.oval(x, y, r, r, (*shade(body, -0.25), 90), outline=False)
+    face(pen, head, look.cheeks)
+    return head
+
+
+def _fish(pen: Pen, look: Look) -> Head:
+    body, accent = look.body, look.accent
+    pen.poly([(-0.32, 0.35), (-0.52, 0.52), (-0.52, 0.18)], shade(body, -0.1))
+    pen.poly([(-0.1, 0.5), (0.05, 0.66), (0.12, 0.5)], shade(body, -0.1))
+    pen.oval(0, 0.35, 0.38, 0.2, body)
+    for x in (-0.12, 0.04):
+        pen.oval(x, 0.35, 0.035, 0.17, accent, outline=False)
+    pen.shine(0.08, 0.44, 0.12, 0.05, body)
+    head = Head(0.2, 0.36, 0.14)
+    face(pen, head, look.cheeks)
+    return head
+
+
+def _dragon(pen: Pen, look: Look) -> Head:
+    body, accent, dark = look.body, look.accent, shade(look.body, -0.2)
+    for side, tip in ((-1, -0.55), (1, -0.2)):
+        pen.poly([(-0.05, 0.45), (tip, 0.95), (tip + 0.15, 0.7), (tip + 0.3, 0.78), (0.1, 0.45)],
+                 mix(accent, body, 0.4))
+    pen.poly([(-0.2, 0.15), (-0.6, 0.05), (-0.72, 0.2), (-0.2, 0.35)], body)
+    for i in range(5):
+        x = -0.25 + i * 0.12
+        pen.poly([(x - 0.05, 0.5), (x, 0.62), (x + 0.05, 0.5)], accent)
+    pen.oval(0, 0.3, 0.3, 0.26, body)
+    pen.oval(0.04, 0.25, 0.17, 0.18, accent, outline=False)
+    for x in (-0.14, 0.16):
+        pen.oval(x, 0.04, 0.1, 0.06, dark)
+    for side in (-1, 1):
+        pen.poly([(0.18 + side * 0.07, 0.82), (0.16 + side * 0.12, 0.98), (0.22 + side * 0.1, 0.8)],
+                 (250, 240, 210))
+    head = Head(0.2, 0.7, 0.2)
+    pen.oval(head.x, head.y, 0.2, 0.18, body)
+    pen.oval(0.36, 0.64, 0.12, 0.08, body)
+    pen.dot(0.44, 0.66, 0.014, (*_INK, 255))
+    face(pen, head, look.cheeks)
+    return head
+
+
+def _frog(pen: Pen, look: Look) -> Head:
+    body, accent = look.body, look.accent
+    for side in (-1, 1):
+        pen.oval(side * 0.3, 0.08, 0.14, 0.07, shade(body, -0.15))
+    pen.oval(0, 0.27, 0.36, 0.26, body)
+    pen.oval(0, 0.2, 0.2, 0.15, accent, outline=False)
+    for side in (-1, 1):
+        pen.oval(side * 0.17, 0.5, 0.11, 0.11, body)
+        pen.dot(side * 0.17, 0.51, 0.06, (*_WHITE, 255))
+        pen.dot(side * 0.17 + 0.01, 0.51, 0.035, (*_INK, 255))
+    arc = [(0.2 * math.cos(t), 0.36 - 0.07 * math.sin(t)) for t in
+           (i * math.pi / 10 for i in range(11))]
+    pen.line(arc, _INK, 0.015)
+    return Head(0, 0.42, 0.28)
+
+
+def _flyer(pen: Pen, look: Look) -> Head:
+    body, accent = look.body, look.accent
+    if look.kind == "butterfly":
+        for side in (-1, 1):
+            pen.oval(side * 0.24, 0.6, 0.22, 0.18, body, angle=side * 20)
+            pen.oval(side * 0.18, 0.32, 0.14, 0.12, body, angle=side * -20)
+            pen.oval(side * 0.24, 0.6, 0.07, 0.06, accent, outline=False)
+        pen.oval(0, 0.45, 0.05, 0.24, _INK)
+        head = Head(0, 0.7, 0.08)
+    else:
+        for side in (-1, 1):
+            pen.oval(side * 0.1, 0.68, 0.12, 0.16, (255, 255, 255, 150), angle=side * -25,
+                     outline=False)
+        pen.oval(0, 0.45, 0.32, 0.24, body)
+        for x in (-0.12, 0.02):
+            pen.oval(x, 0.45, 0.04, 0.22, accent, outline=False)
+        head = Head(0.2, 0.48, 0.14)
+    face(pen, head, look.cheeks)
+    return head
+
+
+def _robot(pen: Pen, look: Look) -> Head:
+    body, accent = look.body, look.accent
+    pen.poly([(-0.22, 0.05), (-0.22, 0.5), (0.22, 0.5), (0.22, 0.05)], body)
+    pen.poly([(-0.1, 0.2), (-0.1, 0.38), (0.1, 0.38), (0.1, 0.2)], accent)
+    pen.line([(0, 0.85), (0, 0.97)], _INK, 0.02)
+    pen.dot(0, 0.98, 0.035, (*accent, 255))
+    pen.poly([(-0.2, 0.52), (-0.2, 0.85), (0.2, 0.85), (0.2, 0.52)], body)
+    head = Head(0, 0.68, 0.2)
+    face(pen, head, look.cheeks, eye=accent)
+    return head
+
+
+def _person(pen: Pen, look: Look) -> Head:
+    clothes, hair, skin = look.body, look.accent, look.skin
+    head = Head(0, 0.74, 0.17)
+    if look.kind == "girl":
+        pen.oval(0, 0.7, 0.21, 0.22, hair)
+    for x in (-0.07, 0.07):
+        pen.poly([(x - 0.035, 0.0), (x - 0.035, 0.28), (x + 0.035, 0.28), (x + 0.035, 0.0)], skin)
+        pen.oval(x + 0.02, 0.01, 0.06, 0.03, _INK)
+    for side in (-1, 1):
+        pen.oval(side * 0.19, 0.4, 0.05, 0.13, skin, angle=side * -20)
+    if look.kind == "girl":
+        pen.poly([(-0.11, 0.56), (-0.23, 0.2), (0.23, 0.2), (0.11, 0.56)], clothes)
+    else:
+        pen.poly([(-0.14, 0.22), (-0.15, 0.56), (0.15, 0.56), (0.14, 0.22)], clothes)
+        pen.poly([(-0.14, 0.16), (-0.14, 0.28), (0.14, 0.28), (0.14, 0.16)], shade(clothes, -0.3))
+    pen.shine(-0.05, 0.45, 0.05, 0.07, clothes)
+    pen.oval(head.x, head.y, head.r, head.r, skin)
+    hair_cap = [(0.18 * math.cos(t), 0.76 + 0.19 * math.sin(t))
+                for t in (i * math.pi / 12 for i in range(13))]
+    pen.poly(hair_cap, hair)
+    if look.kind == "girl":
+        for side in (-1, 1):
+            pen.oval(side * 0.2, 0.66, 0.05, 0.09, hair)
+    face(pen, Head(head.x, head.y - 0.02, head.r), look.cheeks)
+    return head
+
+
+def _blob(pen: Pen, look: Look) -> Head:
+    body, accent = look.body, look.accent
+    for x in (-0.14, 0.14):
+        pen.oval(x, 0.04, 0.09, 0.05, shade(body, -0.2))
+    pen.oval(0, 0.38, 0.32, 0.36, body)
+    pen.shine(-0.1, 0.52, 0.1, 0.08, body)
+    for x, y in ((-0.15, 0.2), (0.18, 0.28), (-0.2, 0.45)):
+        pen.oval(x, y, 0.05, 0.05, accent, outline=False)
+    head = Head(0.02, 0.5, 0.24)
+    face(pen, head, look.cheeks)
+    return head
+
+
+def _accessories(pen: Pen, look: Look, head: Head) -> None:
+    x, y, r = head.x, head.y, head.r
+    for name, colour in look.accessories:
+        if name == "nightcap":
+            pen.poly([(x - 0.95 * r, y + 0.5 * r), (x - 0.3 * r, y + 1.35 * r),
+                      (x - 1.3 * r, y + 1.5 * r), (x + 0.1 * r, y + 1.2 * r),
+                      (x + 0.95 * r, y + 0.5 * r)], colour)
+            pen.oval(x, y + 0.5 * r, 1.0 * r, 0.18 * r, _WHITE)
+            pen.oval(x - 1.35 * r, y + 1.45 * r, 0.2 * r, 0.2 * r, _WHITE)
+        elif name == "hat":
+            pen.poly([(x - 0.65 * r, y + 0.7 * r), (x - 0.55 * r, y + 1.5 * r),
+                      (x + 0.55 * r, y + 1.5 * r), (x + 0.65 * r, y + 0.7 * r)], colour)
+            pen.oval(x, y + 0.72 * r, 1.25 * r, 0.22 * r, colour)
+        elif name == "cap":
+            pen.oval(x + 0.6 * r, y + 0.72 * r, 0.55 * r, 0.14 * r, shade(colour, -0.2))
+            cap = [(x + 0.9 * r * math.cos(t), y + 0.6 * r + 0.6 * r * math.sin(t))
+                   for t in (i * math.pi / 10 for i in range(11))]
+            pen.poly(cap, colour)
+        elif name == "scarf":
+            pen.poly([(x - 0.2 * r, y - 0.95 * r), (x - 0.35 * r, y - 1.9 * r),
+                      (x + 0.05 * r, y - 1.9 * r), (x + 0.1 * r, y - 0.95 * r)], shade(colour, -0.1))
+            pen.oval(x, y - 0.95 * r, 0.95 * r, 0.24 * r, colour)
+        elif name in ("bow", "ribbon"):
+            bx, by = x + 0.65 * r, y + 0.8 * r
+            pen.poly([(bx, by), (bx - 0.4 * r, by + 0.25 * r), (bx - 0.4 * r, by - 0.25 * r)], colour)
+            pen.poly([(bx, by), (bx + 0.4 * r, by + 0.25 * r), (bx + 0.4 * r, by - 0.25 * r)], colour)
+        elif name == "crown":
+            w, top = 0.6 * r, y + 0.85 * r
+            pen.poly([(x - w, top), (x - w, top + 0.5 * r), (x - w / 2, top + 0.25 * r),
+                      (x, top + 0.6 * r), (x + w / 2, top + 0.25 * r), (x + w, top + 0.5 * r),
+                      (x + w, top)], colour)
+        elif name == "glasses":
+            ex = x + 0.1 * r
+            for side in (-1, 1):
+                ring = [(ex + side * 0.38 * r + 0.24 * r * math.cos(t),
+                         y + 0.1 * r + 0.24 * r * math.sin(t)) for t in
+                        (i * math.pi / 8 for i in range(17))]
+                pen.line(ring, _INK, 0.03 * r)
+            pen.line([(ex - 0.14 * r, y + 0.12 * r), (ex + 0.14 * r, y + 0.12 * r)], _INK, 0.03 * r)
+
+
+DRAWERS: dict[str, Callable[[Pen, Look], Head]] = {
+    "owl": _owl, "bird": _bird, "penguin": _bird, "snail": _snail, "turtle": _turtle,
+    "moon": _sky_body, "sun": _sky_body, "star": _sky_body, "fish": _fish, "dragon": _dragon,
+    "frog": _frog, "butterfly": _flyer, "bee": _flyer, "robot": _robot, "girl": _person,
+    "boy": _person, "child": _person, "blob": _blob,
+}
+"""Kinds not named here (fox, cat, dog, bear, rabbit, mouse, …) are drawn as sitting animals."""
+
+
+def draw_figure(draw: ImageDraw.ImageDraw, look: Look, cx: float, base: float, height: float,
+                facing: int, grounded: bool = True) -> None:
+    """One character standing on `base` (pixels), `height` pixels tall, facing left or right."""
+    if grounded:
+        rx, ry = height * WIDTH.get(look.kind, 0.7) * 0.45, height * 0.05
+        draw.ellipse((cx - rx, base - ry, cx + rx, base + ry), fill=(30, 20, 50, 60))
+    pen = Pen(draw, cx, base, height, facing)
+    head = DRAWERS.get(look.kind, _animal)(pen, look)
+    _accessories(pen, look, head)
