@@ -1,0 +1,169 @@
+"""`storyreel fill STORY [--write] [overrides]`: run only the write stage; print or save the fills."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from engine.config import CONF_DIR, register_resolvers
+from engine.errors import BackendError, ConfigError, StoryError
+from engine.ir import Story
+
+USAGE = """usage: storyreel fill STORY [--write] [KEY=VALUE ...]
+
+Runs only the writing stage: asks the configured writer (llm=offline by default; llm=openai,
+llm=transformers) for every line marked `...`, every scene without lines, every missing image
+prompt, and the scenes of a premise-only story. Prints the filled story as canonical .story text;
+with --write, writes the fills into STORY itself so they show up in `git diff` and are not written
+again. Answers are cached like a render's, so a later `render` uses the same fills.
+  storyreel fill stories/moon.story
+  storyreel fill stories/moon.story --write llm=openai llm.model=gpt-4o-mini"""
+
+log = logging.getLogger(__name__)
+
+
+def setup_logging() -> None:
+    """Warnings (a retried request, a fallback) to stderr through Rich, once per process."""
+    root = logging.getLogger()
+    if root.handlers:
+        return
+    from rich.logging import RichHandler
+
+    from rich.console import Console
+
+    root.addHandler(RichHandler(console=Console(stderr=True), show_time=False, show_path=False))
+    root.setLevel(logging.WARNING)
+
+
+def compose(story: Path, overrides: list[str]) -> Any:
+    """The run's configuration, as `render` composes it (with the story repository's conf/)."""
+    from hydra import compose as hydra_compose, initialize_config_dir
+
+    from engine.commands.render import _search_path
+
+    register_resolvers()
+    words = [f"story={story}", *overrides]
+    extra = _search_path([story])
+    if extra:
+        words.append(f"hydra.searchpath=[{','.join(extra)}]")
+    try:
+        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+            return hydra_compose("config", overrides=words)
+    except Exception as error:  # Hydra's composition errors share no useful base class
+        raise ConfigError(f"cannot compose the configuration: {error}") from None
+
+
+def writer_from(cfg: Any) -> Any:
+    from engine.config import build_backend
+
+    return build_backend("llm", cfg.get("llm"))
+
+
+def written(story: Story, writer: Any, cfg: Any):  # -> engine.stages.write.Written
+    """The write stage through the artifact cache: the same answer `render` would use."""
+    from engine.cache import Cache, cache_dir
+    from engine.manifest import Recorder
+    from engine.stages import write as write_stage
+    from engine.steps import Step
+
+    request = write_stage.build_request(story)
+    if not write_stage.needs_writer(request):
+        return write_stage.Written(story, None, write_stage.Usage())
+    cache_node = cfg.get("cache") or {}
+    step = Step(Cache(cache_dir(cache_node.get("dir"), Path(story.path))), Recorder())
+    path = step.run("write", write_stage.VERSION, request, writer, "written.json",
+                    lambda out: out.write_text(json.dumps(asdict(writer.write(request)))),
+                    label=story.name)
+    result = write_stage.result_from_json(json.loads(path.read_text(encoding="utf-8")))
+    return write_stage.Written(write_stage.merge(story, request, result), request, result.usage)
+
+
+def summary(before: Story, after: Story, usage: Any) -> str:
+    lines = sum(1 for s in after.scenes for ln in s.lines if ln.written_by == "llm")
+    images = sum(1 for s in after.scenes if s.get("image") is not None) - \
+        sum(1 for s in before.scenes if s.get("image") is not None)
+    new_scenes = len(after.scenes) - len(before.scenes)
+    text = f"filled {lines} lines, {images} image prompts"
+    if new_scenes:
+        text += f", {new_scenes} new scenes"
+    if usage.requests:
+        text += (f" ({usage.requests} requests, {usage.prompt_tokens} prompt + "
+                 f"{usage.completion_tokens} completion tokens)")
+    return text
+
+
+def without_scene_count(story: Story) -> Story:
+    """A premise story once its scenes exist: `scenes: N` has done its work (check warns on it)."""
+    import dataclasses
+
+    return dataclasses.replace(story, fields=tuple(f for f in story.fields if f.key != "scenes"))
+
+
+def checked_text(story: Story) -> str:
+    """The story's canonical text, parsed back to be sure it is a story `check` accepts."""
+    from engine.dsl.format import format_story
+    from engine.dsl.parse import parse_text
+
+    text = format_story(story)
+    _, problems = parse_text(text, story.path)
+    if problems:
+        raise BackendError("fill", "the filled story does not parse back: "
+                           + "; ".join(d.message for d in problems[:3]),
+                           hint="a writer wrote text the language cannot hold; please report it")
+    return text
+
+
+def main(argv: list[str]) -> int:
+    if argv and argv[0] in {"-h", "--help"}:
+        print(USAGE)
+        return 0
+    from engine.commands.render import split_story
+
+    write_back = "--write" in argv
+    story_arg, overrides = split_story([a for a in argv if a != "--write"])
+    if story_arg is None:
+        print(f"storyreel fill: which story?\n\n{USAGE}", file=sys.stderr)
+        return 2
+    path = Path(story_arg).absolute()
+    if not path.is_file():
+        print(f"storyreel fill: no such story file: {story_arg}", file=sys.stderr)
+        return 2
+    setup_logging()
+    from engine.dsl.load import load_story, render_diagnostics
+
+    try:
+        original = path.read_bytes()
+        story = load_story(path)
+        cfg = compose(path, overrides)
+        result = written(story, writer_from(cfg), cfg)
+        filled = result.story
+        if result.request is not None and result.request.scene_count:
+            filled = without_scene_count(filled)
+        text = checked_text(filled)
+    except StoryError as error:
+        print(render_diagnostics(error.diagnostics), file=sys.stderr)
+        return 2
+    except (BackendError, ConfigError) as error:
+        print(f"storyreel fill: error: {error}", file=sys.stderr)
+        return 1
+    report = summary(story, result.story, result.usage)
+    if not write_back:
+        sys.stdout.write(text)
+        print(report, file=sys.stderr)
+        return 0
+    if result.request is None:
+        print(f"{story_arg}: nothing to fill", file=sys.stderr)
+        return 0
+    if path.read_bytes() != original:
+        print(f"storyreel fill: {story_arg} changed while the writer worked; run fill again",
+              file=sys.stderr)
+        return 1
+    from engine.commands.fmt import write_atomically
+
+    write_atomically(path, text)
+    print(f"wrote {story_arg}: {report}", file=sys.stderr)
+    return 0
