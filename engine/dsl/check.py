@@ -58,8 +58,18 @@ def _fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+_CATEGORY_WORDS = {"kid": "child", "girl": "child", "boy": "child", "baby": "child",
+                   "man": "adult", "woman": "adult", "grown-up": "adult", "parent": "adult",
+                   "old": "elder", "grandma": "elder", "grandpa": "elder", "grandparent": "elder",
+                   "animal": "creature", "monster": "creature", "beast": "creature",
+                   "storyteller": "narrator"}
+"""Words an author may reach for instead of a voice category."""
+
+
 def _hint(word: str, candidates: Iterable[str], otherwise: str | None) -> str | None:
-    match = did_you_mean(word, candidates)
+    candidates = list(candidates)
+    category = _CATEGORY_WORDS.get(_fold(word))
+    match = category if category in candidates else did_you_mean(word, candidates)
     return f"did you mean '{match}'?" if match else otherwise
 
 
@@ -331,8 +341,8 @@ class _Checker:
             return
         start = Span(story.path, 1, 1, 1, 1)
         premise, count = story.get("premise"), story.get("scenes")
-        is_cast = (not story.fields or all(f.key == "use" for f in story.fields)) and bool(
-            story.voices or story.characters)
+        is_cast = (not story.scenes and all(f.key == "use" for f in story.fields)
+                   and bool(story.voices or story.characters))
         if not story.scenes and premise is None and not is_cast:
             self.error(start, "no-scenes", "this story has neither scenes nor a premise",
                        "add a `scene ID` block, or `premise: ...` for the writer to make scenes "
@@ -361,7 +371,8 @@ def _comma_items(text: str) -> Iterator[tuple[str, int, int]]:
 
 def _appears(name: str, scenes: tuple[Scene, ...]) -> bool:
     for scene in scenes:
-        if name in scene.present or any(line.speaker == name for line in scene.lines):
+        if name in scene.present or any(line.speaker == name for line in scene.lines) \
+                or any(f.key == name for f in scene.fields):
             return True
         if scene.get("trainedness", name) is not None:
             return True

@@ -304,6 +304,13 @@ def _syntax_diagnostic(error: Exception, lines: list[str], path: str) -> tuple[D
             return _missing_colon(path, line, text, span), line
         if at_text.code == "unexpected-text":
             return at_text, line
+        words = lines[line - 1].split() if 0 < line <= len(lines) else []
+        if len(words) > 2 and words[0] in _BLOCK_WORDS and col > len(lines[line - 1]) - len(
+                lines[line - 1].lstrip()) + len(words[0]) + 1:
+            return Diagnostic(span, "error", "bad-block-line",
+                              f"unexpected '{tok}' after the {words[0]}'s name",
+                              f"a block starts with `{words[0]} NAME` on its own line; a name is "
+                              "one word (join words with '-')"), line
         if "NAME" in expected and tok.type in {"COLON", "_NL"}:
             return Diagnostic(span, "error", "missing-name", "missing a name here",
                               "blocks are `voice NAME`, `character NAME` or `scene ID`"), line
