@@ -1,0 +1,179 @@
+"""`storyreel fill` and `storyreel new`: offline by default, llm=openai against a loopback server."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+from engine.commands import fill, new
+from engine.dsl.load import load_story
+from tests.backends.llm.loopback_server import LoopbackServer, reply, status
+
+KEY = "sk-test-PLANTED-0123456789"
+STORY = """title: Moon
+audience: 3-6
+style: soft watercolor
+
+character Luna
+  description: a small silver moon
+  voice: child
+
+character Owl
+  description: a wise old owl
+
+scene night
+  setting: a quiet village at night
+  "Every night, Luna lit up the sky."
+  Luna (worried): "Where did my glow go?"
+  Owl: ...  # the writer fills this in
+
+scene forest
+  setting: a forest full of fireflies
+  image: Luna between pine trees
+"""
+PREMISE = """title: Snail
+premise: a snail who is afraid of the rain learns to enjoy puddles
+scenes: 3
+
+character Sam
+  description: a tiny green snail
+"""
+ANSWER = {"scenes": [
+    {"id": "night", "title": "Night", "setting": "a village", "characters": ["Luna", "Owl"],
+     "image": "Luna and Owl above the rooftops",
+     "lines": [{"speaker": "narrator", "text": "x", "direction": None},
+               {"speaker": "Luna", "text": "x", "direction": None},
+               {"speaker": "Owl", "text": "Hoo! Let us look together.", "direction": None}]},
+    {"id": "forest", "title": "Forest", "setting": "a forest", "characters": ["Luna"],
+     "image": "x", "lines": [{"speaker": "narrator", "text": "The fireflies blinked.",
+                              "direction": None}]}]}
+
+
+@pytest.fixture
+def story(tmp_path: Path) -> Path:
+    (tmp_path / ".git").mkdir()  # the story repository's root: the cache goes under it
+    path = tmp_path / "moon.story"
+    path.write_text(STORY, encoding="utf-8")
+    return path
+
+
+def test_fill_prints_the_filled_story_and_changes_nothing(story: Path, capsys):
+    assert fill.main([str(story)]) == 0
+    out, err = capsys.readouterr()
+    assert story.read_text(encoding="utf-8") == STORY
+    assert '  Luna (worried): "Where did my glow go?"' in out and "Owl: ..." not in out
+    assert "filled" in err and "lines" in err
+    printed = story.with_name("printed.story")
+    printed.write_text(out, encoding="utf-8")
+    filled = load_story(printed)
+    assert all(line.text for scene in filled.scenes for line in scene.lines)
+    assert filled.scene("night").text("image")
+
+
+def test_fill_write_saves_the_fills_once(story: Path, capsys):
+    assert fill.main([str(story), "--write"]) == 0
+    written = story.read_text(encoding="utf-8")
+    assert "Owl: ..." not in written and "# the writer fills this in" in written
+    assert '"Every night, Luna lit up the sky."' in written
+    assert fill.main([str(story), "--write"]) == 0
+    assert "nothing to fill" in capsys.readouterr().err
+    assert story.read_text(encoding="utf-8") == written
+    assert not [p for p in story.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_fill_write_turns_a_premise_into_scenes(tmp_path: Path):
+    path = tmp_path / "snail.story"
+    path.write_text(PREMISE, encoding="utf-8")
+    assert fill.main([str(path), "--write"]) == 0
+    filled = load_story(path)
+    assert len(filled.scenes) == 3 and filled.text("scenes") is None
+    assert filled.text("premise").startswith("a snail who is afraid")
+
+
+def test_fill_reports_story_mistakes(tmp_path: Path, capsys):
+    path = tmp_path / "bad.story"
+    path.write_text(STORY.replace("  Owl: ...", "  Bat: ..."), encoding="utf-8")
+    assert fill.main([str(path)]) == 2
+    assert "bad.story:" in capsys.readouterr().err
+
+
+def test_fill_with_openai_keeps_the_key_out_of_every_file_and_log(
+        story: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys, caplog):
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    caplog.set_level(logging.DEBUG)
+    with LoopbackServer(reply(ANSWER, prompt_tokens=400, completion_tokens=90)) as server:
+        assert fill.main([str(story), "--write", "llm=openai",
+                          f"llm.base_url={server.base_url}"]) == 0
+        # The cache answers the same request again: no second request.
+        assert fill.main([str(story.with_name("moon.story")), "llm=openai",
+                          f"llm.base_url={server.base_url}"]) == 0
+    assert len(server.requests) == 1
+    assert server.headers[0]["authorization"] == f"Bearer {KEY}"
+    out, err = capsys.readouterr()
+    assert "1 requests, 400 prompt + 90 completion tokens" in err
+    text = story.read_text(encoding="utf-8")
+    assert 'Owl: "Hoo! Let us look together."' in text
+    assert "image: Luna and Owl above the rooftops" in text
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert any(p.name == "written.json" for p in files)
+    for p in files:
+        assert KEY.encode() not in p.read_bytes(), f"the key leaked into {p}"
+    assert KEY not in out + err + caplog.text
+
+
+def test_fill_fails_clearly_and_leaves_the_story(story: Path, monkeypatch, capsys):
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    with LoopbackServer(default=status(503)) as server:
+        assert fill.main([str(story), "--write", "llm=openai", f"llm.base_url={server.base_url}",
+                          "llm.max_retries=1", "llm.backoff=0.01"]) == 1
+    err = capsys.readouterr().err
+    assert "llm=openai" in err and "failed 2 times; last: HTTP 503" in err and KEY not in err
+    assert story.read_text(encoding="utf-8") == STORY
+
+
+def test_new_drafts_a_story_that_checks(tmp_path: Path, capsys):
+    out = tmp_path / "kite.story"
+    assert new.main(["a lost kite finds its way home", "--scenes", "3", "--characters",
+                     "Kite=a red kite with a ribbon tail,Wind", "-o", str(out)]) == 0
+    story = load_story(out)
+    assert len(story.scenes) == 3 and story.text("premise") == "a lost kite finds its way home"
+    assert story.text("scenes") is None and story.text("title") == "A lost kite finds its way home"
+    assert story.character("Kite").text("description") == "a red kite with a ribbon tail"
+    assert story.character("Wind") is not None
+    assert all(s.text("image") and s.lines for s in story.scenes)
+    assert "3 new scenes" in capsys.readouterr().err
+
+
+def test_new_never_overwrites(tmp_path: Path, capsys):
+    out = tmp_path / "taken.story"
+    out.write_text("title: Mine\n", encoding="utf-8")
+    assert new.main(["anything", "-o", str(out)]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert out.read_text(encoding="utf-8") == "title: Mine\n"
+
+
+def test_new_rejects_a_bad_character_name(tmp_path: Path, capsys):
+    assert new.main(["x", "--characters", "Mr Fox", "-o", str(tmp_path / "fox.story")]) == 1
+    assert "'Mr Fox' cannot name a character" in capsys.readouterr().err
+    assert not (tmp_path / "fox.story").exists()
+
+
+def test_new_with_openai_outlines_then_fills(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    outline = {"scenes": [{"id": "lost", "title": "Lost", "setting": "a windy sky",
+                           "characters": ["Kite"], "image": "a kite tumbling in the wind"}]}
+    lines = {"scenes": [outline["scenes"][0] | {
+        "lines": [{"speaker": "narrator", "text": "The wind blew Kite away.", "direction": None},
+                  {"speaker": "Kite", "text": "Whee! Oh no!", "direction": "surprised"}]}]}
+    out = tmp_path / "kite.story"
+    with LoopbackServer(reply(outline), reply(lines)) as server:
+        assert new.main(["a lost kite", "--scenes", "1", "--characters", "Kite", "-o", str(out),
+                         "llm=openai", f"llm.base_url={server.base_url}"]) == 0
+    assert [r["response_format"]["json_schema"]["name"] for r in server.requests] == \
+        ["story_outline", "story_fill"]
+    text = out.read_text(encoding="utf-8")
+    assert 'Kite (surprised): "Whee! Oh no!"' in text and "scene lost" in text
+    assert json.dumps(KEY)[1:-1] not in text
