@@ -49,12 +49,12 @@ class OpenAIWriter:
         self._client: Any = None
 
     def __repr__(self) -> str:
-        return f"OpenAIWriter(model={self.model!r}, base_url={self.base_url!r})"
+        return f"OpenAIWriter(model={self.model!r}, base_url={_public(self.base_url or '')!r})"
 
     def identity(self) -> dict[str, Any]:
         # Never the key (nor its variable's value): identity lands in cache keys and manifests.
         return {"backend": "openai", "model": self.model,
-                "base_url": self.base_url or "https://api.openai.com/v1",
+                "base_url": _public(self.base_url or "https://api.openai.com/v1"),
                 "temperature": self.temperature, "seed": self.seed,
                 "structured": self.structured, "max_tokens": self.max_tokens,
                 "max_words": self._writing.max_words, "prompts": self.prompts.digest()}
@@ -101,7 +101,7 @@ class OpenAIWriter:
         import openai
 
         client = self._connect()
-        where = self.base_url or "api.openai.com"
+        where = _public(self.base_url) if self.base_url else "api.openai.com"
         requests, faults = 0, 0
         while True:
             options: dict[str, Any] = {"model": self.model, "messages": messages,
@@ -156,6 +156,17 @@ class OpenAIWriter:
             log.warning("%s: %s: %s; retrying in %.2f s (retry %d of %d)", BACKEND, where,
                         fault, wait, faults, self.max_retries)
             time.sleep(wait)
+
+
+def _public(url: str) -> str:
+    """The URL without credentials someone may have put in it (user:pass@, ?api-key=)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def _read(completion: Any) -> tuple[str, int, int]:

@@ -254,3 +254,10 @@ def test_the_key_never_reaches_config_identity_or_errors(tmp_path: Path):
     texts += [p.read_text(encoding="utf-8") for p in tmp_path.rglob("*") if p.is_file()]
     assert all(KEY not in text for text in texts)
     assert "OPENAI_API_KEY" in dumped.read_text(encoding="utf-8")
+
+
+def test_identity_has_no_credentials_even_in_the_url():
+    chosen = OpenAIWriter(base_url="https://user:secret@llm.example:8443/v1?api-key=secret")
+    identity = chosen.identity()
+    assert identity["base_url"] == "https://llm.example:8443/v1"
+    assert "secret" not in json.dumps(identity) and KEY not in json.dumps(identity)
