@@ -38,11 +38,11 @@ KIND_WORDS: dict[str, str] = {
     "mouse": "mouse", "lion": "lion", "pig": "pig", "piglet": "pig", "sheep": "sheep",
     "lamb": "sheep", "hedgehog": "hedgehog", "fish": "fish", "whale": "fish", "goldfish": "fish",
     "dragon": "dragon", "dinosaur": "dragon", "frog": "frog", "toad": "frog",
-    "butterfly": "butterfly", "bee": "bee", "robot": "robot", "girl": "girl",
+    "butterfly": "butterfly", "bee": "bee", "firefly": "bee", "ladybird": "bee", "robot": "robot", "girl": "girl",
     "princess": "girl", "queen": "girl", "grandma": "girl", "granny": "girl", "woman": "girl",
     "mother": "girl", "mum": "girl", "boy": "boy", "prince": "boy", "king": "boy",
     "grandpa": "boy", "man": "boy", "father": "boy", "dad": "boy", "child": "child", "kid": "child",
-    "baby": "child", "elephant": "bear", "monkey": "bear",
+    "baby": "child", "elephant": "bear", "monkey": "bear", "squirrel": "fox",
 }
 """Words of a description → the figure that draws it (close cousins share a figure)."""
 
@@ -74,6 +74,9 @@ _ACCENT_PARTS = ("shell", "belly", "tummy", "wing", "wings", "hair", "mane", "ta
                  "stripes", "fins", "fin", "ears", "beak", "patch", "scales", "chest", "wool")
 _CLOTHING = ("dress", "shirt", "jacket", "coat", "sweater", "jumper", "overalls", "pajamas",
              "pyjamas", "skirt", "cloak", "robe", "hoodie", "t-shirt", "suit")
+
+_PARTS = frozenset((*ACCESSORIES, *_ACCENT_PARTS, *_CLOTHING, *KIND_WORDS, "skin", "fur",
+                    "feathers", "body", "cheeks", "cheek", "nose", "eyes", "eye"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,8 +117,10 @@ def _colour_runs(words: list[str]) -> list[tuple[RGB, str | None]]:
         before = words[index - 1] if index else ""
         if before in _SHADES:
             colour = shade(colour, _SHADES[before])
-        noun = next((w for w in words[index + 1:index + 4]
-                     if w not in COLOURS and w not in _SHADES and w not in ("and", "with")), None)
+        ahead = [w for w in words[index + 1:index + 4]
+                 if w not in COLOURS and w not in _SHADES and w not in ("and", "with", "a")]
+        known = [w for w in ahead if w in _PARTS or w.rstrip("s") in _PARTS]
+        noun = known[0] if known else (ahead[0] if ahead else None)
         runs.append((colour, noun))
     return runs
 
@@ -158,8 +163,8 @@ def look_of(character: CharacterLook) -> Look:
     for royal in ("princess", "prince", "king", "queen"):
         if re.search(rf"\b{royal}\b", text):
             accessories.setdefault("crown", COLOURS["gold"])
-    size = {"moon": 1.15, "sun": 1.1, "mouse": 0.6, "snail": 0.7, "bird": 0.6, "bee": 0.45,
-            "butterfly": 0.5, "fish": 0.7, "frog": 0.65, "dragon": 1.35, "bear": 1.15,
+    size = {"moon": 1.15, "sun": 1.1, "mouse": 0.6, "snail": 0.8, "bird": 0.6, "bee": 0.45,
+            "butterfly": 0.5, "fish": 0.9, "frog": 0.65, "dragon": 1.35, "bear": 1.15,
             "hedgehog": 0.6}.get(kind, 1.0)
     if re.search(r"\b(tiny|little|small|baby)\b", text):
         size *= 0.85

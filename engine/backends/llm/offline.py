@@ -163,6 +163,7 @@ class _Picker:
 
     root: str
     used: set[str] = field(default_factory=set)
+    last: str = ""
 
     def pick(self, pools: Iterable[tuple[str, ...]], slots: dict[str, str | None],
              *key: object) -> str:
@@ -185,6 +186,7 @@ class _Picker:
 
     def _fill(self, template: str, slots: dict[str, str | None]) -> str:
         self.used.add(template)
+        self.last = template
         return _cap(template.format_map({k: v for k, v in slots.items() if v is not None}))
 
 
@@ -223,6 +225,7 @@ class _Job:
         self.cast = [c.name for c in request.characters]
         self.hero = self.cast[0] if self.cast else None
         self.premise = Premise.read(request.premise, request.title)
+        self.told: set[str] = set()  # scenes whose hero already spoke the premise
         self.picker = _Picker(str(_digest(T.TEMPLATE_VERSION, request.title, request.premise,
                                           request.style, request.audience, *self.cast)))
 
@@ -276,6 +279,7 @@ class _Job:
         mood = _mood(direction)
         is_hero = speaker == self.hero
         lines = T.LINES
+        told = scene_key in self.told
         if mood:
             pools = [lines[mood]]
         elif prev and previous is not None and previous.text.rstrip().endswith("?"):
@@ -285,21 +289,25 @@ class _Job:
             pools = [lines["comfort"]]
         elif prev and previous is not None and _JOY.search(previous.text):
             pools = [lines["cheer"] + lines["happy"]]
-        elif beat == "problem" and is_hero:
+        elif beat == "problem" and is_hero and not told:
             pools = [lines["fear"] + lines["lost"], lines["worried"]]
         elif beat == "attempt":
-            pools = [lines["want"] if is_hero else (), lines["brave"] + lines["curious"]]
+            pools = [lines["want"] if is_hero and not told else (),
+                     lines["brave"] + lines["curious"]]
         elif beat == "turning":
             pools = [lines["surprised"]]
         elif beat == "ending":
-            pools = [lines["learned"] if is_hero else (),
+            pools = [lines["learned"] if is_hero and not told else (),
                      lines["happy"] + (lines["sleepy"] if setting.time == "night" else ())]
         else:
             pools = [lines["neutral"] + lines["curious"]]
         # Some templates speak of what the hero lost in the first person.
         slots["lost"] = slots["lost_mine"]
-        return self.picker.pick([*pools, lines["neutral"], ("Oh!",)], slots,
+        text = self.picker.pick([*pools, lines["neutral"], ("Oh!",)], slots,
                                 scene_key, index, speaker)
+        if any(self.picker.last in lines[k] for k in ("fear", "lost", "want", "learned")):
+            self.told.add(scene_key)
+        return text
 
     def narration(self, scene_key: str, index: int, beat: str, setting: Setting,
                   present: list[str], first_scene: bool) -> str:
@@ -350,7 +358,9 @@ class _Job:
             present = present or self.cast[:2]
             lines = self._invent(scene.id, beat, setting, present, first_scene=index == 0)
         title = scene.title or _cap(scene.id.replace("-", " ").replace("_", " "))
-        image = scene.image or self.image_prompt(setting, present, lines, beat)
+        # The author's lines set the mood; a guessed beat would only contradict them.
+        image = scene.image or self.image_prompt(setting, present, lines,
+                                                 "opening" if scene.lines else beat)
         return WrittenScene(scene.id, title, scene.setting or "", tuple(present), image, tuple(lines))
 
     def _fill(self, scene_id: str, number: int, line: LineBrief, before: list[WrittenLine],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-TEMPLATE_VERSION = "en-4"
+TEMPLATE_VERSION = "en-5"
 """Part of the writer's identity: changing any template below changes what is written."""
 
 # Slots every template may use (the writer fills all of them, so no `{...}` survives):
@@ -17,9 +17,10 @@ MOODS: dict[str, tuple[str, ...]] = {
                 "panicked", "upset", "trembling", "shaky"),
     "sad": ("sad", "sadly", "crying", "tearful", "sobbing", "gloomy", "lonely", "sniffling"),
     "happy": ("happy", "happily", "excited", "joyful", "cheerful", "laughing", "giggling",
-              "delighted", "proud", "gleeful", "smiling", "beaming", "singing"),
+              "delighted", "proud", "proudly", "gleeful", "smiling", "beaming", "singing",
+              "chuckling", "glowing", "cheerfully", "warmly", "grinning"),
     "whisper": ("whispering", "whispers", "quietly", "softly", "hushed", "secretly", "shy", "gently"),
-    "sleepy": ("sleepy", "yawning", "tired", "drowsy", "dreamy"),
+    "sleepy": ("sleepy", "sleepily", "yawning", "tired", "drowsy", "dreamy", "dreamily"),
     "brave": ("brave", "bravely", "determined", "firmly", "bold", "boldly", "confident"),
     "curious": ("curious", "curiously", "wondering", "puzzled", "thoughtful", "asking"),
     "grumpy": ("grumpy", "angry", "angrily", "cross", "annoyed", "huffy", "stern"),
