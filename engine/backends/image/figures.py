@@ -73,9 +73,11 @@ class Pen:
         self.oval(x, y, rx, ry, (*shade(colour, 0.5), 90), outline=False)
 
 
-def face(pen: Pen, head: Head, cheeks: bool, eye: RGB = _INK) -> None:
+def face(pen: Pen, head: Head, cheeks: bool, eye: RGB = _INK, whites: bool = False) -> None:
     x, y, r = head.x + 0.1 * head.r, head.y, head.r
     for side in (-1, 1):
+        if whites:
+            pen.dot(x + side * 0.38 * r, y + 0.1 * r, 0.19 * r, _WHITE)
         pen.dot(x + side * 0.38 * r, y + 0.1 * r, 0.13 * r, eye)
         pen.dot(x + side * 0.38 * r + 0.04 * r, y + 0.15 * r, 0.045 * r, _WHITE)
         if cheeks:
@@ -260,9 +262,9 @@ def _fish(pen: Pen, look: Look) -> Head:
 
 def _dragon(pen: Pen, look: Look) -> Head:
     body, accent, dark = look.body, look.accent, shade(look.body, -0.2)
-    for side, tip in ((-1, -0.55), (1, -0.2)):
-        pen.poly([(-0.05, 0.45), (tip, 0.95), (tip + 0.15, 0.7), (tip + 0.3, 0.78), (0.1, 0.45)],
-                 mix(accent, body, 0.4))
+    for reach in (-0.62, -0.36):
+        pen.poly([(-0.02, 0.48), (reach, 1.0), (reach - 0.06, 0.78), (reach + 0.06, 0.68),
+                  (reach + 0.04, 0.5), (reach + 0.2, 0.52), (0.1, 0.42)], mix(accent, body, 0.45))
     pen.poly([(-0.2, 0.15), (-0.6, 0.05), (-0.72, 0.2), (-0.2, 0.35)], body)
     for i in range(5):
         x = -0.25 + i * 0.12
@@ -348,13 +350,13 @@ def _person(pen: Pen, look: Look) -> Head:
         pen.poly([(-0.14, 0.16), (-0.14, 0.28), (0.14, 0.28), (0.14, 0.16)], shade(clothes, -0.3))
     pen.shine(-0.05, 0.45, 0.05, 0.07, clothes)
     pen.oval(head.x, head.y, head.r, head.r, skin)
-    hair_cap = [(0.18 * math.cos(t), 0.76 + 0.19 * math.sin(t))
+    hair_cap = [(0.18 * math.cos(t), 0.79 + 0.13 * math.sin(t))
                 for t in (i * math.pi / 12 for i in range(13))]
     pen.poly(hair_cap, hair)
     if look.kind == "girl":
         for side in (-1, 1):
             pen.oval(side * 0.2, 0.66, 0.05, 0.09, hair)
-    face(pen, Head(head.x, head.y - 0.02, head.r), look.cheeks)
+    face(pen, Head(head.x, head.y - 0.03, head.r), look.cheeks, whites=True)
     return head
 
 

@@ -129,7 +129,7 @@ def look_of(character: CharacterLook) -> Look:
     """The look of a character, from its name, description and tags only (never the scene)."""
     text = f"{character.description} {' '.join(character.tags)}".lower()
     words = re.findall(r"[a-z\-]+", text)
-    found = [KIND_WORDS[w.rstrip("s")] if w.rstrip("s") in KIND_WORDS else KIND_WORDS.get(w)
+    found = [KIND_WORDS.get(w) or KIND_WORDS.get(w[:-1] if w.endswith("s") else w)
              for w in words]
     kind = next((k for k in found if k), "blob")
     seed = _stable(f"{character.name}|{character.description}|{'|'.join(character.tags)}")

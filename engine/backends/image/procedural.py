@@ -124,7 +124,8 @@ class ProceduralIllustrator:
         rng = random.Random(int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big"))
         ss = self.supersample
         image = Image.new("RGB", (width * ss, height * ss))
-        canvas = S.Canvas(image, ImageDraw.Draw(image, "RGBA"), rng, reading.time)
+        canvas = S.Canvas(image, ImageDraw.Draw(image, "RGBA"), rng, reading.time,
+                          indoor=reading.scene in ("room",), rainy="rain" in reading.features)
         ground = self._background(canvas, reading, request)
         self._cast(canvas, request, reading, ground)
         if ss > 1:
@@ -197,7 +198,8 @@ class ProceduralIllustrator:
                  for k in range(len(looks))]
         for slot, index in zip(slots, order):
             look, tall = looks[index], min(heights[index] * shrink, 0.7 * h)
-            x = slot + rng.uniform(-0.04, 0.04) * w
+            half = 0.5 * tall * WIDTH.get(look.kind, 0.7) + 0.02 * w
+            x = min(max(slot + rng.uniform(-0.04, 0.04) * w, half), w - half)
             floats = look.kind in FLYING or look.kind == "fish" and r.scene == "underwater"
             if floats or r.scene == "sky":
                 base = rng.uniform(0.5, 0.62) * h if floats else ground * h
@@ -231,7 +233,7 @@ class ProceduralIllustrator:
         if grain > 0:
             small = np.random.default_rng(rng.getrandbits(32)).normal(
                 0, grain, (image.height // 4 + 1, image.width // 4 + 1)).astype(np.float32)
-            noise = np.asarray(Image.fromarray(small, mode="F").resize(image.size, Image.BILINEAR))
+            noise = np.asarray(Image.fromarray(small).resize(image.size, Image.BILINEAR))
             pixels = pixels + noise[..., None]
         if self.vignette > 0:
             pixels = pixels * _vignette(image.width, image.height, self.vignette)

@@ -31,6 +31,8 @@ class Canvas:
     draw: ImageDraw.ImageDraw
     rng: random.Random
     time: str
+    indoor: bool = False  # lamps light a room: night darkens it half as much
+    rainy: bool = False
 
     @property
     def w(self) -> int:
@@ -43,7 +45,9 @@ class Canvas:
     def lit(self, colour: RGB) -> RGB:
         """A colour as the time of day lights it (night is dark and blue)."""
         tint, amount = _LIGHT[self.time]
-        return mix(colour, tint, amount)
+        if self.rainy:
+            colour = mix(colour, (120, 125, 140), 0.25)
+        return mix(colour, tint, amount * 0.5 if self.indoor else amount)
 
     def shape(self, points: list[tuple[float, float]], colour: RGB, edge: bool = True) -> None:
         fill = self.lit(colour)
@@ -70,6 +74,8 @@ def gradient(canvas: Canvas, top: RGB, bottom: RGB, y0: int = 0, y1: int | None 
 
 def sky(canvas: Canvas, horizon: int, moon: bool = True, sun: bool = True) -> None:
     top, bottom = SKIES[canvas.time]
+    if canvas.rainy:
+        top, bottom = mix(top, (110, 115, 135), 0.55), mix(bottom, (170, 175, 185), 0.55)
     gradient(canvas, top, bottom, 0, horizon)
     rng, w, h = canvas.rng, canvas.w, canvas.h
     if canvas.time == "night":
@@ -82,7 +88,7 @@ def sky(canvas: Canvas, horizon: int, moon: bool = True, sun: bool = True) -> No
                 canvas.disc(x, y, r * k, r * k, (255, 245, 200, 22))
             canvas.disc(x, y, r, r, (250, 240, 200, 255))
             canvas.disc(x + 0.45 * r, y - 0.25 * r, r * 0.85, r * 0.85, (*top, 255))
-    elif sun:
+    elif sun and not canvas.rainy:
         low = canvas.time in ("dawn", "dusk")
         x = rng.uniform(0.1, 0.3) * w if rng.random() < 0.5 else rng.uniform(0.7, 0.9) * w
         y, r = (horizon - 0.05 * h, 0.08 * h) if low else (0.24 * h, 0.055 * h)
@@ -211,10 +217,10 @@ def puddles(canvas: Canvas, top: float, bottom: float, count: int) -> None:
 
 def rain(canvas: Canvas) -> None:
     rng, w, h = canvas.rng, canvas.w, canvas.h
-    colour = (220, 230, 255, 110)
-    for _ in range(160):
+    colour = (90, 110, 170, 120)
+    for _ in range(170):
         x, y, length = rng.uniform(0, w), rng.uniform(0, h), rng.uniform(0.025, 0.05) * h
-        canvas.draw.line((x, y, x - 0.3 * length, y + length), fill=colour, width=max(1, h // 500))
+        canvas.draw.line((x, y, x - 0.3 * length, y + length), fill=colour, width=max(1, h // 360))
 
 
 def snowflakes(canvas: Canvas) -> None:
@@ -257,12 +263,20 @@ def room(canvas: Canvas, floor: int, bed: bool) -> None:
     canvas.draw.line((wx, wy + wh / 2, wx + ww, wy + wh / 2), fill=frame, width=max(2, h // 150))
     canvas.disc(w * 0.5, floor + 0.16 * h, 0.3 * w, 0.06 * h, (*canvas.lit((200, 90, 100)), 255), edge=True)
     if bed:
-        bx, by = 0.06 * w, floor + 0.05 * h
-        canvas.shape([(bx, by), (bx, by - 0.3 * h), (bx + 0.04 * w, by - 0.3 * h), (bx + 0.04 * w, by)],
-                     (170, 115, 80))
-        canvas.shape([(bx, by - 0.06 * h), (bx, by - 0.16 * h), (bx + 0.3 * w, by - 0.16 * h),
-                      (bx + 0.3 * w, by - 0.06 * h)], (120, 150, 220))
-        canvas.disc(bx + 0.08 * w, by - 0.18 * h, 0.045 * w, 0.035 * h, (*canvas.lit((250, 250, 250)), 255), edge=True)
+        bx, by, bw = 0.05 * w, floor + 0.08 * h, 0.32 * w
+        canvas.shape([(bx, by), (bx, by - 0.34 * h), (bx + 0.035 * w, by - 0.36 * h),
+                      (bx + 0.035 * w, by)], (170, 115, 80))
+        canvas.shape([(bx, by - 0.04 * h), (bx, by - 0.13 * h), (bx + bw, by - 0.13 * h),
+                      (bx + bw, by - 0.04 * h)], (170, 115, 80))
+        canvas.disc(bx + 0.09 * w, by - 0.18 * h, 0.05 * w, 0.035 * h, (*canvas.lit((250, 250, 250)), 255), edge=True)
+        canvas.shape([(bx + 0.13 * w, by - 0.1 * h), (bx + 0.14 * w, by - 0.2 * h),
+                      (bx + bw + 0.01 * w, by - 0.19 * h), (bx + bw + 0.02 * w, by - 0.08 * h)],
+                     (110, 145, 220))
+        for k in range(4):
+            canvas.disc(bx + 0.17 * w + k * 0.045 * w, by - 0.145 * h, 0.012 * w, 0.012 * w,
+                        (*canvas.lit((250, 230, 120)), 255))
+        canvas.shape([(bx + bw - 0.01 * w, by), (bx + bw - 0.01 * w, by - 0.24 * h),
+                      (bx + bw + 0.025 * w, by - 0.24 * h), (bx + bw + 0.025 * w, by)], (170, 115, 80))
     else:
         canvas.shape([(0.08 * w, floor), (0.08 * w, floor - 0.42 * h), (0.24 * w, floor - 0.42 * h),
                       (0.24 * w, floor)], (175, 125, 90))
@@ -274,7 +288,8 @@ def room(canvas: Canvas, floor: int, bed: bool) -> None:
                               (0.12 * w + b * 0.025 * w, y - 0.09 * h), (0.12 * w + b * 0.025 * w, y)], colour)
     if canvas.time in ("night", "dusk"):
         lx = 0.45 * w
-        canvas.disc(lx, 0.28 * h, 0.2 * h, 0.2 * h, (255, 220, 140, 35))
+        canvas.draw.line((lx, 0, lx, 0.25 * h), fill=canvas.lit((90, 70, 60)), width=max(1, h // 300))
+        canvas.disc(lx, 0.31 * h, 0.2 * h, 0.2 * h, (255, 220, 140, 35))
         canvas.shape([(lx - 0.04 * h, 0.3 * h), (lx - 0.025 * h, 0.24 * h), (lx + 0.025 * h, 0.24 * h),
                       (lx + 0.04 * h, 0.3 * h)], (255, 225, 150))
 
