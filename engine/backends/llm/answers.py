@@ -117,20 +117,23 @@ class _Checker:
             return None
         speaker = raw.get("speaker")
         known = speakers_of(self.request)
-        if not isinstance(speaker, str) or speaker.strip() not in known:
+        # Models write "Narrator", "owl" or null for narration; names are matched case-blind.
+        canonical = {name.lower(): name for name in known}
+        name = canonical.get((speaker or NARRATOR).strip().lower()) \
+            if isinstance(speaker, str | None) else None
+        if name is None:
             problems.append(f"{what}: speaker {speaker!r} is not one of {', '.join(known)}")
             return None
-        text = self.text(raw.get("text"), f"{what} ({speaker}) text", problems)
+        text = self.text(raw.get("text"), f"{what} ({name}) text", problems)
         if text is None:
             return None
         words = len(text.split())
         if words > self.max_words:
-            problems.append(f"{what} ({speaker}) has {words} words; keep lines under "
+            problems.append(f"{what} ({name}) has {words} words; keep lines under "
                             f"{self.max_words} words for ages {self.request.audience}")
             return None
         direction = raw.get("direction")
         direction = direction.strip() if isinstance(direction, str) and direction.strip() else None
-        name = speaker.strip()
         return WrittenLine(None if name == NARRATOR else name, text, direction)
 
 

@@ -27,7 +27,7 @@ class OpenAIWriter:
     """Writes with one batched chat request per story (two for a premise); the key stays in env."""
 
     def __init__(self, model: str = "gpt-4o-mini", base_url: str | None = None,
-                 temperature: float = 0.7, seed: int | None = 0, timeout: float = 60.0,
+                 temperature: float | None = 0.7, seed: int | None = 0, timeout: float = 60.0,
                  max_retries: int = 4, api_key_env: str = "OPENAI_API_KEY",
                  structured: str = "json_schema", max_tokens: int | None = 4096,
                  backoff: float = 1.0, max_backoff: float = 30.0, validation_attempts: int = 3,
@@ -46,6 +46,7 @@ class OpenAIWriter:
         self._writing = ChatWriting(self, self.prompts, attempts=validation_attempts,
                                     max_words=max_words)
         self._mode = structured  # lowered for the rest of the run when the server rejects it
+        self._limit_name = "max_tokens"
         self._client: Any = None
 
     def __repr__(self) -> str:
@@ -104,12 +105,13 @@ class OpenAIWriter:
         where = _public(self.base_url) if self.base_url else "api.openai.com"
         requests, faults = 0, 0
         while True:
-            options: dict[str, Any] = {"model": self.model, "messages": messages,
-                                       "temperature": self.temperature}
+            options: dict[str, Any] = {"model": self.model, "messages": messages}
+            if self.temperature is not None:  # null: the model's own (reasoning models want it)
+                options["temperature"] = self.temperature
             if self.seed is not None:
                 options["seed"] = self.seed
             if self.max_tokens:
-                options["max_tokens"] = self.max_tokens
+                options[self._limit_name] = self.max_tokens
             options.update(self._format(schema, schema_name))
             requests += 1
             try:
@@ -120,13 +122,20 @@ class OpenAIWriter:
                 text, prompt_tokens, completion_tokens = _read(completion)
                 return ChatReply(text, prompt_tokens, completion_tokens, requests)
             except (openai.BadRequestError, openai.UnprocessableEntityError) as error:
+                said = self._scrub(_message(error))
+                if "max_tokens" in said and self._limit_name == "max_tokens":
+                    # Newer OpenAI models take only max_completion_tokens.
+                    log.warning("%s: %s refused max_tokens (%s); sending max_completion_tokens",
+                                BACKEND, where, said)
+                    self._limit_name = "max_completion_tokens"
+                    continue
                 if self._mode == "none":
                     raise BackendError(BACKEND, f"{where} refused the request "
-                                       f"({error.status_code}): {self._scrub(_message(error))}",
+                                       f"({error.status_code}): {said}",
                                        hint="check llm.model and the server's limits") from None
                 lower = STRUCTURED_MODES[STRUCTURED_MODES.index(self._mode) + 1]
                 log.warning("%s: %s refused response_format %s (%s); asking with %s instead",
-                            BACKEND, where, self._mode, self._scrub(_message(error)), lower)
+                            BACKEND, where, self._mode, said, lower)
                 self._mode = lower
                 continue
             except (openai.AuthenticationError, openai.PermissionDeniedError,

@@ -69,6 +69,17 @@ def rejecting_json_schema(then: Behaviour) -> Behaviour:
     return behave
 
 
+def rejecting_max_tokens(then: Behaviour) -> Behaviour:
+    """Like OpenAI's newer models: 400 for `max_tokens`, else behave as `then`."""
+    def behave(request: dict[str, Any]) -> Answer:
+        if "max_tokens" in request:
+            return status(400, message="Unsupported parameter: 'max_tokens' is not supported "
+                                       "with this model. Use 'max_completion_tokens' instead.")(
+                request)
+        return then(request)
+    return behave
+
+
 class LoopbackServer:
     """Serves /v1/chat/completions from a queue of behaviours; records every request it gets."""
 

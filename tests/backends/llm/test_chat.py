@@ -64,6 +64,13 @@ def test_invalid_answers_name_the_problem(night: dict, problem: str):
     assert problem in caught.value.problems
 
 
+def test_speaker_names_are_matched_leniently():
+    loose = answer(lines=[line("Narrator", "x"), line("owl", "Hoo!")])
+    loose["scenes"][1]["lines"][0]["speaker"] = None
+    night, forest = validate_fill(loose, REQUEST)
+    assert night.lines[1].speaker == "Owl" and forest.lines[0].speaker is None
+
+
 def test_every_problem_is_reported_at_once():
     broken = answer(image="")
     broken["scenes"][1]["lines"] = []

@@ -13,7 +13,8 @@ from engine.backends.llm import CharacterBrief, LineBrief, SceneBrief, WriteRequ
 from engine.backends.llm.openai import OpenAIWriter
 from engine.errors import BackendError, ConfigError
 from tests.backends.llm.loopback_server import (LoopbackServer, garbage, hang, refused_url,
-                                                rejecting_json_schema, reply, status, truncated)
+                                                rejecting_json_schema, rejecting_max_tokens,
+                                                reply, status, truncated)
 
 KEY = "sk-test-PLANTED-0123456789"
 CONF = Path(__file__).resolve().parents[3] / "conf"
@@ -196,6 +197,15 @@ def test_falls_back_when_the_server_refuses_json_schema(all_logs):
     kinds = [(r.get("response_format") or {}).get("type") for r in server.requests]
     assert kinds == ["json_schema", "json_object", "json_object"]
     assert any("asking with json_object" in r.getMessage() for r in all_logs.records)
+
+
+def test_switches_to_max_completion_tokens_when_asked():
+    with LoopbackServer(default=rejecting_max_tokens(reply(GOOD))) as server:
+        writer(server.base_url, temperature=None).write(REQUEST)
+    assert len(server.requests) == 2
+    assert server.requests[1]["max_completion_tokens"] == 4096
+    assert "max_tokens" not in server.requests[1] and "temperature" not in server.requests[1]
+    assert server.requests[1]["response_format"]["type"] == "json_schema"
 
 
 def test_plain_mode_sends_no_response_format():
