@@ -140,3 +140,15 @@ def test_identity_names_version_and_settings() -> None:
     identity = ProceduralIllustrator(supersample=1).identity()
     assert identity["backend"] == "procedural" and identity["supersample"] == 1
     assert "version" in identity
+
+
+def test_the_config_file_builds_it() -> None:
+    from pathlib import Path
+
+    from hydra.utils import instantiate
+    from omegaconf import OmegaConf
+
+    conf = OmegaConf.load(Path(__file__).resolve().parents[3] / "conf/image/procedural.yaml")
+    illustrator = instantiate(conf)
+    assert isinstance(illustrator, ProceduralIllustrator)
+    assert illustrator.identity()["supersample"] == conf.supersample

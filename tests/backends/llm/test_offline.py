@@ -211,3 +211,12 @@ def test_the_write_stage_accepts_every_answer_and_check_accepts_the_result() -> 
                   if d.severity == "error"]
         assert not errors, [d.message for d in errors]
         assert "..." not in text
+
+
+def test_the_config_file_builds_it() -> None:
+    from hydra.utils import instantiate
+    from omegaconf import OmegaConf
+
+    conf = OmegaConf.load(Path(__file__).resolve().parents[3] / "conf/llm/offline.yaml")
+    writer = instantiate(conf)
+    assert isinstance(writer, OfflineWriter) and writer.identity()["language"] == conf.language
