@@ -40,6 +40,9 @@ class _StoryIndenter(Indenter):
         # Comments live inside newline tokens; keeping the tokens spares a second scan of the text.
         if "#" in token:
             self.newlines.append(token)
+        if "\n" not in token:  # a comment before a stray '\r': the lexer reports the '\r' next
+            yield token
+            return
         indent_str = token.rsplit("\n", 1)[1]
         if indent_str:
             unit = "\t" if indent_str[0] == "\t" else " "

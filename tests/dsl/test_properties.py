@@ -1,0 +1,151 @@
+"""Property tests: generated stories survive `fmt`; no input bytes crash the parser or checker."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engine.dsl import vocabulary as vocab
+from engine.dsl.check import check_story
+from engine.dsl.format import _direction, can_be_bare, format_story, is_name
+from engine.dsl.load import load_with_diagnostics
+from engine.dsl.parse import decode, parse_text
+from engine.errors import Diagnostic, StoryError
+from engine.ir import NARRATOR, Character, Field, Line, Scene, Story, Value, Voice, without_spans
+
+STORIES = Path(__file__).resolve().parents[2] / "stories"
+SAMPLES = [p.read_bytes() for p in sorted(STORIES.rglob("*.story"))]
+RESERVED = vocab.RESERVED_NAMES | set(vocab.SCENE_KEYS) | {NARRATOR}
+
+names = st.one_of(
+    st.sampled_from(["Luna", "Zoë", "小龙", "O'Malley", "pip-2", "owl_1", "3rd"]),
+    st.from_regex(r"[A-Za-zÀ-ÿ一-龥][\w'\-]{0,8}", fullmatch=True),
+).filter(lambda n: is_name(n) and n not in RESERVED)
+texts = st.text(st.characters(exclude_categories=("Cs",)), max_size=25)
+values = st.builds(lambda t, q: Value(t, quoted=q or not can_be_bare(t)), texts, st.booleans())
+directions = st.none() | texts.filter(lambda d: _direction(d) == d)
+
+
+def fields(keys: st.SearchStrategy[str]) -> st.SearchStrategy[tuple[Field, ...]]:
+    return st.lists(st.builds(Field, keys, values), max_size=4).map(tuple)
+
+
+scene_fields = st.lists(st.one_of(
+    st.builds(Field, st.sampled_from(vocab.SCENE_KEYS), values),
+    st.builds(lambda n, v: Field("trainedness", v, argument=n), names, values),
+), max_size=4).map(tuple)
+lines = st.lists(st.builds(Line, st.none() | names, st.none() | texts, direction=directions),
+                 max_size=4).map(tuple)
+stories = st.builds(
+    Story, st.just("gen.story"),
+    fields=fields(st.sampled_from(vocab.HEADER_KEYS) | names),
+    voices=st.lists(st.builds(Voice, names, fields(st.sampled_from(vocab.VOICE_KEYS))),
+                    max_size=2).map(tuple),
+    characters=st.lists(st.builds(Character, names,
+                                  fields(st.sampled_from(vocab.CHARACTER_KEYS))),
+                        max_size=2).map(tuple),
+    scenes=st.lists(st.builds(Scene, names, scene_fields, lines), max_size=3).map(tuple),
+)
+comment_texts = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\r\n"),
+                        max_size=12).map(lambda t: "#" + t)
+
+
+def parse(text: str) -> Story:
+    story, problems = parse_text(text, "gen.story")
+    assert problems == (), (text, problems)
+    return story
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(stories)
+def test_generated_stories_round_trip(story: Story) -> None:
+    text = format_story(story)
+    again = parse(text)
+    assert without_spans(again) == without_spans(story)
+    assert format_story(again) == text
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(stories, st.data())
+def test_comments_survive_and_formatting_is_idempotent(story: Story, data: st.DataObject) -> None:
+    source = format_story(story).split("\n")[:-1]
+    for _ in range(data.draw(st.integers(0, 4))):
+        at = data.draw(st.integers(0, len(source)))
+        indent = data.draw(st.sampled_from(["", "  ", "    "]))
+        comment = data.draw(comment_texts)
+        if source and data.draw(st.booleans()) and at < len(source) and source[at].strip():
+            source[at] += "  " + comment
+        else:
+            source.insert(at, indent + comment)
+    text = "\n".join(source) + "\n"
+    parsed = parse(text)
+    once = format_story(parsed)
+    reparsed = parse(once)
+    assert without_spans(reparsed) == without_spans(parsed)
+    assert sorted(c.text for c in reparsed.comments) == sorted(c.text for c in parsed.comments)
+    assert format_story(reparsed) == once
+
+
+def assert_inside(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic], text: str) -> None:
+    lines = (text[1:] if text.startswith("\ufeff") else text).split("\n")
+    for d in diagnostics:
+        assert 1 <= d.span.line <= len(lines), d
+        assert 1 <= d.span.column <= len(lines[d.span.line - 1]) + 1, d
+
+
+def diagnose(data: bytes) -> None:
+    text, problems = decode(data, "fuzz.story")
+    story, syntax = parse_text(text, "fuzz.story")
+    checked = check_story(story, names_known=not (problems or syntax))
+    assert_inside(problems + syntax + tuple(checked), text)
+
+
+mutations = st.lists(st.tuples(st.integers(0, 10_000), st.sampled_from(["insert", "delete",
+                                                                         "replace"]),
+                               st.sampled_from([b'"', b":", b"#", b"\n", b" ", b"\t", b"(", b")",
+                                                b"...", b"\\", b"\xff", b"\xc3", b"x", b"\r",
+                                                b"\n  ", b"scene ", b"\xef\xbb\xbf"])),
+                     min_size=1, max_size=6)
+
+
+@settings(max_examples=250, deadline=None)
+@given(st.binary(max_size=200) | st.text(max_size=200).map(str.encode))
+def test_random_bytes_give_only_diagnostics(data: bytes) -> None:
+    diagnose(data)
+
+
+@settings(max_examples=250, deadline=None)
+@given(st.sampled_from(SAMPLES), mutations)
+def test_mutated_stories_give_only_diagnostics(sample: bytes, edits: list) -> None:
+    data = bytearray(sample)
+    for position, kind, piece in edits:
+        at = position % (len(data) + 1)
+        if kind == "insert":
+            data[at:at] = piece
+        elif kind == "delete":
+            del data[at:at + len(piece)]
+        else:
+            data[at:at + len(piece)] = piece
+    diagnose(bytes(data))
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(SAMPLES), mutations)
+def test_load_raises_only_story_errors(tmp_path: Path, sample: bytes, edits: list) -> None:
+    data = bytearray(sample)
+    for position, kind, piece in edits:
+        at = position % (len(data) + 1)
+        data[at:at] = piece if kind == "insert" else b""
+    path = tmp_path / "fuzz.story"
+    path.write_bytes(bytes(data))
+    try:
+        _, diagnostics = load_with_diagnostics(path)
+    except StoryError:  # pragma: no cover - load_with_diagnostics returns, never raises
+        raise AssertionError("load_with_diagnostics raised") from None
+    text, _ = decode(bytes(data), str(path))
+    assert_inside([d for d in diagnostics if d.span.file == str(path)], text)
+    assert not re.search(r"Traceback", "".join(d.message for d in diagnostics))
