@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Callable
 
 from PIL import ImageDraw
 
-from engine.backends.image.looks import RGB, Look, mix, shade
+from engine.backends.image.looks import Look, mix, shade
+from engine.backends.image.pen import INK, WHITE, Head, Pen, accessories, face
 
 FLYING = frozenset({"moon", "sun", "star", "butterfly", "bee"})
 """Kinds drawn in the sky rather than standing on the ground."""
@@ -16,76 +16,6 @@ FLYING = frozenset({"moon", "sun", "star", "butterfly", "bee"})
 WIDTH = {"snail": 1.0, "fish": 0.95, "dragon": 1.1, "turtle": 0.95, "frog": 0.8, "moon": 1.05,
          "sun": 1.1, "butterfly": 0.9, "sheep": 0.8}
 """A figure's width as a fraction of its height (default 0.7), for spacing figures apart."""
-
-_INK = (60, 45, 60)
-_WHITE = (252, 250, 245)
-_CHEEK = (245, 120, 130, 110)
-
-
-@dataclass(frozen=True, slots=True)
-class Head:
-    """Where a figure's face sits (figure units: x right of centre, y up from the feet)."""
-
-    x: float
-    y: float
-    r: float
-
-
-class Pen:
-    """Draws in figure units: x in heights from the centre (mirrored by `facing`), y up from the feet."""
-
-    def __init__(self, draw: ImageDraw.ImageDraw, cx: float, base: float, size: float,
-                 facing: int) -> None:
-        self.draw, self.cx, self.base, self.s, self.f = draw, cx, base, size, facing
-        self.width = max(1, round(size * 0.016))
-
-    def at(self, x: float, y: float) -> tuple[float, float]:
-        return (self.cx + self.f * x * self.s, self.base - y * self.s)
-
-    def oval(self, x: float, y: float, rx: float, ry: float, fill: RGB | tuple[int, ...],
-             angle: float = 0.0, outline: bool = True) -> None:
-        steps = 28
-        c, s = math.cos(math.radians(angle)), math.sin(math.radians(angle))
-        points = []
-        for i in range(steps):
-            t = 2 * math.pi * i / steps
-            px, py = rx * math.cos(t), ry * math.sin(t)
-            points.append((x + px * c - py * s, y + px * s + py * c))
-        self.poly(points, fill, outline)
-
-    def poly(self, points: list[tuple[float, float]], fill: RGB | tuple[int, ...],
-             outline: bool = True) -> None:
-        edge = shade(fill[:3], -0.45) if outline and len(fill) == 3 else None
-        self.draw.polygon([self.at(x, y) for x, y in points], fill=fill, outline=edge,
-                          width=self.width if edge else 0)
-
-    def line(self, points: list[tuple[float, float]], colour: RGB, width: float) -> None:
-        self.draw.line([self.at(x, y) for x, y in points], fill=colour,
-                       width=max(1, round(width * self.s)), joint="curve")
-
-    def dot(self, x: float, y: float, r: float, fill: tuple[int, ...]) -> None:
-        px, py = self.at(x, y)
-        rr = r * self.s
-        self.draw.ellipse((px - rr, py - rr, px + rr, py + rr), fill=fill)
-
-    def shine(self, x: float, y: float, rx: float, ry: float, colour: RGB) -> None:
-        """A soft light patch that makes a flat shape read as round."""
-        self.oval(x, y, rx, ry, (*shade(colour, 0.5), 90), outline=False)
-
-
-def face(pen: Pen, head: Head, cheeks: bool, eye: RGB = _INK, whites: bool = False) -> None:
-    x, y, r = head.x + 0.1 * head.r, head.y, head.r
-    for side in (-1, 1):
-        if whites:
-            pen.dot(x + side * 0.38 * r, y + 0.1 * r, 0.19 * r, _WHITE)
-        pen.dot(x + side * 0.38 * r, y + 0.1 * r, 0.13 * r, eye)
-        pen.dot(x + side * 0.38 * r + 0.04 * r, y + 0.15 * r, 0.045 * r, _WHITE)
-        if cheeks:
-            pen.oval(x + side * 0.62 * r, y - 0.22 * r, 0.16 * r, 0.1 * r, _CHEEK, outline=False)
-    arc = [(x + 0.22 * r * math.cos(t), y - 0.25 * r - 0.14 * r * math.sin(t))
-           for t in (i * math.pi / 8 for i in range(9))]
-    pen.line(arc, _INK, 0.035 * r)
-
 
 def _animal(pen: Pen, look: Look) -> Head:
     kind, body, accent = look.kind, look.body, look.accent
@@ -139,11 +69,11 @@ def _animal(pen: Pen, look: Look) -> Head:
                      angle=side * -15)
     if kind in ("fox", "dog", "bear", "cat", "lion", "mouse"):
         pen.oval(0.08, 0.58, 0.11, 0.07, shade(head_fill, 0.45), outline=False)
-        pen.oval(0.1, 0.61, 0.035, 0.025, _INK, outline=False)
+        pen.oval(0.1, 0.61, 0.035, 0.025, INK, outline=False)
     if kind == "pig":
         pen.oval(0.08, 0.59, 0.09, 0.06, shade(body, -0.12))
         for side in (-1, 1):
-            pen.dot(0.08 + side * 0.03, 0.59, 0.015, (*_INK, 255))
+            pen.dot(0.08 + side * 0.03, 0.59, 0.015, (*INK, 255))
     face(pen, head, look.cheeks)
     return head
 
@@ -158,9 +88,9 @@ def _owl(pen: Pen, look: Look) -> Head:
         pen.oval(side * 0.27, 0.36, 0.09, 0.22, dark, angle=side * 10)
     pen.oval(0, 0.28, 0.19, 0.22, accent, outline=False)
     for side in (-1, 1):
-        pen.oval(side * 0.11, 0.56, 0.1, 0.1, _WHITE)
-        pen.dot(side * 0.11 + 0.02, 0.55, 0.05, (*_INK, 255))
-        pen.dot(side * 0.11 + 0.035, 0.57, 0.017, (*_WHITE, 255))
+        pen.oval(side * 0.11, 0.56, 0.1, 0.1, WHITE)
+        pen.dot(side * 0.11 + 0.02, 0.55, 0.05, (*INK, 255))
+        pen.dot(side * 0.11 + 0.035, 0.57, 0.017, (*WHITE, 255))
     pen.poly([(-0.04, 0.49), (0.04, 0.49), (0, 0.42)], (240, 160, 60))
     for side in (-1, 1):
         pen.oval(side * 0.09, 0.02, 0.06, 0.03, (240, 160, 60))
@@ -196,8 +126,8 @@ def _snail(pen: Pen, look: Look) -> Head:
     pen.oval(0.36, 0.24, 0.1, 0.18, body, angle=-10)
     for dx in (-0.05, 0.05):
         pen.line([(0.37, 0.38), (0.37 + dx * 1.6, 0.56)], shade(body, -0.3), 0.02)
-        pen.dot(0.37 + dx * 1.6, 0.57, 0.035, (*_WHITE, 255))
-        pen.dot(0.37 + dx * 1.6 + 0.01, 0.57, 0.018, (*_INK, 255))
+        pen.dot(0.37 + dx * 1.6, 0.57, 0.035, (*WHITE, 255))
+        pen.dot(0.37 + dx * 1.6 + 0.01, 0.57, 0.018, (*INK, 255))
     pen.oval(-0.06, 0.4, 0.32, 0.32, shell)
     pen.shine(-0.16, 0.52, 0.1, 0.07, shell)
     spiral = [(-0.06 + 0.26 * (1 - t / 14) * math.cos(t * 0.9),
@@ -279,7 +209,7 @@ def _dragon(pen: Pen, look: Look) -> Head:
     head = Head(0.2, 0.7, 0.2)
     pen.oval(head.x, head.y, 0.2, 0.18, body)
     pen.oval(0.36, 0.64, 0.12, 0.08, body)
-    pen.dot(0.44, 0.66, 0.014, (*_INK, 255))
+    pen.dot(0.44, 0.66, 0.014, (*INK, 255))
     face(pen, head, look.cheeks)
     return head
 
@@ -292,11 +222,11 @@ def _frog(pen: Pen, look: Look) -> Head:
     pen.oval(0, 0.2, 0.2, 0.15, accent, outline=False)
     for side in (-1, 1):
         pen.oval(side * 0.17, 0.5, 0.11, 0.11, body)
-        pen.dot(side * 0.17, 0.51, 0.06, (*_WHITE, 255))
-        pen.dot(side * 0.17 + 0.01, 0.51, 0.035, (*_INK, 255))
+        pen.dot(side * 0.17, 0.51, 0.06, (*WHITE, 255))
+        pen.dot(side * 0.17 + 0.01, 0.51, 0.035, (*INK, 255))
     arc = [(0.2 * math.cos(t), 0.36 - 0.07 * math.sin(t)) for t in
            (i * math.pi / 10 for i in range(11))]
-    pen.line(arc, _INK, 0.015)
+    pen.line(arc, INK, 0.015)
     return Head(0, 0.42, 0.28)
 
 
@@ -307,7 +237,7 @@ def _flyer(pen: Pen, look: Look) -> Head:
             pen.oval(side * 0.24, 0.6, 0.22, 0.18, body, angle=side * 20)
             pen.oval(side * 0.18, 0.32, 0.14, 0.12, body, angle=side * -20)
             pen.oval(side * 0.24, 0.6, 0.07, 0.06, accent, outline=False)
-        pen.oval(0, 0.45, 0.05, 0.24, _INK)
+        pen.oval(0, 0.45, 0.05, 0.24, INK)
         head = Head(0, 0.7, 0.08)
     else:
         for side in (-1, 1):
@@ -325,7 +255,7 @@ def _robot(pen: Pen, look: Look) -> Head:
     body, accent = look.body, look.accent
     pen.poly([(-0.22, 0.05), (-0.22, 0.5), (0.22, 0.5), (0.22, 0.05)], body)
     pen.poly([(-0.1, 0.2), (-0.1, 0.38), (0.1, 0.38), (0.1, 0.2)], accent)
-    pen.line([(0, 0.85), (0, 0.97)], _INK, 0.02)
+    pen.line([(0, 0.85), (0, 0.97)], INK, 0.02)
     pen.dot(0, 0.98, 0.035, (*accent, 255))
     pen.poly([(-0.2, 0.52), (-0.2, 0.85), (0.2, 0.85), (0.2, 0.52)], body)
     head = Head(0, 0.68, 0.2)
@@ -340,7 +270,7 @@ def _person(pen: Pen, look: Look) -> Head:
         pen.oval(0, 0.7, 0.21, 0.22, hair)
     for x in (-0.07, 0.07):
         pen.poly([(x - 0.035, 0.0), (x - 0.035, 0.28), (x + 0.035, 0.28), (x + 0.035, 0.0)], skin)
-        pen.oval(x + 0.02, 0.01, 0.06, 0.03, _INK)
+        pen.oval(x + 0.02, 0.01, 0.06, 0.03, INK)
     for side in (-1, 1):
         pen.oval(side * 0.19, 0.4, 0.05, 0.13, skin, angle=side * -20)
     if look.kind == "girl":
@@ -373,47 +303,6 @@ def _blob(pen: Pen, look: Look) -> Head:
     return head
 
 
-def _accessories(pen: Pen, look: Look, head: Head) -> None:
-    x, y, r = head.x, head.y, head.r
-    for name, colour in look.accessories:
-        if name == "nightcap":
-            pen.poly([(x - 0.95 * r, y + 0.5 * r), (x - 0.3 * r, y + 1.35 * r),
-                      (x - 1.3 * r, y + 1.5 * r), (x + 0.1 * r, y + 1.2 * r),
-                      (x + 0.95 * r, y + 0.5 * r)], colour)
-            pen.oval(x, y + 0.5 * r, 1.0 * r, 0.18 * r, _WHITE)
-            pen.oval(x - 1.35 * r, y + 1.45 * r, 0.2 * r, 0.2 * r, _WHITE)
-        elif name == "hat":
-            pen.poly([(x - 0.65 * r, y + 0.7 * r), (x - 0.55 * r, y + 1.5 * r),
-                      (x + 0.55 * r, y + 1.5 * r), (x + 0.65 * r, y + 0.7 * r)], colour)
-            pen.oval(x, y + 0.72 * r, 1.25 * r, 0.22 * r, colour)
-        elif name == "cap":
-            pen.oval(x + 0.6 * r, y + 0.72 * r, 0.55 * r, 0.14 * r, shade(colour, -0.2))
-            cap = [(x + 0.9 * r * math.cos(t), y + 0.6 * r + 0.6 * r * math.sin(t))
-                   for t in (i * math.pi / 10 for i in range(11))]
-            pen.poly(cap, colour)
-        elif name == "scarf":
-            pen.poly([(x - 0.2 * r, y - 0.95 * r), (x - 0.35 * r, y - 1.9 * r),
-                      (x + 0.05 * r, y - 1.9 * r), (x + 0.1 * r, y - 0.95 * r)], shade(colour, -0.1))
-            pen.oval(x, y - 0.95 * r, 0.95 * r, 0.24 * r, colour)
-        elif name in ("bow", "ribbon"):
-            bx, by = x + 0.65 * r, y + 0.8 * r
-            pen.poly([(bx, by), (bx - 0.4 * r, by + 0.25 * r), (bx - 0.4 * r, by - 0.25 * r)], colour)
-            pen.poly([(bx, by), (bx + 0.4 * r, by + 0.25 * r), (bx + 0.4 * r, by - 0.25 * r)], colour)
-        elif name == "crown":
-            w, top = 0.6 * r, y + 0.85 * r
-            pen.poly([(x - w, top), (x - w, top + 0.5 * r), (x - w / 2, top + 0.25 * r),
-                      (x, top + 0.6 * r), (x + w / 2, top + 0.25 * r), (x + w, top + 0.5 * r),
-                      (x + w, top)], colour)
-        elif name == "glasses":
-            ex = x + 0.1 * r
-            for side in (-1, 1):
-                ring = [(ex + side * 0.38 * r + 0.24 * r * math.cos(t),
-                         y + 0.1 * r + 0.24 * r * math.sin(t)) for t in
-                        (i * math.pi / 8 for i in range(17))]
-                pen.line(ring, _INK, 0.03 * r)
-            pen.line([(ex - 0.14 * r, y + 0.12 * r), (ex + 0.14 * r, y + 0.12 * r)], _INK, 0.03 * r)
-
-
 DRAWERS: dict[str, Callable[[Pen, Look], Head]] = {
     "owl": _owl, "bird": _bird, "penguin": _bird, "snail": _snail, "turtle": _turtle,
     "moon": _sky_body, "sun": _sky_body, "star": _sky_body, "fish": _fish, "dragon": _dragon,
@@ -431,4 +320,4 @@ def draw_figure(draw: ImageDraw.ImageDraw, look: Look, cx: float, base: float, h
         draw.ellipse((cx - rx, base - ry, cx + rx, base + ry), fill=(30, 20, 50, 60))
     pen = Pen(draw, cx, base, height, facing)
     head = DRAWERS.get(look.kind, _animal)(pen, look)
-    _accessories(pen, look, head)
+    accessories(pen, look, head)

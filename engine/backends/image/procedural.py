@@ -60,7 +60,7 @@ class Reading:
         time = next((t for t, pattern in _TIMES if re.search(rf"\b({pattern})\b", when)), "day")
         features = frozenset(f for f, pattern in _FEATURES.items()
                              if re.search(rf"\b({pattern})\b", place))
-        style_words = re.findall(r"[a-z]+", request.style.lower())
+        style_words = re.findall(r"[a-z]+", (request.style or "").lower())
         return cls(time, features, frozenset(style_words))
 
     @property
@@ -125,9 +125,11 @@ class ProceduralIllustrator:
         ss = self.supersample
         image = Image.new("RGB", (width * ss, height * ss))
         canvas = S.Canvas(image, ImageDraw.Draw(image, "RGBA"), rng, reading.time,
-                          indoor=reading.scene in ("room",), rainy="rain" in reading.features)
+                          indoor=reading.scene == "room",
+                          rainy="rain" in reading.features and reading.scene in ("outdoor", "sky"))
         ground = self._background(canvas, reading, request)
         self._cast(canvas, request, reading, ground)
+        self._weather(canvas, reading)
         if ss > 1:
             image = image.reduce(ss)
         image = self._finish(image, reading, rng)
@@ -161,7 +163,7 @@ class ProceduralIllustrator:
             S.mountains(c, horizon, snowy)
         if "sea" in f or "beach" in f:
             S.water(c, horizon, int((0.8 if "beach" in f else 1.0) * h))
-            if "beach" in f or "sea" in f and ("beach" in f or "shore" in request.setting.lower()):
+            if "beach" in f or "sea" in f and "shore" in (request.setting or "").lower():
                 c.shape([(0, h), (0, 0.8 * h), (0.5 * c.w, 0.77 * h), (c.w, 0.8 * h), (c.w, h)],
                         (240, 215, 160), edge=False)
             if "beach" not in f:
@@ -209,10 +211,15 @@ class ProceduralIllustrator:
             if rng.random() < 0.2:
                 facing = -facing
             draw_figure(c.draw, look, x, base, tall, facing, grounded=not floats)
-        if "rain" in r.features:
-            S.rain(c)
-        if "snow" in r.features:
-            S.snowflakes(c)
+
+    @staticmethod
+    def _weather(c: S.Canvas, r: Reading) -> None:
+        """What falls or glows in front of everything."""
+        if r.scene in ("outdoor", "sky"):  # no weather falls in a room, a cave or the sea
+            if "rain" in r.features:
+                S.rain(c)
+            if "snow" in r.features:
+                S.snowflakes(c)
         if "fireflies" in r.features:
             S.fireflies(c)
 

@@ -9,22 +9,14 @@ import string
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from engine.backends.llm import (CharacterBrief, LineBrief, SceneBrief, WriteRequest, WriteResult,
-                                 WrittenLine, WrittenScene)
+from engine.backends.llm import (LineBrief, SceneBrief, WriteRequest, WriteResult, WrittenLine,
+                                 WrittenScene)
 from engine.backends.llm import offline_templates as T
+from engine.backends.llm.offline_words import (TIMES, Premise, Setting, Who, cap, join,
+                                               strip_article)
 
 log = logging.getLogger(__name__)
 
-_PREPOSITIONS = ("under", "in", "inside", "on", "at", "by", "near", "above", "below", "beside",
-                 "behind", "among", "through", "around", "over", "between", "across", "along")
-_SPLIT = re.compile(r"\s*(?:[,;]|\b(?:and|with|full of|of|" + "|".join(_PREPOSITIONS) + r")\b)\s*",
-                    re.IGNORECASE)
-_ON_PLACES = ("hill", "beach", "shore", "island", "mountain", "path", "road", "bridge", "roof",
-              "rooftop", "top", "boat", "ship", "cloud", "meadow", "field", "lawn", "moon")
-_TIMES = {"night": "night", "midnight": "night", "starry": "night", "stars": "night",
-          "moonlight": "night", "evening": "evening", "dusk": "evening", "sunset": "evening",
-          "twilight": "evening", "dawn": "morning", "sunrise": "morning", "morning": "morning",
-          "afternoon": "afternoon", "noon": "day"}
 _WORRY = re.compile(r"\b(oh no|lost|afraid|scared|where|help|dear|worried|alone|dark)\b", re.I)
 _JOY = re.compile(r"\b(hooray|yay|wonderful|happy|did it|love|best)\b", re.I)
 _SLOT = string.Formatter()
@@ -39,122 +31,6 @@ def _digest(*parts: object) -> int:
     """A stable number from text (Python's `hash` changes between runs; sha256 does not)."""
     text = "\x1f".join(str(p) for p in parts)
     return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big")
-
-
-def _strip_article(phrase: str) -> str:
-    return re.sub(r"^(a|an|the|some|one)\s+", "", phrase.strip(), flags=re.I)
-
-
-def _definite(phrase: str) -> str:
-    """'a quiet village' → 'the quiet village'; possessives and names stay as they are."""
-    phrase = phrase.strip()
-    if "'s " in phrase or phrase[:1].isupper() and not re.match(r"^(A|An|The)\b", phrase):
-        return phrase
-    return "the " + _strip_article(phrase)
-
-
-def _indefinite(phrase: str) -> str:
-    bare = _strip_article(phrase)
-    return ("an " if bare[:1].lower() in "aeiou" else "a ") + bare
-
-
-def _join(names: Iterable[str]) -> str | None:
-    names = list(names)
-    if not names:
-        return None
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
-def _cap(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
-@dataclass(frozen=True, slots=True)
-class Setting:
-    """A setting read for its words: the place, how to say "there", its things, the time of day."""
-
-    text: str
-    place: str
-    where: str
-    things: tuple[str, ...]
-    time: str
-
-    @classmethod
-    def read(cls, text: str | None) -> Setting:
-        text = (text or "").strip().rstrip(".")
-        if not text:
-            return cls("", "this place", "here", ("everything around",), "day")
-        lowered = text.lower()
-        time = next((t for word, t in _TIMES.items() if re.search(rf"\b{word}\b", lowered)), "day")
-        first = text.split(",")[0].strip()
-        lead = first.split()[0].lower()
-        chunks = [c for c in _SPLIT.split(text) if c and c.strip()]
-        nouns = [c.strip() for c in chunks if c.strip().lower() not in _TIMES
-                 and _strip_article(c).lower() not in _TIMES and c.strip().lower() not in ("a", "the")]
-        if lead in _PREPOSITIONS:
-            where = first
-            place = _definite(nouns[0]) if nouns else "this place"
-        else:
-            place = _definite(nouns[0]) if nouns else _definite(first)
-            head = re.findall(r"[a-z]+", place.lower())
-            preposition = "on" if head and any(head[-1].startswith(w) for w in _ON_PLACES) else "in"
-            where = f"{preposition} {place}"
-        things = tuple(_definite(n) for n in nouns[1:]) or (place,)
-        return cls(text, place, where, things, time)
-
-
-@dataclass(frozen=True, slots=True)
-class Who:
-    """A character as the templates speak of it."""
-
-    name: str
-    description: str
-    kind: str | None
-    tags: tuple[str, ...]
-
-    @classmethod
-    def of(cls, brief: CharacterBrief | None, name: str) -> Who:
-        if brief is None:
-            return cls(name, "", None, ())
-        words = f"{brief.description} {' '.join(brief.tags)}".lower()
-        kind = next((k for k in T.KINDS if re.search(rf"\b{k}s?\b", words)), None)
-        return cls(name, brief.description.strip().rstrip("."), kind, brief.tags)
-
-    def intro(self, young: bool) -> str:
-        """'a tiny green snail called Sam' (the short form for young listeners)."""
-        desc = self.description
-        if not desc or not re.match(r"^(a|an|the|one|[a-z])", desc):
-            return self.name
-        if young and self.kind:
-            match = re.search(rf"\b{self.kind}s?\b", desc, re.I)
-            if match:
-                desc = desc[:match.end()]
-        return f"{_indefinite(desc)} called {self.name}"
-
-
-@dataclass(frozen=True, slots=True)
-class Premise:
-    """What the premise (and title) say about the hero: a fear, something lost, a wish."""
-
-    fear: str | None = None
-    lost: str | None = None
-    want: str | None = None
-
-    @classmethod
-    def read(cls, *texts: str | None) -> Premise:
-        text = " . ".join(t for t in texts if t)
-        end = r"(?=\s+(?:and|but|until|so|who|when|because|learns|finds)\b|[,.;!?]|$)"
-
-        def grab(pattern: str) -> str | None:
-            match = re.search(pattern + r"\s+(.+?)" + end, text, re.I)
-            if not match:
-                return None
-            words = match.group(1).split()[:6]
-            return " ".join(words).lower() if words else None
-
-        return cls(fear=grab(r"\b(?:afraid|scared|frightened|fearful|terrified) of"),
-                   lost=grab(r"\b(?:lost|loses|lose)"),
-                   want=grab(r"\b(?:learns|learned|wants|wanted|tries|decides|hopes|longs) to"))
 
 
 @dataclass(slots=True)
@@ -187,7 +63,7 @@ class _Picker:
     def _fill(self, template: str, slots: dict[str, str | None]) -> str:
         self.used.add(template)
         self.last = template
-        return _cap(template.format_map({k: v for k, v in slots.items() if v is not None}))
+        return cap(template.format_map({k: v for k, v in slots.items() if v is not None}))
 
 
 class OfflineWriter:
@@ -255,12 +131,12 @@ class _Job:
         return {
             "name": speaker, "hero": hero, "prev": prev,
             "friend": others[0] if others else None,
-            "names": _join(present), "intro": who.intro(self.young) if who else None,
+            "names": join(present), "intro": who.intro(self.young) if who else None,
             "kind": who.kind if who else None,
             "sound": T.SOUNDS.get(who.kind or "") if who else None,
-            "place": setting.place, "where": setting.where, "where_cap": _cap(setting.where),
-            "thing": setting.things[0], "thing_plain": _strip_article(setting.things[0]),
-            "time": time, "time_cap": _cap(time),
+            "place": setting.place, "where": setting.where, "where_cap": cap(setting.where),
+            "thing": setting.things[0], "thing_plain": strip_article(setting.things[0]),
+            "time": time, "time_cap": cap(time),
             "today": "tonight" if time in ("night", "evening") else "today",
             "premise": (self.request.premise or "").strip().rstrip(".") or None,
             "fear": p.fear, "want": p.want,
@@ -339,8 +215,8 @@ class _Job:
             action = _ACTIONS.get(moods.get(name) or "", _BEAT_ACTIONS.get(beat, "smiling"))
             parts.append(f"{name}, {look}, {action}" if look else f"{name}, {action}")
         style = self.request.style.strip().rstrip(".") or "children's picture book"
-        scene = [_cap(setting.text)] if setting.text else []
-        return ". ".join([_cap(style), *scene, *parts]) + ". Picture book illustration."
+        scene = [cap(setting.text)] if setting.text else []
+        return ". ".join([cap(style), *scene, *parts]) + ". Picture book illustration."
 
     # -- whole scenes ---------------------------------------------------------------------------
 
@@ -357,7 +233,7 @@ class _Job:
         else:
             present = present or self.cast[:2]
             lines = self._invent(scene.id, beat, setting, present, first_scene=index == 0)
-        title = scene.title or _cap(scene.id.replace("-", " ").replace("_", " "))
+        title = scene.title or cap(scene.id.replace("-", " ").replace("_", " "))
         # The author's lines set the mood; a guessed beat would only contradict them.
         image = scene.image or self.image_prompt(setting, present, lines,
                                                  "opening" if scene.lines else beat)
@@ -439,7 +315,7 @@ class _Job:
 
 def _with_time(place: str, index: int, count: int) -> str:
     """A setting with the time of day advancing through the story (unless it names one)."""
-    if any(re.search(rf"\b{w}\b", place) for w in _TIMES):
+    if any(re.search(rf"\b{w}\b", place) for w in TIMES):
         return place
     step = T.TIMES_OF_DAY[min(len(T.TIMES_OF_DAY) - 1, index * len(T.TIMES_OF_DAY) // max(count, 1))]
     return f"{place}, {step}"
@@ -449,7 +325,7 @@ def _title(text: str) -> str:
     """Title case that leaves small words small: 'A Morning in the Garden'."""
     small = {"a", "an", "the", "in", "on", "at", "of", "by", "and", "with", "under", "to"}
     words = text.split()
-    return " ".join(w if i and w.lower() in small else _cap(w) for i, w in enumerate(words))
+    return " ".join(w if i and w.lower() in small else cap(w) for i, w in enumerate(words))
 
 
 def _unique_id(title: str, index: int, taken: set[str]) -> str:
