@@ -118,7 +118,7 @@ class ProceduralIllustrator:
                 "figure_height": self.figure_height, "pillow": Image.__version__}
 
     def draw(self, request: DrawRequest) -> Image.Image:
-        width, height = max(16, request.width), max(16, request.height)
+        width, height = max(1, request.width), max(1, request.height)
         reading = Reading.of(request)
         key = f"{request.seed}|{request.scene_id}|{request.setting}|{request.prompt}"
         rng = random.Random(int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big"))

@@ -6,6 +6,8 @@ import dataclasses
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.backends.image import CharacterLook, DrawRequest
 from engine.backends.image.looks import COLOURS, KIND_WORDS, look_of
@@ -152,3 +154,16 @@ def test_the_config_file_builds_it() -> None:
     illustrator = instantiate(conf)
     assert isinstance(illustrator, ProceduralIllustrator)
     assert illustrator.identity()["supersample"] == conf.supersample
+
+
+@settings(max_examples=25, deadline=None)
+@given(setting=st.text(max_size=60), description=st.text(max_size=60), title=st.text(max_size=30),
+       style=st.text(max_size=30), width=st.integers(1, 200), height=st.integers(1, 200),
+       seed=st.integers(0, 2**31 - 1))
+def test_any_words_and_size_draw(setting: str, description: str, title: str, style: str,
+                                 width: int, height: int, seed: int) -> None:
+    character = CharacterLook("Q", description, tuple(description.split()[:3]))
+    req = request(setting=setting, title=title, style=style, characters=(character,),
+                  width=width, height=height, seed=seed)
+    image = ProceduralIllustrator(supersample=1).draw(req)
+    assert image.size == (width, height) and image.mode == "RGB"

@@ -8,6 +8,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.backends.llm import CharacterBrief, LineBrief, SceneBrief, WriteRequest, WriteResult
 from engine.backends.llm.offline import OfflineWriter, Premise, Setting
@@ -220,3 +222,49 @@ def test_the_config_file_builds_it() -> None:
     conf = OmegaConf.load(Path(__file__).resolve().parents[3] / "conf/llm/offline.yaml")
     writer = instantiate(conf)
     assert isinstance(writer, OfflineWriter) and writer.identity()["language"] == conf.language
+
+
+_NAMES = st.sampled_from(["Luna", "Owl", "Sam", "Zoë", "Grandma-Bear", "O'Malley"])
+_LINES = st.builds(LineBrief, st.one_of(st.none(), _NAMES),
+                   st.one_of(st.none(), st.text(min_size=1, max_size=30)),
+                   st.one_of(st.none(), st.text(max_size=15)))
+_SCENES = st.lists(st.builds(SceneBrief, st.from_regex(r"[a-z][a-z0-9\-]{0,8}", fullmatch=True),
+                             st.one_of(st.none(), st.text(max_size=20)),
+                             st.one_of(st.none(), st.text(max_size=60)),
+                             st.lists(_NAMES, max_size=3, unique=True).map(tuple),
+                             st.lists(_LINES, max_size=4).map(tuple),
+                             st.one_of(st.none(), st.text(min_size=1, max_size=30))),
+                   max_size=4, unique_by=lambda s: s.id).map(tuple)
+_CAST = st.lists(st.builds(CharacterBrief, _NAMES, st.text(max_size=50), st.just("child"),
+                           st.lists(st.text(max_size=10), max_size=3).map(tuple)),
+                 max_size=3, unique_by=lambda c: c.name).map(tuple)
+
+
+@settings(max_examples=60, deadline=None)
+@given(title=st.text(max_size=30), audience=st.text(max_size=8), premise=st.one_of(
+    st.none(), st.text(max_size=80)), characters=_CAST, scenes=_SCENES,
+       count=st.integers(0, 6))
+def test_any_request_gets_a_complete_answer(title, audience, premise, characters, scenes,
+                                            count) -> None:
+    request = WriteRequest(title, audience, "", "en", premise, characters, scenes,
+                           0 if scenes else count)
+    result = OfflineWriter().write(request)
+    if not scenes:
+        assert len(result.scenes) == count
+        assert len({s.id for s in result.scenes}) == count
+    else:
+        assert [s.id for s in result.scenes] == [s.id for s in scenes]
+    for asked, written in zip(scenes, result.scenes):
+        assert written.image.strip()
+        if asked.lines:
+            assert [(l.speaker, l.direction) for l in written.lines] == [
+                (l.speaker, l.direction) for l in asked.lines]
+            for mine, theirs in zip(asked.lines, written.lines):
+                assert theirs.text == mine.text if mine.text is not None else theirs.text.strip()
+        else:
+            assert written.lines and all(l.text.strip() for l in written.lines)
+    for scene in result.scenes:
+        for line in scene.lines:
+            if line.text not in {l.text for s in scenes for l in s.lines}:
+                assert not re.search(r"\{\w*\}", line.text), line.text
+    assert repr(result) == repr(OfflineWriter().write(request))
