@@ -7,6 +7,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
+SAMPLE_RATE = 48_000
+"""The engine's audio rate (the video's AAC track is 48 kHz): every TTS returns samples at it."""
+
 
 @dataclass(frozen=True, slots=True)
 class VoiceSpec:

@@ -1,0 +1,187 @@
+"""What every TTS backend shares: category resolution, delivery directions, speakable text."""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass, fields
+from typing import Any, Mapping
+
+log = logging.getLogger(__name__)
+
+BASE_CATEGORIES = ("narrator", "creature", "elder", "child", "adult")
+"""The five categories of engine.voices; checked in this order when a category is free text."""
+
+_CATEGORY_WORDS: dict[str, frozenset[str]] = {
+    "narrator": frozenset({"narrator", "storyteller", "teller"}),
+    "creature": frozenset({"creature", "monster", "dragon", "troll", "giant", "robot", "ghost",
+                           "beast", "goblin", "ogre", "witch", "wolf", "bear", "owl", "frog"}),
+    "elder": frozenset({"elder", "old", "elderly", "aged", "ancient", "wise", "grandma", "granny",
+                        "grandmother", "grandpa", "grandfather", "grandad", "granddad", "nana"}),
+    "child": frozenset({"child", "kid", "girl", "boy", "baby", "young", "little", "small", "tiny",
+                        "toddler", "kitten", "puppy", "cub", "chick", "duckling"}),
+    "adult": frozenset({"adult", "man", "woman", "mother", "father", "mum", "mom", "dad", "lady",
+                        "gentleman", "king", "queen", "prince", "princess", "teacher", "aunt",
+                        "uncle", "baker", "farmer"}),
+}
+_FEMALE = frozenset({"female", "f", "woman", "women", "girl", "lady", "mother", "mum", "mom",
+                     "queen", "princess", "grandma", "granny", "grandmother", "nana", "aunt",
+                     "sister", "daughter", "she", "her", "witch"})
+_MALE = frozenset({"male", "m", "man", "men", "boy", "gentleman", "father", "dad", "king",
+                   "prince", "grandpa", "grandfather", "grandad", "granddad", "uncle", "brother",
+                   "son", "he", "him"})
+
+
+def resolve_category(category: str, known: Mapping[str, Any]) -> str:
+    """The key of `known` that voices `category`: exact, else base + gender words, else adult.
+
+    `child-female`, `Child (female)`, `girl` and `little girl` all become `child-female` when
+    `known` has it (else `child`); an unknown word falls back to `adult` with a debug log.
+    """
+    words = re.findall(r"[a-z]+", category.lower())
+    exact = "-".join(words)
+    if exact in known:
+        return exact
+    base = next((name for name in BASE_CATEGORIES if _CATEGORY_WORDS[name] & set(words)), None)
+    if base is None:
+        base = "adult"
+        log.debug("voice category %r is not one of %s: spoken as %s", category,
+                  ", ".join(sorted(known)), base)
+    gender = ("female" if _FEMALE & set(words) else "male" if _MALE & set(words) else None)
+    if gender and f"{base}-{gender}" in known:
+        return f"{base}-{gender}"
+    if base in known:
+        return base
+    return next(iter(known))
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """How a direction changes a voice: factors on rate, pitch, pitch range, volume; whisper."""
+
+    rate: float = 1.0
+    pitch: float = 1.0
+    range: float = 1.0
+    volume: float = 1.0
+    whisper: bool = False
+
+    def then(self, other: Delivery) -> Delivery:
+        return Delivery(self.rate * other.rate, self.pitch * other.pitch,
+                        self.range * other.range, self.volume * other.volume,
+                        self.whisper or other.whisper)
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> Delivery:
+        names = {f.name for f in fields(cls)}
+        unknown = set(settings) - names
+        if unknown:
+            raise ValueError(f"unknown direction setting(s) {sorted(unknown)}; "
+                             f"use {sorted(names)}")
+        return cls(**{k: (bool(v) if k == "whisper" else float(v)) for k, v in settings.items()})
+
+
+NEUTRAL = Delivery()
+
+DEFAULT_DIRECTIONS: dict[str, dict[str, Any]] = {
+    "whisper": {"rate": 0.9, "volume": 0.75, "range": 0.7, "whisper": True},
+    "shout": {"rate": 1.05, "pitch": 1.25, "range": 1.3, "volume": 1.6},
+    "yell": {"rate": 1.05, "pitch": 1.25, "range": 1.3, "volume": 1.6},
+    "call": {"pitch": 1.12, "range": 1.2, "volume": 1.3},
+    "loud": {"volume": 1.4},
+    "sad": {"rate": 0.85, "pitch": 0.88, "range": 0.6, "volume": 0.85},
+    "happy": {"rate": 1.08, "pitch": 1.12, "range": 1.3, "volume": 1.05},
+    "cheerful": {"rate": 1.08, "pitch": 1.12, "range": 1.3, "volume": 1.05},
+    "laugh": {"rate": 1.1, "pitch": 1.15, "range": 1.4, "volume": 1.1},
+    "giggle": {"rate": 1.12, "pitch": 1.2, "range": 1.4},
+    "excited": {"rate": 1.18, "pitch": 1.2, "range": 1.5, "volume": 1.15},
+    "surprised": {"rate": 1.05, "pitch": 1.2, "range": 1.5, "volume": 1.1},
+    "curious": {"pitch": 1.08, "range": 1.25},
+    "proud": {"rate": 0.95, "pitch": 1.05, "range": 1.2, "volume": 1.15},
+    "brave": {"rate": 0.97, "pitch": 0.97, "volume": 1.15},
+    "worried": {"rate": 1.1, "pitch": 1.08, "range": 0.8, "volume": 0.9},
+    "nervous": {"rate": 1.12, "pitch": 1.08, "range": 0.8, "volume": 0.85},
+    "scared": {"rate": 1.15, "pitch": 1.15, "range": 0.9, "volume": 0.85},
+    "afraid": {"rate": 1.15, "pitch": 1.15, "range": 0.9, "volume": 0.85},
+    "frightened": {"rate": 1.15, "pitch": 1.15, "range": 0.9, "volume": 0.85},
+    "soft": {"rate": 0.92, "pitch": 0.97, "volume": 0.7},
+    "gentle": {"rate": 0.92, "pitch": 0.97, "volume": 0.75},
+    "quiet": {"rate": 0.95, "volume": 0.65},
+    "angry": {"rate": 1.05, "pitch": 0.92, "range": 1.2, "volume": 1.35},
+    "grumpy": {"rate": 0.95, "pitch": 0.9, "range": 0.7, "volume": 1.1},
+    "cry": {"rate": 0.85, "pitch": 1.1, "range": 0.7, "volume": 0.9},
+    "sleepy": {"rate": 0.75, "pitch": 0.88, "range": 0.5, "volume": 0.75},
+    "tired": {"rate": 0.8, "pitch": 0.9, "range": 0.6, "volume": 0.8},
+    "yawn": {"rate": 0.75, "pitch": 0.88, "range": 0.5, "volume": 0.75},
+    "slow": {"rate": 0.8},
+    "fast": {"rate": 1.2},
+    "quick": {"rate": 1.2},
+}
+"""Directions every backend understands; a backend's `directions:` setting adds or overrides."""
+
+_SUFFIXES = (("ily", "y"), ("ly", ""), ("ing", ""), ("ing", "e"), ("ed", ""), ("ed", "e"),
+             ("ied", "y"), ("ies", "y"), ("es", ""), ("s", ""), ("", "e"))
+
+
+def direction_table(overrides: Mapping[str, Mapping[str, Any]] | None) -> dict[str, Delivery]:
+    """The default directions with a backend's own entries merged over them, key by key."""
+    table = {name: dict(values) for name, values in DEFAULT_DIRECTIONS.items()}
+    for name, values in (overrides or {}).items():
+        table[name.lower()] = {**table.get(name.lower(), {}), **dict(values)}
+    return {name: Delivery.from_settings(values) for name, values in table.items()}
+
+
+def _lookup(word: str, table: Mapping[str, Delivery]) -> str | None:
+    if word in table:
+        return word
+    for suffix, replacement in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 2:
+            stem = word[: len(word) - len(suffix)] + replacement
+            if stem in table:
+                return stem
+            if stem[-1:] == stem[-2:-1] and stem[:-1] in table:  # "sadd(er)", "shouting" forms
+                return stem[:-1]
+    return None
+
+
+def delivery_for(direction: str | None, table: Mapping[str, Delivery]) -> Delivery:
+    """The combined delivery of a direction like `whispering` or `softly, a little scared`."""
+    if not direction:
+        return NEUTRAL
+    result, unknown = NEUTRAL, []
+    for word in re.findall(r"[a-z]+", direction.lower()):
+        name = _lookup(word, table)
+        if name is None:
+            unknown.append(word)
+        else:
+            result = result.then(table[name])
+    if unknown:
+        log.debug("direction %r: ignored %s (known: %s)", direction, ", ".join(unknown),
+                  ", ".join(sorted(table)))
+    return result
+
+
+_QUOTES = str.maketrans({c: None for c in "\"“”„«»‹›「」『』`"})
+_DASHES = re.compile(r"\s*[—–]\s*|\s+-\s+|\s*--+\s*")
+_ELLIPSIS = re.compile(r"\s*(?:…|\.\s*\.\s*\.(?:\s*\.)*)\s*")
+_EMPHASIS = re.compile(r"[*_~#]+")
+
+
+def speakable(text: str) -> str:
+    """Text a synthesizer reads well: no quote marks or markup, ellipses and dashes as pauses."""
+    text = unicodedata.normalize("NFC", text).replace("’", "'").replace("‘", "'")
+    text = text.translate(_QUOTES)
+    text = re.sub(r"(?<![A-Za-z])'|'(?![A-Za-z])", " ", text)  # quote marks, not apostrophes
+    text = _EMPHASIS.sub("", text)
+    text = _ELLIPSIS.sub(", ", text)
+    text = _DASHES.sub(", ", text)
+    text = re.sub(r"\s+", " ", text).strip()
+    text = re.sub(r"\s+([,.;:!?])", r"\1", text)
+    text = re.sub(r"([,;:])(?:\s*[,;:])+", r"\1", text)
+    return text.strip(" ,;:")
+
+
+def describe_line(text: str, limit: int = 48) -> str:
+    """A line named in an error message: its first words, quoted."""
+    flat = " ".join(text.split())
+    return f'line "{flat if len(flat) <= limit else flat[: limit - 1] + "…"}"'
