@@ -152,6 +152,9 @@ class _Job:
         """A line in character: its direction first, else a reaction to the line before it."""
         prev = previous.speaker if previous and previous.speaker not in (None, speaker) else None
         slots = self.slots(setting, present, speaker, prev)
+        own = f"{speaker}'s "
+        for slot in ("where", "thing", "thing_plain"):
+            slots[slot] = (slots[slot] or "").replace(own, "my ") or None
         mood = _mood(direction)
         is_hero = speaker == self.hero
         lines = T.LINES
@@ -231,13 +234,19 @@ class _Job:
             for number, line in enumerate(scene.lines):
                 lines.append(self._fill(scene.id, number, line, lines, beat, setting, present))
         else:
-            present = present or self.cast[:2]
+            present = present or self._pair(index)
             lines = self._invent(scene.id, beat, setting, present, first_scene=index == 0)
         title = scene.title or cap(scene.id.replace("-", " ").replace("_", " "))
         # The author's lines set the mood; a guessed beat would only contradict them.
         image = scene.image or self.image_prompt(setting, present, lines,
                                                  "opening" if scene.lines else beat)
         return WrittenScene(scene.id, title, scene.setting or "", tuple(present), image, tuple(lines))
+
+    def _pair(self, index: int) -> list[str]:
+        """Who is in a scene the author left empty: the hero and a friend, turn about."""
+        if len(self.cast) <= 2:
+            return list(self.cast)
+        return [self.cast[0], self.cast[1 + index % (len(self.cast) - 1)]]
 
     def _fill(self, scene_id: str, number: int, line: LineBrief, before: list[WrittenLine],
               beat: str, setting: Setting, present: list[str]) -> WrittenLine:

@@ -15,6 +15,9 @@ SPLIT = re.compile(r"\s*(?:[,;]|\b(?:and|with|full of|of|" + "|".join(PREPOSITIO
                    re.IGNORECASE)
 ON_PLACES = ("hill", "beach", "shore", "island", "mountain", "path", "road", "bridge", "roof",
              "rooftop", "top", "boat", "ship", "cloud", "meadow", "field", "lawn", "moon")
+PARTS = {"top": "on", "bottom": "at", "edge": "at", "middle": "in", "side": "by", "foot": "at",
+         "end": "at", "heart": "in", "corner": "in", "bank": "on"}
+"""Words that name part of a place, and how to say "there" of them."""
 TIMES = {"night": "night", "midnight": "night", "starry": "night", "stars": "night",
          "moonlight": "night", "evening": "evening", "dusk": "evening", "sunset": "evening",
          "twilight": "evening", "dawn": "morning", "sunrise": "morning", "morning": "morning",
@@ -73,8 +76,18 @@ class Setting:
         nouns = [c.strip() for c in chunks if c.strip().lower() not in TIMES
                  and strip_article(c).lower() not in TIMES and c.strip().lower() not in ("a", "the")]
         if lead in PREPOSITIONS:
-            where = first
+            rest = first[len(first.split()[0]):].strip()
+            where = f"{first.split()[0]} {definite(rest)}" if rest else first
             place = definite(nouns[0]) if nouns else "this place"
+            if len(nouns) > 1 and strip_article(nouns[0]).lower() in PARTS:
+                place = f"{place} of {definite(nouns[1])}"
+                nouns = [place, *nouns[2:]]
+        elif part := re.match(rf"^(?:the |a |an )?({'|'.join(PARTS)}) of (.+)$", first, re.I):
+            # "the top of a snowy mountain" is one place, not a top and a mountain
+            owner = SPLIT.split(part.group(2))[0]
+            place = f"the {part.group(1).lower()} of {definite(owner)}"
+            where = f"{PARTS[part.group(1).lower()]} {place}"
+            nouns = [place, *nouns[2:]]
         else:
             place = definite(nouns[0]) if nouns else definite(first)
             head = re.findall(r"[a-z]+", place.lower())
@@ -134,5 +147,5 @@ class Premise:
             return " ".join(words).lower() if words else None
 
         return cls(fear=grab(r"\b(?:afraid|scared|frightened|fearful|terrified) of"),
-                   lost=grab(r"\b(?:lost|loses|lose)"),
+                   lost=grab(r"\b(?:lost|loses|lose)(?=\s+(?:her|his|its|their|my|the|a|an)\b)"),
                    want=grab(r"\b(?:learns|learned|wants|wanted|tries|decides|hopes|longs) to"))

@@ -190,8 +190,18 @@ def test_reading_settings_and_premises() -> None:
     assert Setting.read("under the sea").where == "under the sea"
     assert Setting.read("a round green hill").where == "on the round green hill"
     assert Setting.read(None).where == "here"
+    assert Setting.read("the top of a snowy mountain").where == "on the top of the snowy mountain"
+    assert Setting.read("inside a warm kitchen").where == "inside the warm kitchen"
     premise = Premise.read("a fox who lost his red hat and wants to find it", None)
     assert premise.lost == "his red hat" and premise.want == "find it"
+    assert Premise.read(None, "Mia and the Lost Kite").lost is None  # "lost" is an adjective there
+
+
+def test_a_character_calls_its_own_place_mine() -> None:
+    mia = CharacterBrief("Mia", "a little girl", "child")
+    scene = SceneBrief("home", None, "Mia's bedroom", ("Mia",), (LineBrief("Mia", None),), None)
+    text = OfflineWriter().write(WriteRequest("Mia", "3-6", "", "en", None, (mia,), (scene,)))
+    assert "Mia's" not in text.scenes[0].lines[0].text
 
 
 def test_the_write_stage_accepts_every_answer_and_check_accepts_the_result() -> None:
