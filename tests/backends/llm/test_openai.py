@@ -271,3 +271,36 @@ def test_identity_has_no_credentials_even_in_the_url():
     identity = chosen.identity()
     assert identity["base_url"] == "https://llm.example:8443/v1"
     assert "secret" not in json.dumps(identity) and KEY not in json.dumps(identity)
+
+
+@pytest.mark.slow
+def test_a_render_with_openai_writes_the_key_nowhere(tmp_path: Path):
+    import os
+    import subprocess
+    import sys
+
+    story = tmp_path / "moon.story"
+    story.write_text('title: Moon\naudience: 3-6\n\ncharacter Owl\n  description: a wise owl\n\n'
+                     'scene night\n  setting: a village at night\n  "The night was quiet."\n'
+                     '  Owl: ...\n', encoding="utf-8")
+    answer = {"scenes": [{"id": "night", "title": "Night", "setting": "a village",
+                          "characters": ["Owl"], "image": "an owl on a moonlit roof",
+                          "lines": [{"speaker": "narrator", "text": "x", "direction": None},
+                                    {"speaker": "Owl", "text": "Hoo!", "direction": None}]}]}
+    run, cache = tmp_path / "run", tmp_path / "cache"
+    with LoopbackServer(reply(answer, prompt_tokens=210, completion_tokens=40)) as server:
+        done = subprocess.run(
+            [sys.executable, "-m", "engine", "render", str(story), "llm=openai",
+             f"llm.base_url={server.base_url}", "video.width=320", "video.height=180",
+             "video.fps=12", f"hydra.run.dir={run}", f"cache.dir={cache}"],
+            cwd=CONF.parent, env={**os.environ, "OPENAI_API_KEY": KEY}, capture_output=True,
+            text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert len(server.requests) == 1
+    manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["llm_usage"] == {"requests": 1, "prompt_tokens": 210, "completion_tokens": 40}
+    assert 'Owl: "Hoo!"' in (run / "resolved.story").read_text(encoding="utf-8")
+    assert (run / ".hydra" / "config.yaml").is_file()
+    for path in [p for p in tmp_path.rglob("*") if p.is_file()]:
+        assert KEY.encode() not in path.read_bytes(), f"the key leaked into {path}"
+    assert KEY not in done.stdout + done.stderr
