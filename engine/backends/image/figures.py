@@ -271,14 +271,15 @@ def _person(pen: Pen, look: Look) -> Head:
     for x in (-0.07, 0.07):
         pen.poly([(x - 0.035, 0.0), (x - 0.035, 0.28), (x + 0.035, 0.28), (x + 0.035, 0.0)], skin)
         pen.oval(x + 0.02, 0.01, 0.06, 0.03, INK)
-    for side in (-1, 1):
-        pen.oval(side * 0.19, 0.4, 0.05, 0.13, skin, angle=side * -20)
     if look.kind == "girl":
         pen.poly([(-0.11, 0.56), (-0.23, 0.2), (0.23, 0.2), (0.11, 0.56)], clothes)
     else:
         pen.poly([(-0.14, 0.22), (-0.15, 0.56), (0.15, 0.56), (0.14, 0.22)], clothes)
         pen.poly([(-0.14, 0.16), (-0.14, 0.28), (0.14, 0.28), (0.14, 0.16)], shade(clothes, -0.3))
     pen.shine(-0.05, 0.45, 0.05, 0.07, clothes)
+    for side in (-1, 1):
+        pen.oval(side * 0.17, 0.4, 0.04, 0.14, shade(clothes, -0.08), angle=side * 12)
+        pen.dot(side * 0.2, 0.27, 0.035, (*skin, 255))
     pen.oval(head.x, head.y, head.r, head.r, skin)
     hair_cap = [(0.18 * math.cos(t), 0.79 + 0.13 * math.sin(t))
                 for t in (i * math.pi / 12 for i in range(13))]
