@@ -77,22 +77,27 @@ class Reading:
         return "outdoor"
 
 
-@functools.lru_cache(maxsize=8)
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    for folder in _FONT_DIRS:
-        for name in ("DejaVuSerif-Bold.ttf", "DejaVuSans-Bold.ttf"):
-            path = Path(folder) / name
-            if path.is_file():
-                return ImageFont.truetype(str(path), size)
+@functools.lru_cache(maxsize=1)
+def _font_path() -> str | None:
+    """A DejaVu bold face: the system's fonts first, then the copy matplotlib ships."""
+    folders = list(_FONT_DIRS)
     try:
-        import matplotlib  # ships DejaVu fonts of its own
-        path = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSerif-Bold.ttf"
-        if path.is_file():
-            return ImageFont.truetype(str(path), size)
+        import matplotlib
+        folders.append(str(Path(matplotlib.get_data_path()) / "fonts" / "ttf"))
     except ImportError:
         pass
+    for folder in folders:
+        for name in ("DejaVuSerif-Bold.ttf", "DejaVuSans-Bold.ttf"):
+            if (Path(folder) / name).is_file():
+                return str(Path(folder) / name)
     log.warning("procedural illustrator: no DejaVu font found; using PIL's default font")
-    return ImageFont.load_default(size=size)
+    return None
+
+
+@functools.lru_cache(maxsize=8)
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    path = _font_path()
+    return ImageFont.truetype(path, size) if path else ImageFont.load_default(size=size)
 
 
 @functools.lru_cache(maxsize=4)
@@ -115,7 +120,9 @@ class ProceduralIllustrator:
     def identity(self) -> dict[str, Any]:
         return {"backend": "procedural", "version": VERSION, "supersample": self.supersample,
                 "banner": self.banner, "texture": self.texture, "vignette": self.vignette,
-                "figure_height": self.figure_height, "pillow": Image.__version__}
+                "figure_height": self.figure_height, "pillow": Image.__version__,
+                "numpy": np.__version__,
+                "font": Path(_font_path()).name if self.banner and _font_path() else None}
 
     def draw(self, request: DrawRequest) -> Image.Image:
         width, height = max(1, request.width), max(1, request.height)
