@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
 from engine.dsl.load import for_display, load_with_diagnostics, render_diagnostics
 from engine.errors import Diagnostic
