@@ -1,0 +1,215 @@
+"""tts=edge: Microsoft Edge's online neural voices through the `edge-tts` client (network)."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import time
+from dataclasses import asdict, dataclass
+from importlib import metadata
+from typing import Any, Mapping
+
+import numpy as np
+
+from engine.backends.tts import SAMPLE_RATE, Audio, SpeakRequest
+from engine.backends.tts.audio import decode, silence, trim_silence
+from engine.backends.tts.delivery import (delivery_for, describe_line, direction_table,
+                                          resolve_category, speakable)
+from engine.errors import BackendError, MissingDependency
+
+log = logging.getLogger(__name__)
+
+BACKEND = "tts=edge"
+VERSION = 1
+INSTALL = "pip install 'storyreel[edge]'  (or: pip install edge-tts)"
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeVoice:
+    """An Edge voice for one category, and factors on its rate, pitch and volume."""
+
+    voice: str
+    rate: float = 1.0
+    pitch: float = 1.0
+    volume: float = 1.0
+
+
+DEFAULT_CATEGORIES: dict[str, dict[str, Any]] = {
+    "narrator": {"voice": "en-GB-SoniaNeural", "rate": 0.95},
+    "narrator-male": {"voice": "en-GB-RyanNeural", "rate": 0.95},
+    "child": {"voice": "en-US-AnaNeural"},
+    "child-female": {"voice": "en-US-AnaNeural"},
+    "child-male": {"voice": "en-US-AnaNeural", "pitch": 0.92},
+    "adult": {"voice": "en-US-GuyNeural"},
+    "adult-male": {"voice": "en-US-GuyNeural"},
+    "adult-female": {"voice": "en-US-JennyNeural"},
+    "elder": {"voice": "en-US-RogerNeural", "rate": 0.9, "pitch": 0.92},
+    "elder-male": {"voice": "en-US-RogerNeural", "rate": 0.9, "pitch": 0.92},
+    "elder-female": {"voice": "en-GB-LibbyNeural", "rate": 0.9, "pitch": 0.94},
+    "creature": {"voice": "en-US-ChristopherNeural", "rate": 0.9, "pitch": 0.75},
+}
+"""The voices conf/tts/edge.yaml starts from (a test keeps the two equal)."""
+
+DEFAULT_LANGUAGES: dict[str, str] = {
+    "de": "de-DE-KatjaNeural", "es": "es-ES-ElviraNeural", "fr": "fr-FR-DeniseNeural",
+    "it": "it-IT-ElsaNeural", "nl": "nl-NL-ColetteNeural", "pt": "pt-BR-FranciscaNeural",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeRequest:
+    """What goes to the service for one line: text, voice, and edge-tts's prosody strings."""
+
+    text: str
+    voice: str
+    rate: str     # "+10%"
+    pitch: str    # "-12Hz"
+    volume: str   # "-25%"
+
+
+def _percent(factor: float) -> str:
+    return f"{max(-100, round((factor - 1.0) * 100)):+d}%"
+
+
+class EdgeTTS:
+    """Speaks through the Edge read-aloud service; retries network faults, then fails clearly."""
+
+    def __init__(self, sample_rate: int = SAMPLE_RATE, keep_silence: float = 0.08,
+                 empty_line: float = 0.5, pitch_hz: float = 100.0,
+                 categories: Mapping[str, Mapping[str, Any]] | None = None,
+                 languages: Mapping[str, str] | None = None,
+                 directions: Mapping[str, Mapping[str, Any]] | None = None,
+                 attempts: int = 4, backoff: float = 1.0, max_backoff: float = 20.0,
+                 connect_timeout: int = 10, receive_timeout: int = 60,
+                 proxy: str | None = None) -> None:
+        try:
+            import edge_tts  # noqa: F401
+        except ImportError as error:
+            raise MissingDependency(BACKEND, "edge-tts", INSTALL) from error
+        self.sample_rate = int(sample_rate)
+        self.keep_silence = float(keep_silence)
+        self.empty_line = float(empty_line)
+        self.pitch_hz = float(pitch_hz)
+        table = {name: dict(values) for name, values in DEFAULT_CATEGORIES.items()}
+        for name, values in (categories or {}).items():
+            table[name.lower()] = {**table.get(name.lower(), {}), **dict(values or {})}
+        self.categories = {name: EdgeVoice(**values) for name, values in table.items()}
+        self.languages = {**DEFAULT_LANGUAGES,
+                          **{k.lower(): v for k, v in (languages or {}).items()}}
+        self.directions = direction_table(directions)
+        self.attempts = max(1, int(attempts))
+        self.backoff, self.max_backoff = float(backoff), float(max_backoff)
+        self.connect_timeout, self.receive_timeout = int(connect_timeout), int(receive_timeout)
+        self.proxy = proxy
+
+    def identity(self) -> dict[str, Any]:
+        try:
+            client = metadata.version("edge-tts")
+        except metadata.PackageNotFoundError:
+            client = "unknown"
+        return {
+            "backend": "edge", "version": VERSION, "edge_tts": client,
+            "sample_rate": self.sample_rate, "keep_silence": self.keep_silence,
+            "empty_line": self.empty_line, "pitch_hz": self.pitch_hz,
+            "categories": {k: asdict(v) for k, v in sorted(self.categories.items())},
+            "languages": dict(sorted(self.languages.items())),
+            "directions": {k: asdict(v) for k, v in sorted(self.directions.items())},
+        }
+
+    def request_for(self, request: SpeakRequest) -> EdgeRequest:
+        """The voice and prosody strings a line is sent with."""
+        voice = self.categories[resolve_category(request.voice.category, self.categories)]
+        delivery = delivery_for(request.direction, self.directions)
+        spec = request.voice
+        name = spec.id_for("edge") or self._voice_for_language(voice.voice, request.language)
+        pitch = voice.pitch * spec.pitch * delivery.pitch
+        return EdgeRequest(
+            text=speakable(request.text), voice=name,
+            rate=_percent(voice.rate * spec.rate * delivery.rate),
+            pitch=f"{round((pitch - 1.0) * self.pitch_hz):+d}Hz",
+            volume=_percent(voice.volume * delivery.volume),
+        )
+
+    def _voice_for_language(self, voice: str, language: str | None) -> str:
+        wanted = (language or "en").lower().replace("_", "-")
+        if voice.lower().startswith(wanted.split("-")[0] + "-"):
+            return voice
+        for code in (wanted, wanted.split("-")[0]):
+            if code in self.languages:
+                return self.languages[code]
+        raise BackendError(BACKEND, f"no voice for the story language {language!r}",
+                           hint=f"add one: tts.languages.{wanted.split('-')[0]}=VOICE "
+                                f"(list them with `edge-tts --list-voices`)")
+
+    def speak(self, request: SpeakRequest) -> Audio:
+        where = describe_line(request.text)
+        try:
+            sent = self.request_for(request)
+        except BackendError as error:
+            raise BackendError(BACKEND, str(error).split(": ", 1)[-1], where=where) from error
+        if not sent.text:
+            return Audio(silence(self.empty_line, self.sample_rate), self.sample_rate)
+        data = self._fetch_with_retries(sent, where)
+        try:
+            samples = decode(data, self.sample_rate)
+        except Exception as error:  # PyAV raises several InvalidData/Value errors
+            raise BackendError(BACKEND, f"the service sent audio that does not decode ({error})",
+                               where=where) from error
+        samples = trim_silence(samples, self.sample_rate, self.keep_silence)
+        return Audio(np.clip(samples, -1.0, 1.0).astype(np.float32), self.sample_rate)
+
+    def _fetch_with_retries(self, sent: EdgeRequest, where: str) -> bytes:
+        import aiohttp
+        from edge_tts import exceptions
+
+        transient = (aiohttp.ClientError, asyncio.TimeoutError, OSError, exceptions.WebSocketError)
+        for attempt in range(1, self.attempts + 1):
+            try:
+                return _run(self._fetch(sent))
+            except ValueError as error:  # edge-tts refuses a malformed voice/rate/pitch string
+                raise BackendError(BACKEND, f"voice {sent.voice!r}: {error}", where=where,
+                                   hint="voices look like en-US-AnaNeural; "
+                                        "list them with `edge-tts --list-voices`") from error
+            except exceptions.NoAudioReceived as error:
+                raise BackendError(BACKEND, f"the service sent no audio for voice {sent.voice!r}",
+                                   where=where, hint="check the voice name with "
+                                                     "`edge-tts --list-voices`") from error
+            except (exceptions.UnexpectedResponse, exceptions.UnknownResponse) as error:
+                raise BackendError(BACKEND, f"the service answered unexpectedly: {error}",
+                                   where=where, hint="upgrade edge-tts: pip install -U edge-tts") from error
+            except transient as error:
+                if attempt == self.attempts:
+                    raise BackendError(
+                        BACKEND, f"the speech service failed {self.attempts} times; last: "
+                                 f"{type(error).__name__}: {error}", where=where,
+                        hint="check the network connection, or render offline with tts=espeak"
+                    ) from error
+                wait = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
+                log.warning("%s: %s (attempt %d of %d), retrying in %.1fs", where,
+                            type(error).__name__, attempt, self.attempts, wait)
+                time.sleep(wait)
+        raise AssertionError("unreachable")
+
+    async def _fetch(self, sent: EdgeRequest) -> bytes:
+        import edge_tts
+
+        communicate = edge_tts.Communicate(
+            sent.text, sent.voice, rate=sent.rate, volume=sent.volume, pitch=sent.pitch,
+            connect_timeout=self.connect_timeout, receive_timeout=self.receive_timeout,
+            proxy=self.proxy)
+        audio = bytearray()
+        async for chunk in communicate.stream():
+            if chunk["type"] == "audio":
+                audio += chunk["data"]
+        return bytes(audio)
+
+
+def _run(coroutine) -> Any:
+    """Run a coroutine to its end from sync code, even where this thread already runs a loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

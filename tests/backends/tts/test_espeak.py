@@ -1,0 +1,213 @@
+"""tts=espeak speaks real audio: voices per category, directions, determinism, threads, errors."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from omegaconf import OmegaConf
+
+from engine.backends.tts import SAMPLE_RATE, SpeakRequest, VoiceSpec
+from engine.backends.tts.espeak import DEFAULT_CATEGORIES, EspeakTTS
+from engine.config import build_backend
+from engine.errors import BackendError, MissingDependency
+
+CONF = Path(__file__).resolve().parents[3] / "conf" / "tts" / "espeak.yaml"
+LINE = "The little fox ran all the way home across the snowy meadow."
+
+
+@pytest.fixture(scope="module")
+def tts() -> EspeakTTS:
+    return EspeakTTS()
+
+
+def say(tts: EspeakTTS, text: str = LINE, category: str = "narrator", **kwargs):
+    voice = VoiceSpec("voice", category, ids=kwargs.pop("ids", ()), rate=kwargs.pop("rate", 1.0),
+                      pitch=kwargs.pop("pitch", 1.0))
+    return tts.speak(SpeakRequest(text, voice, **kwargs))
+
+
+def rms(samples: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(np.square(samples, dtype=np.float64))))
+
+
+def median_f0(samples: np.ndarray, rate: int) -> float:
+    """Median pitch of the voiced frames, from each frame's autocorrelation peak (60-500 Hz)."""
+    size, lo, hi = int(0.04 * rate), int(rate / 500), int(rate / 60)
+    found = []
+    for start in range(0, len(samples) - size, size // 2):
+        frame = samples[start:start + size] - samples[start:start + size].mean()
+        if float(np.dot(frame, frame)) < 1e-4:
+            continue
+        ac = np.correlate(frame, frame, "full")[size - 1:]
+        lag = lo + int(np.argmax(ac[lo:hi]))
+        if ac[lag] / ac[0] > 0.5:
+            found.append(rate / lag)
+    assert len(found) >= 10, "too few voiced frames to estimate pitch"
+    return float(np.median(found))
+
+
+def test_speaks_real_audio(tts: EspeakTTS):
+    audio = say(tts)
+    assert audio.sample_rate == SAMPLE_RATE
+    assert audio.samples.dtype == np.float32 and audio.samples.ndim == 1
+    assert 1.5 < audio.duration < 6.0
+    assert np.abs(audio.samples).max() <= 1.0
+    assert rms(audio.samples) > 0.02
+    # speech has energy across the voice band, not one tone
+    spectrum = np.abs(np.fft.rfft(audio.samples))
+    freqs = np.fft.rfftfreq(len(audio.samples), 1 / audio.sample_rate)
+    assert spectrum[(freqs > 1000) & (freqs < 4000)].sum() > 0.05 * spectrum.sum()
+
+
+def test_duration_grows_with_text_and_shrinks_with_rate(tts: EspeakTTS):
+    short = say(tts, "The fox ran home.").duration
+    long = say(tts, "The fox ran home. " * 4).duration
+    assert 3.0 < long / short < 5.0
+    fast = say(tts, rate=1.5).duration
+    normal = say(tts).duration
+    assert 0.55 < fast / normal < 0.8
+    assert say(tts, "   ").duration == pytest.approx(tts.empty_line)
+
+
+def test_leading_and_trailing_silence_trimmed(tts: EspeakTTS):
+    audio = say(tts)
+    loud = np.flatnonzero(np.abs(audio.samples) > 0.01)
+    assert loud[0] / audio.sample_rate < tts.keep_silence + 0.05
+    assert (len(audio.samples) - loud[-1]) / audio.sample_rate < tts.keep_silence + 0.05
+
+
+def test_categories_sound_different(tts: EspeakTTS):
+    child = say(tts, category="child")
+    elder = say(tts, category="elder")
+    assert median_f0(child.samples, child.sample_rate) > 1.8 * median_f0(elder.samples,
+                                                                           elder.sample_rate)
+    assert elder.duration > child.duration * 1.1   # elders speak slower
+    settings = {tts.plan(SpeakRequest(LINE, VoiceSpec("v", c)))[0]
+                for c in ("narrator", "child", "adult", "elder", "creature")}
+    assert len(settings) == 5
+
+
+def test_free_text_categories_fall_back_sensibly(tts: EspeakTTS):
+    def voice(category: str) -> str:
+        return tts.plan(SpeakRequest(LINE, VoiceSpec("v", category)))[0].voice
+
+    assert voice("girl") == voice("child-female") == voice("child")
+    assert voice("little boy") == voice("child-male") != voice("child")
+    assert voice("old woman").endswith("+grandma")
+    assert voice("dragon") == voice("creature")
+    assert voice("spaceship") == voice("adult")
+
+
+def test_same_request_same_samples(tts: EspeakTTS):
+    first = say(tts, category="child", direction="whispering")  # whisper: noise-driven
+    say(tts, "Something else entirely, to move espeak's internal state.", category="elder")
+    second = say(tts, category="child", direction="whispering")
+    assert np.array_equal(first.samples, second.samples)
+    assert np.array_equal(say(tts).samples, EspeakTTS().speak(
+        SpeakRequest(LINE, VoiceSpec("voice", "narrator"))).samples)
+
+
+def test_directions_change_delivery(tts: EspeakTTS, caplog):
+    plain = say(tts, category="adult")
+    whisper = say(tts, category="adult", direction="whispering")
+    shout = say(tts, category="adult", direction="shouting")
+    sleepy = say(tts, category="adult", direction="sleepily")
+    excited = say(tts, category="adult", direction="excitedly")
+    assert tts.plan(SpeakRequest(LINE, VoiceSpec("v", "adult"), direction="whispers"))[0] \
+        .voice.endswith("+whisper")
+    assert tts.plan(SpeakRequest(LINE, VoiceSpec("v", "child"), direction="whisper"))[0] \
+        .voice.endswith("+whisperf")
+    assert rms(whisper.samples) < 0.85 * rms(plain.samples)
+    assert rms(shout.samples) > 1.3 * rms(plain.samples)
+    assert median_f0(shout.samples, SAMPLE_RATE) > 1.1 * median_f0(plain.samples, SAMPLE_RATE)
+    assert sleepy.duration > 1.2 * plain.duration
+    assert excited.duration < 0.9 * plain.duration
+    with caplog.at_level(logging.DEBUG, logger="engine.backends.tts.delivery"):
+        odd = say(tts, category="adult", direction="flamboyantly")
+    assert np.array_equal(odd.samples, plain.samples)
+    assert "flamboyantly" in caplog.text
+
+
+def test_concurrent_calls_match_sequential(tts: EspeakTTS):
+    requests = [SpeakRequest(f"Line number {n} of the story.", VoiceSpec("v", c), direction=d)
+                for n, (c, d) in enumerate([("child", None), ("elder", "sadly"),
+                                            ("creature", "angrily"), ("narrator", "whispering")])]
+    expected = [tts.speak(r).samples for r in requests]
+    results: dict[int, np.ndarray] = {}
+    errors: list[BaseException] = []
+
+    def work(index: int) -> None:
+        try:
+            for _ in range(2):
+                results[index] = tts.speak(requests[index % len(requests)]).samples
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    for index, samples in results.items():
+        assert np.array_equal(samples, expected[index % len(requests)])
+
+
+def test_voice_id_wins(tts: EspeakTTS):
+    chosen = tts.plan(SpeakRequest(LINE, VoiceSpec("v", "elder", ids=(("espeak", "en-gb+f3"),))))
+    assert chosen[0].voice.endswith("/en+f3")
+    assert tts.plan(SpeakRequest(LINE, VoiceSpec("v", "child", ids=(("espeak", "+m7"),)),
+                                 language="fr"))[0].voice.endswith("/fr+m7")
+    assert tts.plan(SpeakRequest(LINE, VoiceSpec("v", "child"), language="fr"))[0] \
+        .voice.split("+")[0].endswith("/fr")
+    overridden = say(tts, category="elder", ids=(("espeak", "en-gb+f3"),))
+    assert not np.array_equal(overridden.samples, say(tts, category="elder").samples)
+    higher = tts.plan(SpeakRequest(LINE, VoiceSpec("v", "adult", pitch=1.2)))[0]
+    assert higher.pitch == 60
+
+
+@pytest.mark.parametrize("voice_id, problem", [("xx-yy+f3", "no language 'xx-yy'"),
+                                               ("en+nosuchvariant", "no voice variant")])
+def test_bad_voice_id_fails_clearly(tts: EspeakTTS, voice_id: str, problem: str):
+    with pytest.raises(BackendError) as caught:
+        say(tts, "Hello there, Grandpa.", ids=(("espeak", voice_id),))
+    message = str(caught.value)
+    assert problem in message and voice_id in message
+    assert 'line "Hello there, Grandpa."' in message and "tts=espeak" in message
+    assert "en-gb+f3" in message  # the hint shows the expected shape
+
+
+def test_quotes_and_ellipses_are_not_read(tts: EspeakTTS):
+    plain = say(tts, "Where are you going, little fox")
+    quoted = say(tts, "“Where are you going… little fox?”")
+    assert abs(quoted.duration - plain.duration) < 0.6
+    assert say(tts, "“…”").duration == pytest.approx(tts.empty_line)
+
+
+def test_yaml_builds_the_backend_and_matches_the_defaults():
+    node = OmegaConf.load(CONF)
+    assert OmegaConf.to_container(node.categories) == DEFAULT_CATEGORIES
+    backend = build_backend("tts", node)
+    identity = backend.identity()
+    assert identity["espeak_ng"].startswith("1.") and identity["sample_rate"] == SAMPLE_RATE
+    assert set(identity["categories"]) >= {"narrator", "child", "adult", "elder", "creature"}
+    assert "whisper" in identity["directions"]
+    tweaked = EspeakTTS(categories={"child": {"pitch": 70}}, directions={"sad": {"rate": 0.5}})
+    assert tweaked.identity() != identity
+    assert tweaked.categories["child"].variant == "f5"  # a partial entry keeps the rest
+    with pytest.raises(ValueError, match="no variant"):
+        EspeakTTS(categories={"child": {"variant": "nonsense"}})
+
+
+def test_missing_library_names_the_install(monkeypatch):
+    import espeakng_loader
+
+    from engine.backends.tts import espeak_lib
+
+    monkeypatch.setattr(espeakng_loader, "get_library_path", lambda: "/nonexistent/libespeak-ng.so")
+    with pytest.raises(MissingDependency, match="pip install espeakng-loader"):
+        espeak_lib.Library()
