@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 from engine.dsl.load import for_display, load_with_diagnostics, render_diagnostics
 from engine.errors import Diagnostic
@@ -12,10 +13,23 @@ from engine.errors import Diagnostic
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="storyreel check",
                                 description="Check story files and report every problem.")
-    p.add_argument("files", nargs="+", metavar="FILE", help=".story files to check")
+    p.add_argument("files", nargs="+", metavar="FILE",
+                   help=".story files to check (a folder: every .story file in it)")
     p.add_argument("--format", choices=("text", "json"), default="text",
                    help="text (gcc-style, with the source line) or json (for editors and CI)")
     return p
+
+
+def story_files(arguments: list[str]) -> list[str]:
+    """The files named, with each folder replaced by the .story files under it."""
+    out: list[str] = []
+    for argument in arguments:
+        folder = Path(argument)
+        if folder.is_dir():
+            out += [str(p) for p in sorted(folder.rglob("*.story")) if p.is_file()] or [argument]
+        else:
+            out.append(argument)
+    return out
 
 
 def collect(files: list[str]) -> list[Diagnostic]:
@@ -37,12 +51,13 @@ def summary(files: int, diagnostics: list[Diagnostic]) -> str:
 
 def main(argv: list[str]) -> int:
     args = parser().parse_args(argv)
-    diagnostics = collect(args.files)
+    files = story_files(args.files)
+    diagnostics = collect(files)
     if args.format == "json":
         print(json.dumps([for_display(d).as_json() for d in diagnostics], ensure_ascii=False,
                          indent=2))
     else:
         if diagnostics:
             print(render_diagnostics(diagnostics))
-        print(summary(len(args.files), diagnostics))
+        print(summary(len(files), diagnostics))
     return 2 if any(d.severity == "error" for d in diagnostics) else 0

@@ -7,6 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from engine.commands.check import story_files
 from engine.dsl.format import format_story
 from engine.dsl.load import display_path, load_with_diagnostics, render_diagnostics
 from engine.dsl.parse import decode, parse_text
@@ -16,7 +17,8 @@ from engine.ir import without_spans
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="storyreel fmt",
                                 description="Rewrite story files into their canonical form.")
-    p.add_argument("files", nargs="+", metavar="FILE", help=".story files to format")
+    p.add_argument("files", nargs="+", metavar="FILE",
+                   help=".story files to format (a folder: every .story file in it)")
     p.add_argument("--check", action="store_true",
                    help="change nothing; list the files that would change and exit 1 if any")
     return p
@@ -56,7 +58,7 @@ def canonical(path: Path) -> tuple[str | None, str]:
 def main(argv: list[str]) -> int:
     args = parser().parse_args(argv)
     failed = changed = 0
-    for name in args.files:
+    for name in story_files(args.files):
         path = Path(name)
         text, current = canonical(path)
         if text is None:

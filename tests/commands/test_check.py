@@ -83,3 +83,9 @@ def test_no_files_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
         main(["check"])
     assert stop.value.code == 2
     assert "usage: storyreel check" in capsys.readouterr().err
+
+
+def test_a_folder_means_its_story_files(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", str(STORIES)]) == 0
+    count = len(list(STORIES.rglob("*.story")))
+    assert capsys.readouterr().out.endswith(f"checked {count} files: 0 errors, 1 warning\n")
