@@ -1,4 +1,4 @@
-"""Picture-book figures for the procedural illustrator: one drawer per kind, soft outlines, faces."""
+"""Picture-book figures for the procedural illustrator: one drawer per kind of character."""
 
 from __future__ import annotations
 

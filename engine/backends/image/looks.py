@@ -1,4 +1,4 @@
-"""A character's stable look for the procedural illustrator: kind, colours and accessories from words."""
+"""A character's stable look for the procedural illustrator: kind, colours, accessories."""
 
 from __future__ import annotations
 
@@ -38,7 +38,8 @@ KIND_WORDS: dict[str, str] = {
     "mouse": "mouse", "lion": "lion", "pig": "pig", "piglet": "pig", "sheep": "sheep",
     "lamb": "sheep", "hedgehog": "hedgehog", "fish": "fish", "whale": "fish", "goldfish": "fish",
     "dragon": "dragon", "dinosaur": "dragon", "frog": "frog", "toad": "frog",
-    "butterfly": "butterfly", "bee": "bee", "firefly": "bee", "ladybird": "bee", "robot": "robot", "girl": "girl",
+    "butterfly": "butterfly", "bee": "bee", "firefly": "bee", "ladybird": "bee",
+    "robot": "robot", "girl": "girl",
     "princess": "girl", "queen": "girl", "grandma": "girl", "granny": "girl", "woman": "girl",
     "mother": "girl", "mum": "girl", "boy": "boy", "prince": "boy", "king": "boy",
     "grandpa": "boy", "man": "boy", "father": "boy", "dad": "boy", "child": "child", "kid": "child",
@@ -104,7 +105,9 @@ def mix(a: RGB, b: RGB, t: float) -> RGB:
 
 def shade(colour: RGB, amount: float) -> RGB:
     """Lighter (amount > 0, towards white) or darker (amount < 0, towards a cool dark)."""
-    return mix(colour, (255, 255, 255), amount) if amount >= 0 else mix(colour, (20, 20, 40), -amount)
+    if amount >= 0:
+        return mix(colour, (255, 255, 255), amount)
+    return mix(colour, (20, 20, 40), -amount)
 
 
 def _colour_runs(words: list[str]) -> list[tuple[RGB, str | None]]:

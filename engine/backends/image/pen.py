@@ -24,7 +24,7 @@ class Head:
 
 
 class Pen:
-    """Draws in figure units: x in heights from the centre (mirrored by `facing`), y up from the feet."""
+    """Draws in figure units: x in heights from the centre (mirrored by `facing`), y up."""
 
     def __init__(self, draw: ImageDraw.ImageDraw, cx: float, base: float, size: float,
                  facing: int) -> None:
@@ -99,12 +99,14 @@ def accessories(pen: Pen, look: Look, head: Head) -> None:
             pen.poly(cap, colour)
         elif name == "scarf":
             pen.poly([(x - 0.2 * r, y - 0.95 * r), (x - 0.35 * r, y - 1.9 * r),
-                      (x + 0.05 * r, y - 1.9 * r), (x + 0.1 * r, y - 0.95 * r)], shade(colour, -0.1))
+                      (x + 0.05 * r, y - 1.9 * r), (x + 0.1 * r, y - 0.95 * r)],
+                     shade(colour, -0.1))
             pen.oval(x, y - 0.95 * r, 0.95 * r, 0.24 * r, colour)
         elif name in ("bow", "ribbon"):
             bx, by = x + 0.65 * r, y + 0.8 * r
-            pen.poly([(bx, by), (bx - 0.4 * r, by + 0.25 * r), (bx - 0.4 * r, by - 0.25 * r)], colour)
-            pen.poly([(bx, by), (bx + 0.4 * r, by + 0.25 * r), (bx + 0.4 * r, by - 0.25 * r)], colour)
+            for side in (-1, 1):
+                pen.poly([(bx, by), (bx + side * 0.4 * r, by + 0.25 * r),
+                          (bx + side * 0.4 * r, by - 0.25 * r)], colour)
         elif name == "crown":
             w, top = 0.6 * r, y + 0.85 * r
             pen.poly([(x - w, top), (x - w, top + 0.5 * r), (x - w / 2, top + 0.25 * r),

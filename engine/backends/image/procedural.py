@@ -32,17 +32,20 @@ _FEATURES: dict[str, str] = {
     "sea": r"sea|ocean|waves?|harbou?r|seaside|shore", "beach": r"beach|sand|shore|seaside",
     "pond": r"lake|pond|river|stream|brook", "puddles": r"puddles?",
     "forest": r"forest|woods?|jungle|pines?|trees", "tree": r"tree",
-    "hill": r"hills?|meadow|field|valley|countryside|farm", "mountain": r"mountains?|peaks?|cliffs?",
+    "hill": r"hills?|meadow|field|valley|countryside|farm",
+    "mountain": r"mountains?|peaks?|cliffs?",
     "village": r"village|town|rooftops?|houses|city|street|cottages?",
     "garden": r"garden|flowers?|park|yard|blossom", "snow": r"snow\w*|winter|ice|icy|frost\w*",
     "rain": r"rain\w*|storm\w*|drizzle", "sky": r"sky|clouds?|flying|above the clouds",
     "cave": r"caves?|cavern|tunnel|underground", "fireflies": r"fireflies|firefly|glow-?worms?",
     "room": r"room|bedroom|kitchen|inside|indoors|nursery|attic|library|classroom|hall|home",
-    "bed": r"bed|bedroom|bedtime|sleep\w*", "underwater": r"underwater|under the (sea|ocean|water)|coral|reef|seabed",
+    "bed": r"bed|bedroom|bedtime|sleep\w*",
+    "underwater": r"underwater|under the (sea|ocean|water)|coral|reef|seabed",
     "outdoor": r"outside|outdoors|garden|forest|beach|hill|meadow|street|park|sky|field",
 }
 _TIMES = (("night", r"night|midnight|stars?|starry|moonlit|moonlight|dark"),
-          ("dusk", r"dusk|sunset|evening|twilight"), ("dawn", r"dawn|sunrise|early morning|daybreak"))
+          ("dusk", r"dusk|sunset|evening|twilight"),
+          ("dawn", r"dawn|sunrise|early morning|daybreak"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +73,11 @@ class Reading:
             return "underwater"
         if "cave" in f:
             return "cave"
-        if ("room" in f or "bed" in f and not f & {"garden", "forest", "hill"}) and "outdoor" not in f:
+        indoors = "room" in f or "bed" in f and not f & {"garden", "forest", "hill"}
+        if indoors and "outdoor" not in f:
             return "room"
-        if "sky" in f and not f & {"sea", "hill", "village", "forest", "garden", "mountain", "beach", "snow"}:
+        if "sky" in f and not f & {"sea", "hill", "village", "forest", "garden", "mountain",
+                                   "beach", "snow"}:
             return "sky"
         return "outdoor"
 
@@ -103,7 +108,8 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
 @functools.lru_cache(maxsize=4)
 def _vignette(width: int, height: int, strength: float) -> np.ndarray:
     y, x = np.ogrid[-1:1:height * 1j, -1:1:width * 1j]
-    return (1.0 - strength * np.clip(x * x * 0.6 + y * y * 0.8 - 0.35, 0, None)).astype(np.float32)[..., None]
+    falloff = np.clip(x * x * 0.6 + y * y * 0.8 - 0.35, 0, None)
+    return (1.0 - strength * falloff).astype(np.float32)[..., None]
 
 
 class ProceduralIllustrator:
@@ -158,7 +164,8 @@ class ProceduralIllustrator:
             S.room(c, int(0.66 * h), bed="bed" in f)
             return 0.9
         horizon = int((0.8 if r.scene == "sky" else 0.6) * h)
-        S.sky(c, horizon if r.scene != "sky" else h, moon="moon" not in kinds, sun="sun" not in kinds)
+        S.sky(c, horizon if r.scene != "sky" else h, moon="moon" not in kinds,
+              sun="sun" not in kinds)
         if "rain" in f:
             S.clouds(c, 5, 0.12, 0.3, grey=True)
         if r.scene == "sky":
@@ -178,7 +185,8 @@ class ProceduralIllustrator:
         else:
             S.hills(c, horizon, grass, layers=3, height=0.16 if "hill" in f else 0.1)
         if "forest" in f:
-            S.trees(c, horizon + 0.04 * h, 12, 0.28, pine=c.rng.random() < 0.5 or snowy, snowy=snowy)
+            pine = c.rng.random() < 0.5 or snowy
+            S.trees(c, horizon + 0.04 * h, 12, 0.28, pine=pine, snowy=snowy)
             S.trees(c, 0.8 * h, 4, 0.42, pine=snowy, snowy=snowy)
         elif "tree" in f or "garden" in f or "hill" in f:
             S.trees(c, horizon + 0.05 * h, c.rng.randint(2, 4), 0.3, pine=snowy, snowy=snowy)
@@ -243,7 +251,8 @@ class ProceduralIllustrator:
         if style & {"vivid", "bright", "bold"}:
             grey = pixels.mean(axis=2, keepdims=True)
             pixels = grey + (pixels - grey) * 1.2
-        grain = self.texture * (2.0 if style & {"watercolor", "watercolour", "painted", "crayon", "gouache"} else 1.0)
+        painted = style & {"watercolor", "watercolour", "painted", "crayon", "gouache"}
+        grain = self.texture * (2.0 if painted else 1.0)
         if grain > 0:
             small = np.random.default_rng(rng.getrandbits(32)).normal(
                 0, grain, (image.height // 4 + 1, image.width // 4 + 1)).astype(np.float32)
@@ -267,11 +276,12 @@ class ProceduralIllustrator:
         x1, y1 = (w + tw) / 2 + pad_x, y0 + th + 2 * pad_y
         tail = (y1 - y0) * 0.6
         for side, edge in ((-1, x0), (1, x1)):
-            draw.polygon([(edge, y0 + 0.25 * (y1 - y0)), (edge + side * tail * 1.6, y0 + 0.25 * (y1 - y0)),
+            top, low = y0 + 0.25 * (y1 - y0), y1 + 0.12 * (y1 - y0)
+            draw.polygon([(edge, top), (edge + side * tail * 1.6, top),
                           (edge + side * tail, (y0 + y1) / 2 + 0.12 * (y1 - y0)),
-                          (edge + side * tail * 1.6, y1 + 0.12 * (y1 - y0)), (edge, y1 + 0.12 * (y1 - y0))],
-                         fill=(214, 120, 120, 235))
-        draw.rounded_rectangle((x0 + 3, y0 + 4, x1 + 3, y1 + 4), radius=(y1 - y0) / 3, fill=(40, 20, 40, 60))
+                          (edge + side * tail * 1.6, low), (edge, low)], fill=(214, 120, 120, 235))
+        draw.rounded_rectangle((x0 + 3, y0 + 4, x1 + 3, y1 + 4), radius=(y1 - y0) / 3,
+                               fill=(40, 20, 40, 60))
         draw.rounded_rectangle((x0, y0, x1, y1), radius=(y1 - y0) / 3, fill=(253, 246, 228, 240),
                                outline=(200, 110, 110, 255), width=max(1, h // 240))
         draw.text(((w - tw) / 2 - left, y0 + pad_y - top), text, font=font, fill=(88, 52, 82))

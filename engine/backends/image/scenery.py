@@ -1,4 +1,4 @@
-"""Backgrounds for the procedural illustrator: skies, hills, trees, houses, water, rooms, weather."""
+"""Backgrounds for the procedural illustrator: skies, hills, trees, houses, water, rooms."""
 
 from __future__ import annotations
 
@@ -80,7 +80,8 @@ def sky(canvas: Canvas, horizon: int, moon: bool = True, sun: bool = True) -> No
     rng, w, h = canvas.rng, canvas.w, canvas.h
     if canvas.time == "night":
         for _ in range(90):
-            x, y, r = rng.uniform(0, w), rng.uniform(0, horizon * 0.95), rng.uniform(0.6, 2.2) * h / 720
+            x, y = rng.uniform(0, w), rng.uniform(0, horizon * 0.95)
+            r = rng.uniform(0.6, 2.2) * h / 720
             canvas.disc(x, y, r, r, (255, 250, 220, rng.randint(150, 255)))
         if moon:
             x, y, r = rng.uniform(0.6, 0.85) * w, 0.22 * h, 0.06 * h
@@ -116,7 +117,8 @@ def hills(canvas: Canvas, horizon: int, ground: RGB, layers: int = 3, height: fl
         depth = layer / max(1, layers - 1)
         colour = mix(shade(ground, 0.35), ground, depth)
         base = horizon + depth * 0.07 * h
-        amp, phase, freq = height * h * (1 - 0.4 * depth), rng.uniform(0, 6.3), rng.uniform(1.2, 2.4)
+        amp = height * h * (1 - 0.4 * depth)
+        phase, freq = rng.uniform(0, 6.3), rng.uniform(1.2, 2.4)
         points = [(x, base - amp * (0.5 + 0.5 * math.sin(phase + freq * math.pi * x / w)))
                   for x in np.linspace(-10, w + 10, 40)]
         canvas.shape([(-10, h), *points, (w + 10, h)], colour, edge=layer == layers - 1)
@@ -125,7 +127,8 @@ def hills(canvas: Canvas, horizon: int, ground: RGB, layers: int = 3, height: fl
 def mountains(canvas: Canvas, horizon: int, snowy: bool) -> None:
     rng, w, h = canvas.rng, canvas.w, canvas.h
     for _ in range(rng.randint(3, 5)):
-        x, top, half = rng.uniform(-0.1, 1.1) * w, horizon - rng.uniform(0.22, 0.36) * h, rng.uniform(0.16, 0.28) * w
+        x, top = rng.uniform(-0.1, 1.1) * w, horizon - rng.uniform(0.22, 0.36) * h
+        half = rng.uniform(0.16, 0.28) * w
         canvas.shape([(x - half, horizon), (x, top), (x + half, horizon)], (130, 140, 175))
         cap = 0.28
         canvas.shape([(x - half * cap, top + (horizon - top) * cap), (x, top),
@@ -135,19 +138,22 @@ def mountains(canvas: Canvas, horizon: int, snowy: bool) -> None:
                      (250, 250, 255) if snowy else (170, 175, 200), edge=False)
 
 
-def trees(canvas: Canvas, y: float, count: int, scale: float, pine: bool, snowy: bool = False) -> None:
+def trees(canvas: Canvas, y: float, count: int, scale: float, pine: bool,
+          snowy: bool = False) -> None:
     rng, w, h = canvas.rng, canvas.w, canvas.h
     for _ in range(count):
         x, s = rng.uniform(-0.02, 1.02) * w, scale * h * rng.uniform(0.8, 1.2)
         base = y + rng.uniform(-0.01, 0.02) * h
         canvas.shape([(x - 0.04 * s, base), (x - 0.035 * s, base - 0.35 * s),
                       (x + 0.035 * s, base - 0.35 * s), (x + 0.04 * s, base)], (120, 85, 60))
-        green = (60, 130, 80) if pine else rng.choice([(95, 165, 80), (120, 175, 85), (80, 150, 95)])
+        leaves = [(95, 165, 80), (120, 175, 85), (80, 150, 95)]
+        green = (60, 130, 80) if pine else rng.choice(leaves)
         if pine:
             for k in range(3):
                 top = base - s * (0.55 + 0.3 * k)
                 wide = 0.28 * s * (1 - 0.25 * k)
-                canvas.shape([(x - wide, top + 0.35 * s), (x, top - 0.1 * s), (x + wide, top + 0.35 * s)], green)
+                canvas.shape([(x - wide, top + 0.35 * s), (x, top - 0.1 * s),
+                              (x + wide, top + 0.35 * s)], green)
                 if snowy:
                     canvas.shape([(x - wide * 0.35, top + 0.03 * s), (x, top - 0.1 * s),
                                   (x + wide * 0.35, top + 0.03 * s)], (250, 250, 255), edge=False)
@@ -155,7 +161,8 @@ def trees(canvas: Canvas, y: float, count: int, scale: float, pine: bool, snowy:
             for dx, dy, r in ((0, -0.75, 0.3), (-0.2, -0.55, 0.22), (0.2, -0.55, 0.22)):
                 fill = canvas.lit(green)
                 canvas.disc(x + dx * s, base + dy * s, r * s, r * s, fill, edge=True)
-            canvas.disc(x - 0.08 * s, base - 0.85 * s, 0.1 * s, 0.08 * s, (*canvas.lit(shade(green, 0.3)), 120))
+            canvas.disc(x - 0.08 * s, base - 0.85 * s, 0.1 * s, 0.08 * s,
+                        (*canvas.lit(shade(green, 0.3)), 120))
 
 
 def houses(canvas: Canvas, y: float, count: int, scale: float) -> None:
@@ -168,14 +175,16 @@ def houses(canvas: Canvas, y: float, count: int, scale: float) -> None:
         wall = rng.choice([(245, 225, 190), (240, 200, 170), (225, 215, 240), (250, 240, 215)])
         roof = rng.choice([(200, 80, 70), (150, 90, 150), (90, 110, 170), (190, 120, 70)])
         canvas.shape([(left + 0.65 * s, top - 0.2 * s), (left + 0.65 * s, top - 0.45 * s),
-                      (left + 0.8 * s, top - 0.45 * s), (left + 0.8 * s, top - 0.1 * s)], (150, 100, 90))
+                      (left + 0.8 * s, top - 0.45 * s), (left + 0.8 * s, top - 0.1 * s)],
+                     (150, 100, 90))
         canvas.shape([(left, y), (left, top), (right, top), (right, y)], wall)
         canvas.shape([(left - 0.1 * s, top), (x, top - 0.45 * s), (right + 0.1 * s, top)], roof)
         glass = (255, 215, 110) if night else (170, 210, 240)
         for wx in (left + 0.14 * s, right - 0.34 * s):
             box = (wx, top + 0.14 * s, wx + 0.2 * s, top + 0.34 * s)
             if night:
-                canvas.disc((box[0] + box[2]) / 2, (box[1] + box[3]) / 2, 0.22 * s, 0.22 * s, (255, 210, 120, 40))
+                canvas.disc((box[0] + box[2]) / 2, (box[1] + box[3]) / 2, 0.22 * s, 0.22 * s,
+                            (255, 210, 120, 40))
             canvas.draw.rectangle(box, fill=glass if night else canvas.lit(glass),
                                   outline=canvas.lit((120, 90, 80)), width=max(1, h // 400))
         canvas.shape([(x - 0.09 * s, y), (x - 0.09 * s, y - 0.3 * s), (x + 0.09 * s, y - 0.3 * s),
@@ -198,9 +207,12 @@ def water(canvas: Canvas, top: int, bottom: int) -> None:
 def flowers(canvas: Canvas, top: float, bottom: float, count: int) -> None:
     rng, h = canvas.rng, canvas.h
     for _ in range(count):
-        x, y, r = rng.uniform(0, canvas.w), rng.uniform(top, bottom) * h, rng.uniform(0.008, 0.013) * h
-        petal = canvas.lit(rng.choice([(245, 120, 150), (250, 210, 80), (180, 130, 230), (255, 255, 255)]))
-        canvas.draw.line((x, y + r, x, y + 4 * r), fill=canvas.lit((70, 140, 70)), width=max(1, h // 500))
+        x, y = rng.uniform(0, canvas.w), rng.uniform(top, bottom) * h
+        r = rng.uniform(0.008, 0.013) * h
+        petal = canvas.lit(rng.choice([(245, 120, 150), (250, 210, 80), (180, 130, 230),
+                                       (255, 255, 255)]))
+        canvas.draw.line((x, y + r, x, y + 4 * r), fill=canvas.lit((70, 140, 70)),
+                         width=max(1, h // 500))
         for k in range(5):
             t = k * 2 * math.pi / 5
             canvas.disc(x + r * math.cos(t), y + r * math.sin(t), r * 0.75, r * 0.75, (*petal, 255))
@@ -227,7 +239,8 @@ def snowflakes(canvas: Canvas) -> None:
     rng, w, h = canvas.rng, canvas.w, canvas.h
     for _ in range(110):
         r = rng.uniform(0.003, 0.008) * h
-        canvas.disc(rng.uniform(0, w), rng.uniform(0, h), r, r, (255, 255, 255, rng.randint(170, 255)))
+        x, y = rng.uniform(0, w), rng.uniform(0, h)
+        canvas.disc(x, y, r, r, (255, 255, 255, rng.randint(170, 255)))
 
 
 def fireflies(canvas: Canvas) -> None:
@@ -253,22 +266,26 @@ def room(canvas: Canvas, floor: int, bed: bool) -> None:
     glass = (np.array(top) * (1 - band) + np.array(bottom) * band) * np.ones((1, int(ww), 1))
     canvas.image.paste(Image.fromarray(glass.astype(np.uint8)), (int(wx), int(wy)))
     if canvas.time == "night":
-        window.disc(wx + 0.7 * ww, wy + 0.3 * wh, 0.06 * wh * 1.6, 0.06 * wh * 1.6, (250, 240, 200, 255))
+        moon = 0.1 * wh
+        window.disc(wx + 0.7 * ww, wy + 0.3 * wh, moon, moon, (250, 240, 200, 255))
         for _ in range(12):
-            window.disc(rng.uniform(wx, wx + ww), rng.uniform(wy, wy + wh), 2 * h / 720, 2 * h / 720,
+            star = 2 * h / 720
+            window.disc(rng.uniform(wx, wx + ww), rng.uniform(wy, wy + wh), star, star,
                         (255, 250, 220, 230))
     frame = canvas.lit((250, 250, 245))
     canvas.draw.rectangle((wx, wy, wx + ww, wy + wh), outline=frame, width=max(2, h // 90))
     canvas.draw.line((wx + ww / 2, wy, wx + ww / 2, wy + wh), fill=frame, width=max(2, h // 150))
     canvas.draw.line((wx, wy + wh / 2, wx + ww, wy + wh / 2), fill=frame, width=max(2, h // 150))
-    canvas.disc(w * 0.5, floor + 0.16 * h, 0.3 * w, 0.06 * h, (*canvas.lit((200, 90, 100)), 255), edge=True)
+    rug = (*canvas.lit((200, 90, 100)), 255)
+    canvas.disc(w * 0.5, floor + 0.16 * h, 0.3 * w, 0.06 * h, rug, edge=True)
     if bed:
         bx, by, bw = 0.05 * w, floor + 0.08 * h, 0.32 * w
         canvas.shape([(bx, by), (bx, by - 0.34 * h), (bx + 0.035 * w, by - 0.36 * h),
                       (bx + 0.035 * w, by)], (170, 115, 80))
         canvas.shape([(bx, by - 0.04 * h), (bx, by - 0.13 * h), (bx + bw, by - 0.13 * h),
                       (bx + bw, by - 0.04 * h)], (170, 115, 80))
-        canvas.disc(bx + 0.09 * w, by - 0.18 * h, 0.05 * w, 0.035 * h, (*canvas.lit((250, 250, 250)), 255), edge=True)
+        pillow = (*canvas.lit((250, 250, 250)), 255)
+        canvas.disc(bx + 0.09 * w, by - 0.18 * h, 0.05 * w, 0.035 * h, pillow, edge=True)
         canvas.shape([(bx + 0.13 * w, by - 0.1 * h), (bx + 0.14 * w, by - 0.2 * h),
                       (bx + bw + 0.01 * w, by - 0.19 * h), (bx + bw + 0.02 * w, by - 0.08 * h)],
                      (110, 145, 220))
@@ -276,7 +293,8 @@ def room(canvas: Canvas, floor: int, bed: bool) -> None:
             canvas.disc(bx + 0.17 * w + k * 0.045 * w, by - 0.145 * h, 0.012 * w, 0.012 * w,
                         (*canvas.lit((250, 230, 120)), 255))
         canvas.shape([(bx + bw - 0.01 * w, by), (bx + bw - 0.01 * w, by - 0.24 * h),
-                      (bx + bw + 0.025 * w, by - 0.24 * h), (bx + bw + 0.025 * w, by)], (170, 115, 80))
+                      (bx + bw + 0.025 * w, by - 0.24 * h), (bx + bw + 0.025 * w, by)],
+                     (170, 115, 80))
     else:
         canvas.shape([(0.08 * w, floor), (0.08 * w, floor - 0.42 * h), (0.24 * w, floor - 0.42 * h),
                       (0.24 * w, floor)], (175, 125, 90))
@@ -285,12 +303,15 @@ def room(canvas: Canvas, floor: int, bed: bool) -> None:
             for b in range(5):
                 colour = rng.choice([(200, 80, 70), (80, 120, 190), (240, 190, 70), (110, 170, 90)])
                 canvas.shape([(0.1 * w + b * 0.025 * w, y), (0.1 * w + b * 0.025 * w, y - 0.09 * h),
-                              (0.12 * w + b * 0.025 * w, y - 0.09 * h), (0.12 * w + b * 0.025 * w, y)], colour)
+                              (0.12 * w + b * 0.025 * w, y - 0.09 * h),
+                              (0.12 * w + b * 0.025 * w, y)], colour)
     if canvas.time in ("night", "dusk"):
         lx = 0.45 * w
-        canvas.draw.line((lx, 0, lx, 0.25 * h), fill=canvas.lit((90, 70, 60)), width=max(1, h // 300))
+        canvas.draw.line((lx, 0, lx, 0.25 * h), fill=canvas.lit((90, 70, 60)),
+                         width=max(1, h // 300))
         canvas.disc(lx, 0.31 * h, 0.2 * h, 0.2 * h, (255, 220, 140, 35))
-        canvas.shape([(lx - 0.04 * h, 0.3 * h), (lx - 0.025 * h, 0.24 * h), (lx + 0.025 * h, 0.24 * h),
+        canvas.shape([(lx - 0.04 * h, 0.3 * h), (lx - 0.025 * h, 0.24 * h),
+                      (lx + 0.025 * h, 0.24 * h),
                       (lx + 0.04 * h, 0.3 * h)], (255, 225, 150))
 
 
@@ -317,12 +338,13 @@ def underwater(canvas: Canvas, floor: int) -> None:
         x = rng.uniform(0, w)
         canvas.draw.polygon([(x, 0), (x + 0.05 * w, 0), (x + 0.18 * w, h), (x + 0.08 * w, h)],
                             fill=(255, 255, 255, 22))
-    canvas.shape([(0, h), *[(x, floor - 0.03 * h * math.sin(x / w * 7 + 1)) for x in np.linspace(0, w, 24)],
-                  (w, h)], (230, 205, 150))
+    dunes = [(x, floor - 0.03 * h * math.sin(x / w * 7 + 1)) for x in np.linspace(0, w, 24)]
+    canvas.shape([(0, h), *dunes, (w, h)], (230, 205, 150))
     for _ in range(7):
         x, tall = rng.uniform(0, w), rng.uniform(0.15, 0.3) * h
         points = [(x + 0.012 * w * math.sin(k * 1.3), floor - tall * k / 8) for k in range(9)]
-        canvas.draw.line(points, fill=canvas.lit((60, 160, 90)), width=max(3, h // 90), joint="curve")
+        canvas.draw.line(points, fill=canvas.lit((60, 160, 90)), width=max(3, h // 90),
+                         joint="curve")
     for _ in range(22):
         x, y, r = rng.uniform(0, w), rng.uniform(0, floor), rng.uniform(0.005, 0.015) * h
         canvas.draw.ellipse((x - r, y - r, x + r, y + r), outline=(230, 245, 255, 180),

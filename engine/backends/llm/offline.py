@@ -24,7 +24,8 @@ _ACTIONS = {"worried": "looking worried", "sad": "looking sad", "happy": "smilin
             "whisper": "whispering", "sleepy": "yawning sleepily", "brave": "standing bravely",
             "curious": "looking curious", "grumpy": "frowning", "surprised": "looking amazed"}
 _BEAT_ACTIONS = {"opening": "smiling", "problem": "looking worried", "attempt": "walking along",
-                 "turning": "looking amazed", "ending": "smiling happily", "scene": "looking around"}
+                 "turning": "looking amazed", "ending": "smiling happily",
+                 "scene": "looking around"}
 
 
 def _digest(*parts: object) -> int:
@@ -69,7 +70,8 @@ class _Picker:
 class OfflineWriter:
     """A deterministic writer: the same request gives the same text, byte for byte."""
 
-    def __init__(self, language: str = "en", max_dialogue: int = 3, detail_from_age: int = 6) -> None:
+    def __init__(self, language: str = "en", max_dialogue: int = 3,
+                 detail_from_age: int = 6) -> None:
         self.language = language
         self.max_dialogue = max(1, max_dialogue)
         self.detail_from_age = detail_from_age
@@ -240,7 +242,8 @@ class _Job:
         # The author's lines set the mood; a guessed beat would only contradict them.
         image = scene.image or self.image_prompt(setting, present, lines,
                                                  "opening" if scene.lines else beat)
-        return WrittenScene(scene.id, title, scene.setting or "", tuple(present), image, tuple(lines))
+        return WrittenScene(scene.id, title, scene.setting or "", tuple(present), image,
+                            tuple(lines))
 
     def _pair(self, index: int) -> list[str]:
         """Who is in a scene the author left empty: the hero and a friend, turn about."""
@@ -326,7 +329,8 @@ def _with_time(place: str, index: int, count: int) -> str:
     """A setting with the time of day advancing through the story (unless it names one)."""
     if any(re.search(rf"\b{w}\b", place) for w in TIMES):
         return place
-    step = T.TIMES_OF_DAY[min(len(T.TIMES_OF_DAY) - 1, index * len(T.TIMES_OF_DAY) // max(count, 1))]
+    times = T.TIMES_OF_DAY
+    step = times[min(len(times) - 1, index * len(times) // max(count, 1))]
     return f"{place}, {step}"
 
 

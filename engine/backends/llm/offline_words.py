@@ -73,8 +73,9 @@ class Setting:
         first = text.split(",")[0].strip()
         lead = first.split()[0].lower()
         chunks = [c for c in SPLIT.split(text) if c and c.strip()]
-        nouns = [c.strip() for c in chunks if c.strip().lower() not in TIMES
-                 and strip_article(c).lower() not in TIMES and c.strip().lower() not in ("a", "the")]
+        nouns = [c.strip() for c in chunks
+                 if strip_article(c).lower() not in TIMES and c.strip().lower() not in TIMES
+                 and c.strip().lower() not in ("a", "the")]
         if lead in PREPOSITIONS:
             rest = first[len(first.split()[0]):].strip()
             where = f"{first.split()[0]} {definite(rest)}" if rest else first

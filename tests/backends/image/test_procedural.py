@@ -1,4 +1,4 @@
-"""The procedural illustrator: deterministic pixels, settings that change the picture, stable looks."""
+"""The procedural illustrator: deterministic pixels, settings that shape it, looks that stay."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The offline writer: deterministic, fills every hole from the story's words, never edits the author."""
+"""The offline writer: deterministic, fills each hole from the story's words, keeps the author's."""
 
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ SAM = CharacterBrief("Sam", "a tiny green snail with a yellow shell", "child")
 FERN = CharacterBrief("Fern", "a friendly frog", "child")
 
 AUTHORED = (
-    SceneBrief("night-falls", "Night falls", "a quiet village at night, rooftops under bright stars",
-               ("Luna", "Owl"),
+    SceneBrief("night-falls", "Night falls",
+               "a quiet village at night, rooftops under bright stars", ("Luna", "Owl"),
                (LineBrief(None, "Every night, Luna lit up the sky above the village."),
                 LineBrief("Luna", "Oh no! Where did my glow go?", "worried"),
                 LineBrief("Owl", None)), None),
@@ -185,7 +185,8 @@ def test_identity_names_the_template_set() -> None:
 
 def test_reading_settings_and_premises() -> None:
     village = Setting.read("a quiet village at night, rooftops under bright stars")
-    assert (village.place, village.where, village.time) == ("the quiet village", "in the quiet village", "night")
+    assert (village.place, village.where, village.time) == (
+        "the quiet village", "in the quiet village", "night")
     assert village.things == ("the rooftops", "the bright stars")
     assert Setting.read("under the sea").where == "under the sea"
     assert Setting.read("a round green hill").where == "on the round green hill"
