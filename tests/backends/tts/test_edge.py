@@ -1,0 +1,200 @@
+"""tts=edge: request building, MP3 decoding, and the real edge-tts client against a loopback server."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import re
+import threading
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pytest
+from omegaconf import OmegaConf
+
+from engine.backends.tts import SAMPLE_RATE, SpeakRequest, VoiceSpec
+from engine.backends.tts.audio import decode
+from engine.backends.tts.edge import DEFAULT_CATEGORIES, EdgeTTS
+from engine.config import build_backend
+from engine.errors import BackendError
+
+pytest.importorskip("edge_tts")
+aiohttp_web = pytest.importorskip("aiohttp.web")
+
+CONF = Path(__file__).resolve().parents[3] / "conf" / "tts" / "edge.yaml"
+
+
+def sine_mp3(seconds: float = 1.0, freq: float = 440.0, rate: int = 24_000) -> bytes:
+    """A sine tone as the service sends speech: 24 kHz mono MP3 (encoded here by PyAV)."""
+    import av
+
+    buffer = io.BytesIO()
+    with av.open(buffer, mode="w", format="mp3") as out:
+        stream = out.add_stream("mp3", rate=rate)
+        stream.layout = "mono"
+        stream.bit_rate = 48_000
+        t = np.arange(int(seconds * rate)) / rate
+        samples = (0.5 * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+        for start in range(0, len(samples), 1152):
+            frame = av.AudioFrame.from_ndarray(samples[None, start:start + 1152], format="flt",
+                                               layout="mono")
+            frame.sample_rate = rate
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return buffer.getvalue()
+
+
+def dominant_frequency(samples: np.ndarray, rate: int) -> float:
+    spectrum = np.abs(np.fft.rfft(samples))
+    return float(np.fft.rfftfreq(len(samples), 1 / rate)[int(np.argmax(spectrum))])
+
+
+def say(text: str, category: str = "child", **kwargs) -> SpeakRequest:
+    voice = VoiceSpec("voice", category, ids=kwargs.pop("ids", ()), rate=kwargs.pop("rate", 1.0),
+                      pitch=kwargs.pop("pitch", 1.0))
+    return SpeakRequest(text, voice, **kwargs)
+
+
+def test_request_carries_voice_and_prosody():
+    tts = EdgeTTS()
+    plain = tts.request_for(say("Hello!"))
+    assert (plain.voice, plain.rate, plain.pitch, plain.volume) == (
+        "en-US-AnaNeural", "+0%", "+0Hz", "+0%")
+    whisper = tts.request_for(say("“Hello…” she said — softly.", direction="whispering"))
+    assert whisper.text == "Hello, she said, softly."
+    assert whisper.rate == "-10%" and whisper.volume == "-25%"
+    elder = tts.request_for(say("Come in.", "elder", rate=1.1, pitch=1.1, direction="sadly"))
+    assert elder.voice == "en-US-RogerNeural"
+    assert elder.rate == "-16%"        # 0.9 × 1.1 × 0.85
+    assert elder.pitch == "-11Hz"      # (0.92 × 1.1 × 0.88 - 1) × 100 Hz
+    assert elder.volume == "-15%"
+    shout = tts.request_for(say("Stop!", "adult", direction="shouting"))
+    assert shout.volume == "+60%" and shout.pitch == "+25Hz"
+    assert tts.request_for(say("Hi", ids=(("edge", "en-GB-MaisieNeural"),))).voice == \
+        "en-GB-MaisieNeural"
+    assert tts.request_for(say("Bonjour", language="fr")).voice == "fr-FR-DeniseNeural"
+    assert tts.request_for(say("Hi", "little boy")).pitch == "-8Hz"
+    with pytest.raises(BackendError, match=r"tts\.languages\.sv=VOICE"):
+        tts.speak(say("Hej", language="sv"))
+
+
+def test_decodes_mp3_to_engine_samples():
+    audio = decode(sine_mp3(1.0, 440.0), SAMPLE_RATE)
+    assert audio.dtype == np.float32
+    assert abs(len(audio) / SAMPLE_RATE - 1.0) < 0.1
+    assert abs(dominant_frequency(audio, SAMPLE_RATE) - 440.0) < 3.0
+    assert 0.3 < np.abs(audio).max() <= 1.0
+    with pytest.raises(Exception):
+        decode(b"not an mp3 at all" * 50, SAMPLE_RATE)
+
+
+class LoopbackEdge:
+    """A websocket server speaking the read-aloud protocol edge-tts expects, on 127.0.0.1."""
+
+    def __init__(self, audio: bytes, refuse_first: int = 0):
+        self.audio, self.refuse_first = audio, refuse_first
+        self.requests: list[str] = []
+        self.connections = 0
+        self.port = 0
+        self._ready = threading.Event()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    async def _handle(self, request):
+        self.connections += 1
+        if self.connections <= self.refuse_first:
+            return aiohttp_web.Response(status=503, text="busy")
+        ws = aiohttp_web.WebSocketResponse()
+        await ws.prepare(request)
+        messages = [await ws.receive_str(), await ws.receive_str()]
+        assert "Path:speech.config" in messages[0]
+        self.requests.append(messages[1])
+        await ws.send_str("X-RequestId:1\r\nContent-Type:application/json; charset=utf-8\r\n"
+                          "Path:turn.start\r\n\r\n{}")
+        header = b"X-RequestId:1\r\nContent-Type:audio/mpeg\r\nPath:audio\r\n"
+        for start in range(0, len(self.audio), 4096):
+            await ws.send_bytes(len(header).to_bytes(2, "big") + header
+                                + self.audio[start:start + 4096])
+        await ws.send_str("X-RequestId:1\r\nContent-Type:application/json; charset=utf-8\r\n"
+                          "Path:turn.end\r\n\r\n{}")
+        await ws.close()
+        return ws
+
+    def _serve(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        app = aiohttp_web.Application()
+        app.router.add_get("/edge/v1", self._handle)
+        self._runner = aiohttp_web.AppRunner(app)
+        self._loop.run_until_complete(self._runner.setup())
+        site = aiohttp_web.TCPSite(self._runner, "127.0.0.1", 0)
+        self._loop.run_until_complete(site.start())
+        self.port = site._server.sockets[0].getsockname()[1]
+        self._ready.set()
+        self._loop.run_forever()
+
+    def __enter__(self) -> LoopbackEdge:
+        self._thread.start()
+        self._ready.wait(5)
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(5)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+
+
+@pytest.fixture
+def point_client_at(monkeypatch) -> Callable[[int], None]:
+    """edge-tts has no endpoint option: its module-level service URL is pointed at loopback."""
+    import edge_tts.communicate
+
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+
+    def point(port: int) -> None:
+        monkeypatch.setattr(edge_tts.communicate, "WSS_URL",
+                            f"ws://127.0.0.1:{port}/edge/v1?TrustedClientToken=test")
+    return point
+
+
+def test_speaks_through_the_real_client(point_client_at):
+    with LoopbackEdge(sine_mp3(1.2, 330.0)) as server:
+        point_client_at(server.port)
+        audio = EdgeTTS().speak(say("Where are you, little fox?", "child", direction="excited"))
+    assert audio.sample_rate == SAMPLE_RATE
+    assert 0.9 < audio.duration < 1.4
+    assert abs(dominant_frequency(audio.samples, SAMPLE_RATE) - 330.0) < 3.0
+    ssml = server.requests[0]
+    assert "Microsoft Server Speech Text to Speech Voice (en-US, AnaNeural)" in ssml
+    assert re.search(r"pitch='\+20Hz' rate='\+18%' volume='\+15%'", ssml)
+    assert "Where are you, little fox?" in ssml
+
+
+def test_network_faults_retry_then_name_the_line(point_client_at):
+    with LoopbackEdge(sine_mp3(0.5), refuse_first=1) as server:
+        point_client_at(server.port)
+        audio = EdgeTTS(backoff=0.01).speak(say("Once upon a time."))
+        assert audio.duration > 0.3 and server.connections == 2
+    with LoopbackEdge(sine_mp3(0.5), refuse_first=99) as server:
+        point_client_at(server.port)
+        with pytest.raises(BackendError) as caught:
+            EdgeTTS(attempts=3, backoff=0.01).speak(say("The owl hooted twice."))
+        assert server.connections == 3
+    message = str(caught.value)
+    assert 'line "The owl hooted twice."' in message and "failed 3 times" in message
+    assert "tts=espeak" in message
+
+
+def test_bad_voice_id_fails_before_the_network():
+    with pytest.raises(BackendError, match=r"voice 'not a voice'.*\n  hint: .*list-voices"):
+        EdgeTTS(attempts=1).speak(say("Hello.", ids=(("edge", "not a voice"),)))
+
+
+def test_yaml_builds_the_backend_and_matches_the_defaults():
+    node = OmegaConf.load(CONF)
+    assert OmegaConf.to_container(node.categories) == DEFAULT_CATEGORIES
+    identity = build_backend("tts", node).identity()
+    assert identity["backend"] == "edge" and identity["edge_tts"] != "unknown"
+    assert identity["categories"]["child"]["voice"] == "en-US-AnaNeural"
