@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import lark
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedInput
 from lark.indenter import Indenter
@@ -74,12 +76,12 @@ class _StoryIndenter(Indenter):
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
     # The transformer runs inside the LALR parser (no tree is built): a third faster.
-    return Lark(GRAMMAR_PATH.read_text(encoding="utf-8"), parser="lalr", lexer="contextual",
-                postlex=_INDENTER, transformer=_BUILD, strict=True, maybe_placeholders=False,
-                cache=_cache_file() or False)
+    grammar = GRAMMAR_PATH.read_text(encoding="utf-8")
+    return Lark(grammar, parser="lalr", lexer="contextual", postlex=_INDENTER, transformer=_BUILD,
+                strict=True, maybe_placeholders=False, cache=_cache_file(grammar) or False)
 
 
-def _cache_file() -> str | None:
+def _cache_file(grammar: str) -> str | None:
     """Where Lark keeps the compiled tables (it rebuilds them when the grammar changes).
 
     A private cache folder rather than Lark's default in the shared /tmp: the file is a pickle.
@@ -92,7 +94,9 @@ def _cache_file() -> str | None:
         base.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError:
         return None
-    return str(base / "story-grammar.lark") if os.access(base, os.W_OK) else None
+    # one file per grammar, so checkouts with different grammars do not rebuild each other's
+    digest = hashlib.sha256(f"{grammar}{lark.__version__}".encode()).hexdigest()[:16]
+    return str(base / f"story-grammar-{digest}.lark") if os.access(base, os.W_OK) else None
 
 
 @dataclass(frozen=True, slots=True)
