@@ -65,6 +65,7 @@ def test_generated_stories_round_trip(story: Story) -> None:
     again = parse(text)
     assert without_spans(again) == without_spans(story)
     assert format_story(again) == text
+    assert all(isinstance(d, Diagnostic) for d in check_story(again))  # any values: no crash
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
