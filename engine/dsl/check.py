@@ -146,7 +146,8 @@ class _Checker:
                     self.scene_key(f, scene)
                 else:
                     self.error(key_span(f), "unknown-key", f"unknown key '{f.key}'{where}",
-                               _hint(f.key, allowed, f"known keys: {_listing(allowed)}"))
+                               _elsewhere(f.key, block)
+                               or _hint(f.key, allowed, f"known keys: {_listing(allowed)}"))
                 continue
             if f.argument is not None and not (block == "scene" and f.key == "trainedness"):
                 self.error(f.argument_span or f.span, "unexpected-name",
@@ -358,6 +359,14 @@ class _Checker:
                 self.warn(character.name_span, "unused-character",
                           f"character '{character.name}' never appears in a scene",
                           "give them a line, or name them in a scene's `with:`")
+
+
+def _elsewhere(key: str, block: str) -> str | None:
+    """A hint for a key that belongs to another kind of block (often: a line not indented)."""
+    places = [("the header (not indented)" if other == "header"
+               else f"a `{other}` block (indented under it)")
+              for other, keys in _BLOCK_KEYS.items() if other != block and key in keys]
+    return f"'{key}' belongs in " + " or in ".join(places) if places else None
 
 
 def _comma_items(text: str) -> Iterator[tuple[str, int, int]]:

@@ -403,3 +403,14 @@ def test_did_you_mean_folds_case_and_accents() -> None:
 def test_check_story_on_a_parsed_text_needs_no_files() -> None:
     story, problems = parse_text('character Luna\nscene a\n  Luna: "hi"\n', "x.story")
     assert problems == () and check_story(story) == []
+
+
+def test_a_key_of_another_block_says_where_it_belongs(tmp_path: Path) -> None:
+    text = "scene a\nsetting: a wood\ncharacter Luna\n  title: Moon\n  \"hi\"\n"
+    assert summary(tmp_path, text) == [
+        "2:1 error unknown-key: unknown key 'setting' "
+        "['setting' belongs in a `scene` block (indented under it)]",
+        "4:3 error unknown-key: unknown key 'title' in character 'Luna' "
+        "['title' belongs in the header (not indented) or in a `scene` block (indented under it)]",
+        "5:3 error misplaced-line: a narration line cannot stand in character 'Luna' "
+        "[narration and dialogue go inside a `scene` block, indented]"]
