@@ -16,8 +16,8 @@ _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 _WHOLE = re.compile(r"\+?\d+")
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*")
 
-_BLOCK_KEYS = {"voice": vocab.VOICE_KEYS, "character": vocab.CHARACTER_KEYS,
-               "scene": vocab.SCENE_KEYS, "header": vocab.HEADER_KEYS}
+_BLOCK_KEYS = {"header": vocab.HEADER_KEYS, "voice": vocab.VOICE_KEYS,
+               "character": vocab.CHARACTER_KEYS, "scene": vocab.SCENE_KEYS}
 
 
 def number(text: str | None) -> float | None:
