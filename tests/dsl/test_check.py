@@ -414,3 +414,70 @@ def test_a_key_of_another_block_says_where_it_belongs(tmp_path: Path) -> None:
         "['title' belongs in the header (not indented) or in a `scene` block (indented under it)]",
         "5:3 error misplaced-line: a narration line cannot stand in character 'Luna' "
         "[narration and dialogue go inside a `scene` block, indented]"]
+
+
+SKETCH = '''\
+# The Moon Who Lost Her Glow
+title: The Moon Who Lost Her Glow
+audience: 3-6
+style: soft watercolor picture book, warm pastel colors
+language: en
+use: ../cast/owl.story          # share characters and voices across a story repository
+
+voice narrator
+  category: narrator
+  edge: en-GB-SoniaNeural        # optional per-backend voice ids
+  espeak: en-gb+f3
+  rate: 0.95
+
+voice small-girl
+  category: child
+
+character Luna
+  description: a small silver moon with rosy cheeks and a blue nightcap
+  voice: small-girl
+  tags: moon, silver, rosy cheeks, blue nightcap
+  reference: art/luna.png        # design image; a tagger can turn it into tags
+  model: models/luna-dreambooth  # personalised weights (full fine-tune or LoRA)
+  token: sks moon
+  trainedness: 0.8               # default degree of trainedness, 0..1
+
+scene night-falls
+  title: Night falls
+  setting: a quiet village at night, rooftops under bright stars
+  trainedness: 0.5               # override for every personalised character in this scene
+  trainedness Luna: 0.4          # override for one character
+  camera: slow zoom in
+  seed: 42
+  "Every night, Luna lit up the sky above the village."
+  Luna (worried): "Oh no! Where did my glow go?"
+  Owl: ...                        # the LLM writes this line
+
+scene the-search
+  setting: a dark forest full of fireflies
+  image: Luna peeking between tall pine trees, fireflies glowing around her
+  # no lines at all: the LLM writes narration and dialogue for this scene
+'''
+
+
+def test_the_language_sketch_example_checks(tmp_path: Path) -> None:
+    out = summary_of(tmp_path, "stories/moon.story", SKETCH,
+                     {"cast/owl.story": "character Owl\n  description: a wise owl\n"})
+    assert out == [
+        "21:14 warning missing-reference: 'art/luna.png' does not exist yet",
+        "22:10 warning missing-model: 'models/luna-dreambooth' does not exist yet"]
+    story = load_story(tmp_path / "stories" / "moon.story")
+    scene = story.scene("night-falls")
+    assert trainedness_for(story, scene, "Luna", 1.0) == 0.4
+    assert [line.speaker for line in scene.lines] == [None, "Luna", "Owl"]
+    assert scene.lines[2].text is None and story.scene("the-search").lines == ()
+
+
+def summary_of(tmp_path: Path, name: str, text: str, extra: dict[str, str]) -> list[str]:
+    (tmp_path / ".git").mkdir(exist_ok=True)
+    for other, body in {name: text, **extra}.items():
+        (tmp_path / other).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / other).write_text(body, encoding="utf-8")
+    _, diagnostics = load_with_diagnostics(tmp_path / name)
+    return [f"{d.span.line}:{d.span.column} {d.severity} {d.code}: {d.message}"
+            for d in diagnostics]
