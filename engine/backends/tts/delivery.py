@@ -16,7 +16,7 @@ BASE_CATEGORIES = ("narrator", "creature", "elder", "child", "adult")
 _CATEGORY_WORDS: dict[str, frozenset[str]] = {
     "narrator": frozenset({"narrator", "storyteller", "teller"}),
     "creature": frozenset({"creature", "monster", "dragon", "troll", "giant", "robot", "ghost",
-                           "beast", "goblin", "ogre", "witch", "wolf", "bear", "owl", "frog"}),
+                           "beast", "goblin", "ogre", "witch", "alien", "creature"}),
     "elder": frozenset({"elder", "old", "elderly", "aged", "ancient", "wise", "grandma", "granny",
                         "grandmother", "grandpa", "grandfather", "grandad", "granddad", "nana"}),
     "child": frozenset({"child", "kid", "girl", "boy", "baby", "young", "little", "small", "tiny",

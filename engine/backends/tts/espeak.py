@@ -53,7 +53,7 @@ DEFAULT_CATEGORIES: dict[str, dict[str, Any]] = {
     "elder-male": {"variant": "grandpa", "pitch": 30, "rate": 140, "range": 40, "gender": "male"},
     "elder-female": {"variant": "grandma", "pitch": 40, "rate": 140, "range": 45,
                      "gender": "female"},
-    "creature": {"variant": "croak", "pitch": 15, "rate": 150, "range": 80, "gender": "male"},
+    "creature": {"variant": "croak", "pitch": 25, "rate": 150, "range": 80, "gender": "male"},
 }
 """The voices conf/tts/espeak.yaml starts from (a test keeps the two equal)."""
 

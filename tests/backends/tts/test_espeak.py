@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from pathlib import Path
 
@@ -209,5 +210,8 @@ def test_missing_library_names_the_install(monkeypatch):
     from engine.backends.tts import espeak_lib
 
     monkeypatch.setattr(espeakng_loader, "get_library_path", lambda: "/nonexistent/libespeak-ng.so")
+    with pytest.raises(MissingDependency, match="pip install espeakng-loader"):
+        espeak_lib.Library()
+    monkeypatch.setitem(sys.modules, "espeakng_loader", None)  # not installed at all
     with pytest.raises(MissingDependency, match="pip install espeakng-loader"):
         espeak_lib.Library()

@@ -16,7 +16,7 @@ KNOWN = DEFAULT_CATEGORIES
 @pytest.mark.parametrize("category, expected", [
     ("narrator", "narrator"), ("Child", "child"), ("child (female)", "child-female"),
     ("Child_Male", "child-male"), ("girl", "child-female"), ("little boy", "child-male"),
-    ("old woman", "elder-female"), ("grandpa", "elder-male"), ("wise owl", "creature"),
+    ("old woman", "elder-female"), ("grandpa", "elder-male"), ("wise owl", "elder"),
     ("dragon", "creature"), ("mother", "adult-female"), ("king", "adult-male"),
     ("male narrator", "narrator-male"), ("zzz", "adult"), ("", "adult"),
 ])
