@@ -12,8 +12,8 @@ from engine.dsl import vocabulary as vocab
 from engine.errors import Diagnostic, Severity
 from engine.ir import NARRATOR, Character, Field, Scene, Span, Story, Value, Voice
 
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
-_WHOLE = re.compile(r"\+?\d+")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+_WHOLE = re.compile(r"\+?[0-9]+")
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*")
 
 _BLOCK_KEYS = {"header": vocab.HEADER_KEYS, "voice": vocab.VOICE_KEYS,
