@@ -122,7 +122,7 @@ class EdgeTTS:
         voice = self.categories[resolve_category(request.voice.category, self.categories)]
         delivery = delivery_for(request.direction, self.directions)
         spec = request.voice
-        name = spec.id_for("edge") or self._voice_for_language(voice.voice, request.language)
+        name = spec.id_for("edge") or self._voice_for_language(voice.voice, request)
         pitch = voice.pitch * spec.pitch * delivery.pitch
         return EdgeRequest(
             text=speakable(request.text), voice=name,
@@ -131,7 +131,8 @@ class EdgeTTS:
             volume=_percent(voice.volume * delivery.volume),
         )
 
-    def _voice_for_language(self, voice: str, language: str | None) -> str:
+    def _voice_for_language(self, voice: str, request: SpeakRequest) -> str:
+        language = request.language
         wanted = (language or "en").lower().replace("_", "-")
         if voice.lower().startswith(wanted.split("-")[0] + "-"):
             return voice
@@ -139,15 +140,12 @@ class EdgeTTS:
             if code in self.languages:
                 return self.languages[code]
         raise BackendError(BACKEND, f"no voice for the story language {language!r}",
-                           hint=f"add one: tts.languages.{wanted.split('-')[0]}=VOICE "
+                           where=describe_line(request.text), hint=f"add one: tts.languages.{wanted.split('-')[0]}=VOICE "
                                 f"(list them with `edge-tts --list-voices`)")
 
     def speak(self, request: SpeakRequest) -> Audio:
         where = describe_line(request.text)
-        try:
-            sent = self.request_for(request)
-        except BackendError as error:
-            raise BackendError(BACKEND, str(error).split(": ", 1)[-1], where=where) from error
+        sent = self.request_for(request)
         if not sent.text:
             return Audio(silence(self.empty_line, self.sample_rate), self.sample_rate)
         data = self._fetch_with_retries(sent, where)

@@ -114,6 +114,7 @@ class EspeakTTS:
         if not text:
             return Audio(silence(self.empty_line, self.sample_rate), self.sample_rate)
         settings, level = self.plan(request)
+        log.debug("%s with %s", describe_line(text), settings)
         try:
             pcm = self._lib.synthesize(text, settings)
         except EspeakError as error:

@@ -77,7 +77,7 @@ def test_request_carries_voice_and_prosody():
         "en-GB-MaisieNeural"
     assert tts.request_for(say("Bonjour", language="fr")).voice == "fr-FR-DeniseNeural"
     assert tts.request_for(say("Hi", "little boy")).pitch == "-8Hz"
-    with pytest.raises(BackendError, match=r"tts\.languages\.sv=VOICE"):
+    with pytest.raises(BackendError, match=r'line "Hej": .*\n  hint: .*tts\.languages\.sv=VOICE'):
         tts.speak(say("Hej", language="sv"))
 
 
