@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -21,6 +23,8 @@ def parser() -> argparse.ArgumentParser:
                    help=".story files to format (a folder: every .story file in it)")
     p.add_argument("--check", action="store_true",
                    help="change nothing; list the files that would change and exit 1 if any")
+    p.add_argument("--diff", action="store_true",
+                   help="change nothing; print what would change as a diff and exit 1 if any")
     return p
 
 
@@ -68,11 +72,15 @@ def main(argv: list[str]) -> int:
         if text == current:
             continue
         changed += 1
-        if args.check:
+        if args.diff:
+            sys.stdout.writelines(difflib.unified_diff(
+                current.splitlines(keepends=True), text.splitlines(keepends=True),
+                fromfile=name, tofile=f"{name} (formatted)"))
+        elif args.check:
             print(f"would reformat {name}")
         else:
             write_atomically(path, text)
             print(f"formatted {name}")
     if failed:
         return 2
-    return 1 if args.check and changed else 0
+    return 1 if (args.check or args.diff) and changed else 0

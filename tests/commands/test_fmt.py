@@ -63,3 +63,12 @@ def test_keeps_utf8_and_drops_crlf(repo: Path) -> None:
     path.write_bytes("character Zoë\r\nscene 雪\r\n  Zoë: \"Ça va ?\"\r\n".encode())
     assert main(["fmt", "z.story"]) == 0
     assert path.read_bytes() == "character Zoë\n\nscene 雪\n  Zoë: \"Ça va ?\"\n".encode()
+
+
+def test_diff_shows_the_change_without_writing(repo: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "s.story").write_text("premise:   Snow\n")
+    assert main(["fmt", "--diff", "s.story"]) == 1
+    assert capsys.readouterr().out == (
+        "--- s.story\n+++ s.story (formatted)\n@@ -1 +1 @@\n-premise:   Snow\n+premise: Snow\n")
+    assert (repo / "s.story").read_text() == "premise:   Snow\n"
