@@ -131,7 +131,7 @@ class LoopbackEdge:
         self._loop.run_until_complete(self._runner.setup())
         site = aiohttp_web.TCPSite(self._runner, "127.0.0.1", 0)
         self._loop.run_until_complete(site.start())
-        self.port = site._server.sockets[0].getsockname()[1]
+        self.port = self._runner.addresses[0][1]
         self._ready.set()
         self._loop.run_forever()
 
