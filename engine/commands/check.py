@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import sys
 from pathlib import Path
 
 from engine.dsl.load import for_display, load_with_diagnostics, render_diagnostics
@@ -41,23 +43,33 @@ def collect(files: list[str]) -> list[Diagnostic]:
     return list(seen)
 
 
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def summary(files: int, diagnostics: list[Diagnostic]) -> str:
     errors = sum(d.severity == "error" for d in diagnostics)
     warnings = len(diagnostics) - errors
-    plural = lambda n, word: f"{n} {word}{'' if n == 1 else 's'}"  # noqa: E731
-    return (f"checked {plural(files, 'file')}: {plural(errors, 'error')}, "
-            f"{plural(warnings, 'warning')}")
+    return (f"checked {_count(files, 'file')}: {_count(errors, 'error')}, "
+            f"{_count(warnings, 'warning')}")
 
 
 def main(argv: list[str]) -> int:
     args = parser().parse_args(argv)
     files = story_files(args.files)
     diagnostics = collect(files)
-    if args.format == "json":
+    try:
+        report(args.format, files, diagnostics)
+    except BrokenPipeError:  # `storyreel check ... | head`: the reader has seen enough
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 2 if any(d.severity == "error" for d in diagnostics) else 0
+
+
+def report(form: str, files: list[str], diagnostics: list[Diagnostic]) -> None:
+    if form == "json":
         print(json.dumps([for_display(d).as_json() for d in diagnostics], ensure_ascii=False,
                          indent=2))
     else:
         if diagnostics:
             print(render_diagnostics(diagnostics))
         print(summary(len(files), diagnostics))
-    return 2 if any(d.severity == "error" for d in diagnostics) else 0
