@@ -94,7 +94,11 @@ class EdgeTTS:
         table = {name: dict(values) for name, values in DEFAULT_CATEGORIES.items()}
         for name, values in (categories or {}).items():
             table[name.lower()] = {**table.get(name.lower(), {}), **dict(values or {})}
-        self.categories = {name: EdgeVoice(**values) for name, values in table.items()}
+        try:
+            self.categories = {name: EdgeVoice(**values) for name, values in table.items()}
+        except TypeError as error:
+            raise ValueError(f"tts=edge categories: {error}; an entry takes voice, rate, pitch, "
+                             f"volume") from error
         self.languages = {**DEFAULT_LANGUAGES,
                           **{k.lower(): v for k, v in (languages or {}).items()}}
         self.directions = direction_table(directions)

@@ -198,3 +198,7 @@ def test_yaml_builds_the_backend_and_matches_the_defaults():
     identity = build_backend("tts", node).identity()
     assert identity["backend"] == "edge" and identity["edge_tts"] != "unknown"
     assert identity["categories"]["child"]["voice"] == "en-US-AnaNeural"
+    custom = EdgeTTS(categories={"robot": {"voice": "en-US-EricNeural", "pitch": 0.8}})
+    assert custom.request_for(say("Beep.", "robot")).voice == "en-US-EricNeural"
+    with pytest.raises(ValueError, match="an entry takes voice"):
+        EdgeTTS(categories={"child": {"speed": 2}})
