@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -254,6 +255,7 @@ class _Build(Transformer):
 
 _INDENTER = _StoryIndenter()
 _BUILD = _Build()
+_PARSING = threading.Lock()
 
 _COMMENT = re.compile(r"#[^\r\n]*")
 
@@ -277,6 +279,11 @@ def _comments(newlines: list[Token], lines: list[str], path: str) -> tuple[Comme
 
 def parse_text(text: str, path: str = "<story>") -> tuple[Story, tuple[Diagnostic, ...]]:
     """Parse one file's text; returns the IR (of what could be read) and every syntax problem."""
+    with _PARSING:  # the indenter and the transformer inside the one parser keep state
+        return _parse_text(text, path)
+
+
+def _parse_text(text: str, path: str) -> tuple[Story, tuple[Diagnostic, ...]]:
     if text.startswith("\ufeff"):
         text = text[1:]
     lines = text.split("\n")
