@@ -22,9 +22,8 @@ _BLOCK_KEYS = {"header": vocab.HEADER_KEYS, "voice": vocab.VOICE_KEYS,
 
 def number(text: str | None) -> float | None:
     """The value as a plain decimal number (`0.5`, `.5`, `2`), or None when it is not one."""
-    if text is None or not _NUMBER.fullmatch(text.strip()):
-        return None
-    return float(text)
+    stripped = text.strip() if text is not None else ""
+    return float(stripped) if _NUMBER.fullmatch(stripped) else None
 
 
 def trainedness_for(story: Story, scene: Scene | None, character_name: str,
@@ -190,7 +189,8 @@ class _Checker:
                 self.error(f.value.span, "bad-seed", f"seed must be a whole number, not '{text}'",
                            "e.g. `seed: 42`; the same seed draws the same picture")
         elif key == "scenes":
-            if not _WHOLE.fullmatch(text.strip()) or not 1 <= int(text) <= vocab.MAX_SCENES:
+            whole = text.strip()
+            if not _WHOLE.fullmatch(whole) or not 1 <= int(whole) <= vocab.MAX_SCENES:
                 self.error(f.value.span, "bad-scenes",
                            f"scenes must be a whole number from 1 to {vocab.MAX_SCENES}, "
                            f"not '{text}'", "how many scenes the writer makes from the premise")
