@@ -1,4 +1,4 @@
-"""`storyreel check FILE...`: every problem of each story, gcc-style or as JSON; exit 2 on errors."""
+"""`storyreel check FILE...`: every problem of each story, gcc-style or JSON; exit 2 on errors."""
 
 from __future__ import annotations
 

@@ -45,7 +45,7 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 def canonical(path: Path) -> tuple[str | None, str]:
-    """(the canonical text, or None with the reason it cannot be formatted, and the current text)."""
+    """(canonical text, current text), or (None, why it cannot be formatted)."""
     story, diagnostics = load_with_diagnostics(path)
     if story is None:
         return None, render_diagnostics(diagnostics)

@@ -23,7 +23,7 @@ def is_name(text: str) -> bool:
 
 
 def to_name(text: str) -> str:
-    """A name made from any text (`The Big Search` → `the-big-search`), for what a writer invents."""
+    """A name made from any text (`The Big Search` → `the-big-search`), for a writer's names."""
     words = re.findall(r"[\w']+", text.casefold())
     name = "-".join(w.strip("'") for w in words if w.strip("'"))
     return name if is_name(name) else "unnamed"
@@ -145,7 +145,7 @@ class _Writer:
         out = []
         for i, comment in enumerate(group):
             out.append(indent + comment.text)
-            following = group[i + 1].span.line if i + 1 < len(group) else node.span.line  # type: ignore
+            following = (group[i + 1] if i + 1 < len(group) else node).span.line  # type: ignore
             if top and following > comment.span.line + 1:
                 out.append("")
         return out

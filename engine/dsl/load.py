@@ -1,4 +1,4 @@
-"""Load a story: read and parse it and its `use:` files, check paths and names, report everything."""
+"""Load a story: parse it and its `use:` files, check paths and names, report every problem."""
 
 from __future__ import annotations
 

@@ -125,7 +125,7 @@ def _unquote(raw: str) -> str:
 
 
 class _Build(Transformer):
-    """Converts the parse tree into IR nodes; records statements that cannot stand where they are."""
+    """Builds IR nodes inside the parser; records statements that cannot stand where they are."""
 
     def __init__(self) -> None:
         super().__init__()

@@ -182,7 +182,8 @@ def test_duplicates_in_one_file(tmp_path: Path) -> None:
         "[the first is at line 1; rename or remove one]",
         "9:11 error duplicate-character: character 'Luna' is declared twice "
         "[the first is at line 5; rename or remove one]",
-        "12:3 error duplicate-key: 'title' is set twice in scene 'a' [line 11 sets it too; keep one]",
+        "12:3 error duplicate-key: 'title' is set twice in scene 'a' "
+        "[line 11 sets it too; keep one]",
         "14:7 error duplicate-scene: scene 'a' is declared twice "
         "[the first is at line 10; rename or remove one]"]
 
@@ -377,7 +378,7 @@ def test_resolve_path_of_a_field_made_in_memory(tmp_path: Path) -> None:
     assert resolve_path(Field("model", Value("m/x")), story) == tmp_path / "m" / "x"
 
 
-# -- helpers the engine uses ------------------------------------------------------------------------
+# -- helpers the engine uses -------------------------------------------------------------
 
 def test_trainedness_precedence() -> None:
     story = Story("s", characters=(Character("Luna", (Field("trainedness", Value("0.8")),)),
