@@ -12,7 +12,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from hydra.core.hydra_config import HydraConfig
 from hydra.core.utils import JobReturn, JobStatus
+from hydra.errors import CompactHydraException
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
@@ -32,6 +34,18 @@ vertical-align:top;text-align:left}.strip{display:flex;gap:.25rem;flex-wrap:wrap
 max-width:30rem;font-size:.8rem;color:#b3261e;margin:.3rem 0}code{font-size:.8rem}
 .counts{font-size:.8rem;color:#555}
 """
+
+
+class JobFailed(CompactHydraException):
+    """A multirun job that failed cleanly: Hydra records it, runs the other jobs, and at the end
+    prints the first failure's message (no traceback) and exits 1."""
+
+
+def in_multirun() -> bool:
+    """Whether this process is running a job of a Hydra multirun."""
+    if not HydraConfig.initialized():
+        return False
+    return str(HydraConfig.get().mode) == "RunMode.MULTIRUN"
 
 
 def _multirun(config: DictConfig) -> bool:

@@ -39,6 +39,24 @@ def split_story(argv: list[str]) -> tuple[str | None, list[str]]:
     return story, rest
 
 
+def _flags_first(rest: list[str]) -> tuple[list[str], list[str]]:
+    """Hydra's flags (with their values) apart from the overrides: argparse takes the overrides
+    as one run of words, so `STORY -m a=1` must reach it as `-m story=STORY a=1`."""
+    flags: list[str] = []
+    words: list[str] = []
+    take_value = False
+    for arg in rest:
+        if take_value:
+            flags.append(arg)
+            take_value = False
+        elif arg.startswith("-"):
+            flags.append(arg)
+            take_value = arg in _VALUE_FLAGS
+        else:
+            words.append(arg)
+    return flags, words
+
+
 def _search_path(stories: list[Path]) -> list[str]:
     """Story repositories' own conf/ folders (beside the story, then at the repository root)."""
     from engine.cache import story_root
@@ -82,7 +100,8 @@ def main(argv: list[str]) -> int:
     status = precheck(stories)
     if status:
         return status
-    overrides = [f"story={','.join(str(s) for s in stories)}", *rest]
+    flags, words = _flags_first(rest)
+    overrides = [*flags, f"story={','.join(str(s) for s in stories)}", *words]
     extra = _search_path(stories)
     if extra:
         overrides.append(f"hydra.searchpath=[{','.join(extra)}]")
@@ -122,8 +141,18 @@ def _task(cfg) -> None:  # type: ignore[no-untyped-def]
         outcome = render(settings, backends_from(cfg), console)
     except StoryError as error:
         console.print(render_diagnostics(error.diagnostics), markup=False, highlight=False)
-        raise SystemExit(2) from None
+        _fail(2, "the story has errors (printed above)")
     except (BackendError, ConfigError) as error:
         console.print(f"[bold red]error:[/] {error}", highlight=False)
-        raise SystemExit(1) from None
+        _fail(1, str(error))
     console.print(f"[bold green]video:[/] {outcome.video}", highlight=False)
+
+
+def _fail(status: int, message: str) -> None:
+    """End a failed job: the exit status in a single run; in a multirun an exception Hydra records
+    for this job only (SystemExit would stop the whole sweep), reported in sweep.html."""
+    from engine.sweep import JobFailed, in_multirun
+
+    if in_multirun():
+        raise JobFailed(message)
+    raise SystemExit(status) from None
