@@ -13,7 +13,7 @@ from engine.backends.image.pen import INK, WHITE, Head, Pen, accessories, face
 FLYING = frozenset({"moon", "sun", "star", "butterfly", "bee"})
 """Kinds drawn in the sky rather than standing on the ground."""
 
-WIDTH = {"snail": 1.0, "fish": 0.95, "dragon": 1.1, "turtle": 0.95, "frog": 0.8, "moon": 1.05,
+WIDTH = {"snail": 1.0, "fish": 0.95, "dragon": 1.5, "turtle": 0.95, "frog": 0.8, "moon": 1.05,
          "sun": 1.1, "butterfly": 0.9, "sheep": 0.8}
 """A figure's width as a fraction of its height (default 0.7), for spacing figures apart."""
 

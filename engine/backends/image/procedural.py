@@ -35,6 +35,8 @@ _FEATURES: dict[str, str] = {
     "hill": r"hills?|meadow|field|valley|countryside|farm",
     "mountain": r"mountains?|peaks?|cliffs?",
     "village": r"village|town|rooftops?|houses|city|street|cottages?",
+    "castle": r"castles?|palace|kingdom|towers?", "desert": r"desert|dunes?",
+    "boat": r"boats?|ship|sail\w*",
     "garden": r"garden|flowers?|park|yard|blossom", "snow": r"snow\w*|winter|ice|icy|frost\w*",
     "rain": r"rain\w*|storm\w*|drizzle", "sky": r"sky|clouds?|flying|above the clouds",
     "cave": r"caves?|cavern|tunnel|underground", "fireflies": r"fireflies|firefly|glow-?worms?",
@@ -172,15 +174,19 @@ class ProceduralIllustrator:
             S.clouds(c, 9, 0.82, 1.0)
             return 0.92
         snowy = "snow" in f
-        grass = (245, 248, 255) if snowy else (118, 186, 92)
+        desert = "desert" in f and not snowy
+        grass = (245, 248, 255) if snowy else (232, 200, 140) if desert else (118, 186, 92)
         if "mountain" in f:
             S.mountains(c, horizon, snowy)
         if "sea" in f or "beach" in f:
             S.water(c, horizon, int((0.8 if "beach" in f else 1.0) * h))
-            if "beach" in f or "sea" in f and "shore" in (request.setting or "").lower():
+            if "beach" in f:
                 c.shape([(0, h), (0, 0.8 * h), (0.5 * c.w, 0.77 * h), (c.w, 0.8 * h), (c.w, h)],
                         (240, 215, 160), edge=False)
-            if "beach" not in f:
+            elif "boat" in f:
+                S.boat(c, 0.84 * h)
+                return 0.85
+            else:
                 return 0.95
         else:
             S.hills(c, horizon, grass, layers=3, height=0.16 if "hill" in f else 0.1)
@@ -190,12 +196,14 @@ class ProceduralIllustrator:
             S.trees(c, 0.8 * h, 4, 0.42, pine=snowy, snowy=snowy)
         elif "tree" in f or "garden" in f or "hill" in f:
             S.trees(c, horizon + 0.05 * h, c.rng.randint(2, 4), 0.3, pine=snowy, snowy=snowy)
+        if "castle" in f:
+            S.castle(c, horizon + 0.02 * h, 0.3)
         if "village" in f:
             S.houses(c, horizon + 0.1 * h, c.rng.randint(3, 5), 0.16)
         if "pond" in f:
             c.disc(c.rng.uniform(0.3, 0.7) * c.w, 0.86 * h, 0.25 * c.w, 0.05 * h,
                    (*c.lit((100, 165, 215)), 255), edge=True)
-        if "garden" in f or "hill" in f and not snowy:
+        if "garden" in f or "hill" in f and not snowy and not desert:
             S.flowers(c, 0.74, 0.98, 26 if "garden" in f else 10)
         if "puddles" in f or "rain" in f:
             S.puddles(c, 0.84, 0.96, 3)
@@ -217,8 +225,12 @@ class ProceduralIllustrator:
             look, tall = looks[index], min(heights[index] * shrink, 0.7 * h)
             half = 0.5 * tall * WIDTH.get(look.kind, 0.7) + 0.02 * w
             x = min(max(slot + rng.uniform(-0.04, 0.04) * w, half), w - half)
-            floats = look.kind in FLYING or look.kind == "fish" and r.scene == "underwater"
-            if floats or r.scene == "sky":
+            at_sea = "sea" in r.features and "boat" not in r.features
+            swims = look.kind == "fish" and (r.scene == "underwater" or at_sea)
+            floats = look.kind in FLYING or swims
+            if swims and r.scene == "outdoor":
+                base = rng.uniform(0.72, 0.78) * h
+            elif floats or r.scene == "sky":
                 base = rng.uniform(0.5, 0.62) * h if floats else ground * h
             else:
                 base = (ground + rng.uniform(-0.02, 0.02)) * h
@@ -276,10 +288,11 @@ class ProceduralIllustrator:
         x1, y1 = (w + tw) / 2 + pad_x, y0 + th + 2 * pad_y
         tail = (y1 - y0) * 0.6
         for side, edge in ((-1, x0), (1, x1)):
-            top, low = y0 + 0.25 * (y1 - y0), y1 + 0.12 * (y1 - y0)
-            draw.polygon([(edge, top), (edge + side * tail * 1.6, top),
+            upper, lower = y0 + 0.25 * (y1 - y0), y1 + 0.12 * (y1 - y0)
+            draw.polygon([(edge, upper), (edge + side * tail * 1.6, upper),
                           (edge + side * tail, (y0 + y1) / 2 + 0.12 * (y1 - y0)),
-                          (edge + side * tail * 1.6, low), (edge, low)], fill=(214, 120, 120, 235))
+                          (edge + side * tail * 1.6, lower), (edge, lower)],
+                         fill=(214, 120, 120, 235))
         draw.rounded_rectangle((x0 + 3, y0 + 4, x1 + 3, y1 + 4), radius=(y1 - y0) / 3,
                                fill=(40, 20, 40, 60))
         draw.rounded_rectangle((x0, y0, x1, y1), radius=(y1 - y0) / 3, fill=(253, 246, 228, 240),

@@ -349,3 +349,37 @@ def underwater(canvas: Canvas, floor: int) -> None:
         x, y, r = rng.uniform(0, w), rng.uniform(0, floor), rng.uniform(0.005, 0.015) * h
         canvas.draw.ellipse((x - r, y - r, x + r, y + r), outline=(230, 245, 255, 180),
                             width=max(1, h // 500))
+
+
+def castle(canvas: Canvas, y: float, scale: float) -> None:
+    """A fairy-tale castle on the horizon: towers with pointed roofs and flags."""
+    rng, w, h = canvas.rng, canvas.w, canvas.h
+    cx, s = rng.uniform(0.3, 0.7) * w, scale * h
+    stone, roof = (215, 205, 220), rng.choice([(120, 90, 180), (200, 80, 90), (80, 120, 190)])
+    canvas.shape([(cx - 0.6 * s, y), (cx - 0.6 * s, y - 0.45 * s), (cx + 0.6 * s, y - 0.45 * s),
+                  (cx + 0.6 * s, y)], stone)
+    for dx, tall in ((-0.6, 0.8), (0.0, 1.05), (0.6, 0.8)):
+        x = cx + dx * s
+        canvas.shape([(x - 0.13 * s, y), (x - 0.13 * s, y - tall * s), (x + 0.13 * s, y - tall * s),
+                      (x + 0.13 * s, y)], shade(stone, -0.05))
+        canvas.shape([(x - 0.17 * s, y - tall * s), (x, y - (tall + 0.3) * s),
+                      (x + 0.17 * s, y - tall * s)], roof)
+        canvas.draw.line((x, y - (tall + 0.3) * s, x, y - (tall + 0.42) * s),
+                         fill=canvas.lit((90, 70, 60)), width=max(1, h // 400))
+        canvas.shape([(x, y - (tall + 0.42) * s), (x + 0.1 * s, y - (tall + 0.38) * s),
+                      (x, y - (tall + 0.34) * s)], (240, 200, 80), edge=False)
+    canvas.disc(cx, y - 0.12 * s, 0.1 * s, 0.14 * s, (*canvas.lit((110, 80, 60)), 255))
+
+
+def boat(canvas: Canvas, deck: float) -> None:
+    """A wide wooden boat in the foreground, its deck where the characters stand."""
+    w, h = canvas.w, canvas.h
+    wood = (170, 110, 70)
+    canvas.shape([(0.08 * w, deck), (0.92 * w, deck), (0.82 * w, h * 1.01), (0.18 * w, h * 1.01)],
+                 wood)
+    canvas.shape([(0.08 * w, deck), (0.92 * w, deck), (0.91 * w, deck + 0.03 * h),
+                  (0.09 * w, deck + 0.03 * h)], shade(wood, 0.25))
+    canvas.draw.line((0.5 * w, deck, 0.5 * w, 0.2 * h), fill=canvas.lit((120, 80, 55)),
+                     width=max(2, h // 120))
+    canvas.shape([(0.51 * w, 0.22 * h), (0.51 * w, deck - 0.05 * h), (0.7 * w, deck - 0.05 * h)],
+                 (250, 245, 230))

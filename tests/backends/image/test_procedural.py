@@ -100,6 +100,8 @@ def test_the_setting_chooses_the_elements() -> None:
     ("a cosy bedroom at night", "room"), ("a dark cave with glittering stones", "cave"),
     ("under the sea among coral", "underwater"), ("high in the sky above the clouds", "sky"),
     ("a forest by a river in the rain", "outdoor"), ("a snowy village at dawn", "outdoor"),
+    ("a little boat on the sea", "outdoor"), ("a castle on a hill at sunset", "outdoor"),
+    ("a sandy desert with tall dunes", "outdoor"),
 ])
 def test_every_kind_of_place_draws(setting: str, scene: str) -> None:
     req = request(setting=setting, width=320, height=180)
@@ -136,6 +138,17 @@ def test_the_title_banner_is_drawn_and_can_be_switched_off() -> None:
     assert np.abs(titled[top] - untitled[top]).mean() > 10
     off = pixels(ProceduralIllustrator(banner=False).draw(request(title="The Search")))
     assert np.array_equal(off, untitled)
+
+
+def test_the_title_sits_inside_its_banner() -> None:
+    image = pixels(ProceduralIllustrator(texture=0, vignette=0).draw(
+        request(title="A Little Boat On The Sea", setting="a sunny meadow", characters=())))
+    middle = image[:, 260:380]
+    cream = ((middle[..., 0] > 235) & (middle[..., 1] > 228) & (middle[..., 2] > 205)).any(axis=1)
+    ink = ((middle[..., 0] < 130) & (middle[..., 1] < 100) & (middle[..., 2] < 130)).any(axis=1)
+    cream_rows, ink_rows = np.flatnonzero(cream[:100]), np.flatnonzero(ink[:100])
+    assert len(ink_rows) > 5
+    assert cream_rows.min() < ink_rows.min() and ink_rows.max() < cream_rows.max()
 
 
 def test_identity_names_version_and_settings() -> None:
