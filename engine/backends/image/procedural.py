@@ -148,7 +148,7 @@ class ProceduralIllustrator:
         if ss > 1:
             image = image.reduce(ss)
         image = self._finish(image, reading, rng)
-        if self.banner and request.title:
+        if self.banner and request.title and request.title.strip():
             self._banner(image, request.title)
         return image
 
@@ -278,7 +278,7 @@ class ProceduralIllustrator:
         w, h = image.size
         font = _font(max(10, round(h * 0.052)))
         draw = ImageDraw.Draw(image, "RGBA")
-        text = title.strip()
+        text = " ".join(title.split())  # one line, whatever whitespace the title holds
         while draw.textlength(text, font=font) > w * 0.8 and len(text) > 4:
             text = text[:-2].rstrip() + "…"
         left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
