@@ -25,6 +25,14 @@ TIMES = {"night": "night", "midnight": "night", "starry": "night", "stars": "nig
 """Time words of a setting → the time of day the templates say."""
 
 
+_SMALL = frozenset({"a", "an", "the", "some", "one", "of", "and", "with", "full", *PREPOSITIONS})
+
+
+def _wordy(text: str) -> bool:
+    """Whether text holds a word that names something (not only small words or punctuation)."""
+    return any(w not in _SMALL for w in re.findall(r"[^\W\d_][\w'\-]*", text.lower()))
+
+
 def strip_article(phrase: str) -> str:
     return re.sub(r"^(a|an|the|some|one)\s+", "", phrase.strip(), flags=re.I)
 
@@ -70,12 +78,12 @@ class Setting:
             return cls("", "this place", "here", ("everything around",), "day")
         lowered = text.lower()
         time = next((t for word, t in TIMES.items() if re.search(rf"\b{word}\b", lowered)), "day")
-        first = text.split(",")[0].strip()
+        chunks = [c.strip() for c in SPLIT.split(text) if _wordy(c)]
+        nouns = [c for c in chunks if strip_article(c).lower() not in TIMES]
+        first = next((part.strip() for part in text.split(",") if _wordy(part)), "")
+        if not first or not nouns:  # only small words ("at night", "the"): no place named
+            return cls(text, "this place", "here", ("everything around",), time)
         lead = first.split()[0].lower()
-        chunks = [c for c in SPLIT.split(text) if c and c.strip()]
-        nouns = [c.strip() for c in chunks
-                 if strip_article(c).lower() not in TIMES and c.strip().lower() not in TIMES
-                 and c.strip().lower() not in ("a", "the")]
         if lead in PREPOSITIONS:
             rest = first[len(first.split()[0]):].strip()
             where = f"{first.split()[0]} {definite(rest)}" if rest else first
