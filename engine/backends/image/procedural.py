@@ -21,7 +21,7 @@ from engine.backends.image.looks import look_of
 
 log = logging.getLogger(__name__)
 
-VERSION = "1"
+VERSION = "2"
 """Part of the identity: bump it whenever the same request would draw different pixels."""
 
 _FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu",
@@ -231,7 +231,7 @@ class ProceduralIllustrator:
             if swims and r.scene == "outdoor":
                 base = rng.uniform(0.72, 0.78) * h
             elif floats or r.scene == "sky":
-                base = rng.uniform(0.5, 0.62) * h if floats else ground * h
+                base = rng.uniform(0.56, 0.66) * h if floats else ground * h
             else:
                 base = (ground + rng.uniform(-0.02, 0.02)) * h
             facing = 1 if x < w / 2 else -1
