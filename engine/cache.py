@@ -195,6 +195,7 @@ class Cache:
         temp_root = self.root / "tmp"
         temp_root.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix=f"{key}.", dir=temp_root))
+        os.chmod(work, 0o755)  # mkdtemp's 0700 would hide a shared cache's entries from others
         try:
             started = time.perf_counter()
             meta = produce(work) or {}

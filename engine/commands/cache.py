@@ -28,6 +28,8 @@ class CacheSummary:
     entries: int = 0
     size: int = 0
     stages: dict[str, StageTotals] = field(default_factory=dict)
+    other: dict[str, int] = field(default_factory=dict)
+    """Bytes in folders beside the entries (temp folders, an editor's work folder)."""
 
 
 def summarize(cache: Cache) -> CacheSummary:
@@ -40,6 +42,12 @@ def summarize(cache: Cache) -> CacheSummary:
         totals.seconds += entry.seconds
         summary.entries += 1
         summary.size += size
+    if cache.root.is_dir():
+        for folder in cache.root.iterdir():
+            if folder.is_dir() and len(folder.name) != 2:
+                size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+                if size:
+                    summary.other[folder.name] = size
     return summary
 
 
@@ -151,7 +159,8 @@ def main(argv: list[str]) -> int:
         summary = summarize(cache)
         if args.json:
             print(json.dumps({"dir": str(root), "entries": summary.entries, "size": summary.size,
-                              "stages": {k: vars(v) for k, v in sorted(summary.stages.items())}},
+                              "stages": {k: vars(v) for k, v in sorted(summary.stages.items())},
+                              "other": summary.other},
                              indent=1))
             return 0
         print(f"cache {root}")
@@ -162,6 +171,8 @@ def main(argv: list[str]) -> int:
         for stage, totals in sorted(summary.stages.items()):
             print(f"  {stage:<{width}}  {totals.entries:>7}  {_human(totals.size):>10}  "
                   f"{totals.seconds:>8.1f}s")
+        for name, size in sorted(summary.other.items()):
+            print(f"  {name + '/':<{width}}  {'':>7}  {_human(size):>10}  (not entries)")
         return 0
     renders = args.renders or sorted({story_root(place) / "renders", Path.cwd() / "renders"})
     referenced = referenced_keys(run_manifests(renders))
