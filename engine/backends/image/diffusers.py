@@ -1,0 +1,245 @@
+"""`image=diffusers`: any diffusers text-to-image pipeline, seeded per scene, with DreamTuner α."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from engine.backends.image import CharacterLook, DrawRequest
+from engine.backends.image.dreamtuner import (BACKEND, PICKLED, DreamTuner, LoraScales,
+                                              files_fingerprint, is_lora, refuse_pickle)
+from engine.errors import BackendError, ConfigError, MissingDependency
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
+
+log = logging.getLogger(__name__)
+
+DTYPES = ("float32", "float16", "bfloat16")
+INSTALL = "pip install 'storyreel[diffusers]' (and torch, as the README's set-up does)"
+SIZE_MULTIPLE = 8  # what every Stable Diffusion family pipeline accepts
+
+
+def compose_prompt(request: DrawRequest) -> str:
+    """The scene's prompt, then each present character as its token, name and tags (or its
+    description), then the style: what keeps a character the same from scene to scene."""
+    parts = [request.prompt.strip()]
+    for look in request.characters:
+        who = f"{look.token} {look.name}" if look.token else look.name
+        details = ", ".join(look.tags) if look.tags else look.description.strip()
+        parts.append(f"{who}, {details}" if details else who)
+    if request.style.strip():
+        parts.append(f"{request.style.strip()} style")
+    return ", ".join(part for part in parts if part)
+
+
+def drawing_size(width: int, height: int, max_pixels: int | None) -> tuple[int, int]:
+    """The size handed to the pipeline: multiples of 8, at most `max_pixels`, same aspect."""
+    scale = 1.0
+    if max_pixels and width * height > max_pixels:
+        scale = math.sqrt(max_pixels / (width * height))
+    return tuple(max(SIZE_MULTIPLE, round(side * scale / SIZE_MULTIPLE) * SIZE_MULTIPLE)
+                 for side in (width, height))  # type: ignore[return-value]
+
+
+def check_pipeline_folder(folder: Path) -> None:
+    """Refuses a pipeline whose weights are pickled (`*.bin`, `*.ckpt`, ...)."""
+    index = folder / "model_index.json"
+    if not index.is_file():
+        raise BackendError(BACKEND, f"{folder} is not a diffusers pipeline folder (no "
+                           "model_index.json)", hint="image.model is a folder saved with "
+                           "save_pretrained, e.g. a local copy of a hub repository")
+    components = [name for name, value in json.loads(index.read_text()).items()
+                  if not name.startswith("_") and isinstance(value, list) and value[0]]
+    for name in components:
+        part = folder / name
+        if not part.is_dir():
+            continue
+        if any(part.glob("*.safetensors")):
+            continue
+        pickled = sorted(p for p in part.iterdir() if p.suffix in PICKLED)
+        if pickled:
+            raise refuse_pickle(pickled[0], "")
+
+
+class DiffusersIllustrator:
+    """Loads the pipeline on first use; a scene's characters set the weights before it draws."""
+
+    def __init__(self, model: str, device: str = "cpu", dtype: str = "float32",
+                 scheduler: str | None = None, scheduler_config: dict[str, Any] | None = None,
+                 steps: int = 30, guidance: float = 7.5, max_pixels: int | None = None,
+                 online: bool = False, delta_cache: str | None = None):
+        if dtype not in DTYPES:
+            raise ConfigError(f"image.dtype must be one of {', '.join(DTYPES)}, not {dtype!r}")
+        if steps < 1 or guidance < 0:
+            raise ConfigError("image.steps must be >= 1 and image.guidance >= 0")
+        self.model = str(model)
+        self.device, self.dtype = device, dtype
+        self.scheduler, self.scheduler_config = scheduler, dict(scheduler_config or {})
+        self.steps, self.guidance, self.max_pixels = int(steps), float(guidance), max_pixels
+        self.online = online
+        cache_home = Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")).expanduser()
+        self.delta_cache = (Path(delta_cache).expanduser() if delta_cache
+                            else cache_home / "storyreel" / "deltas")
+        self._pipe: Any = None
+        self._folder: Path | None = None
+        self.tuner: DreamTuner | None = None
+        self.loras: LoraScales | None = None
+
+    def identity(self) -> dict[str, Any]:
+        import importlib.metadata as metadata
+
+        versions = {}
+        for package in ("diffusers", "transformers", "torch", "peft"):
+            try:
+                versions[package] = metadata.version(package)
+            except metadata.PackageNotFoundError:
+                versions[package] = None
+        return {"backend": "diffusers", "model": self.model, "weights": self._fingerprint(),
+                "device": self.device, "dtype": self.dtype, "scheduler": self.scheduler,
+                "scheduler_config": self.scheduler_config, "steps": self.steps,
+                "guidance": self.guidance, "max_pixels": self.max_pixels, **versions}
+
+    def _fingerprint(self) -> str | None:
+        folder = Path(self.model).expanduser()
+        if not folder.is_dir():
+            return None  # a hub id: its name is the identity
+        files = [p for p in folder.rglob("*") if p.is_file()
+                 and p.suffix in (".safetensors", ".json", ".txt", ".model")]
+        return files_fingerprint(files)[:32]
+
+    @property
+    def pipeline(self) -> Any:
+        """The loaded diffusers pipeline (loading it on first use)."""
+        return self._load()
+
+    def _source(self) -> Path:
+        folder = Path(self.model).expanduser()
+        if folder.is_file():
+            if folder.suffix in PICKLED:
+                raise refuse_pickle(folder, " (image.model)")
+            raise BackendError(BACKEND, f"image.model {folder} is a single file", hint="give a "
+                               "diffusers folder; convert a single-file checkpoint once with "
+                               "from_single_file(...).save_pretrained(folder)")
+        if folder.is_dir():
+            return folder.resolve()
+        if not self.online:
+            raise BackendError(BACKEND, f"no pipeline folder at {folder}", hint="set "
+                               "image.model to a local diffusers folder, or image.online=true "
+                               "to download a hub id such as "
+                               "stable-diffusion-v1-5/stable-diffusion-v1-5")
+        try:
+            from diffusers import DiffusionPipeline
+
+            return Path(DiffusionPipeline.download(self.model, use_safetensors=True))
+        except (OSError, ValueError) as error:
+            raise BackendError(BACKEND, f"cannot download {self.model}: {error}") from None
+
+    def _load(self) -> Any:
+        if self._pipe is not None:
+            return self._pipe
+        folder = self._source()
+        check_pipeline_folder(folder)
+        try:
+            import torch
+            from diffusers import AutoPipelineForText2Image, DiffusionPipeline
+        except ImportError as error:
+            raise MissingDependency(BACKEND, error.name or "diffusers", INSTALL) from None
+        options: dict[str, Any] = {"torch_dtype": getattr(torch, self.dtype),
+                                   "use_safetensors": True, "local_files_only": True}
+        if "safety_checker" in json.loads((folder / "model_index.json").read_text()):
+            # Safety is the `safety` role's job, applied to every illustrator alike.
+            options |= {"safety_checker": None, "requires_safety_checker": False}
+        try:
+            try:
+                pipe = AutoPipelineForText2Image.from_pretrained(folder, **options)
+            except ValueError as error:
+                if "AutoPipeline" not in str(error):
+                    raise
+                pipe = DiffusionPipeline.from_pretrained(folder, **options)
+        except (OSError, ValueError, EnvironmentError) as error:
+            raise BackendError(BACKEND, f"cannot load the pipeline in {folder}: {error}") from None
+        if self.scheduler:
+            pipe.scheduler = self._scheduler(pipe.scheduler.config)
+        pipe.to(self.device)
+        pipe.set_progress_bar_config(disable=True)
+        modules = {name: part for name, part in pipe.components.items()
+                   if isinstance(part, torch.nn.Module)}
+        self.tuner = DreamTuner(modules, base_id=f"{self._fingerprint()}:{self.dtype}",
+                                cache_dir=self.delta_cache)
+        self.loras = LoraScales(pipe)
+        self._pipe, self._folder = pipe, folder
+        log.info("%s: loaded %s (%s, %s, %s)", BACKEND, folder.name, type(pipe).__name__,
+                 self.device, self.dtype)
+        return pipe
+
+    def _scheduler(self, config: Any) -> Any:
+        import diffusers
+
+        cls = getattr(diffusers, str(self.scheduler), None)
+        if not (isinstance(cls, type) and issubclass(cls, diffusers.SchedulerMixin)):
+            raise ConfigError(f"image.scheduler {self.scheduler!r} is not a diffusers scheduler "
+                              "(e.g. EulerDiscreteScheduler, DPMSolverMultistepScheduler)")
+        return cls.from_config(config, **self.scheduler_config)
+
+    def prepare(self, looks: Iterable[CharacterLook]) -> None:
+        """Loads the pipeline and each personalised model (computing deltas) ahead of drawing."""
+        self._load()
+        for path in {Path(look.model) for look in looks if look.model}:
+            self._add(path)
+
+    def _add(self, path: Path) -> bool:
+        """Makes a personalised model resident; True for a LoRA, False for full weights."""
+        assert self.tuner is not None and self.loras is not None
+        if is_lora(path):
+            self.loras.add(path)
+            return True
+        self.tuner.add(path)
+        return False
+
+    def set_trainedness(self, looks: Iterable[CharacterLook]) -> None:
+        """Sets the weights for the present characters' α (a no-op when the α-set is current)."""
+        self._load()
+        assert self.tuner is not None and self.loras is not None
+        full: dict[str, float] = {}
+        lora: dict[str, float] = {}
+        for look in looks:
+            if not look.model:
+                continue
+            path = Path(look.model)
+            chosen = lora if self._add(path) else full
+            if str(path) in chosen and chosen[str(path)] != look.trainedness:
+                log.warning("%s: %s is the model of two characters; using α=%s", BACKEND,
+                            path, chosen[str(path)])
+                continue
+            chosen[str(path)] = float(look.trainedness)
+        if self.tuner.apply(full):
+            log.debug("%s: weights set for %s", BACKEND, full or "the base model")
+        self.loras.apply(lora)
+
+    def draw(self, request: DrawRequest) -> Image:
+        import torch
+
+        pipe = self._load()
+        self.set_trainedness(request.characters)
+        width, height = drawing_size(request.width, request.height, self.max_pixels)
+        # A CPU generator gives the same starting noise on every device.
+        generator = torch.Generator(device="cpu").manual_seed(request.seed)
+        options: dict[str, Any] = {"prompt": compose_prompt(request),
+                                   "num_inference_steps": self.steps,
+                                   "guidance_scale": self.guidance, "width": width,
+                                   "height": height, "generator": generator,
+                                   "output_type": "pil"}
+        if request.negative_prompt.strip():
+            options["negative_prompt"] = request.negative_prompt
+        image = pipe(**options).images[0].convert("RGB")
+        if image.size != (request.width, request.height):
+            from PIL import Image as PILImage
+
+            image = image.resize((request.width, request.height), PILImage.Resampling.LANCZOS)
+        return image

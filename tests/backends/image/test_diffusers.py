@@ -1,0 +1,172 @@
+"""image=diffusers on a tiny random pipeline: seeded draws, personalised characters, LoRA, refusals."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("diffusers")
+
+import numpy as np  # noqa: E402
+
+from engine.backends.image import CharacterLook, DrawRequest  # noqa: E402
+from engine.backends.image.diffusers import (DiffusersIllustrator, compose_prompt,  # noqa: E402
+                                             drawing_size)
+from engine.errors import BackendError, ConfigError  # noqa: E402
+from tests import tiny_models  # noqa: E402
+
+
+def request(*characters: CharacterLook, seed: int = 7, size: tuple[int, int] = (64, 64),
+            negative: str = "") -> DrawRequest:
+    return DrawRequest(scene_id="meadow", prompt="a fox in the snow", negative_prompt=negative,
+                       title="Snow", setting="a meadow", style="watercolor",
+                       characters=characters, width=size[0], height=size[1], seed=seed)
+
+
+def fox(model: Path | None = None, alpha: float = 1.0) -> CharacterLook:
+    return CharacterLook(name="Pip", description="a small fox", tags=("orange fur", "scarf"),
+                         token="sks", model=str(model) if model else None, trainedness=alpha)
+
+
+def illustrator(model: Path, tmp_path: Path, **settings) -> DiffusersIllustrator:
+    return DiffusersIllustrator(model=str(model), steps=2, delta_cache=str(tmp_path / "deltas"),
+                                **settings)
+
+
+def pixels(image) -> np.ndarray:
+    return np.asarray(image)
+
+
+def test_a_seeded_draw_is_deterministic_at_the_requested_size(tmp_path: Path):
+    drawer = illustrator(tiny_models.tiny_sd(), tmp_path)
+    first = drawer.draw(request())
+    assert first.size == (64, 64) and first.mode == "RGB"
+    assert np.array_equal(pixels(first), pixels(drawer.draw(request())))
+    assert not np.array_equal(pixels(first), pixels(drawer.draw(request(seed=8))))
+    assert not np.array_equal(pixels(first), pixels(drawer.draw(request(negative="blurry"))))
+    odd = drawer.draw(request(size=(60, 44)))
+    assert odd.size == (60, 44)
+    again = illustrator(tiny_models.tiny_sd(), tmp_path)  # a fresh process would agree too
+    assert np.array_equal(pixels(first), pixels(again.draw(request())))
+
+
+def test_the_prompt_carries_each_character_for_consistency():
+    plain = CharacterLook(name="Owl", description="a grey owl with round glasses")
+    assert compose_prompt(request(fox(), plain)) == (
+        "a fox in the snow, sks Pip, orange fur, scarf, Owl, a grey owl with round glasses, "
+        "watercolor style")
+
+
+def test_drawing_sizes_are_multiples_of_eight_within_the_pixel_budget():
+    assert drawing_size(64, 64, None) == (64, 64)
+    assert drawing_size(1280, 720, None) == (1280, 720)
+    assert drawing_size(1280, 720, 512 * 512) == (680, 384)
+    assert drawing_size(61, 3, None) == (64, 8)
+
+
+def fine_tuned_pipeline(tmp_path: Path) -> Path:
+    """The base pipeline folder with the 'full' character's unet and text encoder in place."""
+    folder = tmp_path / "fine-tuned-pipeline"
+    shutil.copytree(tiny_models.tiny_sd(), folder)
+    for component in ("unet", "text_encoder"):
+        shutil.rmtree(folder / component)
+        shutil.copytree(tiny_models.tiny_character("full") / component, folder / component)
+    return folder
+
+
+def test_trainedness_one_draws_like_the_fine_tuned_pipeline_and_zero_like_the_base(tmp_path):
+    drawer = illustrator(tiny_models.tiny_sd(), tmp_path)
+    model = tiny_models.tiny_character("full")
+    at_one = pixels(drawer.draw(request(fox(model, 1.0))))
+    at_zero = pixels(drawer.draw(request(fox(model, 0.0))))
+    halfway = pixels(drawer.draw(request(fox(model, 0.5))))
+    base = pixels(drawer.draw(request(fox(None))))
+    fine_tuned = pixels(illustrator(fine_tuned_pipeline(tmp_path), tmp_path).draw(
+        request(fox(None))))
+    assert np.array_equal(at_one, fine_tuned)
+    assert np.array_equal(at_zero, base)
+    assert not np.array_equal(halfway, base) and not np.array_equal(halfway, fine_tuned)
+    assert np.array_equal(at_one, pixels(drawer.draw(request(fox(model, 1.0)))))
+
+
+def test_a_whole_fine_tuned_pipeline_folder_works_as_a_character_model(tmp_path: Path):
+    drawer = illustrator(tiny_models.tiny_sd(), tmp_path)
+    folder = fine_tuned_pipeline(tmp_path)
+    drawer.prepare([fox(folder)])
+    delta = drawer.tuner.deltas[str(folder)]
+    assert not any(name.startswith("vae.") for name in delta.tensors)  # identical: no delta
+    fine_tuned = pixels(illustrator(folder, tmp_path).draw(request(fox(None))))
+    assert np.array_equal(pixels(drawer.draw(request(fox(folder)))), fine_tuned)
+
+
+def test_a_lora_character_scales_its_adapter_by_trainedness(tmp_path: Path):
+    lora = tiny_models.tiny_character("lora")
+    drawer = illustrator(tiny_models.tiny_sd(), tmp_path)
+    base = pixels(drawer.draw(request(fox(None))))
+    at_one = pixels(drawer.draw(request(fox(lora, 1.0))))
+    assert not np.array_equal(at_one, base)
+    drawer.draw(request(fox(lora, 0.4)))
+    adapter = drawer.loras.adapters[str(lora)]
+    scaled = [m for m in drawer.pipeline.unet.modules() if hasattr(m, "scaling")
+              and adapter in getattr(m, "scaling", {})]
+    assert scaled and all(m.scaling[adapter] == pytest.approx(0.4) for m in scaled)
+    assert np.array_equal(pixels(drawer.draw(request(fox(lora, 0.0)))), base)
+    # diffusers' own LoRA loading, at full scale, draws the same picture as α = 1
+    reference = illustrator(tiny_models.tiny_sd(), tmp_path)
+    reference.pipeline.load_lora_weights(str(lora.parent), weight_name=lora.name)
+    assert np.array_equal(pixels(reference.draw(request(fox(None)))), at_one)
+
+
+def test_two_personalised_characters_share_one_scene(tmp_path: Path):
+    drawer = illustrator(tiny_models.tiny_sd(), tmp_path)
+    a, b = tiny_models.tiny_character("unet"), tiny_models.tiny_character("lora")
+    owl = CharacterLook(name="Owl", description="an owl", model=str(b), trainedness=0.5)
+    both = pixels(drawer.draw(request(fox(a, 0.7), owl)))
+    assert drawer.tuner.state == {str(a): 0.7}
+    switches = drawer.tuner.switches
+    assert np.array_equal(both, pixels(drawer.draw(request(fox(a, 0.7), owl))))
+    assert drawer.tuner.switches == switches  # the same α-set is not applied twice
+
+
+def test_a_pickled_pipeline_is_refused_before_anything_is_read(tmp_path: Path):
+    folder = tmp_path / "pickled"
+    shutil.copytree(tiny_models.tiny_sd(), folder)
+    for weights in (folder / "unet").glob("*.safetensors"):
+        weights.unlink()
+    (folder / "unet" / "diffusion_pytorch_model.bin").write_bytes(b"never unpickled")
+    with pytest.raises(BackendError, match="refusing to load the pickled checkpoint .*unet"):
+        illustrator(folder, tmp_path).draw(request())
+    (tmp_path / "model.ckpt").write_bytes(b"never unpickled")
+    with pytest.raises(BackendError, match="pickled"):
+        illustrator(tmp_path / "model.ckpt", tmp_path).draw(request())
+    drawer = illustrator(tiny_models.tiny_sd(), tmp_path)
+    with pytest.raises(BackendError, match="pickled"):
+        drawer.draw(request(fox(tmp_path / "model.ckpt")))
+
+
+def test_missing_models_and_bad_settings_say_what_to_do(tmp_path: Path):
+    with pytest.raises(BackendError, match="image.online=true"):
+        illustrator(tmp_path / "nowhere", tmp_path).draw(request())
+    with pytest.raises(ConfigError, match="image.dtype"):
+        DiffusersIllustrator(model="x", dtype="float8")
+    with pytest.raises(ConfigError, match="not a diffusers scheduler"):
+        illustrator(tiny_models.tiny_sd(), tmp_path, scheduler="os").draw(request())
+
+
+def test_a_configured_scheduler_replaces_the_pipelines_own(tmp_path: Path):
+    drawer = illustrator(tiny_models.tiny_sd(), tmp_path, scheduler="EulerDiscreteScheduler")
+    image = drawer.draw(request())
+    assert type(drawer.pipeline.scheduler).__name__ == "EulerDiscreteScheduler"
+    assert image.size == (64, 64)
+    assert drawer.identity()["scheduler"] == "EulerDiscreteScheduler"
+
+
+def test_identity_names_the_weights_without_loading_them(tmp_path: Path):
+    drawer = illustrator(tiny_models.tiny_sd(), tmp_path)
+    identity = drawer.identity()
+    assert drawer._pipe is None
+    assert identity["backend"] == "diffusers" and identity["steps"] == 2
+    assert identity["weights"] and identity["diffusers"]

@@ -1,0 +1,251 @@
+"""Tiny randomly initialised models built from configs and saved as safetensors, for offline tests."""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+BYTE_CHARS: list[str] = []
+"""CLIP's byte-level alphabet: every byte as a printable character (GPT-2's byte encoder)."""
+
+
+def _byte_chars() -> list[str]:
+    if not BYTE_CHARS:
+        printable = (list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1))
+                     + list(range(ord("®"), ord("ÿ") + 1)))
+        codes, extra = printable[:], 0
+        for b in range(256):
+            if b not in printable:
+                codes.append(256 + extra)
+                extra += 1
+        BYTE_CHARS.extend(chr(c) for c in codes)
+    return BYTE_CHARS
+
+
+MERGES = ("f o", "fo x</w>", "t h", "th e</w>", "r e", "re d</w>", "s k", "sk s</w>",
+          "o w", "ow l</w>")
+
+
+def write_clip_tokenizer(folder: Path, max_length: int = 77) -> int:
+    """A hand-written CLIP BPE vocabulary (bytes, bytes at word end, a few merges, specials).
+
+    Returns the vocabulary size (the text model's vocab_size must be at least this)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    tokens = _byte_chars() + [c + "</w>" for c in _byte_chars()]
+    for merge in MERGES:
+        tokens.append(merge.replace(" ", ""))
+    tokens += ["<|startoftext|>", "<|endoftext|>"]
+    vocab = {token: i for i, token in enumerate(dict.fromkeys(tokens))}
+    (folder / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False))
+    (folder / "merges.txt").write_text("#version: 0.2\n" + "\n".join(MERGES) + "\n")
+    from transformers import CLIPTokenizer
+
+    tokenizer = CLIPTokenizer.from_pretrained(folder, model_max_length=max_length,
+                                              pad_token="<|endoftext|>")
+    tokenizer.save_pretrained(folder)
+    return len(vocab)
+
+
+def clip_text_config(vocab_size: int, projection_dim: int = 16):
+    from transformers import CLIPTextConfig
+
+    return CLIPTextConfig(vocab_size=vocab_size, hidden_size=32, intermediate_size=37,
+                          num_hidden_layers=2, num_attention_heads=4, max_position_embeddings=77,
+                          projection_dim=projection_dim, bos_token_id=vocab_size - 2,
+                          eos_token_id=vocab_size - 1, pad_token_id=vocab_size - 1)
+
+
+def clip_vision_config(projection_dim: int = 16):
+    from transformers import CLIPVisionConfig
+
+    return CLIPVisionConfig(image_size=32, patch_size=8, hidden_size=32, intermediate_size=37,
+                            num_hidden_layers=2, num_attention_heads=4,
+                            projection_dim=projection_dim)
+
+
+def clip_image_processor():
+    from transformers import CLIPImageProcessor
+
+    return CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
+
+
+def build_tiny_sd(folder: Path) -> Path:
+    """A Stable Diffusion pipeline with tiny random components, in diffusers layout."""
+    import torch
+    from diffusers import (AutoencoderKL, DDIMScheduler, StableDiffusionPipeline,
+                           UNet2DConditionModel)
+    from transformers import CLIPTextModel, CLIPTokenizer
+
+    torch.manual_seed(0)
+    unet = UNet2DConditionModel(
+        block_out_channels=(4, 8), layers_per_block=1, sample_size=32, in_channels=4,
+        out_channels=4, down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), cross_attention_dim=32,
+        norm_num_groups=2, attention_head_dim=2)
+    vae = AutoencoderKL(block_out_channels=(4, 8), in_channels=3, out_channels=3,
+                        down_block_types=("DownEncoderBlock2D",) * 2,
+                        up_block_types=("UpDecoderBlock2D",) * 2, latent_channels=4,
+                        norm_num_groups=2, sample_size=32)
+    scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
+                              clip_sample=False, set_alpha_to_one=False, steps_offset=1)
+    tokenizer_dir = folder.parent / f"{folder.name}-tokenizer"
+    vocab_size = write_clip_tokenizer(tokenizer_dir)
+    tokenizer = CLIPTokenizer.from_pretrained(tokenizer_dir)
+    text_encoder = CLIPTextModel(clip_text_config(vocab_size))
+    pipe = StableDiffusionPipeline(vae=vae, text_encoder=text_encoder, tokenizer=tokenizer,
+                                   unet=unet, scheduler=scheduler, safety_checker=None,
+                                   feature_extractor=None, requires_safety_checker=False)
+    pipe.save_pretrained(folder, safe_serialization=True)
+    return folder
+
+
+def perturb(module, scale: float, seed: int, only: str | None = None) -> None:
+    """Moves every parameter (or those whose name contains `only`) a random step: a 'fine-tune'."""
+    import torch
+
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, param in module.named_parameters():
+            if only is None or only in name:
+                param.add_(torch.randn(param.shape, generator=generator) * scale)
+
+
+def build_finetuned(base: Path, folder: Path, seed: int, *, text_encoder: bool = False,
+                    only: str | None = None) -> Path:
+    """A character's DreamBooth-style model: a fine-tuned `unet/` (and `text_encoder/`) folder."""
+    from diffusers import UNet2DConditionModel
+    from transformers import CLIPTextModel
+
+    unet = UNet2DConditionModel.from_pretrained(base / "unet")
+    perturb(unet, 0.05, seed, only)
+    unet.save_pretrained(folder / "unet", safe_serialization=True)
+    if text_encoder:
+        encoder = CLIPTextModel.from_pretrained(base / "text_encoder")
+        perturb(encoder, 0.05, seed + 1)
+        encoder.save_pretrained(folder / "text_encoder", safe_serialization=True)
+    return folder
+
+
+def build_lora(base: Path, file: Path, seed: int, rank: int = 2) -> Path:
+    """A character's LoRA for the tiny UNet's attention, as one diffusers-format .safetensors."""
+    import torch
+    from diffusers import StableDiffusionPipeline, UNet2DConditionModel
+    from diffusers.utils import convert_state_dict_to_diffusers
+    from peft import LoraConfig
+    from peft.utils import get_peft_model_state_dict
+
+    torch.manual_seed(seed)
+    unet = UNet2DConditionModel.from_pretrained(base / "unet")
+    unet.add_adapter(LoraConfig(r=rank, lora_alpha=rank, init_lora_weights=False,
+                                target_modules=["to_q", "to_k", "to_v", "to_out.0"]))
+    layers = convert_state_dict_to_diffusers(get_peft_model_state_dict(unet))
+    StableDiffusionPipeline.save_lora_weights(file.parent, unet_lora_layers=layers,
+                                              weight_name=file.name, safe_serialization=True)
+    return file
+
+
+def build_tiny_clip(folder: Path) -> Path:
+    """A CLIP model (text and vision towers) with its processor, for selection."""
+    import torch
+    from transformers import CLIPConfig, CLIPModel, CLIPProcessor, CLIPTokenizer
+
+    torch.manual_seed(1)
+    vocab_size = write_clip_tokenizer(folder)
+    config = CLIPConfig(text_config=clip_text_config(vocab_size).to_dict(),
+                        vision_config=clip_vision_config().to_dict(), projection_dim=16)
+    CLIPModel(config).save_pretrained(folder, safe_serialization=True)
+    processor = CLIPProcessor(image_processor=clip_image_processor(),
+                              tokenizer=CLIPTokenizer.from_pretrained(folder))
+    processor.save_pretrained(folder)
+    return folder
+
+
+def build_tiny_vit_tagger(folder: Path, labels: tuple[str, ...], passing: tuple[int, ...]) -> Path:
+    """A ViT multi-label tagger whose classifier is zero but for a bias: `passing` labels score
+    sigmoid(4) ≈ 0.98 on every image, the others sigmoid(-4) ≈ 0.02."""
+    import torch
+    from transformers import ViTConfig, ViTForImageClassification, ViTImageProcessor
+
+    torch.manual_seed(2)
+    config = ViTConfig(image_size=32, patch_size=8, hidden_size=32, num_hidden_layers=1,
+                       num_attention_heads=2, intermediate_size=37, num_labels=len(labels),
+                       id2label=dict(enumerate(labels)),
+                       label2id={label: i for i, label in enumerate(labels)},
+                       problem_type="multi_label_classification")
+    model = ViTForImageClassification(config)
+    with torch.no_grad():
+        model.classifier.weight.zero_()
+        model.classifier.bias.fill_(-4.0)
+        for index in passing:
+            model.classifier.bias[index] = 4.0
+    model.save_pretrained(folder, safe_serialization=True)
+    ViTImageProcessor(size={"height": 32, "width": 32}).save_pretrained(folder)
+    return folder
+
+
+def build_tiny_safety(folder: Path, flag_everything: bool) -> Path:
+    """diffusers' StableDiffusionSafetyChecker on a tiny CLIP vision tower; its concept
+    thresholds are set so that it flags every image, or none."""
+    import torch
+    from diffusers.pipelines.stable_diffusion.safety_checker import StableDiffusionSafetyChecker
+    from transformers import CLIPConfig
+
+    torch.manual_seed(3)
+    config = CLIPConfig(text_config=clip_text_config(600).to_dict(),
+                        vision_config=clip_vision_config().to_dict(), projection_dim=16)
+    checker = StableDiffusionSafetyChecker(config)
+    with torch.no_grad():  # a cosine lies in [-1, 1]: a threshold of -2 always passes, 2 never
+        checker.concept_embeds_weights.fill_(-2.0 if flag_everything else 2.0)
+        checker.special_care_embeds_weights.fill_(-2.0 if flag_everything else 2.0)
+    checker.save_pretrained(folder, safe_serialization=True)
+    clip_image_processor().save_pretrained(folder)
+    return folder
+
+
+@functools.cache
+def tiny_root() -> Path:
+    """One temporary folder per test session for every tiny model (built once, removed at exit)."""
+    root = Path(tempfile.mkdtemp(prefix="storyreel-tiny-"))
+    atexit.register(shutil.rmtree, root, True)
+    return root
+
+
+@functools.cache
+def tiny_sd() -> Path:
+    return build_tiny_sd(tiny_root() / "sd")
+
+
+@functools.cache
+def tiny_character(name: str) -> Path:
+    """Personalised models of the tiny pipeline: 'full' (unet + text encoder), 'unet' (unet
+    only), 'attn' (only attention weights changed), 'lora' (a LoRA file)."""
+    base = tiny_sd()
+    if name == "full":
+        return build_finetuned(base, tiny_root() / "char-full", 11, text_encoder=True)
+    if name == "unet":
+        return build_finetuned(base, tiny_root() / "char-unet", 22)
+    if name == "attn":
+        return build_finetuned(base, tiny_root() / "char-attn", 33, only="attn")
+    if name == "lora":
+        return build_lora(base, tiny_root() / "char-lora" / "fox_lora.safetensors", 44)
+    raise ValueError(name)
+
+
+@functools.cache
+def tiny_clip() -> Path:
+    return build_tiny_clip(tiny_root() / "clip")
+
+
+@functools.cache
+def tiny_vit(labels: tuple[str, ...] = ("fox", "long_hair", "red_scarf", "general"),
+             passing: tuple[int, ...] = (0, 1, 3)) -> Path:
+    return build_tiny_vit_tagger(tiny_root() / "vit", labels, passing)
+
+
+@functools.cache
+def tiny_safety(flag_everything: bool) -> Path:
+    return build_tiny_safety(tiny_root() / f"safety-{int(flag_everything)}", flag_everything)
