@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-
 @dataclass(frozen=True, slots=True)
 class Cue:
     """A caption: shown from `start` to `end` seconds on the video's timeline."""
@@ -19,24 +18,29 @@ class Cue:
 
 @dataclass(frozen=True, slots=True)
 class Segment:
-    """One scene on the timeline: its still, when it starts, how long it lasts, how it moves."""
+    """One scene on the timeline: its still, when it starts, how many frames, how it moves.
+
+    `transition` says how this scene gives way to the next one ("cut" or "crossfade");
+    a crossfade takes the last `transition_frames` frames of this scene (its tail, where no
+    line is spoken), blending into the next scene's first frame.
+    """
 
     scene_id: str
     image: Path
     start: float
-    duration: float
-    camera: str | None = None       # "slow zoom in", "slow zoom out", "pan left", "pan right", ...
-    transition: str | None = None   # into the next scene: "cut" or "crossfade"
-    transition_duration: float = 0.0
+    frames: int
+    camera: str | None = None
+    transition: str | None = None
+    transition_frames: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class CutRequest:
     """The whole video: segments back to back, one audio track, cues, size, and where to write.
 
-    `output` is a path the editor may write directly (the stage passes a temporary path beside
-    the final one and renames it when the editor returns). `workdir` is a folder the editor may
-    keep intermediate files in (per-scene segments) between runs.
+    `output` is a path the editor writes directly (the stage passes a temporary path beside
+    the final one and renames it when the editor returns). `workdir` is a folder the editor
+    keeps intermediate files in (per-scene segments) between runs.
     """
 
     segments: tuple[Segment, ...]
@@ -47,12 +51,19 @@ class CutRequest:
     fps: int
     output: Path
     workdir: Path
-    burn_subtitles: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class CutStats:
+    """What a cut did: segments encoded now and segments reused from `workdir` (scene ids)."""
+
+    encoded: tuple[str, ...] = ()
+    reused: tuple[str, ...] = ()
 
 
 class Editor(Protocol):
     """Cuts one video; the same request and settings give the same bytes."""
 
-    def cut(self, request: CutRequest) -> None: ...
+    def cut(self, request: CutRequest) -> CutStats: ...
 
     def identity(self) -> dict[str, Any]: ...

@@ -1,0 +1,297 @@
+"""`video=ffmpeg`: per-scene H.264 segments from raw frames piped to ffmpeg, then concat and mux.
+
+Each scene's segment is encoded once into `workdir`, named by a hash of everything that shapes
+its bytes, so a re-cut after editing one line encodes only that line's scene; the final video is
+a stream copy of the segments plus the narration (AAC) and a soft subtitle track (mov_text).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import subprocess
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from engine.backends.video import Cue, CutRequest, CutStats, Segment
+from engine.backends.video.frames import CaptionStyle, SceneShot, first_frame, render_frames
+from engine.captions import public_mode, srt_text, write_text_atomically
+from engine.errors import BackendError, MissingDependency
+
+log = logging.getLogger(__name__)
+
+SEGMENT_VERSION = 1
+"""Bumped when the frame rendering changes what a segment looks like."""
+
+FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu",
+             "/usr/share/fonts/TTF", "/usr/local/share/fonts", "/Library/Fonts",
+             "C:/Windows/Fonts")
+
+# Bytes that depend on nothing but the inputs: no encoder/muxer version strings or dates.
+BITEXACT = ["-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact",
+            "-map_metadata", "-1", "-map_chapters", "-1"]
+
+
+@cache
+def ffmpeg_exe() -> str:
+    try:
+        import imageio_ffmpeg
+    except ImportError as error:
+        raise MissingDependency("video=ffmpeg", "imageio-ffmpeg (the ffmpeg binary)",
+                                "pip install imageio-ffmpeg") from error
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+@cache
+def ffmpeg_version() -> str:
+    import imageio_ffmpeg
+
+    return str(imageio_ffmpeg.get_ffmpeg_version())
+
+
+@cache
+def find_font(name: str) -> Path | None:
+    """A TrueType font by file name: system folders first, then matplotlib's bundled DejaVu."""
+    for folder in FONT_DIRS:
+        path = Path(folder) / name
+        if path.is_file():
+            return path
+    try:
+        import matplotlib
+
+        path = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / name
+        if path.is_file():
+            return path
+    except ImportError:
+        pass
+    log.warning("video=ffmpeg: font %s not found; captions use Pillow's default font", name)
+    return None
+
+
+def _file_digest(path: Path) -> str:
+    stat = path.stat()
+    return _digest(str(path.absolute()), stat.st_mtime_ns, stat.st_size)
+
+
+@cache
+def _digest(path: str, mtime_ns: int, size: int) -> str:
+    """A file's sha256, remembered while its path, mtime and size stay the same."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One segment to make: its scene, the next scene's start (for a crossfade), its file."""
+
+    segment: Segment
+    shot: SceneShot
+    following: SceneShot | None
+    path: Path
+
+
+class FFmpegEditor:
+    """Cuts with the ffmpeg that imageio-ffmpeg ships (libx264, aac, mov_text)."""
+
+    def __init__(self, burn_subtitles: bool = True, caption_speakers: bool = False,
+                 crf: int = 20, preset: str = "veryfast", tune: str | None = None,
+                 keyint: int = 250, audio_bitrate: str = "128k", threads: int = 1,
+                 workers: int | None = None, font: str = "DejaVuSans-Bold.ttf",
+                 caption_size: float = 0.058):
+        self.burn_subtitles = burn_subtitles
+        self.caption_speakers = caption_speakers
+        self.crf, self.preset, self.tune, self.keyint = int(crf), str(preset), tune, int(keyint)
+        self.audio_bitrate = str(audio_bitrate)
+        # x264's output depends on its thread count, so it is fixed (part of the identity);
+        # speed comes from encoding several segments at once, which changes no byte.
+        self.threads = int(threads)
+        self.workers = int(workers) if workers else max(1, os.cpu_count() or 1)
+        self.font_name = font
+        self.caption_size = float(caption_size)
+
+    # ---- identity -----------------------------------------------------------------------------
+    def _style(self) -> CaptionStyle | None:
+        if not self.burn_subtitles:
+            return None
+        return CaptionStyle(font=find_font(self.font_name), size=self.caption_size)
+
+    def identity(self) -> dict[str, Any]:
+        import PIL
+
+        style = self._style()
+        return {"backend": "video=ffmpeg", "ffmpeg": ffmpeg_version(), "pillow": PIL.__version__,
+                "segment_version": SEGMENT_VERSION, "encoder": self._encoder_settings(),
+                "audio_bitrate": self.audio_bitrate, "caption_speakers": self.caption_speakers,
+                "captions": None if style is None else {
+                    **{k: v for k, v in asdict(style).items() if k != "font"},
+                    "font": _file_digest(style.font) if style.font else "pillow-default"}}
+
+    def _encoder_settings(self) -> dict[str, Any]:
+        return {"codec": "libx264", "profile": "high", "pix_fmt": "yuv420p", "crf": self.crf,
+                "preset": self.preset, "tune": self.tune, "keyint": self.keyint,
+                "threads": self.threads, "colors": "bt709/tv"}
+
+    # ---- the verb -----------------------------------------------------------------------------
+    def cut(self, request: CutRequest) -> CutStats:
+        if request.width % 2 or request.height % 2:
+            raise BackendError("video=ffmpeg", f"the frame size must be even for yuv420p, "
+                               f"not {request.width}×{request.height}",
+                               hint="set video.width and video.height to even numbers")
+        if not request.segments:
+            raise BackendError("video=ffmpeg", "nothing to cut: the story has no scenes")
+        request.workdir.mkdir(parents=True, exist_ok=True)
+        jobs = self._jobs(request)
+        todo = [job for job in jobs if not job.path.exists()]
+        for job in jobs:
+            if job.path.exists():
+                os.utime(job.path)  # last use, for whoever cleans the workdir
+        if todo:
+            with ThreadPoolExecutor(min(self.workers, len(todo)),
+                                    thread_name_prefix="segment") as pool:
+                for future in [pool.submit(self._encode, job, request) for job in todo]:
+                    future.result()
+        self._mux(request, [job.path for job in jobs])
+        encoded = {job.segment.scene_id for job in todo}
+        return CutStats(encoded=tuple(j.segment.scene_id for j in jobs if j.segment.scene_id in encoded),
+                        reused=tuple(j.segment.scene_id for j in jobs
+                                     if j.segment.scene_id not in encoded))
+
+    def _jobs(self, request: CutRequest) -> list[_Job]:
+        shots = [self._shot(segment, request) for segment in request.segments]
+        identity = self.identity()
+        jobs = []
+        for index, (segment, shot) in enumerate(zip(request.segments, shots)):
+            following = None
+            if shot.crossfade_frames and index + 1 < len(shots):
+                following = shots[index + 1]
+            key = {"identity": identity, "size": [request.width, request.height, request.fps],
+                   "shot": _shot_key(shot),
+                   "following": _first_frame_key(following) if following else None}
+            digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
+            jobs.append(_Job(segment, shot, following, request.workdir / f"seg-{digest[:32]}.mp4"))
+        return jobs
+
+    def _shot(self, segment: Segment, request: CutRequest) -> SceneShot:
+        """The scene's frames' recipe, with its cues in scene-relative frame numbers."""
+        fps = request.fps
+        first = round(segment.start * fps)
+        captions = []
+        for cue in request.cues:
+            begin = math.ceil(cue.start * fps - 1e-6) - first
+            end = math.ceil(cue.end * fps - 1e-6) - first
+            begin, end = max(begin, 0), min(end, segment.frames)
+            text = _burned_text(cue, self.caption_speakers)
+            if begin < end and text:
+                captions.append((begin, end, text))
+        fade = segment.transition_frames if segment.transition == "crossfade" else 0
+        return SceneShot(image=segment.image, camera=segment.camera, frames=segment.frames,
+                         captions=tuple(captions), crossfade_frames=fade)
+
+    # ---- encoding -----------------------------------------------------------------------------
+    def _encode(self, job: _Job, request: CutRequest) -> None:
+        style = self._style()
+        width, height = request.width, request.height
+        following = (first_frame(job.following, width, height, style)
+                     if job.following is not None else None)
+        command = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+                   "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{width}x{height}",
+                   "-framerate", str(request.fps), "-i", "pipe:0",
+                   *self._x264_args(request.fps), "-an", *BITEXACT,
+                   "-f", "mp4"]
+        temp = _temp_beside(job.path)
+        try:
+            with open(os.devnull, "wb") as devnull, tempfile.TemporaryFile() as errors:
+                process = subprocess.Popen([*command, str(temp)], stdin=subprocess.PIPE,
+                                           stdout=devnull, stderr=errors)
+                assert process.stdin is not None
+                try:
+                    for frame in render_frames(job.shot, width, height, style, following):
+                        process.stdin.write(frame)
+                    process.stdin.close()
+                except BrokenPipeError:
+                    pass  # ffmpeg stopped reading: its exit code and messages say why
+                finally:
+                    code = process.wait()
+                if code != 0:
+                    errors.seek(0)
+                    raise BackendError("video=ffmpeg", f"encoding scene '{job.segment.scene_id}' "
+                                       f"failed (ffmpeg exit {code}): "
+                                       f"{errors.read().decode(errors='replace').strip()[-800:]}",
+                                       where=f"scene {job.segment.scene_id}")
+            os.replace(temp, job.path)
+        finally:
+            temp.unlink(missing_ok=True)
+        log.debug("encoded scene %s → %s", job.segment.scene_id, job.path.name)
+
+    def _x264_args(self, fps: int) -> list[str]:
+        args = ["-c:v", "libx264", "-preset", self.preset, "-crf", str(self.crf),
+                "-profile:v", "high", "-pix_fmt", "yuv420p", "-threads", str(self.threads),
+                "-g", str(self.keyint),
+                # The frames are already BT.709 limited range: tag them so (no conversion).
+                "-vf", "setparams=colorspace=bt709:color_primaries=bt709:color_trc=bt709:range=tv",
+                "-video_track_timescale", str(fps * 512)]
+        if self.tune:
+            args += ["-tune", self.tune]
+        return args
+
+    # ---- the final video ----------------------------------------------------------------------
+    def _mux(self, request: CutRequest, segments: list[Path]) -> None:
+        """Segments by stream copy + narration as AAC + captions as mov_text, +faststart."""
+        with tempfile.TemporaryDirectory(prefix="mux-", dir=request.workdir) as folder:
+            listing = Path(folder) / "segments.txt"
+            listing.write_text("ffconcat version 1.0\n" + "".join(
+                f"file '{_concat_escape(p)}'\n" for p in segments))
+            subtitles = write_text_atomically(
+                Path(folder) / "captions.srt",
+                srt_text(request.cues, speakers=self.caption_speakers) or "\n")
+            has_cues = any(c.text.strip() for c in request.cues)
+            command = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+                       "-f", "concat", "-safe", "0", "-i", str(listing),
+                       "-i", str(request.audio)]
+            maps = ["-map", "0:v:0", "-map", "1:a:0"]
+            if has_cues:
+                command += ["-i", str(subtitles)]
+                maps += ["-map", "2:s:0", "-c:s", "mov_text", "-metadata:s:s:0", "language=eng"]
+            command += [*maps, "-c:v", "copy", "-c:a", "aac", "-b:a", self.audio_bitrate,
+                        "-ar", "48000", *BITEXACT, "-movflags", "+faststart",
+                        "-f", "mp4", str(request.output)]
+            result = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True)
+        if result.returncode != 0:
+            request.output.unlink(missing_ok=True)
+            raise BackendError("video=ffmpeg", f"muxing the video failed (ffmpeg exit "
+                               f"{result.returncode}): "
+                               f"{result.stderr.decode(errors='replace').strip()[-800:]}")
+
+
+def _burned_text(cue: Cue, speakers: bool) -> str:
+    text = " ".join(cue.text.split())
+    return f"{cue.speaker}: {text}" if speakers and cue.speaker and text else text
+
+
+def _shot_key(shot: SceneShot) -> dict[str, Any]:
+    return {"version": SEGMENT_VERSION, "image": _file_digest(shot.image), "camera": shot.camera,
+            "frames": shot.frames, "captions": [list(c) for c in shot.captions],
+            "crossfade": shot.crossfade_frames}
+
+
+def _first_frame_key(shot: SceneShot) -> dict[str, Any]:
+    """What the next scene's frame 0 depends on (a crossfade blends into exactly that)."""
+    opening = [text for first, end, text in shot.captions if first <= 0 < end]
+    return {"image": _file_digest(shot.image), "camera": shot.camera, "caption": opening}
+
+
+def _temp_beside(path: Path) -> Path:
+    fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
+    os.fchmod(fd, public_mode())
+    os.close(fd)
+    return Path(name)
+
+
+def _concat_escape(path: Path) -> str:
+    return str(path.absolute()).replace("'", "'\\''")

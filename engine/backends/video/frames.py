@@ -1,0 +1,238 @@
+"""Frames of a scene as raw YUV 4:2:0: the still, its camera move, burned captions, a crossfade."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont, ImageOps
+
+from engine.captions import wrap
+
+ZOOM = 1.15
+"""How far `slow zoom in`/`slow zoom out` go (the picture's scale at the close end)."""
+PAN_ZOOM = 1.12
+"""A pan looks through a window this much smaller than the picture, sliding side to side."""
+
+# Limited-range BT.709 (what players assume for HD H.264; the stream is tagged with it).
+_KR, _KB = 0.2126, 0.0722
+
+
+def rgb_to_yuv420(rgb: np.ndarray, alpha: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Y (h×w) and Cb, Cr (h/2×w/2) uint8 planes of an RGB array; chroma weighted by `alpha`."""
+    rgb = rgb.astype(np.float32) / 255.0
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    luma = _KR * r + (1 - _KR - _KB) * g + _KB * b
+    cb = (b - luma) / (2 * (1 - _KB))
+    cr = (r - luma) / (2 * (1 - _KR))
+    weight = np.ones_like(luma) if alpha is None else alpha.astype(np.float32) + 1e-3
+    return (_to_u8(16 + 219 * luma), _to_u8(128 + 224 * _quarter(cb, weight)),
+            _to_u8(128 + 224 * _quarter(cr, weight)))
+
+
+def _quarter(plane: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    h, w = plane.shape
+    num = (plane * weight).reshape(h // 2, 2, w // 2, 2).sum(axis=(1, 3))
+    return num / weight.reshape(h // 2, 2, w // 2, 2).sum(axis=(1, 3))
+
+
+def _to_u8(plane: np.ndarray) -> np.ndarray:
+    return np.clip(np.rint(plane), 0, 255).astype(np.uint8)
+
+
+Planes = tuple[Image.Image, Image.Image, Image.Image]
+"""Y at full size, Cb and Cr at half size, as Pillow 'L' images."""
+
+
+def _planes(rgb: np.ndarray) -> Planes:
+    y, u, v = rgb_to_yuv420(rgb)
+    return Image.fromarray(y), Image.fromarray(u), Image.fromarray(v)
+
+
+def frame_bytes(planes: Planes) -> bytes:
+    return b"".join(p.tobytes() for p in planes)
+
+
+def _ease(t: float) -> float:
+    return 0.5 - 0.5 * math.cos(math.pi * min(1.0, max(0.0, t)))
+
+
+def camera_view(camera: str | None, t: float) -> tuple[float, float, float]:
+    """(zoom, centre x, centre y) at `t` ∈ [0, 1] of the scene; centres are fractions of the picture."""
+    e = _ease(t)
+    if camera == "slow zoom in":
+        return 1 + (ZOOM - 1) * e, 0.5, 0.5
+    if camera == "slow zoom out":
+        return ZOOM - (ZOOM - 1) * e, 0.5, 0.5
+    if camera in ("pan left", "pan right"):
+        half = 0.5 / PAN_ZOOM
+        right, left = 1 - half, half
+        start, end = (right, left) if camera == "pan left" else (left, right)
+        return PAN_ZOOM, start + (end - start) * e, 0.5
+    return 1.0, 0.5, 0.5
+
+
+class Picture:
+    """A scene's still, fitted to the frame (cover, centred), able to render any camera view.
+
+    A moving camera keeps the picture at up to ZOOM× the frame size when the source has the
+    pixels, and crops with sub-pixel boxes (Pillow's resize `box`), so moves are smooth:
+    no rounding of the window to whole pixels, which is what makes ffmpeg's zoompan judder.
+    """
+
+    def __init__(self, path: Path, width: int, height: int, camera: str | None):
+        with Image.open(path) as source:
+            rgb = source.convert("RGB")
+        moving = camera not in (None, "still")
+        room = min(rgb.width / width, rgb.height / height)
+        over = min(max(room, 1.0), ZOOM) if moving else 1.0
+        base_w, base_h = _even(width * over), _even(height * over)
+        fitted = ImageOps.fit(rgb, (base_w, base_h), Image.Resampling.LANCZOS)
+        self.base = _planes(np.asarray(fitted))
+        self.width, self.height, self.camera = width, height, camera
+        self.still = not moving
+
+    def at(self, t: float) -> Planes:
+        """The view at `t` ∈ [0, 1] (fresh images: callers may draw on them)."""
+        if self.still:
+            if self.base[0].size == (self.width, self.height):
+                return tuple(p.copy() for p in self.base)  # type: ignore[return-value]
+        zoom, cx, cy = camera_view(self.camera, t)
+        base_w, base_h = self.base[0].size
+        w, h = base_w / zoom, base_h / zoom
+        x0 = min(max(cx * base_w - w / 2, 0.0), base_w - w)
+        y0 = min(max(cy * base_h - h / 2, 0.0), base_h - h)
+        box = (x0, y0, x0 + w, y0 + h)
+        half = tuple(c / 2 for c in box)
+        size, half_size = (self.width, self.height), (self.width // 2, self.height // 2)
+        bilinear = Image.Resampling.BILINEAR
+        return (self.base[0].resize(size, bilinear, box=box),
+                self.base[1].resize(half_size, bilinear, box=half),
+                self.base[2].resize(half_size, bilinear, box=half))
+
+
+def _even(value: float) -> int:
+    return max(2, int(round(value / 2)) * 2)
+
+
+@dataclass(frozen=True)
+class CaptionStyle:
+    """How burned captions look: a rounded dark box, white text, bottom centre."""
+
+    font: Path | None
+    size: float = 0.058        # font size as a fraction of the frame's shorter side
+    width: float = 0.86        # the widest row, as a fraction of the frame width
+    bottom: float = 0.06       # gap below the box (landscape), fraction of the height
+    bottom_portrait: float = 0.2  # portrait frames keep clear of phone UI at the bottom
+    box_opacity: int = 170
+
+
+@dataclass(frozen=True)
+class Overlay:
+    """A rendered caption in YUV with its alpha, and where it goes (even coordinates)."""
+
+    x: int
+    y: int
+    planes: Planes
+    alpha: Image.Image
+    alpha_half: Image.Image
+
+    def draw_on(self, planes: Planes) -> None:
+        planes[0].paste(self.planes[0], (self.x, self.y), self.alpha)
+        planes[1].paste(self.planes[1], (self.x // 2, self.y // 2), self.alpha_half)
+        planes[2].paste(self.planes[2], (self.x // 2, self.y // 2), self.alpha_half)
+
+
+def _font(style: CaptionStyle, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    if style.font is not None:
+        return ImageFont.truetype(str(style.font), size)
+    return ImageFont.load_default(size=size)
+
+
+def caption_overlay(text: str, width: int, height: int, style: CaptionStyle) -> Overlay:
+    """Render one caption: rows wrapped to fit, centred in a rounded box near the bottom."""
+    size = max(8, round(min(width, height) * style.size))
+    font = _font(style, size)
+    limit = width * style.width - size
+    rows = wrap(text, fits=lambda row: font.getlength(row) <= limit) or [""]
+    spacing = round(size * 0.25)
+    probe = ImageDraw.Draw(Image.new("L", (1, 1)))
+    left, top, right, bottom = probe.multiline_textbbox((0, 0), "\n".join(rows), font=font,
+                                                        spacing=spacing, align="center")
+    pad_x, pad_y = round(size * 0.6), round(size * 0.35)
+    box_w = min(_even(right - left + 2 * pad_x + 1), _even(width) - 2)
+    box_h = _even(bottom - top + 2 * pad_y + 1)
+    card = Image.new("RGBA", (box_w, box_h), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(card)
+    draw.rounded_rectangle((0, 0, box_w - 1, box_h - 1), radius=round(size * 0.45),
+                           fill=(18, 18, 32, style.box_opacity))
+    draw.multiline_text((box_w / 2, pad_y - top), "\n".join(rows), font=font, spacing=spacing,
+                        align="center", anchor="ma", fill=(255, 255, 255, 255))
+    rgba = np.asarray(card)
+    alpha = rgba[..., 3]
+    y, u, v = rgb_to_yuv420(rgba[..., :3], alpha)
+    half = alpha.reshape(box_h // 2, 2, box_w // 2, 2).mean(axis=(1, 3))
+    margin = style.bottom_portrait if height > width else style.bottom
+    x = (width - box_w) // 2 // 2 * 2
+    y0 = max(0, (height - box_h - round(height * margin)) // 2 * 2)
+    return Overlay(x, y0, (Image.fromarray(y), Image.fromarray(u), Image.fromarray(v)),
+                   Image.fromarray(alpha), Image.fromarray(_to_u8(half)))
+
+
+@dataclass(frozen=True)
+class SceneShot:
+    """Everything that shapes one scene's frames (a segment renders one, plus the next's start)."""
+
+    image: Path
+    camera: str | None
+    frames: int
+    captions: tuple[tuple[int, int, str], ...]  # [first frame, end frame) and text, scene-relative
+    crossfade_frames: int = 0
+
+
+def caption_at(shot: SceneShot, frame: int) -> str | None:
+    for first, end, text in shot.captions:
+        if first <= frame < end:
+            return text
+    return None
+
+
+def first_frame(shot: SceneShot, width: int, height: int, style: CaptionStyle | None) -> Planes:
+    """The scene's frame 0 exactly as its own segment starts (what a crossfade blends into)."""
+    planes = Picture(shot.image, width, height, shot.camera).at(0.0)
+    text = caption_at(shot, 0)
+    if style is not None and text:
+        caption_overlay(text, width, height, style).draw_on(planes)
+    return planes
+
+
+def render_frames(shot: SceneShot, width: int, height: int, style: CaptionStyle | None,
+                  following: Planes | None) -> Iterator[bytes]:
+    """Every frame of the scene as yuv420p bytes; the tail blends into `following` if given."""
+    picture = Picture(shot.image, width, height, shot.camera)
+    overlays: dict[str, Overlay] = {}
+    fade = shot.crossfade_frames if following is not None else 0
+    fade_from = shot.frames - fade
+    unchanged: dict[str | None, bytes] = {}  # a still picture: one frame per caption state
+    last = max(1, shot.frames - 1)
+    for k in range(shot.frames):
+        text = caption_at(shot, k) if style is not None else None
+        if picture.still and k < fade_from and text in unchanged:
+            yield unchanged[text]
+            continue
+        planes = picture.at(k / last)
+        if text:
+            if text not in overlays:
+                overlays[text] = caption_overlay(text, width, height, style)  # type: ignore[arg-type]
+            overlays[text].draw_on(planes)
+        if k >= fade_from and following is not None:
+            weight = (k - fade_from + 1) / (fade + 1)
+            planes = tuple(Image.blend(a, b, weight) for a, b in zip(planes, following))  # type: ignore[assignment]
+        data = frame_bytes(planes)
+        if picture.still and k < fade_from:
+            unchanged[text] = data
+        yield data

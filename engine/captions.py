@@ -1,0 +1,152 @@
+"""Captions: SRT and WebVTT files from cues, with line wrapping suited to children's reading."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from engine.backends.video import Cue
+
+MAX_CHARS = 38
+"""Characters per caption row: short rows are easier for young readers (BBC guidance: ~37)."""
+
+
+def wrap(text: str, fits: Callable[[str], bool] | None = None, max_chars: int = MAX_CHARS) -> list[str]:
+    """Rows for a caption: as few as fit, balanced in length, breaking after punctuation if it helps.
+
+    `fits(row)` says whether a row fits (e.g. by rendered pixel width); by default a row fits when
+    it has at most `max_chars` characters. A single word too long for any row gets a row alone.
+    """
+    fits = fits or (lambda row: len(row) <= max_chars)
+    words = " ".join(text.split()).split(" ")
+    if words == [""]:
+        return []
+    rows_needed = len(_greedy(words, fits))
+    # Among wrappings with that many rows, prefer even rows and breaks after punctuation.
+    best = _balanced(words, rows_needed, fits)
+    return best or _greedy(words, fits)
+
+
+def _greedy(words: list[str], fits: Callable[[str], bool]) -> list[str]:
+    rows: list[str] = []
+    for word in words:
+        if rows and fits(f"{rows[-1]} {word}"):
+            rows[-1] = f"{rows[-1]} {word}"
+        else:
+            rows.append(word)
+    return rows
+
+
+def _balanced(words: list[str], rows: int, fits: Callable[[str], bool]) -> list[str] | None:
+    """The best split of `words` into `rows` rows that all fit (dynamic programming on breaks)."""
+    n = len(words)
+    if rows <= 1 or n > 200:
+        return None
+    infinity = float("inf")
+    # cost[r][i]: best cost of putting words[:i] into r rows; choice[r][i]: where row r starts.
+    cost = [[infinity] * (n + 1) for _ in range(rows + 1)]
+    choice = [[0] * (n + 1) for _ in range(rows + 1)]
+    cost[0][0] = 0.0
+    total = len(" ".join(words))
+    target = total / rows
+    for r in range(1, rows + 1):
+        for i in range(r, n + 1):
+            for j in range(r - 1, i):
+                if cost[r - 1][j] == infinity:
+                    continue
+                row = " ".join(words[j:i])
+                if not fits(row) and i - j > 1:
+                    continue
+                penalty = (len(row) - target) ** 2
+                if i < n and not re.search(r"[,.;:!?—]$", words[i - 1]):
+                    penalty += target * 2  # a break that is not after punctuation reads worse
+                if cost[r - 1][j] + penalty < cost[r][i]:
+                    cost[r][i] = cost[r - 1][j] + penalty
+                    choice[r][i] = j
+    if cost[rows][n] == infinity:
+        return None
+    out: list[str] = []
+    i = n
+    for r in range(rows, 0, -1):
+        j = choice[r][i]
+        out.append(" ".join(words[j:i]))
+        i = j
+    return out[::-1]
+
+
+def _timestamp(seconds: float, separator: str) -> str:
+    millis = max(0, round(seconds * 1000))
+    hours, rest = divmod(millis, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    secs, millis = divmod(rest, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
+
+
+def _caption_text(cue: Cue, speakers: bool) -> str:
+    text = " ".join(cue.text.split())
+    return f"{cue.speaker}: {text}" if speakers and cue.speaker else text
+
+
+def srt_text(cues: Sequence[Cue], *, speakers: bool = False, max_chars: int = MAX_CHARS) -> str:
+    """SubRip: numbered cues, `HH:MM:SS,mmm --> …`, wrapped rows."""
+    blocks: list[str] = []
+    for cue in cues:
+        rows = wrap(_caption_text(cue, speakers), max_chars=max_chars)
+        if not rows:  # a silent line has nothing to show, and an empty cue upsets players
+            continue
+        blocks.append(f"{len(blocks) + 1}\n{_timestamp(cue.start, ',')} --> {_timestamp(cue.end, ',')}\n"
+                      + "\n".join(rows) + "\n")
+    return "\n".join(blocks)
+
+
+def _vtt_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def vtt_text(cues: Sequence[Cue], *, speakers: bool = False, max_chars: int = MAX_CHARS) -> str:
+    """WebVTT: a header, then cues; speakers as voice spans (`<v Owl>…`) when asked for."""
+    blocks = ["WEBVTT\n"]
+    for cue in cues:
+        rows = [_vtt_escape(row) for row in wrap(" ".join(cue.text.split()), max_chars=max_chars)]
+        if not rows:
+            continue
+        if speakers and cue.speaker and rows:
+            rows[0] = f"<v {_vtt_escape(cue.speaker)}>{rows[0]}"
+        blocks.append(f"{_timestamp(cue.start, '.')} --> {_timestamp(cue.end, '.')}\n"
+                      + "\n".join(rows) + "\n")
+    return "\n".join(blocks)
+
+
+def public_mode() -> int:
+    """The mode a plain `open()` would give a new file (mkstemp's is owner-only)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def write_text_atomically(path: Path, text: str) -> Path:
+    """Write UTF-8 text to a temp file beside `path`, fsync, rename over it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, public_mode())
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_srt(cues: Sequence[Cue], path: Path, *, speakers: bool = False) -> Path:
+    return write_text_atomically(path, srt_text(cues, speakers=speakers))
+
+
+def write_vtt(cues: Sequence[Cue], path: Path, *, speakers: bool = False) -> Path:
+    return write_text_atomically(path, vtt_text(cues, speakers=speakers))

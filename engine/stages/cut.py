@@ -1,0 +1,117 @@
+"""The cut stage: a timeline from line clips, the narration track, captions, and the editor's mp4."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.backends.video import CutRequest, CutStats, Editor, Segment
+from engine.captions import public_mode, write_srt, write_vtt
+from engine.timeline import (SceneLines, TimedLine, Timeline, TimelineSettings, build_timeline,
+                             crossfade_frames, mix_audio, read_clip)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class CutLine:
+    """A spoken line: its WAV clip, its words, who says it."""
+
+    audio: Path
+    text: str
+    speaker: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CutScene:
+    """A scene for the cut: its still, camera, how it gives way to the NEXT scene, its lines.
+
+    `transition` is how this scene ends ("cut" or "crossfade" into the following one);
+    `duration` (the story's `duration:`) makes the scene at least that long.
+    """
+
+    scene_id: str
+    image: Path
+    camera: str | None
+    transition: str | None
+    lines: tuple[CutLine, ...]
+    duration: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CutOutcome:
+    video: Path
+    srt: Path
+    vtt: Path
+    timeline: Timeline
+    duration: float
+    stats: CutStats
+
+
+def clip_seconds(path: Path) -> float:
+    """A clip's length as the narration track will hold it (48 kHz samples)."""
+    from engine.timeline import SAMPLE_RATE
+
+    return len(read_clip(path)) / SAMPLE_RATE
+
+
+def plan(scenes: Sequence[CutScene], settings: TimelineSettings, fps: int) -> Timeline:
+    """The timeline of these scenes (reads each clip's length)."""
+    return build_timeline(
+        [SceneLines(tuple(TimedLine(clip_seconds(l.audio), l.text, l.speaker) for l in s.lines),
+                    s.duration) for s in scenes], settings, fps)
+
+
+def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, width: int,
+        height: int, fps: int, out_dir: Path, workdir: Path) -> CutOutcome:
+    """Write `out_dir/video.mp4`, `captions.srt` and `captions.vtt`; nothing half-written there.
+
+    `workdir` keeps the editor's per-scene segments between runs (a changed scene re-encodes
+    only its own segment) and the narration track while it is being muxed.
+    """
+    if not scenes:
+        raise ValueError("a cut needs at least one scene")
+    timeline = plan(scenes, settings, fps)
+    segments = tuple(
+        Segment(scene_id=scene.scene_id, image=scene.image, start=placed.start,
+                frames=placed.frames, camera=scene.camera, transition=scene.transition or "cut",
+                transition_frames=(crossfade_frames(timeline, i, settings)
+                                   if scene.transition == "crossfade" and i + 1 < len(scenes)
+                                   else 0))
+        for i, (scene, placed) in enumerate(zip(scenes, timeline.scenes)))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    workdir.mkdir(parents=True, exist_ok=True)
+    clips = [line.audio for scene in scenes for line in scene.lines]
+    video = out_dir / "video.mp4"
+    with tempfile.TemporaryDirectory(prefix="cut-", dir=workdir) as scratch:
+        narration = mix_audio(timeline, clips, Path(scratch) / "narration.wav")
+        fd, temp_name = tempfile.mkstemp(prefix=".video.", suffix=".mp4.tmp", dir=out_dir)
+        os.fchmod(fd, public_mode())
+        os.close(fd)
+        temp = Path(temp_name)
+        try:
+            stats = editor.cut(CutRequest(segments=segments, audio=narration,
+                                          cues=timeline.cues, width=width, height=height,
+                                          fps=fps, output=temp, workdir=workdir)) or CutStats()
+            if not temp.exists() or temp.stat().st_size == 0:
+                raise RuntimeError(f"the editor wrote no video to {temp}")
+            _fsync(temp)
+            srt = write_srt(timeline.cues, out_dir / "captions.srt")
+            vtt = write_vtt(timeline.cues, out_dir / "captions.vtt")
+            os.replace(temp, video)
+        finally:
+            temp.unlink(missing_ok=True)
+    log.info("cut %d scenes, %.2fs: %d segments encoded, %d reused", len(scenes),
+             timeline.duration, len(stats.encoded), len(stats.reused))
+    return CutOutcome(video=video, srt=srt, vtt=vtt, timeline=timeline,
+                      duration=timeline.duration, stats=stats)
+
+
+def _fsync(path: Path) -> None:
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
+

@@ -1,0 +1,187 @@
+"""The timeline: when each scene and line plays, from clip durations; and the narration track."""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+import wave
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from engine.backends.video import Cue
+from engine.captions import public_mode
+
+SAMPLE_RATE = 48_000
+"""The narration track's rate; the video's AAC track is 48 kHz."""
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineSettings:
+    """Pauses around lines, in seconds (`timeline:` in conf/config.yaml)."""
+
+    lead_in: float = 0.4     # picture before a scene's first line
+    gap: float = 0.35        # between two lines of a scene
+    tail: float = 0.8        # after a scene's last line; a crossfade happens inside it
+    min_scene: float = 2.5   # no scene is shorter
+    crossfade: float = 0.6   # length of a crossfade transition
+
+    def __post_init__(self) -> None:
+        for name in ("lead_in", "gap", "tail", "min_scene", "crossfade"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
+                raise ValueError(f"timeline.{name} must be a number of seconds ≥ 0, not {value!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class TimedLine:
+    """A line's words and who says them, with its audio clip's length in seconds."""
+
+    duration: float
+    text: str
+    speaker: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SceneLines:
+    """A scene's lines in order; `duration` (the story's `duration:`) asks for a longer scene."""
+
+    lines: tuple[TimedLine, ...] = ()
+    duration: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PlacedScene:
+    """A scene on the timeline: start and length (a whole number of frames), its lines' starts."""
+
+    start: float
+    duration: float
+    frames: int
+    line_starts: tuple[float, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    """Scenes back to back, one cue per line (times = the line's audio exactly), total length."""
+
+    scenes: tuple[PlacedScene, ...]
+    cues: tuple[Cue, ...]
+    duration: float
+    fps: int
+
+    @property
+    def frames(self) -> int:
+        return sum(s.frames for s in self.scenes)
+
+
+def scene_length(scene: SceneLines, settings: TimelineSettings) -> float:
+    """Seconds a scene needs before rounding to frames: its lines plus pauses, at least min_scene."""
+    if scene.lines:
+        spoken = sum(line.duration for line in scene.lines)
+        needed = settings.lead_in + spoken + settings.gap * (len(scene.lines) - 1) + settings.tail
+    else:
+        needed = 0.0
+    return max(needed, settings.min_scene, scene.duration or 0.0)
+
+
+def build_timeline(scenes: Sequence[SceneLines], settings: TimelineSettings, fps: int) -> Timeline:
+    """Place scenes back to back; each lasts a whole number of frames so segments join exactly.
+
+    Lines never overlap: a scene's audio ends `tail` before the scene does, and transitions
+    happen inside that tail (the outgoing scene blends into the next one's first frame).
+    """
+    if fps <= 0:
+        raise ValueError(f"fps must be positive, not {fps}")
+    for index, scene in enumerate(scenes):
+        for line in scene.lines:
+            if not (math.isfinite(line.duration) and line.duration >= 0):
+                raise ValueError(f"scene {index + 1}: a line's duration must be ≥ 0, "
+                                 f"not {line.duration!r}")
+    placed: list[PlacedScene] = []
+    cues: list[Cue] = []
+    frame = 0
+    for scene in scenes:
+        # Round up (with a tolerance against float noise) so no scene is shorter than it needs.
+        frames = max(1, math.ceil(scene_length(scene, settings) * fps - 1e-6))
+        start = frame / fps
+        starts = []
+        at = start + settings.lead_in
+        for line in scene.lines:
+            starts.append(at)
+            cues.append(Cue(start=at, end=at + line.duration, text=line.text, speaker=line.speaker))
+            at += line.duration + settings.gap
+        placed.append(PlacedScene(start=start, duration=frames / fps, frames=frames,
+                                  line_starts=tuple(starts)))
+        frame += frames
+    return Timeline(scenes=tuple(placed), cues=tuple(cues), duration=frame / fps, fps=fps)
+
+
+def crossfade_frames(timeline: Timeline, index: int, settings: TimelineSettings) -> int:
+    """Frames of scene `index`'s tail that blend into the next scene (never more than half of it)."""
+    scene = timeline.scenes[index]
+    return min(round(settings.crossfade * timeline.fps), scene.frames // 2)
+
+
+def read_clip(path: Path, rate: int = SAMPLE_RATE) -> np.ndarray:
+    """A clip as mono float32 samples at `rate`; any WAV PyAV reads, resampled when needed."""
+    if _is_pcm16_wav_at(path, rate):
+        with wave.open(str(path), "rb") as clip:
+            raw = np.frombuffer(clip.readframes(clip.getnframes()), dtype="<i2")
+            channels = clip.getnchannels()
+        samples = raw.astype(np.float32) / 32768.0
+        return samples.reshape(-1, channels).mean(axis=1) if channels > 1 else samples
+    import av
+
+    chunks = []
+    with av.open(str(path)) as container:
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
+        for frame in container.decode(audio=0):
+            chunks.extend(f.to_ndarray().reshape(-1) for f in resampler.resample(frame))
+        chunks.extend(f.to_ndarray().reshape(-1) for f in resampler.resample(None))
+    return np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
+
+
+def _is_pcm16_wav_at(path: Path, rate: int) -> bool:
+    try:
+        with wave.open(str(path), "rb") as clip:
+            return clip.getsampwidth() == 2 and clip.getframerate() == rate
+    except (wave.Error, EOFError):
+        return False
+
+
+def mix_audio(timeline: Timeline, clip_paths: Sequence[Path], out_path: Path) -> Path:
+    """Write the whole narration (48 kHz mono 16-bit WAV): each line's clip at its cue's start.
+
+    `clip_paths` are the lines' clips in timeline order (one per cue). Written atomically.
+    """
+    if len(clip_paths) != len(timeline.cues):
+        raise ValueError(f"{len(clip_paths)} clips for {len(timeline.cues)} lines")
+    total = round(timeline.duration * SAMPLE_RATE)
+    track = np.zeros(total, dtype=np.float32)
+    for cue, path in zip(timeline.cues, clip_paths):
+        samples = read_clip(path)
+        at = round(cue.start * SAMPLE_RATE)
+        # A clip longer than its cue (a duration measured at another rate) is cut, never overlapped.
+        room = max(0, min(len(samples), round(cue.end * SAMPLE_RATE) + 1 - at, total - at))
+        track[at:at + room] += samples[:room]
+    pcm = (np.clip(track, -1.0, 1.0) * 32767.0).round().astype("<i2")
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{out_path.name}.", suffix=".tmp", dir=out_path.parent)
+    try:
+        os.fchmod(fd, public_mode())
+        with os.fdopen(fd, "wb") as handle:
+            with wave.open(handle, "wb") as out:
+                out.setnchannels(1)
+                out.setsampwidth(2)
+                out.setframerate(SAMPLE_RATE)
+                out.writeframes(pcm.tobytes())
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, out_path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return out_path
