@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.backends.image import CharacterLook, DrawRequest
-from engine.backends.image.dreamtuner import (BACKEND, PICKLED, DreamTuner, LoraScales,
-                                              files_fingerprint, is_lora, refuse_pickle)
+from engine.backends.image.dreamtuner import (BACKEND, DreamTuner, LoraScales, is_lora,
+                                              refuse_pickle)
+from engine.backends.weights import PICKLED, folder_fingerprint, package_versions
 from engine.errors import BackendError, ConfigError, MissingDependency
 
 if TYPE_CHECKING:
@@ -92,26 +93,14 @@ class DiffusersIllustrator:
         self.loras: LoraScales | None = None
 
     def identity(self) -> dict[str, Any]:
-        import importlib.metadata as metadata
-
-        versions = {}
-        for package in ("diffusers", "transformers", "torch", "peft"):
-            try:
-                versions[package] = metadata.version(package)
-            except metadata.PackageNotFoundError:
-                versions[package] = None
+        versions = package_versions("diffusers", "transformers", "torch", "peft")
         return {"backend": "diffusers", "model": self.model, "weights": self._fingerprint(),
                 "device": self.device, "dtype": self.dtype, "scheduler": self.scheduler,
                 "scheduler_config": self.scheduler_config, "steps": self.steps,
                 "guidance": self.guidance, "max_pixels": self.max_pixels, **versions}
 
     def _fingerprint(self) -> str | None:
-        folder = Path(self.model).expanduser()
-        if not folder.is_dir():
-            return None  # a hub id: its name is the identity
-        files = [p for p in folder.rglob("*") if p.is_file()
-                 and p.suffix in (".safetensors", ".json", ".txt", ".model")]
-        return files_fingerprint(files)[:32]
+        return folder_fingerprint(Path(self.model))  # None for a hub id: its name says it
 
     @property
     def pipeline(self) -> Any:

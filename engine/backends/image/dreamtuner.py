@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from engine.backends.weights import PICKLED, files_fingerprint
+from engine.backends.weights import refuse_pickle as _refuse
 from engine.errors import BackendError
 
 if TYPE_CHECKING:
@@ -17,7 +19,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BACKEND = "image=diffusers"
-PICKLED = (".bin", ".ckpt", ".pt", ".pth", ".pkl")
 FORMAT = "storyreel-delta-1"
 LORA_FILES = ("pytorch_lora_weights.safetensors", "adapter_model.safetensors")
 WEIGHT_COMPONENTS = ("unet", "transformer", "text_encoder", "text_encoder_2", "text_encoder_3")
@@ -26,11 +27,7 @@ parts identical to the base give an all-zero delta and cost nothing)."""
 
 
 def refuse_pickle(path: Path, what: str) -> BackendError:
-    return BackendError(
-        BACKEND, f"refusing to load the pickled checkpoint {path}{what}: unpickling can run "
-        "arbitrary code; only safetensors are loaded",
-        hint="convert it once, in a trusted environment: load it with diffusers and call "
-        "save_pretrained(folder, safe_serialization=True)")
+    return _refuse(BACKEND, path, what)
 
 
 def safetensors_in(folder: Path) -> list[Path]:
@@ -85,17 +82,6 @@ def fine_tuned_files(model: Path, components: Iterable[str]) -> dict[str, list[P
                            hint="expected a diffusers folder with unet/ (and optionally "
                            "text_encoder/) as *.safetensors, or a LoRA .safetensors file")
     return found
-
-
-def files_fingerprint(files: Iterable[Path]) -> str:
-    """Names weights without reading gigabytes: each file's name, size, time and header."""
-    digest = hashlib.sha256()
-    for path in sorted(files):
-        stat = path.stat()
-        digest.update(f"{path}:{stat.st_size}:{stat.st_mtime_ns}".encode())
-        with path.open("rb") as handle:  # the safetensors header lists every tensor
-            digest.update(handle.read(min(stat.st_size, 1 << 20)))
-    return digest.hexdigest()
 
 
 def _bits(tensor: torch.Tensor) -> torch.Tensor:

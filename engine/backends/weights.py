@@ -1,0 +1,69 @@
+"""Local model weights: safetensors only (pickles refused unread), fingerprints, package versions."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from pathlib import Path
+
+from engine.errors import BackendError
+
+PICKLED = (".bin", ".ckpt", ".pt", ".pth", ".pkl")
+CONVERT = ("convert it once, in a trusted environment: load it with its library and call "
+           "save_pretrained(folder, safe_serialization=True)")
+
+
+def refuse_pickle(backend: str, path: Path, what: str = "") -> BackendError:
+    return BackendError(backend, f"refusing to load the pickled checkpoint {path}{what}: "
+                        "unpickling can run arbitrary code; only safetensors are loaded",
+                        hint=CONVERT)
+
+
+def require_safetensors(folder: Path, backend: str, setting: str) -> Path:
+    """A model folder holding `*.safetensors` weights, or a clear error saying what is wrong."""
+    folder = folder.expanduser()
+    if folder.is_file() and folder.suffix in PICKLED:
+        raise refuse_pickle(backend, folder, f" ({setting})")
+    if not folder.is_dir():
+        raise BackendError(backend, f"no model folder at {folder}",
+                           hint=f"set {setting} to a local folder saved with save_pretrained "
+                           "(config.json and *.safetensors)")
+    if not any(folder.glob("*.safetensors")):
+        pickled = sorted(p for p in folder.iterdir() if p.suffix in PICKLED)
+        if pickled:
+            raise refuse_pickle(backend, pickled[0])
+        raise BackendError(backend, f"no *.safetensors weights in {folder}")
+    return folder.resolve()
+
+
+def files_fingerprint(files: Iterable[Path]) -> str:
+    """Names weights without reading gigabytes: each file's name, size, time and header."""
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        stat = path.stat()
+        digest.update(f"{path}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+        with path.open("rb") as handle:  # a safetensors header lists every tensor
+            digest.update(handle.read(min(stat.st_size, 1 << 20)))
+    return digest.hexdigest()
+
+
+def folder_fingerprint(folder: Path) -> str | None:
+    """A model folder's weights, configs and vocabularies, fingerprinted; None if absent."""
+    folder = folder.expanduser()
+    if not folder.is_dir():
+        return None
+    files = [p for p in folder.rglob("*") if p.is_file()
+             and p.suffix in (".safetensors", ".json", ".txt", ".model")]
+    return files_fingerprint(files)[:32]
+
+
+def package_versions(*packages: str) -> dict[str, str | None]:
+    import importlib.metadata as metadata
+
+    versions: dict[str, str | None] = {}
+    for package in packages:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return versions
