@@ -1,0 +1,81 @@
+"""Captions: wrapping for young readers, and SRT/WebVTT that third-party parsers read back."""
+
+from __future__ import annotations
+
+import html
+from datetime import timedelta
+from pathlib import Path
+
+import srt
+import webvtt
+
+from engine.backends.video import Cue
+from engine.captions import MAX_CHARS, srt_text, vtt_text, wrap, write_srt, write_vtt
+
+CUES = (
+    Cue(0.4, 1.9, "Look, the moon is coming up over the hill, round and bright as a lantern!", "Owl"),
+    Cue(2.25, 3.0, "Hush.", None),
+    Cue(3.5, 3.6, "   ", "Fox"),  # a silent line: no cue in the files
+    Cue(3661.5, 3663.0, "Fish & <chips>", "Fox"),
+)
+
+
+def test_short_text_stays_on_one_row():
+    assert wrap("Hello, moon.") == ["Hello, moon."]
+    assert wrap("   ") == []
+
+
+def test_long_text_is_wrapped_into_balanced_rows_that_fit():
+    text = "Look, the moon is up over the hill, round and bright as a lantern!"
+    rows = wrap(text)
+    assert " ".join(rows) == text
+    assert len(rows) == 2 and all(len(r) <= MAX_CHARS for r in rows)
+    assert rows[0].endswith(",")  # a break after punctuation when one is close to the middle
+    assert abs(len(rows[0]) - len(rows[1])) < 15
+
+
+def test_a_word_longer_than_a_row_gets_a_row_alone():
+    rows = wrap("a " + "x" * 50 + " b", max_chars=20)
+    assert rows == ["a", "x" * 50, "b"]
+
+
+def test_wrap_can_measure_rows_by_pixel_width():
+    rows = wrap("one two three four five six", fits=lambda row: len(row) * 10 <= 120)
+    assert all(len(r) * 10 <= 120 for r in rows) and " ".join(rows) == "one two three four five six"
+
+
+def test_srt_reads_back_with_the_srt_package(tmp_path: Path):
+    path = write_srt(CUES, tmp_path / "captions.srt")
+    subtitles = list(srt.parse(path.read_text(encoding="utf-8")))
+    assert [s.index for s in subtitles] == [1, 2, 3]
+    assert [(s.start, s.end) for s in subtitles] == [
+        (timedelta(seconds=0.4), timedelta(seconds=1.9)),
+        (timedelta(seconds=2.25), timedelta(seconds=3.0)),
+        (timedelta(seconds=3661.5), timedelta(seconds=3663.0))]
+    assert subtitles[0].content.replace("\n", " ") == CUES[0].text
+    assert subtitles[2].content == "Fish & <chips>"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["captions.srt"]
+
+
+def test_srt_can_name_speakers():
+    subtitles = list(srt.parse(srt_text(CUES, speakers=True)))
+    assert subtitles[0].content.startswith("Owl: Look,")
+    assert subtitles[1].content == "Hush."
+
+
+def test_vtt_reads_back_with_webvtt_py(tmp_path: Path):
+    path = write_vtt(CUES, tmp_path / "captions.vtt", speakers=True)
+    captions = webvtt.read(str(path))
+    assert [(c.start, c.end) for c in captions] == [
+        ("00:00:00.400", "00:00:01.900"), ("00:00:02.250", "00:00:03.000"),
+        ("01:01:01.500", "01:01:03.000")]
+    assert captions[0].voice == "Owl"
+    assert "Owl" in captions[0].raw_text and captions[0].text.replace("\n", " ") == CUES[0].text
+    # WebVTT escapes & and < (a bare < would open a tag); webvtt-py leaves the entities in
+    assert html.unescape(captions[2].text) == "Fish & <chips>"
+    assert path.read_text(encoding="utf-8").startswith("WEBVTT\n")
+
+
+def test_vtt_without_speakers_has_plain_text():
+    text = vtt_text(CUES[:2])
+    assert "<v " not in text and "00:00:00.400 --> 00:00:01.900" in text

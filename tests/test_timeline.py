@@ -1,0 +1,123 @@
+"""The timeline: scene and line placement from clip durations, and the narration track."""
+
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings as hsettings, strategies as st
+
+from engine.timeline import (SAMPLE_RATE, SceneLines, TimedLine, TimelineSettings,
+                             build_timeline, crossfade_frames, mix_audio, read_clip)
+
+SETTINGS = TimelineSettings(lead_in=0.4, gap=0.35, tail=0.8, min_scene=2.5, crossfade=0.6)
+
+
+def write_tone(path: Path, seconds: float, rate: int = SAMPLE_RATE, freq: float = 440.0) -> Path:
+    t = np.arange(round(seconds * rate)) / rate
+    pcm = (0.5 * np.sin(2 * np.pi * freq * t) * 32767).astype("<i2")
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(pcm.tobytes())
+    return path
+
+
+def test_lines_are_placed_with_lead_in_gaps_and_tail():
+    scenes = [SceneLines((TimedLine(1.0, "One.", "Owl"), TimedLine(2.0, "Two.", None))),
+              SceneLines((TimedLine(0.5, "Three.", "Fox"),))]
+    timeline = build_timeline(scenes, SETTINGS, fps=25)
+    first, second = timeline.scenes
+    assert first.start == 0.0
+    # 0.4 + 1.0 + 0.35 + 2.0 + 0.8 = 4.55 s = 113.75 frames → 114 frames
+    assert first.frames == 114 and first.duration == pytest.approx(4.56)
+    assert first.line_starts == pytest.approx((0.4, 1.75))
+    # 0.4 + 0.5 + 0.8 = 1.7 s < min_scene: 2.5 s = 62.5 frames → 63 frames
+    assert second.start == pytest.approx(4.56) and second.frames == 63
+    assert [(c.text, c.speaker) for c in timeline.cues] == [
+        ("One.", "Owl"), ("Two.", None), ("Three.", "Fox")]
+    assert [t for c in timeline.cues for t in (c.start, c.end)] == pytest.approx(
+        [0.4, 1.4, 1.75, 3.75, 4.96, 5.46])
+    assert timeline.duration == pytest.approx(7.08) and timeline.frames == 114 + 63
+
+
+def test_scene_without_lines_gets_min_scene_and_duration_asks_for_more():
+    timeline = build_timeline([SceneLines(()), SceneLines((TimedLine(1.0, "x"),), duration=6.0)],
+                              SETTINGS, fps=24)
+    assert timeline.scenes[0].duration == pytest.approx(2.5) and len(timeline.cues) == 1
+    assert timeline.scenes[1].duration == pytest.approx(6.0)
+
+
+def test_crossfade_never_takes_more_than_half_a_scene():
+    timeline = build_timeline([SceneLines(()), SceneLines(())],
+                              TimelineSettings(min_scene=0.4, crossfade=2.0), fps=25)
+    assert crossfade_frames(timeline, 0, TimelineSettings(min_scene=0.4, crossfade=2.0)) == 5
+    assert crossfade_frames(build_timeline([SceneLines(())], SETTINGS, 25), 0, SETTINGS) == 15
+
+
+def test_bad_settings_and_durations_are_refused():
+    with pytest.raises(ValueError, match="timeline.gap"):
+        TimelineSettings(gap=-1)
+    with pytest.raises(ValueError, match="scene 1"):
+        build_timeline([SceneLines((TimedLine(float("nan"), "x"),))], SETTINGS, 25)
+
+
+@hsettings(max_examples=60, deadline=None)
+@given(scenes=st.lists(st.tuples(st.lists(st.floats(0.0, 12.0), max_size=5),
+                                 st.one_of(st.none(), st.floats(0.1, 20.0))),
+                       min_size=1, max_size=8),
+       fps=st.sampled_from([12, 24, 25, 30, 60]))
+def test_scenes_are_whole_frames_back_to_back_and_lines_never_overlap(scenes, fps):
+    timeline = build_timeline(
+        [SceneLines(tuple(TimedLine(d, "w") for d in lines), duration) for lines, duration in scenes],
+        SETTINGS, fps)
+    at = 0
+    cue = iter(timeline.cues)
+    for (lines, duration), placed in zip(scenes, timeline.scenes):
+        assert placed.start == pytest.approx(at / fps) and placed.frames >= 1
+        needed = max(SETTINGS.min_scene, duration or 0.0)
+        if lines:
+            needed = max(needed, SETTINGS.lead_in + sum(lines) + SETTINGS.gap * (len(lines) - 1)
+                         + SETTINGS.tail)
+        assert needed - 1e-6 <= placed.duration < needed + 1 / fps + 1e-6
+        end = placed.start
+        for length in lines:
+            c = next(cue)
+            assert c.end - c.start == pytest.approx(length)
+            assert c.start >= end - 1e-9  # no line starts before the previous one ends
+            end = c.end
+        assert end <= placed.start + placed.duration - (SETTINGS.tail if lines else 0) + 1e-6
+        at += placed.frames
+    assert timeline.frames == at and timeline.duration == pytest.approx(at / fps)
+
+
+def test_mix_places_each_clip_at_its_cue_and_resamples(tmp_path: Path):
+    a = write_tone(tmp_path / "a.wav", 1.0)
+    b = write_tone(tmp_path / "b.wav", 0.5, rate=22050)
+    assert len(read_clip(b)) == pytest.approx(0.5 * SAMPLE_RATE, abs=2)
+    timeline = build_timeline([SceneLines((TimedLine(1.0, "a"),)),
+                               SceneLines((TimedLine(0.5, "b"),))], SETTINGS, fps=25)
+    out = mix_audio(timeline, [a, b], tmp_path / "mix" / "narration.wav")
+    with wave.open(str(out), "rb") as mixed:
+        assert mixed.getframerate() == SAMPLE_RATE and mixed.getnchannels() == 1
+        samples = np.frombuffer(mixed.readframes(mixed.getnframes()), "<i2").astype(float)
+    assert len(samples) == round(timeline.duration * SAMPLE_RATE)
+    loud = np.flatnonzero(np.abs(samples) > 1000)
+    second = timeline.cues[1]
+    first_run = loud[loud < second.start * SAMPLE_RATE]
+    assert first_run[0] / SAMPLE_RATE == pytest.approx(0.4, abs=0.002)
+    assert first_run[-1] / SAMPLE_RATE == pytest.approx(1.4, abs=0.002)
+    second_run = loud[loud >= second.start * SAMPLE_RATE]
+    assert second_run[0] / SAMPLE_RATE == pytest.approx(second.start, abs=0.002)
+    assert second_run[-1] / SAMPLE_RATE == pytest.approx(second.end, abs=0.002)
+    assert sorted(p.name for p in out.parent.iterdir()) == ["narration.wav"]
+
+
+def test_mix_needs_one_clip_per_line(tmp_path: Path):
+    timeline = build_timeline([SceneLines((TimedLine(1.0, "a"),))], SETTINGS, fps=25)
+    with pytest.raises(ValueError, match="0 clips for 1 lines"):
+        mix_audio(timeline, [], tmp_path / "x.wav")
+    assert not (tmp_path / "x.wav").exists()
