@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Mapping
 from pathlib import Path
@@ -15,7 +14,6 @@ from engine.errors import BackendError, ConfigError, MissingDependency
 log = logging.getLogger(__name__)
 
 BACKEND = "llm=transformers"
-PICKLED = ("*.bin", "*.pt", "*.pth", "*.ckpt", "*.pkl")
 DTYPES = ("auto", "float32", "float16", "bfloat16")
 INSTALL = "pip install 'storyreel[transformers]' (and torch, as the README's set-up does)"
 
@@ -42,36 +40,14 @@ class TransformersWriter:
         self._tokenizer: Any = None
 
     def identity(self) -> dict[str, Any]:
-        import importlib.metadata as metadata
+        from engine.backends.weights import folder_fingerprint, package_versions
 
-        versions = {}
-        for package in ("transformers", "torch"):
-            try:
-                versions[package] = metadata.version(package)
-            except metadata.PackageNotFoundError:
-                versions[package] = None
         return {"backend": "transformers", "model": self.model_path.name,
-                "weights": self._fingerprint(), "device": self.device, "dtype": self.dtype,
-                "seed": self.seed, "temperature": self.temperature, "top_p": self.top_p,
-                "max_new_tokens": self.max_new_tokens, "max_words": self._writing.max_words,
-                "prompts": self.prompts.digest(), **versions}
-
-    def _fingerprint(self) -> str | None:
-        """Names the weights without reading gigabytes: config, tokenizer, weight headers, sizes."""
-        if not self.model_path.is_dir():
-            return None
-        digest = hashlib.sha256()
-        for name in ("config.json", "generation_config.json", "tokenizer.json",
-                     "tokenizer_config.json"):
-            path = self.model_path / name
-            if path.is_file():
-                digest.update(name.encode() + path.read_bytes())
-        for weights in sorted(self.model_path.glob("*.safetensors")):
-            stat = weights.stat()
-            digest.update(f"{weights.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
-            with weights.open("rb") as handle:  # the header lists every tensor's dtype and shape
-                digest.update(handle.read(min(stat.st_size, 1 << 20)))
-        return digest.hexdigest()[:32]
+                "weights": folder_fingerprint(self.model_path), "device": self.device,
+                "dtype": self.dtype, "seed": self.seed, "temperature": self.temperature,
+                "top_p": self.top_p, "max_new_tokens": self.max_new_tokens,
+                "max_words": self._writing.max_words, "prompts": self.prompts.digest(),
+                **package_versions("transformers", "torch")}
 
     def write(self, request: WriteRequest) -> WriteResult:
         return self._writing.write(request)
@@ -79,20 +55,9 @@ class TransformersWriter:
     def _load(self) -> tuple[Any, Any]:
         if self._model is not None:
             return self._model, self._tokenizer
-        folder = self.model_path
-        if not folder.is_dir():
-            raise BackendError(BACKEND, f"no model directory at {folder}",
-                               hint="set llm.model_path to a folder with config.json, the "
-                               "tokenizer and *.safetensors weights")
-        if not any(folder.glob("*.safetensors")):
-            pickled = sorted(p.name for pattern in PICKLED for p in folder.glob(pattern))
-            if pickled:
-                raise BackendError(
-                    BACKEND, f"refusing to load the pickled checkpoint {', '.join(pickled)} in "
-                    f"{folder}: unpickling can run arbitrary code; only safetensors are loaded",
-                    hint="convert it once, in a trusted environment: load it with transformers "
-                    "and call save_pretrained(folder, safe_serialization=True)")
-            raise BackendError(BACKEND, f"no *.safetensors weights in {folder}")
+        from engine.backends.weights import require_safetensors
+
+        folder = require_safetensors(self.model_path, BACKEND, "llm.model_path")
         try:
             import torch
             from transformers import AutoModelForCausalLM, AutoTokenizer
