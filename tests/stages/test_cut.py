@@ -1,0 +1,205 @@
+"""The cut stage end to end at 320×180: real ffmpeg, read back with PyAV, srt and webvtt-py."""
+
+from __future__ import annotations
+
+import hashlib
+import wave
+from dataclasses import replace
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+import srt
+import webvtt
+from PIL import Image, ImageDraw
+
+from engine.backends.video.ffmpeg import FFmpegEditor
+from engine.errors import BackendError
+from engine.stages.cut import CutLine, CutOutcome, CutScene, cut
+from engine.timeline import TimelineSettings
+
+W, H, FPS = 320, 180, 25
+SETTINGS = TimelineSettings(lead_in=0.4, gap=0.3, tail=0.8, min_scene=1.5, crossfade=0.6)
+
+
+def tone(path: Path, seconds: float, freq: float, rate: int = 48_000) -> Path:
+    t = np.arange(round(seconds * rate)) / rate
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes((0.4 * np.sin(2 * np.pi * freq * t) * 32767).astype("<i2").tobytes())
+    return path
+
+
+def picture(path: Path, seed: int) -> Path:
+    rng = np.random.default_rng(seed)
+    image = Image.new("RGB", (W, H), tuple(int(c) for c in rng.integers(30, 220, 3)))
+    draw = ImageDraw.Draw(image)
+    for _ in range(25):
+        x, y, r = int(rng.integers(0, W)), int(rng.integers(0, H)), int(rng.integers(5, 40))
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=tuple(int(c) for c in rng.integers(0, 256, 3)))
+    image.save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def scenes(tmp_path_factory) -> tuple[CutScene, ...]:
+    folder = tmp_path_factory.mktemp("inputs")
+    return (
+        CutScene("meadow", picture(folder / "a.png", 1), "slow zoom in", "crossfade", (
+            CutLine(tone(folder / "a1.wav", 1.2, 330), "The moon is up, round and bright.", "Owl"),
+            CutLine(tone(folder / "a2.wav", 0.8, 440, rate=22050), "Hush.", None))),
+        CutScene("quiet", picture(folder / "b.png", 2), None, "cut", ()),
+        CutScene("river", picture(folder / "c.png", 3), "pan left", None, (
+            CutLine(tone(folder / "c1.wav", 1.0, 550), "Goodnight, river.", "Fox"),)),
+    )
+
+
+def run_cut(scenes, out: Path, work: Path, **editor) -> CutOutcome:
+    return cut(scenes, FFmpegEditor(**editor), SETTINGS, W, H, FPS, out, work)
+
+
+@pytest.fixture(scope="module")
+def cold(scenes, tmp_path_factory) -> CutOutcome:
+    root = tmp_path_factory.mktemp("cold")
+    return run_cut(scenes, root / "out", root / "work")
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def gray_frames(path: Path) -> list[np.ndarray]:
+    with av.open(str(path)) as container:
+        return [np.asarray(f.to_ndarray(format="gray"), dtype=np.float32)
+                for f in container.decode(video=0)]
+
+
+def test_outputs_and_nothing_else(cold: CutOutcome):
+    assert sorted(p.name for p in cold.video.parent.iterdir()) == [
+        "captions.srt", "captions.vtt", "video.mp4"]
+
+
+def test_streams_codecs_and_duration(cold: CutOutcome):
+    timeline = cold.timeline
+    # meadow: 0.4 + 1.2 + 0.3 + 0.8 + 0.8 = 3.5 s; quiet: min_scene; river: 0.4 + 1.0 + 0.8
+    assert [s.frames for s in timeline.scenes] == [88, 38, 55]
+    with av.open(str(cold.video)) as container:
+        video = container.streams.video[0]
+        audio = container.streams.audio[0]
+        subtitles = container.streams.subtitles
+        assert video.codec_context.name == "h264" and video.codec_context.profile == "High"
+        assert video.codec_context.pix_fmt == "yuv420p"
+        assert (video.codec_context.width, video.codec_context.height) == (W, H)
+        assert video.average_rate == FPS
+        assert audio.codec_context.name == "aac" and audio.codec_context.profile == "LC"
+        assert audio.codec_context.sample_rate == 48_000
+        assert len(subtitles) == 1 and subtitles[0].codec_context.name == "mov_text"
+        assert container.duration / 1e6 == pytest.approx(timeline.duration, abs=0.1)
+        assert video.duration * video.time_base == pytest.approx(timeline.duration, abs=1 / FPS)
+        frames = sum(1 for _ in container.decode(video=0))
+    assert frames == timeline.frames
+    assert b"moov" in cold.video.read_bytes()[:4096]  # +faststart: the index comes first
+
+
+def test_narration_plays_at_the_cues_and_silence_between(cold: CutOutcome):
+    with av.open(str(cold.video)) as container:
+        samples = np.concatenate([f.to_ndarray().mean(axis=0)
+                                  for f in container.decode(audio=0)])
+    def level(start: float, end: float) -> float:
+        return float(np.sqrt(np.mean(samples[round(start * 48000):round(end * 48000)] ** 2)))
+    for cue in cold.timeline.cues:
+        assert level(cue.start + 0.05, cue.end - 0.05) > 0.2, cue
+    quiet = cold.timeline.scenes[1]
+    assert level(quiet.start + 0.05, quiet.start + quiet.duration - 0.05) < 0.01
+    assert level(0.0, 0.35) < 0.01
+
+
+def test_sidecar_captions_match_the_timeline_within_a_frame(cold: CutOutcome):
+    cues = cold.timeline.cues
+    subtitles = list(srt.parse(cold.srt.read_text(encoding="utf-8")))
+    captions = webvtt.read(str(cold.vtt))
+    assert len(subtitles) == len(captions) == len(cues) == 3
+    for cue, sub, cap in zip(cues, subtitles, captions):
+        assert sub.start.total_seconds() == pytest.approx(cue.start, abs=1 / FPS)
+        assert sub.end.total_seconds() == pytest.approx(cue.end, abs=1 / FPS)
+        h, m, s = cap.start.split(":")
+        assert int(h) * 3600 + int(m) * 60 + float(s) == pytest.approx(cue.start, abs=1 / FPS)
+        assert sub.content.replace("\n", " ") == cap.text.replace("\n", " ") == cue.text
+
+
+def test_zoom_pan_and_crossfade_change_the_frames(cold: CutOutcome):
+    frames = gray_frames(cold.video)
+    meadow, quiet, river = cold.timeline.scenes
+    top = slice(0, H // 2)  # above the captions
+
+    def diff(a: int, b: int) -> float:
+        return float(np.abs(frames[a][top] - frames[b][top]).mean())
+    fade_start = meadow.frames - 15  # 0.6 s crossfade at 25 fps
+    # the zoom moves the picture, in small even steps (no judder)
+    assert diff(0, fade_start - 1) > 3.0
+    steps = [diff(k, k + 1) for k in range(fade_start - 1)]
+    assert max(steps) < 2.0 and sum(steps) > 3.0
+    # crossfade: the meadow's last frames head for the quiet scene's first frame
+    target = meadow.frames
+    distances = [diff(k, target) for k in range(fade_start - 1, meadow.frames)]
+    assert all(a > b for a, b in zip(distances, distances[1:]))
+    assert distances[-1] < 0.2 * distances[0]
+    # a cut: the still scene does not move, then the river's first frame is another picture
+    still_last = meadow.frames + quiet.frames - 1
+    assert diff(meadow.frames, still_last) < 0.5
+    assert diff(still_last, still_last + 1) > 5.0
+    # the pan slides the picture
+    river_first = still_last + 1
+    assert diff(river_first, river_first + 20) > 2.0
+    assert max(diff(k, k + 1) for k in range(river_first, river_first + 20)) < 3.0
+
+
+def test_captions_are_burned_in_only_when_asked(cold: CutOutcome, scenes, tmp_path: Path):
+    plain = run_cut(scenes, tmp_path / "out", tmp_path / "work", burn_subtitles=False)
+    burned, clean = gray_frames(cold.video), gray_frames(plain.video)
+    cue = cold.timeline.cues[0]
+    during = round((cue.start + cue.end) / 2 * FPS)
+    band = slice(H // 2, H)
+    assert np.abs(burned[during][band] - clean[during][band]).mean() > 5.0
+    assert np.abs(burned[during][: H // 3] - clean[during][: H // 3]).mean() < 1.0
+    before = 5  # no caption yet: the frames agree
+    assert np.abs(burned[before] - clean[before]).mean() < 1.0
+
+
+def test_two_cold_cuts_are_byte_identical(cold: CutOutcome, scenes, tmp_path: Path):
+    again = run_cut(scenes, tmp_path / "out", tmp_path / "work", workers=1)
+    assert digest(again.video) == digest(cold.video)
+    assert again.srt.read_bytes() == cold.srt.read_bytes()
+
+
+def test_editing_one_line_reencodes_only_its_scene(scenes, tmp_path: Path):
+    work = tmp_path / "work"
+    first = run_cut(scenes, tmp_path / "a", work)
+    assert first.stats.encoded == ("meadow", "quiet", "river") and not first.stats.reused
+    segments = {p: p.stat().st_mtime_ns for p in work.glob("seg-*.mp4")}
+    river = scenes[2]
+    edited = (*scenes[:2], replace(river, lines=(replace(river.lines[0], text="Sleep well, river."),)))
+    second = run_cut(edited, tmp_path / "b", work)
+    assert second.stats.encoded == ("river",) and second.stats.reused == ("meadow", "quiet")
+    new = set(work.glob("seg-*.mp4")) - set(segments)
+    assert len(new) == 1
+    assert all(p.stat().st_mtime_ns >= t for p, t in segments.items())  # old ones kept
+    assert digest(second.video) != digest(first.video)
+    assert list(srt.parse(second.srt.read_text()))[-1].content == "Sleep well, river."
+    # the quiet scene's picture is what the meadow crossfades into: changing it re-encodes both
+    third = run_cut((scenes[0], replace(scenes[1], camera="slow zoom out"), scenes[2]),
+                    tmp_path / "c", work)
+    assert third.stats.encoded == ("meadow", "quiet") and third.stats.reused == ("river",)
+    assert not [p for p in work.rglob("*") if p.name.endswith(".tmp")]
+
+
+def test_a_failing_encoder_leaves_no_partial_file(scenes, tmp_path: Path):
+    out = tmp_path / "out"
+    with pytest.raises(BackendError, match="video=ffmpeg"):
+        run_cut(scenes, out, tmp_path / "work", preset="no-such-preset")
+    assert not out.exists() or not list(out.iterdir())
+    assert not list((tmp_path / "work").glob("seg-*"))
+    assert not [p for p in tmp_path.rglob("*") if p.name.endswith(".tmp")]
