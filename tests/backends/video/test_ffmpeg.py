@@ -1,0 +1,98 @@
+"""video=ffmpeg pieces: colour conversion, camera paths, caption overlays, frames, identity."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from engine.backends.video import CutRequest, Segment
+from engine.backends.video.ffmpeg import FFmpegEditor, ffmpeg_exe, find_font
+from engine.backends.video.frames import (PAN_ZOOM, ZOOM, CaptionStyle, Picture, SceneShot,
+                                          camera_view, caption_overlay, render_frames,
+                                          rgb_to_yuv420)
+from engine.errors import BackendError
+
+W, H = 160, 90
+
+
+def test_rgb_to_yuv_is_limited_range_bt709():
+    rgb = np.array([[[0, 0, 0], [255, 255, 255]], [[255, 0, 0], [0, 0, 255]]], dtype=np.uint8)
+    y, u, v = rgb_to_yuv420(rgb)
+    assert y.tolist() == [[16, 235], [63, 32]]  # BT.709: red 0.2126, blue 0.0722 of 219 + 16
+    assert u.shape == v.shape == (1, 1)
+    gray = rgb_to_yuv420(np.full((4, 4, 3), 128, np.uint8))
+    assert gray[1].tolist() == gray[2].tolist() == [[128, 128], [128, 128]]
+
+
+@pytest.mark.parametrize("camera", ["slow zoom in", "slow zoom out", "pan left", "pan right"])
+def test_camera_paths_start_and_end_where_they_should(camera: str):
+    start, end = camera_view(camera, 0.0), camera_view(camera, 1.0)
+    if "zoom" in camera:
+        assert {start[0], end[0]} == {1.0, ZOOM}
+        assert (start[0] < end[0]) == (camera == "slow zoom in")
+    else:
+        assert start[0] == end[0] == PAN_ZOOM
+        assert (start[1] > end[1]) == (camera == "pan left")  # the window moves left
+    # eased: no jump at either end, monotonic in between
+    zooms = [camera_view(camera, t / 100)[0 if "zoom" in camera else 1] for t in range(101)]
+    steps = np.diff(zooms)
+    assert (steps >= 0).all() or (steps <= 0).all()
+    assert abs(steps[0]) < abs(steps[50]) / 10
+
+
+def test_still_camera_is_the_picture_itself(tmp_path: Path):
+    path = tmp_path / "p.png"
+    Image.new("RGB", (W * 2, H * 3), (200, 40, 40)).save(path)  # another shape: cover-fit
+    planes = Picture(path, W, H, None).at(0.5)
+    assert [p.size for p in planes] == [(W, H), (W // 2, H // 2), (W // 2, H // 2)]
+    assert set(np.asarray(planes[0]).ravel().tolist()) == {rgb_to_yuv420(
+        np.full((2, 2, 3), (200, 40, 40), np.uint8))[0][0, 0]}
+
+
+def test_caption_overlay_fits_the_frame_and_sits_low():
+    style = CaptionStyle(font=find_font("DejaVuSans-Bold.ttf"))
+    overlay = caption_overlay("A long caption " * 8, W * 4, H * 4, style)
+    width, height = overlay.planes[0].size
+    assert overlay.x % 2 == 0 and overlay.y % 2 == 0 and width % 2 == 0 and height % 2 == 0
+    assert overlay.x >= 0 and overlay.x + width <= W * 4
+    assert overlay.y > H * 4 // 2 and overlay.y + height <= H * 4
+    portrait = caption_overlay("Hello", H * 4, W * 4, style)
+    assert portrait.y + portrait.planes[0].size[1] < W * 4 * 0.85  # clear of phone controls
+
+
+def test_still_frames_repeat_and_captions_change_them(tmp_path: Path):
+    path = tmp_path / "p.png"
+    Image.new("RGB", (W, H), (30, 120, 200)).save(path)
+    shot = SceneShot(path, None, 10, ((3, 6, "Hi there"),))
+    style = CaptionStyle(font=find_font("DejaVuSans-Bold.ttf"))
+    frames = list(render_frames(shot, W, H, style, None))
+    assert len(frames) == 10 and all(len(f) == W * H * 3 // 2 for f in frames)
+    assert frames[0] == frames[2] == frames[6] == frames[9] != frames[3] == frames[5]
+
+
+def test_identity_names_the_tool_and_everything_that_shapes_bytes():
+    base = FFmpegEditor().identity()
+    assert base["backend"] == "video=ffmpeg" and base["ffmpeg"]
+    assert base["encoder"]["threads"] == 1 and base["captions"]["font"]
+    assert FFmpegEditor(crf=23).identity() != base
+    assert FFmpegEditor(burn_subtitles=False).identity()["captions"] is None
+    assert FFmpegEditor(workers=7).identity() == base  # parallelism changes no byte
+
+
+def test_odd_frame_sizes_are_refused(tmp_path: Path):
+    request = CutRequest(segments=(Segment("a", tmp_path / "a.png", 0.0, 10),),
+                         audio=tmp_path / "a.wav", cues=(), width=161, height=90, fps=25,
+                         output=tmp_path / "out.mp4", workdir=tmp_path)
+    with pytest.raises(BackendError, match="even"):
+        FFmpegEditor().cut(request)
+
+
+def test_the_bundled_ffmpeg_has_what_the_editor_uses():
+    import subprocess
+
+    encoders = subprocess.run([ffmpeg_exe(), "-hide_banner", "-encoders"], capture_output=True,
+                              text=True).stdout
+    assert all(name in encoders for name in ("libx264", " aac ", "mov_text"))
