@@ -154,6 +154,12 @@ def render(settings: RenderSettings, backends: Backends, console: Console) -> Re
     write_manifest(run_dir / "manifest.json", recorder, _facts(settings, backends, written,
                                                                duration, seconds))
     console.print(summary_table(recorder, duration, seconds))
+    if written.usage.requests:
+        reused = recorder.counts().get("write", (0, 0))[0] == 0
+        console.print(f"llm: {written.usage.requests} requests, {written.usage.prompt_tokens} "
+                      f"prompt + {written.usage.completion_tokens} completion tokens"
+                      + (" (an earlier run's answer, reused from the cache)" if reused else ""),
+                      highlight=False)
     return RenderOutcome(run_dir / "video.mp4", duration, seconds, recorder)
 
 

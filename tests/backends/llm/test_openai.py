@@ -304,3 +304,4 @@ def test_a_render_with_openai_writes_the_key_nowhere(tmp_path: Path):
     for path in [p for p in tmp_path.rglob("*") if p.is_file()]:
         assert KEY.encode() not in path.read_bytes(), f"the key leaked into {path}"
     assert KEY not in done.stdout + done.stderr
+    assert "llm: 1 requests, 210 prompt + 40 completion tokens" in done.stderr
