@@ -1,4 +1,4 @@
-"""`storyreel fill STORY [--write] [overrides]`: run only the write stage; print or save the fills."""
+"""`storyreel fill STORY [--write]`: run only the write stage; print the fills or save them."""
 
 from __future__ import annotations
 

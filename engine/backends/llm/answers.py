@@ -15,7 +15,7 @@ MAX_LINES_PER_SCENE = 16
 
 
 class InvalidAnswer(Exception):
-    """The model's answer cannot be used; `problems` says why, one item each, for the retry prompt."""
+    """An answer that cannot be used; `problems` says why, one item each, for the retry prompt."""
 
     def __init__(self, problems: list[str]):
         self.problems = problems
@@ -88,7 +88,7 @@ def _preview(text: str, limit: int = 40) -> str:
 
 
 def max_words_for(audience: str) -> int:
-    """How long a spoken line may be: short for the youngest listeners (by the audience's lowest age)."""
+    """The longest line, in words, for an audience (by its youngest age): short for the youngest."""
     match = re.search(r"\d+", audience or "")
     youngest = int(match.group()) if match else 8
     if youngest <= 5:
@@ -151,7 +151,8 @@ def validate_fill(answer: dict[str, Any], request: WriteRequest,
     """Every scene of the request, complete; the author's text always wins over the answer's."""
     checker = _Checker(request, max_words or max_words_for(request.audience))
     raw_scenes = _scene_list(answer, len(request.scenes))
-    by_id = {s.get("id"): s for s in raw_scenes if isinstance(s, dict)}
+    by_id = {s["id"]: s for s in raw_scenes
+             if isinstance(s, dict) and isinstance(s.get("id"), str)}
     problems: list[str] = []
     written: list[WrittenScene] = []
     for brief in request.scenes:
@@ -222,7 +223,7 @@ def _optional(value: Any) -> str | None:
 
 
 def _present(raw: Any, request: WriteRequest, lines: list[WrittenLine]) -> tuple[str, ...]:
-    """Who is in a scene the author gave no `with:`: named known characters, then every speaker."""
+    """Who is in a scene without `with:`: the known characters it names, then every speaker."""
     known = [c.name for c in request.characters]
     named = [n for n in raw if isinstance(n, str) and n in known] if isinstance(raw, list) else []
     named += [ln.speaker for ln in lines if ln.speaker and ln.speaker not in named]
@@ -256,7 +257,7 @@ def validate_outline(answer: dict[str, Any], request: WriteRequest) -> tuple[Sce
         image = checker.text(raw.get("image"), f"{where} image prompt", problems)
         raw_characters = raw.get("characters")
         characters = raw_characters if isinstance(raw_characters, list) else []
-        unknown = [n for n in characters if n not in known]
+        unknown = [n for n in characters if not isinstance(n, str) or n not in known]
         if unknown:
             problems.append(f"{where}: unknown characters {unknown}; use only "
                             f"{', '.join(sorted(known)) or 'none (narration only)'}")

@@ -45,7 +45,8 @@ class ChatModel(Protocol):
 
     backend: str
 
-    def chat(self, messages: list[Message], schema: dict[str, Any], schema_name: str) -> ChatReply: ...
+    def chat(self, messages: list[Message], schema: dict[str, Any],
+             schema_name: str) -> ChatReply: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +74,8 @@ def load_prompts(source: Mapping[str, Any] | str | Path | None = None) -> Prompt
             raise ConfigError(f"cannot read prompt templates {path}: {error.strerror}") from None
     if not isinstance(source, Mapping):
         raise ConfigError("prompt templates must be a mapping of system, fill, outline, retry")
-    missing = [k for k in PROMPT_KEYS if not isinstance(source.get(k), str) or not source[k].strip()]
+    missing = [k for k in PROMPT_KEYS
+               if not isinstance(source.get(k), str) or not source[k].strip()]
     if missing:
         raise ConfigError(f"prompt templates lack {', '.join(missing)}")
     return Prompts(**{k: str(source[k]) for k in PROMPT_KEYS})
@@ -155,7 +157,8 @@ class ChatWriting:
                  max_words: int | None = None):
         if attempts < 1:
             raise ConfigError("validation attempts must be at least 1")
-        self.model, self.prompts, self.attempts, self.max_words = model, prompts, attempts, max_words
+        self.model, self.prompts = model, prompts
+        self.attempts, self.max_words = attempts, max_words
 
     def write(self, request: WriteRequest) -> WriteResult:
         usage = Usage()

@@ -1,4 +1,4 @@
-"""`llm=openai`: a writer on any OpenAI-compatible chat completions server (OpenAI, Ollama, vLLM)."""
+"""`llm=openai`: a writer on any OpenAI-compatible chat server (OpenAI, Ollama, vLLM, llama.cpp)."""
 
 from __future__ import annotations
 

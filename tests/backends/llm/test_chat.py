@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from engine.backends.llm import CharacterBrief, LineBrief, SceneBrief, WriteRequest
 from engine.backends.llm.answers import (InvalidAnswer, extract_json, fill_schema, max_words_for,
@@ -161,3 +163,37 @@ def test_a_story_repository_can_bring_its_own_prompts(tmp_path: Path):
             "llm=openai", "story=x.story", f"hydra.searchpath=[file://{tmp_path}]",
             "prompts@llm.prompts=pirates"])
     assert load_prompts(dict(cfg.llm.prompts)).system.startswith("You are a pirate-loving")
+
+
+
+KEYS = ["scenes", "id", "lines", "speaker", "text", "direction", "image", "characters", "title"]
+WORDS = ["night", "forest", "narrator", "Owl", "Luna", "", "x", "Hoo!"]
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.sampled_from(WORDS),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.sampled_from(KEYS), inner,
+                                                                max_size=6),
+    max_leaves=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(JSON_VALUES)
+@example({"scenes": [{"id": "x", "characters": [[]]}, {"id": "night", "lines": [{}]}]})
+def test_any_answer_is_used_or_rejected_with_reasons(value):
+    for validate in (lambda a: validate_fill(a, REQUEST),
+                     lambda a: validate_outline(a, REQUEST.__class__(
+                         "S", "3-6", "", "en", "p", CHARACTERS, (), 2))):
+        try:
+            scenes = validate(value if isinstance(value, dict) else {"scenes": value})
+        except InvalidAnswer as invalid:
+            assert invalid.problems and all(isinstance(p, str) for p in invalid.problems)
+        else:
+            assert scenes
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200))
+def test_any_reply_text_is_parsed_or_rejected(text):
+    try:
+        assert isinstance(extract_json(text), dict)
+    except InvalidAnswer as invalid:
+        assert invalid.problems
