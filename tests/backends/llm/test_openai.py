@@ -228,6 +228,13 @@ def test_without_a_key_the_official_api_is_not_called(monkeypatch: pytest.Monkey
         OpenAIWriter().write(REQUEST)
 
 
+def test_a_local_server_needs_no_key(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("OPENAI_API_KEY")
+    with LoopbackServer(reply(GOOD)) as server:
+        writer(server.base_url).write(REQUEST)
+    assert server.headers[0]["authorization"] == "Bearer unused"
+
+
 def test_key_variable_is_configurable(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("MY_LLM_KEY", "sk-other-key-4242")
     with LoopbackServer(reply(GOOD)) as server:
