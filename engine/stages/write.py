@@ -99,7 +99,7 @@ def merge(story: Story, request: WriteRequest, result: WriteResult) -> Story:
 
 def _fill_scene(story: Story, scene: Scene, written: WrittenScene) -> Scene:
     fields = scene.fields
-    if scene.get("title") is None and written.title.strip():
+    if scene.get("title") is None and not scene.lines and written.title.strip():
         fields = fields + (Field("title", Value(written.title.strip())),)
     if scene.get("image") is None:
         if not written.image.strip():

@@ -57,7 +57,7 @@ def test_merge_keeps_author_text_and_fills_holes():
                                           "Maybe the owl knows!"]
     assert [l.written_by for l in one.lines] == ["author", "author", "llm"]
     assert one.text("image") == "Luna over the village"
-    assert (one.text("title"), two.text("title")) == ("One", "Two")
+    assert (one.text("title"), two.text("title")) == (None, "Two")  # only a written scene
     assert [(l.speaker, l.text, l.direction) for l in two.lines] == [
         (None, "Luna drifted into the forest.", None), ("Luna", "Hello, trees!", "softly")]
 
