@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import tempfile
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,6 +87,7 @@ def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, 
         for i, (scene, placed) in enumerate(zip(scenes, timeline.scenes)))
     out_dir.mkdir(parents=True, exist_ok=True)
     workdir.mkdir(parents=True, exist_ok=True)
+    remove_stale_scratch(workdir)
     clips = [line.audio for scene in scenes for line in scene.lines]
     video = out_dir / "video.mp4"
     with tempfile.TemporaryDirectory(prefix="cut-", dir=workdir) as scratch:
@@ -109,6 +112,25 @@ def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, 
              timeline.duration, len(stats.encoded), len(stats.reused))
     return CutOutcome(video=video, srt=srt, vtt=vtt, timeline=timeline,
                       duration=timeline.duration, stats=stats)
+
+
+STALE_SECONDS = 3600
+"""Scratch left in `workdir` by a killed run is removed once it is this old (never a live one)."""
+
+
+def remove_stale_scratch(workdir: Path, older_than: float = STALE_SECONDS) -> None:
+    """Remove temp files and folders that a killed cut left behind (`.*.tmp`, `cut-*`, `mux-*`)."""
+    cutoff = time.time() - older_than
+    for path in workdir.iterdir():
+        scratch = path.name.endswith(".tmp") or path.name.startswith(("cut-", "mux-"))
+        try:
+            if scratch and path.lstat().st_mtime < cutoff:
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)
+        except FileNotFoundError:
+            continue  # another process cleaned it first
 
 
 def _fsync(path: Path) -> None:

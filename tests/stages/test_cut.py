@@ -203,3 +203,18 @@ def test_a_failing_encoder_leaves_no_partial_file(scenes, tmp_path: Path):
     assert not out.exists() or not list(out.iterdir())
     assert not list((tmp_path / "work").glob("seg-*"))
     assert not [p for p in tmp_path.rglob("*") if p.name.endswith(".tmp")]
+
+
+def test_scratch_of_a_killed_run_is_removed_once_stale(scenes, tmp_path: Path):
+    import os
+
+    work = tmp_path / "work"
+    work.mkdir()
+    old_temp, old_dir, fresh = work / ".seg-abc.x1.tmp", work / "cut-x1", work / ".seg-def.x2.tmp"
+    old_temp.write_bytes(b"partial")
+    old_dir.mkdir()
+    fresh.write_bytes(b"another run is writing this")
+    for path in (old_temp, old_dir):
+        os.utime(path, (0, 0))
+    run_cut(scenes[1:2], tmp_path / "out", work)
+    assert not old_temp.exists() and not old_dir.exists() and fresh.exists()

@@ -101,12 +101,14 @@ class FFmpegEditor:
 
     def __init__(self, burn_subtitles: bool = True, caption_speakers: bool = False,
                  crf: int = 20, preset: str = "veryfast", tune: str | None = None,
-                 keyint: int = 250, audio_bitrate: str = "128k", threads: int = 1,
+                 keyint: int = 250, x264_params: str | None = None,
+                 audio_bitrate: str = "128k", threads: int = 1,
                  workers: int | None = None, font: str = "DejaVuSans-Bold.ttf",
                  caption_size: float = 0.058):
         self.burn_subtitles = burn_subtitles
         self.caption_speakers = caption_speakers
         self.crf, self.preset, self.tune, self.keyint = int(crf), str(preset), tune, int(keyint)
+        self.x264_params = x264_params
         self.audio_bitrate = str(audio_bitrate)
         # x264's output depends on its thread count, so it is fixed (part of the identity);
         # speed comes from encoding several segments at once, which changes no byte.
@@ -135,6 +137,7 @@ class FFmpegEditor:
     def _encoder_settings(self) -> dict[str, Any]:
         return {"codec": "libx264", "profile": "high", "pix_fmt": "yuv420p", "crf": self.crf,
                 "preset": self.preset, "tune": self.tune, "keyint": self.keyint,
+                "x264_params": self.x264_params,
                 "threads": self.threads, "colors": "bt709/tv"}
 
     # ---- the verb -----------------------------------------------------------------------------
@@ -147,7 +150,11 @@ class FFmpegEditor:
             raise BackendError("video=ffmpeg", "nothing to cut: the story has no scenes")
         request.workdir.mkdir(parents=True, exist_ok=True)
         jobs = self._jobs(request)
-        todo = [job for job in jobs if not job.path.exists()]
+        # Longest first (a moving camera costs about three still frames a frame), so the last
+        # segment to finish is a short one and no worker idles long.
+        todo = sorted((job for job in jobs if not job.path.exists()),
+                      key=lambda job: -job.shot.frames * (1 if job.shot.camera in (None, "still")
+                                                          else 3))
         for job in jobs:
             if job.path.exists():
                 os.utime(job.path)  # last use, for whoever cleans the workdir
@@ -238,6 +245,8 @@ class FFmpegEditor:
                 "-video_track_timescale", str(fps * 512)]
         if self.tune:
             args += ["-tune", self.tune]
+        if self.x264_params:
+            args += ["-x264-params", self.x264_params]
         return args
 
     # ---- the final video ----------------------------------------------------------------------

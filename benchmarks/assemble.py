@@ -1,0 +1,212 @@
+"""Video assembly speed: the cut stage vs an ffmpeg slideshow and a moviepy pipeline, one run.
+
+Run: `.venv/bin/python benchmarks/assemble.py [--scenes 6] [--seconds 3] [--size 1280x720]`.
+The same images (drawn here) and narration clips (synthesised here) go to:
+
+- `ours`: `engine.stages.cut.cut` with `video=ffmpeg`'s defaults, cold (a fresh segment folder):
+  the story's cameras and transitions, burned captions, soft subtitles, sidecars;
+- `ours, still`: the same with every camera `still` and every transition `cut` (what the ffmpeg
+  slideshow does), so the difference is what motion and crossfades cost;
+- `ffmpeg slideshow`: a hand-written concat demuxer of the stills (`-tune stillimage`, same
+  codec, preset, crf, size, fps and AAC audio of the same narration, no motion, no captions);
+- `moviepy`: ImageClips in a CompositeVideoClip with TextClip captions and crossfades, the same
+  narration, `write_videofile` with the same codec settings.
+
+Targets: ours ≤ 1.5× the ffmpeg slideshow, and ≥ 3× faster than moviepy. Fast variants run
+`--repeat` times each (best time kept: the machine is shared); moviepy runs once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import subprocess
+import tempfile
+import time
+import wave
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
+
+from engine.backends.video.ffmpeg import FFmpegEditor, ffmpeg_exe, find_font
+from engine.stages.cut import CutLine, CutScene, cut, plan
+from engine.timeline import TimelineSettings, mix_audio
+
+CAMERAS = ("slow zoom in", None, "pan left", "slow zoom out", "pan right", None)
+TRANSITIONS = ("crossfade", "cut", "crossfade", "cut", "crossfade", None)
+LINES = ("Once upon a time, a little owl lived in a tall oak tree.",
+         "Every night she looked up at the moon and said hello.",
+         "One night the moon was gone, hidden behind the clouds.",
+         "The owl flew over the hill, the river and the sleepy village.",
+         "At last the wind blew the clouds away, and there it was.",
+         "Goodnight, moon, said the owl, and she closed her eyes.")
+
+
+def draw_scene(path: Path, index: int, width: int, height: int) -> Path:
+    """A picture-book-like still: a sky gradient, hills, a sun or moon, trees, soft edges."""
+    rng = np.random.default_rng(index)
+    top, bottom = rng.integers(40, 200, 3), rng.integers(120, 255, 3)
+    ramp = np.linspace(0, 1, height)[:, None, None]
+    sky = (top * (1 - ramp) + bottom * ramp).astype(np.uint8).repeat(width, axis=1)
+    image = Image.fromarray(sky)
+    draw = ImageDraw.Draw(image)
+    r = height // 10
+    cx, cy = int(rng.integers(r, width - r)), int(rng.integers(r, height // 3))
+    draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=(250, 240, 190))
+    for layer in range(3):
+        base = height * (0.55 + 0.12 * layer)
+        xs = np.linspace(0, width, 9)
+        ys = base + rng.normal(0, height * 0.05, xs.size)
+        colour = tuple(int(c) for c in rng.integers(30, 160, 3))
+        draw.polygon([(0, height)] + list(zip(xs.tolist(), ys.tolist())) + [(width, height)],
+                     fill=colour)
+    for _ in range(12):
+        x, y = int(rng.integers(0, width)), int(rng.integers(height // 2, height))
+        s = int(rng.integers(height // 30, height // 10))
+        draw.rectangle((x - s // 6, y, x + s // 6, y + s), fill=(90, 60, 40))
+        draw.ellipse((x - s, y - 2 * s, x + s, y + s // 3), fill=tuple(int(c) for c in rng.integers(20, 140, 3)))
+    image.filter(ImageFilter.SMOOTH).save(path)
+    return path
+
+
+def synthesise_line(path: Path, seconds: float, index: int, rate: int = 22_050) -> Path:
+    """A voice-like clip: a gliding tone with syllable-rate loudness, at a TTS-like rate."""
+    t = np.arange(round(seconds * rate)) / rate
+    pitch = 180 + 40 * np.sin(2 * np.pi * 0.7 * t + index)
+    phase = 2 * np.pi * np.cumsum(pitch) / rate
+    envelope = 0.5 + 0.5 * np.sin(2 * np.pi * 4 * t) ** 2
+    samples = 0.3 * envelope * (np.sin(phase) + 0.3 * np.sin(2 * phase))
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes((samples * 32767).astype("<i2").tobytes())
+    return path
+
+
+def best_of(repeat: int, run: Callable[[int], None]) -> float:
+    times = []
+    for attempt in range(repeat):
+        started = time.perf_counter()
+        run(attempt)
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def ffmpeg_slideshow(scenes: list[CutScene], durations: list[float], narration: Path,
+                     out: Path, width: int, height: int, fps: int, editor: FFmpegEditor,
+                     burn: Path | None = None) -> None:
+    """The baseline: concat demuxer of stills, each converted once, then duplicated to fps."""
+    listing = out.with_suffix(".txt")
+    listing.write_text("".join(f"file '{s.image}'\nduration {d:.6f}\n"
+                               for s, d in zip(scenes, durations)) + f"file '{scenes[-1].image}'\n")
+    filters = f"scale={width}:{height},format=yuv420p,fps={fps}"
+    if burn is not None:
+        filters += f",subtitles={burn}"
+    subprocess.run([ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+                    "-f", "concat", "-safe", "0", "-i", str(listing), "-i", str(narration),
+                    "-vf", filters, "-c:v", "libx264", "-preset", editor.preset,
+                    "-crf", str(editor.crf), "-tune", "stillimage", "-profile:v", "high",
+                    "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "128k", "-ar", "48000",
+                    "-shortest", "-movflags", "+faststart", str(out)], check=True)
+
+
+def moviepy_pipeline(scenes: list[CutScene], starts: list[float], durations: list[float],
+                     cues, narration: Path, out: Path, width: int, height: int, fps: int,
+                     editor: FFmpegEditor, crossfade: float) -> None:
+    from moviepy import AudioFileClip, CompositeVideoClip, ImageClip, TextClip, vfx
+
+    font = find_font("DejaVuSans-Bold.ttf")
+    clips = []
+    for i, (scene, start, duration) in enumerate(zip(scenes, starts, durations)):
+        clip = ImageClip(str(scene.image)).with_start(start).with_duration(duration)
+        if i > 0 and scenes[i - 1].transition == "crossfade":
+            clip = clip.with_effects([vfx.CrossFadeIn(crossfade)])
+        clips.append(clip)
+    for cue in cues:
+        text = TextClip(font=str(font), text=cue.text, font_size=round(height * 0.058),
+                        color="white", bg_color=(18, 18, 32), method="caption",
+                        size=(round(width * 0.86), None), margin=(10, 10))
+        clips.append(text.with_start(cue.start).with_duration(cue.end - cue.start)
+                     .with_position(("center", 0.78), relative=True))
+    video = CompositeVideoClip(clips, size=(width, height)).with_audio(AudioFileClip(str(narration)))
+    video.write_videofile(str(out), fps=fps, codec="libx264", audio_codec="aac",
+                          preset=editor.preset, ffmpeg_params=["-crf", str(editor.crf)],
+                          logger=None)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenes", type=int, default=6)
+    parser.add_argument("--seconds", type=float, default=3.0, help="narration per scene")
+    parser.add_argument("--size", default="1280x720")
+    parser.add_argument("--fps", type=int, default=25)
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--skip-moviepy", action="store_true")
+    args = parser.parse_args()
+    width, height = (int(v) for v in args.size.split("x"))
+    settings = TimelineSettings()
+    editor = FFmpegEditor()
+    with tempfile.TemporaryDirectory(prefix="assemble-") as folder:
+        root = Path(folder)
+        scenes = [CutScene(f"scene{i + 1}", draw_scene(root / f"scene{i + 1}.png", i, width, height),
+                           CAMERAS[i % len(CAMERAS)], TRANSITIONS[i % len(TRANSITIONS)],
+                           (CutLine(synthesise_line(root / f"line{i + 1}.wav", args.seconds, i),
+                                    LINES[i % len(LINES)], "Narrator"),))
+                  for i in range(args.scenes)]
+        still = [replace(s, camera=None, transition="cut") for s in scenes]
+        timeline = plan(scenes, settings, args.fps)
+        durations = [s.duration for s in timeline.scenes]
+        starts = [s.start for s in timeline.scenes]
+        narration = mix_audio(timeline, [l.audio for s in scenes for l in s.lines],
+                              root / "narration.wav")
+        srt = root / "captions.srt"
+        from engine.captions import write_srt
+        write_srt(timeline.cues, srt)
+        print(f"{args.scenes} scenes, {timeline.duration:.2f} s of video at {width}x{height} "
+              f"{args.fps} fps, x264 preset={editor.preset} crf={editor.crf}; "
+              f"best of {args.repeat} for the fast variants")
+
+        def ours(variant: list[CutScene], **options) -> Callable[[int], None]:
+            def run(attempt: int) -> None:
+                work = root / f"work-{id(variant)}-{len(options)}-{attempt}"  # cold: fresh segments
+                cut(variant, FFmpegEditor(**options), settings, width, height, args.fps,
+                    root / "ours", work)
+            return run
+
+        results: dict[str, float] = {}
+        results["ours (cameras, crossfades, burned captions)"] = best_of(args.repeat, ours(scenes))
+        results["ours, still + cut (burned captions)"] = best_of(args.repeat, ours(still))
+        results["ours, still + cut, no burned captions"] = best_of(
+            args.repeat, ours(still, burn_subtitles=False))
+        results["ffmpeg slideshow"] = best_of(args.repeat, lambda a: ffmpeg_slideshow(
+            scenes, durations, narration, root / "slideshow.mp4", width, height, args.fps, editor))
+        results["ffmpeg slideshow + libass captions"] = best_of(args.repeat, lambda a: ffmpeg_slideshow(
+            scenes, durations, narration, root / "slideshow-ass.mp4", width, height, args.fps,
+            editor, burn=srt))
+        if not args.skip_moviepy:
+            results["moviepy CompositeVideoClip"] = best_of(1, lambda a: moviepy_pipeline(
+                scenes, starts, durations, timeline.cues, narration, root / "moviepy.mp4",
+                width, height, args.fps, editor, settings.crossfade))
+        for name, seconds in results.items():
+            print(f"  {name:<46} {seconds:7.2f} s  ({timeline.duration / seconds:5.1f}× real time)")
+        ours_full = results["ours (cameras, crossfades, burned captions)"]
+        ours_still = results["ours, still + cut (burned captions)"]
+        baseline = results["ffmpeg slideshow"]
+        print(f"ours / ffmpeg slideshow: {ours_full / baseline:.2f}× (target ≤ 1.5×); "
+              f"still + cut: {ours_still / baseline:.2f}×")
+        print(f"motion and crossfades cost {ours_full - ours_still:+.2f} s "
+              f"({(ours_full / ours_still - 1) * 100:+.0f} %) over still + cut")
+        print(f"burned captions: Pillow {ours_still - results['ours, still + cut, no burned captions']:+.2f} s, "
+              f"libass {results['ffmpeg slideshow + libass captions'] - baseline:+.2f} s")
+        if "moviepy CompositeVideoClip" in results:
+            print(f"moviepy / ours: {results['moviepy CompositeVideoClip'] / ours_full:.1f}× "
+                  f"(target ≥ 3×)")
+        assert math.isfinite(ours_full)
+
+
+if __name__ == "__main__":
+    main()
