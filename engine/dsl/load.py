@@ -39,6 +39,29 @@ def resolve_path(field: Field, story: Story | None = None) -> Path:
     return Path(os.path.abspath(base / field.value.text))
 
 
+def rebase_paths(story: Story, folder: str | Path) -> Story:
+    """The story with its own path fields rewritten relative to `folder`.
+
+    For writing the story somewhere else (a run's `resolved.story`) so that its `use:`,
+    `reference:`, `model:` and `music:` still name the same files. Spans stay as they were (so
+    comments keep their places): format the result, do not resolve its paths again.
+    """
+    target = Path(os.path.abspath(folder))
+
+    def moved(fields: tuple[Field, ...]) -> tuple[Field, ...]:
+        return tuple(
+            dataclasses.replace(f, value=dataclasses.replace(
+                f.value, text=os.path.relpath(resolve_path(f, story), target)))
+            if f.key in vocab.PATH_KEYS and f.value.text.strip() else f
+            for f in fields)
+
+    return dataclasses.replace(
+        story, fields=moved(story.fields),
+        characters=tuple(dataclasses.replace(c, fields=moved(c.fields))
+                         for c in story.characters),
+        scenes=tuple(dataclasses.replace(s, fields=moved(s.fields)) for s in story.scenes))
+
+
 def load_with_diagnostics(path: str | Path) -> tuple[Story | None, tuple[Diagnostic, ...]]:
     """The checked story (None when there is any error) and every diagnostic, warnings included."""
     file = Path(os.path.abspath(path))

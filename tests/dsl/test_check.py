@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from engine.dsl.check import check_story, did_you_mean, trainedness_for
-from engine.dsl.load import load_story, load_with_diagnostics, render_diagnostics, resolve_path
+from engine.dsl.format import format_story
+from engine.dsl.load import (load_story, load_with_diagnostics, rebase_paths, render_diagnostics,
+                               resolve_path)
 from engine.dsl.parse import parse_text
 from engine.errors import StoryError
 from engine.ir import Character, Field, Scene, Story, Value
@@ -482,3 +484,20 @@ def summary_of(tmp_path: Path, name: str, text: str, extra: dict[str, str]) -> l
     _, diagnostics = load_with_diagnostics(tmp_path / name)
     return [f"{d.span.line}:{d.span.column} {d.severity} {d.code}: {d.message}"
             for d in diagnostics]
+
+
+def test_rebase_paths_for_a_copy_written_elsewhere(tmp_path: Path) -> None:
+    text = ("use: cast.story\nmusic: tune.wav\ncharacter Luna\n  reference: art/luna.png\n"
+            "  model: models/luna\nscene a\n  with: Luna, Owl\n  music: tune.wav  # soft\n")
+    summary_of(tmp_path, "stories/t.story", text,
+               {"stories/cast.story": "character Owl\n", "stories/tune.wav": "",
+                "stories/art/luna.png": ""})
+    story = load_story(tmp_path / "stories" / "t.story")
+    run = tmp_path / "renders" / "t" / "run-1"
+    run.mkdir(parents=True)
+    (run / "resolved.story").write_text(format_story(rebase_paths(story, run)))
+    assert "  music: ../../../stories/tune.wav  # soft\n" in (run / "resolved.story").read_text()
+    copy, diagnostics = load_with_diagnostics(run / "resolved.story")
+    assert [d.code for d in diagnostics] == ["missing-model"]
+    assert resolve_path(copy.character("Luna").get("reference")) == \
+        tmp_path / "stories" / "art" / "luna.png"
