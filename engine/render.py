@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -18,7 +17,7 @@ from engine.backends.tts import TTS
 from engine.backends.video import Editor
 from engine.cache import Cache, copy_atomically, file_sha256, write_atomically
 from engine.dsl.format import format_story
-from engine.dsl.load import load_story
+from engine.dsl.load import load_story, rebase_paths
 from engine.ir import Story
 from engine.manifest import Recorder, write_manifest
 from engine.progress import StageProgress, summary_table
@@ -70,17 +69,6 @@ class RenderOutcome:
     recorder: Recorder
 
 
-def _written(story: Story, writer: Writer, step: Step) -> write_stage.Written:
-    request = write_stage.build_request(story)
-    if not write_stage.needs_writer(request):
-        return write_stage.Written(story, None, write_stage.Usage())
-    path = step.run("write", write_stage.VERSION, request, writer, "written.json",
-                    lambda out: out.write_text(json.dumps(asdict(writer.write(request)))),
-                    label=story.name)
-    result = write_stage.result_from_json(json.loads(path.read_text()))
-    return write_stage.Written(write_stage.merge(story, request, result), request, result.usage)
-
-
 def _cut(story: Story, drawn: list[draw_stage.Drawn], spoken: list[speak_stage.Spoken],
          editor: Editor, settings: RenderSettings, step: Step, cache: Cache) -> Path:
     by_scene: dict[str, list[speak_stage.Spoken]] = {}
@@ -120,9 +108,10 @@ def render(settings: RenderSettings, backends: Backends, console: Console) -> Re
     run_dir.mkdir(parents=True, exist_ok=True)
     with StageProgress(console) as progress:
         with recorder.timed("write"), progress.stage("write", 1) as advance:
-            written = _written(story, backends.writer, step)
+            written = write_stage.write_cached(story, backends.writer, step)
             advance()
-        write_atomically(run_dir / "resolved.story", format_story(written.story).encode())
+        write_atomically(run_dir / "resolved.story",
+                         format_story(rebase_paths(written.story, run_dir)).encode())
         story = written.story
         draw_settings = draw_stage.DrawSettings(settings.width, settings.height, settings.seed,
                                                 settings.trainedness, settings.candidates,

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -43,11 +41,11 @@ def compose(story: Path, overrides: list[str]) -> Any:
     """The run's configuration, as `render` composes it (with the story repository's conf/)."""
     from hydra import compose as hydra_compose, initialize_config_dir
 
-    from engine.commands.render import _search_path
+    from engine.commands.render import story_search_path
 
     register_resolvers()
     words = [f"story={story}", *overrides]
-    extra = _search_path([story])
+    extra = story_search_path([story])
     if extra:
         words.append(f"hydra.searchpath=[{','.join(extra)}]")
     try:
@@ -67,19 +65,12 @@ def written(story: Story, writer: Any, cfg: Any):  # -> engine.stages.write.Writ
     """The write stage through the artifact cache: the same answer `render` would use."""
     from engine.cache import Cache, cache_dir
     from engine.manifest import Recorder
-    from engine.stages import write as write_stage
+    from engine.stages.write import write_cached
     from engine.steps import Step
 
-    request = write_stage.build_request(story)
-    if not write_stage.needs_writer(request):
-        return write_stage.Written(story, None, write_stage.Usage())
     cache_node = cfg.get("cache") or {}
     step = Step(Cache(cache_dir(cache_node.get("dir"), Path(story.path))), Recorder())
-    path = step.run("write", write_stage.VERSION, request, writer, "written.json",
-                    lambda out: out.write_text(json.dumps(asdict(writer.write(request)))),
-                    label=story.name)
-    result = write_stage.result_from_json(json.loads(path.read_text(encoding="utf-8")))
-    return write_stage.Written(write_stage.merge(story, request, result), request, result.usage)
+    return write_cached(story, writer, step)
 
 
 def summary(before: Story, after: Story, usage: Any) -> str:
@@ -94,13 +85,6 @@ def summary(before: Story, after: Story, usage: Any) -> str:
         text += (f" ({usage.requests} requests, {usage.prompt_tokens} prompt + "
                  f"{usage.completion_tokens} completion tokens)")
     return text
-
-
-def without_scene_count(story: Story) -> Story:
-    """A premise story once its scenes exist: `scenes: N` has done its work (check warns on it)."""
-    import dataclasses
-
-    return dataclasses.replace(story, fields=tuple(f for f in story.fields if f.key != "scenes"))
 
 
 def checked_text(story: Story) -> str:
@@ -140,10 +124,7 @@ def main(argv: list[str]) -> int:
         story = load_story(path)
         cfg = compose(path, overrides)
         result = written(story, writer_from(cfg), cfg)
-        filled = result.story
-        if result.request is not None and result.request.scene_count:
-            filled = without_scene_count(filled)
-        text = checked_text(filled)
+        text = checked_text(result.story)
     except StoryError as error:
         print(render_diagnostics(error.diagnostics), file=sys.stderr)
         return 2

@@ -60,8 +60,7 @@ def characters_from(specs: list[str]) -> tuple[Character, ...]:
 
 def draft(args: argparse.Namespace, overrides: list[str], output: Path) -> tuple[str, str]:
     """The new story's text and a one-line report of what the writer made."""
-    from engine.commands.fill import (checked_text, compose, summary, without_scene_count,
-                                      writer_from, written)
+    from engine.commands.fill import checked_text, compose, summary, writer_from, written
 
     if args.scenes < 1:
         raise ConfigError("--scenes must be at least 1")
@@ -72,7 +71,7 @@ def draft(args: argparse.Namespace, overrides: list[str], output: Path) -> tuple
                   characters=characters_from(args.characters))
     cfg = compose(output, overrides)
     result = written(story, writer_from(cfg), cfg)
-    return checked_text(without_scene_count(result.story)), summary(story, result.story,
+    return checked_text(result.story), summary(story, result.story,
                                                                    result.usage)
 
 

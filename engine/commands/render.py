@@ -57,7 +57,7 @@ def _flags_first(rest: list[str]) -> tuple[list[str], list[str]]:
     return flags, words
 
 
-def _search_path(stories: list[Path]) -> list[str]:
+def story_search_path(stories: list[Path]) -> list[str]:
     """Story repositories' own conf/ folders (beside the story, then at the repository root)."""
     from engine.cache import story_root
 
@@ -102,7 +102,7 @@ def main(argv: list[str]) -> int:
         return status
     flags, words = _flags_first(rest)
     overrides = [*flags, f"story={','.join(str(s) for s in stories)}", *words]
-    extra = _search_path(stories)
+    extra = story_search_path(stories)
     if extra:
         overrides.append(f"hydra.searchpath=[{','.join(extra)}]")
     return run_hydra(overrides)

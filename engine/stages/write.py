@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from engine.backends.llm import (CharacterBrief, LineBrief, SceneBrief, Usage, WriteRequest,
                                  WriteResult, Writer, WrittenLine, WrittenScene)
 from engine.errors import BackendError
 from engine.ir import Field, Line, Scene, Story, Value
 from engine.voices import voice_category
+
+if TYPE_CHECKING:
+    from engine.steps import Step
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +84,19 @@ def write(story: Story, writer: Writer, result: WriteResult | None = None) -> Wr
     return Written(merge(story, request, result), request, result.usage)
 
 
+def write_cached(story: Story, writer: Writer, step: Step) -> Written:
+    """`write` through the artifact cache: an unchanged story never asks the writer again."""
+    request = build_request(story)
+    if not needs_writer(request):
+        return Written(story, None, Usage())
+    path = step.run("write", VERSION, request, writer, "written.json",
+                    lambda out: out.write_text(json.dumps(dataclasses.asdict(
+                        writer.write(request))), encoding="utf-8"),
+                    label=story.name)
+    result = result_from_json(json.loads(path.read_text(encoding="utf-8")))
+    return Written(merge(story, request, result), request, result.usage)
+
+
 def merge(story: Story, request: WriteRequest, result: WriteResult) -> Story:
     """The story with the writer's answer filled in; the author's own words are never changed."""
     name = type(result).__module__
@@ -87,6 +105,9 @@ def merge(story: Story, request: WriteRequest, result: WriteResult) -> Story:
             raise BackendError("llm", f"asked for {request.scene_count} scenes, got "
                                f"{len(result.scenes)}", where=story.path)
         scenes = tuple(_new_scene(w) for w in result.scenes)
+        # `scenes: N` has done its work once the scenes exist (check warns on it beside them)
+        story = dataclasses.replace(story, fields=tuple(f for f in story.fields
+                                                        if f.key != "scenes"))
     else:
         by_id = {w.id: w for w in result.scenes}
         missing = [s.id for s in story.scenes if s.id not in by_id]
