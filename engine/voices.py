@@ -7,9 +7,6 @@ import re
 from engine.backends.tts import VoiceSpec
 from engine.ir import NARRATOR, Story, Voice
 
-CATEGORIES = ("narrator", "child", "adult", "elder", "creature")
-"""Voice categories every TTS backend maps to a voice of its own."""
-
 _VOICE_SETTINGS = frozenset({"category", "rate", "pitch"})
 
 _HINTS = (
