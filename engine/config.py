@@ -80,7 +80,12 @@ def backends_from(cfg: DictConfig):  # -> engine.render.Backends
     """Every backend of a run, built once."""
     from engine.render import Backends
 
+    def optional(role: str):  # type: ignore[no-untyped-def]
+        return build_backend(role, cfg[role]) if cfg.get(role) is not None else None
+
     return Backends(writer=build_backend("llm", cfg.get("llm")),
                     illustrator=build_backend("image", cfg.get("image")),
                     tts=build_backend("tts", cfg.get("tts")),
-                    editor=build_backend("video", cfg.get("video")))
+                    editor=build_backend("video", cfg.get("video")),
+                    tagger=optional("tagger"), selector=optional("select"),
+                    safety=optional("safety"))

@@ -13,6 +13,9 @@ from rich.console import Console
 
 from engine.backends.image import Illustrator
 from engine.backends.llm import Writer
+from engine.backends.safety import SafetyChecker
+from engine.backends.select import Selector
+from engine.backends.tagger import Tagger
 from engine.backends.tts import TTS
 from engine.backends.video import Editor
 from engine.cache import Cache, copy_atomically, file_sha256, write_atomically
@@ -21,6 +24,7 @@ from engine.dsl.load import load_story, rebase_paths
 from engine.ir import Story
 from engine.manifest import Recorder, write_manifest
 from engine.progress import StageProgress, summary_table
+from engine.stages import design as design_stage
 from engine.stages import draw as draw_stage
 from engine.stages import speak as speak_stage
 from engine.stages import write as write_stage
@@ -59,6 +63,9 @@ class Backends:
     illustrator: Illustrator
     tts: TTS
     editor: Editor
+    tagger: Tagger | None = None
+    selector: Selector | None = None
+    safety: SafetyChecker | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,9 +117,14 @@ def render(settings: RenderSettings, backends: Backends, console: Console) -> Re
         with recorder.timed("write"), progress.stage("write", 1) as advance:
             written = write_stage.write_cached(story, backends.writer, step)
             advance()
-        write_atomically(run_dir / "resolved.story",
-                         format_story(rebase_paths(written.story, run_dir)).encode())
         story = written.story
+        if backends.tagger is not None:
+            wanted = [c for c in story.all_characters() if design_stage.needs_tags(c)]
+            with recorder.timed("design"), progress.stage("design", len(wanted)) as advance:
+                tags = design_stage.tag_characters(story, backends.tagger, step, advance)
+            story = design_stage.with_tags(story, tags)
+        write_atomically(run_dir / "resolved.story",
+                         format_story(rebase_paths(story, run_dir)).encode())
         draw_settings = draw_stage.DrawSettings(settings.width, settings.height, settings.seed,
                                                 settings.trainedness, settings.candidates,
                                                 settings.negative_prompt)
@@ -122,7 +134,8 @@ def render(settings: RenderSettings, backends: Backends, console: Console) -> Re
         def run_draw() -> list[draw_stage.Drawn]:
             with recorder.timed("draw"), progress.stage("draw", len(requests)) as advance:
                 return draw_stage.draw(requests, backends.illustrator, step,
-                                       settings.candidates, advance=advance)
+                                       settings.candidates, backends.selector, backends.safety,
+                                       advance=advance)
 
         def run_speak() -> list[speak_stage.Spoken]:
             with recorder.timed("speak"), progress.stage("speak", line_count) as advance:
@@ -175,5 +188,7 @@ def _facts(settings: RenderSettings, backends: Backends, written: write_stage.Wr
 
 
 def asdict_shallow(backends: Backends) -> dict[str, object]:
-    return {"llm": backends.writer, "image": backends.illustrator, "tts": backends.tts,
-            "video": backends.editor}
+    roles = {"llm": backends.writer, "image": backends.illustrator, "tts": backends.tts,
+             "video": backends.editor, "tagger": backends.tagger, "select": backends.selector,
+             "safety": backends.safety}
+    return {role: backend for role, backend in roles.items() if backend is not None}

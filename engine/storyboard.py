@@ -17,7 +17,7 @@ color:#222;background:#faf7f2}
 h1{font-weight:600}.scene{display:flex;gap:1.5rem;margin:2rem 0;padding:1rem;background:#fff;
 border-radius:12px;box-shadow:0 1px 4px #0002}.scene img.main{width:36rem;border-radius:8px}
 .lines{flex:1}.line{margin:.6rem 0}.who{font-weight:600}.by{font-size:.75rem;padding:.1rem .4rem;
-border-radius:6px;margin-left:.4rem}.author{background:#e3f1e3}.llm{background:#fde8c8}
+border-radius:6px;margin-left:.4rem}.author{background:#e3f1e3}.llm{background:#fde8c8}.review{background:#f8c8c8}
 .cands{display:flex;gap:.4rem;margin-top:.5rem}.cands figure{margin:0;font-size:.7rem;
 text-align:center}.cands img{width:7rem;border-radius:4px}.chosen img{outline:3px solid #3a7}
 audio{height:2rem;vertical-align:middle}.prompt{color:#666;font-size:.85rem}
@@ -57,11 +57,13 @@ def write_storyboard(run_dir: Path, story: Story, drawn: Sequence[Drawn],
             by = "llm" if line.written_by == "llm" else "author"
             lines.append(f"<div class=line><span class=who>{esc(who)}</span>{direction}: "
                          f"{esc(line.text or '')} <span class='by {by}'>{by}</span> {audio}</div>")
-        title = scene.text("title") or scene.id
+        title = esc(scene.text("title") or scene.id)
+        badge = (f" <span class='by review'>needs review: {esc(picture.review)}</span>"
+                 if picture.review else "")
         parts.append(
             f"<section class=scene id='{esc(scene.id)}'><div><img class=main src='{main}' "
-            f"alt='{esc(title)}'><div class=cands>{''.join(cands)}</div></div><div class=lines>"
-            f"<h2>{esc(title)}</h2><p class=prompt>{esc(scene.text('image') or '')}</p>"
+            f"alt='{title}'><div class=cands>{''.join(cands)}</div></div><div class=lines>"
+            f"<h2>{title}{badge}</h2><p class=prompt>{esc(scene.text('image') or '')}</p>"
             f"{''.join(lines)}</div></section>")
     page = run_dir / "storyboard.html"
     write_atomically(page, "\n".join(parts).encode())

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Sequence
 
+from PIL import Image
+
 from engine.backends.image import CharacterLook, DrawRequest, Illustrator
+from engine.backends.safety import SafetyChecker
+from engine.backends.select import SelectRequest, Selector
+from engine.cache import file_sha256
 from engine.dsl.check import trainedness_for
 from engine.dsl.load import resolve_path
 from engine.ir import Field, Scene, Story
@@ -39,6 +45,8 @@ class Drawn:
     candidates: tuple[Path, ...]
     scores: tuple[float, ...]
     chosen: int
+    review: str | None = None
+    """Why a person must look at this picture (every try was flagged by the safety check)."""
 
 
 def scene_seed(story_seed: int, scene: Scene) -> int:
@@ -95,27 +103,70 @@ def weight_order(requests: Sequence[DrawRequest]) -> list[int]:
     return sorted(range(len(requests)), key=lambda i: (alphas(requests[i]), i))
 
 
-def draw(requests: Sequence[DrawRequest], illustrator: Illustrator, step: Step,
-         candidates: int = 1, score: Callable[[DrawRequest, list[Path]], list[float]] | None = None,
-         advance: Callable[[], None] = lambda: None) -> list[Drawn]:
-    """Draw every scene (cached), in weight order; returns results in story order."""
-    from dataclasses import replace
+def _score(request: DrawRequest, paths: list[Path], selector: Selector, step: Step) -> list[float]:
+    """The selector's scores for a scene's candidates (cached: CLIP scoring is not free)."""
+    if len(paths) == 1:
+        return [1.0]
+    references = tuple(Path(c.reference) for c in request.characters
+                       if c.reference and Path(c.reference).is_file())
+    ask = SelectRequest(request.prompt, tuple(paths), references)
+    path = step.run("select", VERSION, {"prompt": request.prompt}, selector, "scores.json",
+                    lambda out: out.write_text(json.dumps(list(selector.score(ask)))),
+                    label=request.scene_id,
+                    inputs=[file_sha256(p) for p in (*paths, *references)])
+    return [float(s) for s in json.loads(path.read_text())]
 
+
+def _flagged(path: Path, safety: SafetyChecker, step: Step, label: str) -> str | None:
+    """Why the safety checker flags this picture (cached), or None when it passes."""
+    def check(out: Path) -> None:
+        with Image.open(path) as image:
+            verdict = safety.check(image.convert("RGB"))
+        out.write_text(json.dumps({"flagged": verdict.flagged, "reason": verdict.reason}))
+
+    verdict = json.loads(step.run("safety", VERSION, {}, safety, "verdict.json", check,
+                                  label=label, inputs=[file_sha256(path)]).read_text())
+    return (verdict["reason"] or "flagged") if verdict["flagged"] else None
+
+
+def draw(requests: Sequence[DrawRequest], illustrator: Illustrator, step: Step,
+         candidates: int = 1, selector: Selector | None = None,
+         safety: SafetyChecker | None = None,
+         advance: Callable[[], None] = lambda: None) -> list[Drawn]:
+    """Draw every scene (cached), in weight order; results in story order.
+
+    Each scene gets `candidates` pictures (seed, seed+1, ...), scored by the selector; the best
+    one the safety checker passes is used. When every candidate is flagged, up to
+    `safety.redraws` more seeds are tried, then the best is kept and marked for review.
+    """
     results: dict[int, Drawn] = {}
     for index in weight_order(requests):
         request = requests[index]
-        paths = []
-        for n in range(candidates):
+
+        def one(n: int) -> Path:
             candidate = replace(request, seed=request.seed + n)
-            paths.append(step.run(
-                "draw", VERSION, candidate, illustrator, "image.png",
-                lambda out, r=candidate: illustrator.draw(r).save(out, format="PNG",
-                                                                  optimize=False),
-                label=f"{request.scene_id}#{n}"))
-        scores = score(request, paths) if score and len(paths) > 1 else [1.0] + [0.0] * (
+            return step.run("draw", VERSION, candidate, illustrator, "image.png",
+                            lambda out: illustrator.draw(candidate).save(out, format="PNG"),
+                            label=f"{request.scene_id}#{n}")
+
+        paths = [one(n) for n in range(max(1, candidates))]
+        scores = _score(request, paths, selector, step) if selector else [1.0] + [0.0] * (
             len(paths) - 1)
-        chosen = max(range(len(paths)), key=lambda i: (scores[i], -i))
+        ranked = sorted(range(len(paths)), key=lambda i: (-scores[i], i))
+        chosen, review = ranked[0], None
+        if safety is not None:
+            reasons = {i: _flagged(paths[i], safety, step, f"{request.scene_id}#{i}")
+                       for i in ranked}
+            passing = [i for i in ranked if reasons[i] is None]
+            while not passing and len(paths) < len(ranked) + safety.redraws:
+                n = len(paths)
+                paths.append(one(n))
+                scores.append(min(scores) - 1.0)  # a redraw only wins by passing the check
+                if _flagged(paths[n], safety, step, f"{request.scene_id}#{n}") is None:
+                    passing = [n]
+            chosen = passing[0] if passing else ranked[0]
+            review = None if passing else reasons[ranked[0]]
         results[index] = Drawn(request.scene_id, paths[chosen], tuple(paths), tuple(scores),
-                               chosen)
+                               chosen, review)
         advance()
     return [results[i] for i in range(len(requests))]

@@ -1,0 +1,108 @@
+"""The draw stage: requests from the story, candidates, selection, safety redraws, order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.backends.image.procedural import ProceduralIllustrator
+from engine.cache import Cache
+from engine.dsl.parse import parse_text
+from engine.manifest import Recorder
+from engine.stages.draw import DrawSettings, build_requests, draw, scene_seed, weight_order
+from engine.steps import Step
+
+STORY = '''title: Fox
+style: pastel
+trainedness: 0.5
+character Pip
+  description: a small red fox
+  model: models/pip
+  trainedness: 0.8
+character Owl
+  description: a grey owl
+scene a
+  setting: a snowy hill
+  image: Pip on a hill
+  seed: 5
+  "Snow."
+scene b
+  setting: a forest at night
+  trainedness Pip: 0.3
+  with: Pip, Owl
+  image: Pip and Owl in the forest
+  "Night."
+scene c
+  setting: a beach
+  image: Pip on the sand
+  "Sea."
+'''
+
+
+def story():
+    parsed, problems = parse_text(STORY, "/repo/fox.story")
+    assert not problems
+    return parsed
+
+
+def step(tmp_path: Path) -> Step:
+    return Step(Cache(tmp_path / "cache"), Recorder())
+
+
+def test_requests_carry_trainedness_seed_and_looks():
+    a, b, c = build_requests(story(), DrawSettings(64, 48, seed=3, trainedness=1.0))
+    assert (a.seed, a.width, a.height, a.prompt, a.style) == (5, 64, 48, "Pip on a hill", "pastel")
+    assert b.seed == scene_seed(3, story().scenes[1]) != scene_seed(4, story().scenes[1])
+    pip = {look.name: look for look in b.characters}["Pip"]
+    assert pip.trainedness == 0.3 and pip.model == "/repo/models/pip"
+    assert [look.name for look in b.characters] == ["Pip", "Owl"]
+    assert a.characters == ()  # nobody speaks in scene a and no `with:`
+
+
+def test_scenes_sharing_weights_are_drawn_together():
+    requests = build_requests(story(), DrawSettings(64, 48))
+    assert weight_order(requests) == [0, 2, 1]  # a and c: no model present; b: Pip at 0.3
+
+
+def test_candidates_are_drawn_scored_and_cached(tmp_path: Path):
+    from engine.backends.select.first import FirstSelector
+
+    requests = build_requests(story(), DrawSettings(64, 48))
+    first = draw(requests, ProceduralIllustrator(), step(tmp_path), candidates=3,
+                 selector=FirstSelector())
+    assert [d.scene_id for d in first] == ["a", "b", "c"]
+    assert all(len(d.candidates) == 3 and d.chosen == 0 and d.review is None for d in first)
+    assert len({p.read_bytes() for p in first[0].candidates}) == 3  # three seeds, three pictures
+    again = step(tmp_path)
+    second = draw(requests, ProceduralIllustrator(), again, candidates=3,
+                  selector=FirstSelector())
+    assert [d.image for d in second] == [d.image for d in first]
+    assert not any(a.made for a in again.recorder.artifacts)
+
+
+def test_clip_selection_picks_the_highest_score(tmp_path: Path):
+    pytest.importorskip("transformers")
+    from engine.backends.select.clip import ClipSelector
+    from tests.tiny_models import tiny_clip
+
+    requests = build_requests(story(), DrawSettings(64, 48))[:1]
+    [drawn] = draw(requests, ProceduralIllustrator(), step(tmp_path), candidates=3,
+                   selector=ClipSelector(str(tiny_clip())))
+    assert drawn.chosen == max(range(3), key=lambda i: (drawn.scores[i], -i))
+    assert len(set(drawn.scores)) > 1
+
+
+def test_flagged_pictures_are_redrawn_then_marked_for_review(tmp_path: Path):
+    pytest.importorskip("transformers")
+    from engine.backends.safety.diffusers import DiffusersSafetyChecker
+    from tests.tiny_models import tiny_safety
+
+    requests = build_requests(story(), DrawSettings(64, 48))[:1]
+    strict = DiffusersSafetyChecker(str(tiny_safety(True)), redraws=2)
+    [drawn] = draw(requests, ProceduralIllustrator(), step(tmp_path), candidates=1,
+                   safety=strict)
+    assert len(drawn.candidates) == 3 and drawn.review  # the first try and two redraws
+    lenient = DiffusersSafetyChecker(str(tiny_safety(False)), redraws=2)
+    [passed] = draw(requests, ProceduralIllustrator(), step(tmp_path), safety=lenient)
+    assert len(passed.candidates) == 1 and passed.review is None
