@@ -1,0 +1,223 @@
+"""`storyreel tune STORY SCENE`: one scene drawn across trainedness values and seeds, as a sheet."""
+
+from __future__ import annotations
+
+import html
+import json
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Sequence
+
+from engine.errors import BackendError, ConfigError, StoryError
+
+USAGE = """usage: storyreel tune STORY SCENE [--alphas 0,0.25,0.5,0.75,1] [--seeds 3] [--out DIR]
+                      [KEY=VALUE ...]
+
+Draws scene SCENE of STORY once per trainedness α (columns) and seed (rows) and writes a contact
+sheet, contact-sheet.png plus contact-sheet.html, into a run folder (renders/<story>/<time>-tune-
+<scene>/, or --out DIR). α is set for every personalised character (`model:`) in the scene; pick
+one by eye and write it into the story (`trainedness: 0.6` in the scene). Seeds are the scene's
+own and the next ones, as image.candidates draws them. Pictures go through the artifact cache, so
+a later render at a chosen α reuses them. Everything else is a Hydra override:
+  storyreel tune stories/fox.story snow image=diffusers image.model=models/sd15
+  storyreel tune stories/fox.story snow --alphas 0,0.5,1 --seeds 2 image.steps=20
+The same grid as separate renders is a Hydra multirun over the default trainedness:
+  storyreel render stories/fox.story -m trainedness=0,0.5,1"""
+
+DEFAULT_ALPHAS = (0.0, 0.25, 0.5, 0.75, 1.0)
+THUMBNAIL_WIDTH = 320
+
+
+def parse_arguments(argv: Sequence[str]) -> tuple[list[str], list[float], int, Path | None,
+                                                    list[str]]:
+    """(story and scene, alphas, seeds, output folder, Hydra overrides) from the command line."""
+    words: list[str] = []
+    overrides: list[str] = []
+    alphas, seeds, out = list(DEFAULT_ALPHAS), 3, None
+    items = list(argv)
+    while items:
+        arg = items.pop(0)
+        if arg in ("--alphas", "--seeds", "--out") or arg.startswith(("--alphas=", "--seeds=",
+                                                                      "--out=")):
+            name, _, value = arg.partition("=")
+            if not value:
+                if not items:
+                    raise ConfigError(f"{name} needs a value")
+                value = items.pop(0)
+            if name == "--alphas":
+                try:
+                    alphas = [float(a) for a in value.split(",") if a.strip()]
+                except ValueError:
+                    raise ConfigError(
+                        f"--alphas takes numbers like 0,0.5,1, not {value!r}") from None
+                if not alphas or any(not 0.0 <= a <= 1.0 for a in alphas):
+                    raise ConfigError("--alphas must be numbers from 0 to 1")
+            elif name == "--seeds":
+                if not value.isdigit() or int(value) < 1:
+                    raise ConfigError(f"--seeds takes a count of at least 1, not {value!r}")
+                seeds = int(value)
+            else:
+                out = Path(value)
+        elif "=" in arg or arg.startswith("-"):
+            overrides.append(arg)
+        else:
+            words.append(arg)
+    return words, alphas, seeds, out, overrides
+
+
+def at_trainedness(request: Any, alpha: float, seed: int) -> Any:
+    """The scene's request with every personalised character at α and the given seed."""
+    looks = tuple(replace(look, trainedness=alpha) if look.model else look
+                  for look in request.characters)
+    return replace(request, characters=looks, seed=seed)
+
+
+def contact_sheet(cells: dict[tuple[int, int], Path], alphas: Sequence[float],
+                  seeds: Sequence[int], title: str):
+    """One PNG: a column per α, a row per seed, labelled on the top and the left."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    first = Image.open(next(iter(cells.values())))
+    width = min(THUMBNAIL_WIDTH, first.width)
+    height = max(1, round(first.height * width / first.width))
+    font = ImageFont.load_default(size=16)
+    left, top, gap = 110, 64, 8
+    sheet = Image.new("RGB", (left + len(alphas) * (width + gap), top + len(seeds) * (height + gap)),
+                      "white")
+    pen = ImageDraw.Draw(sheet)
+    pen.text((gap, gap), title, fill="black", font=font)
+    for column, alpha in enumerate(alphas):
+        pen.text((left + column * (width + gap), top - 24), f"trainedness {alpha:g}", fill="black",
+                 font=font)
+    for row, seed in enumerate(seeds):
+        pen.text((gap, top + row * (height + gap) + height // 2 - 8), f"seed {seed}",
+                 fill="black", font=font)
+        for column in range(len(alphas)):
+            with Image.open(cells[(row, column)]) as picture:
+                thumbnail = picture.convert("RGB").resize((width, height),
+                                                          Image.Resampling.LANCZOS)
+            sheet.paste(thumbnail, (left + column * (width + gap), top + row * (height + gap)))
+    return sheet
+
+
+def sheet_html(cells: dict[tuple[int, int], str], alphas: Sequence[float], seeds: Sequence[int],
+               story: str, scene: str, personalised: Sequence[str], prompt: str) -> str:
+    escape = html.escape
+    head = "".join(f"<th>α = {a:g}</th>" for a in alphas)
+    rows = []
+    for row, seed in enumerate(seeds):
+        tds = "".join(f'<td><a href="{escape(cells[(row, c)])}"><img src="{escape(cells[(row, c)])}"'
+                      f' alt="α {a:g}, seed {seed}"></a></td>' for c, a in enumerate(alphas))
+        rows.append(f"<tr><th>seed {seed}</th>{tds}</tr>")
+    who = ", ".join(personalised) or "no personalised character: α changes nothing here"
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{escape(story)} · {escape(scene)} · tune</title>
+<style>body{{font-family:sans-serif;margin:2em}}img{{max-width:{THUMBNAIL_WIDTH}px}}
+th{{font-weight:normal;padding:.3em}}td{{padding:.2em}}code{{background:#eee;padding:0 .3em}}</style>
+</head><body>
+<h1>{escape(story)}: scene <code>{escape(scene)}</code></h1>
+<p>Personalised: {escape(who)}.</p>
+<p>Prompt: {escape(prompt)}</p>
+<p>Write the α you like into the scene: <code>trainedness: 0.5</code>, or for one character
+<code>trainedness NAME: 0.5</code>.</p>
+<table><tr><th></th>{head}</tr>
+{chr(10).join(rows)}
+</table>
+<p><a href="contact-sheet.png">contact-sheet.png</a></p>
+</body></html>
+"""
+
+
+def tune(story_path: Path, scene_id: str, alphas: Sequence[float], seed_count: int,
+         out: Path | None, overrides: list[str]) -> Path:
+    """Draws the grid through the cache and writes the run folder; returns the HTML page."""
+    from engine.cache import Cache, copy_atomically, write_atomically
+    from engine.commands.fill import compose, writer_from, written
+    from engine.config import build_backend, settings_from
+    from engine.dsl.load import load_story
+    from engine.manifest import Recorder
+    from engine.stages import draw as draw_stage
+    from engine.steps import Step, identity_of
+
+    story = load_story(story_path)
+    if story.scene(scene_id) is None:
+        known = ", ".join(s.id for s in story.scenes)
+        raise ConfigError(f"{story_path.name} has no scene '{scene_id}' (its scenes: {known})")
+    cfg = compose(story_path, overrides)
+    run_dir = out or Path("renders") / story_path.stem / (
+        time.strftime("%Y-%m-%d_%H-%M-%S") + f"-tune-{scene_id}")
+    settings = settings_from(cfg, run_dir.absolute())
+    story = written(story, writer_from(cfg), cfg).story
+    draw_settings = draw_stage.DrawSettings(settings.width, settings.height, settings.seed,
+                                            settings.trainedness, 1, settings.negative_prompt)
+    requests = draw_stage.build_requests(story, draw_settings)
+    request = next(r for r in requests if r.scene_id == scene_id)
+    illustrator = build_backend("image", cfg.get("image"))
+    step = Step(Cache(settings.cache_dir), Recorder())
+    seeds = [request.seed + n for n in range(seed_count)]
+    personalised = [look.name for look in request.characters if look.model]
+    cells: dict[tuple[int, int], Path] = {}
+    for column, alpha in enumerate(alphas):  # α outermost: each α-set is applied once
+        for row, seed in enumerate(seeds):
+            variant = at_trainedness(request, alpha, seed)
+            cells[(row, column)] = step.run(
+                "draw", draw_stage.VERSION, variant, illustrator, "image.png",
+                lambda path, r=variant: illustrator.draw(r).save(path, format="PNG"),
+                label=f"{scene_id}@{alpha:g}#{seed}")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    names: dict[tuple[int, int], str] = {}
+    for (row, column), path in cells.items():
+        names[(row, column)] = f"tune/alpha-{alphas[column]:g}_seed-{seeds[row]}.png"
+        (run_dir / "tune").mkdir(exist_ok=True)
+        copy_atomically(path, run_dir / names[(row, column)])
+    title = f"{story.name}, scene {scene_id}: trainedness by column, seed by row"
+    sheet = contact_sheet(cells, alphas, seeds, title)
+    sheet.save(run_dir / "contact-sheet.png", format="PNG")
+    from engine.backends.image.diffusers import DiffusersIllustrator, compose_prompt
+
+    prompt = compose_prompt(request) if isinstance(illustrator, DiffusersIllustrator) \
+        else request.prompt
+    page = run_dir / "contact-sheet.html"
+    write_atomically(page, sheet_html(names, alphas, seeds, story.name, scene_id, personalised,
+                                      prompt))
+    write_atomically(run_dir / "tune.json", json.dumps({
+        "story": str(story_path), "scene": scene_id, "alphas": list(alphas), "seeds": seeds,
+        "personalised": personalised, "image": identity_of(illustrator),
+        "cells": [{"alpha": alphas[c], "seed": seeds[r], "file": names[(r, c)]}
+                  for (r, c) in sorted(names)]}, indent=2, ensure_ascii=False))
+    return page
+
+
+def main(argv: list[str]) -> int:
+    if argv and argv[0] in {"-h", "--help"}:
+        print(USAGE)
+        return 0
+    from engine.commands.fill import setup_logging
+    from engine.dsl.load import render_diagnostics
+
+    try:
+        words, alphas, seeds, out, overrides = parse_arguments(argv)
+    except ConfigError as error:
+        print(f"storyreel tune: {error}\n\n{USAGE}", file=sys.stderr)
+        return 2
+    if len(words) != 2:
+        print(f"storyreel tune: which story and which scene?\n\n{USAGE}", file=sys.stderr)
+        return 2
+    story_path = Path(words[0]).absolute()
+    if not story_path.is_file():
+        print(f"storyreel tune: no such story file: {words[0]}", file=sys.stderr)
+        return 2
+    setup_logging()
+    try:
+        page = tune(story_path, words[1], alphas, seeds, out, overrides)
+    except StoryError as error:
+        print(render_diagnostics(error.diagnostics), file=sys.stderr)
+        return 2
+    except (BackendError, ConfigError) as error:
+        print(f"storyreel tune: error: {error}", file=sys.stderr)
+        return 1
+    print(f"contact sheet: {page}")
+    print(f"               {page.with_suffix('.png')}")
+    return 0

@@ -1,0 +1,88 @@
+"""`storyreel tune`: a contact sheet of one scene across trainedness values and seeds."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from engine.commands import tune
+
+STORY = """title: Fox
+audience: 3-6
+style: soft watercolor
+
+character Pip
+  description: a small orange fox with a green scarf
+  model: models/pip
+  token: sks fox
+
+scene snow
+  setting: a snowy meadow
+  image: Pip jumping in the snow
+  with: Pip
+  seed: 5
+  "Pip loved the snow."
+"""
+
+
+def story_at(folder: Path, model: Path | None) -> Path:
+    (folder / "models").mkdir(parents=True)
+    if model is not None:
+        shutil.copytree(model, folder / "models" / "pip")  # links out of the story are refused
+    else:
+        (folder / "models" / "pip").mkdir()
+    path = folder / "fox.story"
+    path.write_text(STORY)
+    return path
+
+
+def test_a_procedural_sheet_has_a_column_per_alpha_and_a_row_per_seed(tmp_path: Path, capsys):
+    story = story_at(tmp_path / "repo", None)
+    out = tmp_path / "run"
+    status = tune.main([str(story), "snow", "--alphas", "0,0.5,1", "--seeds", "2", "--out",
+                        str(out), "video.width=128", "video.height=72",
+                        f"cache.dir={tmp_path / 'cache'}"])
+    assert status == 0, capsys.readouterr().err
+    sheet = Image.open(out / "contact-sheet.png")
+    assert sheet.size == (110 + 3 * (128 + 8), 64 + 2 * (72 + 8))
+    facts = json.loads((out / "tune.json").read_text())
+    assert facts["seeds"] == [5, 6] and facts["alphas"] == [0.0, 0.5, 1.0]
+    assert facts["personalised"] == ["Pip"] and len(facts["cells"]) == 6
+    page = (out / "contact-sheet.html").read_text()
+    for cell in facts["cells"]:
+        assert (out / cell["file"]).is_file() and f'src="{cell["file"]}"' in page
+    assert "trainedness: 0.5" in page
+    assert "contact sheet:" in capsys.readouterr().out
+
+
+def test_arguments_are_checked(tmp_path: Path, capsys):
+    story = story_at(tmp_path / "repo", None)
+    assert tune.main([str(story), "snow", "--alphas", "0,2"]) == 2
+    assert "from 0 to 1" in capsys.readouterr().err
+    assert tune.main([str(story), "snow", "--seeds", "0"]) == 2
+    assert tune.main([str(story)]) == 2
+    assert tune.main([str(story), "nowhere", "--out", str(tmp_path / "x")]) == 1
+    assert "no scene 'nowhere' (its scenes: snow)" in capsys.readouterr().err
+
+
+def test_a_diffusers_sheet_moves_from_the_base_to_the_fine_tuned_model(tmp_path: Path):
+    pytest.importorskip("diffusers")
+    from tests import tiny_models
+
+    story = story_at(tmp_path / "repo", tiny_models.tiny_character("full"))
+    out = tmp_path / "run"
+    words = [str(story), "snow", "--alphas", "0,1", "--seeds", "1", "--out", str(out),
+             "image=diffusers", f"image.model={tiny_models.tiny_sd()}", "image.steps=2",
+             f"image.delta_cache={tmp_path / 'deltas'}", "video.width=64", "video.height=64",
+             f"cache.dir={tmp_path / 'cache'}"]
+    assert tune.main(words) == 0
+    base, tuned = (np.asarray(Image.open(out / f"tune/alpha-{a}_seed-5.png")) for a in (0, 1))
+    assert base.shape == (64, 64, 3) and not np.array_equal(base, tuned)
+    facts = json.loads((out / "tune.json").read_text())
+    assert facts["image"]["backend"] == "diffusers"
+    assert "sks fox Pip" in (out / "contact-sheet.html").read_text()
