@@ -85,12 +85,13 @@ def _cut(story: Story, drawn: list[draw_stage.Drawn], spoken: list[speak_stage.S
     following = [s.text("transition") for s in story.scenes[1:]] + [None]
     scenes = tuple(
         CutScene(scene_id=scene.id, image=d.image, camera=scene.text("camera"),
-                 transition=into_next,
+                 transition=into_next, duration=_seconds(scene.text("duration")),
                  lines=tuple(CutLine(audio=s.audio, text=s.text, speaker=s.speaker)
                              for s in by_scene.get(scene.id, [])))
         for scene, d, into_next in zip(story.scenes, drawn, following))
     request = {
         "scenes": [{"id": c.scene_id, "camera": c.camera, "transition": c.transition,
+                    "duration": c.duration,
                     "lines": [[l.text, l.speaker] for l in c.lines]} for c in scenes],
         "size": [settings.width, settings.height, settings.fps],
         "timeline": asdict(settings.timeline),
@@ -102,6 +103,10 @@ def _cut(story: Story, drawn: list[draw_stage.Drawn], spoken: list[speak_stage.S
                     lambda out: cut(scenes, editor, settings.timeline, settings.width,
                                     settings.height, settings.fps, out.parent, workdir),
                     label="video", inputs=inputs)
+
+
+def _seconds(text: str | None) -> float | None:
+    return float(text) if text else None
 
 
 def render(settings: RenderSettings, backends: Backends, console: Console) -> RenderOutcome:
