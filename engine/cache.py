@@ -357,6 +357,7 @@ def _seal_files(work: Path) -> dict[str, FileInfo]:
             raise ValueError(f"'{MANIFEST}' is the cache's own file; name the artifact otherwise")
         with open(path, "rb") as handle:
             os.fsync(handle.fileno())
+        path.chmod(0o444)  # a run's output may be a hard link to it: no editing in place
         files[name] = FileInfo(file_sha256(path), path.stat().st_size)
     if not files:
         raise ValueError("produce() wrote no file into its folder")
@@ -413,6 +414,25 @@ def copy_atomically(source: Path, path: Path) -> None:
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
+
+
+def place_atomically(source: Path, path: Path) -> None:
+    """Put a cached file at a final path, atomically: a hard link (instant, no extra space, and it
+    outlives a `cache gc`), or a copy where the cache is on another file system. Entry files are
+    read-only, so a program cannot change the cache by editing the output in place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.parent / f".{path.name}.{os.getpid()}.part"
+    temp.unlink(missing_ok=True)
+    try:
+        os.link(source, temp)
+    except OSError:
+        copy_atomically(source, path)
+        return
+    try:
+        os.replace(temp, path)
+    finally:
+        # rename() between two links of one file does nothing, leaving the temp name behind
+        temp.unlink(missing_ok=True)
 
 
 def story_root(story: Path) -> Path:

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.cache import Cache, cache_dir, canonical_json, copy_atomically, write_atomically
+from engine.cache import (Cache, cache_dir, canonical_json, copy_atomically, place_atomically,
+                          write_atomically)
 from engine.commands import cache as cache_command
 from engine.ir import Span
 
@@ -266,6 +267,20 @@ def test_atomic_writes_replace_whole_files(tmp_path: Path):
     copy_atomically(target, tmp_path / "run" / "copy.srt")
     assert (tmp_path / "run" / "copy.srt").read_text() == "2\n"
     assert sorted(p.name for p in target.parent.iterdir()) == ["captions.srt", "copy.srt"]
+
+
+def test_placed_outputs_are_links_to_read_only_entry_files(tmp_path: Path):
+    entry, _ = Cache(tmp_path / "cache").make(Cache.key(**KEY_ARGS), write_text("v.mp4", "video"),
+                                              stage="cut")
+    target = tmp_path / "run" / "video.mp4"
+    place_atomically(entry.path("v.mp4"), target)
+    place_atomically(entry.path("v.mp4"), target)  # a re-run replaces it
+    assert target.read_text() == "video"
+    assert target.stat().st_ino == entry.path("v.mp4").stat().st_ino
+    assert entry.path("v.mp4").stat().st_mode & 0o777 == 0o444
+    assert sorted(p.name for p in target.parent.iterdir()) == ["video.mp4"]
+    Cache(tmp_path / "cache").remove(entry.key)  # gc never takes a run's file with it
+    assert target.read_text() == "video"
 
 
 def test_default_cache_dir_is_at_the_story_repository_root(tmp_path: Path):
