@@ -18,7 +18,7 @@ from engine.backends.select import Selector
 from engine.backends.tagger import Tagger
 from engine.backends.tts import TTS
 from engine.backends.video import Editor
-from engine.cache import Cache, copy_atomically, file_sha256, write_atomically
+from engine.cache import Cache, file_sha256, place_atomically, write_atomically
 from engine.dsl.format import format_story
 from engine.dsl.load import load_story, rebase_paths
 from engine.ir import Story
@@ -154,9 +154,9 @@ def render(settings: RenderSettings, backends: Backends, console: Console) -> Re
             video = _cut(story, drawn, spoken, backends.editor, settings, step, cache)
             advance()
     for name in ("video.mp4", "captions.srt", "captions.vtt"):
-        copy_atomically(video.parent / name, run_dir / name)
+        place_atomically(video.parent / name, run_dir / name)
     duration = _duration(run_dir / "video.mp4")
-    write_storyboard(run_dir, story, drawn, spoken, copy_atomically)
+    write_storyboard(run_dir, story, drawn, spoken, place_atomically)
     seconds = time.perf_counter() - started
     write_manifest(run_dir / "manifest.json", recorder, _facts(settings, backends, written,
                                                                duration, seconds))
