@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from engine.backends.video import Cue, CutRequest, CutStats, Segment
-from engine.backends.video.frames import CaptionStyle, SceneShot, first_frame, render_frames
+from engine.backends.video.frames import (CaptionStyle, SceneShot, distinct_frames, first_frame,
+                                          render_frames)
 from engine.captions import public_mode, srt_text, write_text_atomically
 from engine.errors import BackendError, MissingDependency
 
@@ -206,11 +207,18 @@ class FFmpegEditor:
         width, height = request.width, request.height
         following = (first_frame(job.following, width, height, style)
                      if job.following is not None else None)
+        # Only frames that differ go through the pipe; ffmpeg repeats each until the next one
+        # (setpts puts it at its frame number, fps fills the gaps): x264 still gets every frame.
+        sent = distinct_frames(job.shot, following is not None)
+        repeats = len(sent) < job.shot.frames
+        # The fps filter drops the last frame it gets, so a copy of it goes one frame past the
+        # end and `-frames:v` stops there.
+        timing = _timing_filter([*sent, job.shot.frames], request.fps) if repeats else ""
         command = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
                    "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{width}x{height}",
                    "-framerate", str(request.fps), "-i", "pipe:0",
-                   *self._x264_args(request.fps), "-an", *BITEXACT,
-                   "-f", "mp4"]
+                   *self._x264_args(request.fps, timing), "-frames:v", str(job.shot.frames),
+                   "-an", *BITEXACT, "-f", "mp4"]
         temp = _temp_beside(job.path)
         try:
             with open(os.devnull, "wb") as devnull, tempfile.TemporaryFile() as errors:
@@ -218,7 +226,11 @@ class FFmpegEditor:
                                            stdout=devnull, stderr=errors)
                 assert process.stdin is not None
                 try:
-                    for frame in render_frames(job.shot, width, height, style, following):
+                    frame = b""
+                    for frame in render_frames(job.shot, width, height, style, following,
+                                               only=sent):
+                        process.stdin.write(frame)
+                    if repeats:
                         process.stdin.write(frame)
                     process.stdin.close()
                 except BrokenPipeError:
@@ -236,12 +248,13 @@ class FFmpegEditor:
             temp.unlink(missing_ok=True)
         log.debug("encoded scene %s → %s", job.segment.scene_id, job.path.name)
 
-    def _x264_args(self, fps: int) -> list[str]:
+    def _x264_args(self, fps: int, timing: str = "") -> list[str]:
         args = ["-c:v", "libx264", "-preset", self.preset, "-crf", str(self.crf),
                 "-profile:v", "high", "-pix_fmt", "yuv420p", "-threads", str(self.threads),
                 "-g", str(self.keyint),
                 # The frames are already BT.709 limited range: tag them so (no conversion).
-                "-vf", "setparams=colorspace=bt709:color_primaries=bt709:color_trc=bt709:range=tv",
+                "-vf", f"{timing}setparams=colorspace=bt709:color_primaries=bt709:"
+                       "color_trc=bt709:range=tv",
                 "-video_track_timescale", str(fps * 512)]
         if self.tune:
             args += ["-tune", self.tune]
@@ -276,6 +289,14 @@ class FFmpegEditor:
             raise BackendError("video=ffmpeg", f"muxing the video failed (ffmpeg exit "
                                f"{result.returncode}): "
                                f"{result.stderr.decode(errors='replace').strip()[-800:]}")
+
+
+def _timing_filter(starts: list[int], fps: int) -> str:
+    """Filters that place the i-th piped frame at frame `starts[i]` and repeat it until the next."""
+    expression = str(starts[-1])
+    for index in range(len(starts) - 2, -1, -1):
+        expression = f"if(eq(N\\,{index})\\,{starts[index]}\\,{expression})"
+    return f"setpts={expression},fps=fps={fps}:round=near,"
 
 
 def _burned_text(cue: Cue, speakers: bool) -> str:

@@ -210,16 +210,29 @@ def first_frame(shot: SceneShot, width: int, height: int, style: CaptionStyle | 
     return planes
 
 
+def distinct_frames(shot: SceneShot, fading: bool) -> list[int]:
+    """The frames where the picture changes (a still scene changes only with its captions and in
+    its crossfade), always including the first and the last frame."""
+    if shot.camera not in (None, "still"):
+        return list(range(shot.frames))
+    fade_from = shot.frames - (shot.crossfade_frames if fading else 0)
+    starts = {0, shot.frames - 1, *range(fade_from, shot.frames)}
+    for first, end, _ in shot.captions:
+        starts.update(k for k in (first, end) if k < fade_from)
+    return sorted(k for k in starts if 0 <= k < shot.frames)
+
+
 def render_frames(shot: SceneShot, width: int, height: int, style: CaptionStyle | None,
-                  following: Planes | None) -> Iterator[bytes]:
-    """Every frame of the scene as yuv420p bytes; the tail blends into `following` if given."""
+                  following: Planes | None, only: list[int] | None = None) -> Iterator[bytes]:
+    """The scene's frames as yuv420p bytes (those numbered in `only`, else all); the tail blends
+    into `following` if given."""
     picture = Picture(shot.image, width, height, shot.camera)
     overlays: dict[str, Overlay] = {}
     fade = shot.crossfade_frames if following is not None else 0
     fade_from = shot.frames - fade
     unchanged: dict[str | None, bytes] = {}  # a still picture: one frame per caption state
     last = max(1, shot.frames - 1)
-    for k in range(shot.frames):
+    for k in (range(shot.frames) if only is None else only):
         text = caption_at(shot, k) if style is not None else None
         if picture.still and k < fade_from and text in unchanged:
             yield unchanged[text]

@@ -96,3 +96,31 @@ def test_the_bundled_ffmpeg_has_what_the_editor_uses():
     encoders = subprocess.run([ffmpeg_exe(), "-hide_banner", "-encoders"], capture_output=True,
                               text=True).stdout
     assert all(name in encoders for name in ("libx264", " aac ", "mov_text"))
+
+
+def test_a_still_scene_shows_each_caption_on_exactly_its_frames(tmp_path: Path):
+    """Only changed frames are piped; ffmpeg repeats them: captions must still land on the frame."""
+    import wave
+
+    import av
+
+    from engine.backends.video import Cue
+
+    Image.new("RGB", (W, H), (40, 90, 160)).save(tmp_path / "p.png")
+    with wave.open(str(tmp_path / "a.wav"), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(48_000)
+        out.writeframes(bytes(2 * 48_000))
+    request = CutRequest(segments=(Segment("a", tmp_path / "p.png", 0.0, 25),),
+                         audio=tmp_path / "a.wav",
+                         cues=(Cue(0.12, 0.4, "One"), Cue(0.6, 0.84, "Two")),
+                         width=W, height=H, fps=25, output=tmp_path / "out.mp4",
+                         workdir=tmp_path / "work")
+    FFmpegEditor().cut(request)
+    with av.open(str(request.output)) as container:
+        frames = [f.to_ndarray(format="gray").astype(float) for f in container.decode(video=0)]
+    assert len(frames) == 25
+    captioned = [k for k, f in enumerate(frames) if np.abs(f - frames[0]).max() > 40]
+    # One: frames 3..9 (0.12 s to 0.4 s); Two: frames 15..20 (0.6 s to 0.84 s)
+    assert captioned == [*range(3, 10), *range(15, 21)]
