@@ -111,6 +111,7 @@ def test_two_characters_in_one_scene_are_the_sum_of_their_deltas(tuned):
     delta_a, delta_b = tuner.add(a), tuner.add(b)
     tuner.apply({str(a): 0.6, str(b): 0.25})
     checked = 0
+    saved_a, saved_b = saved(a, "unet"), saved(b, "unet")
     terms = sorted([(str(a), 0.6, delta_a), (str(b), 0.25, delta_b)])  # the tuner's fixed order
     for name, param in tuner.parameters().items():
         expected = None
@@ -123,8 +124,8 @@ def test_two_characters_in_one_scene_are_the_sum_of_their_deltas(tuned):
         assert torch.equal(param.data, base[name] if expected is None else expected), name
         # and the arithmetic is the intended one, up to float32 rounding
         exact = base[name].double()
-        for model, alpha in ((a, 0.6), (b, 0.25)):
-            ft = saved(model, "unet").get(name.removeprefix("unet."))
+        for fine_tuned, alpha in ((saved_a, 0.6), (saved_b, 0.25)):
+            ft = fine_tuned.get(name.removeprefix("unet."))
             if ft is not None:
                 exact += alpha * (ft.double() - base[name].double())
         assert torch.allclose(param.data.double(), exact, atol=1e-6), name

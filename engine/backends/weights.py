@@ -36,12 +36,14 @@ def require_safetensors(folder: Path, backend: str, setting: str) -> Path:
     return folder.resolve()
 
 
-def files_fingerprint(files: Iterable[Path]) -> str:
-    """Names weights without reading gigabytes: each file's name, size, time and header."""
+def files_fingerprint(files: Iterable[Path], root: Path | None = None) -> str:
+    """Names weights without reading gigabytes: each file's name (relative to `root`, so a
+    moved folder keeps its fingerprint), size, time and header."""
     digest = hashlib.sha256()
     for path in sorted(files):
         stat = path.stat()
-        digest.update(f"{path}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+        name = path.relative_to(root) if root is not None else path
+        digest.update(f"{name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
         with path.open("rb") as handle:  # a safetensors header lists every tensor
             digest.update(handle.read(min(stat.st_size, 1 << 20)))
     return digest.hexdigest()
@@ -54,7 +56,7 @@ def folder_fingerprint(folder: Path) -> str | None:
         return None
     files = [p for p in folder.rglob("*") if p.is_file()
              and p.suffix in (".safetensors", ".json", ".txt", ".model")]
-    return files_fingerprint(files)[:32]
+    return files_fingerprint(files, folder)[:32]
 
 
 def package_versions(*packages: str) -> dict[str, str | None]:

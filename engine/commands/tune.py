@@ -138,6 +138,7 @@ def tune(story_path: Path, scene_id: str, alphas: Sequence[float], seed_count: i
     from engine.config import build_backend, settings_from
     from engine.dsl.load import load_story
     from engine.manifest import Recorder
+    from engine.stages import design as design_stage
     from engine.stages import draw as draw_stage
     from engine.steps import Step, identity_of
 
@@ -150,12 +151,15 @@ def tune(story_path: Path, scene_id: str, alphas: Sequence[float], seed_count: i
         time.strftime("%Y-%m-%d_%H-%M-%S") + f"-tune-{scene_id}")
     settings = settings_from(cfg, run_dir.absolute())
     story = written(story, writer_from(cfg), cfg).story
+    step = Step(Cache(settings.cache_dir), Recorder())
+    if cfg.get("tagger") is not None:  # as render's design stage: reference images → tags
+        tags = design_stage.tag_characters(story, build_backend("tagger", cfg.get("tagger")), step)
+        story = design_stage.with_tags(story, tags)
     draw_settings = draw_stage.DrawSettings(settings.width, settings.height, settings.seed,
                                             settings.trainedness, 1, settings.negative_prompt)
     requests = draw_stage.build_requests(story, draw_settings)
     request = next(r for r in requests if r.scene_id == scene_id)
     illustrator = build_backend("image", cfg.get("image"))
-    step = Step(Cache(settings.cache_dir), Recorder())
     seeds = [request.seed + n for n in range(seed_count)]
     personalised = [look.name for look in request.characters if look.model]
     cells: dict[tuple[int, int], Path] = {}
@@ -185,6 +189,8 @@ def tune(story_path: Path, scene_id: str, alphas: Sequence[float], seed_count: i
     write_atomically(run_dir / "tune.json", json.dumps({
         "story": str(story_path), "scene": scene_id, "alphas": list(alphas), "seeds": seeds,
         "personalised": personalised, "image": identity_of(illustrator),
+        "characters": [{"name": c.name, "tags": list(c.tags), "token": c.token,
+                        "model": c.model} for c in request.characters],
         "cells": [{"alpha": alphas[c], "seed": seeds[r], "file": names[(r, c)]}
                   for (r, c) in sorted(names)]}, indent=2, ensure_ascii=False))
     return page

@@ -86,3 +86,20 @@ def test_a_diffusers_sheet_moves_from_the_base_to_the_fine_tuned_model(tmp_path:
     facts = json.loads((out / "tune.json").read_text())
     assert facts["image"]["backend"] == "diffusers"
     assert "sks fox Pip" in (out / "contact-sheet.html").read_text()
+
+
+def test_reference_images_are_tagged_as_render_tags_them(tmp_path: Path):
+    pytest.importorskip("transformers")
+    from tests import tiny_models
+
+    story = story_at(tmp_path / "repo", None)
+    (story.parent / "art").mkdir()
+    Image.new("RGB", (40, 40), (230, 120, 40)).save(story.parent / "art" / "pip.png")
+    story.write_text(STORY.replace("  token: sks fox\n", "  token: sks fox\n"
+                                   "  reference: art/pip.png\n"))
+    out = tmp_path / "run"
+    assert tune.main([str(story), "snow", "--alphas", "1", "--seeds", "1", "--out", str(out),
+                      "video.width=64", "video.height=64", f"cache.dir={tmp_path / 'cache'}",
+                      "tagger=vit", f"tagger.model={tiny_models.tiny_vit()}"]) == 0
+    facts = json.loads((out / "tune.json").read_text())
+    assert facts["characters"][0]["tags"] == ["fox", "long hair"]

@@ -94,7 +94,9 @@ class DiffusersIllustrator:
 
     def identity(self) -> dict[str, Any]:
         versions = package_versions("diffusers", "transformers", "torch", "peft")
-        return {"backend": "diffusers", "model": self.model, "weights": self._fingerprint(),
+        folder = Path(self.model).expanduser()
+        model = folder.name if folder.is_dir() else self.model  # a hub id names itself
+        return {"backend": "diffusers", "model": model, "weights": self._fingerprint(),
                 "device": self.device, "dtype": self.dtype, "scheduler": self.scheduler,
                 "scheduler_config": self.scheduler_config, "steps": self.steps,
                 "guidance": self.guidance, "max_pixels": self.max_pixels, **versions}

@@ -11,6 +11,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("diffusers")
 
 import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
 
 from engine.backends.image import CharacterLook, DrawRequest  # noqa: E402
 from engine.backends.image.diffusers import (DiffusersIllustrator, compose_prompt,  # noqa: E402
@@ -170,3 +171,31 @@ def test_identity_names_the_weights_without_loading_them(tmp_path: Path):
     assert drawer._pipe is None
     assert identity["backend"] == "diffusers" and identity["steps"] == 2
     assert identity["weights"] and identity["diffusers"]
+
+
+def test_a_story_renders_with_image_diffusers(tmp_path: Path):
+    import json
+    import subprocess
+    import sys
+
+    repo = tmp_path / "repo"
+    shutil.copytree(tiny_models.tiny_character("full"), repo / "models" / "pip")
+    (repo / "fox.story").write_text(
+        "title: Fox\naudience: 3-6\nstyle: watercolor\n\ncharacter Pip\n"
+        "  description: a small orange fox\n  model: models/pip\n  token: sks fox\n"
+        "  trainedness: 0.6\n\nscene snow\n  setting: a snowy meadow\n"
+        "  image: Pip jumping in the snow\n  with: Pip\n  \"Pip loved the snow.\"\n\n"
+        "scene home\n  setting: a warm den\n  image: Pip asleep\n  \"Then Pip slept.\"\n")
+    root = Path(__file__).resolve().parents[3]
+    done = subprocess.run(
+        [sys.executable, "-m", "engine", "render", str(repo / "fox.story"), "image=diffusers",
+         f"image.model={tiny_models.tiny_sd()}", "image.steps=2",
+         f"image.delta_cache={tmp_path / 'deltas'}", "video.width=64", "video.height=64",
+         "video.fps=8", f"hydra.run.dir={tmp_path / 'run'}", f"cache.dir={tmp_path / 'cache'}"],
+        cwd=root, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert manifest["backends"]["image"]["backend"] == "diffusers"
+    drawn = [a for a in manifest["artifacts"] if a["stage"] == "draw"]
+    assert len(drawn) == 2 and all(Image.open(a["path"]).size == (64, 64) for a in drawn)
+    assert list((tmp_path / "deltas").glob("*.safetensors"))  # Pip's delta, cached
