@@ -40,6 +40,15 @@ class JobFailed(CompactHydraException):
     """A multirun job that failed cleanly: Hydra records it, runs the other jobs, and at the end
     prints the first failure's message (no traceback) and exits 1."""
 
+    def __init__(self, reason: str, page: str | None = None):
+        if page is None and HydraConfig.initialized():
+            page = str(Path(str(HydraConfig.get().sweep.dir)).absolute() / PAGE)
+        self.reason, self.page = reason, page
+        super().__init__(f"{reason}\nevery job's outcome: {page}" if page else reason)
+
+    def __reduce__(self) -> tuple[type[JobFailed], tuple[str, str | None]]:
+        return JobFailed, (self.reason, self.page)  # joblib sends it back from its worker
+
 
 def in_multirun() -> bool:
     """Whether this process is running a job of a Hydra multirun."""
@@ -79,7 +88,10 @@ class SweepReport(Callback):
             _write_job(config, {"status": "ok", "seconds": seconds})
         else:
             error = job_return._return_value
-            text = f"{type(error).__name__}: {error}" if error is not None else "failed"
+            if isinstance(error, JobFailed):
+                text = error.reason
+            else:
+                text = f"{type(error).__name__}: {error}" if error is not None else "failed"
             _write_job(config, {"status": "failed", "error": text, "seconds": seconds})
         write_sweep_page(_sweep_dir(config))
 

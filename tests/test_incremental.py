@@ -232,9 +232,10 @@ def test_a_joblib_multirun_finishes_the_other_jobs_when_one_fails_and_writes_swe
     done = subprocess.run(
         [sys.executable, "-m", "engine", "render", f"{repo / 'mo.story'},{other}", "-m",
          "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", f"hydra.sweep.dir={sweep}",
-         f"cache.dir={cache}", "video.width=160", "video.height=90", "video.fps=8,0"],
+         f"cache.dir={cache}", "video.width=160", "video.height=90,91", "video.fps=8"],
         cwd=ROOT, capture_output=True, text=True, timeout=180)
     assert done.returncode == 1, done.stderr[-4000:]
+    assert f"every job's outcome: {sweep / 'sweep.html'}" in done.stderr
     jobs = {path.parent.name: json.loads(path.read_text()) for path in sweep.glob("*/job.json")}
     assert sorted(jobs) == ["0_mo", "1_mo", "2_other", "3_other"]
     statuses = {name: job["status"] for name, job in jobs.items()}
@@ -243,6 +244,7 @@ def test_a_joblib_multirun_finishes_the_other_jobs_when_one_fails_and_writes_swe
         assert (sweep / name / "video.mp4").is_file()
     page = (sweep / "sweep.html").read_text()
     assert page.count("<tr class=job") == 4 and "2 ok, 2 failed" in page
-    assert "video.fps=0" in page and html.escape(jobs["1_mo"]["error"]) in page
+    assert "must be even" in jobs["1_mo"]["error"]
+    assert "video.height=91" in page and html.escape(jobs["1_mo"]["error"]) in page
     assert "<video controls preload=metadata src='0_mo/video.mp4'>" in page
     assert page.count("0_mo/scenes/") == len(SCENES)
