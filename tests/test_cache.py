@@ -334,7 +334,13 @@ def test_cache_info_and_gc(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
 
     stale = time.time() - 10 * 86400
     os.utime(cache.folder(keys["image"]) / "manifest.json", (stale, stale))
+    (root / "segments").mkdir()
+    for name, when in (("seg-old.mp4", stale), ("seg-new.mp4", time.time())):
+        (root / "segments" / name).write_bytes(b"segment")
+        os.utime(root / "segments" / name, (when, when))
     assert cache_command.main(["gc", "--dir", str(root), "--renders", str(tmp_path / "renders"),
                                "--older-than", "7"]) == 0
-    assert "dropped 1 entries" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "dropped 1 entries" in out and "1 work files unused for 7 days" in out
     assert [e.key for e in cache.entries()] == [keys["audio-1"]]
+    assert [p.name for p in (root / "segments").iterdir()] == ["seg-new.mp4"]

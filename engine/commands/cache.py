@@ -69,11 +69,18 @@ def referenced_keys(manifests: Iterable[Path]) -> set[str]:
     return keys
 
 
+WORK_FILE_DAYS = 7.0
+"""Files in work folders beside the entries (the editor's per-scene segments) go when unused
+this long, unless `--older-than` says otherwise."""
+
+
 @dataclass
 class GcResult:
     removed: list[Entry] = field(default_factory=list)
     kept: int = 0
     temp_removed: int = 0
+    work_removed: int = 0
+    work_freed: int = 0
 
     @property
     def freed(self) -> int:
@@ -104,7 +111,36 @@ def collect_garbage(cache: Cache, referenced: set[str], *, older_than_days: floa
             result.kept += 1
     if not dry_run:
         result.temp_removed = cache.clean_stale_temp()
+    days = WORK_FILE_DAYS if older_than_days is None else older_than_days
+    result.work_removed, result.work_freed = _prune_work_folders(cache.root, days * DAY, dry_run)
     return result
+
+
+def _prune_work_folders(root: Path, idle_limit: float, dry_run: bool) -> tuple[int, int]:
+    """Drop files unused for `idle_limit` seconds in folders that hold no entries (an editor's
+    segments keep their last use as mtime), then the folders left empty."""
+    removed = freed = 0
+    if not root.is_dir():
+        return 0, 0
+    now = time.time()
+    for folder in root.iterdir():
+        if not folder.is_dir() or len(folder.name) == 2 or folder.name in ("tmp", "locks"):
+            continue
+        for path in sorted(folder.rglob("*"), reverse=True):
+            try:
+                info = path.lstat()
+                if path.is_dir():
+                    if not dry_run and not any(path.iterdir()):
+                        path.rmdir()
+                    continue
+                if now - info.st_mtime > idle_limit:
+                    if not dry_run:
+                        path.unlink()
+                    removed += 1
+                    freed += info.st_size
+            except OSError:
+                continue
+    return removed, freed
 
 
 def _human(size: float) -> str:
@@ -182,9 +218,13 @@ def main(argv: list[str]) -> int:
     if args.json:
         print(json.dumps({"dir": str(root), "removed": [e.key for e in result.removed],
                           "kept": result.kept, "freed": result.freed,
-                          "temp_removed": result.temp_removed}, indent=1))
+                          "temp_removed": result.temp_removed,
+                          "work_removed": result.work_removed}, indent=1))
         return 0
     print(f"cache {root}: {verb} {len(result.removed)} entries ({_human(result.freed)}), "
           f"kept {result.kept} ({len(referenced)} keys referenced by runs under "
           f"{', '.join(str(r) for r in renders)})")
+    if result.work_removed:
+        print(f"  and {result.work_removed} work files unused for {args.older_than or WORK_FILE_DAYS:g} "
+              f"days ({_human(result.work_freed)}), such as the editor's scene segments")
     return 0
