@@ -122,6 +122,7 @@ def ffmpeg_slideshow(scenes: list[CutScene], durations: list[float], narration: 
                     "-f", "concat", "-safe", "0", "-i", str(listing), "-i", str(narration),
                     "-vf", filters, "-c:v", "libx264", "-preset", editor.preset,
                     "-crf", str(editor.crf), "-tune", "stillimage", "-profile:v", "high",
+                    *(["-x264-params", editor.x264_params] if editor.x264_params else []),
                     "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "128k", "-ar", "48000",
                     "-shortest", "-movflags", "+faststart", str(out)], check=True)
 
@@ -146,7 +147,10 @@ def moviepy_pipeline(scenes: list[CutScene], starts: list[float], durations: lis
                      .with_position(("center", 0.78), relative=True))
     video = CompositeVideoClip(clips, size=(width, height)).with_audio(AudioFileClip(str(narration)))
     video.write_videofile(str(out), fps=fps, codec="libx264", audio_codec="aac",
-                          preset=editor.preset, ffmpeg_params=["-crf", str(editor.crf)],
+                          preset=editor.preset, pixel_format="yuv420p",
+                          ffmpeg_params=["-crf", str(editor.crf), "-profile:v", "high",
+                                         *(["-x264-params", editor.x264_params]
+                                           if editor.x264_params else [])],
                           logger=None)
 
 
@@ -179,7 +183,7 @@ def main() -> None:
         from engine.captions import write_srt
         write_srt(timeline.cues, srt)
         print(f"{args.scenes} scenes, {timeline.duration:.2f} s of video at {width}x{height} "
-              f"{args.fps} fps, x264 preset={editor.preset} crf={editor.crf}; "
+              f"{args.fps} fps, x264 preset={editor.preset} crf={editor.crf} {editor.x264_params or ''}; "
               f"best of {args.repeat} for the fast variants")
 
         def ours(variant: list[CutScene], **options) -> Callable[[int], None]:

@@ -102,7 +102,7 @@ class FFmpegEditor:
 
     def __init__(self, burn_subtitles: bool = True, caption_speakers: bool = False,
                  crf: int = 20, preset: str = "veryfast", tune: str | None = None,
-                 keyint: int = 250, x264_params: str | None = None,
+                 keyint: int = 250, x264_params: str | None = "me=dia",
                  audio_bitrate: str = "128k", threads: int = 1,
                  workers: int | None = None, font: str = "DejaVuSans-Bold.ttf",
                  caption_size: float = 0.058):
