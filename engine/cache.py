@@ -1,4 +1,4 @@
-"""The content-addressed artifact cache: key → folder of files, atomic, manifest last, process-safe."""
+"""The content-addressed artifact cache: key → folder of files, atomic, manifest last, shared."""
 
 from __future__ import annotations
 
@@ -96,7 +96,7 @@ class FileInfo:
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """A finished artifact: its folder, its files (name → hash and size) and the whole manifest."""
+    """A finished artifact: its folder, its files (name → hash, size) and the whole manifest."""
 
     key: str
     folder: Path
@@ -134,7 +134,8 @@ class Cache:
     # ---- keys ---------------------------------------------------------------------------------
     @staticmethod
     def key(stage: str, version: int, request: object, inputs: Sequence[str] = (),
-            backend: Mapping[str, Any] | None = None, tools: Mapping[str, Any] | None = None) -> str:
+            backend: Mapping[str, Any] | None = None,
+            tools: Mapping[str, Any] | None = None) -> str:
         """The sha256 of everything that shapes an artifact; computed before the work runs.
 
         `inputs` are the sha256 of the input artifacts (or their cache keys), in a meaningful order.
@@ -205,7 +206,8 @@ class Cache:
                         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                         "seconds": round(seconds, 6), "backend": canonical(backend),
                         "meta": canonical(meta),
-                        "files": {n: {"sha256": f.sha256, "size": f.size} for n, f in files.items()}}
+                        "files": {n: {"sha256": f.sha256, "size": f.size}
+                                  for n, f in files.items()}}
             _write_durably(work / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True))
             _fsync_dir(work)
             final = self.folder(key)

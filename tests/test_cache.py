@@ -1,4 +1,4 @@
-"""The artifact cache: keys, atomic entries, locks across processes, leftovers of killed makers, gc."""
+"""The artifact cache: keys, atomic entries, cross-process locks, killed makers' leftovers, gc."""
 
 from __future__ import annotations
 

@@ -225,6 +225,7 @@ def main(argv: list[str]) -> int:
           f"kept {result.kept} ({len(referenced)} keys referenced by runs under "
           f"{', '.join(str(r) for r in renders)})")
     if result.work_removed:
-        print(f"  and {result.work_removed} work files unused for {args.older_than or WORK_FILE_DAYS:g} "
+        days = args.older_than or WORK_FILE_DAYS
+        print(f"  and {result.work_removed} work files unused for {days:g} "
               f"days ({_human(result.work_freed)}), such as the editor's scene segments")
     return 0
