@@ -1,0 +1,105 @@
+"""Cold, no-op and one-line-edit render times of a 12-scene story, and their ratios to the cold run.
+
+    .venv/bin/python benchmarks/incremental.py [--scenes 12] [--keep DIR] [hydra overrides...]
+
+Each render is the real command (`python -m engine render ...`) in a fresh process, as an author
+runs it; the time is the command's wall clock. Targets (issue 4): no-op ≤ 5 % of cold, one-line
+edit ≤ 1/12 + 10 % of cold.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+SETTINGS = ["a sunny meadow full of daisies", "a dark forest with tall pine trees",
+            "a quiet village at night under bright stars", "a sandy beach by a calm blue sea",
+            "a cosy kitchen with a warm stove", "a snowy hill at dawn",
+            "a rainy street with puddles", "a castle garden with roses",
+            "a riverbank with reeds at sunset", "a library full of old books",
+            "a mountain path above the clouds", "a lighthouse on a rocky island"]
+
+
+def story_text(scenes: int, edited: int | None = None) -> str:
+    """A complete story (every line and image prompt written, so no writer runs): `scenes`
+    scenes of two narration lines and one dialogue line; `edited` changes one line's words."""
+    out = ["title: The Long Walk", "audience: 3-6", "style: soft watercolor picture book",
+           "language: en", "", "character Mo",
+           "  description: a small blue hedgehog with a red scarf",
+           "  voice: child", ""]
+    for n in range(scenes):
+        setting = SETTINGS[n % len(SETTINGS)]
+        words = "Mo stopped to listen, and smiled." if edited != n else \
+            "Mo stopped, listened closely, and laughed."
+        out += [f"scene walk-{n + 1:02d}", f"  setting: {setting}",
+                f"  image: Mo the hedgehog walking through {setting}", "  with: Mo",
+                f'  "Mo walked on, to {setting}."', f'  "{words}"',
+                f'  Mo: "What a lovely place number {n + 1} is!"', ""]
+    return "\n".join(out)
+
+
+def render(story: Path, run: Path, cache: Path, overrides: list[str]) -> tuple[float, dict]:
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "engine", "render", str(story),
+                           f"hydra.run.dir={run}", f"cache.dir={cache}", *overrides],
+                          cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, "COLUMNS": "120"})
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"render failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    return seconds, json.loads((run / "manifest.json").read_text())
+
+
+def made(manifest: dict) -> list[str]:
+    return sorted(f"{a['stage']}:{a['name']}" for a in manifest["artifacts"] if a["made"])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenes", type=int, default=12)
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
+    args, overrides = parser.parse_known_args()
+    work = args.keep or Path(tempfile.mkdtemp(prefix="storyreel-incremental-"))
+    work.mkdir(parents=True, exist_ok=True)
+    (work / ".git").mkdir(exist_ok=True)  # a story repository of its own
+    story, cache = work / "walk.story", work / "cache"
+    story.write_text(story_text(args.scenes))
+
+    cold, cold_manifest = render(story, work / "cold", cache, overrides)
+    noop, noop_manifest = render(story, work / "noop", cache, overrides)
+    story.write_text(story_text(args.scenes, edited=args.scenes // 2))
+    edit, edit_manifest = render(story, work / "edit", cache, overrides)
+
+    duration = cold_manifest.get("duration", 0.0)
+    print(f"story: {args.scenes} scenes, {len(cold_manifest['artifacts'])} artifacts, "
+          f"video {duration:.1f} s; overrides: {' '.join(overrides) or '(defaults)'}")
+    print(f"{'run':<16}{'wall s':>9}{'in-process s':>14}{'made':>6}{'ratio':>9}{'target':>9}")
+    target_edit = 1 / args.scenes + 0.10
+    rows = (("cold", cold, cold_manifest, None), ("no-op", noop, noop_manifest, 0.05),
+            ("one-line edit", edit, edit_manifest, target_edit))
+    for name, wall, manifest, target in rows:
+        ratio = wall / cold
+        mark = "" if target is None else f"{'≤' if ratio <= target else '>'}{target:.3f}"
+        print(f"{name:<16}{wall:>9.2f}{manifest.get('seconds', 0.0):>14.2f}"
+              f"{len(made(manifest)):>6}{ratio:>9.3f}{mark:>9}")
+    in_noop = noop_manifest.get("seconds", 0.0) / max(cold_manifest.get("seconds", 1e-9), 1e-9)
+    in_edit = edit_manifest.get("seconds", 0.0) / max(cold_manifest.get("seconds", 1e-9), 1e-9)
+    print(f"in-process ratios (without interpreter start-up): no-op {in_noop:.3f}, "
+          f"one-line edit {in_edit:.3f}")
+    print(f"one-line edit made: {', '.join(made(edit_manifest))}")
+    if not args.keep:
+        import shutil
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
