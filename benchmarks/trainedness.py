@@ -4,8 +4,8 @@
                                                [--dtype float32] [--rank 16] [--keep DIR]
 
 Random weights (no download): UNet2DConditionModel's default config with SD 1.5's
-cross_attention_dim=768 (860 M parameters, 3.2 GiB in float32). A "fine-tuned" UNet is the base plus small noise, saved as
-safetensors in diffusers layout. Measured in the same run:
+cross_attention_dim=768 (860 M parameters, 3.2 GiB in float32). A "fine-tuned" UNet is the base
+plus small noise, saved as safetensors in diffusers layout. Measured in the same run:
 
   switch   DreamTuner.apply for a new α (W = W_base + α·Δ in place, every parameter)
   floor    a plain copy of the same bytes into the same parameters (W = W_base)

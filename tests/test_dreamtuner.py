@@ -72,7 +72,8 @@ def test_rounding_fixes_make_alpha_one_exact_where_base_plus_delta_rounds_off(tm
         layer.weight.copy_(torch.tensor([[1.0, 3.0, -2.0, 0.5]]))
     fine_tuned = torch.tensor([[1e-8, 3.0 + 1e-6, 7e-9, 0.25]])
     (tmp_path / "model" / "unet").mkdir(parents=True)
-    save_file({"weight": fine_tuned}, str(tmp_path / "model/unet/diffusion_pytorch_model.safetensors"))
+    save_file({"weight": fine_tuned},
+              str(tmp_path / "model/unet/diffusion_pytorch_model.safetensors"))
     tuner = DreamTuner({"unet": layer}, base_id="linear", cache_dir=None)
     delta = tuner.add(tmp_path / "model")
     naive = torch.add(torch.tensor([[1.0, 3.0, -2.0, 0.5]]), delta.tensors["unet.weight"])

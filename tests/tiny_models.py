@@ -1,4 +1,4 @@
-"""Tiny randomly initialised models built from configs and saved as safetensors, for offline tests."""
+"""Tiny randomly initialised models built from configs, saved as safetensors, for offline tests."""
 
 from __future__ import annotations
 
@@ -249,3 +249,57 @@ def tiny_vit(labels: tuple[str, ...] = ("fox", "long_hair", "red_scarf", "genera
 @functools.cache
 def tiny_safety(flag_everything: bool) -> Path:
     return build_tiny_safety(tiny_root() / f"safety-{int(flag_everything)}", flag_everything)
+
+
+def build_tiny_sdxl(folder: Path) -> Path:
+    """A Stable Diffusion XL pipeline (two text encoders, time ids) with tiny random parts."""
+    import torch
+    from diffusers import (AutoencoderKL, EulerDiscreteScheduler, StableDiffusionXLPipeline,
+                           UNet2DConditionModel)
+    from transformers import CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
+
+    torch.manual_seed(5)
+    unet = UNet2DConditionModel(
+        block_out_channels=(4, 8), layers_per_block=1, sample_size=32, in_channels=4,
+        out_channels=4, down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), attention_head_dim=2,
+        use_linear_projection=True, addition_embed_type="text_time", addition_time_embed_dim=8,
+        projection_class_embeddings_input_dim=6 * 8 + 16, cross_attention_dim=64,
+        norm_num_groups=2)
+    vae = AutoencoderKL(block_out_channels=(4, 8), in_channels=3, out_channels=3,
+                        down_block_types=("DownEncoderBlock2D",) * 2,
+                        up_block_types=("UpDecoderBlock2D",) * 2, latent_channels=4,
+                        norm_num_groups=2, sample_size=32)
+    scheduler = EulerDiscreteScheduler(beta_start=0.00085, beta_end=0.012, steps_offset=1,
+                                       beta_schedule="scaled_linear",
+                                       timestep_spacing="leading")
+    tokenizer_dir = folder.parent / f"{folder.name}-tokenizer"
+    vocab_size = write_clip_tokenizer(tokenizer_dir)
+    tokenizer = CLIPTokenizer.from_pretrained(tokenizer_dir)
+    pipe = StableDiffusionXLPipeline(
+        vae=vae, unet=unet, scheduler=scheduler, tokenizer=tokenizer, tokenizer_2=tokenizer,
+        text_encoder=CLIPTextModel(clip_text_config(vocab_size)),
+        text_encoder_2=CLIPTextModelWithProjection(clip_text_config(vocab_size)))
+    pipe.save_pretrained(folder, safe_serialization=True)
+    return folder
+
+
+@functools.cache
+def tiny_sdxl() -> Path:
+    return build_tiny_sdxl(tiny_root() / "sdxl")
+
+
+@functools.cache
+def tiny_sdxl_character() -> Path:
+    """A fine-tune of the tiny SDXL pipeline's unet and second text encoder."""
+    from diffusers import UNet2DConditionModel
+    from transformers import CLIPTextModelWithProjection
+
+    base, folder = tiny_sdxl(), tiny_root() / "char-sdxl"
+    unet = UNet2DConditionModel.from_pretrained(base / "unet")
+    perturb(unet, 0.05, 55)
+    unet.save_pretrained(folder / "unet", safe_serialization=True)
+    encoder = CLIPTextModelWithProjection.from_pretrained(base / "text_encoder_2")
+    perturb(encoder, 0.05, 56)
+    encoder.save_pretrained(folder / "text_encoder_2", safe_serialization=True)
+    return folder

@@ -1,4 +1,4 @@
-"""Local model weights: safetensors only (pickles refused unread), fingerprints, package versions."""
+"""Local model weights: safetensors only (pickles refused unread), fingerprints, versions."""
 
 from __future__ import annotations
 

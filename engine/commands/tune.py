@@ -84,8 +84,8 @@ def contact_sheet(cells: dict[tuple[int, int], Path], alphas: Sequence[float],
     height = max(1, round(first.height * width / first.width))
     font = ImageFont.load_default(size=16)
     left, top, gap = 110, 64, 8
-    sheet = Image.new("RGB", (left + len(alphas) * (width + gap), top + len(seeds) * (height + gap)),
-                      "white")
+    sheet = Image.new("RGB", (left + len(alphas) * (width + gap),
+                              top + len(seeds) * (height + gap)), "white")
     pen = ImageDraw.Draw(sheet)
     pen.text((gap, gap), title, fill="black", font=font)
     for column, alpha in enumerate(alphas):
@@ -108,14 +108,17 @@ def sheet_html(cells: dict[tuple[int, int], str], alphas: Sequence[float], seeds
     head = "".join(f"<th>α = {a:g}</th>" for a in alphas)
     rows = []
     for row, seed in enumerate(seeds):
-        tds = "".join(f'<td><a href="{escape(cells[(row, c)])}"><img src="{escape(cells[(row, c)])}"'
-                      f' alt="α {a:g}, seed {seed}"></a></td>' for c, a in enumerate(alphas))
+        tds = "".join(f'<td><a href="{escape(cells[(row, c)])}"><img '
+                      f'src="{escape(cells[(row, c)])}" alt="α {a:g}, seed {seed}"></a></td>'
+                      for c, a in enumerate(alphas))
         rows.append(f"<tr><th>seed {seed}</th>{tds}</tr>")
     who = ", ".join(personalised) or "no personalised character: α changes nothing here"
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{escape(story)} · {escape(scene)} · tune</title>
+<html lang="en"><head><meta charset="utf-8">
+<title>{escape(story)} · {escape(scene)} · tune</title>
 <style>body{{font-family:sans-serif;margin:2em}}img{{max-width:{THUMBNAIL_WIDTH}px}}
-th{{font-weight:normal;padding:.3em}}td{{padding:.2em}}code{{background:#eee;padding:0 .3em}}</style>
+th{{font-weight:normal;padding:.3em}}td{{padding:.2em}}
+code{{background:#eee;padding:0 .3em}}</style>
 </head><body>
 <h1>{escape(story)}: scene <code>{escape(scene)}</code></h1>
 <p>Personalised: {escape(who)}.</p>

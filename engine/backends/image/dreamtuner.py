@@ -1,4 +1,4 @@
-"""DreamTuner trainedness: set W = W_base + Σ αᵢ·Δᵢ in place from resident deltas, exact at α=0/1."""
+"""DreamTuner trainedness: W = W_base + Σ αᵢ·Δᵢ set in place from resident deltas, exact at 0/1."""
 
 from __future__ import annotations
 
@@ -168,7 +168,6 @@ class DreamTuner:
 
     def _compute(self, key: str, files: dict[str, list[Path]],
                  params: dict[str, torch.nn.Parameter]) -> Delta:
-        import torch
         from safetensors import safe_open
 
         delta = Delta(key)

@@ -1,4 +1,4 @@
-"""`safety=diffusers`: diffusers' StableDiffusionSafetyChecker (CLIP concepts) from a local folder."""
+"""`safety=diffusers`: diffusers' StableDiffusionSafetyChecker (CLIP concepts), local folder."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`tagger=vit`: a ViT multi-label image classifier (e.g. a WD 1.4 style tagger) with a threshold."""
+"""`tagger=vit`: a ViT multi-label image classifier (a WD 1.4 style tagger) with a threshold."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""image=diffusers on a tiny random pipeline: seeded draws, personalised characters, LoRA, refusals."""
+"""image=diffusers on a tiny random pipeline: seeded draws, personal models, LoRA, refusals."""
 
 from __future__ import annotations
 
@@ -199,3 +199,20 @@ def test_a_story_renders_with_image_diffusers(tmp_path: Path):
     drawn = [a for a in manifest["artifacts"] if a["stage"] == "draw"]
     assert len(drawn) == 2 and all(Image.open(a["path"]).size == (64, 64) for a in drawn)
     assert list((tmp_path / "deltas").glob("*.safetensors"))  # Pip's delta, cached
+
+
+def test_sdxl_pipelines_and_their_second_text_encoder_are_tuned_too(tmp_path: Path):
+    base, model = tiny_models.tiny_sdxl(), tiny_models.tiny_sdxl_character()
+    drawer = illustrator(base, tmp_path)
+    at_one = pixels(drawer.draw(request(fox(model, 1.0))))
+    assert type(drawer.pipeline).__name__ == "StableDiffusionXLPipeline"
+    assert any(n.startswith("text_encoder_2.") for n in drawer.tuner.deltas[str(model)].tensors)
+    folder = tmp_path / "sdxl-fine-tuned"
+    shutil.copytree(base, folder)
+    for component in ("unet", "text_encoder_2"):
+        shutil.rmtree(folder / component)
+        shutil.copytree(model / component, folder / component)
+    fine_tuned = pixels(illustrator(folder, tmp_path).draw(request(fox(None))))
+    assert at_one.shape == (64, 64, 3) and np.array_equal(at_one, fine_tuned)
+    assert np.array_equal(pixels(drawer.draw(request(fox(model, 0.0)))),
+                          pixels(drawer.draw(request(fox(None)))))

@@ -1,4 +1,4 @@
-"""select=clip on a tiny random CLIP: the score formula, its shapes and determinism; select=first."""
+"""select=clip on a tiny random CLIP: the score formula, shapes and determinism; select=first."""
 
 from __future__ import annotations
 
