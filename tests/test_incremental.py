@@ -47,7 +47,6 @@ def story_text(*, line: str | None = None, setting: str | None = None) -> str:
 
 
 ALL_DRAWN = {("draw", f"{scene}#0") for scene in SCENES}
-ALL_CHECKED = {("safety", f"{scene}#0") for scene in SCENES}  # each new picture is checked
 ALL_SPOKEN = {("speak", "meadow:1"), ("speak", "meadow:2"), ("speak", "forest:1"),
               ("speak", "forest:2"), ("speak", "home:1")}
 
@@ -95,7 +94,7 @@ def variant(repo: Path, name: str, text: str) -> Path:
 def test_cold_render_makes_everything(repo: Path):
     manifest = json.loads((repo / "cold" / "manifest.json").read_text())
     assert reused(manifest) == set()
-    assert ALL_DRAWN | ALL_CHECKED | ALL_SPOKEN | {("cut", "video")} <= made(manifest)
+    assert ALL_DRAWN | ALL_SPOKEN | {("cut", "video")} <= made(manifest)
 
 
 def test_no_change_reuses_everything_and_still_writes_every_output(repo: Path):
@@ -125,20 +124,20 @@ def test_one_scene_setting_edited_redraws_that_scene_only(repo: Path):
     before = segments(repo)
     story = variant(repo, "setting", story_text(setting="a cosy burrow under an old oak"))
     manifest = render(story, repo / "setting-run", repo / "cache")
-    assert made(manifest) == {("draw", "home#0"), ("safety", "home#0"), ("cut", "video")}
+    assert made(manifest) == {("draw", "home#0"), ("cut", "video")}
     assert len(segments(repo) - before) == 1
 
 
 def test_an_image_backend_setting_switched_redraws_images_and_revoices_nothing(repo: Path):
     manifest = render(repo / "mo.story", repo / "vignette-run", repo / "cache",
                       "image.vignette=0.5")
-    assert made(manifest) == ALL_DRAWN | ALL_CHECKED | {("cut", "video")}
+    assert made(manifest) == ALL_DRAWN | {("cut", "video")}
     assert ALL_SPOKEN <= reused(manifest)
 
 
 def test_the_seed_changed_redraws_every_image_only(repo: Path):
     manifest = render(repo / "mo.story", repo / "seed-run", repo / "cache", "seed=11")
-    assert made(manifest) == ALL_DRAWN | ALL_CHECKED | {("cut", "video")}
+    assert made(manifest) == ALL_DRAWN | {("cut", "video")}
     assert ALL_SPOKEN <= reused(manifest)
 
 

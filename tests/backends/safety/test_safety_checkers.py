@@ -1,4 +1,4 @@
-"""safety=diffusers on tiny checkers set to flag everything or nothing; safety=none."""
+"""safety=diffusers on tiny checkers set to flag everything or nothing."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ pytest.importorskip("diffusers")
 from PIL import Image  # noqa: E402
 
 from engine.backends.safety.diffusers import DiffusersSafetyChecker  # noqa: E402
-from engine.backends.safety.none import NoSafetyCheck  # noqa: E402
 from engine.errors import BackendError, ConfigError  # noqa: E402
 from tests import tiny_models  # noqa: E402
 
@@ -49,8 +48,3 @@ def test_a_pickled_or_missing_checker_is_refused(tmp_path: Path):
     with pytest.raises(ConfigError, match="redraws"):
         DiffusersSafetyChecker(model="x", redraws=-1)
 
-
-def test_none_passes_everything():
-    checker = NoSafetyCheck()
-    assert not checker.check(PICTURE).flagged and checker.redraws == 0
-    assert checker.identity() == {"backend": "none"}
