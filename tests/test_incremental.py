@@ -31,11 +31,13 @@ SCENES = {
 }
 
 
-def story_text(*, line: str | None = None, setting: str | None = None) -> str:
-    """The test story; `line` replaces the forest's first line, `setting` the home's setting."""
+def story_text(*, line: str | None = None, setting: str | None = None,
+               voice: str = "child") -> str:
+    """The test story; `line` replaces the forest's first line, `setting` the home's setting,
+    `voice` is Mo's."""
     out = ["title: Mo's Day", "style: soft watercolor picture book", "",
            "character Mo", "  description: a small blue hedgehog with a red scarf",
-           "  voice: child", ""]
+           f"  voice: {voice}", ""]
     for scene, (where, image, lines) in SCENES.items():
         if scene == "forest" and line is not None:
             lines = [line, *lines[1:]]
@@ -126,6 +128,12 @@ def test_one_scene_setting_edited_redraws_that_scene_only(repo: Path):
     manifest = render(story, repo / "setting-run", repo / "cache")
     assert made(manifest) == {("draw", "home#0"), ("cut", "video")}
     assert len(segments(repo) - before) == 1
+
+
+def test_a_characters_voice_changed_revoices_only_its_lines(repo: Path):
+    story = variant(repo, "voice", story_text(voice="elder"))
+    manifest = render(story, repo / "voice-run", repo / "cache")
+    assert made(manifest) == {("speak", "meadow:2"), ("speak", "forest:2"), ("cut", "video")}
 
 
 def test_an_image_backend_setting_switched_redraws_images_and_revoices_nothing(repo: Path):
