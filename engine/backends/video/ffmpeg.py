@@ -153,7 +153,8 @@ class FFmpegEditor:
         jobs = self._jobs(request)
         # Longest first (a moving camera costs about three still frames a frame), so the last
         # segment to finish is a short one and no worker idles long.
-        todo = sorted((job for job in jobs if not job.path.exists()),
+        missing = {job.path: job for job in jobs if not job.path.exists()}  # twins encode once
+        todo = sorted(missing.values(),
                       key=lambda job: -job.shot.frames * (1 if job.shot.camera in (None, "still")
                                                           else 3))
         for job in jobs:
@@ -165,10 +166,8 @@ class FFmpegEditor:
                 for future in [pool.submit(self._encode, job, request) for job in todo]:
                     future.result()
         self._mux(request, [job.path for job in jobs])
-        encoded = {job.segment.scene_id for job in todo}
-        return CutStats(encoded=tuple(j.segment.scene_id for j in jobs if j.segment.scene_id in encoded),
-                        reused=tuple(j.segment.scene_id for j in jobs
-                                     if j.segment.scene_id not in encoded))
+        return CutStats(encoded=tuple(j.segment.scene_id for j in jobs if j.path in missing),
+                        reused=tuple(j.segment.scene_id for j in jobs if j.path not in missing))
 
     def _jobs(self, request: CutRequest) -> list[_Job]:
         shots = [self._shot(segment, request) for segment in request.segments]
