@@ -69,8 +69,11 @@ def plan(scenes: Sequence[CutScene], settings: TimelineSettings, fps: int) -> Ti
 
 
 def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, width: int,
-        height: int, fps: int, out_dir: Path, workdir: Path) -> CutOutcome:
+        height: int, fps: int, out_dir: Path, workdir: Path, *,
+        speakers_in_captions: bool = False) -> CutOutcome:
     """Write `out_dir/video.mp4`, `captions.srt` and `captions.vtt`; nothing half-written there.
+
+    `speakers_in_captions` names the speaker in the sidecars (`Owl: …`, WebVTT `<v Owl>`).
 
     `workdir` keeps the editor's per-scene segments between runs (a changed scene re-encodes
     only its own segment) and the narration track while it is being muxed.
@@ -103,8 +106,10 @@ def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, 
             if not temp.exists() or temp.stat().st_size == 0:
                 raise RuntimeError(f"the editor wrote no video to {temp}")
             _fsync(temp)
-            srt = write_srt(timeline.cues, out_dir / "captions.srt")
-            vtt = write_vtt(timeline.cues, out_dir / "captions.vtt")
+            srt = write_srt(timeline.cues, out_dir / "captions.srt",
+                            speakers=speakers_in_captions)
+            vtt = write_vtt(timeline.cues, out_dir / "captions.vtt",
+                            speakers=speakers_in_captions)
             os.replace(temp, video)
         finally:
             temp.unlink(missing_ok=True)
