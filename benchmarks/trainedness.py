@@ -15,7 +15,8 @@ plus small noise, saved as safetensors in diffusers layout. Measured in the same
            and the unfuse_lora that must precede the next α (these touch the attention
            projections only, a fraction of the bytes, so no GiB/s is printed for them)
 
-Target (issue 6): switch ≤ 2× floor and far below a reload. `--scale 0.5` halves every block's
+Target (issue 6): switch ≤ 2× floor and far below a reload. `--overhead PIPELINE` measures
+instead the engine's overhead on one image against the bare pipeline call (target ≤ 3 %). `--scale 0.5` halves every block's
 channels (≈ ¼ of the parameters) where memory is short: base, Δ, the model and a reloaded state
 dict are resident at once (≈ 4 × 3.4 GB at full size in float32).
 """
@@ -74,7 +75,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dtype", default="float32", choices=("float32", "float16", "bfloat16"))
     parser.add_argument("--rank", type=int, default=16, help="LoRA rank")
     parser.add_argument("--keep", type=Path, help="folder for the fine-tuned weights (else a temp)")
+    parser.add_argument("--overhead", metavar="PIPELINE", help="instead: the engine's overhead "
+                        "on one image against the bare pipeline call, for this pipeline folder")
+    parser.add_argument("--size", type=int, default=512, help="--overhead: picture side")
+    parser.add_argument("--steps", type=int, default=20, help="--overhead: denoising steps")
     args = parser.parse_args(argv)
+    if args.overhead:
+        return overhead(Path(args.overhead), args)
 
     import torch
     from safetensors.torch import load_file
@@ -190,6 +197,38 @@ def add_lora(unet, rank: int) -> None:
     unet.add_adapter(LoraConfig(r=rank, lora_alpha=rank, init_lora_weights="gaussian",
                                 target_modules=["to_q", "to_k", "to_v", "to_out.0"]),
                      adapter_name="character")
+
+
+def overhead(folder: Path, args: argparse.Namespace) -> int:
+    """image=diffusers draw() against pipe(...) with the same prompt, size, steps and seed."""
+    import torch
+
+    from engine.backends.image import CharacterLook, DrawRequest
+    from engine.backends.image.diffusers import DiffusersIllustrator, compose_prompt
+
+    sync = torch.cuda.synchronize if args.device.startswith("cuda") else (lambda: None)
+    drawer = DiffusersIllustrator(str(folder), device=args.device, dtype=args.dtype,
+                                  steps=args.steps, guidance=7.5)
+    pipe = drawer.pipeline
+    look = CharacterLook(name="Pip", description="a small orange fox", tags=("green scarf",))
+    request = DrawRequest("bench", "a fox in the snow", "blurry", "Snow", "a meadow",
+                          "watercolor", (look,), args.size, args.size, 7)
+
+    def bare() -> None:
+        generator = torch.Generator(device="cpu").manual_seed(request.seed)
+        pipe(prompt=compose_prompt(request), negative_prompt=request.negative_prompt,
+             num_inference_steps=args.steps, guidance_scale=7.5, width=args.size,
+             height=args.size, generator=generator, output_type="pil").images[0]
+
+    times: dict[str, list[float]] = {"engine": [], "bare": []}
+    for _ in range(args.repeats + 1):  # interleaved; the first round warms up
+        times["bare"].append(clock(bare, sync))
+        times["engine"].append(clock(lambda: drawer.draw(request), sync))
+    engine, plain = (statistics.median(times[k][1:]) for k in ("engine", "bare"))
+    print(f"{folder.name}: {args.size}x{args.size}, {args.steps} steps, {args.dtype} on "
+          f"{args.device}: engine {engine:.3f} s, bare pipeline {plain:.3f} s, overhead "
+          f"{100 * (engine / plain - 1):+.1f} % (target ≤ 3 %)")
+    return 0
 
 
 if __name__ == "__main__":
