@@ -216,3 +216,24 @@ def test_sdxl_pipelines_and_their_second_text_encoder_are_tuned_too(tmp_path: Pa
     assert at_one.shape == (64, 64, 3) and np.array_equal(at_one, fine_tuned)
     assert np.array_equal(pixels(drawer.draw(request(fox(model, 0.0)))),
                           pixels(drawer.draw(request(fox(None)))))
+
+
+def test_the_draw_stage_applies_each_alpha_set_once(tmp_path: Path):
+    from dataclasses import replace
+
+    from engine.cache import Cache
+    from engine.manifest import Recorder
+    from engine.stages.draw import draw
+    from engine.steps import Step
+
+    model = tiny_models.tiny_character("unet")
+    scenes = [replace(request(fox(model, 0.5)), scene_id="a"),
+              replace(request(fox(model, 1.0)), scene_id="b"),
+              replace(request(fox(model, 0.5)), scene_id="c"),
+              replace(request(), scene_id="d")]
+    drawer = illustrator(tiny_models.tiny_sd(), tmp_path)
+    drawn = draw(scenes, drawer, Step(Cache(tmp_path / "cache"), Recorder()))
+    assert [d.scene_id for d in drawn] == ["a", "b", "c", "d"]
+    assert drawer.tuner.switches == 2  # d at the base first, then a and c together, then b
+    a, c = (pixels(Image.open(drawn[i].image)) for i in (0, 2))
+    assert np.array_equal(a, c)  # same request but the scene id: the same picture
