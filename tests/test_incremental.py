@@ -6,6 +6,7 @@ import hashlib
 import html
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -258,3 +259,23 @@ def test_a_joblib_multirun_finishes_the_other_jobs_when_one_fails_and_writes_swe
     assert "video.height=91" in page and html.escape(jobs["1_mo"]["error"]) in page
     assert "<video controls preload=metadata src='0_mo/video.mp4'>" in page
     assert page.count("0_mo/scenes/") == len(SCENES)
+
+
+# ---- cache gc against real runs -----------------------------------------------------------------
+
+def test_gc_keeps_what_run_manifests_name_and_drops_the_rest(repo: Path):
+    cache, keep, drop = repo / "gc-cache", repo / "gc-renders" / "keep", repo / "gc-renders" / "drop"
+    render(repo / "mo.story", keep, cache)
+    dropped = made(render(variant(repo, "gc-voice", story_text(voice="elder")), drop, cache))
+    assert dropped == {("speak", "meadow:2"), ("speak", "forest:2"), ("cut", "video")}
+    shutil.rmtree(drop)  # that run is deleted: what only it used is garbage
+    past = time.time() - 2 * 3600  # older than gc's grace for renders in progress
+    for entry in Cache(cache).entries():
+        os.utime(entry.folder / "manifest.json", (past, past))
+    done = subprocess.run([sys.executable, "-m", "engine", "cache", "gc", "--dir", str(cache),
+                           "--renders", str(repo / "gc-renders"), "--json"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert len(json.loads(done.stdout)["removed"]) == len(dropped)
+    assert made(render(repo / "mo.story", repo / "gc-renders" / "again", cache)) == set()
+    assert sha(keep / "video.mp4") == sha(repo / "cold" / "video.mp4")
