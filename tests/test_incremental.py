@@ -264,7 +264,8 @@ def test_a_joblib_multirun_finishes_the_other_jobs_when_one_fails_and_writes_swe
 # ---- cache gc against real runs -----------------------------------------------------------------
 
 def test_gc_keeps_what_run_manifests_name_and_drops_the_rest(repo: Path):
-    cache, keep, drop = repo / "gc-cache", repo / "gc-renders" / "keep", repo / "gc-renders" / "drop"
+    cache = repo / "gc-cache"
+    keep, drop = repo / "gc-renders" / "keep", repo / "gc-renders" / "drop"
     render(repo / "mo.story", keep, cache)
     dropped = made(render(variant(repo, "gc-voice", story_text(voice="elder")), drop, cache))
     assert dropped == {("speak", "meadow:2"), ("speak", "forest:2"), ("cut", "video")}
