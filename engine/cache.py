@@ -158,8 +158,10 @@ class Cache:
             return None
         try:  # the manifest's mtime is the entry's last use, which `gc --older-than` reads
             os.utime(folder / MANIFEST)
-        except OSError:
+        except FileNotFoundError:  # removed by a gc since it was read
             return None
+        except PermissionError:  # someone else's cache, shared read-only: use it as it is
+            pass
         return entry
 
     def entries(self) -> Iterator[Entry]:
