@@ -153,7 +153,7 @@ class DiffusersIllustrator:
                 if "AutoPipeline" not in str(error):
                     raise
                 pipe = DiffusionPipeline.from_pretrained(folder, **options)
-        except (OSError, ValueError, EnvironmentError) as error:
+        except (OSError, ValueError) as error:
             raise BackendError(BACKEND, f"cannot load the pipeline in {folder}: {error}") from None
         if self.scheduler:
             pipe.scheduler = self._scheduler(pipe.scheduler.config)
