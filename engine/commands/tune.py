@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 from engine.errors import BackendError, ConfigError, StoryError
 
-USAGE = """usage: storyreel tune STORY SCENE [--alphas 0,0.25,0.5,0.75,1] [--seeds 3] [--out DIR]
+USAGE = """usage: storyreel tune STORY SCENE [--alphas 0,0.25,...,1] [--seeds 3] [--out DIR]
                       [KEY=VALUE ...]
 
 Draws scene SCENE of STORY once per trainedness α (columns) and seed (rows) and writes a contact
@@ -28,6 +28,26 @@ The same grid as separate renders is a Hydra multirun over the default trainedne
 
 DEFAULT_ALPHAS = (0.0, 0.25, 0.5, 0.75, 1.0)
 THUMBNAIL_WIDTH = 320
+
+
+def parse_alphas(text: str) -> list[float]:
+    """`0,0.5,1`, or a progression written out by its first two terms and its last:
+    `0,0.2,...,1` is 0, 0.2, 0.4, 0.6, 0.8, 1."""
+    words = [w.strip() for w in text.split(",") if w.strip()]
+    try:
+        if "..." not in words:
+            return [float(w) for w in words]
+        if len(words) != 4 or words[2] != "...":
+            raise ValueError(text)
+        first, second, last = float(words[0]), float(words[1]), float(words[3])
+        step = second - first
+        if step <= 0 or last < second:
+            raise ValueError(text)
+        count = int(round((last - first) / step)) + 1
+        return [round(first + i * step, 6) for i in range(count)]
+    except ValueError:
+        raise ConfigError(f"--alphas takes numbers like 0,0.5,1 or 0,0.2,...,1, not {text!r}"
+                          ) from None
 
 
 def parse_arguments(argv: Sequence[str]) -> tuple[list[str], list[float], int, Path | None,
@@ -47,11 +67,7 @@ def parse_arguments(argv: Sequence[str]) -> tuple[list[str], list[float], int, P
                     raise ConfigError(f"{name} needs a value")
                 value = items.pop(0)
             if name == "--alphas":
-                try:
-                    alphas = [float(a) for a in value.split(",") if a.strip()]
-                except ValueError:
-                    raise ConfigError(
-                        f"--alphas takes numbers like 0,0.5,1, not {value!r}") from None
+                alphas = parse_alphas(value)
                 if not alphas or any(not 0.0 <= a <= 1.0 for a in alphas):
                     raise ConfigError("--alphas must be numbers from 0 to 1")
             elif name == "--seeds":

@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 from engine.commands import tune
+from engine.errors import ConfigError
 
 STORY = """title: Fox
 audience: 3-6
@@ -58,6 +59,15 @@ def test_a_procedural_sheet_has_a_column_per_alpha_and_a_row_per_seed(tmp_path: 
         assert (out / cell["file"]).is_file() and f'src="{cell["file"]}"' in page
     assert "trainedness: 0.5" in page
     assert "contact sheet:" in capsys.readouterr().out
+
+
+def test_alphas_are_a_list_or_a_progression():
+    assert tune.parse_alphas("0,0.5,1") == [0.0, 0.5, 1.0]
+    assert tune.parse_alphas("0,0.2,...,1") == [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+    assert tune.parse_alphas("0.5, 0.75, ..., 1") == [0.5, 0.75, 1.0]
+    for bad in ("0,...,1", "1,0.5,...,0", "a,b", "0,0.2,...,1,2"):
+        with pytest.raises(ConfigError, match="--alphas takes"):
+            tune.parse_alphas(bad)
 
 
 def test_arguments_are_checked(tmp_path: Path, capsys):
