@@ -291,11 +291,18 @@ class FFmpegEditor:
 
 
 def _timing_filter(starts: list[int], fps: int) -> str:
-    """Filters that place the i-th piped frame at frame `starts[i]` and repeat it until the next."""
-    expression = str(starts[-1])
-    for index in range(len(starts) - 2, -1, -1):
-        expression = f"if(eq(N\\,{index})\\,{starts[index]}\\,{expression})"
-    return f"setpts={expression},fps=fps={fps}:round=near,"
+    """Filters that place the i-th piped frame at frame `starts[i]` and repeat it until the next.
+
+    The frame number is looked up by bisection (`if(lt(N,mid),…,…)`), so the expression nests
+    only log₂(len(starts)) deep: ffmpeg refuses expressions nested about 100 deep.
+    """
+    def lookup(low: int, high: int) -> str:
+        if high - low == 1:
+            return str(starts[low])
+        middle = (low + high) // 2
+        return f"if(lt(N\\,{middle})\\,{lookup(low, middle)}\\,{lookup(middle, high)})"
+
+    return f"setpts={lookup(0, len(starts))},fps=fps={fps}:round=near,"
 
 
 def _burned_text(cue: Cue, speakers: bool) -> str:

@@ -124,3 +124,23 @@ def test_a_still_scene_shows_each_caption_on_exactly_its_frames(tmp_path: Path):
     captioned = [k for k, f in enumerate(frames) if np.abs(f - frames[0]).max() > 40]
     # One: frames 3..9 (0.12 s to 0.4 s); Two: frames 15..20 (0.6 s to 0.84 s)
     assert captioned == [*range(3, 10), *range(15, 21)]
+
+
+@pytest.mark.parametrize("runs", [1, 2, 7, 400])
+def test_repeated_frames_land_on_their_frame_numbers(runs: int):
+    """The timing filter that repeats piped frames, run by ffmpeg on tiny frames."""
+    import subprocess
+
+    from engine.backends.video.ffmpeg import _timing_filter
+
+    starts = [3 * k for k in range(runs)]
+    total = 3 * runs
+    size = 16 * 16 * 3 // 2
+    piped = b"".join(bytes([k % 250]) * size for k in range(runs)) + bytes([(runs - 1) % 250]) * size
+    done = subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", "16x16",
+         "-framerate", "25", "-i", "-", "-vf", _timing_filter([*starts, total], 25) + "null",
+         "-frames:v", str(total), "-f", "rawvideo", "-"], input=piped, capture_output=True)
+    assert done.returncode == 0, done.stderr.decode()[-300:]
+    out = [done.stdout[i] for i in range(0, len(done.stdout), size)]
+    assert out == [(k // 3) % 250 for k in range(total)]
