@@ -47,7 +47,11 @@ def ffmpeg_exe() -> str:
     except ImportError as error:
         raise MissingDependency("video=ffmpeg", "imageio-ffmpeg (the ffmpeg binary)",
                                 "pip install imageio-ffmpeg") from error
-    return imageio_ffmpeg.get_ffmpeg_exe()
+    try:
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except RuntimeError as error:  # the wheel for another platform, or its binary deleted
+        raise MissingDependency("video=ffmpeg", f"an ffmpeg binary ({error})",
+                                "pip install --force-reinstall imageio-ffmpeg") from error
 
 
 @cache
