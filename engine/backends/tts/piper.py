@@ -114,7 +114,7 @@ class LoadedVoice:
         return [self.voice.phonemes_to_ids(p) for p in self.voice.phonemize(text) if p]
 
     def audio(self, ids: list[int], plan: PiperPlan, seed: int) -> np.ndarray:
-        """Samples at the model's rate for one sentence's phoneme ids (peak as the model made it)."""
+        """Samples at the model's rate for one sentence's phoneme ids, as loud as the model made."""
         # a sentence makes about two frames per phoneme id at length_scale 1: twice that is ample
         length = max(NOISE_CHUNK, int(4 * len(ids) * plan.length_scale))
         speaker = plan.speaker
@@ -123,8 +123,9 @@ class LoadedVoice:
         while True:
             feed = {"input": np.array([ids], dtype=np.int64),
                     "input_lengths": np.array([len(ids)], dtype=np.int64),
-                    "scales": np.array([plan.noise_scale, plan.length_scale, plan.noise_w],
-                                       dtype=np.float32)}
+                    "scales": np.array([plan.noise_scale,
+                                        plan.length_scale * self.voice.config.length_scale,
+                                        plan.noise_w], dtype=np.float32)}
             if speaker is not None:
                 feed["sid"] = np.array([speaker], dtype=np.int64)
             feed.update(self.noise(seed, length))
@@ -157,7 +158,7 @@ def _noise_block(seed: int, index: int, channels: int, chunks: int) -> np.ndarra
 
 def _seeded_graph(model: Path) -> tuple[bytes, list[tuple[str, int]]]:
     """The model's graph with each RandomNormalLike fed from a new input; those inputs' names and
-    channel counts (a generous 256 where the graph leaves it open: the slice takes what it needs)."""
+    channel counts (256 where the graph leaves it open: the slice takes what it needs)."""
     import onnx
     from onnx import TensorProto, helper, shape_inference
 
@@ -175,8 +176,9 @@ def _seeded_graph(model: Path) -> tuple[bytes, list[tuple[str, int]]]:
             continue
         source, target = node.input[0], node.output[0]
         dims = shapes.get(source) or [None, None, None]
-        if len(dims) != 3:
-            raise ValueError(f"{model.name}: noise of rank {len(dims)} (expected 3)")
+        settings = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        if len(dims) != 3 or settings.get("mean", 0.0) != 0.0 or settings.get("scale", 1.0) != 1.0:
+            raise ValueError(f"{model.name}: its noise is not standard normal of rank 3")
         name = f"storyreel_noise_{len(noise)}"
         graph.input.append(helper.make_tensor_value_info(name, TensorProto.FLOAT,
                                                          [1, None, None]))
@@ -382,8 +384,8 @@ class PiperTTS:
         speakers = voice.speakers
         if speaker in speakers:
             return int(speakers[speaker])
-        if speaker.isdigit() and int(speaker) < max(1, voice.voice.config.num_speakers) and (
-                voice.voice.config.num_speakers > 1):
+        count = voice.voice.config.num_speakers
+        if speaker.isdigit() and count > 1 and int(speaker) < count:
             return int(speaker)
         some = ", ".join(list(speakers)[:8]) or "none: it has one speaker"
         raise BackendError(BACKEND, f"voice {request.voice.name!r} asks for speaker {speaker!r}, "
