@@ -144,3 +144,24 @@ def test_repeated_frames_land_on_their_frame_numbers(runs: int):
     assert done.returncode == 0, done.stderr.decode()[-300:]
     out = [done.stdout[i] for i in range(0, len(done.stdout), size)]
     assert out == [(k // 3) % 250 for k in range(total)]
+
+
+@pytest.mark.parametrize("preset, size", [("ffmpeg", (1280, 720)), ("youtube", (1920, 1080)),
+                                          ("shorts", (1080, 1920))])
+def test_presets_change_only_the_size(preset: str, size: tuple[int, int]):
+    from hydra import compose, initialize_config_dir
+    from omegaconf import OmegaConf
+
+    from engine.config import CONF_DIR, build_backend, register_resolvers, stage_value
+
+    register_resolvers()
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose("config", overrides=["story=stories/first-snow.story", f"video={preset}",
+                                           "video.crf=23"])
+    assert (stage_value(cfg, "video", "width", 0), stage_value(cfg, "video", "height", 0)) == size
+    node = OmegaConf.to_container(cfg.video)
+    base = OmegaConf.to_container(OmegaConf.load(CONF_DIR / "video" / "ffmpeg.yaml"))
+    assert {k: v for k, v in node.items() if k not in ("width", "height", "crf")} == {
+        k: v for k, v in base.items() if k not in ("width", "height", "crf")}
+    editor = build_backend("video", cfg.video)
+    assert isinstance(editor, FFmpegEditor) and editor.crf == 23 and editor.burn_subtitles
