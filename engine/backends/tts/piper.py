@@ -89,7 +89,7 @@ class LoadedVoice:
 
         config = _config_path(model)
         with open(config, encoding="utf-8") as handle:
-            self.config_json = json.load(handle)
+            settings = PiperConfig.from_dict(json.load(handle))
         graph, self.noise_shapes = _seeded_graph(model)
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
@@ -97,7 +97,7 @@ class LoadedVoice:
         options.log_severity_level = 4  # errors are raised, not logged
         session = onnxruntime.InferenceSession(graph, sess_options=options,
                                                providers=["CPUExecutionProvider"])
-        self.voice = PiperVoice(session=session, config=PiperConfig.from_dict(self.config_json))
+        self.voice = PiperVoice(session=session, config=settings)
         self.sample_rate = int(self.voice.config.sample_rate)
         self._noise: dict[int, list[np.ndarray]] = {}
         self._noise_lock = threading.Lock()
@@ -279,7 +279,8 @@ class PiperTTS:
             "model": self.model.name, "model_sha256": self._digest(self.model),
             "sample_rate": self.sample_rate, "loudness": self.loudness,
             "keep_silence": self.keep_silence, "empty_line": self.empty_line,
-            "sentence_pause": self.sentence_pause, "seed": self.seed, "threads": self.threads,
+            # not `threads`: a test shows 1 and 2 give the same samples, so it keys no cache
+            "sentence_pause": self.sentence_pause, "seed": self.seed,
             "languages": {k: {"model": Path(v).name, "sha256": self._digest(Path(v))}
                           for k, v in sorted(self.languages.items())},
             "categories": {k: asdict(v) for k, v in sorted(self.categories.items())},

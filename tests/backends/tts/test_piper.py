@@ -86,6 +86,7 @@ def test_same_request_same_samples_across_sessions_and_threads(tts: PiperTTS):
     # a second session, with two intra-op threads, gives the very same samples
     other = PiperTTS(threads=2).speak(request(category="child", direction="excitedly"))
     assert np.array_equal(first.samples, other.samples)
+    assert PiperTTS(threads=2).identity() == tts.identity()  # so threads key no cache
     assert not np.array_equal(first.samples,
                               PiperTTS(seed=1).speak(request(category="child",
                                                              direction="excitedly")).samples)
