@@ -79,33 +79,44 @@ def camera_view(camera: str | None, t: float) -> tuple[float, float, float]:
 class Picture:
     """A scene's still, fitted to the frame (cover, centred), able to render any camera view.
 
-    A moving camera keeps the picture at up to ZOOM× the frame size when the source has the
+    A zooming camera keeps the picture at up to ZOOM× the frame size when the source has the
     pixels, and crops with sub-pixel boxes (Pillow's resize `box`), so moves are smooth:
     no rounding of the window to whole pixels, which is what makes ffmpeg's zoompan judder.
+    A pan never changes scale, so its picture is scaled once to a strip exactly as tall as the
+    frame and each frame is a sub-pixel horizontal shift of it (one resampling pass, not two).
     """
 
     def __init__(self, path: Path, width: int, height: int, camera: str | None):
         with Image.open(path) as source:
             rgb = source.convert("RGB")
-        moving = camera not in (None, "still")
-        room = min(rgb.width / width, rgb.height / height)
-        over = min(max(room, 1.0), ZOOM) if moving else 1.0
-        base_w, base_h = _even(width * over), _even(height * over)
-        fitted = ImageOps.fit(rgb, (base_w, base_h), Image.Resampling.LANCZOS)
-        self.base = _planes(np.asarray(fitted))
         self.width, self.height, self.camera = width, height, camera
-        self.still = not moving
+        self.still = camera in (None, "still")
+        self.pan = camera in ("pan left", "pan right")
+        lanczos = Image.Resampling.LANCZOS
+        if self.pan:
+            strip_w, strip_h = _even(width * PAN_ZOOM), _even(height * PAN_ZOOM)
+            fitted = ImageOps.fit(rgb, (strip_w, strip_h), lanczos)
+            top = (strip_h - height) // 2 // 2 * 2
+            self.base = _planes(np.asarray(fitted)[top:top + height])
+            return
+        room = min(rgb.width / width, rgb.height / height)
+        over = 1.0 if self.still else min(max(room, 1.0), ZOOM)
+        fitted = ImageOps.fit(rgb, (_even(width * over), _even(height * over)), lanczos)
+        self.base = _planes(np.asarray(fitted))
 
     def at(self, t: float) -> Planes:
         """The view at `t` ∈ [0, 1] (fresh images: callers may draw on them)."""
-        if self.still:
-            if self.base[0].size == (self.width, self.height):
-                return tuple(p.copy() for p in self.base)  # type: ignore[return-value]
+        if self.still and self.base[0].size == (self.width, self.height):
+            return tuple(p.copy() for p in self.base)  # type: ignore[return-value]
         zoom, cx, cy = camera_view(self.camera, t)
         base_w, base_h = self.base[0].size
-        w, h = base_w / zoom, base_h / zoom
-        x0 = min(max(cx * base_w - w / 2, 0.0), base_w - w)
-        y0 = min(max(cy * base_h - h / 2, 0.0), base_h - h)
+        if self.pan:  # the strip is the frame's height: a box of full rows skips the vertical pass
+            w, h = float(self.width), float(base_h)
+            x0, y0 = min(max(cx * base_w - w / 2, 0.0), base_w - w), 0.0
+        else:
+            w, h = base_w / zoom, base_h / zoom
+            x0 = min(max(cx * base_w - w / 2, 0.0), base_w - w)
+            y0 = min(max(cy * base_h - h / 2, 0.0), base_h - h)
         box = (x0, y0, x0 + w, y0 + h)
         half = tuple(c / 2 for c in box)
         size, half_size = (self.width, self.height), (self.width // 2, self.height // 2)
