@@ -12,6 +12,7 @@ from typing import Callable, Sequence
 from PIL import Image
 
 from engine.backends.image import CharacterLook, DrawRequest, Illustrator
+from engine.backends.weights import files_fingerprint, folder_fingerprint
 from engine.backends.safety import SafetyChecker
 from engine.backends.select import SelectRequest, Selector
 from engine.cache import file_sha256
@@ -103,6 +104,19 @@ def weight_order(requests: Sequence[DrawRequest]) -> list[int]:
     return sorted(range(len(requests)), key=lambda i: (alphas(requests[i]), i))
 
 
+def model_fingerprints(request: DrawRequest) -> list[str]:
+    """The personalised weights' fingerprints: retraining into the same folder redraws."""
+    out = []
+    for look in request.characters:
+        if look.model:
+            path = Path(look.model)
+            if path.is_dir():
+                out.append(folder_fingerprint(path) or "empty")
+            else:
+                out.append(files_fingerprint([path], path.parent) if path.is_file() else "missing")
+    return out
+
+
 def _score(request: DrawRequest, paths: list[Path], selector: Selector, step: Step) -> list[float]:
     """The selector's scores for a scene's candidates (cached: CLIP scoring is not free)."""
     if len(paths) == 1:
@@ -143,11 +157,13 @@ def draw(requests: Sequence[DrawRequest], illustrator: Illustrator, step: Step,
     for index in weight_order(requests):
         request = requests[index]
 
+        weights = model_fingerprints(request)
+
         def one(n: int) -> Path:
             candidate = replace(request, seed=request.seed + n)
             return step.run("draw", VERSION, candidate, illustrator, "image.png",
                             lambda out: illustrator.draw(candidate).save(out, format="PNG"),
-                            label=f"{request.scene_id}#{n}")
+                            label=f"{request.scene_id}#{n}", inputs=weights)
 
         paths = [one(n) for n in range(max(1, candidates))]
         scores = _score(request, paths, selector, step) if selector else [1.0] + [0.0] * (

@@ -106,3 +106,18 @@ def test_flagged_pictures_are_redrawn_then_marked_for_review(tmp_path: Path):
     lenient = DiffusersSafetyChecker(str(tiny_safety(False)), redraws=2)
     [passed] = draw(requests, ProceduralIllustrator(), step(tmp_path), safety=lenient)
     assert len(passed.candidates) == 1 and passed.review is None
+
+
+def test_retrained_weights_in_the_same_folder_redraw(tmp_path: Path):
+    text = STORY.replace("model: models/pip", f"model: {tmp_path / 'pip'}")
+    parsed, problems = parse_text(text, str(tmp_path / "fox.story"))
+    assert not problems
+    (tmp_path / "pip").mkdir()
+    (tmp_path / "pip" / "unet.safetensors").write_bytes(b"first training run")
+    request = build_requests(parsed, DrawSettings(64, 48))[1:2]
+    first = draw(request, ProceduralIllustrator(), step(tmp_path))
+    (tmp_path / "pip" / "unet.safetensors").write_bytes(b"second, longer training run")
+    again = step(tmp_path)
+    draw(request, ProceduralIllustrator(), again)
+    assert [a.made for a in again.recorder.artifacts] == [True]
+    assert str(first[0].image) != again.recorder.artifacts[0].path
