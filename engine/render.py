@@ -20,8 +20,8 @@ from engine.backends.tts import TTS
 from engine.backends.video import Editor
 from engine.cache import Cache, file_sha256, place_atomically, write_atomically
 from engine.dsl.format import format_story
-from engine.dsl.load import load_story, rebase_paths
-from engine.ir import Story
+from engine.dsl.load import load_story, rebase_paths, resolve_path
+from engine.ir import Scene, Story
 from engine.manifest import Recorder, write_manifest
 from engine.progress import StageProgress, summary_table
 from engine.stages import design as design_stage
@@ -86,23 +86,31 @@ def _cut(story: Story, drawn: list[draw_stage.Drawn], spoken: list[speak_stage.S
     scenes = tuple(
         CutScene(scene_id=scene.id, image=d.image, camera=scene.text("camera"),
                  transition=into_next, duration=_seconds(scene.text("duration")),
+                 music=_music(story, scene),
                  lines=tuple(CutLine(audio=s.audio, text=s.text, speaker=s.speaker)
                              for s in by_scene.get(scene.id, [])))
         for scene, d, into_next in zip(story.scenes, drawn, following))
     request = {
         "scenes": [{"id": c.scene_id, "camera": c.camera, "transition": c.transition,
-                    "duration": c.duration,
+                    "duration": c.duration, "music": bool(c.music),
                     "lines": [[l.text, l.speaker] for l in c.lines]} for c in scenes],
         "size": [settings.width, settings.height, settings.fps],
         "timeline": asdict(settings.timeline),
     }
     inputs = [file_sha256(c.image) for c in scenes] + [
+        file_sha256(c.music) if c.music else "" for c in scenes] + [
         file_sha256(l.audio) for c in scenes for l in c.lines]
     workdir = cache.root / "segments"
     return step.run("cut", CUT_VERSION, request, editor, "video.mp4",
                     lambda out: cut(scenes, editor, settings.timeline, settings.width,
                                     settings.height, settings.fps, out.parent, workdir),
                     label="video", inputs=inputs)
+
+
+def _music(story: Story, scene: Scene) -> Path | None:
+    """The scene's `music:`, else the story's, as an absolute path."""
+    field = scene.get("music") or story.get("music")
+    return resolve_path(field, story) if field is not None else None
 
 
 def _seconds(text: str | None) -> float | None:

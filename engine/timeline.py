@@ -152,15 +152,64 @@ def _is_pcm16_wav_at(path: Path, rate: int) -> bool:
         return False
 
 
-def mix_audio(timeline: Timeline, clip_paths: Sequence[Path], out_path: Path) -> Path:
-    """Write the whole narration (48 kHz mono 16-bit WAV): each line's clip at its cue's start.
+MUSIC_LEVEL = 0.18
+"""Music under a scene with no voice sounding (about -15 dB against full scale)."""
+MUSIC_DUCKED = 0.06
+"""Music while a line is spoken (about -24 dB), so every word stays clear."""
+MUSIC_FADE = 0.5
+"""Seconds of fade where music starts, stops or changes."""
+
+
+def music_bed(timeline: Timeline, music: Sequence[Path | None]) -> np.ndarray:
+    """The music track: each scene's music (looped to fill it), ducked under speech, faded
+    in and out where the music changes; silence where a scene has none."""
+    total = round(timeline.duration * SAMPLE_RATE)
+    bed = np.zeros(total, dtype=np.float32)
+    if len(music) != len(timeline.scenes):
+        raise ValueError(f"{len(music)} music entries for {len(timeline.scenes)} scenes")
+    loaded: dict[Path, np.ndarray] = {}
+    index = 0
+    while index < len(music):  # runs of scenes with the same music play it continuously
+        end = index
+        while end + 1 < len(music) and music[end + 1] == music[index]:
+            end += 1
+        path = music[index]
+        start = round(timeline.scenes[index].start * SAMPLE_RATE)
+        stop = min(total, round((timeline.scenes[end].start + timeline.scenes[end].duration)
+                                * SAMPLE_RATE))
+        if path is not None and stop > start:
+            if path not in loaded:
+                loaded[path] = read_clip(path)
+            clip = loaded[path]
+            if len(clip):
+                span = stop - start
+                piece = np.tile(clip, -(-span // len(clip)))[:span]
+                fade = min(round(MUSIC_FADE * SAMPLE_RATE), span // 2)
+                if fade:
+                    ramp = np.linspace(0.0, 1.0, fade, dtype=np.float32)
+                    piece[:fade] *= ramp
+                    piece[-fade:] *= ramp[::-1]
+                bed[start:stop] = piece
+        index = end + 1
+    level = np.full(total, MUSIC_LEVEL, dtype=np.float32)
+    for cue in timeline.cues:
+        level[round(cue.start * SAMPLE_RATE):round(cue.end * SAMPLE_RATE)] = MUSIC_DUCKED
+    smooth = max(1, round(0.15 * SAMPLE_RATE))  # glide between levels instead of clicking
+    level = np.convolve(level, np.full(smooth, 1.0 / smooth, dtype=np.float32), mode="same")
+    return bed * level
+
+
+def mix_audio(timeline: Timeline, clip_paths: Sequence[Path], out_path: Path,
+              music: Sequence[Path | None] = ()) -> Path:
+    """Write the whole narration (48 kHz mono 16-bit WAV): each line's clip at its cue's start,
+    over each scene's music (one entry per scene; None: no music) when given.
 
     `clip_paths` are the lines' clips in timeline order (one per cue). Written atomically.
     """
     if len(clip_paths) != len(timeline.cues):
         raise ValueError(f"{len(clip_paths)} clips for {len(timeline.cues)} lines")
     total = round(timeline.duration * SAMPLE_RATE)
-    track = np.zeros(total, dtype=np.float32)
+    track = music_bed(timeline, music) if any(music) else np.zeros(total, dtype=np.float32)
     for cue, path in zip(timeline.cues, clip_paths):
         samples = read_clip(path)
         at = round(cue.start * SAMPLE_RATE)

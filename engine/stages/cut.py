@@ -33,7 +33,8 @@ class CutScene:
     """A scene for the cut: its still, camera, how it gives way to the NEXT scene, its lines.
 
     `transition` is how this scene ends ("cut" or "crossfade" into the following one);
-    `duration` (the story's `duration:`) makes the scene at least that long.
+    `duration` (the story's `duration:`) makes the scene at least that long; `music` plays
+    under it (the scene's `music:`, else the story's), ducked while lines are spoken.
     """
 
     scene_id: str
@@ -42,6 +43,7 @@ class CutScene:
     transition: str | None
     lines: tuple[CutLine, ...]
     duration: float | None = None
+    music: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +96,8 @@ def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, 
     clips = [line.audio for scene in scenes for line in scene.lines]
     video = out_dir / "video.mp4"
     with tempfile.TemporaryDirectory(prefix="cut-", dir=workdir) as scratch:
-        narration = mix_audio(timeline, clips, Path(scratch) / "narration.wav")
+        narration = mix_audio(timeline, clips, Path(scratch) / "narration.wav",
+                              [scene.music for scene in scenes])
         fd, temp_name = tempfile.mkstemp(prefix=".video.", suffix=".mp4.tmp", dir=out_dir)
         os.fchmod(fd, public_mode())
         os.close(fd)
