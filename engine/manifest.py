@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -64,12 +65,30 @@ class _StageTimer:
 
 
 def write_manifest(path: Path, recorder: Recorder, extra: dict[str, Any]) -> None:
-    """manifest.json: every artifact, per-stage counts and times, and the run's facts."""
+    """manifest.json: every artifact, per-stage counts and times, and the run's facts.
+
+    Each distinct backend identity (with every setting) is written once under `identities`;
+    an artifact names its backend by that entry's id.
+    """
+    identities: dict[str, dict[str, Any]] = {}
+    seen: dict[int, str] = {}  # id(identity dict) → its key: most artifacts share one dict
+    artifacts = []
+    for artifact in recorder.artifacts:
+        key = seen.get(id(artifact.backend))
+        if key is None:
+            text = json.dumps(artifact.backend, sort_keys=True, default=str)
+            key = hashlib.sha256(text.encode()).hexdigest()[:12]
+            seen[id(artifact.backend)] = key
+            identities[key] = artifact.backend
+        artifacts.append({"stage": artifact.stage, "name": artifact.name, "path": artifact.path,
+                          "sha256": artifact.sha256, "backend": key,
+                          "seconds": artifact.seconds, "made": artifact.made})
     body = {
         **extra,
         "stages": {stage: {"made": made, "reused": reused,
                            "seconds": round(recorder.stage_seconds.get(stage, 0.0), 3)}
                    for stage, (made, reused) in recorder.counts().items()},
-        "artifacts": [asdict(a) for a in recorder.artifacts],
+        "identities": identities,
+        "artifacts": artifacts,
     }
     write_atomically(path, json.dumps(body, indent=2, ensure_ascii=False, default=str).encode())

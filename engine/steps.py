@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -27,12 +27,20 @@ class Step:
 
     cache: Cache
     recorder: Recorder
+    _identities: dict[int, dict[str, Any]] = field(default_factory=dict, repr=False)
+
+    def identity(self, backend: object) -> dict[str, Any]:
+        """The backend's identity, asked once per run (backends live as long as the run)."""
+        key = id(backend)
+        if key not in self._identities:
+            self._identities[key] = identity_of(backend)
+        return self._identities[key]
 
     def run(self, stage: str, version: int, request: object, backend: object, filename: str,
             produce: Callable[[Path], object], *, label: str,
             inputs: Sequence[str] = ()) -> Path:
         """The cached file for this request: made by `produce(path)` when the cache lacks it."""
-        ident = identity_of(backend)
+        ident = self.identity(backend)
         key = self.cache.key(stage, version, request, inputs=inputs, backend=ident)
         started = time.perf_counter()
 
