@@ -218,3 +218,31 @@ def test_scratch_of_a_killed_run_is_removed_once_stale(scenes, tmp_path: Path):
         os.utime(path, (0, 0))
     run_cut(scenes[1:2], tmp_path / "out", work)
     assert not old_temp.exists() and not old_dir.exists() and fresh.exists()
+
+
+def audio_packets(path: Path) -> list[bytes]:
+    with av.open(str(path)) as container:
+        return [bytes(p) for p in container.demux(audio=0) if p.size]
+
+
+def test_the_narration_is_encoded_once_per_sound_and_keeps_its_timing(scenes, tmp_path: Path):
+    work = tmp_path / "work"
+    first = run_cut(scenes, tmp_path / "a", work)
+    (aac,) = work.glob("aac-*.m4a")
+    with av.open(str(first.video)) as container:
+        audio = container.streams.audio[0]
+        assert audio.start_time == 0  # the encoder's priming is cut by the edit list
+        assert audio.duration * audio.time_base == pytest.approx(first.duration, abs=0.03)
+        samples = sum(f.samples for f in container.decode(audio=0))
+    assert samples == pytest.approx(first.duration * 48_000, abs=1024)
+    # a new camera leaves the narration as it was: its AAC is reused, not encoded again
+    moved = run_cut((replace(scenes[0], camera="pan right"), *scenes[1:]), tmp_path / "b", work)
+    assert list(work.glob("aac-*.m4a")) == [aac]
+    assert audio_packets(moved.video) == audio_packets(first.video)
+    # another sound is another AAC
+    river = scenes[2]
+    louder = tone(tmp_path / "c1.wav", 1.0, 660)
+    voiced = run_cut((*scenes[:2], replace(river, lines=(replace(river.lines[0], audio=louder),))),
+                     tmp_path / "c", work)
+    assert len(list(work.glob("aac-*.m4a"))) == 2
+    assert audio_packets(voiced.video) != audio_packets(first.video)

@@ -1,8 +1,10 @@
 """`video=ffmpeg`: per-scene H.264 segments from raw frames piped to ffmpeg, then concat and mux.
 
 Each scene's segment is encoded once into `workdir`, named by a hash of everything that shapes
-its bytes, so a re-cut after editing one line encodes only that line's scene; the final video is
-a stream copy of the segments plus the narration (AAC) and a soft subtitle track (mov_text).
+its bytes, so a re-cut after editing one line encodes only that line's scene. The narration is
+encoded to AAC by a second ffmpeg while the segments encode (and kept in `workdir`, named by a
+hash of the WAV, so a cut with the same narration reuses it); the final video is a stream copy of
+the segments, that AAC and a soft subtitle track (mov_text).
 """
 
 from __future__ import annotations
@@ -23,13 +25,16 @@ from typing import Any
 from engine.backends.video import Cue, CutRequest, CutStats, Segment
 from engine.backends.video.frames import (CaptionStyle, SceneShot, distinct_frames, first_frame,
                                           render_frames)
-from engine.captions import public_mode, srt_text, write_text_atomically
+from engine.captions import srt_text
+from engine.files import public_mode, write_atomically
 from engine.errors import BackendError, MissingDependency
 
 log = logging.getLogger(__name__)
 
 SEGMENT_VERSION = 1
 """Bumped when the frame rendering changes what a segment looks like."""
+NARRATION_VERSION = 1
+"""Bumped when the narration's AAC is made differently."""
 
 FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu",
              "/usr/share/fonts/TTF", "/usr/local/share/fonts", "/Library/Fonts",
@@ -154,7 +159,21 @@ class FFmpegEditor:
         if not request.segments:
             raise BackendError("video=ffmpeg", "nothing to cut: the story has no scenes")
         request.workdir.mkdir(parents=True, exist_ok=True)
-        jobs = self._jobs(request)
+        # The AAC encode (about a second per two minutes of narration, one core) runs beside the
+        # segment encodes instead of after them, so the final mux only copies streams.
+        narration = _NarrationEncode.start(request.audio, request.workdir, self.audio_bitrate)
+        try:
+            jobs = self._jobs(request)
+            stats = self._encode_segments(jobs, request)
+            audio = narration.finish()
+        except BaseException:
+            narration.abandon()
+            raise
+        self._mux(request, [job.path for job in jobs], audio)
+        return stats
+
+    def _encode_segments(self, jobs: list[_Job], request: CutRequest) -> CutStats:
+        """Encode the jobs whose segment is not in `workdir` yet, several at once."""
         # Longest first (a moving camera costs about three still frames a frame), so the last
         # segment to finish is a short one and no worker idles long.
         missing = {job.path: job for job in jobs if not job.path.exists()}  # twins encode once
@@ -169,7 +188,6 @@ class FFmpegEditor:
                                     thread_name_prefix="segment") as pool:
                 for future in [pool.submit(self._encode, job, request) for job in todo]:
                     future.result()
-        self._mux(request, [job.path for job in jobs])
         return CutStats(encoded=tuple(j.segment.scene_id for j in jobs if j.path in missing),
                         reused=tuple(j.segment.scene_id for j in jobs if j.path not in missing))
 
@@ -266,25 +284,27 @@ class FFmpegEditor:
         return args
 
     # ---- the final video ----------------------------------------------------------------------
-    def _mux(self, request: CutRequest, segments: list[Path]) -> None:
-        """Segments by stream copy + narration as AAC + captions as mov_text, +faststart."""
+    def _mux(self, request: CutRequest, segments: list[Path], audio: Path) -> None:
+        """Segments and the narration's AAC by stream copy + captions as mov_text, +faststart."""
         with tempfile.TemporaryDirectory(prefix="mux-", dir=request.workdir) as folder:
             listing = Path(folder) / "segments.txt"
             listing.write_text("ffconcat version 1.0\n" + "".join(
                 f"file '{_concat_escape(p)}'\n" for p in segments))
-            subtitles = write_text_atomically(
+            subtitles = write_atomically(
                 Path(folder) / "captions.srt",
                 srt_text(request.cues, speakers=self.caption_speakers) or "\n")
             has_cues = any(c.text.strip() for c in request.cues)
             command = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
                        "-f", "concat", "-safe", "0", "-i", str(listing),
-                       "-i", str(request.audio)]
+                       "-i", str(audio)]
             maps = ["-map", "0:v:0", "-map", "1:a:0"]
             if has_cues:
                 command += ["-i", str(subtitles)]
                 maps += ["-map", "2:s:0", "-c:s", "mov_text", "-metadata:s:s:0", "language=eng"]
-            command += [*maps, "-c:v", "copy", "-c:a", "aac", "-b:a", self.audio_bitrate,
-                        "-ar", "48000", *BITEXACT, "-movflags", "+faststart",
+            # `-b:a` on a copied stream only sets the nominal bitrate written in the header
+            # (esds, btrt), as the encoder would: the file is the one a one-step encode makes.
+            command += [*maps, "-c:v", "copy", "-c:a", "copy", "-b:a", self.audio_bitrate,
+                        *BITEXACT, "-movflags", "+faststart",
                         "-f", "mp4", str(request.output)]
             result = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True)
         if result.returncode != 0:
@@ -292,6 +312,71 @@ class FFmpegEditor:
             raise BackendError("video=ffmpeg", f"muxing the video failed (ffmpeg exit "
                                f"{result.returncode}): "
                                f"{result.stderr.decode(errors='replace').strip()[-800:]}")
+
+
+class _NarrationEncode:
+    """The narration as AAC-LC 48 kHz in `workdir`: reused when there, else a background ffmpeg."""
+
+    def __init__(self, path: Path, process: subprocess.Popen | None = None,
+                 temp: Path | None = None, errors: Any = None):
+        self.path, self.process, self.temp, self.errors = path, process, temp, errors
+
+    @classmethod
+    def start(cls, wav: Path, workdir: Path, bitrate: str) -> _NarrationEncode:
+        with open(wav, "rb") as handle:
+            sound = hashlib.file_digest(handle, "sha256").hexdigest()
+        key = {"version": NARRATION_VERSION, "ffmpeg": ffmpeg_version(), "codec": "aac",
+               "bitrate": bitrate, "rate": 48000, "wav": sound}
+        digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
+        path = workdir / f"aac-{digest[:32]}.m4a"
+        if path.exists():
+            os.utime(path)  # last use, for whoever cleans the workdir
+            return cls(path)
+        temp = _temp_beside(path)
+        errors = tempfile.TemporaryFile()
+        command = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+                   "-i", str(wav), "-map", "0:a:0", "-c:a", "aac", "-b:a", bitrate,
+                   "-ar", "48000", *BITEXACT, "-f", "mp4", str(temp)]
+        try:
+            process = subprocess.Popen(command, stdin=subprocess.DEVNULL,
+                                       stdout=subprocess.DEVNULL, stderr=errors)
+        except BaseException:
+            errors.close()
+            temp.unlink(missing_ok=True)
+            raise
+        return cls(path, process, temp, errors)
+
+    def finish(self) -> Path:
+        """The AAC file, once ffmpeg has written it (BackendError when it failed)."""
+        if self.process is None:
+            return self.path
+        assert self.temp is not None
+        try:
+            code = self.process.wait()
+            if code != 0:
+                self.errors.seek(0)
+                raise BackendError("video=ffmpeg", f"encoding the narration failed (ffmpeg exit "
+                                   f"{code}): "
+                                   f"{self.errors.read().decode(errors='replace').strip()[-800:]}")
+            os.replace(self.temp, self.path)
+        finally:
+            self._close()
+        log.debug("encoded the narration → %s", self.path.name)
+        return self.path
+
+    def abandon(self) -> None:
+        """Stop the encode (another step failed) and remove its partial file."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self._close()
+
+    def _close(self) -> None:
+        if self.errors is not None:
+            self.errors.close()
+        if self.temp is not None:
+            self.temp.unlink(missing_ok=True)
+        self.process = self.errors = self.temp = None
 
 
 def _timing_filter(starts: list[int], fps: int) -> str:

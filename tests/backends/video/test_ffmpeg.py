@@ -165,3 +165,16 @@ def test_presets_change_only_the_size(preset: str, size: tuple[int, int]):
         k: v for k, v in base.items() if k not in ("width", "height", "crf")}
     editor = build_backend("video", cfg.video)
     assert isinstance(editor, FFmpegEditor) and editor.crf == 23 and editor.burn_subtitles
+
+
+def test_a_narration_ffmpeg_cannot_read_fails_cleanly(tmp_path: Path):
+    Image.new("RGB", (W, H), (40, 90, 160)).save(tmp_path / "p.png")
+    (tmp_path / "a.wav").write_bytes(b"RIFF not really a wave")
+    work = tmp_path / "work"
+    request = CutRequest(segments=(Segment("a", tmp_path / "p.png", 0.0, 5),),
+                         audio=tmp_path / "a.wav", cues=(), width=W, height=H, fps=25,
+                         output=tmp_path / "out.mp4", workdir=work)
+    with pytest.raises(BackendError, match="narration"):
+        FFmpegEditor().cut(request)
+    assert not request.output.exists() and not list(work.glob("aac-*"))
+    assert not [p for p in work.iterdir() if p.name.endswith(".tmp")]
