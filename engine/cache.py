@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any
 
+from engine.dsl.load import find_root
 from engine.ir import Span
 
 log = logging.getLogger(__name__)
@@ -389,69 +390,9 @@ def _discard(folder: Path, temp_root: Path) -> None:
     shutil.rmtree(trash, ignore_errors=True)
 
 
-def write_atomically(path: Path, data: bytes | str) -> None:
-    """Write a final output (not an entry): temp file beside it, fsync, `os.replace`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
-def copy_atomically(source: Path, path: Path) -> None:
-    """Place a cached file at a final path, atomically; a copy, so editing the output in place
-    can never change the cache."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.parent / f".{path.name}.{os.getpid()}.part"
-    temp.unlink(missing_ok=True)
-    try:
-        shutil.copyfile(source, temp)
-        with open(temp, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-
-
-def place_atomically(source: Path, path: Path) -> None:
-    """Put a cached file at a final path, atomically: a hard link (instant, no extra space, and it
-    outlives a `cache gc`), or a copy where the cache is on another file system. Entry files are
-    read-only, so a program cannot change the cache by editing the output in place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.parent / f".{path.name}.{os.getpid()}.part"
-    temp.unlink(missing_ok=True)
-    try:
-        os.link(source, temp)
-    except OSError:
-        copy_atomically(source, path)
-        return
-    try:
-        os.replace(temp, path)
-    finally:
-        # rename() between two links of one file does nothing, leaving the temp name behind
-        temp.unlink(missing_ok=True)
-
-
-def story_root(story: Path) -> Path:
-    """The story repository's root: the nearest ancestor holding `.git`, else the story's folder."""
-    start = story.resolve()
-    folder = start if start.is_dir() else start.parent
-    for candidate in (folder, *folder.parents):
-        if (candidate / ".git").exists():
-            return candidate
-    return folder
-
-
 def cache_dir(configured: str | os.PathLike[str] | None, story: Path) -> Path:
     """`cache.dir` when set (relative to the working directory), else `.storyreel/cache/` at the
     story repository's root."""
     if configured not in (None, ""):
         return Path(configured).expanduser().absolute()
-    return story_root(story) / ".storyreel" / "cache"
+    return find_root(story) / ".storyreel" / "cache"

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from engine.backends.video import Cue
+from engine.files import write_atomically
 
 MAX_CHARS = 38
 """Characters per caption row: short rows are easier for young readers (BBC guidance: ~37)."""
@@ -120,33 +119,9 @@ def vtt_text(cues: Sequence[Cue], *, speakers: bool = False, max_chars: int = MA
     return "\n".join(blocks)
 
 
-def public_mode() -> int:
-    """The mode a plain `open()` would give a new file (mkstemp's is owner-only)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def write_text_atomically(path: Path, text: str) -> Path:
-    """Write UTF-8 text to a temp file beside `path`, fsync, rename over it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, public_mode())
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return path
-
-
 def write_srt(cues: Sequence[Cue], path: Path, *, speakers: bool = False) -> Path:
-    return write_text_atomically(path, srt_text(cues, speakers=speakers))
+    return write_atomically(path, srt_text(cues, speakers=speakers))
 
 
 def write_vtt(cues: Sequence[Cue], path: Path, *, speakers: bool = False) -> Path:
-    return write_text_atomically(path, vtt_text(cues, speakers=speakers))
+    return write_atomically(path, vtt_text(cues, speakers=speakers))

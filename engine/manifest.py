@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.cache import write_atomically
+from engine.files import write_atomically
 
 
 @dataclass(frozen=True, slots=True)

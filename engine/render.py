@@ -18,7 +18,8 @@ from engine.backends.select import Selector
 from engine.backends.tagger import Tagger
 from engine.backends.tts import TTS
 from engine.backends.video import Editor
-from engine.cache import Cache, file_sha256, place_atomically, write_atomically
+from engine.cache import Cache, file_sha256
+from engine.files import place_atomically, write_atomically
 from engine.dsl.format import format_story
 from engine.dsl.load import load_story, rebase_paths, resolve_path
 from engine.ir import Scene, Story

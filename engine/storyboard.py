@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from engine.ir import Story
-from engine.cache import write_atomically
+from engine.files import write_atomically
 from engine.stages.draw import Drawn
 from engine.stages.speak import Spoken
 

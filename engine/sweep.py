@@ -18,7 +18,7 @@ from hydra.errors import CompactHydraException
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
-from engine.cache import write_atomically
+from engine.files import write_atomically
 
 log = logging.getLogger(__name__)
 

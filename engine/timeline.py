@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.backends.video import Cue
-from engine.captions import public_mode
+from engine.files import public_mode
 
 SAMPLE_RATE = 48_000
 """The narration track's rate; the video's AAC track is 48 kHz."""

@@ -10,7 +10,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.cache import MANIFEST, Cache, Entry, cache_dir, story_root
+from engine.cache import MANIFEST, Cache, Entry, cache_dir
+from engine.dsl.load import find_root
 
 KEY_IN_TEXT = re.compile(r"\b[0-9a-f]{64}\b")
 DAY = 86400.0
@@ -210,7 +211,7 @@ def main(argv: list[str]) -> int:
         for name, size in sorted(summary.other.items()):
             print(f"  {name + '/':<{width}}  {'':>7}  {_human(size):>10}  (not entries)")
         return 0
-    renders = args.renders or sorted({story_root(place) / "renders", Path.cwd() / "renders"})
+    renders = args.renders or sorted({find_root(place) / "renders", Path.cwd() / "renders"})
     referenced = referenced_keys(run_manifests(renders))
     result = collect_garbage(cache, referenced, older_than_days=args.older_than,
                              dry_run=args.dry_run)

@@ -143,7 +143,7 @@ def main(argv: list[str]) -> int:
         print(f"storyreel fill: {story_arg} changed while the writer worked; run fill again",
               file=sys.stderr)
         return 1
-    from engine.commands.fmt import write_atomically
+    from engine.files import write_atomically
 
     write_atomically(path, text)
     print(f"wrote {story_arg}: {report}", file=sys.stderr)

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 from engine.commands.check import story_files
 from engine.dsl.format import format_story
 from engine.dsl.load import display_path, load_with_diagnostics, render_diagnostics
 from engine.dsl.parse import decode, parse_text
+from engine.files import write_atomically
 from engine.ir import without_spans
 
 
@@ -26,22 +25,6 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--diff", action="store_true",
                    help="change nothing; print what would change as a diff and exit 1 if any")
     return p
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Replace the file's content in one step: a crash leaves the old file or the new one."""
-    mode = path.stat().st_mode & 0o7777
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temp, mode)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 def canonical(path: Path) -> tuple[str | None, str]:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 from engine.errors import BackendError, ConfigError, StoryError
+from engine.files import create_exclusively
 from engine.ir import Character, Field, Story, Value
 
 DESCRIPTION = """Draft a new .story file from a premise: the configured writer (llm=offline by
@@ -73,20 +72,6 @@ def draft(args: argparse.Namespace, overrides: list[str], output: Path) -> tuple
     result = written(story, writer_from(cfg), cfg)
     return checked_text(result.story), summary(story, result.story,
                                                                    result.usage)
-
-
-def create_exclusively(path: Path, text: str) -> None:
-    """Write a new file in one step, failing (FileExistsError) if one appeared meanwhile."""
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temp, 0o644)
-        os.link(temp, path)  # unlike os.replace, a link never replaces an existing file
-    finally:
-        Path(temp).unlink(missing_ok=True)
 
 
 def main(argv: list[str]) -> int:

@@ -59,11 +59,11 @@ def _flags_first(rest: list[str]) -> tuple[list[str], list[str]]:
 
 def story_search_path(stories: list[Path]) -> list[str]:
     """Story repositories' own conf/ folders (beside the story, then at the repository root)."""
-    from engine.cache import story_root
+    from engine.dsl.load import find_root
 
     found: list[str] = []
     for story in stories:
-        for folder in (story.parent / "conf", story_root(story) / "conf"):
+        for folder in (story.parent / "conf", find_root(story) / "conf"):
             if folder.is_dir() and folder.resolve() != CONF_DIR and f"file://{folder}" not in found:
                 found.append(f"file://{folder.resolve()}")
     return found

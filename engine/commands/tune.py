@@ -152,7 +152,8 @@ code{{background:#eee;padding:0 .3em}}</style>
 def tune(story_path: Path, scene_id: str, alphas: Sequence[float], seed_count: int,
          out: Path | None, overrides: list[str]) -> Path:
     """Draws the grid through the cache and writes the run folder; returns the HTML page."""
-    from engine.cache import Cache, copy_atomically, write_atomically
+    from engine.cache import Cache
+    from engine.files import copy_atomically, write_atomically
     from engine.commands.fill import compose, writer_from, written
     from engine.config import build_backend, settings_from
     from engine.dsl.load import load_story

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.backends.video import CutRequest, CutStats, Editor, Segment
-from engine.captions import public_mode, write_srt, write_vtt
+from engine.captions import write_srt, write_vtt
+from engine.files import public_mode
 from engine.timeline import (SceneLines, TimedLine, Timeline, TimelineSettings, build_timeline,
                              crossfade_frames, mix_audio, read_clip)
 
