@@ -79,3 +79,17 @@ def test_bad_story_prints_diagnostics_without_traceback(tmp_path: Path):
     assert "bad.story:3:3: error" in done.stderr
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_a_story_repository_brings_its_own_presets(tmp_path: Path):
+    repo = tmp_path / "repo"
+    (repo / "conf" / "video").mkdir(parents=True)
+    (repo / ".git").mkdir()
+    (repo / "conf" / "video" / "tiny.yaml").write_text(
+        "defaults:\n  - ffmpeg\nwidth: 96\nheight: 64\n")
+    story = repo / "stories" / "one.story"
+    story.parent.mkdir()
+    story.write_text('title: One\nscene a\n  image: a hill\n  "Hello."\n')
+    done = storyreel("render", str(story), "video=tiny", "--cfg", "job")
+    assert done.returncode == 0, done.stderr
+    assert "width: 96" in done.stdout and "height: 64" in done.stdout
