@@ -161,7 +161,7 @@ class FFmpegEditor:
         request.workdir.mkdir(parents=True, exist_ok=True)
         # The AAC encode (about a second per two minutes of narration, one core) runs beside the
         # segment encodes instead of after them, so the final mux only copies streams.
-        narration = _NarrationEncode.start(request.audio, request.workdir, self.audio_bitrate)
+        narration = _NarrationEncode(request.audio, request.workdir, self.audio_bitrate)
         try:
             jobs = self._jobs(request)
             stats = self._encode_segments(jobs, request)
@@ -317,66 +317,53 @@ class FFmpegEditor:
 class _NarrationEncode:
     """The narration as AAC-LC 48 kHz in `workdir`: reused when there, else a background ffmpeg."""
 
-    def __init__(self, path: Path, process: subprocess.Popen | None = None,
-                 temp: Path | None = None, errors: Any = None):
-        self.path, self.process, self.temp, self.errors = path, process, temp, errors
-
-    @classmethod
-    def start(cls, wav: Path, workdir: Path, bitrate: str) -> _NarrationEncode:
+    def __init__(self, wav: Path, workdir: Path, bitrate: str):
         with open(wav, "rb") as handle:
             sound = hashlib.file_digest(handle, "sha256").hexdigest()
         key = {"version": NARRATION_VERSION, "ffmpeg": ffmpeg_version(), "codec": "aac",
                "bitrate": bitrate, "rate": 48000, "wav": sound}
         digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
-        path = workdir / f"aac-{digest[:32]}.m4a"
-        if path.exists():
-            os.utime(path)  # last use, for whoever cleans the workdir
-            return cls(path)
-        temp = _temp_beside(path)
-        errors = tempfile.TemporaryFile()
+        self.path = workdir / f"aac-{digest[:32]}.m4a"
+        self.process: subprocess.Popen | None = None
+        self.temp: Path | None = None
+        if self.path.exists():
+            os.utime(self.path)  # last use, for whoever cleans the workdir
+            return
         command = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
                    "-i", str(wav), "-map", "0:a:0", "-c:a", "aac", "-b:a", bitrate,
-                   "-ar", "48000", *BITEXACT, "-f", "mp4", str(temp)]
+                   "-ar", "48000", *BITEXACT, "-f", "mp4"]
+        self.temp, self.errors = _temp_beside(self.path), tempfile.TemporaryFile()
         try:
-            process = subprocess.Popen(command, stdin=subprocess.DEVNULL,
-                                       stdout=subprocess.DEVNULL, stderr=errors)
+            self.process = subprocess.Popen([*command, str(self.temp)], stdin=subprocess.DEVNULL,
+                                            stdout=subprocess.DEVNULL, stderr=self.errors)
         except BaseException:
-            errors.close()
-            temp.unlink(missing_ok=True)
+            self.abandon()
             raise
-        return cls(path, process, temp, errors)
 
     def finish(self) -> Path:
         """The AAC file, once ffmpeg has written it (BackendError when it failed)."""
-        if self.process is None:
-            return self.path
-        assert self.temp is not None
-        try:
+        if self.process is not None:
             code = self.process.wait()
             if code != 0:
                 self.errors.seek(0)
-                raise BackendError("video=ffmpeg", f"encoding the narration failed (ffmpeg exit "
-                                   f"{code}): "
-                                   f"{self.errors.read().decode(errors='replace').strip()[-800:]}")
+                message = self.errors.read().decode(errors="replace").strip()[-800:]
+                self.abandon()
+                raise BackendError("video=ffmpeg", f"encoding the narration failed "
+                                   f"(ffmpeg exit {code}): {message}")
             os.replace(self.temp, self.path)
-        finally:
-            self._close()
-        log.debug("encoded the narration → %s", self.path.name)
+            self.abandon()  # it has exited: this only closes its error log
+            log.debug("encoded the narration → %s", self.path.name)
         return self.path
 
     def abandon(self) -> None:
-        """Stop the encode (another step failed) and remove its partial file."""
+        """Stop the encode if it still runs (another step failed); remove its partial file."""
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
-        self._close()
-
-    def _close(self) -> None:
-        if self.errors is not None:
-            self.errors.close()
         if self.temp is not None:
+            self.errors.close()
             self.temp.unlink(missing_ok=True)
-        self.process = self.errors = self.temp = None
+        self.process = self.temp = None
 
 
 def _timing_filter(starts: list[int], fps: int) -> str:
