@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import sys
 
@@ -24,12 +25,17 @@ def _usage() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if not args or args[0] in {"-h", "--help", "help"}:
+    if not args:
+        print(_usage(), file=sys.stderr)
+        return 2
+    if args[0] in {"-h", "--help", "help"}:
         print(_usage())
         return 0
     name, rest = args[0], args[1:]
     if name not in COMMANDS:
-        print(f"storyreel: unknown command '{name}'\n\n{_usage()}", file=sys.stderr)
+        close = difflib.get_close_matches(name, COMMANDS, n=1)
+        guess = f" (did you mean '{close[0]}'?)" if close else ""
+        print(f"storyreel: unknown command '{name}'{guess}\n\n{_usage()}", file=sys.stderr)
         return 2
     try:
         module = importlib.import_module(f"engine.commands.{name}")

@@ -61,19 +61,22 @@ def settings_from(cfg: DictConfig, run_dir: Path):  # -> engine.render.RenderSet
 
     story = Path(str(cfg.story)).absolute()
     cache_node = cfg.get("cache") or {}
-    return RenderSettings(
-        story=story,
-        run_dir=run_dir,
-        cache_dir=cache_dir(cache_node.get("dir"), story),
-        seed=int(cfg.seed),
-        trainedness=float(cfg.trainedness),
-        width=int(stage_value(cfg, "video", "width", 1280)),
-        height=int(stage_value(cfg, "video", "height", 720)),
-        fps=int(stage_value(cfg, "video", "fps", 25)),
-        candidates=int(stage_value(cfg, "image", "candidates", 1)),
-        negative_prompt=str(stage_value(cfg, "image", "negative_prompt", "") or ""),
-        timeline=TimelineSettings(**OmegaConf.to_container(cfg.timeline, resolve=True)),
-    )
+    try:
+        return RenderSettings(
+            story=story,
+            run_dir=run_dir,
+            cache_dir=cache_dir(cache_node.get("dir"), story),
+            seed=None if cfg.seed is None else int(cfg.seed),
+            trainedness=float(cfg.trainedness),
+            width=int(stage_value(cfg, "video", "width", 1280)),
+            height=int(stage_value(cfg, "video", "height", 720)),
+            fps=int(stage_value(cfg, "video", "fps", 25)),
+            candidates=int(stage_value(cfg, "image", "candidates", 1)),
+            negative_prompt=str(stage_value(cfg, "image", "negative_prompt", "") or ""),
+            timeline=TimelineSettings(**OmegaConf.to_container(cfg.timeline, resolve=True)),
+        )
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"a setting has a value it cannot take: {error}") from None
 
 
 def backends_from(cfg: DictConfig):  # -> engine.render.Backends

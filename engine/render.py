@@ -21,7 +21,8 @@ from engine.backends.video import Editor
 from engine.cache import Cache, file_sha256
 from engine.files import place_atomically, write_atomically
 from engine.dsl.format import format_story
-from engine.dsl.load import load_story, rebase_paths, resolve_path
+from engine.dsl.load import load_with_diagnostics, rebase_paths, resolve_path
+from engine.errors import StoryError
 from engine.ir import Scene, Story
 from engine.manifest import Recorder, write_manifest
 from engine.progress import StageProgress, summary_table
@@ -46,7 +47,7 @@ class RenderSettings:
     story: Path
     run_dir: Path
     cache_dir: Path
-    seed: int
+    seed: int | None
     trainedness: float
     width: int
     height: int
@@ -121,7 +122,9 @@ def _seconds(text: str | None) -> float | None:
 def render(settings: RenderSettings, backends: Backends, console: Console) -> RenderOutcome:
     """Run every stage for one story; the run folder gets its files, the manifest last."""
     started = time.perf_counter()
-    story = load_story(settings.story)
+    story, diagnostics = load_with_diagnostics(settings.story)
+    if story is None:
+        raise StoryError(diagnostics)
     cache = Cache(settings.cache_dir)
     recorder = Recorder()
     step = Step(cache, recorder)

@@ -32,7 +32,7 @@ def write_storyboard(run_dir: Path, story: Story, drawn: Sequence[Drawn],
     parts = [f"<!doctype html><meta charset=utf-8><title>{esc(story.text('title') or story.name)}"
              f"</title><style>{_STYLE}</style><h1>{esc(story.text('title') or story.name)}</h1>",
              '<p><a href="video.mp4">video.mp4</a> · <a href="resolved.story">resolved.story</a>'
-             ' · <a href="captions.srt">captions.srt</a></p>']
+             ' · <a href="captions.srt">captions.srt</a> · <a href="captions.vtt">captions.vtt</a></p>']
     for scene, picture in zip(story.scenes, drawn):
         main = Path("scenes") / f"{scene.id}.png"
         place(picture.image, run_dir / main)

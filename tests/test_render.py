@@ -93,3 +93,10 @@ def test_a_story_repository_brings_its_own_presets(tmp_path: Path):
     done = storyreel("render", str(story), "video=tiny", "--cfg", "job")
     assert done.returncode == 0, done.stderr
     assert "width: 96" in done.stdout and "height: 64" in done.stdout
+
+
+def test_a_bad_setting_is_one_line_not_a_traceback(tmp_path: Path):
+    done = storyreel("render", "stories/first-snow.story", "seed=abc",
+                     f"hydra.run.dir={tmp_path / 'run'}", f"cache.dir={tmp_path / 'cache'}")
+    assert done.returncode == 1
+    assert "error:" in done.stderr and "abc" in done.stderr and "Traceback" not in done.stderr

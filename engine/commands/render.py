@@ -71,8 +71,7 @@ def story_search_path(stories: list[Path]) -> list[str]:
 
 def precheck(stories: list[Path]) -> int:
     """Load every story before Hydra makes any folder: a mistake prints diagnostics, exits 2."""
-    from engine.dsl.load import load_story, render_diagnostics
-    from engine.errors import StoryError
+    from engine.dsl.load import load_with_diagnostics, render_diagnostics
 
     status = 0
     for story in stories:
@@ -80,10 +79,10 @@ def precheck(stories: list[Path]) -> int:
             print(f"storyreel: no such story file: {story}", file=sys.stderr)
             status = 2
             continue
-        try:
-            load_story(story)
-        except StoryError as error:
-            print(render_diagnostics(error.diagnostics), file=sys.stderr)
+        checked, diagnostics = load_with_diagnostics(story)
+        if diagnostics:  # warnings are shown here, once; the render itself loads quietly
+            print(render_diagnostics(diagnostics), file=sys.stderr)
+        if checked is None:
             status = 2
     return status
 

@@ -17,8 +17,10 @@ log = logging.getLogger(__name__)
 
 
 def find_root(story_file: str | Path) -> Path:
-    """The story repository: the nearest folder above the file holding `.git`, else its folder."""
-    folder = Path(os.path.abspath(story_file)).parent
+    """The story repository: the nearest folder holding `.git` at or above the file (or folder),
+    else the file's own folder."""
+    path = Path(os.path.abspath(story_file))
+    folder = path if path.is_dir() else path.parent
     for candidate in (folder, *folder.parents):
         if (candidate / ".git").exists():
             return candidate

@@ -31,7 +31,8 @@ VERSION = 1
 class DrawSettings:
     width: int
     height: int
-    seed: int = 0
+    seed: int | None = None
+    """The story seed from the configuration; None: the story's own `seed:`, else 0."""
     trainedness: float = 1.0
     candidates: int = 1
     negative_prompt: str = ""
@@ -85,6 +86,7 @@ def build_requests(story: Story, settings: DrawSettings,
                    extra_tags: dict[str, tuple[str, ...]] | None = None) -> tuple[DrawRequest, ...]:
     """One request per scene of a written story (every scene has its image prompt by now)."""
     style = story.text("style", "") or ""
+    seed = settings.seed if settings.seed is not None else int(story.text("seed") or 0)
     return tuple(DrawRequest(
         scene_id=s.id,
         prompt=s.text("image") or s.text("setting") or "",
@@ -94,7 +96,7 @@ def build_requests(story: Story, settings: DrawSettings,
         style=style,
         characters=character_looks(story, s, settings.trainedness, extra_tags),
         width=settings.width, height=settings.height,
-        seed=scene_seed(settings.seed, s)) for s in story.scenes)
+        seed=scene_seed(seed, s)) for s in story.scenes)
 
 
 def weight_order(requests: Sequence[DrawRequest]) -> list[int]:

@@ -121,3 +121,12 @@ def test_retrained_weights_in_the_same_folder_redraw(tmp_path: Path):
     draw(request, ProceduralIllustrator(), again)
     assert [a.made for a in again.recorder.artifacts] == [True]
     assert str(first[0].image) != again.recorder.artifacts[0].path
+
+
+def test_the_story_seed_counts_unless_the_configuration_sets_one():
+    seeded, problems = parse_text("seed: 3\n" + STORY, "/repo/fox.story")
+    assert not problems
+    b = seeded.scenes[1]  # a scene without its own seed
+    assert build_requests(seeded, DrawSettings(64, 48))[1].seed == scene_seed(3, b)
+    assert build_requests(seeded, DrawSettings(64, 48, seed=7))[1].seed == scene_seed(7, b)
+    assert build_requests(story(), DrawSettings(64, 48))[1].seed == scene_seed(0, b)
