@@ -37,6 +37,9 @@ def build_backend(role: str, node: DictConfig | dict[str, Any] | None) -> Any:
     if not target.startswith(TARGET_PREFIX):
         raise ConfigError(f"{role}._target_ '{target}' is not a storyreel backend: targets must "
                           f"start with '{TARGET_PREFIX}' (anything else would run arbitrary code)")
+    for nested in _targets(plain):
+        if not nested.startswith(TARGET_PREFIX):
+            raise ConfigError(f"{role}: nested _target_ '{nested}' is not a storyreel backend")
     for key in STAGE_KEYS.get(role, ()):
         plain.pop(key, None)
     try:
@@ -44,6 +47,17 @@ def build_backend(role: str, node: DictConfig | dict[str, Any] | None) -> Any:
     except Exception as error:  # Hydra wraps import and argument errors alike
         cause = error.__cause__ or error
         raise ConfigError(f"cannot build the `{role}` backend {target}: {cause}") from error
+
+
+def _targets(node: Any) -> list[str]:
+    """Every `_target_` below the top of a config node (instantiate builds them all)."""
+    found: list[str] = []
+    children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+    for child in children:
+        if isinstance(child, dict) and "_target_" in child:
+            found.append(str(child["_target_"]))
+        found.extend(_targets(child))
+    return found
 
 
 def stage_value(cfg: DictConfig, role: str, key: str, default: Any) -> Any:

@@ -130,6 +130,8 @@ def render(settings: RenderSettings, backends: Backends, console: Console) -> Re
     step = Step(cache, recorder)
     run_dir = settings.run_dir
     run_dir.mkdir(parents=True, exist_ok=True)
+    # The manifest is the mark of a finished run: an old one must not describe this run's files.
+    (run_dir / "manifest.json").unlink(missing_ok=True)
     with StageProgress(console) as progress:
         with recorder.timed("write"), progress.stage("write", 1) as advance:
             written = write_stage.write_cached(story, backends.writer, step)
@@ -198,13 +200,13 @@ def _facts(settings: RenderSettings, backends: Backends, written: write_stage.Wr
         "seconds": round(seconds, 3),
         "seed": settings.seed,
         "size": [settings.width, settings.height, settings.fps],
-        "backends": {role: identity_of(b) for role, b in asdict_shallow(backends).items()},
+        "backends": {role: identity_of(b) for role, b in _roles(backends).items()},
         "llm_usage": asdict(written.usage),
         "cache": str(settings.cache_dir),
     }
 
 
-def asdict_shallow(backends: Backends) -> dict[str, object]:
+def _roles(backends: Backends) -> dict[str, object]:
     roles = {"llm": backends.writer, "image": backends.illustrator, "tts": backends.tts,
              "video": backends.editor, "tagger": backends.tagger, "select": backends.selector,
              "safety": backends.safety}

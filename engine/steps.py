@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from engine.cache import Cache
-from engine.errors import BackendError
+from engine.errors import BackendError, ConfigError, StoryError
 from engine.manifest import Artifact, Recorder
 
 
@@ -47,7 +47,7 @@ class Step:
         def make(folder: Path) -> dict[str, Any]:
             try:
                 produce(folder / filename)
-            except BackendError:
+            except (BackendError, ConfigError, StoryError):
                 raise
             except Exception as error:
                 raise BackendError(ident.get("backend", stage), f"{type(error).__name__}: {error}",

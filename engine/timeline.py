@@ -12,11 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.backends.tts import SAMPLE_RATE  # the narration track's rate; AAC is 48 kHz too
 from engine.backends.video import Cue
 from engine.files import public_mode
-
-SAMPLE_RATE = 48_000
-"""The narration track's rate; the video's AAC track is 48 kHz."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,14 +5,3 @@ and result types; `engine/backends/<role>/<impl>.py` holds an implementation, ch
 config group of the same name (`conf/<role>/<impl>.yaml`, `_target_: engine.backends.<role>...`).
 Heavy imports (torch, diffusers, transformers, moviepy) stay inside the implementation modules.
 """
-
-from __future__ import annotations
-
-from typing import Any, Protocol, runtime_checkable
-
-
-@runtime_checkable
-class Identified(Protocol):
-    """What every backend tells the cache: its identity and every setting that shapes its output."""
-
-    def identity(self) -> dict[str, Any]: ...

@@ -29,9 +29,10 @@ def tag_characters(story: Story, tagger: Tagger, step: Step,
             continue
         image = resolve_path(character.get("reference"), story)  # type: ignore[arg-type]
         if not image.is_file():
+            advance()
             continue  # check has warned; a missing design image tags nothing
         path = step.run(
-            "design", VERSION, {"threshold": None}, tagger, "tags.json",
+            "design", VERSION, {}, tagger, "tags.json",
             lambda out, i=image: out.write_text(json.dumps(list(tagger.tag(TagRequest(i))))),
             label=character.name, inputs=[file_sha256(image)])
         found[character.name] = tuple(json.loads(path.read_text()))

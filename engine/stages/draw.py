@@ -64,8 +64,7 @@ def _path(field: Field | None, story: Story) -> str | None:
     return str(resolve_path(field, story)) if field is not None else None
 
 
-def character_looks(story: Story, scene: Scene, default_alpha: float,
-                    extra_tags: dict[str, tuple[str, ...]] | None = None
+def character_looks(story: Story, scene: Scene, default_alpha: float
                     ) -> tuple[CharacterLook, ...]:
     """The present characters as the illustrator must draw them, α from the story's precedence."""
     looks = []
@@ -73,17 +72,15 @@ def character_looks(story: Story, scene: Scene, default_alpha: float,
         c = story.character(name)
         if c is None:
             continue
-        tags = c.tags or (extra_tags or {}).get(name, ())
         looks.append(CharacterLook(
-            name=name, description=c.text("description", "") or "", tags=tags,
+            name=name, description=c.text("description", "") or "", tags=c.tags,
             token=c.text("token"), model=_path(c.get("model"), story),
             reference=_path(c.get("reference"), story),
             trainedness=trainedness_for(story, scene, name, default_alpha)))
     return tuple(looks)
 
 
-def build_requests(story: Story, settings: DrawSettings,
-                   extra_tags: dict[str, tuple[str, ...]] | None = None) -> tuple[DrawRequest, ...]:
+def build_requests(story: Story, settings: DrawSettings) -> tuple[DrawRequest, ...]:
     """One request per scene of a written story (every scene has its image prompt by now)."""
     style = story.text("style", "") or ""
     seed = settings.seed if settings.seed is not None else int(story.text("seed") or 0)
@@ -94,7 +91,7 @@ def build_requests(story: Story, settings: DrawSettings,
         title=s.text("title") or "",
         setting=s.text("setting") or "",
         style=style,
-        characters=character_looks(story, s, settings.trainedness, extra_tags),
+        characters=character_looks(story, s, settings.trainedness),
         width=settings.width, height=settings.height,
         seed=scene_seed(seed, s)) for s in story.scenes)
 
@@ -104,6 +101,14 @@ def weight_order(requests: Sequence[DrawRequest]) -> list[int]:
     def alphas(r: DrawRequest) -> tuple[tuple[str, float], ...]:
         return tuple(sorted((c.model, c.trainedness) for c in r.characters if c.model))
     return sorted(range(len(requests)), key=lambda i: (alphas(requests[i]), i))
+
+
+def keyed(request: DrawRequest) -> DrawRequest:
+    """The request as the cache keys it: no absolute paths (a copied repository shares the
+    cache); the weights' contents come in as fingerprints (`model_fingerprints`)."""
+    return replace(request, characters=tuple(
+        replace(c, model="personalised" if c.model else None, reference=None)
+        for c in request.characters))
 
 
 def model_fingerprints(request: DrawRequest) -> list[str]:
@@ -163,7 +168,7 @@ def draw(requests: Sequence[DrawRequest], illustrator: Illustrator, step: Step,
 
         def one(n: int) -> Path:
             candidate = replace(request, seed=request.seed + n)
-            return step.run("draw", VERSION, candidate, illustrator, "image.png",
+            return step.run("draw", VERSION, keyed(candidate), illustrator, "image.png",
                             lambda out: illustrator.draw(candidate).save(out, format="PNG"),
                             label=f"{request.scene_id}#{n}", inputs=weights)
 

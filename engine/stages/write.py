@@ -74,16 +74,6 @@ def needs_writer(request: WriteRequest) -> bool:
         for s in request.scenes)
 
 
-def write(story: Story, writer: Writer, result: WriteResult | None = None) -> Written:
-    """Fill every hole of `story`; `result` is a cached answer to the same request, if any."""
-    request = build_request(story)
-    if not needs_writer(request):
-        return Written(story, None, Usage())
-    if result is None:
-        result = writer.write(request)
-    return Written(merge(story, request, result), request, result.usage)
-
-
 def write_cached(story: Story, writer: Writer, step: Step) -> Written:
     """`write` through the artifact cache: an unchanged story never asks the writer again."""
     request = build_request(story)

@@ -160,11 +160,12 @@ def test_identity_names_version_and_settings() -> None:
 def test_the_config_file_builds_it() -> None:
     from pathlib import Path
 
-    from hydra.utils import instantiate
     from omegaconf import OmegaConf
 
+    from engine.config import build_backend
+
     conf = OmegaConf.load(Path(__file__).resolve().parents[3] / "conf/image/procedural.yaml")
-    illustrator = instantiate(conf)
+    illustrator = build_backend("image", conf)
     assert isinstance(illustrator, ProceduralIllustrator)
     assert illustrator.identity()["supersample"] == conf.supersample
 

@@ -210,13 +210,13 @@ def test_the_write_stage_accepts_every_answer_and_check_accepts_the_result() -> 
     from engine.dsl.format import format_story
     from engine.dsl.load import load_story
     from engine.dsl.parse import parse_text
-    from engine.stages.write import write
+    from engine.stages.write import build_request, merge
 
     stories = Path(__file__).resolve().parents[3] / "stories"
     for name in ("snail.story", "moon-glow.story"):
         story = load_story(stories / name)
-        written = write(story, OfflineWriter())
-        text = format_story(written.story)
+        request = build_request(story)
+        text = format_story(merge(story, request, OfflineWriter().write(request)))
         again, problems = parse_text(text, str(stories / name))
         assert not problems, problems
         # Re-parsed from text, `use:` files are not loaded: names they bring are not known then.
