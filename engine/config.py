@@ -88,6 +88,7 @@ def settings_from(cfg: DictConfig, run_dir: Path):  # -> engine.render.RenderSet
             candidates=int(stage_value(cfg, "image", "candidates", 1)),
             negative_prompt=str(stage_value(cfg, "image", "negative_prompt", "") or ""),
             timeline=TimelineSettings(**OmegaConf.to_container(cfg.timeline, resolve=True)),
+            caption_speakers=bool(stage_value(cfg, "video", "caption_speakers", False)),
         )
     except (TypeError, ValueError) as error:
         raise ConfigError(f"a setting has a value it cannot take: {error}") from None

@@ -55,6 +55,7 @@ class RenderSettings:
     candidates: int
     negative_prompt: str
     timeline: TimelineSettings
+    caption_speakers: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +99,7 @@ def _cut(story: Story, drawn: list[draw_stage.Drawn], spoken: list[speak_stage.S
                     "lines": [[l.text, l.speaker] for l in c.lines]} for c in scenes],
         "size": [settings.width, settings.height, settings.fps],
         "timeline": asdict(settings.timeline),
+        "caption_speakers": settings.caption_speakers,
     }
     inputs = [file_sha256(c.image) for c in scenes] + [
         file_sha256(c.music) if c.music else "" for c in scenes] + [
@@ -105,7 +107,8 @@ def _cut(story: Story, drawn: list[draw_stage.Drawn], spoken: list[speak_stage.S
     workdir = cache.root / "segments"
     return step.run("cut", CUT_VERSION, request, editor, "video.mp4",
                     lambda out: cut(scenes, editor, settings.timeline, settings.width,
-                                    settings.height, settings.fps, out.parent, workdir),
+                                    settings.height, settings.fps, out.parent, workdir,
+                                    speakers_in_captions=settings.caption_speakers),
                     label="video", inputs=inputs)
 
 

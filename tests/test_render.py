@@ -100,3 +100,21 @@ def test_a_bad_setting_is_one_line_not_a_traceback(tmp_path: Path):
                      f"hydra.run.dir={tmp_path / 'run'}", f"cache.dir={tmp_path / 'cache'}")
     assert done.returncode == 1
     assert "error:" in done.stderr and "abc" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_speaker_names_reach_the_caption_files_when_asked(tmp_path: Path):
+    done = storyreel("render", "stories/first-snow.story", "video.width=96", "video.height=64",
+                     "video.caption_speakers=true", f"hydra.run.dir={tmp_path / 'run'}",
+                     f"cache.dir={tmp_path / 'cache'}")
+    assert done.returncode == 0, done.stderr
+    assert "Pip: " in (tmp_path / "run" / "captions.srt").read_text()
+    assert "<v Pip>" in (tmp_path / "run" / "captions.vtt").read_text()
+
+
+def test_story_paths_with_quotes_and_equals_signs(tmp_path: Path):
+    odd = tmp_path / "a=b's" / "snow.story"
+    odd.parent.mkdir()
+    odd.write_text((ROOT / "stories" / "first-snow.story").read_text())
+    done = storyreel("render", str(odd), "--cfg", "job")
+    assert done.returncode == 0, done.stderr
+    assert "a=b's" in done.stdout

@@ -41,13 +41,13 @@ def compose(story: Path, overrides: list[str]) -> Any:
     """The run's configuration, as `render` composes it (with the story repository's conf/)."""
     from hydra import compose as hydra_compose, initialize_config_dir
 
-    from engine.commands.render import story_search_path
+    from engine.commands.render import quoted, story_search_path
 
     register_resolvers()
-    words = [f"story={story}", *overrides]
+    words = [f"story={quoted(str(story))}", *overrides]
     extra = story_search_path([story])
     if extra:
-        words.append(f"hydra.searchpath=[{','.join(extra)}]")
+        words.append(f"hydra.searchpath=[{','.join(quoted(e) for e in extra)}]")
     try:
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
             return hydra_compose("config", overrides=words)

@@ -20,6 +20,11 @@ _VALUE_FLAGS = {"--cfg", "-c", "--package", "-p", "--info", "-cd", "--config-dir
                 "--config-name", "--experimental-rerun"}
 
 
+def quoted(value: str) -> str:
+    """A value as a Hydra override quotes it, so paths with `=`, `,`, quotes or spaces survive."""
+    return "'" + value.replace("'", "\\'") + "'"
+
+
 def split_story(argv: list[str]) -> tuple[str | None, list[str]]:
     """The story argument (the first bare word) and everything else, in order."""
     rest: list[str] = []
@@ -32,7 +37,8 @@ def split_story(argv: list[str]) -> tuple[str | None, list[str]]:
         elif arg in _VALUE_FLAGS:
             rest.append(arg)
             skip = True
-        elif story is None and not arg.startswith("-") and "=" not in arg:
+        elif story is None and not arg.startswith("-") and (
+                "=" not in arg or Path(arg.split(",")[0]).is_file()):
             story = arg
         else:
             rest.append(arg)
@@ -100,10 +106,10 @@ def main(argv: list[str]) -> int:
     if status:
         return status
     flags, words = _flags_first(rest)
-    overrides = [*flags, f"story={','.join(str(s) for s in stories)}", *words]
+    overrides = [*flags, f"story={','.join(quoted(str(s)) for s in stories)}", *words]
     extra = story_search_path(stories)
     if extra:
-        overrides.append(f"hydra.searchpath=[{','.join(extra)}]")
+        overrides.append(f"hydra.searchpath=[{','.join(quoted(e) for e in extra)}]")
     return run_hydra(overrides)
 
 
