@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tests.backends.tts.measures import median_f0, rms
 from omegaconf import OmegaConf
 
 pytest.importorskip("piper", reason="tts=piper needs the `piper` extra")
@@ -33,26 +35,6 @@ def request(text: str = LINE, category: str = "adult", **kwargs) -> SpeakRequest
     voice = VoiceSpec("voice", category, ids=kwargs.pop("ids", ()), rate=kwargs.pop("rate", 1.0),
                       pitch=kwargs.pop("pitch", 1.0))
     return SpeakRequest(text, voice, **kwargs)
-
-
-def rms(samples: np.ndarray) -> float:
-    return float(np.sqrt(np.mean(np.square(samples, dtype=np.float64))))
-
-
-def median_f0(samples: np.ndarray, rate: int) -> float:
-    """Median pitch of the voiced frames, from each frame's autocorrelation peak (60-500 Hz)."""
-    size, lo, hi = int(0.04 * rate), int(rate / 500), int(rate / 60)
-    found = []
-    for start in range(0, len(samples) - size, size // 2):
-        frame = samples[start:start + size] - samples[start:start + size].mean()
-        if float(np.dot(frame, frame)) < 1e-3:
-            continue
-        ac = np.correlate(frame, frame, "full")[size - 1:]
-        lag = lo + int(np.argmax(ac[lo:hi]))
-        if ac[lag] / ac[0] > 0.5:
-            found.append(rate / lag)
-    assert len(found) >= 10, "too few voiced frames to estimate pitch"
-    return float(np.median(found))
 
 
 def test_speaks_real_speech(tts: PiperTTS):

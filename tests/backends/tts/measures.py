@@ -1,0 +1,25 @@
+"""Measurements of speech for the TTS tests: loudness and pitch."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def rms(samples: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(np.square(samples, dtype=np.float64))))
+
+
+def median_f0(samples: np.ndarray, rate: int) -> float:
+    """Median pitch of the voiced frames, from each frame's autocorrelation peak (60-500 Hz)."""
+    size, lo, hi = int(0.04 * rate), int(rate / 500), int(rate / 60)
+    found = []
+    for start in range(0, len(samples) - size, size // 2):
+        frame = samples[start:start + size] - samples[start:start + size].mean()
+        if float(np.dot(frame, frame)) < 1e-4:
+            continue
+        ac = np.correlate(frame, frame, "full")[size - 1:]
+        lag = lo + int(np.argmax(ac[lo:hi]))
+        if ac[lag] / ac[0] > 0.5:
+            found.append(rate / lag)
+    assert len(found) >= 10, "too few voiced frames to estimate pitch"
+    return float(np.median(found))
