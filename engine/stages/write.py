@@ -33,15 +33,12 @@ class Written:
 
 
 def scene_characters(story: Story, scene: Scene) -> tuple[str, ...]:
-    """Who is in a scene: `with:` when given, else every character who speaks in it."""
-    named = scene.present
-    if named:
-        return named
-    seen: list[str] = []
+    """Who is in a scene: those `with:` names, then every other character who speaks in it."""
+    present = list(scene.present)
     for line in scene.lines:
-        if line.speaker and story.character(line.speaker) and line.speaker not in seen:
-            seen.append(line.speaker)
-    return tuple(seen)
+        if line.speaker and story.character(line.speaker) and line.speaker not in present:
+            present.append(line.speaker)
+    return tuple(present)
 
 
 def build_request(story: Story) -> WriteRequest:

@@ -95,3 +95,11 @@ def test_result_round_trips_through_json():
 
     result = answer()
     assert result_from_json(json.loads(json.dumps(dataclasses.asdict(result)))) == result
+
+
+def test_speakers_are_in_the_scene_besides_those_named_with():
+    story = parsed('character Luna\n  description: a moon\ncharacter Owl\n  description: an owl\n'
+                   'scene a\n  with: Luna\n  "Night."\n  Owl: "Hoo!"\n  Luna: "Hi."\n')
+    from engine.stages.write import scene_characters
+
+    assert scene_characters(story, story.scenes[0]) == ("Luna", "Owl")
