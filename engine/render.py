@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from rich.console import Console
 
@@ -38,6 +39,10 @@ from engine.timeline import TimelineSettings
 log = logging.getLogger(__name__)
 
 CUT_VERSION = 1
+
+
+class _Stopped(Exception):
+    """A stage gave up because the stage beside it failed; that failure is what is reported."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,19 +158,36 @@ def render(settings: RenderSettings, backends: Backends, console: Console) -> Re
         requests = draw_stage.build_requests(story, draw_settings)
         line_count = sum(len(s.lines) for s in story.scenes)
 
+        stop = threading.Event()
+
+        def until_stopped(advance: Callable[[], None]) -> Callable[[], None]:
+            """`advance`, and give up after this item once the other stage has failed."""
+            def done_one() -> None:
+                advance()
+                if stop.is_set():
+                    raise _Stopped
+            return done_one
+
         def run_draw() -> list[draw_stage.Drawn]:
             with recorder.timed("draw"), progress.stage("draw", len(requests)) as advance:
                 return draw_stage.draw(requests, backends.illustrator, step,
                                        settings.candidates, backends.selector, backends.safety,
-                                       advance=advance)
+                                       advance=until_stopped(advance))
 
         def run_speak() -> list[speak_stage.Spoken]:
             with recorder.timed("speak"), progress.stage("speak", line_count) as advance:
-                return speak_stage.speak(story, backends.tts, step, advance=advance)
+                return speak_stage.speak(story, backends.tts, step,
+                                         advance=until_stopped(advance))
 
         # Drawing and speaking are independent: on two cores they overlap.
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="stage") as pool:
             drawing, speaking = pool.submit(run_draw), pool.submit(run_speak)
+            try:
+                for finished in as_completed((drawing, speaking)):
+                    finished.result()  # the first failure (or Ctrl-C) stops the other stage
+            except BaseException:
+                stop.set()
+                raise
             drawn, spoken = drawing.result(), speaking.result()
         with recorder.timed("cut"), progress.stage("cut", 1) as advance:
             video = _cut(story, drawn, spoken, backends.editor, settings, step, cache)

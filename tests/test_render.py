@@ -118,3 +118,14 @@ def test_story_paths_with_quotes_and_equals_signs(tmp_path: Path):
     done = storyreel("render", str(odd), "--cfg", "job")
     assert done.returncode == 0, done.stderr
     assert "a=b's" in done.stdout
+
+
+def test_a_failing_backend_names_itself_and_leaves_no_video(tmp_path: Path):
+    done = storyreel("render", "stories/first-snow.story", "image=diffusers",
+                     f"image.model={tmp_path / 'no-such-model'}", *SMALL,
+                     f"hydra.run.dir={tmp_path / 'run'}", f"cache.dir={tmp_path / 'cache'}")
+    assert done.returncode == 1
+    assert "error:" in done.stderr and "no-such-model" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "run" / "video.mp4").exists()
+    assert not (tmp_path / "run" / "manifest.json").exists()
