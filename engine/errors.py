@@ -78,7 +78,7 @@ class BackendError(Exception):
 
     def __init__(self, backend: str, message: str, *, where: str | None = None,
                  hint: str | None = None):
-        self.backend, self.where, self.hint = backend, where, hint
+        self.backend, self.message, self.where, self.hint = backend, message, where, hint
         text = f"{backend}: {message}"
         if where:
             text = f"{where}: {text}"

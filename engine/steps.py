@@ -47,7 +47,12 @@ class Step:
         def make(folder: Path) -> dict[str, Any]:
             try:
                 produce(folder / filename)
-            except (BackendError, ConfigError, StoryError):
+            except BackendError as error:
+                if error.where:
+                    raise
+                raise BackendError(error.backend, error.message, where=f"{stage} {label}",
+                                   hint=error.hint) from error
+            except (ConfigError, StoryError):
                 raise
             except Exception as error:
                 raise BackendError(ident.get("backend", stage), f"{type(error).__name__}: {error}",
