@@ -305,7 +305,8 @@ def test_a_render_with_openai_writes_the_key_nowhere(tmp_path: Path):
     assert done.returncode == 0, done.stderr
     assert len(server.requests) == 1
     manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["llm_usage"] == {"requests": 1, "prompt_tokens": 210, "completion_tokens": 40}
+    assert manifest["llm_usage"] == {"requests": 1, "prompt_tokens": 210, "completion_tokens": 40,
+                                     "reused": False}
     assert 'Owl: "Hoo!"' in (run / "resolved.story").read_text(encoding="utf-8")
     assert (run / ".hydra" / "config.yaml").is_file()
     for path in [p for p in tmp_path.rglob("*") if p.is_file()]:
