@@ -38,8 +38,12 @@ def parser() -> argparse.ArgumentParser:
 
 
 def title_from(premise: str) -> str:
-    short = " ".join(premise.strip().rstrip(".!?").split()[:8])
-    return short[:1].upper() + short[1:]
+    """The premise's first words in title case: 'A Hedgehog Who Is Scared of the Dark'."""
+    small = {"a", "an", "the", "and", "but", "or", "of", "in", "on", "at", "to", "by", "for",
+             "with", "from", "into", "under"}
+    words = premise.strip().rstrip(".!?").split()[:8]
+    return " ".join(w if i and w.lower() in small else w[:1].upper() + w[1:]
+                    for i, w in enumerate(words))
 
 
 def characters_from(specs: list[str]) -> tuple[Character, ...]:

@@ -140,7 +140,7 @@ def test_new_drafts_a_story_that_checks(tmp_path: Path, capsys):
                      "Kite=a red kite with a ribbon tail,Wind", "-o", str(out)]) == 0
     story = load_story(out)
     assert len(story.scenes) == 3 and story.text("premise") == "a lost kite finds its way home"
-    assert story.text("scenes") is None and story.text("title") == "A lost kite finds its way home"
+    assert story.text("scenes") is None and story.text("title") == "A Lost Kite Finds Its Way Home"
     assert story.character("Kite").text("description") == "a red kite with a ribbon tail"
     assert story.character("Wind") is not None
     assert all(s.text("image") and s.lines for s in story.scenes)

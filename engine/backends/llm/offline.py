@@ -12,8 +12,8 @@ from typing import Any, Iterable
 from engine.backends.llm import (LineBrief, SceneBrief, WriteRequest, WriteResult, WrittenLine,
                                  WrittenScene)
 from engine.backends.llm import offline_templates as T
-from engine.backends.llm.offline_words import (TIMES, Premise, Setting, Who, cap, join,
-                                               strip_article)
+from engine.backends.llm.offline_words import (TIMES, Premise, PremiseShape, Setting, Who, cap,
+                                               join, quoted, strip_article)
 
 log = logging.getLogger(__name__)
 
@@ -101,13 +101,21 @@ class _Job:
         self.young = youngest < writer.detail_from_age
         self.briefs = {c.name: c for c in request.characters}
         self.cast = [c.name for c in request.characters]
-        self.hero = self.cast[0] if self.cast else None
+        self.shape = PremiseShape.read(request.premise)
+        # With no characters, the one the premise is about speaks, though only through the
+        # narrator: a WrittenScene may only name characters the story declares.
+        self.voice = None if self.cast or not self.shape else self.shape.protagonist()
+        self.hero = self.cast[0] if self.cast else self.voice
         self.premise = Premise.read(request.premise, request.title)
         self.told: set[str] = set()  # scenes whose hero already spoke the premise
         self.picker = _Picker(str(_digest(T.TEMPLATE_VERSION, request.title, request.premise,
                                           request.style, request.audience, *self.cast)))
 
     def who(self, name: str) -> Who:
+        if name == self.voice and self.shape and name not in self.briefs:
+            head = self.shape.head.lower()
+            kind = head if head in T.KINDS else None
+            return Who(name, "" if name != cap(head) else f"a little {head}", kind, ())
         return Who.of(self.briefs.get(name), name)
 
     def beat(self, index: int, count: int) -> str:
@@ -196,10 +204,19 @@ class _Job:
         story = T.NARRATION
         pools = {"problem": [story["fear"] + story["lost"], story["problem"]],
                  "ending": [story["learned"], story["ending"]]}.get(beat, [story.get(beat, ())])
-        text = self.picker.pick([*pools, story["scene"], ("It was a quiet {time} {where}.",)],
-                                slots, scene_key, index, "narration")
-        if first_scene and slots["premise"]:
-            text += " " + self.picker.pick([story["premise"]], slots, scene_key, "premise")
+        quiet = ("It was a quiet {time} {where}.",)
+        if first_scene and slots["premise"] and not self.cast:
+            # No one to introduce: the premise itself opens the story, then the place.
+            opening = self.shape.opening() if self.shape else self.picker.pick(
+                [story["premise"]], slots, scene_key, "premise")
+            text = opening + " " + self.picker.pick([story["home"], quiet], slots, scene_key,
+                                                    index, "home")
+        else:
+            text = self.picker.pick([*pools, story["scene"], quiet], slots, scene_key, index,
+                                    "narration")
+            if first_scene and slots["premise"]:
+                text += " " + (self.shape.story_of() if self.shape else self.picker.pick(
+                    [story["premise"]], slots, scene_key, "premise"))
         if not self.young:
             text += " " + self.picker.pick([T.DETAIL, ("There was so much to see.",)], slots,
                                            scene_key, index, "detail")
@@ -219,6 +236,10 @@ class _Job:
             look = ", ".join(x for x in [who.description, *extra] if x)
             action = _ACTIONS.get(moods.get(name) or "", _BEAT_ACTIONS.get(beat, "smiling"))
             parts.append(f"{name}, {look}, {action}" if look else f"{name}, {action}")
+        if not present and self.voice:
+            who = self.who(self.voice)
+            parts.append(f"{cap(who.description or self.voice)}, "
+                         f"{_BEAT_ACTIONS.get(beat, 'smiling')}")
         style = self.request.style.strip().rstrip(".") or "children's picture book"
         scene = [cap(setting.text)] if setting.text else []
         return ". ".join([cap(style), *scene, *parts]) + ". Picture book illustration."
@@ -266,6 +287,13 @@ class _Job:
     def _invent(self, key: str, beat: str, setting: Setting, present: list[str],
                 first_scene: bool) -> list[WrittenLine]:
         lines = [WrittenLine(None, self.narration(key, 0, beat, setting, present, first_scene))]
+        if not present and self.voice:
+            for number in range(1 + _digest(self.picker.root, key, "count") % 2):
+                text = self.dialogue(key, number + 1, self.voice, None, lines[-1], beat, setting,
+                                     [self.voice])
+                turn = _digest(self.picker.root, key, number, "said")
+                lines.append(WrittenLine(None, quoted(text, self.voice, turn)))
+            return lines
         if not present:
             return lines
         most = self.max_dialogue if len(present) > 1 else min(2, self.max_dialogue)
@@ -298,7 +326,7 @@ class _Job:
         return tuple(scenes)
 
     def _arc_cast(self, beat: str, index: int) -> list[str]:
-        if not self.hero:
+        if not self.cast:
             return []
         friends = self.cast[1:]
         if beat in ("opening", "problem") or not friends:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-TEMPLATE_VERSION = "en-7"
+TEMPLATE_VERSION = "en-8"
 """Part of the writer's identity: changing any template below changes what is written."""
 
 # Slots every template may use (the writer fills all of them, so no `{...}` survives):
@@ -146,7 +146,12 @@ NARRATION: dict[str, tuple[str, ...]] = {
         "This is {hero}, who lives {where}.",
     ),
     "premise": (
-        "This is the story of how {premise}.",
+        "This is a story about {premise}.",
+    ),
+    "home": (
+        "{hero} lived {where}.",
+        "Every day, {hero} played {where}.",
+        "It was a bright {time} {where}, and {hero} was at home.",
     ),
     "problem": (
         "But one day, something was not right.",
@@ -260,7 +265,7 @@ HOMES: dict[str, str] = {
     "duck": "a pond with lily pads", "mouse": "a little house in a field",
     "turtle": "a sandy beach by the sea", "penguin": "a snowy beach by the sea",
     "girl": "a little house in a village", "boy": "a little house in a village",
-    "child": "a little house in a village",
+    "child": "a little house in a village", "hedgehog": "a cosy nest under a garden hedge",
 }
 """A character's kind → where it probably lives (the opening scene of a premise story)."""
 

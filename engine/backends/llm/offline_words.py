@@ -61,6 +61,14 @@ def cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def quoted(text: str, name: str, turn: int) -> str:
+    """Words as the narrator tells them: '“I like it here,” said Hedgehog.'"""
+    if turn % 2:
+        return f"{name} said, “{text}”"
+    body = text[:-1] + "," if text.endswith(".") else text
+    return f"“{body}” said {name}."
+
+
 @dataclass(frozen=True, slots=True)
 class Setting:
     """A setting read for its words: the place, how to say "there", its things, the time of day."""
@@ -158,3 +166,163 @@ class Premise:
         return cls(fear=grab(r"\b(?:afraid|scared|frightened|fearful|terrified) of"),
                    lost=grab(r"\b(?:lost|loses|lose)(?=\s+(?:her|his|its|their|my|the|a|an)\b)"),
                    want=grab(r"\b(?:learns|learned|wants|wanted|tries|decides|hopes|longs) to"))
+
+
+_PAST = {"is": "was", "are": "were", "am": "was", "has": "had", "have": "had", "does": "did",
+         "goes": "went", "go": "went", "loses": "lost", "lose": "lost", "finds": "found",
+         "find": "found", "makes": "made", "make": "made", "gets": "got", "get": "got",
+         "comes": "came", "becomes": "became", "become": "became", "sees": "saw",
+         "takes": "took", "thinks": "thought", "can": "could", "will": "would",
+         "can't": "couldn't", "cannot": "could not", "doesn't": "didn't", "isn't": "wasn't",
+         "aren't": "weren't", "won't": "wouldn't", "meets": "met", "meet": "met",
+         "flies": "flew", "runs": "ran", "swims": "swam", "sings": "sang", "falls": "fell",
+         "feels": "felt", "forgets": "forgot", "leaves": "left", "builds": "built",
+         "wakes": "woke", "hides": "hid", "gives": "gave", "keeps": "kept", "sleeps": "slept",
+         "teaches": "taught", "catches": "caught", "brings": "brought", "knows": "knew",
+         "grows": "grew", "draws": "drew", "says": "said", "tells": "told", "wins": "won",
+         "shines": "shone", "digs": "dug", "stops": "stopped", "hops": "hopped",
+         "plans": "planned", "drops": "dropped", "sets": "set", "spends": "spent"}
+_REGULAR = frozenset(
+    "fears wants learns learn tries try decides hopes longs dreams discovers helps saves needs "
+    "loves likes hates misses wishes searches search looks look plays play starts follows "
+    "visits dances explores worries waits asks wonders rescues returns travels lives turns "
+    "refuses believes climbs jumps walks paints counts shares cries carries befriends glows "
+    "sails escapes wanders imagines collects listens bakes wants want".split())
+"""Third-person (and a few plural) present verbs whose past is regular."""
+_RELATIVE = ("who", "that", "which", "whose")
+_JOINS = ("and", "but", "then", "until", "so", "when", "because", "after", "before", "or")
+_AFTER_NOUN = frozenset({"lost", "stuck", "trapped", "alone", "afraid", "scared", "left",
+                         "looking", "living", "trying", "searching", "hiding", "without", "to"})
+_NUMBERS = frozenset({"two", "three", "four", "five", "six", "seven", "some", "many", "all",
+                      "several", "both"})
+_NOT_SUBJECT = frozenset({*_JOINS, *_RELATIVE, "how", "why", "what", "where", "if", "it", "there",
+                          "i", "we", "you", "they", "he", "she", "once", "this", "these"})
+_SIZES = frozenset({"little", "tiny", "small", "big", "huge", "giant", "young", "old", "baby"})
+
+
+def _finite(word: str) -> bool:
+    return word.lower() in _PAST or word.lower() in _REGULAR
+
+
+def past(word: str) -> str:
+    """A present verb in the past: 'fears' → 'feared', 'is' → 'was' (other words unchanged)."""
+    low = word.lower()
+    if low in _PAST:
+        return _PAST[low]
+    if low not in _REGULAR:
+        return word
+    if low.endswith("ies") or (low.endswith("y") and low[-2:-1] not in "aeiou"):
+        return low[:-3 if low.endswith("ies") else -1] + "ied"
+    if re.search(r"(ch|sh|ss|x|z)es$", low):
+        return low[:-2] + "ed"
+    stem = low[:-1] if low.endswith("s") else low
+    return stem + ("d" if stem.endswith("e") else "ed")
+
+
+def past_clause(words: list[str]) -> list[str]:
+    """A predicate in the past: its first verb, and each verb after a joining word."""
+    out = list(words)
+    for i, word in enumerate(out):
+        if i == 0 or out[i - 1].lower() in _JOINS + _RELATIVE:
+            out[i] = past(word)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class PremiseShape:
+    """A premise read for its grammar: who it is about, and what is said of them.
+
+    `subject` "a hedgehog", `relative` "who is scared of the dark", `rest` "lost in the woods"
+    (what follows a noun phrase), `predicate` "loses her glow" (when the premise is a clause).
+    """
+
+    subject: str
+    head: str
+    plural: bool
+    relative: str = ""
+    rest: str = ""
+    predicate: str = ""
+
+    @classmethod
+    def read(cls, premise: str | None) -> PremiseShape | None:
+        words = re.sub(r"[.!?]+$", "", " ".join((premise or "").split())).split()
+        if not words or not re.match(r"[^\W\d_]", words[0]) or words[0].lower() in _NOT_SUBJECT:
+            return None
+        start = 1 if words[0].lower() in ("a", "an", "the", "one", *_NUMBERS) else 0
+        end = start
+        while end < len(words):  # the noun phrase runs to a verb, a relative or a preposition
+            low = words[end].lower()
+            stop = (low in _RELATIVE or _finite(low) or low in PREPOSITIONS or
+                    low in _AFTER_NOUN or low.endswith("ed") or low in _JOINS[1:] or
+                    low in ("of", "with", ","))
+            if stop and end > start:
+                break
+            end += 1
+        subject_words = words[:end]
+        # "a dog and a cat become friends": the subject goes on after "and"
+        if end + 1 < len(words) and words[end].lower() == "and" and not _finite(words[end + 1]):
+            more = cls.read(" ".join(words[end + 1:]))
+            if more:
+                joined = " ".join(words[:end + 1]) + " " + more.subject
+                return cls(joined, more.head, True, more.relative, more.rest, more.predicate)
+        head = re.sub(r"[^\w'\-]", "", subject_words[-1])
+        if not re.fullmatch(r"[^\W\d_][\w'\-]*", head) or head.lower().endswith("ing") or (
+                head.lower() in _SMALL):
+            return None  # "learning to share": not a noun phrase the templates can speak of
+        plural = (words[0].lower() in _NUMBERS or "and" in (w.lower() for w in subject_words) or
+                  (head.endswith("s") and not head.endswith(("ss", "us")) and head.islower()
+                   and words[0].lower() not in ("a", "an", "one")))
+        tail = words[end:]
+        relative, predicate = "", ""
+        if tail and tail[0].lower() in _RELATIVE:
+            # "who is afraid of the rain learns to enjoy puddles": a second verb ends the relative
+            cut = next((i for i in range(2, len(tail)) if _finite(tail[i])
+                        and tail[i - 1].lower() not in _JOINS + _RELATIVE + ("to",)), len(tail))
+            relative, tail = " ".join(tail[:cut]), tail[cut:]
+        if tail and _finite(tail[0]):
+            predicate, tail = " ".join(tail), []
+        return cls(" ".join(subject_words), head, plural, relative, " ".join(tail), predicate)
+
+    @property
+    def named(self) -> str:
+        """The subject as a sentence can carry it: 'dragon' → 'a dragon'."""
+        bare = self.subject[:1].islower() and not self.plural and not re.match(
+            r"^(a|an|the|one|some|my|our|his|her|their|its)\b", self.subject, re.I)
+        return indefinite(self.subject) if bare else self.subject
+
+    def opening(self) -> str:
+        """'Once upon a time there was a little hedgehog who was scared of the dark.'"""
+        subject = self.named
+        superlative = any(w.lower().endswith("est") for w in subject.split()[1:])
+        if re.match(r"^(a|an|the)\s", subject, re.I) and not self.plural and not superlative:
+            # "there was the bear" is not English; a story's first bear is "a little bear"
+            small = any(w.lower() in _SIZES for w in subject.split())
+            subject = ("a " if small else "a little ") + strip_article(subject)
+            if small:
+                subject = indefinite(subject)
+        if self.predicate and not self.relative:
+            return (f"This is the story of how {self.named} "
+                    f"{' '.join(past_clause(self.predicate.split()))}.")
+        parts = [subject, " ".join(past_clause(self.relative.split())) if self.relative else "",
+                 self.rest if not self.predicate else ""]
+        be = "were" if self.plural else "was"
+        text = "Once upon a time there " + be + " " + " ".join(p for p in parts if p) + "."
+        if self.predicate:
+            the = self.subject if self.subject[:1].isupper() else (
+                "the " + self.head.lower())
+            text += (f" This is the story of how {the} "
+                     f"{' '.join(past_clause(self.predicate.split()))}.")
+        return text
+
+    def story_of(self) -> str:
+        """'This is the story of how the moon loses her glow.' (present, after an opening)."""
+        whole = " ".join(p for p in (self.named, self.relative, self.rest, self.predicate) if p)
+        return f"This is the story of {'how ' if self.predicate else ''}{whole}."
+
+    def protagonist(self) -> str | None:
+        """A name for the one the premise is about ('Hedgehog'); none for a crowd or a clause
+        about something that is not a creature or a thing with a name."""
+        if self.plural:
+            return None
+        first = self.subject.split()[0]
+        return first if first[:1].isupper() and first.isalpha() else cap(self.head)
