@@ -280,3 +280,81 @@ def test_any_request_gets_a_complete_answer(title, audience, premise, characters
             if line.text not in {l.text for s in scenes for l in s.lines}:
                 assert not re.search(r"\{\w*\}", line.text), line.text
     assert repr(result) == repr(OfflineWriter().write(request))
+
+
+@pytest.mark.parametrize("premise, opening", [
+    ("a hedgehog who is scared of the dark",
+     "Once upon a time there was a little hedgehog who was scared of the dark."),
+    ("a snail who fears rain", "Once upon a time there was a little snail who feared rain."),
+    ("two friends lost in the woods", "Once upon a time there were two friends lost in the woods."),
+    ("the moon loses her glow", "This is the story of how the moon lost her glow."),
+    ("a snail who is afraid of the rain learns to enjoy puddles",
+     "Once upon a time there was a little snail who was afraid of the rain. This is the story "
+     "of how the snail learned to enjoy puddles."),
+    ("an owl who cannot sleep", "Once upon a time there was a little owl who could not sleep."),
+    ("a dog and a cat become friends", "This is the story of how a dog and a cat became friends."),
+    ("Max loses his kite.", "This is the story of how Max lost his kite."),
+    ("the little bear who tries to fly",
+     "Once upon a time there was a little bear who tried to fly."),
+    ("learning to share", "This is a story about learning to share."),
+])
+def test_a_premise_only_draft_opens_with_a_sentence(premise: str, opening: str) -> None:
+    request = WriteRequest("T", "3-6", "crayon", "en", premise, (), (), 3)
+    first = OfflineWriter().write(request).scenes[0].lines[0].text
+    assert first.startswith(opening + " "), first
+
+
+def test_with_a_cast_the_premise_is_told_whole_and_in_good_grammar() -> None:
+    request = dataclasses.replace(PREMISE, premise="a hedgehog who is scared of the dark")
+    opening = OfflineWriter().write(request).scenes[0].lines[0].text
+    assert "This is the story of a hedgehog who is scared of the dark." in opening
+    assert "story of how a hedgehog" not in opening
+
+
+def test_without_characters_the_premise_hero_speaks_through_the_narrator() -> None:
+    request = WriteRequest("T", "3-6", "crayon", "en", "a hedgehog who is scared of the dark",
+                           (), (), 4)
+    result = OfflineWriter().write(request)
+    lines = [l for s in result.scenes for l in s.lines]
+    assert all(l.speaker is None for l in lines) and all(not s.characters for s in result.scenes)
+    said = [l.text for l in lines if "said Hedgehog" in l.text or "Hedgehog said," in l.text]
+    assert len(said) >= len(result.scenes)  # every scene has at least one line from the hero
+    assert all(re.search(r"“[^”]+”", text) for text in said)
+    assert "Hedgehog did not like: the dark" in " ".join(l.text for l in lines) or (
+        "Hedgehog was afraid of the dark" in " ".join(l.text for l in lines))
+    assert all("a little hedgehog" in s.image.lower() for s in result.scenes)
+    assert_plausible(result)
+    # A crowd gets no one voice: "two friends" stay in the narration.
+    crowd = OfflineWriter().write(dataclasses.replace(request,
+                                                      premise="two friends lost in the woods"))
+    assert not any("said" in l.text for s in crowd.scenes for l in s.lines)
+
+
+def test_a_premise_only_story_with_no_cast_checks_clean(tmp_path: Path) -> None:
+    from engine.dsl.check import check_story
+    from engine.dsl.format import format_story
+    from engine.dsl.parse import parse_text
+    from engine.stages.write import build_request, merge
+
+    source = ('title: A Hedgehog Who Is Scared of the Dark\naudience: 3-6\nstyle: crayon\n'
+              'premise: a hedgehog who is scared of the dark\nscenes: 4\n')
+    story, problems = parse_text(source, str(tmp_path / "h.story"))
+    assert not problems
+    request = build_request(story)
+    text = format_story(merge(story, request, OfflineWriter().write(request)))
+    again, problems = parse_text(text, str(tmp_path / "h.story"))
+    assert not problems
+    assert "Hedgehog said, “" in text or "” said Hedgehog." in text
+    assert not [d.message for d in check_story(again) if d.severity == "error"]
+
+
+def test_past_tense_and_title_case() -> None:
+    from engine.backends.llm.offline_words import past
+    from engine.commands.new import title_from
+
+    assert [past(w) for w in ("is", "fears", "tries", "hopes", "misses", "loses", "rain")] == [
+        "was", "feared", "tried", "hoped", "missed", "lost", "rain"]
+    assert title_from("a hedgehog who is scared of the dark") == (
+        "A Hedgehog Who Is Scared of the Dark")
+    assert title_from("the moon loses her glow.") == "The Moon Loses Her Glow"
+    assert title_from("two friends lost in the woods") == "Two Friends Lost in the Woods"
