@@ -195,6 +195,7 @@ _AFTER_NOUN = frozenset({"lost", "stuck", "trapped", "alone", "afraid", "scared"
                          "looking", "living", "trying", "searching", "hiding", "without", "to"})
 _NUMBERS = frozenset({"two", "three", "four", "five", "six", "seven", "some", "many", "all",
                       "several", "both"})
+_DETERMINERS = frozenset({"a", "an", "the", "one", *_NUMBERS})
 _NOT_SUBJECT = frozenset({*_JOINS, *_RELATIVE, "how", "why", "what", "where", "if", "it", "there",
                           "i", "we", "you", "they", "he", "she", "once", "this", "these"})
 _SIZES = frozenset({"little", "tiny", "small", "big", "huge", "giant", "young", "old", "baby"})
@@ -248,7 +249,11 @@ class PremiseShape:
         words = re.sub(r"[.!?]+$", "", " ".join((premise or "").split())).split()
         if not words or not re.match(r"[^\W\d_]", words[0]) or words[0].lower() in _NOT_SUBJECT:
             return None
-        start = 1 if words[0].lower() in ("a", "an", "the", "one", *_NUMBERS) else 0
+        if len(words) > 2 and all(w[:1].isupper() for w in words if w[:1].isalpha()):
+            # a premise in title case ("The Moon Who Lost..."); a leading name stays a name
+            keep = 0 if words[0].lower() in _DETERMINERS else 1
+            words = words[:keep] + [w.lower() for w in words[keep:]]
+        start = 1 if words[0].lower() in _DETERMINERS else 0
         end = start
         while end < len(words):  # the noun phrase runs to a verb, a relative or a preposition
             low = words[end].lower()
@@ -325,4 +330,6 @@ class PremiseShape:
         if self.plural:
             return None
         first = self.subject.split()[0]
-        return first if first[:1].isupper() and first.isalpha() else cap(self.head)
+        if first[:1].isupper() and first.isalpha() and first.lower() not in _DETERMINERS:
+            return first  # "Boris the bear" is Boris
+        return cap(self.head)

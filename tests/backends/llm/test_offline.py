@@ -297,6 +297,8 @@ def test_any_request_gets_a_complete_answer(title, audience, premise, characters
     ("the little bear who tries to fly",
      "Once upon a time there was a little bear who tried to fly."),
     ("learning to share", "This is a story about learning to share."),
+    ("The Moon Who Lost Her Glow", "Once upon a time there was a little moon who lost her glow."),
+    ("Max Loses His Kite", "This is the story of how Max lost his kite."),
 ])
 def test_a_premise_only_draft_opens_with_a_sentence(premise: str, opening: str) -> None:
     request = WriteRequest("T", "3-6", "crayon", "en", premise, (), (), 3)
