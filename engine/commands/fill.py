@@ -89,13 +89,19 @@ def summary(before: Story, after: Story, usage: Any) -> str:
 
 def checked_text(story: Story) -> str:
     """The story's canonical text, parsed back to be sure it is a story `check` accepts."""
+    import dataclasses
+
+    from engine.dsl.check import check_story
     from engine.dsl.format import format_story
     from engine.dsl.parse import parse_text
 
     text = format_story(story)
-    _, problems = parse_text(text, story.path)
+    again, problems = parse_text(text, story.path)
+    if not problems:  # the files it uses are the ones already loaded: names they bring count
+        problems = tuple(d for d in check_story(dataclasses.replace(again, used=story.used))
+                         if d.severity == "error")
     if problems:
-        raise BackendError("fill", "the filled story does not parse back: "
+        raise BackendError("fill", "the filled story is not a story `check` accepts: "
                            + "; ".join(d.message for d in problems[:3]),
                            hint="a writer wrote text the language cannot hold; please report it")
     return text
