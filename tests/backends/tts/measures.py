@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from typing import Any, Sequence
+
 import numpy as np
 
 
@@ -23,3 +26,28 @@ def median_f0(samples: np.ndarray, rate: int) -> float:
             found.append(rate / lag)
     assert len(found) >= 10, "too few voiced frames to estimate pitch"
     return float(np.median(found))
+
+
+def assert_concurrent_calls_match_sequential(tts: Any, requests: Sequence[Any], threads: int,
+                                             repeats: int = 1) -> None:
+    """Several threads speaking at once give exactly what one-by-one calls give."""
+    expected = [tts.speak(r).samples for r in requests]
+    results: dict[int, np.ndarray] = {}
+    errors: list[BaseException] = []
+
+    def work(index: int) -> None:
+        try:
+            for _ in range(repeats):
+                results[index] = tts.speak(requests[index % len(requests)]).samples
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    workers = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert not errors
+    assert len(results) == threads
+    for index, samples in results.items():
+        assert np.array_equal(samples, expected[index % len(requests)])

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 import sys
-import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.backends.tts.measures import median_f0, rms
+from tests.backends.tts.measures import (assert_concurrent_calls_match_sequential, median_f0,
+                                         rms)
 from omegaconf import OmegaConf
 
 from engine.backends.tts import SAMPLE_RATE, SpeakRequest, VoiceSpec
@@ -119,25 +119,7 @@ def test_concurrent_calls_match_sequential(tts: EspeakTTS):
     requests = [SpeakRequest(f"Line number {n} of the story.", VoiceSpec("v", c), direction=d)
                 for n, (c, d) in enumerate([("child", None), ("elder", "sadly"),
                                             ("creature", "angrily"), ("narrator", "whispering")])]
-    expected = [tts.speak(r).samples for r in requests]
-    results: dict[int, np.ndarray] = {}
-    errors: list[BaseException] = []
-
-    def work(index: int) -> None:
-        try:
-            for _ in range(2):
-                results[index] = tts.speak(requests[index % len(requests)]).samples
-        except BaseException as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors
-    for index, samples in results.items():
-        assert np.array_equal(samples, expected[index % len(requests)])
+    assert_concurrent_calls_match_sequential(tts, requests, threads=8, repeats=2)
 
 
 def test_voice_id_wins(tts: EspeakTTS):

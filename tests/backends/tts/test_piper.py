@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import shutil
 import sys
-import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.backends.tts.measures import median_f0, rms
+from tests.backends.tts.measures import (assert_concurrent_calls_match_sequential, median_f0,
+                                         rms)
 from omegaconf import OmegaConf
 
 pytest.importorskip("piper", reason="tts=piper needs the `piper` extra")
@@ -104,24 +104,7 @@ def test_concurrent_calls_match_sequential(tts: PiperTTS):
     requests = [request(f"Line {n} of the story.", c, direction=d)
                 for n, (c, d) in enumerate([("child", None), ("elder", "sadly"),
                                             ("creature", "angrily")])]
-    expected = [tts.speak(r).samples for r in requests]
-    results: dict[int, np.ndarray] = {}
-    errors: list[BaseException] = []
-
-    def work(index: int) -> None:
-        try:
-            results[index] = tts.speak(requests[index % len(requests)]).samples
-        except BaseException as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors
-    for index, samples in results.items():
-        assert np.array_equal(samples, expected[index % len(requests)])
+    assert_concurrent_calls_match_sequential(tts, requests, threads=4, repeats=1)
 
 
 def test_voice_id_names_a_model_or_a_speaker(tts: PiperTTS, tmp_path: Path):
