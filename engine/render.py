@@ -19,7 +19,7 @@ from engine.backends.select import Selector
 from engine.backends.tagger import Tagger
 from engine.backends.tts import TTS
 from engine.backends.video import Editor
-from engine.cache import Cache, file_sha256
+from engine.cache import Cache
 from engine.files import place_atomically, write_atomically
 from engine.dsl.format import format_story
 from engine.dsl.load import load_with_diagnostics, rebase_paths, resolve_path
@@ -106,9 +106,9 @@ def _cut(story: Story, drawn: list[draw_stage.Drawn], spoken: list[speak_stage.S
         "timeline": asdict(settings.timeline),
         "caption_speakers": settings.caption_speakers,
     }
-    inputs = [file_sha256(c.image) for c in scenes] + [
-        file_sha256(c.music) if c.music else "" for c in scenes] + [
-        file_sha256(l.audio) for c in scenes for l in c.lines]
+    inputs = [step.digest(c.image) for c in scenes] + [
+        step.digest(c.music) if c.music else "" for c in scenes] + [
+        step.digest(l.audio) for c in scenes for l in c.lines]
     workdir = cache.root / "segments"
     return step.run("cut", CUT_VERSION, request, editor, "video.mp4",
                     lambda out: cut(scenes, editor, settings.timeline, settings.width,

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from engine.cache import Cache
+from engine.cache import Cache, file_sha256
 from engine.errors import BackendError, ConfigError, StoryError
 from engine.manifest import Artifact, Recorder
 
@@ -28,6 +28,15 @@ class Step:
     cache: Cache
     recorder: Recorder
     _identities: dict[int, dict[str, Any]] = field(default_factory=dict, repr=False)
+    _hashes: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def digest(self, path: Path) -> str:
+        """A file's sha256: known without reading it for this run's artifacts (the cache entry
+        recorded it), read once for any other file."""
+        key = str(path)
+        if key not in self._hashes:
+            self._hashes[key] = file_sha256(path)
+        return self._hashes[key]
 
     def identity(self, backend: object) -> dict[str, Any]:
         """The backend's identity, asked once per run (backends live as long as the run)."""
@@ -61,6 +70,7 @@ class Step:
 
         entry, made = self.cache.make(key, make, stage=stage, backend=ident)
         path = entry.path(filename)
+        self._hashes[str(path)] = entry.files[filename].sha256
         self.recorder.add(Artifact(stage=stage, name=label, path=str(path),
                                    sha256=entry.files[filename].sha256, backend=ident,
                                    seconds=round(time.perf_counter() - started, 4), made=made))

@@ -7,7 +7,6 @@ import json
 from typing import Callable
 
 from engine.backends.tagger import Tagger, TagRequest
-from engine.cache import file_sha256
 from engine.dsl.load import resolve_path
 from engine.ir import Character, Field, Story, Value
 from engine.steps import Step
@@ -34,7 +33,7 @@ def tag_characters(story: Story, tagger: Tagger, step: Step,
         path = step.run(
             "design", VERSION, {}, tagger, "tags.json",
             lambda out, i=image: out.write_text(json.dumps(list(tagger.tag(TagRequest(i))))),
-            label=character.name, inputs=[file_sha256(image)])
+            label=character.name, inputs=[step.digest(image)])
         found[character.name] = tuple(json.loads(path.read_text()))
         advance()
     return found

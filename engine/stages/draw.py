@@ -15,7 +15,6 @@ from engine.backends.image import CharacterLook, DrawRequest, Illustrator
 from engine.backends.weights import files_fingerprint, folder_fingerprint
 from engine.backends.safety import SafetyChecker
 from engine.backends.select import SelectRequest, Selector
-from engine.cache import file_sha256
 from engine.dsl.check import trainedness_for
 from engine.dsl.load import resolve_path
 from engine.ir import Field, Scene, Story
@@ -105,23 +104,18 @@ def weight_order(requests: Sequence[DrawRequest]) -> list[int]:
 
 def keyed(request: DrawRequest) -> DrawRequest:
     """The request as the cache keys it: no absolute paths (a copied repository shares the
-    cache); the weights' contents come in as fingerprints (`model_fingerprints`)."""
+    cache); the weights' contents come in as fingerprints (`model_fingerprint`)."""
     return replace(request, characters=tuple(
         replace(c, model="personalised" if c.model else None, reference=None)
         for c in request.characters))
 
 
-def model_fingerprints(request: DrawRequest) -> list[str]:
-    """The personalised weights' fingerprints: retraining into the same folder redraws."""
-    out = []
-    for look in request.characters:
-        if look.model:
-            path = Path(look.model)
-            if path.is_dir():
-                out.append(folder_fingerprint(path) or "empty")
-            else:
-                out.append(files_fingerprint([path], path.parent) if path.is_file() else "missing")
-    return out
+def model_fingerprint(model: str) -> str:
+    """Personalised weights' fingerprint: retraining into the same folder redraws."""
+    path = Path(model)
+    if path.is_dir():
+        return folder_fingerprint(path) or "empty"
+    return files_fingerprint([path], path.parent) if path.is_file() else "missing"
 
 
 def _score(request: DrawRequest, paths: list[Path], selector: Selector, step: Step) -> list[float]:
@@ -134,7 +128,7 @@ def _score(request: DrawRequest, paths: list[Path], selector: Selector, step: St
     path = step.run("select", VERSION, {"prompt": request.prompt}, selector, "scores.json",
                     lambda out: out.write_text(json.dumps(list(selector.score(ask)))),
                     label=request.scene_id,
-                    inputs=[file_sha256(p) for p in (*paths, *references)])
+                    inputs=[step.digest(p) for p in (*paths, *references)])
     return [float(s) for s in json.loads(path.read_text())]
 
 
@@ -146,7 +140,7 @@ def _flagged(path: Path, safety: SafetyChecker, step: Step, label: str) -> str |
         out.write_text(json.dumps({"flagged": verdict.flagged, "reason": verdict.reason}))
 
     verdict = json.loads(step.run("safety", VERSION, {}, safety, "verdict.json", check,
-                                  label=label, inputs=[file_sha256(path)]).read_text())
+                                  label=label, inputs=[step.digest(path)]).read_text())
     return (verdict["reason"] or "flagged") if verdict["flagged"] else None
 
 
@@ -161,10 +155,17 @@ def draw(requests: Sequence[DrawRequest], illustrator: Illustrator, step: Step,
     `safety.redraws` more seeds are tried, then the best is kept and marked for review.
     """
     results: dict[int, Drawn] = {}
+    fingerprints: dict[str, str] = {}  # each model's files are read once per draw
+
+    def fingerprint(model: str) -> str:
+        if model not in fingerprints:
+            fingerprints[model] = model_fingerprint(model)
+        return fingerprints[model]
+
     for index in weight_order(requests):
         request = requests[index]
 
-        weights = model_fingerprints(request)
+        weights = [fingerprint(c.model) for c in request.characters if c.model]
 
         def one(n: int) -> Path:
             candidate = replace(request, seed=request.seed + n)
