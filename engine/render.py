@@ -32,7 +32,7 @@ from engine.stages import draw as draw_stage
 from engine.stages import speak as speak_stage
 from engine.stages import write as write_stage
 from engine.stages.cut import CutLine, CutScene, cut
-from engine.steps import Step, identity_of
+from engine.steps import Step
 from engine.storyboard import write_storyboard
 from engine.timeline import TimelineSettings
 
@@ -198,7 +198,7 @@ def render(settings: RenderSettings, backends: Backends, console: Console) -> Re
     write_storyboard(run_dir, story, drawn, spoken, place_atomically)
     seconds = time.perf_counter() - started
     write_manifest(run_dir / "manifest.json", recorder, _facts(settings, backends, written,
-                                                               recorder, duration, seconds))
+                                                               step, duration, seconds))
     console.print(summary_table(recorder, duration, seconds))
     if written.usage.requests:
         reused = recorder.counts().get("write", (0, 0))[0] == 0
@@ -217,7 +217,7 @@ def _duration(video: Path) -> float:
 
 
 def _facts(settings: RenderSettings, backends: Backends, written: write_stage.Written,
-           recorder: Recorder, duration: float, seconds: float) -> dict[str, Any]:
+           step: Step, duration: float, seconds: float) -> dict[str, Any]:
     return {
         "story": str(settings.story),
         "video": "video.mp4",
@@ -225,10 +225,10 @@ def _facts(settings: RenderSettings, backends: Backends, written: write_stage.Wr
         "seconds": round(seconds, 3),
         "seed": settings.seed,
         "size": [settings.width, settings.height, settings.fps],
-        "backends": {role: identity_of(b) for role, b in _roles(backends).items()},
+        "backends": {role: step.identity(b) for role, b in _roles(backends).items()},
         # what the writer's answer cost; `reused`: an earlier run paid it (the cache kept it)
         "llm_usage": {**asdict(written.usage), "reused": bool(
-            written.request is not None and recorder.counts().get("write", (0, 0))[0] == 0)},
+            written.request is not None and step.recorder.counts().get("write", (0, 0))[0] == 0)},
         "cache": str(settings.cache_dir),
     }
 
