@@ -8,9 +8,10 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from engine.errors import ConfigError
+from engine.resources import shipped
 
 TARGET_PREFIX = "engine.backends."
-CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
+CONF_DIR = shipped("conf")
 
 STAGE_KEYS: dict[str, tuple[str, ...]] = {
     "image": ("candidates", "negative_prompt"),

@@ -19,8 +19,9 @@ from engine.dsl import vocabulary
 from engine.dsl.syntax import IndentProblem, blank_line, syntax_diagnostic
 from engine.errors import Diagnostic, StoryError
 from engine.ir import NARRATOR, Character, Comment, Field, Line, Scene, Span, Story, Value, Voice
+from engine.resources import shipped
 
-GRAMMAR_PATH = Path(__file__).resolve().parents[2] / "grammar" / "story.lark"
+GRAMMAR_PATH = shipped("grammar") / "story.lark"
 
 SCENE_KEYS = frozenset(vocabulary.SCENE_KEYS)
 """Keys that are settings inside a scene; any other `NAME: "text"` there is a dialogue line."""

@@ -19,10 +19,11 @@ from engine.backends.llm.answers import (InvalidAnswer, extract_json, fill_schem
                                          validate_outline)
 from engine.errors import BackendError, ConfigError
 from engine.ir import NARRATOR
+from engine.resources import shipped
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PROMPTS = Path(__file__).resolve().parents[3] / "conf" / "prompts" / "story.yaml"
+DEFAULT_PROMPTS = shipped("conf") / "prompts" / "story.yaml"
 PROMPT_KEYS = ("system", "fill", "outline", "retry")
 MAX_ECHOED_ANSWER = 6000  # characters of a bad answer sent back with the retry prompt
 

@@ -1,0 +1,20 @@
+"""Packaging: the `engine` package, with the repository's top-level conf/ and grammar/ inside it.
+
+Metadata lives in pyproject.toml; only what goes into the package is computed here. conf/ and
+grammar/ stay at the repository's top level (where authors and docs find them) and install as
+`engine/conf/**.yaml` and `engine/grammar/story.lark`; engine/resources.py finds them either way.
+"""
+
+from setuptools import find_namespace_packages, find_packages, setup
+
+SHIPPED = {"engine.conf": "conf", "engine.grammar": "grammar"}
+"""Installed package name → top-level folder it is built from."""
+
+DATA_PACKAGES = [f"{package}.{sub}" if sub else package
+                 for package, folder in SHIPPED.items() for sub in ["", *find_namespace_packages(folder)]]
+
+setup(
+    packages=[*find_packages(include=["engine*"]), *DATA_PACKAGES],
+    package_dir=SHIPPED,
+    package_data={"engine": ["py.typed"], **{name: ["*.yaml", "*.lark"] for name in DATA_PACKAGES}},
+)
