@@ -11,7 +11,9 @@ SHIPPED = {"engine.conf": "conf", "engine.grammar": "grammar"}
 """Installed package name → top-level folder it is built from."""
 
 DATA_PACKAGES = [f"{package}.{sub}" if sub else package
-                 for package, folder in SHIPPED.items() for sub in ["", *find_namespace_packages(folder)]]
+                 for package, folder in SHIPPED.items()
+                 for sub in ["", *find_namespace_packages(folder)]]
+"""Each shipped folder and its subfolders (Hydra's config groups), as packages holding data."""
 
 setup(
     packages=[*find_packages(include=["engine*"]), *DATA_PACKAGES],

@@ -1,4 +1,4 @@
-"""The engine's own data folders (conf/, grammar/): inside an installed wheel, or beside a checkout."""
+"""The engine's data folders (conf/, grammar/): inside an installed wheel, or beside a checkout."""
 
 from __future__ import annotations
 
