@@ -43,7 +43,7 @@ def template_files() -> dict[PurePosixPath, bytes]:
         for child in node.iterdir():
             if child.is_dir():
                 walk(child, at / child.name)
-            elif not child.name.endswith((".pyc", ".pyo")):
+            else:
                 found[at / DOTFILES.get(child.name, child.name)] = child.read_bytes()
 
     walk(files("engine").joinpath(*TEMPLATE), PurePosixPath())
@@ -73,9 +73,9 @@ def git_note(root: Path) -> str:
     for folder in (root, *root.parents):
         if (folder / ".git").exists():
             if folder == root:
-                return "in its git repository"
-            return (f"inside the git repository {folder}: `render` looks for conf/ there "
-                    f"and beside each story")
+                return "in the git repository there"
+            return (f"inside the git repository {folder}: `render` looks for conf/ at its root "
+                    "and beside each story")
     try:
         subprocess.run(["git", "init", "--quiet", str(root)], check=True,
                        capture_output=True, text=True)
@@ -95,20 +95,18 @@ def write(root: Path, template: dict[PurePosixPath, bytes], force: bool) -> None
             create_exclusively(target, data)
 
 
-def refusal(shown: Path, args: argparse.Namespace,
-            template: dict[PurePosixPath, bytes]) -> str | None:
-    """Why nothing may be written into `args.dir`, in one line; None when all is clear."""
-    root = Path(args.dir)
+def refusal(root: Path, force: bool, template: dict[PurePosixPath, bytes]) -> str | None:
+    """Why nothing may be written into `root`, in one line; None when all is clear."""
     if root.exists() and not root.is_dir():
-        return f"{args.dir} is a file, not a folder"
+        return f"{root} is a file, not a folder"
     places = list(template)
     stuck = blocked(root, places)
     if stuck is not None:
-        return f"{shown / stuck} is in the way (a folder where a file goes, or the reverse)"
+        return f"{root / stuck} is in the way (a folder where a file goes, or the reverse)"
     taken = in_the_way(root, places)
-    if taken and not args.force:
+    if taken and not force:
         more = f" (and {len(taken) - 1} more)" if len(taken) > 1 else ""
-        return (f"{shown / taken[0]} already exists{more}; nothing written "
+        return (f"{root / taken[0]} already exists{more}; nothing written "
                 "(--force replaces the template's files)")
     return None
 
@@ -117,7 +115,7 @@ def main(argv: list[str]) -> int:
     args = parser().parse_args(argv)
     shown = Path(args.dir)
     template = template_files()
-    why = refusal(shown, args, template)
+    why = refusal(shown, args.force, template)
     if why is not None:
         print(f"storyreel init: {why}", file=sys.stderr)
         return 2
