@@ -18,5 +18,6 @@ DATA_PACKAGES = [f"{package}.{sub}" if sub else package
 setup(
     packages=[*find_packages(include=["engine*"]), *DATA_PACKAGES],
     package_dir=SHIPPED,
-    package_data={"engine": ["py.typed"], **{name: ["*.yaml", "*.lark"] for name in DATA_PACKAGES}},
+    package_data={"engine": ["py.typed", "templates/**/*"],
+                  **{name: ["*.yaml", "*.lark"] for name in DATA_PACKAGES}},
 )

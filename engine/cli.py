@@ -12,6 +12,7 @@ COMMANDS = {
     "fmt": "Rewrite story files into their canonical form.",
     "fill": "Run only the writing stage; print or write back what the writer filled in.",
     "new": "Draft a new story file from a premise with the configured writer.",
+    "init": "Start a story repository: an example story, a shared cast, presets.",
     "tune": "Draw one scene across trainedness values and seeds as a contact sheet.",
     "cache": "Inspect (`info`) or prune (`gc`) the artifact cache.",
 }

@@ -11,6 +11,10 @@ from pathlib import Path
 from engine.dsl.load import for_display, load_with_diagnostics, render_diagnostics
 from engine.errors import Diagnostic
 
+SCHEMA_VERSION = 1
+"""The version of `--format json`'s schema (docs/editors.md), carried by every diagnostic: raised
+when a key goes away or changes meaning; a new key may appear without it."""
+
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="storyreel check",
@@ -67,8 +71,8 @@ def main(argv: list[str]) -> int:
 
 def report(form: str, files: list[str], diagnostics: list[Diagnostic]) -> None:
     if form == "json":
-        print(json.dumps([for_display(d).as_json() for d in diagnostics], ensure_ascii=False,
-                         indent=2))
+        print(json.dumps([{"schema_version": SCHEMA_VERSION, **for_display(d).as_json()}
+                          for d in diagnostics], ensure_ascii=False, indent=2))
     else:
         if diagnostics:
             print(render_diagnostics(diagnostics))

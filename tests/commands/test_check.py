@@ -52,6 +52,7 @@ def test_json_format(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (repo / "bad.story").write_text("scene a\n  camera: zoom\n")
     assert main(["check", "--format", "json", "bad.story"]) == 2
     assert json.loads(capsys.readouterr().out) == [{
+        "schema_version": 1,
         "file": "bad.story", "line": 2, "column": 11, "end": {"line": 2, "column": 15},
         "severity": "error", "code": "unknown-camera", "message": "unknown camera 'zoom'",
         "hint": "cameras: still, slow zoom in, slow zoom out, pan left, pan right"}]
