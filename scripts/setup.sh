@@ -11,7 +11,7 @@ PIP=(.venv/bin/python -m pip install --disable-pip-version-check -q)
 if [ "${1:-}" = "--dev" ]; then
   # torch is pinned: an unpinned requirement can pull a multi-GB CUDA build.
   "${PIP[@]}" "torch==2.13.0"
-  "${PIP[@]}" -e ".[test,openai,diffusers,transformers,edge,moviepy,piper]"
+  "${PIP[@]}" -e ".[test,openai,diffusers,transformers,edge,moviepy,piper,wd14]"
 else
   "${PIP[@]}" -e .
 fi
