@@ -61,11 +61,11 @@ def folder_fingerprint(folder: Path) -> str | None:
 
 
 def path_fingerprint(model: Path) -> str:
-    """Weights given as a folder or as one file (a LoRA), by content; retraining in place
-    changes it, copying does not."""
+    """Weights given as a folder or as one file (a LoRA), by content: retraining in place
+    changes it; copying, moving or renaming does not."""
     if model.is_dir():
         return folder_fingerprint(model) or "empty"
-    return files_fingerprint([model])[:32] if model.is_file() else "missing"
+    return content_sha256(model)[:32] if model.is_file() else "missing"
 
 
 def package_versions(*packages: str) -> dict[str, str | None]:
