@@ -115,6 +115,7 @@ def test_reference_images_are_tagged_as_render_tags_them(tmp_path: Path):
     assert facts["characters"][0]["tags"] == ["fox", "long hair"]
 
 
+@pytest.mark.slow
 def test_a_render_after_tune_reuses_the_picture_tune_drew(tmp_path: Path):
     pytest.importorskip("diffusers")
     import hashlib
