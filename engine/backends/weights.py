@@ -42,7 +42,7 @@ def require_safetensors(folder: Path, backend: str, setting: str) -> Path:
 def files_fingerprint(files: Iterable[Path], root: Path | None = None) -> str:
     """Names weights by their bytes: each file's name (relative to `root`, else its own name,
     so a copied or moved folder keeps its fingerprint) and sha256. A file is read once; the
-    render's cache remembers its hash by path, size and time (`engine.fingerprints`)."""
+    render's cache remembers its hash by path, size, time and inode (`engine.fingerprints`)."""
     named = sorted((str(path.relative_to(root)) if root is not None else path.name, path)
                    for path in files)
     digest = hashlib.sha256()
