@@ -74,8 +74,8 @@ def test_a_copied_or_renamed_folder_has_the_same_fingerprint(tmp_path: Path):
     assert folder_fingerprint(copy) != folder_fingerprint(original)
     lora = tmp_path / "pip.safetensors"
     lora.write_bytes(b"a lora")
-    shutil.copy(lora, tmp_path / "elsewhere" / "renamed.safetensors")
-    assert path_fingerprint(lora) == path_fingerprint(tmp_path / "elsewhere" / "renamed.safetensors")
+    renamed = shutil.copy(lora, tmp_path / "elsewhere" / "renamed.safetensors")
+    assert path_fingerprint(lora) == path_fingerprint(Path(renamed))
     assert path_fingerprint(tmp_path / "nothing") == "missing"
 
 
