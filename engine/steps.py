@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from engine.backends.weights import path_fingerprint
 from engine.cache import Cache, file_sha256
 from engine.errors import BackendError, ConfigError, StoryError
+from engine.fingerprints import INDEX_NAME, FingerprintIndex, remembered_in
 from engine.manifest import Artifact, Recorder
 
 
@@ -29,6 +31,12 @@ class Step:
     recorder: Recorder
     _identities: dict[int, dict[str, Any]] = field(default_factory=dict, repr=False)
     _hashes: dict[str, str] = field(default_factory=dict, repr=False)
+    _weights: dict[str, str] = field(default_factory=dict, repr=False)
+    fingerprints: FingerprintIndex = field(init=False, repr=False)
+    """Model files' hashes, remembered in the cache: a second run reads no weights to key them."""
+
+    def __post_init__(self) -> None:
+        self.fingerprints = FingerprintIndex(self.cache.root / INDEX_NAME)
 
     def digest(self, path: Path) -> str:
         """A file's sha256: known without reading it for this run's artifacts (the cache entry
@@ -38,11 +46,20 @@ class Step:
             self._hashes[key] = file_sha256(path)
         return self._hashes[key]
 
+    def weights(self, model: Path) -> str:
+        """Model weights (a folder or a file) by content, worked out once per run."""
+        key = str(model)
+        if key not in self._weights:
+            with remembered_in(self.fingerprints):
+                self._weights[key] = path_fingerprint(model)
+        return self._weights[key]
+
     def identity(self, backend: object) -> dict[str, Any]:
         """The backend's identity, asked once per run (backends live as long as the run)."""
         key = id(backend)
         if key not in self._identities:
-            self._identities[key] = identity_of(backend)
+            with remembered_in(self.fingerprints):
+                self._identities[key] = identity_of(backend)
         return self._identities[key]
 
     def run(self, stage: str, version: int, request: object, backend: object, filename: str,
@@ -68,7 +85,8 @@ class Step:
                                    where=f"{stage} {label}") from error
             return {"label": label}
 
-        entry, made = self.cache.make(key, make, stage=stage, backend=ident)
+        with remembered_in(self.fingerprints):  # a backend loading weights keys them too
+            entry, made = self.cache.make(key, make, stage=stage, backend=ident)
         path = entry.path(filename)
         self._hashes[str(path)] = entry.files[filename].sha256
         self.recorder.add(Artifact(stage=stage, name=label, path=str(path),

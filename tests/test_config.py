@@ -16,6 +16,7 @@ NEEDS = {  # options with a mandatory setting: a value that lets the backend be 
     ("llm", "transformers"): ["llm.model_path=/models/tiny-llm"],
     ("image", "diffusers"): ["image.model=/models/tiny-sd"],
     ("tagger", "vit"): ["tagger.model=/models/tiny-vit"],
+    ("tagger", "wd14"): ["tagger.model=/models/wd-vit-tagger-v3"],
     ("select", "clip"): ["select.model=/models/tiny-clip"],
     ("safety", "diffusers"): ["safety.model=/models/tiny-safety"],
 }

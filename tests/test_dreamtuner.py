@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -200,3 +201,34 @@ def test_what_a_model_path_names(tmp_path: Path):
     assert not is_lora(tiny_models.tiny_character("full"))
     with pytest.raises(BackendError, match="no personalised model"):
         is_lora(tmp_path / "missing")
+
+
+def test_a_delta_is_never_shared_between_two_bases_of_one_hub_id(tmp_path: Path, monkeypatch):
+    from diffusers import DiffusionPipeline, UNet2DConditionModel
+
+    from engine.backends.image import CharacterLook
+    from engine.backends.image.diffusers import DiffusersIllustrator
+
+    repo = tmp_path / "hub" / "models--tiny--sd" / "snapshots"
+    before = shutil.copytree(tiny_models.tiny_sd(), repo / ("a" * 40))
+    after = shutil.copytree(before, repo / ("b" * 40))  # the hub moved: the unet was retrained
+    unet = UNet2DConditionModel.from_pretrained(after / "unet")
+    tiny_models.perturb(unet, 0.05, 99)
+    unet.save_pretrained(after / "unet", safe_serialization=True)
+    model = tiny_models.tiny_character("unet")
+    fine_tuned = saved(model, "unet")
+    identities = []
+    for snapshot in (before, after):
+        monkeypatch.setattr(DiffusionPipeline, "download",
+                            classmethod(lambda cls, name, snapshot=snapshot, **kw: str(snapshot)))
+        drawer = DiffusersIllustrator(model="tiny/sd", online=True, steps=1,
+                                      delta_cache=str(tmp_path / "deltas"))
+        identities.append(drawer.identity())
+        drawer.set_trainedness([CharacterLook(name="Pip", description="", model=str(model),
+                                              trainedness=1.0)])
+        params = dict(drawer.pipeline.unet.named_parameters())
+        for name, tensor in fine_tuned.items():  # α = 1 is the fine-tuned model on either base
+            assert bits_equal(params[name].data, tensor), name
+    assert identities[0]["model"] == identities[1]["model"] == "tiny/sd"
+    assert identities[0]["weights"] != identities[1]["weights"]
+    assert len(list((tmp_path / "deltas").glob("*.safetensors"))) == 2

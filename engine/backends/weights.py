@@ -7,10 +7,13 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from engine.errors import BackendError
+from engine.fingerprints import content_sha256
 
 PICKLED = (".bin", ".ckpt", ".pt", ".pth", ".pkl")
 CONVERT = ("convert it once, in a trusted environment: load it with its library and call "
            "save_pretrained(folder, safe_serialization=True)")
+FINGERPRINTED = (".safetensors", ".json", ".txt", ".model")
+"""What shapes a model folder's output: weights, configs, vocabularies."""
 
 
 def refuse_pickle(backend: str, path: Path, what: str = "") -> BackendError:
@@ -37,15 +40,14 @@ def require_safetensors(folder: Path, backend: str, setting: str) -> Path:
 
 
 def files_fingerprint(files: Iterable[Path], root: Path | None = None) -> str:
-    """Names weights without reading gigabytes: each file's name (relative to `root`, so a
-    moved folder keeps its fingerprint), size, time and header."""
+    """Names weights by their bytes: each file's name (relative to `root`, else its own name,
+    so a copied or moved folder keeps its fingerprint) and sha256. A file is read once; the
+    render's cache remembers its hash by path, size, time and inode (`engine.fingerprints`)."""
+    named = sorted((str(path.relative_to(root)) if root is not None else path.name, path)
+                   for path in files)
     digest = hashlib.sha256()
-    for path in sorted(files):
-        stat = path.stat()
-        name = path.relative_to(root) if root is not None else path
-        digest.update(f"{name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
-        with path.open("rb") as handle:  # a safetensors header lists every tensor
-            digest.update(handle.read(min(stat.st_size, 1 << 20)))
+    for name, path in named:
+        digest.update(f"{name}:{content_sha256(path)}\n".encode())
     return digest.hexdigest()
 
 
@@ -54,9 +56,16 @@ def folder_fingerprint(folder: Path) -> str | None:
     folder = folder.expanduser()
     if not folder.is_dir():
         return None
-    files = [p for p in folder.rglob("*") if p.is_file()
-             and p.suffix in (".safetensors", ".json", ".txt", ".model")]
+    files = [p for p in folder.rglob("*") if p.is_file() and p.suffix in FINGERPRINTED]
     return files_fingerprint(files, folder)[:32]
+
+
+def path_fingerprint(model: Path) -> str:
+    """Weights given as a folder or as one file (a LoRA), by content: retraining in place
+    changes it; copying, moving or renaming does not."""
+    if model.is_dir():
+        return folder_fingerprint(model) or "empty"
+    return content_sha256(model)[:32] if model.is_file() else "missing"
 
 
 def package_versions(*packages: str) -> dict[str, str | None]:

@@ -186,10 +186,8 @@ def tune(story_path: Path, scene_id: str, alphas: Sequence[float], seed_count: i
     for column, alpha in enumerate(alphas):  # α outermost: each α-set is applied once
         for row, seed in enumerate(seeds):
             variant = at_trainedness(request, alpha, seed)
-            cells[(row, column)] = step.run(
-                "draw", draw_stage.VERSION, variant, illustrator, "image.png",
-                lambda path, r=variant: illustrator.draw(r).save(path, format="PNG"),
-                label=f"{scene_id}@{alpha:g}#{seed}")
+            cells[(row, column)] = draw_stage.draw_one(variant, illustrator, step,
+                                                       label=f"{scene_id}@{alpha:g}#{seed}")
     run_dir.mkdir(parents=True, exist_ok=True)
     names: dict[tuple[int, int], str] = {}
     for (row, column), path in cells.items():

@@ -12,7 +12,6 @@ from typing import Callable, Sequence
 from PIL import Image
 
 from engine.backends.image import CharacterLook, DrawRequest, Illustrator
-from engine.backends.weights import files_fingerprint, folder_fingerprint
 from engine.backends.safety import SafetyChecker
 from engine.backends.select import SelectRequest, Selector
 from engine.dsl.check import trainedness_for
@@ -104,18 +103,20 @@ def weight_order(requests: Sequence[DrawRequest]) -> list[int]:
 
 def keyed(request: DrawRequest) -> DrawRequest:
     """The request as the cache keys it: no absolute paths (a copied repository shares the
-    cache); the weights' contents come in as fingerprints (`model_fingerprint`)."""
+    cache); the personalised weights come in by content (`Step.weights`)."""
     return replace(request, characters=tuple(
-        replace(c, model="personalised" if c.model else None, reference=None)
+        replace(c, model="personalised" if c.model else None, reference=None,
+                trainedness=float(c.trainedness))
         for c in request.characters))
 
 
-def model_fingerprint(model: str) -> str:
-    """Personalised weights' fingerprint: retraining into the same folder redraws."""
-    path = Path(model)
-    if path.is_dir():
-        return folder_fingerprint(path) or "empty"
-    return files_fingerprint([path], path.parent) if path.is_file() else "missing"
+def draw_one(request: DrawRequest, illustrator: Illustrator, step: Step, label: str) -> Path:
+    """One picture through the cache, keyed the same way by every command that draws
+    (`render`, `tune`): a picture one of them made, the other reuses."""
+    weights = [step.weights(Path(c.model)) for c in request.characters if c.model]
+    return step.run("draw", VERSION, keyed(request), illustrator, "image.png",
+                    lambda out: illustrator.draw(request).save(out, format="PNG"),
+                    label=label, inputs=weights)
 
 
 def _score(request: DrawRequest, paths: list[Path], selector: Selector, step: Step) -> list[float]:
@@ -155,23 +156,12 @@ def draw(requests: Sequence[DrawRequest], illustrator: Illustrator, step: Step,
     `safety.redraws` more seeds are tried, then the best is kept and marked for review.
     """
     results: dict[int, Drawn] = {}
-    fingerprints: dict[str, str] = {}  # each model's files are read once per draw
-
-    def fingerprint(model: str) -> str:
-        if model not in fingerprints:
-            fingerprints[model] = model_fingerprint(model)
-        return fingerprints[model]
-
     for index in weight_order(requests):
         request = requests[index]
 
-        weights = [fingerprint(c.model) for c in request.characters if c.model]
-
         def one(n: int) -> Path:
-            candidate = replace(request, seed=request.seed + n)
-            return step.run("draw", VERSION, keyed(candidate), illustrator, "image.png",
-                            lambda out: illustrator.draw(candidate).save(out, format="PNG"),
-                            label=f"{request.scene_id}#{n}", inputs=weights)
+            return draw_one(replace(request, seed=request.seed + n), illustrator, step,
+                            label=f"{request.scene_id}#{n}")
 
         paths = [one(n) for n in range(max(1, candidates))]
         scores = _score(request, paths, selector, step) if selector else [1.0] + [0.0] * (

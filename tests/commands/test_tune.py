@@ -113,3 +113,30 @@ def test_reference_images_are_tagged_as_render_tags_them(tmp_path: Path):
                       "tagger=vit", f"tagger.model={tiny_models.tiny_vit()}"]) == 0
     facts = json.loads((out / "tune.json").read_text())
     assert facts["characters"][0]["tags"] == ["fox", "long hair"]
+
+
+@pytest.mark.slow
+def test_a_render_after_tune_reuses_the_picture_tune_drew(tmp_path: Path):
+    pytest.importorskip("diffusers")
+    import hashlib
+    import subprocess
+    import sys
+
+    from tests import tiny_models
+
+    story = story_at(tmp_path / "repo", tiny_models.tiny_character("full"))
+    settings = ["image=diffusers", f"image.model={tiny_models.tiny_sd()}", "image.steps=2",
+                f"image.delta_cache={tmp_path / 'deltas'}", "video.width=64", "video.height=64",
+                f"cache.dir={tmp_path / 'cache'}"]
+    out = tmp_path / "tuned"
+    assert tune.main([str(story), "snow", "--alphas", "1", "--seeds", "1", "--out", str(out),
+                      *settings]) == 0
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-m", "engine", "render", str(story), *settings,
+                           "video.fps=8", f"hydra.run.dir={tmp_path / 'run'}"],
+                          cwd=root, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    [drawn] = [a for a in manifest["artifacts"] if a["stage"] == "draw"]
+    tuned = hashlib.sha256((out / "tune" / "alpha-1_seed-5.png").read_bytes()).hexdigest()
+    assert not drawn["made"] and drawn["sha256"] == tuned  # the scene at α = 1, seed 5

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -121,6 +122,34 @@ def test_retrained_weights_in_the_same_folder_redraw(tmp_path: Path):
     draw(request, ProceduralIllustrator(), again)
     assert [a.made for a in again.recorder.artifacts] == [True]
     assert str(first[0].image) != again.recorder.artifacts[0].path
+
+
+def test_a_copied_model_folder_hits_the_cache_and_a_second_run_reads_no_weights(
+        tmp_path: Path, monkeypatch):
+    from engine import fingerprints
+
+    def parsed_at(repo: Path):
+        weights = repo / "models" / "pip" / "unet.safetensors"
+        if not weights.exists():
+            weights.parent.mkdir(parents=True)
+            weights.write_bytes(b"trained weights")
+        parsed, problems = parse_text(STORY, str(repo / "fox.story"))
+        assert not problems
+        return build_requests(parsed, DrawSettings(64, 48))[1:2]
+
+    first = step(tmp_path)
+    [drawn] = draw(parsed_at(tmp_path / "repo"), ProceduralIllustrator(), first)
+    shutil.copytree(tmp_path / "repo", tmp_path / "copy")
+    reads: list[Path] = []
+    real = fingerprints.file_sha256
+    monkeypatch.setattr(fingerprints, "file_sha256", lambda p: reads.append(p) or real(p))
+    copied = step(tmp_path)
+    [again] = draw(parsed_at(tmp_path / "copy"), ProceduralIllustrator(), copied)
+    assert [a.made for a in copied.recorder.artifacts] == [False] and again.image == drawn.image
+    assert len(reads) == 1  # the copy's one weights file, read once
+    third = step(tmp_path)
+    draw(parsed_at(tmp_path / "copy"), ProceduralIllustrator(), third)
+    assert len(reads) == 1 and [a.made for a in third.recorder.artifacts] == [False]
 
 
 def test_the_story_seed_counts_unless_the_configuration_sets_one():

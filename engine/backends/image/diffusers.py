@@ -94,15 +94,23 @@ class DiffusersIllustrator:
 
     def identity(self) -> dict[str, Any]:
         versions = package_versions("diffusers", "transformers", "torch", "peft")
-        folder = Path(self.model).expanduser()
-        model = folder.name if folder.is_dir() else self.model  # a hub id names itself
+        # A local folder is named by its content alone: a copy, moved or renamed, keys the same.
+        model = None if Path(self.model).expanduser().is_dir() else self.model
         return {"backend": "diffusers", "model": model, "weights": self._fingerprint(),
                 "device": self.device, "dtype": self.dtype, "scheduler": self.scheduler,
                 "scheduler_config": self.scheduler_config, "steps": self.steps,
                 "guidance": self.guidance, "max_pixels": self.max_pixels, **versions}
 
     def _fingerprint(self) -> str | None:
-        return folder_fingerprint(Path(self.model))  # None for a hub id: its name says it
+        """The base weights by content: a local folder's, or those of the hub snapshot a hub id
+        resolves to (the revision it downloads; its blobs are named by their sha256, so nothing
+        is read). Δs and pictures made from one base are never reused on another. None while
+        there are no weights to read: drawing then says why."""
+        try:
+            folder = self._source()
+        except BackendError:
+            return None
+        return folder_fingerprint(folder)
 
     @property
     def pipeline(self) -> Any:

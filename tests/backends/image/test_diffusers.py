@@ -171,6 +171,8 @@ def test_identity_names_the_weights_without_loading_them(tmp_path: Path):
     assert drawer._pipe is None
     assert identity["backend"] == "diffusers" and identity["steps"] == 2
     assert identity["weights"] and identity["diffusers"]
+    copy = shutil.copytree(tiny_models.tiny_sd(), tmp_path / "models" / "renamed-sd")
+    assert illustrator(copy, tmp_path).identity() == identity  # the bytes name the base
 
 
 def test_a_story_renders_with_image_diffusers(tmp_path: Path):
