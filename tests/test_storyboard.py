@@ -1,4 +1,4 @@
-"""storyboard.html: names with quotes, ampersands and brackets stay text and still link their files."""
+"""storyboard.html: quotes, ampersands and brackets in names stay text and still link files."""
 
 from __future__ import annotations
 

@@ -80,7 +80,8 @@ def test_a_folder_without_multirun_says_how_to_render_its_stories(
 def test_a_mistyped_setting_gets_a_did_you_mean(here: Path, capsys: pytest.CaptureFixture[str]):
     (here / "a.story").write_text(STORY)
     assert usage(["a.story", "video.captionsize=0.05"], capsys) == (
-        2, "storyreel render: no setting 'video.captionsize' (did you mean 'video.caption_size'?)\n")
+        2, "storyreel render: no setting 'video.captionsize' "
+           "(did you mean 'video.caption_size'?)\n")
     assert usage(["a.story", "image=procedurl"], capsys) == (
         2, "storyreel render: no image choice 'procedurl' (did you mean 'procedural'? "
            "choices: diffusers, procedural)\n")
