@@ -25,6 +25,9 @@ def _usage() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from engine.secrets import guard_streams
+
+    guard_streams()  # an API key a server echoes back is never printed
     args = sys.argv[1:] if argv is None else argv
     if not args:
         print(_usage(), file=sys.stderr)

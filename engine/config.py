@@ -23,8 +23,13 @@ STAGE_KEYS: dict[str, tuple[str, ...]] = {
 def register_resolvers() -> None:
     """`${story_name:${story}}`: the story file's name without suffix, for run folder names."""
     if not OmegaConf.has_resolver("story_name"):
-        OmegaConf.register_new_resolver(
-            "story_name", lambda path: Path(str(path)).stem if path else "story")
+        OmegaConf.register_new_resolver("story_name", story_name)
+
+
+def story_name(path: object) -> str:
+    """A run folder's name for a story: its file name without suffix, with `${` as `_{` (Hydra
+    stores the folder as a config value, where `${` would be read as an interpolation)."""
+    return Path(str(path)).stem.replace("${", "_{") if path else "story"
 
 
 def build_backend(role: str, node: DictConfig | dict[str, Any] | None) -> Any:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import html
-from pathlib import Path
-from typing import Callable, Sequence
+from pathlib import Path, PurePath
+from typing import TYPE_CHECKING, Callable, Sequence
+from urllib.parse import quote
 
-from engine.ir import Story
 from engine.files import write_atomically
-from engine.stages.draw import Drawn
-from engine.stages.speak import Spoken
+
+if TYPE_CHECKING:  # annotations only: the sweep page imports `link` without the stages
+    from engine.ir import Story
+    from engine.stages.draw import Drawn
+    from engine.stages.speak import Spoken
 
 _STYLE = """
 body{font-family:DejaVu Sans,Helvetica,Arial,sans-serif;margin:2rem auto;max-width:72rem;
@@ -24,10 +27,16 @@ audio{height:2rem;vertical-align:middle}.prompt{color:#666;font-size:.85rem}
 """
 
 
+def link(path: PurePath | str) -> str:
+    """A relative path as an attribute value (src, href): URL-quoted, then HTML-escaped, so a
+    scene called `O'Malley` or `a&b` still names its file."""
+    return html.escape(quote(PurePath(path).as_posix()), quote=True)
+
+
 def write_storyboard(run_dir: Path, story: Story, drawn: Sequence[Drawn],
                      spoken: Sequence[Spoken], place: Callable[[Path, Path], None]) -> Path:
     """Write the page and put the images and clips it shows beside it (scenes/, audio/)."""
-    esc = html.escape
+    esc = html.escape  # quote=True by default: safe inside quoted attributes too
     clips = {(s.scene_id, s.index): s for s in spoken}
     parts = [f"<!doctype html><meta charset=utf-8><title>{esc(story.text('title') or story.name)}"
              f"</title><style>{_STYLE}</style><h1>{esc(story.text('title') or story.name)}</h1>",
@@ -42,7 +51,7 @@ def write_storyboard(run_dir: Path, story: Story, drawn: Sequence[Drawn],
                 rel = Path("scenes") / f"{scene.id}-{n}.png"
                 place(path, run_dir / rel)
                 chosen = " class=chosen" if n == picture.chosen else ""
-                cands.append(f"<figure{chosen}><img src='{rel}'><figcaption>{score:.3f}"
+                cands.append(f"<figure{chosen}><img src='{link(rel)}'><figcaption>{score:.3f}"
                              "</figcaption></figure>")
         lines = []
         for i, line in enumerate(scene.lines):
@@ -51,7 +60,7 @@ def write_storyboard(run_dir: Path, story: Story, drawn: Sequence[Drawn],
             if clip is not None:
                 rel = Path("audio") / f"{scene.id}-{i + 1:02d}.wav"
                 place(clip.audio, run_dir / rel)
-                audio = f"<audio controls preload=none src='{rel}'></audio>"
+                audio = f"<audio controls preload=none src='{link(rel)}'></audio>"
             who = line.speaker or "narrator"
             direction = f" <i>({esc(line.direction)})</i>" if line.direction else ""
             by = "llm" if line.written_by == "llm" else "author"
@@ -61,7 +70,7 @@ def write_storyboard(run_dir: Path, story: Story, drawn: Sequence[Drawn],
         badge = (f" <span class='by review'>needs review: {esc(picture.review)}</span>"
                  if picture.review else "")
         parts.append(
-            f"<section class=scene id='{esc(scene.id)}'><div><img class=main src='{main}' "
+            f"<section class=scene id='{esc(scene.id)}'><div><img class=main src='{link(main)}' "
             f"alt='{title}'><div class=cands>{''.join(cands)}</div></div><div class=lines>"
             f"<h2>{title}{badge}</h2><p class=prompt>{esc(scene.text('image') or '')}</p>"
             f"{''.join(lines)}</div></section>")

@@ -11,6 +11,7 @@ import re
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.utils import JobReturn, JobStatus
@@ -19,6 +20,9 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from engine.files import write_atomically
+from engine.overrides import literal_value
+from engine.secrets import mask
+from engine.storyboard import link
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +96,7 @@ class SweepReport(Callback):
                 text = error.reason
             else:
                 text = f"{type(error).__name__}: {error}" if error is not None else "failed"
-            _write_job(config, {"status": "failed", "error": text, "seconds": seconds})
+            _write_job(config, {"status": "failed", "error": mask(text), "seconds": seconds})
         write_sweep_page(_sweep_dir(config))
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
@@ -125,17 +129,18 @@ def _scene_images(job_dir: Path) -> list[Path]:
     board = job_dir / "storyboard.html"
     if board.is_file():
         names = re.findall(r"<img class=main src='([^']+)'", board.read_text(encoding="utf-8"))
-        found = [job_dir / n for n in names if (job_dir / n).is_file()]
+        found = [job_dir / unquote(html.unescape(n)) for n in names]
+        found = [path for path in found if path.is_file()]
         if found:
             return found
     return sorted((job_dir / "scenes").glob("*.png"))
 
 
 def _shown(override: str) -> str:
-    """`story=/long/path/fox.story` reads as `story=fox.story`."""
-    key, _, value = override.partition("=")
+    """`story='/long/path/fox.story'` reads as `story=fox.story` (the file's literal name)."""
+    key, value = literal_value(override)
     if key == "story":
-        return f"story={', '.join(Path(v).name for v in value.split(','))}"
+        return f"story={Path(value).name}"
     return override
 
 
@@ -144,12 +149,12 @@ def _row(sweep_dir: Path, job_dir: Path, job: dict[str, Any]) -> str:
     rel = job_dir.relative_to(sweep_dir).as_posix()
     status = str(job.get("status", "?"))
     overrides = "<br>".join(f"<code>{esc(_shown(o))}</code>" for o in job.get("overrides", []))
-    strip = "".join(f"<img src='{esc(rel)}/{esc(p.relative_to(job_dir).as_posix())}' "
+    strip = "".join(f"<img src='{link(p.relative_to(sweep_dir))}' "
                     f"alt='{esc(p.stem)}' title='{esc(p.stem)}'>" for p in _scene_images(job_dir))
     video = ""
     if (job_dir / "video.mp4").is_file():
-        video = (f"<video controls preload=metadata src='{esc(rel)}/video.mp4'></video><br>"
-                 f"<a href='{esc(rel)}/storyboard.html'>storyboard</a>")
+        video = (f"<video controls preload=metadata src='{link(f'{rel}/video.mp4')}'></video>"
+                 f"<br><a href='{link(f'{rel}/storyboard.html')}'>storyboard</a>")
     counts = ""
     manifest = job_dir / "manifest.json"
     if manifest.is_file():

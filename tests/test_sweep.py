@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from engine.storyboard import link
 from engine.sweep import PAGE, read_jobs, write_sweep_page
 
 
@@ -42,3 +43,31 @@ def test_page_has_a_row_per_job_in_job_order(tmp_path: Path):
     assert "BackendError: &lt;width&gt; must be even" in text
     assert "draw 2 made, 0 reused · speak 0 made, 3 reused" in text
     assert "3.2 s" in text
+
+
+def test_story_overrides_show_the_literal_file_name(tmp_path: Path):
+    sweep = tmp_path / "sweep"
+    _job(sweep, "0_bedtime", {"num": 0, "overrides": ["story='/x/bedtime.story'"], "status": "ok"})
+    _job(sweep, "1_a_{x}", {"num": 1, "overrides": [r"story='/x/a\${x}.story'"], "status": "ok"})
+    _job(sweep, "2_O'Malley", {"num": 2, "overrides": [r"story='/x/O\'Malley.story'"],
+                               "status": "ok"})
+    text = write_sweep_page(sweep).read_text()
+    assert "<code>story=bedtime.story</code>" in text and "bedtime.story'" not in text
+    assert "<code>story=a${x}.story</code>" in text
+    assert "<code>story=O&#x27;Malley.story</code>" in text
+
+
+def test_names_with_quotes_are_linked_url_quoted_and_escaped(tmp_path: Path):
+    sweep = tmp_path / "sweep"
+    job = sweep / "0_O'Malley"
+    (job / "scenes").mkdir(parents=True)
+    (job / "job.json").write_text(json.dumps({"num": 0, "overrides": [], "status": "ok"}))
+    (job / "scenes" / "O'Malley & co.png").write_bytes(b"\x89PNG")
+    (job / "video.mp4").write_bytes(b"\x00")
+    picture = Path("scenes") / "O'Malley & co.png"
+    (job / "storyboard.html").write_text(f"<img class=main src='{link(picture)}'>")
+    text = write_sweep_page(sweep).read_text()
+    assert "<img src='0_O%27Malley/scenes/O%27Malley%20%26%20co.png' " \
+           "alt='O&#x27;Malley &amp; co' title='O&#x27;Malley &amp; co'>" in text
+    assert "src='0_O%27Malley/video.mp4'" in text
+    assert "<a href='0_O%27Malley/storyboard.html'>" in text

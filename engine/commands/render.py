@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 from pathlib import Path
 
 from engine.config import CONF_DIR, register_resolvers
+from engine.overrides import composition_problem, quoted, sweep_problem
 
 USAGE = """usage: storyreel render STORY[,STORY...] [KEY=VALUE ...] [-m] [--cfg job]
 
@@ -13,16 +15,12 @@ Renders a .story file to renders/<story>/<time>/video.mp4 (plus captions, storyb
 resolved.story, manifest.json). Everything after the story is a Hydra override:
   storyreel render stories/first-snow.story video=youtube seed=7
   storyreel render -m stories/a.story,stories/b.story tts=espeak,edge
+  storyreel render -m stories/                 (every *.story directly in the folder, one job each)
   storyreel render stories/a.story hydra.run.dir=out/a     (choose the output folder)
 A story repository's own conf/ (beside the story, or at the repository root) is searched too."""
 
 _VALUE_FLAGS = {"--cfg", "-c", "--package", "-p", "--info", "-cd", "--config-dir", "-cn",
                 "--config-name", "--experimental-rerun"}
-
-
-def quoted(value: str) -> str:
-    """A value as a Hydra override quotes it, so paths with `=`, `,`, quotes or spaces survive."""
-    return "'" + value.replace("'", "\\'") + "'"
 
 
 def split_story(argv: list[str]) -> tuple[str | None, list[str]]:
@@ -38,7 +36,7 @@ def split_story(argv: list[str]) -> tuple[str | None, list[str]]:
             rest.append(arg)
             skip = True
         elif story is None and not arg.startswith("-") and (
-                "=" not in arg or Path(arg.split(",")[0]).is_file()):
+                "=" not in arg or Path(arg).exists() or Path(arg.split(",")[0]).exists()):
             story = arg
         else:
             rest.append(arg)
@@ -93,6 +91,33 @@ def precheck(stories: list[Path]) -> int:
     return status
 
 
+def stories_named(story_arg: str) -> list[Path]:
+    """The stories an argument names: a file (even one with a comma in its name), a folder's
+    `*.story` files (sorted), or several of those joined by commas."""
+    parts = [story_arg] if Path(story_arg).exists() else [s for s in story_arg.split(",") if s]
+    stories: list[Path] = []
+    for part in parts:
+        path = Path(part).absolute()
+        stories.extend(sorted(path.glob("*.story")) if path.is_dir() else [path])
+    return stories
+
+
+def usage_problem(argv: list[str], story_arg: str, stories: list[Path],
+                  flags: list[str], words: list[str]) -> str | None:
+    """A mistake in how render was called, as one line saying what to do, or None."""
+    multirun = "-m" in flags or "--multirun" in flags
+    again = shlex.join(["storyreel", "render", "-m", *argv])
+    if not stories:
+        return f"no .story files in {story_arg}"
+    if len(stories) > 1 and not multirun:
+        held = f"{story_arg} holds {len(stories)} stories; " if Path(story_arg).is_dir() else ""
+        return f"{held}several stories need -m (multirun): {again}"
+    swept = sweep_problem(words)
+    if swept and not multirun:
+        return f"{swept} sweeps over several values and needs -m (multirun): {again}"
+    return None
+
+
 def main(argv: list[str]) -> int:
     if argv and argv[0] in {"-h", "--help"}:
         print(USAGE)
@@ -101,16 +126,31 @@ def main(argv: list[str]) -> int:
     if story_arg is None:
         print(f"storyreel render: which story?\n\n{USAGE}", file=sys.stderr)
         return 2
-    stories = [Path(s).absolute() for s in story_arg.split(",") if s]
+    stories = stories_named(story_arg)
+    flags, words = _flags_first(rest)
+    problem = usage_problem(argv, story_arg, stories, flags, words)
+    if problem:
+        print(f"storyreel render: {problem}", file=sys.stderr)
+        return 2
     status = precheck(stories)
     if status:
         return status
-    flags, words = _flags_first(rest)
-    overrides = [*flags, f"story={','.join(quoted(str(s)) for s in stories)}", *words]
+    story = f"story={','.join(quoted(str(s)) for s in stories)}"
     extra = story_search_path(stories)
     if extra:
-        overrides.append(f"hydra.searchpath=[{','.join(quoted(e) for e in extra)}]")
-    return run_hydra(overrides)
+        words.append(f"hydra.searchpath=[{','.join(quoted(e) for e in extra)}]")
+    if not _own_config(flags):
+        problem = composition_problem(CONF_DIR, [story, *words])
+        if problem:
+            print(f"storyreel render: {problem}", file=sys.stderr)
+            return 2
+    return run_hydra([*flags, story, *words])
+
+
+def _own_config(flags: list[str]) -> bool:
+    """Whether the command line picks another config (then Hydra alone judges the overrides)."""
+    return any(flag in flags for flag in ("-cd", "--config-dir", "-cn", "--config-name", "-cp",
+                                          "--config-path", "--experimental-rerun"))
 
 
 def run_hydra(overrides: list[str]) -> int:
@@ -134,23 +174,28 @@ def _task(cfg) -> None:  # type: ignore[no-untyped-def]
     """One Hydra job: typed settings and backends from cfg, then the render."""
     from hydra.core.hydra_config import HydraConfig
     from rich.console import Console
+    from rich.text import Text
 
     from engine.dsl.load import render_diagnostics
     from engine.errors import BackendError, ConfigError, StoryError
     from engine.render import render
     from engine.config import backends_from, settings_from
+    from engine.secrets import guard_logging, mask
 
+    guard_logging()  # Hydra has just configured this job's log handlers
     console = Console(stderr=True)
     try:
         settings = settings_from(cfg, Path(HydraConfig.get().runtime.output_dir))
         outcome = render(settings, backends_from(cfg), console)
     except StoryError as error:
-        console.print(render_diagnostics(error.diagnostics), markup=False, highlight=False)
+        console.print(mask(render_diagnostics(error.diagnostics)), markup=False,
+                      highlight=False)
         _fail(2, "the story has errors (printed above)")
     except (BackendError, ConfigError) as error:
-        console.print(f"[bold red]error:[/] {error}", highlight=False)
-        _fail(1, str(error))
-    console.print(f"[bold green]video:[/] {outcome.video}", highlight=False)
+        message = mask(str(error))
+        console.print(Text.assemble(("error:", "bold red"), " ", message), highlight=False)
+        _fail(1, message)
+    console.print(Text.assemble(("video:", "bold green"), f" {outcome.video}"), highlight=False)
 
 
 def _fail(status: int, message: str) -> None:

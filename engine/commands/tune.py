@@ -120,12 +120,14 @@ def contact_sheet(cells: dict[tuple[int, int], Path], alphas: Sequence[float],
 
 def sheet_html(cells: dict[tuple[int, int], str], alphas: Sequence[float], seeds: Sequence[int],
                story: str, scene: str, personalised: Sequence[str], prompt: str) -> str:
+    from engine.storyboard import link
+
     escape = html.escape
     head = "".join(f"<th>α = {a:g}</th>" for a in alphas)
     rows = []
     for row, seed in enumerate(seeds):
-        tds = "".join(f'<td><a href="{escape(cells[(row, c)])}"><img '
-                      f'src="{escape(cells[(row, c)])}" alt="α {a:g}, seed {seed}"></a></td>'
+        tds = "".join(f'<td><a href="{link(cells[(row, c)])}"><img '
+                      f'src="{link(cells[(row, c)])}" alt="α {a:g}, seed {seed}"></a></td>'
                       for c, a in enumerate(alphas))
         rows.append(f"<tr><th>seed {seed}</th>{tds}</tr>")
     who = ", ".join(personalised) or "no personalised character: α changes nothing here"
@@ -220,6 +222,7 @@ def main(argv: list[str]) -> int:
         return 0
     from engine.commands.fill import setup_logging
     from engine.dsl.load import render_diagnostics
+    from engine.secrets import mask
 
     try:
         words, alphas, seeds, out, overrides = parse_arguments(argv)
@@ -240,7 +243,7 @@ def main(argv: list[str]) -> int:
         print(render_diagnostics(error.diagnostics), file=sys.stderr)
         return 2
     except (BackendError, ConfigError) as error:
-        print(f"storyreel tune: error: {error}", file=sys.stderr)
+        print(f"storyreel tune: error: {mask(str(error))}", file=sys.stderr)
         return 1
     print(f"contact sheet: {page}")
     print(f"               {page.with_suffix('.png')}")

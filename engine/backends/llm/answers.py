@@ -9,6 +9,7 @@ from typing import Any
 
 from engine.backends.llm import SceneBrief, WriteRequest, WrittenLine, WrittenScene
 from engine.ir import NARRATOR
+from engine.secrets import mask
 
 SCENE_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 MAX_LINES_PER_SCENE = 16
@@ -83,7 +84,7 @@ def extract_json(text: str) -> Any:
 
 
 def _preview(text: str, limit: int = 40) -> str:
-    flat = " ".join(text.split())
+    flat = mask(" ".join(text.split()))  # before the cut: half a key would escape the mask
     return repr(flat[:limit] + ("…" if len(flat) > limit else ""))
 
 

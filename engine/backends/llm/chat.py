@@ -20,6 +20,7 @@ from engine.backends.llm.answers import (InvalidAnswer, extract_json, fill_schem
 from engine.errors import BackendError, ConfigError
 from engine.ir import NARRATOR
 from engine.resources import shipped
+from engine.secrets import mask
 
 log = logging.getLogger(__name__)
 
@@ -201,6 +202,8 @@ class ChatWriting:
         problems: list[str] = []
         for attempt in range(1, self.attempts + 1):
             reply = self.model.chat(conversation, schema, f"story_{what}")
+            # A key the server echoes back must not reach the story, the cache or a message.
+            reply = dataclasses.replace(reply, text=mask(reply.text))
             usage = Usage(usage.requests + reply.requests,
                           usage.prompt_tokens + reply.prompt_tokens,
                           usage.completion_tokens + reply.completion_tokens)

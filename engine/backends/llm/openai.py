@@ -8,6 +8,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from engine import secrets
 from engine.backends.llm import WriteRequest, WriteResult
 from engine.backends.llm.chat import ChatReply, ChatWriting, Message, load_prompts
 from engine.errors import BackendError, ConfigError, MissingDependency
@@ -83,12 +84,8 @@ class OpenAIWriter:
         # bounded budget and is logged the same way.
         self._client = openai.OpenAI(api_key=key, base_url=self.base_url, timeout=self.timeout,
                                      max_retries=0)
-        self._secret = key
+        secrets.register(key)  # llm.api_key_env may name any variable
         return self._client
-
-    def _scrub(self, text: str) -> str:
-        secret = getattr(self, "_secret", "")
-        return text.replace(secret, "***") if secret and secret != "unused" else text
 
     def _format(self, schema: dict[str, Any], name: str) -> dict[str, Any]:
         if self._mode == "json_schema":
@@ -118,11 +115,12 @@ class OpenAIWriter:
                 try:
                     completion = client.chat.completions.create(**options)
                 except ValueError as error:  # a body that is not JSON, or JSON cut off
-                    raise _Unusable(f"the body is not a JSON completion: {error}"[:200]) from None
+                    raise _Unusable(secrets.clip(f"the body is not a JSON completion: {error}",
+                                                 200)) from None
                 text, prompt_tokens, completion_tokens = _read(completion)
                 return ChatReply(text, prompt_tokens, completion_tokens, requests)
             except (openai.BadRequestError, openai.UnprocessableEntityError) as error:
-                said = self._scrub(_message(error))
+                said = _message(error)
                 if "max_tokens" in said and self._limit_name == "max_tokens":
                     # Newer OpenAI models take only max_completion_tokens.
                     log.warning("%s: %s refused max_tokens (%s); sending max_completion_tokens",
@@ -141,14 +139,14 @@ class OpenAIWriter:
             except (openai.AuthenticationError, openai.PermissionDeniedError,
                     openai.NotFoundError) as error:
                 raise BackendError(BACKEND, f"{where} answered {error.status_code}: "
-                                   f"{self._scrub(_message(error))}",
+                                   f"{_message(error)}",
                                    hint=f"check {self.api_key_env}, llm.model and "
                                    "llm.base_url") from None
             except openai.APIStatusError as error:
                 fault, retry_after = f"HTTP {error.status_code}", _retry_after(error)
                 if error.status_code < 500 and error.status_code not in (408, 409, 429):
                     raise BackendError(BACKEND, f"{where} answered {fault}: "
-                                       f"{self._scrub(_message(error))}") from None
+                                       f"{_message(error)}") from None
             except openai.APITimeoutError:
                 fault, retry_after = f"no answer within {self.timeout:g} s", None
             except openai.APIConnectionError as error:
@@ -195,8 +193,8 @@ def _message(error: Any) -> str:
     if isinstance(body, Mapping):
         inner = body.get("error", body)
         if isinstance(inner, Mapping) and isinstance(inner.get("message"), str):
-            return inner["message"][:300]
-    return str(getattr(error, "message", error))[:300]
+            return secrets.clip(inner["message"], 300)
+    return secrets.clip(str(getattr(error, "message", error)), 300)
 
 
 def _retry_after(error: Any) -> float | None:
@@ -212,4 +210,4 @@ def _retry_after(error: Any) -> float | None:
 def _cause(error: BaseException) -> str:
     cause = error.__cause__ or error.__context__
     text = str(cause) if cause is not None else str(error)
-    return text[:200] or type(cause or error).__name__
+    return secrets.clip(text, 200) or type(cause or error).__name__

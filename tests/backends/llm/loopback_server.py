@@ -13,6 +13,7 @@ from typing import Any
 
 Answer = tuple[int, dict[str, str], bytes]
 Behaviour = Callable[[dict[str, Any]], Answer]
+"""Gets the request's JSON body, with its headers (lower-case names) added under `_headers`."""
 
 
 def completion_body(content: str, prompt_tokens: int = 120, completion_tokens: int = 80) -> bytes:
@@ -40,6 +41,18 @@ def status(code: int, headers: dict[str, str] | None = None,
            message: str = "loopback says no") -> Behaviour:
     body = json.dumps({"error": {"message": message, "type": "loopback", "code": code}}).encode()
     return lambda request: (code, JSON | (headers or {}), body)
+
+
+def echoing_key(content: str | dict[str, Any] = "{authorization}") -> Behaviour:
+    """A 200 completion whose message repeats the request's Authorization header (`Bearer KEY`)
+    wherever `content` (a dict is sent as its JSON text) says `{authorization}`: a server that
+    echoes the key back, as some proxies do in their error pages."""
+    text = content if isinstance(content, str) else json.dumps(content)
+
+    def behave(request: dict[str, Any]) -> Answer:
+        said = request["_headers"].get("authorization", "")
+        return 200, JSON, completion_body(text.replace("{authorization}", said))
+    return behave
 
 
 def hang(seconds: float) -> Behaviour:
@@ -104,8 +117,9 @@ class LoopbackServer:
                     self._send(*status(404, message=f"no route {self.path}")({}))
                     return
                 request = json.loads(raw or b"{}")
-                behaviour = server._next(request, {k.lower(): v for k, v in self.headers.items()})
-                self._send(*behaviour(request))
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                behaviour = server._next(request, headers)
+                self._send(*behaviour(request | {"_headers": headers}))
 
             def _send(self, code: int, headers: dict[str, str], body: bytes) -> None:
                 try:

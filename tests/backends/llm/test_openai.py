@@ -12,9 +12,9 @@ import pytest
 from engine.backends.llm import CharacterBrief, LineBrief, SceneBrief, WriteRequest
 from engine.backends.llm.openai import OpenAIWriter
 from engine.errors import BackendError, ConfigError
-from tests.backends.llm.loopback_server import (LoopbackServer, garbage, hang, refused_url,
-                                                rejecting_json_schema, rejecting_max_tokens,
-                                                reply, status, truncated)
+from tests.backends.llm.loopback_server import (LoopbackServer, echoing_key, garbage, hang,
+                                                refused_url, rejecting_json_schema,
+                                                rejecting_max_tokens, reply, status, truncated)
 
 KEY = "sk-test-PLANTED-0123456789"
 CONF = Path(__file__).resolve().parents[3] / "conf"
@@ -220,6 +220,33 @@ def test_an_authentication_error_is_not_retried():
         with pytest.raises(BackendError, match="answered 401: bad key"):
             writer(server.base_url).write(REQUEST)
     assert len(server.requests) == 1
+
+
+def test_a_key_the_server_echoes_is_masked_in_errors_logs_and_retries():
+    with LoopbackServer(default=echoing_key()) as server:
+        with pytest.raises(BackendError) as caught:
+            writer(server.base_url).write(REQUEST)
+    assert server.headers[0]["authorization"] == f"Bearer {KEY}"
+    assert len(server.requests) == 3
+    assert ("the fill answer was still unusable after 3 attempts: the answer is not JSON "
+            "(it starts 'Bearer ***')") in str(caught.value)
+    assert server.requests[1]["messages"][2] == {"role": "assistant", "content": "Bearer ***"}
+
+
+def test_a_key_echoed_in_an_http_error_is_masked():
+    with LoopbackServer(default=status(401, message=f"bad key: Bearer {KEY}")) as server:
+        with pytest.raises(BackendError, match=r"answered 401: bad key: Bearer \*\*\*\n  hint:"):
+            writer(server.base_url).write(REQUEST)
+    assert len(server.requests) == 1
+
+
+def test_a_key_from_a_variable_of_any_name_is_masked(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("MY_LLM_KEY", "sk-other-key-4242")
+    with LoopbackServer(default=echoing_key()) as server:
+        with pytest.raises(BackendError) as caught:
+            writer(server.base_url, api_key_env="MY_LLM_KEY").write(REQUEST)
+    assert server.headers[0]["authorization"] == "Bearer sk-other-key-4242"
+    assert "sk-other-key-4242" not in str(caught.value) and "'Bearer ***'" in str(caught.value)
 
 
 def test_without_a_key_the_official_api_is_not_called(monkeypatch: pytest.MonkeyPatch):

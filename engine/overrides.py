@@ -1,0 +1,154 @@
+"""Hydra command-line words: values quoted to arrive literally, and overrides checked up front."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+_INTERPOLATION = re.compile(r"(\\*)\$\{")
+_ESCAPED_INTERPOLATION = re.compile(r"(\\*)\\\$\{")
+
+
+def escape_interpolation(value: str) -> str:
+    """`${` as OmegaConf reads it literally (`\\${`, backslashes before it doubled): a file named
+    `a${oc.env:OPENAI_API_KEY}.story` must not read the environment."""
+    return _INTERPOLATION.sub(lambda m: m.group(1) * 2 + "\\${", value)
+
+
+def unescape_interpolation(value: str) -> str:
+    """The inverse of escape_interpolation: the literal text an escaped value stands for."""
+    return _ESCAPED_INTERPOLATION.sub(lambda m: m.group(1)[: len(m.group(1)) // 2] + "${", value)
+
+
+def quoted(value: str) -> str:
+    """A value as an override that reaches the config exactly as written: quoted (so `=`, `,`,
+    spaces, brackets and quotes survive) and with interpolations escaped."""
+    from hydra.core.override_parser.types import Quote, QuotedString
+
+    return QuotedString(text=escape_interpolation(value), quote=Quote.single).with_quotes()
+
+
+def literal_value(override: str) -> tuple[str, str]:
+    """(key, the literal value) of one override as Hydra records it (`story='/x/a.story'`)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
+    key, _, raw = override.partition("=")
+    try:
+        parsed = OverridesParser.create().parse_override(override)
+    except HydraException:
+        return key, raw
+    value = parsed.value()
+    return parsed.get_key_element(), unescape_interpolation(value) if isinstance(value, str) \
+        else raw
+
+
+def sweep_problem(words: Sequence[str]) -> str | None:
+    """The first override that sweeps over several values (it needs -m), or None."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
+    parser = OverridesParser.create()
+    for word in words:
+        try:
+            if parser.parse_override(word).is_sweep_override():
+                return word
+        except HydraException:
+            continue  # composition reports it
+    return None
+
+
+def composition_problem(config_dir: Path, overrides: Sequence[str]) -> str | None:
+    """What is wrong with these overrides, in one line with a did-you-mean, or None when the
+    configuration composes (a sweep is checked with its first value)."""
+    from hydra.errors import HydraException, MissingConfigException, OverrideParseException
+
+    words = _first_values(overrides)
+    try:
+        _compose(config_dir, words)
+    except MissingConfigException as error:
+        return _missing_choice(error)
+    except OverrideParseException as error:
+        return f"cannot read the override '{error.override}': {error.message.splitlines()[0]}"
+    except HydraException as error:
+        text = str(error).strip()
+        unknown = re.match(r"Could not override '([^']+)'", text)
+        if unknown:
+            return _unknown_setting(config_dir, words, unknown.group(1))
+        return text.splitlines()[0] if text else type(error).__name__
+    return None
+
+
+def _first_values(overrides: Sequence[str]) -> list[str]:
+    """Each choice sweep (`tts=espeak,edge`) as its first choice; other sweeps left out."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.core.override_parser.types import ChoiceSweep
+    from hydra.errors import HydraException
+
+    parser = OverridesParser.create()
+    words: list[str] = []
+    for word in overrides:
+        try:
+            parsed = parser.parse_override(word)
+        except HydraException:
+            words.append(word)  # composing reports the syntax error
+            continue
+        if not parsed.is_sweep_override():
+            words.append(word)
+        elif isinstance(parsed.value(), ChoiceSweep):
+            first = next(iter(parsed.sweep_string_iterator()))
+            words.append(f"{parsed.get_key_element()}={first}")
+    return words
+
+
+def _compose(config_dir: Path, words: Sequence[str]) -> Any:
+    from hydra import compose, initialize_config_dir
+
+    from engine.config import register_resolvers
+
+    register_resolvers()
+    with initialize_config_dir(config_dir=str(config_dir), version_base="1.3"):
+        return compose("config", overrides=list(words), return_hydra_config=True)
+
+
+def _missing_choice(error: Any) -> str:
+    group, _, name = str(getattr(error, "missing_cfg_file", "") or "").rpartition("/")
+    options = [str(o) for o in getattr(error, "options", None) or []]
+    if not group or not options:
+        return str(error).strip().splitlines()[0]
+    close = difflib.get_close_matches(name, options, n=1)
+    guess = f"did you mean '{close[0]}'? " if close else ""
+    return f"no {group} choice '{name}' ({guess}choices: {', '.join(options)})"
+
+
+def _unknown_setting(config_dir: Path, words: Sequence[str], key: str) -> str:
+    from hydra.errors import HydraException
+
+    others = [w for w in words if w.lstrip("+~").partition("=")[0] != key]
+    try:
+        known = _dotted_keys(_compose(config_dir, others))
+    except HydraException:
+        known = []
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.75)
+    guess = f" (did you mean '{close[0]}'?)" if close else \
+        "; `--cfg job` shows every setting, `+KEY=VALUE` adds a new one"
+    return f"no setting '{key}'{guess}"
+
+
+def _dotted_keys(cfg: Any) -> list[str]:
+    from omegaconf import OmegaConf
+
+    plain = OmegaConf.to_container(cfg, resolve=False)
+    keys: list[str] = []
+
+    def walk(node: Any, prefix: str) -> None:
+        if isinstance(node, dict):
+            for name, child in node.items():
+                keys.append(f"{prefix}{name}")
+                walk(child, f"{prefix}{name}.")
+
+    walk(plain, "")
+    return keys

@@ -1,0 +1,164 @@
+"""`storyreel render` with hostile input: file names that look like interpolations, servers that
+echo the key, several stories or a folder, and mistyped overrides."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from engine.cli import main
+from engine.overrides import literal_value
+from tests.backends.llm.loopback_server import LoopbackServer, echoing_key
+
+ROOT = Path(__file__).resolve().parents[2]
+KEY = "sk-planted-PLANTED-0123456789"
+OTHER = "gsk-planted-OTHER-9876543210"
+TINY = ["video.width=64", "video.height=48", "video.fps=4"]
+STORY = 'title: Tiny\n\nscene hill\n  image: a green hill\n  "Hello, hill."\n'
+TO_FILL = ('title: Tiny\n\ncharacter Owl\n  description: a wise owl\n\n'
+           'scene night\n  image: an owl on a roof\n  "The night was quiet."\n  Owl: ...\n')
+
+
+def storyreel(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "400", "OPENAI_API_KEY": KEY, "GROQ_API_KEY": OTHER}
+    return subprocess.run([sys.executable, "-m", "engine", "render", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=180)
+
+
+def assert_no_key_anywhere(folder: Path, done: subprocess.CompletedProcess[str]) -> None:
+    files = [p for p in folder.rglob("*") if p.is_file()]
+    assert any(".hydra" in p.parts for p in files)
+    for path in files:
+        data = path.read_bytes()
+        assert KEY.encode() not in data and OTHER.encode() not in data, f"a key is in {path}"
+        assert KEY not in str(path) and OTHER not in str(path)
+    assert KEY not in done.stdout + done.stderr and OTHER not in done.stdout + done.stderr
+
+
+@pytest.fixture()
+def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+# ---- usage mistakes: one line, exit 2, nothing made ---------------------------------------------
+
+def usage(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    status = main(["render", *args])
+    err = capsys.readouterr().err
+    return status, err
+
+
+def test_several_stories_need_multirun(here: Path, capsys: pytest.CaptureFixture[str]):
+    (here / "a.story").write_text(STORY)
+    (here / "b.story").write_text(STORY)
+    status, err = usage(["a.story,b.story", "seed=3"], capsys)
+    assert (status, err) == (2, "storyreel render: several stories need -m (multirun): "
+                                "storyreel render -m a.story,b.story seed=3\n")
+    assert not (here / "renders").exists()
+
+
+def test_a_folder_without_multirun_says_how_to_render_its_stories(
+        here: Path, capsys: pytest.CaptureFixture[str]):
+    (here / "tales").mkdir()
+    for name in ("a", "b", "c"):
+        (here / "tales" / f"{name}.story").write_text(STORY)
+    status, err = usage(["tales"], capsys)
+    assert (status, err) == (2, "storyreel render: tales holds 3 stories; several stories need "
+                                "-m (multirun): storyreel render -m tales\n")
+    (here / "empty").mkdir()
+    assert usage(["empty"], capsys) == (2, "storyreel render: no .story files in empty\n")
+    assert not (here / "renders").exists()
+
+
+def test_a_mistyped_setting_gets_a_did_you_mean(here: Path, capsys: pytest.CaptureFixture[str]):
+    (here / "a.story").write_text(STORY)
+    assert usage(["a.story", "video.captionsize=0.05"], capsys) == (
+        2, "storyreel render: no setting 'video.captionsize' "
+           "(did you mean 'video.caption_size'?)\n")
+    assert usage(["a.story", "image=procedurl"], capsys) == (
+        2, "storyreel render: no image choice 'procedurl' (did you mean 'procedural'? "
+           "choices: diffusers, procedural)\n")
+    assert not (here / "renders").exists()
+
+
+def test_a_sweep_without_multirun(here: Path, capsys: pytest.CaptureFixture[str]):
+    (here / "a.story").write_text(STORY)
+    assert usage(["a.story", "tts=espeak,edge"], capsys) == (
+        2, "storyreel render: tts=espeak,edge sweeps over several values and needs -m "
+           "(multirun): storyreel render -m a.story tts=espeak,edge\n")
+
+
+# ---- hostile file names ------------------------------------------------------------------------
+
+def test_a_file_name_with_an_interpolation_reads_no_environment(tmp_path: Path):
+    story = tmp_path / "a${oc.env:OPENAI_API_KEY}.story"
+    story.write_text(STORY)
+    done = storyreel(story.name, *TINY, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    [run] = (tmp_path / "renders").glob("*/*")
+    assert run.parent.name == "a_{oc.env:OPENAI_API_KEY}"
+    assert (run / "video.mp4").is_file()
+    recorded = (run / ".hydra" / "overrides.yaml").read_text().splitlines()[0].removeprefix("- ")
+    assert literal_value(recorded) == ("story", str(story))
+    assert f"story: {tmp_path}/a\\${{oc.env:OPENAI_API_KEY}}.story\n" in \
+        (run / ".hydra" / "config.yaml").read_text()
+    assert_no_key_anywhere(tmp_path, done)
+
+
+def test_a_multirun_over_a_folder_of_odd_names(tmp_path: Path):
+    (tmp_path / "tales").mkdir()
+    for name in ("a${x}", "O'Malley"):
+        (tmp_path / "tales" / f"{name}.story").write_text(STORY)
+    sweep = tmp_path / "sweep"
+    done = storyreel("-m", "tales", *TINY, f"hydra.sweep.dir={sweep}", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.parent.name for p in sweep.glob("*/video.mp4")) == ["0_O'Malley", "1_a_{x}"]
+    page = (sweep / "sweep.html").read_text()
+    assert "<code>story=a${x}.story</code>" in page
+    assert f"<code>story={html.escape(chr(39).join(['O', 'Malley.story']))}</code>" in page
+    assert "src='0_O%27Malley/video.mp4'" in page
+
+
+# ---- servers that echo the key -----------------------------------------------------------------
+
+def test_a_server_echoing_the_key_is_masked_everywhere(tmp_path: Path):
+    story = tmp_path / "owl.story"
+    story.write_text(TO_FILL)
+    with LoopbackServer(default=echoing_key()) as server:
+        done = storyreel(str(story), "llm=openai", f"llm.base_url={server.base_url}", *TINY,
+                         cwd=tmp_path)
+    assert done.returncode == 1
+    assert len(server.requests) == 3
+    assert server.headers[0]["authorization"] == f"Bearer {KEY}"  # the key did reach the server
+    assert ("error: story 'Tiny': llm=openai: the fill answer was still unusable after 3 "
+            "attempts: the answer is not JSON (it starts 'Bearer ***')") in done.stderr
+    [run] = (tmp_path / "renders").glob("*/*")
+    assert "the answer is not JSON (it starts 'Bearer ***')" in (run / "render.log").read_text()
+    assert "Traceback" not in done.stderr
+    assert_no_key_anywhere(tmp_path, done)
+
+
+def test_a_key_echoed_inside_a_good_answer_never_reaches_the_story(tmp_path: Path):
+    story = tmp_path / "owl.story"
+    story.write_text(TO_FILL)
+    answer = {"scenes": [{"id": "night", "title": "Night", "setting": "a village",
+                          "characters": ["Owl"], "image": "an owl on a roof",
+                          "lines": [{"speaker": "narrator", "text": "x", "direction": None},
+                                    {"speaker": "Owl", "text": "My key is {authorization}!",
+                                     "direction": None}]}]}
+    with LoopbackServer(default=echoing_key(answer)) as server:
+        done = storyreel(str(story), "llm=openai", f"llm.base_url={server.base_url}", *TINY,
+                         cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    [run] = (tmp_path / "renders").glob("*/*")
+    assert 'Owl: "My key is Bearer ***!"' in (run / "resolved.story").read_text()
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["llm_usage"]["requests"] == 1
+    assert_no_key_anywhere(tmp_path, done)
