@@ -12,8 +12,8 @@ from engine.fingerprints import content_sha256
 PICKLED = (".bin", ".ckpt", ".pt", ".pth", ".pkl")
 CONVERT = ("convert it once, in a trusted environment: load it with its library and call "
            "save_pretrained(folder, safe_serialization=True)")
-FINGERPRINTED = (".safetensors", ".json", ".txt", ".model")
-"""What shapes a model folder's output: weights, configs, vocabularies."""
+FINGERPRINTED = (".safetensors", ".json", ".txt", ".model", ".jinja")
+"""What shapes a model folder's output: weights, configs, vocabularies, chat templates."""
 
 
 def refuse_pickle(backend: str, path: Path, what: str = "") -> BackendError:
