@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from engine.config import CONF_DIR, register_resolvers
+from engine.config import CONF_DIR, check_overrides, register_resolvers
+from engine.errors import ConfigError
 
 USAGE = """usage: storyreel render STORY[,STORY...] [KEY=VALUE ...] [-m] [--cfg job]
 
@@ -106,6 +107,11 @@ def main(argv: list[str]) -> int:
     if status:
         return status
     flags, words = _flags_first(rest)
+    try:
+        check_overrides(words)
+    except ConfigError as error:
+        print(f"storyreel render: {error}", file=sys.stderr)
+        return 2
     overrides = [*flags, f"story={','.join(quoted(str(s)) for s in stories)}", *words]
     extra = story_search_path(stories)
     if extra:

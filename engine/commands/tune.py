@@ -176,7 +176,7 @@ def tune(story_path: Path, scene_id: str, alphas: Sequence[float], seed_count: i
         tags = design_stage.tag_characters(story, build_backend("tagger", cfg.get("tagger")), step)
         story = design_stage.with_tags(story, tags)
     draw_settings = draw_stage.DrawSettings(settings.width, settings.height, settings.seed,
-                                            settings.trainedness, 1, settings.negative_prompt)
+                                            settings.trainedness, 1)
     requests = draw_stage.build_requests(story, draw_settings)
     request = next(r for r in requests if r.scene_id == scene_id)
     illustrator = build_backend("image", cfg.get("image"))

@@ -6,11 +6,13 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass, fields
-from typing import Any, Mapping
+from typing import Any, Mapping, TypeVar
 
 from engine.dsl.vocabulary import category_in, gender_in
 
 log = logging.getLogger(__name__)
+
+VoiceSettings = TypeVar("VoiceSettings")
 
 
 def resolve_category(category: str, known: Mapping[str, Any]) -> str:
@@ -33,6 +35,20 @@ def resolve_category(category: str, known: Mapping[str, Any]) -> str:
     if base in known:
         return base
     return next(iter(known))
+
+
+def category_table(categories: Mapping[str, Mapping[str, Any] | None] | None,
+                   settings: type[VoiceSettings], backend: str) -> dict[str, VoiceSettings]:
+    """A backend's voice per category from its `categories:` (conf/tts/<backend>.yaml has them)."""
+    if not categories:
+        raise ValueError(f"{backend}: no voice categories; conf/tts/{backend.split('=')[-1]}.yaml "
+                         f"lists one voice per category (narrator, child, adult, elder, creature)")
+    try:
+        return {str(name).lower(): settings(**dict(values or {}))
+                for name, values in categories.items()}
+    except TypeError as error:
+        takes = ", ".join(f.name for f in fields(settings))  # type: ignore[arg-type]
+        raise ValueError(f"{backend} categories: {error}; an entry takes {takes}") from error
 
 
 @dataclass(frozen=True, slots=True)
