@@ -35,6 +35,10 @@ def build_backend(role: str, node: DictConfig | dict[str, Any] | None) -> Any:
 
     if node is None:
         raise ConfigError(f"no `{role}` backend is configured; pick one with `{role}=NAME`")
+    missing = sorted(OmegaConf.missing_keys(node)) if isinstance(node, DictConfig) else []
+    if missing:
+        raise ConfigError(f"`{missing[0]}` must be set for this `{role}` backend: add "
+                          f"{missing[0]}=... to the command (conf/{role}/ says what it is)")
     plain = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else dict(node)
     target = str(plain.get("_target_", ""))
     if not target.startswith(TARGET_PREFIX):

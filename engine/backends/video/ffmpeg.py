@@ -140,7 +140,7 @@ class FFmpegEditor:
         if request.width % 2 or request.height % 2:
             raise BackendError("video=ffmpeg", f"the frame size must be even for yuv420p, "
                                f"not {request.width}×{request.height}",
-                               hint="set video.width and video.height to even numbers")
+                               hint="set render.width and render.height to even numbers")
         if not request.segments:
             raise BackendError("video=ffmpeg", "nothing to cut: the story has no scenes")
         request.workdir.mkdir(parents=True, exist_ok=True)
