@@ -6,7 +6,6 @@ import asyncio
 import io
 import re
 import threading
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
