@@ -34,9 +34,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from engine.backends.video.ffmpeg import FFmpegEditor, ffmpeg_exe, find_font
+from engine.backends.fonts import find_font
+from engine.backends.video.ffmpeg import FFmpegEditor, ffmpeg_exe
+from engine.config import compose_config, timeline_settings
 from engine.stages.cut import CutLine, CutScene, cut, plan
-from engine.timeline import TimelineSettings, mix_audio
+from engine.timeline import mix_audio
 
 CAMERAS = ("slow zoom in", None, "pan left", "slow zoom out", "pan right", None)
 TRANSITIONS = ("crossfade", "cut", "crossfade", "cut", "crossfade", None)
@@ -164,7 +166,7 @@ def main() -> None:
     parser.add_argument("--skip-moviepy", action="store_true")
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.split("x"))
-    settings = TimelineSettings()
+    settings = timeline_settings(compose_config())  # conf/config.yaml's timeline
     editor = FFmpegEditor()
     with tempfile.TemporaryDirectory(prefix="assemble-") as folder:
         root = Path(folder)
@@ -181,7 +183,7 @@ def main() -> None:
                               root / "narration.wav")
         srt = root / "captions.srt"
         from engine.captions import write_srt
-        write_srt(timeline.cues, srt)
+        write_srt([replace(cue, speaker=None) for cue in timeline.cues], srt)
         print(f"{args.scenes} scenes, {timeline.duration:.2f} s of video at {width}x{height} "
               f"{args.fps} fps, x264 preset={editor.preset} crf={editor.crf} {editor.x264_params or ''}; "
               f"best of {args.repeat} for the fast variants")

@@ -68,7 +68,7 @@ def main() -> None:
     parser.add_argument("--height", type=int, default=720)
     parser.add_argument("--scenes", type=int, default=20)
     args = parser.parse_args()
-    size = [f"video.width={args.width}", f"video.height={args.height}"]
+    size = [f"render.width={args.width}", f"render.height={args.height}"]
     short = ROOT / "stories" / "first-snow.story"
     short_scenes = short.read_text().count("\nscene ")
     with tempfile.TemporaryDirectory() as folder:

@@ -208,15 +208,15 @@ def overhead(folder: Path, args: argparse.Namespace) -> int:
 
     sync = torch.cuda.synchronize if args.device.startswith("cuda") else (lambda: None)
     drawer = DiffusersIllustrator(str(folder), device=args.device, dtype=args.dtype,
-                                  steps=args.steps, guidance=7.5)
+                                  steps=args.steps, guidance=7.5, negative_prompt="blurry")
     pipe = drawer.pipeline
     look = CharacterLook(name="Pip", description="a small orange fox", tags=("green scarf",))
-    request = DrawRequest("bench", "a fox in the snow", "blurry", "Snow", "a meadow",
+    request = DrawRequest("bench", "a fox in the snow", "Snow", "a meadow",
                           "watercolor", (look,), args.size, args.size, 7)
 
     def bare() -> None:
         generator = torch.Generator(device="cpu").manual_seed(request.seed)
-        pipe(prompt=compose_prompt(request), negative_prompt=request.negative_prompt,
+        pipe(prompt=compose_prompt(request), negative_prompt=drawer.negative_prompt,
              num_inference_steps=args.steps, guidance_scale=7.5, width=args.size,
              height=args.size, generator=generator, output_type="pil").images[0]
 

@@ -84,16 +84,17 @@ def _timestamp(seconds: float, separator: str) -> str:
     return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
 
 
-def _caption_text(cue: Cue, speakers: bool) -> str:
+def caption_text(cue: Cue) -> str:
+    """A cue's words on one line, after its speaker's name when it has one: `Owl: Hoo!`."""
     text = " ".join(cue.text.split())
-    return f"{cue.speaker}: {text}" if speakers and cue.speaker else text
+    return f"{cue.speaker}: {text}" if cue.speaker and text else text
 
 
-def srt_text(cues: Sequence[Cue], *, speakers: bool = False, max_chars: int = MAX_CHARS) -> str:
+def srt_text(cues: Sequence[Cue], *, max_chars: int = MAX_CHARS) -> str:
     """SubRip: numbered cues, `HH:MM:SS,mmm --> …`, wrapped rows."""
     blocks: list[str] = []
     for cue in cues:
-        rows = wrap(_caption_text(cue, speakers), max_chars=max_chars)
+        rows = wrap(caption_text(cue), max_chars=max_chars)
         if not rows:  # a silent line has nothing to show, and an empty cue upsets players
             continue
         blocks.append(f"{len(blocks) + 1}\n{_timestamp(cue.start, ',')} --> {_timestamp(cue.end, ',')}\n"
@@ -105,23 +106,23 @@ def _vtt_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def vtt_text(cues: Sequence[Cue], *, speakers: bool = False, max_chars: int = MAX_CHARS) -> str:
-    """WebVTT: a header, then cues; speakers as voice spans (`<v Owl>…`) when asked for."""
+def vtt_text(cues: Sequence[Cue], *, max_chars: int = MAX_CHARS) -> str:
+    """WebVTT: a header, then cues; a cue's speaker as a voice span (`<v Owl>…`)."""
     blocks = ["WEBVTT\n"]
     for cue in cues:
         rows = [_vtt_escape(row) for row in wrap(" ".join(cue.text.split()), max_chars=max_chars)]
         if not rows:
             continue
-        if speakers and cue.speaker and rows:
+        if cue.speaker:
             rows[0] = f"<v {_vtt_escape(cue.speaker)}>{rows[0]}"
         blocks.append(f"{_timestamp(cue.start, '.')} --> {_timestamp(cue.end, '.')}\n"
                       + "\n".join(rows) + "\n")
     return "\n".join(blocks)
 
 
-def write_srt(cues: Sequence[Cue], path: Path, *, speakers: bool = False) -> Path:
-    return write_atomically(path, srt_text(cues, speakers=speakers))
+def write_srt(cues: Sequence[Cue], path: Path) -> Path:
+    return write_atomically(path, srt_text(cues))
 
 
-def write_vtt(cues: Sequence[Cue], path: Path, *, speakers: bool = False) -> Path:
-    return write_atomically(path, vtt_text(cues, speakers=speakers))
+def write_vtt(cues: Sequence[Cue], path: Path) -> Path:
+    return write_atomically(path, vtt_text(cues))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
 from engine.errors import ConfigError
 from engine.resources import shipped
@@ -13,11 +15,12 @@ from engine.resources import shipped
 TARGET_PREFIX = "engine.backends."
 CONF_DIR = shipped("conf")
 
-STAGE_KEYS: dict[str, tuple[str, ...]] = {
-    "image": ("candidates", "negative_prompt"),
-    "video": ("width", "height", "fps"),
+MOVED_SETTINGS = {
+    "video.width": "render.width", "video.height": "render.height", "video.fps": "render.fps",
+    "video.caption_speakers": "render.caption_speakers",
+    "image.candidates": "render.candidates",
 }
-"""Keys of a role's config that the stages read; the rest are the backend's constructor kwargs."""
+"""Settings that left a backend's node (which holds its constructor's arguments, nothing else)."""
 
 
 def register_resolvers() -> None:
@@ -38,6 +41,10 @@ def build_backend(role: str, node: DictConfig | dict[str, Any] | None) -> Any:
 
     if node is None:
         raise ConfigError(f"no `{role}` backend is configured; pick one with `{role}=NAME`")
+    missing = sorted(OmegaConf.missing_keys(node)) if isinstance(node, DictConfig) else []
+    if missing:
+        raise ConfigError(f"`{missing[0]}` must be set for this `{role}` backend: add "
+                          f"{missing[0]}=... to the command (conf/{role}/ says what it is)")
     plain = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else dict(node)
     target = str(plain.get("_target_", ""))
     if not target.startswith(TARGET_PREFIX):
@@ -46,8 +53,6 @@ def build_backend(role: str, node: DictConfig | dict[str, Any] | None) -> Any:
     for nested in _targets(plain):
         if not nested.startswith(TARGET_PREFIX):
             raise ConfigError(f"{role}: nested _target_ '{nested}' is not a storyreel backend")
-    for key in STAGE_KEYS.get(role, ()):
-        plain.pop(key, None)
     try:
         return instantiate(plain, _convert_="all")
     except Exception as error:  # Hydra wraps import and argument errors alike
@@ -66,37 +71,56 @@ def _targets(node: Any) -> list[str]:
     return found
 
 
-def stage_value(cfg: DictConfig, role: str, key: str, default: Any) -> Any:
-    node = cfg.get(role)
-    if node is None or key not in node:
-        return default
-    return OmegaConf.to_container(node, resolve=True)[key]  # type: ignore[index]
+def check_overrides(overrides: Iterable[str]) -> None:
+    """A setting spelled where it used to live gets its new name, not Hydra's `not in struct`."""
+    for override in overrides:
+        key = override.split("=", 1)[0].lstrip("+~")
+        if key in MOVED_SETTINGS and "=" in override:
+            value = override.split("=", 1)[1]
+            raise ConfigError(f"`{key}` is now `{MOVED_SETTINGS[key]}`: write "
+                              f"{MOVED_SETTINGS[key]}={value}")
+
+
+def compose_config(overrides: Sequence[str] = ()) -> DictConfig:
+    """conf/config.yaml composed with these overrides (no story repository's own conf/)."""
+    from hydra import compose, initialize_config_dir
+
+    register_resolvers()
+    check_overrides(overrides)
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        return compose("config", overrides=list(overrides))
+
+
+def timeline_settings(cfg: DictConfig):  # -> engine.timeline.TimelineSettings
+    """The pauses around lines (`timeline:`), typed."""
+    from engine.timeline import TimelineSettings
+
+    return TimelineSettings(**OmegaConf.to_container(cfg.timeline, resolve=True))
 
 
 def settings_from(cfg: DictConfig, run_dir: Path):  # -> engine.render.RenderSettings
     """Typed render settings from the composed config (DictConfig stops here)."""
     from engine.cache import cache_dir
     from engine.render import RenderSettings
-    from engine.timeline import TimelineSettings
 
     story = Path(str(cfg.story)).absolute()
     cache_node = cfg.get("cache") or {}
     try:
+        output = cfg.render
         return RenderSettings(
             story=story,
             run_dir=run_dir,
             cache_dir=cache_dir(cache_node.get("dir"), story),
             seed=None if cfg.seed is None else int(cfg.seed),
             trainedness=float(cfg.trainedness),
-            width=int(stage_value(cfg, "video", "width", 1280)),
-            height=int(stage_value(cfg, "video", "height", 720)),
-            fps=int(stage_value(cfg, "video", "fps", 25)),
-            candidates=int(stage_value(cfg, "image", "candidates", 1)),
-            negative_prompt=str(stage_value(cfg, "image", "negative_prompt", "") or ""),
-            timeline=TimelineSettings(**OmegaConf.to_container(cfg.timeline, resolve=True)),
-            caption_speakers=bool(stage_value(cfg, "video", "caption_speakers", False)),
+            width=int(output.width),
+            height=int(output.height),
+            fps=int(output.fps),
+            candidates=int(output.candidates),
+            caption_speakers=bool(output.caption_speakers),
+            timeline=timeline_settings(cfg),
         )
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, OmegaConfBaseException) as error:
         raise ConfigError(f"a setting has a value it cannot take: {error}") from None
 
 

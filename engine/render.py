@@ -58,9 +58,8 @@ class RenderSettings:
     height: int
     fps: int
     candidates: int
-    negative_prompt: str
+    caption_speakers: bool
     timeline: TimelineSettings
-    caption_speakers: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,8 +152,7 @@ def render(settings: RenderSettings, backends: Backends, console: Console) -> Re
         write_atomically(run_dir / "resolved.story",
                          format_story(rebase_paths(story, run_dir)).encode())
         draw_settings = draw_stage.DrawSettings(settings.width, settings.height, settings.seed,
-                                                settings.trainedness, settings.candidates,
-                                                settings.negative_prompt)
+                                                settings.trainedness, settings.candidates)
         requests = draw_stage.build_requests(story, draw_settings)
         line_count = sum(len(s.lines) for s in story.scenes)
 

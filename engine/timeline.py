@@ -21,11 +21,11 @@ from engine.files import public_mode
 class TimelineSettings:
     """Pauses around lines, in seconds (`timeline:` in conf/config.yaml)."""
 
-    lead_in: float = 0.4     # picture before a scene's first line
-    gap: float = 0.35        # between two lines of a scene
-    tail: float = 0.8        # after a scene's last line; a crossfade happens inside it
-    min_scene: float = 2.5   # no scene is shorter
-    crossfade: float = 0.6   # length of a crossfade transition
+    lead_in: float     # picture before a scene's first line
+    gap: float         # between two lines of a scene
+    tail: float        # after a scene's last line; a crossfade happens inside it
+    min_scene: float   # no scene is shorter
+    crossfade: float   # length of a crossfade transition
 
     def __post_init__(self) -> None:
         for name in ("lead_in", "gap", "tail", "min_scene", "crossfade"):

@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import re
-
 from engine.backends.tts import VoiceSpec
+from engine.dsl.vocabulary import category_in
 from engine.ir import NARRATOR, Story, Voice
 
 _VOICE_SETTINGS = frozenset({"category", "rate", "pitch"})
 
-_HINTS = (
-    ("elder", r"\b(old|elderly|grand(ma|pa|mother|father)|granny|wise|ancient|aged)\b"),
-    ("creature", r"\b(dragon|monster|troll|giant|robot|ghost|beast|goblin)\b"),
-    ("child", r"\b(little|small|tiny|young|baby|child|kid|girl|boy|kitten|puppy|cub|chick)\b"),
-)
-
 
 def _guess_category(description: str) -> str:
     """A category from a description, for characters that name no voice."""
-    for category, pattern in _HINTS:
-        if re.search(pattern, description, re.IGNORECASE):
-            return category
-    return "adult"
+    return category_in(description) or "adult"
 
 
 def voice_category(story: Story, speaker: str | None) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import srt
 import webvtt
 
 from engine.backends.video import Cue
-from engine.captions import MAX_CHARS, srt_text, vtt_text, wrap, write_srt, write_vtt
+from engine.captions import MAX_CHARS, caption_text, srt_text, vtt_text, wrap, write_srt, write_vtt
 
 CUES = (
     Cue(0.4, 1.9, "Look, the moon is coming up over the hill, round and bright as a lantern!", "Owl"),
@@ -18,6 +19,8 @@ CUES = (
     Cue(3.5, 3.6, "   ", "Fox"),  # a silent line: no cue in the files
     Cue(3661.5, 3663.0, "Fish & <chips>", "Fox"),
 )
+UNNAMED = tuple(replace(cue, speaker=None) for cue in CUES)
+"""The cues as the cut stage hands them on when captions name no speaker."""
 
 
 def test_short_text_stays_on_one_row():
@@ -45,7 +48,7 @@ def test_wrap_can_measure_rows_by_pixel_width():
 
 
 def test_srt_reads_back_with_the_srt_package(tmp_path: Path):
-    path = write_srt(CUES, tmp_path / "captions.srt")
+    path = write_srt(UNNAMED, tmp_path / "captions.srt")
     subtitles = list(srt.parse(path.read_text(encoding="utf-8")))
     assert [s.index for s in subtitles] == [1, 2, 3]
     assert [(s.start, s.end) for s in subtitles] == [
@@ -57,14 +60,16 @@ def test_srt_reads_back_with_the_srt_package(tmp_path: Path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["captions.srt"]
 
 
-def test_srt_can_name_speakers():
-    subtitles = list(srt.parse(srt_text(CUES, speakers=True)))
+def test_srt_names_a_cue_speaker():
+    subtitles = list(srt.parse(srt_text(CUES)))
     assert subtitles[0].content.startswith("Owl: Look,")
     assert subtitles[1].content == "Hush."
+    assert len(subtitles) == 3  # a silent line's speaker alone makes no cue
+    assert caption_text(CUES[3]) == "Fox: Fish & <chips>" and caption_text(CUES[2]) == ""
 
 
 def test_vtt_reads_back_with_webvtt_py(tmp_path: Path):
-    path = write_vtt(CUES, tmp_path / "captions.vtt", speakers=True)
+    path = write_vtt(CUES, tmp_path / "captions.vtt")
     captions = webvtt.read(str(path))
     assert [(c.start, c.end) for c in captions] == [
         ("00:00:00.400", "00:00:01.900"), ("00:00:02.250", "00:00:03.000"),
@@ -77,5 +82,5 @@ def test_vtt_reads_back_with_webvtt_py(tmp_path: Path):
 
 
 def test_vtt_without_speakers_has_plain_text():
-    text = vtt_text(CUES[:2])
+    text = vtt_text(UNNAMED[:2])
     assert "<v " not in text and "00:00:00.400 --> 00:00:01.900" in text

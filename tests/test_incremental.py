@@ -18,7 +18,7 @@ import pytest
 from engine.cache import Cache
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY = ["video.width=160", "video.height=90", "video.fps=8"]
+TINY = ["render.width=160", "render.height=90", "render.fps=8"]
 OUTPUTS = ("video.mp4", "captions.srt", "captions.vtt", "resolved.story", "storyboard.html",
            "manifest.json")
 
@@ -251,7 +251,7 @@ def test_a_joblib_multirun_finishes_the_other_jobs_when_one_fails_and_writes_swe
     done = subprocess.run(
         [sys.executable, "-m", "engine", "render", f"{repo / 'mo.story'},{other}", "-m",
          "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", f"hydra.sweep.dir={sweep}",
-         f"cache.dir={cache}", "video.width=160", "video.height=90,91", "video.fps=8"],
+         f"cache.dir={cache}", "render.width=160", "render.height=90,91", "render.fps=8"],
         cwd=ROOT, capture_output=True, text=True, timeout=180)
     assert done.returncode == 1, done.stderr[-4000:]
     assert f"every job's outcome: {sweep / 'sweep.html'}" in done.stderr
@@ -264,7 +264,7 @@ def test_a_joblib_multirun_finishes_the_other_jobs_when_one_fails_and_writes_swe
     page = (sweep / "sweep.html").read_text()
     assert page.count("<tr class=job") == 4 and "2 ok, 2 failed" in page
     assert "must be even" in jobs["1_mo"]["error"]
-    assert "video.height=91" in page and html.escape(jobs["1_mo"]["error"]) in page
+    assert "render.height=91" in page and html.escape(jobs["1_mo"]["error"]) in page
     assert "<video controls preload=metadata src='0_mo/video.mp4'>" in page
     assert page.count("0_mo/scenes/") == len(SCENES)
 

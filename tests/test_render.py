@@ -12,7 +12,7 @@ import av
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SMALL = ["video.width=320", "video.height=180", "video.fps=12"]
+SMALL = ["render.width=320", "render.height=180", "render.fps=12"]
 
 
 def storyreel(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -103,8 +103,8 @@ def test_a_bad_setting_is_one_line_not_a_traceback(tmp_path: Path):
 
 
 def test_speaker_names_reach_the_caption_files_when_asked(tmp_path: Path):
-    done = storyreel("render", "stories/first-snow.story", "video.width=96", "video.height=64",
-                     "video.caption_speakers=true", f"hydra.run.dir={tmp_path / 'run'}",
+    done = storyreel("render", "stories/first-snow.story", "render.width=96", "render.height=64",
+                     "render.caption_speakers=true", f"hydra.run.dir={tmp_path / 'run'}",
                      f"cache.dir={tmp_path / 'cache'}")
     assert done.returncode == 0, done.stderr
     assert "Pip: " in (tmp_path / "run" / "captions.srt").read_text()

@@ -29,7 +29,7 @@ def test_page_has_a_row_per_job_in_job_order(tmp_path: Path):
     _job(sweep, "10_b", {"num": 10, "overrides": ["story=/x/b.story"], "status": "running"})
     _job(sweep, "2_a", {"num": 2, "overrides": ["story=/x/a.story", "image=procedural"],
                         "status": "ok", "seconds": 3.25}, scenes=("zeta", "alpha"), video=True)
-    _job(sweep, "3_a", {"num": 3, "overrides": ["story=/x/a.story", "video.width=161"],
+    _job(sweep, "3_a", {"num": 3, "overrides": ["story=/x/a.story", "render.width=161"],
                         "status": "failed", "error": "BackendError: <width> must be even"})
     page = write_sweep_page(sweep)
     assert page == sweep / PAGE

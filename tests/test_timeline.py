@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import wave
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -53,14 +54,14 @@ def test_scene_without_lines_gets_min_scene_and_duration_asks_for_more():
 
 def test_crossfade_never_takes_more_than_half_a_scene():
     timeline = build_timeline([SceneLines(()), SceneLines(())],
-                              TimelineSettings(min_scene=0.4, crossfade=2.0), fps=25)
-    assert crossfade_frames(timeline, 0, TimelineSettings(min_scene=0.4, crossfade=2.0)) == 5
+                              replace(SETTINGS, min_scene=0.4, crossfade=2.0), fps=25)
+    assert crossfade_frames(timeline, 0, replace(SETTINGS, min_scene=0.4, crossfade=2.0)) == 5
     assert crossfade_frames(build_timeline([SceneLines(())], SETTINGS, 25), 0, SETTINGS) == 15
 
 
 def test_bad_settings_and_durations_are_refused():
     with pytest.raises(ValueError, match="timeline.gap"):
-        TimelineSettings(gap=-1)
+        replace(SETTINGS, gap=-1)
     with pytest.raises(ValueError, match="scene 1"):
         build_timeline([SceneLines((TimedLine(float("nan"), "x"),))], SETTINGS, 25)
 

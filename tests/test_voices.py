@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
+from engine.backends.tts.delivery import resolve_category
+from engine.dsl import vocabulary
 from engine.dsl.parse import parse_text
+from engine.dsl.vocabulary import VOICE_CATEGORIES
 from engine.voices import voice_spec
 
 STORY = '''voice narrator
@@ -45,3 +50,17 @@ def test_character_voice_by_name_category_or_guess():
     assert voice_spec(s, "Rex").category == "creature"
     assert voice_spec(s, "Luna").category == "child"
     assert voice_spec(s, "Bob").category == "adult"
+
+
+@pytest.mark.parametrize("description, category", [
+    ("a tiny kitten", "child"), ("an old dragon", "creature"), ("a wise grandmother", "elder"),
+    ("a kind baker", "adult"), ("the village storyteller", "narrator"), ("a blue teapot", None)])
+def test_one_word_table_for_the_guess_the_tts_reading_and_checks_hints(description: str,
+                                                                         category: str | None):
+    parsed, problems = parse_text(f"character Sam\n  description: {description}\n", "w.story")
+    assert not problems
+    spoken = category or "adult"
+    assert voice_spec(parsed, "Sam").category == spoken
+    assert resolve_category(description, dict.fromkeys(VOICE_CATEGORIES)) == spoken
+    named = [vocabulary.category_named(word) for word in description.split()]
+    assert (category in named) if category else not any(named)  # `category: kid` → 'child'?

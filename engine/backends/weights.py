@@ -68,13 +68,15 @@ def path_fingerprint(model: Path) -> str:
     return content_sha256(model)[:32] if model.is_file() else "missing"
 
 
-def package_versions(*packages: str) -> dict[str, str | None]:
+def package_version(package: str) -> str | None:
+    """An installed distribution's version (part of backend identities), None when missing."""
     import importlib.metadata as metadata
 
-    versions: dict[str, str | None] = {}
-    for package in packages:
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = None
-    return versions
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def package_versions(*packages: str) -> dict[str, str | None]:
+    return {package: package_version(package) for package in packages}

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from engine.config import CONF_DIR, register_resolvers
+from engine.config import CONF_DIR, check_overrides, register_resolvers
 from engine.errors import BackendError, ConfigError, StoryError
 from engine.ir import Story
 
@@ -44,6 +44,7 @@ def compose(story: Path, overrides: list[str]) -> Any:
     from engine.commands.render import quoted, story_search_path
 
     register_resolvers()
+    check_overrides(overrides)
     words = [f"story={quoted(str(story))}", *overrides]
     extra = story_search_path([story])
     if extra:

@@ -6,7 +6,8 @@ import shlex
 import sys
 from pathlib import Path
 
-from engine.config import CONF_DIR, register_resolvers
+from engine.config import CONF_DIR, check_overrides, register_resolvers
+from engine.errors import ConfigError
 from engine.overrides import composition_problem, quoted, sweep_problem
 
 USAGE = """usage: storyreel render STORY[,STORY...] [KEY=VALUE ...] [-m] [--cfg job]
@@ -135,6 +136,11 @@ def main(argv: list[str]) -> int:
     status = precheck(stories)
     if status:
         return status
+    try:
+        check_overrides(words)
+    except ConfigError as error:
+        print(f"storyreel render: {error}", file=sys.stderr)
+        return 2
     story = f"story={','.join(quoted(str(s)) for s in stories)}"
     extra = story_search_path(stories)
     if extra:

@@ -19,7 +19,7 @@ Draws scene SCENE of STORY once per trainedness α (columns) and seed (rows) and
 sheet, contact-sheet.png plus contact-sheet.html, into a run folder (renders/<story>/<time>-tune-
 <scene>/, or --out DIR). α is set for every personalised character (`model:`) in the scene; pick
 one by eye and write it into the story (`trainedness: 0.6` in the scene). Seeds are the scene's
-own and the next ones, as image.candidates draws them. Pictures go through the artifact cache, so
+own and the next ones, as render.candidates draws them. Pictures go through the artifact cache, so
 a later render at a chosen α reuses them. Everything else is a Hydra override:
   storyreel tune stories/fox.story snow image=diffusers image.model=models/sd15
   storyreel tune stories/fox.story snow --alphas 0,0.5,1 --seeds 2 image.steps=20
@@ -178,7 +178,7 @@ def tune(story_path: Path, scene_id: str, alphas: Sequence[float], seed_count: i
         tags = design_stage.tag_characters(story, build_backend("tagger", cfg.get("tagger")), step)
         story = design_stage.with_tags(story, tags)
     draw_settings = draw_stage.DrawSettings(settings.width, settings.height, settings.seed,
-                                            settings.trainedness, 1, settings.negative_prompt)
+                                            settings.trainedness, 1)
     requests = draw_stage.build_requests(story, draw_settings)
     request = next(r for r in requests if r.scene_id == scene_id)
     illustrator = build_backend("image", cfg.get("image"))

@@ -57,17 +57,9 @@ def _fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-_CATEGORY_WORDS = {"kid": "child", "girl": "child", "boy": "child", "baby": "child",
-                   "man": "adult", "woman": "adult", "grown-up": "adult", "parent": "adult",
-                   "old": "elder", "grandma": "elder", "grandpa": "elder", "grandparent": "elder",
-                   "animal": "creature", "monster": "creature", "beast": "creature",
-                   "storyteller": "narrator"}
-"""Words an author may reach for instead of a voice category."""
-
-
 def _hint(word: str, candidates: Iterable[str], otherwise: str | None) -> str | None:
     candidates = list(candidates)
-    category = _CATEGORY_WORDS.get(_fold(word))
+    category = vocab.category_named(_fold(word))
     match = category if category in candidates else did_you_mean(word, candidates)
     return f"did you mean '{match}'?" if match else otherwise
 

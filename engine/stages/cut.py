@@ -8,7 +8,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from engine.backends.video import CutRequest, CutStats, Editor, Segment
@@ -76,7 +76,8 @@ def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, 
         speakers_in_captions: bool = False) -> CutOutcome:
     """Write `out_dir/video.mp4`, `captions.srt` and `captions.vtt`; nothing half-written there.
 
-    `speakers_in_captions` names the speaker in the sidecars (`Owl: …`, WebVTT `<v Owl>`).
+    `speakers_in_captions` names each line's speaker in every caption (burned, soft track, SRT
+    `Owl: …`, WebVTT `<v Owl>`); otherwise the cues carry no speaker.
 
     `workdir` keeps the editor's per-scene segments between runs (a changed scene re-encodes
     only its own segment) and the narration track while it is being muxed.
@@ -84,6 +85,8 @@ def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, 
     if not scenes:
         raise ValueError("a cut needs at least one scene")
     timeline = plan(scenes, settings, fps)
+    cues = (timeline.cues if speakers_in_captions
+            else tuple(replace(cue, speaker=None) for cue in timeline.cues))
     segments = tuple(
         Segment(scene_id=scene.scene_id, image=scene.image, start=placed.start,
                 frames=placed.frames, camera=scene.camera, transition=scene.transition or "cut",
@@ -105,15 +108,13 @@ def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, 
         temp = Path(temp_name)
         try:
             stats = editor.cut(CutRequest(segments=segments, audio=narration,
-                                          cues=timeline.cues, width=width, height=height,
+                                          cues=cues, width=width, height=height,
                                           fps=fps, output=temp, workdir=workdir)) or CutStats()
             if not temp.exists() or temp.stat().st_size == 0:
                 raise RuntimeError(f"the editor wrote no video to {temp}")
             _fsync(temp)
-            srt = write_srt(timeline.cues, out_dir / "captions.srt",
-                            speakers=speakers_in_captions)
-            vtt = write_vtt(timeline.cues, out_dir / "captions.vtt",
-                            speakers=speakers_in_captions)
+            srt = write_srt(cues, out_dir / "captions.srt")
+            vtt = write_vtt(cues, out_dir / "captions.vtt")
             os.replace(temp, video)
         finally:
             temp.unlink(missing_ok=True)

@@ -29,11 +29,10 @@ VERSION = 1
 class DrawSettings:
     width: int
     height: int
-    seed: int | None = None
+    seed: int | None
     """The story seed from the configuration; None: the story's own `seed:`, else 0."""
-    trainedness: float = 1.0
-    candidates: int = 1
-    negative_prompt: str = ""
+    trainedness: float
+    candidates: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +84,6 @@ def build_requests(story: Story, settings: DrawSettings) -> tuple[DrawRequest, .
     return tuple(DrawRequest(
         scene_id=s.id,
         prompt=s.text("image") or s.text("setting") or "",
-        negative_prompt=settings.negative_prompt,
         title=s.text("title") or "",
         setting=s.text("setting") or "",
         style=style,

@@ -46,7 +46,7 @@ def test_a_procedural_sheet_has_a_column_per_alpha_and_a_row_per_seed(tmp_path: 
     story = story_at(tmp_path / "repo", None)
     out = tmp_path / "run"
     status = tune.main([str(story), "snow", "--alphas", "0,0.5,1", "--seeds", "2", "--out",
-                        str(out), "video.width=128", "video.height=72",
+                        str(out), "render.width=128", "render.height=72",
                         f"cache.dir={tmp_path / 'cache'}"])
     assert status == 0, capsys.readouterr().err
     sheet = Image.open(out / "contact-sheet.png")
@@ -88,7 +88,7 @@ def test_a_diffusers_sheet_moves_from_the_base_to_the_fine_tuned_model(tmp_path:
     out = tmp_path / "run"
     words = [str(story), "snow", "--alphas", "0,1", "--seeds", "1", "--out", str(out),
              "image=diffusers", f"image.model={tiny_models.tiny_sd()}", "image.steps=2",
-             f"image.delta_cache={tmp_path / 'deltas'}", "video.width=64", "video.height=64",
+             f"image.delta_cache={tmp_path / 'deltas'}", "render.width=64", "render.height=64",
              f"cache.dir={tmp_path / 'cache'}"]
     assert tune.main(words) == 0
     base, tuned = (np.asarray(Image.open(out / f"tune/alpha-{a}_seed-5.png")) for a in (0, 1))
@@ -109,7 +109,7 @@ def test_reference_images_are_tagged_as_render_tags_them(tmp_path: Path):
                                    "  reference: art/pip.png\n"))
     out = tmp_path / "run"
     assert tune.main([str(story), "snow", "--alphas", "1", "--seeds", "1", "--out", str(out),
-                      "video.width=64", "video.height=64", f"cache.dir={tmp_path / 'cache'}",
+                      "render.width=64", "render.height=64", f"cache.dir={tmp_path / 'cache'}",
                       "tagger=vit", f"tagger.model={tiny_models.tiny_vit()}"]) == 0
     facts = json.loads((out / "tune.json").read_text())
     assert facts["characters"][0]["tags"] == ["fox", "long hair"]

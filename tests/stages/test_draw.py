@@ -14,6 +14,8 @@ from engine.manifest import Recorder
 from engine.stages.draw import DrawSettings, build_requests, draw, scene_seed, weight_order
 from engine.steps import Step
 
+SETTINGS = DrawSettings(64, 48, seed=None, trainedness=1.0, candidates=1)
+
 STORY = '''title: Fox
 style: pastel
 trainedness: 0.5
@@ -52,7 +54,7 @@ def step(tmp_path: Path) -> Step:
 
 
 def test_requests_carry_trainedness_seed_and_looks():
-    a, b, c = build_requests(story(), DrawSettings(64, 48, seed=3, trainedness=1.0))
+    a, b, c = build_requests(story(), DrawSettings(64, 48, seed=3, trainedness=1.0, candidates=1))
     assert (a.seed, a.width, a.height, a.prompt, a.style) == (5, 64, 48, "Pip on a hill", "pastel")
     assert b.seed == scene_seed(3, story().scenes[1]) != scene_seed(4, story().scenes[1])
     pip = {look.name: look for look in b.characters}["Pip"]
@@ -62,14 +64,14 @@ def test_requests_carry_trainedness_seed_and_looks():
 
 
 def test_scenes_sharing_weights_are_drawn_together():
-    requests = build_requests(story(), DrawSettings(64, 48))
+    requests = build_requests(story(), SETTINGS)
     assert weight_order(requests) == [0, 2, 1]  # a and c: no model present; b: Pip at 0.3
 
 
 def test_candidates_are_drawn_scored_and_cached(tmp_path: Path):
     from engine.backends.select.first import FirstSelector
 
-    requests = build_requests(story(), DrawSettings(64, 48))
+    requests = build_requests(story(), SETTINGS)
     first = draw(requests, ProceduralIllustrator(), step(tmp_path), candidates=3,
                  selector=FirstSelector())
     assert [d.scene_id for d in first] == ["a", "b", "c"]
@@ -87,7 +89,7 @@ def test_clip_selection_picks_the_highest_score(tmp_path: Path):
     from engine.backends.select.clip import ClipSelector
     from tests.tiny_models import tiny_clip
 
-    requests = build_requests(story(), DrawSettings(64, 48))[:1]
+    requests = build_requests(story(), SETTINGS)[:1]
     [drawn] = draw(requests, ProceduralIllustrator(), step(tmp_path), candidates=3,
                    selector=ClipSelector(str(tiny_clip())))
     assert drawn.chosen == max(range(3), key=lambda i: (drawn.scores[i], -i))
@@ -99,7 +101,7 @@ def test_flagged_pictures_are_redrawn_then_marked_for_review(tmp_path: Path):
     from engine.backends.safety.diffusers import DiffusersSafetyChecker
     from tests.tiny_models import tiny_safety
 
-    requests = build_requests(story(), DrawSettings(64, 48))[:1]
+    requests = build_requests(story(), SETTINGS)[:1]
     strict = DiffusersSafetyChecker(str(tiny_safety(True)), redraws=2)
     [drawn] = draw(requests, ProceduralIllustrator(), step(tmp_path), candidates=1,
                    safety=strict)
@@ -115,7 +117,7 @@ def test_retrained_weights_in_the_same_folder_redraw(tmp_path: Path):
     assert not problems
     (tmp_path / "pip").mkdir()
     (tmp_path / "pip" / "unet.safetensors").write_bytes(b"first training run")
-    request = build_requests(parsed, DrawSettings(64, 48))[1:2]
+    request = build_requests(parsed, SETTINGS)[1:2]
     first = draw(request, ProceduralIllustrator(), step(tmp_path))
     (tmp_path / "pip" / "unet.safetensors").write_bytes(b"second, longer training run")
     again = step(tmp_path)
@@ -156,6 +158,6 @@ def test_the_story_seed_counts_unless_the_configuration_sets_one():
     seeded, problems = parse_text("seed: 3\n" + STORY, "/repo/fox.story")
     assert not problems
     b = seeded.scenes[1]  # a scene without its own seed
-    assert build_requests(seeded, DrawSettings(64, 48))[1].seed == scene_seed(3, b)
-    assert build_requests(seeded, DrawSettings(64, 48, seed=7))[1].seed == scene_seed(7, b)
-    assert build_requests(story(), DrawSettings(64, 48))[1].seed == scene_seed(0, b)
+    assert build_requests(seeded, SETTINGS)[1].seed == scene_seed(3, b)
+    assert build_requests(seeded, DrawSettings(64, 48, seed=7, trainedness=1.0, candidates=1))[1].seed == scene_seed(7, b)
+    assert build_requests(story(), SETTINGS)[1].seed == scene_seed(0, b)

@@ -28,7 +28,6 @@ class DrawRequest:
 
     scene_id: str
     prompt: str
-    negative_prompt: str
     title: str
     setting: str
     style: str

@@ -74,7 +74,8 @@ class DiffusersIllustrator:
     def __init__(self, model: str, device: str = "cpu", dtype: str = "float32",
                  scheduler: str | None = None, scheduler_config: dict[str, Any] | None = None,
                  steps: int = 30, guidance: float = 7.5, max_pixels: int | None = None,
-                 online: bool = False, delta_cache: str | None = None):
+                 online: bool = False, delta_cache: str | None = None,
+                 negative_prompt: str = ""):
         if dtype not in DTYPES:
             raise ConfigError(f"image.dtype must be one of {', '.join(DTYPES)}, not {dtype!r}")
         if steps < 1 or guidance < 0:
@@ -84,6 +85,7 @@ class DiffusersIllustrator:
         self.scheduler, self.scheduler_config = scheduler, dict(scheduler_config or {})
         self.steps, self.guidance, self.max_pixels = int(steps), float(guidance), max_pixels
         self.online = online
+        self.negative_prompt = str(negative_prompt or "").strip()
         cache_home = Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")).expanduser()
         self.delta_cache = (Path(delta_cache).expanduser() if delta_cache
                             else cache_home / "storyreel" / "deltas")
@@ -99,7 +101,8 @@ class DiffusersIllustrator:
         return {"backend": "diffusers", "model": model, "weights": self._fingerprint(),
                 "device": self.device, "dtype": self.dtype, "scheduler": self.scheduler,
                 "scheduler_config": self.scheduler_config, "steps": self.steps,
-                "guidance": self.guidance, "max_pixels": self.max_pixels, **versions}
+                "guidance": self.guidance, "max_pixels": self.max_pixels,
+                "negative_prompt": self.negative_prompt, **versions}
 
     def _fingerprint(self) -> str | None:
         """The base weights by content: a local folder's, or those of the hub snapshot a hub id
@@ -234,8 +237,8 @@ class DiffusersIllustrator:
                                    "guidance_scale": self.guidance, "width": width,
                                    "height": height, "generator": generator,
                                    "output_type": "pil"}
-        if request.negative_prompt.strip():
-            options["negative_prompt"] = request.negative_prompt
+        if self.negative_prompt:
+            options["negative_prompt"] = self.negative_prompt
         image = pipe(**options).images[0].convert("RGB")
         if image.size != (request.width, request.height):
             from PIL import Image as PILImage

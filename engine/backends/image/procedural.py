@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from engine.backends.fonts import find_font
 from engine.backends.image import DrawRequest
 from engine.backends.image import scenery as S
 from engine.backends.image.figures import FLYING, WIDTH, draw_figure
@@ -23,10 +24,6 @@ log = logging.getLogger(__name__)
 
 VERSION = "2"
 """Part of the identity: bump it whenever the same request would draw different pixels."""
-
-_FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu",
-              "/usr/share/fonts/TTF", "/usr/local/share/fonts", "/Library/Fonts",
-              "C:/Windows/Fonts")
 
 _FEATURES: dict[str, str] = {
     "sea": r"sea|ocean|waves?|harbou?r|seaside|shore", "beach": r"beach|sand|shore|seaside",
@@ -86,19 +83,11 @@ class Reading:
 
 @functools.lru_cache(maxsize=1)
 def _font_path() -> str | None:
-    """A DejaVu bold face: the system's fonts first, then the copy matplotlib ships."""
-    folders = list(_FONT_DIRS)
-    try:
-        import matplotlib
-        folders.append(str(Path(matplotlib.get_data_path()) / "fonts" / "ttf"))
-    except ImportError:
-        pass
-    for folder in folders:
-        for name in ("DejaVuSerif-Bold.ttf", "DejaVuSans-Bold.ttf"):
-            if (Path(folder) / name).is_file():
-                return str(Path(folder) / name)
-    log.warning("procedural illustrator: no DejaVu font found; using PIL's default font")
-    return None
+    """A DejaVu bold face for the banner (serif preferred), or None: PIL's default font."""
+    path = find_font("DejaVuSerif-Bold.ttf", "DejaVuSans-Bold.ttf")
+    if path is None:
+        log.warning("procedural illustrator: no DejaVu font found; using PIL's default font")
+    return str(path) if path else None
 
 
 @functools.lru_cache(maxsize=8)

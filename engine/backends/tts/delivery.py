@@ -6,31 +6,13 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass, fields
-from typing import Any, Mapping
+from typing import Any, Mapping, TypeVar
+
+from engine.dsl.vocabulary import category_in, gender_in
 
 log = logging.getLogger(__name__)
 
-BASE_CATEGORIES = ("narrator", "creature", "elder", "child", "adult")
-"""The five categories of engine.voices; checked in this order when a category is free text."""
-
-_CATEGORY_WORDS: dict[str, frozenset[str]] = {
-    "narrator": frozenset({"narrator", "storyteller", "teller"}),
-    "creature": frozenset({"creature", "monster", "dragon", "troll", "giant", "robot", "ghost",
-                           "beast", "goblin", "ogre", "witch", "alien", "creature"}),
-    "elder": frozenset({"elder", "old", "elderly", "aged", "ancient", "wise", "grandma", "granny",
-                        "grandmother", "grandpa", "grandfather", "grandad", "granddad", "nana"}),
-    "child": frozenset({"child", "kid", "girl", "boy", "baby", "young", "little", "small", "tiny",
-                        "toddler", "kitten", "puppy", "cub", "chick", "duckling"}),
-    "adult": frozenset({"adult", "man", "woman", "mother", "father", "mum", "mom", "dad", "lady",
-                        "gentleman", "king", "queen", "prince", "princess", "teacher", "aunt",
-                        "uncle", "baker", "farmer"}),
-}
-_FEMALE = frozenset({"female", "f", "woman", "women", "girl", "lady", "mother", "mum", "mom",
-                     "queen", "princess", "grandma", "granny", "grandmother", "nana", "aunt",
-                     "sister", "daughter", "she", "her", "witch"})
-_MALE = frozenset({"male", "m", "man", "men", "boy", "gentleman", "father", "dad", "king",
-                   "prince", "grandpa", "grandfather", "grandad", "granddad", "uncle", "brother",
-                   "son", "he", "him"})
+VoiceSettings = TypeVar("VoiceSettings")
 
 
 def resolve_category(category: str, known: Mapping[str, Any]) -> str:
@@ -39,21 +21,34 @@ def resolve_category(category: str, known: Mapping[str, Any]) -> str:
     `child-female`, `Child (female)`, `girl` and `little girl` all become `child-female` when
     `known` has it (else `child`); an unknown word falls back to `adult` with a debug log.
     """
-    words = re.findall(r"[a-z]+", category.lower())
-    exact = "-".join(words)
+    exact = "-".join(re.findall(r"[a-z]+", category.lower()))
     if exact in known:
         return exact
-    base = next((name for name in BASE_CATEGORIES if _CATEGORY_WORDS[name] & set(words)), None)
+    base = category_in(category)
     if base is None:
         base = "adult"
         log.debug("voice category %r is not one of %s: spoken as %s", category,
                   ", ".join(sorted(known)), base)
-    gender = ("female" if _FEMALE & set(words) else "male" if _MALE & set(words) else None)
+    gender = gender_in(category)
     if gender and f"{base}-{gender}" in known:
         return f"{base}-{gender}"
     if base in known:
         return base
     return next(iter(known))
+
+
+def category_table(categories: Mapping[str, Mapping[str, Any] | None] | None,
+                   settings: type[VoiceSettings], backend: str) -> dict[str, VoiceSettings]:
+    """A backend's voice per category from its `categories:` (conf/tts/<backend>.yaml has them)."""
+    if not categories:
+        raise ValueError(f"{backend}: no voice categories; conf/tts/{backend.split('=')[-1]}.yaml "
+                         f"lists one voice per category (narrator, child, adult, elder, creature)")
+    try:
+        return {str(name).lower(): settings(**dict(values or {}))
+                for name, values in categories.items()}
+    except TypeError as error:
+        takes = ", ".join(f.name for f in fields(settings))  # type: ignore[arg-type]
+        raise ValueError(f"{backend} categories: {error}; an entry takes {takes}") from error
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,15 +7,15 @@ import concurrent.futures
 import logging
 import time
 from dataclasses import asdict, dataclass
-from importlib import metadata
 from typing import Any, Mapping
 
 import numpy as np
 
 from engine.backends.tts import SAMPLE_RATE, Audio, SpeakRequest
 from engine.backends.tts.audio import decode, silence, trim_silence
-from engine.backends.tts.delivery import (delivery_for, describe_line, direction_table,
-                                          resolve_category, speakable)
+from engine.backends.tts.delivery import (category_table, delivery_for, describe_line,
+                                          direction_table, resolve_category, speakable)
+from engine.backends.weights import package_version
 from engine.errors import BackendError, MissingDependency
 
 log = logging.getLogger(__name__)
@@ -34,22 +34,6 @@ class EdgeVoice:
     pitch: float = 1.0
     volume: float = 1.0
 
-
-DEFAULT_CATEGORIES: dict[str, dict[str, Any]] = {
-    "narrator": {"voice": "en-GB-SoniaNeural", "rate": 0.95},
-    "narrator-male": {"voice": "en-GB-RyanNeural", "rate": 0.95},
-    "child": {"voice": "en-US-AnaNeural"},
-    "child-female": {"voice": "en-US-AnaNeural"},
-    "child-male": {"voice": "en-US-AnaNeural", "pitch": 0.92},
-    "adult": {"voice": "en-US-GuyNeural"},
-    "adult-male": {"voice": "en-US-GuyNeural"},
-    "adult-female": {"voice": "en-US-JennyNeural"},
-    "elder": {"voice": "en-US-RogerNeural", "rate": 0.9, "pitch": 0.92},
-    "elder-male": {"voice": "en-US-RogerNeural", "rate": 0.9, "pitch": 0.92},
-    "elder-female": {"voice": "en-GB-LibbyNeural", "rate": 0.9, "pitch": 0.94},
-    "creature": {"voice": "en-US-ChristopherNeural", "rate": 0.9, "pitch": 0.75},
-}
-"""The voices conf/tts/edge.yaml starts from (a test keeps the two equal)."""
 
 DEFAULT_LANGUAGES: dict[str, str] = {
     "de": "de-DE-KatjaNeural", "es": "es-ES-ElviraNeural", "fr": "fr-FR-DeniseNeural",
@@ -75,9 +59,9 @@ def _percent(factor: float) -> str:
 class EdgeTTS:
     """Speaks through the Edge read-aloud service; retries network faults, then fails clearly."""
 
-    def __init__(self, sample_rate: int = SAMPLE_RATE, keep_silence: float = 0.08,
+    def __init__(self, categories: Mapping[str, Mapping[str, Any]],
+                 sample_rate: int = SAMPLE_RATE, keep_silence: float = 0.08,
                  empty_line: float = 0.5, pitch_hz: float = 100.0,
-                 categories: Mapping[str, Mapping[str, Any]] | None = None,
                  languages: Mapping[str, str] | None = None,
                  directions: Mapping[str, Mapping[str, Any]] | None = None,
                  attempts: int = 4, backoff: float = 1.0, max_backoff: float = 20.0,
@@ -91,14 +75,7 @@ class EdgeTTS:
         self.keep_silence = float(keep_silence)
         self.empty_line = float(empty_line)
         self.pitch_hz = float(pitch_hz)
-        table = {name: dict(values) for name, values in DEFAULT_CATEGORIES.items()}
-        for name, values in (categories or {}).items():
-            table[name.lower()] = {**table.get(name.lower(), {}), **dict(values or {})}
-        try:
-            self.categories = {name: EdgeVoice(**values) for name, values in table.items()}
-        except TypeError as error:
-            raise ValueError(f"tts=edge categories: {error}; an entry takes voice, rate, pitch, "
-                             f"volume") from error
+        self.categories = category_table(categories, EdgeVoice, BACKEND)
         self.languages = {**DEFAULT_LANGUAGES,
                           **{k.lower(): v for k, v in (languages or {}).items()}}
         self.directions = direction_table(directions)
@@ -108,12 +85,8 @@ class EdgeTTS:
         self.proxy = proxy
 
     def identity(self) -> dict[str, Any]:
-        try:
-            client = metadata.version("edge-tts")
-        except metadata.PackageNotFoundError:
-            client = "unknown"
         return {
-            "backend": "edge", "version": VERSION, "edge_tts": client,
+            "backend": "edge", "version": VERSION, "edge_tts": package_version("edge-tts"),
             "sample_rate": self.sample_rate, "keep_silence": self.keep_silence,
             "empty_line": self.empty_line, "pitch_hz": self.pitch_hz,
             "categories": {k: asdict(v) for k, v in sorted(self.categories.items())},

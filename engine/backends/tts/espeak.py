@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass
-from importlib import metadata
 from typing import Any, Mapping
 
 import numpy as np
 
 from engine.backends.tts import SAMPLE_RATE, Audio, SpeakRequest
 from engine.backends.tts.audio import level_to, resample, silence, trim_silence
-from engine.backends.tts.delivery import (Delivery, delivery_for, describe_line, direction_table,
-                                          resolve_category, speakable)
+from engine.backends.tts.delivery import (Delivery, category_table, delivery_for, describe_line,
+                                          direction_table, resolve_category, speakable)
 from engine.backends.tts.espeak_lib import EspeakError, Settings, library
+from engine.backends.weights import package_version
 from engine.errors import BackendError
 
 log = logging.getLogger(__name__)
@@ -40,35 +40,6 @@ class CategoryVoice:
         return "whisperf" if self.gender == "female" else "whisper"
 
 
-DEFAULT_CATEGORIES: dict[str, dict[str, Any]] = {
-    "narrator": {"variant": "f4", "pitch": 45, "rate": 160, "range": 60, "gender": "female"},
-    "narrator-male": {"variant": "m3", "pitch": 42, "rate": 160, "range": 60, "gender": "male"},
-    "child": {"variant": "f5", "pitch": 88, "rate": 180, "range": 75, "gender": "female"},
-    "child-female": {"variant": "f5", "pitch": 88, "rate": 180, "range": 75, "gender": "female"},
-    "child-male": {"variant": "m3", "pitch": 95, "rate": 180, "range": 70, "gender": "male"},
-    "adult": {"variant": "m3", "pitch": 50, "rate": 170, "range": 50, "gender": "male"},
-    "adult-male": {"variant": "m3", "pitch": 50, "rate": 170, "range": 50, "gender": "male"},
-    "adult-female": {"variant": "f1", "pitch": 55, "rate": 170, "range": 55, "gender": "female"},
-    "elder": {"variant": "grandpa", "pitch": 30, "rate": 140, "range": 40, "gender": "male"},
-    "elder-male": {"variant": "grandpa", "pitch": 30, "rate": 140, "range": 40, "gender": "male"},
-    "elder-female": {"variant": "grandma", "pitch": 40, "rate": 140, "range": 45,
-                     "gender": "female"},
-    "creature": {"variant": "croak", "pitch": 25, "rate": 150, "range": 80, "gender": "male"},
-}
-"""The voices conf/tts/espeak.yaml starts from (a test keeps the two equal)."""
-
-
-def _merged(overrides: Mapping[str, Mapping[str, Any]] | None) -> dict[str, CategoryVoice]:
-    table = {name: dict(values) for name, values in DEFAULT_CATEGORIES.items()}
-    for name, values in (overrides or {}).items():
-        table[name.lower()] = {**table.get(name.lower(), {}), **dict(values or {})}
-    try:
-        return {name: CategoryVoice(**values) for name, values in table.items()}
-    except TypeError as error:
-        raise ValueError(f"tts=espeak categories: {error}; an entry takes variant, pitch, rate, "
-                         f"range, volume, gender, word_gap") from error
-
-
 def _clamp(value: float, low: int, high: int) -> int:
     return int(min(high, max(low, round(value))))
 
@@ -76,17 +47,17 @@ def _clamp(value: float, low: int, high: int) -> int:
 class EspeakTTS:
     """Speaks with espeak-ng in memory; identical requests give identical samples."""
 
-    def __init__(self, sample_rate: int = SAMPLE_RATE, loudness: float = -23.0,
+    def __init__(self, categories: Mapping[str, Mapping[str, Any]],
+                 sample_rate: int = SAMPLE_RATE, loudness: float = -23.0,
                  keep_silence: float = 0.08, empty_line: float = 0.5,
                  languages: Mapping[str, str] | None = None,
-                 categories: Mapping[str, Mapping[str, Any]] | None = None,
                  directions: Mapping[str, Mapping[str, Any]] | None = None) -> None:
         self.sample_rate = int(sample_rate)
         self.loudness = float(loudness)
         self.keep_silence = float(keep_silence)
         self.empty_line = float(empty_line)
         self.languages = {k.lower(): v for k, v in (languages or {}).items()}
-        self.categories = _merged(categories)
+        self.categories = category_table(categories, CategoryVoice, BACKEND)
         self.directions = direction_table(directions)
         self._lib = library()
         for name, voice in self.categories.items():
@@ -95,13 +66,10 @@ class EspeakTTS:
                                  f"{voice.variant!r}; some it has: {self._some_variants()}")
 
     def identity(self) -> dict[str, Any]:
-        try:
-            loader = metadata.version("espeakng-loader")
-        except metadata.PackageNotFoundError:
-            loader = "unknown"
         return {
             "backend": "espeak", "version": VERSION, "espeak_ng": self._lib.version,
-            "espeakng_loader": loader, "native_rate": self._lib.sample_rate,
+            "espeakng_loader": package_version("espeakng-loader"),
+            "native_rate": self._lib.sample_rate,
             "sample_rate": self.sample_rate, "loudness": self.loudness,
             "keep_silence": self.keep_silence, "empty_line": self.empty_line,
             "languages": dict(sorted(self.languages.items())),

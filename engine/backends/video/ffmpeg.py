@@ -22,10 +22,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from engine.backends.video import Cue, CutRequest, CutStats, Segment
+from engine.backends.fonts import find_font
+from engine.backends.video import CutRequest, CutStats, Segment
 from engine.backends.video.frames import (CaptionStyle, SceneShot, distinct_frames, first_frame,
                                           render_frames)
-from engine.captions import srt_text
+from engine.captions import caption_text, srt_text
 from engine.files import public_mode, write_atomically
 from engine.errors import BackendError, MissingDependency
 
@@ -35,10 +36,6 @@ SEGMENT_VERSION = 1
 """Bumped when the frame rendering changes what a segment looks like."""
 NARRATION_VERSION = 1
 """Bumped when the narration's AAC is made differently."""
-
-FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu",
-             "/usr/share/fonts/TTF", "/usr/local/share/fonts", "/Library/Fonts",
-             "C:/Windows/Fonts")
 
 # Bytes that depend on nothing but the inputs: no encoder/muxer version strings or dates.
 BITEXACT = ["-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact",
@@ -67,22 +64,12 @@ def ffmpeg_version() -> str:
 
 
 @cache
-def find_font(name: str) -> Path | None:
-    """A TrueType font by file name: system folders first, then matplotlib's bundled DejaVu."""
-    for folder in FONT_DIRS:
-        path = Path(folder) / name
-        if path.is_file():
-            return path
-    try:
-        import matplotlib
-
-        path = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / name
-        if path.is_file():
-            return path
-    except ImportError:
-        pass
-    log.warning("video=ffmpeg: font %s not found; captions use Pillow's default font", name)
-    return None
+def caption_font(name: str) -> Path | None:
+    """The captions' font file (None: Pillow's default font, with a warning)."""
+    path = find_font(name)
+    if path is None:
+        log.warning("video=ffmpeg: font %s not found; captions use Pillow's default font", name)
+    return path
 
 
 def _file_digest(path: Path) -> str:
@@ -109,14 +96,12 @@ class _Job:
 class FFmpegEditor:
     """Cuts with the ffmpeg that imageio-ffmpeg ships (libx264, aac, mov_text)."""
 
-    def __init__(self, burn_subtitles: bool = True, caption_speakers: bool = False,
-                 crf: int = 20, preset: str = "veryfast", tune: str | None = None,
-                 keyint: int = 250, x264_params: str | None = "me=dia",
+    def __init__(self, burn_subtitles: bool = True, crf: int = 20, preset: str = "veryfast",
+                 tune: str | None = None, keyint: int = 250, x264_params: str | None = "me=dia",
                  audio_bitrate: str = "128k", threads: int = 1,
                  workers: int | None = None, font: str = "DejaVuSans-Bold.ttf",
                  caption_size: float = 0.058):
         self.burn_subtitles = burn_subtitles
-        self.caption_speakers = caption_speakers
         self.crf, self.preset, self.tune, self.keyint = int(crf), str(preset), tune, int(keyint)
         self.x264_params = x264_params
         self.audio_bitrate = str(audio_bitrate)
@@ -131,7 +116,7 @@ class FFmpegEditor:
     def _style(self) -> CaptionStyle | None:
         if not self.burn_subtitles:
             return None
-        return CaptionStyle(font=find_font(self.font_name), size=self.caption_size)
+        return CaptionStyle(font=caption_font(self.font_name), size=self.caption_size)
 
     def identity(self) -> dict[str, Any]:
         import PIL
@@ -139,7 +124,7 @@ class FFmpegEditor:
         style = self._style()
         return {"backend": "video=ffmpeg", "ffmpeg": ffmpeg_version(), "pillow": PIL.__version__,
                 "segment_version": SEGMENT_VERSION, "encoder": self._encoder_settings(),
-                "audio_bitrate": self.audio_bitrate, "caption_speakers": self.caption_speakers,
+                "audio_bitrate": self.audio_bitrate,
                 "captions": None if style is None else {
                     **{k: v for k, v in asdict(style).items() if k != "font"},
                     "font": _file_digest(style.font) if style.font else "pillow-default"}}
@@ -155,7 +140,7 @@ class FFmpegEditor:
         if request.width % 2 or request.height % 2:
             raise BackendError("video=ffmpeg", f"the frame size must be even for yuv420p, "
                                f"not {request.width}×{request.height}",
-                               hint="set video.width and video.height to even numbers")
+                               hint="set render.width and render.height to even numbers")
         if not request.segments:
             raise BackendError("video=ffmpeg", "nothing to cut: the story has no scenes")
         request.workdir.mkdir(parents=True, exist_ok=True)
@@ -215,7 +200,7 @@ class FFmpegEditor:
             begin = math.ceil(cue.start * fps - 1e-6) - first
             end = math.ceil(cue.end * fps - 1e-6) - first
             begin, end = max(begin, 0), min(end, segment.frames)
-            text = _burned_text(cue, self.caption_speakers)
+            text = caption_text(cue)
             if begin < end and text:
                 captions.append((begin, end, text))
         fade = segment.transition_frames if segment.transition == "crossfade" else 0
@@ -292,7 +277,7 @@ class FFmpegEditor:
                 f"file '{_concat_escape(p)}'\n" for p in segments))
             subtitles = write_atomically(
                 Path(folder) / "captions.srt",
-                srt_text(request.cues, speakers=self.caption_speakers) or "\n")
+                srt_text(request.cues) or "\n")
             has_cues = any(c.text.strip() for c in request.cues)
             command = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
                        "-f", "concat", "-safe", "0", "-i", str(listing),
@@ -379,11 +364,6 @@ def _timing_filter(starts: list[int], fps: int) -> str:
         return f"if(lt(N\\,{middle})\\,{lookup(low, middle)}\\,{lookup(middle, high)})"
 
     return f"setpts={lookup(0, len(starts))},fps=fps={fps}:round=near,"
-
-
-def _burned_text(cue: Cue, speakers: bool) -> str:
-    text = " ".join(cue.text.split())
-    return f"{cue.speaker}: {text}" if speakers and cue.speaker and text else text
 
 
 def _shot_key(shot: SceneShot) -> dict[str, Any]:

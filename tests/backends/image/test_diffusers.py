@@ -20,10 +20,9 @@ from engine.errors import BackendError, ConfigError  # noqa: E402
 from tests import tiny_models  # noqa: E402
 
 
-def request(*characters: CharacterLook, seed: int = 7, size: tuple[int, int] = (64, 64),
-            negative: str = "") -> DrawRequest:
-    return DrawRequest(scene_id="meadow", prompt="a fox in the snow", negative_prompt=negative,
-                       title="Snow", setting="a meadow", style="watercolor",
+def request(*characters: CharacterLook, seed: int = 7,
+            size: tuple[int, int] = (64, 64)) -> DrawRequest:
+    return DrawRequest(scene_id="meadow", prompt="a fox in the snow", title="Snow", setting="a meadow", style="watercolor",
                        characters=characters, width=size[0], height=size[1], seed=seed)
 
 
@@ -47,7 +46,9 @@ def test_a_seeded_draw_is_deterministic_at_the_requested_size(tmp_path: Path):
     assert first.size == (64, 64) and first.mode == "RGB"
     assert np.array_equal(pixels(first), pixels(drawer.draw(request())))
     assert not np.array_equal(pixels(first), pixels(drawer.draw(request(seed=8))))
-    assert not np.array_equal(pixels(first), pixels(drawer.draw(request(negative="blurry"))))
+    avoiding = illustrator(tiny_models.tiny_sd(), tmp_path, negative_prompt="blurry")
+    assert not np.array_equal(pixels(first), pixels(avoiding.draw(request())))
+    assert avoiding.identity() != drawer.identity()
     odd = drawer.draw(request(size=(60, 44)))
     assert odd.size == (60, 44)
     again = illustrator(tiny_models.tiny_sd(), tmp_path)  # a fresh process would agree too
@@ -192,8 +193,8 @@ def test_a_story_renders_with_image_diffusers(tmp_path: Path):
     done = subprocess.run(
         [sys.executable, "-m", "engine", "render", str(repo / "fox.story"), "image=diffusers",
          f"image.model={tiny_models.tiny_sd()}", "image.steps=2",
-         f"image.delta_cache={tmp_path / 'deltas'}", "video.width=64", "video.height=64",
-         "video.fps=8", f"hydra.run.dir={tmp_path / 'run'}", f"cache.dir={tmp_path / 'cache'}"],
+         f"image.delta_cache={tmp_path / 'deltas'}", "render.width=64", "render.height=64",
+         "render.fps=8", f"hydra.run.dir={tmp_path / 'run'}", f"cache.dir={tmp_path / 'cache'}"],
         cwd=root, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())

@@ -20,7 +20,7 @@ OWL = CharacterLook("Owl", "a wise old owl with round glasses", ("owl",))
 
 
 def request(**changes) -> DrawRequest:
-    base = DrawRequest("night-falls", "", "", "Night falls",
+    base = DrawRequest("night-falls", "", "Night falls",
                        "a quiet village at night, rooftops under bright stars",
                        "soft watercolor picture book", (LUNA, OWL), 640, 360, 7)
     return dataclasses.replace(base, **changes)

@@ -325,8 +325,8 @@ def test_a_render_with_openai_writes_the_key_nowhere(tmp_path: Path):
     with LoopbackServer(reply(answer, prompt_tokens=210, completion_tokens=40)) as server:
         done = subprocess.run(
             [sys.executable, "-m", "engine", "render", str(story), "llm=openai",
-             f"llm.base_url={server.base_url}", "video.width=320", "video.height=180",
-             "video.fps=12", f"hydra.run.dir={run}", f"cache.dir={cache}"],
+             f"llm.base_url={server.base_url}", "render.width=320", "render.height=180",
+             "render.fps=12", f"hydra.run.dir={run}", f"cache.dir={cache}"],
             cwd=CONF.parent, env={**os.environ, "OPENAI_API_KEY": KEY}, capture_output=True,
             text=True, timeout=300)
     assert done.returncode == 0, done.stderr

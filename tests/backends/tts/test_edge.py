@@ -6,23 +6,24 @@ import asyncio
 import io
 import re
 import threading
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import pytest
-from omegaconf import OmegaConf
 
 from engine.backends.tts import SAMPLE_RATE, SpeakRequest, VoiceSpec
 from engine.backends.tts.audio import decode
-from engine.backends.tts.edge import DEFAULT_CATEGORIES, EdgeTTS
-from engine.config import build_backend
+from engine.backends.tts.edge import EdgeTTS
 from engine.errors import BackendError
+from tests.configured import configured
 
 pytest.importorskip("edge_tts")
 aiohttp_web = pytest.importorskip("aiohttp.web")
 
-CONF = Path(__file__).resolve().parents[3] / "conf" / "tts" / "edge.yaml"
+
+def edge(*overrides: str) -> EdgeTTS:
+    """tts=edge as conf/tts/edge.yaml builds it, with Hydra overrides."""
+    return configured("tts", "edge", *overrides)
 
 
 def sine_mp3(seconds: float = 1.0, freq: float = 440.0, rate: int = 24_000) -> bytes:
@@ -59,7 +60,7 @@ def say(text: str, category: str = "child", **kwargs) -> SpeakRequest:
 
 
 def test_request_carries_voice_and_prosody():
-    tts = EdgeTTS()
+    tts = edge()
     plain = tts.request_for(say("Hello!"))
     assert (plain.voice, plain.rate, plain.pitch, plain.volume) == (
         "en-US-AnaNeural", "+0%", "+0Hz", "+0%")
@@ -162,7 +163,7 @@ def point_client_at(monkeypatch) -> Callable[[int], None]:
 def test_speaks_through_the_real_client(point_client_at):
     with LoopbackEdge(sine_mp3(1.2, 330.0)) as server:
         point_client_at(server.port)
-        audio = EdgeTTS().speak(say("Where are you, little fox?", "child", direction="excited"))
+        audio = edge().speak(say("Where are you, little fox?", "child", direction="excited"))
     assert audio.sample_rate == SAMPLE_RATE
     assert 0.9 < audio.duration < 1.4
     assert abs(dominant_frequency(audio.samples, SAMPLE_RATE) - 330.0) < 3.0
@@ -175,12 +176,12 @@ def test_speaks_through_the_real_client(point_client_at):
 def test_network_faults_retry_then_name_the_line(point_client_at):
     with LoopbackEdge(sine_mp3(0.5), refuse_first=1) as server:
         point_client_at(server.port)
-        audio = EdgeTTS(backoff=0.01).speak(say("Once upon a time."))
+        audio = edge("tts.backoff=0.01").speak(say("Once upon a time."))
         assert audio.duration > 0.3 and server.connections == 2
     with LoopbackEdge(sine_mp3(0.5), refuse_first=99) as server:
         point_client_at(server.port)
         with pytest.raises(BackendError) as caught:
-            EdgeTTS(attempts=3, backoff=0.01).speak(say("The owl hooted twice."))
+            edge("tts.attempts=3", "tts.backoff=0.01").speak(say("The owl hooted twice."))
         assert server.connections == 3
     message = str(caught.value)
     assert 'line "The owl hooted twice."' in message and "failed 3 times" in message
@@ -189,16 +190,14 @@ def test_network_faults_retry_then_name_the_line(point_client_at):
 
 def test_bad_voice_id_fails_before_the_network():
     with pytest.raises(BackendError, match=r"voice 'not a voice'.*\n  hint: .*list-voices"):
-        EdgeTTS(attempts=1).speak(say("Hello.", ids=(("edge", "not a voice"),)))
+        edge("tts.attempts=1").speak(say("Hello.", ids=(("edge", "not a voice"),)))
 
 
-def test_yaml_builds_the_backend_and_matches_the_defaults():
-    node = OmegaConf.load(CONF)
-    assert OmegaConf.to_container(node.categories) == DEFAULT_CATEGORIES
-    identity = build_backend("tts", node).identity()
-    assert identity["backend"] == "edge" and identity["edge_tts"] != "unknown"
+def test_the_yaml_is_the_voice_table_and_a_category_can_be_added():
+    identity = edge().identity()
+    assert identity["backend"] == "edge" and identity["edge_tts"]
     assert identity["categories"]["child"]["voice"] == "en-US-AnaNeural"
-    custom = EdgeTTS(categories={"robot": {"voice": "en-US-EricNeural", "pitch": 0.8}})
+    custom = edge("+tts.categories.robot={voice:en-US-EricNeural,pitch:0.8}")
     assert custom.request_for(say("Beep.", "robot")).voice == "en-US-EricNeural"
     with pytest.raises(ValueError, match="an entry takes voice"):
         EdgeTTS(categories={"child": {"speed": 2}})

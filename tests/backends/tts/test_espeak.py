@@ -4,27 +4,25 @@ from __future__ import annotations
 
 import logging
 import sys
-from pathlib import Path
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from tests.backends.tts.measures import (assert_concurrent_calls_match_sequential, median_f0,
                                          rms)
-from omegaconf import OmegaConf
+from tests.configured import configured
 
 from engine.backends.tts import SAMPLE_RATE, SpeakRequest, VoiceSpec
-from engine.backends.tts.espeak import DEFAULT_CATEGORIES, EspeakTTS
-from engine.config import build_backend
+from engine.backends.tts.espeak import EspeakTTS
 from engine.errors import BackendError, MissingDependency
 
-CONF = Path(__file__).resolve().parents[3] / "conf" / "tts" / "espeak.yaml"
 LINE = "The little fox ran all the way home across the snowy meadow."
 
 
 @pytest.fixture(scope="module")
 def tts() -> EspeakTTS:
-    return EspeakTTS()
+    return configured("tts", "espeak")
 
 
 def say(tts: EspeakTTS, text: str = LINE, category: str = "narrator", **kwargs):
@@ -90,7 +88,7 @@ def test_same_request_same_samples(tts: EspeakTTS):
     say(tts, "Something else entirely, to move espeak's internal state.", category="elder")
     second = say(tts, category="child", direction="whispering")
     assert np.array_equal(first.samples, second.samples)
-    assert np.array_equal(say(tts).samples, EspeakTTS().speak(
+    assert np.array_equal(say(tts).samples, configured("tts", "espeak").speak(
         SpeakRequest(LINE, VoiceSpec("voice", "narrator"))).samples)
 
 
@@ -153,19 +151,20 @@ def test_quotes_and_ellipses_are_not_read(tts: EspeakTTS):
     assert say(tts, "“…”").duration == pytest.approx(tts.empty_line)
 
 
-def test_yaml_builds_the_backend_and_matches_the_defaults():
-    node = OmegaConf.load(CONF)
-    assert OmegaConf.to_container(node.categories) == DEFAULT_CATEGORIES
-    backend = build_backend("tts", node)
-    identity = backend.identity()
+def test_the_yaml_is_the_voice_table_and_overrides_merge_into_it(tts: EspeakTTS):
+    identity = tts.identity()
     assert identity["espeak_ng"].startswith("1.") and identity["sample_rate"] == SAMPLE_RATE
     assert set(identity["categories"]) >= {"narrator", "child", "adult", "elder", "creature"}
     assert "whisper" in identity["directions"]
-    tweaked = EspeakTTS(categories={"child": {"pitch": 70}}, directions={"sad": {"rate": 0.5}})
+    tweaked = configured("tts", "espeak", "tts.categories.child.pitch=70",
+                         "+tts.directions.sad={rate:0.5}")
     assert tweaked.identity() != identity
-    assert tweaked.categories["child"].variant == "f5"  # a partial entry keeps the rest
+    assert tweaked.categories["child"] == replace(tts.categories["child"], pitch=70)
+    assert tweaked.directions["sad"].rate == 0.5
     with pytest.raises(ValueError, match="no variant"):
         EspeakTTS(categories={"child": {"variant": "nonsense"}})
+    with pytest.raises(ValueError, match="no voice categories"):
+        EspeakTTS(categories={})
 
 
 def test_missing_library_names_the_install(monkeypatch):

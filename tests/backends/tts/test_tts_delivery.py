@@ -8,9 +8,9 @@ import pytest
 from engine.backends.tts.audio import level_to, resample, speech_level, trim_silence
 from engine.backends.tts.delivery import (DEFAULT_DIRECTIONS, NEUTRAL, Delivery, delivery_for,
                                           direction_table, resolve_category, speakable)
-from engine.backends.tts.espeak import DEFAULT_CATEGORIES
+from engine.config import compose_config
 
-KNOWN = DEFAULT_CATEGORIES
+KNOWN = dict(compose_config(["tts=espeak"]).tts.categories)
 
 
 @pytest.mark.parametrize("category, expected", [

@@ -9,7 +9,8 @@ import pytest
 from PIL import Image
 
 from engine.backends.video import CutRequest, Segment
-from engine.backends.video.ffmpeg import FFmpegEditor, ffmpeg_exe, find_font
+from engine.backends.fonts import find_font
+from engine.backends.video.ffmpeg import FFmpegEditor, ffmpeg_exe
 from engine.backends.video.frames import (PAN_ZOOM, ZOOM, CaptionStyle, Picture, SceneShot,
                                           camera_view, caption_overlay, render_frames,
                                           rgb_to_yuv420)
@@ -149,20 +150,15 @@ def test_repeated_frames_land_on_their_frame_numbers(runs: int):
 @pytest.mark.parametrize("preset, size", [("ffmpeg", (1280, 720)), ("youtube", (1920, 1080)),
                                           ("shorts", (1080, 1920))])
 def test_presets_change_only_the_size(preset: str, size: tuple[int, int]):
-    from hydra import compose, initialize_config_dir
-    from omegaconf import OmegaConf
+    from engine.config import build_backend, compose_config
 
-    from engine.config import CONF_DIR, build_backend, register_resolvers, stage_value
-
-    register_resolvers()
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose("config", overrides=["story=stories/first-snow.story", f"video={preset}",
-                                           "video.crf=23"])
-    assert (stage_value(cfg, "video", "width", 0), stage_value(cfg, "video", "height", 0)) == size
-    node = OmegaConf.to_container(cfg.video)
-    base = OmegaConf.to_container(OmegaConf.load(CONF_DIR / "video" / "ffmpeg.yaml"))
-    assert {k: v for k, v in node.items() if k not in ("width", "height", "crf")} == {
-        k: v for k, v in base.items() if k not in ("width", "height", "crf")}
+    plain = compose_config(["story=stories/first-snow.story"])
+    cfg = compose_config(["story=stories/first-snow.story", f"video={preset}", "video.crf=23"])
+    assert (cfg.render.width, cfg.render.height) == size
+    assert {k: v for k, v in cfg.render.items() if k not in ("width", "height")} == {
+        k: v for k, v in plain.render.items() if k not in ("width", "height")}
+    assert {k: v for k, v in cfg.video.items() if k != "crf"} == {
+        k: v for k, v in plain.video.items() if k != "crf"}
     editor = build_backend("video", cfg.video)
     assert isinstance(editor, FFmpegEditor) and editor.crf == 23 and editor.burn_subtitles
 
