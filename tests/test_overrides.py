@@ -52,8 +52,8 @@ def test_a_sweep_is_found():
 def test_an_unknown_setting_gets_a_did_you_mean():
     assert composition_problem(CONF_DIR, ["story=x", "video.captionsize=3"]) == \
         "no setting 'video.captionsize' (did you mean 'video.caption_size'?)"
-    assert composition_problem(CONF_DIR, ["story=x", "video=youtube", "video.widht=3"]) == \
-        "no setting 'video.widht' (did you mean 'video.width'?)"
+    assert composition_problem(CONF_DIR, ["story=x", "video=youtube", "render.widht=3"]) == \
+        "no setting 'render.widht' (did you mean 'render.width'?)"
 
 
 def test_an_unknown_setting_far_from_any_says_how_to_list_them():
@@ -79,5 +79,5 @@ def test_an_unreadable_override_names_itself():
 
 def test_good_overrides_have_no_problem():
     assert composition_problem(CONF_DIR, [
-        "story=x", "video=youtube", "video.width=320", "+extra=1", "hydra/launcher=joblib",
+        "story=x", "video=youtube", "render.width=320", "+extra=1", "hydra/launcher=joblib",
         "hydra.launcher.n_jobs=2", "hydra.run.dir=out"]) is None

@@ -55,7 +55,7 @@ def test_the_presets_compose_with_the_engine_config(made: Path) -> None:
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         draft = compose("config", overrides=[*overrides, "video=draft"])
         preview = compose("config", overrides=[*overrides, "+experiment=preview"])
-    assert (draft.video.width, draft.video.height, draft.video.fps) == (640, 360, 12)
+    assert (draft.render.width, draft.render.height, draft.render.fps, draft.video.crf) == (640, 360, 12, 28)
     assert draft.video._target_ == "engine.backends.video.ffmpeg.FFmpegEditor"
     assert preview.video == draft.video
     assert preview.seed == 3 and preview.timeline.gap == 0.25
@@ -104,7 +104,7 @@ def test_inside_a_repository_no_second_one_is_made(tmp_path: Path,
 @pytest.mark.slow
 def test_the_example_renders_offline(made: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "engine", "render", EXAMPLE, "+experiment=preview",
-                           "video.width=320", "video.height=180", "hydra.run.dir=renders/out"],
+                           "render.width=320", "render.height=180", "hydra.run.dir=renders/out"],
                           cwd=made, env={**os.environ, "COLUMNS": "120"}, capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr

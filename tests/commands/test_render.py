@@ -19,7 +19,7 @@ from tests.backends.llm.loopback_server import LoopbackServer, echoing_key
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "sk-planted-PLANTED-0123456789"
 OTHER = "gsk-planted-OTHER-9876543210"
-TINY = ["video.width=64", "video.height=48", "video.fps=4"]
+TINY = ["render.width=64", "render.height=48", "render.fps=4"]
 STORY = 'title: Tiny\n\nscene hill\n  image: a green hill\n  "Hello, hill."\n'
 TO_FILL = ('title: Tiny\n\ncharacter Owl\n  description: a wise owl\n\n'
            'scene night\n  image: an owl on a roof\n  "The night was quiet."\n  Owl: ...\n')

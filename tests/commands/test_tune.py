@@ -126,14 +126,14 @@ def test_a_render_after_tune_reuses_the_picture_tune_drew(tmp_path: Path):
 
     story = story_at(tmp_path / "repo", tiny_models.tiny_character("full"))
     settings = ["image=diffusers", f"image.model={tiny_models.tiny_sd()}", "image.steps=2",
-                f"image.delta_cache={tmp_path / 'deltas'}", "video.width=64", "video.height=64",
+                f"image.delta_cache={tmp_path / 'deltas'}", "render.width=64", "render.height=64",
                 f"cache.dir={tmp_path / 'cache'}"]
     out = tmp_path / "tuned"
     assert tune.main([str(story), "snow", "--alphas", "1", "--seeds", "1", "--out", str(out),
                       *settings]) == 0
     root = Path(__file__).resolve().parents[2]
     done = subprocess.run([sys.executable, "-m", "engine", "render", str(story), *settings,
-                           "video.fps=8", f"hydra.run.dir={tmp_path / 'run'}"],
+                           "render.fps=8", f"hydra.run.dir={tmp_path / 'run'}"],
                           cwd=root, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
