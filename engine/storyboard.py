@@ -80,7 +80,8 @@ def _drawing_html(drawing: dict | None) -> str:
     rows = [("prompt", f"{drawing.get('prompt', '')} ({tokens} tokens)" if tokens
              else drawing.get("prompt", "")),
             ("negative prompt", drawing.get("negative_prompt", "")),
-            ("left out", "; ".join(drawing.get("dropped", ()))),
+            ("left out", "; ".join([*drawing.get("dropped", []),
+                                    *drawing.get("negative_dropped", [])])),
             ("drawn at", "×".join(str(side) for side in drawing.get("size", ())))]
     items = "".join(f"<dt>{esc(name)}</dt><dd>{esc(str(value))}</dd>" for name, value in rows
                     if value)

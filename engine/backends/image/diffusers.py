@@ -78,13 +78,15 @@ class Drawing:
     tokens: dict[str, int]
     negative_tokens: dict[str, int]
     dropped: tuple[str, ...]
+    negative_dropped: tuple[str, ...]
     size: tuple[int, int]
     long_prompts: str
 
     def as_json(self) -> dict[str, Any]:
         return {"prompt": self.prompt, "negative_prompt": self.negative_prompt,
                 "tokens": self.tokens, "negative_tokens": self.negative_tokens,
-                "dropped": list(self.dropped), "size": list(self.size),
+                "dropped": list(self.dropped), "negative_dropped": list(self.negative_dropped),
+                "size": list(self.size),
                 "long_prompts": self.long_prompts}
 
 
@@ -280,7 +282,7 @@ class DiffusersIllustrator:
             log.info("%s: scene %s: left out of the prompt to fit %s tokens: %s", BACKEND,
                      request.scene_id, limit, "; ".join(prompt.dropped))
         return Drawing(prompt.text, negative.text, prompt.tokens, negative.tokens,
-                       prompt.dropped + negative.dropped, self._size(pipe, request),
+                       prompt.dropped, negative.dropped, self._size(pipe, request),
                        self.long_prompts)
 
     def _size(self, pipe: Any, request: DrawRequest) -> tuple[int, int]:

@@ -5,13 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from engine.backends.image.dreamtuner import BACKEND
-from engine.errors import MissingDependency
+from engine.errors import ConfigError, MissingDependency
+
+_ENCODERS = {("CLIPTextModel", None): "SD",
+             ("CLIPTextModel", "CLIPTextModelWithProjection"): "SDXL"}
+"""The text encoders (first, second) of the pipelines whose prompts are chunked."""
 
 
 class ChunkedEncoder:
     """Encodes a prompt of any length as the pipeline's own text encoder(s) would encode a short
     one: SD's last hidden state; SDXL's two penultimate states side by side and the second
-    encoder's pooled output. The text is taken as written (compel's weighting syntax is not read)."""
+    encoder's pooled output. The text is taken as written (compel's weighting syntax is not
+    read)."""
 
     def __init__(self, pipe: Any):
         try:
@@ -19,8 +24,14 @@ class ChunkedEncoder:
         except ImportError as error:
             raise MissingDependency(BACKEND, error.name or "compel",
                                     "pip install 'storyreel[diffusers]'") from None
+        encoders = tuple(type(getattr(pipe, name)).__name__ if getattr(pipe, name, None)
+                         is not None else None
+                         for name in ("text_encoder", "text_encoder_2", "text_encoder_3"))
+        if encoders[:2] not in _ENCODERS or encoders[2] is not None:
+            raise ConfigError(f"image.long_prompts=chunk encodes for SD and SDXL pipelines, not "
+                              f"{type(pipe).__name__}; use image.long_prompts=drop")
         self.pipe = pipe
-        self.sdxl = getattr(pipe, "text_encoder_2", None) is not None
+        self.sdxl = _ENCODERS[encoders[:2]] == "SDXL"
         if self.sdxl:
             hidden = ReturnedEmbeddingsType.PENULTIMATE_HIDDEN_STATES_NON_NORMALIZED
             self.compels = [

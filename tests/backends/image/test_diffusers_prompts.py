@@ -136,8 +136,14 @@ def test_pictures_are_drawn_at_the_pipelines_native_budget_then_fitted(tmp_path:
 
 
 def test_bad_prompt_and_size_settings_are_refused():
+    from types import SimpleNamespace
+
+    from engine.backends.image.long_prompts import ChunkedEncoder
+
     with pytest.raises(ConfigError, match="image.long_prompts must be one of drop, chunk"):
         DiffusersIllustrator(model="x", long_prompts="truncate")
+    with pytest.raises(ConfigError, match="for SD and SDXL pipelines, not SimpleNamespace"):
+        ChunkedEncoder(SimpleNamespace(text_encoder=None))
     with pytest.raises(ConfigError, match="image.max_pixels"):
         DiffusersIllustrator(model="x", max_pixels=10)
 
