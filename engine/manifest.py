@@ -24,6 +24,8 @@ class Artifact:
     backend: dict[str, Any]
     seconds: float
     made: bool
+    details: dict[str, Any] | None = None
+    """What the backend was handed to make it (a picture's prompts, tokens and size), if told."""
 
 
 @dataclass
@@ -80,9 +82,12 @@ def write_manifest(path: Path, recorder: Recorder, extra: dict[str, Any]) -> Non
             key = hashlib.sha256(text.encode()).hexdigest()[:12]
             seen[id(artifact.backend)] = key
             identities[key] = artifact.backend
-        artifacts.append({"stage": artifact.stage, "name": artifact.name, "path": artifact.path,
-                          "sha256": artifact.sha256, "backend": key,
-                          "seconds": artifact.seconds, "made": artifact.made})
+        record = {"stage": artifact.stage, "name": artifact.name, "path": artifact.path,
+                  "sha256": artifact.sha256, "backend": key, "seconds": artifact.seconds,
+                  "made": artifact.made}
+        if artifact.details is not None:
+            record["details"] = artifact.details
+        artifacts.append(record)
     body = {
         **extra,
         "stages": {stage: {"made": made, "reused": reused,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,8 +65,11 @@ class Step:
 
     def run(self, stage: str, version: int, request: object, backend: object, filename: str,
             produce: Callable[[Path], object], *, label: str,
-            inputs: Sequence[str] = ()) -> Path:
-        """The cached file for this request: made by `produce(path)` when the cache lacks it."""
+            inputs: Sequence[str] = (), record: str | None = None) -> Path:
+        """The cached file for this request: made by `produce(path)` when the cache lacks it.
+
+        `record` names a JSON file `produce` may write beside it; the manifest shows its
+        contents with the artifact (e.g. the exact prompt a picture was drawn from)."""
         ident = self.identity(backend)
         key = self.cache.key(stage, version, request, inputs=inputs, backend=ident)
         started = time.perf_counter()
@@ -89,7 +93,10 @@ class Step:
             entry, made = self.cache.make(key, make, stage=stage, backend=ident)
         path = entry.path(filename)
         self._hashes[str(path)] = entry.files[filename].sha256
+        details = (json.loads(entry.path(record).read_text(encoding="utf-8"))
+                   if record and record in entry.files else None)
         self.recorder.add(Artifact(stage=stage, name=label, path=str(path),
                                    sha256=entry.files[filename].sha256, backend=ident,
-                                   seconds=round(time.perf_counter() - started, 4), made=made))
+                                   seconds=round(time.perf_counter() - started, 4), made=made,
+                                   details=details))
         return path

@@ -24,6 +24,7 @@ border-radius:6px;margin-left:.4rem}.author{background:#e3f1e3}.llm{background:#
 .cands{display:flex;gap:.4rem;margin-top:.5rem}.cands figure{margin:0;font-size:.7rem;
 text-align:center}.cands img{width:7rem;border-radius:4px}.chosen img{outline:3px solid #3a7}
 audio{height:2rem;vertical-align:middle}.prompt{color:#666;font-size:.85rem}
+.drawn{color:#666;font-size:.75rem}.drawn dd{margin:0 0 .3rem 1rem}
 """
 
 
@@ -73,7 +74,24 @@ def write_storyboard(run_dir: Path, story: Story, drawn: Sequence[Drawn],
             f"<section class=scene id='{esc(scene.id)}'><div><img class=main src='{link(main)}' "
             f"alt='{title}'><div class=cands>{''.join(cands)}</div></div><div class=lines>"
             f"<h2>{title}{badge}</h2><p class=prompt>{esc(scene.text('image') or '')}</p>"
-            f"{''.join(lines)}</div></section>")
+            f"{_drawing_html(picture.drawing)}{''.join(lines)}</div></section>")
     page = run_dir / "storyboard.html"
     write_atomically(page, "\n".join(parts).encode())
     return page
+
+
+def _drawing_html(drawing: dict | None) -> str:
+    """What the model was handed for the chosen picture: prompts, tokens per encoder, size."""
+    if not drawing:
+        return ""
+    esc = html.escape
+    tokens = ", ".join(f"{name} {n}" for name, n in drawing.get("tokens", {}).items())
+    rows = [("prompt", f"{drawing.get('prompt', '')} ({tokens} tokens)" if tokens
+             else drawing.get("prompt", "")),
+            ("negative prompt", drawing.get("negative_prompt", "")),
+            ("left out", "; ".join([*drawing.get("dropped", []),
+                                    *drawing.get("negative_dropped", [])])),
+            ("drawn at", "×".join(str(side) for side in drawing.get("size", ())))]
+    items = "".join(f"<dt>{esc(name)}</dt><dd>{esc(str(value))}</dd>" for name, value in rows
+                    if value)
+    return f"<details class=drawn><summary>as drawn</summary><dl>{items}</dl></details>"

@@ -12,6 +12,9 @@ if [ "${1:-}" = "--dev" ]; then
   # torch is pinned: an unpinned requirement can pull a multi-GB CUDA build.
   "${PIP[@]}" "torch==2.13.0"
   "${PIP[@]}" -e ".[test,all]"
+  # The tests' real CLIP tokenizer is built from the BPE vocabulary inside open-clip-torch.
+  # Without its dependencies: a plain requirement pulls torchvision, which would replace torch.
+  "${PIP[@]}" --no-deps "open-clip-torch==3.3.0"
 else
   "${PIP[@]}" -e .
 fi

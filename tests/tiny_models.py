@@ -50,6 +50,17 @@ def write_clip_tokenizer(folder: Path, max_length: int = 77) -> int:
     return len(vocab)
 
 
+def _tokenizer(folder: Path, tokenizer_dir: Path | None):
+    """The pipeline's tokenizer and its vocabulary size (the text encoders' vocab_size)."""
+    from transformers import CLIPTokenizer
+
+    if tokenizer_dir is None:
+        tokenizer_dir = folder.parent / f"{folder.name}-tokenizer"
+        write_clip_tokenizer(tokenizer_dir)
+    tokenizer = CLIPTokenizer.from_pretrained(tokenizer_dir)
+    return tokenizer, len(tokenizer)
+
+
 def clip_text_config(vocab_size: int, projection_dim: int = 16):
     from transformers import CLIPTextConfig
 
@@ -73,12 +84,13 @@ def clip_image_processor():
     return CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
 
 
-def build_tiny_sd(folder: Path) -> Path:
-    """A Stable Diffusion pipeline with tiny random components, in diffusers layout."""
+def build_tiny_sd(folder: Path, tokenizer_dir: Path | None = None) -> Path:
+    """A Stable Diffusion pipeline with tiny random components, in diffusers layout; its
+    tokenizer is a hand-written one, or the one in `tokenizer_dir` (e.g. the real CLIP's)."""
     import torch
     from diffusers import (AutoencoderKL, DDIMScheduler, StableDiffusionPipeline,
                            UNet2DConditionModel)
-    from transformers import CLIPTextModel, CLIPTokenizer
+    from transformers import CLIPTextModel
 
     torch.manual_seed(0)
     unet = UNet2DConditionModel(
@@ -92,9 +104,7 @@ def build_tiny_sd(folder: Path) -> Path:
                         norm_num_groups=2, sample_size=32)
     scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
                               clip_sample=False, set_alpha_to_one=False, steps_offset=1)
-    tokenizer_dir = folder.parent / f"{folder.name}-tokenizer"
-    vocab_size = write_clip_tokenizer(tokenizer_dir)
-    tokenizer = CLIPTokenizer.from_pretrained(tokenizer_dir)
+    tokenizer, vocab_size = _tokenizer(folder, tokenizer_dir)
     text_encoder = CLIPTextModel(clip_text_config(vocab_size))
     pipe = StableDiffusionPipeline(vae=vae, text_encoder=text_encoder, tokenizer=tokenizer,
                                    unet=unet, scheduler=scheduler, safety_checker=None,
@@ -251,12 +261,12 @@ def tiny_safety(flag_everything: bool) -> Path:
     return build_tiny_safety(tiny_root() / f"safety-{int(flag_everything)}", flag_everything)
 
 
-def build_tiny_sdxl(folder: Path) -> Path:
+def build_tiny_sdxl(folder: Path, tokenizer_dir: Path | None = None) -> Path:
     """A Stable Diffusion XL pipeline (two text encoders, time ids) with tiny random parts."""
     import torch
     from diffusers import (AutoencoderKL, EulerDiscreteScheduler, StableDiffusionXLPipeline,
                            UNet2DConditionModel)
-    from transformers import CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
+    from transformers import CLIPTextModel, CLIPTextModelWithProjection
 
     torch.manual_seed(5)
     unet = UNet2DConditionModel(
@@ -273,9 +283,7 @@ def build_tiny_sdxl(folder: Path) -> Path:
     scheduler = EulerDiscreteScheduler(beta_start=0.00085, beta_end=0.012, steps_offset=1,
                                        beta_schedule="scaled_linear",
                                        timestep_spacing="leading")
-    tokenizer_dir = folder.parent / f"{folder.name}-tokenizer"
-    vocab_size = write_clip_tokenizer(tokenizer_dir)
-    tokenizer = CLIPTokenizer.from_pretrained(tokenizer_dir)
+    tokenizer, vocab_size = _tokenizer(folder, tokenizer_dir)
     pipe = StableDiffusionXLPipeline(
         vae=vae, unet=unet, scheduler=scheduler, tokenizer=tokenizer, tokenizer_2=tokenizer,
         text_encoder=CLIPTextModel(clip_text_config(vocab_size)),

@@ -22,7 +22,9 @@ from engine.steps import Step
 
 log = logging.getLogger(__name__)
 
-VERSION = 1
+VERSION = 2
+DRAWING = "drawing.json"
+"""Beside a picture in its cache entry: what the illustrator handed its model (if it says)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,13 @@ class Drawn:
     chosen: int
     review: str | None = None
     """Why a person must look at this picture (every try was flagged by the safety check)."""
+    drawings: tuple[dict | None, ...] = ()
+    """Per candidate: the prompts, token counts and size it was drawn with (see DRAWING)."""
+
+    @property
+    def drawing(self) -> dict | None:
+        """The chosen picture's prompts, token counts and size, when the illustrator said."""
+        return self.drawings[self.chosen] if self.chosen < len(self.drawings) else None
 
 
 def scene_seed(story_seed: int, scene: Scene) -> int:
@@ -113,8 +122,23 @@ def draw_one(request: DrawRequest, illustrator: Illustrator, step: Step, label: 
     (`render`, `tune`): a picture one of them made, the other reuses."""
     weights = [step.weights(Path(c.model)) for c in request.characters if c.model]
     return step.run("draw", VERSION, keyed(request), illustrator, "image.png",
-                    lambda out: illustrator.draw(request).save(out, format="PNG"),
-                    label=label, inputs=weights)
+                    lambda out: make_picture(illustrator, request, out),
+                    label=label, inputs=weights, record=DRAWING)
+
+
+def make_picture(illustrator: Illustrator, request: DrawRequest, out: Path) -> None:
+    """The picture at `out`, and beside it what the illustrator handed its model (DRAWING)."""
+    illustrator.draw(request).save(out, format="PNG")
+    describe = getattr(illustrator, "describe", None)
+    if callable(describe):
+        out.with_name(DRAWING).write_text(json.dumps(describe(request), ensure_ascii=False),
+                                          encoding="utf-8")
+
+
+def read_drawing(picture: Path) -> dict | None:
+    """The DRAWING record beside a cached picture; None when the illustrator gave none."""
+    path = picture.with_name(DRAWING)
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
 def _score(request: DrawRequest, paths: list[Path], selector: Selector, step: Step) -> list[float]:
@@ -179,6 +203,6 @@ def draw(requests: Sequence[DrawRequest], illustrator: Illustrator, step: Step,
             chosen = passing[0] if passing else ranked[0]
             review = None if passing else reasons[ranked[0]]
         results[index] = Drawn(request.scene_id, paths[chosen], tuple(paths), tuple(scores),
-                               chosen, review)
+                               chosen, review, tuple(read_drawing(p) for p in paths))
         advance()
     return [results[i] for i in range(len(requests))]

@@ -159,5 +159,33 @@ def test_the_story_seed_counts_unless_the_configuration_sets_one():
     assert not problems
     b = seeded.scenes[1]  # a scene without its own seed
     assert build_requests(seeded, SETTINGS)[1].seed == scene_seed(3, b)
-    assert build_requests(seeded, DrawSettings(64, 48, seed=7, trainedness=1.0, candidates=1))[1].seed == scene_seed(7, b)
+    assert build_requests(seeded, DrawSettings(64, 48, seed=7, trainedness=1.0, candidates=1)
+                          )[1].seed == scene_seed(7, b)
     assert build_requests(story(), SETTINGS)[1].seed == scene_seed(0, b)
+
+
+class Describing(ProceduralIllustrator):
+    """The procedural illustrator, saying what it was handed (as image=diffusers does)."""
+
+    def describe(self, request):
+        return {"prompt": f"{request.prompt}, {request.style}", "size": [request.width, 32]}
+
+
+def test_what_each_picture_was_drawn_from_is_kept_with_it(tmp_path: Path):
+    import json
+
+    from engine.manifest import write_manifest
+
+    requests = build_requests(story(), SETTINGS)[:1]
+    first = step(tmp_path)
+    [drawn] = draw(requests, Describing(), first, candidates=2)
+    said = {"prompt": "Pip on a hill, pastel", "size": [64, 32]}
+    assert drawn.drawing == said and len(drawn.drawings) == 2
+    again = step(tmp_path)  # from the cache: the record comes back with the picture
+    assert draw(requests, Describing(), again, candidates=2)[0].drawing == said
+    assert not any(a.made for a in again.recorder.artifacts)
+    write_manifest(tmp_path / "manifest.json", again.recorder, {})
+    records = json.loads((tmp_path / "manifest.json").read_text())["artifacts"]
+    assert [r["details"]["prompt"] for r in records] == ["Pip on a hill, pastel"] * 2
+    [plain] = draw(requests, ProceduralIllustrator(), step(tmp_path / "plain"))
+    assert plain.drawing is None

@@ -38,7 +38,11 @@ class DrawRequest:
 
 
 class Illustrator(Protocol):
-    """Draws one image for a request; the same request and settings give the same pixels."""
+    """Draws one image for a request; the same request and settings give the same pixels.
+
+    One that hands a model text may also offer `describe(request) -> dict`: the exact prompts,
+    their token counts and the size drawn, which the manifest and storyboard show per picture.
+    """
 
     def draw(self, request: DrawRequest) -> Image: ...
 

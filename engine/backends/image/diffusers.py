@@ -7,12 +7,16 @@ import logging
 import math
 import os
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.backends.image import CharacterLook, DrawRequest
 from engine.backends.image.dreamtuner import (BACKEND, DreamTuner, LoraScales, is_lora,
                                               refuse_pickle)
+from engine.backends.image.long_prompts import ChunkedEncoder
+from engine.backends.image.prompts import (fit, join, negative_phrases, scene_phrases,
+                                           token_counter, token_limit)
 from engine.backends.weights import PICKLED, folder_fingerprint, package_versions
 from engine.errors import BackendError, ConfigError, MissingDependency
 
@@ -22,30 +26,68 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DTYPES = ("float32", "float16", "bfloat16")
+LONG_PROMPTS = ("drop", "chunk")
 INSTALL = "pip install 'storyreel[diffusers]' (and torch, as the README's set-up does)"
 SIZE_MULTIPLE = 8  # what every Stable Diffusion family pipeline accepts
+PROMPT_VERSION = 2  # how prompts are built: a change redraws
 
 
 def compose_prompt(request: DrawRequest) -> str:
-    """The scene's prompt, then each present character as its token, name and tags (or its
-    description), then the style: what keeps a character the same from scene to scene."""
-    parts = [request.prompt.strip()]
-    for look in request.characters:
-        who = f"{look.token} {look.name}" if look.token else look.name
-        details = ", ".join(look.tags) if look.tags else look.description.strip()
-        parts.append(f"{who}, {details}" if details else who)
-    if request.style.strip():
-        parts.append(f"{request.style.strip()} style")
-    return ", ".join(part for part in parts if part)
+    """The whole prompt, no tokenizer's limit applied: each present character (token, name,
+    tags or description), then what happens, then the setting and the style, each once."""
+    return join(scene_phrases(request))
 
 
-def drawing_size(width: int, height: int, max_pixels: int | None) -> tuple[int, int]:
-    """The size handed to the pipeline: multiples of 8, at most `max_pixels`, same aspect."""
-    scale = 1.0
-    if max_pixels and width * height > max_pixels:
-        scale = math.sqrt(max_pixels / (width * height))
-    return tuple(max(SIZE_MULTIPLE, round(side * scale / SIZE_MULTIPLE) * SIZE_MULTIPLE)
+def drawing_size(width: int, height: int, pixels: int, multiple: int = SIZE_MULTIPLE
+                 ) -> tuple[int, int]:
+    """The size handed to the pipeline: about `pixels` pixels at the frame's aspect, each side
+    a multiple of `multiple`."""
+    scale = math.sqrt(pixels / (width * height))
+    return tuple(max(multiple, round(side * scale / multiple) * multiple)
                  for side in (width, height))  # type: ignore[return-value]
+
+
+def native_side(pipe: Any) -> int | None:
+    """The side of the square the pipeline was trained at (SD 1.5: 512, SDXL: 1024): its
+    default sample size (else its denoiser's) times the VAE's scale factor."""
+    sample = getattr(pipe, "default_sample_size", None)
+    if sample is None:
+        denoiser = getattr(pipe, "unet", None) or getattr(pipe, "transformer", None)
+        sample = getattr(getattr(denoiser, "config", None), "sample_size", None)
+    if isinstance(sample, (tuple, list)):
+        sample = min(sample)
+    factor = getattr(pipe, "vae_scale_factor", None)
+    return int(sample) * int(factor) if sample and factor else None
+
+
+def size_multiple(pipe: Any) -> int:
+    """What each side must be a multiple of: 8, or more where the pipeline packs latents
+    (Flux: its image processor's factor, 16)."""
+    processor = getattr(pipe, "image_processor", None)
+    factor = getattr(getattr(processor, "config", None), "vae_scale_factor", None)
+    return math.lcm(SIZE_MULTIPLE, int(factor)) if factor else SIZE_MULTIPLE
+
+
+@dataclass(frozen=True, slots=True)
+class Drawing:
+    """What the pipeline is handed for one picture: prompts as sent, their tokens per text
+    encoder, what the token limit left out, and the size drawn (before the fit to the frame)."""
+
+    prompt: str
+    negative_prompt: str
+    tokens: dict[str, int]
+    negative_tokens: dict[str, int]
+    dropped: tuple[str, ...]
+    negative_dropped: tuple[str, ...]
+    size: tuple[int, int]
+    long_prompts: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"prompt": self.prompt, "negative_prompt": self.negative_prompt,
+                "tokens": self.tokens, "negative_tokens": self.negative_tokens,
+                "dropped": list(self.dropped), "negative_dropped": list(self.negative_dropped),
+                "size": list(self.size),
+                "long_prompts": self.long_prompts}
 
 
 def check_pipeline_folder(folder: Path) -> None:
@@ -75,16 +117,21 @@ class DiffusersIllustrator:
                  scheduler: str | None = None, scheduler_config: dict[str, Any] | None = None,
                  steps: int = 30, guidance: float = 7.5, max_pixels: int | None = None,
                  online: bool = False, delta_cache: str | None = None,
-                 negative_prompt: str = ""):
+                 long_prompts: str = "drop", negative_prompt: str = ""):
         if dtype not in DTYPES:
             raise ConfigError(f"image.dtype must be one of {', '.join(DTYPES)}, not {dtype!r}")
+        if long_prompts not in LONG_PROMPTS:
+            raise ConfigError(f"image.long_prompts must be one of {', '.join(LONG_PROMPTS)}, "
+                              f"not {long_prompts!r}")
+        if max_pixels is not None and int(max_pixels) < SIZE_MULTIPLE ** 2:
+            raise ConfigError(f"image.max_pixels must be null or at least {SIZE_MULTIPLE ** 2}")
         if steps < 1 or guidance < 0:
             raise ConfigError("image.steps must be >= 1 and image.guidance >= 0")
         self.model = str(model)
         self.device, self.dtype = device, dtype
         self.scheduler, self.scheduler_config = scheduler, dict(scheduler_config or {})
         self.steps, self.guidance, self.max_pixels = int(steps), float(guidance), max_pixels
-        self.online = online
+        self.online, self.long_prompts = online, long_prompts
         self.negative_prompt = str(negative_prompt or "").strip()
         cache_home = Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")).expanduser()
         self.delta_cache = (Path(delta_cache).expanduser() if delta_cache
@@ -93,6 +140,7 @@ class DiffusersIllustrator:
         self._folder: Path | None = None
         self.tuner: DreamTuner | None = None
         self.loras: LoraScales | None = None
+        self._chunked: ChunkedEncoder | None = None
 
     def identity(self) -> dict[str, Any]:
         versions = package_versions("diffusers", "transformers", "torch", "peft")
@@ -102,6 +150,7 @@ class DiffusersIllustrator:
                 "device": self.device, "dtype": self.dtype, "scheduler": self.scheduler,
                 "scheduler_config": self.scheduler_config, "steps": self.steps,
                 "guidance": self.guidance, "max_pixels": self.max_pixels,
+                "long_prompts": self.long_prompts, "prompt_version": PROMPT_VERSION,
                 "negative_prompt": self.negative_prompt, **versions}
 
     def _fingerprint(self) -> str | None:
@@ -224,21 +273,59 @@ class DiffusersIllustrator:
             log.debug("%s: weights set for %s", BACKEND, full or "the base model")
         self.loras.apply(lora)
 
+    def describe(self, request: DrawRequest) -> dict[str, Any]:
+        """What `draw` hands the pipeline for this request (for the manifest and storyboard)."""
+        return self.drawing(request).as_json()
+
+    def drawing(self, request: DrawRequest) -> Drawing:
+        """The prompts, fitted to the pipeline's tokenizers, and the size to draw at."""
+        pipe = self._load()
+        tokenizers = {encoder: getattr(pipe, name) for encoder, name in
+                      (("text_encoder", "tokenizer"), ("text_encoder_2", "tokenizer_2"))
+                      if getattr(pipe, name, None) is not None}
+        count = token_counter(tokenizers)
+        limit = None if self.long_prompts == "chunk" else token_limit(tokenizers)
+        prompt = fit(scene_phrases(request), count, limit)
+        negative = fit(negative_phrases(self.negative_prompt), count, limit)
+        if prompt.dropped:
+            log.info("%s: scene %s: left out of the prompt to fit %s tokens: %s", BACKEND,
+                     request.scene_id, limit, "; ".join(prompt.dropped))
+        return Drawing(prompt.text, negative.text, prompt.tokens, negative.tokens,
+                       prompt.dropped, negative.dropped, self._size(pipe, request),
+                       self.long_prompts)
+
+    def _size(self, pipe: Any, request: DrawRequest) -> tuple[int, int]:
+        """The pipeline's native pixel budget at the frame's aspect (`max_pixels`: the frame,
+        at most that many pixels)."""
+        frame = request.width * request.height
+        if self.max_pixels is not None:
+            pixels = min(frame, int(self.max_pixels))
+        else:
+            side = native_side(pipe)
+            pixels = side * side if side else frame
+        return drawing_size(request.width, request.height, pixels, size_multiple(pipe))
+
     def draw(self, request: DrawRequest) -> Image:
         import torch
 
         pipe = self._load()
         self.set_trainedness(request.characters)
-        width, height = drawing_size(request.width, request.height, self.max_pixels)
+        drawing = self.drawing(request)
+        width, height = drawing.size
         # A CPU generator gives the same starting noise on every device.
         generator = torch.Generator(device="cpu").manual_seed(request.seed)
-        options: dict[str, Any] = {"prompt": compose_prompt(request),
-                                   "num_inference_steps": self.steps,
+        options: dict[str, Any] = {"num_inference_steps": self.steps,
                                    "guidance_scale": self.guidance, "width": width,
                                    "height": height, "generator": generator,
                                    "output_type": "pil"}
-        if self.negative_prompt:
-            options["negative_prompt"] = self.negative_prompt
+        if self.long_prompts == "chunk":
+            if self._chunked is None:
+                self._chunked = ChunkedEncoder(pipe)
+            options |= self._chunked(drawing.prompt, drawing.negative_prompt)
+        else:
+            options["prompt"] = drawing.prompt
+            if drawing.negative_prompt:
+                options["negative_prompt"] = drawing.negative_prompt
         image = pipe(**options).images[0].convert("RGB")
         if image.size != (request.width, request.height):
             from PIL import Image as PILImage

@@ -14,6 +14,7 @@ from engine.backends.llm import (LineBrief, SceneBrief, WriteRequest, WriteResul
 from engine.backends.llm import offline_templates as T
 from engine.backends.llm.offline_words import (TIMES, Premise, PremiseShape, Setting, Who, cap,
                                                join, quoted, strip_article)
+from engine.backends.tts.delivery import visible_direction
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +22,7 @@ _WORRY = re.compile(r"\b(oh no|lost|afraid|scared|where|help|dear|worried|alone|
 _JOY = re.compile(r"\b(hooray|yay|wonderful|happy|did it|love|best)\b", re.I)
 _SLOT = string.Formatter()
 _ACTIONS = {"worried": "looking worried", "sad": "looking sad", "happy": "smiling happily",
-            "whisper": "whispering", "sleepy": "yawning sleepily", "brave": "standing bravely",
+            "whisper": "smiling shyly", "sleepy": "yawning sleepily", "brave": "standing bravely",
             "curious": "looking curious", "grumpy": "frowning", "surprised": "looking amazed"}
 _BEAT_ACTIONS = {"opening": "smiling", "problem": "looking worried", "attempt": "walking along",
                  "turning": "looking amazed", "ending": "smiling happily",
@@ -227,7 +228,8 @@ class _Job:
         moods = {}
         for line in lines:
             if line.speaker and line.speaker not in moods:
-                moods[line.speaker] = _mood(line.direction)
+                # a picture shows a face and a pose, not a voice: `whispering` draws nothing
+                moods[line.speaker] = _mood(visible_direction(line.direction))
         parts = []
         for name in present:
             who = self.who(name)

@@ -6,7 +6,7 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass, fields
-from typing import Any, Mapping, TypeVar
+from typing import Any, Container, Mapping, TypeVar
 
 from engine.dsl.vocabulary import category_in, gender_in
 
@@ -132,6 +132,11 @@ DEFAULT_DIRECTIONS: dict[str, dict[str, Any]] = {
 }
 """Directions every backend understands; a backend's `directions:` setting adds or overrides."""
 
+HEARD_ONLY = frozenset({"whisper", "shout", "yell", "call", "loud", "soft", "quiet", "slow",
+                        "fast", "quick", "squeak", "growl", "mutter", "murmur", "mumble", "hum"})
+"""Directions a listener hears but a picture cannot show (`whispering`, `loudly`); the others
+(`sad`, `laughing`, `yawn`) are expressions and actions an illustrator can draw."""
+
 _SUFFIXES = (("ily", "y"), ("ly", ""), ("ing", ""), ("ing", "e"), ("ed", ""), ("ed", "e"),
              ("ied", "y"), ("ies", "y"), ("es", ""), ("s", ""), ("", "e"))
 
@@ -144,7 +149,7 @@ def direction_table(overrides: Mapping[str, Mapping[str, Any]] | None) -> dict[s
     return {name: Delivery.from_settings(values) for name, values in table.items()}
 
 
-def _lookup(word: str, table: Mapping[str, Delivery]) -> str | None:
+def _lookup(word: str, table: Container[str]) -> str | None:
     if word in table:
         return word
     for suffix, replacement in _SUFFIXES:
@@ -172,6 +177,19 @@ def delivery_for(direction: str | None, table: Mapping[str, Delivery]) -> Delive
         log.debug("direction %r: ignored %s (known: %s)", direction, ", ".join(unknown),
                   ", ".join(sorted(table)))
     return result
+
+
+def heard_only(word: str) -> bool:
+    """True for a direction word (in any form: `whispering`, `loudly`) that only a voice shows."""
+    return _lookup(word.lower(), HEARD_ONLY) is not None
+
+
+def visible_direction(direction: str | None) -> str | None:
+    """The words of a direction a picture can show: `sadly, whispering` → `sadly`; None when
+    the direction is only heard."""
+    words = [w for w in re.findall(r"[a-z]+(?:-[a-z]+)*", (direction or "").lower())
+             if not heard_only(w)]
+    return " ".join(words) or None
 
 
 _QUOTES = str.maketrans({c: None for c in "\"“”„«»‹›「」『』`"})

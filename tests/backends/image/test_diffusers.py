@@ -55,18 +55,21 @@ def test_a_seeded_draw_is_deterministic_at_the_requested_size(tmp_path: Path):
     assert np.array_equal(pixels(first), pixels(again.draw(request())))
 
 
-def test_the_prompt_carries_each_character_for_consistency():
+def test_the_prompt_carries_each_character_first_for_consistency():
     plain = CharacterLook(name="Owl", description="a grey owl with round glasses")
     assert compose_prompt(request(fox(), plain)) == (
-        "a fox in the snow, sks Pip, orange fur, scarf, Owl, a grey owl with round glasses, "
-        "watercolor style")
+        "sks Pip, orange fur, scarf, Owl, a grey owl with round glasses, a fox in the snow, "
+        "a meadow, watercolor")
 
 
-def test_drawing_sizes_are_multiples_of_eight_within_the_pixel_budget():
-    assert drawing_size(64, 64, None) == (64, 64)
-    assert drawing_size(1280, 720, None) == (1280, 720)
-    assert drawing_size(1280, 720, 512 * 512) == (680, 384)
-    assert drawing_size(61, 3, None) == (64, 8)
+def test_drawing_sizes_keep_the_aspect_at_the_pixel_budget_in_multiples():
+    assert drawing_size(64, 64, 64 * 64) == (64, 64)
+    assert drawing_size(1280, 720, 512 * 512) == (680, 384)  # SD 1.5 at 16:9
+    assert drawing_size(1280, 720, 1024 * 1024) == (1368, 768)  # SDXL at 16:9
+    assert drawing_size(720, 1280, 1024 * 1024) == (768, 1368)  # shorts
+    assert drawing_size(64, 64, 512 * 512) == (512, 512)  # a small frame is drawn at the budget
+    assert drawing_size(61, 3, 64) == (40, 8)
+    assert drawing_size(1280, 720, 1024 * 1024, multiple=16) == (1360, 768)
 
 
 def fine_tuned_pipeline(tmp_path: Path) -> Path:

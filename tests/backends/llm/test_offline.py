@@ -364,3 +364,9 @@ def test_past_tense_and_title_case() -> None:
         "A Hedgehog Who Is Scared of the Dark")
     assert title_from("the moon loses her glow.") == "The Moon Loses Her Glow"
     assert title_from("two friends lost in the woods") == "Two Friends Lost in the Woods"
+
+
+def test_a_voice_direction_stays_with_the_line_not_the_picture() -> None:
+    sea = OfflineWriter().write(STORY).scenes[2]
+    assert sea.lines[0].direction == "whispering"
+    assert "whisper" not in sea.image.lower() and "Luna" in sea.image
