@@ -32,7 +32,7 @@ LONG_ACTION = ("Luna peeking out from behind a fluffy cloud over the sleeping vi
 
 
 def request(prompt: str = FILLED, *characters: CharacterLook) -> DrawRequest:
-    return DrawRequest("night", prompt, "blurry, lowres, deformed, blurry", "Night",
+    return DrawRequest("night", prompt, "Night",
                        SETTING_TEXT, STYLE_TEXT, characters or (LUNA, OWL), 1280, 720, 7)
 
 
