@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import tempfile
@@ -88,3 +89,52 @@ def place_atomically(source: Path, path: Path) -> None:
     finally:
         # rename() between two links of one file does nothing, leaving the temp name behind
         temp.unlink(missing_ok=True)
+
+
+_WHY = {
+    errno.EACCES: ("permission denied", "give yourself write access there"),
+    errno.EPERM: ("not permitted", "give yourself write access there"),
+    errno.EROFS: ("read-only file system", ""),
+    errno.ENOSPC: ("no space left on the device",
+                   "free some space (`storyreel cache gc` drops unused cache entries)"),
+    errno.EDQUOT: ("disk quota exceeded",
+                   "free some space (`storyreel cache gc` drops unused cache entries)"),
+    errno.ENOTDIR: ("a file is in the way where a folder is needed", "move that file"),
+    errno.EEXIST: ("a file is in the way where a folder is needed", "move that file"),
+    errno.EISDIR: ("a folder is in the way where a file is needed", "move that folder"),
+    errno.ENOENT: ("no such file or folder", ""),
+}
+
+
+def explain_os_error(error: OSError, places: dict[Path, tuple[str, str]] | None = None) -> str:
+    """One line for a failed file operation: the path, what went wrong, what to do.
+
+    `places` maps folders to (what the folder is, how to choose another): a path inside one is
+    named with it, "/x/video.mp4 (in the run folder /x): …, or choose another: hydra.run.dir=PATH".
+    """
+    why, fix = _WHY.get(error.errno or 0, (error.strerror or type(error).__name__, ""))
+    path = error.filename if error.filename is not None else error.filename2
+    where, choose = "", "choose another place"
+    if path is not None:
+        where = f"{path}: "
+        absolute = Path(os.path.abspath(path))
+        for folder, (what, another) in (places or {}).items():
+            if absolute == folder:
+                where, choose = f"{what} {folder}: ", another
+                break
+            if folder in absolute.parents:
+                where, choose = f"{path} (in {what} {folder}): ", another
+                break
+        if error.errno in (errno.ENOTDIR, errno.EEXIST):
+            blocking = _file_in_the_way(absolute)
+            if blocking is not None:
+                why, fix = f"{blocking} is a file, where a folder is needed", "move it"
+    return f"{where}{why}; {fix + ', or ' if fix else ''}{choose}"
+
+
+def _file_in_the_way(path: Path) -> Path | None:
+    """The nearest of `path` and its parents that exists and is not a folder."""
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            return None if candidate.is_dir() else candidate
+    return None
