@@ -19,7 +19,10 @@ def public_mode() -> int:
 def _temp_beside(path: Path, data: bytes | str, mode: int) -> Path:
     """A fsynced temp file holding `data` in `path`'s folder, with `mode`."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    except OSError as error:  # named after the file being written, not the temp file beside it
+        raise OSError(error.errno, error.strerror, str(path)) from error
     try:
         os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
@@ -41,6 +44,9 @@ def write_atomically(path: Path, data: bytes | str) -> Path:
     temp = _temp_beside(path, data, mode)
     try:
         os.replace(temp, path)
+    except OSError as error:
+        temp.unlink(missing_ok=True)
+        raise OSError(error.errno, error.strerror, str(path)) from error
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
@@ -67,8 +73,10 @@ def copy_atomically(source: Path, path: Path) -> None:
         with open(temp, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(temp, path)
-    except BaseException:
+    except BaseException as error:
         temp.unlink(missing_ok=True)
+        if isinstance(error, OSError) and error.filename in (str(temp), temp):
+            raise OSError(error.errno, error.strerror, str(path)) from error
         raise
 
 
@@ -94,7 +102,7 @@ def place_atomically(source: Path, path: Path) -> None:
 _WHY = {
     errno.EACCES: ("permission denied", "give yourself write access there"),
     errno.EPERM: ("not permitted", "give yourself write access there"),
-    errno.EROFS: ("read-only file system", ""),
+    errno.EROFS: ("read-only file system", "use a folder on a writable disk"),
     errno.ENOSPC: ("no space left on the device",
                    "free some space (`storyreel cache gc` drops unused cache entries)"),
     errno.EDQUOT: ("disk quota exceeded",
@@ -102,7 +110,7 @@ _WHY = {
     errno.ENOTDIR: ("a file is in the way where a folder is needed", "move that file"),
     errno.EEXIST: ("a file is in the way where a folder is needed", "move that file"),
     errno.EISDIR: ("a folder is in the way where a file is needed", "move that folder"),
-    errno.ENOENT: ("no such file or folder", ""),
+    errno.ENOENT: ("no such file or folder", "check the path"),
 }
 
 
@@ -114,22 +122,21 @@ def explain_os_error(error: OSError, places: dict[Path, tuple[str, str]] | None 
     """
     why, fix = _WHY.get(error.errno or 0, (error.strerror or type(error).__name__, ""))
     path = error.filename if error.filename is not None else error.filename2
-    where, choose = "", "choose another place"
-    if path is not None:
-        where = f"{path}: "
-        absolute = Path(os.path.abspath(path))
-        for folder, (what, another) in (places or {}).items():
-            if absolute == folder:
-                where, choose = f"{what} {folder}: ", another
-                break
-            if folder in absolute.parents:
-                where, choose = f"{path} (in {what} {folder}): ", another
-                break
-        if error.errno in (errno.ENOTDIR, errno.EEXIST):
-            blocking = _file_in_the_way(absolute)
-            if blocking is not None:
-                why, fix = f"{blocking} is a file, where a folder is needed", "move it"
-    return f"{where}{why}; {fix + ', or ' if fix else ''}{choose}"
+    if path is None:
+        return f"{why}; {fix}" if fix else why
+    where, choose = f"{path}", ""
+    absolute = Path(os.path.abspath(path))
+    for folder, (what, another) in (places or {}).items():
+        if absolute == folder or folder in absolute.parents:
+            where = f"{what} {folder}" if absolute == folder else f"{path} (in {what} {folder})"
+            choose = another
+            break
+    if error.errno in (errno.ENOTDIR, errno.EEXIST):
+        blocking = _file_in_the_way(absolute)
+        if blocking is not None:
+            why, fix = f"{blocking} is a file, where a folder is needed", "move it"
+    todo = " or ".join(filter(None, (fix, choose)))
+    return f"{where}: {why}; {todo}" if todo else f"{where}: {why}"
 
 
 def _file_in_the_way(path: Path) -> Path | None:

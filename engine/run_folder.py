@@ -6,7 +6,7 @@ import json
 import logging
 import os
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path, PurePosixPath
 from types import TracebackType
 
@@ -135,24 +135,33 @@ def remove_if_empty(folder: Path) -> bool:
     return True
 
 
+def run_folders(renders: Iterable[Path]) -> Iterator[Path]:
+    """Every folder under the renders folders, not looking into runs' staging or Hydra records
+    (a live run changes its staging folder while it is walked)."""
+    for root in renders:
+        for folder, subfolders, _ in os.walk(root):
+            subfolders[:] = sorted(s for s in subfolders if s not in (STAGING, HYDRA_RECORD))
+            yield Path(folder)
+
+
 def remove_unfinished(renders: Iterable[Path]) -> int:
     """Remove what stopped (killed) runs left under the renders folders; how many runs."""
     removed = 0
-    for root in renders:
-        if not root.is_dir():
+    for folder in run_folders(renders):
+        staging = folder / STAGING
+        if not staging.is_dir():
             continue
-        for staging in sorted(root.rglob(STAGING)):
-            try:
-                fd = acquire(staging / LOCK, wait=False)
-            except OSError:
-                continue
-            if fd is None:  # its run is alive
-                continue
-            shutil.rmtree(staging, ignore_errors=True)
-            release(fd, staging / LOCK)
-            if not (staging.parent / MANIFEST).exists():
-                remove_if_empty(staging.parent)
-            removed += 1
+        try:
+            fd = acquire(staging / LOCK, wait=False)
+        except OSError:
+            continue
+        if fd is None:  # its run is alive
+            continue
+        shutil.rmtree(staging, ignore_errors=True)
+        release(fd, staging / LOCK)
+        if not (folder / MANIFEST).exists():
+            remove_if_empty(folder)
+        removed += 1
     return removed
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from engine.cache import MANIFEST, Cache, Entry, cache_dir
 from engine.dsl.load import find_root
 from engine.locks import IN_USE, is_scratch, work_folder_alone
-from engine.run_folder import remove_unfinished
+from engine.run_folder import remove_unfinished, run_folders
 
 KEY_IN_TEXT = re.compile(r"\b[0-9a-f]{64}\b")
 DAY = 86400.0
@@ -57,9 +57,9 @@ def summarize(cache: Cache) -> CacheSummary:
 
 def run_manifests(folders: Iterable[Path]) -> Iterator[Path]:
     """Every run's manifest.json under the renders folders (cache entries are not runs)."""
-    for folder in folders:
-        if folder.is_dir():
-            yield from sorted(folder.rglob(MANIFEST))
+    for folder in run_folders(folders):
+        if (folder / MANIFEST).is_file():
+            yield folder / MANIFEST
 
 
 def referenced_keys(manifests: Iterable[Path]) -> set[str]:

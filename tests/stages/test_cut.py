@@ -213,13 +213,12 @@ def test_scratch_goes_only_when_no_other_cut_uses_the_folder(scenes, tmp_path: P
     from engine.locks import work_folder
 
     work = tmp_path / "work"
-    work.mkdir()
     temp, folder = work / ".seg-abc.x1.tmp", work / ".cut-x1"
-    temp.write_bytes(b"partial")
-    folder.mkdir()
-    (folder / "narration.wav").write_bytes(b"RIFF" + b"\0" * 2048)
-    os.utime(temp, (0, 0))
-    with work_folder(work):  # another cut is running
+    with work_folder(work):  # another cut is running, with its scratch
+        temp.write_bytes(b"partial")
+        folder.mkdir()
+        (folder / "narration.wav").write_bytes(b"RIFF" + b"\0" * 2048)
+        os.utime(temp, (0, 0))
         run_cut(scenes[1:2], tmp_path / "out", work)
         assert temp.exists() and (folder / "narration.wav").exists()
     run_cut(scenes[1:2], tmp_path / "again", work)  # alone now: what dead cuts left goes
