@@ -349,3 +349,38 @@ def test_cache_info_and_gc(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     assert [e.key for e in cache.entries()] == [keys["audio-1"]]
     assert sorted(p.name for p in (root / "segments").iterdir()) == [".in-use.lock",
                                                                       "seg-new.mp4"]
+
+
+def _use_and_wait(root: str, key: str, used: str, release: str) -> None:
+    cache = Cache(Path(root))
+    assert cache.get(key) is not None  # its use is recorded: the manifest's mtime is now
+    Path(used).write_text("yes")
+    while not Path(release).exists():
+        time.sleep(0.02)
+
+
+def test_gc_keeps_what_a_live_process_uses_and_drops_it_once_that_process_is_gone(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    root = tmp_path / "cache"
+    key = Cache.key("draw", 1, "old picture")
+    entry, _ = Cache(root).make(key, write_text("a.png", "png"), stage="draw")
+    month_ago = time.time() - 30 * 86400
+    os.utime(entry.folder / "manifest.json", (month_ago, month_ago))
+    used, release = tmp_path / "used", tmp_path / "release"
+    user = FORK.Process(target=_use_and_wait, args=(str(root), key, str(used), str(release)))
+    user.start()
+    try:
+        while not used.exists():
+            time.sleep(0.02)
+        gc = ["gc", "--dir", str(root), "--renders", str(tmp_path / "none"), "--older-than", "0"]
+        assert cache_command.main(gc) == 0
+        assert capsys.readouterr().out.splitlines()[1] == (
+            "  kept 1 entries that running renders use or just made")
+        assert Cache(root).folder(key).is_dir()
+    finally:
+        release.write_text("go")
+        user.join(timeout=10)
+    assert cache_command.main([*gc, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["removed"], report["in_use"], report["live_runs"]) == ([key], 0, 0)
+    assert not Cache(root).folder(key).exists() and os.listdir(root / "runs") == []
