@@ -126,23 +126,15 @@ def is_scratch(name: str) -> bool:
     return name.startswith(".") and name != IN_USE
 
 
-def remove_scratch(folder: Path) -> tuple[int, int]:
-    """Remove every scratch item in `folder` (call only while nobody else uses it): (count, bytes)."""
-    removed = freed = 0
+def remove_scratch(folder: Path) -> None:
+    """Remove every scratch item in `folder` (only while nobody else uses it)."""
     for path in folder.iterdir():
         if not is_scratch(path.name):
             continue
-        try:
-            if path.is_dir() and not path.is_symlink():
-                freed += sum(p.lstat().st_size for p in path.rglob("*") if p.is_file())
-                shutil.rmtree(path)
-            else:
-                freed += path.lstat().st_size
-                path.unlink()
-        except FileNotFoundError:
-            continue
-        removed += 1
-    return removed, freed
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
 
 @contextmanager

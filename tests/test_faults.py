@@ -141,9 +141,9 @@ def test_render_into_places_it_cannot_write(repo: Path):
 def test_ctrl_c_stops_a_render_with_one_line_and_no_partial_outputs(repo: Path):
     run, cache = repo / "run", repo / "cache"
     process = subprocess.Popen(
-        [sys.executable, "-m", "engine", "render", str(repo / "fox.story"), f"hydra.run.dir={run}",
-         f"cache.dir={cache}", *TINY], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True)
+        [sys.executable, "-m", "engine", "render", str(repo / "fox.story"),
+         f"hydra.run.dir={run}", f"cache.dir={cache}", *TINY], cwd=ROOT, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while not any(cache.glob("??/*/manifest.json")):  # drawing and speaking have begun
         assert process.poll() is None and time.monotonic() < deadline
@@ -194,9 +194,9 @@ def test_gc_while_a_render_runs_removes_nothing_it_uses(repo: Path, capsys):
     for entry in Cache(cache).entries():  # an old run's entries, long unused
         os.utime(entry.folder / "manifest.json", (past, past))
     process = subprocess.Popen(
-        [sys.executable, "-m", "engine", "render", str(repo / "fox.story"), f"hydra.run.dir={run}",
-         f"cache.dir={cache}", *TINY], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True)
+        [sys.executable, "-m", "engine", "render", str(repo / "fox.story"),
+         f"hydra.run.dir={run}", f"cache.dir={cache}", *TINY], cwd=ROOT, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
     removed: set[str] = set()
     while process.poll() is None:
         assert cache_command.main(["gc", "--dir", str(cache), "--older-than", "0", "--renders",

@@ -48,7 +48,7 @@ def summarize(cache: Cache) -> CacheSummary:
         summary.size += size
     if cache.root.is_dir():
         for folder in cache.root.iterdir():
-            if folder.is_dir() and len(folder.name) != 2:
+            if folder.is_dir() and len(folder.name) != 2 and folder.name not in ("locks", "runs"):
                 size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
                 if size:
                     summary.other[folder.name] = size
@@ -273,7 +273,7 @@ def _gc(cache: Cache, renders: list[Path], args: argparse.Namespace) -> int:
                           "live_runs": result.live_runs - 1, "freed": result.freed,
                           "temp_removed": result.temp_removed,
                           "work_removed": result.work_removed, "work_freed": result.work_freed,
-                          "busy_folders": result.busy_folders,
+                          "busy_folders": result.busy_folders, "dead_marks": result.dead_marks,
                           "unfinished_runs": result.unfinished_runs}, indent=1))
         return 0
     verb = "would drop" if args.dry_run else "dropped"
