@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import enum
 import errno
-import fcntl
 import hashlib
 import json
 import logging
@@ -23,6 +22,7 @@ from typing import Any
 
 from engine.dsl.load import find_root
 from engine.ir import Span
+from engine.locks import UNWRITABLE, RunMark, acquire, live_marks, mark_run, release
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +30,6 @@ MANIFEST = "manifest.json"
 KEY_PATTERN = re.compile(r"^[0-9a-f]{64}$")
 CACHE_FORMAT = 1
 """Bumped when the entry layout or the key recipe changes; part of every key."""
-
-STALE_TEMP_SECONDS = 10 * 60
-"""A temp folder of another key is removed only when older than this and not locked."""
 
 
 def canonical(value: Any) -> Any:
@@ -125,12 +122,34 @@ class Entry:
 
 
 class Cache:
-    """A folder of entries `root/<2 hex>/<key>/`; safe for many processes at once."""
+    """A folder of entries `root/<2 hex>/<key>/`; safe for many processes at once.
 
-    def __init__(self, root: Path | str, *, stale_after: float = STALE_TEMP_SECONDS):
+    A process that reads or makes entries leaves a live mark in `root/runs/` (until `close()`,
+    or its end): `cache gc` keeps every entry used since the oldest live mark was made.
+    """
+
+    def __init__(self, root: Path | str):
         self.root = Path(root).absolute()
-        self.stale_after = stale_after
         self._cleaned_temp = False
+        self._mark: RunMark | None = None
+        self._marked = False
+
+    def close(self) -> None:
+        """This process no longer uses the cache: its live mark goes."""
+        if self._mark is not None:
+            self._mark.close()
+
+    def _mark_use(self) -> None:
+        if not self._marked:
+            self._marked = True
+            self._mark = mark_run(self.root / "runs", self)
+
+    def in_use_since(self) -> tuple[float, int, int]:
+        """(when the oldest live process began using the cache, how many live ones, dead marks
+        removed). This process counts as one: its mark is made now if it had none."""
+        self._mark_use()
+        starts, dead = live_marks(self.root / "runs")
+        return min(starts, default=time.time()), len(starts), dead
 
     # ---- keys ---------------------------------------------------------------------------------
     @staticmethod
@@ -152,17 +171,24 @@ class Cache:
         return self.root / key[:2] / key
 
     def get(self, key: str) -> Entry | None:
-        """The finished entry for `key`, or None (no manifest, or a file gone missing)."""
+        """The finished entry for `key`, its use recorded, or None (no manifest, or a file gone
+        missing). Taken under the key's lock, so a `cache gc` never drops it meanwhile."""
+        self._mark_use()
+        with self._lock(key, optional=True):
+            return self._use(key)
+
+    def _use(self, key: str) -> Entry | None:
         folder = self.folder(key)
         entry = _read_entry(folder)
         if entry is None or entry.key != key:
             return None
-        try:  # the manifest's mtime is the entry's last use, which `gc --older-than` reads
+        try:  # the manifest's mtime is the entry's last use, which `cache gc` reads
             os.utime(folder / MANIFEST)
-        except FileNotFoundError:  # removed by a gc since it was read
+        except FileNotFoundError:
             return None
-        except PermissionError:  # someone else's cache, shared read-only: use it as it is
-            pass
+        except OSError as error:  # someone else's cache, shared read-only: use it as it is
+            if error.errno not in UNWRITABLE:
+                raise
         return entry
 
     def entries(self) -> Iterator[Entry]:
@@ -184,11 +210,9 @@ class Cache:
         `produce` writes its files into an empty temp folder and returns metadata kept in the
         manifest. One process makes a key while others wait on its lock and then reuse it.
         """
-        entry = self.get(key)
-        if entry is not None:
-            return entry, False
+        self._mark_use()
         with self._lock(key):
-            entry = self.get(key)
+            entry = self._use(key)
             if entry is not None:
                 return entry, False
             self._clean_temp(key)
@@ -220,11 +244,11 @@ class Cache:
             except OSError as error:
                 if error.errno not in (errno.EEXIST, errno.ENOTEMPTY):
                     raise
-                theirs = self.get(key)
+                theirs = self._use(key)
                 if theirs is not None:  # another process (without our lock) finished first
                     shutil.rmtree(work, ignore_errors=True)
                     return theirs, False
-                _discard(final, temp_root)  # a folder without a manifest is not an entry
+                _discard(final, temp_root, key)  # a folder without a manifest is no entry
                 os.rename(work, final)
             _fsync_dir(final.parent)
         except BaseException:
@@ -235,31 +259,33 @@ class Cache:
 
     # ---- locks and leftovers ------------------------------------------------------------------
     @contextmanager
-    def _lock(self, key: str, *, wait: bool = True) -> Iterator[bool]:
-        """Hold `locks/<key>.lock`; yields False when `wait` is off and someone else holds it.
+    def _lock(self, key: str, *, wait: bool = True, optional: bool = False) -> Iterator[bool]:
+        """Hold `locks/<key>.lock`; yields False when `wait` is off and someone else holds it,
+        or when `optional` and the cache cannot be written (a shared read-only cache).
 
-        The lock file is unlinked on release so `locks/` stays small; a waiter that then wakes on
-        the unlinked file sees it is gone and locks the new one (comparing inodes).
+        The lock file is unlinked on release so `locks/` stays small.
         """
         locks = self.root / "locks"
-        locks.mkdir(parents=True, exist_ok=True)
         path = locks / f"{key}.lock"
-        fd = _acquire(path, wait)
+        try:
+            locks.mkdir(parents=True, exist_ok=True)
+            fd = acquire(path, wait)
+        except OSError as error:
+            if optional and error.errno in UNWRITABLE:
+                yield False
+                return
+            raise
         if fd is None:
             yield False
             return
         try:
             yield True
         finally:
-            try:
-                os.unlink(path)
-            except FileNotFoundError:
-                pass
-            os.close(fd)
+            release(fd, path)
 
     def _clean_temp(self, key: str) -> None:
-        """Remove what killed makers left: temp folders of `key` (we hold its lock) always, others
-        once per Cache object when old and unlocked."""
+        """Remove what killed makers left: temp folders of `key` (we hold its lock) always, the
+        unlocked keys' ones once per Cache object."""
         temp_root = self.root / "tmp"
         if not temp_root.is_dir():
             return
@@ -268,62 +294,47 @@ class Cache:
             shutil.rmtree(work, ignore_errors=True)
         if not self._cleaned_temp:
             self._cleaned_temp = True
-            self.clean_stale_temp(skip=key)
+            self.clean_temp()
 
-    def clean_stale_temp(self, *, skip: str | None = None, older_than: float | None = None) -> int:
-        """Remove temp folders older than `older_than` seconds whose key no process holds."""
+    def clean_temp(self) -> int:
+        """Remove the temp folders whose key no process holds: their maker died (a live maker,
+        or remover, holds the key's lock for as long as its temp folder exists)."""
         temp_root = self.root / "tmp"
-        limit = self.stale_after if older_than is None else older_than
         removed = 0
         if not temp_root.is_dir():
             return 0
-        now = time.time()
         for work in temp_root.iterdir():
             owner = work.name.split(".", 1)[0]
-            try:
-                age = now - work.lstat().st_mtime
-            except FileNotFoundError:
-                continue
-            if owner == skip or age < limit:
-                continue
-            if not KEY_PATTERN.match(owner):  # a deleted entry mid-removal, or a stranger
-                shutil.rmtree(work, ignore_errors=True)
-                removed += 1
+            if not KEY_PATTERN.match(owner):  # not a name this cache makes
                 continue
             with self._lock(owner, wait=False) as held:
-                if held:
+                if held and work.exists():
                     shutil.rmtree(work, ignore_errors=True)
                     removed += 1
         return removed
 
     # ---- removal ------------------------------------------------------------------------------
-    def remove(self, key: str) -> bool:
-        """Drop an entry: renamed out of place first, so a reader never sees half of it."""
+    def remove(self, key: str, *, unused_since: float | None = None) -> bool:
+        """Drop an entry (renamed out of place first, so a reader never sees half of it); True
+        when it was dropped. Not while another process holds its key, nor, with `unused_since`,
+        when it was used at or after that time (checked under the key's lock, which a reader
+        holds while it records its use)."""
         folder = self.folder(key)
         if not folder.is_dir():
             return False
-        with self._lock(key):
+        with self._lock(key, wait=False) as held:
+            if not held or not folder.is_dir():
+                return False
+            if unused_since is not None:
+                try:
+                    if (folder / MANIFEST).stat().st_mtime >= unused_since:
+                        return False
+                except FileNotFoundError:
+                    pass  # no manifest: not an entry, only its leftovers
             temp_root = self.root / "tmp"
             temp_root.mkdir(parents=True, exist_ok=True)
-            _discard(folder, temp_root)
+            _discard(folder, temp_root, key)
         return True
-
-
-def _acquire(path: Path, wait: bool) -> int | None:
-    """A descriptor holding an exclusive flock on the file now at `path` (None: busy, no wait)."""
-    while True:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        except BlockingIOError:
-            os.close(fd)
-            return None
-        try:
-            if os.fstat(fd).st_ino == os.stat(path).st_ino:
-                return fd
-        except FileNotFoundError:
-            pass
-        os.close(fd)  # the holder unlinked it as it let go: lock the file now at the path
 
 
 def _check_key(key: str) -> None:
@@ -384,8 +395,9 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def _discard(folder: Path, temp_root: Path) -> None:
-    trash = Path(tempfile.mkdtemp(prefix="deleted.", dir=temp_root))
+def _discard(folder: Path, temp_root: Path, key: str) -> None:
+    """Rename `folder` into the temp area and delete it there (the caller holds `key`'s lock)."""
+    trash = Path(tempfile.mkdtemp(prefix=f"{key}.deleted.", dir=temp_root))
     os.rename(folder, trash / "entry")
     shutil.rmtree(trash, ignore_errors=True)
 

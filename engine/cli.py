@@ -42,13 +42,26 @@ def main(argv: list[str] | None = None) -> int:
         print(f"storyreel: unknown command '{name}'{guess}\n\n{_usage()}", file=sys.stderr)
         return 2
     try:
+        return _run(name, rest)
+    except KeyboardInterrupt:
+        print("storyreel: interrupted", file=sys.stderr)
+        return 130
+    except OSError as error:  # a place the command writes to (or reads) that it cannot use
+        from engine.files import explain_os_error
+
+        print(f"storyreel {name}: error: {explain_os_error(error)}", file=sys.stderr)
+        return 1
+
+
+def _run(name: str, args: list[str]) -> int:
+    try:
         module = importlib.import_module(f"engine.commands.{name}")
     except ModuleNotFoundError as error:
         if error.name != f"engine.commands.{name}":
             raise
         print(f"storyreel: '{name}' is not available in this version", file=sys.stderr)
         return 2
-    return int(module.main(rest) or 0)
+    return int(module.main(args) or 0)
 
 
 if __name__ == "__main__":

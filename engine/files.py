@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import tempfile
@@ -18,7 +19,10 @@ def public_mode() -> int:
 def _temp_beside(path: Path, data: bytes | str, mode: int) -> Path:
     """A fsynced temp file holding `data` in `path`'s folder, with `mode`."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    except OSError as error:  # named after the file being written, not the temp file beside it
+        raise OSError(error.errno, error.strerror, str(path)) from error
     try:
         os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
@@ -40,6 +44,9 @@ def write_atomically(path: Path, data: bytes | str) -> Path:
     temp = _temp_beside(path, data, mode)
     try:
         os.replace(temp, path)
+    except OSError as error:
+        temp.unlink(missing_ok=True)
+        raise OSError(error.errno, error.strerror, str(path)) from error
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
@@ -66,8 +73,10 @@ def copy_atomically(source: Path, path: Path) -> None:
         with open(temp, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(temp, path)
-    except BaseException:
+    except BaseException as error:
         temp.unlink(missing_ok=True)
+        if isinstance(error, OSError) and error.filename in (str(temp), temp):
+            raise OSError(error.errno, error.strerror, str(path)) from error
         raise
 
 
@@ -88,3 +97,51 @@ def place_atomically(source: Path, path: Path) -> None:
     finally:
         # rename() between two links of one file does nothing, leaving the temp name behind
         temp.unlink(missing_ok=True)
+
+
+_WHY = {
+    errno.EACCES: ("permission denied", "give yourself write access there"),
+    errno.EPERM: ("not permitted", "give yourself write access there"),
+    errno.EROFS: ("read-only file system", "use a folder on a writable disk"),
+    errno.ENOSPC: ("no space left on the device",
+                   "free some space (`storyreel cache gc` drops unused cache entries)"),
+    errno.EDQUOT: ("disk quota exceeded",
+                   "free some space (`storyreel cache gc` drops unused cache entries)"),
+    errno.ENOTDIR: ("a file is in the way where a folder is needed", "move that file"),
+    errno.EEXIST: ("a file is in the way where a folder is needed", "move that file"),
+    errno.EISDIR: ("a folder is in the way where a file is needed", "move that folder"),
+    errno.ENOENT: ("no such file or folder", "check the path"),
+}
+
+
+def explain_os_error(error: OSError, places: dict[Path, tuple[str, str]] | None = None) -> str:
+    """One line for a failed file operation: the path, what went wrong, what to do.
+
+    `places` maps folders to (what the folder is, how to choose another): a path inside one is
+    named with it, "/x/video.mp4 (in the run folder /x): …, or choose another: hydra.run.dir=PATH".
+    """
+    why, fix = _WHY.get(error.errno or 0, (error.strerror or type(error).__name__, ""))
+    path = error.filename if error.filename is not None else error.filename2
+    if path is None:
+        return f"{why}; {fix}" if fix else why
+    where, choose = f"{path}", ""
+    absolute = Path(os.path.abspath(path))
+    for folder, (what, another) in (places or {}).items():
+        if absolute == folder or folder in absolute.parents:
+            where = f"{what} {folder}" if absolute == folder else f"{path} (in {what} {folder})"
+            choose = another
+            break
+    if error.errno in (errno.ENOTDIR, errno.EEXIST):
+        blocking = _file_in_the_way(absolute)
+        if blocking is not None:
+            why, fix = f"{blocking} is a file, where a folder is needed", "move it"
+    todo = " or ".join(filter(None, (fix, choose)))
+    return f"{where}: {why}; {todo}" if todo else f"{where}: {why}"
+
+
+def _file_in_the_way(path: Path) -> Path | None:
+    """The nearest of `path` and its parents that exists and is not a folder."""
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            return None if candidate.is_dir() else candidate
+    return None

@@ -27,6 +27,7 @@ from engine.errors import StoryError
 from engine.ir import Scene, Story
 from engine.manifest import Recorder, write_manifest
 from engine.progress import StageProgress, summary_table
+from engine.run_folder import RunFolder
 from engine.stages import design as design_stage
 from engine.stages import draw as draw_stage
 from engine.stages import speak as speak_stage
@@ -127,18 +128,26 @@ def _seconds(text: str | None) -> float | None:
 
 
 def render(settings: RenderSettings, backends: Backends, console: Console) -> RenderOutcome:
-    """Run every stage for one story; the run folder gets its files, the manifest last."""
+    """Run every stage for one story; the run folder gets its files together, the manifest last
+    (a run that fails leaves the folder as it was)."""
     started = time.perf_counter()
     story, diagnostics = load_with_diagnostics(settings.story)
     if story is None:
         raise StoryError(diagnostics)
     cache = Cache(settings.cache_dir)
+    try:
+        with RunFolder(settings.run_dir) as folder:
+            return _render(story, settings, backends, console, cache, folder, started)
+    finally:
+        cache.close()
+
+
+def _render(story: Story, settings: RenderSettings, backends: Backends, console: Console,
+            cache: Cache, folder: RunFolder, started: float) -> RenderOutcome:
     recorder = Recorder()
+    staging = folder.staging
     step = Step(cache, recorder)
     run_dir = settings.run_dir
-    run_dir.mkdir(parents=True, exist_ok=True)
-    # The manifest is the mark of a finished run: an old one must not describe this run's files.
-    (run_dir / "manifest.json").unlink(missing_ok=True)
     with StageProgress(console) as progress:
         with recorder.timed("write"), progress.stage("write", 1) as advance:
             written = write_stage.write_cached(story, backends.writer, step)
@@ -149,7 +158,7 @@ def render(settings: RenderSettings, backends: Backends, console: Console) -> Re
             with recorder.timed("design"), progress.stage("design", len(wanted)) as advance:
                 tags = design_stage.tag_characters(story, backends.tagger, step, advance)
             story = design_stage.with_tags(story, tags)
-        write_atomically(run_dir / "resolved.story",
+        write_atomically(staging / "resolved.story",
                          format_story(rebase_paths(story, run_dir)).encode())
         draw_settings = draw_stage.DrawSettings(settings.width, settings.height, settings.seed,
                                                 settings.trainedness, settings.candidates)
@@ -191,12 +200,13 @@ def render(settings: RenderSettings, backends: Backends, console: Console) -> Re
             video = _cut(story, drawn, spoken, backends.editor, settings, step, cache)
             advance()
     for name in ("video.mp4", "captions.srt", "captions.vtt"):
-        place_atomically(video.parent / name, run_dir / name)
-    duration = _duration(run_dir / "video.mp4")
-    write_storyboard(run_dir, story, drawn, spoken, place_atomically)
+        place_atomically(video.parent / name, staging / name)
+    duration = _duration(staging / "video.mp4")
+    write_storyboard(staging, story, drawn, spoken, place_atomically)
     seconds = time.perf_counter() - started
-    write_manifest(run_dir / "manifest.json", recorder, _facts(settings, backends, written,
-                                                               step, duration, seconds))
+    facts = _facts(settings, backends, written, step, duration, seconds)
+    folder.commit(lambda path, outputs: write_manifest(path, recorder,
+                                                       {**facts, "outputs": outputs}))
     console.print(summary_table(recorder, duration, seconds))
     if written.usage.requests:
         reused = recorder.counts().get("write", (0, 0))[0] == 0
@@ -205,6 +215,14 @@ def render(settings: RenderSettings, backends: Backends, console: Console) -> Re
                       + (" (an earlier run's answer, reused from the cache)" if reused else ""),
                       highlight=False)
     return RenderOutcome(run_dir / "video.mp4", duration, seconds, recorder)
+
+
+def output_places(settings: RenderSettings | None) -> dict[Path, tuple[str, str]]:
+    """The folders a render writes, for naming them in an error (`files.explain_os_error`)."""
+    if settings is None:
+        return {}
+    return {settings.run_dir.absolute(): ("the run folder", "choose another: hydra.run.dir=PATH"),
+            settings.cache_dir.absolute(): ("the cache", "choose another: cache.dir=PATH")}
 
 
 def _duration(video: Path) -> float:

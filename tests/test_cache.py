@@ -232,7 +232,8 @@ def _hold_lock(root: str, key: str, held: str, release: str) -> None:
             time.sleep(0.02)
 
 
-def test_stale_temp_folders_go_unless_their_key_is_locked(tmp_path: Path):
+def test_temp_folders_go_unless_their_key_is_locked(tmp_path: Path):
+    """Liveness, not age: a dead maker's fresh temp folder goes, a live maker's old one stays."""
     root = tmp_path / "cache"
     (root / "tmp").mkdir(parents=True)
     dead, alive = "1" * 64, "2" * 64
@@ -240,8 +241,8 @@ def test_stale_temp_folders_go_unless_their_key_is_locked(tmp_path: Path):
         work = root / "tmp" / f"{owner}.abc"
         work.mkdir()
         (work / "part.png").write_bytes(b"x")
-        old = time.time() - 3600
-        os.utime(work, (old, old))
+    old = time.time() - 3600
+    os.utime(root / "tmp" / f"{alive}.abc", (old, old))
     held, release = tmp_path / "held", tmp_path / "release"
     holder = FORK.Process(target=_hold_lock, args=(str(root), alive, str(held), str(release)))
     holder.start()
@@ -253,7 +254,7 @@ def test_stale_temp_folders_go_unless_their_key_is_locked(tmp_path: Path):
     finally:
         release.write_text("go")
         holder.join(timeout=10)
-    assert Cache(root, stale_after=0).clean_stale_temp() == 1
+    assert Cache(root).clean_temp() == 1
     assert list((root / "tmp").iterdir()) == []
 
 
@@ -320,7 +321,8 @@ def test_cache_info_and_gc(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     (run / "manifest.json").write_text(json.dumps(
         {"artifacts": [{"stage": "draw", "key": keys["image"]},
                        {"stage": "speak", "key": keys["audio-1"]}]}))
-    # a render still running has no manifest yet: what it made recently is kept
+    # this process still uses the cache, like a render that has not written its manifest yet:
+    # what it made since it began is kept
     assert cache_command.main(["gc", "--dir", str(root), "--renders", str(tmp_path / "renders"),
                                "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["removed"] == []
@@ -340,7 +342,45 @@ def test_cache_info_and_gc(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
         os.utime(root / "segments" / name, (when, when))
     assert cache_command.main(["gc", "--dir", str(root), "--renders", str(tmp_path / "renders"),
                                "--older-than", "7"]) == 0
-    out = capsys.readouterr().out
-    assert "dropped 1 entries" in out and "1 work files unused for 7 days" in out
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith(f"cache {root}: dropped 1 entries (5 B), kept 1 ")
+    assert out[1] == ("  dropped 1 work files (7 B): scratch of stopped cuts and files unused for "
+                      "7 days, such as the editor's scene segments")
     assert [e.key for e in cache.entries()] == [keys["audio-1"]]
-    assert [p.name for p in (root / "segments").iterdir()] == ["seg-new.mp4"]
+    assert sorted(p.name for p in (root / "segments").iterdir()) == [".in-use.lock",
+                                                                      "seg-new.mp4"]
+
+
+def _use_and_wait(root: str, key: str, used: str, release: str) -> None:
+    cache = Cache(Path(root))
+    assert cache.get(key) is not None  # its use is recorded: the manifest's mtime is now
+    Path(used).write_text("yes")
+    while not Path(release).exists():
+        time.sleep(0.02)
+
+
+def test_gc_keeps_what_a_live_process_uses_and_drops_it_once_that_process_is_gone(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    root = tmp_path / "cache"
+    key = Cache.key("draw", 1, "old picture")
+    entry, _ = Cache(root).make(key, write_text("a.png", "png"), stage="draw")
+    month_ago = time.time() - 30 * 86400
+    os.utime(entry.folder / "manifest.json", (month_ago, month_ago))
+    used, release = tmp_path / "used", tmp_path / "release"
+    user = FORK.Process(target=_use_and_wait, args=(str(root), key, str(used), str(release)))
+    user.start()
+    try:
+        while not used.exists():
+            time.sleep(0.02)
+        gc = ["gc", "--dir", str(root), "--renders", str(tmp_path / "none"), "--older-than", "0"]
+        assert cache_command.main(gc) == 0
+        assert capsys.readouterr().out.splitlines()[1] == (
+            "  kept 1 entries that running renders use or just made")
+        assert Cache(root).folder(key).is_dir()
+    finally:
+        release.write_text("go")
+        user.join(timeout=10)
+    assert cache_command.main([*gc, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["removed"], report["in_use"], report["live_runs"]) == ([key], 0, 0)
+    assert not Cache(root).folder(key).exists() and os.listdir(root / "runs") == []

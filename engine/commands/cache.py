@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -12,6 +13,8 @@ from pathlib import Path
 
 from engine.cache import MANIFEST, Cache, Entry, cache_dir
 from engine.dsl.load import find_root
+from engine.locks import IN_USE, is_scratch, work_folder_alone
+from engine.run_folder import remove_unfinished, run_folders
 
 KEY_IN_TEXT = re.compile(r"\b[0-9a-f]{64}\b")
 DAY = 86400.0
@@ -45,7 +48,7 @@ def summarize(cache: Cache) -> CacheSummary:
         summary.size += size
     if cache.root.is_dir():
         for folder in cache.root.iterdir():
-            if folder.is_dir() and len(folder.name) != 2:
+            if folder.is_dir() and len(folder.name) != 2 and folder.name not in ("locks", "runs"):
                 size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
                 if size:
                     summary.other[folder.name] = size
@@ -54,9 +57,9 @@ def summarize(cache: Cache) -> CacheSummary:
 
 def run_manifests(folders: Iterable[Path]) -> Iterator[Path]:
     """Every run's manifest.json under the renders folders (cache entries are not runs)."""
-    for folder in folders:
-        if folder.is_dir():
-            yield from sorted(folder.rglob(MANIFEST))
+    for folder in run_folders(folders):
+        if (folder / MANIFEST).is_file():
+            yield folder / MANIFEST
 
 
 def referenced_keys(manifests: Iterable[Path]) -> set[str]:
@@ -74,14 +77,26 @@ WORK_FILE_DAYS = 7.0
 """Files in work folders beside the entries (the editor's per-scene segments) go when unused
 this long, unless `--older-than` says otherwise."""
 
+OWN_FOLDERS = ("tmp", "locks", "runs")
+"""The cache's bookkeeping folders beside the entries' shards; any other folder is a work folder."""
+
 
 @dataclass
 class GcResult:
     removed: list[Entry] = field(default_factory=list)
     kept: int = 0
+    in_use: int = 0
+    """Entries kept only because a live process used or made them since it started."""
+    live_runs: int = 0
+    """Processes using the cache now, this gc included."""
+    dead_marks: int = 0
     temp_removed: int = 0
     work_removed: int = 0
     work_freed: int = 0
+    busy_folders: list[str] = field(default_factory=list)
+    """Work folders left alone because a running cut uses them."""
+    unfinished_runs: int = 0
+    """Run folders where a stopped render left unfinished outputs, cleaned."""
 
     @property
     def freed(self) -> int:
@@ -89,59 +104,69 @@ class GcResult:
 
 
 def collect_garbage(cache: Cache, referenced: set[str], *, older_than_days: float | None = None,
-                    grace_seconds: float = 3600.0, dry_run: bool = False) -> GcResult:
-    """Drop entries no run references (unused for `grace_seconds`, so a render in progress, which
-    has not written its manifest yet, keeps what it just made), and with `older_than_days` every
-    entry not used for that long, referenced or not."""
+                    dry_run: bool = False) -> GcResult:
+    """Drop entries no run references, and with `older_than_days` every entry not used for that
+    long, referenced or not; never one a live process has used or made since it started (its
+    run manifest is not written yet). Then the temp folders and work files of dead processes."""
     result = GcResult()
+    cutoff, result.live_runs, result.dead_marks = cache.in_use_since()
     now = time.time()
     for entry in list(cache.entries()):
         try:
-            idle = now - (entry.folder / MANIFEST).stat().st_mtime
+            last_use = (entry.folder / MANIFEST).stat().st_mtime
         except FileNotFoundError:
             continue
-        too_old = older_than_days is not None and idle > older_than_days * DAY
+        too_old = older_than_days is not None and now - last_use > older_than_days * DAY
         # a run manifest that lists only file hashes still keeps the entries holding them
         named = entry.key in referenced or any(i.sha256 in referenced for i in entry.files.values())
-        unreferenced = not named and idle > grace_seconds
-        if too_old or unreferenced:
-            if not dry_run:
-                cache.remove(entry.key)
-            result.removed.append(entry)
-        else:
+        if not too_old and named:
             result.kept += 1
+        elif last_use >= cutoff:
+            result.kept += 1
+            result.in_use += 1
+        elif dry_run or cache.remove(entry.key, unused_since=cutoff):
+            result.removed.append(entry)
+        else:  # used (or being made again) while gc looked
+            result.kept += 1
+            result.in_use += 1
     if not dry_run:
-        result.temp_removed = cache.clean_stale_temp()
+        result.temp_removed = cache.clean_temp()
     days = WORK_FILE_DAYS if older_than_days is None else older_than_days
-    result.work_removed, result.work_freed = _prune_work_folders(cache.root, days * DAY, dry_run)
+    _prune_work_folders(cache.root, min(now - days * DAY, cutoff), dry_run, result)
     return result
 
 
-def _prune_work_folders(root: Path, idle_limit: float, dry_run: bool) -> tuple[int, int]:
-    """Drop files unused for `idle_limit` seconds in folders that hold no entries (an editor's
-    segments keep their last use as mtime), then the folders left empty."""
-    removed = freed = 0
+def _prune_work_folders(root: Path, unused_before: float, dry_run: bool,
+                        result: GcResult) -> None:
+    """In each folder beside the entries that no cut uses now: the scratch of dead processes,
+    and files last used before `unused_before` (an editor's segments keep their last use as
+    mtime); then the subfolders left empty."""
     if not root.is_dir():
-        return 0, 0
-    now = time.time()
-    for folder in root.iterdir():
-        if not folder.is_dir() or len(folder.name) == 2 or folder.name in ("tmp", "locks"):
+        return
+    for folder in sorted(root.iterdir()):
+        if not folder.is_dir() or len(folder.name) == 2 or folder.name in OWN_FOLDERS:
             continue
-        for path in sorted(folder.rglob("*"), reverse=True):
-            try:
-                info = path.lstat()
-                if path.is_dir():
-                    if not dry_run and not any(path.iterdir()):
-                        path.rmdir()
-                    continue
-                if now - info.st_mtime > idle_limit:
-                    if not dry_run:
-                        path.unlink()
-                    removed += 1
-                    freed += info.st_size
-            except OSError:
+        with work_folder_alone(folder) as alone:
+            if not alone:
+                result.busy_folders.append(folder.name)
                 continue
-    return removed, freed
+            for path in sorted(folder.rglob("*"), reverse=True):
+                if path.name == IN_USE:
+                    continue
+                try:
+                    info = path.lstat()
+                    if path.is_dir():
+                        if not dry_run and not any(path.iterdir()):
+                            path.rmdir()
+                        continue
+                    scratch = is_scratch(path.relative_to(folder).parts[0])
+                    if scratch or info.st_mtime < unused_before:
+                        if not dry_run:
+                            path.unlink()
+                        result.work_removed += 1
+                        result.work_freed += info.st_size
+                except OSError:
+                    continue
 
 
 def _human(size: float) -> str:
@@ -186,47 +211,86 @@ def _split_overrides(argv: list[str]) -> tuple[list[str], str | None]:
     return rest, configured
 
 
+def missing_cache(root: Path, place: Path, given: bool) -> str:
+    """Why there is no cache at `root`, and where it looked."""
+    if given:
+        return f"no cache at {root} (the folder given does not exist)"
+    folder = place.absolute() if place.is_dir() else place.absolute().parent
+    repo = find_root(place)
+    if (repo / ".git").exists():
+        return (f"no cache at {root}: nothing was rendered in the story repository {repo} yet "
+                "(or its cache is elsewhere: pass --dir DIR)")
+    return (f"no cache at {root}: {folder} is not inside a story repository (no folder from it "
+            "up holds .git); run this inside one, name a story in it, or pass --dir DIR")
+
+
 def main(argv: list[str]) -> int:
     argv, configured = _split_overrides(argv)
     args = _parser().parse_args(argv)
     place: Path = args.place
-    root = cache_dir(args.dir or configured, place)
+    given = args.dir or configured
+    root = cache_dir(given, place)
+    if not root.is_dir():
+        print(f"storyreel cache: {missing_cache(root, place, bool(given))}", file=sys.stderr)
+        return 1
     cache = Cache(root)
     if args.action == "info":
-        summary = summarize(cache)
-        if args.json:
-            print(json.dumps({"dir": str(root), "entries": summary.entries, "size": summary.size,
-                              "stages": {k: vars(v) for k, v in sorted(summary.stages.items())},
-                              "other": summary.other},
-                             indent=1))
-            return 0
-        print(f"cache {root}")
-        print(f"  {summary.entries} entries, {_human(summary.size)}")
-        width = max([5, *map(len, summary.stages)])
-        if summary.stages:
-            print(f"  {'stage':<{width}}  {'entries':>7}  {'size':>10}  {'made in':>9}")
-        for stage, totals in sorted(summary.stages.items()):
-            print(f"  {stage:<{width}}  {totals.entries:>7}  {_human(totals.size):>10}  "
-                  f"{totals.seconds:>8.1f}s")
-        for name, size in sorted(summary.other.items()):
-            print(f"  {name + '/':<{width}}  {'':>7}  {_human(size):>10}  (not entries)")
-        return 0
+        return _info(cache, args.json)
     renders = args.renders or sorted({find_root(place) / "renders", Path.cwd() / "renders"})
+    return _gc(cache, renders, args)
+
+
+def _info(cache: Cache, as_json: bool) -> int:
+    summary = summarize(cache)
+    if as_json:
+        print(json.dumps({"dir": str(cache.root), "entries": summary.entries,
+                          "size": summary.size,
+                          "stages": {k: vars(v) for k, v in sorted(summary.stages.items())},
+                          "other": summary.other}, indent=1))
+        return 0
+    print(f"cache {cache.root}")
+    print(f"  {summary.entries} entries, {_human(summary.size)}")
+    width = max([5, *map(len, summary.stages)])
+    if summary.stages:
+        print(f"  {'stage':<{width}}  {'entries':>7}  {'size':>10}  {'made in':>9}")
+    for stage, totals in sorted(summary.stages.items()):
+        print(f"  {stage:<{width}}  {totals.entries:>7}  {_human(totals.size):>10}  "
+              f"{totals.seconds:>8.1f}s")
+    for name, size in sorted(summary.other.items()):
+        print(f"  {name + '/':<{width}}  {'':>7}  {_human(size):>10}  (not entries)")
+    return 0
+
+
+def _gc(cache: Cache, renders: list[Path], args: argparse.Namespace) -> int:
     referenced = referenced_keys(run_manifests(renders))
     result = collect_garbage(cache, referenced, older_than_days=args.older_than,
                              dry_run=args.dry_run)
-    verb = "would drop" if args.dry_run else "dropped"
+    if not args.dry_run:
+        result.unfinished_runs = remove_unfinished(renders)
     if args.json:
-        print(json.dumps({"dir": str(root), "removed": [e.key for e in result.removed],
-                          "kept": result.kept, "freed": result.freed,
+        print(json.dumps({"dir": str(cache.root), "removed": [e.key for e in result.removed],
+                          "kept": result.kept, "in_use": result.in_use,
+                          "live_runs": result.live_runs - 1, "freed": result.freed,
                           "temp_removed": result.temp_removed,
-                          "work_removed": result.work_removed}, indent=1))
+                          "work_removed": result.work_removed, "work_freed": result.work_freed,
+                          "busy_folders": result.busy_folders, "dead_marks": result.dead_marks,
+                          "unfinished_runs": result.unfinished_runs}, indent=1))
         return 0
-    print(f"cache {root}: {verb} {len(result.removed)} entries ({_human(result.freed)}), "
+    verb = "would drop" if args.dry_run else "dropped"
+    print(f"cache {cache.root}: {verb} {len(result.removed)} entries ({_human(result.freed)}), "
           f"kept {result.kept} ({len(referenced)} keys referenced by runs under "
           f"{', '.join(str(r) for r in renders)})")
+    if result.in_use:
+        print(f"  kept {result.in_use} entries that running renders use or just made")
     if result.work_removed:
-        days = args.older_than or WORK_FILE_DAYS
-        print(f"  and {result.work_removed} work files unused for {days:g} "
-              f"days ({_human(result.work_freed)}), such as the editor's scene segments")
+        days = WORK_FILE_DAYS if args.older_than is None else args.older_than
+        print(f"  {verb} {result.work_removed} work files ({_human(result.work_freed)}): "
+              f"scratch of stopped cuts and files unused for {days:g} days, such as the "
+              "editor's scene segments")
+    for name in result.busy_folders:
+        print(f"  left {name}/ alone: a render is cutting with it now")
+    if result.temp_removed:
+        print(f"  removed {result.temp_removed} temp folders of stopped renders")
+    if result.unfinished_runs:
+        print(f"  removed the unfinished outputs of {result.unfinished_runs} stopped renders")
     return 0

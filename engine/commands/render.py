@@ -163,6 +163,8 @@ def run_hydra(overrides: list[str]) -> int:
     """Run the Hydra app with these command-line words; returns the exit status."""
     import hydra
 
+    from engine.output_folder import remove_unused_folders
+
     register_resolvers()
     app = hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")(_task)
     saved = sys.argv
@@ -173,6 +175,7 @@ def run_hydra(overrides: list[str]) -> int:
         return int(exit_.code or 0) if not isinstance(exit_.code, str) else 1
     finally:
         sys.argv = saved
+        remove_unused_folders()  # a run that made nothing leaves no folder behind
     return 0
 
 
@@ -184,12 +187,14 @@ def _task(cfg) -> None:  # type: ignore[no-untyped-def]
 
     from engine.dsl.load import render_diagnostics
     from engine.errors import BackendError, ConfigError, StoryError
-    from engine.render import render
+    from engine.files import explain_os_error
+    from engine.render import output_places, render
     from engine.config import backends_from, settings_from
     from engine.secrets import guard_logging, mask
 
     guard_logging()  # Hydra has just configured this job's log handlers
     console = Console(stderr=True)
+    settings = None
     try:
         settings = settings_from(cfg, Path(HydraConfig.get().runtime.output_dir))
         outcome = render(settings, backends_from(cfg), console)
@@ -200,6 +205,11 @@ def _task(cfg) -> None:  # type: ignore[no-untyped-def]
     except (BackendError, ConfigError) as error:
         message = mask(str(error))
         console.print(Text.assemble(("error:", "bold red"), " ", message), highlight=False)
+        _fail(1, message)
+    except OSError as error:  # the run folder or the cache cannot be written
+        message = mask(explain_os_error(error, output_places(settings)))
+        console.print(Text.assemble(("error:", "bold red"), " ", message), highlight=False,
+                      soft_wrap=True)
         _fail(1, message)
     console.print(Text.assemble(("video:", "bold green"), f" {outcome.video}"), highlight=False)
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import tempfile
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -14,6 +12,7 @@ from pathlib import Path
 from engine.backends.video import CutRequest, CutStats, Editor, Segment
 from engine.captions import write_srt, write_vtt
 from engine.files import public_mode
+from engine.locks import work_folder
 from engine.timeline import (SceneLines, TimedLine, Timeline, TimelineSettings, build_timeline,
                              crossfade_frames, mix_audio, read_clip)
 
@@ -80,7 +79,9 @@ def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, 
     `Owl: …`, WebVTT `<v Owl>`); otherwise the cues carry no speaker.
 
     `workdir` keeps the editor's per-scene segments between runs (a changed scene re-encodes
-    only its own segment) and the narration track while it is being muxed.
+    only its own segment) and the narration track while it is being muxed. The cut holds it as a
+    work folder (`engine.locks.work_folder`): `cache gc` leaves it alone meanwhile, and scratch
+    (names beginning with '.') is removed only when no other process uses the folder.
     """
     if not scenes:
         raise ValueError("a cut needs at least one scene")
@@ -95,11 +96,10 @@ def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, 
                                    else 0))
         for i, (scene, placed) in enumerate(zip(scenes, timeline.scenes)))
     out_dir.mkdir(parents=True, exist_ok=True)
-    workdir.mkdir(parents=True, exist_ok=True)
-    remove_stale_scratch(workdir)
     clips = [line.audio for scene in scenes for line in scene.lines]
     video = out_dir / "video.mp4"
-    with tempfile.TemporaryDirectory(prefix="cut-", dir=workdir) as scratch:
+    with (work_folder(workdir),
+          tempfile.TemporaryDirectory(prefix=".cut-", dir=workdir) as scratch):
         narration = mix_audio(timeline, clips, Path(scratch) / "narration.wav",
                               [scene.music for scene in scenes])
         fd, temp_name = tempfile.mkstemp(prefix=".video.", suffix=".mp4.tmp", dir=out_dir)
@@ -122,25 +122,6 @@ def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, 
              timeline.duration, len(stats.encoded), len(stats.reused))
     return CutOutcome(video=video, srt=srt, vtt=vtt, timeline=timeline,
                       duration=timeline.duration, stats=stats)
-
-
-STALE_SECONDS = 3600
-"""Scratch left in `workdir` by a killed run is removed once it is this old (never a live one)."""
-
-
-def remove_stale_scratch(workdir: Path, older_than: float = STALE_SECONDS) -> None:
-    """Remove temp files and folders that a killed cut left behind (`.*.tmp`, `cut-*`, `mux-*`)."""
-    cutoff = time.time() - older_than
-    for path in workdir.iterdir():
-        scratch = path.name.endswith(".tmp") or path.name.startswith(("cut-", "mux-"))
-        try:
-            if scratch and path.lstat().st_mtime < cutoff:
-                if path.is_dir() and not path.is_symlink():
-                    shutil.rmtree(path, ignore_errors=True)
-                else:
-                    path.unlink(missing_ok=True)
-        except FileNotFoundError:
-            continue  # another process cleaned it first
 
 
 def _fsync(path: Path) -> None:

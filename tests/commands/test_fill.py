@@ -177,3 +177,50 @@ def test_new_with_openai_outlines_then_fills(tmp_path: Path, monkeypatch):
     text = out.read_text(encoding="utf-8")
     assert 'Kite (surprised): "Whee! Oh no!"' in text and "scene lost" in text
     assert json.dumps(KEY)[1:-1] not in text
+
+
+def test_new_without_output_prints_the_story(tmp_path: Path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert new.main(["a snail who is afraid of the rain learns to enjoy puddles",
+                     "--scenes", "2"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("title: A Snail Who Is Afraid of the Rain\n")
+    assert captured.err.endswith("2 new scenes (save it with -o FILE)\n")
+    assert not list(tmp_path.glob("*.story"))  # nothing written but the writer's cache
+
+
+@pytest.mark.parametrize("premise, title", [
+    ("a very small hedgehog who is scared of the dark night and the owls",
+     "A Very Small Hedgehog"),
+    ("a brave little tortoise wants to win the big race against the hare",
+     "A Brave Little Tortoise"),
+    ("the moon, who lost her glow, asks the stars for help", "The Moon"),
+    ("once upon a time in a land far far away there lived a dragon",
+     "Once Upon a Time in a Land"),
+])
+def test_new_titles_end_where_a_phrase_ends(premise: str, title: str):
+    assert new.title_from(premise) == title
+
+
+@pytest.mark.parametrize("args, message", [
+    (["", "-o", "x.story"], "the premise is empty; say in a sentence what the story is about"),
+    (["   "], "the premise is empty; say in a sentence what the story is about"),
+    (["a fox", "--scenes", "101"], "--scenes must be a whole number from 1 to 100, not 101"),
+    (["a fox", "--scenes", "0"], "--scenes must be a whole number from 1 to 100, not 0"),
+    (["a fox", "--title", " "], "--title is empty; leave it out to take the title from the premise"),
+])
+def test_new_rejects_arguments_before_any_work(args: list[str], message: str, tmp_path: Path,
+                                               monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert new.main(args) == 2
+    assert capsys.readouterr().err == f"storyreel new: {message}\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_new_says_narrator_is_reserved(tmp_path: Path, capsys):
+    out = tmp_path / "fox.story"
+    assert new.main(["a fox", "--characters", "narrator=a calm voice,Fox", "-o", str(out)]) == 1
+    assert capsys.readouterr().err == (
+        "storyreel new: error: --characters: 'narrator' is reserved: it reads the narration of "
+        "every story; give the character another name\n")
+    assert not out.exists()

@@ -205,19 +205,25 @@ def test_a_failing_encoder_leaves_no_partial_file(scenes, tmp_path: Path):
     assert not [p for p in tmp_path.rglob("*") if p.name.endswith(".tmp")]
 
 
-def test_scratch_of_a_killed_run_is_removed_once_stale(scenes, tmp_path: Path):
+def test_scratch_goes_only_when_no_other_cut_uses_the_folder(scenes, tmp_path: Path):
+    """Liveness, not age: another cut's scratch stays, however old; a dead cut's goes, however
+    fresh (a cut holds the work folder shared; scratch names begin with '.')."""
     import os
 
+    from engine.locks import work_folder
+
     work = tmp_path / "work"
-    work.mkdir()
-    old_temp, old_dir, fresh = work / ".seg-abc.x1.tmp", work / "cut-x1", work / ".seg-def.x2.tmp"
-    old_temp.write_bytes(b"partial")
-    old_dir.mkdir()
-    fresh.write_bytes(b"another run is writing this")
-    for path in (old_temp, old_dir):
-        os.utime(path, (0, 0))
-    run_cut(scenes[1:2], tmp_path / "out", work)
-    assert not old_temp.exists() and not old_dir.exists() and fresh.exists()
+    temp, folder = work / ".seg-abc.x1.tmp", work / ".cut-x1"
+    with work_folder(work):  # another cut is running, with its scratch
+        temp.write_bytes(b"partial")
+        folder.mkdir()
+        (folder / "narration.wav").write_bytes(b"RIFF" + b"\0" * 2048)
+        os.utime(temp, (0, 0))
+        run_cut(scenes[1:2], tmp_path / "out", work)
+        assert temp.exists() and (folder / "narration.wav").exists()
+    run_cut(scenes[1:2], tmp_path / "again", work)  # alone now: what dead cuts left goes
+    assert not temp.exists() and not folder.exists()
+    assert sorted(p.name for p in work.iterdir() if p.name.startswith(".")) == [".in-use.lock"]
 
 
 def audio_packets(path: Path) -> list[bytes]:

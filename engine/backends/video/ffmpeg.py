@@ -271,7 +271,7 @@ class FFmpegEditor:
     # ---- the final video ----------------------------------------------------------------------
     def _mux(self, request: CutRequest, segments: list[Path], audio: Path) -> None:
         """Segments and the narration's AAC by stream copy + captions as mov_text, +faststart."""
-        with tempfile.TemporaryDirectory(prefix="mux-", dir=request.workdir) as folder:
+        with tempfile.TemporaryDirectory(prefix=".mux-", dir=request.workdir) as folder:
             listing = Path(folder) / "segments.txt"
             listing.write_text("ffconcat version 1.0\n" + "".join(
                 f"file '{_concat_escape(p)}'\n" for p in segments))

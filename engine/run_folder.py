@@ -1,0 +1,172 @@
+"""A run folder holds one run's outputs: staged aside, put in place together, the manifest last."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path, PurePosixPath
+from types import TracebackType
+
+from engine.locks import acquire, release
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+STAGING = ".storyreel-partial"
+"""Where a run's outputs wait until all are made; a killed run's is removed by the next run into
+the same folder, or by `cache gc`."""
+LOCK = ".lock"
+HYDRA_RECORD = ".hydra"
+"""Hydra's own record of a run (its config); with `*.log` files it is not an output of ours."""
+LEGACY_OUTPUTS = ("video.mp4", "captions.srt", "captions.vtt", "storyboard.html",
+                  "resolved.story")
+"""What a run wrote before manifests listed their outputs (with `scenes/*.png`, `audio/*.wav`)."""
+
+
+class RunFolder:
+    """`with RunFolder(path) as folder:` write every output under `folder.staging`, then `commit`.
+
+    Until the commit the folder keeps the previous run whole, manifest included; the commit moves
+    the new outputs in, removes the previous run's outputs this run did not make (the previous
+    manifest says which; any other file is left alone) and writes the manifest last. A run that
+    fails leaves no output behind, and no folder when it made the folder and nothing else is in it.
+    Two runs into one folder take turns.
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.staging = folder / STAGING
+        self._fd: int | None = None
+        self._committed = False
+
+    def __enter__(self) -> RunFolder:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        while self._fd is None:
+            try:
+                self.staging.mkdir(exist_ok=True)
+                self._fd = acquire(self.staging / LOCK, wait=True)
+            except FileNotFoundError:  # a gc removed a dead run's staging meanwhile
+                continue
+        for leftover in self.staging.iterdir():  # a killed run's
+            if leftover.name != LOCK:
+                _remove(leftover)
+        return self
+
+    def commit(self, write_manifest: Callable[[Path, list[str]], None]) -> None:
+        """Put the staged outputs in place; `write_manifest(path, outputs)` writes the manifest."""
+        previous = previous_outputs(self.folder)
+        outputs = sorted(str(p.relative_to(self.staging).as_posix())
+                         for p in self.staging.rglob("*")
+                         if p.is_file() and not any(part.startswith(".") for part in
+                                                    p.relative_to(self.staging).parts))
+        (self.folder / MANIFEST).unlink(missing_ok=True)  # no stale manifest describes a mix
+        for name in outputs:
+            target = self.folder / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(self.staging / name, target)
+        for name in sorted(previous - set(outputs), reverse=True):
+            _remove_output(self.folder, name)
+        write_manifest(self.folder / MANIFEST, outputs)
+        self._committed = True
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        try:
+            shutil.rmtree(self.staging, ignore_errors=True)
+        finally:
+            if self._fd is not None:
+                release(self._fd, self.staging / LOCK)
+                self._fd = None
+        if not self._committed:
+            remove_if_empty(self.folder)
+
+
+def previous_outputs(folder: Path) -> set[str]:
+    """The outputs the folder's manifest names (relative paths inside the folder, checked)."""
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    listed = manifest.get("outputs") if isinstance(manifest, dict) else None
+    if not isinstance(listed, list):  # written before manifests listed their outputs
+        listed = [*LEGACY_OUTPUTS, *(p.relative_to(folder).as_posix() for pattern in
+                                     ("scenes/*.png", "audio/*.wav") for p in folder.glob(pattern))]
+    return {name for name in listed if isinstance(name, str) and _inside(name)}
+
+
+def _inside(name: str) -> bool:
+    """A relative path that stays inside the folder and is not ours to keep (manifest, staging)."""
+    path = PurePosixPath(name)
+    return bool(path.parts) and not path.is_absolute() and ".." not in path.parts \
+        and name != MANIFEST and not any(part.startswith(".") for part in path.parts)
+
+
+def _remove_output(folder: Path, name: str) -> None:
+    """Unlink an earlier run's output, then the subfolders it leaves empty."""
+    path = folder / name
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    for parent in path.parents:
+        if parent == folder:
+            break
+        try:
+            parent.rmdir()
+        except OSError:  # not empty (or gone): leave it
+            break
+
+
+def remove_if_empty(folder: Path) -> bool:
+    """Remove a run folder that holds nothing but Hydra's record of a run that made no output."""
+    try:
+        names = [p.name for p in folder.iterdir()]
+    except OSError:
+        return False
+    if any(n != HYDRA_RECORD and not n.endswith(".log") for n in names):
+        return False
+    for name in names:
+        _remove(folder / name)
+    try:
+        folder.rmdir()
+    except OSError:
+        return False
+    return True
+
+
+def run_folders(renders: Iterable[Path]) -> Iterator[Path]:
+    """Every folder under the renders folders, not looking into runs' staging or Hydra records
+    (a live run changes its staging folder while it is walked)."""
+    for root in renders:
+        for folder, subfolders, _ in os.walk(root):
+            subfolders[:] = sorted(s for s in subfolders if s not in (STAGING, HYDRA_RECORD))
+            yield Path(folder)
+
+
+def remove_unfinished(renders: Iterable[Path]) -> int:
+    """Remove what stopped (killed) runs left under the renders folders; how many runs."""
+    removed = 0
+    for folder in run_folders(renders):
+        staging = folder / STAGING
+        if not staging.is_dir():
+            continue
+        try:
+            fd = acquire(staging / LOCK, wait=False)
+        except OSError:
+            continue
+        if fd is None:  # its run is alive
+            continue
+        shutil.rmtree(staging, ignore_errors=True)
+        release(fd, staging / LOCK)
+        if not (folder / MANIFEST).exists():
+            remove_if_empty(folder)
+        removed += 1
+    return removed
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)

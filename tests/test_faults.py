@@ -1,0 +1,254 @@
+"""Hostile places and interruptions: unwritable folders, Ctrl-C, `cache gc` beside a live render,
+failed renders, and run folders that hold exactly one run."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from engine import cli
+from engine.cache import Cache
+from engine.commands import cache as cache_command
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = ["video.width=160", "video.height=90", "video.fps=8"]
+
+
+def story_text(*scenes: str) -> str:
+    out = ["title: Fox and Owl", "", "character Fox", "  description: a small red fox",
+           "  voice: child", ""]
+    for scene in scenes:
+        out += [f"scene {scene}", f"  setting: a quiet {scene}", "  with: Fox",
+                f'  Fox: "Hello, {scene}!"', ""]
+    return "\n".join(out)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "fox.story").write_text(story_text("meadow", "river"))
+    (tmp_path / "owl.story").write_text(story_text("forest"))
+    return tmp_path
+
+
+def storyreel(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "engine", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "COLUMNS": "200"})
+
+
+def render(story: Path, run: Path, cache: Path, *more: str) -> subprocess.CompletedProcess[str]:
+    return storyreel("render", str(story), f"hydra.run.dir={run}", f"cache.dir={cache}", *TINY,
+                     *more)
+
+
+def files(folder: Path) -> set[str]:
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*")
+            if p.is_file() and ".hydra" not in p.parts and p.suffix != ".log"}
+
+
+@contextmanager
+def read_only(folder: Path) -> Iterator[str]:
+    """`folder` unwritable even for root (`chattr +i`); yields the reason the OS will give."""
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        try:
+            yield "permission denied"
+        finally:
+            folder.chmod(0o755)
+        return
+    if subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode != 0:
+        pytest.skip("needs `chattr +i` (root on a file system that supports it)")
+    try:
+        yield "not permitted"
+    finally:
+        subprocess.run(["chattr", "-i", str(folder)], check=True)
+
+
+# ---- unwritable places: one line, exit 1, nothing half-written ----------------------------------
+
+def test_fmt_that_cannot_replace_its_file_says_so_in_one_line(repo: Path, monkeypatch, capsys):
+    story = repo / "fox.story"
+    story.write_text(story.read_text().replace("  voice: child", "  voice:    child"))
+    before = story.read_bytes()
+
+    def refuse(source, target):
+        raise PermissionError(errno.EACCES, "Permission denied", str(source), str(target))
+
+    monkeypatch.setattr(os, "replace", refuse)
+    assert cli.main(["fmt", str(story)]) == 1
+    assert capsys.readouterr().err == (f"storyreel fmt: error: {story}: permission denied; "
+                                       "give yourself write access there\n")
+    assert story.read_bytes() == before and sorted(p.name for p in repo.iterdir()) == [
+        ".git", "fox.story", "owl.story"]  # no temp file left beside it
+
+
+def test_fill_write_and_new_into_read_only_folders(repo: Path, capsys):
+    story = repo / "premise.story"
+    story.write_text("title: Rain\npremise: a snail who fears the rain\nscenes: 2\n")
+    before = story.read_bytes()
+    assert cli.main(["fill", str(story)]) == 0  # the cache is made (it is a writable subfolder)
+    capsys.readouterr()
+    with read_only(repo) as reason:
+        assert cli.main(["fill", str(story), "--write"]) == 1
+        assert capsys.readouterr().err.splitlines()[-1] == (
+            f"storyreel fill: error: {story}: {reason}; give yourself write access there")
+        assert cli.main(["new", "a snail who fears the rain", "--scenes", "1",
+                         "-o", str(repo / "snail.story")]) == 1
+        assert capsys.readouterr().err.splitlines()[-1] == (
+            f"storyreel new: error: {repo / 'snail.story'}: {reason}; give yourself write "
+            "access there")
+    assert story.read_bytes() == before and not (repo / "snail.story").exists()
+    assert not [p for p in repo.iterdir() if p.name.endswith(".part")]
+
+
+@pytest.mark.slow
+def test_render_into_places_it_cannot_write(repo: Path):
+    blocker = repo / "a-file"
+    blocker.write_text("not a folder")
+    done = render(repo / "fox.story", blocker / "run", repo / "cache")
+    assert done.returncode == 1
+    assert done.stderr == (f"storyreel render: error: the run folder {blocker / 'run'}: {blocker} "
+                           "is a file, where a folder is needed; move it or choose another: "
+                           "hydra.run.dir=PATH\n")
+    done = render(repo / "fox.story", repo / "run", blocker)
+    assert done.returncode == 1
+    assert done.stderr == (f"error: {blocker / 'runs'} (in the cache {blocker}): {blocker} is a "
+                           "file, where a folder is needed; move it or choose another: "
+                           "cache.dir=PATH\n")
+    assert not (repo / "run").exists()  # a run that made nothing leaves no folder
+    (repo / "locked").mkdir()
+    with read_only(repo / "locked") as reason:
+        done = render(repo / "fox.story", repo / "locked", repo / "cache")
+    assert done.returncode == 1
+    assert done.stderr == (f"storyreel render: error: {repo / 'locked' / '.hydra'} (in the run "
+                           f"folder {repo / 'locked'}): {reason}; give yourself write access "
+                           "there or choose another: hydra.run.dir=PATH\n")
+
+
+# ---- Ctrl-C ---------------------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_ctrl_c_stops_a_render_with_one_line_and_no_partial_outputs(repo: Path):
+    run, cache = repo / "run", repo / "cache"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "engine", "render", str(repo / "fox.story"),
+         f"hydra.run.dir={run}", f"cache.dir={cache}", *TINY], cwd=ROOT, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not any(cache.glob("??/*/manifest.json")):  # drawing and speaking have begun
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.005)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert (process.returncode, err) == (130, "storyreel: interrupted\n")
+    assert not run.exists()
+    assert list((cache / "tmp").iterdir()) == []  # no unfinished entry left behind
+
+
+# ---- run folders ----------------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_a_run_folder_holds_exactly_one_runs_outputs(repo: Path):
+    run, cache = repo / "final", repo / "cache"
+    assert render(repo / "fox.story", run, cache).returncode == 0
+    (run / "notes.txt").write_text("mine")
+    (run / "scenes" / "sketch.png").write_bytes(b"my own picture")
+    assert render(repo / "owl.story", run, cache).returncode == 0
+    owl = {"video.mp4", "captions.srt", "captions.vtt", "storyboard.html", "resolved.story",
+           "scenes/forest.png", "audio/forest-01.wav"}
+    assert files(run) == owl | {"manifest.json", "notes.txt", "scenes/sketch.png"}
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert set(manifest["outputs"]) == owl
+
+    before = {name: (run / name).read_bytes() for name in files(run)}
+    failed = render(repo / "fox.story", run, cache, "video.height=91")  # fails at the cut
+    assert failed.returncode == 1 and "must be even" in failed.stderr
+    assert {name: (run / name).read_bytes() for name in files(run)} == before  # the owl run, whole
+    assert sorted(p.name for p in run.iterdir() if p.name.startswith(".")) == [".hydra"]
+
+
+@pytest.mark.slow
+def test_a_failed_render_leaves_no_run_folder(repo: Path):
+    done = render(repo / "fox.story", repo / "run", repo / "cache", "video.height=91")
+    assert done.returncode == 1 and "must be even" in done.stderr
+    assert not (repo / "run").exists()
+
+
+# ---- cache gc beside a live render ---------------------------------------------------------------
+
+@pytest.mark.slow
+def test_gc_while_a_render_runs_removes_nothing_it_uses(repo: Path, capsys):
+    run, cache = repo / "renders" / "fox", repo / "cache"
+    assert render(repo / "owl.story", repo / "renders" / "owl", cache).returncode == 0
+    past = time.time() - 30 * 86400
+    for entry in Cache(cache).entries():  # an old run's entries, long unused
+        os.utime(entry.folder / "manifest.json", (past, past))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "engine", "render", str(repo / "fox.story"),
+         f"hydra.run.dir={run}", f"cache.dir={cache}", *TINY], cwd=ROOT, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+    removed: set[str] = set()
+    while process.poll() is None:
+        assert cache_command.main(["gc", "--dir", str(cache), "--older-than", "0", "--renders",
+                                   str(repo / "renders"), "--json"]) == 0
+        report = json.loads(capsys.readouterr().out)
+        gone = set(report["removed"])
+        assert all(Cache(cache).folder(key).exists() is False for key in gone)  # truthful
+        removed |= gone
+    _, err = process.communicate()
+    assert process.returncode == 0, err[-3000:]
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert {a["stage"] for a in manifest["artifacts"]} >= {"write", "draw", "speak", "cut"}
+    assert removed  # the owl run's old entries went; nothing the live render used or made did
+    assert set(manifest["outputs"]) <= files(run)  # whole, even with the cache now emptied
+
+
+def test_gc_finds_what_killed_runs_and_cuts_left(repo: Path, capsys):
+    cache, renders = repo / ".storyreel" / "cache", repo / "renders"
+    Cache(cache).make(Cache.key("speak", 1, "hello"), lambda f: (f / "a.wav").write_bytes(b"a"),
+                      stage="speak")
+    scratch = cache / "segments" / ".cut-k1ll3d"
+    scratch.mkdir(parents=True)
+    (scratch / "narration.wav").write_bytes(b"RIFF" + b"\0" * 2_000_000)
+    killed = renders / "fox" / "2026-01-01_00-00-00"
+    (killed / ".hydra").mkdir(parents=True)
+    (killed / ".storyreel-partial").mkdir()
+    (killed / ".storyreel-partial" / "resolved.story").write_text("title: Fox\n")
+    (cache / "runs" / "4242-dead.run").write_text("a killed process's mark\n")
+    assert cache_command.main(["gc", str(repo), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["work_removed"], report["work_freed"]) == (1, 2_000_004)
+    assert report["unfinished_runs"] == 1 and len(report["removed"]) == 1  # its maker is gone
+    assert not scratch.exists() and not killed.exists() and (renders / "fox").is_dir()
+    assert not (cache / "runs" / "4242-dead.run").exists()
+
+
+# ---- cache info where there is no cache ---------------------------------------------------------
+
+def test_cache_info_where_there_is_no_cache(tmp_path: Path, capsys):
+    loose = tmp_path / "loose"
+    loose.mkdir()
+    assert cache_command.main(["info", str(loose)]) == 1
+    assert capsys.readouterr().err == (
+        f"storyreel cache: no cache at {loose / '.storyreel' / 'cache'}: {loose} is not inside a "
+        "story repository (no folder from it up holds .git); run this inside one, name a story "
+        "in it, or pass --dir DIR\n")
+    (loose / ".git").mkdir()
+    assert cache_command.main(["gc", str(loose)]) == 1
+    assert capsys.readouterr().err == (
+        f"storyreel cache: no cache at {loose / '.storyreel' / 'cache'}: nothing was rendered in "
+        f"the story repository {loose} yet (or its cache is elsewhere: pass --dir DIR)\n")
+    assert cache_command.main(["info", "--dir", str(loose / "none")]) == 1
+    assert capsys.readouterr().err == (
+        f"storyreel cache: no cache at {loose / 'none'} (the folder given does not exist)\n")
+    assert not (loose / ".storyreel").exists()
