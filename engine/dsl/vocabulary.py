@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 HEADER_KEYS = ("title", "audience", "style", "language", "premise", "scenes", "music", "use",
                "seed")
 """Fields at the top of a file (outside every block)."""
@@ -36,3 +38,8 @@ RATE_RANGE = (0.25, 4.0)
 """`rate:` and `pitch:` are factors of a voice's normal speed and pitch."""
 
 MAX_SCENES = 100
+
+FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+"""Characters a story may not hold: C0 and C1 controls but tab and line ends, line and paragraph
+separators, bidirectional embeddings, overrides and isolates. Printed, they drive the terminal;
+spoken or captioned, they cut or reorder the text. (A carriage return may only end a line.)"""

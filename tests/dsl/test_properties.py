@@ -23,7 +23,8 @@ names = st.one_of(
     st.sampled_from(["Luna", "Zoë", "小龙", "O'Malley", "pip-2", "owl_1", "3rd"]),
     st.from_regex(r"[A-Za-zÀ-ÿ一-龥][\w'\-]{0,8}", fullmatch=True),
 ).filter(lambda n: is_name(n) and n not in RESERVED)
-texts = st.text(st.characters(exclude_categories=("Cs",)), max_size=25)
+texts = st.text(st.characters(exclude_categories=("Cs",)), max_size=25).filter(
+    lambda t: not vocab.FORBIDDEN.search(t))  # no story holds them (format leaves them out)
 values = st.builds(lambda t, q: Value(t, quoted=q or not can_be_bare(t)), texts, st.booleans())
 directions = st.none() | texts.filter(lambda d: _direction(d) == d)
 
@@ -49,7 +50,8 @@ stories = st.builds(
     scenes=st.lists(st.builds(Scene, names, scene_fields, lines), max_size=3).map(tuple),
 )
 comment_texts = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\r\n"),
-                        max_size=12).map(lambda t: "#" + t)
+                        max_size=12).filter(lambda t: not vocab.FORBIDDEN.search(t)).map(
+    lambda t: "#" + t)
 
 
 def parse(text: str) -> Story:
