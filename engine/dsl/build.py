@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from lark import Token, Transformer
@@ -49,26 +50,19 @@ class Build(Transformer):
         super().__init__()
         self.reset("<story>")
 
-    def reset(self, path: str, numbers: list[int] | None = None) -> None:
+    def reset(self, path: str, line_of: Callable[[int], int] | None = None) -> None:
         """Start a parse of `path` (the one instance lives inside the cached parser).
 
-        `numbers[i]` is the file's line number of the parsed text's line i + 1: the parser may
-        read a piece of the file (error recovery), and spans must name the file's lines.
+        `line_of` gives the file's line number of a line of the parsed text: the parser may read
+        a piece of the file (error recovery), and spans must name the file's lines.
         """
         self.path = path
-        self.numbers = numbers or []
+        self.line_of = line_of or (lambda line: line)
         self.problems: list[Diagnostic] = []
 
-    def line(self, parsed: int) -> int:
-        """The file's line number of the parsed text's line `parsed`."""
-        n = self.numbers
-        if not n:
-            return parsed
-        return n[parsed - 1] if parsed <= len(n) else n[-1] + parsed - len(n)
-
     def _span(self, meta_or_token) -> Span:
-        m = meta_or_token
-        return Span(self.path, self.line(m.line), m.column, self.line(m.end_line), m.end_column)
+        m, line = meta_or_token, self.line_of
+        return Span(self.path, line(m.line), m.column, line(m.end_line), m.end_column)
 
     def quoted(self, children):
         tok = children[0]

@@ -125,8 +125,9 @@ class _Loader:
         text, problems = decode(data, str(file))
         parsed = parse_story(text, str(file))
         story = parsed.story
-        self.names_known &= not problems  # undecodable bytes may hide in any name
-        self.unread += [line for _, line in parsed.unread]
+        # undecodable bytes may hide in any name; a file read in part may declare any name
+        self.names_known &= not problems and parsed.complete
+        self.unread += parsed.unread
         self.diagnostics += problems + parsed.diagnostics
         self.paths(story, file)
         used = []

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import os
 import re
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -106,14 +108,18 @@ MAX_CONTROL_ERRORS = 50
 
 _COMMENT = re.compile(r"#[^\r\n]*")
 _FORBIDDEN = re.compile(FORBIDDEN.pattern + "|\r(?!\n)")
+
+
 @dataclass(frozen=True, slots=True)
 class Parsed:
-    """One file's parse: the IR of what could be read, every problem, and the lines not read."""
+    """One file's parse: the IR of what could be read, every problem, and what was not read."""
 
     story: Story
     diagnostics: tuple[Diagnostic, ...]
-    unread: tuple[tuple[int, str], ...] = ()
-    """(line number, text) of each line a syntax error kept out of the IR."""
+    unread: tuple[str, ...] = ()
+    """The lines syntax errors kept out of the IR (each broken line and the body under it)."""
+    complete: bool = True
+    """False when parsing stopped early (too many errors): the rest of the file is not read."""
 
 
 def parse_text(text: str, path: str = "<story>") -> tuple[Story, tuple[Diagnostic, ...]]:
@@ -129,8 +135,8 @@ def parse_story(text: str, path: str = "<story>") -> Parsed:
     controls, text = _controls(text, path)
     lines = text.split("\n")
     with _PARSING:  # the indenter and the transformer inside the one parser keep state
-        reader = _Reader(path, lines)
-        items = reader.read(_Piece(list(range(1, len(lines) + 1))))
+        reader = _Reader(path, text, lines)
+        items = reader.read(_Piece(range(1, len(lines) + 1)))
         fields = reader.build_fields([i for i in items if isinstance(i, Stmt)])
     control_lines = {d.span.line for d in controls}
     syntax = [d for d in reader.problems if d.span.line not in control_lines]
@@ -142,16 +148,41 @@ def parse_story(text: str, path: str = "<story>") -> Parsed:
         scenes=tuple(i for i in items if isinstance(i, Scene)),
         comments=_comments(reader.newlines, lines, path),
     )
-    unread = tuple((n, lines[n - 1]) for n in sorted(reader.unread))
-    return Parsed(story, tuple(controls) + tuple(syntax) + tuple(reader.built), unread)
+    unread = tuple(lines[n - 1] for run in reader.unread for n in run)
+    return Parsed(story, tuple(controls) + tuple(syntax) + tuple(reader.built), unread,
+                  reader.complete)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class _Piece:
-    """Some lines of the file to parse: their line numbers; `header` is a borrowed block line."""
+    """Lines of the file to parse: a run of line numbers, maybe under a borrowed block line."""
 
-    numbers: list[int]
+    run: range
     header: int | None = None
+
+    def line(self, local: int) -> int:
+        """The file's line number of the piece's line `local` (1-based)."""
+        if self.header is None:
+            return self.run.start + local - 1
+        return self.header if local == 1 else self.run.start + local - 2
+
+    def __len__(self) -> int:
+        return len(self.run) + (self.header is not None)
+
+
+class _Texts(Sequence[str]):
+    """The lines of a piece, read from the file's lines when asked (a piece may be long)."""
+
+    def __init__(self, piece: _Piece, lines: list[str]):
+        self.piece, self.lines = piece, lines
+
+    def __len__(self) -> int:
+        return len(self.piece)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if not 0 <= index < len(self.piece):
+            raise IndexError(index)
+        return self.lines[self.piece.line(index + 1) - 1]
 
 
 class _Reader:
@@ -163,12 +194,15 @@ class _Reader:
     and the two halves are joined.
     """
 
-    def __init__(self, path: str, lines: list[str]):
-        self.path, self.lines = path, lines
+    def __init__(self, path: str, text: str, lines: list[str]):
+        self.path, self.text, self.lines = path, text, lines
+        # the length of the lines before each line: a piece's run of lines is one slice of `text`
+        self.before = list(itertools.accumulate(map(len, lines), initial=0))
         self.problems: list[Diagnostic] = []
         self.built: list[Diagnostic] = []
-        self.newlines: list[tuple[Token, list[int], bool]] = []
-        self.unread: set[int] = set()
+        self.newlines: list[tuple[Token, _Piece]] = []
+        self.unread: list[range] = []
+        self.complete = True
         self.unit: str | None = None
         self.table = syntax_table()
 
@@ -180,49 +214,49 @@ class _Reader:
             try:
                 return _joined(out, self._parse(piece), continues)
             except (UnexpectedInput, IndentProblem) as error:
-                numbers = self._numbers(piece)
-                texts = [self.lines[n - 1] for n in numbers]
+                texts = _Texts(piece, self.lines)
                 diagnostic, local = self.table.diagnose(error, texts, self.path)
-                local = min(max(local, 1), len(numbers))
-                self.problems.append(_relocated(diagnostic, numbers))
-                head, rest = self._split(numbers, texts, local, piece.header)
+                local = min(max(local, 1), len(piece))
+                self.problems.append(_relocated(diagnostic, piece))
+                head, rest = self._split(piece, texts, local)
                 if head is not None:
                     out = _joined(out, self.read(head), continues)
-                if len(self.problems) >= MAX_SYNTAX_ERRORS or not rest:
-                    self.unread.update(rest)
+                if len(self.problems) >= MAX_SYNTAX_ERRORS:
+                    self.complete = False
+                    return out
+                if not rest:
                     return out
                 enclosing = (out[-1].span.line if out and isinstance(out[-1], BLOCKS)
                              else piece.header if not out else None)
                 indented = texts[local - 1][:1] in {" ", "\t"}
                 piece = _Piece(rest, enclosing if indented else None)
 
-    def _numbers(self, piece: _Piece) -> list[int]:
-        return ([piece.header] if piece.header is not None else []) + piece.numbers
-
-    def _split(self, numbers: list[int], texts: list[str], local: int,
-               header: int | None) -> tuple[_Piece | None, list[int]]:
-        """The lines before the broken one, and those after it and its body."""
+    def _split(self, piece: _Piece, texts: _Texts, local: int) -> tuple[_Piece | None, range]:
+        """The lines before the broken one, and those after it and the body under it."""
         body = syntax_body(texts, local - 1)
-        self.unread.add(numbers[local - 1])
-        rest = []
-        for i in body:
-            if texts[i].strip() and not texts[i].lstrip().startswith("#"):
-                self.unread.add(numbers[i])
-            else:
-                rest.append(numbers[i])  # blank lines and comments stay
-        rest += numbers[body.stop if body else local:]
-        before = numbers[(0 if header is None else 1): local - 1]
-        return (_Piece(before, header) if before else None), rest
+        broken = piece.line(local)
+        after = body.stop if body else local  # the piece's index of the first line after both
+        self.unread.append(range(broken, broken + 1))
+        if body:
+            self.unread.append(range(piece.line(body.start + 1), piece.line(body.stop) + 1))
+        rest = range(piece.line(after + 1) if after < len(piece) else piece.run.stop,
+                     piece.run.stop)
+        is_header = piece.header is not None and local == 1
+        before = range(piece.run.start, piece.run.start if is_header else broken)
+        return (_Piece(before, piece.header) if before else None), rest
 
     def _parse(self, piece: _Piece) -> list:
-        numbers = self._numbers(piece)
-        source = "\n".join(self.lines[n - 1] for n in numbers) + "\n"
-        BUILD.reset(self.path, numbers)
+        head = self.lines[piece.header - 1] + "\n" if piece.header is not None else ""
+        first, stop = piece.run.start - 1, piece.run.stop - 1  # indexes into `lines`
+        body = (self.text if first == 0 and stop == len(self.lines)
+                else self.text[self.before[first] + first: self.before[stop] + stop])
+        source = head + body + ("" if body.endswith("\n") else "\n")
+        BUILD.reset(self.path, piece.line)
         _INDENTER.start_unit = self.unit
         items = _parser().parse(source)
         self.unit = _INDENTER.unit
         self.built += BUILD.problems
-        self.newlines += [(tok, numbers, piece.header is not None) for tok in _INDENTER.newlines]
+        self.newlines += [(tok, piece) for tok in _INDENTER.newlines]
         return items
 
     def build_fields(self, stmts: list[Stmt]) -> list[Field]:
@@ -251,14 +285,11 @@ def _merged(first, second):
                                                 end.end_column), **more)
 
 
-def _relocated(d: Diagnostic, numbers: list[int]) -> Diagnostic:
+def _relocated(d: Diagnostic, piece: _Piece) -> Diagnostic:
     """A diagnostic made on a piece of the file, with the file's line numbers."""
-    def line(n: int) -> int:
-        return numbers[n - 1] if 0 < n <= len(numbers) else numbers[-1]
-
     s = d.span
-    return dataclasses.replace(d, span=Span(s.file, line(s.line), s.column, line(s.end_line),
-                                            s.end_column))
+    return dataclasses.replace(d, span=Span(s.file, piece.line(s.line), s.column,
+                                            piece.line(s.end_line), s.end_column))
 
 
 @lru_cache(maxsize=1)
@@ -313,11 +344,11 @@ def _control(ch: str, span: Span) -> Diagnostic:
                       "and the speech")
 
 
-def _comments(newlines: list[tuple[Token, list[int], bool]], lines: list[str],
+def _comments(newlines: list[tuple[Token, _Piece]], lines: list[str],
               path: str) -> tuple[Comment, ...]:
     """Every comment with its span, read from the newline tokens that hold them."""
     out = []
-    for tok, numbers, borrowed in newlines:
+    for tok, piece in newlines:
         value = str(tok)
         line, last_break, pos = tok.line, -1, 0
         for match in _COMMENT.finditer(value):
@@ -326,10 +357,10 @@ def _comments(newlines: list[tuple[Token, list[int], bool]], lines: list[str],
             newline = value.rfind("\n", pos, start)
             last_break = newline if newline >= 0 else last_break
             pos = start
-            if borrowed and line == 1:
+            if piece.header is not None and line == 1:
                 continue  # the comment of a block line borrowed for recovery: read already
             column = start - last_break if last_break >= 0 else tok.column + start
-            number = numbers[line - 1] if line <= len(numbers) else numbers[-1]
+            number = piece.line(line)
             body = match.group().rstrip()
             source = lines[number - 1] if number <= len(lines) else ""
             out.append(Comment(body, Span(path, number, column, number, column + len(body)),
