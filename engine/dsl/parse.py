@@ -132,10 +132,10 @@ def parse_story(text: str, path: str = "<story>") -> Parsed:
     """Parse one file's text, going on past broken lines; see `Parsed`."""
     if text.startswith("\ufeff"):
         text = text[1:]
-    controls, text = _controls(text, path)
-    lines = text.split("\n")
+    controls, cleaned = _controls(text, path)
+    lines = cleaned.split("\n")
     with _PARSING:  # the indenter and the transformer inside the one parser keep state
-        reader = _Reader(path, text, lines)
+        reader = _Reader(path, cleaned, lines)
         items = reader.read(_Piece(range(1, len(lines) + 1)))
         fields = reader.build_fields([i for i in items if isinstance(i, Stmt)])
     control_lines = {d.span.line for d in controls}
@@ -148,7 +148,9 @@ def parse_story(text: str, path: str = "<story>") -> Parsed:
         scenes=tuple(i for i in items if isinstance(i, Scene)),
         comments=_comments(reader.newlines, lines, path),
     )
-    unread = tuple(lines[n - 1] for run in reader.unread for n in run)
+    # a name cut by a control character is still that name
+    unread_lines = text.split("\n") if controls else lines
+    unread = tuple(FORBIDDEN.sub("", unread_lines[n - 1]) for run in reader.unread for n in run)
     return Parsed(story, tuple(controls) + tuple(syntax) + tuple(reader.built), unread,
                   reader.complete)
 

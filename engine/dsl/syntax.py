@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
-from engine.errors import Diagnostic, shown
+from engine.errors import Diagnostic, escaped
 from engine.ir import Span
 
 
@@ -111,7 +111,8 @@ RULES: tuple[Rule, ...] = (
          ('scene a\n  Luna Moon Sun: "x"\n', "title x y: z\n", 'scene a\n  Luna "x": "y"\n'),
          when=_colon_later),
     Rule("bad-name", "'{spoken}' is not a name", NAME_RULE, "spoken",
-         ('scene a\n  -x: "hi"\n', "'tis: x\n", 'scene a\n  Luna -x: "y"\n'),
+         ('scene a\n  -x: "hi"\n', "'tis: x\n", 'scene a\n  Luna -x: "y"\n',
+          "scene a\n  (sad): hi\n"),
          when=_named_before_colon),
     Rule("missing-colon", "missing ':' after '{key}'",
          'fields are `key: value`; dialogue is `Name: "text"`', "after-key",
@@ -121,8 +122,7 @@ RULES: tuple[Rule, ...] = (
           'scene a\n  Luna (sad) (x): "y"\n')),
     Rule("not-a-statement", "unexpected '{word}'",
          "a line is `key: value`, a block (`scene ID`), or a quoted narration line", "token",
-         ("%\n", "title: x\n%\n", ":\n", "(x)\n", "...\n", "scene a\n  (sad): hi\n",
-          "scene a\n  : x\n")),
+         ("%\n", "title: x\n%\n", ":\n", "(x)\n", "...\n", "scene a\n  : x\n")),
 )
 """Ordered: when only the parser state matches, the first rule seen in that state wins."""
 
@@ -234,9 +234,15 @@ def _context(text: str, column: int, found: str, error: Exception) -> dict[str, 
         key = words[0] if words else ""
     spoken = code[: code.find(":")].strip() if ":" in code else found
     details: Mapping[str, object] = getattr(error, "details", {})
-    return {"word": found.split()[0] if found.split() else found, "char": shown(found),
+    return {"word": found.split()[0] if found.split() else found, "char": _visible(found),
             "key": key, "keyword": keyword, "name": name, "spoken": spoken,
             **{k: str(v) for k, v in details.items()}}
+
+
+def _visible(char: str) -> str:
+    """A character as a message shows it: escaped when it would not be seen (`\\xa0`)."""
+    return char if len(char) != 1 or (char.isprintable() and not char.isspace()) \
+        else escaped(char)
 
 
 def _caret(caret: str, path: str, line: int, column: int, text: str,
