@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
+import tracemalloc
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -151,3 +154,76 @@ def test_load_raises_only_story_errors(tmp_path: Path, sample: bytes, edits: lis
         load_story(path)
     except StoryError as error:
         assert error.errors and error.diagnostics == diagnostics
+
+
+CONTROLS = "\x00\x07\x08\x0b\x0c\x1b\x7f\x85\x9b\u2028\u202e\u2067\r"
+controlled = st.text(st.characters(exclude_categories=("Cs",)) | st.sampled_from(CONTROLS),
+                     max_size=200)
+
+
+@settings(max_examples=200, deadline=None)
+@given(controlled | st.sampled_from(SAMPLES).map(bytes.decode).flatmap(
+    lambda s: st.integers(0, len(s)).flatmap(
+        lambda at: st.text(st.sampled_from(CONTROLS), min_size=1, max_size=3).map(
+            lambda c: s[:at] + c + s[at:]))))
+def test_control_characters_give_only_diagnostics(text: str) -> None:
+    data = text.encode("utf-8")
+    diagnose(data)
+    story, problems = parse_text(text, "fuzz.story")
+    if any(ch in text for ch in CONTROLS.replace("\r", "")):
+        assert any(d.code in {"control-character", "bidi-control"} for d in problems)
+    said = [line.text or "" for scene in story.scenes for line in scene.lines]
+    values = [f.value.text for block in (story, *story.scenes, *story.characters, *story.voices)
+              for f in block.fields]
+    assert not any(vocab.FORBIDDEN.search(text) for text in said + values)  # none gets through
+
+
+def shapes(size: int) -> dict[str, str]:
+    """Pathological files of about `size` characters."""
+    return {
+        "one long line": "title: " + "a" * size + "\nscene a\n",
+        "one long quoted line": 'scene a\n  "' + "a" * size + '"\n',
+        "an unclosed long line": 'scene a\n  "' + "a" * size + "\nscene b\n",
+        "a long comment run": ("# " + "c" * 60 + "\n") * (size // 63) + "scene a\n",
+        "a broken line after another": "title x\n" * (size // 8) + "scene a\n",
+        "a block of broken lines": "scene a\n" + '  Luna "x"\n' * (size // 11),
+        "many tiny scenes": "".join(f"scene s{i}\n" for i in range(size // 10)),
+    }
+
+
+@pytest.mark.parametrize("shape", list(shapes(10)))
+def test_pathological_shapes_give_only_diagnostics_in_bounded_memory(shape: str) -> None:
+    text = shapes(50_000)[shape]
+    tracemalloc.start()
+    try:
+        diagnose(text.encode())
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # the IR itself costs ~45 bytes a character when every line is a scene; a regex that
+    # backtracks, or a copy per line, costs hundreds
+    assert peak < 60 * len(text), f"{shape}: {peak / len(text):.1f} bytes per character"
+
+
+def test_ten_thousand_scenes() -> None:
+    text = "".join(f'scene s{i}\n  "line {i}"\n' for i in range(10_000))
+    story, problems = parse_text(text, "many.story")
+    assert problems == () and len(story.scenes) == 10_000
+    assert story.scenes[-1].lines[0].span.line == 20_000
+
+
+@pytest.mark.parametrize("shape", ["a long comment run", "a broken line after another",
+                                   "one long quoted line"])
+def test_parse_time_grows_linearly(shape: str) -> None:
+    """Four times the text takes about four times as long (a quadratic parse takes sixteen)."""
+    def seconds(size: int) -> float:
+        text = shapes(size)[shape]
+        best = float("inf")
+        for _ in range(2):
+            start = time.perf_counter()
+            parse_text(text, "big.story")
+            best = min(best, time.perf_counter() - start)
+        return best
+
+    small, large = seconds(60_000), seconds(240_000)
+    assert large < 9 * small + 0.05, (small, large)
