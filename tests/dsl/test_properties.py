@@ -11,10 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.dsl import vocabulary as vocab
-from engine.dsl.check import check_story
+from engine.dsl.check import Unread, check_story
 from engine.dsl.format import _direction, can_be_bare, format_story, is_name
 from engine.dsl.load import load_story, load_with_diagnostics
-from engine.dsl.parse import decode, parse_text
+from engine.dsl.parse import decode, parse_story, parse_text
 from engine.errors import Diagnostic, StoryError
 from engine.ir import NARRATOR, Character, Field, Line, Scene, Story, Value, Voice, without_spans
 
@@ -103,9 +103,10 @@ def assert_inside(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic], text: 
 
 def diagnose(data: bytes) -> None:
     text, problems = decode(data, "fuzz.story")
-    story, syntax = parse_text(text, "fuzz.story")
-    checked = check_story(story, names_known=not (problems or syntax))
-    assert_inside(problems + syntax + tuple(checked), text)
+    parsed = parse_story(text, "fuzz.story")
+    checked = check_story(parsed.story, names_known=not problems and parsed.complete,
+                          unread=Unread.of(parsed.unread))
+    assert_inside(problems + parsed.diagnostics + tuple(checked), text)
 
 
 mutations = st.lists(st.tuples(st.integers(0, 10_000), st.sampled_from(["insert", "delete",
