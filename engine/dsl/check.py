@@ -6,17 +6,16 @@ import difflib
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from engine.dsl import vocabulary as vocab
+from engine.dsl.unread import Unread
 from engine.errors import Diagnostic, Severity
 from engine.ir import NARRATOR, Character, Field, Scene, Span, Story, Value, Voice
 
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 _WHOLE = re.compile(r"\+?[0-9]+")
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*")
-_WORD = re.compile(r"[\w'\-]+")
 
 _BLOCK_KEYS = {"header": vocab.HEADER_KEYS, "voice": vocab.VOICE_KEYS,
                "character": vocab.CHARACTER_KEYS, "scene": vocab.SCENE_KEYS}
@@ -90,39 +89,6 @@ def name_in_value(value: Value, start: int, end: int) -> Span:
 
 def _listing(words: Iterable[str]) -> str:
     return ", ".join(words)
-
-
-@dataclass(frozen=True, slots=True)
-class Unread:
-    """What syntax errors kept from the checks: the words of the lines that could not be read.
-
-    A name on an unread block line may be declared there, and one on any unread line may appear
-    there: the checks that would only echo the syntax error about such a name stay quiet.
-    """
-
-    declared: frozenset[str] = frozenset()
-    """Words of unread lines outside every block (a `character NAME` line that broke)."""
-    mentioned: frozenset[str] = frozenset()
-    """Words of every unread line."""
-    everything: bool = False
-    """A file could not be read at all (a missing `use:`): any name may be declared."""
-
-    @classmethod
-    def of(cls, lines: Iterable[str], everything: bool = False) -> Unread:
-        declared: set[str] = set()
-        mentioned: set[str] = set()
-        for text in lines:
-            words = _WORD.findall(text)
-            mentioned.update(words)
-            if text[:1] not in {" ", "\t"}:
-                declared.update(words)
-        return cls(frozenset(declared), frozenset(mentioned), everything)
-
-    def may_declare(self, name: str) -> bool:
-        return self.everything or name in self.declared
-
-    def may_mention(self, name: str) -> bool:
-        return self.everything or name in self.mentioned
 
 
 class _Checker:

@@ -9,8 +9,9 @@ from pathlib import Path
 
 from engine.dsl import media
 from engine.dsl import vocabulary as vocab
-from engine.dsl.check import Unread, check_story
+from engine.dsl.check import check_story
 from engine.dsl.parse import decode, parse_story
+from engine.dsl.unread import Unread
 from engine.errors import Diagnostic, StoryError, sort_key
 from engine.ir import Field, Span, Story
 

@@ -19,9 +19,9 @@ from lark.exceptions import UnexpectedInput
 from lark.indenter import DedentError, Indenter
 
 from engine.dsl.build import BLOCKS, Build, Stmt
-from engine.dsl.vocabulary import FORBIDDEN
 from engine.dsl.syntax import RULES, IndentProblem, SyntaxTable
 from engine.dsl.syntax import body_of as syntax_body
+from engine.dsl.vocabulary import FORBIDDEN
 from engine.errors import Diagnostic, escaped
 from engine.ir import Character, Comment, Field, Scene, Span, Story, Voice
 
@@ -278,7 +278,7 @@ def _joined(out: list, items: list, continues: bool) -> list:
 
 def _merged(first, second):
     """One block from its two halves (a broken line between them)."""
-    more = dict(fields=first.fields + second.fields)
+    more: dict[str, tuple] = {"fields": first.fields + second.fields}
     if isinstance(first, Scene):
         more["lines"] = first.lines + second.lines
     end = second.span if second.fields or getattr(second, "lines", ()) else first.span

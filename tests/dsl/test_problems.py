@@ -12,7 +12,6 @@ from engine.errors import Diagnostic
 from engine.ir import Span
 from tests.dsl.test_check import CAST, diagnose, summary, write_png, write_wav
 
-
 # -- control characters --------------------------------------------------------------------------
 
 def test_control_characters_are_errors_shown_escaped_with_the_caret_in_place(

@@ -11,10 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.dsl import vocabulary as vocab
-from engine.dsl.check import Unread, check_story
+from engine.dsl.check import check_story
 from engine.dsl.format import _direction, can_be_bare, format_story, is_name
 from engine.dsl.load import load_story, load_with_diagnostics
 from engine.dsl.parse import decode, parse_story, parse_text
+from engine.dsl.unread import Unread
 from engine.errors import Diagnostic, StoryError
 from engine.ir import NARRATOR, Character, Field, Line, Scene, Story, Value, Voice, without_spans
 
