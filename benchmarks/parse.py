@@ -1,8 +1,10 @@
 """Parse + check speed of `.story` files against Lark's JSON example grammar (LALR), per kB.
 
-Run: `.venv/bin/python benchmarks/parse.py [--scenes 100] [--repeat 30]`. Targets: the story costs
-at most 2× what Lark's JSON example costs per kB, and a 10 kB story checks in at most 20 ms once
-the grammar is loaded.
+Run: `.venv/bin/python benchmarks/parse.py [--scenes 100] [--repeat 30] [--big 5]`. Targets: the
+story costs at most 2× what Lark's JSON example costs per kB, and a 10 kB story checks in at most
+20 ms once the grammar is loaded. `--big N` also checks N MB stories of pathological shapes (one
+long line, a long comment run, a broken line after another, …): each in a few seconds and in
+memory a small multiple of its size.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+import tracemalloc
 from collections.abc import Callable
 
 from lark import Lark, Transformer
@@ -122,10 +125,43 @@ def story_work(text: str) -> Callable[[], object]:
     return work
 
 
+def big_shapes(size: int) -> dict[str, str]:
+    """Stories of about `size` characters, each of one pathological shape."""
+    return {
+        "one long line": "title: " + "a" * size + "\nscene a\n",
+        "one long quoted line": 'scene a\n  "' + "a" * size + '"\n',
+        "an unclosed long line": 'scene a\n  "' + "a" * size + "\nscene b\n",
+        "a long comment run": ("# " + "c" * 97 + "\n") * (size // 100) + "scene a\n  \"x\"\n",
+        "a broken line after another": "title x\n" * (size // 8) + "scene a\n",
+        "a block of broken lines": "scene a\n" + '  Luna "x"\n' * (size // 11),
+        "control characters": "scene a\n" + '  "\x1b[31m"\n' * (size // 12),
+        "tiny scenes": "".join(f"scene s{i}\n" for i in range(size // 12)),
+    }
+
+
+def big(megabytes: float) -> None:
+    """Parse + check of each pathological shape: seconds, and peak memory per character."""
+    for shape, text in big_shapes(int(megabytes * 1_000_000)).items():
+        start = time.perf_counter()
+        story, problems = parse_text(text, "big.story")
+        check_story(story)
+        seconds = time.perf_counter() - start
+        tracemalloc.start()
+        story, problems = parse_text(text, "big.story")
+        check_story(story)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        print(f"{shape:>28}, {len(text) / 1e6:.1f} MB: {seconds:5.2f} s, peak "
+              f"{peak / 1e6:6.1f} MB ({peak / len(text):4.1f} bytes a character), "
+              f"{len(problems)} problems")
+
+
 def main() -> None:
     args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     args.add_argument("--scenes", type=int, default=100)
     args.add_argument("--repeat", type=int, default=30)
+    args.add_argument("--big", type=float, default=0, metavar="MB",
+                      help="also parse stories of this many MB, of pathological shapes")
     options = args.parse_args()
 
     start = time.perf_counter()
@@ -162,6 +198,8 @@ def main() -> None:
     t_ten = best_of(options.repeat, story_work(ten_kb))
     print(f"story of {len(ten_kb.encode()) / 1024:.1f} kB ({scenes} scenes): parse + check "
           f"{t_ten * 1000:.2f} ms (target <= 20 ms)")
+    if options.big:
+        big(options.big)
 
 
 if __name__ == "__main__":

@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
-import json
+import re
 from dataclasses import dataclass
 from typing import Iterable, Literal
 
 from engine.ir import Span
 
 Severity = Literal["error", "warning"]
+
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029"
+                     "\u202a-\u202e\u2066-\u2069]")
+"""Characters a terminal obeys instead of showing (C0, DEL, C1) and ones that reorder or break
+text on screen (bidirectional marks and overrides, line and paragraph separators)."""
+
+
+def escaped(ch: str) -> str:
+    """One character as Python writes it in a string: `\\x1b`, `\\u202e`."""
+    return f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}"
+
+
+def shown(text: str) -> str:
+    """`text` safe to print to a terminal: every control character written as an escape."""
+    return CONTROL.sub(lambda m: escaped(m.group()), text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,20 +37,26 @@ class Diagnostic:
     hint: str | None = None
 
     def render(self, source_line: str | None = None) -> str:
-        """`file:line:col: severity: message`, then the line, a caret under the spot, a hint."""
+        """`file:line:col: severity: message`, then the line, a caret under the spot, a hint.
+
+        Nothing from the file reaches the terminal raw: control characters are shown escaped,
+        and the caret moves with them.
+        """
         s = self.span
         where = f"{s.file}:{s.line}:{s.column}" if s.line > 0 else s.file
-        out = [f"{where}: {self.severity}: {self.message}"]
+        out = [shown(f"{where}: {self.severity}: {self.message}")]
         if source_line is not None and s.line > 0:
             text = source_line.rstrip("\r\n").expandtabs(1)
             width = 1
             if s.end_line == s.line and s.end_column > s.column:
                 width = s.end_column - s.column
-            width = max(1, min(width, len(text) - s.column + 2))
-            out.append(f"  {s.line:>4} | {text}")
-            out.append(f"       | {' ' * (s.column - 1)}{'^' * width}")
+            start = min(s.column - 1, len(text))
+            end = min(s.column - 1 + width, len(text) + 1)  # at most one cell past the line
+            marked = len(shown(text[start:min(end, len(text))])) + max(0, end - len(text))
+            out.append(f"  {s.line:>4} | {shown(text)}")
+            out.append(f"       | {' ' * len(shown(text[:start]))}{'^' * max(1, marked)}")
         if self.hint:
-            out.append(f"  hint: {self.hint}")
+            out.append(shown(f"  hint: {self.hint}"))
         return "\n".join(out)
 
     def as_json(self) -> dict[str, object]:
@@ -61,8 +82,9 @@ class StoryError(Exception):
 
     def __init__(self, diagnostics: Iterable[Diagnostic]):
         self.diagnostics = tuple(sorted(diagnostics, key=sort_key))
-        super().__init__("\n".join(f"{d.span.file}:{d.span.line}:{d.span.column}: {d.message}"
-                                   for d in self.diagnostics))
+        super().__init__("\n".join(
+            shown(f"{d.span.file}:{d.span.line}:{d.span.column}: {d.message}")
+            for d in self.diagnostics))
 
     @property
     def errors(self) -> tuple[Diagnostic, ...]:
@@ -92,8 +114,4 @@ class MissingDependency(BackendError):
 
     def __init__(self, backend: str, what: str, install: str):
         super().__init__(backend, f"{what} is not installed", hint=f"run: {install}")
-
-
-def diagnostics_json(diagnostics: Iterable[Diagnostic]) -> str:
-    return json.dumps([d.as_json() for d in diagnostics], ensure_ascii=False, indent=2)
 

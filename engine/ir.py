@@ -56,6 +56,7 @@ class Line:
     direction: str | None = None
     speaker_span: Span | None = None
     written_by: Literal["author", "llm"] = "author"
+    direction_span: Span | None = None
 
     @property
     def is_narration(self) -> bool:

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from engine.dsl import vocabulary as vocab
+from engine.dsl.unread import Unread
 from engine.errors import Diagnostic, Severity
 from engine.ir import NARRATOR, Character, Field, Scene, Span, Story, Value, Voice
 
@@ -85,9 +86,9 @@ def _listing(words: Iterable[str]) -> str:
 class _Checker:
     """Collects diagnostics for one story and every file it uses."""
 
-    def __init__(self, story: Story, names_known: bool):
+    def __init__(self, story: Story, unread: Unread):
         self.story = story
-        self.names_known = names_known
+        self.unread = unread
         self.out: list[Diagnostic] = []
         self.files = list(_files(story))
         self.character_names = [c.name for c in story.all_characters()]
@@ -171,11 +172,7 @@ class _Checker:
                            "1 is the voice's normal " + ("speed" if key == "rate" else "pitch")
                            + "; 0.9 is a little " + ("slower" if key == "rate" else "lower"))
         elif key == "duration":
-            value = number(text)
-            if value is None or value <= 0:
-                self.error(f.value.span, "bad-duration",
-                           f"duration must be a number of seconds above 0, not '{text}'",
-                           "e.g. `duration: 6`; leave it out to fit the scene to its lines")
+            self.duration(f)
         elif key == "seed":
             if not _WHOLE.fullmatch(text.strip()):
                 self.error(f.value.span, "bad-seed", f"seed must be a whole number, not '{text}'",
@@ -205,6 +202,21 @@ class _Checker:
             self.warn(f.value.span, "empty-value", f"'{key}' is empty",
                       "write a value, or remove the line")
 
+    def duration(self, f: Field) -> None:
+        text, bounds = f.value.text, vocab.DURATION
+        value = number(text)
+        if value is None or not bounds.low <= value <= bounds.high:
+            self.error(f.value.span, "bad-duration",
+                       f"duration must be a number of seconds from {bounds.low:g} to "
+                       f"{bounds.high:g}, not '{text}'",
+                       "e.g. `duration: 6`; leave it out to fit the scene to its lines")
+        elif not bounds.usual_low <= value <= bounds.usual_high:
+            self.warn(f.value.span, "odd-duration",
+                      f"a scene of {value:g} seconds is unusually "
+                      + ("short" if value < bounds.usual_low else "long"),
+                      f"scenes usually last {bounds.usual_low:g} to {bounds.usual_high:g} "
+                      "seconds; leave `duration:` out to fit the scene to its lines")
+
     # -- blocks ----------------------------------------------------------------------------------
 
     def voice(self, voice: Voice) -> None:
@@ -225,9 +237,10 @@ class _Checker:
                        f"in a scene, a line starting with '{name}:' is a setting; "
                        "pick another name")
         voice = character.get("voice")
-        if voice is not None and self.names_known:
+        if voice is not None:
             text = voice.value.text
-            if text not in self.voice_names and text not in vocab.VOICE_CATEGORIES:
+            if text not in self.voice_names and text not in vocab.VOICE_CATEGORIES \
+                    and not self.unread.may_declare(text):
                 self.error(voice.value.span, "unknown-voice", f"unknown voice '{text}'",
                            _hint(text, self.voice_names + list(vocab.VOICE_CATEGORIES),
                                  "a voice is declared with `voice NAME`, or is a category: "
@@ -265,16 +278,16 @@ class _Checker:
     def scene_key(self, f: Field, scene: Scene | None) -> None:
         """A scene field with an unknown key: unquoted dialogue, or a misspelt setting."""
         where = f" in scene '{scene.id}'" if scene else ""
-        if not self.names_known:
-            # the speaker may be declared where parsing failed: report only likely misspellings
+        if f.key in self.character_names or f.key == NARRATOR or f.key in self.unread.declared:
+            self.error(f.value.span, "unquoted-dialogue", "dialogue must be quoted",
+                       f'write it as `{f.key}: "{f.value.text}"`')
+            return
+        if self.unread.everything:
+            # the speaker may be declared in a file that could not be read: only misspellings
             match = did_you_mean(f.key, vocab.SCENE_KEYS)
             if match:
                 self.error(key_span(f), "unknown-key", f"unknown setting '{f.key}'{where}",
                            f"did you mean '{match}'?")
-            return
-        if f.key in self.character_names or f.key == NARRATOR:
-            self.error(f.value.span, "unquoted-dialogue", "dialogue must be quoted",
-                       f'write it as `{f.key}: "{f.value.text}"`')
             return
         match = did_you_mean(f.key, list(vocab.SCENE_KEYS) + self.character_names)
         if match in self.character_names:
@@ -291,10 +304,10 @@ class _Checker:
             if line.text is not None and not line.text.strip():
                 self.error(line.span, "empty-line", "this line says nothing",
                            "write what is said, or `...` to let the writer fill it in")
-        if not self.names_known:
-            return
+        self.directions(scene)
         for line in scene.lines:
-            if line.speaker is not None and line.speaker not in self.character_names:
+            if line.speaker is not None and line.speaker not in self.character_names \
+                    and not self.unread.may_declare(line.speaker):
                 self.error(line.speaker_span or line.span, "unknown-speaker",
                            f"unknown speaker '{line.speaker}'",
                            _hint(line.speaker, self.character_names + [NARRATOR],
@@ -303,7 +316,7 @@ class _Checker:
         with_field = scene.get("with")
         if with_field is not None:
             for name, start, end in _comma_items(with_field.value.text):
-                if name not in self.character_names:
+                if name not in self.character_names and not self.unread.may_declare(name):
                     self.error(name_in_value(with_field.value, start, end), "unknown-character",
                                f"unknown character '{name}' in `with:`",
                                _hint(name, self.character_names,
@@ -318,6 +331,8 @@ class _Checker:
                               "no character has a `model:`, so trainedness changes nothing",
                               "give a character `model: PATH`, or remove this line")
             elif f.argument not in self.character_names:
+                if self.unread.may_declare(f.argument):
+                    continue
                 self.error(f.argument_span or f.span, "unknown-character",
                            f"unknown character '{f.argument}' in `trainedness {f.argument}:`",
                            _hint(f.argument, self.character_names,
@@ -327,11 +342,23 @@ class _Checker:
                           f"'{f.argument}' has no `model:`, so trainedness changes nothing",
                           f"add `model: PATH` to character '{f.argument}', or remove this line")
 
+    def directions(self, scene: Scene) -> None:
+        """A direction none of whose words the voices know is said as if it were not there."""
+        for line in scene.lines:
+            words = re.findall(r"[a-z]+", (line.direction or "").lower())
+            if words and not any(vocab.direction_word(w) for w in words):
+                known = ", ".join(sorted(vocab.DIRECTIONS)[:12])
+                self.warn(line.direction_span or line.span, "unknown-direction",
+                          f"unknown delivery direction '{line.direction}'",
+                          f"the line is said plainly; directions the voices know: {known}, … "
+                          "(docs/language.md lists them; a TTS backend's `directions:` "
+                          "setting adds more)")
+
     # -- the story as a whole -------------------------------------------------------------------
 
     def header(self, story: Story) -> None:
-        if not self.names_known:
-            return
+        if self.unread.everything or self.unread.declared:
+            return  # a broken line may be the scene or premise this story lacks
         start = Span(story.path, 1, 1, 1, 1)
         premise, count = story.get("premise"), story.get("scenes")
         is_cast = (not story.scenes and all(f.key == "use" for f in story.fields)
@@ -347,7 +374,8 @@ class _Checker:
         if is_cast or premise is not None or any(not s.lines for s in story.scenes):
             return  # a cast file's characters are for others; a writer may bring any in
         for character in story.characters:
-            if not _appears(character.name, story.scenes):
+            if not _appears(character.name, story.scenes) \
+                    and not self.unread.may_mention(character.name):
                 self.warn(character.name_span, "unused-character",
                           f"character '{character.name}' never appears in a scene",
                           "give them a line, or name them in a scene's `with:`")
@@ -396,10 +424,15 @@ def _files(story: Story) -> Iterator[Story]:
         stack.extend(file.used)
 
 
-def check_story(story: Story, *, names_known: bool = True) -> list[Diagnostic]:
+def check_story(story: Story, *, names_known: bool = True,
+                unread: Unread | None = None) -> list[Diagnostic]:
     """Every semantic problem of a parsed story (and the files it uses).
 
-    `names_known=False` (after syntax errors, or a `use:` that failed) skips the checks that
-    would only repeat them: unknown speakers, voices and characters, and unused characters.
+    `unread` (the lines syntax errors kept out) quiets the checks that would only repeat those
+    errors: unknown speakers, voices and characters named there, and unused characters.
+    `names_known=False` (a file that could not be read) quiets them for every name.
     """
-    return _Checker(story, names_known).run()
+    unread = unread or Unread()
+    if not names_known:
+        unread = Unread(unread.declared, unread.mentioned, everything=True)
+    return _Checker(story, unread).run()

@@ -6,7 +6,7 @@ import bisect
 import re
 from dataclasses import dataclass, field
 
-from engine.dsl.vocabulary import SCENE_KEYS
+from engine.dsl.vocabulary import FORBIDDEN, SCENE_KEYS
 from engine.ir import NARRATOR, Comment, Field, Line, Story, Value
 
 INDENT = "  "
@@ -30,13 +30,19 @@ def to_name(text: str) -> str:
 
 
 def quote(text: str) -> str:
-    """`text` between double quotes, with quotes, backslashes and line breaks escaped."""
+    """`text` between double quotes, with quotes, backslashes and line breaks escaped.
+
+    Characters no story may hold (control characters, bidirectional overrides: a writer's text
+    can carry them) are left out.
+    """
+    text = FORBIDDEN.sub("", text)
     return '"' + re.sub(r'[\\"\n\r]', lambda m: _ESCAPES[m.group()], text) + '"'
 
 
 def can_be_bare(text: str) -> bool:
     """Whether `text` reads back the same without quotes."""
-    return bool(_BARE.fullmatch(text)) and text == text.rstrip() and text != "..."
+    return (bool(_BARE.fullmatch(text)) and text == text.rstrip() and text != "..."
+            and not FORBIDDEN.search(text))
 
 
 def format_value(value: Value) -> str:
@@ -65,9 +71,10 @@ def format_line(line: Line) -> str:
 
 def _direction(direction: str | None) -> str | None:
     """A direction that reads back the same; parentheses, '#' and line breaks become spaces."""
-    if direction is None or (_DIRECTION.fullmatch(direction) and direction == direction.strip()):
+    if direction is None or (_DIRECTION.fullmatch(direction) and direction == direction.strip()
+                             and not FORBIDDEN.search(direction)):
         return direction
-    cleaned = " ".join(re.sub(r"[()#\r\n]", " ", direction).split())
+    cleaned = " ".join(re.sub(r"[()#\r\n]", " ", FORBIDDEN.sub("", direction)).split())
     return cleaned or None
 
 

@@ -7,9 +7,11 @@ import logging
 import os
 from pathlib import Path
 
+from engine.dsl import media
 from engine.dsl import vocabulary as vocab
 from engine.dsl.check import check_story
-from engine.dsl.parse import decode, parse_text
+from engine.dsl.parse import decode, parse_story
+from engine.dsl.unread import Unread
 from engine.errors import Diagnostic, StoryError, sort_key
 from engine.ir import Field, Span, Story
 
@@ -71,7 +73,7 @@ def load_with_diagnostics(path: str | Path) -> tuple[Story | None, tuple[Diagnos
     story = loader.load(file, (), None)
     diagnostics = list(loader.diagnostics)
     if story is not None:
-        diagnostics += check_story(story, names_known=loader.names_known)
+        diagnostics += check_story(story, unread=Unread.of(loader.unread, not loader.names_known))
     diagnostics.sort(key=sort_key)
     if story is None or any(d.severity == "error" for d in diagnostics):
         return None, tuple(diagnostics)
@@ -100,6 +102,8 @@ class _Loader:
         self.diagnostics: list[Diagnostic] = []
         self.loaded: set[Path] = set()
         self.names_known = True
+        self.unread: list[str] = []
+        self.probed: dict[tuple[Path, str], str | None] = {}
 
     def problem(self, span: Span, code: str, message: str, hint: str | None = None,
                 severity: str = "error") -> None:
@@ -120,10 +124,12 @@ class _Loader:
             return None
         self.loaded.add(file)
         text, problems = decode(data, str(file))
-        story, syntax = parse_text(text, str(file))
-        if problems or syntax:
-            self.names_known = False
-            self.diagnostics += problems + syntax
+        parsed = parse_story(text, str(file))
+        story = parsed.story
+        # undecodable bytes may hide in any name; a file read in part may declare any name
+        self.names_known &= not problems and parsed.complete
+        self.unread += parsed.unread
+        self.diagnostics += problems + parsed.diagnostics
         self.paths(story, file)
         used = []
         for f in story.all("use"):
@@ -182,10 +188,23 @@ class _Loader:
             self.problem(span, f"missing-{f.key}", f"'{text}' does not exist yet",
                          "the offline illustrator does without it; personalised backends need "
                          "it", severity="warning")
-        elif f.key in {"use", "music"} and target.is_dir():
-            self.problem(span, "not-a-file", f"'{text}' is a folder, not a file")
+        elif f.key == "use" and (why := media.file_problem(target)) is not None:
+            self.problem(span, "not-a-file", f"'{text}' cannot be used as a story file: {why}")
             return None
+        elif f.key in vocab.MEDIA_KEYS:
+            kind = vocab.MEDIA_KEYS[f.key]
+            if (target, kind) not in self.probed:
+                self.probed[target, kind] = media.problem(target, kind)
+            why = self.probed[target, kind]
+            if why is not None:
+                self.problem(span, f"bad-{f.key}", f"'{text}' cannot be used as {kind}: {why}",
+                             f"`{f.key}:` names {_MEDIA_EXAMPLES[kind]}")
+                return None
         return target
+
+
+_MEDIA_EXAMPLES = {"audio": "an audio file (WAV, MP3, OGG, FLAC, …)",
+                   "image": "an image file (PNG, JPEG, WebP, …)"}
 
 
 def _inside(path: Path, root: Path) -> bool:

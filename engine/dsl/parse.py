@@ -2,31 +2,31 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import itertools
 import os
 import re
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import lark
-from lark import Lark, Token, Transformer
+from lark import Lark, Token
 from lark.exceptions import UnexpectedInput
-from lark.indenter import Indenter
+from lark.indenter import DedentError, Indenter
 
-from engine.dsl import vocabulary
-from engine.dsl.syntax import IndentProblem, blank_line, syntax_diagnostic
-from engine.errors import Diagnostic, StoryError
-from engine.ir import NARRATOR, Character, Comment, Field, Line, Scene, Span, Story, Value, Voice
+from engine.dsl.build import BLOCKS, Build, Stmt
+from engine.dsl.syntax import RULES, IndentProblem, SyntaxTable
+from engine.dsl.syntax import body_of as syntax_body
+from engine.dsl.vocabulary import FORBIDDEN
+from engine.errors import Diagnostic, escaped
+from engine.ir import Character, Comment, Field, Scene, Span, Story, Voice
 from engine.resources import shipped
 
 GRAMMAR_PATH = shipped("grammar") / "story.lark"
-
-SCENE_KEYS = frozenset(vocabulary.SCENE_KEYS)
-"""Keys that are settings inside a scene; any other `NAME: "text"` there is a dialogue line."""
-
-MAX_SYNTAX_ERRORS = 50
 
 
 class _StoryIndenter(Indenter):
@@ -37,8 +37,13 @@ class _StoryIndenter(Indenter):
     DEDENT_type = "_DEDENT"
     tab_len = 8
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.start_unit: str | None = None
+
     def process(self, stream):  # type: ignore[override]
-        self.unit: str | None = None
+        # the unit carries over between the pieces of one file that error recovery parses
+        self.unit: str | None = self.start_unit
         self.newlines: list[Token] = []
         return super().process(stream)
 
@@ -46,7 +51,7 @@ class _StoryIndenter(Indenter):
         # Comments live inside newline tokens; keeping the tokens spares a second scan of the text.
         if "#" in token:
             self.newlines.append(token)
-        if "\n" not in token:  # a comment before a stray '\r': the lexer reports the '\r' next
+        if "\n" not in token:  # a comment at the very end of the text
             yield token
             return
         indent_str = token.rsplit("\n", 1)[1]
@@ -54,32 +59,26 @@ class _StoryIndenter(Indenter):
             unit = "\t" if indent_str[0] == "\t" else " "
             if self.unit is None:
                 self.unit = unit
-            if set(indent_str) != {self.unit}:
-                raise IndentProblem(token, "mixed-indentation",
-                                     "this line mixes tabs and spaces in its indentation"
-                                     if len(set(indent_str)) > 1 else
-                                     "this line is indented with "
-                                     f"{'tabs' if unit == chr(9) else 'spaces'}, "
-                                     "earlier lines with "
-                                     f"{'spaces' if unit == chr(9) else 'tabs'}",
-                                     "indent with two spaces, or with a tab, the same way everywhere")
+            if len(set(indent_str)) > 1:
+                raise IndentProblem(token, "mixed-in-line")
+            if unit != self.unit:
+                raise IndentProblem(token, "mixed-unit", this=_UNIT_NAMES[unit],
+                                    other=_UNIT_NAMES[self.unit])
         levels = list(self.indent_level)
         try:
             yield from super().handle_NL(token)
-        except Exception as error:  # DedentError
-            if "dedent" not in str(error).lower():
-                raise
-            raise IndentProblem(token, "bad-indentation",
-                                 "this line's indentation matches no block above it",
-                                 f"indent it like the block's other lines ({levels[-1]} columns) "
-                                 "or not at all") from None
+        except DedentError:
+            raise IndentProblem(token, "bad-indentation", columns=levels[-1]) from None
+
+
+_UNIT_NAMES = {"\t": "tabs", " ": "spaces"}
 
 
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
     # The transformer runs inside the LALR parser (no tree is built): a third faster.
     grammar = GRAMMAR_PATH.read_text(encoding="utf-8")
-    return Lark(grammar, parser="lalr", lexer="contextual", postlex=_INDENTER, transformer=_BUILD,
+    return Lark(grammar, parser="lalr", lexer="contextual", postlex=_INDENTER, transformer=BUILD,
                 strict=True, maybe_placeholders=False, cache=_cache_file(grammar) or False)
 
 
@@ -101,228 +100,275 @@ def _cache_file(grammar: str) -> str | None:
     return str(base / f"story-grammar-{digest}.lark") if os.access(base, os.W_OK) else None
 
 
-@dataclass(frozen=True, slots=True)
-class _Stmt:
-    key: str | None  # None: narration
-    argument: str | None
-    direction: str | None
-    value: Value
-    kind: str  # "text" | "quoted" | "ellipsis"
-    span: Span
-    key_span: Span
-    argument_span: Span | None
-
-
-_ESCAPES = {"n": "\n", "r": "\r", "t": "\t"}
-_ESCAPE = re.compile(r"\\(.)")
-
-
-def _unquote(raw: str) -> str:
-    """The text between the quotes: `\\n`, `\\r`, `\\t` are control characters, `\\x` is x."""
-    body = raw[1:-1]
-    if "\\" not in body:
-        return body
-    return _ESCAPE.sub(lambda m: _ESCAPES.get(m.group(1), m.group(1)), body)
-
-
-class _Build(Transformer):
-    """Builds IR nodes inside the parser; records statements that cannot stand where they are."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.reset("<story>")
-
-    def reset(self, path: str) -> None:
-        """Start a parse of `path` (the one instance lives inside the cached parser)."""
-        self.path = path
-        self.problems: list[Diagnostic] = []
-
-    def _span(self, meta_or_token) -> Span:
-        m = meta_or_token
-        return Span(self.path, m.line, m.column, m.end_line, m.end_column)
-
-    def quoted(self, children):
-        tok = children[0]
-        return "quoted", Value(_unquote(str(tok)), self._span(tok), quoted=True)
-
-    def ellipsis(self, children):
-        tok = children[0]
-        return "ellipsis", Value("...", self._span(tok))
-
-    def text(self, children):
-        tok = children[0]
-        stripped = str(tok).rstrip()
-        span = self._span(tok)
-        span = Span(span.file, span.line, span.column, span.line, span.column + len(stripped))
-        return "text", Value(stripped, span)
-
-    def argument(self, children):
-        return "argument", children[0]
-
-    def direction(self, children):
-        return "direction", children[0]
-
-    def entry(self, children):
-        key_tok = children[0]
-        (kind, value) = children[-1]
-        argument = direction = None
-        argument_span = None
-        for what, tok in children[1:-1]:
-            if what == "argument":
-                argument, argument_span = str(tok), self._span(tok)
-            else:
-                direction = str(tok).strip()
-        span = Span(self.path, key_tok.line, key_tok.column, value.span.end_line,
-                    value.span.end_column)
-        return _Stmt(str(key_tok), argument, direction, value, kind, span, self._span(key_tok),
-                     argument_span)
-
-    def narration(self, children):
-        tok = children[0]
-        value = Value(_unquote(str(tok)), self._span(tok), quoted=True)
-        return _Stmt(None, None, None, value, "quoted", value.span, value.span, None)
-
-    def _misplaced(self, stmt: _Stmt, where: str) -> None:
-        if stmt.key is None:
-            self._problem(stmt.span, "misplaced-line", f"a narration line cannot stand {where}",
-                          "narration and dialogue go inside a `scene` block, indented")
-        elif stmt.kind == "ellipsis":
-            self._problem(stmt.value.span, "misplaced-fill",
-                          f"'...' (let the writer fill this in) cannot stand {where}",
-                          "only scene lines can be left to the writer; write a value here")
-        elif stmt.direction is not None:
-            self._problem(stmt.key_span, "misplaced-direction",
-                          f"a delivery direction cannot stand {where}",
-                          "directions go with dialogue lines in a scene: `Luna (softly): \"...\"`")
-
-    def _problem(self, span: Span, code: str, message: str, hint: str | None) -> None:
-        self.problems.append(Diagnostic(span, "error", code, message, hint))
-
-    def _fields(self, stmts, where: str) -> tuple[Field, ...]:
-        out = []
-        for s in stmts:
-            if s.key is None or s.kind == "ellipsis" or s.direction is not None:
-                self._misplaced(s, where)
-                continue
-            out.append(Field(s.key, s.value, s.span, s.argument, s.argument_span))
-        return tuple(out)
-
-    def _block_span(self, keyword: Token, name_tok: Token, stmts) -> Span:
-        end = stmts[-1].span if stmts else self._span(name_tok)
-        return Span(self.path, keyword.line, keyword.column, end.end_line, end.end_column)
-
-    def voice(self, children):
-        meta, name, *stmts = children
-        return Voice(str(name), self._fields(stmts, f"in voice '{name}'"),
-                     self._block_span(meta, name, stmts), self._span(name))
-
-    def character(self, children):
-        meta, name, *stmts = children
-        return Character(str(name), self._fields(stmts, f"in character '{name}'"),
-                         self._block_span(meta, name, stmts), self._span(name))
-
-    def scene(self, children):
-        meta, name, *stmts = children
-        fields, lines = [], []
-        for s in stmts:
-            is_setting = (s.key in SCENE_KEYS and s.direction is None and s.kind != "ellipsis")
-            if s.key in SCENE_KEYS and s.argument is None and s.kind == "ellipsis":
-                self._misplaced(s, f"as a scene's {s.key}")
-                continue
-            if s.key is not None and s.direction is not None and s.kind == "text":
-                self._problem(s.value.span, "unquoted-dialogue", "dialogue must be quoted",
-                              f'write it as `{s.key} ({s.direction}): "{s.value.text}"`')
-                continue
-            if s.key is not None and (is_setting or s.kind == "text"):
-                if s.direction is not None:
-                    self._misplaced(s, "on a scene setting")
-                    continue
-                fields.append(Field(s.key, s.value, s.span, s.argument, s.argument_span))
-            elif s.argument is not None:
-                self._problem(s.argument_span, "unexpected-word",
-                              f"'{s.key} {s.argument}' is not a speaker",
-                              "a dialogue line is `Name: \"text\"`; a speaker is one word")
-            else:
-                # `narrator: "..."` is a narration line, so consumers have one way to see it
-                speaker = None if s.key == NARRATOR else s.key
-                lines.append(Line(speaker, None if s.kind == "ellipsis" else s.value.text, s.span,
-                                  s.direction, s.key_span if s.key is not None else None))
-        return Scene(str(name), tuple(fields), tuple(lines), self._block_span(meta, name, stmts),
-                     self._span(name))
-
-    def start(self, children):
-        return children
-
-
 _INDENTER = _StoryIndenter()
-_BUILD = _Build()
-_PARSING = threading.Lock()
+BUILD = Build()
+_PARSING = threading.RLock()  # the syntax table parses its examples while a parse is on
+
+MAX_SYNTAX_ERRORS = 50
+MAX_CONTROL_ERRORS = 50
 
 _COMMENT = re.compile(r"#[^\r\n]*")
+_FORBIDDEN = re.compile(FORBIDDEN.pattern + "|\r(?!\n)")
 
 
-def _comments(newlines: list[Token], lines: list[str], path: str) -> tuple[Comment, ...]:
-    """Every comment with its span, read from the newline tokens that hold them."""
-    out = []
-    for tok in newlines:
-        value = str(tok)
-        for match in _COMMENT.finditer(value):
-            start = match.start()
-            breaks = value.count("\n", 0, start)
-            line = tok.line + breaks
-            column = (start - value.rindex("\n", 0, start) if breaks else tok.column + start)
-            body = match.group().rstrip()
-            source = lines[line - 1] if line <= len(lines) else ""
-            out.append(Comment(body, Span(path, line, column, line, column + len(body)),
-                               trailing=bool(source[: column - 1].strip())))
-    return tuple(out)
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """One file's parse: the IR of what could be read, every problem, and what was not read."""
+
+    story: Story
+    diagnostics: tuple[Diagnostic, ...]
+    unread: tuple[str, ...] = ()
+    """The lines syntax errors kept out of the IR (each broken line and the body under it)."""
+    complete: bool = True
+    """False when parsing stopped early (too many errors): the rest of the file is not read."""
 
 
 def parse_text(text: str, path: str = "<story>") -> tuple[Story, tuple[Diagnostic, ...]]:
     """Parse one file's text; returns the IR (of what could be read) and every syntax problem."""
-    with _PARSING:  # the indenter and the transformer inside the one parser keep state
-        return _parse_text(text, path)
+    parsed = parse_story(text, path)
+    return parsed.story, parsed.diagnostics
 
 
-def _parse_text(text: str, path: str) -> tuple[Story, tuple[Diagnostic, ...]]:
+def parse_story(text: str, path: str = "<story>") -> Parsed:
+    """Parse one file's text, going on past broken lines; see `Parsed`."""
     if text.startswith("\ufeff"):
         text = text[1:]
-    lines = text.split("\n")
-    problems: list[Diagnostic] = []
-    seen: set[int] = set()
-    parser = _parser()
-    while True:
-        source = "\n".join(lines)
-        if not source.endswith("\n"):
-            source += "\n"
-        _BUILD.reset(path)
-        try:
-            items = parser.parse(source)
-            break
-        except (UnexpectedInput, IndentProblem) as error:
-            diagnostic, line = syntax_diagnostic(error, text.split("\n"), path)
-            if line in seen or len(problems) >= MAX_SYNTAX_ERRORS or not 0 < line <= len(lines):
-                if line not in seen:
-                    problems.append(diagnostic)
-                items = None
-                break
-            seen.add(line)
-            problems.append(diagnostic)
-            blank_line(lines, line - 1)
-    if items is None:
-        _BUILD.reset(path)
-    newlines = _INDENTER.newlines if items is not None else []
-    items = items or []
-    fields = _BUILD._fields([i for i in items if isinstance(i, _Stmt)], "outside a scene")
+    controls, cleaned = _controls(text, path)
+    lines = cleaned.split("\n")
+    with _PARSING:  # the indenter and the transformer inside the one parser keep state
+        reader = _Reader(path, cleaned, lines)
+        items = reader.read(_Piece(range(1, len(lines) + 1)))
+        fields = reader.build_fields([i for i in items if isinstance(i, Stmt)])
+    control_lines = {d.span.line for d in controls}
+    syntax = [d for d in reader.problems if d.span.line not in control_lines]
     story = Story(
         path=path,
         fields=tuple(fields),
         voices=tuple(i for i in items if isinstance(i, Voice)),
         characters=tuple(i for i in items if isinstance(i, Character)),
         scenes=tuple(i for i in items if isinstance(i, Scene)),
-        comments=_comments(newlines, lines, path),
+        comments=_comments(reader.newlines, lines, path),
     )
-    return story, tuple(problems + _BUILD.problems)
+    # a name cut by a control character is still that name
+    unread_lines = text.split("\n") if controls else lines
+    unread = tuple(FORBIDDEN.sub("", unread_lines[n - 1]) for run in reader.unread for n in run)
+    return Parsed(story, tuple(controls) + tuple(syntax) + tuple(reader.built), unread,
+                  reader.complete)
+
+
+@dataclass(frozen=True, slots=True)
+class _Piece:
+    """Lines of the file to parse: a run of line numbers, maybe under a borrowed block line."""
+
+    run: range
+    header: int | None = None
+
+    def line(self, local: int) -> int:
+        """The file's line number of the piece's line `local` (1-based)."""
+        if self.header is None:
+            return self.run.start + local - 1
+        return self.header if local == 1 else self.run.start + local - 2
+
+    def __len__(self) -> int:
+        return len(self.run) + (self.header is not None)
+
+
+class _Texts(Sequence[str]):
+    """The lines of a piece, read from the file's lines when asked (a piece may be long)."""
+
+    def __init__(self, piece: _Piece, lines: list[str]):
+        self.piece, self.lines = piece, lines
+
+    def __len__(self) -> int:
+        return len(self.piece)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if not 0 <= index < len(self.piece):
+            raise IndexError(index)
+        return self.lines[self.piece.line(index + 1) - 1]
+
+
+class _Reader:
+    """Parses a file, and on a syntax error parses what stands before and after the broken line.
+
+    The part before a broken line parses (the parser got that far), so no line is read more than
+    twice and a file with many errors costs about two parses, not one per error. The part after
+    an indented broken line goes on in its block: it is parsed under a copy of the block's line,
+    and the two halves are joined.
+    """
+
+    def __init__(self, path: str, text: str, lines: list[str]):
+        self.path, self.text, self.lines = path, text, lines
+        # the length of the lines before each line: a piece's run of lines is one slice of `text`
+        self.before = list(itertools.accumulate(map(len, lines), initial=0))
+        self.problems: list[Diagnostic] = []
+        self.built: list[Diagnostic] = []
+        self.newlines: list[tuple[Token, _Piece]] = []
+        self.unread: list[range] = []
+        self.complete = True
+        self.unit: str | None = None
+        self.table = syntax_table()
+
+    def read(self, piece: _Piece) -> list:
+        """The items of `piece`, in order, with its broken lines left out and reported."""
+        out: list = []
+        while True:
+            continues = piece.header is not None
+            try:
+                return _joined(out, self._parse(piece), continues)
+            except (UnexpectedInput, IndentProblem) as error:
+                texts = _Texts(piece, self.lines)
+                diagnostic, local = self.table.diagnose(error, texts, self.path)
+                local = min(max(local, 1), len(piece))
+                self.problems.append(_relocated(diagnostic, piece))
+                head, rest = self._split(piece, texts, local)
+                if head is not None:
+                    out = _joined(out, self.read(head), continues)
+                if len(self.problems) >= MAX_SYNTAX_ERRORS:
+                    self.complete = False
+                    return out
+                if not rest:
+                    return out
+                enclosing = (out[-1].span.line if out and isinstance(out[-1], BLOCKS)
+                             else piece.header if not out else None)
+                indented = texts[local - 1][:1] in {" ", "\t"}
+                piece = _Piece(rest, enclosing if indented else None)
+
+    def _split(self, piece: _Piece, texts: _Texts, local: int) -> tuple[_Piece | None, range]:
+        """The lines before the broken one, and those after it and the body under it."""
+        body = syntax_body(texts, local - 1)
+        broken = piece.line(local)
+        after = body.stop if body else local  # the piece's index of the first line after both
+        self.unread.append(range(broken, broken + 1))
+        if body:
+            self.unread.append(range(piece.line(body.start + 1), piece.line(body.stop) + 1))
+        rest = range(piece.line(after + 1) if after < len(piece) else piece.run.stop,
+                     piece.run.stop)
+        is_header = piece.header is not None and local == 1
+        before = range(piece.run.start, piece.run.start if is_header else broken)
+        return (_Piece(before, piece.header) if before else None), rest
+
+    def _parse(self, piece: _Piece) -> list:
+        head = self.lines[piece.header - 1] + "\n" if piece.header is not None else ""
+        first, stop = piece.run.start - 1, piece.run.stop - 1  # indexes into `lines`
+        body = (self.text if first == 0 and stop == len(self.lines)
+                else self.text[self.before[first] + first: self.before[stop] + stop])
+        source = head + body + ("" if body.endswith("\n") else "\n")
+        BUILD.reset(self.path, piece.line)
+        _INDENTER.start_unit = self.unit
+        items = _parser().parse(source)
+        self.unit = _INDENTER.unit
+        self.built += BUILD.problems
+        self.newlines += [(tok, piece) for tok in _INDENTER.newlines]
+        return items
+
+    def build_fields(self, stmts: list[Stmt]) -> list[Field]:
+        BUILD.reset(self.path)
+        fields = BUILD.fields(stmts, "outside a scene")
+        self.built += BUILD.problems
+        return fields
+
+
+def _joined(out: list, items: list, continues: bool) -> list:
+    """`out` followed by `items`; a block that `items` continues is joined to `out`'s last."""
+    if continues and out and items and type(out[-1]) is type(items[0]) \
+            and isinstance(out[-1], BLOCKS):
+        return out[:-1] + [_merged(out[-1], items[0])] + items[1:]
+    return out + items
+
+
+def _merged(first, second):
+    """One block from its two halves (a broken line between them)."""
+    more: dict[str, tuple] = {"fields": first.fields + second.fields}
+    if isinstance(first, Scene):
+        more["lines"] = first.lines + second.lines
+    end = second.span if second.fields or getattr(second, "lines", ()) else first.span
+    s = first.span
+    return dataclasses.replace(first, span=Span(s.file, s.line, s.column, end.end_line,
+                                                end.end_column), **more)
+
+
+def _relocated(d: Diagnostic, piece: _Piece) -> Diagnostic:
+    """A diagnostic made on a piece of the file, with the file's line numbers."""
+    s = d.span
+    return dataclasses.replace(d, span=Span(s.file, piece.line(s.line), s.column,
+                                            piece.line(s.end_line), s.end_column))
+
+
+@lru_cache(maxsize=1)
+def syntax_table() -> SyntaxTable:
+    """The table of syntax rules, matched against this parser's states."""
+    return SyntaxTable(RULES, _parse_example)
+
+
+def _parse_example(text: str) -> None:
+    with _PARSING:
+        BUILD.reset("<example>")
+        _INDENTER.start_unit = None
+        _parser().parse(text if text.endswith("\n") else text + "\n")
+
+
+def _controls(text: str, path: str) -> tuple[list[Diagnostic], str]:
+    """A diagnostic for each forbidden character, and the text with each made a space.
+
+    (A space keeps every column where it was, so the rest of the file is still checked.)
+    """
+    out: list[Diagnostic] = []
+    line, line_start, pos = 1, 0, 0
+    for count, match in enumerate(_FORBIDDEN.finditer(text)):
+        at = match.start()
+        line += text.count("\n", pos, at)
+        newline = text.rfind("\n", pos, at)
+        line_start = newline + 1 if newline >= 0 else line_start
+        pos = at
+        column = at - line_start + 1
+        span = Span(path, line, column, line, column + 1)
+        if count == MAX_CONTROL_ERRORS:
+            rest = sum(1 for _ in _FORBIDDEN.finditer(text, at))
+            out.append(Diagnostic(span, "error", "control-character",
+                                  f"{rest} more control characters from here on",
+                                  "is this a story file? save it as plain UTF-8 text"))
+            break
+        out.append(_control(match.group(), span))
+    return out, (_FORBIDDEN.sub(" ", text) if out else text)
+
+
+def _control(ch: str, span: Span) -> Diagnostic:
+    if ch == "\r":
+        return Diagnostic(span, "error", "control-character",
+                          "a carriage return (\\r) that does not end a line",
+                          "end lines with \\n or \\r\\n")
+    if "\u202a" <= ch <= "\u202e" or "\u2066" <= ch <= "\u2069":
+        return Diagnostic(span, "error", "bidi-control",
+                          f"invisible bidirectional control {escaped(ch)}",
+                          "delete it: it shows the text in another order than it is read")
+    return Diagnostic(span, "error", "control-character", f"invisible control character "
+                      f"{escaped(ch)}", "delete it: it would reach the terminal, the captions "
+                      "and the speech")
+
+
+def _comments(newlines: list[tuple[Token, _Piece]], lines: list[str],
+              path: str) -> tuple[Comment, ...]:
+    """Every comment with its span, read from the newline tokens that hold them."""
+    out = []
+    for tok, piece in newlines:
+        value = str(tok)
+        line, last_break, pos = tok.line, -1, 0
+        for match in _COMMENT.finditer(value):
+            start = match.start()
+            line += value.count("\n", pos, start)
+            newline = value.rfind("\n", pos, start)
+            last_break = newline if newline >= 0 else last_break
+            pos = start
+            if piece.header is not None and line == 1:
+                continue  # the comment of a block line borrowed for recovery: read already
+            column = start - last_break if last_break >= 0 else tok.column + start
+            number = piece.line(line)
+            body = match.group().rstrip()
+            source = lines[number - 1] if number <= len(lines) else ""
+            out.append(Comment(body, Span(path, number, column, number, column + len(body)),
+                               trailing=bool(source[: column - 1].strip())))
+    return tuple(out)
 
 
 def decode(data: bytes, path: str) -> tuple[str, tuple[Diagnostic, ...]]:
@@ -338,14 +384,3 @@ def decode(data: bytes, path: str) -> tuple[str, tuple[Diagnostic, ...]]:
             span, "error", "not-utf8",
             f"this file is not UTF-8 (byte 0x{data[error.start]:02x} at offset {error.start})",
             "save the file with UTF-8 encoding"),)
-
-
-def parse_file(path: str | Path) -> Story:
-    """Parse a file; raises StoryError with every syntax problem (no `use:` or name checks)."""
-    text, problems = decode(Path(path).read_bytes(), str(path))
-    if problems:
-        raise StoryError(problems)
-    story, problems = parse_text(text, str(path))
-    if problems:
-        raise StoryError(problems)
-    return story

@@ -1,151 +1,282 @@
-"""Friendly diagnostics for syntax errors, and how parsing goes on past a broken line."""
+"""Syntax errors as friendly diagnostics: a table of broken snippets, each with what it gets.
+
+The idea of lark's `match_examples`: every rule lists a few broken lines; parsing them once
+tells which parser state (and which kind of token there) each rule stands for. A real error is
+then matched by its state and token kind, and the rule turns it into a diagnostic. The examples
+are also the table's test (tests/dsl/test_syntax.py parses each one and expects its rule).
+"""
 
 from __future__ import annotations
 
-from lark import Token
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
-from engine.errors import Diagnostic
+from lark import Token
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+
+from engine.errors import Diagnostic, escaped
 from engine.ir import Span
 
 
 class IndentProblem(Exception):
-    """Raised by the indenter: a line whose indentation cannot be read."""
+    """Raised by the indenter: a line whose indentation cannot be read (`kind` names the rule)."""
 
-    def __init__(self, token: Token, code: str, message: str, hint: str):
-        super().__init__(message)
-        self.token, self.code, self.message, self.hint = token, code, message, hint
+    def __init__(self, token: Token, kind: str, **details: object):
+        super().__init__(kind)
+        self.token, self.kind, self.details = token, kind, details
 
 
+BLOCK_WORDS = ("voice", "character", "scene")
+NAME_RULE = ("a name is one word of letters, digits, '_', '-' and \"'\", starting with a letter, "
+             "a digit or '_' (e.g. `scene the-search`)")
 
-def syntax_diagnostic(error: Exception, lines: list[str], path: str) -> tuple[Diagnostic, int]:
-    """A friendly diagnostic for a Lark error, and the (1-based) line it is on."""
+
+def _colon_later(text: str, column: int) -> bool:
+    """Whether the line has a ':' at or after `column` (before any comment)."""
+    return ":" in text[column - 1:].split("#")[0]
+
+
+def _named_before_colon(text: str, column: int) -> bool:
+    """Whether something stands before the line's ':' (a would-be key or speaker)."""
+    return _colon_later(text, column) and bool(text.split(":")[0].strip())
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One kind of syntax error: its diagnostic, and broken lines that show it.
+
+    `message` and `hint` are templates over the error's context: {word} (the unexpected text),
+    {char}, {key} (what stands before a missing ':'), {keyword} and {name} (of a block line),
+    {spoken} (a speaker before ':'), and the indenter's details. `caret` says what to point at.
+    `when` narrows a rule to lines of one shape (same parser state, different mistake).
+    """
+
+    code: str
+    message: str
+    hint: str | None
+    caret: str  # "token" | "end" | "after-key" | "indent" | "name" | "spoken"
+    examples: tuple[str, ...]
+    any_state: bool = False
+    when: Callable[[str, int], bool] | None = None
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("unclosed-quote", "this quote is never closed",
+         'end the text with a matching `"` on the same line', "quote",
+         ('scene a\n  Luna: "hello\n', 'title: "The Moon\n', 'scene a\n  "Once upon\n',
+          '"x\n'), any_state=True),
+    Rule("unexpected-character", "unexpected character '{char}'",
+         "a line is `key: value`, a block (`scene ID`), or a quoted narration line", "token",
+         ("title:\u00a0The Moon\n",), any_state=True),
+    Rule("bad-indentation", "this line's indentation matches no block above it",
+         "indent it like the block's other lines ({columns} columns) or not at all", "indent",
+         ("scene a\n    title: x\n  setting: y\n",)),
+    Rule("mixed-indentation", "this line mixes tabs and spaces in its indentation",
+         "indent with two spaces, or with a tab, the same way everywhere", "indent",
+         ("scene a\n \ttitle: x\n",)),
+    Rule("mixed-indentation", "this line is indented with {this}, earlier lines with {other}",
+         "indent with two spaces, or with a tab, the same way everywhere", "indent",
+         ("scene a\n  title: x\n\tsetting: y\n",)),
+    Rule("unexpected-indent", "unexpected indentation",
+         "only the lines inside a voice, character or scene block are indented", "indent",
+         ("title: x\n  audience: 3\n", "scene a\n  title: x\n    setting: y\n"), any_state=True),
+    Rule("missing-name", "missing a name after '{keyword}'",
+         "a block starts with `{keyword} NAME` on its own line", "end",
+         ("scene\n", "voice\n", "character\n", "scene # the first\n")),
+    Rule("bad-name", "'{name}' is not a name", NAME_RULE, "name",
+         ("scene ---\n", "scene -x\n", 'scene "x"\n', "scene (x)\n", "voice ---\n",
+          "character -x\n", "scene ...\n")),
+    Rule("bad-block-line", "unexpected '{word}' after the {keyword}'s name",
+         "a block starts with `{keyword} NAME` on its own line; a name is one word "
+         "(join words with '-')", "token",
+         ("scene a b\n", "character Luna (x)\n", "scene a: b\n", 'voice v "x"\n',
+          "character Luna ...\n")),
+    Rule("missing-value", "missing a value after ':'",
+         "write the value on the same line: `key: value`", "end",
+         ("title:\n", "scene a\n  Luna:\n", "scene a\n  Luna (sad):\n",
+          "scene a\n  trainedness Luna:\n", "title: # soon\n")),
+    Rule("missing-parenthesis", "the direction's '(' is never closed",
+         'write it as `Name (direction): "text"`', "end",
+         ('scene a\n  Luna (sad: "x"\n', "scene a\n  Luna (sad\n")),
+    Rule("empty-direction", "the direction between '(' and ')' is empty",
+         'write one, as in `Luna (softly): "..."`, or leave the parentheses out', "token",
+         ('scene a\n  Luna (): "x"\n', 'scene a\n  Luna ( ): "x"\n')),
+    Rule("unexpected-text", "unexpected text after the closing quote",
+         "put everything that is said inside the quotes", "token",
+         ('scene a\n  Luna: "x" y\n', 'title: "x" y\n', 'scene a\n  Luna: "x" "y"\n',
+          'scene a\n  "x" y\n', 'scene a\n  "x" : y\n', 'title: "x" ...\n')),
+    Rule("unexpected-word", "unexpected '{word}' before ':'",
+         "a key or a speaker is one word (join words with '-'); only `trainedness NAME:` "
+         "names a character", "token",
+         ('scene a\n  Luna Moon Sun: "x"\n', "title x y: z\n", 'scene a\n  Luna "x": "y"\n'),
+         when=_colon_later),
+    Rule("bad-name", "'{spoken}' is not a name", NAME_RULE, "spoken",
+         ('scene a\n  -x: "hi"\n', "'tis: x\n", 'scene a\n  Luna -x: "y"\n',
+          "scene a\n  (sad): hi\n"),
+         when=_named_before_colon),
+    Rule("missing-colon", "missing ':' after '{key}'",
+         'fields are `key: value`; dialogue is `Name: "text"`', "after-key",
+         ("title The Moon\n", 'title "x"\n', 'scene a\n  Luna "hi"\n',
+          'scene a\n  Luna (sad) "x"\n', "scene a\n  trainedness Luna 0.3\n", "title ...\n",
+          "title\n", "scene a\n  Luna\n", "scene a\n  Luna (sad)\n", "scene a\n  trainedness Luna\n",
+          'scene a\n  Luna (sad) (x): "y"\n')),
+    Rule("not-a-statement", "unexpected '{word}'",
+         "a line is `key: value`, a block (`scene ID`), or a quoted narration line", "token",
+         ("%\n", "title: x\n%\n", ":\n", "(x)\n", "...\n", "scene a\n  : x\n")),
+)
+"""Ordered: when only the parser state matches, the first rule seen in that state wins."""
+
+FALLBACK = next(rule for rule in RULES if rule.code == "not-a-statement")
+
+
+def _kind(error: Exception) -> str:
+    """What came where the parser could not go on: a token type, or a class of text."""
     if isinstance(error, IndentProblem):
-        tok = error.token
-        line = tok.end_line if tok.end_line else tok.line
-        indent = str(tok).rsplit("\n", 1)[1]
-        span = Span(path, line, 1, line, len(indent) + 1)
-        return Diagnostic(span, "error", error.code, error.message, error.hint), line
+        return error.kind
     if isinstance(error, UnexpectedCharacters):
-        return _at_text(lines, path, error.line, error.column, None), error.line
+        return "UNCLOSED_QUOTE" if error.char == '"' else "CHAR"
     if isinstance(error, UnexpectedToken):
         tok = error.token
-        expected = set(error.expected)
-        if tok.type == "$END":
-            line = max(1, len(lines))
-            span = Span(path, line, 1, line, 1)
-            return Diagnostic(span, "error", "unexpected-end", "the file ends in the middle of a line",
-                              None), line
-        line, col = tok.line, tok.column
-        if tok.type == "_NL":
-            text = lines[line - 1] if 0 < line <= len(lines) else ""
-            end = len(text.split("#")[0].rstrip()) + 1
-            span = Span(path, line, end, line, end + 1)
-            if "TEXT" in expected or "STRING" in expected:
-                return Diagnostic(span, "error", "missing-value", "missing a value after ':'",
-                                  "write the value on the same line: `key: value`"), line
-            if "COLON" in expected:
-                return _missing_colon(path, line, text, span), line
-            if "RPAR" in expected:
-                return Diagnostic(span, "error", "missing-parenthesis",
-                                  "the direction's '(' is never closed",
-                                  'write it as `Name (direction): "text"`'), line
-            return Diagnostic(span, "error", "unexpected-end-of-line",
-                              "this line ends too early", None), line
-        if tok.type == "_INDENT":
-            line = tok.end_line
-            indent = str(tok)
-            span = Span(path, line, 1, line, len(indent) + 1)
-            return Diagnostic(span, "error", "unexpected-indent", "unexpected indentation",
-                              "only the lines inside a voice, character or scene block are "
-                              "indented"), line
-        if tok.type == "_DEDENT":
-            line = tok.end_line
-            span = Span(path, line, 1, line, 2)
-            return Diagnostic(span, "error", "empty-block", "this block has nothing in it",
-                              None), line
-        span = Span(path, line, col, tok.end_line or line,
-                    tok.end_column if tok.end_line == line else col + 1)
-        at_text = _at_text(lines, path, line, col, span)
-        if at_text.code == "unclosed-quote":
-            return at_text, line
-        if "COLON" in expected:
-            text = lines[line - 1] if 0 < line <= len(lines) else ""
-            return _missing_colon(path, line, text, span), line
-        if at_text.code == "unexpected-text":
-            return at_text, line
-        words = lines[line - 1].split() if 0 < line <= len(lines) else []
-        if len(words) > 2 and words[0] in _BLOCK_WORDS and col > len(lines[line - 1]) - len(
-                lines[line - 1].lstrip()) + len(words[0]) + 1:
-            return Diagnostic(span, "error", "bad-block-line",
-                              f"unexpected '{tok}' after the {words[0]}'s name",
-                              f"a block starts with `{words[0]} NAME` on its own line; a name is "
-                              "one word (join words with '-')"), line
-        if "NAME" in expected and tok.type in {"COLON", "_NL"}:
-            return Diagnostic(span, "error", "missing-name", "missing a name here",
-                              "blocks are `voice NAME`, `character NAME` or `scene ID`"), line
-        return Diagnostic(span, "error", "not-a-statement", f"unexpected '{tok}'",
-                          "a line is `key: value`, a block (`scene ID`), or a quoted narration "
-                          "line"), line
-    if isinstance(error, UnexpectedEOF):
-        line = max(1, len(lines))
-        return Diagnostic(Span(path, line, 1, line, 1), "error", "unexpected-end",
-                          "the file ends in the middle of a line", None), line
-    raise error
+        if tok.type != "STRING" and str(tok).startswith('"'):
+            return "UNCLOSED_QUOTE"
+        return "WORDS" if tok.type in {"TEXT", "DIRECTION"} else tok.type
+    return "$END"
 
 
-_BLOCK_WORDS = ("voice", "character", "scene")
+def _state(error: Exception) -> int | None:
+    state = getattr(error, "state", None)
+    return getattr(state, "position", None)
 
 
-def _missing_colon(path: str, line: int, text: str, fallback: Span) -> Diagnostic:
-    """A missing ':' is reported after the key (`title The Moon` → after 'title')."""
-    words = text.split("#")[0].split()
-    if len(words) == 1 and words[0] in _BLOCK_WORDS:
-        end = len(text.rstrip()) + 1
-        return Diagnostic(Span(path, line, end, line, end + 1), "error", "missing-name",
-                          f"missing a name after '{words[0]}'",
-                          f"a block starts with `{words[0]} NAME` on its own line")
-    if not words or ":" in text.split("#")[0] or '"' in words[0]:
-        return Diagnostic(fallback, "error", "missing-colon", "missing ':'",
-                          'fields are `key: value`; dialogue is `Name: "text"`')
-    key = words[0]
-    if key == "trainedness" and len(words) >= 3:
+def _where(error: Exception, lines: list[str]) -> tuple[int, int, str]:
+    """The (1-based) line and column of the error, and the unexpected text there."""
+    if isinstance(error, IndentProblem):
+        tok = error.token
+        return tok.end_line or tok.line, 1, ""
+    if isinstance(error, UnexpectedCharacters):
+        return error.line, error.column, error.char
+    if isinstance(error, UnexpectedToken) and error.token.type != "$END":
+        tok = error.token
+        if tok.type in {"_INDENT", "_DEDENT"}:
+            return tok.end_line or tok.line, 1, ""
+        return tok.line, tok.column, str(tok)
+    return max(1, len(lines)), 1, ""
+
+
+class SyntaxTable:
+    """The rules, indexed by the parser states their examples reach (built once, lazily)."""
+
+    def __init__(self, rules: tuple[Rule, ...], parse: Callable[[str], object]):
+        self.rules, self.parse = rules, parse
+        self._exact: dict[tuple[int | None, str], list[Rule]] | None = None
+        self._by_state: dict[int | None, list[Rule]] = {}
+
+    def signatures(self, rule: Rule) -> list[tuple[int | None, str]]:
+        """Where each example of `rule` fails: (parser state, kind of text)."""
+        out = []
+        for example in rule.examples:
+            try:
+                self.parse(example)
+            except (UnexpectedInput, IndentProblem) as error:
+                out.append((_state(error), _kind(error)))
+            else:
+                raise AssertionError(f"example {example!r} of {rule.code} parses")
+        return out
+
+    def _index(self) -> dict[tuple[int | None, str], list[Rule]]:
+        if self._exact is None:
+            exact: dict[tuple[int | None, str], list[Rule]] = {}
+            for rule in self.rules:
+                for state, kind in self.signatures(rule):
+                    for key, table in (((state, kind), exact), (state, self._by_state)):
+                        bucket = table.setdefault(key, [])  # type: ignore[arg-type]
+                        if rule not in bucket:
+                            bucket.append(rule)
+            self._exact = exact
+        return self._exact
+
+    def rule_for(self, error: Exception, text: str, column: int) -> Rule:
+        """The rule for an error: same state and kind, else same kind anywhere, else same state."""
+        state, kind = _state(error), _kind(error)
+        exact = self._index().get((state, kind), [])
+        anywhere = [r for r in self.rules if r.any_state and kind in self._kinds(r)]
+        by_state = self._by_state.get(state, []) if state is not None else []
+        for rule in (*exact, *anywhere, *by_state):
+            if rule.when is None or rule.when(text, column):
+                return rule
+        return FALLBACK
+
+    def _kinds(self, rule: Rule) -> set[str]:
+        return {kind for (_, kind), rules in self._index().items() if rule in rules}
+
+    def diagnose(self, error: Exception, lines: list[str], path: str) -> tuple[Diagnostic, int]:
+        """A friendly diagnostic for a Lark or indenter error, and the (1-based) line it is on."""
+        line, column, found = _where(error, lines)
+        text = lines[line - 1] if 0 < line <= len(lines) else ""
+        rule = self.rule_for(error, text, column)
+        context = _context(text, column, found, error)
+        span = _caret(rule.caret, path, line, column, text, context)
+        hint = rule.hint.format(**context) if rule.hint else None
+        return Diagnostic(span, "error", rule.code, rule.message.format(**context), hint), line
+
+
+def _context(text: str, column: int, found: str, error: Exception) -> dict[str, str]:
+    code = text.split("#")[0]
+    words = code.split()
+    keyword = words[0] if words else ""
+    name = code.strip()[len(keyword):].strip()
+    before = code[: column - 1].strip()
+    if len(words) >= 2 and words[0] == "trainedness" and not before.endswith(")"):
         key = " ".join(words[:2])
-    end = len(text) - len(text.lstrip()) + len(key) + 1
-    return Diagnostic(Span(path, line, end, line, end + 1), "error", "missing-colon",
-                      f"missing ':' after '{key}'",
-                      'fields are `key: value`; dialogue is `Name: "text"`')
+    elif before.endswith(")"):
+        key = before
+    else:
+        key = words[0] if words else ""
+    spoken = code[: code.find(":")].strip() if ":" in code else found
+    details: Mapping[str, object] = getattr(error, "details", {})
+    return {"word": found.split()[0] if found.split() else found, "char": _visible(found),
+            "key": key, "keyword": keyword, "name": name, "spoken": spoken,
+            **{k: str(v) for k, v in details.items()}}
 
 
-def _at_text(lines: list[str], path: str, line: int, col: int, span: Span | None) -> Diagnostic:
-    """A diagnostic for something unexpected at line:col, judged by the text around it."""
-    text = lines[line - 1] if 0 < line <= len(lines) else ""
-    ch = text[col - 1] if 0 < col <= len(text) else ""
-    span = span or Span(path, line, col, line, col + 1)
-    if ch == '"' and text.count('"', col - 1) % 2 == 1:
-        return Diagnostic(Span(path, line, col, line, col + 1), "error", "unclosed-quote",
-                          "this quote is never closed",
-                          'end the text with a matching `"` on the same line')
-    if text[: col - 1].rstrip().endswith('"'):
-        return Diagnostic(span, "error", "unexpected-text", "unexpected text after the closing quote",
-                          "put everything that is said inside the quotes")
-    if ch == '"':
-        return Diagnostic(span, "error", "unexpected-text", "unexpected quoted text here",
-                          'dialogue is `Name: "text"`; narration is a quoted line alone')
-    shown = ch if ch.strip() else repr(ch)
-    return Diagnostic(span, "error", "unexpected-character", f"unexpected character '{shown}'",
-                      "a line is `key: value`, a block (`scene ID`), or a quoted narration line")
+def _visible(char: str) -> str:
+    """A character as a message shows it: escaped when it would not be seen (`\\xa0`)."""
+    return char if len(char) != 1 or (char.isprintable() and not char.isspace()) \
+        else escaped(char)
 
 
-def blank_line(lines: list[str], index: int) -> None:
-    """Drop a broken line, and the indented body under it, so parsing can go on past it."""
+def _caret(caret: str, path: str, line: int, column: int, text: str,
+           context: dict[str, str]) -> Span:
+    """The span a rule points at, on `line`."""
+    indent = len(text) - len(text.lstrip(" \t"))
+    code = text.split("#")[0]
+    if caret == "indent":
+        return Span(path, line, 1, line, indent + 1)
+    if caret == "end":
+        end = len(code.rstrip()) + 1
+        return Span(path, line, end, line, end + 1)
+    if caret == "after-key":
+        end = code.find(context["key"]) + len(context["key"]) + 1
+        return Span(path, line, end, line, end + 1)
+    if caret in {"name", "spoken"}:
+        piece = context[caret]
+        start = code.find(piece, indent + len(context["keyword"]) if caret == "name" else indent)
+        start = start + 1 if start >= 0 else column
+        return Span(path, line, start, line, start + max(1, len(piece)))
+    width = 1 if caret == "quote" else max(1, len(context["word"]))
+    return Span(path, line, column, line, column + width)
+
+
+def body_of(lines: list[str], index: int) -> range:
+    """The lines after `lines[index]` that belong under it: deeper indented, or blank between."""
     def indent(s: str) -> int:
         return len(s) - len(s.lstrip(" \t"))
 
     own = indent(lines[index])
-    lines[index] = ""
-    j = index + 1
-    while j < len(lines) and (not lines[j].strip() or indent(lines[j]) > own):
-        if lines[j].strip() and not lines[j].lstrip().startswith("#"):
-            lines[j] = ""
-        j += 1
+    end = index + 1
+    while end < len(lines) and (not lines[end].strip() or indent(lines[end]) > own):
+        end += 1
+    while end > index + 1 and not lines[end - 1].strip():
+        end -= 1  # blank lines after the body are not part of it
+    return range(index + 1, end)
+

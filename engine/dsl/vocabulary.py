@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Container
+from dataclasses import dataclass
 
 HEADER_KEYS = ("title", "audience", "style", "language", "premise", "scenes", "music", "use",
                "seed")
@@ -19,7 +21,10 @@ SCENE_KEYS = ("title", "setting", "image", "with", "trainedness", "camera", "tra
               "duration", "seed", "music")
 """Keys that are settings inside a scene; any other `NAME: "text"` there is a dialogue line."""
 
-PATH_KEYS = frozenset({"use", "reference", "model", "music"})
+MEDIA_KEYS = {"music": "audio", "reference": "image"}
+"""Keys whose value is a media file, and the kind of media `check` makes sure it holds."""
+
+PATH_KEYS = frozenset({"use", "model", *MEDIA_KEYS})
 """Keys whose value is a path, relative to the file that names it."""
 
 VOICE_CATEGORIES = ("narrator", "child", "adult", "elder", "creature")
@@ -85,3 +90,100 @@ RATE_RANGE = (0.25, 4.0)
 """`rate:` and `pitch:` are factors of a voice's normal speed and pitch."""
 
 MAX_SCENES = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """A number's range: outside `low`..`high` is an error; outside the usual range, a warning."""
+
+    low: float
+    high: float
+    usual_low: float
+    usual_high: float
+
+
+DURATION = Bounds(low=0.5, high=3600.0, usual_low=2.0, usual_high=300.0)
+"""A scene's `duration:` in seconds: half a second to an hour; usually 2 s to 5 minutes."""
+
+FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+"""Characters a story may not hold: C0 and C1 controls but tab and line ends, line and paragraph
+separators, bidirectional embeddings, overrides and isolates. Printed, they drive the terminal;
+spoken or captioned, they cut or reorder the text. (A carriage return may only end a line.)"""
+
+DIRECTIONS: dict[str, dict[str, float | bool]] = {
+    "whisper": {"rate": 0.9, "volume": 0.75, "range": 0.7, "whisper": True},
+    "shout": {"rate": 1.05, "pitch": 1.25, "range": 1.3, "volume": 1.6},
+    "yell": {"rate": 1.05, "pitch": 1.25, "range": 1.3, "volume": 1.6},
+    "call": {"pitch": 1.12, "range": 1.2, "volume": 1.3},
+    "loud": {"volume": 1.4},
+    "sad": {"rate": 0.85, "pitch": 0.88, "range": 0.6, "volume": 0.85},
+    "happy": {"rate": 1.08, "pitch": 1.12, "range": 1.3, "volume": 1.05},
+    "cheerful": {"rate": 1.08, "pitch": 1.12, "range": 1.3, "volume": 1.05},
+    "laugh": {"rate": 1.1, "pitch": 1.15, "range": 1.4, "volume": 1.1},
+    "giggle": {"rate": 1.12, "pitch": 1.2, "range": 1.4},
+    "excited": {"rate": 1.18, "pitch": 1.2, "range": 1.5, "volume": 1.15},
+    "surprised": {"rate": 1.05, "pitch": 1.2, "range": 1.5, "volume": 1.1},
+    "curious": {"pitch": 1.08, "range": 1.25},
+    "proud": {"rate": 0.95, "pitch": 1.05, "range": 1.2, "volume": 1.15},
+    "brave": {"rate": 0.97, "pitch": 0.97, "volume": 1.15},
+    "worried": {"rate": 1.1, "pitch": 1.08, "range": 0.8, "volume": 0.9},
+    "nervous": {"rate": 1.12, "pitch": 1.08, "range": 0.8, "volume": 0.85},
+    "scared": {"rate": 1.15, "pitch": 1.15, "range": 0.9, "volume": 0.85},
+    "afraid": {"rate": 1.15, "pitch": 1.15, "range": 0.9, "volume": 0.85},
+    "frightened": {"rate": 1.15, "pitch": 1.15, "range": 0.9, "volume": 0.85},
+    "soft": {"rate": 0.92, "pitch": 0.97, "volume": 0.7},
+    "gentle": {"rate": 0.92, "pitch": 0.97, "volume": 0.75},
+    "quiet": {"rate": 0.95, "volume": 0.65},
+    "angry": {"rate": 1.05, "pitch": 0.92, "range": 1.2, "volume": 1.35},
+    "grumpy": {"rate": 0.95, "pitch": 0.9, "range": 0.7, "volume": 1.1},
+    "cry": {"rate": 0.85, "pitch": 1.1, "range": 0.7, "volume": 0.9},
+    "sleepy": {"rate": 0.75, "pitch": 0.88, "range": 0.5, "volume": 0.75},
+    "tired": {"rate": 0.8, "pitch": 0.9, "range": 0.6, "volume": 0.8},
+    "yawn": {"rate": 0.75, "pitch": 0.88, "range": 0.5, "volume": 0.75},
+    "amazed": {"rate": 0.95, "pitch": 1.15, "range": 1.5, "volume": 1.05},
+    "wonder": {"rate": 0.92, "pitch": 1.08, "range": 1.3},
+    "chuckle": {"rate": 1.05, "pitch": 1.05, "range": 1.2},
+    "smile": {"pitch": 1.06, "range": 1.15},
+    "glow": {"pitch": 1.06, "range": 1.2},
+    "warm": {"rate": 0.95, "pitch": 1.03, "range": 1.1},
+    "calm": {"rate": 0.9, "range": 0.8, "volume": 0.9},
+    "hopeful": {"pitch": 1.06, "range": 1.15},
+    "shy": {"rate": 0.92, "pitch": 1.05, "range": 0.8, "volume": 0.7},
+    "playful": {"rate": 1.08, "pitch": 1.1, "range": 1.35},
+    "mysterious": {"rate": 0.85, "pitch": 0.95, "range": 0.8, "volume": 0.8},
+    "gasp": {"rate": 1.1, "pitch": 1.2, "range": 1.3},
+    "cheer": {"rate": 1.1, "pitch": 1.2, "range": 1.4, "volume": 1.4},
+    "sing": {"rate": 0.9, "pitch": 1.1, "range": 1.7},
+    "growl": {"rate": 0.9, "pitch": 0.8, "range": 0.7, "volume": 1.3},
+    "roar": {"rate": 0.95, "pitch": 0.85, "range": 1.2, "volume": 1.6},
+    "squeak": {"rate": 1.1, "pitch": 1.35, "volume": 0.9},
+    "sob": {"rate": 0.8, "pitch": 1.1, "range": 0.6, "volume": 0.8},
+    "slow": {"rate": 0.8},
+    "fast": {"rate": 1.2},
+    "quick": {"rate": 1.2},
+}
+"""Delivery directions (`Luna (whispering): ...`) and how every TTS backend says them: factors
+on rate, pitch, pitch range and volume, and whispering. A backend's `directions:` setting adds or
+overrides; `check` warns about a direction none of whose words is here."""
+
+HEARD_ONLY = frozenset({"whisper", "shout", "yell", "call", "loud", "soft", "quiet", "slow",
+                        "fast", "quick", "squeak", "growl", "mutter", "murmur", "mumble", "hum"})
+"""Directions a listener hears but a picture cannot show (`whispering`, `loudly`); the others
+(`sad`, `laughing`, `yawn`) are expressions and actions an illustrator can draw."""
+
+_SUFFIXES = (("ily", "y"), ("ly", ""), ("ing", ""), ("ing", "e"), ("ed", ""), ("ed", "e"),
+             ("ied", "y"), ("ies", "y"), ("es", ""), ("s", ""), ("", "e"))
+
+
+def direction_word(word: str, table: Container[str] = DIRECTIONS) -> str | None:
+    """The entry of `table` a direction's word means (`whispering` → `whisper`), or None."""
+    if word in table:
+        return word
+    for suffix, replacement in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 2:
+            stem = word[: len(word) - len(suffix)] + replacement
+            if stem in table:
+                return stem
+            if stem[-1:] == stem[-2:-1] and stem[:-1] in table:  # "sadd(er)", "shouting" forms
+                return stem[:-1]
+    return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import wave
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,24 @@ from engine.errors import StoryError
 from engine.ir import Character, Field, Scene, Story, Value
 
 CAST = "character Luna\n  description: a moon\ncharacter Zoë\n  description: a girl\n"
+
+
+def write_png(path: Path) -> Path:
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (4, 4), "silver").save(path)
+    return path
+
+
+def write_wav(path: Path, seconds: float = 0.1) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(b"\0\0" * int(8000 * seconds))
+    return path
 
 
 def diagnose(tmp_path: Path, text: str | bytes, name: str = "t.story",
@@ -249,7 +268,7 @@ def test_values_keys_and_sets(tmp_path: Path) -> None:
         "[declare them with `character Owll`]",
         "13:11 error unknown-camera: unknown camera 'zoom in' [did you mean 'slow zoom in'?]",
         "14:15 error unknown-transition: unknown transition 'fade' [did you mean 'crossfade'?]",
-        "15:13 error bad-duration: duration must be a number of seconds above 0, not '0' "
+        "15:13 error bad-duration: duration must be a number of seconds from 0.5 to 3600, not '0' "
         "[e.g. `duration: 6`; leave it out to fit the scene to its lines]",
         "16:9 error bad-seed: seed must be a whole number, not 'x' "
         "[e.g. `seed: 42`; the same seed draws the same picture]",
@@ -366,7 +385,7 @@ def test_load_story_raises_with_warnings_riding_along(tmp_path: Path) -> None:
 def test_root_is_the_nearest_git_folder(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
     (tmp_path / "art").mkdir()
-    (tmp_path / "art" / "luna.png").write_bytes(b"png")
+    write_png(tmp_path / "art" / "luna.png")
     story_file = tmp_path / "stories" / "t.story"
     story_file.parent.mkdir()
     story_file.write_text("character Luna\n  reference: ../art/luna.png\nscene a\n  with: Luna\n")
@@ -489,9 +508,9 @@ def summary_of(tmp_path: Path, name: str, text: str, extra: dict[str, str]) -> l
 def test_rebase_paths_for_a_copy_written_elsewhere(tmp_path: Path) -> None:
     text = ("use: cast.story\nmusic: tune.wav\ncharacter Luna\n  reference: art/luna.png\n"
             "  model: models/luna\nscene a\n  with: Luna, Owl\n  music: tune.wav  # soft\n")
-    summary_of(tmp_path, "stories/t.story", text,
-               {"stories/cast.story": "character Owl\n", "stories/tune.wav": "",
-                "stories/art/luna.png": ""})
+    summary_of(tmp_path, "stories/t.story", text, {"stories/cast.story": "character Owl\n"})
+    write_wav(tmp_path / "stories" / "tune.wav")
+    write_png(tmp_path / "stories" / "art" / "luna.png")
     story = load_story(tmp_path / "stories" / "t.story")
     run = tmp_path / "renders" / "t" / "run-1"
     run.mkdir(parents=True)

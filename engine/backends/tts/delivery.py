@@ -6,9 +6,10 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass, fields
-from typing import Any, Container, Mapping, TypeVar
+from typing import Any, Mapping, TypeVar
 
-from engine.dsl.vocabulary import category_in, gender_in
+from engine.dsl.vocabulary import DIRECTIONS as DEFAULT_DIRECTIONS
+from engine.dsl.vocabulary import HEARD_ONLY, category_in, direction_word, gender_in
 
 log = logging.getLogger(__name__)
 
@@ -78,69 +79,6 @@ class Delivery:
 
 NEUTRAL = Delivery()
 
-DEFAULT_DIRECTIONS: dict[str, dict[str, Any]] = {
-    "whisper": {"rate": 0.9, "volume": 0.75, "range": 0.7, "whisper": True},
-    "shout": {"rate": 1.05, "pitch": 1.25, "range": 1.3, "volume": 1.6},
-    "yell": {"rate": 1.05, "pitch": 1.25, "range": 1.3, "volume": 1.6},
-    "call": {"pitch": 1.12, "range": 1.2, "volume": 1.3},
-    "loud": {"volume": 1.4},
-    "sad": {"rate": 0.85, "pitch": 0.88, "range": 0.6, "volume": 0.85},
-    "happy": {"rate": 1.08, "pitch": 1.12, "range": 1.3, "volume": 1.05},
-    "cheerful": {"rate": 1.08, "pitch": 1.12, "range": 1.3, "volume": 1.05},
-    "laugh": {"rate": 1.1, "pitch": 1.15, "range": 1.4, "volume": 1.1},
-    "giggle": {"rate": 1.12, "pitch": 1.2, "range": 1.4},
-    "excited": {"rate": 1.18, "pitch": 1.2, "range": 1.5, "volume": 1.15},
-    "surprised": {"rate": 1.05, "pitch": 1.2, "range": 1.5, "volume": 1.1},
-    "curious": {"pitch": 1.08, "range": 1.25},
-    "proud": {"rate": 0.95, "pitch": 1.05, "range": 1.2, "volume": 1.15},
-    "brave": {"rate": 0.97, "pitch": 0.97, "volume": 1.15},
-    "worried": {"rate": 1.1, "pitch": 1.08, "range": 0.8, "volume": 0.9},
-    "nervous": {"rate": 1.12, "pitch": 1.08, "range": 0.8, "volume": 0.85},
-    "scared": {"rate": 1.15, "pitch": 1.15, "range": 0.9, "volume": 0.85},
-    "afraid": {"rate": 1.15, "pitch": 1.15, "range": 0.9, "volume": 0.85},
-    "frightened": {"rate": 1.15, "pitch": 1.15, "range": 0.9, "volume": 0.85},
-    "soft": {"rate": 0.92, "pitch": 0.97, "volume": 0.7},
-    "gentle": {"rate": 0.92, "pitch": 0.97, "volume": 0.75},
-    "quiet": {"rate": 0.95, "volume": 0.65},
-    "angry": {"rate": 1.05, "pitch": 0.92, "range": 1.2, "volume": 1.35},
-    "grumpy": {"rate": 0.95, "pitch": 0.9, "range": 0.7, "volume": 1.1},
-    "cry": {"rate": 0.85, "pitch": 1.1, "range": 0.7, "volume": 0.9},
-    "sleepy": {"rate": 0.75, "pitch": 0.88, "range": 0.5, "volume": 0.75},
-    "tired": {"rate": 0.8, "pitch": 0.9, "range": 0.6, "volume": 0.8},
-    "yawn": {"rate": 0.75, "pitch": 0.88, "range": 0.5, "volume": 0.75},
-    "amazed": {"rate": 0.95, "pitch": 1.15, "range": 1.5, "volume": 1.05},
-    "wonder": {"rate": 0.92, "pitch": 1.08, "range": 1.3},
-    "chuckle": {"rate": 1.05, "pitch": 1.05, "range": 1.2},
-    "smile": {"pitch": 1.06, "range": 1.15},
-    "glow": {"pitch": 1.06, "range": 1.2},
-    "warm": {"rate": 0.95, "pitch": 1.03, "range": 1.1},
-    "calm": {"rate": 0.9, "range": 0.8, "volume": 0.9},
-    "hopeful": {"pitch": 1.06, "range": 1.15},
-    "shy": {"rate": 0.92, "pitch": 1.05, "range": 0.8, "volume": 0.7},
-    "playful": {"rate": 1.08, "pitch": 1.1, "range": 1.35},
-    "mysterious": {"rate": 0.85, "pitch": 0.95, "range": 0.8, "volume": 0.8},
-    "gasp": {"rate": 1.1, "pitch": 1.2, "range": 1.3},
-    "cheer": {"rate": 1.1, "pitch": 1.2, "range": 1.4, "volume": 1.4},
-    "sing": {"rate": 0.9, "pitch": 1.1, "range": 1.7},
-    "growl": {"rate": 0.9, "pitch": 0.8, "range": 0.7, "volume": 1.3},
-    "roar": {"rate": 0.95, "pitch": 0.85, "range": 1.2, "volume": 1.6},
-    "squeak": {"rate": 1.1, "pitch": 1.35, "volume": 0.9},
-    "sob": {"rate": 0.8, "pitch": 1.1, "range": 0.6, "volume": 0.8},
-    "slow": {"rate": 0.8},
-    "fast": {"rate": 1.2},
-    "quick": {"rate": 1.2},
-}
-"""Directions every backend understands; a backend's `directions:` setting adds or overrides."""
-
-HEARD_ONLY = frozenset({"whisper", "shout", "yell", "call", "loud", "soft", "quiet", "slow",
-                        "fast", "quick", "squeak", "growl", "mutter", "murmur", "mumble", "hum"})
-"""Directions a listener hears but a picture cannot show (`whispering`, `loudly`); the others
-(`sad`, `laughing`, `yawn`) are expressions and actions an illustrator can draw."""
-
-_SUFFIXES = (("ily", "y"), ("ly", ""), ("ing", ""), ("ing", "e"), ("ed", ""), ("ed", "e"),
-             ("ied", "y"), ("ies", "y"), ("es", ""), ("s", ""), ("", "e"))
-
-
 def direction_table(overrides: Mapping[str, Mapping[str, Any]] | None) -> dict[str, Delivery]:
     """The default directions with a backend's own entries merged over them, key by key."""
     table = {name: dict(values) for name, values in DEFAULT_DIRECTIONS.items()}
@@ -149,26 +87,13 @@ def direction_table(overrides: Mapping[str, Mapping[str, Any]] | None) -> dict[s
     return {name: Delivery.from_settings(values) for name, values in table.items()}
 
 
-def _lookup(word: str, table: Container[str]) -> str | None:
-    if word in table:
-        return word
-    for suffix, replacement in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 2:
-            stem = word[: len(word) - len(suffix)] + replacement
-            if stem in table:
-                return stem
-            if stem[-1:] == stem[-2:-1] and stem[:-1] in table:  # "sadd(er)", "shouting" forms
-                return stem[:-1]
-    return None
-
-
 def delivery_for(direction: str | None, table: Mapping[str, Delivery]) -> Delivery:
     """The combined delivery of a direction like `whispering` or `softly, a little scared`."""
     if not direction:
         return NEUTRAL
     result, unknown = NEUTRAL, []
     for word in re.findall(r"[a-z]+", direction.lower()):
-        name = _lookup(word, table)
+        name = direction_word(word, table)
         if name is None:
             unknown.append(word)
         else:
@@ -181,7 +106,7 @@ def delivery_for(direction: str | None, table: Mapping[str, Delivery]) -> Delive
 
 def heard_only(word: str) -> bool:
     """True for a direction word (in any form: `whispering`, `loudly`) that only a voice shows."""
-    return _lookup(word.lower(), HEARD_ONLY) is not None
+    return direction_word(word.lower(), HEARD_ONLY) is not None
 
 
 def visible_direction(direction: str | None) -> str | None:

@@ -1,0 +1,185 @@
+"""The Lark transformer: statements and blocks become IR nodes while the parser runs."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from lark import Token, Transformer
+
+from engine.dsl import vocabulary
+from engine.errors import Diagnostic
+from engine.ir import NARRATOR, Character, Field, Line, Scene, Span, Value, Voice
+
+SCENE_KEYS = frozenset(vocabulary.SCENE_KEYS)
+"""Keys that are settings inside a scene; any other `NAME: "text"` there is a dialogue line."""
+
+
+@dataclass(frozen=True, slots=True)
+class Stmt:
+    key: str | None  # None: narration
+    argument: str | None
+    direction: str | None
+    value: Value
+    kind: str  # "text" | "quoted" | "ellipsis"
+    span: Span
+    key_span: Span
+    argument_span: Span | None
+    direction_span: Span | None = None
+
+
+BLOCKS = (Voice, Character, Scene)
+
+_ESCAPES = {"n": "\n", "r": "\r", "t": "\t"}
+_ESCAPE = re.compile(r"\\(.)")
+
+
+def _unquote(raw: str) -> str:
+    """The text between the quotes: `\\n`, `\\r`, `\\t` are control characters, `\\x` is x."""
+    body = raw[1:-1]
+    if "\\" not in body:
+        return body
+    return _ESCAPE.sub(lambda m: _ESCAPES.get(m.group(1), m.group(1)), body)
+
+
+class Build(Transformer):
+    """Builds IR nodes inside the parser; records statements that cannot stand where they are."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reset("<story>")
+
+    def reset(self, path: str, line_of: Callable[[int], int] | None = None) -> None:
+        """Start a parse of `path` (the one instance lives inside the cached parser).
+
+        `line_of` gives the file's line number of a line of the parsed text: the parser may read
+        a piece of the file (error recovery), and spans must name the file's lines.
+        """
+        self.path = path
+        self.line_of = line_of or (lambda line: line)
+        self.problems: list[Diagnostic] = []
+
+    def _span(self, meta_or_token) -> Span:
+        m, line = meta_or_token, self.line_of
+        return Span(self.path, line(m.line), m.column, line(m.end_line), m.end_column)
+
+    def quoted(self, children):
+        tok = children[0]
+        return "quoted", Value(_unquote(str(tok)), self._span(tok), quoted=True)
+
+    def ellipsis(self, children):
+        tok = children[0]
+        return "ellipsis", Value("...", self._span(tok))
+
+    def text(self, children):
+        tok = children[0]
+        stripped = str(tok).rstrip()
+        span = self._span(tok)
+        span = Span(span.file, span.line, span.column, span.line, span.column + len(stripped))
+        return "text", Value(stripped, span)
+
+    def argument(self, children):
+        return "argument", children[0]
+
+    def direction(self, children):
+        tok = children[0]
+        text = str(tok)
+        lead = len(text) - len(text.lstrip())
+        span = self._span(tok)
+        return "direction", (text.strip(), Span(span.file, span.line, span.column + lead,
+                                                span.line, span.column + len(text.rstrip())))
+
+    def entry(self, children):
+        key_tok = children[0]
+        (kind, value) = children[-1]
+        argument = direction = None
+        argument_span = direction_span = None
+        for what, item in children[1:-1]:
+            if what == "argument":
+                argument, argument_span = str(item), self._span(item)
+            else:
+                direction, direction_span = item
+        key_span = self._span(key_tok)
+        span = Span(self.path, key_span.line, key_span.column, value.span.end_line,
+                    value.span.end_column)
+        return Stmt(str(key_tok), argument, direction, value, kind, span, key_span,
+                    argument_span, direction_span)
+
+    def narration(self, children):
+        tok = children[0]
+        value = Value(_unquote(str(tok)), self._span(tok), quoted=True)
+        return Stmt(None, None, None, value, "quoted", value.span, value.span, None)
+
+    def _misplaced(self, stmt: Stmt, where: str) -> None:
+        if stmt.key is None:
+            self._problem(stmt.span, "misplaced-line", f"a narration line cannot stand {where}",
+                          "narration and dialogue go inside a `scene` block, indented")
+        elif stmt.kind == "ellipsis":
+            self._problem(stmt.value.span, "misplaced-fill",
+                          f"'...' (let the writer fill this in) cannot stand {where}",
+                          "only scene lines can be left to the writer; write a value here")
+        elif stmt.direction is not None:
+            self._problem(stmt.key_span, "misplaced-direction",
+                          f"a delivery direction cannot stand {where}",
+                          "directions go with dialogue lines in a scene: `Luna (softly): \"...\"`")
+
+    def _problem(self, span: Span, code: str, message: str, hint: str | None) -> None:
+        self.problems.append(Diagnostic(span, "error", code, message, hint))
+
+    def fields(self, stmts, where: str) -> tuple[Field, ...]:
+        out = []
+        for s in stmts:
+            if s.key is None or s.kind == "ellipsis" or s.direction is not None:
+                self._misplaced(s, where)
+                continue
+            out.append(Field(s.key, s.value, s.span, s.argument, s.argument_span))
+        return tuple(out)
+
+    def _block_span(self, keyword: Token, name_tok: Token, stmts) -> Span:
+        end = stmts[-1].span if stmts else self._span(name_tok)
+        start = self._span(keyword)
+        return Span(self.path, start.line, start.column, end.end_line, end.end_column)
+
+    def voice(self, children):
+        meta, name, *stmts = children
+        return Voice(str(name), self.fields(stmts, f"in voice '{name}'"),
+                     self._block_span(meta, name, stmts), self._span(name))
+
+    def character(self, children):
+        meta, name, *stmts = children
+        return Character(str(name), self.fields(stmts, f"in character '{name}'"),
+                         self._block_span(meta, name, stmts), self._span(name))
+
+    def scene(self, children):
+        meta, name, *stmts = children
+        fields, lines = [], []
+        for s in stmts:
+            is_setting = (s.key in SCENE_KEYS and s.direction is None and s.kind != "ellipsis")
+            if s.key in SCENE_KEYS and s.argument is None and s.kind == "ellipsis":
+                self._misplaced(s, f"as a scene's {s.key}")
+                continue
+            if s.key is not None and s.direction is not None and s.kind == "text":
+                self._problem(s.value.span, "unquoted-dialogue", "dialogue must be quoted",
+                              f'write it as `{s.key} ({s.direction}): "{s.value.text}"`')
+                continue
+            if s.key is not None and (is_setting or s.kind == "text"):
+                if s.direction is not None:
+                    self._misplaced(s, "on a scene setting")
+                    continue
+                fields.append(Field(s.key, s.value, s.span, s.argument, s.argument_span))
+            elif s.argument is not None:
+                self._problem(s.argument_span, "unexpected-word",
+                              f"'{s.key} {s.argument}' is not a speaker",
+                              "a dialogue line is `Name: \"text\"`; a speaker is one word")
+            else:
+                # `narrator: "..."` is a narration line, so consumers have one way to see it
+                speaker = None if s.key == NARRATOR else s.key
+                lines.append(Line(speaker, None if s.kind == "ellipsis" else s.value.text, s.span,
+                                  s.direction, s.key_span if s.key is not None else None,
+                                  direction_span=s.direction_span))
+        return Scene(str(name), tuple(fields), tuple(lines), self._block_span(meta, name, stmts),
+                     self._span(name))
+
+    def start(self, children):
+        return children
