@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from engine.backends.video import Cue
 from engine.files import write_atomically
 
 MAX_CHARS = 38
 """Characters per caption row: short rows are easier for young readers (BBC guidance: ~37)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Cue:
+    """A caption: shown from `start` to `end` seconds; `speaker` is named in it when set."""
+
+    start: float
+    end: float
+    text: str
+    speaker: str | None = None
 
 
 def wrap(text: str, fits: Callable[[str], bool] | None = None, max_chars: int = MAX_CHARS) -> list[str]:

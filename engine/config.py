@@ -81,14 +81,44 @@ def check_overrides(overrides: Iterable[str]) -> None:
                               f"{MOVED_SETTINGS[key]}={value}")
 
 
-def compose_config(overrides: Sequence[str] = ()) -> DictConfig:
-    """conf/config.yaml composed with these overrides (no story repository's own conf/)."""
+def story_search_path(stories: Iterable[Path]) -> list[str]:
+    """Story repositories' own conf/ folders (beside the story, then at the repository root),
+    as Hydra search-path entries."""
+    from engine.files import find_root
+
+    found: list[str] = []
+    for story in stories:
+        for folder in (story.parent / "conf", find_root(story) / "conf"):
+            entry = f"file://{folder.resolve()}"
+            if folder.is_dir() and folder.resolve() != CONF_DIR and entry not in found:
+                found.append(entry)
+    return found
+
+
+def story_words(stories: Sequence[Path]) -> list[str]:
+    """The overrides that name the stories and put their repositories' conf/ on the search path."""
+    from engine.overrides import quoted
+
+    words = [f"story={','.join(quoted(str(story)) for story in stories)}"]
+    extra = story_search_path(stories)
+    if extra:
+        words.append(f"hydra.searchpath=[{','.join(quoted(entry) for entry in extra)}]")
+    return words
+
+
+def compose_config(overrides: Sequence[str] = (), story: Path | None = None) -> DictConfig:
+    """conf/config.yaml composed with these overrides; with a story, as `render` composes it
+    (the story's repository's own conf/ searched too). A mistake is one ConfigError line."""
     from hydra import compose, initialize_config_dir
 
     register_resolvers()
     check_overrides(overrides)
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        return compose("config", overrides=list(overrides))
+    words = [*(story_words([story]) if story is not None else []), *overrides]
+    try:
+        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+            return compose("config", overrides=words)
+    except Exception as error:  # Hydra's composition errors share no useful base class
+        raise ConfigError(f"cannot compose the configuration: {error}") from None
 
 
 def timeline_settings(cfg: DictConfig):  # -> engine.timeline.TimelineSettings

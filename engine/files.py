@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import shutil
 import tempfile
@@ -145,3 +146,23 @@ def _file_in_the_way(path: Path) -> Path | None:
         if candidate.exists():
             return None if candidate.is_dir() else candidate
     return None
+
+
+def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
+    """A file's sha256, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def find_root(story_file: str | Path) -> Path:
+    """The story repository: the nearest folder holding `.git` at or above the file (or folder),
+    else the file's own folder."""
+    path = Path(os.path.abspath(story_file))
+    folder = path if path.is_dir() else path.parent
+    for candidate in (folder, *folder.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return folder

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 
-from engine.cache import file_sha256
+from engine.files import file_sha256
 from engine.files import write_atomically
 
 log = logging.getLogger(__name__)

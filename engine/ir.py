@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+
+from engine.dsl.vocabulary import number
 
 NARRATOR = "narrator"
 """The speaker of narration lines, and the name of the voice (or category) that reads them."""
@@ -169,6 +172,28 @@ class Story(_Fields):
     def scene(self, scene_id: str) -> Scene | None:
         return next((s for s in self.scenes if s.id == scene_id), None)
 
+    def characters_in(self, scene: Scene) -> tuple[str, ...]:
+        """Who is in a scene: those `with:` names, then every other character who speaks in it."""
+        present = list(scene.present)
+        for line in scene.lines:
+            if line.speaker and self.character(line.speaker) and line.speaker not in present:
+                present.append(line.speaker)
+        return tuple(present)
+
+    def trainedness_for(self, scene: Scene | None, character_name: str, default: float) -> float:
+        """α for one character in one scene: scene-per-character > scene > character > `default`."""
+        character = self.character(character_name)
+        candidates = (
+            scene.get("trainedness", character_name) if scene is not None else None,
+            scene.get("trainedness") if scene is not None else None,
+            character.get("trainedness") if character is not None else None,
+        )
+        for found in candidates:
+            value = number(found.value.text) if found is not None else None
+            if value is not None:
+                return value
+        return default
+
 
 def without_spans(node: object) -> object:
     """The node with every span (and comment) dropped: what "the same meaning" compares."""
@@ -191,3 +216,17 @@ def without_spans(node: object) -> object:
                 changes[f.name] = without_spans(value)
         return dataclasses.replace(node, **changes)
     return node
+
+
+def resolve_path(field: Field, story: Story | None = None) -> Path:
+    """The absolute path a `use`/`reference`/`model`/`music` field names.
+
+    Relative to the file that names it (its span), or to `story`'s file for a field made in memory.
+    """
+    if field.span.line and field.span.file:
+        base = Path(field.span.file).parent
+    elif story is not None:
+        base = Path(story.path).parent
+    else:
+        base = Path.cwd()
+    return Path(os.path.abspath(base / field.value.text))

@@ -22,9 +22,9 @@ from engine.backends.video import Editor
 from engine.cache import Cache
 from engine.files import place_atomically, write_atomically
 from engine.dsl.format import format_story
-from engine.dsl.load import load_with_diagnostics, rebase_paths, resolve_path
+from engine.dsl.load import load_with_diagnostics, rebase_paths
 from engine.errors import StoryError
-from engine.ir import Scene, Story
+from engine.ir import Scene, Story, resolve_path
 from engine.manifest import Recorder, write_manifest
 from engine.progress import StageProgress, summary_table
 from engine.run_folder import RunFolder

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from engine.backends.weights import path_fingerprint
-from engine.cache import Cache, file_sha256
+from engine.cache import Cache
+from engine.files import file_sha256
 from engine.errors import BackendError, ConfigError, StoryError
 from engine.fingerprints import INDEX_NAME, FingerprintIndex, remembered_in
 from engine.manifest import Artifact, Recorder

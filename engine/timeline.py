@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.backends.tts import SAMPLE_RATE  # the narration track's rate; AAC is 48 kHz too
-from engine.backends.video import Cue
+from engine.captions import Cue
 from engine.files import public_mode
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import srt
 import webvtt
 
-from engine.backends.video import Cue
+from engine.captions import Cue
 from engine.captions import MAX_CHARS, caption_text, srt_text, vtt_text, wrap, write_srt, write_vtt
 
 CUES = (

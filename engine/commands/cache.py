@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.cache import MANIFEST, Cache, Entry, cache_dir
-from engine.dsl.load import find_root
+from engine.files import find_root
 from engine.locks import IN_USE, is_scratch, work_folder_alone
 from engine.run_folder import remove_unfinished, run_folders
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from engine.config import CONF_DIR, check_overrides, register_resolvers
+from engine.config import compose_config
 from engine.errors import BackendError, ConfigError, StoryError
 from engine.ir import Story
 
@@ -35,25 +35,6 @@ def setup_logging() -> None:
 
     root.addHandler(RichHandler(console=Console(stderr=True), show_time=False, show_path=False))
     root.setLevel(logging.WARNING)
-
-
-def compose(story: Path, overrides: list[str]) -> Any:
-    """The run's configuration, as `render` composes it (with the story repository's conf/)."""
-    from hydra import compose as hydra_compose, initialize_config_dir
-
-    from engine.commands.render import quoted, story_search_path
-
-    register_resolvers()
-    check_overrides(overrides)
-    words = [f"story={quoted(str(story))}", *overrides]
-    extra = story_search_path([story])
-    if extra:
-        words.append(f"hydra.searchpath=[{','.join(quoted(e) for e in extra)}]")
-    try:
-        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-            return hydra_compose("config", overrides=words)
-    except Exception as error:  # Hydra's composition errors share no useful base class
-        raise ConfigError(f"cannot compose the configuration: {error}") from None
 
 
 def writer_from(cfg: Any) -> Any:
@@ -129,7 +110,7 @@ def main(argv: list[str]) -> int:
     try:
         original = path.read_bytes()
         story = load_story(path)
-        cfg = compose(path, overrides)
+        cfg = compose_config(overrides, story=path)
         result = written(story, writer_from(cfg), cfg)
         text = checked_text(result.story)
     except StoryError as error:

@@ -102,14 +102,15 @@ def characters_from(specs: list[str]) -> tuple[Character, ...]:
 
 def draft(args: argparse.Namespace, overrides: list[str], output: Path) -> tuple[str, str]:
     """The new story's text and a one-line report of what the writer made."""
-    from engine.commands.fill import checked_text, compose, summary, writer_from, written
+    from engine.commands.fill import checked_text, summary, writer_from, written
+    from engine.config import compose_config
 
     header = [("title", args.title or title_from(args.premise)), ("audience", args.audience),
               ("style", args.style), ("language", args.language),
               ("premise", " ".join(args.premise.split())), ("scenes", str(args.scenes))]
     story = Story(path=str(output), fields=tuple(Field(k, Value(v)) for k, v in header),
                   characters=characters_from(args.characters))
-    cfg = compose(output, overrides)
+    cfg = compose_config(overrides, story=output)
     result = written(story, writer_from(cfg), cfg)
     return checked_text(result.story), summary(story, result.story,
                                                                    result.usage)

@@ -6,9 +6,9 @@ import shlex
 import sys
 from pathlib import Path
 
-from engine.config import CONF_DIR, check_overrides, register_resolvers
+from engine.config import CONF_DIR, check_overrides, register_resolvers, story_words
 from engine.errors import ConfigError
-from engine.overrides import composition_problem, quoted, sweep_problem
+from engine.overrides import composition_problem, sweep_problem
 
 USAGE = """usage: storyreel render STORY[,STORY...] [KEY=VALUE ...] [-m] [--cfg job]
 
@@ -60,18 +60,6 @@ def _flags_first(rest: list[str]) -> tuple[list[str], list[str]]:
         else:
             words.append(arg)
     return flags, words
-
-
-def story_search_path(stories: list[Path]) -> list[str]:
-    """Story repositories' own conf/ folders (beside the story, then at the repository root)."""
-    from engine.dsl.load import find_root
-
-    found: list[str] = []
-    for story in stories:
-        for folder in (story.parent / "conf", find_root(story) / "conf"):
-            if folder.is_dir() and folder.resolve() != CONF_DIR and f"file://{folder}" not in found:
-                found.append(f"file://{folder.resolve()}")
-    return found
 
 
 def precheck(stories: list[Path]) -> int:
@@ -141,10 +129,8 @@ def main(argv: list[str]) -> int:
     except ConfigError as error:
         print(f"storyreel render: {error}", file=sys.stderr)
         return 2
-    story = f"story={','.join(quoted(str(s)) for s in stories)}"
-    extra = story_search_path(stories)
-    if extra:
-        words.append(f"hydra.searchpath=[{','.join(quoted(e) for e in extra)}]")
+    story, *search = story_words(stories)
+    words.extend(search)
     if not _own_config(flags):
         problem = composition_problem(CONF_DIR, [story, *words])
         if problem:

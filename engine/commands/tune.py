@@ -156,8 +156,8 @@ def tune(story_path: Path, scene_id: str, alphas: Sequence[float], seed_count: i
     """Draws the grid through the cache and writes the run folder; returns the HTML page."""
     from engine.cache import Cache
     from engine.files import copy_atomically, write_atomically
-    from engine.commands.fill import compose, writer_from, written
-    from engine.config import build_backend, settings_from
+    from engine.commands.fill import writer_from, written
+    from engine.config import build_backend, compose_config, settings_from
     from engine.dsl.load import load_story
     from engine.manifest import Recorder
     from engine.stages import design as design_stage
@@ -168,7 +168,7 @@ def tune(story_path: Path, scene_id: str, alphas: Sequence[float], seed_count: i
     if story.scene(scene_id) is None:
         known = ", ".join(s.id for s in story.scenes)
         raise ConfigError(f"{story_path.name} has no scene '{scene_id}' (its scenes: {known})")
-    cfg = compose(story_path, overrides)
+    cfg = compose_config(overrides, story=story_path)
     run_dir = out or Path("renders") / story_path.stem / (
         time.strftime("%Y-%m-%d_%H-%M-%S") + f"-tune-{scene_id}")
     settings = settings_from(cfg, run_dir.absolute())

@@ -9,11 +9,11 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from engine.dsl import vocabulary as vocab
+from engine.dsl.vocabulary import number
 from engine.dsl.unread import Unread
 from engine.errors import Diagnostic, Severity
 from engine.ir import NARRATOR, Character, Field, Scene, Span, Story, Value, Voice
 
-_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 _WHOLE = re.compile(r"\+?[0-9]+")
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*")
 
@@ -21,26 +21,6 @@ _BLOCK_KEYS = {"header": vocab.HEADER_KEYS, "voice": vocab.VOICE_KEYS,
                "character": vocab.CHARACTER_KEYS, "scene": vocab.SCENE_KEYS}
 
 
-def number(text: str | None) -> float | None:
-    """The value as a plain decimal number (`0.5`, `.5`, `2`), or None when it is not one."""
-    stripped = text.strip() if text is not None else ""
-    return float(stripped) if _NUMBER.fullmatch(stripped) else None
-
-
-def trainedness_for(story: Story, scene: Scene | None, character_name: str,
-                    default: float) -> float:
-    """α for one character in one scene: scene-per-character > scene > character > `default`."""
-    character = story.character(character_name)
-    candidates = (
-        scene.get("trainedness", character_name) if scene is not None else None,
-        scene.get("trainedness") if scene is not None else None,
-        character.get("trainedness") if character is not None else None,
-    )
-    for f in candidates:
-        value = number(f.value.text) if f is not None else None
-        if value is not None:
-            return value
-    return default
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:

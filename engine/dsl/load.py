@@ -13,34 +13,12 @@ from engine.dsl.check import check_story
 from engine.dsl.parse import decode, parse_story
 from engine.dsl.unread import Unread
 from engine.errors import Diagnostic, StoryError, sort_key
-from engine.ir import Field, Span, Story
+from engine.files import find_root
+from engine.ir import Field, Span, Story, resolve_path
 
 log = logging.getLogger(__name__)
 
 
-def find_root(story_file: str | Path) -> Path:
-    """The story repository: the nearest folder holding `.git` at or above the file (or folder),
-    else the file's own folder."""
-    path = Path(os.path.abspath(story_file))
-    folder = path if path.is_dir() else path.parent
-    for candidate in (folder, *folder.parents):
-        if (candidate / ".git").exists():
-            return candidate
-    return folder
-
-
-def resolve_path(field: Field, story: Story | None = None) -> Path:
-    """The absolute path a `use`/`reference`/`model`/`music` field names.
-
-    Relative to the file that names it (its span), or to `story`'s file for a field made in memory.
-    """
-    if field.span.line and field.span.file:
-        base = Path(field.span.file).parent
-    elif story is not None:
-        base = Path(story.path).parent
-    else:
-        base = Path.cwd()
-    return Path(os.path.abspath(base / field.value.text))
 
 
 def rebase_paths(story: Story, folder: str | Path) -> Story:

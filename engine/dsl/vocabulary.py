@@ -187,3 +187,12 @@ def direction_word(word: str, table: Container[str] = DIRECTIONS) -> str | None:
             if stem[-1:] == stem[-2:-1] and stem[:-1] in table:  # "sadd(er)", "shouting" forms
                 return stem[:-1]
     return None
+
+
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+
+
+def number(text: str | None) -> float | None:
+    """The value as a plain decimal number (`0.5`, `.5`, `2`), or None when it is not one."""
+    stripped = text.strip() if text is not None else ""
+    return float(stripped) if _NUMBER.fullmatch(stripped) else None

@@ -7,8 +7,7 @@ import json
 from typing import Callable
 
 from engine.backends.tagger import Tagger, TagRequest
-from engine.dsl.load import resolve_path
-from engine.ir import Character, Field, Story, Value
+from engine.ir import Character, Field, Story, Value, resolve_path
 from engine.steps import Step
 
 VERSION = 1

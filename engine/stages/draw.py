@@ -14,10 +14,7 @@ from PIL import Image
 from engine.backends.image import CharacterLook, DrawRequest, Illustrator
 from engine.backends.safety import SafetyChecker
 from engine.backends.select import SelectRequest, Selector
-from engine.dsl.check import trainedness_for
-from engine.dsl.load import resolve_path
-from engine.ir import Field, Scene, Story
-from engine.stages.write import scene_characters
+from engine.ir import Field, Scene, Story, resolve_path
 from engine.steps import Step
 
 log = logging.getLogger(__name__)
@@ -74,7 +71,7 @@ def character_looks(story: Story, scene: Scene, default_alpha: float
                     ) -> tuple[CharacterLook, ...]:
     """The present characters as the illustrator must draw them, α from the story's precedence."""
     looks = []
-    for name in scene_characters(story, scene):
+    for name in story.characters_in(scene):
         c = story.character(name)
         if c is None:
             continue
@@ -82,7 +79,7 @@ def character_looks(story: Story, scene: Scene, default_alpha: float
             name=name, description=c.text("description", "") or "", tags=c.tags,
             token=c.text("token"), model=_path(c.get("model"), story),
             reference=_path(c.get("reference"), story),
-            trainedness=trainedness_for(story, scene, name, default_alpha)))
+            trainedness=story.trainedness_for(scene, name, default_alpha)))
     return tuple(looks)
 
 

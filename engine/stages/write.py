@@ -32,14 +32,6 @@ class Written:
     usage: Usage
 
 
-def scene_characters(story: Story, scene: Scene) -> tuple[str, ...]:
-    """Who is in a scene: those `with:` names, then every other character who speaks in it."""
-    present = list(scene.present)
-    for line in scene.lines:
-        if line.speaker and story.character(line.speaker) and line.speaker not in present:
-            present.append(line.speaker)
-    return tuple(present)
-
 
 def build_request(story: Story) -> WriteRequest:
     """The writer's view of a story: its facts, and a None wherever the author left a hole."""
@@ -49,7 +41,7 @@ def build_request(story: Story) -> WriteRequest:
         for c in story.all_characters())
     scenes = tuple(
         SceneBrief(id=s.id, title=s.text("title"), setting=s.text("setting"),
-                   characters=scene_characters(story, s),
+                   characters=story.characters_in(s),
                    lines=tuple(LineBrief(l.speaker, l.text, l.direction) for l in s.lines),
                    image=s.text("image"))
         for s in story.scenes)

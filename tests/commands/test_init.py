@@ -12,7 +12,7 @@ from hydra import compose, initialize_config_dir
 
 from engine.cli import main
 from engine.commands.init import EXAMPLE, template_files
-from engine.commands.render import story_search_path
+from engine.config import story_search_path
 from engine.config import CONF_DIR, register_resolvers
 
 EXPECTED = {".gitignore", "README.md", EXAMPLE, "cast/friends.story", "conf/video/draft.yaml",

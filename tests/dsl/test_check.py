@@ -8,13 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from engine.dsl.check import check_story, did_you_mean, trainedness_for
+from engine.dsl.check import check_story, did_you_mean
 from engine.dsl.format import format_story
-from engine.dsl.load import (load_story, load_with_diagnostics, rebase_paths, render_diagnostics,
-                               resolve_path)
+from engine.dsl.load import load_story, load_with_diagnostics, rebase_paths, render_diagnostics
 from engine.dsl.parse import parse_text
 from engine.errors import StoryError
-from engine.ir import Character, Field, Scene, Story, Value
+from engine.ir import Character, Field, Scene, Story, Value, resolve_path
 
 CAST = "character Luna\n  description: a moon\ncharacter Zoë\n  description: a girl\n"
 
@@ -408,12 +407,12 @@ def test_trainedness_precedence() -> None:
                        Field("trainedness", Value("0.4"), argument="Luna")))
     scene_only = Scene("b", (Field("trainedness", Value("0.5")),))
     plain = Scene("c")
-    assert trainedness_for(story, both, "Luna", 1.0) == 0.4
-    assert trainedness_for(story, both, "Owl", 1.0) == 0.5
-    assert trainedness_for(story, scene_only, "Luna", 1.0) == 0.5
-    assert trainedness_for(story, plain, "Luna", 1.0) == 0.8
-    assert trainedness_for(story, plain, "Owl", 0.9) == 0.9
-    assert trainedness_for(story, None, "Nobody", 0.7) == 0.7
+    assert story.trainedness_for(both, "Luna", 1.0) == 0.4
+    assert story.trainedness_for(both, "Owl", 1.0) == 0.5
+    assert story.trainedness_for(scene_only, "Luna", 1.0) == 0.5
+    assert story.trainedness_for(plain, "Luna", 1.0) == 0.8
+    assert story.trainedness_for(plain, "Owl", 0.9) == 0.9
+    assert story.trainedness_for(None, "Nobody", 0.7) == 0.7
 
 
 def test_did_you_mean_folds_case_and_accents() -> None:
@@ -490,7 +489,7 @@ def test_the_language_sketch_example_checks(tmp_path: Path) -> None:
         "22:10 warning missing-model: 'models/luna-dreambooth' does not exist yet"]
     story = load_story(tmp_path / "stories" / "moon.story")
     scene = story.scene("night-falls")
-    assert trainedness_for(story, scene, "Luna", 1.0) == 0.4
+    assert story.trainedness_for(scene, "Luna", 1.0) == 0.4
     assert [line.speaker for line in scene.lines] == [None, "Luna", "Owl"]
     assert scene.lines[2].text is None and story.scene("the-search").lines == ()
 

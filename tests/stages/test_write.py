@@ -100,6 +100,5 @@ def test_result_round_trips_through_json():
 def test_speakers_are_in_the_scene_besides_those_named_with():
     story = parsed('character Luna\n  description: a moon\ncharacter Owl\n  description: an owl\n'
                    'scene a\n  with: Luna\n  "Night."\n  Owl: "Hoo!"\n  Luna: "Hi."\n')
-    from engine.stages.write import scene_characters
 
-    assert scene_characters(story, story.scenes[0]) == ("Luna", "Owl")
+    assert story.characters_in(story.scenes[0]) == ("Luna", "Owl")

@@ -6,14 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-@dataclass(frozen=True, slots=True)
-class Cue:
-    """A caption: shown from `start` to `end` seconds; `speaker` is named in it when set."""
-
-    start: float
-    end: float
-    text: str
-    speaker: str | None = None
+from engine.captions import Cue
 
 
 @dataclass(frozen=True, slots=True)

@@ -105,7 +105,7 @@ def test_a_still_scene_shows_each_caption_on_exactly_its_frames(tmp_path: Path):
 
     import av
 
-    from engine.backends.video import Cue
+    from engine.captions import Cue
 
     Image.new("RGB", (W, H), (40, 90, 160)).save(tmp_path / "p.png")
     with wave.open(str(tmp_path / "a.wav"), "wb") as out:
