@@ -31,9 +31,10 @@ def storyreel(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=180)
 
 
-def assert_no_key_anywhere(folder: Path, done: subprocess.CompletedProcess[str]) -> None:
+def assert_no_key_anywhere(folder: Path, done: subprocess.CompletedProcess[str], *,
+                           run_kept: bool = True) -> None:
     files = [p for p in folder.rglob("*") if p.is_file()]
-    assert any(".hydra" in p.parts for p in files)
+    assert any(".hydra" in p.parts for p in files) == run_kept
     for path in files:
         data = path.read_bytes()
         assert KEY.encode() not in data and OTHER.encode() not in data, f"a key is in {path}"
@@ -139,10 +140,9 @@ def test_a_server_echoing_the_key_is_masked_everywhere(tmp_path: Path):
     assert server.headers[0]["authorization"] == f"Bearer {KEY}"  # the key did reach the server
     assert ("error: story 'Tiny': llm=openai: the fill answer was still unusable after 3 "
             "attempts: the answer is not JSON (it starts 'Bearer ***')") in done.stderr
-    [run] = (tmp_path / "renders").glob("*/*")
-    assert "the answer is not JSON (it starts 'Bearer ***')" in (run / "render.log").read_text()
+    assert not list((tmp_path / "renders").glob("*/*"))  # a failed run leaves no folder behind
     assert "Traceback" not in done.stderr
-    assert_no_key_anywhere(tmp_path, done)
+    assert_no_key_anywhere(tmp_path, done, run_kept=False)
 
 
 def test_a_key_echoed_inside_a_good_answer_never_reaches_the_story(tmp_path: Path):

@@ -137,7 +137,7 @@ def test_a_copied_model_folder_hits_the_cache_and_a_second_run_reads_no_weights(
             weights.write_bytes(b"trained weights")
         parsed, problems = parse_text(STORY, str(repo / "fox.story"))
         assert not problems
-        return build_requests(parsed, DrawSettings(64, 48))[1:2]
+        return build_requests(parsed, SETTINGS)[1:2]
 
     first = step(tmp_path)
     [drawn] = draw(parsed_at(tmp_path / "repo"), ProceduralIllustrator(), first)
