@@ -21,7 +21,7 @@ from engine.cache import Cache
 from engine.commands import cache as cache_command
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY = ["video.width=160", "video.height=90", "video.fps=8"]
+TINY = ["render.width=160", "render.height=90", "render.fps=8"]
 
 
 def story_text(*scenes: str) -> str:
@@ -171,7 +171,7 @@ def test_a_run_folder_holds_exactly_one_runs_outputs(repo: Path):
     assert set(manifest["outputs"]) == owl
 
     before = {name: (run / name).read_bytes() for name in files(run)}
-    failed = render(repo / "fox.story", run, cache, "video.height=91")  # fails at the cut
+    failed = render(repo / "fox.story", run, cache, "render.height=91")  # fails at the cut
     assert failed.returncode == 1 and "must be even" in failed.stderr
     assert {name: (run / name).read_bytes() for name in files(run)} == before  # the owl run, whole
     assert sorted(p.name for p in run.iterdir() if p.name.startswith(".")) == [".hydra"]
@@ -179,7 +179,7 @@ def test_a_run_folder_holds_exactly_one_runs_outputs(repo: Path):
 
 @pytest.mark.slow
 def test_a_failed_render_leaves_no_run_folder(repo: Path):
-    done = render(repo / "fox.story", repo / "run", repo / "cache", "video.height=91")
+    done = render(repo / "fox.story", repo / "run", repo / "cache", "render.height=91")
     assert done.returncode == 1 and "must be even" in done.stderr
     assert not (repo / "run").exists()
 

@@ -73,8 +73,8 @@ def test_a_sweep_is_checked_with_its_first_value():
 
 
 def test_an_unreadable_override_names_itself():
-    assert composition_problem(CONF_DIR, ["story=x", "video.width=["]) == \
-        "cannot read the override 'video.width=[': no viable alternative at input '['"
+    assert composition_problem(CONF_DIR, ["story=x", "render.width=["]) == \
+        "cannot read the override 'render.width=[': no viable alternative at input '['"
 
 
 def test_good_overrides_have_no_problem():
