@@ -109,7 +109,10 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             return True
         self.close_connection = True  # a POST's unread body must not become the next request
-        self._send(HTTPStatus.FORBIDDEN, f"forbidden: {reason}\n".encode())
+        if self.command == "POST":  # the page's script reads JSON
+            self._json(HTTPStatus.FORBIDDEN, {"error": f"forbidden: {reason}"})
+        else:
+            self._send(HTTPStatus.FORBIDDEN, f"forbidden: {reason}\n".encode())
         return False
 
     def _cookie_token(self) -> str:
