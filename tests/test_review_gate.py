@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from engine.commands import publish as publish_command
 from engine.commands import review as review_command
 from engine.review.gate import publish_status
 from tests.review_run import make_run, png, sha, text_flag
+from tests.test_render import ROOT, SMALL, storyreel
 
 
 def review(run: Path, *args: str) -> int:
@@ -162,3 +164,30 @@ def test_a_folder_that_is_not_a_run_is_one_line(tmp_path, capsys):
     assert publish(tmp_path, tmp_path / "out") == 2
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 2 and all("is not a run folder (no manifest.json)" in e for e in err)
+
+
+@pytest.mark.slow
+def test_a_real_render_is_reviewed_and_published_end_to_end(tmp_path):
+    """render → not publishable → review --approve all → publish; render again: publishable."""
+    story = tmp_path / "stories" / "first-snow.story"
+    story.parent.mkdir()
+    shutil.copyfile(ROOT / "stories" / "first-snow.story", story)
+    run = tmp_path / "run"
+    render = ["render", str(story), *SMALL, f"hydra.run.dir={run}", f"cache.dir={tmp_path / 'c'}"]
+    done = storyreel(*render)
+    assert done.returncode == 0, done.stderr
+    assert f"not publishable yet: 9 of 9 scenes and lines need review (storyreel review {run})" \
+        in done.stderr
+    manifest = json.loads((run / "manifest.json").read_text())
+    for scene in manifest["scenes"]:
+        assert sha((run / scene["picture"]["path"]).read_bytes()) == scene["picture"]["sha256"]
+        for line in scene["lines"]:
+            assert sha((run / line["audio"]["path"]).read_bytes()) == line["audio"]["sha256"]
+            assert line["by"] == "author"
+    assert storyreel("review", str(run), "--approve", "all").returncode == 0
+    assert (tmp_path / "stories" / "first-snow.review.yaml").is_file()
+    done = storyreel(*render)
+    assert "publishable: every scene and line is approved" in done.stderr
+    done = storyreel("publish", str(run), "--to", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out" / "video.mp4").read_bytes() == (run / "video.mp4").read_bytes()
