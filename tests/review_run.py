@@ -1,4 +1,4 @@
-"""A small run folder as `storyreel render` leaves it, made directly (no render) for review tests."""
+"""A small run folder as `storyreel render` leaves it, made directly for the review tests."""
 
 from __future__ import annotations
 
@@ -42,7 +42,8 @@ def make_run(root: Path, flags: list[dict[str, Any]] | None = None) -> Path:
     story.parent.mkdir(parents=True, exist_ok=True)
     story.write_text("title: Tale\n", encoding="utf-8")
     run = root / "run"
-    files: dict[str, bytes] = {"video.mp4": b"not really a video", "resolved.story": b"title: Tale\n",
+    files: dict[str, bytes] = {"video.mp4": b"not really a video",
+                               "resolved.story": b"title: Tale\n",
                                "captions.srt": b"1\n00:00:00,000 --> 00:00:01,000\nHi\n",
                                "captions.vtt": b"WEBVTT\n\n00:00.000 --> 00:01.000\nHi\n"}
     scenes = []
@@ -72,7 +73,8 @@ def make_run(root: Path, flags: list[dict[str, Any]] | None = None) -> Path:
     return run
 
 
-def text_flag(scene: str, line: int | None, text: str, category: str = "violence") -> dict[str, Any]:
+def text_flag(scene: str, line: int | None, text: str,
+              category: str = "violence") -> dict[str, Any]:
     """A flag as the text safety check writes it (`line` counts from 0)."""
     return {"kind": "text", "scene": scene, "line": line,
             "field": "line" if line is not None else "image_prompt", "source": "writer",

@@ -57,7 +57,8 @@ def test_clicking_approve_and_reject_saves_the_yaml(served: ReviewServer, browse
             if message.type == "error" else None)
     page.goto(served.url)
     assert page.locator("section.scene").count() == 2
-    assert page.locator("img.main").evaluate_all("imgs => imgs.map(i => i.naturalWidth)") == [64, 64]
+    widths = page.locator("img.main").evaluate_all("imgs => imgs.map(i => i.naturalWidth)")
+    assert widths == [64, 64]  # the pictures arrived
     assert page.locator("audio").count() == 3 and page.locator("video").count() == 1
     assert page.locator("[data-item='meadow:1'] .text").inner_text() == "Tom & <Jerry> ran."
 

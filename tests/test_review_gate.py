@@ -168,12 +168,13 @@ def test_a_folder_that_is_not_a_run_is_one_line(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_a_real_render_is_reviewed_and_published_end_to_end(tmp_path):
-    """render → not publishable → review --approve all → publish; render again: publishable."""
+    """render (not publishable), review --approve all, publish; render again: publishable."""
     story = tmp_path / "stories" / "first-snow.story"
     story.parent.mkdir()
     shutil.copyfile(ROOT / "stories" / "first-snow.story", story)
     run = tmp_path / "run"
-    render = ["render", str(story), *SMALL, f"hydra.run.dir={run}", f"cache.dir={tmp_path / 'c'}"]
+    render = ["render", str(story), *SMALL, f"hydra.run.dir={run}",
+              f"cache.dir={tmp_path / 'cache'}"]
     done = storyreel(*render)
     assert done.returncode == 0, done.stderr
     assert f"not publishable yet: 9 of 9 scenes and lines need review (storyreel review {run})" \

@@ -124,7 +124,7 @@ def _serve(run: Run, reviewer: str, port: int) -> int:
 def _default_reviewer() -> str:
     try:
         name = subprocess.run(["git", "config", "user.name"], capture_output=True, text=True,
-                              timeout=5).stdout.strip()
+                              timeout=5, check=False).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         name = ""
     return name or getpass.getuser()

@@ -1,1 +1,1 @@
-"""Human review of a run: what it holds, the decisions kept beside the story, the page and the gate."""
+"""Human review of a run: what it holds, decisions kept beside the story, the page, the gate."""

@@ -71,7 +71,8 @@ def publish_status(run_dir: Path) -> str:
     data = decisions.load(decisions.decisions_path(run.story))
     found = problems(run, data)
     if not found:
-        return f"publishable: every scene and line is approved (storyreel publish {run_dir} --to DIR)"
+        return ("publishable: every scene and line is approved "
+                f"(storyreel publish {run_dir} --to DIR)")
     pending = sum(1 for p in found if not p.startswith(("scene ", "line ")))
     items = len(found) - pending
     return (f"not publishable yet: {items} of {len(run.items)} scenes and lines need review"

@@ -73,14 +73,13 @@ def build_page(run: Run, data: dict[str, dict[str, dict[str, Any]]], token: str,
                nonce: str) -> str:
     esc = html.escape
     name = run.story.name
-    parts = [f"<!doctype html><meta charset=utf-8><meta name=token content='{esc(token)}'>"
-             f"<meta name=referrer content=no-referrer><title>Review: {esc(name)}</title>"
-             f"<style>{_STYLE}</style><h1>Review: {esc(name)}</h1>"
-             f"<p>Decisions are saved to {esc(str(decisions.decisions_path(run.story)))}.</p>"
-             f"<video controls preload=metadata src='{file_url('video.mp4')}'>"
-             f"<track kind=captions default src='{file_url('captions.vtt')}'></video>"]
-    for scene in run.scenes:
-        parts.append(_scene_html(run, scene, data))
+    head = (f"<!doctype html><meta charset=utf-8><meta name=token content='{esc(token)}'>"
+            f"<meta name=referrer content=no-referrer><title>Review: {esc(name)}</title>"
+            f"<style>{_STYLE}</style><h1>Review: {esc(name)}</h1>"
+            f"<p>Decisions are saved to {esc(str(decisions.decisions_path(run.story)))}.</p>"
+            f"<video controls preload=metadata src='{file_url('video.mp4')}'>"
+            f"<track kind=captions default src='{file_url('captions.vtt')}'></video>")
+    parts = [head, *(_scene_html(run, scene, data) for scene in run.scenes)]
     parts.append(f"<script nonce='{esc(nonce)}'>{_SCRIPT}</script>")
     return "\n".join(parts)
 
@@ -113,8 +112,10 @@ def _line_html(item: Item | None, line: dict[str, Any],
               if audio else "")
     direction = f" <i>({esc(line['direction'])})</i>" if line.get("direction") else ""
     by = "writer" if line.get("by") == "writer" else "author"
-    return (f"<div class=line {_item_attrs(item)}><span class=who>{esc(line.get('speaker') or 'narrator')}"
-            f"</span>{direction}: <span class=text>{esc(line.get('text') or '')}</span> "
+    who = esc(line.get("speaker") or "narrator")
+    text = esc(line.get("text") or "")
+    return (f"<div class=line {_item_attrs(item)}><span class=who>{who}</span>{direction}: "
+            f"<span class=text>{text}</span> "
             f"<span class='by {by}'>{by}</span> {player}{_flags_html(item)}"
             f"{_decide_html(item, data)}</div>")
 
@@ -129,7 +130,8 @@ def _flags_html(item: Item) -> str:
     esc = html.escape
     rows = "".join(
         f"<li>{esc(str(f.get('kind', '')))} {esc(str(f.get('field', '')))} by "
-        f"{esc(str(f.get('source', '')))}: {esc(flags_text([f]))} ({esc(str(f.get('checker', '')))})"
+        f"{esc(str(f.get('source', '')))}: {esc(flags_text([f]))} "
+        f"({esc(str(f.get('checker', '')))})"
         f"{': ' + esc(str(f['text'])) if f.get('text') else ''}</li>" for f in item.flags)
     return f"<ul class=flags>{rows}</ul>" if rows else ""
 

@@ -8,7 +8,7 @@ import mimetypes
 import secrets
 import shutil
 from http import HTTPStatus
-from http.cookies import SimpleCookie
+from http.cookies import CookieError, SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -119,7 +119,7 @@ class _Handler(BaseHTTPRequestHandler):
         cookie = SimpleCookie()
         try:
             cookie.load(self.headers.get("Cookie") or "")
-        except Exception:  # a malformed Cookie header is simply no token
+        except CookieError:  # a malformed Cookie header is simply no token
             return ""
         morsel = cookie.get(self.server.cookie)
         return morsel.value if morsel is not None else ""
