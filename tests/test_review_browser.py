@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,7 @@ pytestmark = pytest.mark.slow  # a real browser: seconds per test
 
 playwright_api = pytest.importorskip(
     "playwright.sync_api", reason="playwright is not installed (scripts/setup.sh --dev)")
+expect = playwright_api.expect
 if not CHROMIUM.is_file():
     pytest.skip("no /usr/bin/chromium: `apt-get install chromium` (scripts/setup.sh --dev does "
                 "it when run as root)", allow_module_level=True)
@@ -65,13 +67,11 @@ def test_clicking_approve_and_reject_saves_the_yaml(served: ReviewServer, browse
     scene = page.locator("section[data-item='meadow'] > .decide")
     scene.locator(".note").fill("soft colours")
     scene.locator("button.approve").click()
-    page.wait_for_function("document.querySelector(\"section[data-item='meadow'] > .decide"
-                           " .state\").textContent.startsWith('approved')")
+    expect(scene.locator(".state")).to_have_text(re.compile("^approved by Ada"))
     line = page.locator("[data-item=\"O'Hare:1\"] .decide")
     line.locator(".note").fill("say it slower")
     line.locator("button.reject").click()
-    page.wait_for_function("document.querySelector(\"[data-item=\\\"O'Hare:1\\\"] .state\")"
-                           ".textContent.startsWith('rejected')")
+    expect(line.locator(".state")).to_have_text(re.compile("^rejected by Ada"))
     run = load_run(served.run_dir)
     data = decisions(served)
     picture = run.item("meadow").content
@@ -91,14 +91,12 @@ def test_a_flagged_line_is_approved_only_with_the_box_ticked(served: ReviewServe
     assert "violence 0.91" in flagged.locator(".flags").inner_text()
     flagged.locator("button.approve").click()
     state = flagged.locator(".state")
-    page.wait_for_function("document.querySelector(\"[data-item='meadow:2'] .state\")"
-                           ".classList.contains('error')")
+    expect(state).to_have_class(re.compile(r"\berror\b"))
     assert "approve it anyway" in state.inner_text()
     assert not (served.run_dir.parent / "stories" / "tale.review.yaml").exists()
     flagged.locator("input.accept").check()
     flagged.locator("button.approve").click()
-    page.wait_for_function("document.querySelector(\"[data-item='meadow:2'] .state\")"
-                           ".classList.contains('approved')")
+    expect(state).to_have_class(re.compile(r"\bapproved\b"))
     text, audio = load_run(served.run_dir).item("meadow:2").content.split("+")
     assert decisions(served)["lines"]["meadow:2"][text][audio]["accepted_flags"]
     page.reload()  # the saved decision is shown on a fresh page
