@@ -68,6 +68,15 @@ def test_the_page_needs_the_token(served: ReviewServer):
     assert ask(served, "GET", "/run/video.mp4", cookie)[1] == b"not really a video"
 
 
+def test_the_video_can_seek(served: ReviewServer):
+    cookie = {"Cookie": f"{served.cookie}={served.token}"}
+    status, data, response = ask(served, "GET", "/run/video.mp4", {**cookie, "Range": "bytes=4-9"})
+    assert (status, data) == (206, b"really")
+    assert response.getheader("Content-Range") == "bytes 4-9/18"
+    assert ask(served, "GET", "/run/video.mp4", {**cookie, "Range": "bytes=-5"})[1] == b"video"
+    assert ask(served, "GET", "/run/video.mp4", {**cookie, "Range": "bytes=99-"})[0] == 416
+
+
 def test_a_foreign_host_or_origin_is_refused(served: ReviewServer):
     token = f"/?token={served.token}"
     assert ask(served, "GET", token, {"Host": f"evil.example:{served.port}"})[0] == 403

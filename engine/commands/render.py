@@ -218,12 +218,11 @@ def _task(cfg) -> None:  # type: ignore[no-untyped-def]
 
 def _review_line(run_dir: Path) -> str:
     """Whether the run is publishable, or what still needs review (never fails the render)."""
-    from engine.review.decisions import DecisionsError
     from engine.review.gate import publish_status
 
     try:
         return publish_status(run_dir)
-    except DecisionsError as error:
+    except ValueError as error:  # a review file that is not valid YAML
         return f"review: {error}"
 
 

@@ -33,7 +33,8 @@ def item_problem(item: Item, decision: Decision | None, decided_otherwise: bool)
             return f"its {what} changed since it was reviewed; review it again"
         return "not reviewed" + (f" (flagged: {flags_text(item.flags)})" if item.flags else "")
     if not decision.approved:
-        return "rejected" + (f": {decision.note}" if decision.note else "")
+        note = " ".join(decision.note.split())  # one line per item, whatever the note holds
+        return "rejected" + (f": {note}" if note else "")
     unaccepted = item.flag_ids - set(decision.accepted_flags)
     if unaccepted:
         found = flags_text([f for f in item.flags if flag_id(f) in unaccepted])

@@ -5,13 +5,14 @@ from __future__ import annotations
 import hmac
 import json
 import mimetypes
+import os
+import re
 import secrets
-import shutil
 from http import HTTPStatus
 from http.cookies import CookieError, SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from engine.review import decisions
@@ -151,10 +152,22 @@ class _Handler(BaseHTTPRequestHandler):
         kind = _TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] or \
             "application/octet-stream"
         with open(path, "rb") as handle:
-            size = path.stat().st_size
-            self._head(HTTPStatus.OK, kind, size, {})
+            size = os.fstat(handle.fileno()).st_size
+            wanted = _byte_range(self.headers.get("Range"), size)
+            if wanted is None:
+                self._send(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE, b"",
+                           extra={"Content-Range": f"bytes */{size}"})
+                return
+            start, end = wanted
+            partial = (start, end) != (0, size - 1) and size > 0
+            extra = {"Accept-Ranges": "bytes"}
+            if partial:
+                extra["Content-Range"] = f"bytes {start}-{end}/{size}"
+            self._head(HTTPStatus.PARTIAL_CONTENT if partial else HTTPStatus.OK, kind,
+                       end - start + 1 if size else 0, extra)
+            handle.seek(start)
             try:
-                shutil.copyfileobj(handle, self.wfile)
+                _copy(handle, self.wfile, end - start + 1 if size else 0)
             except ConnectionError:  # the browser stopped reading (seeking, closing the tab)
                 self.close_connection = True
 
@@ -208,3 +221,26 @@ class _Handler(BaseHTTPRequestHandler):
                             "Referrer-Policy": "no-referrer", **extra}.items():
             self.send_header(name, value)
         self.end_headers()
+
+
+def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """(first, last) byte of a `Range: bytes=a-b` request (the whole file without one, so the
+    video can seek); None when it asks for bytes the file does not have."""
+    whole = (0, max(size - 1, 0))
+    match = re.fullmatch(r"bytes=(\d*)-(\d*)", (header or "").strip())
+    if match is None or match.groups() == ("", ""):
+        return whole
+    first, last = match.groups()
+    if not first:  # the last N bytes
+        return (max(size - int(last), 0), size - 1) if size and int(last) else None
+    start, end = int(first), min(int(last), size - 1) if last else size - 1
+    return (start, end) if start <= end else None
+
+
+def _copy(source: BinaryIO, target: BinaryIO, count: int) -> None:
+    while count > 0:
+        chunk = source.read(min(count, 1 << 16))
+        if not chunk:
+            break
+        target.write(chunk)
+        count -= len(chunk)
