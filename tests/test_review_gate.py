@@ -108,6 +108,23 @@ def test_a_flagged_line_needs_accept_flagged_and_nothing_is_saved_without(tmp_pa
     assert line["accepted_flags"] == line["flags"] and len(line["flags"]) == 1
 
 
+def test_a_flagged_picture_needs_accept_flagged_too(tmp_path, capsys):
+    flag = {**text_flag("O'Hare", None, "the picture"), "kind": "image", "field": "picture",
+            "category": "nudity"}
+    run = make_run(tmp_path, flags=[flag])
+    assert review(run, "--approve", "O'Hare:picture") == 2
+    assert "scene O'Hare: nudity 0.91" in capsys.readouterr().err
+    assert review(run, "--approve", "all", "--accept-flagged") == 0
+    assert publish(run, tmp_path / "out") == 0
+
+
+def test_a_flag_about_nothing_in_the_run_keeps_it_unpublishable(tmp_path, capsys):
+    run = make_run(tmp_path, flags=[text_flag("meadow", 5, "gone")])
+    review(run, "--approve", "all", "--accept-flagged")
+    assert publish(run, tmp_path / "out") == 2
+    assert "flag violence 0.91 on meadow:5: about nothing in this run" in capsys.readouterr().err
+
+
 def test_a_flag_found_after_the_approval_is_unresolved(tmp_path, capsys):
     run = make_run(tmp_path)
     review(run, "--approve", "all")

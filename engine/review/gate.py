@@ -58,6 +58,13 @@ def changed_files(run: Run) -> list[str]:
 def problems(run: Run, data: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
     """Everything that keeps the run from being published, one line each (empty: publishable)."""
     out = changed_files(run)
+    attached = {id(flag) for item in run.items for flag in item.flags}
+    for flag in run.flags:
+        if id(flag) not in attached:  # about no scene or line of this run: nobody can accept it
+            where = flag.get("scene") if flag.get("line") is None else \
+                f"{flag.get('scene')}:{flag.get('line')}"
+            out.append(f"flag {flags_text([flag])} on {where}: about nothing in this run; "
+                       "render again")
     for item in run.items:
         problem = item_problem(item, decisions.decision_for(data, item),
                                decisions.decided_otherwise(data, item))
@@ -74,8 +81,8 @@ def publish_status(run_dir: Path) -> str:
     if not found:
         return ("publishable: every scene and line is approved "
                 f"(storyreel publish {run_dir} --to DIR)")
-    pending = sum(1 for p in found if not p.startswith(("scene ", "line ")))
-    items = len(found) - pending
+    other = sum(1 for p in found if not p.startswith(("scene ", "line ")))
+    items = len(found) - other
     return (f"not publishable yet: {items} of {len(run.items)} scenes and lines need review"
-            + (f", {pending} files changed" if pending else "")
+            + (f", and {other} other problems (storyreel publish lists them)" if other else "")
             + f" (storyreel review {run_dir})")
