@@ -27,6 +27,7 @@ from engine.errors import StoryError
 from engine.ir import Scene, Story, resolve_path
 from engine.manifest import Recorder, write_manifest
 from engine.progress import StageProgress, summary_table
+from engine.review.records import run_record
 from engine.run_folder import RunFolder
 from engine.stages import design as design_stage
 from engine.stages import draw as draw_stage
@@ -204,7 +205,8 @@ def _render(story: Story, settings: RenderSettings, backends: Backends, console:
     duration = _duration(staging / "video.mp4")
     write_storyboard(staging, story, drawn, spoken, place_atomically)
     seconds = time.perf_counter() - started
-    facts = _facts(settings, backends, written, step, duration, seconds)
+    facts = {**_facts(settings, backends, written, step, duration, seconds),
+             **run_record(story, drawn, spoken, step.digest, staging)}
     folder.commit(lambda path, outputs: write_manifest(path, recorder,
                                                        {**facts, "outputs": outputs}))
     console.print(summary_table(recorder, duration, seconds))

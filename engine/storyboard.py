@@ -34,6 +34,20 @@ def link(path: PurePath | str) -> str:
     return html.escape(quote(PurePath(path).as_posix()), quote=True)
 
 
+def picture_path(scene_id: str) -> PurePath:
+    """Where a scene's chosen picture sits in the run folder."""
+    return PurePath("scenes") / f"{scene_id}.png"
+
+
+def candidate_path(scene_id: str, n: int) -> PurePath:
+    return PurePath("scenes") / f"{scene_id}-{n}.png"
+
+
+def audio_path(scene_id: str, index: int) -> PurePath:
+    """Where the clip of a scene's line (`index` from 0) sits in the run folder."""
+    return PurePath("audio") / f"{scene_id}-{index + 1:02d}.wav"
+
+
 def write_storyboard(run_dir: Path, story: Story, drawn: Sequence[Drawn],
                      spoken: Sequence[Spoken], place: Callable[[Path, Path], None]) -> Path:
     """Write the page and put the images and clips it shows beside it (scenes/, audio/)."""
@@ -44,12 +58,12 @@ def write_storyboard(run_dir: Path, story: Story, drawn: Sequence[Drawn],
              '<p><a href="video.mp4">video.mp4</a> · <a href="resolved.story">resolved.story</a>'
              ' · <a href="captions.srt">captions.srt</a> · <a href="captions.vtt">captions.vtt</a></p>']
     for scene, picture in zip(story.scenes, drawn):
-        main = Path("scenes") / f"{scene.id}.png"
+        main = picture_path(scene.id)
         place(picture.image, run_dir / main)
         cands = []
         if len(picture.candidates) > 1:
             for n, (path, score) in enumerate(zip(picture.candidates, picture.scores)):
-                rel = Path("scenes") / f"{scene.id}-{n}.png"
+                rel = candidate_path(scene.id, n)
                 place(path, run_dir / rel)
                 chosen = " class=chosen" if n == picture.chosen else ""
                 cands.append(f"<figure{chosen}><img src='{link(rel)}'><figcaption>{score:.3f}"
@@ -59,7 +73,7 @@ def write_storyboard(run_dir: Path, story: Story, drawn: Sequence[Drawn],
             clip = clips.get((scene.id, i))
             audio = ""
             if clip is not None:
-                rel = Path("audio") / f"{scene.id}-{i + 1:02d}.wav"
+                rel = audio_path(scene.id, i)
                 place(clip.audio, run_dir / rel)
                 audio = f"<audio controls preload=none src='{link(rel)}'></audio>"
             who = line.speaker or "narrator"

@@ -15,6 +15,11 @@ if [ "${1:-}" = "--dev" ]; then
   # The tests' real CLIP tokenizer is built from the BPE vocabulary inside open-clip-torch.
   # Without its dependencies: a plain requirement pulls torchvision, which would replace torch.
   "${PIP[@]}" --no-deps "open-clip-torch==3.3.0"
+  # The review page's test drives Debian's Chromium through playwright (never `playwright
+  # install`); without root or apt the test skips and says why.
+  if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && apt-get install -y -qq chromium
+  fi
 else
   "${PIP[@]}" -e .
 fi

@@ -198,6 +198,18 @@ def _task(cfg) -> None:  # type: ignore[no-untyped-def]
                       soft_wrap=True)
         _fail(1, message)
     console.print(Text.assemble(("video:", "bold green"), f" {outcome.video}"), highlight=False)
+    console.print(_review_line(outcome.video.parent), highlight=False, markup=False,
+                  soft_wrap=True)
+
+
+def _review_line(run_dir: Path) -> str:
+    """Whether the run is publishable, or what still needs review (never fails the render)."""
+    from engine.review.gate import publish_status
+
+    try:
+        return publish_status(run_dir)
+    except ValueError as error:  # a review file that is not valid YAML
+        return f"review: {error}"
 
 
 def _fail(status: int, message: str) -> None:

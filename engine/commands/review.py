@@ -1,0 +1,130 @@
+"""`storyreel review RUN_DIR`: the review page, or decisions straight from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import getpass
+import subprocess
+import sys
+from pathlib import Path
+
+from engine.review import decisions
+from engine.review.gate import flags_text, label, publish_status
+from engine.review.records import Item, Run, RunError, load_run
+
+USAGE_EPILOG = """\
+ITEM: `all`, a scene id (its picture and every line in it), `SCENE:picture`, or `SCENE:N` (its
+N-th line, from 1). Decisions go to <story>.review.yaml beside the story, keyed by the sha256 of
+exactly what was reviewed; commit it with the story.
+  storyreel review renders/first-snow/2026-01-01_10-00-00          (the page, in a browser)
+  storyreel review RUN --approve all
+  storyreel review RUN --reject snowflakes:picture --note "Pip has three ears"
+  storyreel review RUN --approve warm-den:2 --accept-flagged"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="storyreel review", epilog=USAGE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Review a rendered run: serve its review page on 127.0.0.1, or approve or "
+                    "reject scenes and lines without one.")
+    parser.add_argument("run", type=Path, metavar="RUN_DIR")
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--approve", nargs="+", metavar="ITEM")
+    group.add_argument("--reject", nargs="+", metavar="ITEM")
+    parser.add_argument("--note", default="", help="why (needed with --reject)")
+    parser.add_argument("--accept-flagged", action="store_true",
+                        help="approve items the safety checks flagged, having looked at them")
+    parser.add_argument("--reviewer", help="who decides (default: git's user.name, else the "
+                                           "login name)")
+    parser.add_argument("--port", type=int, default=0, help="the page's port (default: a free one)")
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        run = load_run(args.run)
+    except RunError as error:
+        print(f"storyreel review: error: {error}", file=sys.stderr)
+        return 2
+    reviewer = args.reviewer or _default_reviewer()
+    if args.approve or args.reject:
+        return _decide_here(run, args, reviewer)
+    return _serve(run, reviewer, args.port)
+
+
+def _decide_here(run: Run, args: argparse.Namespace, reviewer: str) -> int:
+    decision = "approved" if args.approve else "rejected"
+    if decision == "rejected" and not args.note.strip():
+        print("storyreel review: error: a rejection needs a reason: --note \"...\"",
+              file=sys.stderr)
+        return 2
+    try:
+        items = named_items(run, args.approve or args.reject)
+        decisions.decide(decisions.decisions_path(run.story), items, decision, args.note.strip(),
+                         reviewer, args.accept_flagged)
+    except decisions.NeedsAcceptFlagged as flagged:
+        print("storyreel review: error: nothing saved; flagged by the safety checks (look at "
+              "them, then approve with --accept-flagged):", file=sys.stderr)
+        for item in flagged.items:
+            print(f"  {label(item)}: {flags_text(item.flags)}", file=sys.stderr)
+        return 2
+    except ValueError as error:  # an unknown scene or line, an unreadable review file
+        print(f"storyreel review: error: {error}", file=sys.stderr)
+        return 2
+    for item in items:
+        print(f"{decision} {label(item)}")
+    print(publish_status(run.folder))
+    return 0
+
+
+def named_items(run: Run, names: list[str]) -> list[Item]:
+    """The items `all`, `SCENE`, `SCENE:picture` and `SCENE:N` name, in run order, once each."""
+    wanted: set[str] = set()
+    scenes = [s["id"] for s in run.scenes]
+    for name in names:
+        if name == "all":
+            wanted.update(item.key for item in run.items)
+            continue
+        scene, _, part = name.partition(":")
+        if scene not in scenes:
+            close = difflib.get_close_matches(scene, scenes, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else f"; scenes: {', '.join(scenes)}"
+            raise ValueError(f"no scene '{scene}' in this run{hint}")
+        if part in ("", "picture"):
+            wanted.add(scene)
+        if part == "":
+            wanted.update(i.key for i in run.items if i.key.startswith(f"{scene}:"))
+        elif part != "picture":
+            if run.item(name) is None:
+                count = sum(1 for i in run.items if i.key.startswith(f"{scene}:"))
+                raise ValueError(f"no line '{name}': scene {scene} has lines 1 to {count}")
+            wanted.add(name)
+    return [item for item in run.items if item.key in wanted]
+
+
+def _serve(run: Run, reviewer: str, port: int) -> int:
+    from engine.review.server import ReviewServer
+
+    server = ReviewServer(run.folder, reviewer, port)
+    print(f"review page: {server.url}\n(decisions go to "
+          f"{decisions.decisions_path(run.story)}; Ctrl-C stops the server)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("\nreview: stopped")
+    finally:
+        server.server_close()
+    print(publish_status(run.folder))
+    return 0
+
+
+def _default_reviewer() -> str:
+    try:
+        name = subprocess.run(["git", "config", "user.name"], capture_output=True, text=True,
+                              timeout=5, check=False).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        name = ""
+    return name or getpass.getuser()

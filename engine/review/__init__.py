@@ -1,0 +1,1 @@
+"""Human review of a run: what it holds, decisions kept beside the story, the page, the gate."""

@@ -1,0 +1,146 @@
+"""`<story>.review.yaml`: reviewers' decisions beside the story, keyed by what they were about."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from engine.files import write_atomically
+from engine.locks import acquire, release
+from engine.review.records import Item
+
+HEADER = """\
+# Review decisions (storyreel review): a scene's under its picture's sha256, a line's under its
+# text's sha256 and then its audio's, so each is about exactly what was seen. `storyreel publish`
+# needs every scene and line of a run approved here; a flagged one with accepted_flags naming
+# its flags.
+"""
+
+DECISIONS = ("approved", "rejected")
+
+
+def decisions_path(story: Path) -> Path:
+    """`stories/first-snow.story` → `stories/first-snow.review.yaml`."""
+    return story.with_name(f"{story.stem}.review.yaml")
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    decision: str
+    note: str
+    reviewer: str
+    at: str
+    accepted_flags: tuple[str, ...] = ()
+
+    @property
+    def approved(self) -> bool:
+        return self.decision == "approved"
+
+
+class DecisionsError(ValueError):
+    """A review file that cannot be read (one line, exit 2)."""
+
+
+def load(path: Path) -> dict[str, dict[str, dict[str, Any]]]:
+    """The file as {"scenes"|"lines": {item key: {content hash: decision fields}}}."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        return {"scenes": {}, "lines": {}}
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+        raise DecisionsError(f"{path}{where}: error: not valid YAML; fix it or check it out "
+                             "again from git") from None
+    if not isinstance(data, dict) or not all(
+            isinstance(data.get(group, {}), dict) for group in ("scenes", "lines")):
+        raise DecisionsError(f"{path}: error: expected `scenes:` and `lines:` mappings")
+    return {"scenes": data.get("scenes") or {}, "lines": data.get("lines") or {}}
+
+
+def decision_for(data: dict[str, dict[str, dict[str, Any]]], item: Item) -> Decision | None:
+    """The decision about exactly this item's content, if any."""
+    entry: Any = data[_group(item)].get(item.key)
+    for step in _hashes(item):
+        entry = entry.get(step) if isinstance(entry, dict) else None
+    if not isinstance(entry, dict) or entry.get("decision") not in DECISIONS:
+        return None
+    return Decision(entry["decision"], str(entry.get("note") or ""),
+                    str(entry.get("reviewer") or ""), str(entry.get("at") or ""),
+                    tuple(entry.get("accepted_flags") or ()))
+
+
+def decided_otherwise(data: dict[str, dict[str, dict[str, Any]]], item: Item) -> bool:
+    """Whether this item was decided on for some other content (it changed since)."""
+    return bool(data[_group(item)].get(item.key)) and decision_for(data, item) is None
+
+
+def record(path: Path, decisions: list[tuple[Item, Decision]]) -> None:
+    """Add decisions (replacing earlier ones for the same content), written atomically; one writer
+    at a time (the page's server and a script may decide together), so none is lost."""
+    lock = path.with_name(f".{path.name}.lock")
+    fd = acquire(lock, wait=True)
+    try:
+        data = load(path)
+        for item, decision in decisions:
+            entry: dict[str, Any] = {"decision": decision.decision, "note": decision.note,
+                                     "reviewer": decision.reviewer, "at": decision.at}
+            if decision.accepted_flags:
+                entry["accepted_flags"] = sorted(decision.accepted_flags)
+            if item.kind == "line":
+                entry["text"] = item.record.get("text", "")
+            place = data[_group(item)].setdefault(item.key, {})
+            *outer, last = _hashes(item)
+            for step in outer:
+                place = place.setdefault(step, {})
+            place[last] = entry
+        body = yaml.safe_dump(data, sort_keys=True, allow_unicode=True, width=100,
+                              default_flow_style=False)
+        write_atomically(path, HEADER + body)
+    finally:
+        if fd is not None:
+            release(fd, lock)
+
+
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _hashes(item: Item) -> list[str]:
+    """Where an item's decision sits under its key: a picture's sha256; a line's text sha256,
+    then its audio's (`none` without audio); short enough keys for plain YAML."""
+    if item.kind == "scene":
+        return [item.content]
+    text, _, audio = item.content.partition("+")
+    return [text, audio or "none"]
+
+
+def _group(item: Item) -> str:
+    return "scenes" if item.kind == "scene" else "lines"
+
+
+class NeedsAcceptFlagged(ValueError):
+    """An approval of flagged items without saying the flags were seen and accepted."""
+
+    def __init__(self, items: list[Item]):
+        super().__init__(f"{len(items)} flagged items need an explicit acceptance")
+        self.items = items
+
+
+def decide(path: Path, items: list[Item], decision: str, note: str, reviewer: str,
+           accept_flagged: bool) -> list[tuple[Item, Decision]]:
+    """Record one decision for every item (all or none); approving a flagged item needs
+    `accept_flagged`, and then names the flags it accepts."""
+    flagged = [item for item in items if item.flags]
+    if decision == "approved" and flagged and not accept_flagged:
+        raise NeedsAcceptFlagged(flagged)
+    at = now()
+    made = [(item, Decision(decision, note, reviewer, at,
+                            tuple(sorted(item.flag_ids)) if decision == "approved" else ()))
+            for item in items]
+    record(path, made)
+    return made

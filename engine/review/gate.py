@@ -1,0 +1,88 @@
+"""The publish gate: is every scene and line of a run approved for exactly what it holds?"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from engine.cache import file_sha256
+from engine.review import decisions
+from engine.review.decisions import Decision
+from engine.review.records import Item, Run, flag_id, load_run
+
+
+def label(item: Item) -> str:
+    return f"{item.kind} {item.key}"
+
+
+def flags_text(flags: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -> str:
+    """`violence 0.91, fear 0.40`: what the safety checks found, for one line of text."""
+    found = []
+    for flag in flags:
+        score = flag.get("score")
+        found.append(f"{flag.get('category', '?')}"
+                     + (f" {score:.2f}" if isinstance(score, (int, float)) else ""))
+    return ", ".join(sorted(set(found)))
+
+
+def item_problem(item: Item, decision: Decision | None, decided_otherwise: bool) -> str | None:
+    """Why this item keeps the run from being published, or None when it is approved."""
+    if decision is None:
+        if decided_otherwise:
+            what = "picture" if item.kind == "scene" else "text or voice"
+            return f"its {what} changed since it was reviewed; review it again"
+        return "not reviewed" + (f" (flagged: {flags_text(item.flags)})" if item.flags else "")
+    if not decision.approved:
+        note = " ".join(decision.note.split())  # one line per item, whatever the note holds
+        return "rejected" + (f": {note}" if note else "")
+    unaccepted = item.flag_ids - set(decision.accepted_flags)
+    if unaccepted:
+        found = flags_text([f for f in item.flags if flag_id(f) in unaccepted])
+        return f"flagged ({found}) and approved without --accept-flagged"
+    return None
+
+
+def changed_files(run: Run) -> list[str]:
+    """Files of the run that are missing or no longer what the render recorded."""
+    out = []
+    for rel, sha in sorted(run.file_hashes().items()):
+        path = run.folder / rel
+        if not path.is_file():
+            out.append(f"{rel}: missing from the run folder; render again")
+        elif file_sha256(path) != sha:
+            out.append(f"{rel}: changed since the render (its sha256 no longer matches "
+                       "manifest.json); render again")
+    return out
+
+
+def problems(run: Run, data: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
+    """Everything that keeps the run from being published, one line each (empty: publishable)."""
+    out = changed_files(run)
+    attached = {id(flag) for item in run.items for flag in item.flags}
+    for flag in run.flags:
+        if id(flag) not in attached:  # about no scene or line of this run: nobody can accept it
+            where = flag.get("scene") if flag.get("line") is None else \
+                f"{flag.get('scene')}:{flag.get('line')}"
+            out.append(f"flag {flags_text([flag])} on {where}: about nothing in this run; "
+                       "render again")
+    for item in run.items:
+        problem = item_problem(item, decisions.decision_for(data, item),
+                               decisions.decided_otherwise(data, item))
+        if problem:
+            out.append(f"{label(item)}: {problem}")
+    return out
+
+
+def publish_status(run_dir: Path) -> str:
+    """One line for the end of a render: publishable, or how much still needs review."""
+    run = load_run(run_dir)
+    data = decisions.load(decisions.decisions_path(run.story))
+    found = problems(run, data)
+    if not found:
+        return ("publishable: every scene and line is approved "
+                f"(storyreel publish {run_dir} --to DIR)")
+    other = sum(1 for p in found if not p.startswith(("scene ", "line ")))
+    items = len(found) - other
+    return (f"not publishable yet: {items} of {len(run.items)} scenes and lines need review"
+            + (f", and {other} other problems (storyreel publish lists them)" if other else "")
+            + f" (storyreel review {run_dir})")

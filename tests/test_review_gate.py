@@ -1,0 +1,211 @@
+"""`storyreel review --approve/--reject` and the publish gate: only exactly what was approved."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from engine.commands import publish as publish_command
+from engine.commands import review as review_command
+from engine.review.gate import publish_status
+from tests.review_run import make_run, png, sha, text_flag
+from tests.test_render import ROOT, SMALL, storyreel
+
+
+def review(run: Path, *args: str) -> int:
+    return review_command.main([str(run), "--reviewer", "Ada", *args])
+
+
+def publish(run: Path, to: Path) -> int:
+    return publish_command.main([str(run), "--to", str(to)])
+
+
+def decisions_file(run: Path) -> Path:
+    return run.parent / "stories" / "tale.review.yaml"
+
+
+def test_an_unreviewed_run_is_refused_item_by_item_and_nothing_is_copied(tmp_path, capsys):
+    run = make_run(tmp_path)
+    assert publish(run, tmp_path / "out") == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[1:] == ["  scene meadow: not reviewed", "  line meadow:1: not reviewed",
+                       "  line meadow:2: not reviewed", "  scene O'Hare: not reviewed",
+                       "  line O'Hare:1: not reviewed"]
+    assert not (tmp_path / "out").exists()
+    assert publish_status(run).startswith("not publishable yet: 5 of 5 scenes and lines")
+
+
+def test_an_approved_run_publishes_video_captions_and_its_record(tmp_path, capsys):
+    run = make_run(tmp_path)
+    assert review(run, "--approve", "all", "--note", "lovely") == 0
+    assert "publishable: every scene and line is approved" in capsys.readouterr().out
+    out = tmp_path / "published"
+    assert publish(run, out) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["captions.srt", "captions.vtt",
+                                                     "publish.json", "video.mp4"]
+    assert (out / "video.mp4").read_bytes() == (run / "video.mp4").read_bytes()
+    record = json.loads((out / "publish.json").read_text())
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert record["files"]["video.mp4"] == sha((run / "video.mp4").read_bytes())
+    assert record["story"]["resolved_sha256"] == manifest["files"]["resolved.story"]
+    assert record["tool"]["name"] == "storyreel" and record["tool"]["version"]
+    meadow = next(i for i in record["items"] if i["item"] == "scene meadow")
+    assert meadow["content"] == manifest["scenes"][0]["picture"]["sha256"]
+    assert (meadow["decision"], meadow["note"], meadow["reviewer"]) == ("approved", "lovely", "Ada")
+    assert len(record["items"]) == 5
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging left
+
+
+def test_decisions_are_plain_yaml_keyed_by_the_hashes_of_what_was_seen(tmp_path):
+    run = make_run(tmp_path)
+    assert review(run, "--approve", "meadow:picture", "meadow:2") == 0
+    text = decisions_file(run).read_text()
+    data = yaml.safe_load(text)
+    manifest = json.loads((run / "manifest.json").read_text())
+    scene = manifest["scenes"][0]
+    line = scene["lines"][1]
+    assert data["scenes"]["meadow"][scene["picture"]["sha256"]]["decision"] == "approved"
+    entry = data["lines"]["meadow:2"][line["text_sha256"]][line["audio"]["sha256"]]
+    assert entry["text"] == "Look at the <b>sky</b>!" and entry["reviewer"] == "Ada"
+    assert list(data) == ["lines", "scenes"] and "?" not in text  # sorted, simple keys
+    assert "meadow:1" not in data["lines"]
+
+
+def test_a_rejected_scene_is_refused_with_its_note(tmp_path, capsys):
+    run = make_run(tmp_path)
+    review(run, "--approve", "all")
+    assert review(run, "--reject", "meadow:picture", "--note", "Tom has three ears") == 0
+    assert publish(run, tmp_path / "out") == 2
+    assert capsys.readouterr().err.splitlines()[1:] == [
+        "  scene meadow: rejected: Tom has three ears"]
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_rejection_needs_a_note_and_a_known_scene(tmp_path, capsys):
+    run = make_run(tmp_path)
+    assert review(run, "--reject", "meadow") == 2
+    assert review(run, "--approve", "medow") == 2
+    assert review(run, "--approve", "meadow:7") == 2
+    err = capsys.readouterr().err
+    assert "a rejection needs a reason" in err and "did you mean 'meadow'?" in err
+    assert "scene meadow has lines 1 to 2" in err
+    assert not decisions_file(run).exists()
+
+
+def test_a_flagged_line_needs_accept_flagged_and_nothing_is_saved_without(tmp_path, capsys):
+    run = make_run(tmp_path, flags=[text_flag("meadow", 1, "Look at the <b>sky</b>!")])
+    assert review(run, "--approve", "all") == 2
+    assert "line meadow:2: violence 0.91" in capsys.readouterr().err
+    assert not decisions_file(run).exists()
+    assert review(run, "--approve", "all", "--accept-flagged") == 0
+    assert publish(run, tmp_path / "out") == 0
+    record = json.loads((tmp_path / "out" / "publish.json").read_text())
+    line = next(i for i in record["items"] if i["item"] == "line meadow:2")
+    assert line["accepted_flags"] == line["flags"] and len(line["flags"]) == 1
+
+
+def test_a_flagged_picture_needs_accept_flagged_too(tmp_path, capsys):
+    flag = {**text_flag("O'Hare", None, "the picture"), "kind": "image", "field": "picture",
+            "category": "nudity"}
+    run = make_run(tmp_path, flags=[flag])
+    assert review(run, "--approve", "O'Hare:picture") == 2
+    assert "scene O'Hare: nudity 0.91" in capsys.readouterr().err
+    assert review(run, "--approve", "all", "--accept-flagged") == 0
+    assert publish(run, tmp_path / "out") == 0
+
+
+def test_a_flag_about_nothing_in_the_run_keeps_it_unpublishable(tmp_path, capsys):
+    run = make_run(tmp_path, flags=[text_flag("meadow", 5, "gone")])
+    review(run, "--approve", "all", "--accept-flagged")
+    assert publish(run, tmp_path / "out") == 2
+    assert "flag violence 0.91 on meadow:5: about nothing in this run" in capsys.readouterr().err
+
+
+def test_a_flag_found_after_the_approval_is_unresolved(tmp_path, capsys):
+    run = make_run(tmp_path)
+    review(run, "--approve", "all")
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest["flags"] = [text_flag("meadow", 1, "Look at the <b>sky</b>!")]
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    assert publish(run, tmp_path / "out") == 2
+    assert capsys.readouterr().err.splitlines()[1:] == [
+        "  line meadow:2: flagged (violence 0.91) and approved without --accept-flagged"]
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_picture_changed_in_the_run_folder_after_approval_is_refused(tmp_path, capsys):
+    run = make_run(tmp_path)
+    review(run, "--approve", "all")
+    (run / "scenes" / "meadow.png").write_bytes(png((255, 0, 0)))
+    assert publish(run, tmp_path / "out") == 2
+    assert "scenes/meadow.png: changed since the render" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_new_render_with_another_picture_needs_a_new_review(tmp_path, capsys):
+    run = make_run(tmp_path)
+    review(run, "--approve", "all")
+    redrawn = png((255, 0, 0))
+    (run / "scenes" / "meadow.png").write_bytes(redrawn)
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest["scenes"][0]["picture"]["sha256"] = sha(redrawn)
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    assert publish(run, tmp_path / "out") == 2
+    assert capsys.readouterr().err.splitlines()[1:] == [
+        "  scene meadow: its picture changed since it was reviewed; review it again"]
+    assert review(run, "--approve", "meadow:picture") == 0
+    assert publish(run, tmp_path / "out") == 0
+
+
+@pytest.mark.parametrize("earlier", ["publish", "other"])
+def test_a_folder_that_holds_other_files_is_left_alone(tmp_path, capsys, earlier):
+    run = make_run(tmp_path)
+    review(run, "--approve", "all")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ("publish.json" if earlier == "publish" else "notes.txt")).write_text("old")
+    status = publish(run, out)
+    if earlier == "publish":  # an earlier publish is replaced as a whole
+        assert status == 0 and json.loads((out / "publish.json").read_text())["items"]
+    else:
+        assert status == 2 and "holds other files" in capsys.readouterr().err
+        assert [p.name for p in out.iterdir()] == ["notes.txt"]
+
+
+def test_a_folder_that_is_not_a_run_is_one_line(tmp_path, capsys):
+    assert review_command.main([str(tmp_path)]) == 2
+    assert publish(tmp_path, tmp_path / "out") == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and all("is not a run folder (no manifest.json)" in e for e in err)
+
+
+@pytest.mark.slow
+def test_a_real_render_is_reviewed_and_published_end_to_end(tmp_path):
+    """render (not publishable), review --approve all, publish; render again: publishable."""
+    story = tmp_path / "stories" / "first-snow.story"
+    story.parent.mkdir()
+    shutil.copyfile(ROOT / "stories" / "first-snow.story", story)
+    run = tmp_path / "run"
+    render = ["render", str(story), *SMALL, f"hydra.run.dir={run}",
+              f"cache.dir={tmp_path / 'cache'}"]
+    done = storyreel(*render)
+    assert done.returncode == 0, done.stderr
+    assert f"not publishable yet: 9 of 9 scenes and lines need review (storyreel review {run})" \
+        in done.stderr
+    manifest = json.loads((run / "manifest.json").read_text())
+    for scene in manifest["scenes"]:
+        assert sha((run / scene["picture"]["path"]).read_bytes()) == scene["picture"]["sha256"]
+        for line in scene["lines"]:
+            assert sha((run / line["audio"]["path"]).read_bytes()) == line["audio"]["sha256"]
+            assert line["by"] == "author"
+    assert storyreel("review", str(run), "--approve", "all").returncode == 0
+    assert (tmp_path / "stories" / "first-snow.review.yaml").is_file()
+    done = storyreel(*render)
+    assert "publishable: every scene and line is approved" in done.stderr
+    done = storyreel("publish", str(run), "--to", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out" / "video.mp4").read_bytes() == (run / "video.mp4").read_bytes()

@@ -1,0 +1,138 @@
+"""The review server refuses a wrong token, a foreign Host or Origin, and paths out of the run."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from engine.review.server import ReviewServer
+from tests.review_run import make_run, text_flag
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[ReviewServer]:
+    run = make_run(tmp_path, flags=[text_flag("meadow", 1, "Look at the <b>sky</b>!")])
+    server = ReviewServer(run, "Ada")
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+def ask(server: ReviewServer, method: str, path: str, headers: dict[str, str] | None = None,
+        body: bytes | None = None) -> tuple[int, bytes, http.client.HTTPResponse]:
+    """A raw request: the path goes out exactly as written (`..` is not tidied away)."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    connection.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+    for name, value in {"Host": f"127.0.0.1:{server.port}", **(headers or {})}.items():
+        connection.putheader(name, value)
+    connection.putheader("Content-Length", str(len(body or b"")))
+    connection.endheaders(body)
+    response = connection.getresponse()
+    data = response.read()
+    connection.close()
+    return response.status, data, response
+
+
+def decide(server: ReviewServer, body: dict, **headers: str) -> tuple[int, dict]:
+    status, data, _ = ask(server, "POST", "/decide", {
+        "Content-Type": "application/json", "X-Storyreel-Token": server.token, **headers},
+        json.dumps(body).encode())
+    return status, json.loads(data)
+
+
+def test_binds_loopback_only_with_a_long_random_token(served: ReviewServer):
+    assert served.server_address[0] == "127.0.0.1"
+    assert len(served.token) >= 40 and served.url.endswith(f"/?token={served.token}")
+    assert ReviewServer(served.run_dir, "Ada").token != served.token
+
+
+def test_the_page_needs_the_token(served: ReviewServer):
+    assert ask(served, "GET", "/")[0] == 403
+    assert ask(served, "GET", "/?token=wrong")[0] == 403
+    assert ask(served, "GET", "/run/video.mp4")[0] == 403
+    status, page, response = ask(served, "GET", f"/?token={served.token}")
+    assert status == 200 and b"data-item='meadow:2'" in page
+    assert "SameSite=Strict" in response.getheader("Set-Cookie")
+    assert "script-src 'nonce-" in response.getheader("Content-Security-Policy")
+    cookie = {"Cookie": f"{served.cookie}={served.token}"}
+    assert ask(served, "GET", "/run/video.mp4", cookie)[1] == b"not really a video"
+
+
+def test_the_video_can_seek(served: ReviewServer):
+    cookie = {"Cookie": f"{served.cookie}={served.token}"}
+    status, data, response = ask(served, "GET", "/run/video.mp4", {**cookie, "Range": "bytes=4-9"})
+    assert (status, data) == (206, b"really")
+    assert response.getheader("Content-Range") == "bytes 4-9/18"
+    assert ask(served, "GET", "/run/video.mp4", {**cookie, "Range": "bytes=-5"})[1] == b"video"
+    assert ask(served, "GET", "/run/video.mp4", {**cookie, "Range": "bytes=99-"})[0] == 416
+
+
+def test_a_foreign_host_or_origin_is_refused(served: ReviewServer):
+    token = f"/?token={served.token}"
+    assert ask(served, "GET", token, {"Host": f"evil.example:{served.port}"})[0] == 403
+    assert ask(served, "GET", token, {"Host": "127.0.0.1:1"})[0] == 403
+    assert ask(served, "GET", token, {"Host": f"localhost:{served.port}"})[0] == 200
+    body = {"item": "meadow", "decision": "approved", "note": "", "content": "x"}
+    assert decide(served, body, Origin="http://evil.example")[0] == 403
+    assert decide(served, body, **{"Sec-Fetch-Site": "cross-site"})[0] == 403
+    assert not (served.run_dir.parent / "stories" / "tale.review.yaml").exists()
+
+
+def test_a_post_needs_the_token_in_its_header_not_the_cookie(served: ReviewServer):
+    status, _, _ = ask(served, "POST", "/decide", {
+        "Content-Type": "application/json", "Cookie": f"{served.cookie}={served.token}"},
+        b"{}")
+    assert status == 403
+
+
+@pytest.mark.parametrize("path", ["/run/../manifest.json", "/run/../../stories/tale.story",
+                                  "/run/%2e%2e/stories/tale.story", "/run//etc/passwd",
+                                  "/run/scenes/../../stories/tale.story", "/run/.hydra/config.yaml",
+                                  "/run/scenes/escape.png", "/run/nothing.png"])
+def test_only_files_inside_the_run_folder_are_served(served: ReviewServer, path: str):
+    hydra = served.run_dir / ".hydra"
+    hydra.mkdir()
+    (hydra / "config.yaml").write_text("secret: no")
+    os.symlink(served.run_dir.parent / "stories" / "tale.story",
+               served.run_dir / "scenes" / "escape.png")
+    status, data, _ = ask(served, "GET", path, {"Cookie": f"{served.cookie}={served.token}"})
+    assert status == 404 and b"Tale" not in data and b"secret" not in data
+
+
+def test_everything_from_the_run_is_escaped(served: ReviewServer):
+    page = ask(served, "GET", f"/?token={served.token}")[1].decode()
+    assert "Tom &amp; &lt;Jerry&gt; ran." in page and "<b>sky</b>" not in page
+    assert "a &lt;i&gt;meadow&lt;/i&gt;" in page and "data-item='O&#x27;Hare'" in page
+    assert "/run/scenes/O%27Hare.png" in page
+
+
+def test_approving_a_flagged_line_needs_the_confirmation(served: ReviewServer):
+    from engine.review.records import load_run
+
+    item = load_run(served.run_dir).item("meadow:2")
+    body = {"item": "meadow:2", "decision": "approved", "note": "", "content": item.content}
+    status, answer = decide(served, body)
+    assert status == 409 and "approve it anyway" in answer["error"]
+    status, answer = decide(served, {**body, "accept_flagged": True, "note": "fine, it is a sky"})
+    assert status == 200 and answer["decision"] == "approved"
+    data = yaml.safe_load((served.run_dir.parent / "stories" / "tale.review.yaml").read_text())
+    text_sha, audio_sha = item.content.split("+")
+    entry = data["lines"]["meadow:2"][text_sha][audio_sha]
+    assert entry["note"] == "fine, it is a sky" and entry["accepted_flags"] == sorted(item.flag_ids)
+
+
+def test_a_decision_about_what_the_page_no_longer_shows_is_refused(served: ReviewServer):
+    status, answer = decide(served, {"item": "meadow", "decision": "approved", "note": "",
+                                     "content": "0" * 64})
+    assert status == 409 and "reload the page" in answer["error"]
+    assert decide(served, {"item": "nowhere", "decision": "approved"})[0] == 400
