@@ -5,7 +5,10 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import threading
 import wave
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -80,3 +83,19 @@ def text_flag(scene: str, line: int | None, text: str,
             "field": "line" if line is not None else "image_prompt", "source": "writer",
             "checker": "wordlist", "category": category, "score": 0.91, "span": [0, 3],
             "text": text, "sha256": sha(text.encode())}
+
+
+@contextmanager
+def serving(run: Path, reviewer: str = "Ada") -> Iterator[Any]:
+    """The review server on this run folder, answering on a thread until the block ends."""
+    from engine.review.server import ReviewServer
+
+    server = ReviewServer(run, reviewer)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)

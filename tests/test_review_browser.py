@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import yaml
 
 from engine.review.records import load_run
 from engine.review.server import ReviewServer
-from tests.review_run import make_run, text_flag
+from tests.review_run import make_run, serving, text_flag
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -30,14 +29,9 @@ if not CHROMIUM.is_file():
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[ReviewServer]:
-    run = make_run(tmp_path, flags=[text_flag("meadow", 1, "Look at the <b>sky</b>!")])
-    server = ReviewServer(run, "Ada")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+    with serving(make_run(tmp_path, flags=[text_flag("meadow", 1, "Look at the <b>sky</b>!")])
+                 ) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,19 +12,14 @@ import pytest
 import yaml
 
 from engine.review.server import ReviewServer
-from tests.review_run import make_run, text_flag
+from tests.review_run import make_run, serving, text_flag
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[ReviewServer]:
-    run = make_run(tmp_path, flags=[text_flag("meadow", 1, "Look at the <b>sky</b>!")])
-    server = ReviewServer(run, "Ada")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+    with serving(make_run(tmp_path, flags=[text_flag("meadow", 1, "Look at the <b>sky</b>!")])
+                 ) as server:
+        yield server
 
 
 def ask(server: ReviewServer, method: str, path: str, headers: dict[str, str] | None = None,
