@@ -43,8 +43,18 @@ def main(argv: list[str] | None = None) -> int:
         guess = f" (did you mean '{close[0]}'?)" if close else ""
         print(f"storyreel: unknown command '{name}'{guess}\n\n{_usage()}", file=sys.stderr)
         return 2
+    from engine.errors import BackendError, ConfigError, StoryError
+
     try:
         return _run(name, rest)
+    except StoryError as error:  # the story's mistakes, each located, with a caret and a hint
+        from engine.dsl.load import render_diagnostics
+
+        print(render_diagnostics(error.diagnostics), file=sys.stderr)
+        return 2
+    except (BackendError, ConfigError) as error:  # a backend that failed, or a bad setting
+        print(f"storyreel {name}: error: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("storyreel: interrupted", file=sys.stderr)
         return 130

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.config import compose_config
-from engine.errors import BackendError, ConfigError, StoryError
+from engine.errors import BackendError
 from engine.ir import Story
 
 USAGE = """usage: storyreel fill STORY [--write] [KEY=VALUE ...]
@@ -105,20 +105,13 @@ def main(argv: list[str]) -> int:
         print(f"storyreel fill: no such story file: {story_arg}", file=sys.stderr)
         return 2
     setup_logging()
-    from engine.dsl.load import load_story, render_diagnostics
+    from engine.dsl.load import load_story
 
-    try:
-        original = path.read_bytes()
-        story = load_story(path)
-        cfg = compose_config(overrides, story=path)
-        result = written(story, writer_from(cfg), cfg)
-        text = checked_text(result.story)
-    except StoryError as error:
-        print(render_diagnostics(error.diagnostics), file=sys.stderr)
-        return 2
-    except (BackendError, ConfigError) as error:
-        print(f"storyreel fill: error: {error}", file=sys.stderr)
-        return 1
+    original = path.read_bytes()
+    story = load_story(path)
+    cfg = compose_config(overrides, story=path)
+    result = written(story, writer_from(cfg), cfg)
+    text = checked_text(result.story)
     report = summary(story, result.story, result.usage)
     if not write_back:
         sys.stdout.write(text)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from engine.dsl import vocabulary as vocab
 from engine.dsl.vocabulary import MAX_SCENES
-from engine.errors import BackendError, ConfigError, StoryError
+from engine.errors import ConfigError
 from engine.files import create_exclusively
 from engine.ir import NARRATOR, Character, Field, Story, Value
 
@@ -154,14 +154,6 @@ def main(argv: list[str]) -> int:
         text, report = draft(args, overrides, output)
         if args.output is not None:
             create_exclusively(output, text)
-    except StoryError as error:
-        from engine.dsl.load import render_diagnostics
-
-        print(render_diagnostics(error.diagnostics), file=sys.stderr)
-        return 2
-    except (BackendError, ConfigError) as error:
-        print(f"storyreel new: error: {error}", file=sys.stderr)
-        return 1
     except FileExistsError:
         print(f"storyreel new: {args.output} appeared while the writer worked; nothing written",
               file=sys.stderr)

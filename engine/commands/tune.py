@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Sequence
 
-from engine.errors import BackendError, ConfigError, StoryError
+from engine.errors import ConfigError
 
 USAGE = """usage: storyreel tune STORY SCENE [--alphas 0,0.25,...,1] [--seeds 3] [--out DIR]
                       [KEY=VALUE ...]
@@ -221,8 +221,6 @@ def main(argv: list[str]) -> int:
         print(USAGE)
         return 0
     from engine.commands.fill import setup_logging
-    from engine.dsl.load import render_diagnostics
-    from engine.secrets import mask
 
     try:
         words, alphas, seeds, out, overrides = parse_arguments(argv)
@@ -237,14 +235,7 @@ def main(argv: list[str]) -> int:
         print(f"storyreel tune: no such story file: {words[0]}", file=sys.stderr)
         return 2
     setup_logging()
-    try:
-        page = tune(story_path, words[1], alphas, seeds, out, overrides)
-    except StoryError as error:
-        print(render_diagnostics(error.diagnostics), file=sys.stderr)
-        return 2
-    except (BackendError, ConfigError) as error:
-        print(f"storyreel tune: error: {mask(str(error))}", file=sys.stderr)
-        return 1
+    page = tune(story_path, words[1], alphas, seeds, out, overrides)
     print(f"contact sheet: {page}")
     print(f"               {page.with_suffix('.png')}")
     return 0

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.commands import fill, new
+from engine.cli import main as storyreel
+from engine.commands import new
 from engine.dsl.load import load_story
 from tests.backends.llm.loopback_server import LoopbackServer, reply, status
 
@@ -61,7 +62,7 @@ def story(tmp_path: Path) -> Path:
 
 
 def test_fill_prints_the_filled_story_and_changes_nothing(story: Path, capsys):
-    assert fill.main([str(story)]) == 0
+    assert storyreel(["fill", str(story)]) == 0
     out, err = capsys.readouterr()
     assert story.read_text(encoding="utf-8") == STORY
     assert '  Luna (worried): "Where did my glow go?"' in out and "Owl: ..." not in out
@@ -74,11 +75,11 @@ def test_fill_prints_the_filled_story_and_changes_nothing(story: Path, capsys):
 
 
 def test_fill_write_saves_the_fills_once(story: Path, capsys):
-    assert fill.main([str(story), "--write"]) == 0
+    assert storyreel(["fill", str(story), "--write"]) == 0
     written = story.read_text(encoding="utf-8")
     assert "Owl: ..." not in written and "# the writer fills this in" in written
     assert '"Every night, Luna lit up the sky."' in written
-    assert fill.main([str(story), "--write"]) == 0
+    assert storyreel(["fill", str(story), "--write"]) == 0
     assert "nothing to fill" in capsys.readouterr().err
     assert story.read_text(encoding="utf-8") == written
     assert not [p for p in story.parent.iterdir() if p.name.endswith(".tmp")]
@@ -87,7 +88,7 @@ def test_fill_write_saves_the_fills_once(story: Path, capsys):
 def test_fill_write_turns_a_premise_into_scenes(tmp_path: Path):
     path = tmp_path / "snail.story"
     path.write_text(PREMISE, encoding="utf-8")
-    assert fill.main([str(path), "--write"]) == 0
+    assert storyreel(["fill", str(path), "--write"]) == 0
     filled = load_story(path)
     assert len(filled.scenes) == 3 and filled.text("scenes") is None
     assert filled.text("premise").startswith("a snail who is afraid")
@@ -96,7 +97,7 @@ def test_fill_write_turns_a_premise_into_scenes(tmp_path: Path):
 def test_fill_reports_story_mistakes(tmp_path: Path, capsys):
     path = tmp_path / "bad.story"
     path.write_text(STORY.replace("  Owl: ...", "  Bat: ..."), encoding="utf-8")
-    assert fill.main([str(path)]) == 2
+    assert storyreel(["fill", str(path)]) == 2
     assert "bad.story:" in capsys.readouterr().err
 
 
@@ -105,10 +106,10 @@ def test_fill_with_openai_keeps_the_key_out_of_every_file_and_log(
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     caplog.set_level(logging.DEBUG)
     with LoopbackServer(reply(ANSWER, prompt_tokens=400, completion_tokens=90)) as server:
-        assert fill.main([str(story), "--write", "llm=openai",
+        assert storyreel(["fill", str(story), "--write", "llm=openai",
                           f"llm.base_url={server.base_url}"]) == 0
         # The cache answers the same request again: no second request.
-        assert fill.main([str(story.with_name("moon.story")), "llm=openai",
+        assert storyreel(["fill", str(story.with_name("moon.story")), "llm=openai",
                           f"llm.base_url={server.base_url}"]) == 0
     assert len(server.requests) == 1
     assert server.headers[0]["authorization"] == f"Bearer {KEY}"
@@ -127,7 +128,7 @@ def test_fill_with_openai_keeps_the_key_out_of_every_file_and_log(
 def test_fill_fails_clearly_and_leaves_the_story(story: Path, monkeypatch, capsys):
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     with LoopbackServer(default=status(503)) as server:
-        assert fill.main([str(story), "--write", "llm=openai", f"llm.base_url={server.base_url}",
+        assert storyreel(["fill", str(story), "--write", "llm=openai", f"llm.base_url={server.base_url}",
                           "llm.max_retries=1", "llm.backoff=0.01"]) == 1
     err = capsys.readouterr().err
     assert "llm=openai" in err and "failed 2 times; last: HTTP 503" in err and KEY not in err
@@ -136,7 +137,7 @@ def test_fill_fails_clearly_and_leaves_the_story(story: Path, monkeypatch, capsy
 
 def test_new_drafts_a_story_that_checks(tmp_path: Path, capsys):
     out = tmp_path / "kite.story"
-    assert new.main(["a lost kite finds its way home", "--scenes", "3", "--characters",
+    assert storyreel(["new", "a lost kite finds its way home", "--scenes", "3", "--characters",
                      "Kite=a red kite with a ribbon tail,Wind", "-o", str(out)]) == 0
     story = load_story(out)
     assert len(story.scenes) == 3 and story.text("premise") == "a lost kite finds its way home"
@@ -150,13 +151,13 @@ def test_new_drafts_a_story_that_checks(tmp_path: Path, capsys):
 def test_new_never_overwrites(tmp_path: Path, capsys):
     out = tmp_path / "taken.story"
     out.write_text("title: Mine\n", encoding="utf-8")
-    assert new.main(["anything", "-o", str(out)]) == 2
+    assert storyreel(["new", "anything", "-o", str(out)]) == 2
     assert "already exists" in capsys.readouterr().err
     assert out.read_text(encoding="utf-8") == "title: Mine\n"
 
 
 def test_new_rejects_a_bad_character_name(tmp_path: Path, capsys):
-    assert new.main(["x", "--characters", "Mr Fox", "-o", str(tmp_path / "fox.story")]) == 1
+    assert storyreel(["new", "x", "--characters", "Mr Fox", "-o", str(tmp_path / "fox.story")]) == 1
     assert "'Mr Fox' cannot name a character" in capsys.readouterr().err
     assert not (tmp_path / "fox.story").exists()
 
@@ -170,7 +171,7 @@ def test_new_with_openai_outlines_then_fills(tmp_path: Path, monkeypatch):
                   {"speaker": "Kite", "text": "Whee! Oh no!", "direction": "surprised"}]}]}
     out = tmp_path / "kite.story"
     with LoopbackServer(reply(outline), reply(lines)) as server:
-        assert new.main(["a lost kite", "--scenes", "1", "--characters", "Kite", "-o", str(out),
+        assert storyreel(["new", "a lost kite", "--scenes", "1", "--characters", "Kite", "-o", str(out),
                          "llm=openai", f"llm.base_url={server.base_url}"]) == 0
     assert [r["response_format"]["json_schema"]["name"] for r in server.requests] == \
         ["story_outline", "story_fill"]
@@ -181,7 +182,7 @@ def test_new_with_openai_outlines_then_fills(tmp_path: Path, monkeypatch):
 
 def test_new_without_output_prints_the_story(tmp_path: Path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    assert new.main(["a snail who is afraid of the rain learns to enjoy puddles",
+    assert storyreel(["new", "a snail who is afraid of the rain learns to enjoy puddles",
                      "--scenes", "2"]) == 0
     captured = capsys.readouterr()
     assert captured.out.startswith("title: A Snail Who Is Afraid of the Rain\n")
@@ -212,14 +213,14 @@ def test_new_titles_end_where_a_phrase_ends(premise: str, title: str):
 def test_new_rejects_arguments_before_any_work(args: list[str], message: str, tmp_path: Path,
                                                monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    assert new.main(args) == 2
+    assert storyreel(["new", *args]) == 2
     assert capsys.readouterr().err == f"storyreel new: {message}\n"
     assert list(tmp_path.iterdir()) == []
 
 
 def test_new_says_narrator_is_reserved(tmp_path: Path, capsys):
     out = tmp_path / "fox.story"
-    assert new.main(["a fox", "--characters", "narrator=a calm voice,Fox", "-o", str(out)]) == 1
+    assert storyreel(["new", "a fox", "--characters", "narrator=a calm voice,Fox", "-o", str(out)]) == 1
     assert capsys.readouterr().err == (
         "storyreel new: error: --characters: 'narrator' is reserved: it reads the narration of "
         "every story; give the character another name\n")

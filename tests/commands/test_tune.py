@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from engine.cli import main as storyreel
 from engine.commands import tune
 from engine.errors import ConfigError
 
@@ -72,11 +73,11 @@ def test_alphas_are_a_list_or_a_progression():
 
 def test_arguments_are_checked(tmp_path: Path, capsys):
     story = story_at(tmp_path / "repo", None)
-    assert tune.main([str(story), "snow", "--alphas", "0,2"]) == 2
+    assert storyreel(["tune", str(story), "snow", "--alphas", "0,2"]) == 2
     assert "from 0 to 1" in capsys.readouterr().err
-    assert tune.main([str(story), "snow", "--seeds", "0"]) == 2
-    assert tune.main([str(story)]) == 2
-    assert tune.main([str(story), "nowhere", "--out", str(tmp_path / "x")]) == 1
+    assert storyreel(["tune", str(story), "snow", "--seeds", "0"]) == 2
+    assert storyreel(["tune", str(story)]) == 2
+    assert storyreel(["tune", str(story), "nowhere", "--out", str(tmp_path / "x")]) == 1
     assert "no scene 'nowhere' (its scenes: snow)" in capsys.readouterr().err
 
 
