@@ -216,8 +216,8 @@ PAINTERS: dict[str, Painter] = {
     "falling leaves": lambda c, p, r: W.leaves(c, _SEASON_LEAVES["autumn"], 24),
     "fireflies": lambda c, p, r: S.fireflies(c),
 }
-"""How each element is painted; elements painted as part of another have no entry here
-(the sun, moon and clouds are part of the sky, the earth of the moon's surface, fog of the finish)."""
+"""How each element is painted; elements painted as part of another have no entry here (the
+sun, moon and clouds are part of the sky, the earth of the moon's surface, fog of the finish)."""
 
 
 def paint(canvas: S.Canvas, plan_: Plan, reading: Reading, elements: tuple[str, ...]) -> None:

@@ -79,6 +79,7 @@ _CLOTHING = ("dress", "shirt", "jacket", "coat", "raincoat", "sweater", "jumper"
 
 NAMED_PARTS = ("antenna", "boots", "wellies", "eyes", "nose")
 """Parts a figure draws in the colour they are named with ('a red antenna', 'yellow boots')."""
+_PART_NAMES = {"wellies": "boots", "eye": "eyes", "antennae": "antenna"}
 
 _PARTS = frozenset((*ACCESSORIES, *_ACCENT_PARTS, *_CLOTHING, *NAMED_PARTS, *KIND_WORDS, "skin",
                     "fur",
@@ -162,7 +163,7 @@ def look_of(character: CharacterLook) -> Look:
         elif noun in ("skin",):
             skin = colour
         elif noun in (*NAMED_PARTS, "eye", "antennae"):
-            parts[{"wellies": "boots", "eye": "eyes", "antennae": "antenna"}.get(noun, noun)] = colour
+            parts[_PART_NAMES.get(noun, noun)] = colour
         elif noun in ("cheeks", "cheek"):
             continue
         elif not person and (noun in _CLOTHING or stem in _CLOTHING):

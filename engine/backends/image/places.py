@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from engine.backends.image.looks import RGB, mix, shade
-from engine.backends.image.scenery import Canvas, gradient
+from engine.backends.image.scenery import Canvas
 
 
 def kitchen(canvas: Canvas, floor: int) -> None:
@@ -27,8 +27,8 @@ def kitchen(canvas: Canvas, floor: int) -> None:
         canvas.disc((0.09 + 0.12 * k) * canvas.w, top - 0.005 * h, 0.04 * w, 0.01 * h,
                     (*canvas.lit((70, 70, 80)), 255))
     pot = (200, 70, 60)
-    canvas.shape([(0.16 * w, top - 0.01 * h), (0.16 * w, top - 0.09 * h), (0.25 * w, top - 0.09 * h),
-                  (0.25 * w, top - 0.01 * h)], pot)
+    canvas.shape([(0.16 * w, top - 0.01 * h), (0.16 * w, top - 0.09 * h),
+                  (0.25 * w, top - 0.09 * h), (0.25 * w, top - 0.01 * h)], pot)
     for k in range(3):
         x = 0.18 * w + k * 0.025 * w
         points = [(x + 0.008 * w * math.sin(t * 3), top - 0.11 * h - t * 0.08 * h)
@@ -95,7 +95,8 @@ def fence(canvas: Canvas, y: float) -> None:
     """A white picket fence behind a garden."""
     w, h = canvas.w, canvas.h
     paint = (245, 240, 230)
-    canvas.shape([(0, y - 0.06 * h), (w, y - 0.06 * h), (w, y - 0.045 * h), (0, y - 0.045 * h)], paint)
+    canvas.shape([(0, y - 0.06 * h), (w, y - 0.06 * h), (w, y - 0.045 * h), (0, y - 0.045 * h)],
+                 paint)
     for k in range(26):
         x = k * w / 25
         canvas.shape([(x - 0.008 * w, y), (x - 0.008 * w, y - 0.09 * h), (x, y - 0.1 * h),
@@ -116,7 +117,8 @@ def river(canvas: Canvas, horizon: float, colour: RGB) -> None:
     canvas.shape([*left, *reversed(right)], colour)
     for t in np.linspace(0.3, 0.9, 5):
         x, y = left[int(t * 19)][0] + 0.03 * w, horizon + t * (h - horizon)
-        canvas.draw.line((x, y, x + 0.04 * w * t, y), fill=(255, 255, 255, 140), width=max(1, h // 300))
+        canvas.draw.line((x, y, x + 0.04 * w * t, y), fill=(255, 255, 255, 140),
+                         width=max(1, h // 300))
 
 
 def lake(canvas: Canvas, y: float, colour: RGB) -> None:
@@ -127,7 +129,8 @@ def lake(canvas: Canvas, y: float, colour: RGB) -> None:
     for k in range(5):
         gx = cx + rng.uniform(-0.3, 0.3) * w
         gy = y + rng.uniform(-0.03, 0.04) * h
-        canvas.draw.line((gx, gy, gx + 0.05 * w, gy), fill=(255, 255, 255, 150), width=max(1, h // 300))
+        canvas.draw.line((gx, gy, gx + 0.05 * w, gy), fill=(255, 255, 255, 150),
+                         width=max(1, h // 300))
 
 
 def big_waves(canvas: Canvas, top: float, bottom: float) -> None:
@@ -159,8 +162,8 @@ def starfield(canvas: Canvas, bottom: float, count: int) -> None:
         canvas.disc(x, y, r, r, (255, 250, 220, rng.randint(150, 255)))
         if index % 9 == 0:
             s = 4 * r
-            canvas.draw.line((x - s, y, x + s, y), fill=(255, 250, 220, 200), width=max(1, h // 720))
-            canvas.draw.line((x, y - s, x, y + s), fill=(255, 250, 220, 200), width=max(1, h // 720))
+            for line in ((x - s, y, x + s, y), (x, y - s, x, y + s)):
+                canvas.draw.line(line, fill=(255, 250, 220, 200), width=max(1, h // 720))
 
 
 def planets(canvas: Canvas, bottom: float, colour: RGB | None) -> None:

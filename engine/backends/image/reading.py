@@ -100,7 +100,8 @@ def _unknown(text: str, matches: list[Match], language: str,
     return list(dict.fromkeys(out))
 
 
-def _bind_colours(matches: list[Match], text: str, language: str) -> tuple[dict[str, RGB], set[int]]:
+def _bind_colours(matches: list[Match], text: str, language: str
+                  ) -> tuple[dict[str, RGB], set[int]]:
     """Each colour word with the element it colours; the indices of the colour matches bound."""
     colours: dict[str, RGB] = {}
     bound: set[int] = set()

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from engine.backends.image.looks import RGB, mix, shade
-from engine.backends.image.scenery import Canvas, clouds
+from engine.backends.image.scenery import Canvas
 
 RAINBOW: tuple[RGB, ...] = ((230, 80, 80), (245, 150, 60), (250, 215, 70), (120, 195, 95),
                             (80, 150, 225), (140, 105, 200))
