@@ -129,7 +129,7 @@ def plan(r: Reading, kinds: set[str]) -> Plan:
 
 def _trees(c: S.Canvas, p: Plan, r: Reading, forest: bool) -> None:
     h, snowy = c.h, p.snowy
-    named = r.colour("forest" if forest else "tree", None)
+    named = r.named_colour("forest" if forest else "tree")
     leaves = (named,) if named else _SEASON_LEAVES.get(p.season or "")
     if forest:
         pine = (c.rng.random() < 0.5 or snowy) and p.season not in ("autumn", "spring")
@@ -166,6 +166,12 @@ def _rocket(c: S.Canvas, p: Plan, r: Reading) -> None:
     P.rocket(c, x, base, 0.42 * c.h, colour, flying)
 
 
+def _stars(c: S.Canvas, p: Plan) -> None:
+    """Stars fill space; on Earth the night sky draws its own (and clouds hide them)."""
+    if p.backdrop == "space":
+        P.starfield(c, p.horizon * c.h, 160)
+
+
 Painter = Callable[[S.Canvas, Plan, Reading], None]
 PAINTERS: dict[str, Painter] = {
     "underwater": lambda c, p, r: S.underwater(c, int(0.84 * c.h)),
@@ -177,14 +183,13 @@ PAINTERS: dict[str, Painter] = {
     "classroom": lambda c, p, r: (S.room(c, int(0.66 * c.h), bed=False, shelf=False),
                                   P.classroom(c, int(0.66 * c.h))),
     "space": lambda c, p, r: S.gradient(c, *S.SKIES["space"]),
-    "stars": lambda c, p, r: (P.starfield(c, p.horizon * c.h, 160) if p.backdrop == "space"
-                              else None),
-    "planets": lambda c, p, r: P.planets(c, p.horizon * c.h, r.colour("planets", None)),
+    "stars": lambda c, p, r: _stars(c, p),
+    "planets": lambda c, p, r: P.planets(c, p.horizon * c.h, r.named_colour("planets")),
     "moon surface": lambda c, p, r: P.moon_ground(c, p.horizon * c.h,
                                                   r.colour("moon_surface", (175, 175, 185))),
     "sky": lambda c, p, r: S.sky(c, c.h if p.backdrop == "sky" else int(p.horizon * c.h),
                                  moon="moon" in p.behind, sun="sun" in p.behind,
-                                 tint=r.colour("sky", None)),
+                                 tint=r.named_colour("sky")),
     "aurora": lambda c, p, r: W.aurora(c),
     "rainbow": lambda c, p, r: W.rainbow(c, p.horizon * c.h),
     "dark clouds": lambda c, p, r: W.dark_clouds(c, 0.3, storm="lightning" in p.behind),
@@ -201,10 +206,10 @@ PAINTERS: dict[str, Painter] = {
     "lake": lambda c, p, r: P.lake(c, 0.7 * c.h, r.colour("lake", (100, 165, 215))),
     "forest": lambda c, p, r: _trees(c, p, r, forest=True),
     "trees": lambda c, p, r: _trees(c, p, r, forest=False),
-    "castle": lambda c, p, r: S.castle(c, (p.horizon + 0.02) * c.h, 0.3, r.colour("castle", None)),
+    "castle": lambda c, p, r: S.castle(c, (p.horizon + 0.02) * c.h, 0.3, r.named_colour("castle")),
     "village": lambda c, p, r: S.houses(c, (p.horizon + 0.1) * c.h, c.rng.randint(3, 5), 0.16,
-                                        r.colour("village", None)),
-    "market": lambda c, p, r: P.market(c, 0.8 * c.h, r.colour("market", None)),
+                                        r.named_colour("village")),
+    "market": lambda c, p, r: P.market(c, 0.8 * c.h, r.named_colour("market")),
     "rocket": _rocket,
     "fence": lambda c, p, r: P.fence(c, 0.76 * c.h),
     "flowers": lambda c, p, r: S.flowers(c, 0.74, 0.98, 26 if "fence" in p.behind else 10),

@@ -77,16 +77,13 @@ def _cast_words(characters: tuple[CharacterLook, ...]) -> frozenset[str]:
 
 
 def _unknown(text: str, matches: list[Match], language: str,
-             characters: tuple[CharacterLook, ...]) -> list[str]:
-    """The words no table knows: what an author may rephrase."""
+             characters: tuple[CharacterLook, ...], style: str) -> list[str]:
+    """The words no table knows, less the cast's and the style's: what an author may rephrase."""
     covered = [False] * len(text)
     for m in matches:
         covered[m.start:m.end] = [True] * (m.end - m.start)
-    for c in characters:  # a name in any script refers to the cast
-        for found in re.finditer(re.escape(c.name.lower()), text) if c.name else ():
-            covered[found.start():found.end()] = [True] * (found.end() - found.start())
     stop = STOPWORDS.get(language, frozenset()) | STOPWORDS["en"]
-    cast = _cast_words(characters)
+    cast = _cast_words(characters) | frozenset(re.findall(r"[^\W\d_]+", style))
     out: list[str] = []
     for token in re.finditer(r"[^\W\d_]+", text):
         word, start, end = token.group(), token.start(), token.end()
@@ -95,9 +92,17 @@ def _unknown(text: str, matches: list[Match], language: str,
                 "\x00" if covered[start + i] or ch in stop else ch for i, ch in enumerate(word)))
             out.extend(runs)
         elif not any(covered[start:end]) and word not in stop and word not in cast \
-                and len(word) > 1:
+                and len(word) > 1 and not word.isspace():
             out.append(word)
     return list(dict.fromkeys(out))
+
+
+def _without_names(text: str, characters: tuple[CharacterLook, ...]) -> str:
+    """The text with the cast's names blanked out: a character called Snow brings no snow."""
+    for name in (c.name.lower() for c in characters if c.name.strip()):
+        pattern = re.escape(name) if _CJK.search(name) else rf"(?<!\w){re.escape(name)}(?!\w)"
+        text = re.sub(pattern, lambda m: " " * len(m.group()), text)
+    return text
 
 
 def _bind_colours(matches: list[Match], text: str, language: str
@@ -171,7 +176,7 @@ class Reading:
         language = language_of(request.language)
         sources = [t for t in dict.fromkeys((request.setting or "", request.prompt or "")) if t]
         text = " . ".join(sources).lower()
-        matches = find(text, language)
+        matches = find(_without_names(text, request.characters), language)
         colours, bound = _bind_colours(matches, text, language)
         asked = {m.value for m in matches if m.kind == "e"}
         title = {m.value for m in find((request.title or "").lower(), language) if m.kind == "e"}
@@ -186,12 +191,19 @@ class Reading:
         return cls(language, time, frozenset(asked - set(TIMES)), tuple(sorted(colours.items())),
                    tuple(sorted(_poses(text, matches, request.characters).items())),
                    tuple(dict.fromkeys(understood)),
-                   tuple(dict.fromkeys([*_unknown(text, matches, language, request.characters),
+                   tuple(dict.fromkeys([*_unknown(_without_names(text, request.characters),
+                                                  matches, language, request.characters,
+                                                  (request.style or "").lower()),
                                         *unknown])),
                    frozenset(style_words))
 
-    def colour(self, element: str, default: RGB | None) -> RGB | None:
+    def colour(self, element: str, default: RGB) -> RGB:
+        """The colour the words give an element ('a red boat'), else `default`."""
         return dict(self.colours).get(element, default)
+
+    def named_colour(self, element: str) -> RGB | None:
+        """The colour the words give an element, or None when they name none."""
+        return dict(self.colours).get(element)
 
     def pose(self, name: str) -> str | None:
         return dict(self.poses).get(name)

@@ -27,23 +27,24 @@ _EN = {
     "rainbow": r"rainbows?", "lightning": r"lightning|thunderbolts?",
     "storm": r"storm\w*|thunder\w*|tempest\w*|gales?|hurricanes?",
     "aurora": r"auroras?|northern lights|southern lights|polar lights",
-    "space": r"outer space|space|galax\w+|cosmos|universe|nebula\w*",
+    "space": r"(?:outer|deep|in|into|through) space|space ?station|galax\w+|cosmos|universe"
+             r"|nebula\w*",
     "planets": r"planets?|saturn|jupiter|mars|venus",
     "rocket": r"rockets?|space ?ships?|spacecraft", "fireflies": r"fireflies|firefly|glow-?worms?",
     "kitchen": r"kitchens?|bakery|stove|oven", "bedroom": r"bedrooms?|beds?|bedtime|nursery",
     "classroom": r"classrooms?|schools?|blackboard|chalkboard|lessons?|teacher",
-    "market": r"market ?place|markets?|bazaar|stalls?|fair",
+    "market": r"market ?place|markets?|bazaar|stalls?|funfair|fairground",
     "castle": r"castles?|palace|kingdom|towers?|fortress",
     "cave": r"caves?|cavern\w*|tunnels?|underground|grotto",
     "garden": r"flower ?beds?|gardens?|flowers?|parks?|yard|blossoms?",
     "room": r"living room|rooms?|inside|indoors|attic|library|home",
-    "beach": r"beach\w*|sand\w*|shore|seaside|coast",
+    "beach": r"beach\w*|sand|sands|sandy|shore|seaside|coast",
     "waves": r"(?:big |huge |giant |high |tall |rolling )?waves?(?! (?:hello|goodbye|bye))|surf"
              r"|breakers",
     "sea": r"seas?|ocean\w*|harbou?r|bay", "river": r"rivers?|streams?|brooks?|creek",
     "lake": r"lakes?|ponds?|pools?", "boat": r"boats?|ships?|sail\w*|canoe|raft|yacht",
     "puddles": r"puddles?|muddy", "rain": r"rain\w*|drizzl\w*|showers?|downpour",
-    "snow": r"snow\w*|ice|icy|frost\w*|blizzard", "fog": r"fog\w*|mist\w*|haz[ey]",
+    "snow": r"snow\w*|ice(?! ?cream)|icy|frost\w*|blizzard", "fog": r"fog\w*|mist\w*|haz[ey]",
     "wind": r"wind|winds|windy|breez\w*|blustery|gusts?",
     "stars": r"shooting stars?|stars?|starry|starlit|constellations?",
     "sky": r"above the clouds|sky|skies|clouds?|in the air|high above",
@@ -53,7 +54,7 @@ _EN = {
     "village": r"villages?|towns?|rooftops?|roofs?|houses|city|streets?|cottages?",
     "spring": r"springtime|spring", "summer": r"summer\w*",
     "autumn": r"autumn\w*|fallen leaves|falling leaves", "winter": r"winter\w*",
-    "night": r"night\w*|midnight|moonlit|moonlight|dark", "dusk": r"dusk|sunset|evening|twilight",
+    "night": r"night|nights|night-?time|midnight|moonlit|moonlight|dark", "dusk": r"dusk|sunset|evening|twilight",
     "dawn": r"dawn|sunrise|early morning|daybreak",
     "day": r"day|daytime|sunny|sunshine|morning|noon|afternoon",
 }
@@ -230,7 +231,8 @@ STOPWORDS: dict[str, frozenset[str]] = {
     "en": frozenset("a an the and or of in on at to by with under over above below between "
                     "into onto from for its his her their our your my is are was were be "
                     "full little big small very some all round around near through while "
-                    "as it he she they them this that there up down out off who everyone".split()),
+                    "as it he she they them this that there up down out off who everyone illustration "
+                    "picture book scene image".split()),
     "fr": frozenset("un une des le la les l d de du et ou à au aux en dans sur sous sous avec "
                     "par pour près son sa ses leur leurs est sont qui que qu il elle ils elles "
                     "petit petite grand grande très tout toute se s n ne pas y font fait".split()),

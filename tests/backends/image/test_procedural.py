@@ -175,11 +175,14 @@ def test_the_config_file_builds_it() -> None:
 @settings(max_examples=25, deadline=None)
 @given(setting=st.text(max_size=60), description=st.text(max_size=60), title=st.text(max_size=30),
        style=st.text(max_size=30), width=st.integers(1, 200), height=st.integers(1, 200),
-       seed=st.integers(0, 2**31 - 1))
+       seed=st.integers(0, 2**31 - 1), language=st.sampled_from(["en", "fr", "es", "de", "zh",
+                                                                 "pt-BR", ""]))
 def test_any_words_and_size_draw(setting: str, description: str, title: str, style: str,
-                                 width: int, height: int, seed: int) -> None:
+                                 width: int, height: int, seed: int, language: str) -> None:
     character = CharacterLook("Q", description, tuple(description.split()[:3]))
     req = request(setting=setting, title=title, style=style, characters=(character,),
-                  width=width, height=height, seed=seed)
+                  width=width, height=height, seed=seed, language=language)
     image = ProceduralIllustrator(supersample=1).draw(req)
     assert image.size == (width, height) and image.mode == "RGB"
+    said = ProceduralIllustrator().describe(req)
+    assert set(said["understood"]).isdisjoint(said["not_understood"])

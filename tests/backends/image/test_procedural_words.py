@@ -107,9 +107,10 @@ def test_understood_and_not_understood_words_are_reported() -> None:
 
 
 def test_colours_and_poses_are_read_in_every_language() -> None:
-    for language, setting in (("en", "a red boat on the sea"), ("fr", "un bateau rouge sur la mer"),
-                              ("es", "un barco rojo en el mar"), ("de", "ein rotes Boot auf dem Meer"),
-                              ("zh", "海上的红色的船")):
+    for language, setting in (("en", "a red boat on the sea"),
+                              ("fr", "un bateau rouge sur la mer"),
+                              ("es", "un barco rojo en el mar"),
+                              ("de", "ein rotes Boot auf dem Meer"), ("zh", "海上的红色的船")):
         said = PLAIN.describe(request(setting, language))
         assert said["colours"] == {"boat": "#d6403a"}, (language, said)
     cast = (MIA, ROBO)
