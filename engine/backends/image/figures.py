@@ -363,11 +363,12 @@ def draw_figure(draw: ImageDraw.ImageDraw, look: Look, cx: float, base: float, h
             pen.line([(0.5 + 0.05 * k, 0.85 + 0.08 * k * t) for t in (-1, 0, 1)], INK, 0.012)
     elif pose == "hugging":
         _arm(pen, look, head, (0.12, 0.48), (0.42, 0.5))
-    elif pose == "sleeping":
+    elif pose == "sleeping":  # z z z rising upright from the head, whichever way it lies
+        upright = Pen(draw, *pen.at(head.x, head.y), height, 1)
         for k, size in enumerate((0.06, 0.08, 0.1)):
-            zx, zy = head.x + 0.1 + 0.14 * k, head.y + 0.55 + 0.18 * k
-            pen.line([(zx, zy + size), (zx + size, zy + size), (zx, zy), (zx + size, zy)],
-                     (250, 250, 255), 0.02)
+            zx, zy = 0.1 + 0.14 * k, 0.3 + 0.16 * k
+            upright.line([(zx, zy + size), (zx + size, zy + size), (zx, zy), (zx + size, zy)],
+                         (250, 250, 255), 0.02)
 
 
 def _arm(pen: Pen, look: Look, head: Head, shoulder: tuple[float, float],

@@ -122,6 +122,7 @@ class ProceduralIllustrator:
                      0.62 * w - 0.08 * h, 0.62 * w + 0.08 * h]
         at_sea = "sea" in p.behind and "boat" not in p.behind and "beach" not in p.behind
         adrift = p.backdrop == "space" and "moon surface" not in p.behind
+        in_bed = False
         for slot, index in zip(slots, order):
             look, tall = looks[index], min(heights[index] * shrink, 0.7 * h)
             pose = r.pose(request.characters[index].name)
@@ -140,6 +141,10 @@ class ProceduralIllustrator:
                 facing = -facing
             if pose == "hugging" and index in huggers[:2] and len(huggers) > 1:
                 x, facing = slot, 1 if index == huggers[0] else -1
+            if pose == "sleeping" and p.backdrop == "bedroom" and not in_bed:
+                in_bed, facing, floats = True, 1, True  # tucked in, head on the pillow
+                tall = min(tall, 0.3 * w)
+                x, base = 0.36 * w - 0.45 * tall, 0.6 * h
             draw_figure(c.draw, look, x, base, tall, facing, grounded=not floats, pose=pose)
         if len(huggers) > 1:
             heart(c.draw, 0.62 * w, min(p.ground * h - 0.75 * max(heights), 0.3 * h), 0.03 * h)

@@ -97,6 +97,18 @@ def _unknown(text: str, matches: list[Match], language: str,
     return list(dict.fromkeys(out))
 
 
+def _whole(text: str, m: Match) -> str:
+    """The whole word a match lies in ('sturmwolken' for 'sturmwolke'); Chinese as matched."""
+    if _CJK.search(m.text):
+        return m.text
+    start, end = m.start, m.end
+    while start > 0 and text[start - 1].isalpha() and not _CJK.match(text[start - 1]):
+        start -= 1
+    while end < len(text) and text[end].isalpha() and not _CJK.match(text[end]):
+        end += 1
+    return text[start:end]
+
+
 def _without_names(text: str, characters: tuple[CharacterLook, ...]) -> str:
     """The text with the cast's names blanked out: a character called Snow brings no snow."""
     for name in (c.name.lower() for c in characters if c.name.strip()):
@@ -185,7 +197,7 @@ class Reading:
             time = "night"
         unbound = [m.text for i, m in enumerate(matches) if m.kind == "c" and i not in bound]
         cast = _cast_words(request.characters)
-        understood = [m.text for i, m in enumerate(matches) if m.kind != "c" or i in bound]
+        understood = [_whole(text, m) for i, m in enumerate(matches) if m.kind != "c" or i in bound]
         unknown = [w for w in unbound if w not in cast]
         style_words = re.findall(r"[a-z]+", (request.style or "").lower())
         return cls(language, time, frozenset(asked - set(TIMES)), tuple(sorted(colours.items())),
