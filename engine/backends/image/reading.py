@@ -188,26 +188,24 @@ class Reading:
         language = language_of(request.language)
         sources = [t for t in dict.fromkeys((request.setting or "", request.prompt or "")) if t]
         text = " . ".join(sources).lower()
-        matches = find(_without_names(text, request.characters), language)
+        unnamed = _without_names(text, request.characters)
+        matches = find(unnamed, language)
         colours, bound = _bind_colours(matches, text, language)
         asked = {m.value for m in matches if m.kind == "e"}
         title = {m.value for m in find((request.title or "").lower(), language) if m.kind == "e"}
         time = next((t for t in TIMES if t in asked or t in title), "day")
         if time == "day" and asked & {"stars", "aurora"}:
             time = "night"
-        unbound = [m.text for i, m in enumerate(matches) if m.kind == "c" and i not in bound]
         cast = _cast_words(request.characters)
         understood = [_whole(text, m) for i, m in enumerate(matches) if m.kind != "c" or i in bound]
-        unknown = [w for w in unbound if w not in cast]
-        style_words = re.findall(r"[a-z]+", (request.style or "").lower())
+        unbound = [m.text for i, m in enumerate(matches) if m.kind == "c" and i not in bound
+                   and m.text not in cast]  # 'a red boat' is understood; 'red' alone is not
+        style = (request.style or "").lower()
+        unknown = _unknown(unnamed, matches, language, request.characters, style)
         return cls(language, time, frozenset(asked - set(TIMES)), tuple(sorted(colours.items())),
                    tuple(sorted(_poses(text, matches, request.characters).items())),
-                   tuple(dict.fromkeys(understood)),
-                   tuple(dict.fromkeys([*_unknown(_without_names(text, request.characters),
-                                                  matches, language, request.characters,
-                                                  (request.style or "").lower()),
-                                        *unknown])),
-                   frozenset(style_words))
+                   tuple(dict.fromkeys(understood)), tuple(dict.fromkeys([*unknown, *unbound])),
+                   frozenset(re.findall(r"[a-z]+", style)))
 
     def colour(self, element: str, default: RGB) -> RGB:
         """The colour the words give an element ('a red boat'), else `default`."""
