@@ -95,7 +95,8 @@ def write_storyboard(run_dir: Path, story: Story, drawn: Sequence[Drawn],
 
 
 def _drawing_html(drawing: dict | None) -> str:
-    """What the model was handed for the chosen picture: prompts, tokens per encoder, size."""
+    """What the model was handed for the chosen picture: prompts, tokens per encoder, size; or,
+    from the procedural illustrator, the words it understood and not, and what it drew."""
     if not drawing:
         return ""
     esc = html.escape
@@ -105,7 +106,11 @@ def _drawing_html(drawing: dict | None) -> str:
             ("negative prompt", drawing.get("negative_prompt", "")),
             ("left out", "; ".join([*drawing.get("dropped", []),
                                     *drawing.get("negative_dropped", [])])),
-            ("drawn at", "×".join(str(side) for side in drawing.get("size", ())))]
+            ("drawn at", "×".join(str(side) for side in drawing.get("size", ()))),
+            ("understood", ", ".join(drawing.get("understood", ()))),
+            ("not understood", ", ".join(drawing.get("not_understood", ()))),
+            ("drew", ", ".join(drawing.get("elements", ()))),
+            ("poses", ", ".join(f"{who} {pose}" for who, pose in drawing.get("poses", {}).items()))]
     items = "".join(f"<dt>{esc(name)}</dt><dd>{esc(str(value))}</dd>" for name, value in rows
                     if value)
     return f"<details class=drawn><summary>as drawn</summary><dl>{items}</dl></details>"

@@ -86,6 +86,7 @@ def character_looks(story: Story, scene: Scene, default_alpha: float
 def build_requests(story: Story, settings: DrawSettings) -> tuple[DrawRequest, ...]:
     """One request per scene of a written story (every scene has its image prompt by now)."""
     style = story.text("style", "") or ""
+    language = story.text("language", "en") or "en"
     seed = settings.seed if settings.seed is not None else int(story.text("seed") or 0)
     return tuple(DrawRequest(
         scene_id=s.id,
@@ -95,7 +96,7 @@ def build_requests(story: Story, settings: DrawSettings) -> tuple[DrawRequest, .
         style=style,
         characters=character_looks(story, s, settings.trainedness),
         width=settings.width, height=settings.height,
-        seed=scene_seed(seed, s)) for s in story.scenes)
+        seed=scene_seed(seed, s), language=language) for s in story.scenes)
 
 
 def weight_order(requests: Sequence[DrawRequest]) -> list[int]:

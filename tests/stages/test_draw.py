@@ -188,4 +188,10 @@ def test_what_each_picture_was_drawn_from_is_kept_with_it(tmp_path: Path):
     records = json.loads((tmp_path / "manifest.json").read_text())["artifacts"]
     assert [r["details"]["prompt"] for r in records] == ["Pip on a hill, pastel"] * 2
     [plain] = draw(requests, ProceduralIllustrator(), step(tmp_path / "plain"))
-    assert plain.drawing is None
+    assert plain.drawing["understood"] == ["snowy", "hill"]  # the words it drew from
+
+    class Silent(ProceduralIllustrator):
+        describe = None  # an illustrator that says nothing about its pictures
+
+    [silent] = draw(requests, Silent(), step(tmp_path / "silent"))
+    assert silent.drawing is None

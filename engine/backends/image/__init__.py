@@ -35,6 +35,8 @@ class DrawRequest:
     width: int
     height: int
     seed: int
+    language: str = "en"
+    """The story's `language:` code: the words of the setting and prompt are in it."""
 
 
 class Illustrator(Protocol):

@@ -42,6 +42,11 @@ def _animal(pen: Pen, look: Look) -> Head:
     pen.shine(-0.08, 0.36, 0.1, 0.08, body)
     if kind != "sheep":
         pen.oval(0.03, 0.22, 0.15, 0.17, accent, outline=False)
+    if "clothes" in dict(look.parts):  # 'a fox in a yellow raincoat'
+        coat = look.part("clothes", body)
+        pen.poly([(-0.24, 0.1), (-0.2, 0.46), (0.2, 0.46), (0.25, 0.1)], coat)
+        for y in (0.2, 0.32):
+            pen.dot(0.05, y, 0.022, (*shade(coat, -0.35), 255))
     for x in (-0.12, 0.14):
         pen.oval(x, 0.03, 0.1, 0.05, dark)
     head_fill = accent if kind == "sheep" else body
@@ -255,11 +260,13 @@ def _robot(pen: Pen, look: Look) -> Head:
     body, accent = look.body, look.accent
     pen.poly([(-0.22, 0.05), (-0.22, 0.5), (0.22, 0.5), (0.22, 0.05)], body)
     pen.poly([(-0.1, 0.2), (-0.1, 0.38), (0.1, 0.38), (0.1, 0.2)], accent)
-    pen.line([(0, 0.85), (0, 0.97)], INK, 0.02)
-    pen.dot(0, 0.98, 0.035, (*accent, 255))
+    antenna = look.part("antenna", accent)
+    pen.line([(0, 0.85), (0, 0.97)], shade(antenna, -0.3), 0.025)
+    pen.dot(0, 0.99, 0.09, (*antenna, 70))
+    pen.dot(0, 0.99, 0.045, (*antenna, 255))
     pen.poly([(-0.2, 0.52), (-0.2, 0.85), (0.2, 0.85), (0.2, 0.52)], body)
     head = Head(0, 0.68, 0.2)
-    face(pen, head, look.cheeks, eye=accent)
+    face(pen, head, look.cheeks, eye=look.part("eyes", accent))
     return head
 
 
@@ -268,9 +275,7 @@ def _person(pen: Pen, look: Look) -> Head:
     head = Head(0, 0.74, 0.17)
     if look.kind == "girl":
         pen.oval(0, 0.7, 0.21, 0.22, hair)
-    for x in (-0.07, 0.07):
-        pen.poly([(x - 0.035, 0.0), (x - 0.035, 0.28), (x + 0.035, 0.28), (x + 0.035, 0.0)], skin)
-        pen.oval(x + 0.02, 0.01, 0.06, 0.03, INK)
+    _legs(pen, skin, look.part("boots", INK))
     if look.kind == "girl":
         pen.poly([(-0.11, 0.56), (-0.23, 0.2), (0.23, 0.2), (0.11, 0.56)], clothes)
     else:
@@ -289,6 +294,20 @@ def _person(pen: Pen, look: Look) -> Head:
             pen.oval(side * 0.2, 0.66, 0.05, 0.09, hair)
     face(pen, Head(head.x, head.y - 0.03, head.r), look.cheeks, whites=True)
     return head
+
+
+def _legs(pen: Pen, skin: tuple[int, int, int], boots: tuple[int, int, int]) -> None:
+    """Standing legs, or, sitting, thighs forward over a stool and shins down to the ground."""
+    if pen.pose == "sitting":
+        pen.poly([(-0.16, 0.0), (-0.16, 0.2), (0.1, 0.2), (0.1, 0.0)], (170, 120, 85))
+        for x in (-0.03, 0.03):
+            pen.poly([(-0.06, 0.2 + x), (0.2, 0.2 + x), (0.2, 0.26 + x), (-0.06, 0.26 + x)], skin)
+            pen.poly([(0.15, 0.0), (0.15, 0.23 + x), (0.21, 0.23 + x), (0.21, 0.0)], skin)
+        pen.oval(0.21, 0.01, 0.06, 0.03, boots)
+        return
+    for x in (-0.07, 0.07):
+        pen.poly([(x - 0.035, 0.0), (x - 0.035, 0.28), (x + 0.035, 0.28), (x + 0.035, 0.0)], skin)
+        pen.oval(x + 0.02, 0.01, 0.06, 0.03, boots)
 
 
 def _blob(pen: Pen, look: Look) -> Head:
@@ -313,12 +332,57 @@ DRAWERS: dict[str, Callable[[Pen, Look], Head]] = {
 """Kinds not named here (fox, cat, dog, bear, rabbit, mouse, …) are drawn as sitting animals."""
 
 
+_TILT = {"running": 12.0, "flying": 18.0, "hugging": 6.0, "sleeping": -90.0}
+"""How far a pose leans the figure forward (degrees; sleeping lies on its back)."""
+
+
 def draw_figure(draw: ImageDraw.ImageDraw, look: Look, cx: float, base: float, height: float,
-                facing: int, grounded: bool = True) -> None:
-    """One character standing on `base` (pixels), `height` pixels tall, facing left or right."""
+                facing: int, grounded: bool = True, pose: str | None = None) -> None:
+    """One character standing on `base` (pixels), `height` pixels tall, facing left or right,
+    in a pose: running, flying, sleeping, waving, hugging or sitting (None: standing)."""
+    width = WIDTH.get(look.kind, 0.7)
     if grounded:
-        rx, ry = height * WIDTH.get(look.kind, 0.7) * 0.45, height * 0.05
+        rx, ry = height * width * (0.75 if pose == "sleeping" else 0.45), height * 0.05
+        if pose == "flying":
+            rx *= 0.6
         draw.ellipse((cx - rx, base - ry, cx + rx, base + ry), fill=(30, 20, 50, 60))
-    pen = Pen(draw, cx, base, height, facing)
+    lift = {"running": 0.04, "flying": 0.45 if grounded else 0.0, "sleeping": 0.5 * width,
+            "sitting": 0.0 if look.kind in ("girl", "boy", "child") else 0.08}.get(pose or "", 0.0)
+    x = cx + (facing * 0.45 * height if pose == "sleeping" else 0.0)
+    pen = Pen(draw, x, base - lift * height, height, facing, _TILT.get(pose or "", 0.0), pose)
+    if pose == "sitting" and lift:
+        pen.oval(0, -0.03, 0.36 * width, 0.07, (200, 90, 100))
+    if pose in ("running", "flying"):
+        for y in (0.25, 0.45, 0.65):
+            pen.line([(-0.45 * width - 0.05, y), (-0.45 * width - 0.3, y)], (255, 255, 255), 0.02)
     head = DRAWERS.get(look.kind, _animal)(pen, look)
     accessories(pen, look, head)
+    if pose == "waving":
+        _arm(pen, look, head, (0.28, 0.5), (0.42, 0.95))
+        for k in (1, 2):
+            pen.line([(0.5 + 0.05 * k, 0.85 + 0.08 * k * t) for t in (-1, 0, 1)], INK, 0.012)
+    elif pose == "hugging":
+        _arm(pen, look, head, (0.12, 0.48), (0.42, 0.5))
+    elif pose == "sleeping":  # z z z rising upright from the head, whichever way it lies
+        upright = Pen(draw, *pen.at(head.x, head.y), height, 1)
+        for k, size in enumerate((0.06, 0.08, 0.1)):
+            zx, zy = 0.1 + 0.14 * k, 0.3 + 0.16 * k
+            upright.line([(zx, zy + size), (zx + size, zy + size), (zx, zy), (zx + size, zy)],
+                         (250, 250, 255), 0.02)
+
+
+def _arm(pen: Pen, look: Look, head: Head, shoulder: tuple[float, float],
+         hand: tuple[float, float]) -> None:
+    person = look.kind in ("girl", "boy", "child")
+    sleeve = shade(look.body, -0.08)
+    pen.line([shoulder, hand], shade(sleeve, -0.35), 0.085)
+    pen.line([shoulder, hand], sleeve, 0.06)
+    pen.dot(*hand, 0.045, (*(look.skin if person else look.body), 255))
+
+
+def heart(draw: ImageDraw.ImageDraw, x: float, y: float, r: float) -> None:
+    """A small pink heart (two characters hugging)."""
+    pen = Pen(draw, x, y, r, 1)
+    pen.dot(-0.5, 0.0, 0.55, (240, 110, 140, 255))
+    pen.dot(0.5, 0.0, 0.55, (240, 110, 140, 255))
+    pen.poly([(-1.02, -0.15), (0.0, -1.4), (1.02, -0.15)], (240, 110, 140), outline=False)

@@ -73,10 +73,16 @@ ACCESSORIES = ("nightcap", "hat", "cap", "scarf", "bow", "ribbon", "crown", "gla
                "cape", "umbrella", "backpack", "bag")
 _ACCENT_PARTS = ("shell", "belly", "tummy", "wing", "wings", "hair", "mane", "tail", "spots",
                  "stripes", "fins", "fin", "ears", "beak", "patch", "scales", "chest", "wool")
-_CLOTHING = ("dress", "shirt", "jacket", "coat", "sweater", "jumper", "overalls", "pajamas",
+_CLOTHING = ("dress", "shirt", "jacket", "coat", "raincoat", "sweater", "jumper", "overalls",
+             "pajamas",
              "pyjamas", "skirt", "cloak", "robe", "hoodie", "t-shirt", "suit")
 
-_PARTS = frozenset((*ACCESSORIES, *_ACCENT_PARTS, *_CLOTHING, *KIND_WORDS, "skin", "fur",
+NAMED_PARTS = ("antenna", "boots", "wellies", "eyes", "nose")
+"""Parts a figure draws in the colour they are named with ('a red antenna', 'yellow boots')."""
+_PART_NAMES = {"wellies": "boots", "eye": "eyes", "antennae": "antenna"}
+
+_PARTS = frozenset((*ACCESSORIES, *_ACCENT_PARTS, *_CLOTHING, *NAMED_PARTS, *KIND_WORDS, "skin",
+                    "fur",
                     "feathers", "body", "cheeks", "cheek", "nose", "eyes", "eye"))
 
 
@@ -91,6 +97,11 @@ class Look:
     accessories: tuple[tuple[str, RGB], ...]
     cheeks: bool
     size: float  # relative figure height (1.0: a child-sized figure)
+    parts: tuple[tuple[str, RGB], ...] = ()
+    """Named parts and their colours: antenna, boots, eyes, nose; clothes on an animal."""
+
+    def part(self, name: str, default: RGB) -> RGB:
+        return dict(self.parts).get(name, default)
 
 
 def _stable(text: str) -> int:
@@ -143,6 +154,7 @@ def look_of(character: CharacterLook) -> Look:
         body, accent = _CLOTHES[seed % len(_CLOTHES)], _HAIR[(seed >> 5) % len(_HAIR)]
     skin = _SKIN[(seed >> 9) % len(_SKIN)]
     accessories: dict[str, RGB] = {}
+    parts: dict[str, RGB] = {}
     body_named = False
     for colour, noun in _colour_runs(words):
         stem = (noun or "").rstrip("s") if noun not in ("glasses", "stripes") else noun
@@ -150,8 +162,12 @@ def look_of(character: CharacterLook) -> Look:
             accessories[noun if noun in ACCESSORIES else stem] = colour
         elif noun in ("skin",):
             skin = colour
-        elif noun in ("cheeks", "cheek", "nose", "eyes", "eye"):
+        elif noun in (*NAMED_PARTS, "eye", "antennae"):
+            parts[_PART_NAMES.get(noun, noun)] = colour
+        elif noun in ("cheeks", "cheek"):
             continue
+        elif not person and (noun in _CLOTHING or stem in _CLOTHING):
+            parts["clothes"] = colour
         elif noun in _ACCENT_PARTS or stem in _ACCENT_PARTS or (person and noun in ("hair",)):
             accent = colour
         elif person and noun not in _CLOTHING and not body_named and noun in ("fur", None):
@@ -175,4 +191,4 @@ def look_of(character: CharacterLook) -> Look:
         size *= 1.2
     cheeks = "cheek" in text or kind in ("moon", "sun", "star", "girl", "pig", "mouse")
     ordered = tuple(sorted(accessories.items()))
-    return Look(kind, body, accent, skin, ordered, cheeks, size)
+    return Look(kind, body, accent, skin, ordered, cheeks, size, tuple(sorted(parts.items())))

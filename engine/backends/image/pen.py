@@ -27,12 +27,17 @@ class Pen:
     """Draws in figure units: x in heights from the centre (mirrored by `facing`), y up."""
 
     def __init__(self, draw: ImageDraw.ImageDraw, cx: float, base: float, size: float,
-                 facing: int) -> None:
+                 facing: int, tilt: float = 0.0, pose: str | None = None) -> None:
         self.draw, self.cx, self.base, self.s, self.f = draw, cx, base, size, facing
         self.width = max(1, round(size * 0.016))
+        self.pose = pose
+        turn = math.radians(tilt) * facing  # > 0 leans the figure forward, the way it faces
+        self._cos, self._sin = math.cos(turn), math.sin(turn)
 
     def at(self, x: float, y: float) -> tuple[float, float]:
-        return (self.cx + self.f * x * self.s, self.base - y * self.s)
+        u = self.f * x
+        return (self.cx + (u * self._cos + y * self._sin) * self.s,
+                self.base - (y * self._cos - u * self._sin) * self.s)
 
     def oval(self, x: float, y: float, rx: float, ry: float, fill: RGB | tuple[int, ...],
              angle: float = 0.0, outline: bool = True) -> None:
@@ -68,10 +73,15 @@ class Pen:
 def face(pen: Pen, head: Head, cheeks: bool, eye: RGB = INK, whites: bool = False) -> None:
     x, y, r = head.x + 0.1 * head.r, head.y, head.r
     for side in (-1, 1):
-        if whites:
-            pen.dot(x + side * 0.38 * r, y + 0.1 * r, 0.19 * r, WHITE)
-        pen.dot(x + side * 0.38 * r, y + 0.1 * r, 0.13 * r, eye)
-        pen.dot(x + side * 0.38 * r + 0.04 * r, y + 0.15 * r, 0.045 * r, WHITE)
+        if pen.pose == "sleeping":  # closed eyes: little downward arcs
+            lid = [(x + side * 0.38 * r + 0.13 * r * math.cos(t), y + 0.12 * r - 0.08 * r *
+                    math.sin(t)) for t in (i * math.pi / 6 for i in range(7))]
+            pen.line(lid, INK, 0.04 * r)
+        else:
+            if whites:
+                pen.dot(x + side * 0.38 * r, y + 0.1 * r, 0.19 * r, WHITE)
+            pen.dot(x + side * 0.38 * r, y + 0.1 * r, 0.13 * r, eye)
+            pen.dot(x + side * 0.38 * r + 0.04 * r, y + 0.15 * r, 0.045 * r, WHITE)
         if cheeks:
             pen.oval(x + side * 0.62 * r, y - 0.22 * r, 0.16 * r, 0.1 * r, _CHEEK, outline=False)
     arc = [(x + 0.22 * r * math.cos(t), y - 0.25 * r - 0.14 * r * math.sin(t))

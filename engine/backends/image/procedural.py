@@ -6,8 +6,6 @@ import functools
 import hashlib
 import logging
 import random
-import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,68 +15,16 @@ from PIL import Image, ImageDraw, ImageFont
 from engine.backends.fonts import find_font
 from engine.backends.image import DrawRequest
 from engine.backends.image import scenery as S
-from engine.backends.image.figures import FLYING, WIDTH, draw_figure
+from engine.backends.image.figures import FLYING, WIDTH, draw_figure, heart
+from engine.backends.image.layout import Plan, paint, plan
 from engine.backends.image.looks import look_of
+from engine.backends.image.reading import Reading
+from engine.backends.image.weather import fog
 
 log = logging.getLogger(__name__)
 
-VERSION = "2"
+VERSION = "3"
 """Part of the identity: bump it whenever the same request would draw different pixels."""
-
-_FEATURES: dict[str, str] = {
-    "sea": r"sea|ocean|waves?|harbou?r|seaside|shore", "beach": r"beach|sand|shore|seaside",
-    "pond": r"lake|pond|river|stream|brook", "puddles": r"puddles?",
-    "forest": r"forest|woods?|jungle|pines?|trees", "tree": r"tree",
-    "hill": r"hills?|meadow|field|valley|countryside|farm",
-    "mountain": r"mountains?|peaks?|cliffs?",
-    "village": r"village|town|rooftops?|houses|city|street|cottages?",
-    "castle": r"castles?|palace|kingdom|towers?", "desert": r"desert|dunes?",
-    "boat": r"boats?|ship|sail\w*",
-    "garden": r"garden|flowers?|park|yard|blossom", "snow": r"snow\w*|winter|ice|icy|frost\w*",
-    "rain": r"rain\w*|storm\w*|drizzle", "sky": r"sky|clouds?|flying|above the clouds",
-    "cave": r"caves?|cavern|tunnel|underground", "fireflies": r"fireflies|firefly|glow-?worms?",
-    "room": r"room|bedroom|kitchen|inside|indoors|nursery|attic|library|classroom|hall|home",
-    "bed": r"bed|bedroom|bedtime|sleep\w*",
-    "underwater": r"underwater|under the (sea|ocean|water)|coral|reef|seabed",
-    "outdoor": r"outside|outdoors|garden|forest|beach|hill|meadow|street|park|sky|field",
-}
-_TIMES = (("night", r"night|midnight|stars?|starry|moonlit|moonlight|dark"),
-          ("dusk", r"dusk|sunset|evening|twilight"),
-          ("dawn", r"dawn|sunrise|early morning|daybreak"))
-
-
-@dataclass(frozen=True, slots=True)
-class Reading:
-    """What the words of a scene ask the picture for."""
-
-    time: str
-    features: frozenset[str]
-    style: frozenset[str]
-
-    @classmethod
-    def of(cls, request: DrawRequest) -> Reading:
-        place = (request.setting or request.prompt or "").lower()
-        when = f"{request.setting or request.prompt} {request.title}".lower()
-        time = next((t for t, pattern in _TIMES if re.search(rf"\b({pattern})\b", when)), "day")
-        features = frozenset(f for f, pattern in _FEATURES.items()
-                             if re.search(rf"\b({pattern})\b", place))
-        style_words = re.findall(r"[a-z]+", (request.style or "").lower())
-        return cls(time, features, frozenset(style_words))
-
-    @property
-    def scene(self) -> str:
-        f = self.features
-        if "underwater" in f:
-            return "underwater"
-        if "cave" in f:
-            return "cave"
-        indoors = "room" in f or "bed" in f and not f & {"garden", "forest", "hill"}
-        if indoors and "outdoor" not in f:
-            return "room"
-        if "sky" in f and not f & {"sea", "hill", "village", "forest", "garden", "mountain",
-                                   "beach", "snow"}:
-            return "sky"
-        return "outdoor"
 
 
 @functools.lru_cache(maxsize=1)
@@ -121,84 +67,43 @@ class ProceduralIllustrator:
                 "numpy": np.__version__,
                 "font": Path(_font_path()).name if self.banner and _font_path() else None}
 
+    def describe(self, request: DrawRequest) -> dict[str, Any]:
+        """The words of the setting and prompt it used and did not understand, what it drew."""
+        reading = Reading.of(request)
+        layout = self._plan(request, reading)
+        return {"language": reading.language, "time": layout.time,
+                "understood": list(reading.understood),
+                "not_understood": list(reading.not_understood),
+                "elements": list(layout.elements),
+                "poses": dict(reading.poses),
+                "colours": {element: "#%02x%02x%02x" % rgb for element, rgb in reading.colours}}
+
+    @staticmethod
+    def _plan(request: DrawRequest, reading: Reading) -> Plan:
+        return plan(reading, {look_of(x).kind for x in request.characters})
+
     def draw(self, request: DrawRequest) -> Image.Image:
         width, height = max(1, request.width), max(1, request.height)
         reading = Reading.of(request)
+        layout = self._plan(request, reading)
         key = f"{request.seed}|{request.scene_id}|{request.setting}|{request.prompt}"
         rng = random.Random(int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big"))
         ss = self.supersample
         image = Image.new("RGB", (width * ss, height * ss))
-        canvas = S.Canvas(image, ImageDraw.Draw(image, "RGBA"), rng, reading.time,
-                          indoor=reading.scene == "room",
-                          rainy="rain" in reading.features and reading.scene in ("outdoor", "sky"))
-        ground = self._background(canvas, reading, request)
-        self._cast(canvas, request, reading, ground)
-        self._weather(canvas, reading)
+        canvas = S.Canvas(image, ImageDraw.Draw(image, "RGBA"), rng, layout.time,
+                          indoor=layout.backdrop in ("room", "bedroom", "kitchen", "classroom"),
+                          rainy=layout.gloomy)
+        paint(canvas, layout, reading, layout.behind)
+        self._cast(canvas, request, reading, layout)
+        paint(canvas, layout, reading, layout.front)
         if ss > 1:
             image = image.reduce(ss)
-        image = self._finish(image, reading, rng)
+        image = self._finish(image, reading, layout, rng)
         if self.banner and request.title and request.title.strip():
             self._banner(image, request.title)
         return image
 
-    def _background(self, c: S.Canvas, r: Reading, request: DrawRequest) -> float:
-        """Paints everything behind the characters; returns where their feet stand (0..1)."""
-        f, h = r.features, c.h
-        kinds = {look_of(x).kind for x in request.characters}
-        if r.scene == "underwater":
-            S.underwater(c, int(0.84 * h))
-            return 0.9
-        if r.scene == "cave":
-            S.cave(c, int(0.78 * h))
-            return 0.9
-        if r.scene == "room":
-            S.room(c, int(0.66 * h), bed="bed" in f)
-            return 0.9
-        horizon = int((0.8 if r.scene == "sky" else 0.6) * h)
-        S.sky(c, horizon if r.scene != "sky" else h, moon="moon" not in kinds,
-              sun="sun" not in kinds)
-        if "rain" in f:
-            S.clouds(c, 5, 0.12, 0.3, grey=True)
-        if r.scene == "sky":
-            S.clouds(c, 9, 0.82, 1.0)
-            return 0.92
-        snowy = "snow" in f
-        desert = "desert" in f and not snowy
-        grass = (245, 248, 255) if snowy else (232, 200, 140) if desert else (118, 186, 92)
-        if "mountain" in f:
-            S.mountains(c, horizon, snowy)
-        if "sea" in f or "beach" in f:
-            S.water(c, horizon, int((0.8 if "beach" in f else 1.0) * h))
-            if "beach" in f:
-                c.shape([(0, h), (0, 0.8 * h), (0.5 * c.w, 0.77 * h), (c.w, 0.8 * h), (c.w, h)],
-                        (240, 215, 160), edge=False)
-            elif "boat" in f:
-                S.boat(c, 0.84 * h)
-                return 0.85
-            else:
-                return 0.95
-        else:
-            S.hills(c, horizon, grass, layers=3, height=0.16 if "hill" in f else 0.1)
-        if "forest" in f:
-            pine = c.rng.random() < 0.5 or snowy
-            S.trees(c, horizon + 0.04 * h, 12, 0.28, pine=pine, snowy=snowy)
-            S.trees(c, 0.8 * h, 4, 0.42, pine=snowy, snowy=snowy)
-        elif "tree" in f or "garden" in f or "hill" in f:
-            S.trees(c, horizon + 0.05 * h, c.rng.randint(2, 4), 0.3, pine=snowy, snowy=snowy)
-        if "castle" in f:
-            S.castle(c, horizon + 0.02 * h, 0.3)
-        if "village" in f:
-            S.houses(c, horizon + 0.1 * h, c.rng.randint(3, 5), 0.16)
-        if "pond" in f:
-            c.disc(c.rng.uniform(0.3, 0.7) * c.w, 0.86 * h, 0.25 * c.w, 0.05 * h,
-                   (*c.lit((100, 165, 215)), 255), edge=True)
-        if "garden" in f or "hill" in f and not snowy and not desert:
-            S.flowers(c, 0.74, 0.98, 26 if "garden" in f else 10)
-        if "puddles" in f or "rain" in f:
-            S.puddles(c, 0.84, 0.96, 3)
-        return 0.86
-
-    def _cast(self, c: S.Canvas, request: DrawRequest, r: Reading, ground: float) -> None:
+    def _cast(self, c: S.Canvas, request: DrawRequest, r: Reading, p: Plan) -> None:
         looks = [look_of(x) for x in request.characters]
         if not looks:
             return
@@ -210,38 +115,46 @@ class ProceduralIllustrator:
         rng.shuffle(order)
         slots = [w * (0.5 if len(looks) == 1 else 0.16 + 0.68 * k / (len(looks) - 1))
                  for k in range(len(looks))]
+        huggers = [i for i, x in enumerate(request.characters) if r.pose(x.name) == "hugging"]
+        if len(huggers) > 1:  # side by side in the middle, turned towards each other
+            order = [*(i for i in order if i not in huggers[:2]), *huggers[:2]]
+            slots = [*(w * (0.12 + 0.2 * k) for k in range(len(looks) - 2)),
+                     0.62 * w - 0.08 * h, 0.62 * w + 0.08 * h]
+        at_sea = "sea" in p.behind and "boat" not in p.behind and "beach" not in p.behind
+        adrift = p.backdrop == "space" and "moon surface" not in p.behind
+        in_bed = False
         for slot, index in zip(slots, order):
             look, tall = looks[index], min(heights[index] * shrink, 0.7 * h)
+            pose = r.pose(request.characters[index].name)
             half = 0.5 * tall * WIDTH.get(look.kind, 0.7) + 0.02 * w
             x = min(max(slot + rng.uniform(-0.04, 0.04) * w, half), w - half)
-            at_sea = "sea" in r.features and "boat" not in r.features
-            swims = look.kind == "fish" and (r.scene == "underwater" or at_sea)
-            floats = look.kind in FLYING or swims
-            if swims and r.scene == "outdoor":
+            swims = look.kind == "fish" and (p.backdrop == "underwater" or at_sea)
+            floats = look.kind in FLYING or swims or adrift
+            if swims and p.backdrop == "outdoor":
                 base = rng.uniform(0.72, 0.78) * h
-            elif floats or r.scene == "sky":
-                base = rng.uniform(0.56, 0.66) * h if floats else ground * h
+            elif floats or p.backdrop == "sky":
+                base = rng.uniform(0.56, 0.66) * h if floats else p.ground * h
             else:
-                base = (ground + rng.uniform(-0.02, 0.02)) * h
+                base = (p.ground + rng.uniform(-0.02, 0.02)) * h
             facing = 1 if x < w / 2 else -1
             if rng.random() < 0.2:
                 facing = -facing
-            draw_figure(c.draw, look, x, base, tall, facing, grounded=not floats)
+            if pose == "hugging" and index in huggers[:2] and len(huggers) > 1:
+                x, facing = slot, 1 if index == huggers[0] else -1
+            if pose == "sleeping" and p.backdrop == "bedroom" and not in_bed:
+                in_bed, facing, floats = True, 1, True  # tucked in, head on the pillow
+                tall = min(tall, 0.3 * w)
+                x, base = 0.36 * w - 0.45 * tall, 0.6 * h
+            draw_figure(c.draw, look, x, base, tall, facing, grounded=not floats, pose=pose)
+        if len(huggers) > 1:
+            heart(c.draw, 0.62 * w, min(p.ground * h - 0.75 * max(heights), 0.3 * h), 0.03 * h)
 
-    @staticmethod
-    def _weather(c: S.Canvas, r: Reading) -> None:
-        """What falls or glows in front of everything."""
-        if r.scene in ("outdoor", "sky"):  # no weather falls in a room, a cave or the sea
-            if "rain" in r.features:
-                S.rain(c)
-            if "snow" in r.features:
-                S.snowflakes(c)
-        if "fireflies" in r.features:
-            S.fireflies(c)
-
-    def _finish(self, image: Image.Image, r: Reading, rng: random.Random) -> Image.Image:
-        """Style words and a painted feel: pastel, warm/cool, paper grain, a soft vignette."""
+    def _finish(self, image: Image.Image, r: Reading, p: Plan,
+                rng: random.Random) -> Image.Image:
+        """Fog, style words and a painted feel: pastel, warm/cool, paper grain, a soft vignette."""
         pixels = np.asarray(image, dtype=np.float32)
+        if "fog" in p.front:
+            pixels = fog(pixels)
         style = r.style
         if style & {"pastel", "soft", "gentle"}:
             pixels = pixels * 0.84 + 255 * 0.16

@@ -14,12 +14,13 @@ from engine.backends.image.looks import RGB, mix, shade
 SKIES: dict[str, tuple[RGB, RGB]] = {
     "day": ((118, 178, 236), (210, 235, 250)), "dawn": ((126, 136, 206), (255, 202, 170)),
     "dusk": ((84, 66, 140), (250, 160, 112)), "night": ((10, 16, 48), (44, 58, 112)),
+    "space": ((4, 4, 18), (26, 20, 58)),
 }
 """Top and horizon colours of the sky by time of day."""
 
 _LIGHT: dict[str, tuple[RGB, float]] = {
     "day": ((255, 255, 255), 0.0), "dawn": ((235, 170, 170), 0.16),
-    "dusk": ((150, 80, 110), 0.28), "night": ((22, 28, 70), 0.58),
+    "dusk": ((150, 80, 110), 0.28), "night": ((22, 28, 70), 0.58), "space": ((255, 255, 255), 0.0),
 }
 
 
@@ -72,13 +73,16 @@ def gradient(canvas: Canvas, top: RGB, bottom: RGB, y0: int = 0, y1: int | None 
     canvas.image.paste(Image.fromarray(np.ascontiguousarray(band)), (0, y0))
 
 
-def sky(canvas: Canvas, horizon: int, moon: bool = True, sun: bool = True) -> None:
+def sky(canvas: Canvas, horizon: int, moon: bool = True, sun: bool = True,
+        tint: RGB | None = None) -> None:
     top, bottom = SKIES[canvas.time]
+    if tint is not None:  # 'a pink sky': the named colour, as the time of day lights it
+        top, bottom = mix(top, tint, 0.6), mix(bottom, tint, 0.45)
     if canvas.rainy:
         top, bottom = mix(top, (110, 115, 135), 0.55), mix(bottom, (170, 175, 185), 0.55)
     gradient(canvas, top, bottom, 0, horizon)
     rng, w, h = canvas.rng, canvas.w, canvas.h
-    if canvas.time == "night":
+    if canvas.time == "night" and not canvas.rainy:  # clouds hide the stars and the moon
         for _ in range(90):
             x, y = rng.uniform(0, w), rng.uniform(0, horizon * 0.95)
             r = rng.uniform(0.6, 2.2) * h / 720
@@ -139,15 +143,15 @@ def mountains(canvas: Canvas, horizon: int, snowy: bool) -> None:
 
 
 def trees(canvas: Canvas, y: float, count: int, scale: float, pine: bool,
-          snowy: bool = False) -> None:
+          snowy: bool = False, leaves: tuple[RGB, ...] | None = None) -> None:
     rng, w, h = canvas.rng, canvas.w, canvas.h
     for _ in range(count):
         x, s = rng.uniform(-0.02, 1.02) * w, scale * h * rng.uniform(0.8, 1.2)
         base = y + rng.uniform(-0.01, 0.02) * h
         canvas.shape([(x - 0.04 * s, base), (x - 0.035 * s, base - 0.35 * s),
                       (x + 0.035 * s, base - 0.35 * s), (x + 0.04 * s, base)], (120, 85, 60))
-        leaves = [(95, 165, 80), (120, 175, 85), (80, 150, 95)]
-        green = (60, 130, 80) if pine else rng.choice(leaves)
+        palette = leaves or ((95, 165, 80), (120, 175, 85), (80, 150, 95))
+        green = (60, 130, 80) if pine else rng.choice(palette)
         if pine:
             for k in range(3):
                 top = base - s * (0.55 + 0.3 * k)
@@ -165,7 +169,7 @@ def trees(canvas: Canvas, y: float, count: int, scale: float, pine: bool,
                         (*canvas.lit(shade(green, 0.3)), 120))
 
 
-def houses(canvas: Canvas, y: float, count: int, scale: float) -> None:
+def houses(canvas: Canvas, y: float, count: int, scale: float, roofs: RGB | None = None) -> None:
     rng, w, h = canvas.rng, canvas.w, canvas.h
     night = canvas.time in ("night", "dusk")
     for index in range(count):
@@ -173,7 +177,7 @@ def houses(canvas: Canvas, y: float, count: int, scale: float) -> None:
         x = (index + 0.5 + rng.uniform(-0.3, 0.3)) * w / count
         left, right, top = x - 0.5 * s, x + 0.5 * s, y - 0.7 * s
         wall = rng.choice([(245, 225, 190), (240, 200, 170), (225, 215, 240), (250, 240, 215)])
-        roof = rng.choice([(200, 80, 70), (150, 90, 150), (90, 110, 170), (190, 120, 70)])
+        roof = roofs or rng.choice([(200, 80, 70), (150, 90, 150), (90, 110, 170), (190, 120, 70)])
         canvas.shape([(left + 0.65 * s, top - 0.2 * s), (left + 0.65 * s, top - 0.45 * s),
                       (left + 0.8 * s, top - 0.45 * s), (left + 0.8 * s, top - 0.1 * s)],
                      (150, 100, 90))
@@ -251,7 +255,7 @@ def fireflies(canvas: Canvas) -> None:
         canvas.disc(x, y, r, r, (255, 250, 170, 255))
 
 
-def room(canvas: Canvas, floor: int, bed: bool) -> None:
+def room(canvas: Canvas, floor: int, bed: bool, shelf: bool = True) -> None:
     rng, w, h = canvas.rng, canvas.w, canvas.h
     wall = rng.choice([(245, 222, 195), (225, 215, 240), (210, 232, 215), (250, 230, 220)])
     gradient(canvas, canvas.lit(shade(wall, -0.08)), canvas.lit(wall), 0, floor)
@@ -295,7 +299,7 @@ def room(canvas: Canvas, floor: int, bed: bool) -> None:
         canvas.shape([(bx + bw - 0.01 * w, by), (bx + bw - 0.01 * w, by - 0.24 * h),
                       (bx + bw + 0.025 * w, by - 0.24 * h), (bx + bw + 0.025 * w, by)],
                      (170, 115, 80))
-    else:
+    elif shelf:
         canvas.shape([(0.08 * w, floor), (0.08 * w, floor - 0.42 * h), (0.24 * w, floor - 0.42 * h),
                       (0.24 * w, floor)], (175, 125, 90))
         for k in range(3):
@@ -351,11 +355,12 @@ def underwater(canvas: Canvas, floor: int) -> None:
                             width=max(1, h // 500))
 
 
-def castle(canvas: Canvas, y: float, scale: float) -> None:
+def castle(canvas: Canvas, y: float, scale: float, roofs: RGB | None = None) -> None:
     """A fairy-tale castle on the horizon: towers with pointed roofs and flags."""
     rng, w, h = canvas.rng, canvas.w, canvas.h
     cx, s = rng.uniform(0.3, 0.7) * w, scale * h
-    stone, roof = (215, 205, 220), rng.choice([(120, 90, 180), (200, 80, 90), (80, 120, 190)])
+    stone = (215, 205, 220)
+    roof = roofs or rng.choice([(120, 90, 180), (200, 80, 90), (80, 120, 190)])
     canvas.shape([(cx - 0.6 * s, y), (cx - 0.6 * s, y - 0.45 * s), (cx + 0.6 * s, y - 0.45 * s),
                   (cx + 0.6 * s, y)], stone)
     for dx, tall in ((-0.6, 0.8), (0.0, 1.05), (0.6, 0.8)):
@@ -371,10 +376,9 @@ def castle(canvas: Canvas, y: float, scale: float) -> None:
     canvas.disc(cx, y - 0.12 * s, 0.1 * s, 0.14 * s, (*canvas.lit((110, 80, 60)), 255))
 
 
-def boat(canvas: Canvas, deck: float) -> None:
+def boat(canvas: Canvas, deck: float, wood: RGB = (170, 110, 70)) -> None:
     """A wide wooden boat in the foreground, its deck where the characters stand."""
     w, h = canvas.w, canvas.h
-    wood = (170, 110, 70)
     canvas.shape([(0.08 * w, deck), (0.92 * w, deck), (0.82 * w, h * 1.01), (0.18 * w, h * 1.01)],
                  wood)
     canvas.shape([(0.08 * w, deck), (0.92 * w, deck), (0.91 * w, deck + 0.03 * h),

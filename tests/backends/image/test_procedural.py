@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 
 from engine.backends.image import CharacterLook, DrawRequest
 from engine.backends.image.looks import COLOURS, KIND_WORDS, look_of
-from engine.backends.image.procedural import ProceduralIllustrator, Reading
+from engine.backends.image.layout import plan
+from engine.backends.image.procedural import ProceduralIllustrator
+from engine.backends.image.reading import Reading
 
 SAM = CharacterLook("Sam", "a tiny green snail with a yellow shell")
 LUNA = CharacterLook("Luna", "a small silver moon with rosy cheeks and a blue nightcap",
@@ -97,7 +99,7 @@ def test_the_setting_chooses_the_elements() -> None:
 
 
 @pytest.mark.parametrize("setting, scene", [
-    ("a cosy bedroom at night", "room"), ("a dark cave with glittering stones", "cave"),
+    ("a cosy bedroom at night", "bedroom"), ("a dark cave with glittering stones", "cave"),
     ("under the sea among coral", "underwater"), ("high in the sky above the clouds", "sky"),
     ("a forest by a river in the rain", "outdoor"), ("a snowy village at dawn", "outdoor"),
     ("a little boat on the sea", "outdoor"), ("a castle on a hill at sunset", "outdoor"),
@@ -105,7 +107,7 @@ def test_the_setting_chooses_the_elements() -> None:
 ])
 def test_every_kind_of_place_draws(setting: str, scene: str) -> None:
     req = request(setting=setting, width=320, height=180)
-    assert Reading.of(req).scene == scene
+    assert plan(Reading.of(req), set()).backdrop == scene
     image = ProceduralIllustrator().draw(req)
     assert image.size == (320, 180) and pixels(image).std() > 5
 
@@ -173,11 +175,14 @@ def test_the_config_file_builds_it() -> None:
 @settings(max_examples=25, deadline=None)
 @given(setting=st.text(max_size=60), description=st.text(max_size=60), title=st.text(max_size=30),
        style=st.text(max_size=30), width=st.integers(1, 200), height=st.integers(1, 200),
-       seed=st.integers(0, 2**31 - 1))
+       seed=st.integers(0, 2**31 - 1), language=st.sampled_from(["en", "fr", "es", "de", "zh",
+                                                                 "pt-BR", ""]))
 def test_any_words_and_size_draw(setting: str, description: str, title: str, style: str,
-                                 width: int, height: int, seed: int) -> None:
+                                 width: int, height: int, seed: int, language: str) -> None:
     character = CharacterLook("Q", description, tuple(description.split()[:3]))
     req = request(setting=setting, title=title, style=style, characters=(character,),
-                  width=width, height=height, seed=seed)
+                  width=width, height=height, seed=seed, language=language)
     image = ProceduralIllustrator(supersample=1).draw(req)
     assert image.size == (width, height) and image.mode == "RGB"
+    said = ProceduralIllustrator().describe(req)
+    assert set(said["understood"]).isdisjoint(said["not_understood"])
