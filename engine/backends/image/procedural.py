@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from engine.backends.fonts import find_font
 from engine.backends.image import DrawRequest
-from engine.backends.image import scenery as S
+from engine.backends.image import scenery
 from engine.backends.image.figures import FLYING, WIDTH, draw_figure, heart
 from engine.backends.image.layout import Plan, paint, plan
 from engine.backends.image.looks import look_of
@@ -90,7 +90,7 @@ class ProceduralIllustrator:
         rng = random.Random(int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big"))
         ss = self.supersample
         image = Image.new("RGB", (width * ss, height * ss))
-        canvas = S.Canvas(image, ImageDraw.Draw(image, "RGBA"), rng, layout.time,
+        canvas = scenery.Canvas(image, ImageDraw.Draw(image, "RGBA"), rng, layout.time,
                           indoor=layout.backdrop in ("room", "bedroom", "kitchen", "classroom"),
                           rainy=layout.gloomy)
         paint(canvas, layout, reading, layout.behind)
@@ -103,7 +103,7 @@ class ProceduralIllustrator:
             self._banner(image, request.title)
         return image
 
-    def _cast(self, c: S.Canvas, request: DrawRequest, r: Reading, p: Plan) -> None:
+    def _cast(self, c: scenery.Canvas, request: DrawRequest, r: Reading, p: Plan) -> None:
         looks = [look_of(x) for x in request.characters]
         if not looks:
             return

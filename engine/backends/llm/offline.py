@@ -11,7 +11,7 @@ from typing import Any, Iterable
 
 from engine.backends.llm import (LineBrief, SceneBrief, WriteRequest, WriteResult, WrittenLine,
                                  WrittenScene)
-from engine.backends.llm import offline_templates as T
+from engine.backends.llm import offline_templates as templates
 from engine.backends.llm.offline_words import (TIMES, Premise, PremiseShape, Setting, Who, cap,
                                                join, quoted, strip_article)
 from engine.backends.tts.delivery import visible_direction
@@ -78,7 +78,8 @@ class OfflineWriter:
         self.detail_from_age = detail_from_age
 
     def identity(self) -> dict[str, Any]:
-        return {"backend": "offline", "templates": T.TEMPLATE_VERSION, "language": self.language,
+        return {"backend": "offline", "templates": templates.TEMPLATE_VERSION,
+                "language": self.language,
                 "max_dialogue": self.max_dialogue, "detail_from_age": self.detail_from_age}
 
     def write(self, request: WriteRequest) -> WriteResult:
@@ -109,13 +110,14 @@ class _Job:
         self.hero = self.cast[0] if self.cast else self.voice
         self.premise = Premise.read(request.premise, request.title)
         self.told: set[str] = set()  # scenes whose hero already spoke the premise
-        self.picker = _Picker(str(_digest(T.TEMPLATE_VERSION, request.title, request.premise,
-                                          request.style, request.audience, *self.cast)))
+        self.picker = _Picker(str(_digest(templates.TEMPLATE_VERSION, request.title,
+                                          request.premise, request.style, request.audience,
+                                          *self.cast)))
 
     def who(self, name: str) -> Who:
         if name == self.voice and self.shape and name not in self.briefs:
             head = self.shape.head.lower()
-            kind = head if head in T.KINDS else None
+            kind = head if head in templates.KINDS else None
             return Who(name, "" if name != cap(head) else f"a little {head}", kind, ())
         return Who.of(self.briefs.get(name), name)
 
@@ -144,7 +146,7 @@ class _Job:
             "friend": others[0] if others else None,
             "names": join(present), "intro": who.intro(self.young) if who else None,
             "kind": who.kind if who else None,
-            "sound": T.SOUNDS.get(who.kind or "") if who else None,
+            "sound": templates.SOUNDS.get(who.kind or "") if who else None,
             "place": setting.place, "where": setting.where, "where_cap": cap(setting.where),
             "thing": setting.things[0], "thing_plain": strip_article(setting.things[0]),
             "time": time, "time_cap": cap(time),
@@ -168,7 +170,7 @@ class _Job:
             slots[slot] = (slots[slot] or "").replace(own, "my ") or None
         mood = _mood(direction)
         is_hero = speaker == self.hero
-        lines = T.LINES
+        lines = templates.LINES
         told = scene_key in self.told
         if mood:
             pools = [lines[mood]]
@@ -202,7 +204,7 @@ class _Job:
     def narration(self, scene_key: str, index: int, beat: str, setting: Setting,
                   present: list[str], first_scene: bool) -> str:
         slots = self.slots(setting, present)
-        story = T.NARRATION
+        story = templates.NARRATION
         pools = {"problem": [story["fear"] + story["lost"], story["problem"]],
                  "ending": [story["learned"], story["ending"]]}.get(beat, [story.get(beat, ())])
         quiet = ("It was a quiet {time} {where}.",)
@@ -219,8 +221,8 @@ class _Job:
                 text += " " + (self.shape.story_of() if self.shape else self.picker.pick(
                     [story["premise"]], slots, scene_key, "premise"))
         if not self.young:
-            text += " " + self.picker.pick([T.DETAIL, ("There was so much to see.",)], slots,
-                                           scene_key, index, "detail")
+            text += " " + self.picker.pick([templates.DETAIL, ("There was so much to see.",)],
+                                           slots, scene_key, index, "detail")
         return text
 
     def image_prompt(self, setting: Setting, present: list[str], lines: Iterable[WrittenLine],
@@ -316,8 +318,8 @@ class _Job:
             present = self._arc_cast(beat, index)
             setting = Setting.read(settings[index])
             slots = self.slots(setting, present)
-            title = _title(self.picker.pick([T.TITLES.get(beat, T.TITLES["attempt"]),
-                                             ("A New Day",)], slots, "title", index))
+            titles = templates.TITLES.get(beat, templates.TITLES["attempt"])
+            title = _title(self.picker.pick([titles, ("A New Day",)], slots, "title", index))
             scene_id = _unique_id(title, index, ids)
             lines = self._invent(scene_id, beat, setting, present, first_scene=index == 0)
             if index == count - 1:
@@ -340,10 +342,11 @@ class _Job:
     def _arc_settings(self, count: int) -> list[str]:
         """Places the premise names (else the hero's home and the road), time moving forward."""
         words = f"{self.request.premise or ''} {self.request.title}".lower()
-        named = [place for word, place in T.PLACES.items() if re.search(rf"\b{word}", words)]
+        named = [place for word, place in templates.PLACES.items()
+                 if re.search(rf"\b{word}", words)]
         kind = self.who(self.hero).kind if self.hero else None
-        home = T.HOMES.get(kind or "", "a sunny meadow by a little house")
-        road = [p for p in named if p != home] or list(T.ROAD)
+        home = templates.HOMES.get(kind or "", "a sunny meadow by a little house")
+        road = [p for p in named if p != home] or list(templates.ROAD)
         start = _digest(self.picker.root, "road") % len(road)
         settings = []
         for index in range(count):
@@ -359,7 +362,7 @@ def _with_time(place: str, index: int, count: int) -> str:
     """A setting with the time of day advancing through the story (unless it names one)."""
     if any(re.search(rf"\b{w}\b", place) for w in TIMES):
         return place
-    times = T.TIMES_OF_DAY
+    times = templates.TIMES_OF_DAY
     step = times[min(len(times) - 1, index * len(times) // max(count, 1))]
     return f"{place}, {step}"
 
@@ -386,4 +389,5 @@ def _mood(direction: str | None) -> str | None:
     if not direction:
         return None
     words = re.findall(r"[a-z\-]+", direction.lower())
-    return next((mood for mood, keys in T.MOODS.items() if any(w in keys for w in words)), None)
+    return next((mood for mood, keys in templates.MOODS.items()
+                 if any(w in keys for w in words)), None)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from engine.backends.llm import CharacterBrief
-from engine.backends.llm import offline_templates as T
+from engine.backends.llm import offline_templates as templates
 
 PREPOSITIONS = ("under", "in", "inside", "on", "at", "by", "near", "above", "below", "beside",
                 "behind", "among", "through", "around", "over", "between", "across", "along")
@@ -128,7 +128,7 @@ class Who:
         if brief is None:
             return cls(name, "", None, ())
         words = f"{brief.description} {' '.join(brief.tags)}".lower()
-        kind = next((k for k in T.KINDS if re.search(rf"\b{k}s?\b", words)), None)
+        kind = next((k for k in templates.KINDS if re.search(rf"\b{k}s?\b", words)), None)
         return cls(name, brief.description.strip().rstrip("."), kind, brief.tags)
 
     def intro(self, young: bool) -> str:
