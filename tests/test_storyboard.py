@@ -46,7 +46,7 @@ def test_every_picture_and_clip_is_found_from_its_page(tmp_path: Path):
         (made / name).write_bytes(name.encode())
     drawn = [Drawn("O'Malley", made / "main.png", (made / "c0.png", made / "c1.png"),
                    (0.25, 0.75), 1)]
-    spoken = [Spoken("O'Malley", 0, None, "Hello & <goodbye>.", made / "line.wav", 1.0)]
+    spoken = [Spoken("O'Malley", 0, None, "Hello & <goodbye>.", made / "line.wav")]
     run = tmp_path / "run"
 
     def place(source: Path, target: Path) -> None:

@@ -26,14 +26,14 @@ class Spoken:
     speaker: str | None
     text: str
     audio: Path
-    duration: float
 
 
 def build_requests(story: Story) -> list[tuple[str, int, str | None, SpeakRequest]]:
     """(scene id, line index, speaker, request) for every line of a written story."""
     language = story.text("language", "en") or "en"
-    return [(scene.id, i, line.speaker, SpeakRequest(text=line.text or "", voice=voice_spec(story, line.speaker),
-                                       language=language, direction=line.direction))
+    return [(scene.id, i, line.speaker,
+             SpeakRequest(text=line.text or "", voice=voice_spec(story, line.speaker),
+                          language=language, direction=line.direction))
             for scene in story.scenes for i, line in enumerate(scene.lines)]
 
 
@@ -48,10 +48,6 @@ def write_wav(audio: Audio, path: Path) -> None:
         out.writeframes(pcm.tobytes())
 
 
-def wav_duration(path: Path) -> float:
-    with wave.open(str(path), "rb") as clip:
-        return clip.getnframes() / clip.getframerate()
-
 
 def speak(story: Story, tts: TTS, step: Step,
           advance: Callable[[], None] = lambda: None) -> list[Spoken]:
@@ -61,6 +57,6 @@ def speak(story: Story, tts: TTS, step: Step,
         path = step.run("speak", VERSION, request, tts, "line.wav",
                         lambda target, r=request: write_wav(tts.speak(r), target),
                         label=f"{scene_id}:{index + 1}")
-        out.append(Spoken(scene_id, index, speaker, request.text, path, wav_duration(path)))
+        out.append(Spoken(scene_id, index, speaker, request.text, path))
         advance()
     return out

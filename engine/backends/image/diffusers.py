@@ -238,12 +238,6 @@ class DiffusersIllustrator:
                               "(e.g. EulerDiscreteScheduler, DPMSolverMultistepScheduler)")
         return cls.from_config(config, **self.scheduler_config)
 
-    def prepare(self, looks: Iterable[CharacterLook]) -> None:
-        """Loads the pipeline and each personalised model (computing deltas) ahead of drawing."""
-        self._load()
-        for path in {Path(look.model) for look in looks if look.model}:
-            self._add(path)
-
     def _add(self, path: Path) -> bool:
         """Makes a personalised model resident; True for a LoRA, False for full weights."""
         assert self.tuner is not None and self.loras is not None

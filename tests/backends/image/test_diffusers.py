@@ -100,11 +100,11 @@ def test_trainedness_one_draws_like_the_fine_tuned_pipeline_and_zero_like_the_ba
 def test_a_whole_fine_tuned_pipeline_folder_works_as_a_character_model(tmp_path: Path):
     drawer = illustrator(tiny_models.tiny_sd(), tmp_path)
     folder = fine_tuned_pipeline(tmp_path)
-    drawer.prepare([fox(folder)])
+    tuned = pixels(drawer.draw(request(fox(folder))))
     delta = drawer.tuner.deltas[str(folder)]
     assert not any(name.startswith("vae.") for name in delta.tensors)  # identical: no delta
     fine_tuned = pixels(illustrator(folder, tmp_path).draw(request(fox(None))))
-    assert np.array_equal(pixels(drawer.draw(request(fox(folder)))), fine_tuned)
+    assert np.array_equal(tuned, fine_tuned)
 
 
 def test_a_lora_character_scales_its_adapter_by_trainedness(tmp_path: Path):
