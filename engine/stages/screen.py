@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any, Callable, Literal, Sequence
 
 from engine import secrets
@@ -89,7 +90,7 @@ def screen(items: Sequence[Text], checker: TextChecker, step: Step, language: st
     for item in items:
         request = TextCheckRequest(item.text, language)
 
-        def check(out: Any, r: TextCheckRequest = request) -> None:
+        def check(out: Path, r: TextCheckRequest = request) -> None:
             out.write_text(json.dumps([asdict(f) for f in checker.check(r)]), encoding="utf-8")
 
         path = step.run("screen", VERSION, request, checker, "flags.json", check,
