@@ -232,7 +232,7 @@ def _render(story: Story, settings: RenderSettings, backends: Backends, console:
                       + (" (an earlier run's answer, reused from the cache)" if reused else ""),
                       highlight=False)
     if flags:
-        console.print(screen_stage.summary(flags, run_dir), highlight=False)
+        console.print(screen_stage.summary(flags, run_dir), highlight=False, soft_wrap=True)
     return RenderOutcome(run_dir / "video.mp4", duration, seconds, recorder, tuple(flags))
 
 

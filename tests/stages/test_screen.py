@@ -146,5 +146,4 @@ def test_a_render_writes_the_flags_and_ends_asking_for_a_review(tmp_path: Path):
     assert flags[2]["text"] in resolved  # the writer's prompt, as the story now reads
     assert "Give me that map or I kill you!" in resolved  # flagged, never changed
     assert manifest["backends"]["safety_text"]["backend"] == "wordlist"
-    said = " ".join((done.stdout + done.stderr).split())
-    assert f"3 safety flags: review before publishing (storyreel review {run})" in said
+    assert f"\n3 safety flags: review before publishing (storyreel review {run})\n" in done.stderr
