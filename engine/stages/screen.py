@@ -7,13 +7,12 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable, Literal, Sequence
+from typing import Any, Callable, Literal, Protocol, Sequence
 
 from engine import secrets
 from engine.backends.safety import SafetyChecker
 from engine.backends.safety_text import TextCheckRequest, TextChecker, TextFlag
 from engine.ir import Story
-from engine.stages.draw import Drawn
 from engine.steps import Step
 
 VERSION = 1
@@ -105,7 +104,16 @@ def screen(items: Sequence[Text], checker: TextChecker, step: Step, language: st
     return flags
 
 
-def picture_flags(drawn: Sequence[Drawn], safety: SafetyChecker, step: Step) -> list[Flag]:
+class Picture(Protocol):
+    """A scene's chosen picture as the draw stage returns it (`draw.Drawn`)."""
+
+    scene_id: str
+    image: Path
+    review: str | None
+    """Why a person must look at it (every try was flagged), or None."""
+
+
+def picture_flags(drawn: Sequence[Picture], safety: SafetyChecker, step: Step) -> list[Flag]:
     """A flag for each scene whose every picture the safety check flagged (redraws included):
     the picture kept is marked, never shown unreviewed. A picture is the machine's work, so its
     source is `writer`."""
