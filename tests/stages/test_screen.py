@@ -147,3 +147,20 @@ def test_a_render_writes_the_flags_and_ends_asking_for_a_review(tmp_path: Path):
     assert "Give me that map or I kill you!" in resolved  # flagged, never changed
     assert manifest["backends"]["safety_text"]["backend"] == "wordlist"
     assert f"\n3 safety flags: review before publishing (storyreel review {run})\n" in done.stderr
+    assert_the_flags_hold_publishing_until_accepted(run, tmp_path / "out")
+
+
+def assert_the_flags_hold_publishing_until_accepted(run: Path, out: Path) -> None:
+    """`storyreel review` and `publish` read the flags: approving needs --accept-flagged."""
+    def storyreel(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "engine", *args], cwd=ROOT, text=True,
+                              capture_output=True, timeout=120)
+
+    assert storyreel("publish", str(run), "--to", str(out)).returncode == 2
+    assert storyreel("review", str(run), "--approve", "all", "--reviewer", "t").returncode != 0
+    accepted = storyreel("review", str(run), "--approve", "all", "--accept-flagged",
+                         "--reviewer", "t")
+    assert accepted.returncode == 0, accepted.stderr
+    published = storyreel("publish", str(run), "--to", str(out))
+    assert published.returncode == 0, published.stderr
+    assert (out / "video.mp4").is_file()
