@@ -18,6 +18,6 @@ DATA_PACKAGES = [f"{package}.{sub}" if sub else package
 setup(
     packages=[*find_packages(include=["engine*"]), *DATA_PACKAGES],
     package_dir=SHIPPED,
-    package_data={"engine": ["py.typed", "templates/**/*"],
+    package_data={"engine": ["py.typed", "templates/**/*", "backends/safety_text/*.txt"],
                   **{name: ["*.yaml", "*.lark"] for name in DATA_PACKAGES}},
 )

@@ -24,15 +24,25 @@ MOVED_SETTINGS = {
 
 
 def register_resolvers() -> None:
-    """`${story_name:${story}}`: the story file's name without suffix, for run folder names."""
+    """`${story_name:${story}}`: the story file's name without suffix, for run folder names;
+    `${story_root:${story}}`: the story repository's root (the safety lists live there)."""
     if not OmegaConf.has_resolver("story_name"):
         OmegaConf.register_new_resolver("story_name", story_name)
+    if not OmegaConf.has_resolver("story_root"):
+        OmegaConf.register_new_resolver("story_root", story_root)
 
 
 def story_name(path: object) -> str:
     """A run folder's name for a story: its file name without suffix, with `${` as `_{` (Hydra
     stores the folder as a config value, where `${` would be read as an interpolation)."""
     return Path(str(path)).stem.replace("${", "_{") if path else "story"
+
+
+def story_root(path: object) -> str:
+    """The story repository's root folder: the nearest folder above the story holding .git."""
+    from engine.dsl.load import find_root
+
+    return str(find_root(str(path))) if path else str(Path.cwd())
 
 
 def build_backend(role: str, node: DictConfig | dict[str, Any] | None) -> Any:
@@ -166,4 +176,4 @@ def backends_from(cfg: DictConfig):  # -> engine.render.Backends
                     tts=build_backend("tts", cfg.get("tts")),
                     editor=build_backend("video", cfg.get("video")),
                     tagger=optional("tagger"), selector=optional("select"),
-                    safety=optional("safety"))
+                    safety=optional("safety"), safety_text=optional("safety_text"))

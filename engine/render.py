@@ -15,6 +15,7 @@ from rich.console import Console
 from engine.backends.image import Illustrator
 from engine.backends.llm import Writer
 from engine.backends.safety import SafetyChecker
+from engine.backends.safety_text import TextChecker
 from engine.backends.select import Selector
 from engine.backends.tagger import Tagger
 from engine.backends.tts import TTS
@@ -31,6 +32,7 @@ from engine.review.records import run_record
 from engine.run_folder import RunFolder
 from engine.stages import design as design_stage
 from engine.stages import draw as draw_stage
+from engine.stages import screen as screen_stage
 from engine.stages import speak as speak_stage
 from engine.stages import write as write_stage
 from engine.stages.cut import CutLine, CutScene, cut
@@ -75,6 +77,7 @@ class Backends:
     tagger: Tagger | None = None
     selector: Selector | None = None
     safety: SafetyChecker | None = None
+    safety_text: TextChecker | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +86,8 @@ class RenderOutcome:
     duration: float
     seconds: float
     recorder: Recorder
+    flags: tuple[screen_stage.Flag, ...] = ()
+    """What a person must review before the video is published (manifest.json `flags`)."""
 
 
 def _cut(story: Story, drawn: list[draw_stage.Drawn], spoken: list[speak_stage.Spoken],
@@ -149,10 +154,17 @@ def _render(story: Story, settings: RenderSettings, backends: Backends, console:
     staging = folder.staging
     step = Step(cache, recorder)
     run_dir = settings.run_dir
+    flags: list[screen_stage.Flag] = []
     with StageProgress(console) as progress:
         with recorder.timed("write"), progress.stage("write", 1) as advance:
             written = write_stage.write_cached(story, backends.writer, step)
             advance()
+        if backends.safety_text is not None:
+            texts = screen_stage.texts(story, written.story)
+            with recorder.timed("screen"), progress.stage("screen", len(texts)) as advance:
+                flags += screen_stage.screen(texts, backends.safety_text, step,
+                                             written.story.text("language", "en") or "en",
+                                             advance)
         story = written.story
         if backends.tagger is not None:
             wanted = [c for c in story.all_characters() if design_stage.needs_tags(c)]
@@ -197,6 +209,8 @@ def _render(story: Story, settings: RenderSettings, backends: Backends, console:
                 stop.set()
                 raise
             drawn, spoken = drawing.result(), speaking.result()
+        if backends.safety is not None:
+            flags += screen_stage.picture_flags(drawn, backends.safety, step)
         with recorder.timed("cut"), progress.stage("cut", 1) as advance:
             video = _cut(story, drawn, spoken, backends.editor, settings, step, cache)
             advance()
@@ -206,7 +220,8 @@ def _render(story: Story, settings: RenderSettings, backends: Backends, console:
     write_storyboard(staging, story, drawn, spoken, place_atomically)
     seconds = time.perf_counter() - started
     facts = {**_facts(settings, backends, written, step, duration, seconds),
-             **run_record(story, drawn, spoken, step.digest, staging)}
+             **run_record(story, drawn, spoken, step.digest, staging),
+             "flags": [flag.record() for flag in flags]}
     folder.commit(lambda path, outputs: write_manifest(path, recorder,
                                                        {**facts, "outputs": outputs}))
     console.print(summary_table(recorder, duration, seconds))
@@ -216,7 +231,9 @@ def _render(story: Story, settings: RenderSettings, backends: Backends, console:
                       f"prompt + {written.usage.completion_tokens} completion tokens"
                       + (" (an earlier run's answer, reused from the cache)" if reused else ""),
                       highlight=False)
-    return RenderOutcome(run_dir / "video.mp4", duration, seconds, recorder)
+    if flags:
+        console.print(screen_stage.summary(flags, run_dir), highlight=False, soft_wrap=True)
+    return RenderOutcome(run_dir / "video.mp4", duration, seconds, recorder, tuple(flags))
 
 
 def output_places(settings: RenderSettings | None) -> dict[Path, tuple[str, str]]:
@@ -254,5 +271,5 @@ def _facts(settings: RenderSettings, backends: Backends, written: write_stage.Wr
 def _roles(backends: Backends) -> dict[str, object]:
     roles = {"llm": backends.writer, "image": backends.illustrator, "tts": backends.tts,
              "video": backends.editor, "tagger": backends.tagger, "select": backends.selector,
-             "safety": backends.safety}
+             "safety": backends.safety, "safety_text": backends.safety_text}
     return {role: backend for role, backend in roles.items() if backend is not None}

@@ -119,7 +119,7 @@ def test_one_line_edited_remakes_its_voice_its_segment_and_the_mux(repo: Path):
     before = segments(repo)
     story = variant(repo, "line", story_text(line='"The forest was quiet, cool and green."'))
     manifest = render(story, repo / "line-run", repo / "cache")
-    assert made(manifest) == {("speak", "forest:1"), ("cut", "video")}
+    assert made(manifest) == {("screen", "forest:1"), ("speak", "forest:1"), ("cut", "video")}
     assert len(segments(repo) - before) == 1  # the forest's segment; the others are reused
 
 

@@ -179,6 +179,7 @@ def _task(cfg) -> None:  # type: ignore[no-untyped-def]
     from engine.secrets import guard_logging, mask
 
     guard_logging()  # Hydra has just configured this job's log handlers
+    register_resolvers()  # a joblib worker process has not run run_hydra's registration
     console = Console(stderr=True)
     settings = None
     try:

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import logging
-import os
-import time
 from collections.abc import Mapping
 from typing import Any
 
 from engine import secrets
 from engine.backends.llm import WriteRequest, WriteResult
 from engine.backends.llm.chat import ChatReply, ChatWriting, Message, load_prompts
-from engine.errors import BackendError, ConfigError, MissingDependency
+from engine.backends.openai_api import Retries, connect, message, public, transient_fault
+from engine.errors import BackendError, ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +50,12 @@ class OpenAIWriter:
         self._client: Any = None
 
     def __repr__(self) -> str:
-        return f"OpenAIWriter(model={self.model!r}, base_url={_public(self.base_url or '')!r})"
+        return f"OpenAIWriter(model={self.model!r}, base_url={public(self.base_url or '')!r})"
 
     def identity(self) -> dict[str, Any]:
         # Never the key (nor its variable's value): identity lands in cache keys and manifests.
         return {"backend": "openai", "model": self.model,
-                "base_url": _public(self.base_url or "https://api.openai.com/v1"),
+                "base_url": public(self.base_url or "https://api.openai.com/v1"),
                 "temperature": self.temperature, "seed": self.seed,
                 "structured": self.structured, "max_tokens": self.max_tokens,
                 "max_words": self._writing.max_words, "prompts": self.prompts.digest()}
@@ -65,26 +64,8 @@ class OpenAIWriter:
         return self._writing.write(request)
 
     def _connect(self) -> Any:
-        if self._client is not None:
-            return self._client
-        try:
-            import openai
-        except ImportError:
-            raise MissingDependency(BACKEND, "the openai package",
-                                    "pip install 'storyreel[openai]'") from None
-        key = os.environ.get(self.api_key_env, "").strip()
-        if not key:
-            if self.base_url is None:
-                raise BackendError(BACKEND, f"no API key: the environment variable "
-                                   f"{self.api_key_env} is not set",
-                                   hint=f"export {self.api_key_env}=... (or set llm.api_key_env "
-                                   "to the variable that holds it)")
-            key = "unused"  # local servers (Ollama, llama.cpp) accept any key, the SDK wants one
-        # Retries are ours (SDK's off) so that every fault, garbage answers included, shares one
-        # bounded budget and is logged the same way.
-        self._client = openai.OpenAI(api_key=key, base_url=self.base_url, timeout=self.timeout,
-                                     max_retries=0)
-        secrets.register(key)  # llm.api_key_env may name any variable
+        if self._client is None:
+            self._client = connect(BACKEND, "llm", self.api_key_env, self.base_url, self.timeout)
         return self._client
 
     def _format(self, schema: dict[str, Any], name: str) -> dict[str, Any]:
@@ -99,8 +80,9 @@ class OpenAIWriter:
         import openai
 
         client = self._connect()
-        where = _public(self.base_url) if self.base_url else "api.openai.com"
-        requests, faults = 0, 0
+        where = public(self.base_url) if self.base_url else "api.openai.com"
+        retries = Retries(BACKEND, where, "llm", self.max_retries, self.backoff, self.max_backoff)
+        requests = 0
         while True:
             options: dict[str, Any] = {"model": self.model, "messages": messages}
             if self.temperature is not None:  # null: the model's own (reasoning models want it)
@@ -120,7 +102,7 @@ class OpenAIWriter:
                 text, prompt_tokens, completion_tokens = _read(completion)
                 return ChatReply(text, prompt_tokens, completion_tokens, requests)
             except (openai.BadRequestError, openai.UnprocessableEntityError) as error:
-                said = _message(error)
+                said = message(error)
                 if "max_tokens" in said and self._limit_name == "max_tokens":
                     # Newer OpenAI models take only max_completion_tokens.
                     log.warning("%s: %s refused max_tokens (%s); sending max_completion_tokens",
@@ -136,44 +118,11 @@ class OpenAIWriter:
                             BACKEND, where, self._mode, said, lower)
                 self._mode = lower
                 continue
-            except (openai.AuthenticationError, openai.PermissionDeniedError,
-                    openai.NotFoundError) as error:
-                raise BackendError(BACKEND, f"{where} answered {error.status_code}: "
-                                   f"{_message(error)}",
-                                   hint=f"check {self.api_key_env}, llm.model and "
-                                   "llm.base_url") from None
-            except openai.APIStatusError as error:
-                fault, retry_after = f"HTTP {error.status_code}", _retry_after(error)
-                if error.status_code < 500 and error.status_code not in (408, 409, 429):
-                    raise BackendError(BACKEND, f"{where} answered {fault}: "
-                                       f"{_message(error)}") from None
-            except openai.APITimeoutError:
-                fault, retry_after = f"no answer within {self.timeout:g} s", None
-            except openai.APIConnectionError as error:
-                fault, retry_after = f"cannot connect ({_cause(error)})", None
+            except openai.APIError as error:
+                retries.after(*transient_fault(error, BACKEND, where, "llm", self.api_key_env,
+                                               self.timeout))
             except _Unusable as error:
-                fault, retry_after = f"unusable answer ({error})", None
-            faults += 1
-            if faults > self.max_retries:
-                raise BackendError(BACKEND, f"{where} failed {faults} times; last: {fault}",
-                                   hint="is the server running and llm.base_url right? "
-                                   "raise llm.timeout or llm.max_retries for a slow server")
-            wait = min(retry_after if retry_after is not None
-                       else self.backoff * 2 ** (faults - 1), self.max_backoff)
-            log.warning("%s: %s: %s; retrying in %.2f s (retry %d of %d)", BACKEND, where,
-                        fault, wait, faults, self.max_retries)
-            time.sleep(wait)
-
-
-def _public(url: str) -> str:
-    """The URL without credentials someone may have put in it (user:pass@, ?api-key=)."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host += f":{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+                retries.after(f"unusable answer ({error})", None)
 
 
 def _read(completion: Any) -> tuple[str, int, int]:
@@ -186,28 +135,3 @@ def _read(completion: Any) -> tuple[str, int, int]:
     usage = getattr(completion, "usage", None)
     return (content, int(getattr(usage, "prompt_tokens", 0) or 0),
             int(getattr(usage, "completion_tokens", 0) or 0))
-
-
-def _message(error: Any) -> str:
-    body = getattr(error, "body", None)
-    if isinstance(body, Mapping):
-        inner = body.get("error", body)
-        if isinstance(inner, Mapping) and isinstance(inner.get("message"), str):
-            return secrets.clip(inner["message"], 300)
-    return secrets.clip(str(getattr(error, "message", error)), 300)
-
-
-def _retry_after(error: Any) -> float | None:
-    headers = getattr(getattr(error, "response", None), "headers", None) or {}
-    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        try:
-            return max(0.0, float(headers[name]) * scale)
-        except (KeyError, TypeError, ValueError):
-            continue
-    return None
-
-
-def _cause(error: BaseException) -> str:
-    cause = error.__cause__ or error.__context__
-    text = str(cause) if cause is not None else str(error)
-    return secrets.clip(text, 200) or type(cause or error).__name__

@@ -1,4 +1,5 @@
-"""An OpenAI-compatible chat completions server on 127.0.0.1 that plays a script of answers and faults."""
+"""An OpenAI-compatible server on 127.0.0.1 (chat completions, moderations) that plays a script of
+answers and faults."""
 
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ def completion_body(content: str, prompt_tokens: int = 120, completion_tokens: i
 
 
 JSON = {"Content-Type": "application/json"}
+ROUTES = ("/v1/chat/completions", "/v1/moderations")
+"""What the server answers (`LoopbackServer.paths` records which was asked)."""
 
 
 def reply(content: str | dict[str, Any], prompt_tokens: int = 120,
@@ -35,6 +38,15 @@ def reply(content: str | dict[str, Any], prompt_tokens: int = 120,
     """A 200 chat completion whose message is `content` (a dict is sent as its JSON text)."""
     text = content if isinstance(content, str) else json.dumps(content)
     return lambda request: (200, JSON, completion_body(text, prompt_tokens, completion_tokens))
+
+
+def moderation(scores: dict[str, float], flagged: bool = False) -> Behaviour:
+    """A 200 moderation result with these `category_scores` (as `omni-moderation-latest` sends)."""
+    body = json.dumps({"id": "modr-loopback", "model": "omni-moderation-latest", "results": [{
+        "flagged": flagged, "categories": {name: score >= 0.5 for name, score in scores.items()},
+        "category_scores": scores,
+        "category_applied_input_types": {name: ["text"] for name in scores}}]}).encode()
+    return lambda request: (200, JSON, body)
 
 
 def status(code: int, headers: dict[str, str] | None = None,
@@ -94,13 +106,14 @@ def rejecting_max_tokens(then: Behaviour) -> Behaviour:
 
 
 class LoopbackServer:
-    """Serves /v1/chat/completions from a queue of behaviours; records every request it gets."""
+    """Serves ROUTES from a queue of behaviours; records every request it gets."""
 
     def __init__(self, *behaviours: Behaviour, default: Behaviour | None = None):
         self.script: deque[Behaviour] = deque(behaviours)
         self.default = default
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
+        self.paths: list[str] = []
         self._lock = threading.Lock()
         server = self
 
@@ -113,10 +126,12 @@ class LoopbackServer:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)
-                if self.path.rstrip("/") != "/v1/chat/completions":
+                if self.path.rstrip("/") not in ROUTES:
                     self._send(*status(404, message=f"no route {self.path}")({}))
                     return
                 request = json.loads(raw or b"{}")
+                with server._lock:
+                    server.paths.append(self.path.rstrip("/"))
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 behaviour = server._next(request, headers)
                 self._send(*behaviour(request | {"_headers": headers}))
