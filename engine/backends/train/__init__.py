@@ -1,0 +1,58 @@
+"""The `train` role: a Trainer fine-tunes the base pipeline on a character's reference images."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+CHECKPOINT_PREFIX = "checkpoint-"
+METADATA = "train.json"
+"""Beside every checkpoint's weights: the base it was trained on (and its fingerprint), the
+settings, the images' hashes. `image=diffusers` refuses a Δ trained on another base."""
+METADATA_FORMAT = "storyreel-train-1"
+
+
+@dataclass(frozen=True, slots=True)
+class StepReport:
+    """After each optimisation step: where the run is, its loss, the checkpoint just written."""
+
+    step: int
+    steps: int
+    loss: float
+    checkpoint: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TrainRequest:
+    """One character's training run: the base, the images, the prompt, where checkpoints go."""
+
+    character: str
+    base: str                        # absolute path of the base pipeline folder (image.model)
+    images: tuple[str, ...]          # absolute paths of the reference images
+    instance_prompt: str             # the character's `token:` (a rare token and a class noun)
+    out: str                         # the folder that holds checkpoint-NNNNNN/ folders
+    on_step: Callable[[StepReport], None] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TrainResult:
+    """The checkpoints the output folder holds now, the last one first to use as `model:`."""
+
+    final: str
+    checkpoints: tuple[str, ...]
+    resumed_from: int = 0            # the step the run continued from (0: a fresh run)
+
+
+class Trainer(Protocol):
+    def train(self, request: TrainRequest) -> TrainResult: ...
+
+    def identity(self) -> dict[str, Any]: ...
+
+
+class Interrupted(Exception):
+    """Ctrl-C during training: the checkpoint saved on the way out, the step it holds."""
+
+    def __init__(self, checkpoint: str, step: int):
+        super().__init__(f"interrupted at step {step}; saved {checkpoint}")
+        self.checkpoint, self.step = checkpoint, step
