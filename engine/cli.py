@@ -16,6 +16,7 @@ COMMANDS = {
     "tune": "Draw one scene across trainedness values and seeds as a contact sheet.",
     "review": "Review a run's pictures and lines: a local page, or --approve/--reject.",
     "publish": "Copy an approved run's video, captions and record into a folder.",
+    "train": "Fine-tune the base model on a character's references; checkpoints are `model:`s.",
     "cache": "Inspect (`info`) or prune (`gc`) the artifact cache.",
 }
 

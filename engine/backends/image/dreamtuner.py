@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.backends.weights import PICKLED, files_fingerprint
+from engine.backends.train import METADATA, METADATA_FORMAT
+from engine.backends.weights import PICKLED, files_fingerprint, folder_fingerprint
 from engine.backends.weights import refuse_pickle as _refuse
 from engine.errors import BackendError
 
@@ -84,6 +86,24 @@ def fine_tuned_files(model: Path, components: Iterable[str]) -> dict[str, list[P
     return found
 
 
+def refuse_other_base(model: Path, base_fingerprint: str | None) -> None:
+    """A model `storyreel train` made names its base (`train.json` beside it): on any other
+    base its Δ means nothing, so it is refused."""
+    folder = model if model.is_dir() else model.parent
+    try:
+        record = json.loads((folder / METADATA).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    if not isinstance(record, dict) or record.get("format") != METADATA_FORMAT:
+        return
+    trained_on = record.get("base") or {}
+    if base_fingerprint and trained_on.get("fingerprint") not in (None, base_fingerprint):
+        raise BackendError(BACKEND, f"{model} was trained on another base model "
+                           f"({trained_on.get('model')}), not on this image.model",
+                           hint="set image.model to the base it was trained on, or train it "
+                           "again on this one: storyreel train STORY CHARACTER")
+
+
 def _bits(tensor: torch.Tensor) -> torch.Tensor:
     """The tensor's raw bits as integers (-0.0 and NaN payloads compare as they are stored)."""
     import torch
@@ -141,6 +161,8 @@ class DreamTuner:
         key = str(model)
         if key in self.deltas:
             return self.deltas[key]
+        base = self.base_id.partition(":")[0]
+        refuse_other_base(model, None if base == "None" else base)
         files = fine_tuned_files(model, [c for c in WEIGHT_COMPONENTS if c in self.modules])
         params = self.parameters()
         cache = self._cache_path(files)
@@ -315,6 +337,8 @@ class LoraScales:
             return self.adapters[key]
         name = "char_" + hashlib.sha256(key.encode()).hexdigest()[:12]
         file = lora_file(model)
+        refuse_other_base(model, folder_fingerprint(Path(self.pipeline.name_or_path))
+                          if (file.parent / METADATA).is_file() else None)
         try:
             self.pipeline.load_lora_weights(str(file.parent), weight_name=file.name,
                                             adapter_name=name, local_files_only=True)

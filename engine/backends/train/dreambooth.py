@@ -56,6 +56,11 @@ def load_parts(base: Path) -> Parts:
         from transformers import AutoTokenizer, CLIPTextModel
     except ImportError as error:
         raise MissingDependency(BACKEND, error.name or "diffusers", INSTALL) from None
+    from diffusers.utils import logging as diffusers_logging
+    from transformers.utils import logging as transformers_logging
+
+    diffusers_logging.disable_progress_bar()  # our own bar says how training goes
+    transformers_logging.disable_progress_bar()
     options = {"use_safetensors": True, "local_files_only": True}
     try:
         return Parts(AutoTokenizer.from_pretrained(base / "tokenizer", use_fast=False),
