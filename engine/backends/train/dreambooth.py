@@ -20,7 +20,7 @@ from engine.backends.weights import package_versions, path_fingerprint
 from engine.errors import BackendError, ConfigError, MissingDependency
 
 BACKEND = "train"
-INSTALL = "pip install 'storyreel[train]' (and torch, as the README's set-up does)"
+INSTALL = "pip install 'storyreel[diffusers]' (and torch, as the README's set-up does)"
 OPTIMIZERS = ("adamw", "adamw8bit")
 PRECISIONS = {"no": "float32", "fp16": "float16", "bf16": "bfloat16"}
 DEVICES = ("cpu", "cuda")

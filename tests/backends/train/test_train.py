@@ -1,0 +1,167 @@
+"""train=lora and train=full on a tiny pipeline: `model:`s that draw, exact resume, refusals."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("diffusers")
+pytest.importorskip("peft")
+pytest.importorskip("accelerate")
+
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
+from safetensors.torch import load_file  # noqa: E402
+
+from engine.backends.image import CharacterLook, DrawRequest  # noqa: E402
+from engine.backends.image.diffusers import DiffusersIllustrator  # noqa: E402
+from engine.backends.train import Interrupted, TrainRequest  # noqa: E402
+from engine.backends.train.full import FullTrainer  # noqa: E402
+from engine.backends.train.lora import LORA_FILE, LoraTrainer  # noqa: E402
+from engine.backends.weights import path_fingerprint  # noqa: E402
+from engine.errors import BackendError, MissingDependency  # noqa: E402
+from tests import tiny_models  # noqa: E402
+
+FAST = {"learning_rate": 1e-2, "resolution": 32}  # a visible change in three steps
+
+
+@pytest.fixture(scope="module")
+def references(tmp_path_factory) -> tuple[str, ...]:
+    folder = tmp_path_factory.mktemp("refs")
+    paths = []
+    for index, colour in enumerate(((200, 60, 30), (30, 160, 90))):
+        path = folder / f"fox-{index}.png"
+        Image.new("RGB", (48, 40), colour).save(path)
+        paths.append(str(path))
+    return tuple(paths)
+
+
+def request(out: Path, references: tuple[str, ...], on_step=None) -> TrainRequest:
+    return TrainRequest("Pip", str(tiny_models.tiny_sd()), references, "sks fox", str(out),
+                        on_step=on_step)
+
+
+def draw(model: Path | None, alpha: float, tmp_path: Path, base: Path | None = None):
+    drawer = DiffusersIllustrator(model=str(base or tiny_models.tiny_sd()), steps=2,
+                                  delta_cache=str(tmp_path / "deltas"))
+    look = CharacterLook(name="Pip", description="a small fox", token="sks fox",
+                         model=str(model) if model else None, trainedness=alpha)
+    picture = drawer.draw(DrawRequest(scene_id="meadow", prompt="a fox in the snow",
+                                      title="Snow", setting="a meadow", style="watercolor",
+                                      characters=(look,), width=64, height=64, seed=7))
+    return np.asarray(picture)
+
+
+@pytest.fixture(scope="module")
+def lora_run(tmp_path_factory, references):
+    out = tmp_path_factory.mktemp("lora")
+    return LoraTrainer(steps=3, checkpoint_every=2, **FAST).train(request(out, references))
+
+
+def test_three_lora_steps_make_checkpoints_that_draw_as_a_model(lora_run, tmp_path):
+    assert [Path(p).name for p in lora_run.checkpoints] == ["checkpoint-000002",
+                                                            "checkpoint-000003"]
+    final = Path(lora_run.final)
+    assert (final / LORA_FILE).is_file() and not (Path(lora_run.checkpoints[0]) / "state").exists()
+    base = draw(None, 1.0, tmp_path)
+    assert not np.array_equal(draw(final, 1.0, tmp_path), base)
+    assert np.array_equal(draw(final, 0.0, tmp_path), base)
+    metadata = json.loads((final / "train.json").read_text())
+    assert metadata["step"] == 3 and metadata["settings"]["rank"] == 4
+    assert metadata["base"]["fingerprint"] == path_fingerprint(tiny_models.tiny_sd())
+    assert [i["file"] for i in metadata["images"]] == ["fox-0.png", "fox-1.png"]
+
+
+def test_three_full_steps_with_the_text_encoder_draw_as_a_model(references, tmp_path):
+    out = tmp_path / "full"
+    result = FullTrainer(steps=3, checkpoint_every=3, text_encoder=True, **FAST).train(
+        request(out, references))
+    final = Path(result.final)
+    assert (final / "unet").is_dir() and (final / "text_encoder").is_dir()
+    trained = load_file(str(next((final / "text_encoder").glob("*.safetensors"))))
+    base = load_file(str(next((tiny_models.tiny_sd() / "text_encoder").glob("*.safetensors"))))
+    assert any(not torch.equal(trained[k], base[k]) for k in base)
+    assert not np.array_equal(draw(final, 1.0, tmp_path), draw(None, 1.0, tmp_path))
+
+
+def weights_of(checkpoint: str) -> dict[str, torch.Tensor]:
+    return load_file(str(Path(checkpoint) / LORA_FILE))
+
+
+def assert_bit_equal(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> None:
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key].view(torch.int32), b[key].view(torch.int32)), key
+
+
+@pytest.mark.slow
+def test_a_run_stopped_by_ctrl_c_or_killed_continues_to_the_same_weights(references, tmp_path):
+    settings = {"steps": 4, "checkpoint_every": 2, **FAST}
+    whole = LoraTrainer(**settings).train(request(tmp_path / "whole", references))
+
+    def ctrl_c_at_three(report):
+        if report.step == 3:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    with pytest.raises(Interrupted) as stopped:
+        LoraTrainer(**settings).train(request(tmp_path / "ctrl-c", references, ctrl_c_at_three))
+    assert stopped.value.step == 3 and stopped.value.checkpoint.endswith("checkpoint-000003")
+    continued = LoraTrainer(**settings).train(request(tmp_path / "ctrl-c", references))
+    assert continued.resumed_from == 3
+    assert_bit_equal(weights_of(continued.final), weights_of(whole.final))
+
+    def crash_at_three(report):
+        if report.step == 3:
+            raise RuntimeError("killed")
+
+    with pytest.raises(RuntimeError):
+        LoraTrainer(**settings).train(request(tmp_path / "killed", references, crash_at_three))
+    again = LoraTrainer(**settings).train(request(tmp_path / "killed", references))
+    assert again.resumed_from == 2
+    assert_bit_equal(weights_of(again.final), weights_of(whole.final))
+    # resuming never stacks a second adapter: the same tensors, the same size
+    first, last = again.checkpoints[0], again.final
+    assert weights_of(first).keys() == weights_of(last).keys()
+    assert (Path(first) / LORA_FILE).stat().st_size == (Path(last) / LORA_FILE).stat().st_size
+    assert not any("default_1" in key or ".default." in key for key in weights_of(last))
+
+
+def test_a_run_with_other_settings_is_not_continued_in_the_same_folder(lora_run, references):
+    out = Path(lora_run.final).parent
+    with pytest.raises(BackendError, match="learning_rate"):
+        LoraTrainer(steps=5, checkpoint_every=2, learning_rate=1e-3, resolution=32).train(
+            request(out, references))
+
+
+def test_a_model_trained_on_one_base_is_refused_on_another(lora_run, tmp_path):
+    other = tmp_path / "other-base"
+    shutil.copytree(tiny_models.tiny_sd(), other)
+    config = other / "scheduler" / "scheduler_config.json"
+    config.write_text(config.read_text().replace("scaled_linear", "linear"))
+    with pytest.raises(BackendError, match="trained on another base"):
+        draw(Path(lora_run.final), 1.0, tmp_path, base=other)
+
+
+def test_a_pickled_base_is_refused(references, tmp_path):
+    folder = tmp_path / "pickled"
+    shutil.copytree(tiny_models.tiny_sd(), folder)
+    for weights in (folder / "unet").glob("*.safetensors"):
+        weights.unlink()
+    (folder / "unet" / "diffusion_pytorch_model.bin").write_bytes(b"never unpickled")
+    trainer = LoraTrainer(steps=1)
+    with pytest.raises(BackendError, match="refusing to load the pickled checkpoint"):
+        trainer.train(TrainRequest("Pip", str(folder), references, "sks fox",
+                                   str(tmp_path / "out")))
+
+
+def test_eight_bit_adam_without_bitsandbytes_says_what_to_install():
+    if __import__("importlib").util.find_spec("bitsandbytes") is not None:
+        pytest.skip("bitsandbytes is installed here")
+    with pytest.raises(MissingDependency, match="bitsandbytes"):
+        LoraTrainer(optimizer="adamw8bit")

@@ -1,0 +1,96 @@
+"""`storyreel train`: refusals in one line or a story diagnostic, and `--write` sets `model:`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from engine.commands import train
+
+STORY = """title: Fox
+audience: 3-6
+style: soft watercolor
+use: cast.story
+
+character Pip
+  description: a small orange fox with a green scarf
+  reference: art/pip/  # the designs
+  model: models/old  # replaced by train --write
+  token: sks fox
+
+character Mole
+  description: a mole who never had a picture
+  token: sks mole
+
+scene snow
+  setting: a snowy meadow
+  with: Pip, Owl
+  "Pip loved the snow."
+"""
+
+CAST = """# the shared cast
+character Owl
+  description: a grey owl
+  reference: art/owl.png
+"""
+
+
+def repo(folder: Path) -> Path:
+    (folder / ".git").mkdir(parents=True)
+    (folder / "art" / "pip").mkdir(parents=True)
+    Image.new("RGB", (40, 40), (200, 90, 20)).save(folder / "art" / "pip" / "front.png")
+    Image.new("RGB", (40, 40), (90, 90, 90)).save(folder / "art" / "owl.png")
+    (folder / "cast.story").write_text(CAST)
+    path = folder / "fox.story"
+    path.write_text(STORY)
+    return path
+
+
+@pytest.mark.parametrize("name, message", [
+    ("Mole", "'Mole' has no reference images to train on"),
+    ("Owl", "'Owl' has no `token:` to train"),
+])
+def test_a_character_without_references_or_token_is_a_story_error(tmp_path, capsys, name,
+                                                                     message):
+    story = repo(tmp_path / "repo")
+    assert train.main([str(story), name, "image=diffusers", "image.model=x"]) == 2
+    err = capsys.readouterr().err
+    where = "fox.story:12:11" if name == "Mole" else "cast.story:2:11"
+    assert where in err and f"error: {message}" in err and "hint:" in err
+
+
+def test_usage_mistakes_are_one_line(tmp_path, capsys):
+    story = repo(tmp_path / "repo")
+    assert train.main([str(story), "Badger"]) == 2
+    assert "has no character 'Badger' (its characters: Pip, Mole, Owl)" in capsys.readouterr().err
+    assert train.main([str(story), "Pip"]) == 2  # image=procedural has no model to train
+    assert "train fine-tunes image.model" in capsys.readouterr().err
+    assert train.main([str(story)]) == 2
+    assert "which story and which character?" in capsys.readouterr().err
+
+
+def test_the_train_group_is_added_with_its_choice():
+    assert train.with_train_choice(["train=full", "train.steps=3"]) == ["+train=full",
+                                                                        "train.steps=3"]
+    assert train.with_train_choice(["seed=1"]) == ["+train=lora", "seed=1"]
+
+
+@pytest.mark.slow
+def test_write_points_the_character_at_the_final_checkpoint(tmp_path, capsys):
+    pytest.importorskip("peft")
+    from tests import tiny_models
+
+    story = repo(tmp_path / "repo")
+    status = train.main([str(story), "Pip", "--write", "image=diffusers",
+                         f"image.model={tiny_models.tiny_sd()}", "train.steps=2",
+                         "train.checkpoint_every=1", "train.resolution=32"])
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    final = tmp_path / "repo" / "models" / "Pip" / "checkpoint-000002"
+    assert f"final {final}" in captured.out
+    assert (final / "pytorch_lora_weights.safetensors").is_file()
+    text = story.read_text()
+    assert "  model: models/Pip/checkpoint-000002  # replaced by train --write\n" in text
+    assert text.replace("models/Pip/checkpoint-000002", "models/old") == STORY
