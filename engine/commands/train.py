@@ -6,8 +6,9 @@ import dataclasses
 import os
 import re
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from engine.errors import BackendError, ConfigError, Diagnostic, StoryError
 from engine.ir import Character, Field, Story, Value

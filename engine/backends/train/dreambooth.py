@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import signal
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.backends.train import (METADATA_FORMAT, Interrupted, StepReport, TrainRequest,
-                                   TrainResult)
+from engine.backends.train import METADATA_FORMAT, TrainRequest, TrainResult
 from engine.backends.train import checkpoints as saved
 from engine.backends.train.images import image_hashes, pixel_batch
+from engine.backends.train.loop import Loop
 from engine.backends.weights import package_versions, path_fingerprint
 from engine.errors import BackendError, ConfigError, MissingDependency
 
@@ -77,31 +73,6 @@ def native_resolution(parts: Parts) -> int:
     return int(parts.unet.config.sample_size) * 2 ** (len(parts.vae.config.block_out_channels) - 1)
 
 
-class StopFlag:
-    requested = False
-
-
-@contextmanager
-def ctrl_c_saves() -> Iterator[StopFlag]:
-    """The first Ctrl-C asks the loop to stop after its step (it then saves); a second one
-    stops at once."""
-    flag = StopFlag()
-    if threading.current_thread() is not threading.main_thread():
-        yield flag
-        return
-
-    def request(signum: int, frame: Any) -> None:
-        if flag.requested:
-            raise KeyboardInterrupt
-        flag.requested = True
-
-    previous = signal.signal(signal.SIGINT, request)
-    try:
-        yield flag
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
 class DreamBooth:
     """A Trainer: the settings every method shares and the loop; a method says which weights
     train (`attach`), how `model:` files are written (`save_weights`) and read back (`restore`)."""
@@ -114,7 +85,9 @@ class DreamBooth:
                  optimizer: str = "adamw", text_encoder: bool = False,
                  lr_scheduler: str = "constant", lr_warmup_steps: int = 0,
                  max_grad_norm: float = 1.0, keep_checkpoints: int | None = None,
-                 device: str = "cpu"):
+                 device: str = "cpu", prior_preservation: bool = False,
+                 class_prompt: str | None = None, class_images: int = 100,
+                 class_steps: int = 25, prior_loss_weight: float = 1.0):
         if steps < 1 or checkpoint_every < 1 or batch < 1:
             raise ConfigError("train.steps, train.checkpoint_every and train.batch must be >= 1")
         if resolution is not None and (resolution < 8 or resolution % 8):
@@ -134,6 +107,8 @@ class DreamBooth:
                                     "train.optimizer=adamw")
         if keep_checkpoints is not None and keep_checkpoints < 1:
             raise ConfigError("train.keep_checkpoints must be null (keep all) or >= 1")
+        if prior_preservation and (class_images < 1 or class_steps < 1):
+            raise ConfigError("train.class_images and train.class_steps must be >= 1")
         self.steps, self.checkpoint_every, self.batch = int(steps), int(checkpoint_every), batch
         self.learning_rate, self.resolution, self.seed = float(learning_rate), resolution, seed
         self.mixed_precision, self.optimizer = mixed_precision, optimizer
@@ -141,6 +116,10 @@ class DreamBooth:
         self.lr_scheduler, self.lr_warmup_steps = lr_scheduler, int(lr_warmup_steps)
         self.max_grad_norm, self.keep_checkpoints = float(max_grad_norm), keep_checkpoints
         self.device = device
+        self.prior = {"prior_preservation": bool(prior_preservation),
+                      "class_prompt": class_prompt, "class_images": int(class_images),
+                      "class_steps": int(class_steps),
+                      "prior_loss_weight": float(prior_loss_weight)}
 
     def settings(self) -> dict[str, Any]:
         """Everything that shapes the weights (and, in RUN_ONLY, how a run goes)."""
@@ -151,7 +130,8 @@ class DreamBooth:
                 "text_encoder": self.text_encoder, "lr_scheduler": self.lr_scheduler,
                 "lr_warmup_steps": self.lr_warmup_steps, "max_grad_norm": self.max_grad_norm,
                 "checkpoint_every": self.checkpoint_every,
-                "keep_checkpoints": self.keep_checkpoints, "device": self.device}
+                "keep_checkpoints": self.keep_checkpoints, "device": self.device,
+                **(self.prior if self.prior["prior_preservation"] else {})}
 
     def identity(self) -> dict[str, Any]:
         return {"backend": f"train={self.method}", **self.settings(),
@@ -196,7 +176,22 @@ class DreamBooth:
                 raise BackendError(BACKEND, f"another `storyreel train` is writing to {out}",
                                    hint="wait for it to finish, or give --out another folder")
             remove_scratch(out)
-            return self._run(request, parts, pixel_batch(images, resolution), metadata, out)
+            sets = [(pixel_batch(images, resolution), request.instance_prompt, 1.0)]
+            if self.prior["prior_preservation"]:
+                sets.append(self._class_set(parts, request, resolution, metadata, out))
+            return self._run(request, parts, sets, metadata, out)
+
+    def _class_set(self, parts: Parts, request: TrainRequest, resolution: int,
+                   metadata: dict[str, Any], out: Path) -> tuple[Any, str, float]:
+        """Prior preservation's class images (drawn by the base, once), prompt and weight."""
+        from engine.backends.train.prior import class_images, class_prompt
+
+        prompt = class_prompt(request.instance_prompt, self.prior["class_prompt"])
+        metadata["settings"]["class_prompt"] = prompt
+        paths = class_images(parts, prompt, self.prior["class_images"], resolution,
+                             self.prior["class_steps"], metadata["base"]["fingerprint"], out,
+                             self.device)
+        return pixel_batch(paths, resolution), prompt, self.prior["prior_loss_weight"]
 
     def _compatible(self, checkpoint: Path, metadata: dict[str, Any]) -> None:
         """Refuses to continue a run of other settings, images, prompt or base."""
@@ -214,7 +209,7 @@ class DreamBooth:
                                    f"{what} ({checkpoint.name})", hint="give --out another "
                                    "folder, or remove its checkpoints to start over")
 
-    def _run(self, request: TrainRequest, parts: Parts, pixels: Any,
+    def _run(self, request: TrainRequest, parts: Parts, sets: list[tuple[Any, str, float]],
              metadata: dict[str, Any], out: Path) -> TrainResult:
         import torch
         from accelerate import Accelerator
@@ -237,8 +232,7 @@ class DreamBooth:
             parts.unet.enable_gradient_checkpointing()
             if "text_encoder" in trained:
                 parts.text_encoder.gradient_checkpointing_enable()
-        batch = self._inputs(parts, pixels, request.instance_prompt, "text_encoder" in trained,
-                             device, dtype)
+        batch = self._inputs(parts, sets, "text_encoder" in trained, device, dtype)
         params = [p for module in trained.values() for p in module.parameters() if p.requires_grad]
         optimizer = self._optimizer(params)
         schedule = get_scheduler(self.lr_scheduler, optimizer, num_warmup_steps=self.lr_warmup_steps,
@@ -257,20 +251,25 @@ class DreamBooth:
         every = saved.checkpoints(out)
         return TrainResult(str(every[-1]), tuple(str(p) for p in every), resumed_from=start)
 
-    def _inputs(self, parts: Parts, pixels: Any, prompt: str, text_trained: bool, device: Any,
-                dtype: Any) -> dict[str, Any]:
-        """The images' latent distributions (encoded once) and the prompt's tokens (and, with
-        the text encoder frozen, its hidden states, computed once)."""
+    def _inputs(self, parts: Parts, sets: list[tuple[Any, str, float]], text_trained: bool,
+                device: Any, dtype: Any) -> dict[str, Any]:
+        """Per image set (the references; with prior preservation, the class images too): the
+        latent distributions (encoded once), the prompt's tokens (and, with the text encoder
+        frozen, its hidden states, computed once) and the loss weight."""
         import torch
 
+        means, stds = [], []
         with torch.no_grad():
-            latent = parts.vae.encode(pixels.to(device, dtype)).latent_dist
-            ids = parts.tokenizer(prompt, padding="max_length", truncation=True,
-                                  max_length=parts.tokenizer.model_max_length,
+            for pixels, _, _ in sets:
+                latent = parts.vae.encode(pixels.to(device, dtype)).latent_dist
+                means.append(latent.mean.float().cpu())
+                stds.append(latent.std.float().cpu())
+            ids = parts.tokenizer([prompt for _, prompt, _ in sets], padding="max_length",
+                                  truncation=True, max_length=parts.tokenizer.model_max_length,
                                   return_tensors="pt").input_ids.to(device)
             hidden = None if text_trained else parts.text_encoder(ids)[0]
-        return {"mean": latent.mean.float().cpu(), "std": latent.std.float().cpu(), "ids": ids,
-                "hidden": hidden}
+        return {"means": means, "stds": stds, "ids": ids, "hidden": hidden,
+                "weights": [weight for _, _, weight in sets]}
 
     def _optimizer(self, params: list[Any]) -> Any:
         import torch
@@ -283,83 +282,3 @@ class DreamBooth:
             kind = torch.optim.AdamW
         return kind(params, lr=self.learning_rate, betas=(0.9, 0.999), weight_decay=1e-2,
                     eps=1e-8)
-
-
-@dataclass
-class Loop:
-    """One run of the loop from a step: each step's noise from one seeded generator (saved in
-    every checkpoint), so a continued run draws exactly what an unbroken one would."""
-
-    trainer: DreamBooth
-    accelerator: Any
-    parts: Parts
-    trained: dict[str, Any]
-    batch: dict[str, Any]
-    params: list[Any]
-    optimizer: Any
-    schedule: Any
-    generator: Any
-    metadata: dict[str, Any]
-    out: Path
-
-    def run(self, start: int, request: TrainRequest) -> None:
-        trainer = self.trainer
-        with ctrl_c_saves() as stop:
-            for step in range(start + 1, trainer.steps + 1):
-                loss = self.step()
-                written = None
-                if step % trainer.checkpoint_every == 0 or step == trainer.steps:
-                    written = self.save(step)
-                if request.on_step is not None:
-                    request.on_step(StepReport(step, trainer.steps, loss,
-                                               str(written) if written else None))
-                if stop.requested:
-                    written = written or self.save(step)
-                    raise Interrupted(str(written), step)
-
-    def step(self) -> float:
-        import torch
-        import torch.nn.functional as F
-
-        unet, noise_scheduler = self.parts.unet, self.parts.noise_scheduler
-        device, batch = self.accelerator.device, self.trainer.batch
-        mean, std = self.batch["mean"], self.batch["std"]
-        chosen = torch.randint(len(mean), (batch,), generator=self.generator)
-        sample = mean[chosen] + std[chosen] * torch.randn(mean[chosen].shape,
-                                                          generator=self.generator)
-        latents = (sample * self.parts.vae.config.scaling_factor).to(device)
-        noise = torch.randn(latents.shape, generator=self.generator).to(device)
-        timesteps = torch.randint(0, noise_scheduler.config.num_train_timesteps, (batch,),
-                                  generator=self.generator).to(device)
-        noisy = noise_scheduler.add_noise(latents, noise, timesteps)
-        with self.accelerator.autocast():
-            hidden = self.batch["hidden"]
-            if hidden is None:
-                hidden = self.parts.text_encoder(self.batch["ids"])[0]
-            prediction = unet(noisy.to(unet.dtype), timesteps,
-                              hidden.expand(batch, -1, -1).to(unet.dtype)).sample
-        if noise_scheduler.config.prediction_type == "v_prediction":
-            target = noise_scheduler.get_velocity(latents, noise, timesteps)
-        else:
-            target = noise
-        loss = F.mse_loss(prediction.float(), target.float())
-        self.accelerator.backward(loss)
-        if self.accelerator.sync_gradients:
-            self.accelerator.clip_grad_norm_(self.params, self.trainer.max_grad_norm)
-        self.optimizer.step()
-        self.schedule.step()
-        self.optimizer.zero_grad(set_to_none=True)
-        return float(loss.detach())
-
-    def save(self, step: int) -> Path:
-        trainer = self.trainer
-        with saved.writing(self.out, step) as folder:
-            trained = {name: self.accelerator.unwrap_model(module)
-                       for name, module in self.trained.items()}
-            trainer.save_weights(folder, trained)
-            saved.write_metadata(folder, {**self.metadata, "step": step})
-            saved.save_state(folder, self.optimizer, self.schedule, self.generator, step,
-                             trainer.state_tensors(trained))
-        final = self.out / saved.name_of(step)
-        saved.retire(self.out, final, trainer.keep_checkpoints)
-        return final

@@ -165,3 +165,21 @@ def test_eight_bit_adam_without_bitsandbytes_says_what_to_install():
         pytest.skip("bitsandbytes is installed here")
     with pytest.raises(MissingDependency, match="bitsandbytes"):
         LoraTrainer(optimizer="adamw8bit")
+
+
+def test_prior_preservation_draws_class_images_once_and_trains_on_both(references, tmp_path):
+    settings = {"steps": 2, "checkpoint_every": 2, "prior_preservation": True,
+                "class_images": 2, "class_steps": 2, **FAST}
+    result = LoraTrainer(**settings).train(request(tmp_path / "prior", references))
+    drawn = sorted((tmp_path / "prior" / "class-images").rglob("*.png"))
+    assert len(drawn) == 2 and Image.open(drawn[0]).size == (32, 32)
+    metadata = json.loads((Path(result.final) / "train.json").read_text())
+    assert metadata["settings"]["class_prompt"] == "fox"
+    stamps = [p.stat().st_mtime_ns for p in drawn]
+    LoraTrainer(**{**settings, "steps": 3}).train(request(tmp_path / "prior", references))
+    assert [p.stat().st_mtime_ns for p in drawn] == stamps  # reused, not drawn again
+    plain = LoraTrainer(**{**settings, "prior_preservation": False}).train(
+        request(tmp_path / "plain", references))
+    assert weights_of(plain.final).keys() == weights_of(result.final).keys()
+    assert any(not torch.equal(weights_of(plain.final)[k], weights_of(result.final)[k])
+               for k in weights_of(plain.final))
