@@ -54,7 +54,7 @@ def parse_arguments(argv: Sequence[str]) -> tuple[list[str], Path | None, bool, 
 
 
 def with_train_choice(overrides: list[str]) -> list[str]:
-    """`train=full` (or none: lora) as the `+train=` that adds the group to the config."""
+    """The `train=` choice first (lora unless the command line picks another)."""
     choice = "lora"
     rest = []
     for word in overrides:
@@ -63,7 +63,7 @@ def with_train_choice(overrides: list[str]) -> list[str]:
             choice = match.group(1)
         else:
             rest.append(word)
-    return [f"+train={choice}", *rest]
+    return [f"train={choice}", *rest]
 
 
 def _problem(character: Character, code: str, message: str, hint: str) -> StoryError:

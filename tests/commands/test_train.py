@@ -72,9 +72,9 @@ def test_usage_mistakes_are_one_line(tmp_path, capsys):
 
 
 def test_the_train_group_is_added_with_its_choice():
-    assert train.with_train_choice(["train=full", "train.steps=3"]) == ["+train=full",
-                                                                        "train.steps=3"]
-    assert train.with_train_choice(["seed=1"]) == ["+train=lora", "seed=1"]
+    assert train.with_train_choice(["+train=full", "train.steps=3"]) == ["train=full",
+                                                                         "train.steps=3"]
+    assert train.with_train_choice(["seed=1"]) == ["train=lora", "seed=1"]
 
 
 @pytest.mark.slow

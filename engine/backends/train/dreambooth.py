@@ -79,7 +79,7 @@ class DreamBooth:
 
     method = "dreambooth"
 
-    def __init__(self, steps: int = 800, checkpoint_every: int = 100,
+    def __init__(self, *, steps: int = 800, checkpoint_every: int = 100,
                  learning_rate: float = 1e-4, batch: int = 1, resolution: int | None = None,
                  seed: int = 0, mixed_precision: str = "no", gradient_checkpointing: bool = False,
                  optimizer: str = "adamw", text_encoder: bool = False,

@@ -24,8 +24,26 @@ class LoraTrainer(DreamBooth):
                  target_modules: Sequence[str] = ("to_k", "to_q", "to_v", "to_out.0"),
                  text_encoder_target_modules: Sequence[str] = ("q_proj", "k_proj", "v_proj",
                                                                 "out_proj"),
-                 dropout: float = 0.0, **settings: Any):
-        super().__init__(**settings)
+                 dropout: float = 0.0, steps: int = 800, checkpoint_every: int = 100,
+                 learning_rate: float = 1e-4, batch: int = 1, resolution: int | None = None,
+                 seed: int = 0, mixed_precision: str = "no", gradient_checkpointing: bool = False,
+                 optimizer: str = "adamw", text_encoder: bool = False,
+                 lr_scheduler: str = "constant", lr_warmup_steps: int = 0,
+                 max_grad_norm: float = 1.0, keep_checkpoints: int | None = None,
+                 device: str = "cpu", prior_preservation: bool = False,
+                 class_prompt: str | None = None, class_images: int = 100,
+                 class_steps: int = 25, prior_loss_weight: float = 1.0):
+        # Every setting spelled out: the `train` node is exactly the constructor's arguments.
+        super().__init__(steps=steps, checkpoint_every=checkpoint_every,
+                         learning_rate=learning_rate, batch=batch, resolution=resolution,
+                         seed=seed, mixed_precision=mixed_precision,
+                         gradient_checkpointing=gradient_checkpointing, optimizer=optimizer,
+                         text_encoder=text_encoder, lr_scheduler=lr_scheduler,
+                         lr_warmup_steps=lr_warmup_steps, max_grad_norm=max_grad_norm,
+                         keep_checkpoints=keep_checkpoints, device=device,
+                         prior_preservation=prior_preservation, class_prompt=class_prompt,
+                         class_images=class_images, class_steps=class_steps,
+                         prior_loss_weight=prior_loss_weight)
         if rank < 1 or not target_modules:
             raise ConfigError("train.rank must be >= 1 and train.target_modules not empty")
         self.rank, self.alpha = int(rank), float(alpha if alpha is not None else rank)
