@@ -78,10 +78,12 @@ def test_three_lora_steps_make_checkpoints_that_draw_as_a_model(lora_run, tmp_pa
     assert [i["file"] for i in metadata["images"]] == ["fox-0.png", "fox-1.png"]
 
 
-def test_three_full_steps_with_the_text_encoder_draw_as_a_model(references, tmp_path):
+def test_three_full_steps_with_the_text_encoder_draw_as_a_model_keeping_the_last_two(references, tmp_path):
     out = tmp_path / "full"
-    result = FullTrainer(steps=3, checkpoint_every=3, text_encoder=True, **FAST).train(
-        request(out, references))
+    result = FullTrainer(steps=3, checkpoint_every=1, keep_checkpoints=2, text_encoder=True,
+                         **FAST).train(request(out, references))
+    assert [Path(p).name for p in result.checkpoints] == ["checkpoint-000002",
+                                                          "checkpoint-000003"]
     final = Path(result.final)
     assert (final / "unet").is_dir() and (final / "text_encoder").is_dir()
     trained = load_file(str(next((final / "text_encoder").glob("*.safetensors"))))
