@@ -16,7 +16,7 @@ use: cast.story
 
 character Pip
   description: a small orange fox with a green scarf
-  reference: art/pip/  # the designs
+  reference: art/pip.png  # the design
   model: models/old  # replaced by train --write
   token: sks fox
 
@@ -39,8 +39,8 @@ character Owl
 
 def repo(folder: Path) -> Path:
     (folder / ".git").mkdir(parents=True)
-    (folder / "art" / "pip").mkdir(parents=True)
-    Image.new("RGB", (40, 40), (200, 90, 20)).save(folder / "art" / "pip" / "front.png")
+    (folder / "art").mkdir(parents=True)
+    Image.new("RGB", (40, 40), (200, 90, 20)).save(folder / "art" / "pip.png")
     Image.new("RGB", (40, 40), (90, 90, 90)).save(folder / "art" / "owl.png")
     (folder / "cast.story").write_text(CAST)
     path = folder / "fox.story"
@@ -69,6 +69,17 @@ def test_usage_mistakes_are_one_line(tmp_path, capsys):
     assert "train fine-tunes image.model" in capsys.readouterr().err
     assert train.main([str(story)]) == 2
     assert "which story and which character?" in capsys.readouterr().err
+
+
+def test_references_are_one_image_or_the_images_of_a_folder(tmp_path):
+    from engine.backends.train.images import reference_images
+
+    (tmp_path / "pip").mkdir()
+    for name in ("b.png", "a.JPG", "notes.txt"):
+        (tmp_path / "pip" / name).write_bytes(b"")
+    assert [p.name for p in reference_images(tmp_path / "pip")] == ["a.JPG", "b.png"]
+    assert reference_images(tmp_path / "pip" / "b.png") == [tmp_path / "pip" / "b.png"]
+    assert reference_images(tmp_path / "missing.png") == []
 
 
 def test_the_train_group_is_added_with_its_choice():
