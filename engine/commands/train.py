@@ -16,7 +16,7 @@ from engine.ir import Character, Field, Story, Value
 USAGE = """usage: storyreel train STORY CHARACTER [--out DIR] [--write] [KEY=VALUE ...]
 
 Fine-tunes the base model (image.model, a Stable Diffusion 1.x/2.x folder) on CHARACTER's
-reference images (`reference:`, one image or a folder of them) with its `token:` as the prompt
+reference image (`reference:`) with its `token:` as the prompt
 (a rare token and a class noun: `token: sks fox`). train=lora (the default) trains adapters;
 train=full trains the whole UNet. Checkpoints every train.checkpoint_every steps are all kept,
 each one a `model:`, in --out DIR (default: models/CHARACTER/ at the story repository's root).
@@ -233,7 +233,9 @@ def main(argv: list[str]) -> int:
         print(f"storyreel train: error: {mask(str(error))}", file=sys.stderr)
         return 1
     count = len(result.checkpoints)
-    print(f"trained {words[1]}: {count} checkpoint{'s' * (count != 1)}; final {result.final}")
+    since = f" (continued from step {result.resumed_from})" if result.resumed_from else ""
+    print(f"trained {words[1]}{since}: {count} checkpoint{'s' * (count != 1)}; "
+          f"final {result.final}")
     if write:
         print(f"wrote model: into {written}", file=sys.stderr)
     return 0
