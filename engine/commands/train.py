@@ -73,7 +73,7 @@ def _problem(character: Character, code: str, message: str, hint: str) -> StoryE
 def training_inputs(story: Story, name: str) -> tuple[Character, str, list[Path]]:
     """The character, its instance prompt and its reference images, or a story error."""
     from engine.backends.train.images import reference_images
-    from engine.dsl.load import resolve_path
+    from engine.ir import resolve_path
 
     character = story.character(name)
     if character is None:
@@ -145,13 +145,13 @@ def set_model(character: Character, checkpoint: Path) -> Path:
 def run(story_path: Path, name: str, out: Path | None, overrides: list[str]) -> Any:
     """Trains the character with Rich progress; returns (character, TrainResult)."""
     from engine.backends.train import TrainRequest
-    from engine.commands.fill import compose
-    from engine.config import build_backend
-    from engine.dsl.load import find_root, load_story
+    from engine.config import build_backend, compose_config
+    from engine.dsl.load import load_story
+    from engine.files import find_root
 
     story = load_story(story_path)
     character, token, images = training_inputs(story, name)
-    cfg = compose(story_path, with_train_choice(overrides))
+    cfg = compose_config(with_train_choice(overrides), story=story_path)
     base = base_model(cfg)
     trainer = build_backend("train", cfg.get("train"))
     folder = (out or find_root(story_path) / "models" / name).absolute()
