@@ -219,6 +219,8 @@ class DreamBooth:
         device, dtype = accelerator.device, getattr(torch, PRECISIONS[self.mixed_precision])
         torch.manual_seed(self.seed)  # adapters' initial weights
         trained = self.attach(parts)
+        for module in trained.values():
+            module.train()  # dropout and gradient checkpointing act in training mode only
         for part in (parts.vae, parts.text_encoder, parts.unet):
             full_precision = part in trained.values() and self.method != "lora"
             part.to(device)

@@ -185,3 +185,12 @@ def test_prior_preservation_draws_class_images_once_and_trains_on_both(reference
     assert weights_of(plain.final).keys() == weights_of(result.final).keys()
     assert any(not torch.equal(weights_of(plain.final)[k], weights_of(result.final)[k])
                for k in weights_of(plain.final))
+
+
+def test_gradient_checkpointing_trains_to_the_same_weights(references, tmp_path):
+    settings = {"steps": 1, "checkpoint_every": 1, **FAST}
+    plain = LoraTrainer(**settings).train(request(tmp_path / "plain", references))
+    saving = LoraTrainer(gradient_checkpointing=True, **settings).train(
+        request(tmp_path / "saving", references))
+    for key, value in weights_of(plain.final).items():
+        assert torch.allclose(value, weights_of(saving.final)[key], atol=1e-6), key
