@@ -9,10 +9,18 @@ The same images (drawn here) and narration clips (synthesised here) go to:
   slideshow does), so the difference is what motion and crossfades cost;
 - `ffmpeg slideshow`: a hand-written concat demuxer of the stills (`-tune stillimage`, same
   codec, preset, crf, size, fps and AAC audio of the same narration, no motion, no captions);
+- `ken burns`: the hand-written `zoompan` + `xfade` + libass pipeline on the same stills, camera
+  paths, transitions, captions and narration, same x264 settings (`kenburns.py`);
+- `x264 floor`: x264 alone encoding our cut's frames, already decoded (a raw file), with the
+  same settings and x264's own threads: every moving frame must be encoded, so nothing beats it;
 - `moviepy`: ImageClips in a CompositeVideoClip with TextClip captions and crossfades, the same
   narration, `write_videofile` with the same codec settings.
 
-Targets: ours ≤ 1.5× the ffmpeg slideshow, and ≥ 3× faster than moviepy. The fast variants run
+Quality: ours and the Ken Burns pipeline, both without burned captions, against the exact camera
+paths drawn with Lanczos in floating point (never encoded): mean SSIM of every 5th frame.
+
+Targets: ours ≤ 1.5× the ffmpeg slideshow, ≥ 3× faster than moviepy; the moving story ≤ 1.15×
+the x264 floor and ≤ 0.7× the Ken Burns pipeline with SSIM no worse. The fast variants run
 `--repeat` times, interleaved, best kept (the machine is shared); moviepy runs once. Wall and CPU
 seconds (this process plus the ffmpeg processes it ran) are both printed: on a busy machine CPU
 seconds compare more fairly, since the cut uses both cores and the slideshow mostly one.
@@ -38,7 +46,8 @@ from engine.backends.fonts import find_font
 from engine.backends.video.ffmpeg import FFmpegEditor, ffmpeg_exe
 from engine.config import compose_config, timeline_settings
 from engine.stages.cut import CutLine, CutScene, cut, plan
-from engine.timeline import mix_audio
+from engine.timeline import crossfade_frames, mix_audio
+from kenburns import decode_raw, encode_floor, ken_burns, reference_frames, ssim
 
 CAMERAS = ("slow zoom in", None, "pan left", "slow zoom out", "pan right", None)
 TRANSITIONS = ("crossfade", "cut", "crossfade", "cut", "crossfade", None)
@@ -195,8 +204,22 @@ def main() -> None:
                     root / "ours", work)
             return run
 
+        images, cameras = [s.image for s in scenes], [s.camera for s in scenes]
+        transitions = [s.transition for s in scenes]
+        frames = [s.frames for s in timeline.scenes]
+        fades = [crossfade_frames(timeline, i, settings) for i in range(len(scenes))]
+        ours(scenes)(-1)  # our frames, decoded once for the floor (not timed)
+        decode_raw(root / "ours" / "video.mp4", root / "frames.yuv")
+
+        def kenburns(name: str, burn: Path | None, audio: Path | None) -> Callable[[int], None]:
+            return lambda a: ken_burns(images, cameras, transitions, frames, fades, audio, burn,
+                                       root / name, width, height, args.fps, editor)
+
         variants: dict[str, Callable[[int], None]] = {
             "ours (cameras, crossfades, burned captions)": ours(scenes),
+            "ken burns (zoompan, xfade, libass captions)": kenburns("kb.mp4", srt, narration),
+            "x264 floor (our frames, decoded)": lambda a: encode_floor(
+                root / "frames.yuv", root / "floor.mp4", width, height, args.fps, editor),
             "ours, still + cut (burned captions)": ours(still),
             "ours, still + cut, no burned captions": ours(still, burn_subtitles=False),
             "ffmpeg slideshow": lambda a: ffmpeg_slideshow(
@@ -237,6 +260,22 @@ def main() -> None:
         print(f"burned captions cost: Pillow {flat.wall - bare.wall:+.2f} s wall "
               f"({flat.cpu - bare.cpu:+.2f} s CPU), libass {libass.wall - base.wall:+.2f} s wall "
               f"({libass.cpu - base.cpu:+.2f} s CPU)")
+        floor = results["x264 floor (our frames, decoded)"]
+        burns = results["ken burns (zoompan, xfade, libass captions)"]
+        print(f"moving story: ours / x264 floor {full.wall / floor.wall:.2f}× wall, "
+              f"{full.cpu / floor.cpu:.2f}× CPU (target ≤ 1.15×); ours / ken burns "
+              f"{full.wall / burns.wall:.2f}× wall, {full.cpu / burns.cpu:.2f}× CPU (target ≤ 0.7×)")
+        every = 5
+        reference_frames(images, cameras, transitions, frames, fades, every,
+                         root / "reference.yuv", width, height)
+        cut(scenes, FFmpegEditor(burn_subtitles=False), settings, width, height, args.fps,
+            root / "plain", root / "work-plain")
+        kenburns("kb-plain.mp4", None, None)(0)
+        quality = {name: ssim(video, root / "reference.yuv", every, width, height, args.fps)
+                   for name, video in (("ours", root / "plain" / "video.mp4"),
+                                       ("ken burns", root / "kb-plain.mp4"))}
+        print("SSIM against the exact paths drawn with Lanczos (no captions, every "
+              f"{every}th frame): " + ", ".join(f"{k} {v:.4f}" for k, v in quality.items()))
         if "moviepy CompositeVideoClip" in results:
             movie = results["moviepy CompositeVideoClip"]
             print(f"moviepy / ours: {movie.wall / full.wall:.1f}× wall, "

@@ -80,8 +80,11 @@ def gender_in(text: str) -> str | None:
 CAMERAS = ("still", "slow zoom in", "slow zoom out", "pan left", "pan right")
 """How the picture moves while a scene plays (`camera:`); `still` when left out."""
 
-TRANSITIONS = ("cut", "crossfade")
-"""How a scene gives way to the next (`transition:`); `cut` when left out."""
+TRANSITIONS = ("cut", "crossfade", "dissolve", "fade through black",
+               "wipe left", "wipe right", "wipe up", "wipe down",
+               "slide left", "slide right", "slide up", "slide down",
+               "circle open", "circle close")
+"""How a scene begins, from the one before (`transition:`); `cut` when left out."""
 
 RESERVED_NAMES = frozenset({"voice", "character", "scene"})
 """Words that open blocks: no character may be called one of them."""

@@ -32,7 +32,8 @@ class CutLine:
 class CutScene:
     """A scene for the cut: its still, camera, how it gives way to the NEXT scene, its lines.
 
-    `transition` is how this scene ends ("cut" or "crossfade" into the following one);
+    `transition` is how this scene ends ("cut", or a transition into the following one that
+    takes the last `timeline.crossfade` seconds of its tail: "crossfade", "wipe left", ...);
     `duration` (the story's `duration:`) makes the scene at least that long; `music` plays
     under it (the scene's `music:`, else the story's), ducked while lines are spoken.
     """
@@ -92,8 +93,8 @@ def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, 
         Segment(scene_id=scene.scene_id, image=scene.image, start=placed.start,
                 frames=placed.frames, camera=scene.camera, transition=scene.transition or "cut",
                 transition_frames=(crossfade_frames(timeline, i, settings)
-                                   if scene.transition == "crossfade" and i + 1 < len(scenes)
-                                   else 0))
+                                   if scene.transition not in (None, "cut")
+                                   and i + 1 < len(scenes) else 0))
         for i, (scene, placed) in enumerate(zip(scenes, timeline.scenes)))
     out_dir.mkdir(parents=True, exist_ok=True)
     clips = [line.audio for scene in scenes for line in scene.lines]

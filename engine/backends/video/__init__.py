@@ -13,9 +13,10 @@ from engine.captions import Cue
 class Segment:
     """One scene on the timeline: its still, when it starts, how many frames, how it moves.
 
-    `transition` says how this scene gives way to the next one ("cut" or "crossfade");
-    a crossfade takes the last `transition_frames` frames of this scene (its tail, where no
-    line is spoken), blending into the next scene's first frame.
+    `transition` says how this scene gives way to the next one ("cut", "crossfade", "wipe
+    left", ...: `engine.dsl.vocabulary.TRANSITIONS`); any but a cut takes the last
+    `transition_frames` frames of this scene (its tail, where no line is spoken), turning into
+    the next scene's first frame.
     """
 
     scene_id: str

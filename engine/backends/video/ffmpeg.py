@@ -32,7 +32,7 @@ from engine.errors import BackendError, MissingDependency
 
 log = logging.getLogger(__name__)
 
-SEGMENT_VERSION = 1
+SEGMENT_VERSION = 2
 """Bumped when the frame rendering changes what a segment looks like."""
 NARRATION_VERSION = 1
 """Bumped when the narration's AAC is made differently."""
@@ -85,7 +85,7 @@ def _digest(path: str, mtime_ns: int, size: int) -> str:
 
 @dataclass(frozen=True)
 class _Job:
-    """One segment to make: its scene, the next scene's start (for a crossfade), its file."""
+    """One segment to make: its scene, the next scene's start (for a transition), its file."""
 
     segment: Segment
     shot: SceneShot
@@ -182,7 +182,7 @@ class FFmpegEditor:
         jobs = []
         for index, (segment, shot) in enumerate(zip(request.segments, shots)):
             following = None
-            if shot.crossfade_frames and index + 1 < len(shots):
+            if shot.transition_frames and index + 1 < len(shots):
                 following = shots[index + 1]
             key = {"identity": identity, "size": [request.width, request.height, request.fps],
                    "shot": _shot_key(shot),
@@ -203,9 +203,11 @@ class FFmpegEditor:
             text = caption_text(cue)
             if begin < end and text:
                 captions.append((begin, end, text))
-        fade = segment.transition_frames if segment.transition == "crossfade" else 0
+        transition = segment.transition or "cut"
+        frames = segment.transition_frames if transition != "cut" else 0
         return SceneShot(image=segment.image, camera=segment.camera, frames=segment.frames,
-                         captions=tuple(captions), crossfade_frames=fade)
+                         captions=tuple(captions), transition_frames=frames,
+                         transition=transition if frames else "cut")
 
     # ---- encoding -----------------------------------------------------------------------------
     def _encode(self, job: _Job, request: CutRequest) -> None:
@@ -229,19 +231,23 @@ class FFmpegEditor:
         try:
             with open(os.devnull, "wb") as devnull, tempfile.TemporaryFile() as errors:
                 process = subprocess.Popen([*command, str(temp)], stdin=subprocess.PIPE,
-                                           stdout=devnull, stderr=errors)
+                                           stdout=devnull, stderr=errors, bufsize=0)
                 assert process.stdin is not None
+                _widen_pipe(process.stdin.fileno())
                 try:
-                    frame = b""
+                    frame: tuple = ()
                     for frame in render_frames(job.shot, width, height, style, following,
                                                only=sent):
-                        process.stdin.write(frame)
+                        _write_planes(process.stdin, frame)
                     if repeats:
-                        process.stdin.write(frame)
-                    process.stdin.close()
+                        _write_planes(process.stdin, frame)
                 except BrokenPipeError:
                     pass  # ffmpeg stopped reading: its exit code and messages say why
+                except BaseException:
+                    process.kill()  # not waiting on an encoder that waits for more frames
+                    raise
                 finally:
+                    process.stdin.close()
                     code = process.wait()
                 if code != 0:
                     errors.seek(0)
@@ -369,13 +375,34 @@ def _timing_filter(starts: list[int], fps: int) -> str:
 def _shot_key(shot: SceneShot) -> dict[str, Any]:
     return {"version": SEGMENT_VERSION, "image": _file_digest(shot.image), "camera": shot.camera,
             "frames": shot.frames, "captions": [list(c) for c in shot.captions],
-            "crossfade": shot.crossfade_frames}
+            "transition": [shot.transition, shot.transition_frames]}
 
 
 def _first_frame_key(shot: SceneShot) -> dict[str, Any]:
-    """What the next scene's frame 0 depends on (a crossfade blends into exactly that)."""
+    """What the next scene's frame 0 depends on (a transition leads into exactly that)."""
     opening = [text for first, end, text in shot.captions if first <= 0 < end]
     return {"image": _file_digest(shot.image), "camera": shot.camera, "caption": opening}
+
+
+def _widen_pipe(fd: int) -> None:
+    """Let the pipe hold most of a frame: fewer wake-ups of ffmpeg and of us per frame."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), _PIPE_BYTES)
+    except OSError:  # a lower system limit (fs.pipe-max-size): the default size still works
+        pass
+
+
+_PIPE_BYTES = 1 << 20
+
+
+def _write_planes(pipe: Any, planes: tuple) -> None:
+    """Write a frame's planes straight from their arrays (no joined copy)."""
+    for plane in planes:
+        view = memoryview(plane).cast("B")
+        while view:
+            view = view[pipe.write(view):]
 
 
 def _temp_beside(path: Path) -> Path:

@@ -1,4 +1,4 @@
-"""Frames of a scene as raw YUV 4:2:0: the still, its camera move, burned captions, a crossfade."""
+"""Frames of a scene as raw YUV 4:2:0: the still, its camera move, burned captions, a transition."""
 
 from __future__ import annotations
 
@@ -7,10 +7,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
+from engine.backends.video.transitions import Planes, shift, transition_frame
 from engine.captions import wrap
+
+# The segment workers draw side by side; OpenCV's own thread pool would only fight them for the
+# cores (and a row split changes no byte: every output pixel is computed alone).
+cv2.setNumThreads(1)
 
 ZOOM = 1.15
 """How far `slow zoom in`/`slow zoom out` go (the picture's scale at the close end)."""
@@ -21,9 +27,26 @@ PAN_ZOOM = 1.12
 _KR, _KB = 0.2126, 0.0722
 
 
+_KG = 1 - _KR - _KB
+_TO_YUV = np.array([[_KR, _KG, _KB],  # rows: Y, Cb, Cr of RGB in [0, 1], before range scaling
+                    [-_KR / (2 - 2 * _KB), -_KG / (2 - 2 * _KB), 0.5],
+                    [0.5, -_KG / (2 - 2 * _KR), -_KB / (2 - 2 * _KR)]])
+_RANGE = np.array([[219.0], [224.0], [224.0]]) / 255.0
+_TO_YUV_U8 = np.hstack((_TO_YUV * _RANGE, [[16.0], [128.0], [128.0]]))
+"""RGB in 0..255 → limited-range Y, Cb, Cr in 0..255, as an affine matrix for cv2.transform."""
+
+
 def rgb_to_yuv420(rgb: np.ndarray, alpha: np.ndarray | None = None
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Y (h×w) and Cb, Cr (h/2×w/2) uint8 planes of an RGB array; chroma weighted by `alpha`."""
+    if alpha is None:  # a whole picture: the same sums, in OpenCV's vector loops
+        rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
+        h, w = rgb.shape[:2]
+        luma = cv2.transform(rgb, _TO_YUV_U8[:1])
+        quarter = cv2.resize(rgb.astype(np.float32), (w // 2, h // 2),
+                             interpolation=cv2.INTER_AREA)  # the mean of each 2×2 block
+        chroma = cv2.transform(quarter, _TO_YUV_U8[1:])
+        return luma, _to_u8(chroma[..., 0]), _to_u8(chroma[..., 1])
     rgb = rgb.astype(np.float32) / 255.0
     r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
     luma = _KR * r + (1 - _KR - _KB) * g + _KB * b
@@ -42,19 +65,6 @@ def _quarter(plane: np.ndarray, weight: np.ndarray) -> np.ndarray:
 
 def _to_u8(plane: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(plane), 0, 255).astype(np.uint8)
-
-
-Planes = tuple[Image.Image, Image.Image, Image.Image]
-"""Y at full size, Cb and Cr at half size, as Pillow 'L' images."""
-
-
-def _planes(rgb: np.ndarray) -> Planes:
-    y, u, v = rgb_to_yuv420(rgb)
-    return Image.fromarray(y), Image.fromarray(u), Image.fromarray(v)
-
-
-def frame_bytes(planes: Planes) -> bytes:
-    return b"".join(p.tobytes() for p in planes)
 
 
 def _ease(t: float) -> float:
@@ -80,10 +90,11 @@ class Picture:
     """A scene's still, fitted to the frame (cover, centred), able to render any camera view.
 
     A zooming camera keeps the picture at up to ZOOM× the frame size when the source has the
-    pixels, and crops with sub-pixel boxes (Pillow's resize `box`), so moves are smooth:
-    no rounding of the window to whole pixels, which is what makes ffmpeg's zoompan judder.
-    A pan never changes scale, so its picture is scaled once to a strip exactly as tall as the
-    frame and each frame is a sub-pixel horizontal shift of it (one resampling pass, not two).
+    pixels, and samples each view with an affine warp at 1/32-pixel precision (OpenCV's
+    fixed-point bilinear), so moves are smooth: no rounding of the window to whole pixels,
+    which is what makes ffmpeg's zoompan judder. A pan never changes scale, so its picture is
+    scaled once to a strip exactly as tall as the frame and each frame is a sub-pixel horizontal
+    shift of it: a blend of two whole-pixel windows, which costs about one memory pass.
     """
 
     def __init__(self, path: Path, width: int, height: int, camera: str | None):
@@ -97,33 +108,42 @@ class Picture:
             strip_w, strip_h = _even(width * PAN_ZOOM), _even(height * PAN_ZOOM)
             fitted = ImageOps.fit(rgb, (strip_w, strip_h), lanczos)
             top = (strip_h - height) // 2 // 2 * 2
-            self.base = _planes(np.asarray(fitted)[top:top + height])
+            self.base = rgb_to_yuv420(np.asarray(fitted)[top:top + height])
             return
         room = min(rgb.width / width, rgb.height / height)
         over = 1.0 if self.still else min(max(room, 1.0), ZOOM)
         fitted = ImageOps.fit(rgb, (_even(width * over), _even(height * over)), lanczos)
-        self.base = _planes(np.asarray(fitted))
+        self.base = rgb_to_yuv420(np.asarray(fitted))
 
     def at(self, t: float) -> Planes:
-        """The view at `t` ∈ [0, 1] (fresh images: callers may draw on them)."""
-        if self.still and self.base[0].size == (self.width, self.height):
+        """The view at `t` ∈ [0, 1] (fresh arrays: callers may draw on them)."""
+        base_h, base_w = self.base[0].shape
+        if self.still and (base_w, base_h) == (self.width, self.height):
             return tuple(p.copy() for p in self.base)  # type: ignore[return-value]
         zoom, cx, cy = camera_view(self.camera, t)
-        base_w, base_h = self.base[0].size
-        if self.pan:  # the strip is the frame's height: a box of full rows skips the vertical pass
-            w, h = float(self.width), float(base_h)
-            x0, y0 = min(max(cx * base_w - w / 2, 0.0), base_w - w), 0.0
-        else:
-            w, h = base_w / zoom, base_h / zoom
-            x0 = min(max(cx * base_w - w / 2, 0.0), base_w - w)
-            y0 = min(max(cy * base_h - h / 2, 0.0), base_h - h)
-        box = (x0, y0, x0 + w, y0 + h)
-        half = tuple(c / 2 for c in box)
-        size, half_size = (self.width, self.height), (self.width // 2, self.height // 2)
-        bilinear = Image.Resampling.BILINEAR
-        return (self.base[0].resize(size, bilinear, box=box),
-                self.base[1].resize(half_size, bilinear, box=half),
-                self.base[2].resize(half_size, bilinear, box=half))
+        if self.pan:
+            x0 = min(max(cx * base_w - self.width / 2, 0.0), base_w - self.width)
+            return (shift(self.base[0], x0, self.width), shift(self.base[1], x0 / 2, self.width // 2),
+                    shift(self.base[2], x0 / 2, self.width // 2))
+        w, h = base_w / zoom, base_h / zoom
+        x0 = min(max(cx * base_w - w / 2, 0.0), base_w - w)
+        y0 = min(max(cy * base_h - h / 2, 0.0), base_h - h)
+        return (_warp(self.base[0], x0, y0, w / self.width, self.width, self.height),
+                _warp(self.base[1], x0 / 2, y0 / 2, w / self.width, self.width // 2,
+                      self.height // 2),
+                _warp(self.base[2], x0 / 2, y0 / 2, w / self.width, self.width // 2,
+                      self.height // 2))
+
+
+def _warp(plane: np.ndarray, x0: float, y0: float, scale: float, width: int,
+          height: int) -> np.ndarray:
+    """The window at (x0, y0) of `scale` source pixels per output pixel, pixel centres mapped
+    onto pixel centres (as a resize of that box would)."""
+    offset = 0.5 * scale - 0.5
+    matrix = np.array([[scale, 0.0, x0 + offset], [0.0, scale, y0 + offset]])
+    return cv2.warpAffine(plane, matrix, (width, height),
+                          flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_REPLICATE)
 
 
 def _even(value: float) -> int:
@@ -144,18 +164,28 @@ class CaptionStyle:
 
 @dataclass(frozen=True)
 class Overlay:
-    """A rendered caption in YUV with its alpha, and where it goes (even coordinates)."""
+    """A rendered caption: its planes premultiplied by alpha, 255 − alpha per plane, and where it
+    goes (even coordinates). Drawing it is `(premultiplied + under·(255 − alpha) + 127) // 255`."""
 
     x: int
     y: int
-    planes: Planes
-    alpha: Image.Image
-    alpha_half: Image.Image
+    premultiplied: tuple[np.ndarray, np.ndarray, np.ndarray]
+    transparency: tuple[np.ndarray, np.ndarray, np.ndarray]
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) of the caption's box in pixels."""
+        height, width = self.premultiplied[0].shape
+        return width, height
 
     def draw_on(self, planes: Planes) -> None:
-        planes[0].paste(self.planes[0], (self.x, self.y), self.alpha)
-        planes[1].paste(self.planes[1], (self.x // 2, self.y // 2), self.alpha_half)
-        planes[2].paste(self.planes[2], (self.x // 2, self.y // 2), self.alpha_half)
+        for index, (plane, over, clear) in enumerate(zip(planes, self.premultiplied,
+                                                         self.transparency)):
+            scale = 1 if index == 0 else 2
+            x, y = self.x // scale, self.y // scale
+            h, w = min(over.shape[0], plane.shape[0] - y), min(over.shape[1], plane.shape[1] - x)
+            under = plane[y:y + h, x:x + w]  # a box taller than a tiny frame is cut off
+            under[:] = (over[:h, :w] + under * clear[:h, :w] + 127) // 255
 
 
 def _font(style: CaptionStyle, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
@@ -185,24 +215,30 @@ def caption_overlay(text: str, width: int, height: int, style: CaptionStyle) -> 
                         align="center", anchor="ma", fill=(255, 255, 255, 255))
     rgba = np.asarray(card)
     alpha = rgba[..., 3]
-    y, u, v = rgb_to_yuv420(rgba[..., :3], alpha)
-    half = alpha.reshape(box_h // 2, 2, box_w // 2, 2).mean(axis=(1, 3))
+    planes = rgb_to_yuv420(rgba[..., :3], alpha)
+    half = _to_u8(alpha.reshape(box_h // 2, 2, box_w // 2, 2).mean(axis=(1, 3)))
+    alphas = (alpha.astype(np.uint16), half.astype(np.uint16), half.astype(np.uint16))
     margin = style.bottom_portrait if height > width else style.bottom
     x = (width - box_w) // 2 // 2 * 2
     y0 = max(0, (height - box_h - round(height * margin)) // 2 * 2)
-    return Overlay(x, y0, (Image.fromarray(y), Image.fromarray(u), Image.fromarray(v)),
-                   Image.fromarray(alpha), Image.fromarray(_to_u8(half)))
+    return Overlay(x, y0, tuple(p * a for p, a in zip(planes, alphas)),  # type: ignore[arg-type]
+                   tuple(255 - a for a in alphas))  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
 class SceneShot:
-    """Everything that shapes one scene's frames (a segment renders one, plus the next's start)."""
+    """Everything that shapes one scene's frames (a segment renders one, plus the next's start).
+
+    `transition` is how the scene gives way to the next one; it takes the last
+    `transition_frames` frames.
+    """
 
     image: Path
     camera: str | None
     frames: int
     captions: tuple[tuple[int, int, str], ...]  # [first frame, end frame) and text, scene-relative
-    crossfade_frames: int = 0
+    transition_frames: int = 0
+    transition: str = "cut"
 
 
 def caption_at(shot: SceneShot, frame: int) -> str | None:
@@ -213,7 +249,7 @@ def caption_at(shot: SceneShot, frame: int) -> str | None:
 
 
 def first_frame(shot: SceneShot, width: int, height: int, style: CaptionStyle | None) -> Planes:
-    """The scene's frame 0 exactly as its own segment starts (what a crossfade blends into)."""
+    """The scene's frame 0 exactly as its own segment starts (what a transition leads into)."""
     planes = Picture(shot.image, width, height, shot.camera).at(0.0)
     text = caption_at(shot, 0)
     if style is not None and text:
@@ -223,10 +259,10 @@ def first_frame(shot: SceneShot, width: int, height: int, style: CaptionStyle | 
 
 def distinct_frames(shot: SceneShot, fading: bool) -> list[int]:
     """The frames where the picture changes (a still scene changes only with its captions and in
-    its crossfade), always including the first and the last frame."""
+    its transition), always including the first and the last frame."""
     if shot.camera not in (None, "still"):
         return list(range(shot.frames))
-    fade_from = shot.frames - (shot.crossfade_frames if fading else 0)
+    fade_from = shot.frames - (shot.transition_frames if fading else 0)
     starts = {0, shot.frames - 1, *range(fade_from, shot.frames)}
     for first, end, _ in shot.captions:
         starts.update(k for k in (first, end) if k < fade_from)
@@ -234,14 +270,15 @@ def distinct_frames(shot: SceneShot, fading: bool) -> list[int]:
 
 
 def render_frames(shot: SceneShot, width: int, height: int, style: CaptionStyle | None,
-                  following: Planes | None, only: list[int] | None = None) -> Iterator[bytes]:
-    """The scene's frames as yuv420p bytes (those numbered in `only`, else all); the tail blends
-    into `following` if given."""
+                  following: Planes | None, only: list[int] | None = None) -> Iterator[Planes]:
+    """The scene's frames as yuv420p planes (those numbered in `only`, else all); the tail
+    turns into `following` by the shot's transition if given. A still scene repeats the same
+    arrays for frames that look alike: treat them as read-only."""
     picture = Picture(shot.image, width, height, shot.camera)
     overlays: dict[str, Overlay] = {}
-    fade = shot.crossfade_frames if following is not None else 0
+    fade = shot.transition_frames if following is not None else 0
     fade_from = shot.frames - fade
-    unchanged: dict[str | None, bytes] = {}  # a still picture: one frame per caption state
+    unchanged: dict[str | None, Planes] = {}  # a still picture: one frame per caption state
     last = max(1, shot.frames - 1)
     for k in (range(shot.frames) if only is None else only):
         text = caption_at(shot, k) if style is not None else None
@@ -254,9 +291,13 @@ def render_frames(shot: SceneShot, width: int, height: int, style: CaptionStyle 
                 overlays[text] = caption_overlay(text, width, height, style)  # type: ignore[arg-type]
             overlays[text].draw_on(planes)
         if k >= fade_from and following is not None:
-            weight = (k - fade_from + 1) / (fade + 1)
-            planes = tuple(Image.blend(a, b, weight) for a, b in zip(planes, following))  # type: ignore[assignment]
-        data = frame_bytes(planes)
+            planes = transition_frame(shot.transition, planes, following,
+                                      (k - fade_from + 1) / (fade + 1))
         if picture.still and k < fade_from:
-            unchanged[text] = data
-        yield data
+            unchanged[text] = planes
+        yield planes
+
+
+def frame_bytes(planes: Planes) -> bytes:
+    """One frame as the bytes of raw yuv420p (Y, then Cb, then Cr)."""
+    return b"".join(p.tobytes() for p in planes)

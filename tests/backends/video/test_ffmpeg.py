@@ -12,7 +12,8 @@ from engine.backends.video import CutRequest, Segment
 from engine.backends.fonts import find_font
 from engine.backends.video.ffmpeg import FFmpegEditor, ffmpeg_exe
 from engine.backends.video.frames import (PAN_ZOOM, ZOOM, CaptionStyle, Picture, SceneShot,
-                                          camera_view, caption_overlay, render_frames,
+                                          camera_view, caption_overlay, frame_bytes,
+                                          render_frames,
                                           rgb_to_yuv420)
 from engine.errors import BackendError
 
@@ -48,20 +49,20 @@ def test_still_camera_is_the_picture_itself(tmp_path: Path):
     path = tmp_path / "p.png"
     Image.new("RGB", (W * 2, H * 3), (200, 40, 40)).save(path)  # another shape: cover-fit
     planes = Picture(path, W, H, None).at(0.5)
-    assert [p.size for p in planes] == [(W, H), (W // 2, H // 2), (W // 2, H // 2)]
-    assert set(np.asarray(planes[0]).ravel().tolist()) == {rgb_to_yuv420(
+    assert [p.shape for p in planes] == [(H, W), (H // 2, W // 2), (H // 2, W // 2)]
+    assert set(planes[0].ravel().tolist()) == {rgb_to_yuv420(
         np.full((2, 2, 3), (200, 40, 40), np.uint8))[0][0, 0]}
 
 
 def test_caption_overlay_fits_the_frame_and_sits_low():
     style = CaptionStyle(font=find_font("DejaVuSans-Bold.ttf"))
     overlay = caption_overlay("A long caption " * 8, W * 4, H * 4, style)
-    width, height = overlay.planes[0].size
+    width, height = overlay.size
     assert overlay.x % 2 == 0 and overlay.y % 2 == 0 and width % 2 == 0 and height % 2 == 0
     assert overlay.x >= 0 and overlay.x + width <= W * 4
     assert overlay.y > H * 4 // 2 and overlay.y + height <= H * 4
     portrait = caption_overlay("Hello", H * 4, W * 4, style)
-    assert portrait.y + portrait.planes[0].size[1] < W * 4 * 0.85  # clear of phone controls
+    assert portrait.y + portrait.size[1] < W * 4 * 0.85  # clear of phone controls
 
 
 def test_still_frames_repeat_and_captions_change_them(tmp_path: Path):
@@ -69,7 +70,7 @@ def test_still_frames_repeat_and_captions_change_them(tmp_path: Path):
     Image.new("RGB", (W, H), (30, 120, 200)).save(path)
     shot = SceneShot(path, None, 10, ((3, 6, "Hi there"),))
     style = CaptionStyle(font=find_font("DejaVuSans-Bold.ttf"))
-    frames = list(render_frames(shot, W, H, style, None))
+    frames = [frame_bytes(f) for f in render_frames(shot, W, H, style, None)]
     assert len(frames) == 10 and all(len(f) == W * H * 3 // 2 for f in frames)
     assert frames[0] == frames[2] == frames[6] == frames[9] != frames[3] == frames[5]
 
