@@ -73,7 +73,7 @@ def ken_burns(images: Sequence[Path], cameras: Sequence[str | None],
     for index in range(1, len(images)):
         name, overlap = transitions[index - 1], transition_frames[index - 1]
         if name in (None, "cut") or not overlap:
-            chains.append(f"{stream}[s{index}]concat=n=2:v=1:a=0[j{index}]")
+            chains.append(f"{stream}[s{index}]concat=n=2:v=1:a=0,settb=1/{fps}[j{index}]")
         else:
             chains.append(f"{stream}[s{index}]xfade=transition={XFADE[name]}:"
                           f"duration={overlap / fps}:offset={(length - overlap) / fps}[j{index}]")
