@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import cv2
@@ -135,6 +136,19 @@ class Picture:
                       self.height // 2))
 
 
+def picture(path: Path, width: int, height: int, camera: str | None) -> Picture:
+    """The Picture of a still for this frame size and camera, made once while the file stays the
+    same (a scene's segment and the transition into it from the scene before share it)."""
+    stat = path.stat()
+    return _picture(str(path.absolute()), stat.st_mtime_ns, stat.st_size, width, height, camera)
+
+
+@lru_cache(maxsize=8)
+def _picture(path: str, mtime_ns: int, size: int, width: int, height: int,
+             camera: str | None) -> Picture:
+    return Picture(Path(path), width, height, camera)
+
+
 def _warp(plane: np.ndarray, x0: float, y0: float, scale: float, width: int,
           height: int) -> np.ndarray:
     """The window at (x0, y0) of `scale` source pixels per output pixel, pixel centres mapped
@@ -250,7 +264,7 @@ def caption_at(shot: SceneShot, frame: int) -> str | None:
 
 def first_frame(shot: SceneShot, width: int, height: int, style: CaptionStyle | None) -> Planes:
     """The scene's frame 0 exactly as its own segment starts (what a transition leads into)."""
-    planes = Picture(shot.image, width, height, shot.camera).at(0.0)
+    planes = picture(shot.image, width, height, shot.camera).at(0.0)
     text = caption_at(shot, 0)
     if style is not None and text:
         caption_overlay(text, width, height, style).draw_on(planes)
@@ -274,7 +288,7 @@ def render_frames(shot: SceneShot, width: int, height: int, style: CaptionStyle 
     """The scene's frames as yuv420p planes (those numbered in `only`, else all); the tail
     turns into `following` by the shot's transition if given. A still scene repeats the same
     arrays for frames that look alike: treat them as read-only."""
-    picture = Picture(shot.image, width, height, shot.camera)
+    source = picture(shot.image, width, height, shot.camera)
     overlays: dict[str, Overlay] = {}
     fade = shot.transition_frames if following is not None else 0
     fade_from = shot.frames - fade
@@ -282,10 +296,10 @@ def render_frames(shot: SceneShot, width: int, height: int, style: CaptionStyle 
     last = max(1, shot.frames - 1)
     for k in (range(shot.frames) if only is None else only):
         text = caption_at(shot, k) if style is not None else None
-        if picture.still and k < fade_from and text in unchanged:
+        if source.still and k < fade_from and text in unchanged:
             yield unchanged[text]
             continue
-        planes = picture.at(k / last)
+        planes = source.at(k / last)
         if text:
             if text not in overlays:
                 overlays[text] = caption_overlay(text, width, height, style)  # type: ignore[arg-type]
@@ -293,7 +307,7 @@ def render_frames(shot: SceneShot, width: int, height: int, style: CaptionStyle 
         if k >= fade_from and following is not None:
             planes = transition_frame(shot.transition, planes, following,
                                       (k - fade_from + 1) / (fade + 1))
-        if picture.still and k < fade_from:
+        if source.still and k < fade_from:
             unchanged[text] = planes
         yield planes
 
