@@ -1,11 +1,11 @@
-"""Cold, no-op and one-line-edit render times of a 12-scene story, and their ratios to the cold run.
+"""Cold, no-op and one-line-edit render times of a 12- and a 60-scene story, and ratios to cold.
 
-    .venv/bin/python benchmarks/incremental.py [--scenes 12] [--keep DIR] [hydra overrides...]
+    .venv/bin/python benchmarks/incremental.py [--scenes 12 60] [--keep DIR] [hydra overrides...]
 
 Each render is the real command (`python -m engine render ...`) in a fresh process, as an author
 runs it; the time is the command's wall clock (its CPU seconds, ffmpeg's included, are printed
-too: on a shared machine they move less). Targets (issue 4): no-op ≤ 5 % of cold, one-line
-edit ≤ 1/12 + 10 % of cold.
+too: on a shared machine they move less). Targets (issues 4 and 16): no-op ≤ 5 % of cold, one-line
+edit ≤ 1/N + 10 % of cold for an N-scene story, whatever N.
 """
 
 from __future__ import annotations
@@ -76,36 +76,31 @@ def _median(runs: list[tuple[float, dict]]) -> tuple[float, dict]:
     return sorted(runs, key=lambda run: run[0])[len(runs) // 2]
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scenes", type=int, default=12)
-    parser.add_argument("--repeats", type=int, default=3, help="no-op and edit runs (median)")
-    parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
-    args, overrides = parser.parse_known_args()
-    work = args.keep or Path(tempfile.mkdtemp(prefix="storyreel-incremental-"))
+def measure(scenes: int, repeats: int, work: Path, overrides: list[str]) -> None:
+    """Cold, no-op and one-line-edit renders of a `scenes`-scene story in `work`; print them."""
     work.mkdir(parents=True, exist_ok=True)
     (work / ".git").mkdir(exist_ok=True)  # a story repository of its own
     story, cache = work / "walk.story", work / "cache"
-    story.write_text(story_text(args.scenes))
+    story.write_text(story_text(scenes))
 
     cold, cold_manifest = render(story, work / "cold", cache, overrides)
     # No-op and edit runs are short and this machine is shared: the median of a few, each edit
     # a different line (a repeated edit would be a no-op).
-    noops = [render(story, work / f"noop-{n}", cache, overrides) for n in range(args.repeats)]
+    noops = [render(story, work / f"noop-{n}", cache, overrides) for n in range(repeats)]
     edits = []
-    for n in range(args.repeats):
-        story.write_text(story_text(args.scenes, edited=(args.scenes // 2 + n) % args.scenes))
+    for n in range(repeats):
+        story.write_text(story_text(scenes, edited=(scenes // 2 + n) % scenes))
         edits.append(render(story, work / f"edit-{n}", cache, overrides))
     noop, noop_manifest = _median(noops)
     edit, edit_manifest = _median(edits)
 
     duration = cold_manifest.get("duration", 0.0)
-    print(f"story: {args.scenes} scenes, {len(cold_manifest['artifacts'])} artifacts, "
+    print(f"story: {scenes} scenes, {len(cold_manifest['artifacts'])} artifacts, "
           f"video {duration:.1f} s; overrides: {' '.join(overrides) or '(defaults)'}; "
-          f"no-op and edit: median of {args.repeats}")
+          f"no-op and edit: median of {repeats}")
     print(f"{'run':<16}{'wall s':>9}{'in-process s':>14}{'CPU s':>8}{'made':>6}{'ratio':>9}"
           f"{'target':>9}{'CPU ratio':>11}")
-    target_edit = 1 / args.scenes + 0.10
+    target_edit = 1 / scenes + 0.10
     rows = (("cold", cold, cold_manifest, None), ("no-op", noop, noop_manifest, 0.05),
             ("one-line edit", edit, edit_manifest, target_edit))
     for name, wall, manifest, target in rows:
@@ -121,6 +116,18 @@ def main() -> int:
     stages = edit_manifest.get("stages", {})
     print("one-line edit: made " + ", ".join(made(edit_manifest)) + "; seconds by stage: "
           + ", ".join(f"{k} {v.get('seconds', 0.0):.2f}" for k, v in stages.items()))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenes", type=int, nargs="+", default=[12, 60],
+                        help="story lengths, each measured on its own")
+    parser.add_argument("--repeats", type=int, default=3, help="no-op and edit runs (median)")
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
+    args, overrides = parser.parse_known_args()
+    work = args.keep or Path(tempfile.mkdtemp(prefix="storyreel-incremental-"))
+    for scenes in args.scenes:
+        measure(scenes, args.repeats, work / f"{scenes}-scenes", overrides)
     if not args.keep:
         import shutil
         shutil.rmtree(work, ignore_errors=True)

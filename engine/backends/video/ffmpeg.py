@@ -233,7 +233,6 @@ class FFmpegEditor:
                 process = subprocess.Popen([*command, str(temp)], stdin=subprocess.PIPE,
                                            stdout=devnull, stderr=errors, bufsize=0)
                 assert process.stdin is not None
-                _widen_pipe(process.stdin.fileno())
                 try:
                     frame: tuple = ()
                     for frame in render_frames(job.shot, width, height, style, following,
@@ -382,19 +381,6 @@ def _first_frame_key(shot: SceneShot) -> dict[str, Any]:
     """What the next scene's frame 0 depends on (a transition leads into exactly that)."""
     opening = [text for first, end, text in shot.captions if first <= 0 < end]
     return {"image": _file_digest(shot.image), "camera": shot.camera, "caption": opening}
-
-
-def _widen_pipe(fd: int) -> None:
-    """Let the pipe hold most of a frame: fewer wake-ups of ffmpeg and of us per frame."""
-    try:
-        import fcntl
-
-        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), _PIPE_BYTES)
-    except OSError:  # a lower system limit (fs.pipe-max-size): the default size still works
-        pass
-
-
-_PIPE_BYTES = 1 << 20
 
 
 def _write_planes(pipe: Any, planes: tuple) -> None:
