@@ -175,3 +175,31 @@ def test_a_narration_ffmpeg_cannot_read_fails_cleanly(tmp_path: Path):
         FFmpegEditor().cut(request)
     assert not request.output.exists() and not list(work.glob("aac-*"))
     assert not [p for p in work.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_wipe_between_two_scenes_is_encoded_in_the_outgoing_tail(tmp_path: Path):
+    """`wipe left` in the last frames of scene a: the next picture enters from the right."""
+    import wave
+
+    import av
+
+    Image.new("RGB", (W, H), (20, 20, 20)).save(tmp_path / "a.png")
+    Image.new("RGB", (W, H), (235, 235, 235)).save(tmp_path / "b.png")
+    with wave.open(str(tmp_path / "a.wav"), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(48_000)
+        out.writeframes(bytes(2 * 48_000))
+    request = CutRequest(segments=(Segment("a", tmp_path / "a.png", 0.0, 12, None, "wipe left", 7),
+                                   Segment("b", tmp_path / "b.png", 0.48, 13)),
+                         audio=tmp_path / "a.wav", cues=(), width=W, height=H, fps=25,
+                         output=tmp_path / "out.mp4", workdir=tmp_path / "work")
+    FFmpegEditor(burn_subtitles=False).cut(request)
+    with av.open(str(request.output)) as container:
+        frames = [f.to_ndarray(format="gray").astype(float) for f in container.decode(video=0)]
+    assert len(frames) == 25
+    bright = [float((f > 128).mean()) for f in frames]
+    assert bright[:5] == [0.0] * 5 and bright[12:] == [1.0] * 13
+    assert all(a < b for a, b in zip(bright[4:13], bright[5:13]))  # the edge moves on each frame
+    middle = frames[8]  # 4 of 7 wipe frames: the right half is the next picture
+    assert middle[:, -W // 4:].mean() > 200 and middle[:, :W // 4].mean() < 60
