@@ -119,10 +119,12 @@ class FFmpegEditor:
         return CaptionStyle(font=caption_font(self.font_name), size=self.caption_size)
 
     def identity(self) -> dict[str, Any]:
+        import cv2
         import PIL
 
         style = self._style()
         return {"backend": "video=ffmpeg", "ffmpeg": ffmpeg_version(), "pillow": PIL.__version__,
+                "opencv": cv2.__version__,
                 "segment_version": SEGMENT_VERSION, "encoder": self._encoder_settings(),
                 "audio_bitrate": self.audio_bitrate,
                 "captions": None if style is None else {
