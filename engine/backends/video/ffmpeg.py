@@ -20,12 +20,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from engine.backends.fonts import find_font
 from engine.backends.video import CutRequest, CutStats, Segment
 from engine.backends.video.frames import (CaptionStyle, SceneShot, distinct_frames, first_frame,
                                           render_frames)
+from engine.backends.video.transitions import Planes
 from engine.captions import caption_text, srt_text
 from engine.files import public_mode, write_atomically
 from engine.errors import BackendError, MissingDependency
@@ -236,11 +237,11 @@ class FFmpegEditor:
                                            stdout=devnull, stderr=errors, bufsize=0)
                 assert process.stdin is not None
                 try:
-                    frame: tuple = ()
+                    frame: Planes | None = None
                     for frame in render_frames(job.shot, width, height, style, following,
                                                only=sent):
                         _write_planes(process.stdin, frame)
-                    if repeats:
+                    if repeats and frame is not None:
                         _write_planes(process.stdin, frame)
                 except BrokenPipeError:
                     pass  # ffmpeg stopped reading: its exit code and messages say why
@@ -385,7 +386,7 @@ def _first_frame_key(shot: SceneShot) -> dict[str, Any]:
     return {"image": _file_digest(shot.image), "camera": shot.camera, "caption": opening}
 
 
-def _write_planes(pipe: Any, planes: tuple) -> None:
+def _write_planes(pipe: BinaryIO, planes: Planes) -> None:
     """Write a frame's planes straight from their arrays (no joined copy)."""
     for plane in planes:
         view = memoryview(plane).cast("B")
