@@ -147,7 +147,7 @@ def moviepy_pipeline(scenes: list[CutScene], starts: list[float], durations: lis
     clips = []
     for i, (scene, start, duration) in enumerate(zip(scenes, starts, durations)):
         clip = ImageClip(str(scene.image)).with_start(start).with_duration(duration)
-        if i > 0 and scenes[i - 1].transition == "crossfade":
+        if i > 0 and scenes[i - 1].into_next == "crossfade":
             clip = clip.with_effects([vfx.CrossFadeIn(crossfade)])
         clips.append(clip)
     for cue in cues:
@@ -184,7 +184,7 @@ def main() -> None:
                            (CutLine(synthesise_line(root / f"line{i + 1}.wav", args.seconds, i),
                                     LINES[i % len(LINES)], "Narrator"),))
                   for i in range(args.scenes)]
-        still = [replace(s, camera=None, transition="cut") for s in scenes]
+        still = [replace(s, camera=None, into_next="cut") for s in scenes]
         timeline = plan(scenes, settings, args.fps)
         durations = [s.duration for s in timeline.scenes]
         starts = [s.start for s in timeline.scenes]
@@ -205,7 +205,7 @@ def main() -> None:
             return run
 
         images, cameras = [s.image for s in scenes], [s.camera for s in scenes]
-        transitions = [s.transition for s in scenes]
+        transitions = [s.into_next for s in scenes]
         frames = [s.frames for s in timeline.scenes]
         fades = [crossfade_frames(timeline, i, settings) for i in range(len(scenes))]
         ours(scenes)(-1)  # our frames, decoded once for the floor (not timed)

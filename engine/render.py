@@ -35,7 +35,7 @@ from engine.stages import draw as draw_stage
 from engine.stages import screen as screen_stage
 from engine.stages import speak as speak_stage
 from engine.stages import write as write_stage
-from engine.stages.cut import CutLine, CutScene, cut
+from engine.stages.cut import CutLine, CutScene, canonical, cut
 from engine.steps import Step
 from engine.storyboard import write_storyboard
 from engine.timeline import TimelineSettings
@@ -99,28 +99,23 @@ def _cut(story: Story, drawn: list[draw_stage.Drawn], spoken: list[speak_stage.S
     following = [s.text("transition") for s in story.scenes[1:]] + [None]
     scenes = tuple(
         CutScene(scene_id=scene.id, image=d.image, camera=scene.text("camera"),
-                 transition=into_next, duration=_seconds(scene.text("duration")),
+                 into_next=into_next, duration=_seconds(scene.text("duration")),
                  music=_music(story, scene),
                  lines=tuple(CutLine(audio=s.audio, text=s.text, speaker=s.speaker)
                              for s in by_scene.get(scene.id, [])))
         for scene, d, into_next in zip(story.scenes, drawn, following))
     request = {
-        "scenes": [{"id": c.scene_id, "camera": c.camera, "transition": c.transition,
-                    "duration": c.duration, "music": bool(c.music),
-                    "lines": [[l.text, l.speaker] for l in c.lines]} for c in scenes],
+        "scenes": [canonical(scene, step.digest) for scene in scenes],
         "size": [settings.width, settings.height, settings.fps],
         "timeline": asdict(settings.timeline),
         "caption_speakers": settings.caption_speakers,
     }
-    inputs = [step.digest(c.image) for c in scenes] + [
-        step.digest(c.music) if c.music else "" for c in scenes] + [
-        step.digest(l.audio) for c in scenes for l in c.lines]
     workdir = cache.root / "segments"
     return step.run("cut", CUT_VERSION, request, editor, "video.mp4",
                     lambda out: cut(scenes, editor, settings.timeline, settings.width,
                                     settings.height, settings.fps, out.parent, workdir,
                                     speakers_in_captions=settings.caption_speakers),
-                    label="video", inputs=inputs)
+                    label="video")
 
 
 def _music(story: Story, scene: Scene) -> Path | None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from engine.backends.video import CutRequest, CutStats, Editor, Segment
 from engine.captions import write_srt, write_vtt
@@ -32,7 +34,7 @@ class CutLine:
 class CutScene:
     """A scene for the cut: its still, camera, how it gives way to the NEXT scene, its lines.
 
-    `transition` is how this scene ends ("cut", or a transition into the following one that
+    `into_next` is how this scene ends ("cut", or a transition into the following one that
     takes the last `timeline.crossfade` seconds of its tail: "crossfade", "wipe left", ...);
     `duration` (the story's `duration:`) makes the scene at least that long; `music` plays
     under it (the scene's `music:`, else the story's), ducked while lines are spoken.
@@ -41,10 +43,22 @@ class CutScene:
     scene_id: str
     image: Path
     camera: str | None
-    transition: str | None
+    into_next: str | None
     lines: tuple[CutLine, ...]
     duration: float | None = None
     music: Path | None = None
+
+
+def canonical(node: Any, digest: Callable[[Path], str]) -> Any:
+    """A cut's input as plain data for its cache key: every field of every CutScene and CutLine,
+    each file by its content's digest (so no field can be left out of the key by hand)."""
+    if dataclasses.is_dataclass(node):
+        return {f.name: canonical(getattr(node, f.name), digest) for f in dataclasses.fields(node)}
+    if isinstance(node, tuple):
+        return [canonical(item, digest) for item in node]
+    if isinstance(node, Path):
+        return {"sha256": digest(node)}
+    return node
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,9 +105,9 @@ def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, 
             else tuple(replace(cue, speaker=None) for cue in timeline.cues))
     segments = tuple(
         Segment(scene_id=scene.scene_id, image=scene.image, start=placed.start,
-                frames=placed.frames, camera=scene.camera, transition=scene.transition or "cut",
+                frames=placed.frames, camera=scene.camera, into_next=scene.into_next or "cut",
                 transition_frames=(crossfade_frames(timeline, i, settings)
-                                   if scene.transition not in (None, "cut")
+                                   if scene.into_next not in (None, "cut")
                                    and i + 1 < len(scenes) else 0))
         for i, (scene, placed) in enumerate(zip(scenes, timeline.scenes)))
     out_dir.mkdir(parents=True, exist_ok=True)

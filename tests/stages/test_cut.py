@@ -252,3 +252,27 @@ def test_the_narration_is_encoded_once_per_sound_and_keeps_its_timing(scenes, tm
                      tmp_path / "c", work)
     assert len(list(work.glob("aac-*.m4a"))) == 2
     assert audio_packets(voiced.video) != audio_packets(first.video)
+
+
+def test_the_cut_key_holds_every_field_and_each_file_by_its_content(tmp_path: Path):
+    from dataclasses import fields
+
+    from engine.stages.cut import canonical
+
+    picture(tmp_path / "a.png", 1)
+    picture(tmp_path / "b.png", 2)
+    (tmp_path / "line.wav").write_bytes(b"RIFF one")
+    line = CutLine(tmp_path / "line.wav", "Hello.", "Owl")
+    scene = CutScene("meadow", tmp_path / "a.png", "pan left", "crossfade", (line,), 4.0, None)
+    digest = lambda path: hashlib.sha256(path.read_bytes()).hexdigest()  # noqa: E731
+    key = canonical(scene, digest)
+    assert set(key) == {f.name for f in fields(CutScene)}
+    assert set(key["lines"][0]) == {f.name for f in fields(CutLine)}
+    assert key["image"] == {"sha256": digest(tmp_path / "a.png")}
+    changed = {"scene_id": "river", "image": tmp_path / "b.png", "camera": None,
+               "into_next": "cut", "lines": (), "duration": 5.0, "music": tmp_path / "line.wav"}
+    assert set(changed) == {f.name for f in fields(CutScene)}
+    for name, value in changed.items():
+        assert canonical(replace(scene, **{name: value}), digest) != key, name
+    (tmp_path / "line.wav").write_bytes(b"RIFF two")  # the same path, other sound
+    assert canonical(scene, digest) != key

@@ -13,7 +13,7 @@ from engine.captions import Cue
 class Segment:
     """One scene on the timeline: its still, when it starts, how many frames, how it moves.
 
-    `transition` says how this scene gives way to the next one ("cut", "crossfade", "wipe
+    `into_next` says how this scene gives way to the next one ("cut", "crossfade", "wipe
     left", ...: `engine.dsl.vocabulary.TRANSITIONS`); any but a cut takes the last
     `transition_frames` frames of this scene (its tail, where no line is spoken), turning into
     the next scene's first frame.
@@ -24,7 +24,7 @@ class Segment:
     start: float
     frames: int
     camera: str | None = None
-    transition: str | None = None
+    into_next: str | None = None
     transition_frames: int = 0
 
 

@@ -206,11 +206,11 @@ class FFmpegEditor:
             text = caption_text(cue)
             if begin < end and text:
                 captions.append((begin, end, text))
-        transition = segment.transition or "cut"
+        transition = segment.into_next or "cut"
         frames = segment.transition_frames if transition != "cut" else 0
         return SceneShot(image=segment.image, camera=segment.camera, frames=segment.frames,
                          captions=tuple(captions), transition_frames=frames,
-                         transition=transition if frames else "cut")
+                         into_next=transition if frames else "cut")
 
     # ---- encoding -----------------------------------------------------------------------------
     def _encode(self, job: _Job, request: CutRequest) -> None:
@@ -377,7 +377,7 @@ def _timing_filter(starts: list[int], fps: int) -> str:
 def _shot_key(shot: SceneShot) -> dict[str, Any]:
     return {"version": SEGMENT_VERSION, "image": _file_digest(shot.image), "camera": shot.camera,
             "frames": shot.frames, "captions": [list(c) for c in shot.captions],
-            "transition": [shot.transition, shot.transition_frames]}
+            "transition": [shot.into_next, shot.transition_frames]}
 
 
 def _first_frame_key(shot: SceneShot) -> dict[str, Any]:

@@ -243,7 +243,7 @@ def caption_overlay(text: str, width: int, height: int, style: CaptionStyle) -> 
 class SceneShot:
     """Everything that shapes one scene's frames (a segment renders one, plus the next's start).
 
-    `transition` is how the scene gives way to the next one; it takes the last
+    `into_next` is how the scene gives way to the next one; it takes the last
     `transition_frames` frames.
     """
 
@@ -252,7 +252,7 @@ class SceneShot:
     frames: int
     captions: tuple[tuple[int, int, str], ...]  # [first frame, end frame) and text, scene-relative
     transition_frames: int = 0
-    transition: str = "cut"
+    into_next: str = "cut"
 
 
 def caption_at(shot: SceneShot, frame: int) -> str | None:
@@ -286,7 +286,7 @@ def distinct_frames(shot: SceneShot, fading: bool) -> list[int]:
 def render_frames(shot: SceneShot, width: int, height: int, style: CaptionStyle | None,
                   following: Planes | None, only: list[int] | None = None) -> Iterator[Planes]:
     """The scene's frames as yuv420p planes (those numbered in `only`, else all); the tail
-    turns into `following` by the shot's transition if given. A still scene repeats the same
+    turns into `following` by the shot's `into_next` if given. A still scene repeats the same
     arrays for frames that look alike: treat them as read-only."""
     source = picture(shot.image, width, height, shot.camera)
     overlays: dict[str, Overlay] = {}
@@ -305,7 +305,7 @@ def render_frames(shot: SceneShot, width: int, height: int, style: CaptionStyle 
                 overlays[text] = caption_overlay(text, width, height, style)  # type: ignore[arg-type]
             overlays[text].draw_on(planes)
         if k >= fade_from and following is not None:
-            planes = transition_frame(shot.transition, planes, following,
+            planes = transition_frame(shot.into_next, planes, following,
                                       (k - fade_from + 1) / (fade + 1))
         if source.still and k < fade_from:
             unchanged[text] = planes
