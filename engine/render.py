@@ -38,11 +38,11 @@ from engine.stages import write as write_stage
 from engine.stages.cut import CutLine, CutScene, cut
 from engine.steps import Step
 from engine.storyboard import write_storyboard
-from engine.timeline import TimelineSettings
+from engine.timeline import MixSettings, TimelineSettings
 
 log = logging.getLogger(__name__)
 
-CUT_VERSION = 1
+CUT_VERSION = 2
 
 
 class _Stopped(Exception):
@@ -64,6 +64,7 @@ class RenderSettings:
     candidates: int
     caption_speakers: bool
     timeline: TimelineSettings
+    mix: MixSettings | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +112,7 @@ def _cut(story: Story, drawn: list[draw_stage.Drawn], spoken: list[speak_stage.S
         "size": [settings.width, settings.height, settings.fps],
         "timeline": asdict(settings.timeline),
         "caption_speakers": settings.caption_speakers,
+        "mix": asdict(settings.mix) if settings.mix else None,
     }
     inputs = [step.digest(c.image) for c in scenes] + [
         step.digest(c.music) if c.music else "" for c in scenes] + [
@@ -119,8 +121,9 @@ def _cut(story: Story, drawn: list[draw_stage.Drawn], spoken: list[speak_stage.S
     return step.run("cut", CUT_VERSION, request, editor, "video.mp4",
                     lambda out: cut(scenes, editor, settings.timeline, settings.width,
                                     settings.height, settings.fps, out.parent, workdir,
-                                    speakers_in_captions=settings.caption_speakers),
-                    label="video", inputs=inputs)
+                                    speakers_in_captions=settings.caption_speakers,
+                                    mix=settings.mix),
+                    label="video", inputs=inputs, record="loudness.json" if settings.mix else None)
 
 
 def _music(story: Story, scene: Scene) -> Path | None:

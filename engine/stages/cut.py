@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import tempfile
@@ -11,10 +12,12 @@ from pathlib import Path
 
 from engine.backends.video import CutRequest, CutStats, Editor, Segment
 from engine.captions import write_srt, write_vtt
-from engine.files import public_mode
+from engine.files import public_mode, write_atomically
 from engine.locks import work_folder
-from engine.timeline import (SceneLines, TimedLine, Timeline, TimelineSettings, build_timeline,
-                             crossfade_frames, mix_audio, read_clip)
+from engine.loudness import measure
+from engine.timeline import (SAMPLE_RATE, MixSettings, SceneLines, TimedLine, Timeline,
+                             TimelineSettings, build_timeline, crossfade_frames, mix_audio,
+                             read_clip)
 
 log = logging.getLogger(__name__)
 
@@ -54,12 +57,11 @@ class CutOutcome:
     timeline: Timeline
     duration: float
     stats: CutStats
+    loudness: dict[str, object] | None = None
 
 
 def clip_seconds(path: Path) -> float:
     """A clip's length as the narration track will hold it (48 kHz samples)."""
-    from engine.timeline import SAMPLE_RATE
-
     return len(read_clip(path)) / SAMPLE_RATE
 
 
@@ -72,8 +74,12 @@ def plan(scenes: Sequence[CutScene], settings: TimelineSettings, fps: int) -> Ti
 
 def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, width: int,
         height: int, fps: int, out_dir: Path, workdir: Path, *,
-        speakers_in_captions: bool = False) -> CutOutcome:
+        speakers_in_captions: bool = False, mix: MixSettings | None = None) -> CutOutcome:
     """Write `out_dir/video.mp4`, `captions.srt` and `captions.vtt`; nothing half-written there.
+
+    `mix` says how loud the music plays and what loudness the soundtrack is mastered to; the
+    video's own soundtrack is then measured and written to `out_dir/loudness.json` (a warning
+    when it missed the target by more than 1 LU). Without it the clips are summed as they are.
 
     `speakers_in_captions` names each line's speaker in every caption (burned, soft track, SRT
     `Owl: …`, WebVTT `<v Owl>`); otherwise the cues carry no speaker.
@@ -101,7 +107,7 @@ def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, 
     with (work_folder(workdir),
           tempfile.TemporaryDirectory(prefix=".cut-", dir=workdir) as scratch):
         narration = mix_audio(timeline, clips, Path(scratch) / "narration.wav",
-                              [scene.music for scene in scenes])
+                              [scene.music for scene in scenes], mix)
         fd, temp_name = tempfile.mkstemp(prefix=".video.", suffix=".mp4.tmp", dir=out_dir)
         os.fchmod(fd, public_mode())
         os.close(fd)
@@ -113,6 +119,7 @@ def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, 
             if not temp.exists() or temp.stat().st_size == 0:
                 raise RuntimeError(f"the editor wrote no video to {temp}")
             _fsync(temp)
+            loudness = verify_loudness(temp, mix, out_dir / "loudness.json") if mix else None
             srt = write_srt(cues, out_dir / "captions.srt")
             vtt = write_vtt(cues, out_dir / "captions.vtt")
             os.replace(temp, video)
@@ -121,7 +128,22 @@ def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, 
     log.info("cut %d scenes, %.2fs: %d segments encoded, %d reused", len(scenes),
              timeline.duration, len(stats.encoded), len(stats.reused))
     return CutOutcome(video=video, srt=srt, vtt=vtt, timeline=timeline,
-                      duration=timeline.duration, stats=stats)
+                      duration=timeline.duration, stats=stats, loudness=loudness)
+
+
+def verify_loudness(video: Path, mix: MixSettings, record: Path) -> dict[str, object]:
+    """The video's soundtrack as a meter reads it, against the targets; written to `record`."""
+    heard = measure(read_clip(video), SAMPLE_RATE)
+    facts = {"target": mix.loudness, "ceiling": mix.true_peak, **heard.as_record()}
+    if (mix.loudness is not None and heard.integrated != float("-inf")
+            and abs(heard.integrated - mix.loudness) > 1.0):
+        log.warning("the soundtrack plays at %.1f LUFS, not the %.1f LUFS asked for",
+                    heard.integrated, mix.loudness)
+    elif heard.true_peak > mix.true_peak and mix.loudness is not None:
+        log.warning("the soundtrack peaks at %.1f dBTP, over the %.1f dBTP ceiling",
+                    heard.true_peak, mix.true_peak)
+    write_atomically(record, json.dumps(facts, sort_keys=True) + "\n")
+    return facts
 
 
 def _fsync(path: Path) -> None:
