@@ -98,6 +98,7 @@ def _cut(story: Story, drawn: list[draw_stage.Drawn], spoken: list[speak_stage.S
         by_scene.setdefault(s.scene_id, []).append(s)
     # A scene's `transition:` says how it begins; the editor wants how each scene ends.
     following = [s.text("transition") for s in story.scenes[1:]] + [None]
+    language = story.text("language", "en") or "en"
     scenes = tuple(
         CutScene(scene_id=scene.id, image=d.image, camera=scene.text("camera"),
                  transition=into_next, duration=_seconds(scene.text("duration")),
@@ -113,6 +114,7 @@ def _cut(story: Story, drawn: list[draw_stage.Drawn], spoken: list[speak_stage.S
         "timeline": asdict(settings.timeline),
         "caption_speakers": settings.caption_speakers,
         "mix": asdict(settings.mix) if settings.mix else None,
+        "language": language,
     }
     inputs = [step.digest(c.image) for c in scenes] + [
         step.digest(c.music) if c.music else "" for c in scenes] + [
@@ -122,7 +124,7 @@ def _cut(story: Story, drawn: list[draw_stage.Drawn], spoken: list[speak_stage.S
                     lambda out: cut(scenes, editor, settings.timeline, settings.width,
                                     settings.height, settings.fps, out.parent, workdir,
                                     speakers_in_captions=settings.caption_speakers,
-                                    mix=settings.mix),
+                                    mix=settings.mix, language=language),
                     label="video", inputs=inputs, record="loudness.json" if settings.mix else None)
 
 

@@ -14,6 +14,7 @@ from engine.backends.video import CutRequest, CutStats, Editor, Segment
 from engine.captions import write_srt, write_vtt
 from engine.files import public_mode, write_atomically
 from engine.locks import work_folder
+from engine.language_codes import iso639_2
 from engine.loudness import measure
 from engine.timeline import (SAMPLE_RATE, MixSettings, SceneLines, TimedLine, Timeline,
                              TimelineSettings, build_timeline, crossfade_frames, mix_audio,
@@ -74,7 +75,8 @@ def plan(scenes: Sequence[CutScene], settings: TimelineSettings, fps: int) -> Ti
 
 def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, width: int,
         height: int, fps: int, out_dir: Path, workdir: Path, *,
-        speakers_in_captions: bool = False, mix: MixSettings | None = None) -> CutOutcome:
+        speakers_in_captions: bool = False, mix: MixSettings | None = None,
+        language: str | None = None) -> CutOutcome:
     """Write `out_dir/video.mp4`, `captions.srt` and `captions.vtt`; nothing half-written there.
 
     `mix` says how loud the music plays and what loudness the soundtrack is mastered to; the
@@ -115,7 +117,8 @@ def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, 
         try:
             stats = editor.cut(CutRequest(segments=segments, audio=narration,
                                           cues=cues, width=width, height=height,
-                                          fps=fps, output=temp, workdir=workdir)) or CutStats()
+                                          fps=fps, output=temp, workdir=workdir,
+                                          language=iso639_2(language))) or CutStats()
             if not temp.exists() or temp.stat().st_size == 0:
                 raise RuntimeError(f"the editor wrote no video to {temp}")
             _fsync(temp)

@@ -33,7 +33,8 @@ class CutRequest:
 
     `output` is a path the editor writes directly (the stage passes a temporary path beside
     the final one and renames it when the editor returns). `workdir` is a folder the editor
-    keeps intermediate files in (per-scene segments) between runs.
+    keeps intermediate files in (per-scene segments) between runs. `language` is the captions'
+    language as ISO 639-2/T (`eng`, `fra`, `zho`; `und` when unknown), for the subtitle track.
     """
 
     segments: tuple[Segment, ...]
@@ -44,6 +45,7 @@ class CutRequest:
     fps: int
     output: Path
     workdir: Path
+    language: str = "und"
 
 
 @dataclass(frozen=True, slots=True)

@@ -285,7 +285,8 @@ class FFmpegEditor:
             maps = ["-map", "0:v:0", "-map", "1:a:0"]
             if has_cues:
                 command += ["-i", str(subtitles)]
-                maps += ["-map", "2:s:0", "-c:s", "mov_text", "-metadata:s:s:0", "language=eng"]
+                maps += ["-map", "2:s:0", "-c:s", "mov_text", "-metadata:s:s:0",
+                         f"language={request.language}"]
             # `-b:a` on a copied stream only sets the nominal bitrate written in the header
             # (esds, btrt), as the encoder would: the file is the one a one-step encode makes.
             command += [*maps, "-c:v", "copy", "-c:a", "copy", "-b:a", self.audio_bitrate,
