@@ -125,7 +125,7 @@ def _cut(story: Story, drawn: list[draw_stage.Drawn], spoken: list[speak_stage.S
                                     settings.height, settings.fps, out.parent, workdir,
                                     speakers_in_captions=settings.caption_speakers,
                                     mix=settings.mix, language=language),
-                    label="video", inputs=inputs, record="loudness.json" if settings.mix else None)
+                    label="video", inputs=inputs, record="cut.json")
 
 
 def _music(story: Story, scene: Scene) -> Path | None:

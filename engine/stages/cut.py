@@ -80,8 +80,9 @@ def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, 
     """Write `out_dir/video.mp4`, `captions.srt` and `captions.vtt`; nothing half-written there.
 
     `mix` says how loud the music plays and what loudness the soundtrack is mastered to; the
-    video's own soundtrack is then measured and written to `out_dir/loudness.json` (a warning
-    when it missed the target by more than 1 LU). Without it the clips are summed as they are.
+    video's own soundtrack is then measured (a warning when it missed the target by more than
+    1 LU). Without it the clips are summed as they are. `out_dir/cut.json` records that
+    measurement (`loudness`) and the font files the burned captions were drawn with (`fonts`).
 
     `speakers_in_captions` names each line's speaker in every caption (burned, soft track, SRT
     `Owl: …`, WebVTT `<v Owl>`); otherwise the cues carry no speaker.
@@ -122,7 +123,9 @@ def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, 
             if not temp.exists() or temp.stat().st_size == 0:
                 raise RuntimeError(f"the editor wrote no video to {temp}")
             _fsync(temp)
-            loudness = verify_loudness(temp, mix, out_dir / "loudness.json") if mix else None
+            loudness = verify_loudness(temp, mix) if mix else None
+            write_atomically(out_dir / "cut.json", json.dumps(
+                {"loudness": loudness, "fonts": list(stats.fonts)}, sort_keys=True) + "\n")
             srt = write_srt(cues, out_dir / "captions.srt")
             vtt = write_vtt(cues, out_dir / "captions.vtt")
             os.replace(temp, video)
@@ -134,8 +137,8 @@ def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, 
                       duration=timeline.duration, stats=stats, loudness=loudness)
 
 
-def verify_loudness(video: Path, mix: MixSettings, record: Path) -> dict[str, object]:
-    """The video's soundtrack as a meter reads it, against the targets; written to `record`."""
+def verify_loudness(video: Path, mix: MixSettings) -> dict[str, object]:
+    """The video's soundtrack as a meter reads it, against the targets."""
     heard = measure(read_clip(video), SAMPLE_RATE)
     facts = {"target": mix.loudness, "ceiling": mix.true_peak, **heard.as_record()}
     if (mix.loudness is not None and heard.integrated != float("-inf")
@@ -145,7 +148,6 @@ def verify_loudness(video: Path, mix: MixSettings, record: Path) -> dict[str, ob
     elif heard.true_peak > mix.true_peak and mix.loudness is not None:
         log.warning("the soundtrack peaks at %.1f dBTP, over the %.1f dBTP ceiling",
                     heard.true_peak, mix.true_peak)
-    write_atomically(record, json.dumps(facts, sort_keys=True) + "\n")
     return facts
 
 

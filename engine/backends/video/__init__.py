@@ -50,10 +50,12 @@ class CutRequest:
 
 @dataclass(frozen=True, slots=True)
 class CutStats:
-    """What a cut did: segments encoded now and segments reused from `workdir` (scene ids)."""
+    """What a cut did: segments encoded now and segments reused from `workdir` (scene ids), and
+    the font files its burned captions were drawn with."""
 
     encoded: tuple[str, ...] = ()
     reused: tuple[str, ...] = ()
+    fonts: tuple[str, ...] = ()
 
 
 class Editor(Protocol):
