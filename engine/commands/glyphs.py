@@ -19,9 +19,9 @@ def needs_fonts(story: Story) -> bool:
 def caption_fonts(story: Path) -> tuple[Path, ...] | None:
     """The caption font chain the story's render would use (None: captions are not burned)."""
     from engine.backends.fonts import find_fonts
-    from engine.commands.fill import compose
+    from engine.config import compose_config
 
-    video: Any = compose(story, []).get("video") or {}
+    video: Any = compose_config([], story=story).get("video") or {}
     if not video.get("burn_subtitles", False) or "font" not in video:
         return None
     return find_fonts([str(video.font), *(str(f) for f in video.get("fallback_fonts") or [])])
