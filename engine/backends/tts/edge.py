@@ -120,6 +120,10 @@ class EdgeTTS:
                            where=describe_line(request.text), hint=f"add one: tts.languages.{wanted.split('-')[0]}=VOICE "
                                 f"(list them with `edge-tts --list-voices`)")
 
+    def voice_id(self, request: SpeakRequest) -> str:
+        """The Edge voice a line is spoken with (`en-US-AnaNeural`), for `storyreel voices`."""
+        return self.request_for(request).voice
+
     def speak(self, request: SpeakRequest) -> Audio:
         where = describe_line(request.text)
         sent = self.request_for(request)

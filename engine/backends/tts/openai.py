@@ -100,6 +100,10 @@ class OpenAITTS:
         chosen = request.voice.id_for("openai")
         return replace(voice, voice=chosen) if chosen else voice
 
+    def voice_id(self, request: SpeakRequest) -> str:
+        """The OpenAI voice a line is spoken with (`coral`), for `storyreel voices`."""
+        return self.voice_for(request).voice
+
     def request_for(self, request: SpeakRequest) -> SpeechRequest:
         """What is sent for a line: the pace as `speed` for the older models, in the
         instructions (with the voice's own and the line's direction) for the newer ones."""
