@@ -1,4 +1,5 @@
-"""The soft subtitle track is tagged with the story's language, as ISO 639-2/T."""
+"""The soft subtitle track (and the narration) is tagged with the story's language, as ISO
+639-2/T."""
 
 from __future__ import annotations
 
@@ -26,14 +27,15 @@ def test_bcp47_tags_become_iso639_2_terminology_codes(tag, code):
     assert iso639_2(tag) == code
 
 
-def subtitle_language(video: Path) -> str | None:
+def track_languages(video: Path) -> tuple[str | None, str | None]:
+    """The audio and the subtitle track's language tags."""
     with av.open(str(video)) as container:
-        (track,) = container.streams.subtitles
-        return track.metadata.get("language")
+        (audio,), (subtitles,) = container.streams.audio, container.streams.subtitles
+        return audio.metadata.get("language"), subtitles.metadata.get("language")
 
 
 @pytest.mark.parametrize(("language", "tag"), [("fr", "fra"), ("zh-Hans", "zho"), (None, "und")])
-def test_the_subtitle_track_says_the_story_language(tmp_path: Path, language, tag):
+def test_the_subtitle_and_audio_tracks_say_the_story_language(tmp_path: Path, language, tag):
     still = tmp_path / "still.png"
     Image.new("RGB", (32, 18), (40, 90, 160)).save(still)
     line = tmp_path / "line.wav"
@@ -45,4 +47,4 @@ def test_the_subtitle_track_says_the_story_language(tmp_path: Path, language, ta
     scene = CutScene("s", still, None, None, (CutLine(line, "Bonjour 你好"),))
     outcome = cut((scene,), FFmpegEditor(burn_subtitles=False), TIMING, 32, 18, 10,
                   tmp_path / "out", tmp_path / "work", language=language)
-    assert subtitle_language(outcome.video) == tag
+    assert track_languages(outcome.video) == (tag, tag)

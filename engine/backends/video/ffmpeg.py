@@ -304,7 +304,8 @@ class FFmpegEditor:
             command = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
                        "-f", "concat", "-safe", "0", "-i", str(listing),
                        "-i", str(audio)]
-            maps = ["-map", "0:v:0", "-map", "1:a:0"]
+            maps = ["-map", "0:v:0", "-map", "1:a:0",
+                    "-metadata:s:a:0", f"language={request.language}"]  # narrated in it too
             if has_cues:
                 command += ["-i", str(subtitles)]
                 maps += ["-map", "2:s:0", "-c:s", "mov_text", "-metadata:s:s:0",
