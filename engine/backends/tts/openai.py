@@ -3,22 +3,17 @@ which takes a line's direction as `instructions`, and the older `tts-1`, `tts-1-
 
 from __future__ import annotations
 
-import logging
-import time
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Mapping
 
 import numpy as np
 
-from engine.backends.openai_api import (connect, error_cause, error_message, public_url,
-                                        retry_after, retryable_status)
+from engine.backends.openai_api import Retries, connect, message, public, transient_fault
 from engine.backends.tts import SAMPLE_RATE, Audio, SpeakRequest
 from engine.backends.tts.audio import decode, level_to, silence, trim_silence
 from engine.backends.tts.delivery import (category_table, delivery_for, describe_line,
                                           direction_table, resolve_category, speakable)
 from engine.errors import BackendError, ConfigError
-
-log = logging.getLogger(__name__)
 
 BACKEND = "tts=openai"
 VERSION = 1
@@ -72,7 +67,7 @@ class OpenAITTS:
         self._client: Any = None
 
     def __repr__(self) -> str:
-        return f"OpenAITTS(model={self.model!r}, base_url={public_url(self.base_url or '')!r})"
+        return f"OpenAITTS(model={self.model!r}, base_url={public(self.base_url or '')!r})"
 
     @property
     def takes_instructions(self) -> bool:
@@ -81,7 +76,7 @@ class OpenAITTS:
     def identity(self) -> dict[str, Any]:
         # Never the key: identity lands in cache keys and manifests.
         return {"backend": "openai-tts", "version": VERSION, "model": self.model,
-                "base_url": public_url(self.base_url or "https://api.openai.com/v1"),
+                "base_url": public(self.base_url or "https://api.openai.com/v1"),
                 "sample_rate": self.sample_rate, "loudness": self.loudness,
                 "keep_silence": self.keep_silence, "empty_line": self.empty_line,
                 "categories": {k: asdict(v) for k, v in sorted(self.categories.items())},
@@ -136,52 +131,41 @@ class OpenAITTS:
 
     def _fetch(self, sent: SpeechRequest, where: str) -> np.ndarray:
         """The line's samples; network faults, 408/409/429/5xx and audio that does not decode
-        are retried with backoff (Retry-After honoured), at most `max_retries` times."""
-        import openai
-
+        are retried with backoff (Retry-After honoured), at most `max_retries` times; every
+        failure names the line."""
         if self._client is None:
-            self._client = connect(BACKEND, api_key_env=self.api_key_env,
-                                   base_url=self.base_url, timeout=self.timeout, setting="tts")
-        server = public_url(self.base_url) if self.base_url else "api.openai.com"
+            self._client = connect(BACKEND, "tts", self.api_key_env, self.base_url, self.timeout)
         options: dict[str, Any] = {"model": self.model, "voice": sent.voice, "input": sent.input,
                                    "response_format": "wav"}
         if sent.instructions:
             options["instructions"] = sent.instructions
         if sent.speed is not None:
             options["speed"] = sent.speed
-        faults = 0
+        try:
+            return self._ask(options, sent.voice)
+        except BackendError as error:
+            raise BackendError(error.backend, error.message, where=where,
+                               hint=error.hint) from None
+
+    def _ask(self, options: dict[str, Any], voice: str) -> np.ndarray:
+        import openai
+
+        server = public(self.base_url) if self.base_url else "api.openai.com"
+        retries = Retries(BACKEND, server, "tts", self.max_retries, self.backoff,
+                          self.max_backoff)
         while True:
             try:
-                data = self._client.audio.speech.create(**options).content
-                return self._decoded(data)
-            except (openai.AuthenticationError, openai.PermissionDeniedError,
-                    openai.NotFoundError, openai.BadRequestError,
-                    openai.UnprocessableEntityError) as error:
+                return self._decoded(self._client.audio.speech.create(**options).content)
+            except (openai.BadRequestError, openai.UnprocessableEntityError) as error:
                 raise BackendError(BACKEND, f"{server} answered {error.status_code}: "
-                                   f"{error_message(error)}", where=where,
-                                   hint=f"check {self.api_key_env}, tts.model, the voice "
-                                   f"{sent.voice!r} and tts.base_url") from None
-            except openai.APIStatusError as error:
-                fault, asked = f"HTTP {error.status_code}", retry_after(error)
-                if not retryable_status(error.status_code):
-                    raise BackendError(BACKEND, f"{server} answered {fault}: "
-                                       f"{error_message(error)}", where=where) from None
-            except openai.APITimeoutError:
-                fault, asked = f"no answer within {self.timeout:g} s", None
-            except openai.APIConnectionError as error:
-                fault, asked = f"cannot connect ({error_cause(error)})", None
+                                   f"{message(error)}", hint=f"check tts.model and the voice "
+                                   f"{voice!r}") from None
             except _Undecodable as error:
                 fault, asked = f"audio that does not decode ({error})", None
-            faults += 1
-            if faults > self.max_retries:
-                raise BackendError(BACKEND, f"{server} failed {faults} times; last: {fault}",
-                                   where=where, hint="is the server running and tts.base_url "
-                                   "right? raise tts.timeout or tts.max_retries for a slow one")
-            wait = min(asked if asked is not None else self.backoff * 2 ** (faults - 1),
-                       self.max_backoff)
-            log.warning("%s: %s: %s (%s); retrying in %.2f s (retry %d of %d)", BACKEND,
-                        server, fault, where, wait, faults, self.max_retries)
-            time.sleep(wait)
+            except openai.OpenAIError as error:
+                fault, asked = transient_fault(error, BACKEND, server, "tts", self.api_key_env,
+                                               self.timeout)
+            retries.after(fault, asked)
 
     def _decoded(self, data: bytes) -> np.ndarray:
         if not data:
