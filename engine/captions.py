@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,12 +27,14 @@ class Cue:
 def wrap(text: str, fits: Callable[[str], bool] | None = None, max_chars: int = MAX_CHARS) -> list[str]:
     """Rows for a caption: as few as fit, balanced in length, breaking after punctuation if it helps.
 
-    `fits(row)` says whether a row fits (e.g. by rendered pixel width); by default a row fits when
-    it has at most `max_chars` characters. A single word too long for any row gets a row alone.
+    Rows break at spaces and, in scripts written without them (Chinese, Japanese, Korean, emoji),
+    between any two characters, never before closing punctuation. `fits(row)` says whether a row
+    fits (e.g. by rendered pixel width); by default a row fits when it is at most `max_chars`
+    columns wide (a wide character takes two). A single word too long for any row gets a row alone.
     """
-    fits = fits or (lambda row: len(row) <= max_chars)
-    words = " ".join(text.split()).split(" ")
-    if words == [""]:
+    fits = fits or (lambda row: columns(row) <= max_chars)
+    words = _tokens(" ".join(text.split()))
+    if not words:
         return []
     rows_needed = len(_greedy(words, fits))
     # Among wrappings with that many rows, prefer even rows and breaks after punctuation.
@@ -39,14 +42,46 @@ def wrap(text: str, fits: Callable[[str], bool] | None = None, max_chars: int = 
     return best or _greedy(words, fits)
 
 
-def _greedy(words: list[str], fits: Callable[[str], bool]) -> list[str]:
-    rows: list[str] = []
-    for word in words:
-        if rows and fits(f"{rows[-1]} {word}"):
-            rows[-1] = f"{rows[-1]} {word}"
+def columns(text: str) -> int:
+    """How wide `text` is in a fixed-width grid: East Asian wide characters take two columns."""
+    return sum(2 if _wide(c) else 1 for c in text)
+
+
+def _wide(char: str) -> bool:
+    return unicodedata.east_asian_width(char) in ("W", "F")
+
+
+def _tokens(text: str) -> list[str]:
+    """The places a row may break, as tokens that keep the space before them (` word`): words,
+    and single wide characters, with punctuation, marks and joiners kept on what they follow."""
+    tokens: list[str] = []
+    glue = spaced = False  # glue: the next character joins the token before it
+    for char in text:
+        kind = unicodedata.category(char)
+        if char == " ":
+            spaced = True
+        elif tokens and not spaced and (glue or kind in ("Mn", "Me", "Cf", "Pe", "Pf", "Po")
+                                        or not (_wide(char) or _wide(tokens[-1][-1]))):
+            tokens[-1] += char
         else:
-            rows.append(word)
-    return rows
+            tokens.append(" " + char if spaced else char)
+            spaced = False
+        glue = kind in ("Ps", "Pi") or char == "\u200d"
+    return tokens
+
+
+def _row(tokens: list[str]) -> str:
+    return "".join(tokens).lstrip(" ")
+
+
+def _greedy(words: list[str], fits: Callable[[str], bool]) -> list[str]:
+    rows: list[list[str]] = []
+    for word in words:
+        if rows and fits(_row([*rows[-1], word])):
+            rows[-1].append(word)
+        else:
+            rows.append([word])
+    return [_row(row) for row in rows]
 
 
 def _balanced(words: list[str], rows: int, fits: Callable[[str], bool]) -> list[str] | None:
@@ -59,18 +94,17 @@ def _balanced(words: list[str], rows: int, fits: Callable[[str], bool]) -> list[
     cost = [[infinity] * (n + 1) for _ in range(rows + 1)]
     choice = [[0] * (n + 1) for _ in range(rows + 1)]
     cost[0][0] = 0.0
-    total = len(" ".join(words))
-    target = total / rows
+    target = columns(_row(words)) / rows
     for r in range(1, rows + 1):
         for i in range(r, n + 1):
             for j in range(r - 1, i):
                 if cost[r - 1][j] == infinity:
                     continue
-                row = " ".join(words[j:i])
+                row = _row(words[j:i])
                 if not fits(row) and i - j > 1:
                     continue
-                penalty = (len(row) - target) ** 2
-                if i < n and not re.search(r"[,.;:!?—]$", words[i - 1]):
+                penalty = (columns(row) - target) ** 2
+                if i < n and not re.search(r"[,.;:!?—，。、；：！？]$", words[i - 1]):
                     penalty += target * 2  # a break that is not after punctuation reads worse
                 if cost[r - 1][j] + penalty < cost[r][i]:
                     cost[r][i] = cost[r - 1][j] + penalty
@@ -81,7 +115,7 @@ def _balanced(words: list[str], rows: int, fits: Callable[[str], bool]) -> list[
     i = n
     for r in range(rows, 0, -1):
         j = choice[r][i]
-        out.append(" ".join(words[j:i]))
+        out.append(_row(words[j:i]))
         i = j
     return out[::-1]
 

@@ -14,6 +14,7 @@ COMMANDS = {
     "new": "Draft a new story file from a premise with the configured writer.",
     "init": "Start a story repository: an example story, a shared cast, presets.",
     "tune": "Draw one scene across trainedness values and seeds as a contact sheet.",
+    "voices": "Show the cast: each speaker's voice category and every tts backend's voice.",
     "review": "Review a run's pictures and lines: a local page, or --approve/--reject.",
     "publish": "Copy an approved run's video, captions and record into a folder.",
     "train": "Fine-tune the base model on a character's references; checkpoints are `model:`s.",

@@ -138,6 +138,13 @@ def timeline_settings(cfg: DictConfig):  # -> engine.timeline.TimelineSettings
     return TimelineSettings(**OmegaConf.to_container(cfg.timeline, resolve=True))
 
 
+def mix_settings(cfg: DictConfig):  # -> engine.timeline.MixSettings
+    """The soundtrack's mix and mastering (`render.mix:`), typed."""
+    from engine.timeline import MixSettings
+
+    return MixSettings(**OmegaConf.to_container(cfg.render.mix, resolve=True))
+
+
 def settings_from(cfg: DictConfig, run_dir: Path):  # -> engine.render.RenderSettings
     """Typed render settings from the composed config (DictConfig stops here)."""
     from engine.cache import cache_dir
@@ -159,6 +166,7 @@ def settings_from(cfg: DictConfig, run_dir: Path):  # -> engine.render.RenderSet
             candidates=int(output.candidates),
             caption_speakers=bool(output.caption_speakers),
             timeline=timeline_settings(cfg),
+            mix=mix_settings(cfg),
         )
     except (TypeError, ValueError, OmegaConfBaseException) as error:
         raise ConfigError(f"a setting has a value it cannot take: {error}") from None

@@ -38,11 +38,11 @@ from engine.stages import write as write_stage
 from engine.stages.cut import CutLine, CutScene, canonical, cut
 from engine.steps import Step
 from engine.storyboard import write_storyboard
-from engine.timeline import TimelineSettings
+from engine.timeline import MixSettings, TimelineSettings
 
 log = logging.getLogger(__name__)
 
-CUT_VERSION = 1
+CUT_VERSION = 2
 
 
 class _Stopped(Exception):
@@ -64,6 +64,7 @@ class RenderSettings:
     candidates: int
     caption_speakers: bool
     timeline: TimelineSettings
+    mix: MixSettings | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +98,7 @@ def _cut(story: Story, drawn: list[draw_stage.Drawn], spoken: list[speak_stage.S
         by_scene.setdefault(s.scene_id, []).append(s)
     # A scene's `transition:` says how it begins; the editor wants how each scene ends.
     following = [s.text("transition") for s in story.scenes[1:]] + [None]
+    language = story.text("language", "en") or "en"
     scenes = tuple(
         CutScene(scene_id=scene.id, image=d.image, camera=scene.text("camera"),
                  into_next=into_next, duration=_seconds(scene.text("duration")),
@@ -109,13 +111,16 @@ def _cut(story: Story, drawn: list[draw_stage.Drawn], spoken: list[speak_stage.S
         "size": [settings.width, settings.height, settings.fps],
         "timeline": asdict(settings.timeline),
         "caption_speakers": settings.caption_speakers,
+        "mix": asdict(settings.mix) if settings.mix else None,
+        "language": language,
     }
     workdir = cache.root / "segments"
     return step.run("cut", CUT_VERSION, request, editor, "video.mp4",
                     lambda out: cut(scenes, editor, settings.timeline, settings.width,
                                     settings.height, settings.fps, out.parent, workdir,
-                                    speakers_in_captions=settings.caption_speakers),
-                    label="video")
+                                    speakers_in_captions=settings.caption_speakers,
+                                    mix=settings.mix, language=language),
+                    label="video", record="cut.json")
 
 
 def _music(story: Story, scene: Scene) -> Path | None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import logging
 import math
-import os
-import tempfile
 import wave
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,7 +14,10 @@ import numpy as np
 
 from engine.backends.tts import SAMPLE_RATE  # the narration track's rate; AAC is 48 kHz too
 from engine.captions import Cue
-from engine.files import public_mode
+from engine.files import write_atomically
+from engine.loudness import master
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,15 +153,41 @@ def _is_pcm16_wav_at(path: Path, rate: int) -> bool:
         return False
 
 
-MUSIC_LEVEL = 0.18
-"""Music under a scene with no voice sounding (about -15 dB against full scale)."""
-MUSIC_DUCKED = 0.06
-"""Music while a line is spoken (about -24 dB), so every word stays clear."""
-MUSIC_FADE = 0.5
-"""Seconds of fade where music starts, stops or changes."""
+@dataclass(frozen=True, slots=True)
+class MixSettings:
+    """How the soundtrack is mixed and mastered (`render.mix:` in conf/config.yaml).
+
+    `loudness` is the integrated loudness (LUFS) the whole soundtrack is brought to, `true_peak`
+    the ceiling (dBTP) its peaks stay under; null `loudness` leaves the mix at its own level.
+    Music plays at `music_level` dBFS, `music_duck` dB lower while a line is spoken: it starts
+    to drop `duck_attack` seconds before the line and is back `duck_release` seconds after it;
+    it fades in and out over `music_fade` seconds where it starts, stops or changes.
+    """
+
+    loudness: float | None
+    true_peak: float
+    music_level: float
+    music_duck: float
+    duck_attack: float
+    duck_release: float
+    music_fade: float
+
+    def __post_init__(self) -> None:
+        for name in ("loudness", "true_peak", "music_level", "music_duck", "duck_attack",
+                     "duck_release", "music_fade"):
+            value = getattr(self, name)
+            if value is None and name == "loudness":
+                continue
+            if not (isinstance(value, (int, float)) and math.isfinite(value)):
+                raise ValueError(f"render.mix.{name} must be a number, not {value!r}")
+        for name in ("music_duck", "duck_attack", "duck_release", "music_fade"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"render.mix.{name} must be ≥ 0, not {getattr(self, name)!r}")
+        if self.true_peak > 0:
+            raise ValueError(f"render.mix.true_peak must be ≤ 0 dBTP, not {self.true_peak!r}")
 
 
-def music_bed(timeline: Timeline, music: Sequence[Path | None]) -> np.ndarray:
+def music_bed(timeline: Timeline, music: Sequence[Path | None], mix: MixSettings) -> np.ndarray:
     """The music track: each scene's music (looped to fill it), ducked under speech, faded
     in and out where the music changes; silence where a scene has none."""
     total = round(timeline.duration * SAMPLE_RATE)
@@ -182,53 +211,78 @@ def music_bed(timeline: Timeline, music: Sequence[Path | None]) -> np.ndarray:
             if len(clip):
                 span = stop - start
                 piece = np.tile(clip, -(-span // len(clip)))[:span]
-                fade = min(round(MUSIC_FADE * SAMPLE_RATE), span // 2)
+                fade = min(round(mix.music_fade * SAMPLE_RATE), span // 2)
                 if fade:
                     ramp = np.linspace(0.0, 1.0, fade, dtype=np.float32)
                     piece[:fade] *= ramp
                     piece[-fade:] *= ramp[::-1]
                 bed[start:stop] = piece
         index = end + 1
-    level = np.full(total, MUSIC_LEVEL, dtype=np.float32)
+    gain_db = mix.music_level - mix.music_duck * ducking(timeline, mix, total)
+    return bed * np.power(10.0, gain_db / 20.0).astype(np.float32)
+
+
+def ducking(timeline: Timeline, mix: MixSettings, total: int) -> np.ndarray:
+    """How far the music is ducked at each sample: 1 while a line sounds, ramping from 0 over
+    `duck_attack` before it and back to 0 over `duck_release` after it (lines are known ahead)."""
+    depth = np.zeros(total, dtype=np.float32)
+    attack = round(mix.duck_attack * SAMPLE_RATE)
+    release = round(mix.duck_release * SAMPLE_RATE)
     for cue in timeline.cues:
-        level[round(cue.start * SAMPLE_RATE):round(cue.end * SAMPLE_RATE)] = MUSIC_DUCKED
-    smooth = max(1, round(0.15 * SAMPLE_RATE))  # glide between levels instead of clicking
-    level = np.convolve(level, np.full(smooth, 1.0 / smooth, dtype=np.float32), mode="same")
-    return bed * level
+        start = min(total, round(cue.start * SAMPLE_RATE))
+        end = min(total, round(cue.end * SAMPLE_RATE))
+        depth[start:end] = 1.0
+        _ramp(depth, start - attack, start, rising=True)
+        _ramp(depth, end, end + release, rising=False)
+    return depth
+
+
+def _ramp(depth: np.ndarray, begin: int, end: int, *, rising: bool) -> None:
+    """Raise `depth[begin:end]` to a linear ramp 0→1 (or 1→0), keeping what is deeper already."""
+    if end <= begin:
+        return
+    ramp = np.linspace(0.0, 1.0, end - begin + 2, dtype=np.float32)[1:-1]
+    if not rising:
+        ramp = ramp[::-1]
+    low, high = max(begin, 0), min(end, len(depth))
+    if low < high:
+        part = ramp[low - begin:high - begin]
+        np.maximum(depth[low:high], part, out=depth[low:high])
 
 
 def mix_audio(timeline: Timeline, clip_paths: Sequence[Path], out_path: Path,
-              music: Sequence[Path | None] = ()) -> Path:
-    """Write the whole narration (48 kHz mono 16-bit WAV): each line's clip at its cue's start,
-    over each scene's music (one entry per scene; None: no music) when given.
+              music: Sequence[Path | None] = (), mix: MixSettings | None = None) -> Path:
+    """Write the whole soundtrack (48 kHz mono 16-bit WAV): each line's clip at its cue's start,
+    over each scene's music (one entry per scene; None: no music), mastered to `mix.loudness`.
 
-    `clip_paths` are the lines' clips in timeline order (one per cue). Written atomically.
+    `clip_paths` are the lines' clips in timeline order (one per cue). Without `mix` the clips
+    are summed as they are (music needs `mix`: it says how loud). Written atomically; the same
+    inputs give the same bytes.
     """
     if len(clip_paths) != len(timeline.cues):
         raise ValueError(f"{len(clip_paths)} clips for {len(timeline.cues)} lines")
     total = round(timeline.duration * SAMPLE_RATE)
-    track = music_bed(timeline, music) if any(music) else np.zeros(total, dtype=np.float32)
+    if any(music) and mix is None:
+        raise ValueError("music needs mix settings (how loud it plays)")
+    track = (music_bed(timeline, music, mix) if mix is not None and any(music)
+             else np.zeros(total, dtype=np.float32))
     for cue, path in zip(timeline.cues, clip_paths):
         samples = read_clip(path)
         at = round(cue.start * SAMPLE_RATE)
         # A clip longer than its cue (a duration measured at another rate) is cut, never overlapped.
         room = max(0, min(len(samples), round(cue.end * SAMPLE_RATE) + 1 - at, total - at))
         track[at:at + room] += samples[:room]
+    if mix is not None and mix.loudness is not None:
+        mastered = master(track, SAMPLE_RATE, mix.loudness, mix.true_peak)
+        log.debug("mastering: %.1f LUFS → %.1f LUFS (%+.1f dB%s), true peak %.1f dBTP",
+                  mastered.before.integrated, mastered.after.integrated, mastered.gain,
+                  ", peaks limited" if mastered.limited else "", mastered.after.true_peak)
+        track = mastered.samples
     pcm = (np.clip(track, -1.0, 1.0) * 32767.0).round().astype("<i2")
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{out_path.name}.", suffix=".tmp", dir=out_path.parent)
-    try:
-        os.fchmod(fd, public_mode())
-        with os.fdopen(fd, "wb") as handle:
-            with wave.open(handle, "wb") as out:
-                out.setnchannels(1)
-                out.setsampwidth(2)
-                out.setframerate(SAMPLE_RATE)
-                out.writeframes(pcm.tobytes())
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, out_path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return out_path
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(SAMPLE_RATE)
+        out.writeframes(pcm.tobytes())
+    return write_atomically(out_path, buffer.getvalue())

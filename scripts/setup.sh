@@ -23,3 +23,21 @@ if [ "${1:-}" = "--dev" ]; then
 else
   "${PIP[@]}" -e .
 fi
+# Caption fonts for every script: Noto CJK and a colour emoji font (DejaVu stays the default for
+# Latin). Debian's packages, installed when this runs as root and they are missing.
+FONT_PACKAGES=(fonts-noto-cjk fonts-noto-color-emoji)
+if command -v dpkg-query >/dev/null && command -v apt-get >/dev/null; then
+  missing=()
+  for package in "${FONT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" \
+      || missing+=("$package")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ]; then
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+    else
+      echo "warning: ${missing[*]} not installed (needs root): Chinese, Japanese, Korean and" \
+           "emoji captions would show boxes; run: sudo apt-get install ${missing[*]}" >&2
+    fi
+  fi
+fi

@@ -14,9 +14,11 @@ LAYERS: tuple[tuple[str, ...], ...] = (
      "engine.review"),
     ("engine.dsl",),
     ("engine.stages",),
-    ("engine.steps", "engine.manifest", "engine.cache", "engine.timeline", "engine.voices"),
+    ("engine.steps", "engine.manifest", "engine.cache", "engine.timeline", "engine.voices",
+     "engine.loudness"),
     ("engine.backends",),
-    ("engine.ir", "engine.errors", "engine.dsl.vocabulary", "engine.captions"),
+    ("engine.ir", "engine.errors", "engine.dsl.vocabulary", "engine.captions",
+     "engine.language_codes"),
     ("engine", "engine.files", "engine.resources", "engine.secrets", "engine.locks",
      "engine.fingerprints"),
 )

@@ -7,10 +7,13 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.timeline import (MUSIC_DUCKED, MUSIC_LEVEL, SAMPLE_RATE, SceneLines, TimedLine,
-                             TimelineSettings, build_timeline, mix_audio, music_bed)
+from engine.timeline import (SAMPLE_RATE, MixSettings, SceneLines, TimedLine, TimelineSettings,
+                             build_timeline, mix_audio, music_bed)
 
 SETTINGS = TimelineSettings(lead_in=0.5, gap=0.3, tail=0.8, min_scene=3.0, crossfade=0.5)
+MIX = MixSettings(loudness=None, true_peak=-1.5, music_level=-15.0, music_duck=9.0,
+                  duck_attack=0.15, duck_release=0.15, music_fade=0.5)
+MUSIC_LEVEL, MUSIC_DUCKED = 10 ** (-15.0 / 20), 10 ** (-24.0 / 20)
 
 
 def tone(path: Path, seconds: float, hz: float, amplitude: float = 0.9) -> Path:
@@ -36,7 +39,7 @@ def timeline():
 def test_music_loops_through_its_scenes_and_ducks_under_speech(tmp_path: Path):
     song = tone(tmp_path / "song.wav", 0.7, 220.0)
     line = timeline()
-    bed = music_bed(line, [song, song, None])
+    bed = music_bed(line, [song, song, None], MIX)
     second = line.scenes[1]
     inside = bed[round((second.start + 1.0) * SAMPLE_RATE):round((second.start + 2.0) * SAMPLE_RATE)]
     assert abs(rms(inside) - MUSIC_LEVEL * 0.9 / np.sqrt(2)) < 0.01  # looped past its 0.7 s
@@ -51,7 +54,7 @@ def test_music_loops_through_its_scenes_and_ducks_under_speech(tmp_path: Path):
 def test_mix_puts_voices_over_the_music(tmp_path: Path):
     song = tone(tmp_path / "song.wav", 1.0, 220.0)
     voice = tone(tmp_path / "voice.wav", 2.0, 660.0, amplitude=0.5)
-    out = mix_audio(timeline(), [voice], tmp_path / "mix.wav", [song, None, None])
+    out = mix_audio(timeline(), [voice], tmp_path / "mix.wav", [song, None, None], MIX)
     with wave.open(str(out), "rb") as mixed:
         samples = np.frombuffer(mixed.readframes(mixed.getnframes()), "<i2") / 32768.0
     spectrum = np.abs(np.fft.rfft(samples[round(1.0 * SAMPLE_RATE):round(2.0 * SAMPLE_RATE)]))

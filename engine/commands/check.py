@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from engine.dsl.load import for_display, load_with_diagnostics, render_diagnostics
+from engine.commands.glyphs import glyph_warnings
 from engine.errors import Diagnostic
 
 SCHEMA_VERSION = 1
@@ -42,8 +43,10 @@ def collect(files: list[str]) -> list[Diagnostic]:
     """Every diagnostic of every file, each once (a cast file used twice reports once)."""
     seen: dict[Diagnostic, None] = {}
     for file in files:
-        _, diagnostics = load_with_diagnostics(file)
+        story, diagnostics = load_with_diagnostics(file)
         seen.update(dict.fromkeys(diagnostics))
+        if story is not None:
+            seen.update(dict.fromkeys(glyph_warnings(story)))
     return list(seen)
 
 

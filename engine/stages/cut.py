@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import os
 import tempfile
@@ -13,10 +14,13 @@ from typing import Any
 
 from engine.backends.video import CutRequest, CutStats, Editor, Segment
 from engine.captions import write_srt, write_vtt
-from engine.files import public_mode
+from engine.files import public_mode, write_atomically
 from engine.locks import work_folder
-from engine.timeline import (SceneLines, TimedLine, Timeline, TimelineSettings, build_timeline,
-                             crossfade_frames, mix_audio, read_clip)
+from engine.language_codes import iso639_2
+from engine.loudness import measure
+from engine.timeline import (SAMPLE_RATE, MixSettings, SceneLines, TimedLine, Timeline,
+                             TimelineSettings, build_timeline, crossfade_frames, mix_audio,
+                             read_clip)
 
 log = logging.getLogger(__name__)
 
@@ -69,12 +73,11 @@ class CutOutcome:
     timeline: Timeline
     duration: float
     stats: CutStats
+    loudness: dict[str, object] | None = None
 
 
 def clip_seconds(path: Path) -> float:
     """A clip's length as the narration track will hold it (48 kHz samples)."""
-    from engine.timeline import SAMPLE_RATE
-
     return len(read_clip(path)) / SAMPLE_RATE
 
 
@@ -87,8 +90,14 @@ def plan(scenes: Sequence[CutScene], settings: TimelineSettings, fps: int) -> Ti
 
 def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, width: int,
         height: int, fps: int, out_dir: Path, workdir: Path, *,
-        speakers_in_captions: bool = False) -> CutOutcome:
+        speakers_in_captions: bool = False, mix: MixSettings | None = None,
+        language: str | None = None) -> CutOutcome:
     """Write `out_dir/video.mp4`, `captions.srt` and `captions.vtt`; nothing half-written there.
+
+    `mix` says how loud the music plays and what loudness the soundtrack is mastered to; the
+    video's own soundtrack is then measured (a warning when it missed the target by more than
+    1 LU). Without it the clips are summed as they are. `out_dir/cut.json` records that
+    measurement (`loudness`) and the font files the burned captions were drawn with (`fonts`).
 
     `speakers_in_captions` names each line's speaker in every caption (burned, soft track, SRT
     `Owl: …`, WebVTT `<v Owl>`); otherwise the cues carry no speaker.
@@ -116,7 +125,7 @@ def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, 
     with (work_folder(workdir),
           tempfile.TemporaryDirectory(prefix=".cut-", dir=workdir) as scratch):
         narration = mix_audio(timeline, clips, Path(scratch) / "narration.wav",
-                              [scene.music for scene in scenes])
+                              [scene.music for scene in scenes], mix)
         fd, temp_name = tempfile.mkstemp(prefix=".video.", suffix=".mp4.tmp", dir=out_dir)
         os.fchmod(fd, public_mode())
         os.close(fd)
@@ -124,10 +133,14 @@ def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, 
         try:
             stats = editor.cut(CutRequest(segments=segments, audio=narration,
                                           cues=cues, width=width, height=height,
-                                          fps=fps, output=temp, workdir=workdir)) or CutStats()
+                                          fps=fps, output=temp, workdir=workdir,
+                                          language=iso639_2(language))) or CutStats()
             if not temp.exists() or temp.stat().st_size == 0:
                 raise RuntimeError(f"the editor wrote no video to {temp}")
             _fsync(temp)
+            loudness = verify_loudness(temp, mix) if mix else None
+            write_atomically(out_dir / "cut.json", json.dumps(
+                {"loudness": loudness, "fonts": list(stats.fonts)}, sort_keys=True) + "\n")
             srt = write_srt(cues, out_dir / "captions.srt")
             vtt = write_vtt(cues, out_dir / "captions.vtt")
             os.replace(temp, video)
@@ -136,7 +149,21 @@ def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, 
     log.info("cut %d scenes, %.2fs: %d segments encoded, %d reused", len(scenes),
              timeline.duration, len(stats.encoded), len(stats.reused))
     return CutOutcome(video=video, srt=srt, vtt=vtt, timeline=timeline,
-                      duration=timeline.duration, stats=stats)
+                      duration=timeline.duration, stats=stats, loudness=loudness)
+
+
+def verify_loudness(video: Path, mix: MixSettings) -> dict[str, object]:
+    """The video's soundtrack as a meter reads it, against the targets."""
+    heard = measure(read_clip(video), SAMPLE_RATE)
+    facts = {"target": mix.loudness, "ceiling": mix.true_peak, **heard.as_record()}
+    if (mix.loudness is not None and heard.integrated != float("-inf")
+            and abs(heard.integrated - mix.loudness) > 1.0):
+        log.warning("the soundtrack plays at %.1f LUFS, not the %.1f LUFS asked for",
+                    heard.integrated, mix.loudness)
+    elif heard.true_peak > mix.true_peak and mix.loudness is not None:
+        log.warning("the soundtrack peaks at %.1f dBTP, over the %.1f dBTP ceiling",
+                    heard.true_peak, mix.true_peak)
+    return facts
 
 
 def _fsync(path: Path) -> None:

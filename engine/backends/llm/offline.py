@@ -15,6 +15,7 @@ from engine.backends.llm import offline_templates as templates
 from engine.backends.llm.offline_words import (TIMES, Premise, PremiseShape, Setting, Who, cap,
                                                join, quoted, strip_article)
 from engine.backends.tts.delivery import visible_direction
+from engine.errors import BackendError
 
 log = logging.getLogger(__name__)
 
@@ -85,11 +86,30 @@ class OfflineWriter:
     def write(self, request: WriteRequest) -> WriteResult:
         language = (request.language or self.language or "en").lower()
         if not language.startswith("en"):
-            log.warning("offline writer: no %r templates; writing English instead", language)
+            _refuse_lines_in(language, request)
+            log.info("offline writer: image prompts in English for a %r story", language)
         job = _Job(request, self)
         if not request.scenes and request.scene_count > 0:
             return WriteResult(job.draft(request.scene_count))
         return WriteResult(tuple(job.complete(i, s) for i, s in enumerate(request.scenes)))
+
+
+def _refuse_lines_in(language: str, request: WriteRequest) -> None:
+    """The templates are English: a story in another language with lines to write is refused
+    (image prompts, which the illustrator reads, are still written in English)."""
+    if not request.scenes and request.scene_count > 0:
+        where = "the premise"
+    else:
+        holes = [s.id for s in request.scenes
+                 if not s.lines or any(line.text is None for line in s.lines)]
+        if not holes:
+            return
+        where = f"scene {holes[0]}" + (f" (and {len(holes) - 1} more)" if len(holes) > 1 else "")
+    raise BackendError("llm=offline", f"the offline writer writes English only, and this "
+                       f"story (language: {language}) has lines for it to write",
+                       where=where, hint="write those lines in the story, or choose a writer "
+                       "that writes the language: llm=openai (any OpenAI-compatible server) or "
+                       "llm=transformers")
 
 
 class _Job:

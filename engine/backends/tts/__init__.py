@@ -48,8 +48,11 @@ class Audio:
 
 
 class TTS(Protocol):
-    """Speaks one line; the same request and settings give the same samples."""
+    """Speaks one line; the same request and settings give the same samples. `voice_id` names the
+    voice `speak` would use for a request (what `storyreel voices` shows)."""
 
     def speak(self, request: SpeakRequest) -> Audio: ...
+
+    def voice_id(self, request: SpeakRequest) -> str: ...
 
     def identity(self) -> dict[str, Any]: ...

@@ -6,7 +6,7 @@ import asyncio
 import concurrent.futures
 import logging
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Mapping
 
 import numpy as np
@@ -41,6 +41,19 @@ DEFAULT_LANGUAGES: dict[str, str] = {
 }
 
 
+def _catalogue(language: str, entry: str | Mapping[str, Any]) -> str | dict[str, EdgeVoice]:
+    """A language's voice (one for every category) or its catalogue: category → voice, or
+    category → {voice, rate, pitch, volume}."""
+    if isinstance(entry, str):
+        return entry
+    try:
+        return {str(category).lower(): EdgeVoice(voice) if isinstance(voice, str)
+                else EdgeVoice(**dict(voice)) for category, voice in entry.items()}
+    except (TypeError, AttributeError) as error:
+        raise ValueError(f"{BACKEND} languages.{language}: {error}; an entry is a voice or "
+                         "{voice, rate, pitch, volume}") from error
+
+
 @dataclass(frozen=True, slots=True)
 class EdgeRequest:
     """What goes to the service for one line: text, voice, and edge-tts's prosody strings."""
@@ -62,7 +75,7 @@ class EdgeTTS:
     def __init__(self, categories: Mapping[str, Mapping[str, Any]],
                  sample_rate: int = SAMPLE_RATE, keep_silence: float = 0.08,
                  empty_line: float = 0.5, pitch_hz: float = 100.0,
-                 languages: Mapping[str, str] | None = None,
+                 languages: Mapping[str, str | Mapping[str, Any]] | None = None,
                  directions: Mapping[str, Mapping[str, Any]] | None = None,
                  attempts: int = 4, backoff: float = 1.0, max_backoff: float = 20.0,
                  connect_timeout: int = 10, receive_timeout: int = 60,
@@ -76,8 +89,9 @@ class EdgeTTS:
         self.empty_line = float(empty_line)
         self.pitch_hz = float(pitch_hz)
         self.categories = category_table(categories, EdgeVoice, BACKEND)
-        self.languages = {**DEFAULT_LANGUAGES,
-                          **{k.lower(): v for k, v in (languages or {}).items()}}
+        self.languages: dict[str, str | dict[str, EdgeVoice]] = {
+            **DEFAULT_LANGUAGES,
+            **{k.lower(): _catalogue(k, v) for k, v in (languages or {}).items()}}
         self.directions = direction_table(directions)
         self.attempts = max(1, int(attempts))
         self.backoff, self.max_backoff = float(backoff), float(max_backoff)
@@ -90,7 +104,8 @@ class EdgeTTS:
             "sample_rate": self.sample_rate, "keep_silence": self.keep_silence,
             "empty_line": self.empty_line, "pitch_hz": self.pitch_hz,
             "categories": {k: asdict(v) for k, v in sorted(self.categories.items())},
-            "languages": dict(sorted(self.languages.items())),
+            "languages": {k: v if isinstance(v, str) else {c: asdict(e) for c, e in v.items()}
+                          for k, v in sorted(self.languages.items())},
             "directions": {k: asdict(v) for k, v in sorted(self.directions.items())},
         }
 
@@ -99,7 +114,9 @@ class EdgeTTS:
         voice = self.categories[resolve_category(request.voice.category, self.categories)]
         delivery = delivery_for(request.direction, self.directions)
         spec = request.voice
-        name = spec.id_for("edge") or self._voice_for_language(voice.voice, request)
+        if not spec.id_for("edge"):
+            voice = self._voice_for_language(voice, request)
+        name = spec.id_for("edge") or voice.voice
         pitch = voice.pitch * spec.pitch * delivery.pitch
         return EdgeRequest(
             text=speakable(request.text), voice=name,
@@ -108,17 +125,26 @@ class EdgeTTS:
             volume=_percent(voice.volume * delivery.volume),
         )
 
-    def _voice_for_language(self, voice: str, request: SpeakRequest) -> str:
+    def _voice_for_language(self, voice: EdgeVoice, request: SpeakRequest) -> EdgeVoice:
+        """The category's voice when it speaks the story's language, else the language's:
+        its catalogue's voice for the category, or its one voice for every category."""
         language = request.language
         wanted = (language or "en").lower().replace("_", "-")
-        if voice.lower().startswith(wanted.split("-")[0] + "-"):
+        if voice.voice.lower().startswith(wanted.split("-")[0] + "-"):
             return voice
         for code in (wanted, wanted.split("-")[0]):
-            if code in self.languages:
-                return self.languages[code]
+            entry = self.languages.get(code)
+            if isinstance(entry, dict):
+                return entry[resolve_category(request.voice.category, entry)]
+            if entry:
+                return replace(voice, voice=entry)
         raise BackendError(BACKEND, f"no voice for the story language {language!r}",
                            where=describe_line(request.text), hint=f"add one: tts.languages.{wanted.split('-')[0]}=VOICE "
                                 f"(list them with `edge-tts --list-voices`)")
+
+    def voice_id(self, request: SpeakRequest) -> str:
+        """The Edge voice a line is spoken with (`en-US-AnaNeural`), for `storyreel voices`."""
+        return self.request_for(request).voice
 
     def speak(self, request: SpeakRequest) -> Audio:
         where = describe_line(request.text)

@@ -77,6 +77,10 @@ class EspeakTTS:
             "directions": {k: asdict(v) for k, v in sorted(self.directions.items())},
         }
 
+    def voice_id(self, request: SpeakRequest) -> str:
+        """The espeak voice a line is spoken with (`en-gb+f4`), for `storyreel voices`."""
+        return self.plan(request)[0].voice
+
     def speak(self, request: SpeakRequest) -> Audio:
         text = speakable(request.text)
         if not text:

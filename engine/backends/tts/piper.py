@@ -296,6 +296,13 @@ class PiperTTS:
         return Audio(np.clip(resample(samples, shifted_rate, self.sample_rate), -1.0, 1.0),
                      self.sample_rate)
 
+    def voice_id(self, request: SpeakRequest) -> str:
+        """The model file and speaker a line is spoken with (`joe.onnx#3`), for `storyreel
+        voices`."""
+        plan = self.plan(request)
+        name = Path(plan.model).name
+        return name if plan.speaker is None else f"{name}#{plan.speaker}"
+
     def plan(self, request: SpeakRequest) -> PiperPlan:
         """The model, speaker, scales and pitch a request is spoken with, and its speech level."""
         settings = self.categories[resolve_category(request.voice.category, self.categories)]

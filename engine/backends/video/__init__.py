@@ -34,7 +34,8 @@ class CutRequest:
 
     `output` is a path the editor writes directly (the stage passes a temporary path beside
     the final one and renames it when the editor returns). `workdir` is a folder the editor
-    keeps intermediate files in (per-scene segments) between runs.
+    keeps intermediate files in (per-scene segments) between runs. `language` is the captions'
+    language as ISO 639-2/T (`eng`, `fra`, `zho`; `und` when unknown), for the subtitle track.
     """
 
     segments: tuple[Segment, ...]
@@ -45,14 +46,17 @@ class CutRequest:
     fps: int
     output: Path
     workdir: Path
+    language: str = "und"
 
 
 @dataclass(frozen=True, slots=True)
 class CutStats:
-    """What a cut did: segments encoded now and segments reused from `workdir` (scene ids)."""
+    """What a cut did: segments encoded now and segments reused from `workdir` (scene ids), and
+    the font files its burned captions were drawn with."""
 
     encoded: tuple[str, ...] = ()
     reused: tuple[str, ...] = ()
+    fonts: tuple[str, ...] = ()
 
 
 class Editor(Protocol):

@@ -17,12 +17,13 @@ import os
 import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from engine.backends.fonts import find_font
+from engine.backends.fonts import find_font, find_fonts, runs, undrawable
 from engine.backends.video import CutRequest, CutStats, Segment
 from engine.backends.video.frames import (CaptionStyle, SceneShot, distinct_frames, first_frame,
                                           render_frames)
@@ -101,7 +102,7 @@ class FFmpegEditor:
                  tune: str | None = None, keyint: int = 250, x264_params: str | None = "me=dia",
                  audio_bitrate: str = "128k", threads: int = 1,
                  workers: int | None = None, font: str = "DejaVuSans-Bold.ttf",
-                 caption_size: float = 0.058):
+                 caption_size: float = 0.058, fallback_fonts: Sequence[str] = ()):
         self.burn_subtitles = burn_subtitles
         self.crf, self.preset, self.tune, self.keyint = int(crf), str(preset), tune, int(keyint)
         self.x264_params = x264_params
@@ -111,13 +112,15 @@ class FFmpegEditor:
         self.threads = int(threads)
         self.workers = int(workers) if workers else max(1, os.cpu_count() or 1)
         self.font_name = font
+        self.fallback_fonts = tuple(str(name) for name in fallback_fonts)
         self.caption_size = float(caption_size)
 
     # ---- identity -----------------------------------------------------------------------------
     def _style(self) -> CaptionStyle | None:
         if not self.burn_subtitles:
             return None
-        return CaptionStyle(font=caption_font(self.font_name), size=self.caption_size)
+        return CaptionStyle(font=caption_font(self.font_name), size=self.caption_size,
+                            fallbacks=find_fonts(self.fallback_fonts))
 
     def identity(self) -> dict[str, Any]:
         import cv2
@@ -129,8 +132,9 @@ class FFmpegEditor:
                 "segment_version": SEGMENT_VERSION, "encoder": self._encoder_settings(),
                 "audio_bitrate": self.audio_bitrate,
                 "captions": None if style is None else {
-                    **{k: v for k, v in asdict(style).items() if k != "font"},
-                    "font": _file_digest(style.font) if style.font else "pillow-default"}}
+                    **{k: v for k, v in asdict(style).items() if k not in ("font", "fallbacks")},
+                    "font": _file_digest(style.font) if style.font else "pillow-default",
+                    "fallbacks": {path.name: _file_digest(path) for path in style.fallbacks}}}
 
     def _encoder_settings(self) -> dict[str, Any]:
         return {"codec": "libx264", "profile": "high", "pix_fmt": "yuv420p", "crf": self.crf,
@@ -158,7 +162,25 @@ class FFmpegEditor:
             narration.abandon()
             raise
         self._mux(request, [job.path for job in jobs], audio)
-        return stats
+        return replace(stats, fonts=self._fonts_used(request))
+
+    def _fonts_used(self, request: CutRequest) -> tuple[str, ...]:
+        """The font files the burned captions are drawn with; a caption with characters no font
+        draws is named in a warning (they show as boxes)."""
+        style = self._style()
+        if style is None:
+            return ()
+        used: set[Path | None] = set()
+        for cue in request.cues:
+            text = caption_text(cue)
+            used.update(font for _, font in runs(text, style.chain))
+            missing = undrawable(text, style.chain)
+            if missing:
+                log.warning("video=ffmpeg: no caption font draws %s in %r (shown as boxes): "
+                            "install one (scripts/setup.sh installs Noto CJK and Noto Color "
+                            "Emoji) and name it in video.fallback_fonts", " ".join(missing), text)
+        return tuple(str(font) if font else "pillow-default"
+                     for font in (*style.chain, None) if font in used)
 
     def _encode_segments(self, jobs: list[_Job], request: CutRequest) -> CutStats:
         """Encode the jobs whose segment is not in `workdir` yet, several at once."""
@@ -290,10 +312,12 @@ class FFmpegEditor:
             command = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
                        "-f", "concat", "-safe", "0", "-i", str(listing),
                        "-i", str(audio)]
-            maps = ["-map", "0:v:0", "-map", "1:a:0"]
+            maps = ["-map", "0:v:0", "-map", "1:a:0",
+                    "-metadata:s:a:0", f"language={request.language}"]  # narrated in it too
             if has_cues:
                 command += ["-i", str(subtitles)]
-                maps += ["-map", "2:s:0", "-c:s", "mov_text", "-metadata:s:s:0", "language=eng"]
+                maps += ["-map", "2:s:0", "-c:s", "mov_text", "-metadata:s:s:0",
+                         f"language={request.language}"]
             # `-b:a` on a copied stream only sets the nominal bitrate written in the header
             # (esds, btrt), as the encoder would: the file is the one a one-step encode makes.
             command += [*maps, "-c:v", "copy", "-c:a", "copy", "-b:a", self.audio_bitrate,

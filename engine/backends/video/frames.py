@@ -10,8 +10,10 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont, ImageOps
+from PIL import Image, ImageDraw, ImageOps
 
+from engine.backends.fonts import runs
+from engine.backends.video.text import draw_rows, pillow_font, row_width
 from engine.backends.video.transitions import Planes, shift, transition_frame
 from engine.captions import wrap
 
@@ -170,10 +172,15 @@ class CaptionStyle:
 
     font: Path | None
     size: float = 0.058        # font size as a fraction of the frame's shorter side
+    fallbacks: tuple[Path, ...] = ()  # fonts for characters `font` lacks (CJK, emoji), in order
     width: float = 0.86        # the widest row, as a fraction of the frame width
     bottom: float = 0.06       # gap below the box (landscape), fraction of the height
     bottom_portrait: float = 0.2  # portrait frames keep clear of phone UI at the bottom
     box_opacity: int = 170
+
+    @property
+    def chain(self) -> tuple[Path, ...]:
+        return (self.font, *self.fallbacks) if self.font is not None else self.fallbacks
 
 
 @dataclass(frozen=True)
@@ -202,31 +209,33 @@ class Overlay:
             under[:] = (over[:h, :w] + under * clear[:h, :w] + 127) // 255
 
 
-def _font(style: CaptionStyle, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    if style.font is not None:
-        return ImageFont.truetype(str(style.font), size)
-    return ImageFont.load_default(size=size)
-
-
 def caption_overlay(text: str, width: int, height: int, style: CaptionStyle) -> Overlay:
     """Render one caption: rows wrapped to fit, centred in a rounded box near the bottom."""
     size = max(8, round(min(width, height) * style.size))
-    font = _font(style, size)
     limit = width * style.width - size
-    rows = wrap(text, fits=lambda row: font.getlength(row) <= limit) or [""]
     spacing = round(size * 0.25)
-    probe = ImageDraw.Draw(Image.new("L", (1, 1)))
-    left, top, right, bottom = probe.multiline_textbbox((0, 0), "\n".join(rows), font=font,
-                                                        spacing=spacing, align="center")
     pad_x, pad_y = round(size * 0.6), round(size * 0.35)
-    box_w = min(_even(right - left + 2 * pad_x + 1), _even(width) - 2)
-    box_h = _even(bottom - top + 2 * pad_y + 1)
-    card = Image.new("RGBA", (box_w, box_h), (0, 0, 0, 0))
-    draw = ImageDraw.Draw(card)
-    draw.rounded_rectangle((0, 0, box_w - 1, box_h - 1), radius=round(size * 0.45),
-                           fill=(18, 18, 32, style.box_opacity))
-    draw.multiline_text((box_w / 2, pad_y - top), "\n".join(rows), font=font, spacing=spacing,
-                        align="center", anchor="ma", fill=(255, 255, 255, 255))
+    parts = runs(text, style.chain)
+    font, scale = pillow_font(parts[0][1] if parts else None, size)
+    if len({path for _, path in parts}) > 1 or scale != 1.0:  # several scripts: run by run
+        rows = wrap(text, fits=lambda row: row_width(row, style.chain, size) <= limit) or [""]
+        block = draw_rows(rows, style.chain, size, spacing, (255, 255, 255, 255))
+        box_w = min(_even(block.width + 2 * pad_x + 1), _even(width) - 2)
+        box_h = _even(block.height + 2 * pad_y + 1)
+        card = _card(box_w, box_h, size, style)
+        block = block.crop((0, 0, min(block.width, box_w), min(block.height, box_h)))
+        card.alpha_composite(block, ((box_w - block.width) // 2, pad_y))
+    else:  # one font: Pillow lays the rows out at once
+        rows = wrap(text, fits=lambda row: font.getlength(row) <= limit) or [""]
+        probe = ImageDraw.Draw(Image.new("L", (1, 1)))
+        left, top, right, bottom = probe.multiline_textbbox((0, 0), "\n".join(rows), font=font,
+                                                            spacing=spacing, align="center")
+        box_w = min(_even(right - left + 2 * pad_x + 1), _even(width) - 2)
+        box_h = _even(bottom - top + 2 * pad_y + 1)
+        card = _card(box_w, box_h, size, style)
+        ImageDraw.Draw(card).multiline_text((box_w / 2, pad_y - top), "\n".join(rows), font=font,
+                                            spacing=spacing, align="center", anchor="ma",
+                                            fill=(255, 255, 255, 255))
     rgba = np.asarray(card)
     alpha = rgba[..., 3]
     planes = rgb_to_yuv420(rgba[..., :3], alpha)
@@ -237,6 +246,15 @@ def caption_overlay(text: str, width: int, height: int, style: CaptionStyle) -> 
     y0 = max(0, (height - box_h - round(height * margin)) // 2 * 2)
     return Overlay(x, y0, tuple(p * a for p, a in zip(planes, alphas)),  # type: ignore[arg-type]
                    tuple(255 - a for a in alphas))  # type: ignore[arg-type]
+
+
+def _card(box_w: int, box_h: int, size: int, style: CaptionStyle) -> Image.Image:
+    """The caption's rounded translucent box, nothing on it yet."""
+    card = Image.new("RGBA", (box_w, box_h), (0, 0, 0, 0))
+    ImageDraw.Draw(card).rounded_rectangle((0, 0, box_w - 1, box_h - 1),
+                                           radius=round(size * 0.45),
+                                           fill=(18, 18, 32, style.box_opacity))
+    return card
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,16 @@
-"""An OpenAI-compatible server on 127.0.0.1 (chat completions, moderations) that plays a script of
-answers and faults."""
+"""An OpenAI-compatible server on 127.0.0.1 (chat completions, moderations, speech) that plays a
+script of answers and faults."""
 
 from __future__ import annotations
 
+import io
 import json
+import math
 import socket
+import struct
 import threading
 import time
+import wave
 from collections import deque
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,7 +33,7 @@ def completion_body(content: str, prompt_tokens: int = 120, completion_tokens: i
 
 
 JSON = {"Content-Type": "application/json"}
-ROUTES = ("/v1/chat/completions", "/v1/moderations")
+ROUTES = ("/v1/chat/completions", "/v1/moderations", "/v1/audio/speech")
 """What the server answers (`LoopbackServer.paths` records which was asked)."""
 
 
@@ -103,6 +107,29 @@ def rejecting_max_tokens(then: Behaviour) -> Behaviour:
                 request)
         return then(request)
     return behave
+
+
+def wav_body(seconds: float = 0.6, rate: int = 24_000, hz: float = 220.0) -> bytes:
+    """A mono 16-bit WAV of a tone, as /v1/audio/speech sends with response_format=wav."""
+    samples = [round(12000 * math.sin(2 * math.pi * hz * i / rate))
+               for i in range(round(seconds * rate))]
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(struct.pack(f"<{len(samples)}h", *samples))
+    return buffer.getvalue()
+
+
+def speech(seconds: float = 0.6, hz: float = 220.0) -> Behaviour:
+    """A 200 speech answer: a WAV tone `seconds` long."""
+    return lambda request: (200, {"Content-Type": "audio/wav"}, wav_body(seconds, hz=hz))
+
+
+def not_audio() -> Behaviour:
+    """A 200 speech answer whose body is no audio at all."""
+    return lambda request: (200, {"Content-Type": "audio/wav"}, b"RIFF, but not really")
 
 
 class LoopbackServer:

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from engine.backends.llm import CharacterBrief, LineBrief, SceneBrief, WriteRequest, WriteResult
 from engine.backends.llm.offline import OfflineWriter, Premise, Setting
 from engine.backends.llm.offline_templates import TEMPLATE_VERSION
+from engine.errors import BackendError
 
 LUNA = CharacterBrief("Luna", "a small silver moon with rosy cheeks and a blue nightcap", "child",
                       ("moon", "silver", "rosy cheeks", "blue nightcap"))
@@ -161,11 +162,26 @@ def test_young_audiences_hear_shorter_narration() -> None:
     assert words(older) > words(young)
 
 
-def test_other_languages_fall_back_to_english_with_a_warning(caplog) -> None:
-    with caplog.at_level(logging.WARNING):
-        result = OfflineWriter().write(dataclasses.replace(STORY, language="fr"))
-    assert "English" in caplog.text
-    assert_plausible(result)
+def test_a_story_in_another_language_with_lines_to_write_is_refused_naming_the_scene() -> None:
+    with pytest.raises(BackendError) as caught:
+        OfflineWriter().write(dataclasses.replace(STORY, language="fr"))
+    message = str(caught.value)
+    assert message.startswith("scene night-falls (and 3 more): llm=offline: the offline writer "
+                              "writes English only, and this story (language: fr)")
+    assert "llm=openai" in message
+    with pytest.raises(BackendError, match="^the premise: llm=offline"):
+        OfflineWriter().write(dataclasses.replace(STORY, language="zh", scenes=(),
+                                                  scene_count=2))
+
+
+def test_a_story_in_another_language_with_every_line_written_gets_english_image_prompts() -> None:
+    lines = (LineBrief(None, "Il était une fois une petite lune."),
+             LineBrief("Luna", "Où est ma lumière ?", "worried"))
+    scene = SceneBrief("nuit", None, "un village la nuit", ("Luna",), lines, None)
+    result = OfflineWriter().write(dataclasses.replace(STORY, language="fr", scenes=(scene,)))
+    (written,) = result.scenes
+    assert [line.text for line in written.lines] == [line.text for line in lines]
+    assert "village" in written.image  # the prompt, from the setting, in English templates
 
 
 def test_variety_across_many_scenes() -> None:

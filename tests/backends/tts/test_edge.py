@@ -14,7 +14,7 @@ import pytest
 from engine.backends.tts import SAMPLE_RATE, SpeakRequest, VoiceSpec
 from engine.backends.tts.audio import decode
 from engine.backends.tts.edge import EdgeTTS
-from engine.errors import BackendError
+from engine.errors import BackendError, ConfigError
 from tests.configured import configured
 
 pytest.importorskip("edge_tts")
@@ -76,10 +76,28 @@ def test_request_carries_voice_and_prosody():
     assert shout.volume == "+60%" and shout.pitch == "+25Hz"
     assert tts.request_for(say("Hi", ids=(("edge", "en-GB-MaisieNeural"),))).voice == \
         "en-GB-MaisieNeural"
-    assert tts.request_for(say("Bonjour", language="fr")).voice == "fr-FR-DeniseNeural"
+    assert tts.request_for(say("Bonjour", language="fr")).voice == "fr-FR-EloiseNeural"
     assert tts.request_for(say("Hi", "little boy")).pitch == "-8Hz"
     with pytest.raises(BackendError, match=r'line "Hej": .*\n  hint: .*tts\.languages\.sv=VOICE'):
         tts.speak(say("Hej", language="sv"))
+
+
+def test_the_language_catalogue_casts_each_category():
+    tts = edge("+tts.languages.sv=sv-SE-SofieNeural")
+    cast = {category: tts.request_for(say("Hej", category, language="fr-FR"))
+            for category in ("narrator", "little boy", "old woman", "dragon", "mother")}
+    assert {c: r.voice for c, r in cast.items()} == {
+        "narrator": "fr-FR-DeniseNeural", "little boy": "fr-FR-EloiseNeural",
+        "old woman": "fr-FR-DeniseNeural", "dragon": "fr-FR-HenriNeural",
+        "mother": "fr-FR-DeniseNeural"}
+    assert cast["little boy"].pitch == "-8Hz" and cast["old woman"].rate == "-10%"
+    assert cast["dragon"].pitch == "-25Hz"
+    zh = tts.request_for(say("你好", "girl", language="zh-Hans", direction="whispering"))
+    assert (zh.voice, zh.rate, zh.volume) == ("zh-CN-XiaoyiNeural", "-10%", "-25%")
+    sv = tts.request_for(say("Hej", "elder", language="sv"))
+    assert (sv.voice, sv.rate) == ("sv-SE-SofieNeural", "-10%")  # the category's own factors
+    with pytest.raises(ConfigError, match=r"languages\.fr: .*\{voice, rate, pitch, volume\}"):
+        edge("tts.languages.fr.child={voice: x, speed: 2}")
 
 
 def test_decodes_mp3_to_engine_samples():

@@ -1,0 +1,122 @@
+"""`storyreel voices STORY`: the cast, each speaker's voice category, and the voice every tts
+backend would speak it with."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from engine.config import CONF_DIR, build_backend, compose_config
+from engine.errors import BackendError, ConfigError, StoryError
+from engine.ir import NARRATOR, Story
+
+USAGE = """usage: storyreel voices STORY [--backends NAME,NAME] [KEY=VALUE ...]
+
+Prints the cast: every speaker (the narrator, each character, anyone else who speaks), the voice
+category it is spoken as, and the voice each tts backend would use for it in the story's language
+(espeak, edge, openai, piper, or those --backends names; a backend that cannot be built here
+says why). Overrides apply as for `render`:
+  storyreel voices stories/moon.story --backends espeak,edge tts.languages.fr=fr-fr"""
+
+
+def speakers(story: Story) -> list[str | None]:
+    """The narrator, the characters in order, then anyone else who speaks (None: the narrator)."""
+    found: dict[str | None, None] = {None: None}
+    found.update(dict.fromkeys(c.name for c in story.all_characters()))
+    found.update(dict.fromkeys(line.speaker for scene in story.scenes for line in scene.lines
+                               if line.speaker not in (None, NARRATOR)))
+    return list(found)
+
+
+def backends() -> list[str]:
+    return sorted(path.stem for path in (CONF_DIR / "tts").glob("*.yaml"))
+
+
+def cast_table(story: Story, path: Path, overrides: list[str],
+               names: list[str]) -> list[list[str]]:
+    """Rows of speaker, category and one voice per backend (or why there is none)."""
+    from engine.backends.tts import SpeakRequest
+    from engine.voices import voice_spec
+
+    language = story.text("language", "en") or "en"
+    built: dict[str, object] = {}
+    for name in names:
+        try:
+            built[name] = build_backend("tts", compose_config([*overrides, f"tts={name}"],
+                                                              story=path).tts)
+        except (ConfigError, BackendError) as error:
+            built[name] = f"({_first_clause(error)})"
+    rows = [["speaker", "category", *names]]
+    for speaker in speakers(story):
+        spec = voice_spec(story, speaker)
+        request = SpeakRequest(text="", voice=spec, language=language)
+        row = [speaker or NARRATOR, spec.category]
+        for name in names:
+            backend = built[name]
+            if isinstance(backend, str):
+                row.append(backend)
+                continue
+            try:
+                row.append(backend.voice_id(request))  # type: ignore[attr-defined]
+            except BackendError as error:
+                row.append(f"({_first_clause(error)})")
+        rows.append(row)
+    return rows
+
+
+def _first_clause(error: Exception) -> str:
+    """The error's own words, without the backend and line (the column says which)."""
+    text = getattr(error, "message", None) or str(error).split("\n")[0]
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def format_table(rows: list[list[str]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
+                     for row in rows)
+
+
+def _backends_option(argv: list[str]) -> tuple[list[str], list[str]]:
+    """The names after --backends (every backend when absent), and the other arguments."""
+    for index, arg in enumerate(argv):
+        if arg == "--backends" and index + 1 < len(argv):
+            chosen = [name.strip() for name in argv[index + 1].split(",") if name.strip()]
+            return chosen, argv[:index] + argv[index + 2:]
+        if arg.startswith("--backends="):
+            chosen = [name.strip() for name in arg.split("=", 1)[1].split(",") if name.strip()]
+            return chosen, argv[:index] + argv[index + 1:]
+    return backends(), argv
+
+
+def main(argv: list[str]) -> int:
+    if argv and argv[0] in {"-h", "--help"}:
+        print(USAGE)
+        return 0
+    from engine.commands.render import split_story
+    from engine.dsl.load import load_story, render_diagnostics
+
+    names, argv = _backends_option(argv)
+    unknown = sorted(set(names) - set(backends()))
+    if unknown:
+        print(f"storyreel voices: no tts backend {unknown[0]!r} (there are "
+              f"{', '.join(backends())})", file=sys.stderr)
+        return 2
+    story_arg, overrides = split_story(argv)
+    if story_arg is None:
+        print(f"storyreel voices: which story?\n\n{USAGE}", file=sys.stderr)
+        return 2
+    path = Path(story_arg).absolute()
+    if not path.is_file():
+        print(f"storyreel voices: no such story file: {story_arg}", file=sys.stderr)
+        return 2
+    try:
+        story = load_story(path)
+        table = cast_table(story, path, overrides, names)
+    except StoryError as error:
+        print(render_diagnostics(error.diagnostics), file=sys.stderr)
+        return 2
+    except ConfigError as error:
+        print(f"storyreel voices: error: {error}", file=sys.stderr)
+        return 1
+    print(format_table(table))
+    return 0

@@ -1,0 +1,116 @@
+"""Captions in any script: the fallback chain draws every character of a Chinese + emoji story
+(checked against each font's character map), CJK wraps between characters, emoji in colour,
+the fonts used named in the cut's record, and `check` warns about characters no font draws."""
+
+from __future__ import annotations
+
+import json
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fontTools.ttLib import TTCollection, TTFont
+from PIL import Image
+
+from engine.backends.fonts import find_fonts, runs, undrawable
+from engine.backends.video.ffmpeg import FFmpegEditor
+from engine.backends.video.frames import CaptionStyle, caption_overlay
+from engine.captions import columns, wrap
+from engine.commands.check import collect
+from engine.dsl.load import load_with_diagnostics
+from engine.stages.cut import CutLine, CutScene, cut
+from engine.timeline import TimelineSettings
+
+NAMES = ["DejaVuSans-Bold.ttf", "NotoSansCJK-Bold.ttc", "NotoColorEmoji.ttf"]
+CHAIN = find_fonts(NAMES)
+needs_noto = pytest.mark.skipif(len(CHAIN) < 3, reason="Noto CJK and Noto Color Emoji are not "
+                                "installed (scripts/setup.sh installs them)")
+
+STORY = """title: 小刺猬的月亮 🌙
+language: zh
+
+character 莫莫
+  description: 一只戴红围巾的小刺猬
+  voice: child
+
+scene 草地
+  setting: 夜晚的草地
+  "小刺猬莫莫在月光下醒来了，它看见一只猫头鹰在树上唱歌。🦔🌙"
+  莫莫: "你好，猫头鹰！Hello! 😊"
+"""
+
+
+def cmap(font: Path) -> set[int]:
+    """The font's character map, read independently of engine.backends.fonts."""
+    face = (TTCollection(str(font)).fonts[0] if font.suffix == ".ttc" else TTFont(str(font)))
+    return set(face.getBestCmap())
+
+
+@needs_noto
+def test_the_chain_draws_every_character_of_a_chinese_and_emoji_story(tmp_path: Path):
+    path = tmp_path / "moon.story"
+    path.write_text(STORY, encoding="utf-8")
+    story, diagnostics = load_with_diagnostics(path)
+    assert story is not None, diagnostics
+    texts = [line.text for scene in story.scenes for line in scene.lines]
+    maps = {font: cmap(font) for font in CHAIN}
+    for text in texts:
+        assert undrawable(text, CHAIN) == ""
+        for part, font in runs(text, CHAIN):
+            drawn = [c for c in part if not c.isspace() and c != "\ufe0f"]
+            assert all(ord(c) in maps[font] for c in drawn), (part, font)
+    used = {font.name for text in texts for _, font in runs(text, CHAIN)}
+    assert used == set(NAMES)
+    assert not [d for d in collect([str(path)]) if d.code == "undrawable-characters"]
+
+
+def test_check_warns_at_a_line_no_font_can_draw(tmp_path: Path):
+    path = tmp_path / "sinhala.story"
+    path.write_text('title: Moon\n\nscene night\n  setting: a field\n  "Hello ක moon."\n',
+                    encoding="utf-8")
+    (warning,) = [d for d in collect([str(path)]) if d.code == "undrawable-characters"]
+    assert warning.severity == "warning" and (warning.span.line, warning.span.column) == (5, 3)
+    assert "'ක' (U+0D9A)" in warning.message
+
+
+def test_cjk_wraps_between_characters_and_keeps_punctuation_on_its_character():
+    text = "小刺猬莫莫在月光下醒来了，它看见一只猫头鹰在树上唱歌。"
+    rows = wrap(text, max_chars=20)
+    assert "".join(rows) == text and len(rows) == 3
+    assert all(columns(row) <= 20 for row in rows)
+    assert not any(row[0] in "，。！" for row in rows)
+    assert wrap("Mo said “你好！” 🦔🌙", max_chars=8) == ["Mo said", "“你好！”", "🦔🌙"]
+
+
+def alpha_of(text: str, chain: tuple[Path, ...]) -> np.ndarray:
+    style = CaptionStyle(font=chain[0], fallbacks=chain[1:])
+    return np.asarray(caption_overlay(text, 640, 360, style).alpha)
+
+
+@needs_noto
+def test_cjk_and_emoji_are_drawn_not_boxes_and_emoji_in_colour():
+    latin_only = CHAIN[:1]
+    assert not np.array_equal(alpha_of("你好月亮", CHAIN), alpha_of("你好月亮", latin_only))
+    overlay = caption_overlay("🌙🦔", 640, 360, CaptionStyle(font=CHAIN[0], fallbacks=CHAIN[1:]))
+    chroma = np.abs(np.asarray(overlay.planes[1], dtype=int) - 128)
+    assert chroma.max() > 40  # a grey box or white text would keep U near 128
+
+
+@needs_noto
+def test_the_cut_names_the_font_files_its_captions_used(tmp_path: Path):
+    still = tmp_path / "still.png"
+    Image.new("RGB", (64, 36), (40, 90, 160)).save(still)
+    clip = tmp_path / "line.wav"
+    with wave.open(str(clip), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(48000)
+        out.writeframes(np.zeros(4800, "<i2").tobytes())
+    scene = CutScene("s", still, None, None, (CutLine(clip, "你好 🦔"),))
+    timing = TimelineSettings(lead_in=0.1, gap=0.1, tail=0.1, min_scene=0.3, crossfade=0.1)
+    outcome = cut((scene,), FFmpegEditor(fallback_fonts=NAMES[1:]), timing, 64, 36, 10,
+                  tmp_path / "out", tmp_path / "work")
+    record = json.loads((tmp_path / "out" / "cut.json").read_text())
+    assert [Path(f).name for f in record["fonts"]] == NAMES[1:]
+    assert list(outcome.stats.fonts) == record["fonts"]
