@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -148,82 +150,151 @@ def render(settings: RenderSettings, backends: Backends, console: Console) -> Re
         cache.close()
 
 
+@dataclass(slots=True)
+class _Run:
+    """What every phase of one render shares."""
+
+    settings: RenderSettings
+    backends: Backends
+    step: Step
+    cache: Cache
+    progress: StageProgress
+
+    @property
+    def recorder(self) -> Recorder:
+        return self.step.recorder
+
+    def stage(self, name: str, total: int) -> Any:
+        """Time a stage and show its progress bar (`with run.stage(...) as advance`)."""
+        return _timed_stage(self.recorder, self.progress, name, total)
+
+
+@contextmanager
+def _timed_stage(recorder: Recorder, progress: StageProgress, name: str,
+                 total: int) -> Iterator[Callable[[], None]]:
+    with recorder.timed(name), progress.stage(name, total) as advance:
+        yield advance
+
+
 def _render(story: Story, settings: RenderSettings, backends: Backends, console: Console,
             cache: Cache, folder: RunFolder, started: float) -> RenderOutcome:
+    """The phases of one render, in order; each one's output is the next one's input."""
     recorder = Recorder()
-    staging = folder.staging
-    step = Step(cache, recorder)
-    run_dir = settings.run_dir
-    flags: list[screen_stage.Flag] = []
     with StageProgress(console) as progress:
-        with recorder.timed("write"), progress.stage("write", 1) as advance:
-            written = write_stage.write_cached(story, backends.writer, step)
-            advance()
-        if backends.safety_text is not None:
-            texts = screen_stage.texts(story, written.story)
-            with recorder.timed("screen"), progress.stage("screen", len(texts)) as advance:
-                flags += screen_stage.screen(texts, backends.safety_text, step,
-                                             written.story.text("language", "en") or "en",
-                                             advance)
-        story = written.story
-        if backends.tagger is not None:
-            wanted = [c for c in story.all_characters() if design_stage.needs_tags(c)]
-            with recorder.timed("design"), progress.stage("design", len(wanted)) as advance:
-                tags = design_stage.tag_characters(story, backends.tagger, step, advance)
-            story = design_stage.with_tags(story, tags)
-        write_atomically(staging / "resolved.story",
-                         format_story(rebase_paths(story, run_dir)).encode())
-        draw_settings = draw_stage.DrawSettings(settings.width, settings.height, settings.seed,
-                                                settings.trainedness, settings.candidates)
-        requests = draw_stage.build_requests(story, draw_settings)
-        line_count = sum(len(s.lines) for s in story.scenes)
-
-        stop = threading.Event()
-
-        def until_stopped(advance: Callable[[], None]) -> Callable[[], None]:
-            """`advance`, and give up after this item once the other stage has failed."""
-            def done_one() -> None:
-                advance()
-                if stop.is_set():
-                    raise _Stopped
-            return done_one
-
-        def run_draw() -> list[draw_stage.Drawn]:
-            with recorder.timed("draw"), progress.stage("draw", len(requests)) as advance:
-                return draw_stage.draw(requests, backends.illustrator, step,
-                                       settings.candidates, backends.selector, backends.safety,
-                                       advance=until_stopped(advance))
-
-        def run_speak() -> list[speak_stage.Spoken]:
-            with recorder.timed("speak"), progress.stage("speak", line_count) as advance:
-                return speak_stage.speak(story, backends.tts, step,
-                                         advance=until_stopped(advance))
-
-        # Drawing and speaking are independent: on two cores they overlap.
-        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="stage") as pool:
-            drawing, speaking = pool.submit(run_draw), pool.submit(run_speak)
-            try:
-                for finished in as_completed((drawing, speaking)):
-                    finished.result()  # the first failure (or Ctrl-C) stops the other stage
-            except BaseException:
-                stop.set()
-                raise
-            drawn, spoken = drawing.result(), speaking.result()
+        run = _Run(settings, backends, Step(cache, recorder), cache, progress)
+        # 1. write: the writer fills what the author left out
+        written = _write(run, story)
+        # 2. screen: every line and image prompt, the author's and the writer's, checked
+        flags = _screen(run, story, written.story)
+        # 3. design: characters' reference images become tags
+        story = _design(run, written.story)
+        write_atomically(folder.staging / "resolved.story",
+                         format_story(rebase_paths(story, settings.run_dir)).encode())
+        # 4. draw and speak, side by side
+        drawn, spoken = _draw_and_speak(run, story)
+        # 5. pictures that stayed flagged after their redraws
         if backends.safety is not None:
-            flags += screen_stage.picture_flags(drawn, backends.safety, step)
-        with recorder.timed("cut"), progress.stage("cut", 1) as advance:
-            video = _cut(story, drawn, spoken, backends.editor, settings, step, cache)
+            flags += screen_stage.picture_flags(drawn, backends.safety, run.step)
+        # 6. cut: the timeline, the mix and the video
+        with run.stage("cut", 1) as advance:
+            video = _cut(story, drawn, spoken, backends.editor, settings, run.step, cache)
             advance()
+    # 7. the run folder: outputs moved in together, the manifest last
+    duration = _fill_run_folder(run, folder, story, written, video, drawn, spoken, flags,
+                                started)
+    # 8. what happened, said once
+    seconds = time.perf_counter() - started
+    _report(console, recorder, written, flags, duration, seconds, settings.run_dir)
+    return RenderOutcome(settings.run_dir / "video.mp4", duration, seconds, recorder,
+                         tuple(flags))
+
+
+def _write(run: _Run, story: Story) -> write_stage.Written:
+    with run.stage("write", 1) as advance:
+        written = write_stage.write_cached(story, run.backends.writer, run.step)
+        advance()
+    return written
+
+
+def _screen(run: _Run, story: Story, written: Story) -> list[screen_stage.Flag]:
+    if run.backends.safety_text is None:
+        return []
+    texts = screen_stage.texts(story, written)
+    with run.stage("screen", len(texts)) as advance:
+        return list(screen_stage.screen(texts, run.backends.safety_text, run.step,
+                                        written.text("language", "en") or "en", advance))
+
+
+def _design(run: _Run, story: Story) -> Story:
+    if run.backends.tagger is None:
+        return story
+    wanted = [c for c in story.all_characters() if design_stage.needs_tags(c)]
+    with run.stage("design", len(wanted)) as advance:
+        tags = design_stage.tag_characters(story, run.backends.tagger, run.step, advance)
+    return design_stage.with_tags(story, tags)
+
+
+def _draw_and_speak(run: _Run, story: Story
+                    ) -> tuple[list[draw_stage.Drawn], list[speak_stage.Spoken]]:
+    """Both stages on two threads (they are independent); the first failure, or Ctrl-C, stops
+    the other after its current item."""
+    settings, backends = run.settings, run.backends
+    requests = draw_stage.build_requests(story, draw_stage.DrawSettings(
+        settings.width, settings.height, settings.seed, settings.trainedness,
+        settings.candidates))
+    stop = threading.Event()
+
+    def until_stopped(advance: Callable[[], None]) -> Callable[[], None]:
+        def done_one() -> None:
+            advance()
+            if stop.is_set():
+                raise _Stopped
+        return done_one
+
+    def run_draw() -> list[draw_stage.Drawn]:
+        with run.stage("draw", len(requests)) as advance:
+            return draw_stage.draw(requests, backends.illustrator, run.step, settings.candidates,
+                                   backends.selector, backends.safety,
+                                   advance=until_stopped(advance))
+
+    def run_speak() -> list[speak_stage.Spoken]:
+        with run.stage("speak", sum(len(s.lines) for s in story.scenes)) as advance:
+            return speak_stage.speak(story, backends.tts, run.step,
+                                     advance=until_stopped(advance))
+
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="stage") as pool:
+        drawing, speaking = pool.submit(run_draw), pool.submit(run_speak)
+        try:
+            for finished in as_completed((drawing, speaking)):
+                finished.result()
+        except BaseException:
+            stop.set()
+            raise
+        return drawing.result(), speaking.result()
+
+
+def _fill_run_folder(run: _Run, folder: RunFolder, story: Story, written: write_stage.Written,
+                     video: Path, drawn: list[draw_stage.Drawn],
+                     spoken: list[speak_stage.Spoken], flags: list[screen_stage.Flag],
+                     started: float) -> float:
+    """The video, captions, storyboard and manifest in the run folder; the video's length."""
+    staging = folder.staging
     for name in ("video.mp4", "captions.srt", "captions.vtt"):
         place_atomically(video.parent / name, staging / name)
     duration = _duration(staging / "video.mp4")
     write_storyboard(staging, story, drawn, spoken, place_atomically)
     seconds = time.perf_counter() - started
-    facts = {**_facts(settings, backends, written, step, duration, seconds),
-             **run_record(story, drawn, spoken, step.digest, staging),
+    facts = {**_facts(run.settings, run.backends, written, run.step, duration, seconds),
+             **run_record(story, drawn, spoken, run.step.digest, staging),
              "flags": [flag.record() for flag in flags]}
-    folder.commit(lambda path, outputs: write_manifest(path, recorder,
+    folder.commit(lambda path, outputs: write_manifest(path, run.recorder,
                                                        {**facts, "outputs": outputs}))
+    return duration
+
+
+def _report(console: Console, recorder: Recorder, written: write_stage.Written,
+            flags: list[screen_stage.Flag], duration: float, seconds: float,
+            run_dir: Path) -> None:
     console.print(summary_table(recorder, duration, seconds))
     if written.usage.requests:
         reused = recorder.counts().get("write", (0, 0))[0] == 0
@@ -233,7 +304,6 @@ def _render(story: Story, settings: RenderSettings, backends: Backends, console:
                       highlight=False)
     if flags:
         console.print(screen_stage.summary(flags, run_dir), highlight=False, soft_wrap=True)
-    return RenderOutcome(run_dir / "video.mp4", duration, seconds, recorder, tuple(flags))
 
 
 def output_places(settings: RenderSettings | None) -> dict[Path, tuple[str, str]]:
