@@ -43,10 +43,9 @@ class RunFolder:
         self._committed = False
 
     def __enter__(self) -> RunFolder:
-        self.folder.mkdir(parents=True, exist_ok=True)
         while self._fd is None:
-            try:
-                self.staging.mkdir(exist_ok=True)
+            try:  # the folder too: a cleanup may remove an empty run folder at any moment
+                self.staging.mkdir(parents=True, exist_ok=True)
                 self._fd = acquire(self.staging / LOCK, wait=True)
             except FileNotFoundError:  # a gc removed a dead run's staging meanwhile
                 continue
