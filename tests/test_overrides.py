@@ -63,13 +63,13 @@ def test_an_unknown_setting_far_from_any_says_how_to_list_them():
 
 def test_an_unknown_choice_lists_the_choices():
     assert composition_problem(CONF_DIR, ["story=x", "tts=espek"]) == \
-        "no tts choice 'espek' (did you mean 'espeak'? choices: edge, espeak, piper)"
+        "no tts choice 'espek' (did you mean 'espeak'? choices: edge, espeak, openai, piper)"
 
 
 def test_a_sweep_is_checked_with_its_first_value():
     assert composition_problem(CONF_DIR, ["story=x", "tts=espeak,edge", "seed=1,2"]) is None
     assert composition_problem(CONF_DIR, ["story=x", "tts=espek,edge"]) == \
-        "no tts choice 'espek' (did you mean 'espeak'? choices: edge, espeak, piper)"
+        "no tts choice 'espek' (did you mean 'espeak'? choices: edge, espeak, openai, piper)"
 
 
 def test_an_unreadable_override_names_itself():
