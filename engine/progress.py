@@ -12,7 +12,7 @@ from rich.table import Table
 
 from engine.manifest import Recorder
 
-STAGES = ("write", "design", "draw", "speak", "cut")
+STAGES = ("write", "screen", "design", "draw", "speak", "cut")
 
 
 class StageProgress:
