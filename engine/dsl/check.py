@@ -72,6 +72,9 @@ class _Checker:
         self.out: list[Diagnostic] = []
         self.files = list(_files(story))
         self.character_names = [c.name for c in story.all_characters()]
+        self.declared = frozenset(self.character_names)  # membership in O(1) on big stories
+        self.modelled = frozenset(c.name for c in story.all_characters()
+                                  if c.get("model") is not None)
         self.voice_names = [v.name for v in story.all_voices()]
 
     def add(self, span: Span, severity: Severity, code: str, message: str,
@@ -258,7 +261,7 @@ class _Checker:
     def scene_key(self, f: Field, scene: Scene | None) -> None:
         """A scene field with an unknown key: unquoted dialogue, or a misspelt setting."""
         where = f" in scene '{scene.id}'" if scene else ""
-        if f.key in self.character_names or f.key == NARRATOR or f.key in self.unread.declared:
+        if f.key in self.declared or f.key == NARRATOR or f.key in self.unread.declared:
             self.error(f.value.span, "unquoted-dialogue", "dialogue must be quoted",
                        f'write it as `{f.key}: "{f.value.text}"`')
             return
@@ -270,7 +273,7 @@ class _Checker:
                            f"did you mean '{match}'?")
             return
         match = did_you_mean(f.key, list(vocab.SCENE_KEYS) + self.character_names)
-        if match in self.character_names:
+        if match in self.declared:
             hint = f'did you mean \'{match}\'? dialogue is quoted: `{match}: "..."`'
         elif match:
             hint = f"did you mean '{match}'?"
@@ -286,7 +289,7 @@ class _Checker:
                            "write what is said, or `...` to let the writer fill it in")
         self.directions(scene)
         for line in scene.lines:
-            if line.speaker is not None and line.speaker not in self.character_names \
+            if line.speaker is not None and line.speaker not in self.declared \
                     and not self.unread.may_declare(line.speaker):
                 self.error(line.speaker_span or line.span, "unknown-speaker",
                            f"unknown speaker '{line.speaker}'",
@@ -296,28 +299,27 @@ class _Checker:
         with_field = scene.get("with")
         if with_field is not None:
             for name, start, end in _comma_items(with_field.value.text):
-                if name not in self.character_names and not self.unread.may_declare(name):
+                if name not in self.declared and not self.unread.may_declare(name):
                     self.error(name_in_value(with_field.value, start, end), "unknown-character",
                                f"unknown character '{name}' in `with:`",
                                _hint(name, self.character_names,
                                      f"declare them with `character {name}`"))
-        has_model = {c.name for c in self.story.all_characters() if c.get("model") is not None}
         for f in scene.fields:
             if f.key != "trainedness":
                 continue
             if f.argument is None:
-                if not has_model:
+                if not self.modelled:
                     self.warn(key_span(f), "trainedness-without-model",
                               "no character has a `model:`, so trainedness changes nothing",
                               "give a character `model: PATH`, or remove this line")
-            elif f.argument not in self.character_names:
+            elif f.argument not in self.declared:
                 if self.unread.may_declare(f.argument):
                     continue
                 self.error(f.argument_span or f.span, "unknown-character",
                            f"unknown character '{f.argument}' in `trainedness {f.argument}:`",
                            _hint(f.argument, self.character_names,
                                  f"declare them with `character {f.argument}`"))
-            elif f.argument not in has_model:
+            elif f.argument not in self.modelled:
                 self.warn(f.argument_span or f.span, "trainedness-without-model",
                           f"'{f.argument}' has no `model:`, so trainedness changes nothing",
                           f"add `model: PATH` to character '{f.argument}', or remove this line")
