@@ -7,6 +7,8 @@ import hashlib
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -17,15 +19,42 @@ def public_mode() -> int:
     return 0o666 & ~umask
 
 
-def _temp_beside(path: Path, data: bytes | str, mode: int) -> Path:
-    """A fsynced temp file holding `data` in `path`'s folder, with `mode`."""
+def reserve_beside(path: Path, mode: int | None = None) -> Path:
+    """An empty temp file in `path`'s folder (its name begins with '.', which marks scratch), with
+    `mode` (default: what `open()` would give), for a program or library to write before it is
+    renamed over `path`."""
+    fd, name = _reserve(path, mode)
+    os.close(fd)
+    return Path(name)
+
+
+@contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """`with replacing(path) as temp:` write `temp` (ffmpeg, safetensors, ...); it is renamed
+    over `path` when the block ends without error, and removed otherwise, so nothing
+    half-written ever sits at `path`."""
+    temp = reserve_beside(path)
+    try:
+        yield temp
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def _reserve(path: Path, mode: int | None) -> tuple[int, str]:
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     except OSError as error:  # named after the file being written, not the temp file beside it
         raise OSError(error.errno, error.strerror, str(path)) from error
+    os.fchmod(fd, public_mode() if mode is None else mode)
+    return fd, name
+
+
+def _temp_beside(path: Path, data: bytes | str, mode: int) -> Path:
+    """A fsynced temp file holding `data` in `path`'s folder, with `mode`."""
+    fd, name = _reserve(path, mode)
     try:
-        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data.encode("utf-8") if isinstance(data, str) else data)
             handle.flush()

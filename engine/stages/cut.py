@@ -14,7 +14,7 @@ from typing import Any
 
 from engine.backends.video import CutRequest, CutStats, Editor, Segment
 from engine.captions import write_srt, write_vtt
-from engine.files import public_mode, write_atomically
+from engine.files import replacing, write_atomically
 from engine.locks import work_folder
 from engine.language_codes import iso639_2
 from engine.loudness import measure
@@ -126,11 +126,7 @@ def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, 
           tempfile.TemporaryDirectory(prefix=".cut-", dir=workdir) as scratch):
         narration = mix_audio(timeline, clips, Path(scratch) / "narration.wav",
                               [scene.music for scene in scenes], mix)
-        fd, temp_name = tempfile.mkstemp(prefix=".video.", suffix=".mp4.tmp", dir=out_dir)
-        os.fchmod(fd, public_mode())
-        os.close(fd)
-        temp = Path(temp_name)
-        try:
+        with replacing(video) as temp:
             stats = editor.cut(CutRequest(segments=segments, audio=narration,
                                           cues=cues, width=width, height=height,
                                           fps=fps, output=temp, workdir=workdir,
@@ -143,9 +139,6 @@ def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, 
                 {"loudness": loudness, "fonts": list(stats.fonts)}, sort_keys=True) + "\n")
             srt = write_srt(cues, out_dir / "captions.srt")
             vtt = write_vtt(cues, out_dir / "captions.vtt")
-            os.replace(temp, video)
-        finally:
-            temp.unlink(missing_ok=True)
     log.info("cut %d scenes, %.2fs: %d segments encoded, %d reused", len(scenes),
              timeline.duration, len(stats.encoded), len(stats.reused))
     return CutOutcome(video=video, srt=srt, vtt=vtt, timeline=timeline,

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.backends.train import METADATA, METADATA_FORMAT
 from engine.backends.weights import PICKLED, files_fingerprint, folder_fingerprint
+from engine.files import replacing
 from engine.backends.weights import refuse_pickle as _refuse
 from engine.errors import BackendError
 
@@ -274,7 +275,6 @@ class DreamTuner:
         return delta
 
     def _save(self, path: Path, delta: Delta) -> None:
-        import os
 
         from safetensors.torch import save_file
 
@@ -282,10 +282,8 @@ class DreamTuner:
         for name, (index, values) in delta.fixes.items():
             tensors[f"fix_index/{name}"] = index.cpu()
             tensors[f"fix_value/{name}"] = values.cpu()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        save_file(tensors, str(temporary), metadata={"format": FORMAT, "model": delta.model})
-        os.replace(temporary, path)  # atomic: a sharing process sees all of it or nothing
+        with replacing(path) as temporary:  # a sharing process sees all of it or nothing
+            save_file(tensors, str(temporary), metadata={"format": FORMAT, "model": delta.model})
 
     def apply(self, alphas: Mapping[str, float]) -> bool:
         """Set W = W_base + Σ αᵢ·Δᵢ in place (models must be `add`ed); False when already set."""

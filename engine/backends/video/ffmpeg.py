@@ -29,7 +29,7 @@ from engine.backends.video.frames import (CaptionStyle, SceneShot, distinct_fram
                                           render_frames)
 from engine.backends.video.transitions import Planes
 from engine.captions import caption_text, srt_text
-from engine.files import public_mode, write_atomically
+from engine.files import reserve_beside, write_atomically
 from engine.errors import BackendError, MissingDependency
 
 log = logging.getLogger(__name__)
@@ -252,7 +252,7 @@ class FFmpegEditor:
                    "-framerate", str(request.fps), "-i", "pipe:0",
                    *self._x264_args(request.fps, timing), "-frames:v", str(job.shot.frames),
                    "-an", *BITEXACT, "-f", "mp4"]
-        temp = _temp_beside(job.path)
+        temp = reserve_beside(job.path)
         try:
             with open(os.devnull, "wb") as devnull, tempfile.TemporaryFile() as errors:
                 process = subprocess.Popen([*command, str(temp)], stdin=subprocess.PIPE,
@@ -349,7 +349,7 @@ class _NarrationEncode:
         command = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
                    "-i", str(wav), "-map", "0:a:0", "-c:a", "aac", "-b:a", bitrate,
                    "-ar", "48000", *BITEXACT, "-f", "mp4"]
-        self.temp, self.errors = _temp_beside(self.path), tempfile.TemporaryFile()
+        self.temp, self.errors = reserve_beside(self.path), tempfile.TemporaryFile()
         try:
             self.process = subprocess.Popen([*command, str(self.temp)], stdin=subprocess.DEVNULL,
                                             stdout=subprocess.DEVNULL, stderr=self.errors)
@@ -417,12 +417,6 @@ def _write_planes(pipe: BinaryIO, planes: Planes) -> None:
         while view:
             view = view[pipe.write(view):]
 
-
-def _temp_beside(path: Path) -> Path:
-    fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
-    os.fchmod(fd, public_mode())
-    os.close(fd)
-    return Path(name)
 
 
 def _concat_escape(path: Path) -> str:
