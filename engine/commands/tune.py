@@ -155,14 +155,13 @@ def tune(story_path: Path, scene_id: str, alphas: Sequence[float], seed_count: i
          out: Path | None, overrides: list[str]) -> Path:
     """Draws the grid through the cache and writes the run folder; returns the HTML page."""
     from engine.cache import Cache
-    from engine.files import copy_atomically, write_atomically
     from engine.commands.fill import writer_from, written
     from engine.config import build_backend, compose_config, settings_from
     from engine.dsl.load import load_story
     from engine.manifest import Recorder
     from engine.stages import design as design_stage
     from engine.stages import draw as draw_stage
-    from engine.steps import Step, identity_of
+    from engine.steps import Step
 
     story = load_story(story_path)
     if story.scene(scene_id) is None:
@@ -183,28 +182,40 @@ def tune(story_path: Path, scene_id: str, alphas: Sequence[float], seed_count: i
     request = next(r for r in requests if r.scene_id == scene_id)
     illustrator = build_backend("image", cfg.get("image"))
     seeds = [request.seed + n for n in range(seed_count)]
-    personalised = [look.name for look in request.characters if look.model]
     cells: dict[tuple[int, int], Path] = {}
     for column, alpha in enumerate(alphas):  # α outermost: each α-set is applied once
         for row, seed in enumerate(seeds):
             variant = at_trainedness(request, alpha, seed)
             cells[(row, column)] = draw_stage.draw_one(variant, illustrator, step,
                                                        label=f"{scene_id}@{alpha:g}#{seed}")
-    run_dir.mkdir(parents=True, exist_ok=True)
+    return _write_sheet(run_dir, cells, alphas, seeds, story_path, story.name, request,
+                        illustrator)
+
+
+def _write_sheet(run_dir: Path, cells: dict[tuple[int, int], Path], alphas: Sequence[float],
+                 seeds: list[int], story_path: Path, story_name: str, request: Any,
+                 illustrator: Any) -> Path:
+    """The run folder: each cell's picture, the contact sheet (PNG and HTML), tune.json."""
+    import io
+
+    from engine.backends.image.diffusers import DiffusersIllustrator, compose_prompt
+    from engine.files import copy_atomically, write_atomically
+    from engine.steps import identity_of
+
+    scene_id = request.scene_id
+    personalised = [look.name for look in request.characters if look.model]
     names: dict[tuple[int, int], str] = {}
     for (row, column), path in cells.items():
         names[(row, column)] = f"tune/alpha-{alphas[column]:g}_seed-{seeds[row]}.png"
-        (run_dir / "tune").mkdir(exist_ok=True)
         copy_atomically(path, run_dir / names[(row, column)])
-    title = f"{story.name}, scene {scene_id}: trainedness by column, seed by row"
-    sheet = contact_sheet(cells, alphas, seeds, title)
-    sheet.save(run_dir / "contact-sheet.png", format="PNG")
-    from engine.backends.image.diffusers import DiffusersIllustrator, compose_prompt
-
+    title = f"{story_name}, scene {scene_id}: trainedness by column, seed by row"
+    png = io.BytesIO()
+    contact_sheet(cells, alphas, seeds, title).save(png, format="PNG")
+    write_atomically(run_dir / "contact-sheet.png", png.getvalue())
     prompt = compose_prompt(request) if isinstance(illustrator, DiffusersIllustrator) \
         else request.prompt
     page = run_dir / "contact-sheet.html"
-    write_atomically(page, sheet_html(names, alphas, seeds, story.name, scene_id, personalised,
+    write_atomically(page, sheet_html(names, alphas, seeds, story_name, scene_id, personalised,
                                       prompt))
     write_atomically(run_dir / "tune.json", json.dumps({
         "story": str(story_path), "scene": scene_id, "alphas": list(alphas), "seeds": seeds,
