@@ -7,7 +7,7 @@ from typing import Callable
 
 from PIL import ImageDraw
 
-from engine.backends.image.looks import Look, mix, shade
+from engine.backends.image.looks import RGB, Look, mix, shade
 from engine.backends.image.pen import INK, WHITE, Head, Pen, accessories, face
 
 FLYING = frozenset({"moon", "sun", "star", "butterfly", "bee"})
@@ -21,19 +21,7 @@ def _animal(pen: Pen, look: Look) -> Head:
     kind, body, accent = look.kind, look.body, look.accent
     dark = shade(body, -0.2)
     head = Head(0.04, 0.68, 0.24)
-    if kind == "fox":
-        pen.oval(-0.34, 0.26, 0.24, 0.1, body, angle=-35)
-        pen.oval(-0.5, 0.38, 0.08, 0.05, accent, angle=-35)
-    elif kind == "cat":
-        pen.line([(-0.2, 0.12), (-0.38, 0.2), (-0.42, 0.42), (-0.34, 0.55)], dark, 0.05)
-    elif kind in ("dog", "pig"):
-        pen.oval(-0.3, 0.3, 0.1, 0.04, dark, angle=-40)
-    elif kind in ("rabbit", "bear", "sheep"):
-        pen.dot(-0.28, 0.18, 0.07, (*accent, 255) if kind == "rabbit" else (*dark, 255))
-    elif kind == "hedgehog":
-        spikes = [(-0.36 + 0.07 * i, 0.3 + 0.28 * math.sin(i * 0.35) + (0.1 if i % 2 else 0))
-                  for i in range(11)]
-        pen.poly([(-0.38, 0.05), *spikes, (0.36, 0.05)], accent)
+    _tail(pen, kind, body, accent, dark)
     if kind == "sheep":
         for i in range(8):
             t = i * math.pi / 4
@@ -50,22 +38,8 @@ def _animal(pen: Pen, look: Look) -> Head:
     for x in (-0.12, 0.14):
         pen.oval(x, 0.03, 0.1, 0.05, dark)
     head_fill = accent if kind == "sheep" else body
-    ear_fill, inner = (dark if kind in ("dog",) else body), accent
-    if kind == "rabbit":
-        for side in (-1, 1):
-            pen.oval(0.04 + side * 0.1, 1.0, 0.06, 0.2, body, angle=side * 8)
-            pen.oval(0.04 + side * 0.1, 1.0, 0.03, 0.14, inner, angle=side * 8, outline=False)
-    elif kind in ("fox", "cat"):
-        for side in (-1, 1):
-            ex = 0.04 + side * 0.15
-            pen.poly([(ex - 0.09, 0.82), (ex + side * 0.03, 1.04), (ex + 0.09, 0.82)], body)
-    elif kind in ("bear", "mouse", "lion", "pig"):
-        if kind == "lion":
-            pen.oval(0.04, 0.68, 0.36, 0.34, accent)
-        r = 0.12 if kind == "mouse" else 0.08
-        for side in (-1, 1):
-            pen.oval(0.04 + side * 0.17, 0.86, r, r, body)
-            pen.oval(0.04 + side * 0.17, 0.86, r * 0.55, r * 0.55, inner, outline=False)
+    ear_fill = dark if kind in ("dog",) else body
+    _ears(pen, kind, body, accent)
     pen.oval(head.x, head.y, head.r, head.r * 0.95, head_fill)
     pen.shine(head.x - 0.08, head.y + 0.08, 0.08, 0.06, head_fill)
     if kind in ("dog", "sheep"):
@@ -81,6 +55,42 @@ def _animal(pen: Pen, look: Look) -> Head:
             pen.dot(0.08 + side * 0.03, 0.59, 0.015, (*INK, 255))
     face(pen, head, look.cheeks)
     return head
+
+
+def _tail(pen: Pen, kind: str, body: RGB, accent: RGB, dark: RGB) -> None:
+    """The animal's tail (or a hedgehog's spikes), drawn first: the body goes over it."""
+    if kind == "fox":
+        pen.oval(-0.34, 0.26, 0.24, 0.1, body, angle=-35)
+        pen.oval(-0.5, 0.38, 0.08, 0.05, accent, angle=-35)
+    elif kind == "cat":
+        pen.line([(-0.2, 0.12), (-0.38, 0.2), (-0.42, 0.42), (-0.34, 0.55)], dark, 0.05)
+    elif kind in ("dog", "pig"):
+        pen.oval(-0.3, 0.3, 0.1, 0.04, dark, angle=-40)
+    elif kind in ("rabbit", "bear", "sheep"):
+        pen.dot(-0.28, 0.18, 0.07, (*accent, 255) if kind == "rabbit" else (*dark, 255))
+    elif kind == "hedgehog":
+        spikes = [(-0.36 + 0.07 * i, 0.3 + 0.28 * math.sin(i * 0.35) + (0.1 if i % 2 else 0))
+                  for i in range(11)]
+        pen.poly([(-0.38, 0.05), *spikes, (0.36, 0.05)], accent)
+
+
+def _ears(pen: Pen, kind: str, body: RGB, inner: RGB) -> None:
+    """Ears that stand above the head (a lion's mane too), drawn before the head."""
+    if kind == "rabbit":
+        for side in (-1, 1):
+            pen.oval(0.04 + side * 0.1, 1.0, 0.06, 0.2, body, angle=side * 8)
+            pen.oval(0.04 + side * 0.1, 1.0, 0.03, 0.14, inner, angle=side * 8, outline=False)
+    elif kind in ("fox", "cat"):
+        for side in (-1, 1):
+            ex = 0.04 + side * 0.15
+            pen.poly([(ex - 0.09, 0.82), (ex + side * 0.03, 1.04), (ex + 0.09, 0.82)], body)
+    elif kind in ("bear", "mouse", "lion", "pig"):
+        if kind == "lion":
+            pen.oval(0.04, 0.68, 0.36, 0.34, inner)
+        r = 0.12 if kind == "mouse" else 0.08
+        for side in (-1, 1):
+            pen.oval(0.04 + side * 0.17, 0.86, r, r, body)
+            pen.oval(0.04 + side * 0.17, 0.86, r * 0.55, r * 0.55, inner, outline=False)
 
 
 def _owl(pen: Pen, look: Look) -> Head:
