@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from engine.config import CONF_DIR, build_backend, compose_config
-from engine.errors import BackendError, ConfigError, StoryError
+from engine.errors import BackendError, ConfigError
 from engine.ir import NARRATOR, Story
 
 USAGE = """usage: storyreel voices STORY [--backends NAME,NAME] [KEY=VALUE ...]
@@ -93,7 +93,7 @@ def main(argv: list[str]) -> int:
         print(USAGE)
         return 0
     from engine.commands.render import split_story
-    from engine.dsl.load import load_story, render_diagnostics
+    from engine.dsl.load import load_story
 
     names, argv = _backends_option(argv)
     unknown = sorted(set(names) - set(backends()))
@@ -109,14 +109,7 @@ def main(argv: list[str]) -> int:
     if not path.is_file():
         print(f"storyreel voices: no such story file: {story_arg}", file=sys.stderr)
         return 2
-    try:
-        story = load_story(path)
-        table = cast_table(story, path, overrides, names)
-    except StoryError as error:
-        print(render_diagnostics(error.diagnostics), file=sys.stderr)
-        return 2
-    except ConfigError as error:
-        print(f"storyreel voices: error: {error}", file=sys.stderr)
-        return 1
+    story = load_story(path)  # a story's mistakes and bad settings: reported by engine.cli
+    table = cast_table(story, path, overrides, names)
     print(format_table(table))
     return 0
