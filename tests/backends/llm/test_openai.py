@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import time
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pytest
 from engine.backends.llm import CharacterBrief, LineBrief, SceneBrief, WriteRequest
 from engine.backends.llm.openai import OpenAIWriter
 from engine.errors import BackendError, ConfigError
+from tests.backends.planted_key import planted_key_fixtures
 from tests.backends.llm.loopback_server import (LoopbackServer, echoing_key, garbage, hang,
                                                 refused_url, rejecting_json_schema,
                                                 rejecting_max_tokens, reply, status, truncated)
@@ -44,16 +44,7 @@ GOOD = {"scenes": [
 ]}
 
 
-@pytest.fixture(autouse=True)
-def planted_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OPENAI_API_KEY", KEY)
-
-
-@pytest.fixture(autouse=True)
-def all_logs(caplog: pytest.LogCaptureFixture):
-    caplog.set_level(logging.DEBUG)
-    yield caplog
-    assert KEY not in caplog.text, "the API key reached a log line"
+planted_key, all_logs = planted_key_fixtures(KEY)
 
 
 def writer(url: str, **settings) -> OpenAIWriter:

@@ -3,13 +3,13 @@ category_scores, and every fault as a clear BackendError."""
 
 from __future__ import annotations
 
-import logging
 
 import pytest
 
 from engine.backends.safety_text import TextCheckRequest, TextFlag
 from engine.backends.safety_text.openai import OpenAIModeration
 from engine.errors import BackendError, ConfigError
+from tests.backends.planted_key import planted_key_fixtures
 from tests.backends.llm.loopback_server import (LoopbackServer, echoing_key, garbage,
                                                 moderation, refused_url, status, truncated)
 from tests.configured import configured
@@ -18,16 +18,7 @@ KEY = "sk-test-PLANTED-moderation-0123456789"
 CALM = {"sexual": 0.0001, "violence": 0.02, "violence/graphic": 0.001, "self-harm/intent": 0.0}
 
 
-@pytest.fixture(autouse=True)
-def planted_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OPENAI_API_KEY", KEY)
-
-
-@pytest.fixture(autouse=True)
-def all_logs(caplog: pytest.LogCaptureFixture):
-    caplog.set_level(logging.DEBUG)
-    yield caplog
-    assert KEY not in caplog.text, "the API key reached a log line"
+planted_key, all_logs = planted_key_fixtures(KEY)
 
 
 def checker(url: str, **settings) -> OpenAIModeration:

@@ -11,21 +11,14 @@ from engine.backends.tts.audio import speech_level
 from engine.backends.tts.openai import OpenAITTS
 from engine.config import compose_config
 from engine.errors import BackendError
+from tests.backends.planted_key import planted_key_fixtures
 from tests.backends.llm.loopback_server import (LoopbackServer, not_audio, refused_url, speech,
                                                 status)
 
 KEY = "sk-test-PLANTED-tts-0123456789"
 
 
-@pytest.fixture(autouse=True)
-def planted_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OPENAI_API_KEY", KEY)
-
-
-@pytest.fixture(autouse=True)
-def key_never_logged(caplog: pytest.LogCaptureFixture):
-    yield
-    assert KEY not in caplog.text
+planted_key, all_logs = planted_key_fixtures(KEY)
 
 
 def tts(url: str, **settings) -> OpenAITTS:
