@@ -141,11 +141,15 @@ def big_shapes(size: int) -> dict[str, str]:
 
 def big(megabytes: float) -> None:
     """Parse + check of each pathological shape: seconds, and peak memory per character."""
+    quarter = big_shapes(int(megabytes * 250_000))
     for shape, text in big_shapes(int(megabytes * 1_000_000)).items():
         start = time.perf_counter()
         story, problems = parse_text(text, "big.story")
         check_story(story)
         seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        check_story(parse_text(quarter[shape], "big.story")[0])
+        growth = seconds / max(time.perf_counter() - start, 1e-9)
         tracemalloc.start()
         story, problems = parse_text(text, "big.story")
         check_story(story)
@@ -153,7 +157,7 @@ def big(megabytes: float) -> None:
         tracemalloc.stop()
         print(f"{shape:>28}, {len(text) / 1e6:.1f} MB: {seconds:5.2f} s, peak "
               f"{peak / 1e6:6.1f} MB ({peak / len(text):4.1f} bytes a character), "
-              f"{len(problems)} problems")
+              f"{len(problems)} problems; 4x the text took {growth:.1f}x as long (linear: ~4)")
 
 
 def main() -> None:
