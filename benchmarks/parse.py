@@ -11,14 +11,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 import tracemalloc
 from collections.abc import Callable
+from pathlib import Path
 
 from lark import Lark, Transformer
 
 from engine.dsl.check import check_story
 from engine.dsl.parse import GRAMMAR_PATH, _parser, _StoryIndenter, parse_text
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.dsl.shapes import shapes  # noqa: E402
 
 # The grammar of lark's examples/json_parser.py, written out here.
 JSON_GRAMMAR = r"""
@@ -125,24 +130,10 @@ def story_work(text: str) -> Callable[[], object]:
     return work
 
 
-def big_shapes(size: int) -> dict[str, str]:
-    """Stories of about `size` characters, each of one pathological shape."""
-    return {
-        "one long line": "title: " + "a" * size + "\nscene a\n",
-        "one long quoted line": 'scene a\n  "' + "a" * size + '"\n',
-        "an unclosed long line": 'scene a\n  "' + "a" * size + "\nscene b\n",
-        "a long comment run": ("# " + "c" * 97 + "\n") * (size // 100) + "scene a\n  \"x\"\n",
-        "a broken line after another": "title x\n" * (size // 8) + "scene a\n",
-        "a block of broken lines": "scene a\n" + '  Luna "x"\n' * (size // 11),
-        "control characters": "scene a\n" + '  "\x1b[31m"\n' * (size // 12),
-        "tiny scenes": "".join(f"scene s{i}\n" for i in range(size // 12)),
-    }
-
-
 def big(megabytes: float) -> None:
     """Parse + check of each pathological shape: seconds, and peak memory per character."""
-    quarter = big_shapes(int(megabytes * 250_000))
-    for shape, text in big_shapes(int(megabytes * 1_000_000)).items():
+    quarter = shapes(int(megabytes * 250_000))
+    for shape, text in shapes(int(megabytes * 1_000_000)).items():
         start = time.perf_counter()
         story, problems = parse_text(text, "big.story")
         check_story(story)

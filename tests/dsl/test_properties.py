@@ -30,6 +30,7 @@ from engine.ir import (
     Voice,
     without_spans,
 )
+from tests.dsl.shapes import shapes
 
 STORIES = Path(__file__).resolve().parents[2] / "stories"
 SAMPLES = [p.read_bytes() for p in sorted(STORIES.rglob("*.story"))]
@@ -190,19 +191,6 @@ def test_control_characters_give_only_diagnostics(text: str) -> None:
     values = [f.value.text for block in (story, *story.scenes, *story.characters, *story.voices)
               for f in block.fields]
     assert not any(vocab.FORBIDDEN.search(text) for text in said + values)  # none gets through
-
-
-def shapes(size: int) -> dict[str, str]:
-    """Pathological files of about `size` characters."""
-    return {
-        "one long line": "title: " + "a" * size + "\nscene a\n",
-        "one long quoted line": 'scene a\n  "' + "a" * size + '"\n',
-        "an unclosed long line": 'scene a\n  "' + "a" * size + "\nscene b\n",
-        "a long comment run": ("# " + "c" * 60 + "\n") * (size // 63) + "scene a\n",
-        "a broken line after another": "title x\n" * (size // 8) + "scene a\n",
-        "a block of broken lines": "scene a\n" + '  Luna "x"\n' * (size // 11),
-        "many tiny scenes": "".join(f"scene s{i}\n" for i in range(size // 10)),
-    }
 
 
 @pytest.mark.parametrize("shape", list(shapes(10)))

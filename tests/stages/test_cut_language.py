@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import wave
 from pathlib import Path
 
 import av
@@ -11,9 +10,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from engine.backends.tts import Audio
 from engine.backends.video.ffmpeg import FFmpegEditor
 from engine.language_codes import iso639_2
 from engine.stages.cut import CutLine, CutScene, cut
+from engine.stages.speak import write_wav
 from engine.timeline import TimelineSettings
 
 TIMING = TimelineSettings(lead_in=0.2, gap=0.2, tail=0.2, min_scene=0.5, crossfade=0.2)
@@ -39,11 +40,7 @@ def test_the_subtitle_and_audio_tracks_say_the_story_language(tmp_path: Path, la
     still = tmp_path / "still.png"
     Image.new("RGB", (32, 18), (40, 90, 160)).save(still)
     line = tmp_path / "line.wav"
-    with wave.open(str(line), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(48000)
-        out.writeframes(np.zeros(9600, "<i2").tobytes())
+    write_wav(Audio(np.zeros(9600, np.float32), 48000), line)
     scene = CutScene("s", still, None, None, (CutLine(line, "Bonjour 你好"),))
     outcome = cut((scene,), FFmpegEditor(burn_subtitles=False), TIMING, 32, 18, 10,
                   tmp_path / "out", tmp_path / "work", language=language)

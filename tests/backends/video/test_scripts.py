@@ -5,7 +5,6 @@ the fonts used named in the cut's record, and `check` warns about characters no 
 from __future__ import annotations
 
 import json
-import wave
 from pathlib import Path
 
 import numpy as np
@@ -14,12 +13,14 @@ from fontTools.ttLib import TTCollection, TTFont
 from PIL import Image
 
 from engine.backends.fonts import find_fonts, runs, undrawable
+from engine.backends.tts import Audio
 from engine.backends.video.ffmpeg import FFmpegEditor
 from engine.backends.video.frames import CaptionStyle, caption_overlay
 from engine.captions import columns, wrap
 from engine.commands.check import collect
 from engine.dsl.load import load_with_diagnostics
 from engine.stages.cut import CutLine, CutScene, cut
+from engine.stages.speak import write_wav
 from engine.timeline import TimelineSettings
 
 NAMES = ["DejaVuSans-Bold.ttf", "NotoSansCJK-Bold.ttc", "NotoColorEmoji.ttf"]
@@ -104,11 +105,7 @@ def test_the_cut_names_the_font_files_its_captions_used(tmp_path: Path):
     still = tmp_path / "still.png"
     Image.new("RGB", (64, 36), (40, 90, 160)).save(still)
     clip = tmp_path / "line.wav"
-    with wave.open(str(clip), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(48000)
-        out.writeframes(np.zeros(4800, "<i2").tobytes())
+    write_wav(Audio(np.zeros(4800, np.float32), 48000), clip)
     scene = CutScene("s", still, None, None, (CutLine(clip, "你好 🦔"),))
     timing = TimelineSettings(lead_in=0.1, gap=0.1, tail=0.1, min_scene=0.3, crossfade=0.1)
     outcome = cut((scene,), FFmpegEditor(fallback_fonts=NAMES[1:]), timing, 64, 36, 10,
