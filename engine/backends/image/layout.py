@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from engine.backends.image import places as P
+from engine.backends.image import rooms as R
 from engine.backends.image import scenery as S
 from engine.backends.image import weather as W
 from engine.backends.image.looks import COLOURS, RGB
@@ -176,11 +177,11 @@ Painter = Callable[[S.Canvas, Plan, Reading], None]
 PAINTERS: dict[str, Painter] = {
     "underwater": lambda c, p, r: S.underwater(c, int(0.84 * c.h)),
     "cave": lambda c, p, r: S.cave(c, int(0.78 * c.h)),
-    "room": lambda c, p, r: S.room(c, int(0.66 * c.h), bed=False),
-    "bedroom": lambda c, p, r: S.room(c, int(0.66 * c.h), bed=True),
-    "kitchen": lambda c, p, r: (S.room(c, int(0.66 * c.h), bed=False, shelf=False),
+    "room": lambda c, p, r: R.room(c, int(0.66 * c.h), bed=False),
+    "bedroom": lambda c, p, r: R.room(c, int(0.66 * c.h), bed=True),
+    "kitchen": lambda c, p, r: (R.room(c, int(0.66 * c.h), bed=False, shelf=False),
                                 P.kitchen(c, int(0.66 * c.h))),
-    "classroom": lambda c, p, r: (S.room(c, int(0.66 * c.h), bed=False, shelf=False),
+    "classroom": lambda c, p, r: (R.room(c, int(0.66 * c.h), bed=False, shelf=False),
                                   P.classroom(c, int(0.66 * c.h))),
     "space": lambda c, p, r: S.gradient(c, *S.SKIES["space"]),
     "stars": lambda c, p, r: _stars(c, p),

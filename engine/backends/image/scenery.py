@@ -1,4 +1,4 @@
-"""Backgrounds for the procedural illustrator: skies, hills, trees, houses, water, rooms."""
+"""Backgrounds for the procedural illustrator: skies, hills, trees, houses, water, caves."""
 
 from __future__ import annotations
 
@@ -63,14 +63,14 @@ class Canvas:
 
 
 def gradient(canvas: Canvas, top: RGB, bottom: RGB, y0: int = 0, y1: int | None = None) -> None:
-    """A vertical gradient band, painted with numpy (much faster than line by line)."""
+    """A vertical gradient band: one column computed with numpy, stretched across the width."""
     y1 = canvas.h if y1 is None else y1
     if y1 <= y0:
         return
     t = np.linspace(0.0, 1.0, y1 - y0, dtype=np.float32)[:, None]
     column = (np.array(top, np.float32) * (1 - t) + np.array(bottom, np.float32) * t)
-    band = np.broadcast_to(column[:, None, :], (y1 - y0, canvas.w, 3)).astype(np.uint8)
-    canvas.image.paste(Image.fromarray(np.ascontiguousarray(band)), (0, y0))
+    strip = Image.fromarray(np.ascontiguousarray(column[:, None, :].astype(np.uint8)))
+    canvas.image.paste(strip.resize((canvas.w, y1 - y0), Image.NEAREST), (0, y0))
 
 
 def sky(canvas: Canvas, horizon: int, moon: bool = True, sun: bool = True,
@@ -253,70 +253,6 @@ def fireflies(canvas: Canvas) -> None:
         x, y, r = rng.uniform(0, w), rng.uniform(0.3, 0.9) * h, rng.uniform(0.004, 0.007) * h
         canvas.disc(x, y, r * 4, r * 4, (255, 240, 120, 40))
         canvas.disc(x, y, r, r, (255, 250, 170, 255))
-
-
-def room(canvas: Canvas, floor: int, bed: bool, shelf: bool = True) -> None:
-    rng, w, h = canvas.rng, canvas.w, canvas.h
-    wall = rng.choice([(245, 222, 195), (225, 215, 240), (210, 232, 215), (250, 230, 220)])
-    gradient(canvas, canvas.lit(shade(wall, -0.08)), canvas.lit(wall), 0, floor)
-    gradient(canvas, canvas.lit((200, 150, 105)), canvas.lit((160, 110, 75)), floor, h)
-    for k in range(1, 9):
-        canvas.draw.line((k * w / 8, floor, k * w / 8 + (k - 4.5) * 0.08 * w, h),
-                         fill=canvas.lit((140, 95, 65)), width=max(1, h // 400))
-    wx, wy, ww, wh = rng.uniform(0.55, 0.72) * w, 0.2 * h, 0.22 * w, 0.32 * h
-    top, bottom = SKIES[canvas.time]
-    window = Canvas(canvas.image, canvas.draw, rng, canvas.time)
-    band = np.linspace(0, 1, int(wh))[:, None, None]
-    glass = (np.array(top) * (1 - band) + np.array(bottom) * band) * np.ones((1, int(ww), 1))
-    canvas.image.paste(Image.fromarray(glass.astype(np.uint8)), (int(wx), int(wy)))
-    if canvas.time == "night":
-        moon = 0.1 * wh
-        window.disc(wx + 0.7 * ww, wy + 0.3 * wh, moon, moon, (250, 240, 200, 255))
-        for _ in range(12):
-            star = 2 * h / 720
-            window.disc(rng.uniform(wx, wx + ww), rng.uniform(wy, wy + wh), star, star,
-                        (255, 250, 220, 230))
-    frame = canvas.lit((250, 250, 245))
-    canvas.draw.rectangle((wx, wy, wx + ww, wy + wh), outline=frame, width=max(2, h // 90))
-    canvas.draw.line((wx + ww / 2, wy, wx + ww / 2, wy + wh), fill=frame, width=max(2, h // 150))
-    canvas.draw.line((wx, wy + wh / 2, wx + ww, wy + wh / 2), fill=frame, width=max(2, h // 150))
-    rug = (*canvas.lit((200, 90, 100)), 255)
-    canvas.disc(w * 0.5, floor + 0.16 * h, 0.3 * w, 0.06 * h, rug, edge=True)
-    if bed:
-        bx, by, bw = 0.05 * w, floor + 0.08 * h, 0.32 * w
-        canvas.shape([(bx, by), (bx, by - 0.34 * h), (bx + 0.035 * w, by - 0.36 * h),
-                      (bx + 0.035 * w, by)], (170, 115, 80))
-        canvas.shape([(bx, by - 0.04 * h), (bx, by - 0.13 * h), (bx + bw, by - 0.13 * h),
-                      (bx + bw, by - 0.04 * h)], (170, 115, 80))
-        pillow = (*canvas.lit((250, 250, 250)), 255)
-        canvas.disc(bx + 0.09 * w, by - 0.18 * h, 0.05 * w, 0.035 * h, pillow, edge=True)
-        canvas.shape([(bx + 0.13 * w, by - 0.1 * h), (bx + 0.14 * w, by - 0.2 * h),
-                      (bx + bw + 0.01 * w, by - 0.19 * h), (bx + bw + 0.02 * w, by - 0.08 * h)],
-                     (110, 145, 220))
-        for k in range(4):
-            canvas.disc(bx + 0.17 * w + k * 0.045 * w, by - 0.145 * h, 0.012 * w, 0.012 * w,
-                        (*canvas.lit((250, 230, 120)), 255))
-        canvas.shape([(bx + bw - 0.01 * w, by), (bx + bw - 0.01 * w, by - 0.24 * h),
-                      (bx + bw + 0.025 * w, by - 0.24 * h), (bx + bw + 0.025 * w, by)],
-                     (170, 115, 80))
-    elif shelf:
-        canvas.shape([(0.08 * w, floor), (0.08 * w, floor - 0.42 * h), (0.24 * w, floor - 0.42 * h),
-                      (0.24 * w, floor)], (175, 125, 90))
-        for k in range(3):
-            y = floor - 0.12 * h - k * 0.13 * h
-            for b in range(5):
-                colour = rng.choice([(200, 80, 70), (80, 120, 190), (240, 190, 70), (110, 170, 90)])
-                canvas.shape([(0.1 * w + b * 0.025 * w, y), (0.1 * w + b * 0.025 * w, y - 0.09 * h),
-                              (0.12 * w + b * 0.025 * w, y - 0.09 * h),
-                              (0.12 * w + b * 0.025 * w, y)], colour)
-    if canvas.time in ("night", "dusk"):
-        lx = 0.45 * w
-        canvas.draw.line((lx, 0, lx, 0.25 * h), fill=canvas.lit((90, 70, 60)),
-                         width=max(1, h // 300))
-        canvas.disc(lx, 0.31 * h, 0.2 * h, 0.2 * h, (255, 220, 140, 35))
-        canvas.shape([(lx - 0.04 * h, 0.3 * h), (lx - 0.025 * h, 0.24 * h),
-                      (lx + 0.025 * h, 0.24 * h),
-                      (lx + 0.04 * h, 0.3 * h)], (255, 225, 150))
 
 
 def cave(canvas: Canvas, floor: int) -> None:
