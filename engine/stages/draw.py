@@ -12,6 +12,7 @@ from typing import Callable, Sequence
 from PIL import Image
 
 from engine.backends.image import CharacterLook, DrawRequest, Illustrator
+from engine.backends.image.reading import line_poses
 from engine.backends.safety import SafetyChecker
 from engine.backends.select import SelectRequest, Selector
 from engine.ir import Field, Scene, Story, resolve_path
@@ -88,15 +89,20 @@ def build_requests(story: Story, settings: DrawSettings) -> tuple[DrawRequest, .
     style = story.text("style", "") or ""
     language = story.text("language", "en") or "en"
     seed = settings.seed if settings.seed is not None else int(story.text("seed") or 0)
-    return tuple(DrawRequest(
-        scene_id=s.id,
-        prompt=s.text("image") or s.text("setting") or "",
-        title=s.text("title") or "",
-        setting=s.text("setting") or "",
-        style=style,
-        characters=character_looks(story, s, settings.trainedness),
-        width=settings.width, height=settings.height,
-        seed=scene_seed(seed, s), language=language) for s in story.scenes)
+    requests = []
+    for s in story.scenes:
+        cast = character_looks(story, s, settings.trainedness)
+        requests.append(DrawRequest(
+            scene_id=s.id,
+            prompt=s.text("image") or s.text("setting") or "",
+            title=s.text("title") or "",
+            setting=s.text("setting") or "",
+            style=style, characters=cast,
+            width=settings.width, height=settings.height,
+            seed=scene_seed(seed, s), language=language,
+            poses=line_poses(((line.speaker, line.text or "", line.direction)
+                              for line in s.lines), cast, language)))
+    return tuple(requests)
 
 
 def weight_order(requests: Sequence[DrawRequest]) -> list[int]:

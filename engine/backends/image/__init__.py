@@ -37,6 +37,9 @@ class DrawRequest:
     seed: int
     language: str = "en"
     """The story's `language:` code: the words of the setting and prompt are in it."""
+    poses: tuple[tuple[str, str], ...] = ()
+    """What the scene's lines say its characters do: (name, pose) pairs, pose words only
+    ('waving', 'jumping'), so editing any other word of a line keeps the picture."""
 
 
 class Illustrator(Protocol):

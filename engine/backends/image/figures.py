@@ -349,14 +349,16 @@ _TILT = {"running": 12.0, "flying": 18.0, "hugging": 6.0, "sleeping": -90.0}
 def draw_figure(draw: ImageDraw.ImageDraw, look: Look, cx: float, base: float, height: float,
                 facing: int, grounded: bool = True, pose: str | None = None) -> None:
     """One character standing on `base` (pixels), `height` pixels tall, facing left or right,
-    in a pose: running, flying, sleeping, waving, hugging or sitting (None: standing)."""
+    in a pose: running, flying, sleeping, waving, hugging, sitting, jumping or pointing (None:
+    standing)."""
     width = WIDTH.get(look.kind, 0.7)
     if grounded:
         rx, ry = height * width * (0.75 if pose == "sleeping" else 0.45), height * 0.05
-        if pose == "flying":
+        if pose in ("flying", "jumping"):
             rx *= 0.6
         draw.ellipse((cx - rx, base - ry, cx + rx, base + ry), fill=(30, 20, 50, 60))
     lift = {"running": 0.04, "flying": 0.45 if grounded else 0.0, "sleeping": 0.5 * width,
+            "jumping": 0.22 if grounded else 0.0,
             "sitting": 0.0 if look.kind in ("girl", "boy", "child") else 0.08}.get(pose or "", 0.0)
     x = cx + (facing * 0.45 * height if pose == "sleeping" else 0.0)
     pen = Pen(draw, x, base - lift * height, height, facing, _TILT.get(pose or "", 0.0), pose)
@@ -373,6 +375,15 @@ def draw_figure(draw: ImageDraw.ImageDraw, look: Look, cx: float, base: float, h
             pen.line([(0.5 + 0.05 * k, 0.85 + 0.08 * k * t) for t in (-1, 0, 1)], INK, 0.012)
     elif pose == "hugging":
         _arm(pen, look, head, (0.12, 0.48), (0.42, 0.5))
+    elif pose == "jumping":  # both arms up, and little lines where the feet left the ground
+        for side in (-1, 1):
+            _arm(pen, look, head, (side * 0.2, 0.5), (side * 0.36, 0.92))
+        for x in (-0.12, 0.0, 0.12):
+            pen.line([(x, -0.06), (1.4 * x, -0.16)], INK, 0.012)
+    elif pose == "pointing":  # one arm straight out the way the figure faces
+        _arm(pen, look, head, (0.18, 0.5), (0.56, 0.56))
+        pen.line([(0.56, 0.56), (0.64, 0.575)], shade(look.skin, -0.35) if look.kind in (
+            "girl", "boy", "child") else shade(look.body, -0.35), 0.03)
     elif pose == "sleeping":  # z z z rising upright from the head, whichever way it lies
         upright = Pen(draw, *pen.at(head.x, head.y), height, 1)
         for k, size in enumerate((0.06, 0.08, 0.1)):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
 
 from engine.backends.image import CharacterLook
+from engine.backends.image.words import (COLOUR_WORDS, COLOURS_AFTER_NOUN, DESCRIPTIONS,
+                                         SUBSTRING_LANGUAGES, wrap)
 
 RGB = tuple[int, int, int]
 
@@ -139,9 +142,60 @@ def _colour_runs(words: list[str]) -> list[tuple[RGB, str | None]]:
     return runs
 
 
-def look_of(character: CharacterLook) -> Look:
-    """The look of a character, from its name, description and tags only (never the scene)."""
-    text = f"{character.description} {' '.join(character.tags)}".lower()
+@functools.lru_cache(maxsize=8)
+def _description_words(language: str) -> re.Pattern[str]:
+    """The language's description and colour words, one named group each, longest first."""
+    table = {**DESCRIPTIONS[language], **COLOUR_WORDS[language]}
+    return re.compile("|".join(f"(?P<w{i}>{wrap(pattern, language)})"
+                               for i, pattern in enumerate(table)))
+
+
+def _english_word(language: str, group: str) -> str:
+    table = {**DESCRIPTIONS[language], **COLOUR_WORDS[language]}
+    return list(table.values())[int(group[1:])]
+
+
+def _colour_first(words: list[str]) -> list[str]:
+    """'écharpe verte claire' read as 'light green scarf': a colour (and its shade) that follows
+    the thing it colours goes before it, as the English reading expects."""
+    out: list[str] = []
+    index = 0
+    while index < len(words):
+        group = [words[index]]
+        if group[0] in COLOURS and index + 1 < len(words) and words[index + 1] in _SHADES:
+            group, index = [words[index + 1], group[0]], index + 1  # 'bleu clair': light blue
+        index += 1
+        if group[-1] in COLOURS and out and out[-1] not in COLOURS and out[-1] not in _SHADES \
+                and out[-1] not in ("with", "and", "little", "tiny", "big"):
+            out[-1:-1] = group
+        else:
+            out += group
+    return out
+
+
+@functools.lru_cache(maxsize=512)
+def in_english(text: str, language: str) -> str:
+    """A description in the story's language as the English words the figures know (kinds,
+    colours, parts, clothes, sizes); words no table knows are kept, so English works too."""
+    text = text.lower()
+    if language not in DESCRIPTIONS:
+        return text
+    # between matches, English words; inside a German compound only what is word-sized
+    kept = r"[a-z\-]{3,}" if language in SUBSTRING_LANGUAGES else r"[a-z\-]+"
+    words: list[str] = []
+    position = 0
+    for m in _description_words(language).finditer(text):
+        words += re.findall(kept, text[position:m.start()])
+        words.append(_english_word(language, m.lastgroup or "w0"))
+        position = m.end()
+    words += re.findall(kept, text[position:])
+    return " ".join(_colour_first(words) if language in COLOURS_AFTER_NOUN else words)
+
+
+def look_of(character: CharacterLook, language: str = "en") -> Look:
+    """The look of a character, from its name, description and tags only (never the scene),
+    read in the story's language (a code of words.TABLES)."""
+    text = in_english(f"{character.description} {' '.join(character.tags)}", language)
     words = re.findall(r"[a-z\-]+", text)
     found = [KIND_WORDS.get(w) or KIND_WORDS.get(w[:-1] if w.endswith("s") else w)
              for w in words]

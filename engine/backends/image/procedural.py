@@ -23,7 +23,7 @@ from engine.backends.image.weather import fog
 
 log = logging.getLogger(__name__)
 
-VERSION = "3"
+VERSION = "4"
 """Part of the identity: bump it whenever the same request would draw different pixels."""
 
 
@@ -80,7 +80,7 @@ class ProceduralIllustrator:
 
     @staticmethod
     def _plan(request: DrawRequest, reading: Reading) -> Plan:
-        return plan(reading, {look_of(x).kind for x in request.characters})
+        return plan(reading, {look_of(x, reading.language).kind for x in request.characters})
 
     def draw(self, request: DrawRequest) -> Image.Image:
         width, height = max(1, request.width), max(1, request.height)
@@ -104,7 +104,7 @@ class ProceduralIllustrator:
         return image
 
     def _cast(self, c: scenery.Canvas, request: DrawRequest, r: Reading, p: Plan) -> None:
-        looks = [look_of(x) for x in request.characters]
+        looks = [look_of(x, r.language) for x in request.characters]
         if not looks:
             return
         w, h, rng = c.w, c.h, c.rng

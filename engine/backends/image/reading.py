@@ -5,12 +5,12 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from typing import Iterable
 
 from engine.backends.image import CharacterLook, DrawRequest
-from engine.backends.image.looks import COLOURS, KIND_WORDS, RGB
+from engine.backends.image.looks import COLOURS, KIND_WORDS, RGB, in_english
 from engine.backends.image.words import (COLOUR_WORDS, COLOURS_AFTER_NOUN, ELEMENTS, POSES,
-                                         STOPWORDS, SUBSTRING_LANGUAGES, TABLES, TIMES,
-                                         language_of)
+                                         STOPWORDS, TABLES, TIMES, language_of, wrap)
 
 COLOURABLE = frozenset({"boat", "rocket", "castle", "village", "garden", "planets", "sea",
                         "moon_surface", "forest", "tree", "market", "kitchen", "bedroom",
@@ -32,10 +32,6 @@ class Match:
     text: str
 
 
-def _wrap(pattern: str, language: str) -> str:
-    return pattern if language in SUBSTRING_LANGUAGES else rf"(?<!\w)(?:{pattern})(?!\w)"
-
-
 @functools.lru_cache(maxsize=8)
 def _matcher(language: str) -> re.Pattern[str]:
     """One regular expression for the language's words and English's: a named group each."""
@@ -48,14 +44,14 @@ def _matcher(language: str) -> re.Pattern[str]:
             groups.append(f"(?P<{name}>{'|'.join(found)})")
 
     for element in ELEMENTS:
-        group(f"e_{element}", [_wrap(TABLES[lang][element], lang) for lang in languages
+        group(f"e_{element}", [wrap(TABLES[lang][element], lang) for lang in languages
                                if element in TABLES[lang]])
     for pose in POSES["en"]:
-        group(f"p_{pose}", [_wrap(POSES[lang][pose], lang) for lang in languages])
+        group(f"p_{pose}", [wrap(POSES[lang][pose], lang) for lang in languages])
     colours: dict[str, list[str]] = {}
     for lang in languages:
         for pattern, name in COLOUR_WORDS[lang].items():
-            colours.setdefault(name, []).append(_wrap(pattern, lang))
+            colours.setdefault(name, []).append(wrap(pattern, lang))
     for name, patterns in colours.items():
         group(f"c_{name}", patterns)
     return re.compile("|".join(groups))
@@ -140,34 +136,81 @@ def _bind_colours(matches: list[Match], text: str, language: str
     return colours, bound
 
 
-def _who(clause: str, characters: tuple[CharacterLook, ...]) -> list[str]:
-    """The characters a clause names, by name or by the kind words of their description."""
+def _who(clause: str, characters: tuple[CharacterLook, ...], language: str) -> list[str]:
+    """The characters a clause names, by name or by the kind words of their description
+    ('the fox', 'le renard', 'der Fuchs', '狐狸'), in the story's language."""
     named = []
+    words = in_english(clause, language)
     for c in characters:
-        kinds = [w for w in re.findall(r"[a-z]+", c.description.lower()) if w in KIND_WORDS]
+        kinds = [w for w in re.findall(r"[a-z]+", in_english(c.description, language))
+                 if w in KIND_WORDS]
         if c.name and c.name.lower() in clause or any(
-                re.search(rf"\b{k}s?\b", clause) for k in kinds):
+                re.search(rf"\b{k}s?\b", words) for k in kinds):
             named.append(c.name)
     return named
 
 
-def _poses(text: str, matches: list[Match], characters: tuple[CharacterLook, ...]
-           ) -> dict[str, str]:
+_PRONOUNS = frozenset({"he", "she", "it", "they", "then", "also", "too", "back", "il", "elle"})
+
+
+def _verbs(text: str, matches: list[Match], characters: tuple[CharacterLook, ...],
+           language: str) -> list[Match]:
+    """'Mia waves' is a pose, 'the waves' the sea: 'waves' right after who does it (a name,
+    a kind word, a pronoun, an -ly word) is read as the verb."""
+    out = []
+    for m in matches:
+        before = re.findall(r"[^\W\d_]+", text[:m.start])[-1:]
+        if m.kind == "e" and m.value == "waves" and m.text in ("wave", "waves") and before and (
+                before[0] in _PRONOUNS or before[0].endswith("ly")
+                or _who(before[0], characters, language)):
+            m = Match("p", "waving", m.start, m.end, m.text)
+        out.append(m)
+    return out
+
+
+def _poses(text: str, matches: list[Match], characters: tuple[CharacterLook, ...],
+           language: str, everyone: bool = True) -> dict[str, str]:
     """Who does what: a pose word goes to the characters named before it in its clause (the
-    subject), else to those named after it, else to everyone."""
+    subject), else to those named after it, else to everyone; in a line (`everyone` False),
+    only to a subject named before it."""
     poses: dict[str, str] = {}
     bounds = [0, *(m.end() for m in _CLAUSE.finditer(text)), len(text)]
     previous = 0
     for m in (m for m in matches if m.kind == "p"):
         start = max(b for b in bounds if b <= m.start)
         end = min(b for b in bounds if b >= m.end)
-        subject = text[max(start, previous):m.start]
-        named = (_who(subject, characters) or _who(text[m.end:end], characters)
-                 or [c.name for c in characters])
+        named = _who(text[max(start, previous):m.start], characters, language)
+        if everyone:
+            named = (named or _who(text[m.end:end], characters, language)
+                     or [c.name for c in characters])
         previous = m.end
         for name in named:
             poses.setdefault(name, m.value)
     return poses
+
+
+def line_poses(lines: Iterable[tuple[str | None, str, str | None]],
+               characters: tuple[CharacterLook, ...], language: str | None
+               ) -> tuple[tuple[str, str], ...]:
+    """What a scene's lines say its characters do, as pose words: (name, 'waving') pairs.
+
+    Each line is (speaker, text, direction). A speaker's direction ('waving', 'en sautant') is
+    the speaker's pose; a narration line gives a pose to the character it names as the one
+    doing it ('Mia waves', 'le renard saute'). What characters say is not what they do, and
+    the first pose said of a character counts."""
+    table = language_of(language)
+    poses: dict[str, str] = {}
+    for speaker, text, direction in lines:
+        if speaker is not None and direction:
+            said = [m for m in find(direction.lower(), table) if m.kind == "p"]
+            if said and any(c.name == speaker for c in characters):
+                poses.setdefault(speaker, said[0].value)
+        elif speaker is None and text:
+            lowered = text.lower()
+            matches = _verbs(lowered, find(lowered, table), characters, table)
+            for name, pose in _poses(lowered, matches, characters, table, everyone=False).items():
+                poses.setdefault(name, pose)
+    return tuple(sorted(poses.items()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +232,7 @@ class Reading:
         sources = [t for t in dict.fromkeys((request.setting or "", request.prompt or "")) if t]
         text = " . ".join(sources).lower()
         unnamed = _without_names(text, request.characters)
-        matches = find(unnamed, language)
+        matches = _verbs(text, find(unnamed, language), request.characters, language)
         colours, bound = _bind_colours(matches, text, language)
         asked = {m.value for m in matches if m.kind == "e"}
         title = {m.value for m in find((request.title or "").lower(), language) if m.kind == "e"}
@@ -203,7 +246,8 @@ class Reading:
         style = (request.style or "").lower()
         unknown = _unknown(unnamed, matches, language, request.characters, style)
         return cls(language, time, frozenset(asked - set(TIMES)), tuple(sorted(colours.items())),
-                   tuple(sorted(_poses(text, matches, request.characters).items())),
+                   tuple(sorted({**dict(request.poses),
+                                 **_poses(text, matches, request.characters, language)}.items())),
                    tuple(dict.fromkeys(understood)), tuple(dict.fromkeys([*unknown, *unbound])),
                    frozenset(re.findall(r"[a-z]+", style)))
 
