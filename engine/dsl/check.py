@@ -325,10 +325,12 @@ class _Checker:
                           f"add `model: PATH` to character '{f.argument}', or remove this line")
 
     def directions(self, scene: Scene) -> None:
-        """A direction none of whose words the voices know is said as if it were not there."""
+        """A direction none of whose words the voices know (or a picture shows: `waving`) is
+        said as if it were not there."""
         for line in scene.lines:
             words = re.findall(r"[a-z]+", (line.direction or "").lower())
-            if words and not any(vocab.direction_word(w) for w in words):
+            if words and not any(vocab.direction_word(w) or vocab.direction_word(w, vocab.ACTIONS)
+                                 for w in words):
                 known = ", ".join(sorted(vocab.DIRECTIONS)[:12])
                 self.warn(line.direction_span or line.span, "unknown-direction",
                           f"unknown delivery direction '{line.direction}'",

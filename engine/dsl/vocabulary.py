@@ -174,6 +174,10 @@ HEARD_ONLY = frozenset({"whisper", "shout", "yell", "call", "loud", "soft", "qui
 """Directions a listener hears but a picture cannot show (`whispering`, `loudly`); the others
 (`sad`, `laughing`, `yawn`) are expressions and actions an illustrator can draw."""
 
+ACTIONS = frozenset({"run", "sleep", "fly", "wave", "hug", "sit", "jump", "point"})
+"""Directions a picture shows and a voice does not (`waving`, `jumps`): the illustrator draws the
+speaker in that pose, the line is said plainly, and `check` does not call them unknown."""
+
 _SUFFIXES = (("ily", "y"), ("ly", ""), ("ing", ""), ("ing", "e"), ("ed", ""), ("ed", "e"),
              ("ied", "y"), ("ies", "y"), ("es", ""), ("s", ""), ("", "e"))
 

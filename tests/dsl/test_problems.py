@@ -160,7 +160,7 @@ def test_duration_range(tmp_path: Path, value: str, expected: str | None) -> Non
 
 def test_known_directions_and_mixed_words_are_fine(tmp_path: Path) -> None:
     text = (CAST + 'scene a\n  Luna (whispering): "a"\n  Zoë (softly, a little scared): "b"\n'
-            '  Luna (tremblant): "c"\n')
+            '  Luna (tremblant): "c"\n  Zoë (waving): "d"\n')  # a pose: the picture shows it
     assert [s.split(" [")[0] for s in summary(tmp_path, text)] == [
         "8:9 warning unknown-direction: unknown delivery direction 'tremblant'"]
 
