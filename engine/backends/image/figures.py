@@ -8,7 +8,7 @@ from typing import Callable
 from PIL import ImageDraw
 
 from engine.backends.image.looks import RGB, Look, mix, shade
-from engine.backends.image.pen import INK, WHITE, Head, Pen, accessories, face
+from engine.backends.image.pen import INK, WHITE, Head, Pen, accessories, face, gesture
 
 FLYING = frozenset({"moon", "sun", "star", "butterfly", "bee"})
 """Kinds drawn in the sky rather than standing on the ground."""
@@ -369,36 +369,13 @@ def draw_figure(draw: ImageDraw.ImageDraw, look: Look, cx: float, base: float, h
             pen.line([(-0.45 * width - 0.05, y), (-0.45 * width - 0.3, y)], (255, 255, 255), 0.02)
     head = DRAWERS.get(look.kind, _animal)(pen, look)
     accessories(pen, look, head)
-    if pose == "waving":
-        _arm(pen, look, head, (0.28, 0.5), (0.42, 0.95))
-        for k in (1, 2):
-            pen.line([(0.5 + 0.05 * k, 0.85 + 0.08 * k * t) for t in (-1, 0, 1)], INK, 0.012)
-    elif pose == "hugging":
-        _arm(pen, look, head, (0.12, 0.48), (0.42, 0.5))
-    elif pose == "jumping":  # both arms up, and little lines where the feet left the ground
-        for side in (-1, 1):
-            _arm(pen, look, head, (side * 0.2, 0.5), (side * 0.36, 0.92))
-        for x in (-0.12, 0.0, 0.12):
-            pen.line([(x, -0.06), (1.4 * x, -0.16)], INK, 0.012)
-    elif pose == "pointing":  # one arm straight out the way the figure faces
-        _arm(pen, look, head, (0.18, 0.5), (0.56, 0.56))
-        pen.line([(0.56, 0.56), (0.64, 0.575)], shade(look.skin, -0.35) if look.kind in (
-            "girl", "boy", "child") else shade(look.body, -0.35), 0.03)
-    elif pose == "sleeping":  # z z z rising upright from the head, whichever way it lies
+    gesture(pen, look, pose)
+    if pose == "sleeping":  # z z z rising upright from the head, whichever way it lies
         upright = Pen(draw, *pen.at(head.x, head.y), height, 1)
         for k, size in enumerate((0.06, 0.08, 0.1)):
             zx, zy = 0.1 + 0.14 * k, 0.3 + 0.16 * k
             upright.line([(zx, zy + size), (zx + size, zy + size), (zx, zy), (zx + size, zy)],
                          (250, 250, 255), 0.02)
-
-
-def _arm(pen: Pen, look: Look, head: Head, shoulder: tuple[float, float],
-         hand: tuple[float, float]) -> None:
-    person = look.kind in ("girl", "boy", "child")
-    sleeve = shade(look.body, -0.08)
-    pen.line([shoulder, hand], shade(sleeve, -0.35), 0.085)
-    pen.line([shoulder, hand], sleeve, 0.06)
-    pen.dot(*hand, 0.045, (*(look.skin if person else look.body), 255))
 
 
 def heart(draw: ImageDraw.ImageDraw, x: float, y: float, r: float) -> None:

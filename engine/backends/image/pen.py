@@ -1,4 +1,4 @@
-"""Drawing tools for procedural figures: a pen in figure units, faces, and head accessories."""
+"""Drawing tools for procedural figures: a pen in figure units, faces, head accessories, arms."""
 
 from __future__ import annotations
 
@@ -130,3 +130,30 @@ def accessories(pen: Pen, look: Look, head: Head) -> None:
                         (i * math.pi / 8 for i in range(17))]
                 pen.line(ring, INK, 0.03 * r)
             pen.line([(ex - 0.14 * r, y + 0.12 * r), (ex + 0.14 * r, y + 0.12 * r)], INK, 0.03 * r)
+
+
+def gesture(pen: Pen, look: Look, pose: str | None) -> None:
+    """The arms a pose shows, over the body: waving, hugging, jumping, pointing."""
+    if pose == "waving":
+        _arm(pen, look, (0.28, 0.5), (0.42, 0.95))
+        for k in (1, 2):
+            pen.line([(0.5 + 0.05 * k, 0.85 + 0.08 * k * t) for t in (-1, 0, 1)], INK, 0.012)
+    elif pose == "hugging":
+        _arm(pen, look, (0.12, 0.48), (0.42, 0.5))
+    elif pose == "jumping":  # both arms up, and little lines where the feet left the ground
+        for side in (-1, 1):
+            _arm(pen, look, (side * 0.2, 0.5), (side * 0.36, 0.92))
+        for x in (-0.12, 0.0, 0.12):
+            pen.line([(x, -0.06), (1.4 * x, -0.16)], INK, 0.012)
+    elif pose == "pointing":  # one arm straight out the way the figure faces
+        _arm(pen, look, (0.18, 0.5), (0.56, 0.56))
+        hand = look.skin if look.kind in ("girl", "boy", "child") else look.body
+        pen.line([(0.56, 0.56), (0.64, 0.575)], shade(hand, -0.35), 0.03)
+
+
+def _arm(pen: Pen, look: Look, shoulder: tuple[float, float], hand: tuple[float, float]) -> None:
+    person = look.kind in ("girl", "boy", "child")
+    sleeve = shade(look.body, -0.08)
+    pen.line([shoulder, hand], shade(sleeve, -0.35), 0.085)
+    pen.line([shoulder, hand], sleeve, 0.06)
+    pen.dot(*hand, 0.045, (*(look.skin if person else look.body), 255))

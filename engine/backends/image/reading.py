@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from engine.backends.image import CharacterLook, DrawRequest
 from engine.backends.image.looks import COLOURS, KIND_WORDS, RGB, in_english
