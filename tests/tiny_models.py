@@ -311,3 +311,43 @@ def tiny_sdxl_character() -> Path:
     perturb(encoder, 0.05, 56)
     encoder.save_pretrained(folder / "text_encoder_2", safe_serialization=True)
     return folder
+
+
+def build_tiny_ip_adapter(base: Path, folder: Path) -> Path:
+    """An IP-Adapter for the tiny SD pipeline in h94/IP-Adapter's layout: one .safetensors
+    (`image_proj.*`: the image embedding's projection to 4 tokens; `ip_adapter.N.to_k_ip` /
+    `to_v_ip`: each cross-attention's keys and values for them) and `image_encoder/` beside it.
+    The projection is scaled up so that the adapter visibly moves the picture."""
+    import torch
+    from diffusers import UNet2DConditionModel
+    from safetensors.torch import save_file
+    from transformers import CLIPVisionModelWithProjection
+
+    torch.manual_seed(6)
+    config = UNet2DConditionModel.load_config(base / "unet")
+    width, channels = config["cross_attention_dim"], list(config["block_out_channels"])
+    encoder = CLIPVisionModelWithProjection(clip_vision_config())
+    encoder.save_pretrained(folder / "image_encoder", safe_serialization=True)
+    embed = encoder.config.projection_dim
+    tensors = {"image_proj.proj.weight": torch.randn(4 * width, embed) * 2.0,
+               "image_proj.proj.bias": torch.zeros(4 * width),
+               "image_proj.norm.weight": torch.ones(width),
+               "image_proj.norm.bias": torch.zeros(width)}
+    unet = UNet2DConditionModel.from_config(config)
+    for number, name in enumerate(unet.attn_processors):  # attn1 (self) and attn2 (cross) alternate
+        if not name.endswith("attn2.processor"):
+            continue
+        block = int(name.split(".")[1]) if not name.startswith("mid_block") else -1
+        hidden = (channels[-1] if block < 0 else channels[block] if name.startswith("down")
+                  else channels[::-1][block])
+        for kind in ("to_k_ip", "to_v_ip"):
+            tensors[f"ip_adapter.{number}.{kind}.weight"] = torch.randn(hidden, width) * 0.5
+    folder.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in tensors.items()},
+              str(folder / "ip-adapter_tiny.safetensors"))
+    return folder / "ip-adapter_tiny.safetensors"
+
+
+@functools.cache
+def tiny_ip_adapter() -> Path:
+    return build_tiny_ip_adapter(tiny_sd(), tiny_root() / "ip-adapter")

@@ -114,7 +114,8 @@ def weight_order(requests: Sequence[DrawRequest]) -> list[int]:
 
 def keyed(request: DrawRequest) -> DrawRequest:
     """The request as the cache keys it: no absolute paths (a copied repository shares the
-    cache); the personalised weights come in by content (`Step.weights`)."""
+    cache); the personalised weights come in by content (`Step.weights`), and so do the
+    references for an illustrator that `reads_references`."""
     return replace(request, characters=tuple(
         replace(c, model="personalised" if c.model else None, reference=None,
                 trainedness=float(c.trainedness))
@@ -124,10 +125,19 @@ def keyed(request: DrawRequest) -> DrawRequest:
 def draw_one(request: DrawRequest, illustrator: Illustrator, step: Step, label: str) -> Path:
     """One picture through the cache, keyed the same way by every command that draws
     (`render`, `tune`): a picture one of them made, the other reuses."""
-    weights = [step.weights(Path(c.model)) for c in request.characters if c.model]
+    inputs = [step.weights(Path(c.model)) for c in request.characters if c.model]
+    if getattr(illustrator, "reads_references", False):
+        inputs += [reference_digest(c, step) for c in request.characters if c.reference]
     return step.run("draw", VERSION, keyed(request), illustrator, "image.png",
                     lambda out: make_picture(illustrator, request, out),
-                    label=label, inputs=weights, record=DRAWING)
+                    label=label, inputs=inputs, record=DRAWING)
+
+
+def reference_digest(look: CharacterLook, step: Step) -> str:
+    """A character's design image by content, for an illustrator it steers; a reference not
+    made yet keys as missing (the picture is redrawn once it exists)."""
+    path = Path(look.reference or "")
+    return f"reference:{step.digest(path) if path.is_file() else 'missing'}"
 
 
 def make_picture(illustrator: Illustrator, request: DrawRequest, out: Path) -> None:

@@ -47,6 +47,8 @@ class Illustrator(Protocol):
 
     One that hands a model text may also offer `describe(request) -> dict`: the exact prompts,
     their token counts and the size drawn, which the manifest and storyboard show per picture.
+    One whose pictures follow the characters' `reference:` images says so with a true
+    `reads_references`: the draw stage then keys each picture by those images' bytes too.
     """
 
     def draw(self, request: DrawRequest) -> Image: ...

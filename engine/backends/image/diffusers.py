@@ -17,6 +17,8 @@ from engine.backends.image.dreamtuner import (BACKEND, DreamTuner, LoraScales, i
 from engine.backends.image.long_prompts import ChunkedEncoder
 from engine.backends.image.prompts import (fit, join, negative_phrases, scene_phrases,
                                            token_counter, token_limit)
+from engine.backends.image.references import (REFERENCE_MODES, ImageToImage, IpAdapter,
+                                              references_of, steering)
 from engine.backends.weights import PICKLED, folder_fingerprint, package_versions
 from engine.errors import BackendError, ConfigError, MissingDependency
 
@@ -117,7 +119,9 @@ class DiffusersIllustrator:
                  scheduler: str | None = None, scheduler_config: dict[str, Any] | None = None,
                  steps: int = 30, guidance: float = 7.5, max_pixels: int | None = None,
                  online: bool = False, delta_cache: str | None = None,
-                 long_prompts: str = "drop", negative_prompt: str = ""):
+                 long_prompts: str = "drop", negative_prompt: str = "",
+                 reference_mode: str | None = None, reference_strength: float = 0.6,
+                 ip_adapter: str | None = None, ip_adapter_encoder: str | None = None):
         if dtype not in DTYPES:
             raise ConfigError(f"image.dtype must be one of {', '.join(DTYPES)}, not {dtype!r}")
         if long_prompts not in LONG_PROMPTS:
@@ -127,6 +131,11 @@ class DiffusersIllustrator:
             raise ConfigError(f"image.max_pixels must be null or at least {SIZE_MULTIPLE ** 2}")
         if steps < 1 or guidance < 0:
             raise ConfigError("image.steps must be >= 1 and image.guidance >= 0")
+        if reference_mode is not None and reference_mode not in REFERENCE_MODES:
+            raise ConfigError(f"image.reference_mode must be null or one of "
+                              f"{', '.join(REFERENCE_MODES)}, not {reference_mode!r}")
+        if not 0 <= float(reference_strength) <= 1:
+            raise ConfigError("image.reference_strength must be between 0 and 1")
         self.model = str(model)
         self.device, self.dtype = device, dtype
         self.scheduler, self.scheduler_config = scheduler, dict(scheduler_config or {})
@@ -141,6 +150,16 @@ class DiffusersIllustrator:
         self.tuner: DreamTuner | None = None
         self.loras: LoraScales | None = None
         self._chunked: ChunkedEncoder | None = None
+        self.reference_mode, self.reference_strength = reference_mode, float(reference_strength)
+        self._adapter = (IpAdapter(ip_adapter, ip_adapter_encoder)
+                         if reference_mode == "ip_adapter" else None)
+        self._img2img = ImageToImage() if reference_mode == "img2img" else None
+
+    @property
+    def reads_references(self) -> bool:
+        """Whether the characters' `reference:` images steer the pictures (then their bytes
+        are part of each picture's cache key)."""
+        return self.reference_mode is not None
 
     def identity(self) -> dict[str, Any]:
         versions = package_versions("diffusers", "transformers", "torch", "peft")
@@ -151,7 +170,15 @@ class DiffusersIllustrator:
                 "scheduler_config": self.scheduler_config, "steps": self.steps,
                 "guidance": self.guidance, "max_pixels": self.max_pixels,
                 "long_prompts": self.long_prompts, "prompt_version": PROMPT_VERSION,
-                "negative_prompt": self.negative_prompt, **versions}
+                "negative_prompt": self.negative_prompt, **self._reference_identity(),
+                **versions}
+
+    def _reference_identity(self) -> dict[str, Any]:
+        if self.reference_mode is None:
+            return {}
+        adapter = self._adapter.identity() if self._adapter else {}
+        return {"reference_mode": self.reference_mode,
+                "reference_strength": self.reference_strength, **adapter}
 
     def _fingerprint(self) -> str | None:
         """The base weights by content: a local folder's, or those of the hub snapshot a hub id
@@ -224,6 +251,9 @@ class DiffusersIllustrator:
         self.tuner = DreamTuner(modules, base_id=f"{self._fingerprint()}:{self.dtype}",
                                 cache_dir=self.delta_cache)
         self.loras = LoraScales(pipe)
+        for reference_steering in (self._adapter, self._img2img):
+            if reference_steering is not None:
+                reference_steering.attach(pipe)
         self._pipe, self._folder = pipe, folder
         log.info("%s: loaded %s (%s, %s, %s)", BACKEND, folder.name, type(pipe).__name__,
                  self.device, self.dtype)
@@ -269,7 +299,13 @@ class DiffusersIllustrator:
 
     def describe(self, request: DrawRequest) -> dict[str, Any]:
         """What `draw` hands the pipeline for this request (for the manifest and storyboard)."""
-        return self.drawing(request).as_json()
+        described = self.drawing(request).as_json()
+        if self.reference_mode is not None:
+            shown = references_of(request.characters)
+            described["reference"] = {"mode": self.reference_mode,
+                                      "characters": [look.name for look, _ in shown],
+                                      "steering": steering(shown, self.reference_strength)}
+        return described
 
     def drawing(self, request: DrawRequest) -> Drawing:
         """The prompts, fitted to the pipeline's tokenizers, and the size to draw at."""
@@ -320,9 +356,31 @@ class DiffusersIllustrator:
             options["prompt"] = drawing.prompt
             if drawing.negative_prompt:
                 options["negative_prompt"] = drawing.negative_prompt
+        pipe, options = self._steered(pipe, request, options)
         image = pipe(**options).images[0].convert("RGB")
         if image.size != (request.width, request.height):
             from PIL import Image as PILImage
 
             image = image.resize((request.width, request.height), PILImage.Resampling.LANCZOS)
         return image
+
+    def _steered(self, pipe: Any, request: DrawRequest, options: dict[str, Any]
+                 ) -> tuple[Any, dict[str, Any]]:
+        """The pipeline to call and its options, with the scene's references steering them:
+        IP-Adapter images at the scene's scale, or the image-to-image pipeline started from
+        the references side by side (it draws at their size, so takes no width or height)."""
+        if self.reference_mode is None:
+            return pipe, options
+        references = references_of(request.characters)
+        if self._adapter is not None:
+            return pipe, options | self._adapter.options(pipe, references,
+                                                          self.reference_strength)
+        assert self._img2img is not None
+        start = self._img2img.options((options["width"], options["height"]), references,
+                                      self.reference_strength)
+        if not start:
+            return pipe, options
+        # At least one denoising step: a strength below 1/steps would run none.
+        start["strength"] = max(start["strength"], 1.0 / self.steps)
+        rest = {k: v for k, v in options.items() if k not in ("width", "height")}
+        return self._img2img.pipe, rest | start
