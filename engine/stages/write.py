@@ -8,8 +8,8 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from engine.backends.llm import (CharacterBrief, LineBrief, SceneBrief, Usage, WriteRequest,
-                                 WriteResult, Writer, WrittenLine, WrittenScene)
+from engine.backends.llm import (CharacterBrief, LineBrief, SceneBrief, SceneOutline, Usage,
+                                 WriteRequest, WriteResult, Writer, WrittenLine, WrittenScene)
 from engine.errors import BackendError
 from engine.ir import Field, Line, Scene, Story, Value
 from engine.voices import voice_category
@@ -58,22 +58,47 @@ def build_request(story: Story) -> WriteRequest:
 
 
 def needs_writer(request: WriteRequest) -> bool:
-    return request.scene_count > 0 or any(
-        s.image is None or not s.lines or any(l.text is None for l in s.lines)
-        for s in request.scenes)
+    return request.scene_count > 0 or any(s.has_holes for s in request.scenes)
 
 
 def write_cached(story: Story, writer: Writer, step: Step) -> Written:
-    """`write` through the artifact cache: an unchanged story never asks the writer again."""
+    """`write` through the artifact cache: an unchanged story never asks the writer again.
+
+    A writer that writes `scene_by_scene` is asked (and cached) per scene with a hole, with the
+    story's outline as context: an edit to one scene re-asks that scene alone, and the others
+    keep their answers, so their pictures and narration are reused too."""
     request = build_request(story)
     if not needs_writer(request):
         return Written(story, None, Usage())
+    if request.scene_count or not getattr(writer, "scene_by_scene", False):
+        result = _answer(request, writer, step, story.name)
+    else:
+        result = _answer_by_scene(request, writer, step)
+    return Written(merge(story, request, result), request, result.usage)
+
+
+def _answer(request: WriteRequest, writer: Writer, step: Step, label: str) -> WriteResult:
     path = step.run("write", VERSION, request, writer, "written.json",
                     lambda out: out.write_text(json.dumps(dataclasses.asdict(
                         writer.write(request))), encoding="utf-8"),
-                    label=story.name)
-    result = result_from_json(json.loads(path.read_text(encoding="utf-8")))
-    return Written(merge(story, request, result), request, result.usage)
+                    label=label)
+    return result_from_json(json.loads(path.read_text(encoding="utf-8")))
+
+
+def _answer_by_scene(request: WriteRequest, writer: Writer, step: Step) -> WriteResult:
+    """One request per scene with a hole; complete scenes are not asked about."""
+    outline = tuple(SceneOutline(s.id, s.title, s.setting, s.characters)
+                    for s in request.scenes)
+    scenes: list[WrittenScene] = []
+    usage = Usage()
+    for brief in request.scenes:
+        if not brief.has_holes:
+            continue
+        part = dataclasses.replace(request, scenes=(brief,), outline=outline)
+        answer = _answer(part, writer, step, brief.id)
+        scenes.extend(w for w in answer.scenes if w.id == brief.id)
+        usage += answer.usage
+    return WriteResult(tuple(scenes), usage)
 
 
 def merge(story: Story, request: WriteRequest, result: WriteResult) -> Story:
@@ -89,11 +114,14 @@ def merge(story: Story, request: WriteRequest, result: WriteResult) -> Story:
                                                         if f.key != "scenes"))
     else:
         by_id = {w.id: w for w in result.scenes}
-        missing = [s.id for s in story.scenes if s.id not in by_id]
+        holes = {brief.id for brief in request.scenes if brief.has_holes}
+        missing = [s.id for s in story.scenes if s.id in holes and s.id not in by_id]
         if missing:
             raise BackendError("llm", f"the answer has no scene {', '.join(missing)}",
-                               where=story.path, hint=f"the writer ({name}) must return every scene")
-        scenes = tuple(_fill_scene(story, s, by_id[s.id]) for s in story.scenes)
+                               where=story.path, hint=f"the writer ({name}) must return every "
+                               "scene it was asked to write")
+        scenes = tuple(_fill_scene(story, s, by_id[s.id]) if s.id in by_id else s
+                       for s in story.scenes)
     return dataclasses.replace(story, scenes=scenes)
 
 

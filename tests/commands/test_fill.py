@@ -105,16 +105,19 @@ def test_fill_with_openai_keeps_the_key_out_of_every_file_and_log(
         story: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys, caplog):
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     caplog.set_level(logging.DEBUG)
-    with LoopbackServer(reply(ANSWER, prompt_tokens=400, completion_tokens=90)) as server:
+    # one request per scene with a hole
+    night, forest = ({"scenes": [scene]} for scene in ANSWER["scenes"])
+    with LoopbackServer(reply(night, prompt_tokens=400, completion_tokens=90),
+                        reply(forest, prompt_tokens=300, completion_tokens=60)) as server:
         assert storyreel(["fill", str(story), "--write", "llm=openai",
                           f"llm.base_url={server.base_url}"]) == 0
-        # The cache answers the same request again: no second request.
+        # The cache answers the same requests again: no third request.
         assert storyreel(["fill", str(story.with_name("moon.story")), "llm=openai",
                           f"llm.base_url={server.base_url}"]) == 0
-    assert len(server.requests) == 1
+    assert len(server.requests) == 2
     assert server.headers[0]["authorization"] == f"Bearer {KEY}"
     out, err = capsys.readouterr()
-    assert "1 requests, 400 prompt + 90 completion tokens" in err
+    assert "2 requests, 700 prompt + 150 completion tokens" in err
     text = story.read_text(encoding="utf-8")
     assert 'Owl: "Hoo! Let us look together."' in text
     assert "image: Luna and Owl above the rooftops" in text

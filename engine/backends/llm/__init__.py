@@ -36,6 +36,21 @@ class SceneBrief:
     lines: tuple[LineBrief, ...]
     image: str | None  # the image prompt; None: the writer writes it
 
+    @property
+    def has_holes(self) -> bool:
+        """Whether the writer has something to fill: no lines, a `NAME:` line, no image."""
+        return not self.lines or self.image is None or any(ln.text is None for ln in self.lines)
+
+
+@dataclass(frozen=True, slots=True)
+class SceneOutline:
+    """A scene as context for writing another one on its own: where it is and who is there."""
+
+    id: str
+    title: str | None
+    setting: str | None
+    characters: tuple[str, ...]
+
 
 @dataclass(frozen=True, slots=True)
 class WriteRequest:
@@ -55,6 +70,7 @@ class WriteRequest:
     characters: tuple[CharacterBrief, ...]
     scenes: tuple[SceneBrief, ...]
     scene_count: int = 0
+    outline: tuple[SceneOutline, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +98,10 @@ class Usage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
 
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(self.requests + other.requests, self.prompt_tokens + other.prompt_tokens,
+                     self.completion_tokens + other.completion_tokens)
+
 
 @dataclass(frozen=True, slots=True)
 class WriteResult:
@@ -90,7 +110,12 @@ class WriteResult:
 
 
 class Writer(Protocol):
-    """Writes what the author left out; same request and settings, same answer where it can."""
+    """Writes what the author left out; same request and settings, same answer where it can.
+
+    One with a true `scene_by_scene` is asked once per scene with a hole (its request's
+    `outline` set), each answer cached on its own: an edit re-asks only the scene it touched.
+    A premise-only story is asked whole either way.
+    """
 
     def write(self, request: WriteRequest) -> WriteResult: ...
 

@@ -40,28 +40,48 @@ def speakers_of(request: WriteRequest) -> list[str]:
     return [NARRATOR] + [c.name for c in request.characters if c.name != NARRATOR]
 
 
+def _array(items: dict[str, Any], least: int, most: int | None = None) -> dict[str, Any]:
+    """An array schema with its counts: constrained decoders (vLLM, llama.cpp, Ollama) and
+    strict structured outputs enforce them while the answer is generated."""
+    schema = {"type": "array", "items": items, "minItems": least}
+    return schema | ({"maxItems": most} if most is not None else {})
+
+
+def line_counts(scene: SceneBrief) -> tuple[int, int]:
+    """How many lines a scene's answer has: the author's count, else 1 to MAX_LINES_PER_SCENE."""
+    return (len(scene.lines), len(scene.lines)) if scene.lines else (1, MAX_LINES_PER_SCENE)
+
+
+def _characters(names: list[str]) -> dict[str, Any]:
+    return _array(_string(choices=names or None), 0, len(names) if names else None)
+
+
 def fill_schema(request: WriteRequest) -> dict[str, Any]:
-    """The JSON schema of a fill answer: every scene, complete, in the request's order."""
+    """The JSON schema of a fill answer: every scene, complete, in the request's order; the
+    scene count exact, the line count exact for scenes the author gave lines (the widest
+    range over the scenes when several are asked at once)."""
     names = [c.name for c in request.characters]
     line = _object({"speaker": _string(choices=speakers_of(request)),
                     "text": _string(), "direction": _string(nullable=True)})
+    counts = [line_counts(s) for s in request.scenes] or [(1, MAX_LINES_PER_SCENE)]
     scene = _object({
         "id": _string(choices=[s.id for s in request.scenes] or None),
         "title": _string(), "setting": _string(),
-        "characters": {"type": "array", "items": _string(choices=names or None)},
+        "characters": _characters(names),
         "image": _string(),
-        "lines": {"type": "array", "items": line},
+        "lines": _array(line, min(c[0] for c in counts), max(c[1] for c in counts)),
     })
-    return _object({"scenes": {"type": "array", "items": scene}})
+    count = len(request.scenes)
+    return _object({"scenes": _array(scene, count, count)})
 
 
 def outline_schema(request: WriteRequest) -> dict[str, Any]:
-    """The JSON schema of an outline answer: `scene_count` scenes drafted from the premise."""
+    """The JSON schema of an outline answer: exactly `scene_count` scenes drafted from the
+    premise."""
     names = [c.name for c in request.characters]
     scene = _object({"id": _string(), "title": _string(), "setting": _string(),
-                     "characters": {"type": "array", "items": _string(choices=names or None)},
-                     "image": _string()})
-    return _object({"scenes": {"type": "array", "items": scene}})
+                     "characters": _characters(names), "image": _string()})
+    return _object({"scenes": _array(scene, request.scene_count, request.scene_count)})
 
 
 def extract_json(text: str) -> Any:

@@ -12,8 +12,8 @@ from pathlib import Path
 from string import Template
 from typing import Any, Protocol, TypeVar
 
-from engine.backends.llm import (SceneBrief, Usage, WriteRequest, WriteResult, WrittenLine,
-                                 WrittenScene)
+from engine.backends.llm import (SceneBrief, SceneOutline, Usage, WriteRequest, WriteResult,
+                                 WrittenLine, WrittenScene)
 from engine.backends.llm.answers import (InvalidAnswer, extract_json, fill_schema, max_words_for,
                                          outline_schema, title_from_id, validate_fill,
                                          validate_outline)
@@ -83,11 +83,6 @@ def load_prompts(source: Mapping[str, Any] | str | Path | None = None) -> Prompt
     return Prompts(**{k: str(source[k]) for k in PROMPT_KEYS})
 
 
-def needs_writing(scene: SceneBrief) -> bool:
-    """A scene with a hole the writer fills: no lines, a `NAME: ...` line, or no image prompt."""
-    return not scene.lines or scene.image is None or any(ln.text is None for ln in scene.lines)
-
-
 def _characters_block(request: WriteRequest) -> str:
     if not request.characters:
         return "(none: the narrator tells the whole story)"
@@ -102,7 +97,7 @@ def _characters_block(request: WriteRequest) -> str:
 def _scenes_block(scenes: tuple[SceneBrief, ...]) -> str:
     out = []
     for scene in scenes:
-        todo = needs_writing(scene)
+        todo = scene.has_holes
         out.append(f"scene {scene.id}" + ("" if todo else "  (complete: context only)"))
         out.append(f"  title: {scene.title or '(not given)'}")
         out.append(f"  setting: {scene.setting or '(not given)'}")
@@ -121,6 +116,25 @@ def _scenes_block(scenes: tuple[SceneBrief, ...]) -> str:
                 else "(write this line)"
             out.append(f"    {number}. {who}: {text}")
     return "\n".join(out)
+
+
+def _story_block(request: WriteRequest) -> str:
+    """The story's scenes as the writer sees them: all of them, or, for a scene asked on its
+    own, that scene in full among the others' outlines."""
+    if not request.outline:
+        return _scenes_block(request.scenes)
+    asked = {scene.id: scene for scene in request.scenes}
+    return "\n".join(_scenes_block((asked[s.id],)) if s.id in asked else _outline_rows(s)
+                     for s in request.outline)
+
+
+def _outline_rows(scene: SceneOutline) -> str:
+    rows = [f"scene {scene.id}  (another scene: context only)",
+            f"  title: {scene.title or '(not given)'}",
+            f"  setting: {scene.setting or '(not given)'}"]
+    if scene.characters:
+        rows.append(f"  with: {', '.join(scene.characters)}")
+    return "\n".join(rows)
 
 
 def _fill_format(todo: tuple[SceneBrief, ...]) -> str:
@@ -171,7 +185,7 @@ class ChatWriting:
                                       outline_schema(request),
                                       lambda answer: validate_outline(answer, request))
             request = dataclasses.replace(request, scenes=briefs, scene_count=0)
-        todo = tuple(s for s in request.scenes if needs_writing(s))
+        todo = tuple(s for s in request.scenes if s.has_holes)
         written: dict[str, WrittenScene] = {}
         if todo:
             part = dataclasses.replace(request, scenes=todo)
@@ -185,7 +199,7 @@ class ChatWriting:
 
     def _fill_messages(self, request: WriteRequest, todo: tuple[SceneBrief, ...],
                        max_words: int) -> list[Message]:
-        fields = _fields(request, max_words) | {"scenes": _scenes_block(request.scenes),
+        fields = _fields(request, max_words) | {"scenes": _story_block(request),
                                                 "format": _fill_format(todo)}
         return [{"role": "system", "content": _render(self.prompts.system, fields)},
                 {"role": "user", "content": _render(self.prompts.fill, fields)}]

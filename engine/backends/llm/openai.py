@@ -24,7 +24,10 @@ class _Unusable(Exception):
 
 
 class OpenAIWriter:
-    """Writes with one batched chat request per story (two for a premise); the key stays in env."""
+    """Writes with one chat request per scene with a hole (a premise: an outline, then one for
+    every scene); the key stays in env."""
+
+    scene_by_scene = True  # the write stage asks, and caches, each scene on its own
 
     def __init__(self, model: str = "gpt-4o-mini", base_url: str | None = None,
                  temperature: float | None = 0.7, seed: int | None = 0, timeout: float = 60.0,

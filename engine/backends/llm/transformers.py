@@ -21,6 +21,8 @@ INSTALL = "pip install 'storyreel[transformers]' (and torch, as the README's set
 class TransformersWriter:
     """Loads the model on first use; greedy by default, sampled with a fixed seed otherwise."""
 
+    scene_by_scene = True  # the write stage asks, and caches, each scene on its own
+
     def __init__(self, model_path: str, device: str = "cpu", dtype: str = "float32",
                  seed: int = 0, temperature: float = 0.0, top_p: float = 1.0,
                  max_new_tokens: int = 1024, validation_attempts: int = 3,

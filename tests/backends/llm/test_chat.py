@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from engine.backends.llm import CharacterBrief, LineBrief, SceneBrief, WriteRequest
 from engine.backends.llm.answers import (InvalidAnswer, extract_json, fill_schema, max_words_for,
                                          validate_fill, validate_outline)
-from engine.backends.llm.chat import DEFAULT_PROMPTS, load_prompts, needs_writing
+from engine.backends.llm.chat import DEFAULT_PROMPTS, load_prompts
 from engine.errors import ConfigError
 
 CONF = Path(__file__).resolve().parents[3] / "conf"
@@ -135,7 +135,7 @@ def test_line_length_follows_the_audience():
 
 def test_complete_scenes_need_no_writing():
     done = SceneBrief("done", "Done", "here", (), (LineBrief(None, "All set."),), "a picture")
-    assert not needs_writing(done) and needs_writing(HOLE) and needs_writing(EMPTY)
+    assert not done.has_holes and HOLE.has_holes and EMPTY.has_holes
 
 
 def test_packaged_prompts_load_and_custom_files_are_checked(tmp_path: Path):
