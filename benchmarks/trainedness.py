@@ -204,7 +204,7 @@ def overhead(folder: Path, args: argparse.Namespace) -> int:
     import torch
 
     from engine.backends.image import CharacterLook, DrawRequest
-    from engine.backends.image.diffusers import DiffusersIllustrator, compose_prompt
+    from engine.backends.image.diffusers import DiffusersIllustrator
 
     sync = torch.cuda.synchronize if args.device.startswith("cuda") else (lambda: None)
     drawer = DiffusersIllustrator(str(folder), device=args.device, dtype=args.dtype,
@@ -214,11 +214,16 @@ def overhead(folder: Path, args: argparse.Namespace) -> int:
     request = DrawRequest("bench", "a fox in the snow", "Snow", "a meadow",
                           "watercolor", (look,), args.size, args.size, 7)
 
+    # The bare call gets exactly what draw() hands the pipeline: the fitted prompts and the
+    # size drawn (the native budget, which is not the picture's side for SDXL at --size 512).
+    drawn = drawer.drawing(request)
+    width, height = drawn.size
+
     def bare() -> None:
         generator = torch.Generator(device="cpu").manual_seed(request.seed)
-        pipe(prompt=compose_prompt(request), negative_prompt=drawer.negative_prompt,
-             num_inference_steps=args.steps, guidance_scale=7.5, width=args.size,
-             height=args.size, generator=generator, output_type="pil").images[0]
+        pipe(prompt=drawn.prompt, negative_prompt=drawn.negative_prompt,
+             num_inference_steps=args.steps, guidance_scale=7.5, width=width,
+             height=height, generator=generator, output_type="pil").images[0]
 
     times: dict[str, list[float]] = {"engine": [], "bare": []}
     for _ in range(args.repeats + 1):  # interleaved; the first round warms up
