@@ -94,6 +94,14 @@ def write_storyboard(run_dir: Path, story: Story, drawn: Sequence[Drawn],
     return page
 
 
+def _steering(reference: dict | None) -> str:
+    """Whose reference images steered a picture, how and how strongly (`image.reference_mode`)."""
+    if not reference or not reference.get("characters"):
+        return ""
+    return (f"the references of {', '.join(reference['characters'])} "
+            f"({reference['mode']}, {reference['steering']:.2f})")
+
+
 def _drawing_html(drawing: dict | None) -> str:
     """What the model was handed for the chosen picture: prompts, tokens per encoder, size; or,
     from the procedural illustrator, the words it understood and not, and what it drew."""
@@ -110,7 +118,8 @@ def _drawing_html(drawing: dict | None) -> str:
             ("understood", ", ".join(drawing.get("understood", ()))),
             ("not understood", ", ".join(drawing.get("not_understood", ()))),
             ("drew", ", ".join(drawing.get("elements", ()))),
-            ("poses", ", ".join(f"{who} {pose}" for who, pose in drawing.get("poses", {}).items()))]
+            ("poses", ", ".join(f"{who} {pose}" for who, pose in drawing.get("poses", {}).items())),
+            ("steered by", _steering(drawing.get("reference")))]
     items = "".join(f"<dt>{esc(name)}</dt><dd>{esc(str(value))}</dd>" for name, value in rows
                     if value)
     return f"<details class=drawn><summary>as drawn</summary><dl>{items}</dl></details>"

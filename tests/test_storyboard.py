@@ -65,3 +65,15 @@ def test_every_picture_and_clip_is_found_from_its_page(tmp_path: Path):
     assert main["alt"] == "O'Malley's \"yard\""
     assert "<title>Tom &amp; &lt;Jerry&gt;</title>" in page
     assert "Hello &amp; &lt;goodbye&gt;." in page and "a cat &amp; a &lt;dog&gt;" in page
+
+
+def test_a_picture_steered_by_references_says_whose_and_how_strongly(tmp_path: Path):
+    (tmp_path / "tom.story").write_text(STORY, encoding="utf-8")
+    story = load_story(tmp_path / "tom.story")
+    (tmp_path / "main.png").write_bytes(b"png")
+    reference = {"mode": "ip_adapter", "characters": ["Tom", "Jerry"], "steering": 0.45}
+    drawn = [Drawn("O'Malley", tmp_path / "main.png", (tmp_path / "main.png",), (1.0,), 0,
+                   drawings=({"prompt": "a cat", "size": [512, 512], "reference": reference},))]
+    page = write_storyboard(tmp_path / "run", story, drawn, [],
+                            lambda source, target: None).read_text(encoding="utf-8")
+    assert "<dt>steered by</dt><dd>the references of Tom, Jerry (ip_adapter, 0.45)</dd>" in page
