@@ -302,9 +302,10 @@ class DiffusersIllustrator:
         described = self.drawing(request).as_json()
         if self.reference_mode is not None:
             shown = references_of(request.characters)
+            strength = round(steering(shown, self.reference_strength), 4)
             described["reference"] = {"mode": self.reference_mode,
                                       "characters": [look.name for look, _ in shown],
-                                      "steering": steering(shown, self.reference_strength)}
+                                      "steering": strength}
         return described
 
     def drawing(self, request: DrawRequest) -> Drawing:
