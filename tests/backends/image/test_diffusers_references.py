@@ -98,12 +98,12 @@ def test_reference_settings_are_checked(tmp_path: Path):
     pickled = tmp_path / "ip-adapter_sd15.bin"
     pickled.write_bytes(b"not unpickled")
     with pytest.raises(BackendError, match="refusing to load the pickled IP-Adapter"):
-        illustrator(tmp_path, reference_mode="ip_adapter", ip_adapter=str(pickled)).pipeline
+        illustrator(tmp_path, reference_mode="ip_adapter", ip_adapter=str(pickled)).draw(request())
     lonely = tmp_path / "lonely" / "ip-adapter.safetensors"
     lonely.parent.mkdir()
     lonely.write_bytes(tiny_models.tiny_ip_adapter().read_bytes())
     with pytest.raises(BackendError, match="no image encoder"):
-        illustrator(tmp_path, reference_mode="ip_adapter", ip_adapter=str(lonely)).pipeline
+        illustrator(tmp_path, reference_mode="ip_adapter", ip_adapter=str(lonely)).draw(request())
 
 
 def test_a_steered_picture_is_keyed_by_its_reference_bytes_and_mode(tmp_path: Path):
