@@ -27,10 +27,12 @@ from engine.files import place_atomically, write_atomically
 from engine.dsl.format import format_story
 from engine.dsl.load import load_with_diagnostics, rebase_paths
 from engine.errors import StoryError
+from engine.feedback import Feedback
 from engine.ir import Scene, Story, resolve_path
 from engine.manifest import Recorder, write_manifest
 from engine.progress import StageProgress, summary_table
-from engine.review.records import run_record
+from engine.review.feedback import load_feedback
+from engine.review.records import authored_sha256, run_record
 from engine.run_folder import RunFolder
 from engine.stages import design as design_stage
 from engine.stages import draw as draw_stage
@@ -159,6 +161,8 @@ class _Run:
     step: Step
     cache: Cache
     progress: StageProgress
+    feedback: Feedback
+    """Reviewers' decisions on earlier renders (`<story>.review.yaml`)."""
 
     @property
     def recorder(self) -> Recorder:
@@ -181,8 +185,10 @@ def _render(story: Story, settings: RenderSettings, backends: Backends, console:
     """The phases of one render, in order; each one's output is the next one's input."""
     recorder = Recorder()
     with StageProgress(console) as progress:
-        run = _Run(settings, backends, Step(cache, recorder), cache, progress)
-        # 1. write: the writer fills what the author left out
+        run = _Run(settings, backends, Step(cache, recorder), cache, progress,
+                   load_feedback(story))
+        authored = {scene.id: authored_sha256(scene) for scene in story.scenes}
+        # 1. write: the writer fills what the author left out (reviewers' notes in the request)
         written = _write(run, story)
         # 2. screen: every line and image prompt, the author's and the writer's, checked
         flags = _screen(run, story, written.story)
@@ -200,18 +206,21 @@ def _render(story: Story, settings: RenderSettings, backends: Backends, console:
             video = _cut(story, drawn, spoken, backends.editor, settings, run.step, cache)
             advance()
     # 7. the run folder: outputs moved in together, the manifest last
+    acted = _feedback_acted_on(written, drawn, spoken)
     duration = _fill_run_folder(run, folder, story, written, video, drawn, spoken, flags,
-                                started)
+                                started, {"authored": authored, "feedback": acted})
     # 8. what happened, said once
     seconds = time.perf_counter() - started
     _report(console, recorder, written, flags, duration, seconds, settings.run_dir)
+    if any(acted.values()):
+        console.print(_feedback_line(acted), highlight=False, soft_wrap=True)
     return RenderOutcome(settings.run_dir / "video.mp4", duration, seconds, recorder,
                          tuple(flags))
 
 
 def _write(run: _Run, story: Story) -> write_stage.Written:
     with run.stage("write", 1) as advance:
-        written = write_stage.write_cached(story, run.backends.writer, run.step)
+        written = write_stage.write_cached(story, run.backends.writer, run.step, run.feedback)
         advance()
     return written
 
@@ -255,12 +264,12 @@ def _draw_and_speak(run: _Run, story: Story
         with run.stage("draw", len(requests)) as advance:
             return draw_stage.draw(requests, backends.illustrator, run.step, settings.candidates,
                                    backends.selector, backends.safety,
-                                   advance=until_stopped(advance))
+                                   advance=until_stopped(advance), feedback=run.feedback)
 
     def run_speak() -> list[speak_stage.Spoken]:
         with run.stage("speak", sum(len(s.lines) for s in story.scenes)) as advance:
             return speak_stage.speak(story, backends.tts, run.step,
-                                     advance=until_stopped(advance))
+                                     advance=until_stopped(advance), feedback=run.feedback)
 
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="stage") as pool:
         drawing, speaking = pool.submit(run_draw), pool.submit(run_speak)
@@ -276,8 +285,9 @@ def _draw_and_speak(run: _Run, story: Story
 def _fill_run_folder(run: _Run, folder: RunFolder, story: Story, written: write_stage.Written,
                      video: Path, drawn: list[draw_stage.Drawn],
                      spoken: list[speak_stage.Spoken], flags: list[screen_stage.Flag],
-                     started: float) -> float:
-    """The video, captions, storyboard and manifest in the run folder; the video's length."""
+                     started: float, review: dict[str, Any]) -> float:
+    """The video, captions, storyboard and manifest in the run folder; the video's length.
+    `review`: each authored scene's hash, and what the render did with reviewers' decisions."""
     staging = folder.staging
     for name in ("video.mp4", "captions.srt", "captions.vtt"):
         place_atomically(video.parent / name, staging / name)
@@ -285,8 +295,8 @@ def _fill_run_folder(run: _Run, folder: RunFolder, story: Story, written: write_
     write_storyboard(staging, story, drawn, spoken, place_atomically)
     seconds = time.perf_counter() - started
     facts = {**_facts(run.settings, run.backends, written, run.step, duration, seconds),
-             **run_record(story, drawn, spoken, run.step.digest, staging),
-             "flags": [flag.record() for flag in flags]}
+             **run_record(story, drawn, spoken, run.step.digest, staging, review["authored"]),
+             "flags": [flag.record() for flag in flags], "feedback": review["feedback"]}
     folder.commit(lambda path, outputs: write_manifest(path, run.recorder,
                                                        {**facts, "outputs": outputs}))
     return duration
@@ -304,6 +314,25 @@ def _report(console: Console, recorder: Recorder, written: write_stage.Written,
                       highlight=False)
     if flags:
         console.print(screen_stage.summary(flags, run_dir), highlight=False, soft_wrap=True)
+
+
+def _feedback_acted_on(written: write_stage.Written, drawn: list[draw_stage.Drawn],
+                       spoken: list[speak_stage.Spoken]) -> dict[str, list[str]]:
+    """The manifest's `feedback`: items kept as approved, pictures drawn again because a
+    reviewer rejected one, holes the writer was asked again (review's `SCENE:…` names)."""
+    pinned = set(written.pinned) | {f"{d.scene_id}:picture" for d in drawn if d.pinned}
+    pinned |= {f"{s.scene_id}:{s.index + 1}:audio" for s in spoken if s.pinned}
+    return {"pinned": sorted(pinned),
+            "redrawn": sorted(f"{d.scene_id}:picture" for d in drawn if d.passed_over),
+            "rewritten": sorted(written.rewritten)}
+
+
+def _feedback_line(acted: dict[str, list[str]]) -> str:
+    said = [f"{len(acted['pinned'])} kept as approved" if acted["pinned"] else "",
+            f"{len(acted['redrawn'])} rejected pictures drawn again" if acted["redrawn"] else "",
+            f"{len(acted['rewritten'])} rejected lines written again" if acted["rewritten"]
+            else ""]
+    return "review decisions: " + ", ".join(s for s in said if s) + " (manifest.json `feedback`)"
 
 
 def output_places(settings: RenderSettings | None) -> dict[Path, tuple[str, str]]:

@@ -10,10 +10,13 @@ from typing import Any, Callable, Sequence
 
 from engine.backends.weights import path_fingerprint
 from engine.cache import Cache
-from engine.files import file_sha256
+from engine.files import file_sha256, place_atomically
 from engine.errors import BackendError, ConfigError, StoryError
 from engine.fingerprints import INDEX_NAME, FingerprintIndex, remembered_in
 from engine.manifest import Artifact, Recorder
+
+
+KEPT_VERSION = 1
 
 
 def identity_of(backend: object) -> dict[str, Any]:
@@ -101,3 +104,29 @@ class Step:
                                    seconds=round(time.perf_counter() - started, 4), made=made,
                                    details=details))
         return path
+
+    def keep(self, kind: str, subject: object, path: Path) -> None:
+        """Remember a file this run made by what it shows (`subject`) and its content, so a
+        later run finds exactly these bytes again (`kept`) once a reviewer approved them,
+        whatever setting made them (the entry is a hard link: it outlives the one that made it)."""
+        sha = self.digest(path)
+        self.cache.make(self._kept_key(kind, subject, sha),
+                        lambda folder: place_atomically(path, folder / path.name),
+                        stage=f"kept-{kind}")
+
+    def kept(self, kind: str, subject: object, sha256: str) -> Path | None:
+        """The file `keep` remembered for this subject with this sha256, while the cache holds
+        it (a `cache gc` may have dropped it: then None)."""
+        entry = self.cache.get(self._kept_key(kind, subject, sha256))
+        if entry is None or len(entry.files) != 1:
+            return None
+        name, info = next(iter(entry.files.items()))
+        if info.sha256 != sha256:
+            return None
+        path = entry.path(name)
+        self._hashes[str(path)] = sha256
+        return path
+
+    def _kept_key(self, kind: str, subject: object, sha256: str) -> str:
+        return self.cache.key(f"kept-{kind}", KEPT_VERSION,
+                              {"subject": subject, "sha256": sha256})

@@ -42,7 +42,12 @@ class Decision:
 
 
 class DecisionsError(ValueError):
-    """A review file that cannot be read (one line, exit 2)."""
+    """A review file that cannot be read (one line, exit 2); where in it, when known."""
+
+    def __init__(self, path: Path, problem: str, line: int = 0, column: int = 0):
+        self.path, self.problem, self.line, self.column = path, problem, line, column
+        where = f":{line}:{column}" if line else ""
+        super().__init__(f"{path}{where}: error: {problem}")
 
 
 def load(path: Path) -> dict[str, dict[str, dict[str, Any]]]:
@@ -53,12 +58,11 @@ def load(path: Path) -> dict[str, dict[str, dict[str, Any]]]:
         return {"scenes": {}, "lines": {}}
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
-        raise DecisionsError(f"{path}{where}: error: not valid YAML; fix it or check it out "
-                             "again from git") from None
+        raise DecisionsError(path, "not valid YAML; fix it or check it out again from git",
+                             *((mark.line + 1, mark.column + 1) if mark else ())) from None
     if not isinstance(data, dict) or not all(
             isinstance(data.get(group, {}), dict) for group in ("scenes", "lines")):
-        raise DecisionsError(f"{path}: error: expected `scenes:` and `lines:` mappings")
+        raise DecisionsError(path, "expected `scenes:` and `lines:` mappings")
     return {"scenes": data.get("scenes") or {}, "lines": data.get("lines") or {}}
 
 
@@ -91,8 +95,7 @@ def record(path: Path, decisions: list[tuple[Item, Decision]]) -> None:
                                      "reviewer": decision.reviewer, "at": decision.at}
             if decision.accepted_flags:
                 entry["accepted_flags"] = sorted(decision.accepted_flags)
-            if item.kind == "line":
-                entry["text"] = item.record.get("text", "")
+            entry.update(_what_was_seen(item))
             place = data[_group(item)].setdefault(item.key, {})
             *outer, last = _hashes(item)
             for step in outer:
@@ -104,6 +107,17 @@ def record(path: Path, decisions: list[tuple[Item, Decision]]) -> None:
     finally:
         if fd is not None:
             release(fd, lock)
+
+
+def _what_was_seen(item: Item) -> dict[str, str]:
+    """Beside a decision, what the next render needs to act on it: a line's text (to pin it or
+    to tell the writer what was rejected), a picture's image prompt (pinned with it), and the
+    author's scene as it read (a pin holds while it reads the same)."""
+    seen = ({"text": item.record.get("text", "")} if item.kind == "line"
+            else {"image_prompt": item.record.get("image_prompt", "")})
+    if item.record.get("authored_sha256"):
+        seen["authored"] = item.record["authored_sha256"]
+    return seen
 
 
 def now() -> str:

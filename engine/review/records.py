@@ -9,10 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from engine.cache import canonical_json
+from engine.ir import without_spans
 from engine.storyboard import audio_path, candidate_path, picture_path
 
 if TYPE_CHECKING:
-    from engine.ir import Story
+    from engine.ir import Scene, Story
     from engine.stages.draw import Drawn
     from engine.stages.speak import Spoken
 
@@ -23,13 +25,22 @@ def text_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def authored_sha256(scene: Scene) -> str:
+    """The scene as its author wrote it (before the writer), layout and comments aside: a pin
+    holds while this stays the same."""
+    return text_sha256(canonical_json(without_spans(scene)))
+
+
 def scene_records(story: Story, drawn: Sequence[Drawn], spoken: Sequence[Spoken],
-                  digest: Callable[[Path], str]) -> list[dict[str, Any]]:
+                  digest: Callable[[Path], str],
+                  authored: dict[str, str]) -> list[dict[str, Any]]:
     """The manifest's `scenes`: per scene its picture, candidates and lines, each with its hash
-    and its place in the run folder (as the storyboard puts them)."""
+    and its place in the run folder (as the storyboard puts them); `authored` holds each
+    authored scene's `authored_sha256` (a scene the writer drafted has none)."""
     clips = {(s.scene_id, s.index): s for s in spoken}
     records = []
     for scene, picture in zip(story.scenes, drawn):
+        written_by_author = authored.get(scene.id)
         candidates = []
         if len(picture.candidates) > 1:
             candidates = [{"path": candidate_path(scene.id, n).as_posix(), "sha256": digest(path),
@@ -45,6 +56,7 @@ def scene_records(story: Story, drawn: Sequence[Drawn], spoken: Sequence[Spoken]
                 "by": "writer" if line.written_by == "llm" else "author",
                 "audio": None if clip is None else {
                     "path": audio_path(scene.id, index).as_posix(), "sha256": digest(clip.audio)},
+                "authored_sha256": written_by_author,
             })
         records.append({
             "id": scene.id, "title": scene.text("title") or scene.id,
@@ -52,6 +64,7 @@ def scene_records(story: Story, drawn: Sequence[Drawn], spoken: Sequence[Spoken]
             "picture": {"path": picture_path(scene.id).as_posix(),
                         "sha256": digest(picture.image)},
             "candidates": candidates, "review": picture.review, "lines": lines,
+            "authored_sha256": written_by_author,
         })
     return records
 
@@ -153,9 +166,10 @@ def _items(manifest: dict[str, Any]) -> list[Item]:
 
 
 def run_record(story: Story, drawn: Sequence[Drawn], spoken: Sequence[Spoken],
-               digest: Callable[[Path], str], staging: Path) -> dict[str, Any]:
+               digest: Callable[[Path], str], staging: Path,
+               authored: dict[str, str]) -> dict[str, Any]:
     """What render adds to the manifest for review and publishing: `scenes` and the `files` a
     publish copies (with resolved.story), each with its sha256."""
-    return {"scenes": scene_records(story, drawn, spoken, digest),
+    return {"scenes": scene_records(story, drawn, spoken, digest, authored),
             "files": {name: digest(staging / name)
                       for name in (*PUBLISHED_FILES, "resolved.story")}}

@@ -15,6 +15,7 @@ from engine.backends.image import CharacterLook, DrawRequest, Illustrator
 from engine.backends.image.reading import line_poses
 from engine.backends.safety import SafetyChecker
 from engine.backends.select import SelectRequest, Selector
+from engine.feedback import NO_FEEDBACK, Feedback, ItemFeedback
 from engine.ir import Field, Scene, Story, resolve_path
 from engine.steps import Step
 
@@ -48,6 +49,10 @@ class Drawn:
     """Why a person must look at this picture (every try was flagged by the safety check)."""
     drawings: tuple[dict | None, ...] = ()
     """Per candidate: the prompts, token counts and size it was drawn with (see DRAWING)."""
+    pinned: bool = False
+    """An approved picture reused as it was (`draw`'s docstring says when)."""
+    passed_over: int = 0
+    """Pictures drawn for this scene that a reviewer had rejected (others were drawn instead)."""
 
     @property
     def drawing(self) -> dict | None:
@@ -181,42 +186,75 @@ def _flagged(path: Path, safety: SafetyChecker, step: Step, label: str) -> str |
     return (verdict["reason"] or "flagged") if verdict["flagged"] else None
 
 
+def subject(request: DrawRequest) -> DrawRequest:
+    """What a picture shows, as its pin knows it: the request as keyed, less the seed and the
+    trainedness (a pinned picture is kept when they change)."""
+    request = keyed(request)
+    return replace(request, seed=0, characters=tuple(replace(c, trainedness=0.0)
+                                                     for c in request.characters))
+
+
 def draw(requests: Sequence[DrawRequest], illustrator: Illustrator, step: Step,
          candidates: int = 1, selector: Selector | None = None,
          safety: SafetyChecker | None = None,
-         advance: Callable[[], None] = lambda: None) -> list[Drawn]:
+         advance: Callable[[], None] = lambda: None,
+         feedback: Feedback = NO_FEEDBACK) -> list[Drawn]:
     """Draw every scene (cached), in weight order; results in story order.
 
-    Each scene gets `candidates` pictures (seed, seed+1, ...), scored by the selector; the best
-    one the safety checker passes is used. When every candidate is flagged, up to
-    `safety.redraws` more seeds are tried, then the best is kept and marked for review.
+    A scene with an approved picture that the cache still holds for the same subject reuses it
+    (pinned). Otherwise it gets `candidates` pictures (seed, seed+1, ...), scored by the
+    selector; the best one that no reviewer rejected and the safety checker passes is used. When
+    none is, more seeds are tried (`safety.redraws` more, and one more per rejected picture),
+    then the best is kept and marked for review. Every picture used is kept for a later pin.
     """
     results: dict[int, Drawn] = {}
     for index in weight_order(requests):
         request = requests[index]
-
-        def one(n: int) -> Path:
-            return draw_one(replace(request, seed=request.seed + n), illustrator, step,
-                            label=f"{request.scene_id}#{n}")
-
-        paths = [one(n) for n in range(max(1, candidates))]
-        scores = _score(request, paths, selector, step) if selector else [1.0] + [0.0] * (
-            len(paths) - 1)
-        ranked = sorted(range(len(paths)), key=lambda i: (-scores[i], i))
-        chosen, review = ranked[0], None
-        if safety is not None:
-            reasons = {i: _flagged(paths[i], safety, step, f"{request.scene_id}#{i}")
-                       for i in ranked}
-            passing = [i for i in ranked if reasons[i] is None]
-            while not passing and len(paths) < len(ranked) + safety.redraws:
-                n = len(paths)
-                paths.append(one(n))
-                scores.append(min(scores) - 1.0)  # a redraw only wins by passing the check
-                if _flagged(paths[n], safety, step, f"{request.scene_id}#{n}") is None:
-                    passing = [n]
-            chosen = passing[0] if passing else ranked[0]
-            review = None if passing else reasons[ranked[0]]
-        results[index] = Drawn(request.scene_id, paths[chosen], tuple(paths), tuple(scores),
-                               chosen, review, tuple(read_drawing(p) for p in paths))
+        review = feedback.scene(request.scene_id)
+        results[index] = _pinned(request, review, step) or _draw_scene(
+            request, illustrator, step, candidates, selector, safety,
+            review.rejected_contents)
+        step.keep("picture", subject(request), results[index].image)
         advance()
     return [results[i] for i in range(len(requests))]
+
+
+def _pinned(request: DrawRequest, review: ItemFeedback, step: Step) -> Drawn | None:
+    """The newest approved picture of this subject the cache still holds, if any."""
+    for approval in review.approved:
+        path = step.kept("picture", subject(request), approval.content)
+        if path is not None:
+            return Drawn(request.scene_id, path, (path,), (1.0,), 0, pinned=True)
+    return None
+
+
+def _draw_scene(request: DrawRequest, illustrator: Illustrator, step: Step, candidates: int,
+                selector: Selector | None, safety: SafetyChecker | None,
+                rejected: frozenset[str]) -> Drawn:
+    def one(n: int) -> Path:
+        return draw_one(replace(request, seed=request.seed + n), illustrator, step,
+                        label=f"{request.scene_id}#{n}")
+
+    def why_not(n: int) -> str | None:
+        if step.digest(paths[n]) in rejected:
+            return "rejected by a reviewer"
+        return _flagged(paths[n], safety, step, f"{request.scene_id}#{n}") if safety else None
+
+    paths = [one(n) for n in range(max(1, candidates))]
+    scores = _score(request, paths, selector, step) if selector else [1.0] + [0.0] * (
+        len(paths) - 1)
+    ranked = sorted(range(len(paths)), key=lambda i: (-scores[i], i))
+    reasons = {i: why_not(i) for i in ranked}
+    passing = [i for i in ranked if reasons[i] is None]
+    tries = len(ranked) + (safety.redraws if safety else 0) + len(rejected)
+    while not passing and len(paths) < tries:
+        n = len(paths)
+        paths.append(one(n))
+        scores.append(min(scores) - 1.0)  # a redraw only wins by passing
+        reasons[n] = why_not(n)
+        if reasons[n] is None:
+            passing = [n]
+    chosen = passing[0] if passing else ranked[0]
+    return Drawn(request.scene_id, paths[chosen], tuple(paths), tuple(scores), chosen,
+                 None if passing else reasons[ranked[0]], tuple(read_drawing(p) for p in paths),
+                 passed_over=sum(1 for r in reasons.values() if r == "rejected by a reviewer"))

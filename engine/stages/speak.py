@@ -10,6 +10,7 @@ from typing import Callable
 import numpy as np
 
 from engine.backends.tts import TTS, Audio, SpeakRequest
+from engine.feedback import NO_FEEDBACK, Feedback, ItemFeedback
 from engine.ir import Story
 from engine.steps import Step
 from engine.voices import voice_spec
@@ -26,6 +27,8 @@ class Spoken:
     speaker: str | None
     text: str
     audio: Path
+    pinned: bool = False
+    """An approved clip reused as it was (`speak`'s docstring says when)."""
 
 
 def build_requests(story: Story) -> list[tuple[str, int, str | None, SpeakRequest]]:
@@ -50,13 +53,36 @@ def write_wav(audio: Audio, path: Path) -> None:
 
 
 def speak(story: Story, tts: TTS, step: Step,
-          advance: Callable[[], None] = lambda: None) -> list[Spoken]:
-    """Voice every line (cached); results in story order."""
+          advance: Callable[[], None] = lambda: None,
+          feedback: Feedback = NO_FEEDBACK) -> list[Spoken]:
+    """Voice every line (cached); results in story order. A line whose approved voicing the
+    cache still holds for the same words, speaker and delivery reuses it (pinned)."""
     out = []
     for scene_id, index, speaker, request in build_requests(story):
-        path = step.run("speak", VERSION, request, tts, "line.wav",
-                        lambda target, r=request: write_wav(tts.speak(r), target),
-                        label=f"{scene_id}:{index + 1}")
-        out.append(Spoken(scene_id, index, speaker, request.text, path))
+        said = subject(speaker, request)
+        path = _pinned(feedback.line(scene_id, index), request.text, said, step)
+        pinned = path is not None
+        if path is None:
+            path = step.run("speak", VERSION, request, tts, "line.wav",
+                            lambda target, r=request: write_wav(tts.speak(r), target),
+                            label=f"{scene_id}:{index + 1}")
+        step.keep("audio", said, path)
+        out.append(Spoken(scene_id, index, speaker, request.text, path, pinned))
         advance()
     return out
+
+
+def subject(speaker: str | None, request: SpeakRequest) -> dict[str, str | None]:
+    """What a clip says, as its pin knows it: not the voice, which a setting may change."""
+    return {"speaker": speaker, "text": request.text, "direction": request.direction,
+            "language": request.language}
+
+
+def _pinned(review: ItemFeedback, text: str, said: dict[str, str | None],
+            step: Step) -> Path | None:
+    for approval in review.approved:
+        if approval.text == text:
+            path = step.kept("audio", said, approval.content)
+            if path is not None:
+                return path
+    return None

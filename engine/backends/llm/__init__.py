@@ -17,12 +17,22 @@ class CharacterBrief:
 
 
 @dataclass(frozen=True, slots=True)
+class Rejected:
+    """An earlier answer a reviewer rejected, and the reviewer's note: write something else."""
+
+    text: str
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
 class LineBrief:
     """A line of a scene: the author's text, or None where the writer must write it."""
 
     speaker: str | None  # None: the narrator
     text: str | None
     direction: str | None = None
+    rejected: tuple[Rejected, ...] = ()
+    """For a line to write: earlier answers for it that a reviewer rejected, with their notes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +45,8 @@ class SceneBrief:
     characters: tuple[str, ...]
     lines: tuple[LineBrief, ...]
     image: str | None  # the image prompt; None: the writer writes it
+    rejected_lines: tuple[Rejected, ...] = ()
+    """For a scene without lines: earlier lines written for it that a reviewer rejected."""
 
     @property
     def has_holes(self) -> bool:

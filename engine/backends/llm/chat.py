@@ -12,11 +12,18 @@ from pathlib import Path
 from string import Template
 from typing import Any, Protocol, TypeVar
 
-from engine.backends.llm import (SceneBrief, SceneOutline, Usage, WriteRequest, WriteResult,
-                                 WrittenLine, WrittenScene)
-from engine.backends.llm.answers import (InvalidAnswer, extract_json, fill_schema, max_words_for,
-                                         outline_schema, title_from_id, validate_fill,
-                                         validate_outline)
+from engine.backends.llm import (Rejected, SceneBrief, SceneOutline, Usage, WriteRequest,
+                                 WriteResult, WrittenLine, WrittenScene)
+from engine.backends.llm.answers import (
+    InvalidAnswer,
+    extract_json,
+    fill_schema,
+    max_words_for,
+    outline_schema,
+    title_from_id,
+    validate_fill,
+    validate_outline,
+)
 from engine.errors import BackendError, ConfigError
 from engine.ir import NARRATOR
 from engine.resources import shipped
@@ -106,6 +113,7 @@ def _scenes_block(scenes: tuple[SceneBrief, ...]) -> str:
         out.append(f"  image: {scene.image or '(write it)'}")
         if not scene.lines:
             out.append("  lines: (none yet: write them)")
+            out.extend(_rejected_block(scene.rejected_lines, "    "))
             continue
         out.append("  lines:")
         for number, line in enumerate(scene.lines, start=1):
@@ -115,6 +123,7 @@ def _scenes_block(scenes: tuple[SceneBrief, ...]) -> str:
             text = json.dumps(line.text, ensure_ascii=False) if line.text is not None \
                 else "(write this line)"
             out.append(f"    {number}. {who}: {text}")
+            out.extend(_rejected_block(line.rejected, "       "))
     return "\n".join(out)
 
 
@@ -135,6 +144,19 @@ def _outline_rows(scene: SceneOutline) -> str:
     if scene.characters:
         rows.append(f"  with: {', '.join(scene.characters)}")
     return "\n".join(rows)
+
+
+def _rejected_block(rejected: tuple[Rejected, ...], indent: str) -> list[str]:
+    """Earlier answers a reviewer rejected, each with the note: write something else."""
+    if not rejected:
+        return []
+    out = [f"{indent}a reviewer rejected these earlier answers; write something new that "
+           "follows their notes:"]
+    for item in rejected:
+        note = json.dumps(item.note, ensure_ascii=False) if item.note else "(no note)"
+        out.append(f"{indent}- rejected {json.dumps(item.text, ensure_ascii=False)}; note: "
+                   f"{note}")
+    return out
 
 
 def _fill_format(todo: tuple[SceneBrief, ...]) -> str:

@@ -7,10 +7,10 @@ import logging
 import re
 import string
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
-from engine.backends.llm import (LineBrief, SceneBrief, WriteRequest, WriteResult, WrittenLine,
-                                 WrittenScene)
+from engine.backends.llm import (LineBrief, Rejected, SceneBrief, WriteRequest, WriteResult,
+                                 WrittenLine, WrittenScene)
 from engine.backends.llm import offline_templates as templates
 from engine.backends.llm.offline_words import (TIMES, Premise, PremiseShape, Setting, Who, cap,
                                                join, quoted, strip_article)
@@ -43,6 +43,8 @@ class _Picker:
     root: str
     used: set[str] = field(default_factory=set)
     last: str = ""
+    avoid: frozenset[str] = frozenset()
+    """Texts a reviewer rejected: a template that would write one of them is passed over."""
 
     def pick(self, pools: Iterable[tuple[str, ...]], slots: dict[str, str | None],
              *key: object) -> str:
@@ -50,7 +52,8 @@ class _Picker:
         first: list[str] = []
         for pool in pools:
             usable = [t for t in pool
-                      if all(slots.get(f) is not None for _, f, _, _ in _SLOT.parse(t) if f)]
+                      if all(slots.get(f) is not None for _, f, _, _ in _SLOT.parse(t) if f)
+                      and (not self.avoid or _filled(t, slots) not in self.avoid)]
             if not usable:
                 continue
             start = _digest(self.root, *key) % len(usable)
@@ -66,7 +69,11 @@ class _Picker:
     def _fill(self, template: str, slots: dict[str, str | None]) -> str:
         self.used.add(template)
         self.last = template
-        return cap(template.format_map({k: v for k, v in slots.items() if v is not None}))
+        return _filled(template, slots)
+
+
+def _filled(template: str, slots: dict[str, str | None]) -> str:
+    return cap(template.format_map({k: v for k, v in slots.items() if v is not None}))
 
 
 class OfflineWriter:
@@ -179,7 +186,7 @@ class _Job:
 
     # -- dialogue and narration ----------------------------------------------------------------
 
-    def dialogue(self, scene_key: str, index: int, speaker: str, direction: str | None,
+    def dialogue(self, scene_key: str, index: int | str, speaker: str, direction: str | None,
                  previous: WrittenLine | None, beat: str, setting: Setting,
                  present: list[str]) -> str:
         """A line in character: its direction first, else a reaction to the line before it."""
@@ -221,7 +228,7 @@ class _Job:
             self.told.add(scene_key)
         return text
 
-    def narration(self, scene_key: str, index: int, beat: str, setting: Setting,
+    def narration(self, scene_key: str, index: int | str, beat: str, setting: Setting,
                   present: list[str], first_scene: bool) -> str:
         slots = self.slots(setting, present)
         story = templates.NARRATION
@@ -282,7 +289,8 @@ class _Job:
                 lines.append(self._fill(scene.id, number, line, lines, beat, setting, present))
         else:
             present = present or self._pair(index)
-            lines = self._invent(scene.id, beat, setting, present, first_scene=index == 0)
+            lines = self._invent(scene.id, beat, setting, present, first_scene=index == 0,
+                                 rejected=scene.rejected_lines)
         title = scene.title or cap(scene.id.replace("-", " ").replace("_", " "))
         # The author's lines set the mood; a guessed beat would only contradict them.
         image = scene.image or self.image_prompt(setting, present, lines,
@@ -301,22 +309,27 @@ class _Job:
         if line.text is not None:
             return WrittenLine(line.speaker, line.text, line.direction)
         if line.speaker is None:
-            text = self.narration(scene_id, number, beat, setting, present, first_scene=False)
+            def write(key: int | str) -> str:
+                return self.narration(scene_id, key, beat, setting, present, first_scene=False)
         else:
-            speaking = present or [line.speaker]
-            text = self.dialogue(scene_id, number, line.speaker, line.direction,
-                                 before[-1] if before else None, beat, setting, speaking)
-        return WrittenLine(line.speaker, text, line.direction)
+            def write(key: int | str) -> str:
+                return self.dialogue(scene_id, key, str(line.speaker), line.direction,
+                                     before[-1] if before else None, beat, setting,
+                                     present or [str(line.speaker)])
+        return WrittenLine(line.speaker, self._avoiding(line.rejected, write, number),
+                           line.direction)
 
     def _invent(self, key: str, beat: str, setting: Setting, present: list[str],
-                first_scene: bool) -> list[WrittenLine]:
-        lines = [WrittenLine(None, self.narration(key, 0, beat, setting, present, first_scene))]
+                first_scene: bool, rejected: tuple[Rejected, ...] = ()) -> list[WrittenLine]:
+        lines = [WrittenLine(None, self._avoiding(rejected, lambda n: self.narration(
+            key, n, beat, setting, present, first_scene), 0))]
         if not present and self.voice:
+            voice = self.voice
             for number in range(1 + _digest(self.picker.root, key, "count") % 2):
-                text = self.dialogue(key, number + 1, self.voice, None, lines[-1], beat, setting,
-                                     [self.voice])
                 turn = _digest(self.picker.root, key, number, "said")
-                lines.append(WrittenLine(None, quoted(text, self.voice, turn)))
+                lines.append(WrittenLine(None, self._avoiding(rejected, lambda n: quoted(
+                    self.dialogue(key, n, voice, None, lines[-1], beat, setting, [voice]),
+                    voice, turn), number + 1)))
             return lines
         if not present:
             return lines
@@ -324,9 +337,32 @@ class _Job:
         count = 1 + _digest(self.picker.root, key, "count") % most
         for number in range(count):
             speaker = present[number % len(present)]
-            text = self.dialogue(key, number + 1, speaker, None, lines[-1], beat, setting, present)
+            text = self._avoiding(rejected, lambda n: self.dialogue(
+                key, n, speaker, None, lines[-1], beat, setting, present), number + 1)
             lines.append(WrittenLine(speaker, text))
         return lines
+
+    def _avoiding(self, rejected: tuple[Rejected, ...], write: Callable[[int | str], str],
+                  number: int) -> str:
+        """`write(number)`, unless a reviewer rejected that very text: then a line chosen again
+        with the notes in the choice, until one is none of the rejected texts (the same notes
+        give the same line; a discarded try leaves no trace in what later lines choose)."""
+        texts = {r.text.strip() for r in rejected}
+        used, told = set(self.picker.used), set(self.told)
+        text = write(number)
+        if text.strip() not in texts:
+            return text
+        notes = _digest(*(f"{r.text}\x1e{r.note}" for r in rejected))
+        self.picker.avoid = frozenset(texts)
+        try:
+            for attempt in range(len(texts) + 8):
+                self.picker.used, self.told = set(used), set(told)
+                text = write(f"{number}/{notes}/{attempt}")
+                if text.strip() not in texts:
+                    break
+        finally:
+            self.picker.avoid = frozenset()
+        return text
 
     def draft(self, count: int) -> tuple[WrittenScene, ...]:
         """`count` scenes around the premise: an opening, a problem, tries, a turn, an ending."""
