@@ -1,0 +1,221 @@
+"""Reviewers' decisions feed the next render: rejected pictures and lines are made again, approved
+ones are kept (pinned), read from `<story>.review.yaml` through `load_feedback`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.backends.image.procedural import ProceduralIllustrator
+from engine.backends.llm.offline import OfflineWriter
+from engine.backends.llm.openai import OpenAIWriter
+from engine.backends.tts import Audio, SpeakRequest
+from engine.cache import Cache
+from engine.dsl.parse import parse_text
+from engine.errors import StoryError
+from engine.feedback import Feedback
+from engine.manifest import Recorder
+from engine.review import decisions
+from engine.review.feedback import load_feedback
+from engine.review.records import authored_sha256, load_run, scene_records
+from engine.stages.draw import DrawSettings, Drawn, build_requests, draw
+from engine.stages.speak import Spoken, speak
+from engine.stages.write import Written, write_cached
+from engine.steps import Step
+from tests.backends.llm.loopback_server import LoopbackServer, reply
+
+STORY = '''title: Kites
+character Pip
+  description: a small red fox
+scene sky
+  setting: a blue sky
+  image: a red kite in a blue sky
+  "Up went the kite."
+scene sea
+  setting: a calm sea
+  image: a boat on a calm sea
+  narrator: ...
+scene hill
+  setting: a green hill
+  with: Pip
+  image: Pip on a green hill
+  Pip: ...
+'''
+
+
+class Hum:
+    """A TTS for these tests: a short tone whose pitch comes from the text and the voice."""
+
+    def __init__(self, pitch: float = 1.0) -> None:
+        self.pitch = pitch
+
+    def speak(self, request: SpeakRequest) -> Audio:
+        seed = int(hashlib.sha256(request.text.encode()).hexdigest()[:6], 16)
+        hz = (200 + seed % 300) * self.pitch
+        return Audio(np.sin(np.arange(800) * hz / 8000 * 2 * np.pi).astype(np.float32), 8000)
+
+    def identity(self) -> dict[str, object]:
+        return {"backend": "hum", "pitch": self.pitch}
+
+
+@dataclass
+class Rendered:
+    folder: Path
+    drawn: list[Drawn]
+    spoken: list[Spoken]
+    written: Written
+
+    def picture(self, scene: str) -> bytes:
+        return next(d.image for d in self.drawn if d.scene_id == scene).read_bytes()
+
+    def line(self, scene: str, index: int) -> str:
+        return next(s.text for s in self.spoken if (s.scene_id, s.index) == (scene, index))
+
+
+def story_at(root: Path, text: str = STORY):
+    path = root / "stories" / "kites.story"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    story, problems = parse_text(text, str(path))
+    assert not problems
+    return story
+
+
+def render(root: Path, story, *, seed: int = 0, writer=None, tts=None,
+           feedback: Feedback | None = None) -> Rendered:
+    """What `render` does before the cut, with the decisions beside the story."""
+    step = Step(Cache(root / "cache"), Recorder())
+    feedback = load_feedback(story) if feedback is None else feedback
+    written = write_cached(story, writer or OfflineWriter(), step, feedback)
+    requests = build_requests(written.story, DrawSettings(64, 48, seed, 1.0, candidates=1))
+    drawn = draw(requests, ProceduralIllustrator(), step, feedback=feedback)
+    spoken = speak(written.story, tts or Hum(), step, feedback=feedback)
+    folder = root / f"run-{len(list(root.glob('run-*')))}"
+    folder.mkdir()
+    authored = {scene.id: authored_sha256(scene) for scene in story.scenes}
+    records = scene_records(written.story, drawn, spoken, step.digest, authored)
+    (folder / "manifest.json").write_text(json.dumps({"story": story.path, "scenes": records}))
+    return Rendered(folder, drawn, spoken, written)
+
+
+def decide(rendered: Rendered, keys: list[str], decision: str, note: str = "") -> None:
+    """What `storyreel review RUN --approve/--reject KEY…` records for this run."""
+    run = load_run(rendered.folder)
+    items = [item for item in run.items if item.key in keys or keys == ["all"]]
+    assert items
+    decisions.decide(decisions.decisions_path(run.story), items, decision, note, "Ada", False)
+
+
+def test_a_rejected_picture_is_drawn_again_and_the_other_scenes_stay_byte_identical(tmp_path):
+    story = story_at(tmp_path)
+    first = render(tmp_path, story)
+    decide(first, ["sea"], "rejected", "the boat is sinking")
+    second = render(tmp_path, story)
+    rejected = first.picture("sea")
+    assert second.picture("sea") != rejected
+    assert all(hashlib.sha256(p.read_bytes()).hexdigest()
+               != hashlib.sha256(rejected).hexdigest() for p in second.drawn[1].candidates[1:])
+    assert second.drawn[1].passed_over == 1 and second.drawn[1].review is None
+    for scene in ("sky", "hill"):
+        assert second.picture(scene) == first.picture(scene)
+    # the same decisions, the same new picture: a third render draws nothing new
+    assert render(tmp_path, story).picture("sea") == second.picture("sea")
+
+
+def test_approved_pictures_lines_and_clips_survive_a_changed_setting(tmp_path):
+    story = story_at(tmp_path)
+    first = render(tmp_path, story)
+    decide(first, ["all"], "approved")
+    # another seed and another voice would redraw and re-voice everything
+    again = render(tmp_path, story, seed=99, tts=Hum(pitch=1.5))
+    for scene in ("sky", "sea", "hill"):
+        assert again.picture(scene) == first.picture(scene)
+        assert next(d for d in again.drawn if d.scene_id == scene).pinned
+    assert [s.audio.read_bytes() for s in again.spoken] == \
+        [s.audio.read_bytes() for s in first.spoken]
+    assert all(s.pinned for s in again.spoken)
+    unpinned = render(tmp_path, story, seed=99, tts=Hum(pitch=1.5), feedback=Feedback())
+    assert unpinned.picture("sky") != first.picture("sky")
+
+
+def test_an_approved_scene_survives_an_edit_of_another_scene_and_an_edited_one_is_redone(
+        tmp_path):
+    story = story_at(tmp_path)
+    first = render(tmp_path, story)
+    decide(first, ["all"], "approved")
+    edited = story_at(tmp_path, STORY.replace("a green hill\n", "a green hill at dusk\n"))
+    again = render(tmp_path, edited, seed=7)
+    assert again.picture("sky") == first.picture("sky")
+    assert again.line("sea", 0) == first.line("sea", 0)  # the writer's approved line is kept
+    assert "sea:1" in again.written.pinned
+    hill = next(d for d in again.drawn if d.scene_id == "hill")
+    assert not hill.pinned and hill.image.read_bytes() != first.picture("hill")
+
+
+def test_a_rejected_writer_line_is_written_again_and_the_rest_kept(tmp_path):
+    story = story_at(tmp_path)
+    first = render(tmp_path, story)
+    decide(first, ["sea:1"], "rejected", "say where the boat goes")
+    second = render(tmp_path, story)
+    assert second.line("sea", 0) != first.line("sea", 0)
+    assert second.line("hill", 0) == first.line("hill", 0)
+    assert second.line("sky", 0) == first.line("sky", 0)
+    assert second.written.rewritten == ("sea:1",)
+    assert render(tmp_path, story).line("sea", 0) == second.line("sea", 0)
+
+
+def test_the_writer_is_asked_again_with_the_reviewers_note(tmp_path):
+    story = story_at(tmp_path)
+    answer = {"scenes": [
+        {"id": "sea", "title": "Sea", "setting": "a calm sea", "characters": [],
+         "image": "a boat on a calm sea",
+         "lines": [{"speaker": "narrator", "text": "The boat sank.", "direction": None}]},
+        {"id": "hill", "title": "Hill", "setting": "a green hill", "characters": ["Pip"],
+         "image": "Pip on a green hill",
+         "lines": [{"speaker": "Pip", "text": "What a view!", "direction": None}]}]}
+    # the approved line is no longer a hole: only the scene with the rejected line is asked for
+    better = {"scenes": [json.loads(json.dumps(answer["scenes"][0]).replace(
+        "The boat sank.", "The boat sailed home."))]}
+    with LoopbackServer(reply(answer), reply(better)) as server:
+        writer = OpenAIWriter(base_url=server.base_url, model="loopback-model", backoff=0.01,
+                              timeout=5.0, max_retries=0)
+        first = render(tmp_path, story, writer=writer)
+        decide(first, ["sea:1"], "rejected", "no sinking: children are listening")
+        decide(first, ["hill:1"], "approved")
+        second = render(tmp_path, story, writer=writer)
+    assert len(server.requests) == 2
+    prompt = server.requests[1]["messages"][1]["content"]
+    assert "no sinking: children are listening" in prompt and '"The boat sank."' in prompt
+    assert 'scene hill  (complete: context only)' in prompt
+    assert '1. Pip: "What a view!"' in prompt  # the approved line, given as written
+    assert "no sinking" not in server.requests[0]["messages"][1]["content"]
+    assert second.line("sea", 0) == "The boat sailed home."
+    assert second.line("hill", 0) == "What a view!"
+
+
+def test_a_pinned_picture_the_cache_no_longer_holds_is_drawn_again(tmp_path):
+    story = story_at(tmp_path)
+    first = render(tmp_path, story)
+    decide(first, ["sky"], "approved")
+    for entry in list(Cache(tmp_path / "cache").entries()):
+        if entry.stage == "kept-picture":
+            shutil.rmtree(entry.folder)
+    again = render(tmp_path, story, seed=5)
+    sky = next(d for d in again.drawn if d.scene_id == "sky")
+    assert not sky.pinned and sky.image.read_bytes() != first.picture("sky")
+
+
+def test_a_review_file_that_is_not_yaml_is_the_storys_error(tmp_path):
+    story = story_at(tmp_path)
+    (tmp_path / "stories" / "kites.review.yaml").write_text("scenes: [\n", encoding="utf-8")
+    with pytest.raises(StoryError) as raised:
+        load_feedback(story)
+    found = raised.value.diagnostics[0]
+    assert found.span.file.endswith("kites.review.yaml") and found.span.line == 2
+    assert "not valid YAML" in found.message
