@@ -219,3 +219,30 @@ def test_a_review_file_that_is_not_yaml_is_the_storys_error(tmp_path):
     found = raised.value.diagnostics[0]
     assert found.span.file.endswith("kites.review.yaml") and found.span.line == 2
     assert "not valid YAML" in found.message
+
+
+@pytest.mark.slow
+def test_a_real_render_redraws_the_rejected_picture_and_keeps_the_approved_rest(tmp_path):
+    """render; approve all but one picture; render again with another seed: only that one
+    picture is new, and the run needs a review of only that one."""
+    from tests.test_render import storyreel
+
+    story_at(tmp_path)
+    run = tmp_path / "run"
+    render_run = ["render", str(tmp_path / "stories" / "kites.story"), "render.width=160",
+                  "render.height=90", "render.fps=6", f"hydra.run.dir={run}",
+                  f"cache.dir={tmp_path / 'cache'}"]
+    assert storyreel(*render_run).returncode == 0
+    before = json.loads((run / "manifest.json").read_text())
+    assert storyreel("review", str(run), "--approve", "all").returncode == 0
+    assert storyreel("review", str(run), "--reject", "sea:picture", "--note", "too dark").returncode == 0
+    done = storyreel(*render_run, "seed=11")
+    assert done.returncode == 0, done.stderr
+    after = json.loads((run / "manifest.json").read_text())
+    pictures = [{s["id"]: s["picture"]["sha256"] for s in m["scenes"]} for m in (before, after)]
+    assert pictures[1]["sky"] == pictures[0]["sky"] and pictures[1]["hill"] == pictures[0]["hill"]
+    assert pictures[1]["sea"] != pictures[0]["sea"]
+    assert after["feedback"]["redrawn"] == []  # seed 11 drew another picture to begin with
+    assert {"sky:picture", "hill:picture", "sea:1"} <= set(after["feedback"]["pinned"])
+    assert "review decisions:" in done.stderr
+    assert "not publishable yet: 1 of 6 scenes and lines need review" in done.stderr
