@@ -19,10 +19,13 @@ class Rejection:
 @dataclass(frozen=True, slots=True)
 class Approval:
     """Something a reviewer approved, for a pin: its sha256 (a picture's, a line's audio's),
-    and its text (a line's; the image prompt a picture was drawn from)."""
+    its text (a line's; the image prompt a picture was drawn from), the cache entry that holds
+    the file, and what it was made for (the stage's `subject_sha256`)."""
 
     content: str
     text: str
+    cache: str = ""
+    subject: str = ""
 
 
 @dataclass(frozen=True, slots=True)

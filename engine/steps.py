@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from dataclasses import dataclass, field
@@ -9,14 +10,16 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from engine.backends.weights import path_fingerprint
-from engine.cache import Cache
-from engine.files import file_sha256, place_atomically
+from engine.cache import KEY_PATTERN, Cache, canonical_json
+from engine.files import file_sha256
 from engine.errors import BackendError, ConfigError, StoryError
 from engine.fingerprints import INDEX_NAME, FingerprintIndex, remembered_in
 from engine.manifest import Artifact, Recorder
 
 
-KEPT_VERSION = 1
+def subject_sha256(subject: object) -> str:
+    """A request as a pin compares it (the parts a setting may change left out by the stage)."""
+    return hashlib.sha256(canonical_json(subject).encode("utf-8")).hexdigest()
 
 
 def identity_of(backend: object) -> dict[str, Any]:
@@ -105,28 +108,26 @@ class Step:
                                    details=details))
         return path
 
-    def keep(self, kind: str, subject: object, path: Path) -> None:
-        """Remember a file this run made by what it shows (`subject`) and its content, so a
-        later run finds exactly these bytes again (`kept`) once a reviewer approved them,
-        whatever setting made them (the entry is a hard link: it outlives the one that made it)."""
-        sha = self.digest(path)
-        self.cache.make(self._kept_key(kind, subject, sha),
-                        lambda folder: place_atomically(path, folder / path.name),
-                        stage=f"kept-{kind}")
-
-    def kept(self, kind: str, subject: object, sha256: str) -> Path | None:
-        """The file `keep` remembered for this subject with this sha256, while the cache holds
-        it (a `cache gc` may have dropped it: then None)."""
-        entry = self.cache.get(self._kept_key(kind, subject, sha256))
-        if entry is None or len(entry.files) != 1:
+    def entry_key(self, path: Path) -> str | None:
+        """The key of the cache entry holding `path`, when it is one (what a pin names)."""
+        folder = path.parent
+        if folder.parent.parent != self.cache.root or not KEY_PATTERN.match(folder.name):
             return None
-        name, info = next(iter(entry.files.items()))
-        if info.sha256 != sha256:
+        return folder.name
+
+    def kept(self, key: str, sha256: str, *, stage: str, label: str) -> Path | None:
+        """The file with this sha256 in the entry `key`, recorded as reused, while the cache
+        holds it (a `cache gc` may have dropped it: then None)."""
+        if not KEY_PATTERN.match(key):
+            return None
+        entry = self.cache.get(key)
+        name = next((n for n, info in (entry.files.items() if entry else ())
+                     if info.sha256 == sha256), None)
+        if entry is None or name is None:
             return None
         path = entry.path(name)
         self._hashes[str(path)] = sha256
+        self.recorder.add(Artifact(stage=stage, name=label, path=str(path), sha256=sha256,
+                                   backend=dict(entry.manifest.get("backend") or {}),
+                                   seconds=0.0, made=False))
         return path
-
-    def _kept_key(self, kind: str, subject: object, sha256: str) -> str:
-        return self.cache.key(f"kept-{kind}", KEPT_VERSION,
-                              {"subject": subject, "sha256": sha256})

@@ -111,12 +111,18 @@ def record(path: Path, decisions: list[tuple[Item, Decision]]) -> None:
 
 def _what_was_seen(item: Item) -> dict[str, str]:
     """Beside a decision, what the next render needs to act on it: a line's text (to pin it or
-    to tell the writer what was rejected), a picture's image prompt (pinned with it), and the
-    author's scene as it read (a pin holds while it reads the same)."""
-    seen = ({"text": item.record.get("text", "")} if item.kind == "line"
-            else {"image_prompt": item.record.get("image_prompt", "")})
+    to tell the writer what was rejected), a picture's image prompt (pinned with it), the
+    author's scene as it read (a pin holds while it reads the same), the cache entry holding
+    the picture or clip and what it was made for (`subject`)."""
+    if item.kind == "line":
+        seen = {"text": item.record.get("text", "")}
+        made = item.record.get("audio") or {}
+    else:
+        seen = {"image_prompt": item.record.get("image_prompt", "")}
+        made = item.record.get("picture") or {}
     if item.record.get("authored_sha256"):
         seen["authored"] = item.record["authored_sha256"]
+    seen.update({name: made[name] for name in ("cache", "subject") if made.get(name)})
     return seen
 
 

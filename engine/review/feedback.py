@@ -69,7 +69,8 @@ def _item(decided: list[Decided], authored_now: str | None) -> ItemFeedback:
                 and authored_now is not None and d[2].get("authored") == authored_now]
     rejected = [d for d in decided if d[2]["decision"] == "rejected"]
     return ItemFeedback(
-        tuple(Approval(sha, text) for sha, text, _ in sorted(approved, key=when, reverse=True)),
+        tuple(Approval(sha, text, str(entry.get("cache") or ""), str(entry.get("subject") or ""))
+              for sha, text, entry in sorted(approved, key=when, reverse=True)),
         tuple(Rejection(sha, text, " ".join(str(entry.get("note") or "").split()))
               for sha, text, entry in sorted(rejected, key=when)))
 

@@ -31,6 +31,11 @@ def authored_sha256(scene: Scene) -> str:
     return text_sha256(canonical_json(without_spans(scene)))
 
 
+def made_for(cache: str | None, subject: str) -> dict[str, str]:
+    """The cache entry holding a picture or clip and what it was made for: a pin's reference."""
+    return {"cache": cache, "subject": subject} if cache else {}
+
+
 def scene_records(story: Story, drawn: Sequence[Drawn], spoken: Sequence[Spoken],
                   digest: Callable[[Path], str],
                   authored: dict[str, str]) -> list[dict[str, Any]]:
@@ -55,14 +60,16 @@ def scene_records(story: Story, drawn: Sequence[Drawn], spoken: Sequence[Spoken]
                 "text": line.text or "", "text_sha256": text_sha256(line.text or ""),
                 "by": "writer" if line.written_by == "llm" else "author",
                 "audio": None if clip is None else {
-                    "path": audio_path(scene.id, index).as_posix(), "sha256": digest(clip.audio)},
+                    "path": audio_path(scene.id, index).as_posix(), "sha256": digest(clip.audio),
+                    **made_for(clip.cache, clip.subject)},
                 "authored_sha256": written_by_author,
             })
         records.append({
             "id": scene.id, "title": scene.text("title") or scene.id,
             "image_prompt": scene.text("image") or "",
             "picture": {"path": picture_path(scene.id).as_posix(),
-                        "sha256": digest(picture.image)},
+                        "sha256": digest(picture.image),
+                        **made_for(picture.cache, picture.subject)},
             "candidates": candidates, "review": picture.review, "lines": lines,
             "authored_sha256": written_by_author,
         })

@@ -17,7 +17,7 @@ from engine.backends.safety import SafetyChecker
 from engine.backends.select import SelectRequest, Selector
 from engine.feedback import NO_FEEDBACK, Feedback, ItemFeedback
 from engine.ir import Field, Scene, Story, resolve_path
-from engine.steps import Step
+from engine.steps import Step, subject_sha256
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,10 @@ class Drawn:
     """An approved picture reused as it was (`draw`'s docstring says when)."""
     passed_over: int = 0
     """Pictures drawn for this scene that a reviewer had rejected (others were drawn instead)."""
+    cache: str | None = None
+    """The cache entry holding the picture, for a reviewer's approval to pin it."""
+    subject: str = ""
+    """What the picture shows (`subject`, hashed): a pin holds while this is the same."""
 
     @property
     def drawing(self) -> dict | None:
@@ -211,18 +215,22 @@ def draw(requests: Sequence[DrawRequest], illustrator: Illustrator, step: Step,
     for index in weight_order(requests):
         request = requests[index]
         review = feedback.scene(request.scene_id)
-        results[index] = _pinned(request, review, step) or _draw_scene(
+        shows = subject_sha256(subject(request))
+        drawn = _pinned(request, review, shows, step) or _draw_scene(
             request, illustrator, step, candidates, selector, safety,
             review.rejected_contents)
-        step.keep("picture", subject(request), results[index].image)
+        results[index] = replace(drawn, cache=step.entry_key(drawn.image), subject=shows)
         advance()
     return [results[i] for i in range(len(requests))]
 
 
-def _pinned(request: DrawRequest, review: ItemFeedback, step: Step) -> Drawn | None:
-    """The newest approved picture of this subject the cache still holds, if any."""
+def _pinned(request: DrawRequest, review: ItemFeedback, shows: str, step: Step) -> Drawn | None:
+    """The newest approved picture of this subject that the cache still holds, if any."""
     for approval in review.approved:
-        path = step.kept("picture", subject(request), approval.content)
+        if approval.subject != shows:
+            continue
+        path = step.kept(approval.cache, approval.content, stage="draw",
+                         label=f"{request.scene_id} (approved)")
         if path is not None:
             return Drawn(request.scene_id, path, (path,), (1.0,), 0, pinned=True)
     return None

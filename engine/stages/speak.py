@@ -12,7 +12,7 @@ import numpy as np
 from engine.backends.tts import TTS, Audio, SpeakRequest
 from engine.feedback import NO_FEEDBACK, Feedback, ItemFeedback
 from engine.ir import Story
-from engine.steps import Step
+from engine.steps import Step, subject_sha256
 from engine.voices import voice_spec
 
 VERSION = 1
@@ -29,6 +29,10 @@ class Spoken:
     audio: Path
     pinned: bool = False
     """An approved clip reused as it was (`speak`'s docstring says when)."""
+    cache: str | None = None
+    """The cache entry holding the clip, for a reviewer's approval to pin it."""
+    subject: str = ""
+    """What the clip says (`subject`, hashed): a pin holds while this is the same."""
 
 
 def build_requests(story: Story) -> list[tuple[str, int, str | None, SpeakRequest]]:
@@ -55,19 +59,21 @@ def write_wav(audio: Audio, path: Path) -> None:
 def speak(story: Story, tts: TTS, step: Step,
           advance: Callable[[], None] = lambda: None,
           feedback: Feedback = NO_FEEDBACK) -> list[Spoken]:
-    """Voice every line (cached); results in story order. A line whose approved voicing the
-    cache still holds for the same words, speaker and delivery reuses it (pinned)."""
+    """Voice every line (cached); results in story order. A line whose approved clip the cache
+    still holds for the same words, speaker, delivery and language reuses it (pinned), whatever
+    voice the settings give it now."""
     out = []
     for scene_id, index, speaker, request in build_requests(story):
-        said = subject(speaker, request)
-        path = _pinned(feedback.line(scene_id, index), request.text, said, step)
+        says = subject_sha256(subject(speaker, request))
+        label = f"{scene_id}:{index + 1}"
+        path = _pinned(feedback.line(scene_id, index), request.text, says, step, label)
         pinned = path is not None
         if path is None:
             path = step.run("speak", VERSION, request, tts, "line.wav",
                             lambda target, r=request: write_wav(tts.speak(r), target),
-                            label=f"{scene_id}:{index + 1}")
-        step.keep("audio", said, path)
-        out.append(Spoken(scene_id, index, speaker, request.text, path, pinned))
+                            label=label)
+        out.append(Spoken(scene_id, index, speaker, request.text, path, pinned,
+                          step.entry_key(path), says))
         advance()
     return out
 
@@ -78,11 +84,11 @@ def subject(speaker: str | None, request: SpeakRequest) -> dict[str, str | None]
             "language": request.language}
 
 
-def _pinned(review: ItemFeedback, text: str, said: dict[str, str | None],
-            step: Step) -> Path | None:
+def _pinned(review: ItemFeedback, text: str, says: str, step: Step, label: str) -> Path | None:
     for approval in review.approved:
-        if approval.text == text:
-            path = step.kept("audio", said, approval.content)
+        if approval.text == text and approval.subject == says:
+            path = step.kept(approval.cache, approval.content, stage="speak",
+                             label=f"{label} (approved)")
             if path is not None:
                 return path
     return None
