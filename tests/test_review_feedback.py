@@ -245,3 +245,16 @@ def test_a_real_render_redraws_the_rejected_picture_and_keeps_the_approved_rest(
     assert {"sky:picture", "hill:picture", "sea:1"} <= set(after["feedback"]["pinned"])
     assert "review decisions:" in done.stderr
     assert "not publishable yet: 1 of 6 scenes and lines need review" in done.stderr
+
+
+def test_check_warns_at_an_author_line_a_reviewer_rejected_until_it_is_edited(tmp_path, capsys):
+    from engine.commands import check
+
+    story = story_at(tmp_path)
+    decide(render(tmp_path, story), ["sky:1"], "rejected", "kites do not go up by themselves")
+    assert check.main([story.path]) == 0
+    assert ("kites.story:7:3: warning: a reviewer rejected this line: kites do not go up by "
+            "themselves") in capsys.readouterr().out
+    edited = story_at(tmp_path, STORY.replace("Up went the kite.", "Pip let the kite fly."))
+    assert check.main([edited.path]) == 0
+    assert "rejected" not in capsys.readouterr().out

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from engine.dsl.load import for_display, load_with_diagnostics, render_diagnostics
 from engine.commands.glyphs import glyph_warnings
-from engine.errors import Diagnostic
+from engine.errors import Diagnostic, StoryError
+from engine.ir import Story
 
 SCHEMA_VERSION = 1
 """The version of `--format json`'s schema (docs/editors.md), carried by every diagnostic: raised
@@ -47,7 +48,21 @@ def collect(files: list[str]) -> list[Diagnostic]:
         seen.update(dict.fromkeys(diagnostics))
         if story is not None:
             seen.update(dict.fromkeys(glyph_warnings(story)))
+            seen.update(dict.fromkeys(_review_warnings(story)))
     return list(seen)
+
+
+def _review_warnings(story: Story) -> list[Diagnostic]:
+    """The author's lines a reviewer rejected (`<story>.review.yaml`), or why that file is
+    unreadable."""
+    if not Path(story.path).with_suffix(".review.yaml").is_file():
+        return []  # nothing reviewed: `check` stays quick (no YAML, no review modules)
+    from engine.review.feedback import rejected_author_lines
+
+    try:
+        return rejected_author_lines(story)
+    except StoryError as error:
+        return list(error.diagnostics)
 
 
 def _count(n: int, word: str) -> str:

@@ -10,7 +10,7 @@ from engine.errors import Diagnostic, StoryError
 from engine.feedback import Approval, Feedback, ItemFeedback, Rejection
 from engine.ir import Span, Story
 from engine.review import decisions
-from engine.review.records import authored_sha256
+from engine.review.records import authored_sha256, text_sha256
 
 Decided = tuple[str, str, dict[str, Any]]
 """(the sha256 the decision is keyed by, the text it is about, the decision's fields)."""
@@ -77,3 +77,23 @@ def _item(decided: list[Decided], authored_now: str | None) -> ItemFeedback:
 
 def _is_decision(entry: Any) -> bool:
     return isinstance(entry, dict) and entry.get("decision") in decisions.DECISIONS
+
+
+def rejected_author_lines(story: Story) -> list[Diagnostic]:
+    """A warning at each line the author wrote that a reviewer rejected, as it reads now: the
+    render cannot rewrite the author's words, so `check` tells the author (with the note)."""
+    feedback = load_feedback(story)
+    found = []
+    for scene in story.scenes:
+        for index, line in enumerate(scene.lines):
+            if line.text is None:
+                continue
+            sha = text_sha256(line.text)
+            for rejection in feedback.line(scene.id, index).rejected:
+                if rejection.content == sha:
+                    found.append(Diagnostic(
+                        line.span, "warning", "rejected-in-review",
+                        f"a reviewer rejected this line: {rejection.note or '(no note)'}",
+                        hint="edit it (the next render voices it again), or approve it in "
+                             "`storyreel review`"))
+    return found
