@@ -47,12 +47,13 @@ def written(story: Story, writer: Any, cfg: Any):  # -> engine.stages.write.Writ
     """The write stage through the artifact cache: the same answer `render` would use."""
     from engine.cache import Cache, cache_dir
     from engine.manifest import Recorder
+    from engine.review.feedback import load_feedback
     from engine.stages.write import write_cached
     from engine.steps import Step
 
     cache_node = cfg.get("cache") or {}
     step = Step(Cache(cache_dir(cache_node.get("dir"), Path(story.path))), Recorder())
-    return write_cached(story, writer, step)
+    return write_cached(story, writer, step, load_feedback(story))
 
 
 def summary(before: Story, after: Story, usage: Any) -> str:
