@@ -23,7 +23,7 @@ from engine.manifest import Recorder
 from engine.review import decisions
 from engine.review.feedback import load_feedback
 from engine.review.records import authored_sha256, load_run, scene_records
-from engine.stages.draw import DrawSettings, Drawn, build_requests, draw
+from engine.stages.draw import Drawn, DrawSettings, build_requests, draw
 from engine.stages.speak import Spoken, speak
 from engine.stages.write import Written, write_cached
 from engine.steps import Step

@@ -22,6 +22,8 @@ from engine.steps import Step, subject_sha256
 log = logging.getLogger(__name__)
 
 VERSION = 2
+REJECTED = "rejected by a reviewer"
+"""Why a picture is passed over (or, when every try was, why the scene needs review)."""
 DRAWING = "drawing.json"
 """Beside a picture in its cache entry: what the illustrator handed its model (if it says)."""
 
@@ -245,7 +247,7 @@ def _draw_scene(request: DrawRequest, illustrator: Illustrator, step: Step, cand
 
     def why_not(n: int) -> str | None:
         if step.digest(paths[n]) in rejected:
-            return "rejected by a reviewer"
+            return REJECTED
         return _flagged(paths[n], safety, step, f"{request.scene_id}#{n}") if safety else None
 
     paths = [one(n) for n in range(max(1, candidates))]
@@ -265,4 +267,4 @@ def _draw_scene(request: DrawRequest, illustrator: Illustrator, step: Step, cand
     chosen = passing[0] if passing else ranked[0]
     return Drawn(request.scene_id, paths[chosen], tuple(paths), tuple(scores), chosen,
                  None if passing else reasons[ranked[0]], tuple(read_drawing(p) for p in paths),
-                 passed_over=sum(1 for r in reasons.values() if r == "rejected by a reviewer"))
+                 passed_over=sum(1 for r in reasons.values() if r == REJECTED))

@@ -150,8 +150,8 @@ def _rejected_block(rejected: tuple[Rejected, ...], indent: str) -> list[str]:
     """Earlier answers a reviewer rejected, each with the note: write something else."""
     if not rejected:
         return []
-    out = [f"{indent}a reviewer rejected these earlier answers; write something new that "
-           "follows their notes:"]
+    out = [(f"{indent}a reviewer rejected these earlier answers; write something new that "
+            "follows their notes:")]
     for item in rejected:
         note = json.dumps(item.note, ensure_ascii=False) if item.note else "(no note)"
         out.append(f"{indent}- rejected {json.dumps(item.text, ensure_ascii=False)}; note: "

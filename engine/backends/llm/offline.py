@@ -327,9 +327,10 @@ class _Job:
             voice = self.voice
             for number in range(1 + _digest(self.picker.root, key, "count") % 2):
                 turn = _digest(self.picker.root, key, number, "said")
-                lines.append(WrittenLine(None, self._avoiding(rejected, lambda n: quoted(
-                    self.dialogue(key, n, voice, None, lines[-1], beat, setting, [voice]),
-                    voice, turn), number + 1)))
+                lines.append(WrittenLine(None, self._avoiding(
+                    rejected, lambda n, turn=turn: quoted(
+                        self.dialogue(key, n, voice, None, lines[-1], beat, setting, [voice]),
+                        voice, turn), number + 1)))
             return lines
         if not present:
             return lines
@@ -337,7 +338,7 @@ class _Job:
         count = 1 + _digest(self.picker.root, key, "count") % most
         for number in range(count):
             speaker = present[number % len(present)]
-            text = self._avoiding(rejected, lambda n: self.dialogue(
+            text = self._avoiding(rejected, lambda n, speaker=speaker: self.dialogue(
                 key, n, speaker, None, lines[-1], beat, setting, present), number + 1)
             lines.append(WrittenLine(speaker, text))
         return lines
