@@ -328,11 +328,11 @@ def _feedback_acted_on(written: write_stage.Written, drawn: list[draw_stage.Draw
 
 
 def _feedback_line(acted: dict[str, list[str]]) -> str:
-    said = [f"{len(acted['pinned'])} kept as approved" if acted["pinned"] else "",
-            f"{len(acted['redrawn'])} rejected pictures drawn again" if acted["redrawn"] else "",
-            f"{len(acted['rewritten'])} rejected lines written again" if acted["rewritten"]
-            else ""]
-    return "review decisions: " + ", ".join(s for s in said if s) + " (manifest.json `feedback`)"
+    said = {"pinned": "kept as approved", "redrawn": "redrawn after a rejection",
+            "rewritten": "rewritten with reviewers' notes"}
+    return ("review decisions: "
+            + ", ".join(f"{len(acted[k])} {what}" for k, what in said.items() if acted[k])
+            + " (manifest.json `feedback`)")
 
 
 def output_places(settings: RenderSettings | None) -> dict[Path, tuple[str, str]]:
