@@ -178,22 +178,22 @@ def test_the_writer_is_asked_again_with_the_reviewers_note(tmp_path):
         {"id": "hill", "title": "Hill", "setting": "a green hill", "characters": ["Pip"],
          "image": "Pip on a green hill",
          "lines": [{"speaker": "Pip", "text": "What a view!", "direction": None}]}]}
-    # the approved line is no longer a hole: only the scene with the rejected line is asked for
+    sea, hill = ({"scenes": [scene]} for scene in answer["scenes"])  # asked scene by scene
+    # the approved line is no longer a hole: only the scene with the rejected line is asked again
     better = {"scenes": [json.loads(json.dumps(answer["scenes"][0]).replace(
         "The boat sank.", "The boat sailed home."))]}
-    with LoopbackServer(reply(answer), reply(better)) as server:
+    with LoopbackServer(reply(sea), reply(hill), reply(better)) as server:
         writer = OpenAIWriter(base_url=server.base_url, model="loopback-model", backoff=0.01,
                               timeout=5.0, max_retries=0)
         first = render(tmp_path, story, writer=writer)
         decide(first, ["sea:1"], "rejected", "no sinking: children are listening")
         decide(first, ["hill:1"], "approved")
         second = render(tmp_path, story, writer=writer)
-    assert len(server.requests) == 2
-    prompt = server.requests[1]["messages"][1]["content"]
+    assert len(server.requests) == 3
+    prompt = server.requests[2]["messages"][1]["content"]
     assert "no sinking: children are listening" in prompt and '"The boat sank."' in prompt
-    assert 'scene hill  (complete: context only)' in prompt
-    assert '1. Pip: "What a view!"' in prompt  # the approved line, given as written
-    assert "no sinking" not in server.requests[0]["messages"][1]["content"]
+    assert "scene hill  (another scene: context only)" in prompt
+    assert not any("no sinking" in r["messages"][1]["content"] for r in server.requests[:2])
     assert second.line("sea", 0) == "The boat sailed home."
     assert second.line("hill", 0) == "What a view!"
 
