@@ -10,6 +10,7 @@ from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path, PurePosixPath
 
+from engine.backends.safety_text.wordlist import STARTER
 from engine.files import create_exclusively, write_atomically
 
 TEMPLATE = ("templates", "repo")
@@ -19,6 +20,18 @@ DOTFILES = {"gitignore": ".gitignore"}
 """Template files kept without their leading dot, so that no packaging glob skips them."""
 
 EXAMPLE = "stories/first-story.story"
+
+DENY_LIST = PurePosixPath("safety/deny.txt")
+"""Where a new repository gets its own, editable copy of the starter deny list."""
+
+DENY_HEADER = """\
+# This repository's deny list: safety_text=wordlist flags the lines and image prompts that use
+# these words, for a person's review before publishing. `storyreel init` wrote it as a copy of
+# storyreel's starter list, for you to edit. storyreel also applies its own copy of the starter
+# list unless safety_text.starter=false: `safety_text=own-lists` (conf/safety_text/) sets that,
+# so that a word taken out of this file is no longer flagged.
+
+"""
 
 DESCRIPTION = """Start a story repository in DIR (default: here): stories/ with an example story,
 cast/ with voices and characters the stories share, conf/ with presets that add to storyreel's
@@ -47,7 +60,15 @@ def template_files() -> dict[PurePosixPath, bytes]:
                 found[at / DOTFILES.get(child.name, child.name)] = child.read_bytes()
 
     walk(files("engine").joinpath(*TEMPLATE), PurePosixPath())
+    found[DENY_LIST] = deny_list()
     return dict(sorted(found.items()))
+
+
+def deny_list() -> bytes:
+    """The starter deny list as a repository's own file: its entries, with a header of ours."""
+    starter = files("engine.backends.safety_text").joinpath(STARTER).read_text(encoding="utf-8")
+    entries = starter[starter.index("\n[") + 1:]  # from its first `[category]` line on
+    return (DENY_HEADER + entries).encode("utf-8")
 
 
 def in_the_way(root: Path, places: list[PurePosixPath]) -> list[PurePosixPath]:

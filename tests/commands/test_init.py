@@ -16,7 +16,8 @@ from engine.config import story_search_path
 from engine.config import CONF_DIR, register_resolvers
 
 EXPECTED = {".gitignore", "README.md", EXAMPLE, "cast/friends.story", "conf/video/draft.yaml",
-            "conf/experiment/preview.yaml"}
+            "conf/experiment/preview.yaml", "conf/safety_text/own-lists.yaml", "safety/allow.txt",
+            "safety/deny.txt"}
 
 
 @pytest.fixture()
@@ -60,6 +61,27 @@ def test_the_presets_compose_with_the_engine_config(made: Path) -> None:
     assert preview.video == draft.video
     assert preview.seed == 3 and preview.timeline.gap == 0.25
     assert preview.tts._target_.startswith("engine.backends.tts.")
+
+
+def test_the_repositorys_deny_list_is_its_own_to_edit(made: Path) -> None:
+    """The starter list is copied for editing; with `own-lists`, a word taken out is allowed."""
+    from hydra.utils import instantiate
+
+    from engine.backends.safety_text import TextCheckRequest
+
+    register_resolvers()
+    overrides = [f"story={made / EXAMPLE}",
+                 f"hydra.searchpath=[{story_search_path([made / EXAMPLE])[0]}]"]
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        shipped = compose("config", overrides=overrides).safety_text
+        own = compose("config", overrides=[*overrides, "safety_text=own-lists"]).safety_text
+    assert (shipped.starter, own.starter) == (True, False)
+    line = TextCheckRequest("The knight drew his dagger.")
+    assert instantiate(own).check(line)  # the copy flags what the starter list flags
+    deny = made / "safety" / "deny.txt"
+    deny.write_text("\n".join(w for w in deny.read_text().splitlines() if w != "dagger*"))
+    assert not instantiate(own).check(line)  # taken out: no longer flagged
+    assert instantiate(shipped).check(line)  # the shipped list still has it
 
 
 def test_existing_files_are_never_overwritten(tmp_path: Path,
