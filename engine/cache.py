@@ -20,9 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any
 
+from engine.errors import ConfigError
 from engine.files import file_sha256, find_root
 from engine.ir import Span
-from engine.locks import UNWRITABLE, RunMark, acquire, live_marks, mark_run, release
+from engine.leases import Lease, acquire_lease, lease_seconds, sweep_dead
+from engine.locks import UNWRITABLE, live_marks, mark_run
 
 log = logging.getLogger(__name__)
 
@@ -118,19 +120,25 @@ class Cache:
     """A folder of entries `root/<2 hex>/<key>/`; safe for many processes at once.
 
     A process that reads or makes entries leaves a live mark in `root/runs/` (until `close()`,
-    or its end): `cache gc` keeps every entry used since the oldest live mark was made.
+    or its end): `cache gc` keeps every entry used since the oldest live mark was made. Locks
+    and marks are leases (`engine/leases.py`), so machines sharing the folder over NFS respect
+    each other's and break those of dead ones.
     """
 
     def __init__(self, root: Path | str):
         self.root = Path(root).absolute()
+        try:
+            lease_seconds()
+        except ValueError as error:
+            raise ConfigError(str(error)) from None
         self._cleaned_temp = False
-        self._mark: RunMark | None = None
+        self._mark: Lease | None = None
         self._marked = False
 
     def close(self) -> None:
         """This process no longer uses the cache: its live mark goes."""
         if self._mark is not None:
-            self._mark.close()
+            self._mark.release()
 
     def _mark_use(self) -> None:
         if not self._marked:
@@ -253,28 +261,27 @@ class Cache:
     # ---- locks and leftovers ------------------------------------------------------------------
     @contextmanager
     def _lock(self, key: str, *, wait: bool = True, optional: bool = False) -> Iterator[bool]:
-        """Hold `locks/<key>.lock`; yields False when `wait` is off and someone else holds it,
-        or when `optional` and the cache cannot be written (a shared read-only cache).
+        """Hold the lease `locks/<key>.lock`; yields False when `wait` is off and someone alive
+        holds it, or when `optional` and the cache cannot be written (a shared read-only cache).
 
         The lock file is unlinked on release so `locks/` stays small.
         """
         locks = self.root / "locks"
-        path = locks / f"{key}.lock"
         try:
             locks.mkdir(parents=True, exist_ok=True)
-            fd = acquire(path, wait)
+            lease = acquire_lease(locks / f"{key}.lock", wait)
         except OSError as error:
             if optional and error.errno in UNWRITABLE:
                 yield False
                 return
             raise
-        if fd is None:
+        if lease is None:
             yield False
             return
         try:
             yield True
         finally:
-            release(fd, path)
+            lease.release()
 
     def _clean_temp(self, key: str) -> None:
         """Remove what killed makers left: temp folders of `key` (we hold its lock) always, the
@@ -282,29 +289,35 @@ class Cache:
         temp_root = self.root / "tmp"
         if not temp_root.is_dir():
             return
-        for work in temp_root.glob(f"{key}.*"):
+        for work in list(temp_root.glob(f"{key}.*")):
             log.info("removing a temp folder a killed render left: %s", work.name)
-            shutil.rmtree(work, ignore_errors=True)
+            _discard(work, temp_root, key)
         if not self._cleaned_temp:
             self._cleaned_temp = True
             self.clean_temp()
 
     def clean_temp(self) -> int:
-        """Remove the temp folders whose key no process holds: their maker died (a live maker,
-        or remover, holds the key's lock for as long as its temp folder exists)."""
+        """Remove the temp folders whose key no live process holds: their maker died (a live
+        maker, or remover, holds the key's lease for as long as its temp folder exists). Each is
+        renamed aside before it is deleted, so a maker wrongly taken for dead (one that could not
+        renew its lease) fails instead of sealing a folder with files missing."""
         temp_root = self.root / "tmp"
         removed = 0
         if not temp_root.is_dir():
             return 0
-        for work in temp_root.iterdir():
+        for work in list(temp_root.iterdir()):
             owner = work.name.split(".", 1)[0]
             if not KEY_PATTERN.match(owner):  # not a name this cache makes
                 continue
             with self._lock(owner, wait=False) as held:
                 if held and work.exists():
-                    shutil.rmtree(work, ignore_errors=True)
+                    _discard(work, temp_root, owner)
                     removed += 1
         return removed
+
+    def clean_locks(self) -> int:
+        """Remove the lock files of dead holders (a machine that died leaves its own behind)."""
+        return sweep_dead(self.root / "locks")
 
     # ---- removal ------------------------------------------------------------------------------
     def remove(self, key: str, *, unused_since: float | None = None) -> bool:
@@ -391,7 +404,10 @@ def _fsync_dir(folder: Path) -> None:
 def _discard(folder: Path, temp_root: Path, key: str) -> None:
     """Rename `folder` into the temp area and delete it there (the caller holds `key`'s lock)."""
     trash = Path(tempfile.mkdtemp(prefix=f"{key}.deleted.", dir=temp_root))
-    os.rename(folder, trash / "entry")
+    try:
+        os.rename(folder, trash / "entry")
+    except FileNotFoundError:
+        pass  # someone else removed it first
     shutil.rmtree(trash, ignore_errors=True)
 
 

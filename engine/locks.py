@@ -6,13 +6,13 @@ import errno
 import fcntl
 import os
 import shutil
-import socket
-import tempfile
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
+
+from engine.leases import (HEARTBEAT, FsClock, Lease, break_stale, judge, lease_seconds,
+                           new_lease_file)
 
 IN_USE = ".in-use.lock"
 """The lock file of a work folder: held shared by each process using the folder."""
@@ -52,69 +52,57 @@ def release(fd: int, path: Path) -> None:
 
 # ---- marks of live runs -------------------------------------------------------------------------
 
-@dataclass
-class RunMark:
-    """This process's file in a `runs/` folder, flocked while it lives; its mtime is when the
-    process began to use what the folder belongs to."""
-
-    path: Path
-    fd: int
-    pid: int
-
-    def close(self) -> None:
-        if self.fd < 0 or os.getpid() != self.pid:  # a forked child leaves its parent's mark
-            return
-        release(self.fd, self.path)
-        self.fd = -1
-
-
-def mark_run(folder: Path, owner: object) -> RunMark | None:
-    """Put a live mark in `folder` until `owner` is collected (or the process dies); None where
-    the folder cannot be written (a shared read-only cache, which nobody here prunes)."""
+def mark_run(folder: Path, owner: object) -> Lease | None:
+    """Put a live mark in `folder` until `owner` is collected (or the process dies): a lease
+    file naming this machine and process and when it began to use what the folder belongs to.
+    None where the folder cannot be written (a shared read-only cache, which nobody here prunes)."""
     while True:
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            fd, temp = tempfile.mkstemp(prefix=".", suffix=".run", dir=folder)
+            fd, temp = new_lease_file(folder, ".")
         except OSError as error:
             if error.errno in UNWRITABLE:
                 return None
             raise
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        os.write(fd, f"{socket.gethostname()} {os.getpid()}\n".encode())
-        path = folder / f"{os.getpid()}-{Path(temp).name[1:]}"
+        path = folder / f"{os.getpid()}-{temp.name[1:]}"
         try:
             os.rename(temp, path)
             break
         except FileNotFoundError:  # a gc took it for dead in the instant before the flock
+            HEARTBEAT.discard(fd)
             os.close(fd)
-    mark = RunMark(path, fd, os.getpid())
-    weakref.finalize(owner, mark.close)
+    HEARTBEAT.add(fd, path, lease_seconds())
+    mark = Lease(path, fd, os.getpid())
+    weakref.finalize(owner, mark.release)
     return mark
 
 
 def live_marks(folder: Path) -> tuple[list[float], int]:
-    """The start times (mtimes) of the live marks in `folder`, and how many dead ones (their
-    process gone) were removed."""
+    """When each live mark in `folder` began, and how many dead ones were removed: those of
+    processes gone on this machine, and those whose lease expired on another."""
     starts: list[float] = []
     removed = 0
     if not folder.is_dir():
         return starts, removed
+    clock = FsClock(folder)
     for path in folder.iterdir():
-        try:
-            fd = os.open(path, os.O_RDWR)
-        except FileNotFoundError:  # its run just ended
+        if path.name.startswith(".clock."):
             continue
+        try:
+            verdict = judge(path, clock)
         except PermissionError:  # another user's run: count it as live
             starts.append(path.stat().st_mtime)
             continue
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            starts.append(os.fstat(fd).st_mtime)
-            os.close(fd)
+        if verdict is None:  # its run just ended
             continue
-        release(fd, path)  # nobody holds it: its process died without cleaning up
-        removed += 1
+        fd, holder, alive = verdict
+        try:
+            if alive:
+                starts.append(holder.started if holder else os.fstat(fd).st_mtime)
+            elif break_stale(path, fd):
+                removed += 1
+        finally:
+            os.close(fd)
     return starts, removed
 
 

@@ -20,7 +20,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("engine.ir", "engine.errors", "engine.dsl.vocabulary", "engine.captions",
      "engine.language_codes", "engine.feedback"),
     ("engine", "engine.files", "engine.resources", "engine.secrets", "engine.locks",
-     "engine.fingerprints"),
+     "engine.leases", "engine.fingerprints"),
 )
 """Top to bottom: a module imports from its own layer or the ones below it, never above."""
 

@@ -91,6 +91,8 @@ class GcResult:
     """Processes using the cache now, this gc included."""
     dead_marks: int = 0
     temp_removed: int = 0
+    locks_removed: int = 0
+    """Lock files of dead holders (a machine that died mid-render leaves its own)."""
     work_removed: int = 0
     work_freed: int = 0
     busy_folders: list[str] = field(default_factory=list)
@@ -131,6 +133,7 @@ def collect_garbage(cache: Cache, referenced: set[str], *, older_than_days: floa
             result.in_use += 1
     if not dry_run:
         result.temp_removed = cache.clean_temp()
+        result.locks_removed = cache.clean_locks()
     days = WORK_FILE_DAYS if older_than_days is None else older_than_days
     _prune_work_folders(cache.root, min(now - days * DAY, cutoff), dry_run, result)
     return result
@@ -272,6 +275,7 @@ def _gc(cache: Cache, renders: list[Path], args: argparse.Namespace) -> int:
                           "kept": result.kept, "in_use": result.in_use,
                           "live_runs": result.live_runs - 1, "freed": result.freed,
                           "temp_removed": result.temp_removed,
+                          "locks_removed": result.locks_removed,
                           "work_removed": result.work_removed, "work_freed": result.work_freed,
                           "busy_folders": result.busy_folders, "dead_marks": result.dead_marks,
                           "unfinished_runs": result.unfinished_runs}, indent=1))
@@ -291,6 +295,8 @@ def _gc(cache: Cache, renders: list[Path], args: argparse.Namespace) -> int:
         print(f"  left {name}/ alone: a render is cutting with it now")
     if result.temp_removed:
         print(f"  removed {result.temp_removed} temp folders of stopped renders")
+    if result.locks_removed:
+        print(f"  removed {result.locks_removed} locks of stopped renders")
     if result.unfinished_runs:
         print(f"  removed the unfinished outputs of {result.unfinished_runs} stopped renders")
     return 0
