@@ -1,4 +1,4 @@
-"""Cross-process flocks: exclusive locks, marks of live runs, and work folders in shared use."""
+"""Exclusive flocks, live marks of processes (leases), and work folders in shared use."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from engine.leases import (HEARTBEAT, FsClock, Lease, break_stale, judge, lease_seconds,
-                           new_lease_file)
+from engine.leases import (HEARTBEAT, FsClock, Lease, break_stale, judge, new_lease_file,
+                           try_flock)
 
 IN_USE = ".in-use.lock"
 """The lock file of a work folder: held shared by each process using the folder."""
@@ -50,42 +50,46 @@ def release(fd: int, path: Path) -> None:
     os.close(fd)
 
 
-# ---- marks of live runs -------------------------------------------------------------------------
+# ---- marks of live processes -------------------------------------------------------------------
+
+def place_mark(folder: Path, prefix: str) -> Lease:
+    """A live mark of this process in `folder`: a lease file named `prefix…` that names this
+    machine and process and when it began, flocked while it lives and renewed for other machines."""
+    while True:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, path = new_lease_file(folder, prefix)
+        try:
+            if os.stat(path).st_ino == os.fstat(fd).st_ino:
+                return Lease(path, fd, os.getpid())
+        except FileNotFoundError:  # a gc took it for dead in the instant before its flock
+            pass
+        HEARTBEAT.discard(fd)
+        os.close(fd)
+
 
 def mark_run(folder: Path, owner: object) -> Lease | None:
-    """Put a live mark in `folder` until `owner` is collected (or the process dies): a lease
-    file naming this machine and process and when it began to use what the folder belongs to.
-    None where the folder cannot be written (a shared read-only cache, which nobody here prunes)."""
-    while True:
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            fd, temp = new_lease_file(folder, ".")
-        except OSError as error:
-            if error.errno in UNWRITABLE:
-                return None
-            raise
-        path = folder / f"{os.getpid()}-{temp.name[1:]}"
-        try:
-            os.rename(temp, path)
-            break
-        except FileNotFoundError:  # a gc took it for dead in the instant before the flock
-            HEARTBEAT.discard(fd)
-            os.close(fd)
-    HEARTBEAT.add(fd, path, lease_seconds())
-    mark = Lease(path, fd, os.getpid())
+    """Put a live mark in `folder` until `owner` is collected (or the process dies); None where
+    the folder cannot be written (a shared read-only cache, which nobody here prunes)."""
+    try:
+        mark = place_mark(folder, f"{os.getpid()}-")
+    except OSError as error:
+        if error.errno in UNWRITABLE:
+            return None
+        raise
     weakref.finalize(owner, mark.release)
     return mark
 
 
-def live_marks(folder: Path) -> tuple[list[float], int]:
-    """When each live mark in `folder` began, and how many dead ones were removed: those of
-    processes gone on this machine, and those whose lease expired on another."""
+def live_marks(folder: Path, names: str = "*") -> tuple[list[float], int]:
+    """When each live mark in `folder` (those matching `names`) began, and how many dead ones
+    were removed: those of processes gone on this machine, and those whose lease expired on
+    another."""
     starts: list[float] = []
     removed = 0
     if not folder.is_dir():
         return starts, removed
     clock = FsClock(folder)
-    for path in folder.iterdir():
+    for path in folder.glob(names):
         if path.name.startswith(".clock."):
             continue
         try:
@@ -108,10 +112,16 @@ def live_marks(folder: Path) -> tuple[list[float], int]:
 
 # ---- work folders -------------------------------------------------------------------------------
 
+USERS = ".in-use."
+"""Names of a work folder's own files begin so: its lock (`IN_USE`) and the live marks of the
+processes using it (`USER_MARKS`), which other machines see."""
+USER_MARKS = f"{USERS}*.lease"
+
+
 def is_scratch(name: str) -> bool:
     """In a work folder, names beginning with '.' are one process's scratch (temp files, temp
     folders); everything else is kept for reuse."""
-    return name.startswith(".") and name != IN_USE
+    return name.startswith(".") and not name.startswith(USERS)
 
 
 def remove_scratch(folder: Path) -> None:
@@ -127,26 +137,27 @@ def remove_scratch(folder: Path) -> None:
 
 @contextmanager
 def work_folder(folder: Path) -> Iterator[Path]:
-    """Use `folder` (made if missing) while holding its lock shared, so `cache gc` leaves it
-    alone; when no other process uses it, first remove the scratch a killed one left."""
+    """Use `folder` (made if missing) while holding its lock shared and a live mark in it, so
+    `cache gc` on this machine or another leaves it alone; when no other process uses it, first
+    remove the scratch a killed one left."""
     folder.mkdir(parents=True, exist_ok=True)
     fd = os.open(folder / IN_USE, os.O_RDWR | os.O_CREAT, 0o644)
+    mark = place_mark(folder, USERS)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            pass  # others use it now: their scratch is alive
-        else:
+        alone_here = try_flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB) is not False
+        if alone_here and len(live_marks(folder, USER_MARKS)[0]) == 1:  # our own mark
             remove_scratch(folder)
-        fcntl.flock(fd, fcntl.LOCK_SH)
+        try_flock(fd, fcntl.LOCK_SH)
         yield folder
     finally:
+        mark.release()
         os.close(fd)
 
 
 @contextmanager
 def work_folder_alone(folder: Path) -> Iterator[bool]:
-    """Hold `folder`'s lock exclusively if nobody uses it now: yields whether it is held."""
+    """Hold `folder`'s lock exclusively if no process here or elsewhere uses it now: yields
+    whether it is held."""
     try:
         fd = os.open(folder / IN_USE, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as error:
@@ -155,9 +166,8 @@ def work_folder_alone(folder: Path) -> Iterator[bool]:
             return
         raise
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if try_flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB) is False \
+                or live_marks(folder, USER_MARKS)[0]:
             yield False
             return
         yield True

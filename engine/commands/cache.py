@@ -13,7 +13,7 @@ from pathlib import Path
 
 from engine.cache import MANIFEST, Cache, Entry, cache_dir
 from engine.files import find_root
-from engine.locks import IN_USE, is_scratch, work_folder_alone
+from engine.locks import USERS, is_scratch, work_folder_alone
 from engine.run_folder import remove_unfinished, run_folders
 
 KEY_IN_TEXT = re.compile(r"\b[0-9a-f]{64}\b")
@@ -154,8 +154,8 @@ def _prune_work_folders(root: Path, unused_before: float, dry_run: bool,
                 result.busy_folders.append(folder.name)
                 continue
             for path in sorted(folder.rglob("*"), reverse=True):
-                if path.name == IN_USE:
-                    continue
+                if path.parent == folder and path.name.startswith(USERS):
+                    continue  # its lock, and the marks of cuts starting now
                 try:
                     info = path.lstat()
                     if path.is_dir():
