@@ -281,29 +281,39 @@ def acquire_lease(path: Path, wait: bool) -> Lease | None:
     when someone alive holds it and `wait` is off. A dead holder's lease is broken: on this
     machine at once, from another once it expires. Waiting for a holder on this machine blocks
     on its flock; for one elsewhere it polls."""
-    fd, temp = new_lease_file(path.parent, f".{path.name}.")
     clock = FsClock(path.parent)
-    try:
-        while not _claim(temp, path, fd):
-            if not _settle(path, clock, wait):
+    while True:
+        fd, temp = new_lease_file(path.parent, f".{path.name}.")
+        try:
+            while (claimed := _claim(temp, path, fd)) is False:
+                if not _settle(path, clock, wait):
+                    break
+        except BaseException:
+            claimed = False
+            raise
+        finally:
+            temp.unlink(missing_ok=True)
+            if not claimed:
                 HEARTBEAT.discard(fd)
                 os.close(fd)
-                return None
-    except BaseException:
-        HEARTBEAT.discard(fd)
-        os.close(fd)
-        raise
-    finally:
-        temp.unlink(missing_ok=True)
-    HEARTBEAT.add(fd, path, lease_seconds())
-    return Lease(path, fd, os.getpid())
+        if claimed:
+            HEARTBEAT.add(fd, path, lease_seconds())
+            return Lease(path, fd, os.getpid())
+        if claimed is False:
+            return None
 
 
-def _claim(temp: Path, path: Path, fd: int) -> bool:
+def _claim(temp: Path, path: Path, fd: int) -> bool | None:
+    """Link our file to `path`: True when it is ours, False when someone else's is there, None
+    when our file is gone (taken for dead in the instant before its flock: make another)."""
     try:
         os.link(temp, path)
     except FileExistsError:  # on NFS, also what a retried link that did succeed answers
         return os.fstat(fd).st_nlink == 2
+    except FileNotFoundError:
+        if path.parent.is_dir():
+            return None
+        raise
     return True
 
 
