@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from engine.cache import Cache
+from engine.leases import HOST_ENV, LEASE_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["render.width=160", "render.height=90", "render.fps=8"]
@@ -224,6 +225,32 @@ def test_renders_killed_at_several_points_resume_to_the_same_bytes(repo: Path):
     for name in OUTPUTS[:-2]:
         assert sha(run / name) == sha(repo / "cold" / name), name
     assert reused(manifest) and list((cache / "tmp").iterdir()) == []  # killed makers' scratch
+
+
+def test_a_render_killed_on_one_node_and_requeued_on_another_reaches_the_same_bytes(
+        repo: Path, monkeypatch: pytest.MonkeyPatch):
+    """A pre-empted job leaves its leases behind; the requeued one, on another machine, waits
+    for them to expire, breaks them and resumes from the cache."""
+    cache, run = repo / "requeue-cache", repo / "requeue-run"
+    monkeypatch.setenv(LEASE_ENV, "1")
+    monkeypatch.setenv(HOST_ENV, "node-a")
+
+    def making() -> bool:  # some entries done, another in the making (its temp folder)
+        return bool(_stages_done(cache)) and any((cache / "tmp").glob("*"))
+
+    left: list[Path] = []
+    for _ in range(3):  # until a kill lands while a lease is held
+        assert _kill_when(command(repo / "mo.story", run, cache), making)
+        left = list((cache / "locks").glob("[!.]*.lock"))
+        if left:
+            break
+    assert left and all(json.loads(p.read_text())["host"] == "node-a" for p in left)
+    monkeypatch.setenv(HOST_ENV, "node-b")
+    manifest = render(repo / "mo.story", run, cache)
+    for name in OUTPUTS[:-2]:
+        assert sha(run / name) == sha(repo / "cold" / name), name
+    assert reused(manifest)
+    assert os.listdir(cache / "tmp") == [] and os.listdir(cache / "locks") == []
 
 
 def test_two_renders_sharing_one_cache_both_finish_and_split_the_work(repo: Path):
