@@ -193,10 +193,15 @@ class _Heartbeat:
     times per lease; it stops when none is held and starts again with the next one."""
 
     def __init__(self) -> None:
+        self.forget()
+
+    def forget(self) -> None:
+        """Hold nothing (also in a forked child: the parent's leases are the parent's to renew)."""
         self._lock = threading.Lock()
         self._held: dict[int, tuple[Path, float]] = {}
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self._interval = math.inf
 
     def add(self, fd: int, path: Path, lease: float) -> None:
         with self._lock:
@@ -205,7 +210,8 @@ class _Heartbeat:
                 self._thread = threading.Thread(target=self._run, name="storyreel-leases",
                                                 daemon=True)
                 self._thread.start()
-        self._wake.set()
+            elif lease / RENEWALS_PER_LEASE < self._interval:
+                self._wake.set()  # renew it sooner than the thread meant to wake
 
     def discard(self, fd: int) -> None:
         """Stop renewing `fd` (before it is closed: the lock keeps a renewal off a reused fd)."""
@@ -219,6 +225,7 @@ class _Heartbeat:
                     self._thread = None
                     return
                 interval = min(lease for _, lease in self._held.values()) / RENEWALS_PER_LEASE
+                self._interval = interval
                 for fd, (path, _) in list(self._held.items()):
                     try:
                         os.utime(fd)
@@ -226,10 +233,6 @@ class _Heartbeat:
                         log.warning("cannot renew the lease %s: %s", path, error)
             self._wake.wait(interval)
             self._wake.clear()
-
-    def forget(self) -> None:
-        """In a forked child: the parent's leases are the parent's to renew."""
-        self.__init__()  # type: ignore[misc]
 
 
 HEARTBEAT = _Heartbeat()
@@ -261,19 +264,19 @@ class Lease:
 def new_lease_file(folder: Path, prefix: str) -> tuple[int, Path]:
     """A new file of this process in `folder` under a temp name, flocked, its holder written and
     renewed from now on."""
-    fd, name = tempfile.mkstemp(prefix=prefix, suffix=".lease", dir=folder)
+    path = folder / f"{prefix}{secrets.token_hex(6)}.lease"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
     try:
-        os.fchmod(fd, 0o644)
         try_flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         lease = lease_seconds()
         holder = Holder(host_id(), os.getpid(), lease, os.fstat(fd).st_mtime)
         os.write(fd, holder.text().encode())
     except BaseException:
         os.close(fd)
-        Path(name).unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
         raise
-    HEARTBEAT.add(fd, Path(name), lease)
-    return fd, Path(name)
+    HEARTBEAT.add(fd, path, lease)
+    return fd, path
 
 
 def acquire_lease(path: Path, wait: bool) -> Lease | None:
@@ -284,23 +287,29 @@ def acquire_lease(path: Path, wait: bool) -> Lease | None:
     clock = FsClock(path.parent)
     while True:
         fd, temp = new_lease_file(path.parent, f".{path.name}.")
+        claimed: bool | None = False
         try:
-            while (claimed := _claim(temp, path, fd)) is False:
-                if not _settle(path, clock, wait):
-                    break
-        except BaseException:
-            claimed = False
-            raise
+            claimed = _contend(temp, path, fd, clock, wait)
         finally:
             temp.unlink(missing_ok=True)
             if not claimed:
                 HEARTBEAT.discard(fd)
                 os.close(fd)
-        if claimed:
-            HEARTBEAT.add(fd, path, lease_seconds())
-            return Lease(path, fd, os.getpid())
-        if claimed is False:
-            return None
+        if claimed is not None:
+            break
+    if not claimed:
+        return None
+    HEARTBEAT.add(fd, path, lease_seconds())
+    return Lease(path, fd, os.getpid())
+
+
+def _contend(temp: Path, path: Path, fd: int, clock: FsClock, wait: bool) -> bool | None:
+    """Claim `path` with our file `temp`, dealing with its holder meanwhile: True when it is
+    ours, False when someone alive holds it and we do not wait, None when our file went."""
+    while (claimed := _claim(temp, path, fd)) is False:
+        if not _settle(path, clock, wait):
+            return False
+    return claimed
 
 
 def _claim(temp: Path, path: Path, fd: int) -> bool | None:
