@@ -11,8 +11,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from engine.leases import (HEARTBEAT, FsClock, Lease, break_stale, judge, new_lease_file,
-                           try_flock)
+from engine.leases import (
+    HEARTBEAT,
+    FsClock,
+    Lease,
+    break_stale,
+    judge,
+    new_lease_file,
+    try_flock,
+)
 
 IN_USE = ".in-use.lock"
 """The lock file of a work folder: held shared by each process using the folder."""
