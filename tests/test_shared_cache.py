@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 
 from engine.cache import Cache
+from engine.commands import cache as cache_command
 from engine.errors import ConfigError
 from engine.leases import HOST_ENV, LEASE_ENV, Holder, acquire_lease, host_id
-from engine.locks import live_marks, place_mark
+from engine.locks import live_marks, place_mark, work_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 LEASE = 0.5
@@ -148,6 +149,7 @@ MAKER = """
 import hashlib, json, os, sys, time
 from pathlib import Path
 from engine.cache import Cache
+from engine.commands import cache as cache_command
 root, calls, count, order = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 done, release = Path(sys.argv[5]), Path(sys.argv[6])
 cache = Cache(root)
@@ -230,3 +232,24 @@ def test_two_nodes_share_a_cache_while_a_third_runs_gc(tmp_path: Path):
     assert {e.key for e in cache.entries()} == {
         Cache.key("draw", 1, f"picture {i}") for i in range(count)}
     assert os.listdir(root / "tmp") == [] and os.listdir(root / "locks") == []
+
+
+def test_a_work_folder_a_cut_on_another_node_uses_is_left_alone_until_its_lease_expires(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    root = tmp_path / "cache"
+    segments = root / "segments"
+    segments.mkdir(parents=True)
+    scratch = segments / ".narration.wav"
+    scratch.write_bytes(b"being written by a cut on node-b")
+    plant_lease(segments / ".in-use.node-b.lease", "node-b", 1, LEASE, time.time())
+    with work_folder(segments):  # a cut here: node-b's scratch is alive
+        assert scratch.exists()
+    gc = ["gc", "--dir", str(root), "--renders", str(tmp_path / "none"), "--json"]
+    assert cache_command.main(gc) == 0
+    assert json.loads(capsys.readouterr().out)["busy_folders"] == ["segments"]
+    assert scratch.exists()
+    time.sleep(2 * LEASE)  # node-b died: its mark is no longer renewed
+    assert cache_command.main(gc) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["busy_folders"], report["work_removed"]) == ([], 1)
+    assert sorted(os.listdir(segments)) == [".in-use.lock"]
