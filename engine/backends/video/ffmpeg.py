@@ -25,6 +25,7 @@ from typing import Any, BinaryIO
 
 from engine.backends.fonts import find_font, find_fonts, runs, undrawable
 from engine.backends.video import CutRequest, CutStats, Segment
+from engine.backends.video.encoders import check_encoder, resolve, video_args
 from engine.backends.video.frames import (CaptionStyle, SceneShot, distinct_frames, first_frame,
                                           render_frames)
 from engine.backends.video.transitions import Planes
@@ -98,14 +99,16 @@ class _Job:
 
 
 class FFmpegEditor:
-    """Cuts with the ffmpeg that imageio-ffmpeg ships (libx264, aac, mov_text)."""
+    """Cuts with the ffmpeg that imageio-ffmpeg ships (libx264 or h264_nvenc, aac, mov_text)."""
 
     def __init__(self, burn_subtitles: bool = True, crf: int = 20, preset: str = "veryfast",
                  tune: str | None = None, keyint: int = 250, x264_params: str | None = "me=dia",
                  audio_bitrate: str = "128k", threads: int = 1,
                  workers: int | None = None, font: str = "DejaVuSans-Bold.ttf",
-                 caption_size: float = 0.058, fallback_fonts: Sequence[str] = ()):
+                 caption_size: float = 0.058, fallback_fonts: Sequence[str] = (),
+                 encoder: str = "libx264"):
         self.burn_subtitles = burn_subtitles
+        self.encoder = check_encoder(str(encoder))
         self.crf, self.preset, self.tune, self.keyint = int(crf), str(preset), tune, int(keyint)
         self.x264_params = x264_params
         self.audio_bitrate = str(audio_bitrate)
@@ -139,7 +142,11 @@ class FFmpegEditor:
                     "fallbacks": {path.name: _file_digest(path) for path in style.fallbacks}}}
 
     def _encoder_settings(self) -> dict[str, Any]:
-        return {"codec": "libx264", "profile": "high", "pix_fmt": "yuv420p", "crf": self.crf,
+        codec = resolve(self.encoder, ffmpeg_exe())
+        if codec == "h264_nvenc":
+            return {"codec": codec, "profile": "high", "pix_fmt": "yuv420p", "cq": self.crf,
+                    "preset": self.preset, "keyint": self.keyint, "colors": "bt709/tv"}
+        return {"codec": codec, "profile": "high", "pix_fmt": "yuv420p", "crf": self.crf,
                 "preset": self.preset, "tune": self.tune, "keyint": self.keyint,
                 "x264_params": self.x264_params,
                 "threads": self.threads, "colors": "bt709/tv"}
@@ -252,7 +259,7 @@ class FFmpegEditor:
         command = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
                    "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{width}x{height}",
                    "-framerate", str(request.fps), "-i", "pipe:0",
-                   *self._x264_args(request.fps, timing), "-frames:v", str(job.shot.frames),
+                   *self._video_args(request.fps, timing), "-frames:v", str(job.shot.frames),
                    "-an", *BITEXACT, "-f", "mp4"]
         temp = reserve_beside(job.path)
         try:
@@ -287,19 +294,15 @@ class FFmpegEditor:
             temp.unlink(missing_ok=True)
         log.debug("encoded scene %s → %s", job.segment.scene_id, job.path.name)
 
-    def _x264_args(self, fps: int, timing: str = "") -> list[str]:
-        args = ["-c:v", "libx264", "-preset", self.preset, "-crf", str(self.crf),
-                "-profile:v", "high", "-pix_fmt", "yuv420p", "-threads", str(self.threads),
-                "-g", str(self.keyint),
+    def _video_args(self, fps: int, timing: str = "") -> list[str]:
+        codec = resolve(self.encoder, ffmpeg_exe())
+        return [*video_args(codec, crf=self.crf, preset=self.preset, tune=self.tune,
+                            keyint=self.keyint, x264_params=self.x264_params,
+                            threads=self.threads),
                 # The frames are already BT.709 limited range: tag them so (no conversion).
                 "-vf", f"{timing}setparams=colorspace=bt709:color_primaries=bt709:"
                        "color_trc=bt709:range=tv",
                 "-video_track_timescale", str(fps * 512)]
-        if self.tune:
-            args += ["-tune", self.tune]
-        if self.x264_params:
-            args += ["-x264-params", self.x264_params]
-        return args
 
     # ---- the final video ----------------------------------------------------------------------
     def _mux(self, request: CutRequest, segments: list[Path], audio: Path) -> None:
