@@ -60,6 +60,17 @@ def rgb_to_yuv420(rgb: np.ndarray, alpha: np.ndarray | None = None
             _to_u8(128 + 224 * _quarter(cr, weight)))
 
 
+def yuv420_to_rgb(planes: Planes) -> np.ndarray:
+    """An RGB frame (h×w×3 uint8) of rgb_to_yuv420's planes, chroma upsampled bilinearly."""
+    luma, cb, cr = planes
+    size = (luma.shape[1], luma.shape[0])
+    yuv = cv2.merge((luma, cv2.resize(cb, size, interpolation=cv2.INTER_LINEAR),
+                     cv2.resize(cr, size, interpolation=cv2.INTER_LINEAR))).astype(np.float32)
+    scaled = np.linalg.inv(_TO_YUV) @ np.diag(1.0 / _RANGE[:, 0])  # to RGB in 0..255
+    matrix = np.hstack((scaled, -scaled @ np.array([[16.0], [128.0], [128.0]])))
+    return np.clip(np.rint(cv2.transform(yuv, matrix)), 0, 255).astype(np.uint8)
+
+
 def _quarter(plane: np.ndarray, weight: np.ndarray) -> np.ndarray:
     h, w = plane.shape
     num = (plane * weight).reshape(h // 2, 2, w // 2, 2).sum(axis=(1, 3))
