@@ -14,7 +14,8 @@ The same images (drawn here) and narration clips (synthesised here) go to:
 - `x264 floor`: x264 alone encoding our cut's frames, already decoded (a raw file), with the
   same settings and x264's own threads: every moving frame must be encoded, so nothing beats it;
 - `moviepy`: ImageClips in a CompositeVideoClip with TextClip captions and crossfades, the same
-  narration, `write_videofile` with the same codec settings.
+  narration, `write_videofile` with the same codec settings;
+- `video=moviepy`: the cut stage with our `video=moviepy` editor (our frames through moviepy).
 
 Quality: ours and the Ken Burns pipeline, both without burned captions, against the exact camera
 paths drawn with Lanczos in floating point (never encoded): mean SSIM of every 5th frame.
@@ -40,14 +41,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
+from kenburns import decode_raw, encode_floor, ken_burns, reference_frames, ssim
 from PIL import Image, ImageDraw, ImageFilter
 
 from engine.backends.fonts import find_font
 from engine.backends.video.ffmpeg import FFmpegEditor, ffmpeg_exe
+from engine.backends.video.moviepy import MoviePyEditor
 from engine.config import compose_config, timeline_settings
 from engine.stages.cut import CutLine, CutScene, cut, plan
 from engine.timeline import crossfade_frames, mix_audio
-from kenburns import decode_raw, encode_floor, ken_burns, reference_frames, ssim
 
 CAMERAS = ("slow zoom in", None, "pan left", "slow zoom out", "pan right", None)
 TRANSITIONS = ("crossfade", "cut", "crossfade", "cut", "crossfade", None)
@@ -243,6 +245,10 @@ def main() -> None:
                 scenes, starts, durations, timeline.cues, narration, root / "moviepy.mp4",
                 width, height, args.fps, editor, settings.crossfade), 0,
                 results["moviepy CompositeVideoClip"])
+            results["video=moviepy (our frames through moviepy)"] = Timing()
+            measure(lambda a: cut(scenes, MoviePyEditor(), settings, width, height, args.fps,
+                                  root / "video-moviepy", root / "work-video-moviepy"), 0,
+                    results["video=moviepy (our frames through moviepy)"])
         print(f"  {'':<46} {'wall':>8}  {'CPU':>8}")
         for name, t in results.items():
             print(f"  {name:<46} {t.wall:7.2f}s {t.cpu:8.2f}s  "
@@ -280,6 +286,9 @@ def main() -> None:
             movie = results["moviepy CompositeVideoClip"]
             print(f"moviepy / ours: {movie.wall / full.wall:.1f}× wall, "
                   f"{movie.cpu / full.cpu:.1f}× CPU (target ≥ 3×)")
+            editor_moviepy = results["video=moviepy (our frames through moviepy)"]
+            print(f"video=moviepy / video=ffmpeg: {editor_moviepy.wall / full.wall:.1f}× wall, "
+                  f"{editor_moviepy.cpu / full.cpu:.1f}× CPU")
 
 
 if __name__ == "__main__":

@@ -47,7 +47,8 @@ def nvenc_problem(ffmpeg: str) -> str | None:
         result = subprocess.run(
             [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-f", "lavfi",
              "-i", "color=c=black:s=256x144:r=25", "-frames:v", "1", "-c:v", "h264_nvenc",
-             "-f", "null", "-"], stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+             "-f", "null", "-"], stdin=subprocess.DEVNULL, capture_output=True, timeout=60,
+            check=False)
     except (OSError, subprocess.TimeoutExpired) as error:
         return f"probing it failed ({error})"
     if result.returncode == 0:

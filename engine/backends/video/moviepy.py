@@ -19,8 +19,18 @@ from typing import Any
 import numpy as np
 
 from engine.backends.video import CutRequest, CutStats
-from engine.backends.video.ffmpeg import BITEXACT, FFmpegEditor, ffmpeg_exe, ffmpeg_version
-from engine.backends.video.frames import SceneShot, first_frame, render_frames, yuv420_to_rgb
+from engine.backends.video.ffmpeg import (
+    BITEXACT,
+    FFmpegEditor,
+    ffmpeg_exe,
+    ffmpeg_version,
+)
+from engine.backends.video.frames import (
+    SceneShot,
+    first_frame,
+    render_frames,
+    yuv420_to_rgb,
+)
 from engine.backends.video.transitions import Planes
 from engine.captions import srt_text
 from engine.errors import BackendError, ConfigError, MissingDependency
@@ -109,7 +119,7 @@ class MoviePyEditor(FFmpegEditor):
                         fonts=self._fonts_used(request))
 
     def _write(self, request: CutRequest, out: Path, scratch: Path) -> None:
-        from moviepy import AudioFileClip, VideoClip, concatenate_audioclips
+        from moviepy import AudioFileClip, VideoClip
 
         fps = request.fps
         shots = [self._shot(segment, request) for segment in request.segments]
@@ -118,29 +128,20 @@ class MoviePyEditor(FFmpegEditor):
         total = int(firsts[-1])
 
         def frame(t: float) -> np.ndarray:
-            number = min(max(int(round(t * fps)), 0), total - 1)
+            number = min(max(round(t * fps), 0), total - 1)
             index = int(np.searchsorted(firsts, number, side="right")) - 1
             return clips[index].get_frame((number - firsts[index]) / fps)
 
         narration = AudioFileClip(str(request.audio))
-        sound = narration
-        if any(effect_class(name)[0] == "afx" for entries in self.effects.values()
-               for name, _ in entries):  # each scene's stretch with its own effects
-            pieces = []
-            for segment, shot in zip(request.segments, shots):
-                start = round(segment.start * fps) / fps
-                piece = narration.subclipped(start, min(start + shot.frames / fps,
-                                                        narration.duration))
-                pieces.append(self._apply(piece, segment.scene_id, "afx"))
-            sound = concatenate_audioclips(pieces)
+        sound = self._sound(narration, request, shots)
         video = VideoClip(frame, duration=(total + 0.5) / fps)  # moviepy rounds frames down
         video = video.with_audio(sound.with_duration(min(sound.duration, total / fps)))
         params = ["-crf", str(self.crf), "-profile:v", "high", "-g", str(self.keyint),
                   *(["-tune", self.tune] if self.tune else []),
                   *(["-x264-params", self.x264_params] if self.x264_params else []),
                   # moviepy hands ffmpeg RGB: back to BT.709 limited range, tagged so
-                  "-vf", "scale=out_color_matrix=bt709:out_range=tv,setparams=colorspace=bt709:"
-                         "color_primaries=bt709:color_trc=bt709:range=tv",
+                  "-vf", ("scale=out_color_matrix=bt709:out_range=tv,setparams=colorspace=bt709:"
+                          "color_primaries=bt709:color_trc=bt709:range=tv"),
                   "-frames:v", str(total), *BITEXACT]
         try:
             video.write_videofile(str(out), fps=fps, codec="libx264", preset=self.preset,
@@ -154,6 +155,20 @@ class MoviePyEditor(FFmpegEditor):
         finally:
             narration.close()
 
+    def _sound(self, narration: Any, request: CutRequest, shots: list[SceneShot]) -> Any:
+        """The narration, or with audio effects each scene's stretch with its own."""
+        from moviepy import concatenate_audioclips
+
+        if not any(effect_class(name)[0] == "afx" for entries in self.effects.values()
+                   for name, _ in entries):
+            return narration
+        pieces = []
+        for segment, shot in zip(request.segments, shots):
+            start = round(segment.start * request.fps) / request.fps
+            end = min(start + shot.frames / request.fps, narration.duration)
+            pieces.append(self._apply(narration.subclipped(start, end), segment.scene_id, "afx"))
+        return concatenate_audioclips(pieces)
+
     def _scene_clip(self, request: CutRequest, shots: list[SceneShot], index: int) -> Any:
         """Scene `index` as a moviepy clip of its RGB frames, with its video effects."""
         from moviepy import VideoClip
@@ -166,7 +181,7 @@ class MoviePyEditor(FFmpegEditor):
         frames = _SceneFrames(lambda start: render_frames(
             shot, request.width, request.height, self._style(), following,
             only=list(range(start, shot.frames))))
-        clip = VideoClip(lambda t: frames.at(min(int(round(t * fps)), shot.frames - 1)),
+        clip = VideoClip(lambda t: frames.at(min(round(t * fps), shot.frames - 1)),
                          duration=shot.frames / fps)
         return self._apply(clip, request.segments[index].scene_id, "vfx")
 
@@ -195,7 +210,7 @@ class MoviePyEditor(FFmpegEditor):
                      "-metadata:s:s:0", f"language={request.language}"]
         result = subprocess.run([*command, *maps, "-c:v", "copy", "-c:a", "copy", *BITEXACT,
                                  "-movflags", "+faststart", "-f", "mp4", str(request.output)],
-                                stdin=subprocess.DEVNULL, capture_output=True)
+                                stdin=subprocess.DEVNULL, capture_output=True, check=False)
         if result.returncode != 0:
             request.output.unlink(missing_ok=True)
             raise BackendError("video=moviepy", f"adding the subtitle track failed (ffmpeg "

@@ -17,7 +17,7 @@ from engine.errors import ConfigError
 pytest.importorskip("moviepy")
 av = pytest.importorskip("av")
 
-from engine.backends.video.moviepy import MoviePyEditor  # noqa: E402
+from engine.backends.video.moviepy import MoviePyEditor
 
 W, H, FPS = 160, 90, 10
 
