@@ -39,8 +39,6 @@ SEGMENT_VERSION = 2
 """Bumped when the frame rendering changes what a segment looks like."""
 NARRATION_VERSION = 1
 """Bumped when the narration's AAC is made differently."""
-PIPE_BYTES = 1 << 20
-"""The frames' pipe size asked for (Linux's default /proc/sys/fs/pipe-max-size)."""
 
 # Bytes that depend on nothing but the inputs: no encoder/muxer version strings or dates.
 BITEXACT = ["-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact",
@@ -267,7 +265,6 @@ class FFmpegEditor:
                 process = subprocess.Popen([*command, str(temp)], stdin=subprocess.PIPE,
                                            stdout=devnull, stderr=errors, bufsize=0)
                 assert process.stdin is not None
-                _widen_pipe(process.stdin.fileno())
                 try:
                     frame: Planes | None = None
                     for frame in render_frames(job.shot, width, height, style, following,
@@ -414,18 +411,6 @@ def _first_frame_key(shot: SceneShot) -> dict[str, Any]:
     """What the next scene's frame 0 depends on (a transition leads into exactly that)."""
     opening = [text for first, end, text in shot.captions if first <= 0 < end]
     return {"image": _file_digest(shot.image), "camera": shot.camera, "caption": opening}
-
-
-def _widen_pipe(descriptor: int) -> None:
-    """Let the pipe hold most of a frame: a 720p frame through Linux's default 64 KiB pipe
-    takes ~21 writes and as many wake-ups of ffmpeg's reader, which cost as much CPU as half
-    the frame's drawing (measured: 1.17 s → 0.53 s of CPU for 600 frames, both ends)."""
-    try:
-        import fcntl
-
-        fcntl.fcntl(descriptor, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
-    except (ImportError, AttributeError, OSError):  # not Linux, or over the user's pipe limit
-        pass
 
 
 def _write_planes(pipe: BinaryIO, planes: Planes) -> None:
