@@ -250,24 +250,25 @@ def _ramp(depth: np.ndarray, begin: int, end: int, *, rising: bool) -> None:
         np.maximum(depth[low:high], part, out=depth[low:high])
 
 
-def mix_audio(timeline: Timeline, clip_paths: Sequence[Path], out_path: Path,
+def mix_audio(timeline: Timeline, clips: Sequence[Path | np.ndarray], out_path: Path,
               music: Sequence[Path | None] = (), mix: MixSettings | None = None) -> Path:
     """Write the whole soundtrack (48 kHz mono 16-bit WAV): each line's clip at its cue's start,
     over each scene's music (one entry per scene; None: no music), mastered to `mix.loudness`.
 
-    `clip_paths` are the lines' clips in timeline order (one per cue). Without `mix` the clips
+    `clips` are the lines' clips in timeline order (one per cue): WAV files, or their samples as
+    `read_clip` gives them (a caller that read them already need not decode them twice). Without `mix` the clips
     are summed as they are (music needs `mix`: it says how loud). Written atomically; the same
     inputs give the same bytes.
     """
-    if len(clip_paths) != len(timeline.cues):
-        raise ValueError(f"{len(clip_paths)} clips for {len(timeline.cues)} lines")
+    if len(clips) != len(timeline.cues):
+        raise ValueError(f"{len(clips)} clips for {len(timeline.cues)} lines")
     total = round(timeline.duration * SAMPLE_RATE)
     if any(music) and mix is None:
         raise ValueError("music needs mix settings (how loud it plays)")
     track = (music_bed(timeline, music, mix) if mix is not None and any(music)
              else np.zeros(total, dtype=np.float32))
-    for cue, path in zip(timeline.cues, clip_paths):
-        samples = read_clip(path)
+    for cue, clip in zip(timeline.cues, clips):
+        samples = clip if isinstance(clip, np.ndarray) else read_clip(clip)
         at = round(cue.start * SAMPLE_RATE)
         # A clip longer than its cue (a duration measured at another rate) is cut, never overlapped.
         room = max(0, min(len(samples), round(cue.end * SAMPLE_RATE) + 1 - at, total - at))

@@ -7,10 +7,12 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from engine.backends.video import CutRequest, CutStats, Editor, Segment
 from engine.captions import write_srt, write_vtt
@@ -81,10 +83,14 @@ def clip_seconds(path: Path) -> float:
     return len(read_clip(path)) / SAMPLE_RATE
 
 
-def plan(scenes: Sequence[CutScene], settings: TimelineSettings, fps: int) -> Timeline:
-    """The timeline of these scenes (reads each clip's length)."""
+def plan(scenes: Sequence[CutScene], settings: TimelineSettings, fps: int,
+         samples: Mapping[Path, np.ndarray] | None = None) -> Timeline:
+    """The timeline of these scenes (each clip's length from `samples`, else read)."""
+    def seconds(path: Path) -> float:
+        return len(samples[path]) / SAMPLE_RATE if samples is not None else clip_seconds(path)
+
     return build_timeline(
-        [SceneLines(tuple(TimedLine(clip_seconds(l.audio), l.text, l.speaker) for l in s.lines),
+        [SceneLines(tuple(TimedLine(seconds(l.audio), l.text, l.speaker) for l in s.lines),
                     s.duration) for s in scenes], settings, fps)
 
 
@@ -109,7 +115,10 @@ def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, 
     """
     if not scenes:
         raise ValueError("a cut needs at least one scene")
-    timeline = plan(scenes, settings, fps)
+    # Each clip decoded once (resampling a TTS clip to 48 kHz is most of it), for its length
+    # and for the mix.
+    samples = {line.audio: read_clip(line.audio) for scene in scenes for line in scene.lines}
+    timeline = plan(scenes, settings, fps, samples)
     cues = (timeline.cues if speakers_in_captions
             else tuple(replace(cue, speaker=None) for cue in timeline.cues))
     segments = tuple(
@@ -120,12 +129,13 @@ def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, 
                                    and i + 1 < len(scenes) else 0))
         for i, (scene, placed) in enumerate(zip(scenes, timeline.scenes)))
     out_dir.mkdir(parents=True, exist_ok=True)
-    clips = [line.audio for scene in scenes for line in scene.lines]
     video = out_dir / "video.mp4"
     with (work_folder(workdir),
           tempfile.TemporaryDirectory(prefix=".cut-", dir=workdir) as scratch):
-        narration = mix_audio(timeline, clips, Path(scratch) / "narration.wav",
-                              [scene.music for scene in scenes], mix)
+        narration = mix_audio(timeline, [samples[line.audio] for s in scenes for line in s.lines],
+                              Path(scratch) / "narration.wav", [scene.music for scene in scenes],
+                              mix)
+        samples.clear()  # not needed once mixed, while the editor runs long
         with replacing(video) as temp:
             stats = editor.cut(CutRequest(segments=segments, audio=narration,
                                           cues=cues, width=width, height=height,
