@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from engine.dsl.vocabulary import number
+from engine.dsl.vocabulary import IMAGE_SUFFIXES, number
 
 NARRATOR = "narrator"
 """The speaker of narration lines, and the name of the voice (or category) that reads them."""
@@ -230,3 +230,12 @@ def resolve_path(field: Field, story: Story | None = None) -> Path:
     else:
         base = Path.cwd()
     return Path(os.path.abspath(base / field.value.text))
+
+
+def images_at(path: Path) -> tuple[Path, ...]:
+    """The images a `reference:` names: the file itself, or a folder's image files (by suffix,
+    hidden files and subfolders left out) in name order; none when nothing is there yet."""
+    if path.is_dir():
+        return tuple(sorted(p for p in path.iterdir() if p.is_file() and
+                            not p.name.startswith(".") and p.suffix.lower() in IMAGE_SUFFIXES))
+    return (path,) if path.is_file() else ()

@@ -72,8 +72,7 @@ def _problem(character: Character, code: str, message: str, hint: str) -> StoryE
 
 def training_inputs(story: Story, name: str) -> tuple[Character, str, list[Path]]:
     """The character, its instance prompt and its reference images, or a story error."""
-    from engine.backends.train.images import reference_images
-    from engine.ir import resolve_path
+    from engine.ir import images_at, resolve_path
 
     character = story.character(name)
     if character is None:
@@ -85,7 +84,7 @@ def training_inputs(story: Story, name: str) -> tuple[Character, str, list[Path]
         raise _problem(character, "train-without-token", f"'{name}' has no `token:` to train",
                        "add a rare token and a class noun, e.g. `token: sks fox`")
     images = [image for f in character.all("reference") if f.value.text.strip()
-              for image in reference_images(resolve_path(f, story))]
+              for image in images_at(resolve_path(f, story))]
     if not images:
         raise _problem(character, "train-without-reference",
                        f"'{name}' has no reference images to train on",

@@ -171,12 +171,14 @@ class _Loader:
             return None
         elif f.key in vocab.MEDIA_KEYS:
             kind = vocab.MEDIA_KEYS[f.key]
+            folder = f.key in vocab.MEDIA_FOLDER_KEYS
             if (target, kind) not in self.probed:
-                self.probed[target, kind] = media.problem(target, kind)
+                self.probed[target, kind] = media.problem(target, kind, folder)
             why = self.probed[target, kind]
             if why is not None:
+                example = _MEDIA_EXAMPLES[kind] + (" or a folder of them" if folder else "")
                 self.problem(span, f"bad-{f.key}", f"'{text}' cannot be used as {kind}: {why}",
-                             f"`{f.key}:` names {_MEDIA_EXAMPLES[kind]}")
+                             f"`{f.key}:` names {example}")
                 return None
         return target
 

@@ -24,6 +24,12 @@ SCENE_KEYS = ("title", "setting", "image", "with", "trainedness", "camera", "tra
 MEDIA_KEYS = {"music": "audio", "reference": "image"}
 """Keys whose value is a media file, and the kind of media `check` makes sure it holds."""
 
+MEDIA_FOLDER_KEYS = frozenset({"reference"})
+"""Media keys that may also name a folder: every image in it (not its subfolders) counts."""
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
+"""The files of such a folder that are images; any other file there is a mistake."""
+
 PATH_KEYS = frozenset({"use", "model", *MEDIA_KEYS})
 """Keys whose value is a path, relative to the file that names it."""
 

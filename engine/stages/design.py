@@ -7,7 +7,7 @@ import json
 from typing import Callable
 
 from engine.backends.tagger import Tagger, TagRequest
-from engine.ir import Character, Field, Story, Value, resolve_path
+from engine.ir import Character, Field, Story, Value, images_at, resolve_path
 from engine.steps import Step
 
 VERSION = 1
@@ -25,10 +25,11 @@ def tag_characters(story: Story, tagger: Tagger, step: Step,
     for character in story.all_characters():
         if not needs_tags(character) or character.name in found:
             continue
-        image = resolve_path(character.get("reference"), story)  # type: ignore[arg-type]
-        if not image.is_file():
+        images = images_at(resolve_path(character.get("reference"), story))  # type: ignore
+        if not images:
             advance()
             continue  # check has warned; a missing design image tags nothing
+        image = images[0]  # a folder of references: its first image, in name order
         path = step.run(
             "design", VERSION, {}, tagger, "tags.json",
             lambda out, i=image: out.write_text(json.dumps(list(tagger.tag(TagRequest(i))))),

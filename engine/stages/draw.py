@@ -16,7 +16,7 @@ from engine.backends.image.reading import line_poses
 from engine.backends.safety import SafetyChecker
 from engine.backends.select import SelectRequest, Selector
 from engine.feedback import NO_FEEDBACK, Feedback, ItemFeedback
-from engine.ir import Field, Scene, Story, resolve_path
+from engine.ir import Field, Scene, Story, images_at, resolve_path
 from engine.steps import Step, subject_sha256
 
 log = logging.getLogger(__name__)
@@ -170,8 +170,8 @@ def _score(request: DrawRequest, paths: list[Path], selector: Selector, step: St
     """The selector's scores for a scene's candidates (cached: CLIP scoring is not free)."""
     if len(paths) == 1:
         return [1.0]
-    references = tuple(Path(c.reference) for c in request.characters
-                       if c.reference and Path(c.reference).is_file())
+    references = tuple(image for c in request.characters if c.reference
+                       for image in images_at(Path(c.reference)))
     ask = SelectRequest(request.prompt, tuple(paths), references)
     path = step.run("select", VERSION, {"prompt": request.prompt}, selector, "scores.json",
                     lambda out: out.write_text(json.dumps(list(selector.score(ask)))),

@@ -72,14 +72,14 @@ def test_usage_mistakes_are_one_line(tmp_path, capsys):
 
 
 def test_references_are_one_image_or_the_images_of_a_folder(tmp_path):
-    from engine.backends.train.images import reference_images
+    from engine.ir import images_at
 
-    (tmp_path / "pip").mkdir()
-    for name in ("b.png", "a.JPG", "notes.txt"):
+    (tmp_path / "pip" / "old").mkdir(parents=True)
+    for name in ("b.png", "a.JPG", "notes.txt", ".hidden.png", "old/c.png"):
         (tmp_path / "pip" / name).write_bytes(b"")
-    assert [p.name for p in reference_images(tmp_path / "pip")] == ["a.JPG", "b.png"]
-    assert reference_images(tmp_path / "pip" / "b.png") == [tmp_path / "pip" / "b.png"]
-    assert reference_images(tmp_path / "missing.png") == []
+    assert [p.name for p in images_at(tmp_path / "pip")] == ["a.JPG", "b.png"]
+    assert images_at(tmp_path / "pip" / "b.png") == (tmp_path / "pip" / "b.png",)
+    assert images_at(tmp_path / "missing.png") == ()
 
 
 def test_the_train_group_is_added_with_its_choice():

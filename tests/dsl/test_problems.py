@@ -180,7 +180,7 @@ def test_media_files_are_probed_before_a_render(tmp_path: Path) -> None:
     assert summary(tmp_path, text) == [
         "5:14 error bad-reference: 'text.png' cannot be used as image: it is not an image "
         "Pillow can read (PNG, JPEG, WebP, …) [`reference:` names an image file (PNG, JPEG, "
-        "WebP, …)]",
+        "WebP, …) or a folder of them]",
         "8:10 error bad-music: 'text.wav' cannot be used as audio: it is not audio FFmpeg can "
         "read (Invalid data found when processing input) [`music:` names an audio file (WAV, "
         "MP3, OGG, FLAC, …)]",
@@ -188,6 +188,32 @@ def test_media_files_are_probed_before_a_render(tmp_path: Path) -> None:
         "not a regular file [`music:` names an audio file (WAV, MP3, OGG, FLAC, …)]",
         "13:10 error bad-music: 'folder.wav' cannot be used as audio: it is a folder, not a "
         "file [`music:` names an audio file (WAV, MP3, OGG, FLAC, …)]"]
+
+
+def test_a_reference_folder_holds_images_and_nothing_else(tmp_path: Path) -> None:
+    for name, files in {"good": ["a.png", "b.png"], "mixed": ["a.png"],
+                        "broken": ["a.png"], "empty": []}.items():
+        (tmp_path / name / "sub").mkdir(parents=True)
+        for file in files:
+            write_png(tmp_path / name / file)
+        (tmp_path / name / ".DS_Store").write_bytes(b"\0")  # hidden files are left alone
+    (tmp_path / "broken" / "b.jpg").write_text("not a picture")
+    (tmp_path / "mixed" / "c.psd").write_text("layers")
+    (tmp_path / "mixed" / "notes.txt").write_text("the fox's colours")
+    text = "".join(f"character C{i}\n  reference: {name}/\n" for i, name in
+                   enumerate(["good", "mixed", "broken", "empty", "gone"]))
+    text += "scene a\n  with: C0, C1, C2, C3, C4\n"
+    hint = " [`reference:` names an image file (PNG, JPEG, WebP, …) or a folder of them]"
+    suffixes = "(.png, .jpg, .jpeg, .webp, .bmp)"
+    assert summary(tmp_path, text) == [
+        f"4:14 error bad-reference: 'mixed/' cannot be used as image: 'c.psd', 'notes.txt' in "
+        f"it are not images {suffixes}{hint}",
+        "6:14 error bad-reference: 'broken/' cannot be used as image: 'b.jpg' in it: it is not "
+        f"an image Pillow can read (PNG, JPEG, WebP, …){hint}",
+        f"8:14 error bad-reference: 'empty/' cannot be used as image: the folder holds no "
+        f"images {suffixes}{hint}",
+        "10:14 warning missing-reference: 'gone/' does not exist yet [the offline illustrator "
+        "does without it; personalised backends need it]"]
 
 
 def test_every_media_key_of_the_vocabulary_is_probed(tmp_path: Path,

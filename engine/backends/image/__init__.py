@@ -18,7 +18,7 @@ class CharacterLook:
     tags: tuple[str, ...] = ()
     token: str | None = None       # the personalised model's identifier (DreamBooth token)
     model: str | None = None       # absolute path of the personalised weights, if any
-    reference: str | None = None   # absolute path of the design image, if any
+    reference: str | None = None   # absolute path of the design image (or a folder of them)
     trainedness: float = 1.0       # α: how far to move from the base towards the model
 
 

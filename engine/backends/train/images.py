@@ -1,21 +1,10 @@
-"""Reference images for training: found in a file or folder, hashed, cropped to the resolution."""
+"""Reference images for training: hashed, and cropped to the resolution."""
 
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
 from typing import Any
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
-
-
-def reference_images(path: Path) -> list[Path]:
-    """One image, or the images in a folder (not its subfolders), in name order."""
-    if path.is_dir():
-        return sorted(p for p in path.iterdir()
-                      if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
-    return [path] if path.is_file() else []
-
 
 def image_hashes(paths: list[Path]) -> list[dict[str, str]]:
     """Each image's file name and sha256 (what the metadata records)."""
