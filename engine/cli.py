@@ -57,8 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     except (BackendError, ConfigError) as error:  # a backend that failed, or a bad setting
         print(f"storyreel {name}: error: {error}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("storyreel: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as stop:  # a command may say what it saved on the way out
+        print(f"storyreel {name}: {stop}" if str(stop) else "storyreel: interrupted",
+              file=sys.stderr)
         return 130
     except OSError as error:  # a place the command writes to (or reads) that it cannot use
         from engine.files import explain_os_error

@@ -196,10 +196,7 @@ def main(argv: list[str]) -> int:
     if argv and argv[0] in {"-h", "--help"}:
         print(USAGE)
         return 0
-    from engine.backends.train import Interrupted
     from engine.commands.fill import setup_logging
-    from engine.dsl.load import render_diagnostics
-    from engine.secrets import mask
 
     try:
         words, out, write, overrides = parse_arguments(argv)
@@ -214,23 +211,10 @@ def main(argv: list[str]) -> int:
         print(f"storyreel train: no such story file: {words[0]}", file=sys.stderr)
         return 2
     setup_logging()
-    try:
-        character, result = run(story_path, words[1], out, overrides)
-        if write:
-            written = set_model(character, Path(result.final))
-    except Interrupted as stop:
-        print(f"storyreel train: interrupted at step {stop.step}; saved {stop.checkpoint} "
-              "(run the same command again to continue)", file=sys.stderr)
-        return 130
-    except StoryError as error:
-        print(render_diagnostics(error.diagnostics), file=sys.stderr)
-        return 2
-    except ConfigError as error:
-        print(f"storyreel train: error: {mask(str(error))}", file=sys.stderr)
-        return 2
-    except BackendError as error:
-        print(f"storyreel train: error: {mask(str(error))}", file=sys.stderr)
-        return 1
+    # a story's mistakes, bad settings, a failed backend and Ctrl-C: reported by engine.cli
+    character, result = run(story_path, words[1], out, overrides)
+    if write:
+        written = set_model(character, Path(result.final))
     count = len(result.checkpoints)
     since = f" (continued from step {result.resumed_from})" if result.resumed_from else ""
     print(f"trained {words[1]}{since}: {count} checkpoint{'s' * (count != 1)}; "

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from engine import cli
 from engine.commands import train
 
 STORY = """title: Fox
@@ -55,7 +56,7 @@ def repo(folder: Path) -> Path:
 def test_a_character_without_references_or_token_is_a_story_error(tmp_path, capsys, name,
                                                                      message):
     story = repo(tmp_path / "repo")
-    assert train.main([str(story), name, "image=diffusers", "image.model=x"]) == 2
+    assert cli.main(["train", str(story), name, "image=diffusers", "image.model=x"]) == 2
     err = capsys.readouterr().err
     where = "fox.story:12:11" if name == "Mole" else "cast.story:2:11"
     assert where in err and f"error: {message}" in err and "hint:" in err
@@ -63,12 +64,43 @@ def test_a_character_without_references_or_token_is_a_story_error(tmp_path, caps
 
 def test_usage_mistakes_are_one_line(tmp_path, capsys):
     story = repo(tmp_path / "repo")
-    assert train.main([str(story), "Badger"]) == 2
-    assert "has no character 'Badger' (its characters: Pip, Mole, Owl)" in capsys.readouterr().err
-    assert train.main([str(story), "Pip"]) == 2  # image=procedural has no model to train
-    assert "train fine-tunes image.model" in capsys.readouterr().err
-    assert train.main([str(story)]) == 2
+    assert cli.main(["train", str(story), "Badger"]) == 1  # as tune's unknown scene
+    assert capsys.readouterr().err == (
+        "storyreel train: error: fox.story has no character 'Badger' (its characters: Pip, "
+        "Mole, Owl)\n")
+    assert cli.main(["train", str(story), "Pip"]) == 1  # image=procedural has no model to train
+    assert capsys.readouterr().err.startswith(
+        "storyreel train: error: train fine-tunes image.model: give image=diffusers")
+    assert cli.main(["train", str(story)]) == 2
     assert "which story and which character?" in capsys.readouterr().err
+    assert cli.main(["train", str(story), "Pip", "--out"]) == 2
+    assert "--out needs a folder" in capsys.readouterr().err
+
+
+def test_ctrl_c_names_the_checkpoint_it_saved(tmp_path, capsys, monkeypatch):
+    from engine.backends.train import Interrupted
+
+    def stopped(*args):
+        raise Interrupted("models/Pip/checkpoint-000002", 2)
+
+    story = repo(tmp_path / "repo")
+    monkeypatch.setattr(train, "run", stopped)
+    assert cli.main(["train", str(story), "Pip"]) == 130
+    assert capsys.readouterr().err == (
+        "storyreel train: interrupted at step 2; saved models/Pip/checkpoint-000002 (run the "
+        "same command again to continue)\n")
+
+
+def test_a_folder_of_references_is_trained_on_whole(tmp_path):
+    from engine.dsl.load import load_story
+
+    story = repo(tmp_path / "repo")
+    (tmp_path / "repo" / "art" / "pip").mkdir()
+    for name in ("front.png", "side.jpg"):
+        Image.new("RGB", (40, 40), (200, 90, 20)).save(tmp_path / "repo" / "art" / "pip" / name)
+    story.write_text(STORY.replace("reference: art/pip.png", "reference: art/pip/"))
+    _, token, images = train.training_inputs(load_story(story), "Pip")
+    assert token == "sks fox" and [p.name for p in images] == ["front.png", "side.jpg"]
 
 
 def test_references_are_one_image_or_the_images_of_a_folder(tmp_path):
@@ -94,7 +126,7 @@ def test_write_points_the_character_at_the_final_checkpoint(tmp_path, capsys):
     from tests import tiny_models
 
     story = repo(tmp_path / "repo")
-    status = train.main([str(story), "Pip", "--write", "image=diffusers",
+    status = cli.main(["train", str(story), "Pip", "--write", "image=diffusers",
                          f"image.model={tiny_models.tiny_sd()}", "train.steps=2",
                          "train.checkpoint_every=1", "train.resolution=32"])
     captured = capsys.readouterr()

@@ -50,9 +50,11 @@ class Trainer(Protocol):
     def identity(self) -> dict[str, Any]: ...
 
 
-class Interrupted(Exception):
-    """Ctrl-C during training: the checkpoint saved on the way out, the step it holds."""
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during training: the checkpoint saved on the way out, the step it holds (the
+    command line reports it as it reports any Ctrl-C, with this message)."""
 
     def __init__(self, checkpoint: str, step: int):
-        super().__init__(f"interrupted at step {step}; saved {checkpoint}")
+        super().__init__(f"interrupted at step {step}; saved {checkpoint} "
+                         "(run the same command again to continue)")
         self.checkpoint, self.step = checkpoint, step
