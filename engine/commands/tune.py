@@ -6,14 +6,14 @@ import html
 import json
 import sys
 import time
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Sequence
 
 from engine.errors import ConfigError
 
 USAGE = """usage: storyreel tune STORY SCENE [--alphas 0,0.25,...,1] [--seeds 3] [--out DIR]
-                      [KEY=VALUE ...]
+                      [--checkpoints [--character NAME]] [KEY=VALUE ...]
 
 Draws scene SCENE of STORY once per trainedness α (columns) and seed (rows) and writes a contact
 sheet, contact-sheet.png plus contact-sheet.html, into a run folder (renders/<story>/<time>-tune-
@@ -23,6 +23,10 @@ own and the next ones, as render.candidates draws them. Pictures go through the 
 a later render at a chosen α reuses them. Everything else is a Hydra override:
   storyreel tune stories/fox.story snow image=diffusers image.model=models/sd15
   storyreel tune stories/fox.story snow --alphas 0,0.5,1 --seeds 2 image.steps=20
+--checkpoints calibrates trainedness against real training: for the scene's seed, the final
+checkpoint of the character's `storyreel train` run at each α beside every checkpoint of that run
+(at α = 1), with a CLIP image–image similarity table when select=clip is configured, so the sheet
+says which α stands in for which step count (--character NAME when several are personalised).
 The same grid as separate renders is a Hydra multirun over the default trainedness:
   storyreel render stories/fox.story -m trainedness=0,0.5,1"""
 
@@ -50,37 +54,57 @@ def parse_alphas(text: str) -> list[float]:
                           ) from None
 
 
-def parse_arguments(argv: Sequence[str]) -> tuple[list[str], list[float], int, Path | None,
-                                                    list[str]]:
-    """(story and scene, alphas, seeds, output folder, Hydra overrides) from the command line."""
-    words: list[str] = []
-    overrides: list[str] = []
-    alphas, seeds, out = list(DEFAULT_ALPHAS), 3, None
+@dataclass
+class Arguments:
+    """The command line: story and scene, the grid, where to write, the Hydra overrides."""
+
+    words: list[str] = field(default_factory=list)
+    alphas: list[float] = field(default_factory=lambda: list(DEFAULT_ALPHAS))
+    seeds: int = 3
+    out: Path | None = None
+    checkpoints: bool = False
+    character: str | None = None
+    overrides: list[str] = field(default_factory=list)
+
+
+_VALUED = ("--alphas", "--seeds", "--out", "--character")
+
+
+def parse_arguments(argv: Sequence[str]) -> Arguments:
+    """The command line's words, options and Hydra overrides."""
+    parsed = Arguments()
     items = list(argv)
     while items:
         arg = items.pop(0)
-        if arg in ("--alphas", "--seeds", "--out") or arg.startswith(("--alphas=", "--seeds=",
-                                                                      "--out=")):
-            name, _, value = arg.partition("=")
+        name, _, value = arg.partition("=")
+        if arg == "--checkpoints":
+            parsed.checkpoints = True
+        elif name in _VALUED:
             if not value:
                 if not items:
                     raise ConfigError(f"{name} needs a value")
                 value = items.pop(0)
-            if name == "--alphas":
-                alphas = parse_alphas(value)
-                if not alphas or any(not 0.0 <= a <= 1.0 for a in alphas):
-                    raise ConfigError("--alphas must be numbers from 0 to 1")
-            elif name == "--seeds":
-                if not value.isdigit() or int(value) < 1:
-                    raise ConfigError(f"--seeds takes a count of at least 1, not {value!r}")
-                seeds = int(value)
-            else:
-                out = Path(value)
+            _option(parsed, name, value)
         elif "=" in arg or arg.startswith("-"):
-            overrides.append(arg)
+            parsed.overrides.append(arg)
         else:
-            words.append(arg)
-    return words, alphas, seeds, out, overrides
+            parsed.words.append(arg)
+    return parsed
+
+
+def _option(parsed: Arguments, name: str, value: str) -> None:
+    if name == "--alphas":
+        parsed.alphas = parse_alphas(value)
+        if not parsed.alphas or any(not 0.0 <= a <= 1.0 for a in parsed.alphas):
+            raise ConfigError("--alphas must be numbers from 0 to 1")
+    elif name == "--seeds":
+        if not value.isdigit() or int(value) < 1:
+            raise ConfigError(f"--seeds takes a count of at least 1, not {value!r}")
+        parsed.seeds = int(value)
+    elif name == "--out":
+        parsed.out = Path(value)
+    else:
+        parsed.character = value
 
 
 def at_trainedness(request: Any, alpha: float, seed: int) -> Any:
@@ -151,9 +175,21 @@ code{{background:#eee;padding:0 .3em}}</style>
 """
 
 
-def tune(story_path: Path, scene_id: str, alphas: Sequence[float], seed_count: int,
-         out: Path | None, overrides: list[str]) -> Path:
-    """Draws the grid through the cache and writes the run folder; returns the HTML page."""
+@dataclass(frozen=True)
+class Drawing:
+    """What both tune modes draw with: the written story's scene request, the illustrator, the
+    cache step, the composed config and the run folder."""
+
+    story_name: str
+    request: Any
+    illustrator: Any
+    step: Any
+    cfg: Any
+    run_dir: Path
+
+
+def prepare(story_path: Path, scene_id: str, out: Path | None, overrides: list[str]) -> Drawing:
+    """The scene's request as render builds it (written, tagged), and the backends to draw it."""
     from engine.cache import Cache
     from engine.commands.fill import writer_from, written
     from engine.config import build_backend, compose_config, settings_from
@@ -178,18 +214,28 @@ def tune(story_path: Path, scene_id: str, alphas: Sequence[float], seed_count: i
         story = design_stage.with_tags(story, tags)
     draw_settings = draw_stage.DrawSettings(settings.width, settings.height, settings.seed,
                                             settings.trainedness, 1)
-    requests = draw_stage.build_requests(story, draw_settings)
-    request = next(r for r in requests if r.scene_id == scene_id)
-    illustrator = build_backend("image", cfg.get("image"))
+    request = next(r for r in draw_stage.build_requests(story, draw_settings)
+                   if r.scene_id == scene_id)
+    return Drawing(story.name, request, build_backend("image", cfg.get("image")), step, cfg,
+                   run_dir)
+
+
+def tune(story_path: Path, scene_id: str, alphas: Sequence[float], seed_count: int,
+         out: Path | None, overrides: list[str]) -> Path:
+    """Draws the grid through the cache and writes the run folder; returns the HTML page."""
+    from engine.stages.draw import draw_one
+
+    drawing = prepare(story_path, scene_id, out, overrides)
+    request = drawing.request
     seeds = [request.seed + n for n in range(seed_count)]
     cells: dict[tuple[int, int], Path] = {}
     for column, alpha in enumerate(alphas):  # α outermost: each α-set is applied once
         for row, seed in enumerate(seeds):
             variant = at_trainedness(request, alpha, seed)
-            cells[(row, column)] = draw_stage.draw_one(variant, illustrator, step,
-                                                       label=f"{scene_id}@{alpha:g}#{seed}")
-    return _write_sheet(run_dir, cells, alphas, seeds, story_path, story.name, request,
-                        illustrator)
+            cells[(row, column)] = draw_one(variant, drawing.illustrator, drawing.step,
+                                            label=f"{scene_id}@{alpha:g}#{seed}")
+    return _write_sheet(drawing.run_dir, cells, alphas, seeds, story_path, drawing.story_name,
+                        request, drawing.illustrator)
 
 
 def _write_sheet(run_dir: Path, cells: dict[tuple[int, int], Path], alphas: Sequence[float],
@@ -234,19 +280,26 @@ def main(argv: list[str]) -> int:
     from engine.commands.fill import setup_logging
 
     try:
-        words, alphas, seeds, out, overrides = parse_arguments(argv)
+        args = parse_arguments(argv)
     except ConfigError as error:
         print(f"storyreel tune: {error}\n\n{USAGE}", file=sys.stderr)
         return 2
-    if len(words) != 2:
+    if len(args.words) != 2:
         print(f"storyreel tune: which story and which scene?\n\n{USAGE}", file=sys.stderr)
         return 2
-    story_path = Path(words[0]).absolute()
+    story_path = Path(args.words[0]).absolute()
     if not story_path.is_file():
-        print(f"storyreel tune: no such story file: {words[0]}", file=sys.stderr)
+        print(f"storyreel tune: no such story file: {args.words[0]}", file=sys.stderr)
         return 2
     setup_logging()
-    page = tune(story_path, words[1], alphas, seeds, out, overrides)
+    if args.checkpoints:
+        from engine.commands.tune_checkpoints import calibrate
+
+        page = calibrate(story_path, args.words[1], args.alphas, args.out, args.overrides,
+                         args.character)
+    else:
+        page = tune(story_path, args.words[1], args.alphas, args.seeds, args.out,
+                    args.overrides)
     print(f"contact sheet: {page}")
     print(f"               {page.with_suffix('.png')}")
     return 0

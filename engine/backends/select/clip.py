@@ -73,6 +73,13 @@ class ClipSelector:
         with torch.inference_mode():
             return _unit(model.get_text_features(**inputs))[0]
 
+    def similarities(self, images: list[Any], others: list[Any]) -> list[list[float]]:
+        """Cosine similarity of each of `images` (rows) to each of `others` (columns), pictures
+        or their files: image–image CLIP, what `tune --checkpoints` tabulates."""
+        rows = self.image_embeddings([open_rgb(i) for i in images])
+        columns = self.image_embeddings([open_rgb(o) for o in others])
+        return [[round(float(v), 6) for v in row] for row in (rows @ columns.T).tolist()]
+
     def score(self, request: SelectRequest) -> tuple[float, ...]:
         if not request.candidates:
             return ()
