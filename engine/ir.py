@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from engine.dsl.vocabulary import IMAGE_SUFFIXES, number
+from engine.dsl.vocabulary import AUTO, IMAGE_SUFFIXES, number
 
 NARRATOR = "narrator"
 """The speaker of narration lines, and the name of the voice (or category) that reads them."""
@@ -180,19 +180,30 @@ class Story(_Fields):
                 present.append(line.speaker)
         return tuple(present)
 
-    def trainedness_for(self, scene: Scene | None, character_name: str, default: float) -> float:
-        """α for one character in one scene: scene-per-character > scene > character > `default`."""
+    def trainedness_field(self, scene: Scene | None, character_name: str) -> Field | None:
+        """The field that sets α for one character in one scene, the first of: the scene's
+        `trainedness NAME:`, the scene's `trainedness:`, the character's `trainedness:`."""
         character = self.character(character_name)
         candidates = (
             scene.get("trainedness", character_name) if scene is not None else None,
             scene.get("trainedness") if scene is not None else None,
             character.get("trainedness") if character is not None else None,
         )
-        for found in candidates:
-            value = number(found.value.text) if found is not None else None
-            if value is not None:
-                return value
-        return default
+        return next((found for found in candidates if found is not None), None)
+
+    def trainedness_for(self, scene: Scene | None, character_name: str, default: float) -> float:
+        """α for one character in one scene: scene-per-character > scene > character > `default`
+        (which also stands for `auto`, which the draw stage resolves)."""
+        found = self.trainedness_field(scene, character_name)
+        value = number(found.value.text) if found is not None else None
+        return default if value is None else value
+
+    def trainedness_is_auto(self, scene: Scene | None, character_name: str,
+                            default: bool = False) -> bool:
+        """Whether α for this character in this scene is `auto` (`default`: the configuration's
+        `trainedness` says so and no story line sets one)."""
+        found = self.trainedness_field(scene, character_name)
+        return found.value.text.strip() == AUTO if found is not None else default
 
 
 def without_spans(node: object) -> object:

@@ -142,10 +142,11 @@ class _Checker:
         key = f.key
         if key == "trainedness":
             value = number(text)
-            if value is None or not 0 <= value <= 1:
+            if text.strip() != vocab.AUTO and (value is None or not 0 <= value <= 1):
                 self.error(f.value.span, "bad-trainedness",
-                           f"trainedness must be a number from 0 to 1, not '{text}'",
-                           "0 draws with the base model, 1 fully like the trained one")
+                           f"trainedness must be a number from 0 to 1 or `auto`, not '{text}'",
+                           "0 draws with the base model, 1 fully like the trained one; `auto` "
+                           "tries several and keeps the best")
         elif key in {"rate", "pitch"}:
             low, high = vocab.RATE_RANGE
             value = number(text)

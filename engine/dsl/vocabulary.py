@@ -24,6 +24,10 @@ SCENE_KEYS = ("title", "setting", "image", "with", "trainedness", "camera", "tra
 MEDIA_KEYS = {"music": "audio", "reference": "image"}
 """Keys whose value is a media file, and the kind of media `check` makes sure it holds."""
 
+AUTO = "auto"
+"""A `trainedness:` value: the draw stage tries `render.auto_trainedness.alphas` and keeps the α
+whose picture scores best for identity and prompt fidelity together."""
+
 MEDIA_FOLDER_KEYS = frozenset({"reference"})
 """Media keys that may also name a folder: every image in it (not its subfolders) counts."""
 

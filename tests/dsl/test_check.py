@@ -220,13 +220,15 @@ cast/owl.story:1:11: error: character 'Owl' is declared twice
 
 @pytest.mark.parametrize(("value", "ok"), [("0", True), ("1", True), ("0.25", True), (".5", True),
                                            ("1.5", False), ("-0.1", False), ("half", False),
-                                           ("nan", False)])
+                                           ("nan", False), ("auto", True), ("Auto", False)])
 def test_trainedness_range(tmp_path: Path, value: str, ok: bool) -> None:
     text = f"character Luna\n  model: m\n  trainedness: {value}\nscene a\n  with: Luna\n"
     errors = [s for s in summary(tmp_path, text) if " error " in s]
     assert errors == ([] if ok else [
-        f"3:16 error bad-trainedness: trainedness must be a number from 0 to 1, not '{value}' "
-        "[0 draws with the base model, 1 fully like the trained one]"])
+        f"3:16 error bad-trainedness: trainedness must be a number from 0 to 1 or `auto`, not "
+        f"'{value}' "
+        "[0 draws with the base model, 1 fully like the trained one; `auto` tries several and "
+        "keeps the best]"])
 
 
 def test_scene_trainedness_overrides(tmp_path: Path) -> None:
@@ -235,8 +237,9 @@ def test_scene_trainedness_overrides(tmp_path: Path) -> None:
     assert summary(tmp_path, text) == [
         "5:10 warning missing-model: 'zoe-model' does not exist yet "
         "[the offline illustrator does without it; personalised backends need it]",
-        "8:16 error bad-trainedness: trainedness must be a number from 0 to 1, not '2' "
-        "[0 draws with the base model, 1 fully like the trained one]",
+        "8:16 error bad-trainedness: trainedness must be a number from 0 to 1 or `auto`, not '2' "
+        "[0 draws with the base model, 1 fully like the trained one; `auto` tries several and "
+        "keeps the best]",
         "9:15 error unknown-character: unknown character 'Zoee' in `trainedness Zoee:` "
         "[did you mean 'Zoë'?]",
         "10:15 warning trainedness-without-model: 'Luna' has no `model:`, so trainedness "

@@ -146,3 +146,16 @@ def test_helpers() -> None:
     assert not can_be_bare('"x') and not can_be_bare("x ") and not can_be_bare("")
     assert is_name("Zoë") and is_name("小龙") and is_name("O'Malley") and not is_name("a b")
     assert to_name("The Big Search!") == "the-big-search" and to_name("???") == "unnamed"
+
+
+def test_trainedness_auto_round_trips() -> None:
+    text = ("character Luna\n  model: m\n  trainedness:   auto\nscene a\n  with: Luna\n"
+            "  trainedness Luna: auto  # chosen per scene\n")
+    story = parse(text)
+    once = format_story(story)
+    assert "  trainedness: auto\n" in once and "  trainedness Luna: auto  # chosen per scene\n" \
+        in once
+    assert without_spans(parse(once)) == without_spans(story)
+    scene = story.scenes[0]
+    assert story.trainedness_is_auto(scene, "Luna")
+    assert story.trainedness_for(scene, "Luna", 0.7) == 0.7  # the draw stage resolves auto

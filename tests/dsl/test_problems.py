@@ -81,8 +81,9 @@ def test_a_syntax_error_does_not_hide_the_other_problems(tmp_path: Path) -> None
     assert summary(tmp_path, text) == [
         "4:10 error unknown-voice: unknown voice 'smal-girl' [a voice is declared with "
         "`voice NAME`, or is a category: narrator, child, adult, elder, creature]",
-        "5:16 error bad-trainedness: trainedness must be a number from 0 to 1, not '1.5' "
-        "[0 draws with the base model, 1 fully like the trained one]",
+        "5:16 error bad-trainedness: trainedness must be a number from 0 to 1 or `auto`, not '1.5' "
+        "[0 draws with the base model, 1 fully like the trained one; `auto` tries several and "
+        "keeps the best]",
         "6:10 warning missing-model: 'm' does not exist yet "
         "[the offline illustrator does without it; personalised backends need it]",
         '8:9 error unclosed-quote: this quote is never closed '
