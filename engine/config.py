@@ -159,7 +159,8 @@ def settings_from(cfg: DictConfig, run_dir: Path):  # -> engine.render.RenderSet
             run_dir=run_dir,
             cache_dir=cache_dir(cache_node.get("dir"), story),
             seed=None if cfg.seed is None else int(cfg.seed),
-            trainedness=float(cfg.trainedness),
+            trainedness=1.0 if _is_auto(cfg.trainedness) else float(cfg.trainedness),
+            auto=auto_trainedness(cfg),
             width=int(output.width),
             height=int(output.height),
             fps=int(output.fps),
@@ -170,6 +171,23 @@ def settings_from(cfg: DictConfig, run_dir: Path):  # -> engine.render.RenderSet
         )
     except (TypeError, ValueError, OmegaConfBaseException) as error:
         raise ConfigError(f"a setting has a value it cannot take: {error}") from None
+
+
+def _is_auto(value: Any) -> bool:
+    return str(value).strip() == "auto"
+
+
+def auto_trainedness(cfg: DictConfig):  # -> engine.stages.draw.AutoTrainedness
+    """`render.auto_trainedness` as typed values; a grid outside 0…1 is one line."""
+    from engine.stages.draw import AutoTrainedness
+
+    node = cfg.render.auto_trainedness
+    alphas = tuple(float(a) for a in node.alphas)
+    weight = float(node.identity_weight)
+    if not alphas or any(not 0 <= a <= 1 for a in alphas) or not 0 <= weight <= 1:
+        raise ConfigError("render.auto_trainedness: alphas must be numbers from 0 to 1 (at "
+                          "least one), identity_weight a number from 0 to 1")
+    return AutoTrainedness(alphas, weight, default=_is_auto(cfg.trainedness))
 
 
 def backends_from(cfg: DictConfig):  # -> engine.render.Backends

@@ -69,6 +69,7 @@ class RenderSettings:
     caption_speakers: bool
     timeline: TimelineSettings
     mix: MixSettings | None = None
+    auto: draw_stage.AutoTrainedness | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,10 +195,11 @@ def _render(story: Story, settings: RenderSettings, backends: Backends, console:
         flags = _screen(run, story, written.story)
         # 3. design: characters' reference images become tags
         story = _design(run, written.story)
-        write_atomically(folder.staging / "resolved.story",
-                         format_story(rebase_paths(story, settings.run_dir)).encode())
-        # 4. draw and speak, side by side
+        # 4. draw and speak, side by side; resolved.story carries each α `auto` chose
         drawn, spoken = _draw_and_speak(run, story)
+        resolved = draw_stage.with_chosen_trainedness(story, drawn)
+        write_atomically(folder.staging / "resolved.story",
+                         format_story(rebase_paths(resolved, settings.run_dir)).encode())
         # 5. pictures that stayed flagged after their redraws
         if backends.safety is not None:
             flags += screen_stage.picture_flags(drawn, backends.safety, run.step)
@@ -248,9 +250,10 @@ def _draw_and_speak(run: _Run, story: Story
     """Both stages on two threads (they are independent); the first failure, or Ctrl-C, stops
     the other after its current item."""
     settings, backends = run.settings, run.backends
-    requests = draw_stage.build_requests(story, draw_stage.DrawSettings(
-        settings.width, settings.height, settings.seed, settings.trainedness,
-        settings.candidates))
+    draw_settings = draw_stage.DrawSettings(settings.width, settings.height, settings.seed,
+                                            settings.trainedness, settings.candidates,
+                                            settings.auto)
+    requests = draw_stage.build_requests(story, draw_settings)
     stop = threading.Event()
 
     def until_stopped(advance: Callable[[], None]) -> Callable[[], None]:
@@ -262,9 +265,13 @@ def _draw_and_speak(run: _Run, story: Story
 
     def run_draw() -> list[draw_stage.Drawn]:
         with run.stage("draw", len(requests)) as advance:
-            return draw_stage.draw(requests, backends.illustrator, run.step, settings.candidates,
+            chosen, choices = draw_stage.choose_trainedness(story, requests, draw_settings,
+                                                            backends.illustrator,
+                                                            backends.selector, run.step)
+            return draw_stage.draw(chosen, backends.illustrator, run.step, settings.candidates,
                                    backends.selector, backends.safety,
-                                   advance=until_stopped(advance), feedback=run.feedback)
+                                   advance=until_stopped(advance), feedback=run.feedback,
+                                   choices=choices)
 
     def run_speak() -> list[speak_stage.Spoken]:
         with run.stage("speak", sum(len(s.lines) for s in story.scenes)) as advance:

@@ -22,7 +22,7 @@ border-radius:12px;box-shadow:0 1px 4px #0002}.scene img.main{width:36rem;border
 .lines{flex:1}.line{margin:.6rem 0}.who{font-weight:600}.by{font-size:.75rem;padding:.1rem .4rem;
 border-radius:6px;margin-left:.4rem}.author{background:#e3f1e3}.llm{background:#fde8c8}.review{background:#f8c8c8}
 .cands{display:flex;gap:.4rem;margin-top:.5rem}.cands figure{margin:0;font-size:.7rem;
-text-align:center}.cands img{width:7rem;border-radius:4px}.chosen img{outline:3px solid #3a7}
+text-align:center}.cands img{width:7rem;border-radius:4px}.chosen img{outline:3px solid #3a7}.drawn tr.chosen{font-weight:bold}
 audio{height:2rem;vertical-align:middle}.prompt{color:#666;font-size:.85rem}
 .drawn{color:#666;font-size:.75rem}.drawn dd{margin:0 0 .3rem 1rem}
 """
@@ -88,7 +88,8 @@ def write_storyboard(run_dir: Path, story: Story, drawn: Sequence[Drawn],
             f"<section class=scene id='{esc(scene.id)}'><div><img class=main src='{link(main)}' "
             f"alt='{title}'><div class=cands>{''.join(cands)}</div></div><div class=lines>"
             f"<h2>{title}{badge}</h2><p class=prompt>{esc(scene.text('image') or '')}</p>"
-            f"{_drawing_html(picture.drawing)}{''.join(lines)}</div></section>")
+            f"{_auto_html(picture)}{_drawing_html(picture.drawing)}{''.join(lines)}</div>"
+            "</section>")
     page = run_dir / "storyboard.html"
     write_atomically(page, "\n".join(parts).encode())
     return page
@@ -100,6 +101,26 @@ def _steering(reference: dict | None) -> str:
         return ""
     return (f"the references of {', '.join(reference['characters'])} "
             f"({reference['mode']}, {reference['steering']:.2f})")
+
+
+def _auto_html(picture: Drawn) -> str:
+    """How `trainedness: auto` chose the scene's α: each α with its prompt and identity
+    scores, the chosen one in bold."""
+    choice = picture.trainedness
+    if choice is None:
+        return ""
+
+    def cell(value: float | None) -> str:
+        return "–" if value is None else f"{value:.3f}"
+
+    rows = "".join(
+        f"<tr{' class=chosen' if alpha == choice.alpha else ''}><td>{alpha:g}</td>"
+        f"<td>{cell(prompt)}</td><td>{cell(identity)}</td><td>{score:.3f}</td></tr>"
+        for alpha, prompt, identity, score in choice.tried)
+    who = html.escape(", ".join(choice.characters))
+    return (f"<details class=drawn><summary>trainedness auto: α {choice.alpha:g} for {who}"
+            f"</summary><table><tr><th>α</th><th>prompt</th><th>identity</th><th>score "
+            f"(identity weight {choice.identity_weight:g})</th></tr>{rows}</table></details>")
 
 
 def _drawing_html(drawing: dict | None) -> str:

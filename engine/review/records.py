@@ -72,6 +72,7 @@ def scene_records(story: Story, drawn: Sequence[Drawn], spoken: Sequence[Spoken]
                         **made_for(picture.cache, picture.subject)},
             "candidates": candidates, "review": picture.review, "lines": lines,
             "authored_sha256": written_by_author,
+            "trainedness": None if picture.trainedness is None else picture.trainedness.record(),
         })
     return records
 

@@ -23,7 +23,11 @@ class SelectRequest:
 
 
 class Selector(Protocol):
-    """One score per candidate, higher is better; deterministic for the same inputs."""
+    """One score per candidate, higher is better; deterministic for the same inputs.
+
+    One that can also score prompt fidelity and identity apart offers `axes(request)`: per
+    candidate (prompt, identity or None without references), which `trainedness: auto` weighs.
+    """
 
     def score(self, request: SelectRequest) -> tuple[float, ...]: ...
 

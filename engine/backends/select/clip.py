@@ -80,6 +80,21 @@ class ClipSelector:
         columns = self.image_embeddings([open_rgb(o) for o in others])
         return [[round(float(v), 6) for v in row] for row in (rows @ columns.T).tolist()]
 
+    def axes(self, request: SelectRequest) -> tuple[tuple[float, float | None], ...]:
+        """Per candidate, unweighted: prompt fidelity cos(image, prompt) and identity, the mean
+        cos(image, reference) (None without references); what `trainedness: auto` weighs."""
+        if not request.candidates:
+            return ()
+        candidates = self.image_embeddings([open_rgb(c) for c in request.candidates])
+        prompt = (candidates @ self.text_embedding(request.prompt)).tolist() \
+            if request.prompt.strip() else [0.0] * len(request.candidates)
+        identity: list[float | None] = [None] * len(request.candidates)
+        if request.references:
+            references = self.image_embeddings([open_rgb(r) for r in request.references])
+            identity = (candidates @ references.T).mean(dim=1).tolist()
+        return tuple((round(float(p), 6), None if i is None else round(float(i), 6))
+                     for p, i in zip(prompt, identity))
+
     def score(self, request: SelectRequest) -> tuple[float, ...]:
         if not request.candidates:
             return ()

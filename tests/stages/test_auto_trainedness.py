@@ -1,0 +1,185 @@
+"""`trainedness: auto`: each α of the grid drawn and scored; the best one kept and written back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from engine.backends.select import SelectRequest, open_rgb
+from engine.cache import Cache
+from engine.dsl.format import format_story
+from engine.dsl.parse import parse_text
+from engine.errors import ConfigError
+from engine.manifest import Recorder
+from engine.stages import draw as stage
+from engine.steps import Step
+
+STORY = '''title: Fox
+character Pip
+  description: a small red fox
+  model: models/pip
+  reference: art/pip/
+  trainedness: auto
+character Owl
+  description: a grey owl
+scene hill
+  image: Pip on a hill
+  with: Pip
+  trainedness: auto
+  "Snow."
+scene wood
+  image: Pip and Owl in the wood
+  with: Pip, Owl
+  "Night."
+scene beach
+  image: Pip on the sand
+  with: Pip
+  trainedness Pip: 0.3
+  "Sea."
+'''
+
+
+class AlphaPainter:
+    """Paints Pip's α into the picture, so a scorer can read back which α drew it."""
+
+    def __init__(self) -> None:
+        self.drawn: list[tuple[str, float]] = []
+
+    def identity(self) -> dict:
+        return {"backend": "alpha-painter"}
+
+    def draw(self, request):
+        alpha = next(c.trainedness for c in request.characters if c.name == "Pip")
+        self.drawn.append((request.scene_id, alpha))
+        return Image.new("RGB", (request.width, request.height), (round(alpha * 250), 0, 0))
+
+
+class KnownTaste:
+    """Prompt fidelity peaks at α = 0.6 and falls off either side; identity grows with α."""
+
+    def __init__(self) -> None:
+        self.references: tuple[Path, ...] = ()
+
+    def identity(self) -> dict:
+        return {"backend": "known-taste"}
+
+    def score(self, request: SelectRequest) -> tuple[float, ...]:
+        return tuple(0.0 for _ in request.candidates)
+
+    def axes(self, request: SelectRequest) -> tuple[tuple[float, float | None], ...]:
+        self.references = request.references
+        alphas = [open_rgb(c).getpixel((0, 0))[0] / 250 for c in request.candidates]
+        return tuple((1 - abs(a - 0.6), a) for a in alphas)
+
+
+def setup(tmp_path: Path):
+    (tmp_path / "models" / "pip").mkdir(parents=True)
+    (tmp_path / "art" / "pip").mkdir(parents=True)
+    for name in ("front.png", "side.png"):
+        Image.new("RGB", (8, 8)).save(tmp_path / "art" / "pip" / name)
+    story, problems = parse_text(STORY, str(tmp_path / "fox.story"))
+    assert not problems
+    return story, Step(Cache(tmp_path / "cache"), Recorder())
+
+
+def settings(weight: float) -> stage.DrawSettings:
+    return stage.DrawSettings(32, 24, seed=None, trainedness=1.0, candidates=1,
+                              auto=stage.AutoTrainedness((0.2, 0.4, 0.6, 0.8, 1.0), weight))
+
+
+@pytest.mark.parametrize("weight, expected", [(0.0, 0.6), (0.2, 0.6), (0.75, 1.0), (1.0, 1.0)])
+def test_the_alpha_a_scorer_prefers_is_chosen(tmp_path: Path, weight: float, expected: float):
+    story, step = setup(tmp_path)
+    requests = stage.build_requests(story, settings(weight))
+    painter, taste = AlphaPainter(), KnownTaste()
+    chosen, choices = stage.choose_trainedness(story, requests, settings(weight), painter,
+                                               taste, step)
+    assert sorted(choices) == ["hill", "wood"]  # beach sets its own number
+    assert all(choice.alpha == expected for choice in choices.values())
+    pip = {r.scene_id: next(c for c in r.characters if c.name == "Pip") for r in chosen}
+    assert (pip["hill"].trainedness, pip["wood"].trainedness, pip["beach"].trainedness) == (
+        expected, expected, 0.3)
+    # α outermost: every scene at one α before the next α (one weight switch per α)
+    assert [a for _, a in painter.drawn] == [0.2, 0.2, 0.4, 0.4, 0.6, 0.6, 0.8, 0.8, 1.0, 1.0]
+    assert [p.name for p in taste.references] == ["front.png", "side.png"]
+    tried = choices["hill"].record()["candidates"]
+    assert [t["alpha"] for t in tried] == [0.2, 0.4, 0.6, 0.8, 1.0]
+    assert tried[2]["prompt"] == 1.0 and tried[4]["identity"] == 1.0
+    drawn = stage.draw(chosen, painter, step, choices=choices)
+    assert painter.drawn[10:] == [("beach", 0.3)]  # the chosen pictures come from the cache
+    assert drawn[0].trainedness is choices["hill"] and drawn[2].trainedness is None
+
+
+def test_resolved_story_carries_the_chosen_numbers(tmp_path: Path):
+    story, step = setup(tmp_path)
+    requests = stage.build_requests(story, settings(0.0))
+    chosen, choices = stage.choose_trainedness(story, requests, settings(0.0), AlphaPainter(),
+                                               KnownTaste(), step)
+    resolved = stage.with_chosen_trainedness(story, stage.draw(chosen, AlphaPainter(), step,
+                                                               choices=choices))
+    text = format_story(resolved)
+    hill, wood = text.split("scene hill")[1].split("scene wood")
+    assert "  trainedness: 0.6\n" in hill and "auto" not in hill
+    assert "  trainedness Pip: 0.6\n" in wood.split("scene beach")[0]
+    assert "  trainedness Pip: 0.3\n" in text.split("scene beach")[1]
+    assert "  trainedness: auto\n" in text.split("scene hill")[0]  # the character's default
+
+
+def test_auto_needs_a_selector_that_scores_both_axes(tmp_path: Path):
+    from engine.backends.select.first import FirstSelector
+
+    story, step = setup(tmp_path)
+    requests = stage.build_requests(story, settings(0.5))
+    with pytest.raises(ConfigError, match="select=clip"):
+        stage.choose_trainedness(story, requests, settings(0.5), AlphaPainter(),
+                                 FirstSelector(), step)
+    plain = parse_text(STORY.replace("auto", "0.5"), str(tmp_path / "fox.story"))[0]
+    assert stage.choose_trainedness(plain, stage.build_requests(plain, settings(0.5)),
+                                    settings(0.5), AlphaPainter(), None, step)[1] == {}
+
+
+def test_clip_scores_prompt_and_identity_apart(tmp_path: Path):
+    pytest.importorskip("transformers")
+    from engine.backends.select.clip import ClipSelector
+    from tests import tiny_models
+
+    clip = ClipSelector(str(tiny_models.tiny_clip()), text_weight=1.0, reference_weight=1.0)
+    red, blue = Image.new("RGB", (32, 32), "red"), Image.new("RGB", (32, 32), "blue")
+    (tmp_path / "ref.png").write_bytes(b"")
+    red.save(tmp_path / "ref.png")
+    both = clip.axes(SelectRequest("a red fox", (red, blue), (tmp_path / "ref.png",)))
+    assert len(both) == 2 and both[0][1] == pytest.approx(1.0, abs=1e-5)  # red is its reference
+    sums = clip.score(SelectRequest("a red fox", (red, blue), (tmp_path / "ref.png",)))
+    assert [round(p + i, 5) for p, i in both] == [round(s, 5) for s in sums]
+    assert [i for _, i in clip.axes(SelectRequest("a red fox", (red,)))] == [None]
+
+
+@pytest.mark.slow
+def test_a_render_records_and_resolves_the_chosen_alpha(tmp_path: Path):
+    pytest.importorskip("transformers")
+    import json
+    import subprocess
+    import sys
+
+    from tests import tiny_models
+
+    story, _ = setup(tmp_path)
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "fox.story").write_text(STORY)
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-m", "engine", "render", str(tmp_path / "fox.story"),
+         "render.width=64", "render.height=48", "render.fps=8", "select=clip",
+         f"select.model={tiny_models.tiny_clip()}", "render.auto_trainedness.alphas=[0.5,1]",
+         f"hydra.run.dir={tmp_path / 'run'}", f"cache.dir={tmp_path / 'cache'}"],
+        cwd=root, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    scenes = json.loads((tmp_path / "run" / "manifest.json").read_text())["scenes"]
+    hill = scenes[0]["trainedness"]
+    assert [c["alpha"] for c in hill["candidates"]] == [0.5, 1.0]
+    assert hill["chosen"] in (0.5, 1.0) and scenes[2]["trainedness"] is None
+    resolved = (tmp_path / "run" / "resolved.story").read_text()
+    assert f"  trainedness: {hill['chosen']:g}\n" in resolved.split("scene hill")[1]
+    assert "trainedness auto: α" in (tmp_path / "run" / "storyboard.html").read_text()
