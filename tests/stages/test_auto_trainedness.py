@@ -140,22 +140,6 @@ def test_auto_needs_a_selector_that_scores_both_axes(tmp_path: Path):
                                     settings(0.5), AlphaPainter(), None, step)[1] == {}
 
 
-def test_clip_scores_prompt_and_identity_apart(tmp_path: Path):
-    pytest.importorskip("transformers")
-    from engine.backends.select.clip import ClipSelector
-    from tests import tiny_models
-
-    clip = ClipSelector(str(tiny_models.tiny_clip()), text_weight=1.0, reference_weight=1.0)
-    red, blue = Image.new("RGB", (32, 32), "red"), Image.new("RGB", (32, 32), "blue")
-    (tmp_path / "ref.png").write_bytes(b"")
-    red.save(tmp_path / "ref.png")
-    both = clip.axes(SelectRequest("a red fox", (red, blue), (tmp_path / "ref.png",)))
-    assert len(both) == 2 and both[0][1] == pytest.approx(1.0, abs=1e-5)  # red is its reference
-    sums = clip.score(SelectRequest("a red fox", (red, blue), (tmp_path / "ref.png",)))
-    assert [round(p + i, 5) for p, i in both] == [round(s, 5) for s in sums]
-    assert [i for _, i in clip.axes(SelectRequest("a red fox", (red,)))] == [None]
-
-
 @pytest.mark.slow
 def test_a_render_records_and_resolves_the_chosen_alpha(tmp_path: Path):
     pytest.importorskip("transformers")

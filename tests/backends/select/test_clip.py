@@ -91,3 +91,24 @@ def test_first_picks_the_first_candidate(tmp_path: Path):
     assert selector.score(SelectRequest("p", pictures(tmp_path))) == (1.0, 0.0, 0.0)
     assert selector.score(SelectRequest("p", ())) == ()
     assert selector.identity() == {"backend": "first"}
+
+
+def test_clip_scores_prompt_and_identity_apart(tmp_path: Path):
+    clip = ClipSelector(str(tiny_models.tiny_clip()), text_weight=1.0, reference_weight=1.0)
+    red, blue = Image.new("RGB", (32, 32), "red"), Image.new("RGB", (32, 32), "blue")
+    red.save(tmp_path / "ref.png")
+    both = clip.axes(SelectRequest("a red fox", (red, blue), (tmp_path / "ref.png",)))
+    assert len(both) == 2 and both[0][1] == pytest.approx(1.0, abs=1e-5)  # red is its reference
+    sums = clip.score(SelectRequest("a red fox", (red, blue), (tmp_path / "ref.png",)))
+    assert [round(p + i, 5) for p, i in both] == [round(s, 5) for s in sums]
+    assert [i for _, i in clip.axes(SelectRequest("a red fox", (red,)))] == [None]
+
+
+def test_similarities_are_image_image_cosines(tmp_path: Path):
+    clip = ClipSelector(str(tiny_models.tiny_clip()))
+    first, second, third = pictures(tmp_path)
+    table = clip.similarities([first, second], [first, second, third])
+    assert len(table) == 2 and len(table[0]) == 3
+    assert table[0][0] == pytest.approx(1.0, abs=1e-5) and table[1][1] == pytest.approx(1.0,
+                                                                                       abs=1e-5)
+    assert table[0][1] == pytest.approx(table[1][0], abs=1e-5)
