@@ -64,7 +64,7 @@ sys.argv = [script, *sys.argv[4:]]
 runpy.run_path(script, run_name="__main__")
 """
 
-TRANSFORMS_STAND_IN = '''"""torchvision.transforms as the DreamBooth example uses it (PIL and numpy)."""
+TRANSFORMS_STAND_IN = '''"""torchvision.transforms as the DreamBooth example uses them."""
 import enum
 import numpy as np
 import torch

@@ -1,4 +1,4 @@
-"""`storyreel tune --checkpoints`: the final model's α sweep beside the real training checkpoints."""
+"""`storyreel tune --checkpoints`: the final model's α sweep beside its training checkpoints."""
 
 from __future__ import annotations
 
@@ -163,10 +163,12 @@ def page_html(drawing: Drawing, name: str, alphas: Sequence[float], steps: list[
                       "alike each α picture and each checkpoint picture are.</p>")
     else:
         head = "".join(f"<th>step {s}</th>" for s in steps)
+        def cell(value: float, closest: bool) -> str:
+            return f"<td><b>{value:.3f}</b></td>" if closest else f"<td>{value:.3f}</td>"
+
         body = "".join(
-            f"<tr><th>α = {a:g}</th>" + "".join(
-                f"<td>{'<b>' if matches[c] == a else ''}{value:.3f}{'</b>' if matches[c] == a else ''}</td>"
-                for c, value in enumerate(values)) + "</tr>"
+            f"<tr><th>α = {a:g}</th>" + "".join(cell(value, matches[c] == a)
+                                                for c, value in enumerate(values)) + "</tr>"
             for a, values in zip(alphas, table))
         summary = ", ".join(f"step {s} ≈ α {m:g}" for s, m in zip(steps, matches))
         similarity = (f"<h2>CLIP image–image similarity</h2><p>Closest: {escape(summary)}.</p>"
