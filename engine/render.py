@@ -197,7 +197,7 @@ def _render(story: Story, settings: RenderSettings, backends: Backends, console:
         story = _design(run, written.story)
         # 4. draw and speak, side by side; resolved.story carries each α `auto` chose
         drawn, spoken = _draw_and_speak(run, story)
-        resolved = draw_stage.with_chosen_trainedness(story, drawn)
+        resolved = draw_stage.with_chosen_trainedness(story, draw_stage.choices_of(drawn))
         write_atomically(folder.staging / "resolved.story",
                          format_story(rebase_paths(resolved, settings.run_dir)).encode())
         # 5. pictures that stayed flagged after their redraws

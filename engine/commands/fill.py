@@ -17,7 +17,9 @@ Runs only the writing stage: asks the configured writer (llm=offline by default;
 llm=transformers) for every line marked `...`, every scene without lines, every missing image
 prompt, and the scenes of a premise-only story. Prints the filled story as canonical .story text;
 with --write, writes the fills into STORY itself so they show up in `git diff` and are not written
-again. Answers are cached like a render's, so a later `render` uses the same fills.
+again. Answers are cached like a render's, so a later `render` uses the same fills. A scene whose
+trainedness is `auto` gets the α render would choose (drawn and scored through the same cache;
+needs select=clip), written as a number a reviewer can see and pin.
   storyreel fill stories/moon.story
   storyreel fill stories/moon.story --write llm=openai llm.model=gpt-4o-mini"""
 
@@ -43,17 +45,50 @@ def writer_from(cfg: Any) -> Any:
     return build_backend("llm", cfg.get("llm"))
 
 
-def written(story: Story, writer: Any, cfg: Any):  # -> engine.stages.write.Written
-    """The write stage through the artifact cache: the same answer `render` would use."""
+def cached_step(story: Story, cfg: Any) -> Any:
+    """A unit of work through the story's artifact cache (the one `render` uses)."""
     from engine.cache import Cache, cache_dir
     from engine.manifest import Recorder
-    from engine.review.feedback import load_feedback
-    from engine.stages.write import write_cached
     from engine.steps import Step
 
     cache_node = cfg.get("cache") or {}
-    step = Step(Cache(cache_dir(cache_node.get("dir"), Path(story.path))), Recorder())
-    return write_cached(story, writer, step, load_feedback(story))
+    return Step(Cache(cache_dir(cache_node.get("dir"), Path(story.path))), Recorder())
+
+
+def written(story: Story, writer: Any, cfg: Any):  # -> engine.stages.write.Written
+    """The write stage through the artifact cache: the same answer `render` would use."""
+    from engine.review.feedback import load_feedback
+    from engine.stages.write import write_cached
+
+    return write_cached(story, writer, cached_step(story, cfg), load_feedback(story))
+
+
+def with_auto_resolved(story: Story, cfg: Any) -> Story:
+    """Each `trainedness: auto` scene's α chosen as `render` chooses it (its pictures through
+    the same cache) and written in as a number; the story as it was when nothing is `auto`, or
+    (with a warning) when the selector cannot score for it."""
+    from engine.config import build_backend, settings_from
+    from engine.stages import design, draw
+
+    settings = settings_from(cfg, Path.cwd())
+    draw_settings = draw.DrawSettings(settings.width, settings.height, settings.seed,
+                                      settings.trainedness, 1, settings.auto)
+    if not any(draw.auto_characters(story, scene, draw_settings) for scene in story.scenes):
+        return story
+    selector = build_backend("select", cfg.get("select"))
+    if not callable(getattr(selector, "axes", None)):
+        log.warning("trainedness: auto is left as it is: choosing α needs select=clip "
+                    "select.model=FOLDER")
+        return story
+    step = cached_step(story, cfg)
+    tagged = story
+    if cfg.get("tagger") is not None:  # the prompts render draws with carry the tags
+        tagged = design.with_tags(story, design.tag_characters(
+            story, build_backend("tagger", cfg.get("tagger")), step))
+    requests = draw.build_requests(tagged, draw_settings)
+    _, choices = draw.choose_trainedness(tagged, requests, draw_settings,
+                                         build_backend("image", cfg.get("image")), selector, step)
+    return draw.with_chosen_trainedness(story, choices)
 
 
 def summary(before: Story, after: Story, usage: Any) -> str:
@@ -112,13 +147,16 @@ def main(argv: list[str]) -> int:
     story = load_story(path)
     cfg = compose_config(overrides, story=path)
     result = written(story, writer_from(cfg), cfg)
-    text = checked_text(result.story)
+    filled = with_auto_resolved(result.story, cfg)
+    text = checked_text(filled)
     report = summary(story, result.story, result.usage)
+    if filled is not result.story:
+        report += "; trainedness: auto chosen"
     if not write_back:
         sys.stdout.write(text)
         print(report, file=sys.stderr)
         return 0
-    if result.request is None:
+    if result.request is None and filled is result.story:
         print(f"{story_arg}: nothing to fill", file=sys.stderr)
         return 0
     if path.read_bytes() != original:

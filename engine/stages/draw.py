@@ -165,6 +165,11 @@ def with_alpha(request: DrawRequest, names: Sequence[str], alpha: float) -> Draw
         replace(c, trainedness=alpha) if c.name in names else c for c in request.characters))
 
 
+def choices_of(drawn: Sequence[Drawn]) -> dict[str, TrainednessChoice]:
+    """Scene id → how `auto` chose its α, for the scenes where it did."""
+    return {d.scene_id: d.trainedness for d in drawn if d.trainedness is not None}
+
+
 def choose_trainedness(story: Story, requests: Sequence[DrawRequest], settings: DrawSettings,
                        illustrator: Illustrator, selector: Selector | None, step: Step
                        ) -> tuple[list[DrawRequest], dict[str, TrainednessChoice]]:
@@ -217,11 +222,10 @@ def _choose(request: DrawRequest, names: Sequence[str], paths: list[Path],
     return TrainednessChoice(best[0], tuple(names), weight, tuple(tried))
 
 
-def with_chosen_trainedness(story: Story, drawn: Sequence[Drawn]) -> Story:
+def with_chosen_trainedness(story: Story, choices: dict[str, TrainednessChoice]) -> Story:
     """The story with each `auto` resolved to the α its scene chose (what resolved.story
-    carries): the scene's own `auto` field takes the number, else the scene gets
-    `trainedness NAME: α`."""
-    choices = {d.scene_id: d.trainedness for d in drawn if d.trainedness is not None}
+    carries and `fill --write` writes): the scene's own `auto` field takes the number, else
+    the scene gets `trainedness NAME: α`."""
     if not choices:
         return story
     return replace(story, scenes=tuple(

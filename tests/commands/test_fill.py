@@ -228,3 +228,33 @@ def test_new_says_narrator_is_reserved(tmp_path: Path, capsys):
         "storyreel new: error: --characters: 'narrator' is reserved: it reads the narration of "
         "every story; give the character another name\n")
     assert not out.exists()
+
+
+def auto_story(story: Path) -> Path:
+    (story.parent / "models" / "luna").mkdir(parents=True)
+    story.write_text(STORY.replace("  voice: child\n", "  voice: child\n  model: models/luna\n")
+                     .replace("scene forest\n", "scene forest\n  with: Luna\n"
+                              "  trainedness: auto  # chosen by fill\n"), encoding="utf-8")
+    return story
+
+
+def test_fill_write_pins_the_alpha_auto_chose(story: Path, capsys):
+    pytest.importorskip("transformers")
+    from tests import tiny_models
+
+    auto_story(story)
+    assert storyreel(["fill", str(story), "--write", "select=clip",
+                      f"select.model={tiny_models.tiny_clip()}", "render.width=64",
+                      "render.height=48", "render.auto_trainedness.alphas=[0.5,1]"]) == 0
+    assert "trainedness: auto chosen" in capsys.readouterr().err
+    forest = story.read_text(encoding="utf-8").split("scene forest")[1]
+    # the procedural illustrator draws the same picture at every α: the first best is kept
+    assert "  trainedness: 0.5  # chosen by fill\n" in forest
+
+
+def test_fill_without_a_scorer_leaves_auto_and_says_why(story: Path, caplog):
+    auto_story(story)
+    with caplog.at_level(logging.WARNING):
+        assert storyreel(["fill", str(story), "--write"]) == 0
+    assert "  trainedness: auto  # chosen by fill\n" in story.read_text(encoding="utf-8")
+    assert "choosing α needs select=clip" in caplog.text

@@ -117,8 +117,9 @@ def test_resolved_story_carries_the_chosen_numbers(tmp_path: Path):
     requests = stage.build_requests(story, settings(0.0))
     chosen, choices = stage.choose_trainedness(story, requests, settings(0.0), AlphaPainter(),
                                                KnownTaste(), step)
-    resolved = stage.with_chosen_trainedness(story, stage.draw(chosen, AlphaPainter(), step,
-                                                               choices=choices))
+    drawn = stage.draw(chosen, AlphaPainter(), step, choices=choices)
+    assert stage.choices_of(drawn) == choices
+    resolved = stage.with_chosen_trainedness(story, choices)
     text = format_story(resolved)
     hill, wood = text.split("scene hill")[1].split("scene wood")
     assert "  trainedness: 0.6\n" in hill and "auto" not in hill
