@@ -280,10 +280,11 @@ def draw_one(request: DrawRequest, illustrator: Illustrator, step: Step, label: 
 
 
 def reference_digest(look: CharacterLook, step: Step) -> str:
-    """A character's design image by content, for an illustrator it steers; a reference not
-    made yet keys as missing (the picture is redrawn once it exists)."""
-    path = Path(look.reference or "")
-    return f"reference:{step.digest(path) if path.is_file() else 'missing'}"
+    """A character's design image by content (of a folder, the first: the one that steers),
+    for an illustrator it steers; a reference not made yet keys as missing (the picture is
+    redrawn once it exists)."""
+    images = images_at(Path(look.reference)) if look.reference else ()
+    return f"reference:{step.digest(images[0]) if images else 'missing'}"
 
 
 def make_picture(illustrator: Illustrator, request: DrawRequest, out: Path) -> None:

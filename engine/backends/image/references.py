@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from engine.backends.image import CharacterLook
 from engine.backends.weights import PICKLED, files_fingerprint, folder_fingerprint
 from engine.errors import BackendError, ConfigError
+from engine.ir import images_at
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -23,19 +24,20 @@ IP_ADAPTER_HINT = ("image.ip_adapter is the adapter's .safetensors file, e.g. h9
 
 
 def references_of(looks: Sequence[CharacterLook]) -> list[tuple[CharacterLook, Image]]:
-    """The present characters whose `reference:` image exists, with that image (RGB)."""
+    """The present characters whose `reference:` image exists, with that image (RGB); a
+    folder of references steers with its first image."""
     from PIL import Image as PILImage
 
     found = []
     for look in looks:
         if not look.reference:
             continue
-        path = Path(look.reference)
-        if not path.is_file():
+        images = images_at(Path(look.reference))
+        if not images:
             log.warning("%s: %s's reference %s does not exist; drawn without it", BACKEND,
-                        look.name, path)
+                        look.name, look.reference)
             continue
-        with PILImage.open(path) as image:
+        with PILImage.open(images[0]) as image:
             found.append((look, image.convert("RGB")))
     return found
 
