@@ -45,10 +45,14 @@ def main(argv: list[str] | None = None) -> int:
         guess = f" (did you mean '{close[0]}'?)" if close else ""
         print(f"storyreel: unknown command '{name}'{guess}\n\n{_usage()}", file=sys.stderr)
         return 2
-    from engine.errors import BackendError, ConfigError, StoryError
+    from engine.errors import BackendError, ConfigError, StoryError, UsageError
 
     try:
         return _run(name, rest)
+    except UsageError as error:  # the command's words: which story, a missing file, an option
+        usage = f"\n\n{error.usage}" if error.usage else ""
+        print(f"storyreel {name}: {error}{usage}", file=sys.stderr)
+        return 2
     except StoryError as error:  # the story's mistakes, each located, with a caret and a hint
         from engine.dsl.load import render_diagnostics
 

@@ -91,6 +91,16 @@ class StoryError(Exception):
         return tuple(d for d in self.diagnostics if d.severity == "error")
 
 
+class UsageError(Exception):
+    """A command called the wrong way (no story, a missing file, a bad option): one line, exit 2.
+
+    `usage` is the command's usage text, printed below the line when the words were wrong."""
+
+    def __init__(self, message: str, usage: str | None = None):
+        super().__init__(message)
+        self.usage = usage
+
+
 class ConfigError(Exception):
     """A mistake in the Hydra configuration (unknown option, bad value): printed without traceback."""
 

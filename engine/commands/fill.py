@@ -129,17 +129,12 @@ def main(argv: list[str]) -> int:
     if argv and argv[0] in {"-h", "--help"}:
         print(USAGE)
         return 0
+    from engine.commands.arguments import story_file
     from engine.commands.render import split_story
 
     write_back = "--write" in argv
     story_arg, overrides = split_story([a for a in argv if a != "--write"])
-    if story_arg is None:
-        print(f"storyreel fill: which story?\n\n{USAGE}", file=sys.stderr)
-        return 2
-    path = Path(story_arg).absolute()
-    if not path.is_file():
-        print(f"storyreel fill: no such story file: {story_arg}", file=sys.stderr)
-        return 2
+    path = story_file(story_arg, USAGE)
     setup_logging()
     from engine.dsl.load import load_story
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from engine.errors import BackendError, ConfigError, Diagnostic, StoryError
+from engine.errors import BackendError, ConfigError, Diagnostic, StoryError, UsageError
 from engine.ir import Character, Field, Story, Value
 
 USAGE = """usage: storyreel train STORY CHARACTER [--out DIR] [--write] [KEY=VALUE ...]
@@ -43,7 +43,7 @@ def parse_arguments(argv: Sequence[str]) -> tuple[list[str], Path | None, bool, 
             value = arg.partition("=")[2]
             if not value:
                 if not items:
-                    raise ConfigError("--out needs a folder")
+                    raise UsageError("--out needs a folder", USAGE)
                 value = items.pop(0)
             out = Path(value)
         elif "=" in arg or arg.startswith("-"):
@@ -196,20 +196,12 @@ def main(argv: list[str]) -> int:
     if argv and argv[0] in {"-h", "--help"}:
         print(USAGE)
         return 0
+    from engine.commands.arguments import story_file
     from engine.commands.fill import setup_logging
 
-    try:
-        words, out, write, overrides = parse_arguments(argv)
-    except ConfigError as error:
-        print(f"storyreel train: {error}\n\n{USAGE}", file=sys.stderr)
-        return 2
-    if len(words) != 2:
-        print(f"storyreel train: which story and which character?\n\n{USAGE}", file=sys.stderr)
-        return 2
-    story_path = Path(words[0]).absolute()
-    if not story_path.is_file():
-        print(f"storyreel train: no such story file: {words[0]}", file=sys.stderr)
-        return 2
+    words, out, write, overrides = parse_arguments(argv)
+    story_path = story_file(words[0] if len(words) == 2 else None, USAGE,
+                            "which story and which character?")
     setup_logging()
     # a story's mistakes, bad settings, a failed backend and Ctrl-C: reported by engine.cli
     character, result = run(story_path, words[1], out, overrides)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import html
 import json
-import sys
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Sequence
 
-from engine.errors import ConfigError
+from engine.errors import ConfigError, UsageError
 
 USAGE = """usage: storyreel tune STORY SCENE [--alphas 0,0.25,...,1] [--seeds 3] [--out DIR]
                       [--checkpoints [--character NAME]] [KEY=VALUE ...]
@@ -50,8 +49,8 @@ def parse_alphas(text: str) -> list[float]:
         count = int(round((last - first) / step)) + 1
         return [round(first + i * step, 6) for i in range(count)]
     except ValueError:
-        raise ConfigError(f"--alphas takes numbers like 0,0.5,1 or 0,0.2,...,1, not {text!r}"
-                          ) from None
+        raise UsageError(f"--alphas takes numbers like 0,0.5,1 or 0,0.2,...,1, not {text!r}",
+                         USAGE) from None
 
 
 @dataclass
@@ -82,7 +81,7 @@ def parse_arguments(argv: Sequence[str]) -> Arguments:
         elif name in _VALUED:
             if not value:
                 if not items:
-                    raise ConfigError(f"{name} needs a value")
+                    raise UsageError(f"{name} needs a value", USAGE)
                 value = items.pop(0)
             _option(parsed, name, value)
         elif "=" in arg or arg.startswith("-"):
@@ -96,10 +95,10 @@ def _option(parsed: Arguments, name: str, value: str) -> None:
     if name == "--alphas":
         parsed.alphas = parse_alphas(value)
         if not parsed.alphas or any(not 0.0 <= a <= 1.0 for a in parsed.alphas):
-            raise ConfigError("--alphas must be numbers from 0 to 1")
+            raise UsageError("--alphas must be numbers from 0 to 1", USAGE)
     elif name == "--seeds":
         if not value.isdigit() or int(value) < 1:
-            raise ConfigError(f"--seeds takes a count of at least 1, not {value!r}")
+            raise UsageError(f"--seeds takes a count of at least 1, not {value!r}", USAGE)
         parsed.seeds = int(value)
     elif name == "--out":
         parsed.out = Path(value)
@@ -277,20 +276,12 @@ def main(argv: list[str]) -> int:
     if argv and argv[0] in {"-h", "--help"}:
         print(USAGE)
         return 0
+    from engine.commands.arguments import story_file
     from engine.commands.fill import setup_logging
 
-    try:
-        args = parse_arguments(argv)
-    except ConfigError as error:
-        print(f"storyreel tune: {error}\n\n{USAGE}", file=sys.stderr)
-        return 2
-    if len(args.words) != 2:
-        print(f"storyreel tune: which story and which scene?\n\n{USAGE}", file=sys.stderr)
-        return 2
-    story_path = Path(args.words[0]).absolute()
-    if not story_path.is_file():
-        print(f"storyreel tune: no such story file: {args.words[0]}", file=sys.stderr)
-        return 2
+    args = parse_arguments(argv)
+    story_path = story_file(args.words[0] if len(args.words) == 2 else None, USAGE,
+                            "which story and which scene?")
     setup_logging()
     if args.checkpoints:
         from engine.commands.tune_checkpoints import calibrate

@@ -92,6 +92,7 @@ def main(argv: list[str]) -> int:
     if argv and argv[0] in {"-h", "--help"}:
         print(USAGE)
         return 0
+    from engine.commands.arguments import story_file
     from engine.commands.render import split_story
     from engine.dsl.load import load_story
 
@@ -102,13 +103,7 @@ def main(argv: list[str]) -> int:
               f"{', '.join(backends())})", file=sys.stderr)
         return 2
     story_arg, overrides = split_story(argv)
-    if story_arg is None:
-        print(f"storyreel voices: which story?\n\n{USAGE}", file=sys.stderr)
-        return 2
-    path = Path(story_arg).absolute()
-    if not path.is_file():
-        print(f"storyreel voices: no such story file: {story_arg}", file=sys.stderr)
-        return 2
+    path = story_file(story_arg, USAGE)
     story = load_story(path)  # a story's mistakes and bad settings: reported by engine.cli
     table = cast_table(story, path, overrides, names)
     print(format_table(table))

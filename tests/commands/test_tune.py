@@ -12,7 +12,7 @@ from PIL import Image
 
 from engine.cli import main as storyreel
 from engine.commands import tune
-from engine.errors import ConfigError
+from engine.errors import UsageError
 
 STORY = """title: Fox
 audience: 3-6
@@ -67,7 +67,7 @@ def test_alphas_are_a_list_or_a_progression():
     assert tune.parse_alphas("0,0.2,...,1") == [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
     assert tune.parse_alphas("0.5, 0.75, ..., 1") == [0.5, 0.75, 1.0]
     for bad in ("0,...,1", "1,0.5,...,0", "a,b", "0,0.2,...,1,2"):
-        with pytest.raises(ConfigError, match="--alphas takes"):
+        with pytest.raises(UsageError, match="--alphas takes"):
             tune.parse_alphas(bad)
 
 

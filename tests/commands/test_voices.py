@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.cli import main as cli
 from engine.commands.voices import main
 
 STORY = """title: Moon
@@ -68,6 +69,6 @@ def test_an_unknown_backend_is_one_line(tmp_path, capsys):
 
 
 def test_no_story_is_one_line(tmp_path, capsys):
-    assert main([str(tmp_path / "missing.story")]) == 2
+    assert cli(["voices", str(tmp_path / "missing.story")]) == 2
     assert capsys.readouterr().err.strip() == (
         f"storyreel voices: no such story file: {tmp_path / 'missing.story'}")
