@@ -114,9 +114,19 @@ def _compose(config_dir: Path, words: Sequence[str]) -> Any:
         return compose("config", overrides=list(words), return_hydra_config=True)
 
 
+LAUNCHER_EXTRAS = {"submitit_slurm": "submitit", "submitit_local": "submitit", "ray": "ray",
+                   "ray_aws": "ray"}
+"""Hydra launcher plugins by choice name, and the storyreel extra that installs each."""
+
+
 def _missing_choice(error: Any) -> str:
     group, _, name = str(getattr(error, "missing_cfg_file", "") or "").rpartition("/")
     options = [str(o) for o in getattr(error, "options", None) or []]
+    if group == "hydra/launcher" and name in LAUNCHER_EXTRAS:
+        extra = LAUNCHER_EXTRAS[name]
+        return (f"hydra/launcher={name} needs its Hydra plugin: pip install "
+                f"'storyreel[{extra}]'" + (" in an environment of its own (docs/cluster.md)"
+                                           if extra == "ray" else ""))
     if not group or not options:
         return str(error).strip().splitlines()[0]
     close = difflib.get_close_matches(name, options, n=1)

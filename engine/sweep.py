@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import re
+import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -36,8 +37,12 @@ vertical-align:top;text-align:left}.strip{display:flex;gap:.25rem;flex-wrap:wrap
 .strip img{height:4.5rem;border-radius:4px}video{width:20rem}.ok{color:#2a7a3a;font-weight:600}
 .failed{color:#b3261e;font-weight:600}.running{color:#946200}pre{white-space:pre-wrap;
 max-width:30rem;font-size:.8rem;color:#b3261e;margin:.3rem 0}code{font-size:.8rem}
-.counts{font-size:.8rem;color:#555}
+.counts{font-size:.8rem;color:#555}.logs{font-size:.8rem}.lost{color:#b3261e;font-weight:600}
 """
+LOST = ("the job ended without reporting (killed, out of memory or past its time limit?); "
+        "its log says how far it got")
+_sweeps: list[Path] = []
+"""The sweep folders this (driver) process started, for mark_lost_jobs."""
 
 
 class JobFailed(CompactHydraException):
@@ -75,13 +80,19 @@ def _sweep_dir(config: DictConfig) -> Path:
 
 class SweepReport(Callback):
     """In a multirun: `job.json` in each job's folder, and `sweep.html` in the sweep folder,
-    rewritten as each job ends (so it is complete even when Hydra stops on a failed job)."""
+    rewritten as each job ends (so it is complete even when Hydra stops on a failed job). The
+    job callbacks run wherever the launcher runs the job (a joblib worker, a SLURM node, a Ray
+    worker); the sweep folder is the only thing they share."""
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        _sweeps.append(_sweep_dir(config))
 
     def on_job_start(self, config: DictConfig, **kwargs: Any) -> None:
         if not _multirun(config):
             return
         self._started = time.time()
-        _write_job(config, {"status": "running"})
+        _write_job(config, {"status": "running", "host": socket.gethostname(),
+                            "logs": _job_logs(config)})
         write_sweep_page(_sweep_dir(config))
 
     def on_job_end(self, config: DictConfig, job_return: JobReturn, **kwargs: Any) -> None:
@@ -97,6 +108,7 @@ class SweepReport(Callback):
             else:
                 text = f"{type(error).__name__}: {error}" if error is not None else "failed"
             _write_job(config, {"status": "failed", "error": mask(text), "seconds": seconds})
+            _log_to_job_file(config, f"job failed: {mask(text)}")
         write_sweep_page(_sweep_dir(config))
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
@@ -105,12 +117,66 @@ class SweepReport(Callback):
 
 
 def _write_job(config: DictConfig, fields: dict[str, Any]) -> None:
+    """(Re)write the job's job.json: what `on_job_start` recorded, updated with these fields."""
     overrides = [str(o) for o in OmegaConf.to_container(config.hydra.overrides.task) or []]
-    body = {"num": int(OmegaConf.select(config, "hydra.job.num", default=0) or 0),
-            "overrides": overrides, **fields}
     job_dir = _job_dir(config)
     job_dir.mkdir(parents=True, exist_ok=True)
+    body = {**_read_job(job_dir / JOB_FILE), **fields,
+            "num": int(OmegaConf.select(config, "hydra.job.num", default=0) or 0),
+            "overrides": overrides}
+    if fields.get("status") == "running":  # a requeued job starts over
+        body = {key: body[key] for key in ("num", "overrides", *fields)}
     write_atomically(job_dir / JOB_FILE, json.dumps(body, indent=1))
+
+
+def _read_job(path: Path) -> dict[str, Any]:
+    try:
+        body = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _job_logs(config: DictConfig) -> dict[str, str]:
+    """The job's log files by name: its own log (Hydra's file handler), and where the launcher
+    sends its output (submitit's stdout and stderr files); paths relative to the sweep folder."""
+    logs = {"log": str(_job_dir(config) / f"{config.hydra.job.name}.log")}
+    if os.environ.get("SUBMITIT_EXECUTOR"):
+        import submitit
+
+        paths = submitit.JobEnvironment().paths
+        logs |= {"stdout": str(paths.stdout), "stderr": str(paths.stderr)}
+    sweep_dir = _sweep_dir(config)
+    return {name: _relative(Path(path).absolute(), sweep_dir) for name, path in logs.items()}
+
+
+def _relative(path: Path, folder: Path) -> str:
+    try:
+        return path.relative_to(folder).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _log_to_job_file(config: DictConfig, message: str) -> None:
+    """A line in the job's own log file only (the console has already shown the error)."""
+    job_dir = _job_dir(config).absolute()
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.FileHandler) and \
+                Path(handler.baseFilename).parent == job_dir:
+            handler.handle(log.makeRecord(log.name, logging.ERROR, __file__, 0, message, (), None))
+
+
+def mark_lost_jobs() -> None:
+    """After the launcher returns: a job of this process's sweeps still `running` never reported
+    (its process was killed); it is recorded as lost, and the page rewritten."""
+    while _sweeps:
+        sweep_dir = _sweeps.pop()
+        for job_dir, job in read_jobs(sweep_dir):
+            if job.get("status") == "running":
+                write_atomically(job_dir / JOB_FILE,
+                                 json.dumps({**job, "status": "lost", "error": LOST}, indent=1))
+        if sweep_dir.is_dir():
+            write_sweep_page(sweep_dir)
 
 
 def read_jobs(sweep_dir: Path) -> list[tuple[Path, dict[str, Any]]]:
@@ -166,10 +232,20 @@ def _row(sweep_dir: Path, job_dir: Path, job: dict[str, Any]) -> str:
             counts = ""
     error = f"<pre>{esc(str(job['error']))}</pre>" if job.get("error") else ""
     seconds = f"{job['seconds']:.1f} s" if isinstance(job.get("seconds"), (int, float)) else ""
+    host = f" on {esc(str(job['host']))}" if job.get("host") else ""
     return (f"<tr class=job data-status='{esc(status)}'><td>{esc(str(job.get('num', '')))}</td>"
             f"<td>{overrides}<div class=counts>{counts}</div></td>"
             f"<td><div class=strip>{strip}</div></td><td>{video}</td>"
-            f"<td><span class='{esc(status)}'>{esc(status)}</span> {seconds}{error}</td></tr>")
+            f"<td><span class='{esc(status)}'>{esc(status)}</span> {seconds}{host}{error}"
+            f"{_log_links(sweep_dir, job)}</td></tr>")
+
+
+def _log_links(sweep_dir: Path, job: dict[str, Any]) -> str:
+    """Links to the job's log files that exist (a job killed early may have written none)."""
+    logs = job.get("logs") if isinstance(job.get("logs"), dict) else {}
+    links = [f"<a href='{link(Path(path))}'>{html.escape(str(name))}</a>"
+             for name, path in logs.items() if (sweep_dir / str(path)).is_file()]
+    return f"<div class=logs>{' · '.join(links)}</div>" if links else ""
 
 
 def write_sweep_page(sweep_dir: Path) -> Path:
@@ -179,7 +255,7 @@ def write_sweep_page(sweep_dir: Path) -> Path:
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         jobs = read_jobs(sweep_dir)
-        failed = sum(job.get("status") == "failed" for _, job in jobs)
+        failed = sum(job.get("status") in ("failed", "lost") for _, job in jobs)
         done = sum(job.get("status") == "ok" for _, job in jobs)
         rows = "\n".join(_row(sweep_dir, d, j) for d, j in jobs)
         page = (f"<!doctype html><meta charset=utf-8><title>sweep {esc_name(sweep_dir)}</title>"

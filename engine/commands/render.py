@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import glob
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -17,9 +19,12 @@ resolved.story, manifest.json). Everything after the story is a Hydra override:
   storyreel render stories/first-snow.story video=youtube seed=7
   storyreel render -m stories/a.story,stories/b.story tts=espeak,edge
   storyreel render -m stories/                 (every *.story directly in the folder, one job each)
+  storyreel render -m 'stories/**/*.story' image.model=a,b     (a pattern; each story × each model)
+  storyreel render -m 'stories/*.story' hydra/launcher=slurm   (one SLURM job a story: docs/cluster.md)
   storyreel render stories/a.story hydra.run.dir=out/a     (choose the output folder)
 A story repository's own conf/ (beside the story, or at the repository root) is searched too."""
 
+_FULL_ERROR = "HYDRA_FULL_ERROR"
 _VALUE_FLAGS = {"--cfg", "-c", "--package", "-p", "--info", "-cd", "--config-dir", "-cn",
                 "--config-name", "--experimental-rerun"}
 
@@ -82,13 +87,25 @@ def precheck(stories: list[Path]) -> int:
 
 def stories_named(story_arg: str) -> list[Path]:
     """The stories an argument names: a file (even one with a comma in its name), a folder's
-    `*.story` files (sorted), or several of those joined by commas."""
+    `*.story` files (sorted), a pattern (`stories/**/*.story`, quoted so the shell leaves it), or
+    several of those joined by commas."""
     parts = [story_arg] if Path(story_arg).exists() else [s for s in story_arg.split(",") if s]
     stories: list[Path] = []
     for part in parts:
-        path = Path(part).absolute()
-        stories.extend(sorted(path.glob("*.story")) if path.is_dir() else [path])
-    return stories
+        matches = [part]
+        if not Path(part).exists() and glob.has_magic(part):
+            matches = sorted(glob.glob(part, recursive=True))
+        for match in matches:
+            path = Path(match).absolute()
+            stories.extend(sorted(path.glob("*.story")) if path.is_dir() else [path])
+    return list(dict.fromkeys(stories))
+
+
+def _more_story_files(words: list[str]) -> tuple[list[str], list[str]]:
+    """Story files among the overrides (the shell expanded `stories/*.story` into several words),
+    and the overrides without them."""
+    stories = [w for w in words if w.endswith(".story") and Path(w).is_file()]
+    return stories, [w for w in words if w not in stories]
 
 
 def usage_problem(argv: list[str], story_arg: str, stories: list[Path],
@@ -97,7 +114,8 @@ def usage_problem(argv: list[str], story_arg: str, stories: list[Path],
     multirun = "-m" in flags or "--multirun" in flags
     again = shlex.join(["storyreel", "render", "-m", *argv])
     if not stories:
-        return f"no .story files in {story_arg}"
+        where = "match" if glob.has_magic(story_arg) else "in"
+        return f"no .story files {where} {story_arg}"
     if len(stories) > 1 and not multirun:
         held = f"{story_arg} holds {len(stories)} stories; " if Path(story_arg).is_dir() else ""
         return f"{held}several stories need -m (multirun): {again}"
@@ -115,8 +133,10 @@ def main(argv: list[str]) -> int:
     if story_arg is None:
         print(f"storyreel render: which story?\n\n{USAGE}", file=sys.stderr)
         return 2
-    stories = stories_named(story_arg)
     flags, words = _flags_first(rest)
+    more, words = _more_story_files(words)
+    stories = list(dict.fromkeys([*stories_named(story_arg),
+                                  *(Path(story).absolute() for story in more)]))
     problem = usage_problem(argv, story_arg, stories, flags, words)
     if problem:
         print(f"storyreel render: {problem}", file=sys.stderr)
@@ -150,19 +170,52 @@ def run_hydra(overrides: list[str]) -> int:
     import hydra
 
     from engine.output_folder import remove_unused_folders
+    from engine.sweep import mark_lost_jobs
 
     register_resolvers()
     app = hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")(_task)
-    saved = sys.argv
+    saved, saved_env = sys.argv, os.environ.get(_FULL_ERROR)
     sys.argv = ["storyreel render", *overrides]
+    multirun = "-m" in overrides or "--multirun" in overrides
+    if multirun:  # the launcher's own failures reach launch_failure, not Hydra's traceback
+        os.environ[_FULL_ERROR] = "1"
+    status = 0
     try:
         app()
     except SystemExit as exit_:
-        return int(exit_.code or 0) if not isinstance(exit_.code, str) else 1
+        status = int(exit_.code or 0) if not isinstance(exit_.code, str) else 1
+    except Exception as error:  # noqa: BLE001 - only in a multirun: see above
+        if not multirun:
+            raise
+        print(f"storyreel render: {launch_failure(error)}", file=sys.stderr)
+        status = 1
     finally:
         sys.argv = saved
+        _restore_env(_FULL_ERROR, saved_env)
         remove_unused_folders()  # a run that made nothing leaves no folder behind
-    return 0
+    mark_lost_jobs()  # the launcher has returned: a job that never reported was killed (not on ^C)
+    return status
+
+
+def launch_failure(error: Exception) -> str:
+    """A multirun's failure in one line (a failed job's reason, or why the launcher could not
+    submit or collect its jobs: `sbatch: error: ...`), secrets masked."""
+    from hydra.errors import CompactHydraException
+
+    from engine.secrets import mask
+
+    if isinstance(error, CompactHydraException):  # a job that failed cleanly, a config mistake
+        return mask(str(error).strip())
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    detail = lines[-1] if lines else type(error).__name__
+    return mask(f"error: the launcher failed: {detail}")
+
+
+def _restore_env(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
 
 
 def _task(cfg) -> None:  # type: ignore[no-untyped-def]

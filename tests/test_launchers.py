@@ -1,0 +1,156 @@
+"""A story repository as a batch on real launchers: submitit's local executor (one subprocess a
+job), a local Ray cluster, and the SLURM preset's sbatch script; the task function they ship."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from engine.sweep import read_jobs
+
+ROOT = Path(__file__).resolve().parents[1]
+RAY_PYTHON = ROOT / ".venv-ray" / "bin" / "python"
+TINY = ["render.width=64", "render.height=48", "render.fps=4"]
+STORIES = {"hill": 'title: Hill\n\nscene hill\n  image: a green hill\n  "Hello, hill."\n',
+           "pond": 'title: Pond\n\nscene pond\n  image: a blue pond\n  "Hello, pond."\n'}
+
+
+def _repository(root: Path) -> Path:
+    (root / "stories").mkdir(parents=True)
+    for name, text in STORIES.items():
+        (root / "stories" / f"{name}.story").write_text(text)
+    return root
+
+
+def _render(python: Path | str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "300"}
+    return subprocess.run([str(python), "-m", "engine", "render", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=400)
+
+
+def _jobs_by_story(sweep: Path) -> dict[tuple[str, str], dict]:
+    """(story file name, seed override) → job.json, for every job folder of the sweep."""
+    found = {}
+    for _, job in read_jobs(sweep):
+        story = next(o for o in job["overrides"] if o.startswith("story="))
+        seed = next((o for o in job["overrides"] if o.startswith("seed=")), "")
+        found[Path(story.split("=", 1)[1].strip("'")).name, seed] = job
+    return found
+
+
+def test_the_task_function_is_import_clean_and_picklable():
+    probe = """
+import io, pickle, socket, sys, threading
+import engine.commands.render as render
+assert pickle.loads(pickle.dumps(render._task)) is render._task
+held = [name for name, value in vars(render).items()
+        if isinstance(value, (io.IOBase, socket.socket, type(threading.Lock())))]
+heavy = sorted(m for m in ("engine.cache", "engine.locks", "openai", "torch", "submitit", "ray")
+               if m in sys.modules)
+print(held, heavy)
+"""
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["[]", "[]"]
+
+
+@pytest.mark.slow
+def test_submitit_local_renders_a_batch_as_subprocess_jobs_and_reports_every_job(tmp_path: Path):
+    repo = _repository(tmp_path)
+    sweep = repo / "sweep"
+    done = _render(sys.executable, "-m", "stories/*.story", "seed=0,oops", *TINY,
+                   "hydra/launcher=submitit_local", f"hydra.sweep.dir={sweep}", cwd=repo)
+    assert done.returncode == 1  # a failed job fails the command, after every job has run
+    assert "a setting has a value it cannot take" in done.stderr
+    assert "Traceback" not in done.stderr
+    jobs = _jobs_by_story(sweep)
+    assert sorted(jobs) == [("hill.story", "seed=0"), ("hill.story", "seed=oops"),
+                            ("pond.story", "seed=0"), ("pond.story", "seed=oops")]
+    page = (sweep / "sweep.html").read_text()
+    assert "4 jobs: 2 ok, 2 failed, 0 running" in page
+    for (story, seed), job in jobs.items():
+        assert job["status"] == ("ok" if seed == "seed=0" else "failed")
+        assert set(job["logs"]) == {"log", "stdout", "stderr"}
+        # each job ran in a submitit subprocess of its own, which wrote these files
+        assert job["logs"]["stderr"].startswith(".submitit/")
+        for path in job["logs"].values():
+            assert (sweep / path).is_file()
+            assert f"href='{path}'" in page
+        job_log = (sweep / job["logs"]["log"]).read_text()
+        if job["status"] == "failed":
+            assert "job failed: a setting has a value it cannot take" in job_log
+        else:
+            folder = sweep / Path(job["logs"]["log"]).parent
+            assert (folder / "video.mp4").stat().st_size > 0
+    assert len({job["logs"]["stdout"] for job in jobs.values()}) == 4  # a process each
+
+
+@pytest.mark.slow
+def test_the_slurm_preset_submits_an_sbatch_array_and_a_refusal_is_one_line(tmp_path: Path):
+    """`hydra/launcher=slurm` on a machine whose `sbatch` keeps the script and refuses it (as a
+    cluster does for a wrong account): one array job, carrying the preset's settings."""
+    repo = _repository(tmp_path / "repo")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "srun").write_text("#!/bin/sh\nexit 0\n")
+    (bin_dir / "sbatch").write_text(
+        f"#!/bin/sh\ncp \"$1\" {tmp_path / 'submitted.sh'}\n"
+        "echo 'sbatch: error: Batch job submission failed: Invalid account' >&2\nexit 1\n")
+    for tool in ("srun", "sbatch"):
+        (bin_dir / tool).chmod(0o755)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+    done = subprocess.run([sys.executable, "-m", "engine", "render", "-m", "stories/*.story",
+                           "seed=range(9)", "hydra/launcher=slurm", "hydra.launcher.account=my-lab",
+                           f"hydra.sweep.dir={tmp_path / 'sweep'}"], cwd=repo, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1] == ("storyreel render: error: the launcher failed: "
+                                            "sbatch: error: Batch job submission failed: "
+                                            "Invalid account")
+    assert "Traceback" not in done.stderr
+    script = (tmp_path / "submitted.sh").read_text()
+    for line in ("#SBATCH --array=0-17%16",  # 2 stories × 9 seeds, at most 16 at once "#SBATCH --partition=gpu", "#SBATCH --gpus-per-node=1",
+                 "#SBATCH --time=120", "#SBATCH --cpus-per-task=4", "#SBATCH --mem=32GB",
+                 "#SBATCH --account=my-lab", "#SBATCH --signal=USR2@120"):
+        assert line in script
+    assert "export SUBMITIT_EXECUTOR=slurm" in script
+
+
+def test_a_launcher_plugin_not_installed_names_the_extra():
+    from engine.overrides import composition_problem
+    from engine.config import CONF_DIR
+
+    for choice in ("ray", "ray_cluster"):
+        problem = composition_problem(CONF_DIR, ["story=x.story", f"hydra/launcher={choice}"])
+        if importlib.util.find_spec("hydra_plugins.hydra_ray_launcher"):  # in .venv-ray
+            assert problem is None
+        else:
+            assert problem == ("hydra/launcher=ray needs its Hydra plugin: pip install "
+                               "'storyreel[ray]' in an environment of its own (docs/cluster.md)")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not RAY_PYTHON.is_file(),
+                    reason="Ray lives in .venv-ray (scripts/setup.sh --dev builds it)")
+def test_a_local_ray_cluster_renders_the_batch(tmp_path: Path):
+    repo = _repository(tmp_path)
+    sweep = repo / "sweep"
+    done = _render(RAY_PYTHON, "-m", "stories/*.story", *TINY, "hydra/launcher=ray",
+                   "++hydra.launcher.ray.init._node_ip_address=127.0.0.1",
+                   "++hydra.launcher.ray.init.num_cpus=2",
+                   "++hydra.launcher.ray.init.include_dashboard=false",
+                   f"hydra.sweep.dir={sweep}", cwd=repo)
+    assert done.returncode == 0, done.stderr[-3000:]
+    jobs = _jobs_by_story(sweep)
+    assert sorted(jobs) == [("hill.story", ""), ("pond.story", "")]
+    for job in jobs.values():
+        assert job["status"] == "ok"
+        folder = sweep / Path(job["logs"]["log"]).parent
+        assert (folder / "video.mp4").stat().st_size > 0
+    assert "2 jobs: 2 ok, 0 failed, 0 running" in (sweep / "sweep.html").read_text()
