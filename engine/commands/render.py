@@ -19,8 +19,8 @@ resolved.story, manifest.json). Everything after the story is a Hydra override:
   storyreel render stories/first-snow.story video=youtube seed=7
   storyreel render -m stories/a.story,stories/b.story tts=espeak,edge
   storyreel render -m stories/                 (every *.story directly in the folder, one job each)
-  storyreel render -m 'stories/**/*.story' image.model=a,b     (a pattern; each story × each model)
-  storyreel render -m 'stories/*.story' hydra/launcher=slurm   (one SLURM job a story: docs/cluster.md)
+  storyreel render -m 'stories/**/*.story' image.model=a,b   (a pattern; every story × model)
+  storyreel render -m 'stories/*.story' hydra/launcher=slurm (a SLURM job a story: docs/cluster.md)
   storyreel render stories/a.story hydra.run.dir=out/a     (choose the output folder)
 A story repository's own conf/ (beside the story, or at the repository root) is searched too."""
 

@@ -78,6 +78,28 @@ def test_a_folder_without_multirun_says_how_to_render_its_stories(
     assert not (here / "renders").exists()
 
 
+def test_a_pattern_or_the_shells_expansion_of_one_names_every_story_it_matches(
+        here: Path, capsys: pytest.CaptureFixture[str]):
+    from engine.commands.render import stories_named
+
+    for name in ("tales/b", "tales/a", "tales/deep/c"):
+        (here / f"{name}.story").parent.mkdir(parents=True, exist_ok=True)
+        (here / f"{name}.story").write_text(STORY)
+    tales = here / "tales"
+    assert stories_named("tales/*.story") == [tales / "a.story", tales / "b.story"]
+    assert stories_named("tales/**/*.story") == [tales / "a.story", tales / "b.story",
+                                                 tales / "deep" / "c.story"]
+    assert stories_named("tales/*.story,tales/a.story") == [tales / "a.story", tales / "b.story"]
+    status, err = usage(["tales/*.story"], capsys)
+    assert (status, err) == (2, "storyreel render: several stories need -m (multirun): "
+                                "storyreel render -m 'tales/*.story'\n")
+    status, err = usage(["tales/a.story", "tales/b.story", "seed=1"], capsys)  # as the shell gives
+    assert status == 2 and err.startswith("storyreel render: several stories need -m")
+    assert usage(["-m", "nope/*.story"], capsys) == (
+        2, "storyreel render: no .story files match nope/*.story\n")
+    assert not (here / "renders").exists()
+
+
 def test_a_mistyped_setting_gets_a_did_you_mean(here: Path, capsys: pytest.CaptureFixture[str]):
     (here / "a.story").write_text(STORY)
     assert usage(["a.story", "video.captionsize=0.05"], capsys) == (

@@ -1,0 +1,164 @@
+"""A story repository as a batch: each launcher's per-job overhead against a bare render of the
+same story, and the throughput of an 8-story batch at 1 and 2 workers.
+
+    .venv/bin/python benchmarks/batch.py [--stories 8] [--ray-python .venv-ray/bin/python]
+
+Every render is the real command (`python -m engine render ...`) in a fresh process. Overhead:
+one job through the launcher (`-m`, one story) minus a bare `render` of that story, both with the
+cache warm, so what is left is what the launcher adds (submitting, a job process, collecting the
+result). Ray is measured on a cluster started once (`ray start --head`), as a batch runs on one
+that is up. Throughput: the 8 stories cold (a cache of their own each time), one after another
+as bare renders (the baseline), then as one batch on 1 and on 2 workers. Targets (issue 15):
+submitit_local ≤ 1.5 s per job, Ray ≤ 1 s per job after the cluster is up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL = ["render.width=320", "render.height=180", "render.fps=8"]
+PLACES = ["a sunny meadow", "a dark forest", "a quiet village at night", "a sandy beach",
+          "a cosy kitchen", "a snowy hill", "a rainy street", "a castle garden",
+          "a riverbank at sunset", "a library", "a mountain path", "a lighthouse"]
+
+
+def story_text(n: int) -> str:
+    """A complete two-scene story (nothing for the writer to fill), different for each n."""
+    place, other = PLACES[n % len(PLACES)], PLACES[(n + 5) % len(PLACES)]
+    return "\n".join([
+        f"title: Walk {n}", "", "character Mo", "  description: a small blue hedgehog", "",
+        "scene there", f"  setting: {place}", f"  image: Mo walking through {place}",
+        "  with: Mo", f'  "Mo walked to {place}, story {n}."', '  Mo: "How lovely!"', "",
+        "scene back", f"  setting: {other}", f"  image: Mo resting in {other}", "  with: Mo",
+        f'  "Then Mo rested in {other}."', ""])
+
+
+def command(python: str, *args: str, cwd: Path) -> float:
+    """Wall seconds of one `engine render` command; a failure stops the benchmark."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    started = time.perf_counter()
+    done = subprocess.run([python, "-m", "engine", "render", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        sys.exit(f"benchmark: render {' '.join(args)} failed:\n{done.stderr[-3000:]}")
+    return seconds
+
+
+def overhead(repo: Path, story: Path, launchers: dict[str, tuple[str, list[str]]],
+             repeats: int) -> None:
+    """Per-job seconds each launcher adds to a bare render of one story (warm cache)."""
+    cache = [f"cache.dir={repo / 'cache-warm'}", *SMALL]
+    command(sys.executable, str(story), *cache, f"hydra.run.dir={repo / 'warm'}", cwd=repo)
+    bare = min(command(sys.executable, str(story), *cache, f"hydra.run.dir={repo / 'bare'}",
+                       cwd=repo) for _ in range(repeats))
+    print(f"\nbare render, warm cache: {bare:.2f} s (best of {repeats})")
+    print(f"{'launcher':<16}{'one job':>10}{'overhead':>11}{'ratio':>8}")
+    for name, (python, settings) in launchers.items():
+        wall = min(command(python, "-m", str(story), *cache, *settings,
+                           f"hydra.sweep.dir={repo / 'sweeps' / f'{name}-{n}'}", cwd=repo)
+                   for n in range(repeats))
+        print(f"{name:<16}{wall:>9.2f}s{wall - bare:>10.2f}s{wall / bare:>7.2f}×")
+
+
+def throughput(repo: Path, stories: list[Path], batches: dict[str, tuple[str, list[str]]]) -> None:
+    """The stories cold: one after another as bare renders, then as a batch per launcher."""
+    def cold(name: str) -> list[str]:
+        return [f"cache.dir={repo / 'cold' / name}", *SMALL]
+
+    bare = sum(command(sys.executable, str(story), *cold(f"bare-{story.stem}"),
+                       f"hydra.run.dir={repo / 'bare-runs' / story.stem}", cwd=repo)
+               for story in stories)
+    count = len(stories)
+    print(f"\n{count} stories cold, bare renders one after another: {bare:.1f} s "
+          f"({count / bare * 60:.1f} stories/min)")
+    print(f"{'batch':<22}{'wall':>9}{'stories/min':>13}{'vs bare':>9}")
+    for name, (python, settings) in batches.items():
+        wall = command(python, "-m", ",".join(str(s) for s in stories), *cold(name), *settings,
+                       f"hydra.sweep.dir={repo / 'sweeps' / name}", cwd=repo)
+        print(f"{name:<22}{wall:>8.1f}s{count / wall * 60:>13.1f}{bare / wall:>8.2f}×")
+
+
+RAY_ADDRESS = "127.0.0.1:6399"
+
+
+def start_ray(ray_python: str, repo: Path) -> tuple[subprocess.Popen[bytes], float]:
+    """A Ray head on 127.0.0.1 with 2 CPUs (`ray start --block`, ended with its process group);
+    returns it and the seconds until it answers."""
+    ray = str(Path(ray_python).parent / "ray")
+    started = time.perf_counter()
+    head = subprocess.Popen([ray, "start", "--head", "--block", "--node-ip-address=127.0.0.1",
+                             f"--port={RAY_ADDRESS.rpartition(':')[2]}", "--num-cpus=2",
+                             "--include-dashboard=false", f"--temp-dir={repo / 'ray'}"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    while subprocess.run([ray, "status", f"--address={RAY_ADDRESS}"],
+                         capture_output=True).returncode != 0:
+        if head.poll() is not None:
+            sys.exit("benchmark: `ray start --head` failed")
+        time.sleep(0.5)
+    return head, time.perf_counter() - started
+
+
+def stop_ray(head: subprocess.Popen[bytes]) -> None:
+    os.killpg(head.pid, signal.SIGTERM)
+    head.wait(timeout=60)
+
+
+def ray_launcher(ray_python: str, workers: int) -> tuple[str, list[str]]:
+    """hydra/launcher=ray_cluster on the started cluster, at most `workers` jobs at once."""
+    return ray_python, ["hydra/launcher=ray_cluster",
+                        f"hydra.launcher.ray.init.address={RAY_ADDRESS}",
+                        "hydra.launcher.ray.remote.num_gpus=0",
+                        f"hydra.launcher.ray.remote.num_cpus={2 // workers}"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stories", type=int, default=8)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--ray-python", default=str(ROOT / ".venv-ray" / "bin" / "python"))
+    args = parser.parse_args()
+    ray_python = args.ray_python if Path(args.ray_python).is_file() else None
+    with tempfile.TemporaryDirectory(prefix="storyreel-batch-") as folder:
+        repo = Path(folder)
+        (repo / ".git").mkdir()  # a story repository's root
+        stories = []
+        for n in range(args.stories):
+            stories.append(repo / "stories" / f"walk-{n}.story")
+            stories[-1].parent.mkdir(exist_ok=True)
+            stories[-1].write_text(story_text(n))
+        launchers = {"joblib": (sys.executable, ["hydra/launcher=joblib"]),
+                     "submitit_local": (sys.executable, ["hydra/launcher=submitit_local"])}
+        batches = {"joblib, 1 worker": (sys.executable, ["hydra/launcher=joblib",
+                                                         "hydra.launcher.n_jobs=1"]),
+                   "joblib, 2 workers": (sys.executable, ["hydra/launcher=joblib",
+                                                          "hydra.launcher.n_jobs=2"]),
+                   "submitit_local, all": (sys.executable, ["hydra/launcher=submitit_local"])}
+        head = None
+        if ray_python:
+            head, seconds = start_ray(ray_python, repo)
+            print(f"ray start --head: {seconds:.1f} s")
+            launchers["ray (cluster up)"] = ray_launcher(ray_python, 2)
+            batches |= {"ray, 1 worker": ray_launcher(ray_python, 1),
+                        "ray, 2 workers": ray_launcher(ray_python, 2)}
+        else:
+            print(f"no {args.ray_python}: Ray left out (scripts/setup.sh --dev builds it)")
+        try:
+            overhead(repo, stories[0], launchers, args.repeats)
+            throughput(repo, stories, batches)
+        finally:
+            if head is not None:
+                stop_ray(head)
+
+
+if __name__ == "__main__":
+    main()
