@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Set up storyreel in ./.venv (idempotent). `scripts/setup.sh` for rendering on the offline
-# defaults; `scripts/setup.sh --dev` adds the test tools and every optional backend's packages.
+# defaults; `scripts/setup.sh --dev` adds the test tools and every optional backend's packages,
+# and builds .venv-ray as `--ray` does: storyreel with hydra/launcher=ray, in an environment of
+# its own (hydra-ray-launcher holds cloudpickle below 3, which .venv's joblib 1.6 cannot take).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
@@ -8,6 +10,16 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 PIP=(.venv/bin/python -m pip install --disable-pip-version-check -q)
+ray_venv() {
+  if [ ! -x .venv-ray/bin/python ]; then
+    "$PYTHON" -m venv .venv-ray
+  fi
+  .venv-ray/bin/python -m pip install --disable-pip-version-check -q -e ".[ray]"
+}
+if [ "${1:-}" = "--ray" ]; then
+  ray_venv
+  exit 0
+fi
 if [ "${1:-}" = "--dev" ]; then
   # torch is pinned: an unpinned requirement can pull a multi-GB CUDA build.
   "${PIP[@]}" "torch==2.13.0"
@@ -20,6 +32,7 @@ if [ "${1:-}" = "--dev" ]; then
   if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     apt-get update -qq && apt-get install -y -qq chromium
   fi
+  ray_venv  # tests/test_launchers.py renders a batch on a local Ray cluster with it
 else
   "${PIP[@]}" -e .
 fi
