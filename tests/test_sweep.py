@@ -71,3 +71,37 @@ def test_names_with_quotes_are_linked_url_quoted_and_escaped(tmp_path: Path):
            "alt='O&#x27;Malley &amp; co' title='O&#x27;Malley &amp; co'>" in text
     assert "src='0_O%27Malley/video.mp4'" in text
     assert "<a href='0_O%27Malley/storyboard.html'>" in text
+
+
+def test_a_row_links_the_job_logs_that_exist(tmp_path: Path):
+    sweep = tmp_path / "sweep"
+    _job(sweep, "0_a", {"num": 0, "overrides": [], "status": "failed", "error": "boom",
+                        "host": "node-7", "logs": {"log": "0_a/render.log",
+                                                   "stdout": ".submitit/12_0/12_0_0_log.out",
+                                                   "stderr": ".submitit/12_0/12_0_0_log.err"}})
+    (sweep / "0_a" / "render.log").write_text("job failed: boom\n")
+    (sweep / ".submitit" / "12_0").mkdir(parents=True)
+    (sweep / ".submitit" / "12_0" / "12_0_0_log.err").write_text("Traceback ...\n")
+    text = write_sweep_page(sweep).read_text()
+    assert "on node-7" in text
+    assert "<a href='0_a/render.log'>log</a> · " \
+           "<a href='.submitit/12_0/12_0_0_log.err'>stderr</a>" in text
+    assert "12_0_0_log.out" not in text  # never written: no dead link
+
+
+def test_jobs_that_never_reported_are_marked_lost_when_the_launcher_returns(tmp_path: Path):
+    from omegaconf import OmegaConf
+
+    from engine.sweep import LOST, SweepReport, mark_lost_jobs
+
+    sweep = tmp_path / "sweep"
+    SweepReport().on_multirun_start(OmegaConf.create({"hydra": {"sweep": {"dir": str(sweep)}}}))
+    _job(sweep, "0_a", {"num": 0, "overrides": [], "status": "ok"})
+    _job(sweep, "1_b", {"num": 1, "overrides": [], "status": "running", "host": "node-2"})
+    mark_lost_jobs()
+    jobs = dict((folder.name, job) for folder, job in read_jobs(sweep))
+    assert jobs["0_a"]["status"] == "ok"
+    assert jobs["1_b"] == {"num": 1, "overrides": [], "status": "lost", "host": "node-2",
+                                "error": LOST}
+    text = (sweep / PAGE).read_text()
+    assert "2 jobs: 1 ok, 1 failed, 0 running" in text and "<span class='lost'>lost</span>" in text
