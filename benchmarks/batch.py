@@ -41,9 +41,13 @@ def story_text(n: int) -> str:
         f'  "Then Mo rested in {other}."', ""])
 
 
+RAY_ENV = {"RAY_AUTH_MODE": "token"}
+"""`ray start` makes a cluster that wants the token in ~/.ray/auth_token from every client."""
+
+
 def command(python: str, *args: str, cwd: Path) -> float:
     """Wall seconds of one `engine render` command; a failure stops the benchmark."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, **RAY_ENV, "PYTHONPATH": str(ROOT)}
     started = time.perf_counter()
     done = subprocess.run([python, "-m", "engine", "render", *args], cwd=cwd, env=env,
                           capture_output=True, text=True)
@@ -87,37 +91,40 @@ def throughput(repo: Path, stories: list[Path], batches: dict[str, tuple[str, li
         print(f"{name:<22}{wall:>8.1f}s{count / wall * 60:>13.1f}{bare / wall:>8.2f}×")
 
 
-RAY_ADDRESS = "127.0.0.1:6399"
-
-
-def start_ray(ray_python: str, repo: Path) -> tuple[subprocess.Popen[bytes], float]:
-    """A Ray head on 127.0.0.1 with 2 CPUs (`ray start --block`, ended with its process group);
-    returns it and the seconds until it answers."""
+def start_ray(ray_python: str) -> tuple[subprocess.Popen[bytes], float]:
+    """A Ray head with 2 CPUs on this machine (`ray start --block`, in a process group of its
+    own); returns it and the seconds until `ray status` finds it."""
     ray = str(Path(ray_python).parent / "ray")
     started = time.perf_counter()
-    head = subprocess.Popen([ray, "start", "--head", "--block", "--node-ip-address=127.0.0.1",
-                             f"--port={RAY_ADDRESS.rpartition(':')[2]}", "--num-cpus=2",
-                             "--include-dashboard=false", f"--temp-dir={repo / 'ray'}"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
-    while subprocess.run([ray, "status", f"--address={RAY_ADDRESS}"],
-                         capture_output=True).returncode != 0:
-        if head.poll() is not None:
-            sys.exit("benchmark: `ray start --head` failed")
+    head = subprocess.Popen([ray, "start", "--head", "--block", "--num-cpus=2",
+                             "--include-dashboard=false"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True,
+                            env={**os.environ, **RAY_ENV})
+    while subprocess.run([ray, "status"], capture_output=True,
+                         env={**os.environ, **RAY_ENV}).returncode != 0:
+        if head.poll() is not None or time.perf_counter() - started > 300:
+            stop_ray(head)
+            sys.exit("benchmark: `ray start --head` did not come up")
         time.sleep(0.5)
     return head, time.perf_counter() - started
 
 
 def stop_ray(head: subprocess.Popen[bytes]) -> None:
-    os.killpg(head.pid, signal.SIGTERM)
-    head.wait(timeout=60)
+    """End the head and everything it started (its process group)."""
+    for sent in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(head.pid, sent)
+            head.wait(timeout=30)
+            return
+        except ProcessLookupError:
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def ray_launcher(ray_python: str, workers: int) -> tuple[str, list[str]]:
     """hydra/launcher=ray_cluster on the started cluster, at most `workers` jobs at once."""
-    return ray_python, ["hydra/launcher=ray_cluster",
-                        f"hydra.launcher.ray.init.address={RAY_ADDRESS}",
-                        "hydra.launcher.ray.remote.num_gpus=0",
+    return ray_python, ["hydra/launcher=ray_cluster", "hydra.launcher.ray.remote.num_gpus=0",
                         f"hydra.launcher.ray.remote.num_cpus={2 // workers}"]
 
 
@@ -145,7 +152,7 @@ def main() -> None:
                    "submitit_local, all": (sys.executable, ["hydra/launcher=submitit_local"])}
         head = None
         if ray_python:
-            head, seconds = start_ray(ray_python, repo)
+            head, seconds = start_ray(ray_python)
             print(f"ray start --head: {seconds:.1f} s")
             launchers["ray (cluster up)"] = ray_launcher(ray_python, 2)
             batches |= {"ray, 1 worker": ray_launcher(ray_python, 1),
