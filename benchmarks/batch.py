@@ -39,6 +39,10 @@ def story_text(n: int) -> str:
         "  with: Mo", f'  "Mo walked to {place}, story {n}."', '  Mo: "How lovely!"', ""])
 
 
+RAY_ENV = {"RAY_AUTH_MODE": "token"}
+"""`ray start` makes a cluster that wants the token in ~/.ray/auth_token from every client."""
+
+
 def folder_name(label: str) -> str:
     """A label (`ray, 2 workers`) as a folder name an override takes unquoted."""
     return "".join(c if c.isalnum() else "-" for c in label)
