@@ -143,6 +143,7 @@ def test_a_local_ray_cluster_renders_the_batch(tmp_path: Path):
     repo = _repository(tmp_path)
     sweep = repo / "sweep"
     done = _render(RAY_PYTHON, "-m", "stories/*.story", *TINY, "hydra/launcher=ray",
+                   "++hydra.launcher.ray.init.address=local",  # a new cluster, never one running
                    "++hydra.launcher.ray.init._node_ip_address=127.0.0.1",
                    "++hydra.launcher.ray.init.num_cpus=2",
                    "++hydra.launcher.ray.init.include_dashboard=false",
