@@ -1,4 +1,5 @@
-"""Captions: SRT and WebVTT files from cues, with line wrapping suited to children's reading."""
+"""Captions: SRT and WebVTT files from cues (with per-word karaoke timestamps), wrapped for
+children's reading."""
 
 from __future__ import annotations
 
@@ -15,13 +16,25 @@ MAX_CHARS = 38
 
 
 @dataclass(frozen=True, slots=True)
+class Word:
+    """A word as it is heard: from `start` to `end` seconds (of its clip, or of the video)."""
+
+    start: float
+    end: float
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Cue:
-    """A caption: shown from `start` to `end` seconds; `speaker` is named in it when set."""
+    """A caption: shown from `start` to `end` seconds; `speaker` is named in it when set.
+
+    `words` (when known) time each of `display_words(text)`, in order, inside the cue."""
 
     start: float
     end: float
     text: str
     speaker: str | None = None
+    words: tuple[Word, ...] = ()
 
 
 def wrap(text: str, fits: Callable[[str], bool] | None = None, max_chars: int = MAX_CHARS) -> list[str]:
@@ -49,6 +62,12 @@ def columns(text: str) -> int:
 
 def _wide(char: str) -> bool:
     return unicodedata.east_asian_width(char) in ("W", "F")
+
+
+def display_words(text: str) -> list[str]:
+    """The words a caption shows, in order: what a row may break between (a word with the
+    punctuation on it, or one character of a script written without spaces)."""
+    return [token.lstrip(" ") for token in _tokens(" ".join(text.split()))]
 
 
 def _tokens(text: str) -> list[str]:
@@ -150,13 +169,17 @@ def _vtt_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def vtt_text(cues: Sequence[Cue], *, max_chars: int = MAX_CHARS) -> str:
-    """WebVTT: a header, then cues; a cue's speaker as a voice span (`<v Owl>…`)."""
+def vtt_text(cues: Sequence[Cue], *, max_chars: int = MAX_CHARS, karaoke: bool = False) -> str:
+    """WebVTT: a header, then cues; a cue's speaker as a voice span (`<v Owl>…`).
+
+    `karaoke` puts each word's time before it (`<00:00:01.400>`) where the cue knows its words:
+    players show the words spoken so far as past text, one word after the other."""
     blocks = ["WEBVTT\n"]
     for cue in cues:
-        rows = [_vtt_escape(row) for row in wrap(" ".join(cue.text.split()), max_chars=max_chars)]
+        rows = wrap(" ".join(cue.text.split()), max_chars=max_chars)
         if not rows:
             continue
+        rows = _timed_rows(rows, cue) if karaoke else [_vtt_escape(row) for row in rows]
         if cue.speaker:
             rows[0] = f"<v {_vtt_escape(cue.speaker)}>{rows[0]}"
         blocks.append(f"{_timestamp(cue.start, '.')} --> {_timestamp(cue.end, '.')}\n"
@@ -164,9 +187,29 @@ def vtt_text(cues: Sequence[Cue], *, max_chars: int = MAX_CHARS) -> str:
     return "\n".join(blocks)
 
 
+def _timed_rows(rows: list[str], cue: Cue) -> list[str]:
+    """The rows with a timestamp tag before each word after the first, strictly increasing and
+    inside the cue (WebVTT's rule); rows as they are when the words do not match them."""
+    tokens = [_tokens(row) for row in rows]
+    if len(cue.words) != sum(len(row) for row in tokens):
+        return [_vtt_escape(row) for row in rows]
+    out, index, last = [], 0, _timestamp(cue.start, ".")
+    for row in tokens:
+        pieces = []
+        for token in row:
+            stamp = _timestamp(cue.words[index].start, ".")
+            text = _vtt_escape(token.lstrip(" "))
+            if index and last < stamp < _timestamp(cue.end, "."):
+                text, last = f"<{stamp}>{text}", stamp
+            pieces.append((" " if token.startswith(" ") else "") + text)
+            index += 1
+        out.append("".join(pieces))
+    return out
+
+
 def write_srt(cues: Sequence[Cue], path: Path) -> Path:
     return write_atomically(path, srt_text(cues))
 
 
-def write_vtt(cues: Sequence[Cue], path: Path) -> Path:
-    return write_atomically(path, vtt_text(cues))
+def write_vtt(cues: Sequence[Cue], path: Path, *, karaoke: bool = False) -> Path:
+    return write_atomically(path, vtt_text(cues, karaoke=karaoke))

@@ -46,7 +46,7 @@ from engine.timeline import MixSettings, TimelineSettings
 
 log = logging.getLogger(__name__)
 
-CUT_VERSION = 2
+CUT_VERSION = 3
 
 
 class _Stopped(Exception):
@@ -108,7 +108,8 @@ def _cut(story: Story, drawn: list[draw_stage.Drawn], spoken: list[speak_stage.S
         CutScene(scene_id=scene.id, image=d.image, camera=scene.text("camera"),
                  into_next=into_next, duration=_seconds(scene.text("duration")),
                  music=_music(story, scene),
-                 lines=tuple(CutLine(audio=s.audio, text=s.text, speaker=s.speaker)
+                 lines=tuple(CutLine(audio=s.audio, text=s.text, speaker=s.speaker,
+                                     words=s.words)
                              for s in by_scene.get(scene.id, [])))
         for scene, d, into_next in zip(story.scenes, drawn, following))
     request = {
@@ -296,7 +297,7 @@ def _fill_run_folder(run: _Run, folder: RunFolder, story: Story, written: write_
     """The video, captions, storyboard and manifest in the run folder; the video's length.
     `review`: each authored scene's hash, and what the render did with reviewers' decisions."""
     staging = folder.staging
-    for name in ("video.mp4", "captions.srt", "captions.vtt"):
+    for name in ("video.mp4", "captions.srt", "captions.vtt", "captions.words.vtt"):
         place_atomically(video.parent / name, staging / name)
     duration = _duration(staging / "video.mp4")
     write_storyboard(staging, story, drawn, spoken, place_atomically)

@@ -56,7 +56,8 @@ def write_storyboard(run_dir: Path, story: Story, drawn: Sequence[Drawn],
     parts = [f"<!doctype html><meta charset=utf-8><title>{esc(story.text('title') or story.name)}"
              f"</title><style>{_STYLE}</style><h1>{esc(story.text('title') or story.name)}</h1>",
              '<p><a href="video.mp4">video.mp4</a> · <a href="resolved.story">resolved.story</a>'
-             ' · <a href="captions.srt">captions.srt</a> · <a href="captions.vtt">captions.vtt</a></p>']
+             ' · <a href="captions.srt">captions.srt</a> · <a href="captions.vtt">captions.vtt</a>'
+             ' · <a href="captions.words.vtt">captions.words.vtt</a></p>']
     for scene, picture in zip(story.scenes, drawn):
         main = picture_path(scene.id)
         place(picture.image, run_dir / main)

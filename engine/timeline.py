@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.backends.tts import SAMPLE_RATE  # the narration track's rate; AAC is 48 kHz too
-from engine.captions import Cue
+from engine.captions import Cue, Word
 from engine.files import write_atomically
 from engine.loudness import master
 
@@ -39,11 +39,13 @@ class TimelineSettings:
 
 @dataclass(frozen=True, slots=True)
 class TimedLine:
-    """A line's words and who says them, with its audio clip's length in seconds."""
+    """A line's words and who says them, with its audio clip's length in seconds; `words`
+    times each word the caption shows, in seconds of the clip (empty: not known)."""
 
     duration: float
     text: str
     speaker: str | None = None
+    words: tuple[Word, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +114,9 @@ def build_timeline(scenes: Sequence[SceneLines], settings: TimelineSettings, fps
         at = start + settings.lead_in
         for line in scene.lines:
             starts.append(at)
-            cues.append(Cue(start=at, end=at + line.duration, text=line.text, speaker=line.speaker))
+            words = tuple(Word(at + w.start, at + w.end, w.text) for w in line.words)
+            cues.append(Cue(start=at, end=at + line.duration, text=line.text, speaker=line.speaker,
+                            words=words))
             at += line.duration + settings.gap
         placed.append(PlacedScene(start=start, duration=frames / fps, frames=frames,
                                   line_starts=tuple(starts)))

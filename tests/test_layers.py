@@ -18,7 +18,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
      "engine.loudness"),
     ("engine.backends",),
     ("engine.ir", "engine.errors", "engine.dsl.vocabulary", "engine.captions",
-     "engine.language_codes", "engine.feedback"),
+     "engine.language_codes", "engine.feedback", "engine.words"),
     ("engine", "engine.files", "engine.resources", "engine.secrets", "engine.locks",
      "engine.leases", "engine.fingerprints"),
 )

@@ -23,17 +23,23 @@ from engine.loudness import measure
 from engine.timeline import (SAMPLE_RATE, MixSettings, SceneLines, TimedLine, Timeline,
                              TimelineSettings, build_timeline, crossfade_frames, mix_audio,
                              read_clip)
+from engine.words import align_words, estimate_words, read_words
 
 log = logging.getLogger(__name__)
+
+KARAOKE = "captions.words.vtt"
+"""WebVTT whose cues time every word (players show the words spoken so far as past text)."""
 
 
 @dataclass(frozen=True, slots=True)
 class CutLine:
-    """A spoken line: its WAV clip, its words, who says it."""
+    """A spoken line: its WAV clip, its words, who says it, and when its words are heard
+    (`words.json` from the TTS; None: the TTS reports no word times)."""
 
     audio: Path
     text: str
     speaker: str | None = None
+    words: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,19 +92,26 @@ def clip_seconds(path: Path) -> float:
 def plan(scenes: Sequence[CutScene], settings: TimelineSettings, fps: int,
          samples: Mapping[Path, np.ndarray] | None = None) -> Timeline:
     """The timeline of these scenes (each clip's length from `samples`, else read)."""
-    def seconds(path: Path) -> float:
-        return len(samples[path]) / SAMPLE_RATE if samples is not None else clip_seconds(path)
+    return build_timeline([SceneLines(tuple(_timed(line, samples) for line in scene.lines),
+                                      scene.duration) for scene in scenes], settings, fps)
 
-    return build_timeline(
-        [SceneLines(tuple(TimedLine(seconds(l.audio), l.text, l.speaker) for l in s.lines),
-                    s.duration) for s in scenes], settings, fps)
+
+def _timed(line: CutLine, samples: Mapping[Path, np.ndarray] | None) -> TimedLine:
+    """The line's length, and its caption's words timed from the TTS's word times (estimated
+    from the words' lengths when the TTS reported none)."""
+    seconds = (len(samples[line.audio]) / SAMPLE_RATE if samples is not None
+               else clip_seconds(line.audio))
+    words = (align_words(line.text, read_words(line.words), seconds) if line.words
+             else estimate_words(line.text, seconds))
+    return TimedLine(seconds, line.text, line.speaker, words)
 
 
 def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, width: int,
         height: int, fps: int, out_dir: Path, workdir: Path, *,
         speakers_in_captions: bool = False, mix: MixSettings | None = None,
         language: str | None = None) -> CutOutcome:
-    """Write `out_dir/video.mp4`, `captions.srt` and `captions.vtt`; nothing half-written there.
+    """Write `out_dir/video.mp4`, `captions.srt`, `captions.vtt` and `captions.words.vtt` (each
+    word's time in its cue: karaoke); nothing half-written there.
 
     `mix` says how loud the music plays and what loudness the soundtrack is mastered to; the
     video's own soundtrack is then measured (a warning when it missed the target by more than
@@ -119,6 +132,11 @@ def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, 
     # and for the mix.
     samples = {line.audio: read_clip(line.audio) for scene in scenes for line in scene.lines}
     timeline = plan(scenes, settings, fps, samples)
+    untimed = sum(1 for scene in scenes for line in scene.lines if line.words is None)
+    if untimed:
+        log.info("%d of %d lines come without word times from their TTS: their karaoke cues "
+                 "(captions.words.vtt) are estimated from the words' lengths", untimed,
+                 sum(len(scene.lines) for scene in scenes))
     cues = (timeline.cues if speakers_in_captions
             else tuple(replace(cue, speaker=None) for cue in timeline.cues))
     segments = tuple(
@@ -149,6 +167,7 @@ def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, 
                 {"loudness": loudness, "fonts": list(stats.fonts)}, sort_keys=True) + "\n")
             srt = write_srt(cues, out_dir / "captions.srt")
             vtt = write_vtt(cues, out_dir / "captions.vtt")
+            write_vtt(cues, out_dir / KARAOKE, karaoke=True)
     log.info("cut %d scenes, %.2fs: %d segments encoded, %d reused", len(scenes),
              timeline.duration, len(stats.encoded), len(stats.reused))
     return CutOutcome(video=video, srt=srt, vtt=vtt, timeline=timeline,

@@ -1,8 +1,10 @@
-"""The speak stage: every line in its speaker's voice, one cached WAV per line."""
+"""The speak stage: every line in its speaker's voice, one cached WAV per line (and the times
+of its words, where the TTS reports them)."""
 
 from __future__ import annotations
 
 import wave
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -14,8 +16,11 @@ from engine.feedback import NO_FEEDBACK, Feedback, ItemFeedback
 from engine.ir import Story
 from engine.steps import Step, subject_sha256
 from engine.voices import voice_spec
+from engine.words import write_words
 
-VERSION = 1
+VERSION = 2
+WORDS = "words.json"
+"""Beside a line's WAV in its cache entry: when each word is heard, as the TTS reported it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +38,8 @@ class Spoken:
     """The cache entry holding the clip, for a reviewer's approval to pin it."""
     subject: str = ""
     """What the clip says (`subject`, hashed): a pin holds while this is the same."""
+    words: Path | None = None
+    """`words.json` beside the clip; None: the TTS reports no word times."""
 
 
 def build_requests(story: Story) -> list[tuple[str, int, str | None, SpeakRequest]]:
@@ -55,27 +62,43 @@ def write_wav(audio: Audio, path: Path) -> None:
         out.writeframes(pcm.tobytes())
 
 
+def write_line(audio: Audio, path: Path) -> None:
+    """The clip as `path` (WAV) and, when the TTS timed its words, `words.json` beside it."""
+    write_wav(audio, path)
+    if audio.words is not None:
+        write_words(audio.words, path.with_name(WORDS))
+
 
 def speak(story: Story, tts: TTS, step: Step,
           advance: Callable[[], None] = lambda: None,
           feedback: Feedback = NO_FEEDBACK) -> list[Spoken]:
     """Voice every line (cached); results in story order. A line whose approved clip the cache
     still holds for the same words, speaker, delivery and language reuses it (pinned), whatever
-    voice the settings give it now."""
-    out = []
-    for scene_id, index, speaker, request in build_requests(story):
+    voice the settings give it now. A TTS with a `concurrency` (one that waits on a network
+    service) speaks that many lines at once."""
+    def one(scene_id: str, index: int, speaker: str | None, request: SpeakRequest) -> Spoken:
         says = subject_sha256(subject(speaker, request))
         label = f"{scene_id}:{index + 1}"
         path = _pinned(feedback.line(scene_id, index), request.text, says, step, label)
         pinned = path is not None
         if path is None:
             path = step.run("speak", VERSION, request, tts, "line.wav",
-                            lambda target, r=request: write_wav(tts.speak(r), target),
-                            label=label)
-        out.append(Spoken(scene_id, index, speaker, request.text, path, pinned,
-                          step.entry_key(path), says))
+                            lambda target: write_line(tts.speak(request), target), label=label)
+        words = path.with_name(WORDS)
         advance()
-    return out
+        return Spoken(scene_id, index, speaker, request.text, path, pinned,
+                      step.entry_key(path), says, words if words.exists() else None)
+
+    requests = build_requests(story)
+    workers = max(1, int(getattr(tts, "concurrency", 1)))
+    if workers == 1 or len(requests) < 2:
+        return [one(*line) for line in requests]
+    pool = ThreadPoolExecutor(min(workers, len(requests)), thread_name_prefix="speak")
+    try:
+        futures = [pool.submit(one, *line) for line in requests]
+        return [future.result() for future in futures]
+    finally:  # the first failure: lines not started yet are not spoken
+        pool.shutdown(cancel_futures=True)
 
 
 def subject(speaker: str | None, request: SpeakRequest) -> dict[str, str | None]:

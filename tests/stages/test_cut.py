@@ -79,7 +79,7 @@ def gray_frames(path: Path) -> list[np.ndarray]:
 
 def test_outputs_and_nothing_else(cold: CutOutcome):
     assert sorted(p.name for p in cold.video.parent.iterdir()) == [
-        "captions.srt", "captions.vtt", "cut.json", "video.mp4"]
+        "captions.srt", "captions.vtt", "captions.words.vtt", "cut.json", "video.mp4"]
 
 
 def test_streams_codecs_and_duration(cold: CutOutcome):

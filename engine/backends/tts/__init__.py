@@ -7,6 +7,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from engine.captions import Word
+
 SAMPLE_RATE = 48_000
 """The engine's audio rate (the video's AAC track is 48 kHz): every TTS returns samples at it."""
 
@@ -37,10 +39,12 @@ class SpeakRequest:
 
 @dataclass(frozen=True, slots=True)
 class Audio:
-    """Mono float32 samples in [-1, 1] at `sample_rate`."""
+    """Mono float32 samples in [-1, 1] at `sample_rate`; `words`: when each word is heard, in
+    seconds of these samples, as the TTS reported it (None: the TTS reports no word times)."""
 
     samples: np.ndarray = field(compare=False)
     sample_rate: int
+    words: tuple[Word, ...] | None = None
 
     @property
     def duration(self) -> float:

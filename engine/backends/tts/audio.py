@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 
 import numpy as np
+
+from engine.captions import Word
 
 
 def _resampler(rate: int):
@@ -33,11 +36,31 @@ def resample(samples: np.ndarray, rate: int, target: int) -> np.ndarray:
 
 def trim_silence(samples: np.ndarray, rate: int, keep: float, threshold: float = 0.004) -> np.ndarray:
     """Cut leading and trailing silence, keeping `keep` seconds of it on each side."""
+    begin, end = speech_span(samples, rate, keep, threshold)
+    return samples[begin:end]
+
+
+def speech_span(samples: np.ndarray, rate: int, keep: float,
+                threshold: float = 0.004) -> tuple[int, int]:
+    """The samples `trim_silence` keeps, as [begin, end)."""
     loud = np.flatnonzero(np.abs(samples) > threshold)
-    if loud.size == 0:
-        return samples[: int(round(keep * rate))]
     margin = int(round(keep * rate))
-    return samples[max(0, loud[0] - margin): min(len(samples), loud[-1] + 1 + margin)]
+    if loud.size == 0:
+        return 0, min(len(samples), margin)
+    return max(0, loud[0] - margin), min(len(samples), loud[-1] + 1 + margin)
+
+
+def trimmed_words(words: Sequence[Word] | None, cut: float, duration: float
+                  ) -> tuple[Word, ...] | None:
+    """Word times of a clip whose first `cut` seconds were trimmed, kept inside its `duration`."""
+    if words is None:
+        return None
+    return tuple(Word(_within(w.start - cut, duration), _within(max(w.end, w.start) - cut, duration),
+                      w.text) for w in words)
+
+
+def _within(seconds: float, duration: float) -> float:
+    return round(min(max(seconds, 0.0), duration), 4)
 
 
 def speech_level(samples: np.ndarray, rate: int, frame: float = 0.02) -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import threading
 import time
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Mapping
@@ -12,16 +13,19 @@ from typing import Any, Mapping
 import numpy as np
 
 from engine.backends.tts import SAMPLE_RATE, Audio, SpeakRequest
-from engine.backends.tts.audio import decode, silence, trim_silence
+from engine.backends.tts.audio import decode, silence, speech_span, trimmed_words
 from engine.backends.tts.delivery import (category_table, delivery_for, describe_line,
                                           direction_table, resolve_category, speakable)
 from engine.backends.weights import package_version
+from engine.captions import Word
 from engine.errors import BackendError, MissingDependency
 
 log = logging.getLogger(__name__)
 
 BACKEND = "tts=edge"
 VERSION = 1
+TICKS_PER_SECOND = 10_000_000
+"""The service's word boundaries count time in 100 ns ticks."""
 INSTALL = "pip install 'storyreel[edge]'  (or: pip install edge-tts)"
 
 
@@ -79,7 +83,7 @@ class EdgeTTS:
                  directions: Mapping[str, Mapping[str, Any]] | None = None,
                  attempts: int = 4, backoff: float = 1.0, max_backoff: float = 20.0,
                  connect_timeout: int = 10, receive_timeout: int = 60,
-                 proxy: str | None = None) -> None:
+                 proxy: str | None = None, concurrency: int = 4) -> None:
         try:
             import edge_tts  # noqa: F401
         except ImportError as error:
@@ -97,6 +101,10 @@ class EdgeTTS:
         self.backoff, self.max_backoff = float(backoff), float(max_backoff)
         self.connect_timeout, self.receive_timeout = int(connect_timeout), int(receive_timeout)
         self.proxy = proxy
+        self.concurrency = max(1, int(concurrency))
+        """Lines spoken at once: the speak stage runs this many, and no more requests are ever
+        open together (however many threads call `speak`)."""
+        self._open_requests = threading.BoundedSemaphore(self.concurrency)
 
     def identity(self) -> dict[str, Any]:
         return {
@@ -151,23 +159,27 @@ class EdgeTTS:
         sent = self.request_for(request)
         if not sent.text:
             return Audio(silence(self.empty_line, self.sample_rate), self.sample_rate)
-        data = self._fetch_with_retries(sent, where)
+        data, words = self._fetch_with_retries(sent, where)
         try:
             samples = decode(data, self.sample_rate)
         except Exception as error:  # PyAV raises several InvalidData/Value errors
             raise BackendError(BACKEND, f"the service sent audio that does not decode ({error})",
                                where=where) from error
-        samples = trim_silence(samples, self.sample_rate, self.keep_silence)
-        return Audio(np.clip(samples, -1.0, 1.0).astype(np.float32), self.sample_rate)
+        begin, end = speech_span(samples, self.sample_rate, self.keep_silence)
+        samples = samples[begin:end]
+        return Audio(np.clip(samples, -1.0, 1.0).astype(np.float32), self.sample_rate,
+                     words=trimmed_words(words, begin / self.sample_rate,
+                                         len(samples) / self.sample_rate))
 
-    def _fetch_with_retries(self, sent: EdgeRequest, where: str) -> bytes:
+    def _fetch_with_retries(self, sent: EdgeRequest, where: str) -> tuple[bytes, tuple[Word, ...]]:
         import aiohttp
         from edge_tts import exceptions
 
         transient = (aiohttp.ClientError, asyncio.TimeoutError, OSError, exceptions.WebSocketError)
         for attempt in range(1, self.attempts + 1):
             try:
-                return _run(self._fetch(sent))
+                with self._open_requests:
+                    return _run(self._fetch(sent))
             except ValueError as error:  # edge-tts refuses a malformed voice/rate/pitch string
                 raise BackendError(BACKEND, f"voice {sent.voice!r}: {error}", where=where,
                                    hint="voices look like en-US-AnaNeural; "
@@ -192,18 +204,24 @@ class EdgeTTS:
                 time.sleep(wait)
         raise AssertionError("unreachable")
 
-    async def _fetch(self, sent: EdgeRequest) -> bytes:
+    async def _fetch(self, sent: EdgeRequest) -> tuple[bytes, tuple[Word, ...]]:
+        """The line's MP3 and its word boundaries (asked for: edge-tts 7 defaults to sentences)."""
         import edge_tts
 
         communicate = edge_tts.Communicate(
             sent.text, sent.voice, rate=sent.rate, volume=sent.volume, pitch=sent.pitch,
             connect_timeout=self.connect_timeout, receive_timeout=self.receive_timeout,
-            proxy=self.proxy)
+            proxy=self.proxy, boundary="WordBoundary")
         audio = bytearray()
+        words: list[Word] = []
         async for chunk in communicate.stream():
             if chunk["type"] == "audio":
                 audio += chunk["data"]
-        return bytes(audio)
+            elif chunk["type"] == "WordBoundary":
+                start = chunk["offset"] / TICKS_PER_SECOND
+                words.append(Word(start, start + chunk["duration"] / TICKS_PER_SECOND,
+                                  chunk["text"]))
+        return bytes(audio), tuple(words)
 
 
 def _run(coroutine) -> Any:

@@ -9,11 +9,12 @@ from typing import Any, Mapping
 import numpy as np
 
 from engine.backends.tts import SAMPLE_RATE, Audio, SpeakRequest
-from engine.backends.tts.audio import level_to, resample, silence, trim_silence
+from engine.backends.tts.audio import level_to, resample, silence, speech_span, trimmed_words
 from engine.backends.tts.delivery import (Delivery, category_table, delivery_for, describe_line,
                                           direction_table, resolve_category, speakable)
-from engine.backends.tts.espeak_lib import EspeakError, Settings, library
+from engine.backends.tts.espeak_lib import EspeakError, Settings, WordMark, library
 from engine.backends.weights import package_version
+from engine.captions import Word
 from engine.errors import BackendError
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,13 @@ class CategoryVoice:
     @property
     def whisper_variant(self) -> str:
         return "whisperf" if self.gender == "female" else "whisper"
+
+
+def _words(marks: list[WordMark], speech_end: float) -> tuple[Word, ...]:
+    """espeak's word events as words: each lasts until the next begins, the last until the
+    speech ends."""
+    ends = [mark.at for mark in marks[1:]] + [speech_end]
+    return tuple(Word(mark.at, max(mark.at, end), mark.text) for mark, end in zip(marks, ends))
 
 
 def _clamp(value: float, low: int, high: int) -> int:
@@ -88,14 +96,16 @@ class EspeakTTS:
         settings, level = self.plan(request)
         log.debug("%s with %s", describe_line(text), settings)
         try:
-            pcm = self._lib.synthesize(text, settings)
+            pcm, marks = self._lib.synthesize(text, settings)
         except EspeakError as error:
             raise BackendError(BACKEND, str(error), where=describe_line(request.text)) from error
         native = self._lib.sample_rate
-        samples = trim_silence(pcm.astype(np.float32) / 32768.0, native, self.keep_silence)
-        samples = level_to(samples, native, level)
+        samples = pcm.astype(np.float32) / 32768.0
+        begin, end = speech_span(samples, native, self.keep_silence)
+        samples = level_to(samples[begin:end], native, level)
+        words = trimmed_words(_words(marks, end / native), begin / native, len(samples) / native)
         return Audio(np.clip(resample(samples, native, self.sample_rate), -1.0, 1.0),
-                     self.sample_rate)
+                     self.sample_rate, words=words)
 
     def plan(self, request: SpeakRequest) -> tuple[Settings, float]:
         """The espeak parameters a request is spoken with, and the speech level (RMS) it gets.

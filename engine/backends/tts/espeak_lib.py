@@ -21,8 +21,21 @@ _CHARS_UTF8 = 1
 RATE, VOLUME, PITCH, RANGE, WORDGAP = 1, 2, 3, 4, 7  # espeak_PARAMETER
 _STATUS = {1: "buffer full", 2: "not found", -1: "internal error"}
 
+_WORD_EVENT, _LIST_END = 1, 0  # espeak_EVENT_TYPE: espeakEVENT_WORD, espeakEVENT_LIST_TERMINATED
+
+
+class _Event(ctypes.Structure):
+    """espeak_EVENT: what happened at which audio position (ms) and text position (characters,
+    counted from 1)."""
+
+    _fields_ = [("type", ctypes.c_int), ("unique_identifier", ctypes.c_uint),
+                ("text_position", ctypes.c_int), ("length", ctypes.c_int),
+                ("audio_position", ctypes.c_int), ("sample", ctypes.c_int),
+                ("user_data", ctypes.c_void_p), ("id", ctypes.c_void_p)]
+
+
 _Callback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int,
-                             ctypes.c_void_p)
+                             ctypes.POINTER(_Event))
 
 
 class _Voice(ctypes.Structure):
@@ -41,6 +54,14 @@ class Settings:
     pitch: int      # 0..99, 50 = the voice's own
     range: int      # 0..99, intonation range
     word_gap: int = 0  # extra pause between words, units of 10 ms
+
+
+@dataclass(frozen=True, slots=True)
+class WordMark:
+    """Where espeak began a word: its characters in the text, and the time in seconds."""
+
+    text: str
+    at: float
 
 
 class EspeakError(RuntimeError):
@@ -143,14 +164,24 @@ class Library:
         folder = self.data / "voices" / "!v"
         return {p.name.lower(): p.name for p in sorted(folder.iterdir()) if p.is_file()}
 
-    def synthesize(self, text: str, settings: Settings) -> np.ndarray:
-        """int16 samples at `sample_rate` for one utterance (raises EspeakError)."""
+    def synthesize(self, text: str, settings: Settings) -> tuple[np.ndarray, list[WordMark]]:
+        """int16 samples at `sample_rate` for one utterance, and where each word begins (its
+        word events); raises EspeakError."""
         encoded = text.encode("utf-8") + b"\0"
         chunks: list[np.ndarray] = []
+        marks: list[WordMark] = []
 
-        def collect(wav, count, _events) -> int:
+        def collect(wav, count, events) -> int:
             if wav and count > 0:
                 chunks.append(np.ctypeslib.as_array(wav, shape=(count,)).copy())
+            for i in range(10_000):
+                if not events or events[i].type == _LIST_END:
+                    break
+                event = events[i]
+                if event.type == _WORD_EVENT and event.length > 0:
+                    start = max(0, event.text_position - 1)
+                    marks.append(WordMark(text[start:start + event.length],
+                                          event.audio_position / 1000))
             return 0
 
         callback = _Callback(collect)
@@ -173,7 +204,8 @@ class Library:
                     raise EspeakError(f"synthesis failed: {_STATUS.get(status, status)}")
             finally:
                 self._close(lib)
-        return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
+        pcm = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
+        return pcm, marks
 
 
 def _languages(voice: _Voice) -> list[tuple[int, str]]:
