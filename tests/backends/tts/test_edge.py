@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import re
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
 import numpy as np
@@ -111,12 +113,17 @@ def test_decodes_mp3_to_engine_samples():
 
 
 class LoopbackEdge:
-    """A websocket server speaking the read-aloud protocol edge-tts expects, on 127.0.0.1."""
+    """A websocket server speaking the read-aloud protocol edge-tts expects, on 127.0.0.1: it
+    refuses the first `refuse_first` connections (503), waits `delay` seconds before answering,
+    sends `words` (seconds, seconds, text) as word boundaries, and counts requests open at once."""
 
-    def __init__(self, audio: bytes, refuse_first: int = 0):
-        self.audio, self.refuse_first = audio, refuse_first
+    def __init__(self, audio: bytes, refuse_first: int = 0, delay: float = 0.0,
+                 words: tuple[tuple[float, float, str], ...] = ()):
+        self.audio, self.refuse_first, self.delay, self.words = audio, refuse_first, delay, words
         self.requests: list[str] = []
+        self.configs: list[str] = []
         self.connections = 0
+        self.open_now = self.most_open = 0
         self.port = 0
         self._ready = threading.Event()
         self._loop = asyncio.new_event_loop()
@@ -126,19 +133,33 @@ class LoopbackEdge:
         self.connections += 1
         if self.connections <= self.refuse_first:
             return aiohttp_web.Response(status=503, text="busy")
+        self.open_now += 1
+        self.most_open = max(self.most_open, self.open_now)
+        try:
+            return await self._answer(request)
+        finally:
+            self.open_now -= 1
+
+    async def _answer(self, request):
         ws = aiohttp_web.WebSocketResponse()
         await ws.prepare(request)
         messages = [await ws.receive_str(), await ws.receive_str()]
         assert "Path:speech.config" in messages[0]
+        self.configs.append(messages[0])
         self.requests.append(messages[1])
-        await ws.send_str("X-RequestId:1\r\nContent-Type:application/json; charset=utf-8\r\n"
-                          "Path:turn.start\r\n\r\n{}")
+        await asyncio.sleep(self.delay)
+        text = "X-RequestId:1\r\nContent-Type:application/json; charset=utf-8\r\nPath:"
+        await ws.send_str(text + "turn.start\r\n\r\n{}")
+        for start, seconds, word in self.words:
+            await ws.send_str(text + "audio.metadata\r\n\r\n" + json.dumps({"Metadata": [{
+                "Type": "WordBoundary", "Data": {
+                    "Offset": round(start * 10_000_000), "Duration": round(seconds * 10_000_000),
+                    "text": {"Text": word, "Length": len(word), "BoundaryType": "WordBoundary"}}}]}))
         header = b"X-RequestId:1\r\nContent-Type:audio/mpeg\r\nPath:audio\r\n"
         for start in range(0, len(self.audio), 4096):
             await ws.send_bytes(len(header).to_bytes(2, "big") + header
                                 + self.audio[start:start + 4096])
-        await ws.send_str("X-RequestId:1\r\nContent-Type:application/json; charset=utf-8\r\n"
-                          "Path:turn.end\r\n\r\n{}")
+        await ws.send_str(text + "turn.end\r\n\r\n{}")
         await ws.close()
         return ws
 
@@ -219,3 +240,49 @@ def test_the_yaml_is_the_voice_table_and_a_category_can_be_added():
     assert custom.request_for(say("Beep.", "robot")).voice == "en-US-EricNeural"
     with pytest.raises(ValueError, match="an entry takes voice"):
         EdgeTTS(categories={"child": {"speed": 2}})
+
+
+def test_word_boundaries_come_with_the_audio(point_client_at):
+    words = ((0.1, 0.3, "Where"), (0.45, 0.2, "are"), (0.7, 0.25, "you"))
+    with LoopbackEdge(sine_mp3(1.2, 330.0), words=words) as server:
+        point_client_at(server.port)
+        audio = edge().speak(say("Where are you?"))
+    assert '"wordBoundaryEnabled":"true"' in server.configs[0]  # asked for: 7.x sends sentences
+    assert [w.text for w in audio.words] == ["Where", "are", "you"]
+    # the clip's leading silence (the MP3 decoder's delay) was trimmed: times moved with it
+    shift = words[0][0] - audio.words[0].start
+    assert 0 <= shift < 0.08
+    for (start, seconds, _), word in zip(words, audio.words):
+        assert word.start == pytest.approx(start - shift, abs=1e-3)
+        assert word.end == pytest.approx(start + seconds - shift, abs=1e-3)
+
+
+def test_lines_spoken_at_once_never_exceed_the_bound(point_client_at):
+    tts = edge("tts.concurrency=2")
+    with LoopbackEdge(sine_mp3(0.3), delay=0.15) as server:
+        point_client_at(server.port)
+        with ThreadPoolExecutor(6) as pool:  # more callers than the bound
+            clips = list(pool.map(tts.speak, [say(f"Line {n}.") for n in range(6)]))
+    assert len(clips) == 6 and all(clip.duration > 0.2 for clip in clips)
+    assert server.most_open == 2 and len(server.requests) == 6
+
+
+def test_the_speak_stage_speaks_as_many_lines_at_once_as_the_bound(point_client_at, tmp_path):
+    from engine.cache import Cache
+    from engine.dsl.parse import parse_text
+    from engine.manifest import Recorder
+    from engine.stages.speak import speak
+    from engine.steps import Step
+
+    story, problems = parse_text("title: Night\nscene a\n" + "".join(
+        f'  "Line number {n}."\n' for n in range(7)), "/repo/night.story")
+    assert not problems
+    words = ((0.05, 0.2, "Line"), (0.3, 0.2, "number"))
+    with LoopbackEdge(sine_mp3(0.5), refuse_first=2, delay=0.2, words=words) as server:
+        point_client_at(server.port)
+        spoken = speak(story, edge("tts.concurrency=3", "tts.backoff=0.01"),
+                       Step(Cache(tmp_path / "cache"), Recorder()))
+    assert server.most_open == 3 and server.connections == 7 + 2  # two refused, retried
+    assert [s.text for s in spoken] == [f"Line number {n}." for n in range(7)]  # story order
+    assert all(s.words is not None and s.words.name == "words.json" for s in spoken)
+    assert "Line" in spoken[0].words.read_text(encoding="utf-8")

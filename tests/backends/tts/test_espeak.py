@@ -178,3 +178,22 @@ def test_missing_library_names_the_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "espeakng_loader", None)  # not installed at all
     with pytest.raises(MissingDependency, match="pip install espeakng-loader"):
         espeak_lib.Library()
+
+
+def test_word_events_time_each_word_at_its_sound(tts: EspeakTTS):
+    audio = tts.speak(SpeakRequest("Bob. Sam. Tom. Pam.", VoiceSpec("n", "narrator")))
+    assert [w.text for w in audio.words] == ["Bob", "Sam", "Tom", "Pam"]
+    rate, samples = audio.sample_rate, audio.samples
+
+    def level(begin: float, end: float) -> float:
+        return float(np.sqrt(np.mean(samples[int(begin * rate):int(end * rate)] ** 2)))
+
+    assert audio.words[0].start <= 0.1  # the trimmed clip starts with its first word
+    for word in audio.words[1:]:  # each after a sentence's pause: silence, then the word
+        assert level(word.start - 0.06, word.start - 0.01) < 0.001 < level(word.start,
+                                                                          word.start + 0.1)
+    assert all(a.end == b.start for a, b in zip(audio.words, audio.words[1:]))
+    assert audio.words[-1].end == pytest.approx(audio.duration, abs=1e-3)
+    chinese = tts.speak(SpeakRequest("小狐狸，我们走吧。", VoiceSpec("n", "narrator"), language="zh"))
+    assert "".join(w.text for w in chinese.words) in "小狐狸我们走吧"
+    assert len(chinese.words) >= 4
