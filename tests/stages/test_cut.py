@@ -15,6 +15,7 @@ import webvtt
 from PIL import Image, ImageDraw
 
 from engine.backends.video.ffmpeg import FFmpegEditor
+from engine.captions import Word
 from engine.errors import BackendError
 from engine.stages.cut import CutLine, CutOutcome, CutScene, cut
 from engine.timeline import TimelineSettings
@@ -128,6 +129,38 @@ def test_sidecar_captions_match_the_timeline_within_a_frame(cold: CutOutcome):
         h, m, s = cap.start.split(":")
         assert int(h) * 3600 + int(m) * 60 + float(s) == pytest.approx(cue.start, abs=1 / FPS)
         assert sub.content.replace("\n", " ") == cap.text.replace("\n", " ") == cue.text
+
+
+def test_karaoke_captions_time_every_word_inside_its_line(cold: CutOutcome):
+    """The tones carry no word times (no words.json): each cue's words are estimated over it."""
+    karaoke = webvtt.read(str(cold.video.parent / "captions.words.vtt"))
+    assert [c.text.replace("\n", " ") for c in karaoke] == [c.text for c in cold.timeline.cues]
+    for cue in cold.timeline.cues:
+        assert [w.text for w in cue.words] == cue.text.split()
+        assert cue.start <= cue.words[0].start and cue.words[-1].end == pytest.approx(cue.end)
+        assert all(a.end <= b.start + 1e-9 for a, b in zip(cue.words, cue.words[1:]))
+    assert "The <00:00:00." in karaoke[0].raw_text  # "moon" is timed after "The"
+
+
+def test_a_line_with_word_times_is_timed_by_them(scenes, tmp_path: Path, caplog):
+    from engine.stages.cut import plan
+    from engine.words import write_words
+
+    times = write_words((Word(0.0, 0.1, "The"), Word(0.1, 0.5, "moon"), Word(0.55, 0.6, "is"),
+                         Word(0.6, 0.7, "up"), Word(0.8, 0.95, "round"), Word(0.95, 1.0, "and"),
+                         Word(1.0, 1.2, "bright")), tmp_path / "words.json")
+    meadow = scenes[0]
+    timed = replace(meadow, lines=(replace(meadow.lines[0], words=times), *meadow.lines[1:]))
+    with caplog.at_level("INFO", logger="engine.stages.cut"):
+        timeline = plan((timed, *scenes[1:]), SETTINGS, FPS)
+        cut((timed, *scenes[1:]), FFmpegEditor(burn_subtitles=False), SETTINGS, W, H, FPS,
+            tmp_path / "out", tmp_path / "work")
+    first = timeline.cues[0]
+    assert [round(w.start - first.start, 3) for w in first.words] == [0, 0.1, 0.55, 0.6, 0.8,
+                                                                      0.95, 1.0]
+    assert "2 of 3 lines come without word times" in caplog.text
+    assert "<00:00:01.350>and <00:00:01.400>bright." in (  # the line starts at 0.4 s
+        tmp_path / "out" / "captions.words.vtt").read_text(encoding="utf-8")
 
 
 def test_zoom_pan_and_crossfade_change_the_frames(cold: CutOutcome):
