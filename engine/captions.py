@@ -70,6 +70,20 @@ def display_words(text: str) -> list[str]:
     return [token.lstrip(" ") for token in _tokens(" ".join(text.split()))]
 
 
+def word_places(rows: Sequence[str]) -> list[tuple[int, int, int]]:
+    """Where each of the caption's words sits in its wrapped rows: (row, first character, end
+    character), in the order of `display_words`."""
+    places = []
+    for index, row in enumerate(rows):
+        at = 0
+        for token in _tokens(row):
+            word = token.lstrip(" ")
+            begin = at + len(token) - len(word)
+            places.append((index, begin, begin + len(word)))
+            at += len(token)
+    return places
+
+
 def _tokens(text: str) -> list[str]:
     """The places a row may break, as tokens that keep the space before them (` word`): words,
     and single wide characters, with punctuation, marks and joiners kept on what they follow."""

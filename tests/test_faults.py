@@ -164,8 +164,8 @@ def test_a_run_folder_holds_exactly_one_runs_outputs(repo: Path):
     (run / "notes.txt").write_text("mine")
     (run / "scenes" / "sketch.png").write_bytes(b"my own picture")
     assert render(repo / "owl.story", run, cache).returncode == 0
-    owl = {"video.mp4", "captions.srt", "captions.vtt", "storyboard.html", "resolved.story",
-           "scenes/forest.png", "audio/forest-01.wav"}
+    owl = {"video.mp4", "captions.srt", "captions.vtt", "captions.words.vtt", "storyboard.html",
+           "resolved.story", "scenes/forest.png", "audio/forest-01.wav"}
     assert files(run) == owl | {"manifest.json", "notes.txt", "scenes/sketch.png"}
     manifest = json.loads((run / "manifest.json").read_text())
     assert set(manifest["outputs"]) == owl

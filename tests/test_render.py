@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -32,8 +33,8 @@ def run(tmp_path_factory) -> Path:
 
 
 def test_run_folder_has_every_output(run: Path):
-    for name in ("video.mp4", "captions.srt", "captions.vtt", "storyboard.html",
-                 "resolved.story", "manifest.json"):
+    for name in ("video.mp4", "captions.srt", "captions.vtt", "captions.words.vtt",
+                 "storyboard.html", "resolved.story", "manifest.json"):
         assert (run / name).is_file(), name
     assert not [p for p in run.rglob("*") if p.name.endswith((".tmp", ".part"))]
 
@@ -93,6 +94,18 @@ def test_a_story_repository_brings_its_own_presets(tmp_path: Path):
     done = storyreel("render", str(story), "video=tiny", "--cfg", "job")
     assert done.returncode == 0, done.stderr
     assert "width: 96" in done.stdout and "height: 64" in done.stdout
+
+
+def test_karaoke_captions_follow_espeaks_word_events(run: Path):
+    import webvtt
+
+    plain, karaoke = (webvtt.read(str(run / name)) for name in ("captions.vtt",
+                                                                "captions.words.vtt"))
+    assert [(c.start, c.end, c.text) for c in plain] == [(c.start, c.end, c.text) for c in karaoke]
+    for cue in karaoke:
+        stamps = re.findall(r"<(\d\d:\d\d:\d\d\.\d\d\d)>", cue.raw_text)
+        assert stamps == sorted(set(stamps)) and all(cue.start < s < cue.end for s in stamps)
+        assert len(stamps) >= len(cue.text.split()) - 2  # about one a word after the first
 
 
 def test_a_bad_setting_is_one_line_not_a_traceback(tmp_path: Path):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import math
 import os
 import subprocess
 import tempfile
@@ -25,6 +24,7 @@ from typing import Any, BinaryIO
 
 from engine.backends.fonts import find_font, find_fonts, runs, undrawable
 from engine.backends.video import CutRequest, CutStats, Segment
+from engine.backends.video.caption_plan import PLACES, caption_entries, captions_on_top
 from engine.backends.video.encoders import check_encoder, resolve, video_args
 from engine.backends.video.frames import (CaptionStyle, SceneShot, distinct_frames, first_frame,
                                           render_frames)
@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 SEGMENT_VERSION = 2
 """Bumped when the frame rendering changes what a segment looks like."""
+HIGHLIGHT = (255, 214, 80, 255)
+"""The spoken word's colour in burned captions (`highlight_words`)."""
 NARRATION_VERSION = 1
 """Bumped when the narration's AAC is made differently."""
 
@@ -104,9 +106,15 @@ class FFmpegEditor:
                  audio_bitrate: str = "128k", threads: int = 1,
                  workers: int | None = None, font: str = "DejaVuSans-Bold.ttf",
                  caption_size: float = 0.058, fallback_fonts: Sequence[str] = (),
-                 encoder: str = "libx264"):
+                 encoder: str = "libx264", highlight_words: bool = False,
+                 caption_place: str = "auto"):
+        if caption_place not in PLACES:
+            raise ValueError(f"video.caption_place is one of {', '.join(PLACES)}, "
+                             f"not {caption_place!r}")
         self.burn_subtitles = burn_subtitles
         self.encoder = check_encoder(str(encoder))
+        self.highlight_words = bool(highlight_words)
+        self.caption_place = caption_place
         self.crf, self.preset, self.tune, self.keyint = int(crf), str(preset), tune, int(keyint)
         self.x264_params = x264_params
         self.audio_bitrate = str(audio_bitrate)
@@ -123,7 +131,8 @@ class FFmpegEditor:
         if not self.burn_subtitles:
             return None
         return CaptionStyle(font=caption_font(self.font_name), size=self.caption_size,
-                            fallbacks=find_fonts(self.fallback_fonts))
+                            fallbacks=find_fonts(self.fallback_fonts),
+                            highlight=HIGHLIGHT if self.highlight_words else None)
 
     def identity(self) -> dict[str, Any]:
         import cv2
@@ -134,7 +143,7 @@ class FFmpegEditor:
                 "opencv": cv2.__version__,
                 "segment_version": SEGMENT_VERSION, "encoder": self._encoder_settings(),
                 "audio_bitrate": self.audio_bitrate,
-                "captions": None if style is None else {
+                "captions": None if style is None else {"place": self.caption_place,
                     **{k: v for k, v in asdict(style).items() if k not in ("font", "fallbacks")},
                     "font": _file_digest(style.font) if style.font else "pillow-default",
                     "fallbacks": {path.name: _file_digest(path) for path in style.fallbacks}}}
@@ -224,22 +233,20 @@ class FFmpegEditor:
         return jobs
 
     def _shot(self, segment: Segment, request: CutRequest) -> SceneShot:
-        """The scene's frames' recipe, with its cues in scene-relative frame numbers."""
-        fps = request.fps
-        first = round(segment.start * fps)
-        captions = []
-        for cue in request.cues:
-            begin = math.ceil(cue.start * fps - 1e-6) - first
-            end = math.ceil(cue.end * fps - 1e-6) - first
-            begin, end = max(begin, 0), min(end, segment.frames)
-            text = caption_text(cue)
-            if begin < end and text:
-                captions.append((begin, end, text))
+        """The scene's frames' recipe, with its cues in scene-relative frame numbers, and its
+        captions at the top when they would cover its characters at the bottom."""
+        style = self._style()
+        captions = caption_entries(request.cues, round(segment.start * request.fps),
+                                   segment.frames, request.fps, style is not None
+                                   and style.highlight is not None)
+        top = style is not None and captions_on_top(
+            segment.image, segment.camera, [text for _, _, text, _ in captions], request.width,
+            request.height, style, self.caption_place)
         transition = segment.into_next or "cut"
         frames = segment.transition_frames if transition != "cut" else 0
         return SceneShot(image=segment.image, camera=segment.camera, frames=segment.frames,
-                         captions=tuple(captions), transition_frames=frames,
-                         into_next=transition if frames else "cut")
+                         captions=captions, transition_frames=frames,
+                         into_next=transition if frames else "cut", captions_top=top)
 
     # ---- encoding -----------------------------------------------------------------------------
     def _encode(self, job: _Job, request: CutRequest) -> None:
@@ -404,13 +411,15 @@ def _timing_filter(starts: list[int], fps: int) -> str:
 def _shot_key(shot: SceneShot) -> dict[str, Any]:
     return {"version": SEGMENT_VERSION, "image": _file_digest(shot.image), "camera": shot.camera,
             "frames": shot.frames, "captions": [list(c) for c in shot.captions],
+            "captions_top": shot.captions_top,
             "transition": [shot.into_next, shot.transition_frames]}
 
 
 def _first_frame_key(shot: SceneShot) -> dict[str, Any]:
     """What the next scene's frame 0 depends on (a transition leads into exactly that)."""
-    opening = [text for first, end, text in shot.captions if first <= 0 < end]
-    return {"image": _file_digest(shot.image), "camera": shot.camera, "caption": opening}
+    opening = [[text, marked] for first, end, text, marked in shot.captions if first <= 0 < end]
+    return {"image": _file_digest(shot.image), "camera": shot.camera, "caption": opening,
+            "captions_top": shot.captions_top}
 
 
 def _write_planes(pipe: BinaryIO, planes: Planes) -> None:

@@ -15,11 +15,13 @@ from PIL import Image, ImageDraw, ImageOps
 from engine.backends.fonts import runs
 from engine.backends.video.text import draw_rows, pillow_font, row_width
 from engine.backends.video.transitions import Planes, shift, transition_frame
-from engine.captions import wrap
+from engine.captions import word_places, wrap
 
 # The segment workers draw side by side; OpenCV's own thread pool would only fight them for the
 # cores (and a row split changes no byte: every output pixel is computed alone).
 cv2.setNumThreads(1)
+
+WHITE = (255, 255, 255, 255)
 
 ZOOM = 1.15
 """How far `slow zoom in`/`slow zoom out` go (the picture's scale at the close end)."""
@@ -187,7 +189,9 @@ class CaptionStyle:
     width: float = 0.86        # the widest row, as a fraction of the frame width
     bottom: float = 0.06       # gap below the box (landscape), fraction of the height
     bottom_portrait: float = 0.2  # portrait frames keep clear of phone UI at the bottom
+    top: float = 0.13          # gap above a box moved to the top (clear of a title banner)
     box_opacity: int = 170
+    highlight: tuple[int, int, int, int] | None = None  # the word being spoken, in this colour
 
     @property
     def chain(self) -> tuple[Path, ...]:
@@ -220,43 +224,59 @@ class Overlay:
             under[:] = (over[:h, :w] + under * clear[:h, :w] + 127) // 255
 
 
-def caption_overlay(text: str, width: int, height: int, style: CaptionStyle) -> Overlay:
-    """Render one caption: rows wrapped to fit, centred in a rounded box near the bottom."""
+def caption_overlay(text: str, width: int, height: int, style: CaptionStyle, marked: int = -1,
+                    top: bool = False) -> Overlay:
+    """Render one caption: rows wrapped to fit, centred in a rounded box near the bottom (or the
+    top); its word number `marked` (of `display_words(text)`) in the highlight colour."""
     size = max(8, round(min(width, height) * style.size))
     limit = width * style.width - size
     spacing = round(size * 0.25)
     pad_x, pad_y = round(size * 0.6), round(size * 0.35)
     parts = runs(text, style.chain)
     font, scale = pillow_font(parts[0][1] if parts else None, size)
-    if len({path for _, path in parts}) > 1 or scale != 1.0:  # several scripts: run by run
+    if (len({path for _, path in parts}) > 1 or scale != 1.0
+            or (marked >= 0 and style.highlight)):  # run by run
         rows = wrap(text, fits=lambda row: row_width(row, style.chain, size) <= limit) or [""]
-        block = draw_rows(rows, style.chain, size, spacing, (255, 255, 255, 255))
+        block = draw_rows(rows, style.chain, size, spacing, WHITE)
         box_w = min(_even(block.width + 2 * pad_x + 1), _even(width) - 2)
         box_h = _even(block.height + 2 * pad_y + 1)
         card = _card(box_w, box_h, size, style)
+        places = word_places(rows)
+        if 0 <= marked < len(places) and style.highlight:  # the box is the unmarked one's
+            block = draw_rows(rows, style.chain, size, spacing, WHITE, places[marked],
+                              style.highlight)
         block = block.crop((0, 0, min(block.width, box_w), min(block.height, box_h)))
         card.alpha_composite(block, ((box_w - block.width) // 2, pad_y))
     else:  # one font: Pillow lays the rows out at once
         rows = wrap(text, fits=lambda row: font.getlength(row) <= limit) or [""]
         probe = ImageDraw.Draw(Image.new("L", (1, 1)))
-        left, top, right, bottom = probe.multiline_textbbox((0, 0), "\n".join(rows), font=font,
-                                                            spacing=spacing, align="center")
+        left, top_edge, right, bottom = probe.multiline_textbbox(
+            (0, 0), "\n".join(rows), font=font, spacing=spacing, align="center")
         box_w = min(_even(right - left + 2 * pad_x + 1), _even(width) - 2)
-        box_h = _even(bottom - top + 2 * pad_y + 1)
+        box_h = _even(bottom - top_edge + 2 * pad_y + 1)
         card = _card(box_w, box_h, size, style)
-        ImageDraw.Draw(card).multiline_text((box_w / 2, pad_y - top), "\n".join(rows), font=font,
-                                            spacing=spacing, align="center", anchor="ma",
-                                            fill=(255, 255, 255, 255))
+        ImageDraw.Draw(card).multiline_text((box_w / 2, pad_y - top_edge), "\n".join(rows),
+                                            font=font, spacing=spacing, align="center",
+                                            anchor="ma", fill=WHITE)
     rgba = np.asarray(card)
     alpha = rgba[..., 3]
     planes = rgb_to_yuv420(rgba[..., :3], alpha)
     half = _to_u8(alpha.reshape(box_h // 2, 2, box_w // 2, 2).mean(axis=(1, 3)))
     alphas = (alpha.astype(np.uint16), half.astype(np.uint16), half.astype(np.uint16))
-    margin = style.bottom_portrait if height > width else style.bottom
-    x = (width - box_w) // 2 // 2 * 2
-    y0 = max(0, (height - box_h - round(height * margin)) // 2 * 2)
-    return Overlay(x, y0, tuple(p * a for p, a in zip(planes, alphas)),  # type: ignore[arg-type]
+    x, y = caption_corner(box_w, box_h, width, height, style, top)
+    return Overlay(x, y, tuple(p * a for p, a in zip(planes, alphas)),  # type: ignore[arg-type]
                    tuple(255 - a for a in alphas))  # type: ignore[arg-type]
+
+
+def caption_corner(box_w: int, box_h: int, width: int, height: int, style: CaptionStyle,
+                   top: bool) -> tuple[int, int]:
+    """Where a caption box of this size goes (even coordinates): centred, near the bottom, or
+    near the top."""
+    x = (width - box_w) // 2 // 2 * 2
+    if top:
+        return x, min(max(0, height - box_h), round(height * style.top)) // 2 * 2
+    margin = style.bottom_portrait if height > width else style.bottom
+    return x, max(0, (height - box_h - round(height * margin)) // 2 * 2)
 
 
 def _card(box_w: int, box_h: int, size: int, style: CaptionStyle) -> Image.Image:
@@ -268,10 +288,16 @@ def _card(box_w: int, box_h: int, size: int, style: CaptionStyle) -> Image.Image
     return card
 
 
+Caption = tuple[str, int]
+"""What a caption shows: its text and the number of the word highlighted in it (-1: none)."""
+
+
 @dataclass(frozen=True)
 class SceneShot:
     """Everything that shapes one scene's frames (a segment renders one, plus the next's start).
 
+    `captions` are scene-relative [first frame, end frame), text and highlighted word (-1:
+    none), one entry for each change; `captions_top` moves them to the top of the frame.
     `into_next` is how the scene gives way to the next one; it takes the last
     `transition_frames` frames.
     """
@@ -279,24 +305,31 @@ class SceneShot:
     image: Path
     camera: str | None
     frames: int
-    captions: tuple[tuple[int, int, str], ...]  # [first frame, end frame) and text, scene-relative
+    captions: tuple[tuple[int, int, str, int], ...]
     transition_frames: int = 0
     into_next: str = "cut"
+    captions_top: bool = False
 
 
-def caption_at(shot: SceneShot, frame: int) -> str | None:
-    for first, end, text in shot.captions:
+def caption_at(shot: SceneShot, frame: int) -> Caption | None:
+    for first, end, text, marked in shot.captions:
         if first <= frame < end:
-            return text
+            return text, marked
     return None
+
+
+def _overlay(shot: SceneShot, caption: Caption, width: int, height: int,
+             style: CaptionStyle) -> Overlay:
+    text, marked = caption
+    return caption_overlay(text, width, height, style, marked, shot.captions_top)
 
 
 def first_frame(shot: SceneShot, width: int, height: int, style: CaptionStyle | None) -> Planes:
     """The scene's frame 0 exactly as its own segment starts (what a transition leads into)."""
     planes = picture(shot.image, width, height, shot.camera).at(0.0)
-    text = caption_at(shot, 0)
-    if style is not None and text:
-        caption_overlay(text, width, height, style).draw_on(planes)
+    caption = caption_at(shot, 0)
+    if style is not None and caption:
+        _overlay(shot, caption, width, height, style).draw_on(planes)
     return planes
 
 
@@ -307,7 +340,7 @@ def distinct_frames(shot: SceneShot, fading: bool) -> list[int]:
         return list(range(shot.frames))
     fade_from = shot.frames - (shot.transition_frames if fading else 0)
     starts = {0, shot.frames - 1, *range(fade_from, shot.frames)}
-    for first, end, _ in shot.captions:
+    for first, end, _, _ in shot.captions:
         starts.update(k for k in (first, end) if k < fade_from)
     return sorted(k for k in starts if 0 <= k < shot.frames)
 
@@ -318,26 +351,26 @@ def render_frames(shot: SceneShot, width: int, height: int, style: CaptionStyle 
     turns into `following` by the shot's `into_next` if given. A still scene repeats the same
     arrays for frames that look alike: treat them as read-only."""
     source = picture(shot.image, width, height, shot.camera)
-    overlays: dict[str, Overlay] = {}
+    overlays: dict[Caption, Overlay] = {}
     fade = shot.transition_frames if following is not None else 0
     fade_from = shot.frames - fade
-    unchanged: dict[str | None, Planes] = {}  # a still picture: one frame per caption state
+    unchanged: dict[Caption | None, Planes] = {}  # a still picture: one frame per caption state
     last = max(1, shot.frames - 1)
     for k in (range(shot.frames) if only is None else only):
-        text = caption_at(shot, k) if style is not None else None
-        if source.still and k < fade_from and text in unchanged:
-            yield unchanged[text]
+        caption = caption_at(shot, k) if style is not None else None
+        if source.still and k < fade_from and caption in unchanged:
+            yield unchanged[caption]
             continue
         planes = source.at(k / last)
-        if text:
-            if text not in overlays:
-                overlays[text] = caption_overlay(text, width, height, style)  # type: ignore[arg-type]
-            overlays[text].draw_on(planes)
+        if caption:
+            if caption not in overlays:
+                overlays[caption] = _overlay(shot, caption, width, height, style)  # type: ignore[arg-type]
+            overlays[caption].draw_on(planes)
         if k >= fade_from and following is not None:
             planes = transition_frame(shot.into_next, planes, following,
                                       (k - fade_from + 1) / (fade + 1))
         if source.still and k < fade_from:
-            unchanged[text] = planes
+            unchanged[caption] = planes
         yield planes
 
 

@@ -42,10 +42,20 @@ def row_width(row: str, chain: Sequence[Path], size: int) -> float:
     return total
 
 
+Colour = tuple[int, int, int, int]
+Mark = tuple[int, int, int]
+"""Characters drawn in another colour: (row, first character, end character)."""
+
+
 def draw_rows(rows: Sequence[str], chain: Sequence[Path], size: int, spacing: int,
-              fill: tuple[int, int, int, int]) -> Image.Image:
-    """The rows centred under each other on a transparent RGBA image just large enough."""
-    drawn = [_draw_row(row, chain, size, fill) for row in rows]
+              fill: Colour, mark: Mark | None = None, mark_fill: Colour | None = None
+              ) -> Image.Image:
+    """The rows centred under each other on a transparent RGBA image just large enough; the
+    characters `mark` names in `mark_fill`."""
+    drawn = [_draw_row(row, chain, size, fill,
+                       (mark[1], mark[2], mark_fill) if mark and mark_fill and mark[0] == index
+                       else None)
+             for index, row in enumerate(rows)]
     width = max(image.width for image in drawn)
     height = sum(image.height for image in drawn) + spacing * (len(drawn) - 1)
     block = Image.new("RGBA", (max(1, width), max(1, height)), (0, 0, 0, 0))
@@ -56,16 +66,30 @@ def draw_rows(rows: Sequence[str], chain: Sequence[Path], size: int, spacing: in
     return block
 
 
-def _draw_row(row: str, chain: Sequence[Path], size: int,
-              fill: tuple[int, int, int, int]) -> Image.Image:
+def _coloured(row: str, chain: Sequence[Path], fill: Colour,
+              mark: tuple[int, int, Colour] | None) -> list[tuple[str, Path | None, Colour]]:
+    """The row's runs (text, font), each with its colour; a marked stretch is a run of its own."""
+    out, at = [], 0
+    for part, path in runs(row, chain):
+        cuts = sorted({0, len(part), *(min(max(c - at, 0), len(part)) for c in mark[:2])}
+                      if mark else {0, len(part)})
+        for begin, end in zip(cuts, cuts[1:]):
+            inside = mark is not None and mark[0] <= at + begin < mark[1]
+            out.append((part[begin:end], path, mark[2] if inside and mark else fill))
+        at += len(part)
+    return out
+
+
+def _draw_row(row: str, chain: Sequence[Path], size: int, fill: Colour,
+              mark: tuple[int, int, Colour] | None = None) -> Image.Image:
     """One row: its runs side by side on a common baseline."""
     pieces = []
-    for part, path in runs(row, chain):
+    for part, path, colour in _coloured(row, chain, fill, mark):
         font, scale = pillow_font(path, size)
         ascent, descent = font.getmetrics() if hasattr(font, "getmetrics") else (size, 0)
         width = max(1, round(font.getlength(part)))
         canvas = Image.new("RGBA", (width, ascent + descent), (0, 0, 0, 0))
-        ImageDraw.Draw(canvas).text((0, 0), part, font=font, fill=fill, embedded_color=True)
+        ImageDraw.Draw(canvas).text((0, 0), part, font=font, fill=colour, embedded_color=True)
         if scale != 1.0:
             canvas = canvas.resize((max(1, round(canvas.width * scale)),
                                     max(1, round(canvas.height * scale))), Image.LANCZOS)

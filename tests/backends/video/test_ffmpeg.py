@@ -68,7 +68,7 @@ def test_caption_overlay_fits_the_frame_and_sits_low():
 def test_still_frames_repeat_and_captions_change_them(tmp_path: Path):
     path = tmp_path / "p.png"
     Image.new("RGB", (W, H), (30, 120, 200)).save(path)
-    shot = SceneShot(path, None, 10, ((3, 6, "Hi there"),))
+    shot = SceneShot(path, None, 10, ((3, 6, "Hi there", -1),))
     style = CaptionStyle(font=find_font("DejaVuSans-Bold.ttf"))
     frames = [frame_bytes(f) for f in render_frames(shot, W, H, style, None)]
     assert len(frames) == 10 and all(len(f) == W * H * 3 // 2 for f in frames)
