@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from PIL import Image
+from PIL.PngImagePlugin import PngInfo
 
 from engine.backends.image import CharacterLook, DrawRequest, Illustrator
 from engine.backends.image.reading import line_poses
@@ -288,8 +289,14 @@ def reference_digest(look: CharacterLook, step: Step) -> str:
 
 
 def make_picture(illustrator: Illustrator, request: DrawRequest, out: Path) -> None:
-    """The picture at `out`, and beside it what the illustrator handed its model (DRAWING)."""
-    illustrator.draw(request).save(out, format="PNG")
+    """The picture at `out` (with what the illustrator noted in it, e.g. where its characters
+    are: `storyreel:` text chunks), and beside it what the illustrator handed its model."""
+    image = illustrator.draw(request)
+    notes = PngInfo()
+    for key, value in sorted(image.info.items()):
+        if key.startswith("storyreel:") and isinstance(value, str):
+            notes.add_text(key, value)
+    image.save(out, format="PNG", pnginfo=notes)
     describe = getattr(illustrator, "describe", None)
     if callable(describe):
         out.with_name(DRAWING).write_text(json.dumps(describe(request), ensure_ascii=False),

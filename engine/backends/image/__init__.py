@@ -42,6 +42,12 @@ class DrawRequest:
     ('waving', 'jumping'), so editing any other word of a line keeps the picture."""
 
 
+SUBJECTS = "storyreel:subjects"
+"""The key under which an illustrator that knows where it drew the characters (and a title)
+leaves their boxes in the picture's `info`, as JSON [[x0, y0, x1, y1], ...] in fractions of the
+picture; the draw stage keeps it as a PNG text chunk, and the editor keeps captions off them."""
+
+
 class Illustrator(Protocol):
     """Draws one image for a request; the same request and settings give the same pixels.
 

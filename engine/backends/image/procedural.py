@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import logging
 import random
 from pathlib import Path
@@ -13,17 +14,17 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from engine.backends.fonts import find_font
-from engine.backends.image import DrawRequest
+from engine.backends.image import SUBJECTS, DrawRequest
 from engine.backends.image import scenery
 from engine.backends.image.figures import FLYING, WIDTH, draw_figure, heart
 from engine.backends.image.layout import Plan, paint, plan
-from engine.backends.image.looks import look_of
+from engine.backends.image.looks import Look, look_of
 from engine.backends.image.reading import Reading
 from engine.backends.image.weather import fog
 
 log = logging.getLogger(__name__)
 
-VERSION = "4"
+VERSION = "5"
 """Part of the identity: bump it whenever the same request would draw different pixels."""
 
 
@@ -47,6 +48,22 @@ def _vignette(width: int, height: int, strength: float) -> np.ndarray:
     y, x = np.ogrid[-1:1:height * 1j, -1:1:width * 1j]
     falloff = np.clip(x * x * 0.6 + y * y * 0.8 - 0.35, 0, None)
     return (1.0 - strength * falloff).astype(np.float32)[..., None]
+
+
+Box = tuple[float, float, float, float]
+
+
+def _figure_box(look: Look, x: float, base: float, tall: float, facing: int, grounded: bool,
+                pose: str | None) -> Box:
+    """Where a figure's pixels are: it is drawn again, alone, on a clear layer around where it
+    stands, and measured (its faint ground shadow left out)."""
+    left, top = int(x - 1.6 * tall), int(base - 1.8 * tall)
+    layer = Image.new("RGBA", (int(3.2 * tall) + 2, int(2.2 * tall) + 2), (0, 0, 0, 0))
+    draw_figure(ImageDraw.Draw(layer, "RGBA"), look, x - left, base - top, tall, facing,
+                grounded=grounded, pose=pose)
+    solid = layer.getchannel("A").point(lambda alpha: 255 if alpha > 100 else 0)
+    x0, y0, x1, y1 = solid.getbbox() or (0, 0, 0, 0)
+    return x0 + left, y0 + top, x1 + left, y1 + top
 
 
 class ProceduralIllustrator:
@@ -94,19 +111,26 @@ class ProceduralIllustrator:
                           indoor=layout.backdrop in ("room", "bedroom", "kitchen", "classroom"),
                           rainy=layout.gloomy)
         paint(canvas, layout, reading, layout.behind)
-        self._cast(canvas, request, reading, layout)
+        subjects = self._cast(canvas, request, reading, layout)
         paint(canvas, layout, reading, layout.front)
         if ss > 1:
             image = image.reduce(ss)
         image = self._finish(image, reading, layout, rng)
+        subjects = [(x0 / canvas.w, y0 / canvas.h, x1 / canvas.w, y1 / canvas.h)
+                    for x0, y0, x1, y1 in subjects]
         if self.banner and request.title and request.title.strip():
-            self._banner(image, request.title)
+            x0, y0, x1, y1 = self._banner(image, request.title)
+            subjects.append((x0 / width, y0 / height, x1 / width, y1 / height))
+        image.info[SUBJECTS] = json.dumps([[round(v, 4) for v in box] for box in subjects])
         return image
 
-    def _cast(self, c: scenery.Canvas, request: DrawRequest, r: Reading, p: Plan) -> None:
+    def _cast(self, c: scenery.Canvas, request: DrawRequest, r: Reading, p: Plan
+              ) -> list[Box]:
+        """The characters, drawn; where each one's pixels are (canvas pixels)."""
         looks = [look_of(x, r.language) for x in request.characters]
+        boxes: list[Box] = []
         if not looks:
-            return
+            return boxes
         w, h, rng = c.w, c.h, c.rng
         heights = [self.figure_height * h * look.size for look in looks]
         total = sum(hh * WIDTH.get(look.kind, 0.7) for hh, look in zip(heights, looks))
@@ -146,8 +170,10 @@ class ProceduralIllustrator:
                 tall = min(tall, 0.3 * w)
                 x, base = 0.36 * w - 0.45 * tall, 0.6 * h
             draw_figure(c.draw, look, x, base, tall, facing, grounded=not floats, pose=pose)
+            boxes.append(_figure_box(look, x, base, tall, facing, not floats, pose))
         if len(huggers) > 1:
             heart(c.draw, 0.62 * w, min(p.ground * h - 0.75 * max(heights), 0.3 * h), 0.03 * h)
+        return boxes
 
     def _finish(self, image: Image.Image, r: Reading, p: Plan,
                 rng: random.Random) -> Image.Image:
@@ -176,7 +202,8 @@ class ProceduralIllustrator:
             pixels = pixels * _vignette(image.width, image.height, self.vignette)
         return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
 
-    def _banner(self, image: Image.Image, title: str) -> None:
+    def _banner(self, image: Image.Image, title: str) -> Box:
+        """The title on a ribbon at the top; the ribbon's box."""
         w, h = image.size
         font = _font(max(10, round(h * 0.052)))
         draw = ImageDraw.Draw(image, "RGBA")
@@ -200,3 +227,4 @@ class ProceduralIllustrator:
         draw.rounded_rectangle((x0, y0, x1, y1), radius=(y1 - y0) / 3, fill=(253, 246, 228, 240),
                                outline=(200, 110, 110, 255), width=max(1, h // 240))
         draw.text(((w - tw) / 2 - left, y0 + pad_y - top), text, font=font, fill=(88, 52, 82))
+        return x0 - tail * 1.6, y0, x1 + tail * 1.6 + 3, y1 + 4

@@ -189,7 +189,7 @@ class CaptionStyle:
     width: float = 0.86        # the widest row, as a fraction of the frame width
     bottom: float = 0.06       # gap below the box (landscape), fraction of the height
     bottom_portrait: float = 0.2  # portrait frames keep clear of phone UI at the bottom
-    top: float = 0.13          # gap above a box moved to the top (clear of a title banner)
+    top: float = 0.15          # gap above a box moved to the top (clear of a title banner)
     box_opacity: int = 170
     highlight: tuple[int, int, int, int] | None = None  # the word being spoken, in this colour
 
@@ -234,8 +234,7 @@ def caption_overlay(text: str, width: int, height: int, style: CaptionStyle, mar
     pad_x, pad_y = round(size * 0.6), round(size * 0.35)
     parts = runs(text, style.chain)
     font, scale = pillow_font(parts[0][1] if parts else None, size)
-    if (len({path for _, path in parts}) > 1 or scale != 1.0
-            or (marked >= 0 and style.highlight)):  # run by run
+    if len({path for _, path in parts}) > 1 or scale != 1.0 or style.highlight:  # run by run
         rows = wrap(text, fits=lambda row: row_width(row, style.chain, size) <= limit) or [""]
         block = draw_rows(rows, style.chain, size, spacing, WHITE)
         box_w = min(_even(block.width + 2 * pad_x + 1), _even(width) - 2)

@@ -1,0 +1,136 @@
+"""Burned captions: the spoken word highlighted, and captions kept off the characters (9:16)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from engine.backends.fonts import find_font
+from engine.backends.image import CharacterLook, DrawRequest
+from engine.backends.image.procedural import ProceduralIllustrator
+from engine.backends.video.caption_plan import (caption_bands, caption_entries, captions_on_top,
+                                                in_frame, subject_boxes)
+from engine.backends.video.frames import CaptionStyle, Overlay, caption_overlay
+from engine.captions import Cue, Word
+from engine.stages.draw import make_picture
+
+FONT = find_font("DejaVuSans-Bold.ttf")
+YELLOW = (255, 214, 80, 255)
+
+
+def yellow_columns(overlay: Overlay) -> np.ndarray:
+    """Columns of the caption box where yellow text is: blue-difference chroma well under grey."""
+    frame = (np.full((360, 640), 128, np.uint8), np.full((180, 320), 128, np.uint8),
+             np.full((180, 320), 128, np.uint8))
+    planes = tuple(p.copy() for p in frame)
+    overlay.draw_on(planes)
+    return np.flatnonzero((planes[1] < 100).any(axis=0)) * 2
+
+
+def test_the_marked_word_alone_is_yellow_and_the_box_never_moves():
+    style = CaptionStyle(font=FONT, highlight=YELLOW)
+    text = "Owl: Where are you, little fox?"
+    plain = caption_overlay(text, 640, 360, style)
+    assert yellow_columns(plain).size == 0
+    spans = []
+    for marked in range(6):
+        overlay = caption_overlay(text, 640, 360, style, marked)
+        assert (overlay.x, overlay.y, overlay.size) == (plain.x, plain.y, plain.size)
+        columns = yellow_columns(overlay)
+        spans.append((columns.min(), columns.max()))
+    assert all(a[1] < b[0] for a, b in zip(spans, spans[1:]))  # left to right, apart
+    assert spans[4][1] - spans[4][0] > spans[2][1] - spans[2][0]  # "little" is wider than "are"
+    cjk = CaptionStyle(font=find_font("NotoSansCJK-Bold.ttc") or FONT, highlight=YELLOW)
+    assert yellow_columns(caption_overlay("你好小狐狸", 640, 360, cjk, 2)).size > 0
+
+
+def test_a_highlighted_cue_changes_with_each_word():
+    words = (Word(1.0, 1.3, "Where"), Word(1.3, 1.5, "are"), Word(1.5, 1.52, "you?"))
+    cue = Cue(1.0, 2.0, "Where are you?", "Owl", words)
+    entries = caption_entries([cue], first_frame=10, frames=100, fps=10, highlight=True)
+    assert entries == ((0, 3, "Owl: Where are you?", 1), (3, 5, "Owl: Where are you?", 2),
+                       (5, 10, "Owl: Where are you?", 3))  # word 0 is the speaker's name
+    assert caption_entries([cue], 10, 100, 10, highlight=False) == ((0, 10, "Owl: Where are you?",
+                                                                     -1),)
+    untimed = dataclasses.replace(cue, words=())
+    assert caption_entries([untimed], 10, 100, 10, highlight=True)[0][3] == -1
+    fast = dataclasses.replace(cue, start=0.91, words=(
+        Word(0.91, 0.95, "Where"), Word(0.95, 1.0, "are"), Word(1.5, 2.0, "you?")))
+    # "Where" and "are" start in the same frame: "Where" shows it, "are" is never marked
+    assert [e[3] for e in caption_entries([fast], 10, 100, 10, True)] == [1, 3]
+
+
+def picture_of(tmp_path: Path, width: int, height: int, characters=("a small red fox",
+                                                                    "a grey owl")) -> Path:
+    request = DrawRequest("hill", "Pip and Owl on a hill", "Night Walk", "a green hill at night",
+                          "", tuple(CharacterLook(f"c{i}", d) for i, d in enumerate(characters)),
+                          width, height, 1)
+    out = tmp_path / f"{width}x{height}-{len(characters)}.png"
+    make_picture(ProceduralIllustrator(texture=0), request, out)
+    return out
+
+
+def test_the_procedural_boxes_hold_every_pixel_of_the_characters(tmp_path: Path):
+    cast, empty = picture_of(tmp_path, 180, 320), picture_of(tmp_path, 180, 320, ())
+    boxes = subject_boxes(cast, 180, 320)
+    assert boxes is not None and len(boxes) == 3  # two characters and the title
+    drawn = np.abs(np.asarray(Image.open(cast), float) - np.asarray(Image.open(empty), float))
+    ys, xs = np.nonzero(drawn.sum(axis=2) > 80)  # the faint ground shadows are left out
+    inside = np.zeros(len(xs), bool)
+    for x0, y0, x1, y1 in boxes[:2]:
+        inside |= ((xs >= x0 * 180 - 1) & (xs <= x1 * 180 + 1)
+                   & (ys >= y0 * 320 - 1) & (ys <= y1 * 320 + 1))
+    assert inside.all()
+    assert min(b[1] for b in boxes[:2]) * 320 == pytest.approx(ys.min(), abs=2)  # tight on top
+
+
+def overlaps(a, b) -> bool:
+    return min(a[2], b[2]) > max(a[0], b[0]) and min(a[3], b[3]) > max(a[1], b[1])
+
+
+@pytest.mark.parametrize("camera", [None, "slow zoom in", "pan left"])
+def test_in_9_16_captions_leave_the_characters_and_title_uncovered(tmp_path: Path, camera):
+    width, height = 360, 640
+    image = picture_of(tmp_path, width, height)
+    style = CaptionStyle(font=FONT)
+    texts = ["Where are you, little fox? It is getting dark on the hill.", "Here!"]
+    assert captions_on_top(image, camera, texts, width, height, style)
+    band = caption_bands(texts, width, height, style)[True]
+    for box in subject_boxes(image, width, height):
+        assert not overlaps(band, in_frame(box, camera)), box
+    bottom = caption_bands(texts, width, height, style)[False]
+    assert any(overlaps(bottom, in_frame(box, camera))
+               for box in subject_boxes(image, width, height))
+    assert not captions_on_top(image, camera, texts, width, height, style, "bottom")
+
+
+def test_in_16_9_the_bottom_band_is_free_and_captions_stay_there(tmp_path: Path):
+    image = picture_of(tmp_path, 640, 360)
+    style = CaptionStyle(font=FONT)
+    assert not captions_on_top(image, None, ["Goodnight, hill."], 640, 360, style)
+    assert captions_on_top(image, None, ["Goodnight, hill."], 640, 360, style, "top")
+
+
+def test_a_zoom_moves_a_box_out_from_the_centre():
+    box = (0.6, 0.6, 0.7, 0.7)
+    assert in_frame(box, None) == box
+    zoomed = in_frame(box, "slow zoom in")
+    assert zoomed[0] == pytest.approx(0.6) and zoomed[2] == pytest.approx(0.5 + 0.2 * 1.15)
+
+
+def test_without_boxes_a_busy_bottom_sends_captions_up(tmp_path: Path):
+    plain = Image.new("RGB", (640, 360), (120, 170, 230))
+    busy = plain.copy()
+    draw = ImageDraw.Draw(busy)
+    for x in range(0, 640, 6):  # stripes where the bottom caption would go
+        draw.line((x, 250, x, 359), fill=(20, 20, 20), width=2)
+    plain.save(tmp_path / "plain.png")
+    busy.save(tmp_path / "busy.png")
+    style = CaptionStyle(font=FONT)
+    assert subject_boxes(tmp_path / "busy.png", 640, 360) is None
+    assert captions_on_top(tmp_path / "busy.png", None, ["Hello there."], 640, 360, style)
+    assert not captions_on_top(tmp_path / "plain.png", None, ["Hello there."], 640, 360, style)
