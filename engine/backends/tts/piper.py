@@ -13,9 +13,10 @@ from typing import Any, Mapping
 import numpy as np
 
 from engine.backends.tts import SAMPLE_RATE, Audio, SpeakRequest
-from engine.backends.tts.audio import level_to, resample, silence, trim_silence
+from engine.backends.tts.audio import level_to, resample, silence, speech_span
 from engine.backends.tts.delivery import (category_table, delivery_for, describe_line,
                                           direction_table, resolve_category, speakable)
+from engine.backends.tts.piper_words import Span, named_words, word_spans
 from engine.backends.weights import package_version
 from engine.errors import BackendError, MissingDependency
 
@@ -93,11 +94,19 @@ class LoadedVoice:
     def language(self) -> str:
         return self.voice.config.espeak_voice
 
-    def sentences(self, text: str) -> list[list[int]]:
-        return [self.voice.phonemes_to_ids(p) for p in self.voice.phonemize(text) if p]
+    def sentences(self, text: str) -> list[tuple[list[str], list[int]]]:
+        """Each sentence's phonemes and phoneme ids."""
+        return [(p, self.voice.phonemes_to_ids(p)) for p in self.voice.phonemize(text) if p]
 
-    def audio(self, ids: list[int], plan: PiperPlan, seed: int) -> np.ndarray:
-        """Samples at the model's rate for one sentence's phoneme ids, as loud as the model made."""
+    def spans(self, phonemes: list[str], ids: list[int], id_samples: np.ndarray | None
+              ) -> list[Span] | None:
+        """Each word's samples in a sentence's audio (None: the model gives no alignment)."""
+        return word_spans(phonemes, ids, id_samples, self.voice.config.phoneme_id_map)
+
+    def audio(self, ids: list[int], plan: PiperPlan, seed: int) -> tuple[np.ndarray,
+                                                                         np.ndarray | None]:
+        """Samples at the model's rate for one sentence's phoneme ids, as loud as the model made,
+        and how many samples each id took (None: the model has no alignment output)."""
         # a sentence makes about two frames per phoneme id at length_scale 1: twice that is ample
         length = max(NOISE_CHUNK, int(4 * len(ids) * plan.length_scale))
         speaker = plan.speaker
@@ -113,7 +122,12 @@ class LoadedVoice:
                 feed["sid"] = np.array([speaker], dtype=np.int64)
             feed.update(self.noise(seed, length))
             try:
-                return np.asarray(self.voice.session.run(None, feed)[0], np.float32).reshape(-1)
+                result = self.voice.session.run(None, feed)
+                samples = np.asarray(result[0], np.float32).reshape(-1)
+                if len(result) < 2:
+                    return samples, None
+                return samples, (np.asarray(result[1]).reshape(-1)
+                                 * self.voice.config.hop_length).astype(np.int64)
             except Exception as error:  # noqa: BLE001 - onnxruntime's errors share no useful base
                 # Too little noise for the frames this sentence came to: its slice comes out
                 # short and an elementwise op cannot broadcast it; retry with more (the first
@@ -173,7 +187,19 @@ def _seeded_graph(model: Path) -> tuple[bytes, list[tuple[str, int]]]:
         noise.append((name, int(dims[1] or 256)))
     del graph.node[:]
     graph.node.extend(nodes)
+    _with_alignment(proto)
     return proto.SerializeToString(), noise
+
+
+def _with_alignment(proto: Any) -> None:
+    """Expose the model's frames per phoneme id (its one Ceil tensor) as a second output, as
+    piper's own `include_alignments` does; a model without one speaks without word times."""
+    from piper.patch_voice_with_alignment import add_alignment_output
+
+    try:
+        add_alignment_output(proto)
+    except ValueError as error:  # no such tensor, several, or already an output
+        log.debug("piper: no alignment output added: %s", error)
 
 
 def _config_path(model: Path) -> Path:
@@ -279,22 +305,32 @@ class PiperTTS:
         log.debug("%s with %s", where, plan)
         try:
             sentences = voice.sentences(text)
-            native = voice.sample_rate
-            parts = [trim_silence(voice.audio(ids, plan, self.seed), native, self.keep_silence)
-                     for ids in sentences]
+            spoken = [voice.audio(ids, plan, self.seed) for _, ids in sentences]
         except Exception as error:  # noqa: BLE001 - phonemizer and onnxruntime raise anything
             raise BackendError(BACKEND, f"the voice failed: {type(error).__name__}: {error}",
                                where=where) from error
-        if not parts:
+        if not spoken:
             return Audio(silence(self.empty_line, self.sample_rate), self.sample_rate)
+        native = voice.sample_rate
+        parts, spans, at = [], [], 0
         pause = silence(self.sentence_pause, native)
-        joined = np.concatenate([x for part in parts for x in (pause, part)][1:])
-        samples = level_to(joined, native, plan.level)
+        for (phonemes, ids), (audio, id_samples) in zip(sentences, spoken):
+            begin, end = speech_span(audio, native, self.keep_silence)
+            at += len(pause) if parts else 0
+            found = voice.spans(phonemes, ids, id_samples)
+            spans = None if found is None or spans is None else spans + [
+                (at + min(max(a - begin, 0), end - begin), at + min(max(b - begin, 0), end - begin))
+                for a, b in found]
+            parts.append(audio[begin:end])
+            at += end - begin
+        samples = level_to(np.concatenate([x for part in parts for x in (pause, part)][1:]),
+                           native, plan.level)
         # Declaring the samples faster than they are shifts the pitch up (and down for < 1); the
         # length_scale in the plan already stretched the speech to keep its intended tempo.
         shifted_rate = int(round(native * plan.pitch))
         return Audio(np.clip(resample(samples, shifted_rate, self.sample_rate), -1.0, 1.0),
-                     self.sample_rate)
+                     self.sample_rate,
+                     words=named_words(text, spans, shifted_rate) if spans is not None else None)
 
     def voice_id(self, request: SpeakRequest) -> str:
         """The model file and speaker a line is spoken with (`joe.onnx#3`), for `storyreel

