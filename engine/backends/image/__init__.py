@@ -44,8 +44,9 @@ class DrawRequest:
 
 SUBJECTS = "storyreel:subjects"
 """The key under which an illustrator that knows where it drew the characters (and a title)
-leaves their boxes in the picture's `info`, as JSON [[x0, y0, x1, y1], ...] in fractions of the
-picture; the draw stage keeps it as a PNG text chunk, and the editor keeps captions off them."""
+leaves their boxes in the picture's `info`, as JSON {"characters": [[x0, y0, x1, y1], ...],
+"title": [...]} in fractions of the picture; the draw stage keeps it as a PNG text chunk, and
+the editor keeps captions off them and camera moves around the characters."""
 
 
 class Illustrator(Protocol):

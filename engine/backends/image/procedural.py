@@ -116,12 +116,13 @@ class ProceduralIllustrator:
         if ss > 1:
             image = image.reduce(ss)
         image = self._finish(image, reading, layout, rng)
-        subjects = [(x0 / canvas.w, y0 / canvas.h, x1 / canvas.w, y1 / canvas.h)
-                    for x0, y0, x1, y1 in subjects]
+        notes = {"characters": [(x0 / canvas.w, y0 / canvas.h, x1 / canvas.w, y1 / canvas.h)
+                                for x0, y0, x1, y1 in subjects], "title": []}
         if self.banner and request.title and request.title.strip():
             x0, y0, x1, y1 = self._banner(image, request.title)
-            subjects.append((x0 / width, y0 / height, x1 / width, y1 / height))
-        image.info[SUBJECTS] = json.dumps([[round(v, 4) for v in box] for box in subjects])
+            notes["title"].append((x0 / width, y0 / height, x1 / width, y1 / height))
+        image.info[SUBJECTS] = json.dumps({kind: [[round(v, 4) for v in box] for box in boxes]
+                                           for kind, boxes in notes.items()})
         return image
 
     def _cast(self, c: scenery.Canvas, request: DrawRequest, r: Reading, p: Plan

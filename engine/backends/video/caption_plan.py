@@ -4,7 +4,6 @@ picture's characters."""
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,17 +11,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from engine.backends.video.framing import Box, characters_in, subject_boxes
 from engine.backends.video.frames import CaptionStyle, camera_view, caption_corner, caption_overlay
 from engine.captions import Cue, caption_text, display_words
 
-SUBJECTS = "storyreel:subjects"
-"""A picture's PNG text chunk: where its characters (and title) are, as [x0, y0, x1, y1]
-fractions of the picture, written by an illustrator that knows (tts=procedural)."""
 PLACES = ("auto", "bottom", "top")
 BUSIER = 2.0
 """Without subject boxes: captions go up when the bottom band has this much more detail."""
-
-Box = tuple[float, float, float, float]
 
 
 def caption_entries(cues: Sequence[Cue], first_frame: int, frames: int, fps: int,
@@ -54,27 +49,13 @@ def _frame(seconds: float, fps: int) -> int:
     return math.ceil(seconds * fps - 1e-6)
 
 
-def subject_boxes(image: Path, width: int, height: int) -> list[Box] | None:
-    """The boxes an illustrator stored in the picture (None: it stored none), as fractions of
-    the picture fitted to a `width`×`height` frame (cover, centred: the editor's fit)."""
-    with Image.open(image) as picture:
-        stored = getattr(picture, "text", {}).get(SUBJECTS)
-        aspect = picture.width / picture.height
-    if stored is None:
-        return None
-    shown_x = min(1.0, (width / height) / aspect)  # the part of the picture's width in frame
-    shown_y = min(1.0, aspect / (width / height))
-    return [((x0 - (1 - shown_x) / 2) / shown_x, (y0 - (1 - shown_y) / 2) / shown_y,
-             (x1 - (1 - shown_x) / 2) / shown_x, (y1 - (1 - shown_y) / 2) / shown_y)
-            for x0, y0, x1, y1 in (map(float, box) for box in json.loads(stored))]
-
-
-def in_frame(box: Box, camera: str | None) -> Box:
-    """Where a box of the picture shows in the frame (fractions) over the camera's whole move:
-    the union of where it is at the move's two ends (zooms and pans move monotonically)."""
+def in_frame(box: Box, camera: str | None, keep: Box | None = None) -> Box:
+    """Where a box of the picture shows in the frame (fractions) over the camera's whole move
+    (which `keep` frames, as the editor's does): the union of where it is at the move's two
+    ends (zooms and pans move monotonically)."""
     seen = []
     for t in (0.0, 1.0):
-        zoom, cx, cy = camera_view(camera, t)
+        zoom, cx, cy = camera_view(camera, t, keep)
         left = min(max(cx - 0.5 / zoom, 0.0), 1 - 1 / zoom)
         top = min(max(cy - 0.5 / zoom, 0.0), 1 - 1 / zoom)
         seen.append(((box[0] - left) * zoom, (box[1] - top) * zoom,
@@ -109,9 +90,10 @@ def captions_on_top(image: Path, camera: str | None, texts: Sequence[str], width
     if place != "auto" or not texts:
         return place == "top"
     bands = caption_bands(texts, width, height, style)
-    boxes = subject_boxes(image, width, height)
-    if boxes is not None:
-        seen = [in_frame(box, camera) for box in boxes]
+    noted = subject_boxes(image, width, height)
+    if noted is not None:
+        keep = characters_in(image, width, height)
+        seen = [in_frame(box, camera, keep) for boxes in noted.values() for box in boxes]
         covered = {top: sum(_overlap(band, box) for box in seen) for top, band in bands.items()}
         return covered[False] > 0 and covered[True] < covered[False]
     detail = _detail(image, width, height)

@@ -13,6 +13,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageOps
 
 from engine.backends.fonts import runs
+from engine.backends.video.framing import Box, characters_in, pan_framing, zoom_framing
 from engine.backends.video.text import draw_rows, pillow_font, row_width
 from engine.backends.video.transitions import Planes, shift, transition_frame
 from engine.captions import word_places, wrap
@@ -87,16 +88,20 @@ def _ease(t: float) -> float:
     return 0.5 - 0.5 * math.cos(math.pi * min(1.0, max(0.0, t)))
 
 
-def camera_view(camera: str | None, t: float) -> tuple[float, float, float]:
-    """(zoom, centre x, centre y) at `t` ∈ [0, 1] of the scene; centres are fractions of the picture."""
+def camera_view(camera: str | None, t: float, keep: Box | None = None
+                ) -> tuple[float, float, float]:
+    """(zoom, centre x, centre y) at `t` ∈ [0, 1] of the scene; centres are fractions of the
+    picture. With `keep` (where the characters are), a zoom goes only as close, and a pan only
+    as far, as keeps them whole in the frame."""
     e = _ease(t)
-    if camera == "slow zoom in":
-        return 1 + (ZOOM - 1) * e, 0.5, 0.5
-    if camera == "slow zoom out":
-        return ZOOM - (ZOOM - 1) * e, 0.5, 0.5
+    if camera in ("slow zoom in", "slow zoom out"):
+        most, cx, cy = (ZOOM, 0.5, 0.5) if keep is None else zoom_framing(keep, ZOOM)
+        closeness = e if camera == "slow zoom in" else 1 - e
+        return 1 + (most - 1) * closeness, cx, cy
     if camera in ("pan left", "pan right"):
         half = 0.5 / PAN_ZOOM
-        right, left = 1 - half, half
+        left, right = (half, 1 - half) if keep is None else (pan_framing(keep, PAN_ZOOM)
+                                                             or (half, 1 - half))
         start, end = (right, left) if camera == "pan left" else (left, right)
         return PAN_ZOOM, start + (end - start) * e, 0.5
     return 1.0, 0.5, 0.5
@@ -117,6 +122,7 @@ class Picture:
         with Image.open(path) as source:
             rgb = source.convert("RGB")
         self.width, self.height, self.camera = width, height, camera
+        self.keep = characters_in(path, width, height) if camera not in (None, "still") else None
         self.still = camera in (None, "still")
         self.pan = camera in ("pan left", "pan right")
         lanczos = Image.Resampling.LANCZOS
@@ -136,7 +142,7 @@ class Picture:
         base_h, base_w = self.base[0].shape
         if self.still and (base_w, base_h) == (self.width, self.height):
             return tuple(p.copy() for p in self.base)  # type: ignore[return-value]
-        zoom, cx, cy = camera_view(self.camera, t)
+        zoom, cx, cy = camera_view(self.camera, t, self.keep)
         if self.pan:
             x0 = min(max(cx * base_w - self.width / 2, 0.0), base_w - self.width)
             return (shift(self.base[0], x0, self.width), shift(self.base[1], x0 / 2, self.width // 2),

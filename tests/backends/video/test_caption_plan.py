@@ -13,8 +13,9 @@ from engine.backends.fonts import find_font
 from engine.backends.image import CharacterLook, DrawRequest
 from engine.backends.image.procedural import ProceduralIllustrator
 from engine.backends.video.caption_plan import (caption_bands, caption_entries, captions_on_top,
-                                                in_frame, subject_boxes)
-from engine.backends.video.frames import CaptionStyle, Overlay, caption_overlay
+                                                in_frame)
+from engine.backends.video.framing import characters_in, subject_boxes
+from engine.backends.video.frames import CaptionStyle, Overlay, camera_view, caption_overlay
 from engine.captions import Cue, Word
 from engine.stages.draw import make_picture
 
@@ -76,16 +77,17 @@ def picture_of(tmp_path: Path, width: int, height: int, characters=("a small red
 
 def test_the_procedural_boxes_hold_every_pixel_of_the_characters(tmp_path: Path):
     cast, empty = picture_of(tmp_path, 180, 320), picture_of(tmp_path, 180, 320, ())
-    boxes = subject_boxes(cast, 180, 320)
-    assert boxes is not None and len(boxes) == 3  # two characters and the title
+    noted = subject_boxes(cast, 180, 320)
+    assert noted is not None and len(noted["characters"]) == 2 and len(noted["title"]) == 1
+    boxes = noted["characters"]
     drawn = np.abs(np.asarray(Image.open(cast), float) - np.asarray(Image.open(empty), float))
     ys, xs = np.nonzero(drawn.sum(axis=2) > 80)  # the faint ground shadows are left out
     inside = np.zeros(len(xs), bool)
-    for x0, y0, x1, y1 in boxes[:2]:
+    for x0, y0, x1, y1 in boxes:
         inside |= ((xs >= x0 * 180 - 1) & (xs <= x1 * 180 + 1)
                    & (ys >= y0 * 320 - 1) & (ys <= y1 * 320 + 1))
     assert inside.all()
-    assert min(b[1] for b in boxes[:2]) * 320 == pytest.approx(ys.min(), abs=2)  # tight on top
+    assert min(b[1] for b in boxes) * 320 == pytest.approx(ys.min(), abs=2)  # tight on top
 
 
 def overlaps(a, b) -> bool:
@@ -100,11 +102,13 @@ def test_in_9_16_captions_leave_the_characters_and_title_uncovered(tmp_path: Pat
     texts = ["Where are you, little fox? It is getting dark on the hill.", "Here!"]
     assert captions_on_top(image, camera, texts, width, height, style)
     band = caption_bands(texts, width, height, style)[True]
-    for box in subject_boxes(image, width, height):
-        assert not overlaps(band, in_frame(box, camera)), box
+    keep = characters_in(image, width, height)
+    boxes = [box for kind in subject_boxes(image, width, height).values() for box in kind]
+    assert len(boxes) == 3  # two characters and the title ribbon
+    for box in boxes:
+        assert not overlaps(band, in_frame(box, camera, keep)), box
     bottom = caption_bands(texts, width, height, style)[False]
-    assert any(overlaps(bottom, in_frame(box, camera))
-               for box in subject_boxes(image, width, height))
+    assert any(overlaps(bottom, in_frame(box, camera, keep)) for box in boxes)
     assert not captions_on_top(image, camera, texts, width, height, style, "bottom")
 
 
@@ -134,3 +138,32 @@ def test_without_boxes_a_busy_bottom_sends_captions_up(tmp_path: Path):
     assert subject_boxes(tmp_path / "busy.png", 640, 360) is None
     assert captions_on_top(tmp_path / "busy.png", None, ["Hello there."], 640, 360, style)
     assert not captions_on_top(tmp_path / "plain.png", None, ["Hello there."], 640, 360, style)
+
+
+@pytest.mark.parametrize("camera", ["pan left", "pan right", "slow zoom in", "slow zoom out"])
+def test_camera_moves_keep_every_character_whole(tmp_path: Path, camera: str):
+    image = picture_of(tmp_path, 640, 360, ("a small red fox", "a grey owl", "a white rabbit",
+                                            "a brown bear"))
+    keep = characters_in(image, 640, 360)
+    assert keep[0] < 1 - 1 / 1.12 or keep[2] > 1 / 1.12  # a plain pan would cut someone off
+    cut_off = [box for box in subject_boxes(image, 640, 360)["characters"]
+               for t in (0.0, 1.0) if not inside(in_frame_at(box, camera, t, None))]
+    assert cut_off or "zoom" in camera
+    for box in subject_boxes(image, 640, 360)["characters"]:
+        clipped = (max(box[0], 0.0), max(box[1], 0.0), min(box[2], 1.0), min(box[3], 1.0))
+        for t in (0.0, 0.3, 0.7, 1.0):
+            assert inside(in_frame_at(clipped, camera, t, keep)), (camera, t, box)
+    moves = [camera_view(camera, t, keep) for t in (0.0, 1.0)]
+    assert moves[0] != moves[1]  # it still moves
+
+
+def in_frame_at(box, camera, t, keep):
+    zoom, cx, cy = camera_view(camera, t, keep)
+    left = min(max(cx - 0.5 / zoom, 0.0), 1 - 1 / zoom)
+    top = min(max(cy - 0.5 / zoom, 0.0), 1 - 1 / zoom)
+    return ((box[0] - left) * zoom, (box[1] - top) * zoom, (box[2] - left) * zoom,
+            (box[3] - top) * zoom)
+
+
+def inside(box) -> bool:
+    return box[0] >= -1e-6 and box[2] <= 1 + 1e-6 and box[1] >= -1e-6 and box[3] <= 1 + 1e-6

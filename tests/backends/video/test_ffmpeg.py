@@ -150,7 +150,7 @@ def test_repeated_frames_land_on_their_frame_numbers(runs: int):
 
 @pytest.mark.parametrize("preset, size", [("ffmpeg", (1280, 720)), ("youtube", (1920, 1080)),
                                           ("shorts", (1080, 1920))])
-def test_presets_change_only_the_size(preset: str, size: tuple[int, int]):
+def test_presets_change_the_size_and_9_16_the_caption_size(preset: str, size: tuple[int, int]):
     from engine.config import build_backend, compose_config
 
     plain = compose_config(["story=stories/first-snow.story"])
@@ -158,8 +158,10 @@ def test_presets_change_only_the_size(preset: str, size: tuple[int, int]):
     assert (cfg.render.width, cfg.render.height) == size
     assert {k: v for k, v in cfg.render.items() if k not in ("width", "height")} == {
         k: v for k, v in plain.render.items() if k not in ("width", "height")}
-    assert {k: v for k, v in cfg.video.items() if k != "crf"} == {
-        k: v for k, v in plain.video.items() if k != "crf"}
+    changed = {"crf", "caption_size"}  # 9:16 is read on a phone: larger captions
+    assert {k: v for k, v in cfg.video.items() if k not in changed} == {
+        k: v for k, v in plain.video.items() if k not in changed}
+    assert (cfg.video.caption_size > plain.video.caption_size) == (preset == "shorts")
     editor = build_backend("video", cfg.video)
     assert isinstance(editor, FFmpegEditor) and editor.crf == 23 and editor.burn_subtitles
 
