@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import webvtt
 
-from engine.backends.video.caption_plan import subject_boxes
+from engine.backends.video.framing import subject_boxes
 
 ROOT = Path(__file__).resolve().parents[1]
 W, H = 180, 320
@@ -45,8 +45,9 @@ def test_a_shorts_render_keeps_captions_off_every_character(tmp_path: Path):
         timeout=300)
     assert done.returncode == 0, done.stderr
     picture = run / "scenes" / "white-morning.png"  # a still scene: frame = picture + caption
-    boxes = subject_boxes(picture, W, H)
-    assert boxes and len(boxes) == 2  # Pip and Grandma-Bear
+    noted = subject_boxes(picture, W, H)
+    assert noted and len(noted["characters"]) == 2  # Pip and Grandma-Bear
+    boxes = noted["characters"] + noted["title"]
     cue = webvtt.read(str(run / "captions.vtt"))[0]
     rgb, blue = frame_at(run / "video.mp4", (seconds(cue.start) + seconds(cue.end)) / 2)
     still = np.asarray(av.open(str(picture)).decode(video=0).__next__().to_ndarray(format="rgb24"))
