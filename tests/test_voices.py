@@ -64,3 +64,19 @@ def test_one_word_table_for_the_guess_the_tts_reading_and_checks_hints(descripti
     assert resolve_category(description, dict.fromkeys(VOICE_CATEGORIES)) == spoken
     named = [vocabulary.category_named(word) for word in description.split()]
     assert (category in named) if category else not any(named)  # `category: kid` → 'child'?
+
+
+def test_a_voice_block_takes_ids_only_for_tts_backends_that_exist():
+    from pathlib import Path
+
+    from engine.dsl.check import check_story
+
+    tts = {path.stem for path in (Path(__file__).resolve().parents[1] / "conf" / "tts").glob(
+        "*.yaml")}
+    assert set(vocabulary.VOICE_BACKEND_KEYS) == tts
+    story, problems = parse_text("voice v\n  category: child\n  kokoro: af_bella\n"
+                                 "  openai: nova\n", "/repo/x.story")
+    assert not problems
+    found = [(p.code, p.message) for p in check_story(story)]
+    assert ("unknown-key", "unknown key 'kokoro' in voice 'v'") in found
+    assert not any("openai" in message for _, message in found)

@@ -10,8 +10,9 @@ HEADER_KEYS = ("title", "audience", "style", "language", "premise", "scenes", "m
                "seed")
 """Fields at the top of a file (outside every block)."""
 
-VOICE_BACKEND_KEYS = ("espeak", "edge", "piper", "openai", "kokoro", "coqui", "elevenlabs")
-"""Per-backend voice ids a `voice` block may carry (`edge: en-GB-SoniaNeural`)."""
+VOICE_BACKEND_KEYS = ("espeak", "edge", "piper", "openai")
+"""Per-backend voice ids a `voice` block may carry (`edge: en-GB-SoniaNeural`): one per tts
+backend there is (conf/tts/), so an id for a backend that does not exist is an unknown key."""
 
 VOICE_KEYS = ("category", "rate", "pitch") + VOICE_BACKEND_KEYS
 

@@ -265,7 +265,7 @@ def test_values_keys_and_sets(tmp_path: Path) -> None:
         "7:9 error bad-rate: rate must be a number from 0.25 to 4, not 'fast' "
         "[1 is the voice's normal speed; 0.9 is a little slower]",
         "8:3 error unknown-key: unknown key 'colour' in voice 'v' [known keys: category, rate, "
-        "pitch, espeak, edge, piper, openai, kokoro, coqui, elevenlabs]",
+        "pitch, espeak, edge, piper, openai]",
         "12:15 error unknown-character: unknown character 'Owll' in `with:` "
         "[declare them with `character Owll`]",
         "13:11 error unknown-camera: unknown camera 'zoom in' [did you mean 'slow zoom in'?]",
