@@ -32,7 +32,7 @@ from engine.ir import Scene, Story, resolve_path
 from engine.manifest import Recorder, write_manifest
 from engine.progress import StageProgress, summary_table
 from engine.review.feedback import load_feedback
-from engine.review.records import authored_sha256, run_record
+from engine.review.records import PUBLISHED_FILES, authored_sha256, run_record
 from engine.run_folder import RunFolder
 from engine.stages import design as design_stage
 from engine.stages import draw as draw_stage
@@ -297,7 +297,7 @@ def _fill_run_folder(run: _Run, folder: RunFolder, story: Story, written: write_
     """The video, captions, storyboard and manifest in the run folder; the video's length.
     `review`: each authored scene's hash, and what the render did with reviewers' decisions."""
     staging = folder.staging
-    for name in ("video.mp4", "captions.srt", "captions.vtt", "captions.words.vtt"):
+    for name in PUBLISHED_FILES:
         place_atomically(video.parent / name, staging / name)
     duration = _duration(staging / "video.mp4")
     write_storyboard(staging, story, drawn, spoken, place_atomically)

@@ -14,6 +14,8 @@ from typing import Any
 
 from PIL import Image
 
+from engine.review.records import PUBLISHED_FILES
+
 SCENES = {"meadow": ["Tom & <Jerry> ran.", "Look at the <b>sky</b>!"],
           "O'Hare": ["The end."]}
 """Scene ids and their lines; names and text with HTML in them, which must stay text."""
@@ -48,7 +50,9 @@ def make_run(root: Path, flags: list[dict[str, Any]] | None = None) -> Path:
     files: dict[str, bytes] = {"video.mp4": b"not really a video",
                                "resolved.story": b"title: Tale\n",
                                "captions.srt": b"1\n00:00:00,000 --> 00:00:01,000\nHi\n",
-                               "captions.vtt": b"WEBVTT\n\n00:00.000 --> 00:01.000\nHi\n"}
+                               "captions.vtt": b"WEBVTT\n\n00:00.000 --> 00:01.000\nHi\n",
+                               "captions.words.vtt": b"WEBVTT\n\n00:00.000 --> 00:01.000\n"
+                                                     b"<00:00.000>Hi\n"}
     scenes = []
     for n, (scene, lines) in enumerate(SCENES.items()):
         picture = f"scenes/{scene}.png"
@@ -69,7 +73,7 @@ def make_run(root: Path, flags: list[dict[str, Any]] | None = None) -> Path:
         (run / rel).write_bytes(data)
     manifest = {"story": str(story), "scenes": scenes,
                 "files": {name: sha(files[name]) for name in
-                          ("video.mp4", "captions.srt", "captions.vtt", "resolved.story")}}
+                          (*PUBLISHED_FILES, "resolved.story")}}
     if flags is not None:
         manifest["flags"] = flags
     (run / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")

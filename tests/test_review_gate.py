@@ -46,7 +46,8 @@ def test_an_approved_run_publishes_video_captions_and_its_record(tmp_path, capsy
     out = tmp_path / "published"
     assert publish(run, out) == 0
     assert sorted(p.name for p in out.iterdir()) == ["captions.srt", "captions.vtt",
-                                                     "publish.json", "video.mp4"]
+                                                     "captions.words.vtt", "publish.json",
+                                                     "video.mp4"]
     assert (out / "video.mp4").read_bytes() == (run / "video.mp4").read_bytes()
     record = json.loads((out / "publish.json").read_text())
     manifest = json.loads((run / "manifest.json").read_text())

@@ -32,5 +32,6 @@ def main(argv: list[str]) -> int:
         for problem in refused.problems:
             print(f"  {problem}", file=sys.stderr)
         return 2
-    print(f"published: {published} (video.mp4, captions.srt, captions.vtt, publish.json)")
+    copied = sorted(p.name for p in published.iterdir())
+    print(f"published: {published} ({', '.join(copied)})")
     return 0

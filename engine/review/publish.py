@@ -49,7 +49,7 @@ def publish(run: Run, data: dict[str, dict[str, dict[str, Any]]], to: Path) -> P
     shutil.rmtree(staging, ignore_errors=True)
     try:
         expected = run.file_hashes()
-        for name in PUBLISHED_FILES:
+        for name in published_names(expected):
             copy_atomically(run.folder / name, staging / name)
             if file_sha256(staging / name) != expected[name]:  # changed while we copied
                 raise NotPublishable([f"{name}: changed while it was copied; publish again"])
@@ -59,6 +59,12 @@ def publish(run: Run, data: dict[str, dict[str, dict[str, Any]]], to: Path) -> P
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return to
+
+
+def published_names(files: dict[str, str]) -> tuple[str, ...]:
+    """The files a publish copies, of those the run recorded (a run made before the karaoke
+    captions existed has no captions.words.vtt)."""
+    return tuple(name for name in PUBLISHED_FILES if name in files)
 
 
 def publish_record(run: Run, data: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:
@@ -78,7 +84,7 @@ def publish_record(run: Run, data: dict[str, dict[str, dict[str, Any]]]) -> dict
         "published_at": decisions.now(),
         "story": {"path": str(run.story), "resolved_sha256": files.get("resolved.story")},
         "run": str(run.folder.absolute()),
-        "files": {name: files[name] for name in PUBLISHED_FILES},
+        "files": {name: files[name] for name in published_names(files)},
         "flags": run.flags,
         "items": items,
     }

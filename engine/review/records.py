@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from engine.stages.draw import Drawn
     from engine.stages.speak import Spoken
 
-PUBLISHED_FILES = ("video.mp4", "captions.srt", "captions.vtt")
+PUBLISHED_FILES = ("video.mp4", "captions.srt", "captions.vtt", "captions.words.vtt")
 
 
 def text_sha256(text: str) -> str:
