@@ -46,15 +46,7 @@ class Diagnostic:
         where = f"{s.file}:{s.line}:{s.column}" if s.line > 0 else s.file
         out = [shown(f"{where}: {self.severity}: {self.message}")]
         if source_line is not None and s.line > 0:
-            text = source_line.rstrip("\r\n").expandtabs(1)
-            width = 1
-            if s.end_line == s.line and s.end_column > s.column:
-                width = s.end_column - s.column
-            start = min(s.column - 1, len(text))
-            end = min(s.column - 1 + width, len(text) + 1)  # at most one cell past the line
-            marked = len(shown(text[start:min(end, len(text))])) + max(0, end - len(text))
-            out.append(f"  {s.line:>4} | {shown(text)}")
-            out.append(f"       | {' ' * len(shown(text[:start]))}{'^' * max(1, marked)}")
+            out += _excerpt(source_line, s)
         if self.hint:
             out.append(shown(f"  hint: {self.hint}"))
         return "\n".join(out)
@@ -71,6 +63,45 @@ class Diagnostic:
             "message": self.message,
             "hint": self.hint,
         }
+
+
+SOURCE_WINDOW = 100
+"""How many columns of a long source line are echoed: those around the caret, `…` marking each
+cut end (a 100 KB line must not print 100 KB)."""
+
+
+def _excerpt(source_line: str, s: Span) -> list[str]:
+    """The source line (a window of it around the spot, when long) and a caret under the spot."""
+    text = source_line.rstrip("\r\n").expandtabs(1)
+    width = 1
+    if s.end_line == s.line and s.end_column > s.column:
+        width = s.end_column - s.column
+    start = min(s.column - 1, len(text))
+    end = min(s.column - 1 + width, len(text) + 1)  # at most one cell past the line
+    low, high = _window(text, start)
+    cut_before = "…" if low > 0 else ""
+    cut_after = "…" if high < len(text) else ""
+    marked = len(shown(text[start:min(end, high)])) + max(0, end - len(text))
+    caret = len(cut_before) + len(shown(text[low:start]))
+    return [f"  {s.line:>4} | {cut_before}{shown(text[low:high])}{cut_after}",
+            f"       | {' ' * caret}{'^' * max(1, marked)}"]
+
+
+def _window(text: str, at: int) -> tuple[int, int]:
+    """The slice of `text` around index `at` that shows in about `SOURCE_WINDOW` columns."""
+    if len(text) <= SOURCE_WINDOW and len(shown(text)) <= SOURCE_WINDOW:
+        return 0, len(text)
+    low, high, used = at, at, 0
+    while low > 0 and used + len(shown(text[low - 1])) <= SOURCE_WINDOW // 2:
+        low -= 1
+        used += len(shown(text[low]))
+    while high < len(text) and used + len(shown(text[high])) <= SOURCE_WINDOW:
+        used += len(shown(text[high]))
+        high += 1
+    while low > 0 and used + len(shown(text[low - 1])) <= SOURCE_WINDOW:  # near the line's end
+        low -= 1
+        used += len(shown(text[low]))
+    return low, high
 
 
 def sort_key(d: Diagnostic) -> tuple[str, int, int, str]:

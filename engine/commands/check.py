@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from engine.dsl.load import for_display, load_with_diagnostics, render_diagnostics
+from engine.dsl.parse import STOPPED
 from engine.commands.glyphs import glyph_warnings
 from engine.errors import Diagnostic, StoryError
 from engine.ir import Story
@@ -70,10 +71,14 @@ def _count(n: int, word: str) -> str:
 
 
 def summary(files: int, diagnostics: list[Diagnostic]) -> str:
-    errors = sum(d.severity == "error" for d in diagnostics)
-    warnings = len(diagnostics) - errors
-    return (f"checked {_count(files, 'file')}: {_count(errors, 'error')}, "
-            f"{_count(warnings, 'warning')}")
+    """`checked 2 files: 3 errors, 1 warning`, saying in how many files checking stopped early
+    (the note that it did is not counted as an error)."""
+    stopped = sum(d.code == STOPPED for d in diagnostics)
+    errors = sum(d.severity == "error" for d in diagnostics) - stopped
+    warnings = len(diagnostics) - errors - stopped
+    out = (f"checked {_count(files, 'file')}: {_count(errors, 'error')}, "
+           f"{_count(warnings, 'warning')}")
+    return out + (f" (stopped early in {_count(stopped, 'file')})" if stopped else "")
 
 
 def main(argv: list[str]) -> int:

@@ -14,7 +14,7 @@ INDENT = "  "
 _NAME = re.compile(r"[^\W\d][\w'\-]*|\d[\w'\-]*")
 _BARE = re.compile(r'[^\s#"][^#\r\n]*')
 _DIRECTION = re.compile(r"[^()\s#][^()\r\n#]*")
-_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"}
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 def is_name(text: str) -> bool:
@@ -30,13 +30,13 @@ def to_name(text: str) -> str:
 
 
 def quote(text: str) -> str:
-    """`text` between double quotes, with quotes, backslashes and line breaks escaped.
+    """`text` between double quotes, with quotes, backslashes, line breaks and tabs escaped.
 
     Characters no story may hold (control characters, bidirectional overrides: a writer's text
     can carry them) are left out.
     """
     text = FORBIDDEN.sub("", text)
-    return '"' + re.sub(r'[\\"\n\r]', lambda m: _ESCAPES[m.group()], text) + '"'
+    return '"' + re.sub(r'[\\"\n\r\t]', lambda m: _ESCAPES[m.group()], text) + '"'
 
 
 def can_be_bare(text: str) -> bool:

@@ -102,12 +102,14 @@ class _Loader:
             return None
         self.loaded.add(file)
         text, problems = decode(data, str(file))
+        if problems:  # not text: one error says so, and nothing is read from it
+            self.diagnostics += problems
+            return None
         parsed = parse_story(text, str(file))
         story = parsed.story
-        # undecodable bytes may hide in any name; a file read in part may declare any name
-        self.names_known &= not problems and parsed.complete
+        self.names_known &= parsed.complete  # a file read in part may declare any name
         self.unread += parsed.unread
-        self.diagnostics += problems + parsed.diagnostics
+        self.diagnostics += parsed.diagnostics
         self.paths(story, file)
         used = []
         for f in story.all("use"):

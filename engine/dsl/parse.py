@@ -106,6 +106,9 @@ _PARSING = threading.RLock()  # the syntax table parses its examples while a par
 
 MAX_SYNTAX_ERRORS = 50
 MAX_CONTROL_ERRORS = 50
+STOPPED = "too-many-errors"
+"""The code of the note that parsing gave up after `MAX_SYNTAX_ERRORS` (at the first line it did
+not read)."""
 
 _COMMENT = re.compile(r"#[^\r\n]*")
 _FORBIDDEN = re.compile(FORBIDDEN.pattern + "|\r(?!\n)")
@@ -152,8 +155,21 @@ def parse_story(text: str, path: str = "<story>") -> Parsed:
     # a name cut by a control character is still that name
     unread_lines = text.split("\n") if controls else lines
     unread = tuple(FORBIDDEN.sub("", unread_lines[n - 1]) for run in reader.unread for n in run)
+    if not reader.complete:
+        syntax.append(_stopped(reader.unread, lines, path))
     return Parsed(story, tuple(controls) + tuple(syntax) + tuple(reader.built), unread,
                   reader.complete)
+
+
+def _stopped(unread: list[range], lines: list[str], path: str) -> Diagnostic:
+    """The note that parsing gave up, at the first line after the last one it reported."""
+    line = max(run.stop for run in unread)
+    column = 1
+    if line > len(lines):
+        line, column = len(lines), len(lines[-1]) + 1
+    return Diagnostic(Span(path, line, column, line, column), "error", STOPPED,
+                      f"stopped after {MAX_SYNTAX_ERRORS} syntax errors: the rest of the file "
+                      "is not checked", "fix these and run check again")
 
 
 @dataclass(frozen=True, slots=True)
@@ -372,15 +388,40 @@ def _comments(newlines: list[tuple[Token, _Piece]], lines: list[str],
 
 
 def decode(data: bytes, path: str) -> tuple[str, tuple[Diagnostic, ...]]:
-    """UTF-8 text of a file, or a diagnostic saying where the first undecodable byte is."""
+    """UTF-8 text of a file, or the one diagnostic saying it is not text and where that shows.
+
+    A file is not text when it does not decode as UTF-8 (located at the first bad byte) or when
+    NUL bytes make up a share of its start no text has (a binary file, UTF-16; located at the
+    first NUL). A stray NUL in a story is a control character, reported as such by the parser.
+    The text returned for such a file (bad bytes replaced) is for echoing its lines only.
+    """
     try:
-        return data.decode("utf-8"), ()
+        text = data.decode("utf-8")
     except UnicodeDecodeError as error:
-        before = data[: error.start]
-        line = before.count(b"\n") + 1
-        column = len(before.rsplit(b"\n", 1)[-1].decode("utf-8", "replace")) + 1
-        span = Span(path, line, column, line, column + 1)
-        return data.decode("utf-8", "replace"), (Diagnostic(
-            span, "error", "not-utf8",
-            f"this file is not UTF-8 (byte 0x{data[error.start]:02x} at offset {error.start})",
-            "save the file with UTF-8 encoding"),)
+        return data.decode("utf-8", "replace"), (_not_text(
+            data, error.start, f"this file is not UTF-8 (byte 0x{data[error.start]:02x} "
+            f"at offset {error.start})", "save the file with UTF-8 encoding", path),)
+    if _looks_binary(data):
+        at = data.index(0)
+        return text, (_not_text(data, at, f"this file looks binary, not like a story "
+                                f"(a NUL byte at offset {at})",
+                                "a story is plain text: save it with UTF-8 encoding", path),)
+    return text, ()
+
+
+_SNIFFED = 8192
+"""How many bytes from a file's start `_looks_binary` reads."""
+
+
+def _looks_binary(data: bytes) -> bool:
+    head = data[:_SNIFFED]
+    nuls = head.count(0)
+    return nuls >= 4 and nuls * 100 >= len(head)  # at least 1 byte in 100: no story has that
+
+
+def _not_text(data: bytes, at: int, message: str, hint: str, path: str) -> Diagnostic:
+    before = data[:at]
+    line = before.count(b"\n") + 1
+    column = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
+    return Diagnostic(Span(path, line, column, line, column + 1), "error", "not-utf8",
+                      message, hint)
