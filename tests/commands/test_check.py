@@ -90,3 +90,27 @@ def test_a_folder_means_its_story_files(capsys: pytest.CaptureFixture[str]) -> N
     assert main(["check", str(STORIES)]) == 0
     count = len(list(STORIES.rglob("*.story")))
     assert f"checked {count} files: 0 errors, " in capsys.readouterr().out.splitlines()[-1]
+
+
+def test_the_stop_after_50_syntax_errors_is_said_in_text_and_json(
+        repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "bad.story").write_text("".join(f'scene s{i}\n  "open {i}\n' for i in range(80)))
+    assert main(["check", "bad.story"]) == 2
+    out = capsys.readouterr().out.splitlines()
+    assert out[-5:] == [
+        "bad.story:101:1: error: stopped after 50 syntax errors: the rest of the file is not "
+        "checked", "   101 | scene s50", "       | ^", "  hint: fix these and run check again",
+        "checked 1 file: 50 errors, 0 warnings (stopped early in 1 file)"]
+    assert main(["check", "--format", "json", "bad.story"]) == 2
+    report = json.loads(capsys.readouterr().out)
+    assert len(report) == 51 and report[-1]["code"] == "too-many-errors"
+    assert report[-1]["line"] == 101 and report[-1]["severity"] == "error"
+
+
+def test_a_binary_file_is_one_error(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "b.story").write_bytes(b"\x7fELF\x02\x01" + bytes(range(256)) * 20_000)
+    assert main(["check", "b.story"]) == 2
+    out = capsys.readouterr().out
+    assert out.startswith("b.story:2:118: error: this file is not UTF-8 (byte 0x80 at offset 134)")
+    assert out.count("error:") == 1 and out.endswith("checked 1 file: 1 error, 0 warnings\n")
+    assert len(out) < 1_000

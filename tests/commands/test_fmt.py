@@ -72,3 +72,11 @@ def test_diff_shows_the_change_without_writing(repo: Path,
     assert capsys.readouterr().out == (
         "--- s.story\n+++ s.story (formatted)\n@@ -1 +1 @@\n-premise:   Snow\n+premise: Snow\n")
     assert (repo / "s.story").read_text() == "premise:   Snow\n"
+
+
+def test_an_escaped_tab_stays_an_escape(repo: Path) -> None:
+    path = repo / "t.story"
+    path.write_text('scene a\n  "a \\t b"\n')
+    assert main(["fmt", "t.story"]) == 0
+    assert path.read_text() == 'scene a\n  "a \\t b"\n'
+    assert "\t" not in path.read_text()

@@ -88,6 +88,13 @@ def test_example_stories_are_canonical(path: Path) -> None:
     assert format_story(parse(text)) == text
 
 
+def test_escapes_stay_escapes() -> None:
+    text = 'scene a\n  "a \\t b \\n c \\\\ \\" d"\n'
+    assert format_story(parse(text)) == text
+    tab = format_story(parse('scene a\n  "raw\ttab"\n'))
+    assert tab == 'scene a\n  "raw\\ttab"\n'  # a tab inside quotes is written as its escape
+
+
 def test_comments_between_blocks_and_in_empty_blocks() -> None:
     text = "scene a\n  # todo: write this\n\n# ---\nscene b\n  \"x\"  # end\n"
     assert format_story(parse(text)) == text
