@@ -44,14 +44,71 @@ class Mastered:
 
 def integrated_loudness(samples: np.ndarray, rate: int) -> float:
     """Gated integrated loudness in LUFS of mono samples; -inf for silence or under one block."""
+    if len(samples) < BLOCK * rate or not np.any(samples):
+        return -math.inf
+    return gated_loudness(k_energy(samples, rate, 1), 1, rate)
+
+
+BLOCK = 0.4
+"""Seconds in a gating block; blocks start every tenth of a second (BS.1770-4's 75 % overlap)."""
+
+
+def k_energy(samples: np.ndarray, rate: int, grain: int) -> np.ndarray:
+    """The K-weighted (pyloudnorm's BS.1770 filters) squared samples, summed over each `grain`
+    samples: all a gated measurement needs, and pieces' sums join by concatenation."""
     import pyloudnorm
 
-    meter = pyloudnorm.Meter(rate)
-    if len(samples) < meter.block_size * rate or not np.any(samples):
+    weighted = np.asarray(samples, dtype=np.float64)
+    for stage in pyloudnorm.Meter(rate)._filters.values():
+        weighted = stage.apply_filter(weighted)
+    squares = np.square(weighted)
+    padded = np.zeros(-(-len(squares) // grain) * grain)
+    padded[:len(squares)] = squares
+    return padded.reshape(-1, grain).sum(axis=1)
+
+
+def gated_loudness(energy: np.ndarray, grain: int, rate: int) -> float:
+    """BS.1770-4 gated loudness (LUFS) from `k_energy` sums, as pyloudnorm gates them: blocks
+    of 0.4 s every 0.1 s (`grain` must divide a tenth of `rate`), -70 LUFS and relative -10 LU
+    gates. -inf when no block passes."""
+    hop = rate // 10 // grain
+    seconds = len(energy) * grain / rate
+    blocks = int(np.round((seconds - BLOCK) / (BLOCK / 4))) + 1
+    if blocks <= 0:
         return -math.inf
+    running = np.concatenate(([0.0], np.cumsum(energy)))
+    starts = np.arange(blocks) * hop
+    power = (running[np.minimum(starts + 4 * hop, len(energy))] - running[starts]) / (BLOCK * rate)
     with np.errstate(divide="ignore"):
-        level = float(meter.integrated_loudness(np.asarray(samples, dtype=np.float64)))
-    return level if math.isfinite(level) else -math.inf
+        levels = -0.691 + 10 * np.log10(power)
+        audible = power[levels >= -70.0]
+        if not len(audible):
+            return -math.inf
+        relative = -0.691 + 10 * np.log10(np.mean(audible)) - 10.0
+        kept = power[(levels > relative) & (levels > -70.0)]
+        level = -0.691 + 10 * np.log10(np.mean(kept)) if len(kept) else -math.inf
+    return float(level) if math.isfinite(level) else -math.inf
+
+
+@dataclass(frozen=True, slots=True)
+class Measured:
+    """A track's measurements, made piece by piece: `k_energy` sums per `grain` samples, and
+    the oversampled peak at each sample (`oversampled_peaks`)."""
+
+    energy: np.ndarray
+    grain: int
+    peaks: np.ndarray
+
+    @staticmethod
+    def of(samples: np.ndarray, rate: int, grain: int) -> Measured:
+        return Measured(k_energy(samples, rate, grain), grain,
+                        _oversampled_peaks(samples).astype(np.float32))
+
+    @staticmethod
+    def joined(pieces: list[Measured]) -> Measured:
+        """Pieces back to back (each a whole number of grains long)."""
+        return Measured(np.concatenate([p.energy for p in pieces]), pieces[0].grain,
+                        np.concatenate([p.peaks for p in pieces]))
 
 
 def true_peak(samples: np.ndarray) -> float:
@@ -64,17 +121,25 @@ def measure(samples: np.ndarray, rate: int) -> Loudness:
     return Loudness(integrated_loudness(samples, rate), true_peak(samples))
 
 
-def master(samples: np.ndarray, rate: int, target: float, ceiling: float) -> Mastered:
+def master(samples: np.ndarray, rate: int, target: float, ceiling: float,
+           measured: Measured | None = None) -> Mastered:
     """`samples` at `target` LUFS with true peaks at most `ceiling` dBTP less CODEC_HEADROOM.
+
+    `measured`, when given, are the samples' measurements made piece by piece (each piece's
+    filters starting at rest, so a hair from one pass over the whole): the starting level and
+    peaks are read from them instead of the whole track.
 
     Pass one measures; pass two applies one gain. When that gain would push peaks past the
     ceiling the limiter holds them down, which takes some loudness away, so the gain is raised
     and measured again (secant steps, at most MAX_STEPS) until the level is within CLOSE_ENOUGH.
     Silence is returned as it is.
     """
-    peaks = _oversampled_peaks(samples)  # they scale with the gain: read once
+    # Peaks scale with the gain: read once.
+    peaks = measured.peaks if measured is not None else _oversampled_peaks(samples)
     peak = float(np.max(peaks, initial=0.0))
-    before = Loudness(integrated_loudness(samples, rate),
+    level = (gated_loudness(measured.energy, measured.grain, rate) if measured is not None
+             else integrated_loudness(samples, rate))
+    before = Loudness(level,
                       20 * math.log10(peak) if peak > 0 else -math.inf)
     if not math.isfinite(before.integrated):
         return Mastered(samples, before, before, 0.0, False)

@@ -15,7 +15,7 @@ import numpy as np
 from engine.backends.tts import SAMPLE_RATE  # the narration track's rate; AAC is 48 kHz too
 from engine.captions import Cue, Word
 from engine.files import write_atomically
-from engine.loudness import master
+from engine.loudness import Measured, master
 
 log = logging.getLogger(__name__)
 
@@ -256,13 +256,32 @@ def _ramp(depth: np.ndarray, begin: int, end: int, *, rising: bool) -> None:
 
 def mix_audio(timeline: Timeline, clips: Sequence[Path | np.ndarray], out_path: Path,
               music: Sequence[Path | None] = (), mix: MixSettings | None = None) -> Path:
-    """Write the whole soundtrack (48 kHz mono 16-bit WAV): each line's clip at its cue's start,
-    over each scene's music (one entry per scene; None: no music), mastered to `mix.loudness`.
+    """Write the whole soundtrack (48 kHz mono 16-bit WAV): `mixed`, then `mastered` to
+    `mix.loudness`. Written atomically; the same inputs give the same bytes."""
+    return write_track(mastered(mixed(timeline, clips, music, mix), mix), out_path)
+
+
+def mastered(track: np.ndarray, mix: MixSettings | None,
+             measured: Measured | None = None) -> np.ndarray:
+    """The track brought to `mix.loudness` under `mix.true_peak` (as it is without a target).
+    `measured`: the track's measurements, made piece by piece already (`engine.narration`)."""
+    if mix is None or mix.loudness is None:
+        return track
+    done = master(track, SAMPLE_RATE, mix.loudness, mix.true_peak, measured)
+    log.debug("mastering: %.1f LUFS → %.1f LUFS (%+.1f dB%s), true peak %.1f dBTP",
+              done.before.integrated, done.after.integrated, done.gain,
+              ", peaks limited" if done.limited else "", done.after.true_peak)
+    return done.samples
+
+
+def mixed(timeline: Timeline, clips: Sequence[Path | np.ndarray],
+          music: Sequence[Path | None] = (), mix: MixSettings | None = None) -> np.ndarray:
+    """The soundtrack before mastering: each line's clip at its cue's start, over each scene's
+    music (one entry per scene; None: no music).
 
     `clips` are the lines' clips in timeline order (one per cue): WAV files, or their samples as
-    `read_clip` gives them (a caller that read them already need not decode them twice). Without `mix` the clips
-    are summed as they are (music needs `mix`: it says how loud). Written atomically; the same
-    inputs give the same bytes.
+    `read_clip` gives them (a caller that read them already need not decode them twice). Without
+    `mix` the clips are summed as they are (music needs `mix`: it says how loud).
     """
     if len(clips) != len(timeline.cues):
         raise ValueError(f"{len(clips)} clips for {len(timeline.cues)} lines")
@@ -277,12 +296,11 @@ def mix_audio(timeline: Timeline, clips: Sequence[Path | np.ndarray], out_path: 
         # A clip longer than its cue (a duration measured at another rate) is cut, never overlapped.
         room = max(0, min(len(samples), round(cue.end * SAMPLE_RATE) + 1 - at, total - at))
         track[at:at + room] += samples[:room]
-    if mix is not None and mix.loudness is not None:
-        mastered = master(track, SAMPLE_RATE, mix.loudness, mix.true_peak)
-        log.debug("mastering: %.1f LUFS → %.1f LUFS (%+.1f dB%s), true peak %.1f dBTP",
-                  mastered.before.integrated, mastered.after.integrated, mastered.gain,
-                  ", peaks limited" if mastered.limited else "", mastered.after.true_peak)
-        track = mastered.samples
+    return track
+
+
+def write_track(track: np.ndarray, out_path: Path) -> Path:
+    """48 kHz mono 16-bit WAV of the track, written atomically."""
     pcm = (np.clip(track, -1.0, 1.0) * 32767.0).round().astype("<i2")
     buffer = io.BytesIO()
     with wave.open(buffer, "wb") as out:

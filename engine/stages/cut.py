@@ -20,9 +20,9 @@ from engine.files import replacing, write_atomically
 from engine.locks import work_folder
 from engine.language_codes import iso639_2
 from engine.loudness import measure
+from engine.narration import Narration, narrate
 from engine.timeline import (SAMPLE_RATE, MixSettings, SceneLines, TimedLine, Timeline,
-                             TimelineSettings, build_timeline, crossfade_frames, mix_audio,
-                             read_clip)
+                             TimelineSettings, build_timeline, crossfade_frames, read_clip)
 from engine.words import align_words, estimate_words, read_words
 
 log = logging.getLogger(__name__)
@@ -82,6 +82,8 @@ class CutOutcome:
     duration: float
     stats: CutStats
     loudness: dict[str, object] | None = None
+    narration: Narration | None = None
+    """Which scenes' stretches of the narration were measured now, which reused."""
 
 
 def clip_seconds(path: Path) -> float:
@@ -122,7 +124,8 @@ def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, 
     `Owl: …`, WebVTT `<v Owl>`); otherwise the cues carry no speaker.
 
     `workdir` keeps the editor's per-scene segments between runs (a changed scene re-encodes
-    only its own segment) and the narration track while it is being muxed. The cut holds it as a
+    only its own segment), each scene's loudness measurements (`engine.narration`: an edit
+    measures only its own scene's sound) and the narration track while it is being muxed. The cut holds it as a
     work folder (`engine.locks.work_folder`): `cache gc` leaves it alone meanwhile, and scratch
     (names beginning with '.') is removed only when no other process uses the folder.
     """
@@ -150,12 +153,12 @@ def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, 
     video = out_dir / "video.mp4"
     with (work_folder(workdir),
           tempfile.TemporaryDirectory(prefix=".cut-", dir=workdir) as scratch):
-        narration = mix_audio(timeline, [samples[line.audio] for s in scenes for line in s.lines],
-                              Path(scratch) / "narration.wav", [scene.music for scene in scenes],
-                              mix)
+        narration = narrate(timeline, [samples[line.audio] for s in scenes for line in s.lines],
+                            Path(scratch) / "narration.wav", [scene.music for scene in scenes],
+                            mix, workdir, [scene.scene_id for scene in scenes])
         samples.clear()  # not needed once mixed, while the editor runs long
         with replacing(video) as temp:
-            stats = editor.cut(CutRequest(segments=segments, audio=narration,
+            stats = editor.cut(CutRequest(segments=segments, audio=narration.path,
                                           cues=cues, width=width, height=height,
                                           fps=fps, output=temp, workdir=workdir,
                                           language=iso639_2(language))) or CutStats()
@@ -168,10 +171,12 @@ def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, 
             srt = write_srt(cues, out_dir / "captions.srt")
             vtt = write_vtt(cues, out_dir / "captions.vtt")
             write_vtt(cues, out_dir / KARAOKE, karaoke=True)
-    log.info("cut %d scenes, %.2fs: %d segments encoded, %d reused", len(scenes),
-             timeline.duration, len(stats.encoded), len(stats.reused))
+    log.info("cut %d scenes, %.2fs: %d segments encoded, %d reused; narration: %d scenes "
+             "measured, %d reused", len(scenes), timeline.duration, len(stats.encoded),
+             len(stats.reused), len(narration.measured), len(narration.reused))
     return CutOutcome(video=video, srt=srt, vtt=vtt, timeline=timeline,
-                      duration=timeline.duration, stats=stats, loudness=loudness)
+                      duration=timeline.duration, stats=stats, loudness=loudness,
+                      narration=narration)
 
 
 def verify_loudness(video: Path, mix: MixSettings) -> dict[str, object]:
