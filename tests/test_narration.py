@@ -1,0 +1,127 @@
+"""The narration by scene: an edit measures only its own scene's sound, and the track, the mp4's
+audio and their lengths are those of a cold cut of the edited story."""
+
+from __future__ import annotations
+
+import math
+
+import av
+import numpy as np
+import pyloudnorm
+import pytest
+from scipy.signal import upfirdn
+
+from engine.backends.video.ffmpeg import FFmpegEditor
+from engine.loudness import (_interpolator, _oversampled_peaks, gated_loudness,
+                             integrated_loudness, k_energy)
+from engine.narration import narrate
+from engine.stages.cut import CutLine, CutScene, cut, plan
+from engine.timeline import SAMPLE_RATE, mix_audio, read_clip
+from tests.test_loudness import MIX, TIMING, speechlike, write_wav
+
+FPS = 25
+
+
+def test_the_meter_reads_what_pyloudnorm_reads_and_pieces_join():
+    noise = speechlike(7.3, seed=4)
+    whole = pyloudnorm.Meter(SAMPLE_RATE).integrated_loudness(noise.astype(np.float64))
+    assert integrated_loudness(noise, SAMPLE_RATE) == pytest.approx(whole, abs=1e-9)
+    cuts = [0, 1920 * 40, 1920 * 41, 1920 * 150, len(noise) // 960 * 960]
+    energy = np.concatenate([k_energy(noise[a:b], SAMPLE_RATE, 960)
+                             for a, b in zip(cuts, cuts[1:])])
+    # each piece's filters start at rest: a hair from one pass over the whole
+    assert gated_loudness(energy, 960, SAMPLE_RATE) == pytest.approx(whole, abs=0.01)
+    assert gated_loudness(np.zeros(100), 960, SAMPLE_RATE) == -math.inf
+
+
+def test_oversampled_peaks_are_the_polyphase_upsamplers():
+    signal = speechlike(0.5, seed=2).astype(np.float64)
+    delay = (len(_interpolator()) - 1) // 2
+    up = upfirdn(_interpolator(), signal, 4)[delay:delay + 4 * len(signal)]
+    assert np.allclose(_oversampled_peaks(signal), np.abs(up).reshape(-1, 4).max(axis=1),
+                       atol=1e-12)
+
+
+def story(folder, edited: int | None = None, music=None) -> tuple[CutScene, ...]:
+    """Four scenes of one line each; `edited` has a longer, different line."""
+    def line(i: int) -> CutLine:
+        seconds = 1.9 if i == edited else 1.0 + 0.1 * i
+        clip = write_wav(folder / f"line-{i}-{seconds}.wav", speechlike(seconds, seed=10 * i
+                                                                          + (i == edited)))
+        return CutLine(clip, f"Line {i}.")
+    still = folder / "still.png"
+    if not still.exists():
+        from PIL import Image
+        Image.new("RGB", (64, 36), (90, 120, 200)).save(still)
+    return tuple(CutScene(f"s{i}", still, None, None, (line(i),), music=music) for i in range(4))
+
+
+def narrated(scenes, folder, work):
+    """The scenes' timeline as the cut plans it, their clips, and `narrate`'s track."""
+    clips = [read_clip(line.audio) for scene in scenes for line in scene.lines]
+    timeline = plan(scenes, TIMING, FPS)
+    return timeline, clips, narrate(timeline, clips, folder / "narration.wav",
+                                    [s.music for s in scenes], MIX, work,
+                                    [s.scene_id for s in scenes])
+
+
+def test_an_edit_measures_only_its_scene_and_gives_the_cold_tracks_bytes(tmp_path):
+    inputs, work = tmp_path / "in", tmp_path / "work"
+    inputs.mkdir()
+    _, _, first = narrated(story(inputs), tmp_path, work)
+    assert first.measured == ("s0", "s1", "s2", "s3") and first.reused == ()
+    (tmp_path / "edit").mkdir()
+    timeline, clips, edit = narrated(story(inputs, edited=1), tmp_path / "edit", work)
+    assert edit.measured == ("s1",) and edit.reused == ("s0", "s2", "s3")
+    (tmp_path / "cold").mkdir()
+    _, _, cold = narrated(story(inputs, edited=1), tmp_path / "cold", tmp_path / "fresh")
+    assert edit.path.read_bytes() == cold.path.read_bytes()
+    track = read_clip(edit.path)
+    assert len(track) == round(timeline.duration * SAMPLE_RATE)  # whole frames of audio
+    # The same gain as mastering the whole track in one pass, to a hair: no step at any join.
+    whole = read_clip(mix_audio(timeline, clips, tmp_path / "whole.wav", [None] * 4, MIX))
+    assert np.max(np.abs(track - whole)) <= 2 / 32768
+    for scene in timeline.scenes[1:]:
+        at = round(scene.start * SAMPLE_RATE)
+        steps = np.abs(np.diff(track[at - 480:at + 480]))
+        assert steps.max() <= np.abs(np.diff(track)).max()  # nothing louder than the speech's
+        assert np.abs(np.diff(track[at - 2:at + 2])).max() <= 2 / 32768  # lead-in: silence
+
+
+def test_music_under_the_scenes_still_gives_the_cold_bytes(tmp_path):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    t = np.arange(SAMPLE_RATE) / SAMPLE_RATE
+    song = write_wav(inputs / "song.wav", 0.3 * np.sin(2 * np.pi * 180 * t))
+    narrated(story(inputs, music=song), tmp_path, tmp_path / "work")
+    (tmp_path / "edit").mkdir()
+    _, _, edit = narrated(story(inputs, edited=2, music=song), tmp_path / "edit",
+                          tmp_path / "work")
+    # the song runs on under later scenes, shifted by the longer line: they sound different
+    assert edit.measured == ("s2", "s3") and edit.reused == ("s0", "s1")
+    (tmp_path / "cold").mkdir()
+    _, _, cold = narrated(story(inputs, edited=2, music=song), tmp_path / "cold",
+                          tmp_path / "fresh")
+    assert edit.path.read_bytes() == cold.path.read_bytes()
+
+
+def test_an_edited_cut_is_the_cold_cuts_video_and_audio(tmp_path):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+
+    def run(scenes, name, work):
+        return cut(scenes, FFmpegEditor(burn_subtitles=False), TIMING, 64, 36, FPS,
+                   tmp_path / name, tmp_path / work, mix=MIX)
+    run(story(inputs), "first", "work")
+    edit = run(story(inputs, edited=3), "edit", "work")
+    assert edit.narration.measured == ("s3",)
+    assert edit.stats.encoded == ("s3",)
+    cold = run(story(inputs, edited=3), "cold", "fresh")
+    assert edit.video.read_bytes() == cold.video.read_bytes()
+    with av.open(str(edit.video)) as container:
+        audio, video = container.streams.audio[0], container.streams.video[0]
+        assert video.frames == edit.timeline.frames
+        assert float(audio.duration * audio.time_base) == pytest.approx(edit.duration,
+                                                                        abs=1 / SAMPLE_RATE)
+    heard = read_clip(edit.video)
+    assert abs(len(heard) - round(edit.duration * SAMPLE_RATE)) <= 1024  # AAC's last frame
