@@ -53,15 +53,23 @@ BLOCK = 0.4
 """Seconds in a gating block; blocks start every tenth of a second (BS.1770-4's 75 % overlap)."""
 
 
-def k_energy(samples: np.ndarray, rate: int, grain: int) -> np.ndarray:
-    """The K-weighted (pyloudnorm's BS.1770 filters) squared samples, summed over each `grain`
-    samples: all a gated measurement needs, and pieces' sums join by concatenation."""
+def k_weighted(samples: np.ndarray, rate: int) -> np.ndarray:
+    """The samples through pyloudnorm's BS.1770 K-weighting filters (starting at rest)."""
     import pyloudnorm
 
     weighted = np.asarray(samples, dtype=np.float64)
     for stage in pyloudnorm.Meter(rate)._filters.values():
         weighted = stage.apply_filter(weighted)
-    squares = np.square(weighted)
+    return weighted
+
+
+def k_energy(samples: np.ndarray, rate: int, grain: int) -> np.ndarray:
+    """The K-weighted squared samples summed over each `grain` samples: all a gated measurement
+    needs, and pieces' sums join by concatenation."""
+    return _grain_sums(np.square(k_weighted(samples, rate)), grain)
+
+
+def _grain_sums(squares: np.ndarray, grain: int) -> np.ndarray:
     padded = np.zeros(-(-len(squares) // grain) * grain)
     padded[:len(squares)] = squares
     return padded.reshape(-1, grain).sum(axis=1)
@@ -92,22 +100,25 @@ def gated_loudness(energy: np.ndarray, grain: int, rate: int) -> float:
 
 @dataclass(frozen=True, slots=True)
 class Measured:
-    """A track's measurements, made piece by piece: `k_energy` sums per `grain` samples, and
-    the oversampled peak at each sample (`oversampled_peaks`)."""
+    """A track's measurements, made piece by piece: the K-weighted samples (`k_weighted`), their
+    squares summed per `grain` samples, and the oversampled peak at each sample."""
 
+    weighted: np.ndarray
     energy: np.ndarray
     grain: int
     peaks: np.ndarray
 
     @staticmethod
     def of(samples: np.ndarray, rate: int, grain: int) -> Measured:
-        return Measured(k_energy(samples, rate, grain), grain,
-                        _oversampled_peaks(samples).astype(np.float32))
+        weighted = k_weighted(samples, rate)
+        return Measured(weighted.astype(np.float32), _grain_sums(np.square(weighted), grain),
+                        grain, _oversampled_peaks(samples).astype(np.float32))
 
     @staticmethod
     def joined(pieces: list[Measured]) -> Measured:
         """Pieces back to back (each a whole number of grains long)."""
-        return Measured(np.concatenate([p.energy for p in pieces]), pieces[0].grain,
+        return Measured(*(np.concatenate([getattr(p, name) for p in pieces])
+                          for name in ("weighted", "energy")), pieces[0].grain,
                         np.concatenate([p.peaks for p in pieces]))
 
 
@@ -126,20 +137,18 @@ def master(samples: np.ndarray, rate: int, target: float, ceiling: float,
     """`samples` at `target` LUFS with true peaks at most `ceiling` dBTP less CODEC_HEADROOM.
 
     `measured`, when given, are the samples' measurements made piece by piece (each piece's
-    filters starting at rest, so a hair from one pass over the whole): the starting level and
-    peaks are read from them instead of the whole track.
+    filters starting at rest, so a hair from one pass over the whole): see `master_measured`.
 
     Pass one measures; pass two applies one gain. When that gain would push peaks past the
     ceiling the limiter holds them down, which takes some loudness away, so the gain is raised
     and measured again (secant steps, at most MAX_STEPS) until the level is within CLOSE_ENOUGH.
     Silence is returned as it is.
     """
-    # Peaks scale with the gain: read once.
-    peaks = measured.peaks if measured is not None else _oversampled_peaks(samples)
+    if measured is not None:
+        return master_measured(samples, rate, target, ceiling, measured)
+    peaks = _oversampled_peaks(samples)  # they scale with the gain: read once
     peak = float(np.max(peaks, initial=0.0))
-    level = (gated_loudness(measured.energy, measured.grain, rate) if measured is not None
-             else integrated_loudness(samples, rate))
-    before = Loudness(level,
+    before = Loudness(integrated_loudness(samples, rate),
                       20 * math.log10(peak) if peak > 0 else -math.inf)
     if not math.isfinite(before.integrated):
         return Mastered(samples, before, before, 0.0, False)
@@ -161,6 +170,95 @@ def master(samples: np.ndarray, rate: int, target: float, ceiling: float,
     out, peak = _trimmed(out, allowed)
     after = Loudness(integrated_loudness(out, rate), 20 * math.log10(peak))
     return Mastered(out, before, after, gain, True)
+
+
+def master_measured(samples: np.ndarray, rate: int, target: float, ceiling: float,
+                    measured: Measured) -> Mastered:
+    """`master` from measurements made already: no pass over the whole track but the gain's.
+
+    The level and peaks are `measured`'s. Where the limiter works (around peaks over the
+    ceiling, usually a small part of a narration) its envelope, the K-weighted change it makes
+    (the filters are linear: only the difference is filtered, with TAIL seconds of ring-out) and
+    the new peaks are computed there alone; elsewhere the track is the samples times the gain.
+    """
+    peak = float(np.max(measured.peaks, initial=0.0))
+    before = Loudness(gated_loudness(measured.energy, measured.grain, rate), _db(peak))
+    if not math.isfinite(before.integrated):
+        return Mastered(samples, before, before, 0.0, False)
+    allowed = 10 ** ((ceiling - CODEC_HEADROOM) / 20)
+    gain = target - before.integrated
+    if peak * 10 ** (gain / 20) <= allowed:  # no limiting: the level is exactly the target
+        return Mastered(_scaled(samples, gain), before,
+                        Loudness(before.integrated + gain, _db(peak * 10 ** (gain / 20))),
+                        gain, False)
+    tried: list[tuple[float, float]] = []
+    for _ in range(MAX_STEPS):
+        scale = 10 ** (gain / 20)
+        spans = _limited_spans(measured.peaks * np.float32(scale), allowed, rate)
+        out = _scaled(samples, gain)
+        energy = measured.energy * scale ** 2
+        for start, end, envelope in spans:
+            out[start:end] = _scaled(samples[start:end], gain, envelope)
+            _reweigh(energy, measured, samples, (start, end), envelope, scale, rate)
+        level = gated_loudness(energy, measured.grain, rate)
+        tried.append((gain, level))
+        if abs(target - level) < CLOSE_ENOUGH:
+            break
+        gain = _next_gain(tried, target)
+    out, peak = _trimmed_spans(out, spans, allowed)
+    return Mastered(out, before, Loudness(level, _db(peak)), gain, True)
+
+
+TAIL = 0.25
+"""Seconds the K-weighting filters ring on after a change (their slowest pole, the 38 Hz high
+pass, has decayed far below a 16-bit step by then)."""
+
+
+def _limited_spans(peaks: np.ndarray, allowed: float,
+                   rate: int) -> list[tuple[int, int, np.ndarray]]:
+    """(start, end, envelope) where `limiter_gain` is under 1; it is 1 everywhere else."""
+    over = np.flatnonzero(peaks > allowed)
+    if not len(over):
+        return []
+    reach = 2 * (2 * max(1, round(LOOKAHEAD * rate)) + 1)  # its two filters' widths
+    apart = round(TAIL * rate) + 2 * reach + rate // 5  # this close: one span, one ring-out
+    breaks = np.flatnonzero(np.diff(over) > apart)
+    firsts, lasts = over[np.r_[0, breaks + 1]], over[np.r_[breaks, len(over) - 1]]
+    spans = []
+    for first, last in zip(firsts.tolist(), lasts.tolist()):
+        start, end = max(0, first - reach), min(len(peaks), last + reach + 1)
+        spans.append((start, end, limiter_gain(peaks[start:end], allowed, rate)))
+    return spans
+
+
+def _reweigh(energy: np.ndarray, measured: Measured, samples: np.ndarray,
+             span: tuple[int, int], envelope: np.ndarray, scale: float, rate: int) -> None:
+    """`energy` (the gained track's) where the limiter's envelope changed the samples."""
+    start, end = span
+    grain = measured.grain
+    stop = min(len(measured.weighted), end + round(TAIL * rate))
+    change = np.zeros(stop - start)
+    change[:end - start] = samples[start:end] * (envelope - 1.0)
+    first, last = start // grain, -(-stop // grain)
+    heard = measured.weighted[first * grain:last * grain].astype(np.float64)
+    heard[start - first * grain:stop - first * grain] += k_weighted(change, rate)
+    energy[first:last] = _grain_sums(np.square(heard * scale), grain)
+
+
+def _trimmed_spans(out: np.ndarray, spans: list[tuple[int, int, np.ndarray]],
+                   allowed: float) -> tuple[np.ndarray, float]:
+    """`_trimmed`, with the peaks read where the limiter worked (elsewhere they are under
+    `allowed` already: the gain alone kept them there)."""
+    margin = len(_interpolator())
+    peak = max(float(np.max(_oversampled_peaks(out[max(0, start - margin):end + margin]),
+                            initial=0.0)) for start, end, _ in spans)
+    if peak <= allowed:
+        return out, peak
+    return (out * np.float32(allowed / peak)).astype(np.float32), allowed
+
+
+def _db(peak: float) -> float:
+    return 20 * math.log10(peak) if peak > 0 else -math.inf
 
 
 MAX_STEPS = 6

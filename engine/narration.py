@@ -17,8 +17,14 @@ import numpy as np
 
 from engine.files import write_atomically
 from engine.loudness import OVERSAMPLE, Measured
-from engine.timeline import (SAMPLE_RATE, MixSettings, Timeline, mastered, mixed,
-                             write_track)
+from engine.timeline import (
+    SAMPLE_RATE,
+    MixSettings,
+    Timeline,
+    mastered,
+    mixed,
+    write_track,
+)
 
 VERSION = 1
 """Bumped when a piece's measurements are made differently."""
@@ -79,14 +85,15 @@ def _measured(piece: np.ndarray, grain: int, workdir: Path) -> tuple[Measured, b
     path = workdir / f"loud-{digest.hexdigest()[:32]}.npz"
     try:
         with np.load(path) as kept:
-            measured = Measured(kept["energy"], grain, kept["peaks"])
+            measured = Measured(kept["weighted"], kept["energy"], grain, kept["peaks"])
         os.utime(path)  # last use, for whoever cleans the workdir
         return measured, False
     except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
         pass  # not there (or unreadable): measured again
     measured = Measured.of(piece, SAMPLE_RATE, grain)
     buffer = io.BytesIO()
-    np.savez(buffer, energy=measured.energy, peaks=measured.peaks)
+    np.savez(buffer, weighted=measured.weighted, energy=measured.energy,
+             peaks=measured.peaks)
     write_atomically(path, buffer.getvalue())
     return measured, True
 

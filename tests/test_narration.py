@@ -3,6 +3,7 @@ audio and their lengths are those of a cold cut of the edited story."""
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import av
@@ -12,8 +13,17 @@ import pytest
 from scipy.signal import upfirdn
 
 from engine.backends.video.ffmpeg import FFmpegEditor
-from engine.loudness import (_interpolator, _oversampled_peaks, gated_loudness,
-                             integrated_loudness, k_energy)
+from engine.loudness import (
+    CODEC_HEADROOM,
+    Measured,
+    _interpolator,
+    _oversampled_peaks,
+    gated_loudness,
+    integrated_loudness,
+    k_energy,
+    master,
+    true_peak,
+)
 from engine.narration import narrate
 from engine.stages.cut import CutLine, CutScene, cut, plan
 from engine.timeline import SAMPLE_RATE, mix_audio, read_clip
@@ -28,7 +38,7 @@ def test_the_meter_reads_what_pyloudnorm_reads_and_pieces_join():
     assert integrated_loudness(noise, SAMPLE_RATE) == pytest.approx(whole, abs=1e-9)
     cuts = [0, 1920 * 40, 1920 * 41, 1920 * 150, len(noise) // 960 * 960]
     energy = np.concatenate([k_energy(noise[a:b], SAMPLE_RATE, 960)
-                             for a, b in zip(cuts, cuts[1:])])
+                             for a, b in itertools.pairwise(cuts)])
     # each piece's filters start at rest: a hair from one pass over the whole
     assert gated_loudness(energy, 960, SAMPLE_RATE) == pytest.approx(whole, abs=0.01)
     assert gated_loudness(np.zeros(100), 960, SAMPLE_RATE) == -math.inf
@@ -125,3 +135,18 @@ def test_an_edited_cut_is_the_cold_cuts_video_and_audio(tmp_path):
                                                                         abs=1 / SAMPLE_RATE)
     heard = read_clip(edit.video)
     assert abs(len(heard) - round(edit.duration * SAMPLE_RATE)) <= 1024  # AAC's last frame
+
+
+def test_mastering_from_pieces_limits_peaks_and_reaches_the_target_as_one_pass_does():
+    quiet = speechlike(20.0, seed=5)  # at -14 LUFS its plosives would peak above 0 dBTP
+    cuts = [0, 1920 * 100, 1920 * 230, len(quiet)]
+    pieces = Measured.joined([Measured.of(quiet[a:b], SAMPLE_RATE, 960)
+                              for a, b in itertools.pairwise(cuts)])
+    by_pieces = master(quiet, SAMPLE_RATE, -14.0, -1.5, pieces)
+    whole = master(quiet, SAMPLE_RATE, -14.0, -1.5)
+    assert by_pieces.limited and whole.limited
+    assert integrated_loudness(by_pieces.samples, SAMPLE_RATE) == pytest.approx(-14.0, abs=0.1)
+    assert true_peak(by_pieces.samples) <= -1.5 - CODEC_HEADROOM + 1e-6
+    assert by_pieces.gain == pytest.approx(whole.gain, abs=0.1)
+    again = master(quiet, SAMPLE_RATE, -14.0, -1.5, pieces)
+    assert again.samples.tobytes() == by_pieces.samples.tobytes()
