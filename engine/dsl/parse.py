@@ -19,6 +19,7 @@ from lark.exceptions import UnexpectedInput
 from lark.indenter import DedentError, Indenter
 
 from engine.dsl.build import BLOCKS, Build, Stmt
+from engine.dsl.lexer import StoryLexer
 from engine.dsl.syntax import RULES, IndentProblem, SyntaxTable
 from engine.dsl.syntax import body_of as syntax_body
 from engine.dsl.vocabulary import FORBIDDEN
@@ -46,6 +47,26 @@ class _StoryIndenter(Indenter):
         self.unit: str | None = self.start_unit
         self.newlines: list[Token] = []
         return super().process(stream)
+
+    def _process(self, stream):  # type: ignore[override]
+        # lark's loop, with a shortcut: a newline indented like the one before changes nothing
+        # (most lines of a story), so only its token goes on. Comments always go the long way.
+        same: str | None = None
+        token = None
+        for token in stream:
+            if token.type != "_NL":
+                yield token
+                continue
+            indent_str = token[token.rfind("\n") + 1:]
+            if indent_str == same and "#" not in token:
+                yield token
+            else:
+                yield from self.handle_NL(token)
+                same = indent_str
+        while len(self.indent_level) > 1:
+            self.indent_level.pop()
+            yield Token.new_borrow_pos(self.DEDENT_type, "", token) if token \
+                else Token(self.DEDENT_type, "", 0, 0, 0, 0, 0, 0)
 
     def handle_NL(self, token: Token):  # type: ignore[override]
         # Comments live inside newline tokens; keeping the tokens spares a second scan of the text.
@@ -79,7 +100,8 @@ def _parser() -> Lark:
     # The transformer runs inside the LALR parser (no tree is built): a third faster.
     grammar = GRAMMAR_PATH.read_text(encoding="utf-8")
     return Lark(grammar, parser="lalr", lexer="contextual", postlex=_INDENTER, transformer=BUILD,
-                strict=True, maybe_placeholders=False, cache=_cache_file(grammar) or False)
+                strict=True, maybe_placeholders=False, cache=_cache_file(grammar) or False,
+                _plugins={"ContextualLexer": StoryLexer})
 
 
 def _cache_file(grammar: str) -> str | None:
