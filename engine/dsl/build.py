@@ -57,11 +57,13 @@ class Build(Transformer):
         a piece of the file (error recovery), and spans must name the file's lines.
         """
         self.path = path
-        self.line_of = line_of or (lambda line: line)
+        self.line_of = line_of
         self.problems: list[Diagnostic] = []
 
     def _span(self, meta_or_token) -> Span:
         m, line = meta_or_token, self.line_of
+        if line is None:  # the whole file: its lines are the text's (one span a token: keep it lean)
+            return Span(self.path, m.line, m.column, m.end_line, m.end_column)
         return Span(self.path, line(m.line), m.column, line(m.end_line), m.end_column)
 
     def quoted(self, children):

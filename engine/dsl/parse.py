@@ -292,7 +292,8 @@ class _Reader:
         body = (self.text if first == 0 and stop == len(self.lines)
                 else self.text[self.before[first] + first: self.before[stop] + stop])
         source = head + body + ("" if body.endswith("\n") else "\n")
-        BUILD.reset(self.path, piece.line)
+        whole = piece.header is None and piece.run.start == 1
+        BUILD.reset(self.path, None if whole else piece.line)
         _INDENTER.start_unit = self.unit
         items = _parser().parse(source)
         self.unit = _INDENTER.unit
