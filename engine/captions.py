@@ -227,3 +227,127 @@ def write_srt(cues: Sequence[Cue], path: Path) -> Path:
 
 def write_vtt(cues: Sequence[Cue], path: Path, *, karaoke: bool = False) -> Path:
     return write_atomically(path, vtt_text(cues, karaoke=karaoke))
+
+
+MAX_ROWS = 2
+"""Rows a caption shows at once: a longer line becomes successive captions."""
+_SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’»)\]]*$")
+_CLAUSE_END = re.compile(r"[,;:—–，、；：][\"'”’»)\]]*$")
+
+Fits = Callable[[str], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class _Piece:
+    """A place a caption may break (` word`, or part of a word too wide for a row), the word
+    of the line it is part of, and which part of that word (fractions of its length)."""
+
+    token: str
+    word: int
+    begin: float = 0.0
+    end: float = 1.0
+
+
+def fit_cues(cues: Sequence[Cue], fits: Fits | None = None,
+             max_rows: int = MAX_ROWS) -> tuple[Cue, ...]:
+    """The cues, each one too long to show at once split into successive cues that wrap into
+    at most `max_rows` rows that fit (`fits` as for `wrap`): at sentence ends first, then
+    after clause punctuation, then between words; a word too wide for a row is hyphenated.
+    The pieces share the cue's time by its words' times when it has them, else by length."""
+    fits = fits or (lambda row: columns(row) <= MAX_CHARS)
+    return tuple(piece for cue in cues for piece in split_cue(cue, fits, max_rows))
+
+
+def split_cue(cue: Cue, fits: Fits, max_rows: int = MAX_ROWS) -> list[Cue]:
+    """`cue` as successive cues that each fit (see `fit_cues`); itself when it fits."""
+    pieces = _hyphenated(_tokens(" ".join(cue.text.split())), fits)
+    prefix = f"{cue.speaker}: " if cue.speaker else ""
+
+    def shows(group: list[_Piece]) -> bool:
+        return len(_greedy(_tokens(prefix + _row([p.token for p in group])), fits)) <= max_rows
+
+    if not pieces or shows(pieces):
+        return [cue]
+    groups = _grouped(pieces, shows, (_SENTENCE_END, _CLAUSE_END))
+    timed = len(cue.words) == len({p.word for p in pieces})
+    starts = _starts(cue, groups, timed)
+    out = []
+    for index, group in enumerate(groups):
+        start, end = starts[index], starts[index + 1] if index + 1 < len(groups) else cue.end
+        words = tuple(_word_of(cue.words[p.word], p) for p in group) if timed else ()
+        out.append(Cue(start, end, _row([p.token for p in group]), cue.speaker, words))
+    return out
+
+
+def _hyphenated(tokens: list[str], fits: Fits) -> list[_Piece]:
+    """The tokens as pieces; a word too wide for a row broken into parts that each fit with
+    a hyphen after them (each part a token of its own, after a space)."""
+    pieces: list[_Piece] = []
+    for index, token in enumerate(tokens):
+        word = token.lstrip(" ")
+        if fits(word) or len(word) < 2:
+            pieces.append(_Piece(token, index))
+            continue
+        at, space = 0, token[:len(token) - len(word)]
+        while at < len(word):
+            stop = at + 1
+            while stop < len(word) and fits(word[at:stop + 1] + ("-" if stop + 1 < len(word) else "")):
+                stop += 1
+            part = word[at:stop] + ("-" if stop < len(word) else "")
+            pieces.append(_Piece((space if at == 0 else " ") + part, index,
+                                 at / len(word), stop / len(word)))
+            at = stop
+    return pieces
+
+
+def _grouped(pieces: list[_Piece], shows: Callable[[list[_Piece]], bool],
+             breaks: tuple[re.Pattern[str], ...]) -> list[list[_Piece]]:
+    """Pieces gathered into as few groups as show, in order, breaking at the first of `breaks`
+    that splits the line, then the next inside a part still too long, then between pieces."""
+    if shows(pieces):
+        return [pieces]
+    spans: list[list[_Piece]] = []
+    if breaks:
+        for piece in pieces:
+            if not spans or breaks[0].search(spans[-1][-1].token):
+                spans.append([])
+            spans[-1].append(piece)
+        if len(spans) == 1:
+            return _grouped(pieces, shows, breaks[1:])
+    else:
+        spans = [[piece] for piece in pieces]
+    groups: list[list[_Piece]] = []
+    current: list[_Piece] = []
+    for span in spans:
+        if current and shows(current + span):
+            current += span
+            continue
+        if current:
+            groups.append(current)
+        current = span if shows(span) or not breaks else []
+        if not current:
+            groups.extend(_grouped(span, shows, breaks[1:]))
+    return groups + [current] if current else groups
+
+
+def _starts(cue: Cue, groups: list[list[_Piece]], timed: bool) -> list[float]:
+    """When each group starts: its first word's time, else its share of the cue's characters."""
+    if timed:
+        firsts = [_word_of(cue.words[group[0].word], group[0]).start for group in groups]
+    else:
+        lengths = [sum(columns(p.token) for p in group) for group in groups]
+        total, firsts, done = max(sum(lengths), 1), [], 0
+        for length in lengths:
+            firsts.append(cue.start + (cue.end - cue.start) * done / total)
+            done += length
+    starts = [cue.start]
+    for first in firsts[1:]:  # in order, inside the cue
+        starts.append(min(max(first, starts[-1]), cue.end))
+    return starts
+
+
+def _word_of(word: Word, piece: _Piece) -> Word:
+    """The part of `word`'s time that `piece` takes (all of it unless the word was broken)."""
+    length = word.end - word.start
+    return Word(word.start + length * piece.begin, word.start + length * piece.end,
+                piece.token.lstrip(" "))
