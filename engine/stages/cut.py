@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from engine.backends.video import CutRequest, CutStats, Editor, Segment
-from engine.captions import write_srt, write_vtt
+from engine.captions import fit_cues, write_srt, write_vtt
 from engine.files import replacing, write_atomically
 from engine.locks import work_folder
 from engine.language_codes import iso639_2
@@ -140,8 +140,9 @@ def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, 
         log.info("%d of %d lines come without word times from their TTS: their karaoke cues "
                  "(captions.words.vtt) are estimated from the words' lengths", untimed,
                  sum(len(scene.lines) for scene in scenes))
-    cues = (timeline.cues if speakers_in_captions
-            else tuple(replace(cue, speaker=None) for cue in timeline.cues))
+    cues = fit_cues(timeline.cues if speakers_in_captions
+                    else tuple(replace(cue, speaker=None) for cue in timeline.cues),
+                    editor.caption_fits(width, height))
     segments = tuple(
         Segment(scene_id=scene.scene_id, image=scene.image, start=placed.start,
                 frames=placed.frames, camera=scene.camera, into_next=scene.into_next or "cut",

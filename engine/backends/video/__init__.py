@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -65,3 +66,7 @@ class Editor(Protocol):
     def cut(self, request: CutRequest) -> CutStats: ...
 
     def identity(self) -> dict[str, Any]: ...
+
+    def caption_fits(self, width: int, height: int) -> Callable[[str], bool]:
+        """Whether a caption row fits a frame this size (a longer line's captions are split)."""
+        ...

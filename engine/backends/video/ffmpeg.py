@@ -16,7 +16,7 @@ import os
 import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from functools import cache
 from pathlib import Path
@@ -26,10 +26,10 @@ from engine.backends.fonts import find_font, find_fonts, runs, undrawable
 from engine.backends.video import CutRequest, CutStats, Segment
 from engine.backends.video.caption_plan import PLACES, caption_entries, captions_on_top
 from engine.backends.video.encoders import check_encoder, resolve, video_args
-from engine.backends.video.frames import (CaptionStyle, SceneShot, distinct_frames, first_frame,
-                                          render_frames)
+from engine.backends.video.frames import (CaptionStyle, SceneShot, caption_fits, distinct_frames,
+                                          first_frame, render_frames)
 from engine.backends.video.transitions import Planes
-from engine.captions import caption_text, srt_text
+from engine.captions import MAX_CHARS, caption_text, columns, srt_text
 from engine.files import reserve_beside, write_atomically
 from engine.errors import BackendError, MissingDependency
 
@@ -133,6 +133,14 @@ class FFmpegEditor:
         return CaptionStyle(font=caption_font(self.font_name), size=self.caption_size,
                             fallbacks=find_fonts(self.fallback_fonts),
                             highlight=HIGHLIGHT if self.highlight_words else None)
+
+    def caption_fits(self, width: int, height: int) -> Callable[[str], bool]:
+        """Whether a caption row fits a frame this size as it is burned in (without burned
+        captions: the soft track's row length)."""
+        style = self._style()
+        if style is None:
+            return lambda row: columns(row) <= MAX_CHARS
+        return caption_fits(width, height, style)
 
     def identity(self) -> dict[str, Any]:
         import cv2

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -230,12 +230,29 @@ class Overlay:
             under[:] = (over[:h, :w] + under * clear[:h, :w] + 127) // 255
 
 
+def caption_size(width: int, height: int, style: CaptionStyle) -> int:
+    """The captions' font size in pixels for this frame."""
+    return max(8, round(min(width, height) * style.size))
+
+
+def caption_limit(width: int, size: int, style: CaptionStyle) -> float:
+    """How wide (pixels) a caption's row may be in a frame this wide."""
+    return width * style.width - size
+
+
+def caption_fits(width: int, height: int, style: CaptionStyle) -> Callable[[str], bool]:
+    """Whether a caption row fits this frame, measured as it is drawn (the fallback chain)."""
+    size = caption_size(width, height, style)
+    limit = caption_limit(width, size, style)
+    return lambda row: row_width(row, style.chain, size) <= limit
+
+
 def caption_overlay(text: str, width: int, height: int, style: CaptionStyle, marked: int = -1,
                     top: bool = False) -> Overlay:
     """Render one caption: rows wrapped to fit, centred in a rounded box near the bottom (or the
     top); its word number `marked` (of `display_words(text)`) in the highlight colour."""
-    size = max(8, round(min(width, height) * style.size))
-    limit = width * style.width - size
+    size = caption_size(width, height, style)
+    limit = caption_limit(width, size, style)
     spacing = round(size * 0.25)
     pad_x, pad_y = round(size * 0.6), round(size * 0.35)
     parts = runs(text, style.chain)

@@ -1,0 +1,110 @@
+"""Long lines become successive captions that fit the frame: split at sentences, clauses, words;
+a word too wide for a row hyphenated; times shared by the words' times or the characters."""
+
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+
+import numpy as np
+import srt
+from PIL import Image
+
+from engine.backends.video.ffmpeg import FFmpegEditor
+from engine.backends.video.frames import (caption_fits, caption_limit, caption_overlay,
+                                          caption_size)
+from engine.backends.video.text import row_width
+from engine.captions import Cue, Word, caption_text, display_words, fit_cues, wrap
+from engine.stages.cut import CutLine, CutScene, cut
+from engine.timeline import TimelineSettings
+
+W, H = 320, 180
+STORY = " ".join(f"The snail looked up at cloud number {i}, and it wondered about the rain."
+                 for i in range(40))
+LONG_WORD = "".join("snail"[i % 5] for i in range(272))
+
+
+def editor() -> FFmpegEditor:
+    return FFmpegEditor(burn_subtitles=True)
+
+
+def rows_fit(cue: Cue, max_rows: int = 2) -> bool:
+    style = editor()._style()
+    size = caption_size(W, H, style)
+    rows = wrap(caption_text(cue), editor().caption_fits(W, H))
+    return len(rows) <= max_rows and all(
+        row_width(row, style.chain, size) <= caption_limit(W, size, style) for row in rows)
+
+
+def test_a_long_line_becomes_successive_cues_that_fit_and_share_its_time_by_length():
+    cue = Cue(10.0, 115.0, STORY)
+    pieces = fit_cues([cue], editor().caption_fits(W, H))
+    assert len(pieces) >= 20 and all(rows_fit(piece) for piece in pieces)
+    assert " ".join(p.text for p in pieces) == STORY
+    assert pieces[0].start == 10.0 and pieces[-1].end == 115.0
+    assert all(a.end == b.start for a, b in zip(pieces, pieces[1:]))
+    assert all(p.text.endswith((".", ",")) for p in pieces[:-1])  # sentence or clause ends
+    for piece in pieces:  # each lasts its share of the characters
+        share = len(" " + piece.text) / len(" " + STORY) * 105.0
+        assert abs((piece.end - piece.start) - share) < 0.05
+
+
+def test_pieces_of_a_timed_line_start_at_their_first_word_and_keep_their_words():
+    words = display_words(STORY)
+    timed = tuple(Word(2.0 + i * 0.3, 2.0 + i * 0.3 + 0.25, w) for i, w in enumerate(words))
+    cue = Cue(2.0, 2.0 + len(words) * 0.3, STORY, "Narrator", timed)
+    pieces = fit_cues([cue], editor().caption_fits(W, H))
+    assert len(pieces) > 1 and all(rows_fit(piece) for piece in pieces)
+    assert [w for p in pieces for w in p.words] == list(timed)
+    for piece in pieces:
+        assert piece.words[0].start == piece.start or piece is pieces[0]
+        assert len(piece.words) == len(display_words(piece.text))
+        assert piece.start <= piece.words[0].start and piece.words[-1].end <= piece.end + 1e-9
+
+
+def test_a_word_too_wide_for_the_frame_is_hyphenated_and_shown_whole():
+    cue = Cue(0.0, 8.0, f"Look: {LONG_WORD} ends here.", "Owl")
+    pieces = fit_cues([cue], editor().caption_fits(W, H))
+    assert all(rows_fit(piece) for piece in pieces)
+    shown = "".join(piece.text for piece in pieces).replace("-", "").replace(" ", "")
+    assert shown == f"Look:{LONG_WORD}endshere."
+    assert all(p.speaker == "Owl" for p in pieces)
+
+
+def test_cjk_lines_split_without_spaces_and_fit():
+    line = "小蜗牛抬头看着天上的云，它很害怕下雨。" * 12
+    pieces = fit_cues([Cue(0.0, 30.0, line)], editor().caption_fits(W, H))
+    assert len(pieces) > 1 and "".join(p.text for p in pieces) == line
+    assert all(rows_fit(piece) for piece in pieces)
+    assert all(p.text.endswith(("。", "，")) for p in pieces[:-1])
+
+
+def tone(path: Path, seconds: float) -> Path:
+    t = np.arange(round(seconds * 48_000)) / 48_000
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(48_000)
+        out.writeframes((0.3 * np.sin(2 * np.pi * 300 * t) * 32767).astype("<i2").tobytes())
+    return path
+
+
+def test_the_cut_splits_long_lines_in_the_burned_and_the_sidecar_captions(tmp_path: Path):
+    Image.new("RGB", (W, H), (90, 140, 200)).save(tmp_path / "p.png")
+    line = " ".join(STORY.split(". ")[:6]) + f" {LONG_WORD}."
+    scene = CutScene("rain", tmp_path / "p.png", None, None,
+                     (CutLine(tone(tmp_path / "a.wav", 6.0), line, None),))
+    settings = TimelineSettings(lead_in=0.2, gap=0.2, tail=0.3, min_scene=1.0, crossfade=0.0)
+    outcome = cut((scene,), editor(), settings, W, H, 10, tmp_path / "out", tmp_path / "work")
+    cues = list(srt.parse(outcome.srt.read_text()))
+    assert len(cues) > 4 and cues[0].start.total_seconds() == 0.2
+    assert max((c.end - c.start).total_seconds() for c in cues) < 2.0
+    style = editor()._style()
+    fits = caption_fits(W, H, style)
+    for cue in cues:  # what is burned in: at most two rows, inside the frame
+        text = " ".join(cue.content.split())
+        assert all(fits(row) for row in wrap(text, fits)) and len(wrap(text, fits)) <= 2
+        overlay = caption_overlay(text, W, H, style)
+        assert overlay.y >= 0 and overlay.y + overlay.size[1] <= H and overlay.size[0] < W
+    assert "".join(c.content for c in cues).replace("-", "").replace(" ", "").replace(
+        "\n", "").endswith(LONG_WORD + ".")
