@@ -264,7 +264,7 @@ def split_cue(cue: Cue, fits: Fits, max_rows: int = MAX_ROWS) -> list[Cue]:
     prefix = f"{cue.speaker}: " if cue.speaker else ""
 
     def shows(group: list[_Piece]) -> bool:
-        return len(_greedy(_tokens(prefix + _row([p.token for p in group])), fits)) <= max_rows
+        return _rows_within(_tokens(prefix + _row([p.token for p in group])), fits, max_rows)
 
     if not pieces or shows(pieces):
         return [cue]
@@ -277,6 +277,19 @@ def split_cue(cue: Cue, fits: Fits, max_rows: int = MAX_ROWS) -> list[Cue]:
         words = tuple(_word_of(cue.words[p.word], p) for p in group) if timed else ()
         out.append(Cue(start, end, _row([p.token for p in group]), cue.speaker, words))
     return out
+
+
+def _rows_within(words: list[str], fits: Fits, max_rows: int) -> bool:
+    """Whether `_greedy` (as many rows as `wrap` gives) lays the words out in `max_rows` rows."""
+    rows, row = 1, [words[0]] if words else []
+    for word in words[1:]:
+        if fits(_row([*row, word])):
+            row.append(word)
+        elif rows == max_rows:
+            return False
+        else:
+            rows, row = rows + 1, [word]
+    return True
 
 
 def _hyphenated(tokens: list[str], fits: Fits) -> list[_Piece]:

@@ -244,7 +244,12 @@ def caption_fits(width: int, height: int, style: CaptionStyle) -> Callable[[str]
     """Whether a caption row fits this frame, measured as it is drawn (the fallback chain)."""
     size = caption_size(width, height, style)
     limit = caption_limit(width, size, style)
-    return lambda row: row_width(row, style.chain, size) <= limit
+
+    @lru_cache(maxsize=4096)  # splitting a long line asks about the same rows again and again
+    def fits(row: str) -> bool:
+        return row_width(row, style.chain, size) <= limit
+
+    return fits
 
 
 def caption_overlay(text: str, width: int, height: int, style: CaptionStyle, marked: int = -1,
