@@ -108,3 +108,14 @@ def test_the_cut_splits_long_lines_in_the_burned_and_the_sidecar_captions(tmp_pa
         assert overlay.y >= 0 and overlay.y + overlay.size[1] <= H and overlay.size[0] < W
     assert "".join(c.content for c in cues).replace("-", "").replace(" ", "").replace(
         "\n", "").endswith(LONG_WORD + ".")
+
+
+def test_check_warns_at_a_line_that_needs_many_captions(tmp_path: Path):
+    from engine.commands.check import collect
+
+    path = tmp_path / "snail.story"
+    path.write_text(f'title: Snail\n\nscene rain\n  setting: a garden\n  "Short and sweet."\n'
+                    f'  "{STORY}"\n', encoding="utf-8")
+    (warning,) = [d for d in collect([str(path)]) if d.code == "long-line"]
+    assert warning.severity == "warning" and warning.span.line == 6
+    assert "captions shown one after the other" in warning.message

@@ -1,5 +1,6 @@
 """`storyreel check`'s look at the captions: lines with characters no configured caption font
-draws (they would show as boxes), found with the fonts the story's configuration names."""
+draws (they would show as boxes), found with the fonts the story's configuration names, and
+lines so long that their caption would be a long run of successive cues."""
 
 from __future__ import annotations
 
@@ -46,12 +47,34 @@ def undrawable_lines(story: Story, chain: tuple[Path, ...]) -> list[Diagnostic]:
     return found
 
 
+MAX_CUES = 4
+"""A line whose caption needs more successive cues than this (two rows of 38 columns each) is
+hard to read along with: `check` suggests splitting it."""
+
+
+def long_lines(story: Story) -> list[Diagnostic]:
+    """A warning at each line whose caption would be split into more than MAX_CUES cues."""
+    from engine.captions import Cue, fit_cues
+
+    found = []
+    for scene in story.scenes:
+        for line in scene.lines:
+            cues = len(fit_cues([Cue(0.0, 1.0, line.text or "")]))
+            if cues > MAX_CUES:
+                found.append(Diagnostic(
+                    line.span, "warning", "long-line",
+                    f"this line's caption is {cues} captions shown one after the other",
+                    hint="split it into several lines (each a sentence or two)"))
+    return found
+
+
 def glyph_warnings(story: Story) -> list[Diagnostic]:
-    """The warnings for one loaded story (nothing when every line is ASCII)."""
+    """The warnings for one loaded story (fonts only when a line is not all ASCII)."""
+    found = long_lines(story)
     if not needs_fonts(story):
-        return []
+        return found
     try:
         chain = caption_fonts(Path(story.path))
     except ConfigError:  # `render` reports a configuration that does not compose
-        return []
-    return [] if chain is None else undrawable_lines(story, chain)
+        return found
+    return found if chain is None else found + undrawable_lines(story, chain)
