@@ -270,7 +270,10 @@ def split_cue(cue: Cue, fits: Fits, max_rows: int = MAX_ROWS) -> list[Cue]:
         return [cue]
     groups = _grouped(pieces, shows, (_SENTENCE_END, _CLAUSE_END))
     timed = len(cue.words) == len({p.word for p in pieces})
-    starts = _starts(cue, groups, timed)
+    # Word times out of order (a TTS's events gone astray) are not trusted at all.
+    starts = _timed_starts(cue, groups) if timed else None
+    timed = starts is not None
+    starts = starts or _shared_starts(cue, groups)
     out = []
     for index, group in enumerate(groups):
         start, end = starts[index], starts[index + 1] if index + 1 < len(groups) else cue.end
@@ -304,7 +307,7 @@ def _hyphenated(tokens: list[str], fits: Fits) -> list[_Piece]:
         at, space = 0, token[:len(token) - len(word)]
         while at < len(word):
             stop = at + 1
-            while stop < len(word) and fits(word[at:stop + 1] + ("-" if stop + 1 < len(word) else "")):
+            while stop < len(word) and fits(word[at:stop + 1] + ("-" * (stop + 1 < len(word)))):
                 stop += 1
             part = word[at:stop] + ("-" if stop < len(word) else "")
             pieces.append(_Piece((space if at == 0 else " ") + part, index,
@@ -343,19 +346,21 @@ def _grouped(pieces: list[_Piece], shows: Callable[[list[_Piece]], bool],
     return groups + [current] if current else groups
 
 
-def _starts(cue: Cue, groups: list[list[_Piece]], timed: bool) -> list[float]:
-    """When each group starts: its first word's time, else its share of the cue's characters."""
-    if timed:
-        firsts = [_word_of(cue.words[group[0].word], group[0]).start for group in groups]
-    else:
-        lengths = [sum(columns(p.token) for p in group) for group in groups]
-        total, firsts, done = max(sum(lengths), 1), [], 0
-        for length in lengths:
-            firsts.append(cue.start + (cue.end - cue.start) * done / total)
-            done += length
-    starts = [cue.start]
-    for first in firsts[1:]:  # in order, inside the cue
-        starts.append(min(max(first, starts[-1]), cue.end))
+def _timed_starts(cue: Cue, groups: list[list[_Piece]]) -> list[float] | None:
+    """When each group's first word is heard, if those times are in order inside the cue."""
+    firsts = [_word_of(cue.words[group[0].word], group[0]).start for group in groups]
+    firsts[0] = cue.start
+    ordered = all(a < b for a, b in zip(firsts, firsts[1:])) and firsts[-1] < cue.end
+    return firsts if ordered else None
+
+
+def _shared_starts(cue: Cue, groups: list[list[_Piece]]) -> list[float]:
+    """When each group starts if the cue's time is shared out by characters."""
+    lengths = [sum(columns(p.token) for p in group) for group in groups]
+    total, starts, done = max(sum(lengths), 1), [], 0
+    for length in lengths:
+        starts.append(cue.start + (cue.end - cue.start) * done / total)
+        done += length
     return starts
 
 

@@ -7,6 +7,7 @@ import wave
 from pathlib import Path
 
 import numpy as np
+import pytest
 import srt
 from PIL import Image
 
@@ -119,3 +120,16 @@ def test_check_warns_at_a_line_that_needs_many_captions(tmp_path: Path):
     (warning,) = [d for d in collect([str(path)]) if d.code == "long-line"]
     assert warning.severity == "warning" and warning.span.line == 6
     assert "captions shown one after the other" in warning.message
+
+
+def test_word_times_out_of_order_fall_back_to_sharing_by_characters():
+    words = display_words(STORY)
+    astray = tuple(Word(2.0 + (i % 50) * 0.3, 2.0 + (i % 50) * 0.3 + 0.25, w)
+                   for i, w in enumerate(words))  # the times start over every 50 words
+    cue = Cue(2.0, 2.0 + len(words) * 0.3, STORY, None, astray)
+    pieces = fit_cues([cue], editor().caption_fits(W, H))
+    total = cue.end - cue.start
+    for piece in pieces:
+        assert piece.words == ()
+        share = len(" " + piece.text) / len(" " + STORY) * total
+        assert (piece.end - piece.start) == pytest.approx(share, rel=0.02)
