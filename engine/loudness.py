@@ -15,7 +15,8 @@ OVERSAMPLE = 4
 LOOKAHEAD = 0.01
 """Seconds the limiter's gain takes to reach a peak's reduction, and as long to let go again."""
 CODEC_HEADROOM = 0.5
-"""dB kept below the ceiling in the PCM mix: the AAC encode may raise true peaks by about that."""
+"""dB kept below the ceiling in the PCM mix: the AAC encode may raise true peaks by about that
+(the cut masters again under a lower ceiling when it measures more: engine/stages/cut.py)."""
 CLOSE_ENOUGH = 0.1
 """LU: the limiter took so little loudness that no further gain pass is needed."""
 

@@ -1,0 +1,52 @@
+"""The rendered file's true peak stays under the ceiling even where the AAC encode raises peaks
+by more than the headroom first left for it: the cut masters again with more."""
+
+from __future__ import annotations
+
+import logging
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from scipy.signal import square
+
+from engine.backends.video.ffmpeg import FFmpegEditor
+from engine.loudness import measure
+from engine.stages.cut import CutLine, CutScene, cut
+from engine.timeline import SAMPLE_RATE, MixSettings, TimelineSettings, read_clip
+
+MIX = MixSettings(loudness=-14.0, true_peak=-1.5, music_level=-15.0, music_duck=9.0,
+                  duck_attack=0.25, duck_release=0.5, music_fade=0.5)
+TIMING = TimelineSettings(lead_in=0.2, gap=0.2, tail=0.3, min_scene=1.0, crossfade=0.0)
+
+
+def buzzing(seconds: float) -> np.ndarray:
+    """Bursts of a square wave: AAC drops its upper harmonics and shifts the rest, which raises
+    its true peak by decibels, far past the headroom left for speech."""
+    t = np.arange(round(seconds * SAMPLE_RATE)) / SAMPLE_RATE
+    on = (np.arange(len(t)) % (SAMPLE_RATE // 2)) < SAMPLE_RATE // 20
+    return (0.3 * square(2 * np.pi * 440 * t) * on).astype(np.float32)
+
+
+def test_the_encoded_soundtrack_peaks_under_the_ceiling(tmp_path: Path, caplog):
+    still = tmp_path / "still.png"
+    Image.new("RGB", (64, 36), (90, 120, 200)).save(still)
+    clip = tmp_path / "buzz.wav"
+    with wave.open(str(clip), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(SAMPLE_RATE)
+        out.writeframes((buzzing(3.0) * 32767).round().astype("<i2").tobytes())
+    scenes = (CutScene("s", still, None, None, (CutLine(clip, "Bzz."),)),)
+    with caplog.at_level(logging.INFO, logger="engine.stages.cut"):
+        outcome = cut(scenes, FFmpegEditor(burn_subtitles=False), TIMING, 64, 36, 10,
+                      tmp_path / "out", tmp_path / "work", mix=MIX)
+    assert "mastering it again" in caplog.text  # the first encode did go over
+    heard = measure(read_clip(outcome.video), SAMPLE_RATE)
+    assert heard.true_peak <= MIX.true_peak
+    assert outcome.loudness["true_peak"] <= MIX.true_peak
+    assert heard.integrated == pytest.approx(MIX.loudness, abs=1.0)
+    assert "over the" not in " ".join(r.getMessage() for r in caplog.records
+                                      if r.levelno >= logging.WARNING)
