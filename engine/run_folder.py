@@ -83,6 +83,19 @@ class RunFolder:
             remove_if_empty(self.folder)
 
 
+def is_run_folder(folder: Path) -> bool:
+    """Whether a render may write into `folder`: new, empty, or one a render made (its manifest,
+    a stopped run's staging, or only Hydra's record of a run that made nothing)."""
+    try:
+        names = [p.name for p in folder.iterdir()]
+    except FileNotFoundError:
+        return True
+    except NotADirectoryError:
+        return False
+    return MANIFEST in names or STAGING in names or all(
+        n == HYDRA_RECORD or n.endswith(".log") for n in names)
+
+
 def previous_outputs(folder: Path) -> set[str]:
     """The outputs the folder's manifest names (relative paths inside the folder, checked)."""
     try:

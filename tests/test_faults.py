@@ -177,6 +177,24 @@ def test_a_run_folder_holds_exactly_one_runs_outputs(repo: Path):
     assert sorted(p.name for p in run.iterdir() if p.name.startswith(".")) == [".hydra"]
 
 
+def test_a_run_dir_that_is_empty_or_holds_the_users_own_files_is_refused(repo: Path):
+    precious = repo / "precious"
+    precious.mkdir()
+    (precious / "storyboard.html").write_text("my own page")
+    for value, problem in (
+            ("", "hydra.run.dir is empty: name the folder for the outputs "
+                 "(hydra.run.dir=out/final)"),
+            (str(precious), f"{precious} holds files that are not a storyreel run (no "
+                            "manifest.json): render into a new or empty folder, or one a render "
+                            "made")):
+        done = storyreel("render", "fox.story", f"hydra.run.dir={value}", cwd=repo)
+        assert (done.returncode, done.stderr) == (2, f"storyreel render: {problem}\n")
+    assert sorted(p.name for p in repo.iterdir()) == [".git", "fox.story", "owl.story",
+                                                      "precious"]
+    assert [p.name for p in precious.iterdir()] == ["storyboard.html"]
+    assert (precious / "storyboard.html").read_text() == "my own page"
+
+
 @pytest.mark.slow
 def test_a_failed_render_leaves_no_run_folder(repo: Path):
     done = render(repo / "fox.story", repo / "run", repo / "cache", "render.height=91")

@@ -122,7 +122,27 @@ def usage_problem(argv: list[str], story_arg: str, stories: list[Path],
     swept = sweep_problem(words)
     if swept and not multirun:
         return f"{swept} sweeps over several values and needs -m (multirun): {again}"
-    return None
+    return None if multirun else run_dir_problem(words)
+
+
+def run_dir_problem(words: list[str]) -> str | None:
+    """Why `hydra.run.dir=PATH` cannot take this run's outputs (empty, or a folder of the user's
+    own files that a render would overwrite), or None."""
+    from engine.run_folder import is_run_folder
+
+    values = [w.split("=", 1)[1] for w in words
+              if w.lstrip("+").split("=", 1)[0] == "hydra.run.dir" and "=" in w]
+    if not values:
+        return None
+    value = values[-1].strip()
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        value = value[1:-1].strip()
+    if not value:
+        return "hydra.run.dir is empty: name the folder for the outputs (hydra.run.dir=out/final)"
+    if "${" in value or is_run_folder(Path(value)):
+        return None
+    return (f"{value} holds files that are not a storyreel run (no manifest.json): render into "
+            "a new or empty folder, or one a render made")
 
 
 def main(argv: list[str]) -> int:
