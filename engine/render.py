@@ -33,7 +33,7 @@ from engine.manifest import Recorder, write_manifest
 from engine.progress import StageProgress, summary_table
 from engine.review.feedback import load_feedback
 from engine.review.records import PUBLISHED_FILES, authored_sha256, run_record
-from engine.run_folder import RunFolder
+from engine.run_folder import RunFolder, register_run_folder
 from engine.stages import design as design_stage
 from engine.stages import draw as draw_stage
 from engine.stages import screen as screen_stage
@@ -149,7 +149,9 @@ def render(settings: RenderSettings, backends: Backends, console: Console) -> Re
     cache = Cache(settings.cache_dir)
     try:
         with RunFolder(settings.run_dir) as folder:
-            return _render(story, settings, backends, console, cache, folder, started)
+            outcome = _render(story, settings, backends, console, cache, folder, started)
+        register_run_folder(cache.root, settings.run_dir)  # `cache gc` keeps what it references
+        return outcome
     finally:
         cache.close()
 

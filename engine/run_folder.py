@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -10,7 +11,8 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path, PurePosixPath
 from types import TracebackType
 
-from engine.locks import acquire, release
+from engine.files import write_atomically
+from engine.locks import UNWRITABLE, acquire, release
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +26,9 @@ HYDRA_RECORD = ".hydra"
 LEGACY_OUTPUTS = ("video.mp4", "captions.srt", "captions.vtt", "storyboard.html",
                   "resolved.story")
 """What a run wrote before manifests listed their outputs (with `scenes/*.png`, `audio/*.wav`)."""
+RUN_INDEX = "run-folders"
+"""The cache's index of the run folders whose manifests reference its entries, wherever they are
+(`hydra.run.dir=out/final` included): one file a folder, holding its absolute path."""
 
 
 class RunFolder:
@@ -145,6 +150,36 @@ def remove_if_empty(folder: Path) -> bool:
     except OSError:
         return False
     return True
+
+
+def register_run_folder(cache_root: Path, folder: Path) -> None:
+    """Note in the cache's index that `folder` holds a finished run (a shared read-only cache,
+    which nobody here prunes, is left as it is)."""
+    folder = folder.absolute()
+    name = hashlib.sha256(str(folder).encode("utf-8")).hexdigest()[:32]
+    try:
+        (cache_root / RUN_INDEX).mkdir(exist_ok=True)
+        write_atomically(cache_root / RUN_INDEX / name, f"{folder}\n")
+    except OSError as error:
+        if error.errno not in UNWRITABLE:
+            raise
+
+
+def registered_run_folders(cache_root: Path, prune: bool) -> list[Path]:
+    """The run folders in the cache's index that still hold a manifest; with `prune`, the index
+    forgets the others (removed or moved by the user)."""
+    index = cache_root / RUN_INDEX
+    folders: list[Path] = []
+    for note in sorted(index.iterdir()) if index.is_dir() else ():
+        try:
+            folder = Path(note.read_text(encoding="utf-8").strip())
+        except (OSError, UnicodeDecodeError):
+            continue
+        if folder.is_absolute() and (folder / MANIFEST).is_file():
+            folders.append(folder)
+        elif prune:
+            note.unlink(missing_ok=True)
+    return folders
 
 
 def run_folders(renders: Iterable[Path]) -> Iterator[Path]:

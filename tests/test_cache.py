@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from engine.cache import Cache, cache_dir, canonical_json
 from engine.files import copy_atomically, place_atomically, write_atomically
 from engine.commands import cache as cache_command
 from engine.ir import Span
+from engine.run_folder import RUN_INDEX, register_run_folder
 
 FORK = multiprocessing.get_context("fork")
 
@@ -336,6 +338,10 @@ def test_cache_info_and_gc(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
 
     stale = time.time() - 10 * 86400
     os.utime(cache.folder(keys["image"]) / "manifest.json", (stale, stale))
+    for text, when in (("audio-3", stale), ("audio-4", past)):  # unreferenced: old, and recent
+        keys[text] = Cache.key("speak", 1, text)
+        cache.make(keys[text], write_text("out.bin", text), stage="speak")
+        os.utime(cache.folder(keys[text]) / "manifest.json", (when, when))
     (root / "segments").mkdir()
     for name, when in (("seg-old.mp4", stale), ("seg-new.mp4", time.time())):
         (root / "segments" / name).write_bytes(b"segment")
@@ -343,10 +349,11 @@ def test_cache_info_and_gc(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     assert cache_command.main(["gc", "--dir", str(root), "--renders", str(tmp_path / "renders"),
                                "--older-than", "7"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith(f"cache {root}: dropped 1 entries (5 B), kept 1 ")
+    assert out[0].startswith(f"cache {root}: dropped 1 entries (7 B), kept 3 ")
     assert out[1] == ("  dropped 1 work files (7 B): scratch of stopped cuts and files unused for "
                       "7 days, such as the editor's scene segments")
-    assert [e.key for e in cache.entries()] == [keys["audio-1"]]
+    # referenced entries stay however old; an unreferenced one only once unused for 7 days
+    assert {e.key for e in cache.entries()} == {keys["image"], keys["audio-1"], keys["audio-4"]}
     assert sorted(p.name for p in (root / "segments").iterdir()) == [".in-use.lock",
                                                                       "seg-new.mp4"]
 
@@ -384,3 +391,34 @@ def test_gc_keeps_what_a_live_process_uses_and_drops_it_once_that_process_is_gon
     report = json.loads(capsys.readouterr().out)
     assert (report["removed"], report["in_use"], report["live_runs"]) == ([key], 0, 0)
     assert not Cache(root).folder(key).exists() and os.listdir(root / "runs") == []
+
+
+def test_gc_keeps_entries_of_run_folders_anywhere_that_renders_noted(tmp_path: Path, capsys):
+    root = tmp_path / "cache"
+    cache = Cache(root)
+    keys = [Cache.key("speak", 1, text) for text in ("kept", "gone")]
+    for key in keys:
+        cache.make(key, write_text("out.bin", key), stage="speak")
+    past = time.time() - 3600
+    for entry in cache.entries():
+        os.utime(entry.folder / "manifest.json", (past, past))
+    final, moved = tmp_path / "out" / "final", tmp_path / "out" / "moved"
+    for folder, key in ((final, keys[0]), (moved, keys[1])):
+        folder.mkdir(parents=True)
+        (folder / "manifest.json").write_text(json.dumps({"artifacts": [{"key": key}]}))
+        register_run_folder(root, folder)
+    shutil.rmtree(moved)  # the user removed that run: the index forgets it
+    gc = ["gc", "--dir", str(root), "--renders", str(tmp_path / "renders"), "--json"]
+    assert cache_command.main([*gc, "--older-than", "30"]) == 0  # both used an hour ago
+    assert json.loads(capsys.readouterr().out)["removed"] == []
+    assert cache_command.main(gc) == 0
+    assert json.loads(capsys.readouterr().out)["removed"] == [keys[1]]
+    assert [p.read_text() for p in (root / RUN_INDEX).iterdir()] == [f"{final}\n"]
+
+
+@pytest.mark.parametrize("days", ["-3", "abc", "nan", "inf"])
+def test_gc_older_than_takes_a_number_of_days(tmp_path: Path, capsys, days: str):
+    (tmp_path / "cache").mkdir()
+    assert cache_command.main(["gc", "--dir", str(tmp_path / "cache"), "--older-than", days]) == 2
+    assert capsys.readouterr().err == ("storyreel cache: --older-than takes a number of days, 0 "
+                                       "or more (--older-than 30)\n")

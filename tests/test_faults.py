@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -208,6 +209,7 @@ def test_a_failed_render_leaves_no_run_folder(repo: Path):
 def test_gc_while_a_render_runs_removes_nothing_it_uses(repo: Path, capsys):
     run, cache = repo / "renders" / "fox", repo / "cache"
     assert render(repo / "owl.story", repo / "renders" / "owl", cache).returncode == 0
+    shutil.rmtree(repo / "renders" / "owl")  # the old run is gone: its entries are garbage
     past = time.time() - 30 * 86400
     for entry in Cache(cache).entries():  # an old run's entries, long unused
         os.utime(entry.folder / "manifest.json", (past, past))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 import sys
 import time
@@ -14,7 +15,8 @@ from pathlib import Path
 from engine.cache import MANIFEST, Cache, Entry, cache_dir
 from engine.files import find_root
 from engine.locks import USERS, is_scratch, work_folder_alone
-from engine.run_folder import remove_unfinished, run_folders
+from engine.run_folder import (RUN_INDEX, registered_run_folders, remove_unfinished,
+                               run_folders)
 
 KEY_IN_TEXT = re.compile(r"\b[0-9a-f]{64}\b")
 DAY = 86400.0
@@ -48,7 +50,7 @@ def summarize(cache: Cache) -> CacheSummary:
         summary.size += size
     if cache.root.is_dir():
         for folder in cache.root.iterdir():
-            if folder.is_dir() and len(folder.name) != 2 and folder.name not in ("locks", "runs"):
+            if folder.is_dir() and len(folder.name) != 2 and folder.name not in OWN_FOLDERS:
                 size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
                 if size:
                     summary.other[folder.name] = size
@@ -77,7 +79,7 @@ WORK_FILE_DAYS = 7.0
 """Files in work folders beside the entries (the editor's per-scene segments) go when unused
 this long, unless `--older-than` says otherwise."""
 
-OWN_FOLDERS = ("tmp", "locks", "runs")
+OWN_FOLDERS = ("tmp", "locks", "runs", RUN_INDEX)
 """The cache's bookkeeping folders beside the entries' shards; any other folder is a work folder."""
 
 
@@ -107,9 +109,9 @@ class GcResult:
 
 def collect_garbage(cache: Cache, referenced: set[str], *, older_than_days: float | None = None,
                     dry_run: bool = False) -> GcResult:
-    """Drop entries no run references, and with `older_than_days` every entry not used for that
-    long, referenced or not; never one a live process has used or made since it started (its
-    run manifest is not written yet). Then the temp folders and work files of dead processes."""
+    """Drop the entries no run references (with `older_than_days`, only those not used for that
+    long); never one a live process has used or made since it started (its run manifest is not
+    written yet). Then the temp folders and work files of dead processes."""
     result = GcResult()
     cutoff, result.live_runs, result.dead_marks = cache.in_use_since()
     now = time.time()
@@ -118,10 +120,10 @@ def collect_garbage(cache: Cache, referenced: set[str], *, older_than_days: floa
             last_use = (entry.folder / MANIFEST).stat().st_mtime
         except FileNotFoundError:
             continue
-        too_old = older_than_days is not None and now - last_use > older_than_days * DAY
+        recent = older_than_days is not None and now - last_use <= older_than_days * DAY
         # a run manifest that lists only file hashes still keeps the entries holding them
         named = entry.key in referenced or any(i.sha256 in referenced for i in entry.files.values())
-        if not too_old and named:
+        if named or recent:
             result.kept += 1
         elif last_use >= cutoff:
             result.kept += 1
@@ -194,8 +196,8 @@ def _parser() -> argparse.ArgumentParser:
         action.add_argument("--dir", type=Path, help="the cache folder (like cache.dir=...)")
         action.add_argument("--json", action="store_true", help="print JSON")
         if name == "gc":
-            action.add_argument("--older-than", type=float, metavar="DAYS",
-                                help="also drop entries not used for DAYS days, even referenced")
+            action.add_argument("--older-than", metavar="DAYS",
+                                help="drop only unreferenced entries not used for DAYS days")
             action.add_argument("--renders", type=Path, action="append",
                                 help="where run folders are (repeatable; default: renders/ at "
                                      "the repository root and in the working directory)")
@@ -240,7 +242,22 @@ def main(argv: list[str]) -> int:
     if args.action == "info":
         return _info(cache, args.json)
     renders = args.renders or sorted({find_root(place) / "renders", Path.cwd() / "renders"})
+    if args.older_than is not None:
+        args.older_than = _days(args.older_than)
+        if args.older_than is None:
+            print("storyreel cache: --older-than takes a number of days, 0 or more (--older-than "
+                  "30)", file=sys.stderr)
+            return 2
     return _gc(cache, renders, args)
+
+
+def _days(text: str) -> float | None:
+    """A number of days (0 or more, finite), or None."""
+    try:
+        days = float(text)
+    except ValueError:
+        return None
+    return days if math.isfinite(days) and days >= 0 else None
 
 
 def _info(cache: Cache, as_json: bool) -> int:
@@ -265,7 +282,9 @@ def _info(cache: Cache, as_json: bool) -> int:
 
 
 def _gc(cache: Cache, renders: list[Path], args: argparse.Namespace) -> int:
-    referenced = referenced_keys(run_manifests(renders))
+    elsewhere = registered_run_folders(cache.root, prune=not args.dry_run)
+    manifests = {*run_manifests(renders), *(folder / MANIFEST for folder in elsewhere)}
+    referenced = referenced_keys(sorted(manifests))
     result = collect_garbage(cache, referenced, older_than_days=args.older_than,
                              dry_run=args.dry_run)
     if not args.dry_run:
@@ -283,7 +302,8 @@ def _gc(cache: Cache, renders: list[Path], args: argparse.Namespace) -> int:
     verb = "would drop" if args.dry_run else "dropped"
     print(f"cache {cache.root}: {verb} {len(result.removed)} entries ({_human(result.freed)}), "
           f"kept {result.kept} ({len(referenced)} keys referenced by runs under "
-          f"{', '.join(str(r) for r in renders)})")
+          f"{', '.join(str(r) for r in renders)} and in {len(elsewhere)} run folders that "
+          "renders noted in the cache)")
     if result.in_use:
         print(f"  kept {result.in_use} entries that running renders use or just made")
     if result.work_removed:
