@@ -11,7 +11,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
 from engine.files import explain_os_error
-from engine.run_folder import remove_if_empty
+from engine.run_folder import discard_record, remove_if_empty
 
 _made: list[Path] = []
 
@@ -44,7 +44,10 @@ def _make(config: DictConfig, mode: str) -> None:
 
 
 def remove_unused_folders() -> None:
-    """Remove the run folders made here that hold nothing but Hydra's record of the run (the run
-    failed, or was interrupted, before it had outputs)."""
+    """Remove this process's staged Hydra record from the run folders (the run's commit has put
+    it in place, or the run failed), then the folders that hold nothing but Hydra's record of a
+    run that failed, or was interrupted, before it had outputs."""
     while _made:
-        remove_if_empty(_made.pop())
+        folder = _made.pop()
+        discard_record(folder)  # a run that failed before its run folder was opened
+        remove_if_empty(folder)

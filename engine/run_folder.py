@@ -23,6 +23,10 @@ the same folder, or by `cache gc`."""
 LOCK = ".lock"
 HYDRA_RECORD = ".hydra"
 """Hydra's own record of a run (its config); with `*.log` files it is not an output of ours."""
+RECORD_PREFIX = ".storyreel-record-"
+"""Where a single run's Hydra record and log wait (one folder a process) until the commit puts
+them in place as `.hydra/` and `render.log`; a failed run's is removed."""
+JOB_LOG = "render.log"
 LEGACY_OUTPUTS = ("video.mp4", "captions.srt", "captions.vtt", "storyboard.html",
                   "resolved.story")
 """What a run wrote before manifests listed their outputs (with `scenes/*.png`, `audio/*.wav`)."""
@@ -57,6 +61,9 @@ class RunFolder:
         for leftover in self.staging.iterdir():  # a killed run's
             if leftover.name != LOCK:
                 _remove(leftover)
+        for record in self.folder.glob(f"{RECORD_PREFIX}*"):
+            if not _alive(record.name.removeprefix(RECORD_PREFIX)):  # a killed run's
+                _remove(record)
         return self
 
     def commit(self, write_manifest: Callable[[Path, list[str]], None]) -> None:
@@ -73,8 +80,24 @@ class RunFolder:
             os.replace(self.staging / name, target)
         for name in sorted(previous - set(outputs), reverse=True):
             _remove_output(self.folder, name)
+        self._put_record_in_place()
         write_manifest(self.folder / MANIFEST, outputs)
         self._committed = True
+
+    def _put_record_in_place(self) -> None:
+        """This run's Hydra record and log replace the previous run's (a sweep's job, or a run
+        with its own `hydra.output_subdir`, has written them in place already)."""
+        record = self.folder / record_name()
+        if not record.is_dir():
+            return
+        log, target = record / JOB_LOG, self.folder / JOB_LOG
+        if log.exists():
+            os.replace(log, target)
+        else:  # nothing logged yet: the previous run's log is not this run's
+            target.unlink(missing_ok=True)
+        _follow_log(log, target)
+        _remove(self.folder / HYDRA_RECORD)
+        os.replace(record, self.folder / HYDRA_RECORD)
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
@@ -85,7 +108,49 @@ class RunFolder:
                 release(self._fd, self.staging / LOCK)
                 self._fd = None
         if not self._committed:
+            discard_record(self.folder)
             remove_if_empty(self.folder)
+
+
+def record_name() -> str:
+    """The folder, inside the run folder, where this process's Hydra record waits."""
+    return f"{RECORD_PREFIX}{os.getpid()}"
+
+
+def record_overrides() -> list[str]:
+    """Hydra overrides that stage a single run's record and log until the run's commit."""
+    name = record_name()
+    return [f"hydra.output_subdir={name}",
+            f"hydra.job_logging.handlers.file.filename=${{hydra.runtime.output_dir}}/{name}/"
+            f"{JOB_LOG}"]
+
+
+def discard_record(folder: Path) -> None:
+    """Remove this process's staged record of a run that failed (its log's later lines go
+    nowhere): the folder keeps the previous run's `.hydra/` and log."""
+    record = folder / record_name()
+    if record.is_dir():
+        _follow_log(record / JOB_LOG, Path(os.devnull))
+        _remove(record)
+
+
+def _follow_log(old: Path, new: Path) -> None:
+    """Point this process's log file handlers writing `old` at `new` (an open file follows its
+    move; one not opened yet opens `new`)."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.FileHandler) and Path(handler.baseFilename) == old:
+            handler.baseFilename = str(new)
+
+
+def _alive(pid: str) -> bool:
+    """Whether the process `pid` (on this machine) runs."""
+    try:
+        os.kill(int(pid), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def is_run_folder(folder: Path) -> bool:
@@ -97,8 +162,11 @@ def is_run_folder(folder: Path) -> bool:
         return True
     except NotADirectoryError:
         return False
-    return MANIFEST in names or STAGING in names or all(
-        n == HYDRA_RECORD or n.endswith(".log") for n in names)
+    return MANIFEST in names or STAGING in names or all(map(_record_or_log, names))
+
+
+def _record_or_log(name: str) -> bool:
+    return name == HYDRA_RECORD or name.startswith(RECORD_PREFIX) or name.endswith(".log")
 
 
 def previous_outputs(folder: Path) -> set[str]:
@@ -141,7 +209,7 @@ def remove_if_empty(folder: Path) -> bool:
         names = [p.name for p in folder.iterdir()]
     except OSError:
         return False
-    if any(n != HYDRA_RECORD and not n.endswith(".log") for n in names):
+    if not all(map(_record_or_log, names)):
         return False
     for name in names:
         _remove(folder / name)

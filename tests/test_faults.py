@@ -196,6 +196,42 @@ def test_a_run_dir_that_is_empty_or_holds_the_users_own_files_is_refused(repo: P
     assert (precious / "storyboard.html").read_text() == "my own page"
 
 
+def everything(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*")
+            if p.is_file()}
+
+
+@pytest.mark.slow
+def test_a_failed_or_interrupted_render_leaves_the_whole_run_folder_as_it_was(repo: Path):
+    run, cache = repo / "final", repo / "cache"
+    assert render(repo / "fox.story", run, cache, "seed=502").returncode == 0
+    (run / "render.log").write_text("a line of an earlier run\n")
+    before = everything(run)
+    assert "- seed=502" in before[".hydra/overrides.yaml"].decode()
+    failed = render(repo / "fox.story", run, cache, "seed=503", "render.height=91")
+    assert failed.returncode == 1 and everything(run) == before
+    made = len(list(cache.glob("??/*/manifest.json")))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "engine", "render", str(repo / "fox.story"),
+         f"hydra.run.dir={run}", f"cache.dir={cache}", *TINY, "seed=503"], cwd=ROOT,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while len(list(cache.glob("??/*/manifest.json"))) == made:  # seed 503's drawing began
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.005)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert (process.returncode, err) == (130, "storyreel: interrupted\n")
+    assert everything(run) == before  # .hydra/ and render.log included
+    assert render(repo / "fox.story", run, cache, "seed=502").returncode == 0  # all cached
+    after = everything(run)
+    assert "a line of an earlier run" not in after.get("render.log", b"").decode()
+    assert "- seed=502" in after[".hydra/overrides.yaml"].decode()
+    assert not any(p.name.startswith(".storyreel") for p in run.iterdir())
+    assert (cache / "run-folders").is_dir() and [p.read_text() for p in (
+        cache / "run-folders").iterdir()] == [f"{run}\n"]  # noted for `cache gc`
+
+
 @pytest.mark.slow
 def test_a_failed_render_leaves_no_run_folder(repo: Path):
     done = render(repo / "fox.story", repo / "run", repo / "cache", "render.height=91")

@@ -190,13 +190,17 @@ def run_hydra(overrides: list[str]) -> int:
     import hydra
 
     from engine.output_folder import remove_unused_folders
+    from engine.run_folder import record_overrides
     from engine.sweep import mark_lost_jobs
 
     register_resolvers()
+    multirun = "-m" in overrides or "--multirun" in overrides
+    if not multirun and not any(o.lstrip("+").startswith(("hydra.output_subdir=",
+                                                         "hydra/job_logging=")) for o in overrides):
+        overrides = [*overrides, *record_overrides()]  # .hydra/ and render.log wait for success
     app = hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")(_task)
     saved, saved_env = sys.argv, os.environ.get(_FULL_ERROR)
     sys.argv = ["storyreel render", *overrides]
-    multirun = "-m" in overrides or "--multirun" in overrides
     if multirun:  # the launcher's own failures reach launch_failure, not Hydra's traceback
         os.environ[_FULL_ERROR] = "1"
     status = 0
