@@ -34,7 +34,11 @@ def _make(config: DictConfig, mode: str) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         if mode == "run" and record is not None:
-            (folder / str(record)).mkdir(exist_ok=True)
+            try:
+                (folder / str(record)).mkdir(exist_ok=True)
+            except OSError as error:  # named as the folder: the record's name is Hydra's (or ours)
+                error.filename = str(folder)
+                raise
     except OSError as error:
         what = "the run folder" if mode == "run" else "the sweep folder"
         line = explain_os_error(error, {folder: (what, f"choose another: hydra.{mode}.dir=PATH")})

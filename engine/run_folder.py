@@ -158,10 +158,8 @@ def is_run_folder(folder: Path) -> bool:
     a stopped run's staging, or only Hydra's record of a run that made nothing)."""
     try:
         names = [p.name for p in folder.iterdir()]
-    except FileNotFoundError:
+    except OSError:  # not a folder (yet): making it says what is wrong, if anything
         return True
-    except NotADirectoryError:
-        return False
     return MANIFEST in names or STAGING in names or all(map(_record_or_log, names))
 
 

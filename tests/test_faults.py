@@ -131,9 +131,9 @@ def test_render_into_places_it_cannot_write(repo: Path):
     with read_only(repo / "locked") as reason:
         done = render(repo / "fox.story", repo / "locked", repo / "cache")
     assert done.returncode == 1
-    assert done.stderr == (f"storyreel render: error: {repo / 'locked' / '.hydra'} (in the run "
-                           f"folder {repo / 'locked'}): {reason}; give yourself write access "
-                           "there or choose another: hydra.run.dir=PATH\n")
+    assert done.stderr == (f"storyreel render: error: the run folder {repo / 'locked'}: "
+                           f"{reason}; give yourself write access there or choose another: "
+                           "hydra.run.dir=PATH\n")
 
 
 # ---- Ctrl-C ---------------------------------------------------------------------------------------
