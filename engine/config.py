@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,65 @@ MOVED_SETTINGS = {
     "image.candidates": "render.candidates",
 }
 """Settings that left a backend's node (which holds its constructor's arguments, nothing else)."""
+
+
+@dataclass(frozen=True)
+class WholeNumber:
+    """A setting that must be a whole number from `low` to `high` (no top without one; null
+    allowed where optional)."""
+
+    low: int
+    high: int | None = None
+    optional: bool = False
+
+    def problem(self, key: str, value: Any) -> str | None:
+        """One line naming the setting, its value and the allowed range, or None when it fits."""
+        if value is None and self.optional:
+            return None
+        number = _whole(value)
+        if number is not None and self.low <= number <= (self.high or number):
+            return None
+        empty = " (empty)" if value is None or str(value).strip() == "" else ""
+        shown_value = "" if value is None else value
+        allowed = (f"a whole number from {self.low} to {self.high}" if self.high else
+                   f"a whole number of {self.low} or more") + \
+            (", or null" if self.optional else "")
+        return f"{key}={shown_value}{empty} is not allowed: it must be {allowed}"
+
+
+def _whole(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return None
+
+
+SETTINGS_SCHEMA = {
+    "seed": WholeNumber(0, optional=True),
+    "render.width": WholeNumber(2, 16384),
+    "render.height": WholeNumber(2, 16384),
+    "render.fps": WholeNumber(1, 240),
+    "render.candidates": WholeNumber(1, 64),
+}
+"""The run-wide settings checked once, right after composing, before any stage runs."""
+
+
+def check_settings(cfg: DictConfig) -> None:
+    """Raise one ConfigError line for the first setting of SETTINGS_SCHEMA out of its range."""
+    for key, kind in SETTINGS_SCHEMA.items():
+        try:
+            value = OmegaConf.select(cfg, key, throw_on_missing=True)
+        except OmegaConfBaseException as error:
+            raise ConfigError(f"{key}: {error}".splitlines()[0]) from None
+        problem = kind.problem(key, value)
+        if problem:
+            raise ConfigError(problem)
 
 
 def register_resolvers() -> None:
@@ -150,6 +210,7 @@ def settings_from(cfg: DictConfig, run_dir: Path):  # -> engine.render.RenderSet
     from engine.cache import cache_dir
     from engine.render import RenderSettings
 
+    check_settings(cfg)
     story = Path(str(cfg.story)).absolute()
     cache_node = cfg.get("cache") or {}
     try:

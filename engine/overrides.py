@@ -61,14 +61,40 @@ def sweep_problem(words: Sequence[str]) -> str | None:
     return None
 
 
+def nameless_override(words: Sequence[str]) -> str | None:
+    """The first override with nothing before its `=` (`=3`, `+=1`), as one line, or None."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
+    parser = OverridesParser.create()
+    for word in words:
+        try:
+            nameless = parser.parse_override(word).key_or_group == ""
+        except HydraException:
+            continue  # composition reports it
+        if nameless:
+            return f"cannot read the override '{word}': a setting's name must come before " \
+                   "the `=` (KEY=VALUE, e.g. seed=3)"
+    return None
+
+
 def composition_problem(config_dir: Path, overrides: Sequence[str]) -> str | None:
     """What is wrong with these overrides, in one line with a did-you-mean, or None when the
-    configuration composes (a sweep is checked with its first value)."""
+    configuration composes (a sweep is checked with its first value) and its run-wide settings
+    (engine.config.SETTINGS_SCHEMA) are in range."""
     from hydra.errors import HydraException, MissingConfigException, OverrideParseException
 
+    from engine.config import check_settings
+    from engine.errors import ConfigError
+
+    nameless = nameless_override(overrides)
+    if nameless:
+        return nameless
     words = _first_values(overrides)
     try:
-        _compose(config_dir, words)
+        check_settings(_compose(config_dir, words))
+    except ConfigError as error:
+        return str(error)
     except MissingConfigException as error:
         return _missing_choice(error)
     except OverrideParseException as error:
