@@ -1,18 +1,41 @@
-"""Rich progress bars per stage (with counts) and the end-of-run summary table."""
+"""Rich progress bars per stage (with counts), the end-of-run summary table, and the consoles
+and log handler that never hard-wrap output that is not a terminal."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
 from rich.console import Console
+from rich.logging import RichHandler
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from engine.manifest import Recorder
 
 STAGES = ("write", "screen", "design", "draw", "speak", "cut")
+
+
+def output_console(stderr: bool = True) -> Console:
+    """A console whose printed lines are never split (a path stays whole in a pipe or a log)."""
+    return Console(stderr=stderr, soft_wrap=True)
+
+
+class ConsoleLog(RichHandler):
+    """Rich log lines on a terminal; elsewhere (a pipe, a file, a CI log) `LEVEL message` lines,
+    unwrapped and unpadded (Rich would fold them at 80 columns)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.console.is_terminal:
+            super().emit(record)
+            return
+        try:
+            self.console.file.write(f"{record.levelname} {self.format(record)}\n")
+            self.console.file.flush()
+        except Exception:  # noqa: BLE001 - logging's convention: report, never raise
+            self.handleError(record)
 
 
 class StageProgress:

@@ -5,7 +5,11 @@ from __future__ import annotations
 import glob
 import os
 import shlex
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from engine.config import CONF_DIR, check_overrides, register_resolvers, story_words
@@ -205,7 +209,8 @@ def run_hydra(overrides: list[str]) -> int:
         os.environ[_FULL_ERROR] = "1"
     status = 0
     try:
-        app()
+        with _quiet_workers("hydra/launcher=joblib" in overrides), _without_hydra_job_note(multirun):
+            app()
     except SystemExit as exit_:
         status = int(exit_.code or 0) if not isinstance(exit_.code, str) else 1
     except Exception as error:  # noqa: BLE001 - only in a multirun: see above
@@ -219,6 +224,51 @@ def run_hydra(overrides: list[str]) -> int:
         remove_unused_folders()  # a run that made nothing leaves no folder behind
     mark_lost_jobs()  # the launcher has returned: a job that never reported was killed (not on ^C)
     return status
+
+
+@contextmanager
+def _quiet_workers(enabled: bool) -> Iterator[None]:
+    """Worker processes started meanwhile with Ctrl-C blocked (a blocked signal stays blocked
+    through exec), so a worker still starting up or importing never prints a KeyboardInterrupt
+    traceback: the pool ends them when this process stops. This process still gets Ctrl-C,
+    through a thread that leaves it unblocked (Python raises it in the main thread)."""
+    if not enabled or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    threading.Thread(target=threading.Event().wait, name="ctrl-c", daemon=True).start()
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+_JOB_NOTE = "Error executing job with overrides:"
+
+
+class _WithoutJobNote:
+    """A stream without Hydra's `Error executing job with overrides: [...]` line: the failure's
+    own line follows it (launch_failure), so the error is said once."""
+
+    def __init__(self, stream: object):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return len(text) if text.startswith(_JOB_NOTE) else self._stream.write(text)  # type: ignore[attr-defined]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
+
+
+@contextmanager
+def _without_hydra_job_note(enabled: bool) -> Iterator[None]:
+    saved = sys.stderr
+    if enabled:
+        sys.stderr = _WithoutJobNote(saved)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        sys.stderr = saved
 
 
 def launch_failure(error: Exception) -> str:
@@ -245,7 +295,6 @@ def _restore_env(name: str, value: str | None) -> None:
 def _task(cfg) -> None:  # type: ignore[no-untyped-def]
     """One Hydra job: typed settings and backends from cfg, then the render."""
     from hydra.core.hydra_config import HydraConfig
-    from rich.console import Console
     from rich.text import Text
 
     from engine.dsl.load import render_diagnostics
@@ -253,11 +302,12 @@ def _task(cfg) -> None:  # type: ignore[no-untyped-def]
     from engine.files import explain_os_error
     from engine.render import output_places, render
     from engine.config import backends_from, settings_from
+    from engine.progress import output_console
     from engine.secrets import guard_logging, mask
 
     guard_logging()  # Hydra has just configured this job's log handlers
     register_resolvers()  # a joblib worker process has not run run_hydra's registration
-    console = Console(stderr=True)
+    console = output_console()
     settings = None
     try:
         settings = settings_from(cfg, Path(HydraConfig.get().runtime.output_dir))
