@@ -29,6 +29,15 @@ def _usage() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:  # the reader of our output went away: end quietly, as SIGPIPE would
+        from engine.files import quiet_broken_pipe
+
+        return quiet_broken_pipe()
+
+
+def _main(argv: list[str] | None) -> int:
     from engine.secrets import guard_streams
 
     guard_streams()  # an API key a server echoes back is never printed
@@ -65,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"storyreel {name}: {stop}" if str(stop) else "storyreel: interrupted",
               file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        raise  # main ends quietly
     except OSError as error:  # a place the command writes to (or reads) that it cannot use
         from engine.files import explain_os_error
 

@@ -157,8 +157,10 @@ def explain_os_error(error: OSError, places: dict[Path, tuple[str, str]] | None 
     where, choose = f"{path}", ""
     absolute = Path(os.path.abspath(path))
     for folder, (what, another) in (places or {}).items():
-        if absolute == folder or folder in absolute.parents:
-            where = f"{what} {folder}" if absolute == folder else f"{path} (in {what} {folder})"
+        if absolute == folder or folder in absolute.parents or absolute in folder.parents:
+            where = f"{what} {folder}" if absolute == folder else \
+                f"{path} (in {what} {folder})" if folder in absolute.parents else \
+                f"{path} (on the way to {what} {folder})"
             choose = another
             break
     if error.errno in (errno.ENOTDIR, errno.EEXIST):
@@ -167,6 +169,16 @@ def explain_os_error(error: OSError, places: dict[Path, tuple[str, str]] | None 
             why, fix = f"{blocking} is a file, where a folder is needed", "move it"
     todo = " or ".join(filter(None, (fix, choose)))
     return f"{where}: {why}; {todo}" if todo else f"{where}: {why}"
+
+
+def quiet_broken_pipe() -> int:
+    """The exit status after stdout's reader went away (`storyreel cache info | head -2`): 141,
+    as a program killed by SIGPIPE, with nothing more written (stdout now goes nowhere, so
+    Python's flush at exit cannot fail loudly either)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.close(devnull)
+    return 141
 
 
 def _file_in_the_way(path: Path) -> Path | None:

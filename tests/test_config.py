@@ -78,7 +78,7 @@ def test_run_folder_is_named_after_the_story():
         cfg = compose("config", overrides=[STORY], return_hydra_config=True)
     assert Path(str(cfg.hydra.run.dir)).parts[0] == "renders"
     assert "first-snow" in str(cfg.hydra.run.dir)
-    assert cfg.hydra.job_logging.handlers.console["class"] == "rich.logging.RichHandler"
+    assert cfg.hydra.job_logging.handlers.console["class"] == "engine.progress.ConsoleLog"
 
 
 def test_render_settings_come_from_the_render_node(tmp_path: Path):
@@ -91,7 +91,8 @@ def test_render_settings_come_from_the_render_node(tmp_path: Path):
 
 
 def test_a_bad_render_value_is_a_config_error(tmp_path: Path):
-    with pytest.raises(ConfigError, match="cannot take"):
+    with pytest.raises(ConfigError, match="^render.fps=fast is not allowed: it must be a whole "
+                                          "number from 1 to 240$"):
         settings_from(compose_config([STORY, "render.fps=fast"]), tmp_path)
 
 

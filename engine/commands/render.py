@@ -11,10 +11,14 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.config import CONF_DIR, check_overrides, register_resolvers, story_words
 from engine.errors import ConfigError
 from engine.overrides import composition_problem, sweep_problem
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 USAGE = """usage: storyreel render STORY[,STORY...] [KEY=VALUE ...] [-m] [--cfg job]
 
@@ -123,6 +127,8 @@ def usage_problem(argv: list[str], story_arg: str, stories: list[Path],
     if len(stories) > 1 and not multirun:
         held = f"{story_arg} holds {len(stories)} stories; " if Path(story_arg).is_dir() else ""
         return f"{held}several stories need -m (multirun): {again}"
+    if multirun and any(flag in flags for flag in ("--cfg", "-c", "--info")):
+        return "--cfg and --info show one run's configuration: leave out -m (and any sweep)"
     swept = sweep_problem(words)
     if swept and not multirun:
         return f"{swept} sweeps over several values and needs -m (multirun): {again}"
@@ -299,7 +305,7 @@ def _task(cfg) -> None:  # type: ignore[no-untyped-def]
 
     from engine.dsl.load import render_diagnostics
     from engine.errors import BackendError, ConfigError, StoryError
-    from engine.files import explain_os_error
+    from engine.files import explain_os_error, quiet_broken_pipe
     from engine.render import output_places, render
     from engine.config import backends_from, settings_from
     from engine.progress import output_console
@@ -312,22 +318,19 @@ def _task(cfg) -> None:  # type: ignore[no-untyped-def]
     try:
         settings = settings_from(cfg, Path(HydraConfig.get().runtime.output_dir))
         outcome = render(settings, backends_from(cfg), console)
+        console.print(Text.assemble(("video:", "bold green"), f" {outcome.video}"),
+                      highlight=False)
+        console.print(_review_line(outcome.video.parent), highlight=False, markup=False)
     except StoryError as error:
         console.print(mask(render_diagnostics(error.diagnostics)), markup=False,
                       highlight=False)
         _fail(2, "the story has errors (printed above)")
     except (BackendError, ConfigError) as error:
-        message = mask(str(error))
-        console.print(Text.assemble(("error:", "bold red"), " ", message), highlight=False)
-        _fail(1, message)
+        _fail(1, mask(str(error)), console)
+    except BrokenPipeError:  # the output's reader went away (`storyreel render ... | head`)
+        raise SystemExit(quiet_broken_pipe()) from None
     except OSError as error:  # the run folder or the cache cannot be written
-        message = mask(explain_os_error(error, output_places(settings)))
-        console.print(Text.assemble(("error:", "bold red"), " ", message), highlight=False,
-                      soft_wrap=True)
-        _fail(1, message)
-    console.print(Text.assemble(("video:", "bold green"), f" {outcome.video}"), highlight=False)
-    console.print(_review_line(outcome.video.parent), highlight=False, markup=False,
-                  soft_wrap=True)
+        _fail(1, mask(explain_os_error(error, output_places(settings))), console)
 
 
 def _review_line(run_dir: Path) -> str:
@@ -340,11 +343,17 @@ def _review_line(run_dir: Path) -> str:
         return f"review: {error}"
 
 
-def _fail(status: int, message: str) -> None:
-    """End a failed job: the exit status in a single run; in a multirun an exception Hydra records
-    for this job only (SystemExit would stop the whole sweep), reported in sweep.html."""
+def _fail(status: int, message: str, console: Console | None = None) -> None:
+    """End a failed job: in a single run the error line (on `console`) and the exit status; in a
+    multirun an exception Hydra records for this job only (SystemExit would stop the whole sweep),
+    said once by the sweep's last line and reported in sweep.html."""
+    from rich.text import Text
+
     from engine.sweep import JobFailed, in_multirun
 
     if in_multirun():
         raise JobFailed(message)
+    if console is not None:
+        console.print(Text.assemble(("storyreel render: error:", "bold red"), " ", message),
+                      highlight=False)
     raise SystemExit(status) from None

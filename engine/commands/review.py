@@ -49,6 +49,10 @@ def main(argv: list[str]) -> int:
     except RunError as error:
         print(f"storyreel review: error: {error}", file=sys.stderr)
         return 2
+    if args.reviewer is not None and not args.reviewer.strip():
+        print("storyreel review: error: --reviewer needs a name (leave it out to use git's "
+              "user.name)", file=sys.stderr)
+        return 2
     reviewer = args.reviewer or _default_reviewer()
     if args.approve or args.reject:
         return _decide_here(run, args, reviewer)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import re
 import threading
 import time
 from dataclasses import asdict, dataclass, replace
@@ -195,7 +196,7 @@ class EdgeTTS:
                 if attempt == self.attempts:
                     raise BackendError(
                         BACKEND, f"the speech service failed {self.attempts} times; last: "
-                                 f"{type(error).__name__}: {error}", where=where,
+                                 f"{network_failure(error)}", where=where,
                         hint="check the network connection, or render offline with tts=espeak"
                     ) from error
                 wait = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
@@ -232,3 +233,15 @@ def _run(coroutine) -> Any:
         return asyncio.run(coroutine)
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, coroutine).result()
+
+
+def network_failure(error: BaseException) -> str:
+    """A failed connection as a person reads it: `cannot reach speech.platform.bing.com:443
+    (Name or service not known)`, not aiohttp's `ssl:<ssl.SSLContext object at 0x…>`."""
+    import aiohttp
+
+    if isinstance(error, aiohttp.ClientConnectorError):
+        reason = error.os_error.strerror or str(error.os_error) or type(error.os_error).__name__
+        return f"cannot reach {error.host}:{error.port} ({reason})"
+    text = re.sub(r"\s*ssl:<[^>]*>", "", str(error)).strip()
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
