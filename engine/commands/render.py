@@ -5,9 +5,7 @@ from __future__ import annotations
 import glob
 import os
 import shlex
-import signal
 import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -215,7 +213,7 @@ def run_hydra(overrides: list[str]) -> int:
         os.environ[_FULL_ERROR] = "1"
     status = 0
     try:
-        with _quiet_workers("hydra/launcher=joblib" in overrides), _without_hydra_job_note(multirun):
+        with _without_hydra_job_note(multirun):
             app()
     except SystemExit as exit_:
         status = int(exit_.code or 0) if not isinstance(exit_.code, str) else 1
@@ -230,23 +228,6 @@ def run_hydra(overrides: list[str]) -> int:
         remove_unused_folders()  # a run that made nothing leaves no folder behind
     mark_lost_jobs()  # the launcher has returned: a job that never reported was killed (not on ^C)
     return status
-
-
-@contextmanager
-def _quiet_workers(enabled: bool) -> Iterator[None]:
-    """Worker processes started meanwhile with Ctrl-C blocked (a blocked signal stays blocked
-    through exec), so a worker still starting up or importing never prints a KeyboardInterrupt
-    traceback: the pool ends them when this process stops. This process still gets Ctrl-C,
-    through a thread that leaves it unblocked (Python raises it in the main thread)."""
-    if not enabled or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    threading.Thread(target=threading.Event().wait, name="ctrl-c", daemon=True).start()
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 _JOB_NOTE = "Error executing job with overrides:"

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import errno
 import os
-import signal
 import ssl
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -97,24 +95,6 @@ def test_a_sweep_prints_whole_paths_and_a_failed_job_once(here: Path):
     assert output.count("render.fps=0 is not allowed") == 1
     assert "Error executing job" not in output and "HYDRA_FULL_ERROR" not in output
     assert f"every job's outcome: {sweep}/sweep.html\n" in done.stderr
-
-
-@pytest.mark.slow
-def test_ctrl_c_in_a_parallel_sweep_is_one_line(here: Path):
-    sweep = here / "sweep"
-    env = {key: value for key, value in os.environ.items() if key != "COLUMNS"}
-    driver = subprocess.Popen(
-        [sys.executable, "-m", "engine", "render", "-m", "tale.story", *TINY, "seed=607,617",
-         "hydra/launcher=joblib", f"hydra.sweep.dir={sweep}"], cwd=here, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while not sweep.is_dir() and time.monotonic() < deadline:  # the workers are starting
-        time.sleep(0.05)
-    os.killpg(driver.pid, signal.SIGINT)  # as a terminal's Ctrl-C: every process of the group
-    out, err = driver.communicate(timeout=120)
-    assert driver.returncode == 130, err
-    assert "Traceback" not in out + err and "KeyboardInterrupt" not in out + err
-    assert err.endswith("storyreel: interrupted\n")
 
 
 def test_a_closed_pipe_ends_any_command_quietly(here: Path):
