@@ -45,16 +45,16 @@ def test_an_override_without_a_name_is_one_line(here: Path, word: str):
 
 
 @pytest.mark.parametrize(("words", "line"), [
-    (["render.width=abc"], "render.width=abc is not allowed: it must be a whole number from 2 "
-                           "to 16384"),
+    (["render.width=abc"], ("render.width=abc is not allowed: it must be a whole number from 2 "
+                           "to 16384")),
     (["seed="], "seed= (empty) is not allowed: it must be a whole number of 0 or more, or null"),
     (["render.fps=0"], "render.fps=0 is not allowed: it must be a whole number from 1 to 240"),
-    (["render.width=-4"], "render.width=-4 is not allowed: it must be a whole number from 2 to "
-                          "16384"),
-    (["render.width=64", "render.height=0"], "render.height=0 is not allowed: it must be a whole "
-                                             "number from 2 to 16384"),
-    (["render.candidates=1.5"], "render.candidates=1.5 is not allowed: it must be a whole number "
-                                "from 1 to 64"),
+    (["render.width=-4"], ("render.width=-4 is not allowed: it must be a whole number from 2 to "
+                          "16384")),
+    (["render.width=64", "render.height=0"], ("render.height=0 is not allowed: it must be a whole "
+                                             "number from 2 to 16384")),
+    (["render.candidates=1.5"], ("render.candidates=1.5 is not allowed: it must be a whole number "
+                                "from 1 to 64")),
 ])
 def test_a_setting_out_of_range_is_named_before_anything_runs(
         here: Path, capsys: pytest.CaptureFixture[str], words: list[str], line: str):
