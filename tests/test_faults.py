@@ -123,9 +123,9 @@ def test_render_into_places_it_cannot_write(repo: Path):
                            "hydra.run.dir=PATH\n")
     done = render(repo / "fox.story", repo / "run", blocker)
     assert done.returncode == 1
-    assert done.stderr == (f"error: {blocker / 'runs'} (in the cache {blocker}): {blocker} is a "
-                           "file, where a folder is needed; move it or choose another: "
-                           "cache.dir=PATH\n")
+    assert done.stderr == (f"storyreel render: error: {blocker / 'runs'} (in the cache "
+                           f"{blocker}): {blocker} is a file, where a folder is needed; move it "
+                           "or choose another: cache.dir=PATH\n")
     assert not (repo / "run").exists()  # a run that made nothing leaves no folder
     (repo / "locked").mkdir()
     with read_only(repo / "locked") as reason:
