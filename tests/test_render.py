@@ -111,7 +111,7 @@ def test_karaoke_captions_follow_espeaks_word_events(run: Path):
 def test_a_bad_setting_is_one_line_not_a_traceback(tmp_path: Path):
     done = storyreel("render", "stories/first-snow.story", "seed=abc",
                      f"hydra.run.dir={tmp_path / 'run'}", f"cache.dir={tmp_path / 'cache'}")
-    assert done.returncode == 1
+    assert done.returncode == 2  # a bad setting is the user's mistake, found before any stage
     assert "error:" in done.stderr and "abc" in done.stderr and "Traceback" not in done.stderr
 
 
