@@ -8,10 +8,14 @@ import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.errors import BackendError, ConfigError, Diagnostic, StoryError, UsageError
 from engine.ir import Character, Field, Story, Value
+
+if TYPE_CHECKING:
+    from engine.backends.train import PictureStore
+    from engine.steps import Step
 
 USAGE = """usage: storyreel train STORY CHARACTER [--out DIR] [--write] [KEY=VALUE ...]
 
@@ -144,6 +148,7 @@ def set_model(character: Character, checkpoint: Path) -> Path:
 def run(story_path: Path, name: str, out: Path | None, overrides: list[str]) -> Any:
     """Trains the character with Rich progress; returns (character, TrainResult)."""
     from engine.backends.train import TrainRequest
+    from engine.commands.fill import cached_step
     from engine.config import build_backend, compose_config
     from engine.dsl.load import load_story
     from engine.files import find_root
@@ -154,10 +159,29 @@ def run(story_path: Path, name: str, out: Path | None, overrides: list[str]) -> 
     base = base_model(cfg)
     trainer = build_backend("train", cfg.get("train"))
     folder = (out or find_root(story_path) / "models" / name).absolute()
-    with TrainProgress(name) as progress:
-        result = trainer.train(TrainRequest(name, str(base), tuple(str(p) for p in images),
-                                            token, str(folder), on_step=progress.update))
+    step = cached_step(story, cfg)
+    try:
+        with TrainProgress(name) as progress:
+            result = trainer.train(TrainRequest(
+                name, str(base), tuple(str(p) for p in images), token, str(folder),
+                on_step=progress.update, pictures=picture_store(step)))
+    finally:
+        step.cache.close()
     return character, result
+
+
+CLASS_VERSION = 1
+"""Bumped when how a class image is drawn changes in a way its key does not show."""
+
+
+def picture_store(step: Step) -> PictureStore:
+    """Pictures a trainer draws, kept in the artifact cache like the draw stage's: stage
+    `class`, keyed by the request and the painter's identity (`cache gc` treats them as any
+    entry; a run whose manifest names none of them keeps them only with --older-than)."""
+    def store(request: dict[str, Any], painter: Any, draw: Any, label: str) -> Path:
+        return step.run("class", CLASS_VERSION, request, painter, "image.png", draw,
+                        label=label)
+    return store
 
 
 class TrainProgress:

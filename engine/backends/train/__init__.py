@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 CHECKPOINT_PREFIX = "checkpoint-"
@@ -23,6 +24,15 @@ class StepReport:
     checkpoint: str | None = None
 
 
+class PictureStore(Protocol):
+    """Where a trainer keeps the pictures it draws (prior preservation's class images): the
+    artifact cache, keyed by `request` and the painter's `identity()`; `draw(path)` makes the
+    picture when the store lacks it. Returns the picture's path."""
+
+    def __call__(self, request: dict[str, Any], painter: Any, draw: Callable[[Path], None],
+                 label: str) -> Path: ...
+
+
 @dataclass(frozen=True, slots=True)
 class TrainRequest:
     """One character's training run: the base, the images, the prompt, where checkpoints go."""
@@ -33,6 +43,8 @@ class TrainRequest:
     instance_prompt: str             # the character's `token:` (a rare token and a class noun)
     out: str                         # the folder that holds checkpoint-NNNNNN/ folders
     on_step: Callable[[StepReport], None] | None = None
+    pictures: PictureStore | None = None
+    """Needed with prior preservation: where its class images are kept."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -178,19 +178,24 @@ class DreamBooth:
             remove_scratch(out)
             sets = [(pixel_batch(images, resolution), request.instance_prompt, 1.0)]
             if self.prior["prior_preservation"]:
-                sets.append(self._class_set(parts, request, resolution, metadata, out))
+                sets.append(self._class_set(parts, request, resolution, metadata))
             return self._run(request, parts, sets, metadata, out)
 
     def _class_set(self, parts: Parts, request: TrainRequest, resolution: int,
-                   metadata: dict[str, Any], out: Path) -> tuple[Any, str, float]:
-        """Prior preservation's class images (drawn by the base, once), prompt and weight."""
-        from engine.backends.train.prior import class_images, class_prompt
+                   metadata: dict[str, Any]) -> tuple[Any, str, float]:
+        """Prior preservation's class images (drawn by the base through the request's picture
+        store: once for every run with the same base, prompt, size and steps), prompt and
+        weight."""
+        from engine.backends.train.prior import ClassPainter, class_images, class_prompt
 
+        if request.pictures is None:
+            raise BackendError(BACKEND, "train.prior_preservation keeps its class images in the "
+                               "artifact cache; this run was given none")
         prompt = class_prompt(request.instance_prompt, self.prior["class_prompt"])
         metadata["settings"]["class_prompt"] = prompt
-        paths = class_images(parts, prompt, self.prior["class_images"], resolution,
-                             self.prior["class_steps"], metadata["base"]["fingerprint"], out,
-                             self.device)
+        painter = ClassPainter(parts, prompt, resolution, self.prior["class_steps"],
+                               metadata["base"]["fingerprint"], self.device)
+        paths = class_images(painter, self.prior["class_images"], request.pictures)
         return pixel_batch(paths, resolution), prompt, self.prior["prior_loss_weight"]
 
     def _compatible(self, checkpoint: Path, metadata: dict[str, Any]) -> None:

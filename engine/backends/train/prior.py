@@ -1,16 +1,18 @@
-"""Prior preservation: class images drawn by the base model, kept beside the checkpoints."""
+"""Prior preservation: class images drawn by the base model, kept in the artifact cache."""
 
 from __future__ import annotations
 
-import hashlib
 import io
 from pathlib import Path
 from typing import Any
 
+from engine.backends.train import PictureStore
+from engine.backends.weights import package_versions
 from engine.errors import ConfigError
 from engine.files import write_atomically
 
-FOLDER = "class-images"
+SCHEDULER = "DDIM"
+"""How the base denoises a class image (part of every class image's key)."""
 
 
 def class_prompt(instance_prompt: str, configured: str | None) -> str:
@@ -26,31 +28,56 @@ def class_prompt(instance_prompt: str, configured: str | None) -> str:
     return " ".join(words[1:])
 
 
-def class_images(parts: Any, prompt: str, count: int, resolution: int, steps: int,
-                 fingerprint: str, out: Path, device: str = "cpu") -> list[Path]:
-    """`count` pictures of `prompt` by the base model (seeds 0, 1, ...), drawn once: a later
-    run with the same base, prompt, size and steps reuses them."""
-    key = hashlib.sha256(f"{fingerprint}\n{prompt}\n{resolution}\n{steps}".encode())
-    folder = out / FOLDER / key.hexdigest()[:16]
-    paths = [folder / f"{index:04d}.png" for index in range(count)]
-    missing = [(index, path) for index, path in enumerate(paths) if not path.is_file()]
-    if not missing:
-        return paths
-    import torch
-    from diffusers import DDIMScheduler, StableDiffusionPipeline
+class ClassPainter:
+    """The base model drawing class images of one prompt at one size: seed n for the n-th.
+    Its identity and `request(n)` key a picture, so any run (any character with the same
+    class noun) with the same base, prompt, size and steps finds it in the cache."""
 
-    pipe = StableDiffusionPipeline(
-        vae=parts.vae, text_encoder=parts.text_encoder, tokenizer=parts.tokenizer,
-        unet=parts.unet, scheduler=DDIMScheduler.from_config(parts.noise_scheduler.config),
-        safety_checker=None, feature_extractor=None, requires_safety_checker=False)
-    pipe.set_progress_bar_config(disable=True)
-    pipe.to(device)
-    for index, path in missing:
+    def __init__(self, parts: Any, prompt: str, resolution: int, steps: int, fingerprint: str,
+                 device: str = "cpu"):
+        self.parts, self.prompt, self.resolution, self.steps = parts, prompt, resolution, steps
+        self.fingerprint, self.device = fingerprint, device
+        self._pipe: Any = None
+
+    def identity(self) -> dict[str, Any]:
+        return {"backend": "train class images", "base": self.fingerprint,
+                "scheduler": SCHEDULER, **package_versions("diffusers", "torch")}
+
+    def request(self, index: int) -> dict[str, Any]:
+        return {"prompt": self.prompt, "seed": index, "width": self.resolution,
+                "height": self.resolution, "steps": self.steps}
+
+    def draw(self, index: int, path: Path) -> None:
+        import torch
+
         with torch.no_grad():
-            picture = pipe(prompt, num_inference_steps=steps, width=resolution,
-                           height=resolution, output_type="pil",
-                           generator=torch.Generator().manual_seed(index)).images[0]
+            picture = self._pipeline()(
+                self.prompt, num_inference_steps=self.steps, width=self.resolution,
+                height=self.resolution, output_type="pil",
+                generator=torch.Generator().manual_seed(index)).images[0]
         data = io.BytesIO()
         picture.save(data, format="PNG")
         write_atomically(path, data.getvalue())
-    return paths
+
+    def _pipeline(self) -> Any:
+        """The base's parts as a text-to-image pipeline, made when a picture is first missing."""
+        if self._pipe is None:
+            from diffusers import DDIMScheduler, StableDiffusionPipeline
+
+            parts = self.parts
+            self._pipe = StableDiffusionPipeline(
+                vae=parts.vae, text_encoder=parts.text_encoder, tokenizer=parts.tokenizer,
+                unet=parts.unet,
+                scheduler=DDIMScheduler.from_config(parts.noise_scheduler.config),
+                safety_checker=None, feature_extractor=None, requires_safety_checker=False)
+            self._pipe.set_progress_bar_config(disable=True)
+            self._pipe.to(self.device)
+        return self._pipe
+
+
+def class_images(painter: ClassPainter, count: int, store: PictureStore) -> list[Path]:
+    """`count` class images (seeds 0, 1, ...), each drawn only when the store lacks it."""
+    return [store(painter.request(index), painter,
+                  lambda path, index=index: painter.draw(index, path),
+                  f"{painter.prompt} #{index}")
+            for index in range(count)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -169,22 +170,51 @@ def test_eight_bit_adam_without_bitsandbytes_says_what_to_install():
         LoraTrainer(optimizer="adamw8bit")
 
 
-def test_prior_preservation_draws_class_images_once_and_trains_on_both(references, tmp_path):
-    settings = {"steps": 2, "checkpoint_every": 2, "prior_preservation": True,
-                "class_images": 2, "class_steps": 2, **FAST}
-    result = LoraTrainer(**settings).train(request(tmp_path / "prior", references))
-    drawn = sorted((tmp_path / "prior" / "class-images").rglob("*.png"))
-    assert len(drawn) == 2 and Image.open(drawn[0]).size == (32, 32)
+def test_prior_preservation_draws_class_images_once_and_trains_on_both(references, tmp_path,
+                                                                       monkeypatch):
+    from diffusers import StableDiffusionPipeline
+
+    from engine.cache import Cache
+    from engine.commands.train import picture_store
+    from engine.manifest import Recorder
+    from engine.steps import Step
+
+    calls = []
+    drawing = StableDiffusionPipeline.__call__
+    monkeypatch.setattr(StableDiffusionPipeline, "__call__",
+                        lambda pipe, *a, **k: calls.append(a[0]) or drawing(pipe, *a, **k))
+
+    def train(out: str, **changes):
+        step = Step(Cache(tmp_path / "cache"), Recorder())
+        settings = {"steps": 2, "checkpoint_every": 2, "prior_preservation": True,
+                    "class_images": 2, "class_steps": 2, **FAST, **changes}
+        result = LoraTrainer(**settings).train(dataclasses.replace(
+            request(tmp_path / out, references), pictures=picture_store(step)))
+        return result, [(a.name, a.made, a.path) for a in step.recorder.artifacts
+                        if a.stage == "class"]
+
+    result, first = train("prior")
+    assert calls == ["fox", "fox"] and [made for _, made, _ in first] == [True, True]
+    assert [Image.open(path).size for *_, path in first] == [(32, 32)] * 2
+    assert all(Path(path).is_relative_to(tmp_path / "cache") for *_, path in first)
+    assert not (tmp_path / "prior" / "class-images").exists()
     metadata = json.loads((Path(result.final) / "train.json").read_text())
     assert metadata["settings"]["class_prompt"] == "fox"
-    stamps = [p.stat().st_mtime_ns for p in drawn]
-    LoraTrainer(**{**settings, "steps": 3}).train(request(tmp_path / "prior", references))
-    assert [p.stat().st_mtime_ns for p in drawn] == stamps  # reused, not drawn again
-    plain = LoraTrainer(**{**settings, "prior_preservation": False}).train(
+    _, again = train("another-fox", steps=3)  # another run, another folder: the same pictures
+    assert len(calls) == 2 and again == [(n, False, p) for n, _, p in first]
+    _, redrawn = train("prior-cat", class_prompt="cat")  # a changed setting draws anew
+    assert calls[2:] == ["cat", "cat"] and [made for _, made, _ in redrawn] == [True, True]
+    plain = LoraTrainer(steps=2, checkpoint_every=2, **FAST).train(
         request(tmp_path / "plain", references))
     assert weights_of(plain.final).keys() == weights_of(result.final).keys()
     assert any(not torch.equal(weights_of(plain.final)[k], weights_of(result.final)[k])
                for k in weights_of(plain.final))
+
+
+def test_prior_preservation_without_a_picture_store_is_one_line(references, tmp_path):
+    trainer = LoraTrainer(steps=1, prior_preservation=True, class_images=1, class_steps=1, **FAST)
+    with pytest.raises(BackendError, match="artifact cache"):
+        trainer.train(request(tmp_path / "nowhere", references))
 
 
 def test_gradient_checkpointing_trains_to_the_same_weights(references, tmp_path):
