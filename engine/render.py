@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 from rich.console import Console
 
+from engine import auto_trainedness
 from engine.backends.image import Illustrator
 from engine.backends.llm import Writer
 from engine.backends.safety import SafetyChecker
@@ -200,7 +201,8 @@ def _render(story: Story, settings: RenderSettings, backends: Backends, console:
         story = _design(run, written.story)
         # 4. draw and speak, side by side; resolved.story carries each α `auto` chose
         drawn, spoken = _draw_and_speak(run, story)
-        resolved = draw_stage.with_chosen_trainedness(story, draw_stage.choices_of(drawn))
+        resolved = auto_trainedness.with_chosen_trainedness(
+            story, auto_trainedness.choices_of(drawn))
         write_atomically(folder.staging / "resolved.story",
                          format_story(rebase_paths(resolved, settings.run_dir)).encode())
         # 5. pictures that stayed flagged after their redraws
@@ -268,9 +270,9 @@ def _draw_and_speak(run: _Run, story: Story
 
     def run_draw() -> list[draw_stage.Drawn]:
         with run.stage("draw", len(requests)) as advance:
-            chosen, choices = draw_stage.choose_trainedness(story, requests, draw_settings,
-                                                            backends.illustrator,
-                                                            backends.selector, run.step)
+            chosen, choices = auto_trainedness.choose_trainedness(
+                story, requests, draw_settings, backends.illustrator, backends.selector,
+                run.step)
             return draw_stage.draw(chosen, backends.illustrator, run.step, settings.candidates,
                                    backends.selector, backends.safety,
                                    advance=until_stopped(advance), feedback=run.feedback,

@@ -105,8 +105,8 @@ def _steering(reference: dict | None) -> str:
 
 
 def _auto_html(picture: Drawn) -> str:
-    """How `trainedness: auto` chose the scene's α: each α with its prompt and identity
-    scores, the chosen one in bold."""
+    """How `trainedness: auto` chose each character's α: per character, each α with its prompt
+    and identity scores, the chosen one in bold."""
     choice = picture.trainedness
     if choice is None:
         return ""
@@ -115,12 +115,13 @@ def _auto_html(picture: Drawn) -> str:
         return "–" if value is None else f"{value:.3f}"
 
     rows = "".join(
-        f"<tr{' class=chosen' if alpha == choice.alpha else ''}><td>{alpha:g}</td>"
-        f"<td>{cell(prompt)}</td><td>{cell(identity)}</td><td>{score:.3f}</td></tr>"
-        for alpha, prompt, identity, score in choice.tried)
-    who = html.escape(", ".join(choice.characters))
-    return (f"<details class=drawn><summary>trainedness auto: α {choice.alpha:g} for {who}"
-            f"</summary><table><tr><th>α</th><th>prompt</th><th>identity</th><th>score "
+        f"<tr{' class=chosen' if alpha == c.alpha else ''}><td>{html.escape(c.name)}</td>"
+        f"<td>{alpha:g}</td><td>{cell(prompt)}</td><td>{cell(identity)}</td>"
+        f"<td>{score:.3f}</td></tr>"
+        for c in choice.characters for alpha, prompt, identity, score in c.tried)
+    chosen = html.escape(", ".join(f"{c.name} α {c.alpha:g}" for c in choice.characters))
+    return (f"<details class=drawn><summary>trainedness auto: {chosen}</summary><table><tr>"
+            f"<th>character</th><th>α</th><th>prompt</th><th>identity</th><th>score "
             f"(identity weight {choice.identity_weight:g})</th></tr>{rows}</table></details>")
 
 

@@ -67,13 +67,15 @@ def with_auto_resolved(story: Story, cfg: Any) -> Story:
     """Each `trainedness: auto` scene's α chosen as `render` chooses it (its pictures through
     the same cache) and written in as a number; the story as it was when nothing is `auto`, or
     (with a warning) when the selector cannot score for it."""
+    from engine.auto_trainedness import (auto_characters, choose_trainedness,
+                                         with_chosen_trainedness)
     from engine.config import build_backend, settings_from
     from engine.stages import design, draw
 
     settings = settings_from(cfg, Path.cwd())
     draw_settings = draw.DrawSettings(settings.width, settings.height, settings.seed,
                                       settings.trainedness, 1, settings.auto)
-    if not any(draw.auto_characters(story, scene, draw_settings) for scene in story.scenes):
+    if not any(auto_characters(story, scene, draw_settings) for scene in story.scenes):
         return story
     selector = build_backend("select", cfg.get("select"))
     if not callable(getattr(selector, "axes", None)):
@@ -86,9 +88,9 @@ def with_auto_resolved(story: Story, cfg: Any) -> Story:
         tagged = design.with_tags(story, design.tag_characters(
             story, build_backend("tagger", cfg.get("tagger")), step))
     requests = draw.build_requests(tagged, draw_settings)
-    _, choices = draw.choose_trainedness(tagged, requests, draw_settings,
-                                         build_backend("image", cfg.get("image")), selector, step)
-    return draw.with_chosen_trainedness(story, choices)
+    _, choices = choose_trainedness(tagged, requests, draw_settings,
+                                    build_backend("image", cfg.get("image")), selector, step)
+    return with_chosen_trainedness(story, choices)
 
 
 def summary(before: Story, after: Story, usage: Any) -> str:

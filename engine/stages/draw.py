@@ -16,10 +16,8 @@ from engine.backends.image import CharacterLook, DrawRequest, Illustrator
 from engine.backends.image.reading import line_poses
 from engine.backends.safety import SafetyChecker
 from engine.backends.select import SelectRequest, Selector
-from engine.dsl.vocabulary import AUTO
-from engine.errors import ConfigError
 from engine.feedback import NO_FEEDBACK, Feedback, ItemFeedback
-from engine.ir import Field, Scene, Story, Value, images_at, resolve_path
+from engine.ir import Field, Scene, Story, images_at, resolve_path
 from engine.steps import Step, subject_sha256
 
 log = logging.getLogger(__name__)
@@ -54,22 +52,39 @@ class DrawSettings:
     auto: AutoTrainedness | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class TrainednessChoice:
-    """A scene's α chosen by `trainedness: auto`: each α tried with its two scores and their
-    weighted sum; the best one kept."""
+Tried = tuple[tuple[float, float, float | None, float], ...]
+"""(α, prompt fidelity, identity or None without references, weighted score) per α tried."""
 
+
+@dataclass(frozen=True, slots=True)
+class CharacterChoice:
+    """One character's α chosen by `trainedness: auto`, and the sweep that chose it: each α
+    tried (the scene's other `auto` characters held at theirs) with its scores."""
+
+    name: str
     alpha: float
-    characters: tuple[str, ...]
-    identity_weight: float
-    tried: tuple[tuple[float, float, float | None, float], ...]
-    """(α, prompt fidelity, identity or None without references, weighted score) per α."""
+    tried: Tried
 
     def record(self) -> dict:
-        return {"chosen": self.alpha, "characters": list(self.characters),
-                "identity_weight": self.identity_weight,
+        return {"name": self.name, "chosen": self.alpha,
                 "candidates": [{"alpha": a, "prompt": p, "identity": i, "score": s}
                                for a, p, i, s in self.tried]}
+
+
+@dataclass(frozen=True, slots=True)
+class TrainednessChoice:
+    """How `trainedness: auto` chose a scene's α, character by character."""
+
+    identity_weight: float
+    characters: tuple[CharacterChoice, ...]
+
+    @property
+    def alphas(self) -> dict[str, float]:
+        return {c.name: c.alpha for c in self.characters}
+
+    def record(self) -> dict:
+        return {"chosen": self.alphas, "identity_weight": self.identity_weight,
+                "characters": [c.record() for c in self.characters]}
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +109,8 @@ class Drawn:
     subject: str = ""
     """What the picture shows (`subject`, hashed): a pin holds while this is the same."""
     trainedness: TrainednessChoice | None = None
-    """How `trainedness: auto` chose the scene's α, when it did."""
+    """How `trainedness: auto` chose its characters' α, when it did
+    (`engine/auto_trainedness.py`)."""
 
     @property
     def drawing(self) -> dict | None:
@@ -150,106 +166,6 @@ def build_requests(story: Story, settings: DrawSettings) -> tuple[DrawRequest, .
             poses=line_poses(((line.speaker, line.text or "", line.direction)
                               for line in s.lines), cast, language)))
     return tuple(requests)
-
-
-def auto_characters(story: Story, scene: Scene, settings: DrawSettings) -> tuple[str, ...]:
-    """The scene's personalised characters whose α is `auto`."""
-    default = settings.auto.default if settings.auto is not None else False
-    return tuple(name for name in story.characters_in(scene)
-                 if (c := story.character(name)) is not None and c.get("model") is not None
-                 and story.trainedness_is_auto(scene, name, default))
-
-
-def with_alpha(request: DrawRequest, names: Sequence[str], alpha: float) -> DrawRequest:
-    """The request with the named characters at α."""
-    return replace(request, characters=tuple(
-        replace(c, trainedness=alpha) if c.name in names else c for c in request.characters))
-
-
-def choices_of(drawn: Sequence[Drawn]) -> dict[str, TrainednessChoice]:
-    """Scene id → how `auto` chose its α, for the scenes where it did."""
-    return {d.scene_id: d.trainedness for d in drawn if d.trainedness is not None}
-
-
-def choose_trainedness(story: Story, requests: Sequence[DrawRequest], settings: DrawSettings,
-                       illustrator: Illustrator, selector: Selector | None, step: Step
-                       ) -> tuple[list[DrawRequest], dict[str, TrainednessChoice]]:
-    """For every scene with `auto` characters: the scene drawn (its own seed) at each α of the
-    grid, α outermost so each α-set is applied once; each picture scored for prompt fidelity
-    and identity by the selector; the request at the best α, and how it was chosen."""
-    scenes = {s.id: s for s in story.scenes}
-    autos = {r.scene_id: names for r in requests
-             if (names := auto_characters(story, scenes[r.scene_id], settings))}
-    if not autos:
-        return list(requests), {}
-    axes = getattr(selector, "axes", None)
-    if settings.auto is None or not callable(axes):
-        raise ConfigError("trainedness: auto scores pictures for the prompt and for likeness to "
-                          "the references: configure select=clip select.model=FOLDER")
-    grid = settings.auto.alphas
-    pictures: dict[tuple[str, float], Path] = {}
-    for alpha in grid:
-        for r in requests:
-            if r.scene_id in autos:
-                pictures[r.scene_id, alpha] = draw_one(with_alpha(r, autos[r.scene_id], alpha),
-                                                       illustrator, step,
-                                                       label=f"{r.scene_id}@{alpha:g}")
-    chosen, choices = list(requests), {}
-    for index, r in enumerate(requests):
-        if r.scene_id in autos:
-            names = autos[r.scene_id]
-            choice = _choose(r, names, [pictures[r.scene_id, a] for a in grid], settings.auto,
-                             selector, step)
-            chosen[index], choices[r.scene_id] = with_alpha(r, names, choice.alpha), choice
-    return chosen, choices
-
-
-def _choose(request: DrawRequest, names: Sequence[str], paths: list[Path],
-            auto: AutoTrainedness, selector: Selector, step: Step) -> TrainednessChoice:
-    """The α whose picture has the best weighted score (the first, on a tie)."""
-    references = tuple(image for c in request.characters if c.name in names and c.reference
-                       for image in images_at(Path(c.reference)))
-    ask = SelectRequest(request.prompt, tuple(paths), references)
-    path = step.run("auto", VERSION, {"prompt": request.prompt}, selector, "axes.json",
-                    lambda out: out.write_text(json.dumps(selector.axes(ask))),  # type: ignore
-                    label=request.scene_id,
-                    inputs=[step.digest(p) for p in (*paths, *references)])
-    weight = auto.identity_weight
-    tried = []
-    for alpha, (prompt, identity) in zip(auto.alphas, json.loads(path.read_text())):
-        score = prompt if identity is None else (1 - weight) * prompt + weight * identity
-        tried.append((alpha, prompt, identity, round(score, 6)))
-    best = max(tried, key=lambda t: t[3])
-    return TrainednessChoice(best[0], tuple(names), weight, tuple(tried))
-
-
-def with_chosen_trainedness(story: Story, choices: dict[str, TrainednessChoice]) -> Story:
-    """The story with each `auto` resolved to the α its scene chose (what resolved.story
-    carries and `fill --write` writes): the scene's own `auto` field takes the number, else
-    the scene gets `trainedness NAME: α`."""
-    if not choices:
-        return story
-    return replace(story, scenes=tuple(
-        _with_number(s, choices[s.id]) if s.id in choices else s for s in story.scenes))
-
-
-def _with_number(scene: Scene, choice: TrainednessChoice) -> Scene:
-    number = Value(f"{choice.alpha:g}")
-    fields = list(scene.fields)
-
-    def setting(argument: str | None) -> int | None:
-        return next((i for i, f in enumerate(fields)
-                     if f.key == "trainedness" and f.argument == argument), None)
-
-    for name in choice.characters:
-        found = setting(name)
-        found = setting(None) if found is None else found
-        if found is None:
-            fields.append(Field("trainedness", number, argument=name))
-        elif fields[found].value.text.strip() == AUTO:
-            fields[found] = replace(fields[found],
-                                    value=replace(number, span=fields[found].value.span))
-    return replace(scene, fields=tuple(fields))
 
 
 def weight_order(requests: Sequence[DrawRequest]) -> list[int]:

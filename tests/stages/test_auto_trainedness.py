@@ -1,4 +1,4 @@
-"""`trainedness: auto`: each α of the grid drawn and scored; the best one kept and written back."""
+"""`trainedness: auto`: each α of the grid drawn and scored; each character's best kept, written back."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from engine.dsl.format import format_story
 from engine.dsl.parse import parse_text
 from engine.errors import ConfigError
 from engine.manifest import Recorder
+from engine import auto_trainedness as auto
 from engine.stages import draw as stage
 from engine.steps import Step
 
@@ -94,17 +95,17 @@ def test_the_alpha_a_scorer_prefers_is_chosen(tmp_path: Path, weight: float, exp
     story, step = setup(tmp_path)
     requests = stage.build_requests(story, settings(weight))
     painter, taste = AlphaPainter(), KnownTaste()
-    chosen, choices = stage.choose_trainedness(story, requests, settings(weight), painter,
+    chosen, choices = auto.choose_trainedness(story, requests, settings(weight), painter,
                                                taste, step)
     assert sorted(choices) == ["hill", "wood"]  # beach sets its own number
-    assert all(choice.alpha == expected for choice in choices.values())
+    assert all(choice.alphas == {"Pip": expected} for choice in choices.values())
     pip = {r.scene_id: next(c for c in r.characters if c.name == "Pip") for r in chosen}
     assert (pip["hill"].trainedness, pip["wood"].trainedness, pip["beach"].trainedness) == (
         expected, expected, 0.3)
     # α outermost: every scene at one α before the next α (one weight switch per α)
     assert [a for _, a in painter.drawn] == [0.2, 0.2, 0.4, 0.4, 0.6, 0.6, 0.8, 0.8, 1.0, 1.0]
     assert [p.name for p in taste.references] == ["front.png", "side.png"]
-    tried = choices["hill"].record()["candidates"]
+    tried = choices["hill"].record()["characters"][0]["candidates"]
     assert [t["alpha"] for t in tried] == [0.2, 0.4, 0.6, 0.8, 1.0]
     assert tried[2]["prompt"] == 1.0 and tried[4]["identity"] == 1.0
     drawn = stage.draw(chosen, painter, step, choices=choices)
@@ -115,11 +116,11 @@ def test_the_alpha_a_scorer_prefers_is_chosen(tmp_path: Path, weight: float, exp
 def test_resolved_story_carries_the_chosen_numbers(tmp_path: Path):
     story, step = setup(tmp_path)
     requests = stage.build_requests(story, settings(0.0))
-    chosen, choices = stage.choose_trainedness(story, requests, settings(0.0), AlphaPainter(),
+    chosen, choices = auto.choose_trainedness(story, requests, settings(0.0), AlphaPainter(),
                                                KnownTaste(), step)
     drawn = stage.draw(chosen, AlphaPainter(), step, choices=choices)
-    assert stage.choices_of(drawn) == choices
-    resolved = stage.with_chosen_trainedness(story, choices)
+    assert auto.choices_of(drawn) == choices
+    resolved = auto.with_chosen_trainedness(story, choices)
     text = format_story(resolved)
     hill, wood = text.split("scene hill")[1].split("scene wood")
     assert "  trainedness: 0.6\n" in hill and "auto" not in hill
@@ -134,11 +135,109 @@ def test_auto_needs_a_selector_that_scores_both_axes(tmp_path: Path):
     story, step = setup(tmp_path)
     requests = stage.build_requests(story, settings(0.5))
     with pytest.raises(ConfigError, match="select=clip"):
-        stage.choose_trainedness(story, requests, settings(0.5), AlphaPainter(),
+        auto.choose_trainedness(story, requests, settings(0.5), AlphaPainter(),
                                  FirstSelector(), step)
     plain = parse_text(STORY.replace("auto", "0.5"), str(tmp_path / "fox.story"))[0]
-    assert stage.choose_trainedness(plain, stage.build_requests(plain, settings(0.5)),
+    assert auto.choose_trainedness(plain, stage.build_requests(plain, settings(0.5)),
                                     settings(0.5), AlphaPainter(), None, step)[1] == {}
+
+
+DUET = '''title: Duet
+character Pip
+  description: a small red fox
+  model: models/pip
+  reference: art/pip/
+  trainedness: auto
+character Owl
+  description: a grey owl
+  model: models/owl
+  reference: art/owl/
+scene duet
+  image: Pip and Owl sing
+  with: Pip, Owl
+  trainedness: auto
+  "La."
+scene night
+  image: Pip and Owl at night
+  with: Pip, Owl
+  trainedness Owl: auto
+  "Hush."
+'''
+
+
+class DuetPainter:
+    """Paints Pip's α in red and Owl's in green."""
+
+    def __init__(self) -> None:
+        self.drawn: list[tuple[str, float, float]] = []
+
+    def identity(self) -> dict:
+        return {"backend": "duet-painter"}
+
+    def draw(self, request):
+        alpha = {c.name: c.trainedness for c in request.characters}
+        self.drawn.append((request.scene_id, alpha["Pip"], alpha["Owl"]))
+        return Image.new("RGB", (request.width, request.height),
+                         (round(alpha["Pip"] * 250), round(alpha["Owl"] * 250), 0))
+
+
+class TwoTastes:
+    """Likeness to Pip's references peaks at Pip's α = 0.4, to Owl's at Owl's α = 0.8 (the mean
+    over the references asked about); the prompt likes every picture the same."""
+
+    PREFERRED = {"pip": (0, 0.4), "owl": (1, 0.8)}
+
+    def identity(self) -> dict:
+        return {"backend": "two-tastes"}
+
+    def score(self, request: SelectRequest) -> tuple[float, ...]:
+        return tuple(0.0 for _ in request.candidates)
+
+    def axes(self, request: SelectRequest) -> tuple[tuple[float, float | None], ...]:
+        owners = [self.PREFERRED[r.parent.name] for r in request.references]
+
+        def likeness(pixel: tuple[int, ...]) -> float:
+            return sum(1 - abs(pixel[channel] / 250 - best)
+                       for channel, best in owners) / len(owners)
+
+        return tuple((0.5, likeness(open_rgb(c).getpixel((0, 0)))) for c in request.candidates)
+
+
+def test_each_character_gets_the_alpha_its_own_references_prefer(tmp_path: Path):
+    for name in ("pip", "owl"):
+        (tmp_path / "models" / name).mkdir(parents=True)
+        (tmp_path / "art" / name).mkdir(parents=True)
+        Image.new("RGB", (8, 8)).save(tmp_path / "art" / name / "front.png")
+    story, problems = parse_text(DUET, str(tmp_path / "duet.story"))
+    assert not problems
+    step, painter = Step(Cache(tmp_path / "cache"), Recorder()), DuetPainter()
+    requests = stage.build_requests(story, settings(1.0))
+    chosen, choices = auto.choose_trainedness(story, requests, settings(1.0), painter,
+                                              TwoTastes(), step)
+    assert {sid: c.alphas for sid, c in choices.items()} == {
+        "duet": {"Pip": 0.4, "Owl": 0.8}, "night": {"Pip": 0.4, "Owl": 0.8}}
+    assert [{c.name: c.trainedness for c in r.characters} for r in chosen] == [
+        {"Pip": 0.4, "Owl": 0.8}] * 2
+    # per scene: both together (a tie over 0.4…0.8 keeps the first, 0.4: 5 pictures), Pip
+    # with Owl at 0.4 (4 new), Owl with Pip at 0.4 (4 new: Owl moves to 0.8), Pip again with
+    # Owl at 0.8 (3 new), Owl again (none new): a pass that changed nothing ends it. No
+    # picture is drawn twice: the cache keeps them.
+    assert len(painter.drawn) == len(set(painter.drawn)) == 2 * (5 + 4 + 4 + 3)
+    record = choices["duet"].record()
+    assert record["chosen"] == {"Pip": 0.4, "Owl": 0.8}
+    owl = record["characters"][1]
+    assert owl["name"] == "Owl" and [c["alpha"] for c in owl["candidates"]] == [
+        0.2, 0.4, 0.6, 0.8, 1.0]
+    assert owl["candidates"][3]["identity"] == 1.0  # scored on Owl's references alone
+    text = format_story(auto.with_chosen_trainedness(story, choices))
+    duet, night = text.split("scene duet")[1].split("scene night")
+    assert "  trainedness: 0.4\n" in duet and "  trainedness Owl: 0.8\n" in duet
+    assert "  trainedness Owl: 0.8\n" in night and "  trainedness Pip: 0.4\n" in night
+    assert "auto" not in duet + night
+    resolved = parse_text(text, str(tmp_path / "duet.story"))[0]
+    assert [{c.name: c.trainedness for c in r.characters}
+            for r in stage.build_requests(resolved, settings(1.0))] == [
+        {"Pip": 0.4, "Owl": 0.8}] * 2
 
 
 @pytest.mark.slow
@@ -163,8 +262,8 @@ def test_a_render_records_and_resolves_the_chosen_alpha(tmp_path: Path):
     assert done.returncode == 0, done.stderr
     scenes = json.loads((tmp_path / "run" / "manifest.json").read_text())["scenes"]
     hill = scenes[0]["trainedness"]
-    assert [c["alpha"] for c in hill["candidates"]] == [0.5, 1.0]
-    assert hill["chosen"] in (0.5, 1.0) and scenes[2]["trainedness"] is None
+    assert [c["alpha"] for c in hill["characters"][0]["candidates"]] == [0.5, 1.0]
+    assert hill["chosen"]["Pip"] in (0.5, 1.0) and scenes[2]["trainedness"] is None
     resolved = (tmp_path / "run" / "resolved.story").read_text()
-    assert f"  trainedness: {hill['chosen']:g}\n" in resolved.split("scene hill")[1]
-    assert "trainedness auto: α" in (tmp_path / "run" / "storyboard.html").read_text()
+    assert f"  trainedness: {hill['chosen']['Pip']:g}\n" in resolved.split("scene hill")[1]
+    assert "trainedness auto: Pip α" in (tmp_path / "run" / "storyboard.html").read_text()
