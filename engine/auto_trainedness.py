@@ -23,7 +23,8 @@ from engine.stages.draw import (
 )
 from engine.steps import Step
 
-VERSION = 1
+VERSION = 2
+"""Bumped when what an `auto` entry holds (each picture's two scores) changes meaning."""
 ROUNDS = 3
 """At most this many passes of coordinate descent over a scene's `auto` characters."""
 
@@ -118,20 +119,7 @@ def choose_trainedness(story: Story, requests: Sequence[DrawRequest], settings: 
                for r, (alpha, _) in zip(tried, together)}
     sweeps = {r.scene_id: {name: scores for name in autos[r.scene_id]}
               for r, (_, scores) in zip(tried, together)}
-    unsettled = [r for r in tried if len(autos[r.scene_id]) > 1]
-    for _ in range(ROUNDS):
-        changed = set()
-        for turn in range(max((len(autos[r.scene_id]) for r in unsettled), default=0)):
-            movers = [(r, autos[r.scene_id][turn]) for r in unsettled
-                      if turn < len(autos[r.scene_id])]
-            found = chooser.sweep([(r, current[r.scene_id], (name,)) for r, name in movers])
-            for (r, name), (alpha, scores) in zip(movers, found):
-                if alpha != current[r.scene_id][name]:
-                    changed.add(r.scene_id)
-                current[r.scene_id][name], sweeps[r.scene_id][name] = alpha, scores
-        unsettled = [r for r in unsettled if r.scene_id in changed]
-        if not unsettled:
-            break
+    _descend(chooser, [r for r in tried if len(autos[r.scene_id]) > 1], autos, current, sweeps)
     choices = {sid: TrainednessChoice(settings.auto.identity_weight, tuple(
         CharacterChoice(name, current[sid][name], sweeps[sid][name]) for name in autos[sid]))
         for sid in autos}
@@ -176,3 +164,24 @@ def _with_numbers(scene: Scene, alphas: Mapping[str, float]) -> Scene:
         elif shared_alpha != alpha:
             fields.append(Field("trainedness", number(alpha), argument=name))
     return replace(scene, fields=tuple(fields))
+
+
+def _descend(chooser: _Chooser, requests: list[DrawRequest], autos: dict[str, tuple[str, ...]],
+             current: dict[str, dict[str, float]], sweeps: dict[str, dict[str, Tried]]) -> None:
+    """Coordinate descent for scenes with several `auto` characters: in each pass, the first
+    character of every such scene swept (the others held), then the second, ...; a scene whose
+    pass changed nothing is settled. Updates `current` and `sweeps` in place."""
+    unsettled = requests
+    for _ in range(ROUNDS):
+        if not unsettled:
+            return
+        changed = set()
+        for turn in range(max(len(autos[r.scene_id]) for r in unsettled)):
+            movers = [(r, autos[r.scene_id][turn]) for r in unsettled
+                      if turn < len(autos[r.scene_id])]
+            found = chooser.sweep([(r, current[r.scene_id], (name,)) for r, name in movers])
+            for (r, name), (alpha, scores) in zip(movers, found):
+                if alpha != current[r.scene_id][name]:
+                    changed.add(r.scene_id)
+                current[r.scene_id][name], sweeps[r.scene_id][name] = alpha, scores
+        unsettled = [r for r in unsettled if r.scene_id in changed]
