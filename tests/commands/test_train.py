@@ -128,9 +128,17 @@ def test_write_points_the_character_at_the_final_checkpoint(tmp_path, capsys):
     story = repo(tmp_path / "repo")
     status = cli.main(["train", str(story), "Pip", "--write", "image=diffusers",
                          f"image.model={tiny_models.tiny_sd()}", "train.steps=2",
-                         "train.checkpoint_every=1", "train.resolution=32"])
+                         "train.checkpoint_every=1", "train.resolution=32",
+                         "train.prior_preservation=true", "train.class_images=1",
+                         "train.class_steps=1"])
     captured = capsys.readouterr()
     assert status == 0, captured.err
+    from engine.cache import Cache
+
+    # the class image went into the story's artifact cache, as a picture render draws does
+    drawn = [e for e in Cache(tmp_path / "repo" / ".storyreel" / "cache").entries()
+             if e.stage == "class"]
+    assert len(drawn) == 1 and drawn[0].meta["label"] == "fox #0"
     final = tmp_path / "repo" / "models" / "Pip" / "checkpoint-000002"
     assert f"final {final}" in captured.out
     assert (final / "pytorch_lora_weights.safetensors").is_file()
