@@ -17,8 +17,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("engine.steps", "engine.manifest", "engine.cache", "engine.timeline", "engine.voices",
      "engine.loudness", "engine.narration"),
     ("engine.backends",),
-    ("engine.ir", "engine.errors", "engine.dsl.vocabulary", "engine.captions",
-     "engine.language_codes", "engine.feedback", "engine.words"),
+    ("engine.ir", "engine.errors", "engine.dsl.vocabulary", "engine.dsl.directions",
+     "engine.captions", "engine.language_codes", "engine.feedback", "engine.words"),
     ("engine", "engine.files", "engine.resources", "engine.secrets", "engine.locks",
      "engine.leases", "engine.fingerprints"),
 )

@@ -2,65 +2,25 @@
 
 from __future__ import annotations
 
-import difflib
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from engine.dsl import vocabulary as vocab
-from engine.dsl.vocabulary import number
+from engine.dsl.directions import ACTIONS, DIRECTIONS, direction_meanings
+from engine.dsl.hints import did_you_mean, hint, key_span, listing, name_in_value
 from engine.dsl.unread import Unread
+from engine.dsl.values import value_problems
 from engine.errors import Diagnostic, Severity
-from engine.ir import NARRATOR, Character, Field, Scene, Span, Story, Value, Voice
+from engine.ir import NARRATOR, Character, Field, Scene, Span, Story, Voice
 
-_WHOLE = re.compile(r"\+?[0-9]+")
-_LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*")
+__all__ = ["check_story", "did_you_mean"]
 
 _BLOCK_KEYS = {"header": vocab.HEADER_KEYS, "voice": vocab.VOICE_KEYS,
                "character": vocab.CHARACTER_KEYS, "scene": vocab.SCENE_KEYS}
 
-
-
-
-def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
-    """The candidate closest to `word`, ignoring case and accents first (`zoe` → `Zoë`)."""
-    pool = [c for c in dict.fromkeys(candidates) if c != word]
-    folded = {_fold(c): c for c in pool}
-    if _fold(word) in folded:
-        return folded[_fold(word)]
-    close = difflib.get_close_matches(_fold(word), list(folded), n=1, cutoff=0.6)
-    return folded[close[0]] if close else None
-
-
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
-def _hint(word: str, candidates: Iterable[str], otherwise: str | None) -> str | None:
-    candidates = list(candidates)
-    category = vocab.category_named(_fold(word))
-    match = category if category in candidates else did_you_mean(word, candidates)
-    return f"did you mean '{match}'?" if match else otherwise
-
-
-def key_span(f: Field) -> Span:
-    s = f.span
-    return Span(s.file, s.line, s.column, s.line, s.column + len(f.key)) if s.line else s
-
-
-def name_in_value(value: Value, start: int, end: int) -> Span:
-    """The span of `value.text[start:end]` (exact for unquoted text; quotes shift it by one)."""
-    s = value.span
-    if not s.line:
-        return s
-    shift = s.column + (1 if value.quoted else 0)
-    return Span(s.file, s.line, shift + start, s.line, shift + end)
-
-
-def _listing(words: Iterable[str]) -> str:
-    return ", ".join(words)
+_KNOWN_DIRECTIONS = frozenset(DIRECTIONS) | ACTIONS
+"""What a direction's words may mean: how a voice says the line, or what a picture shows."""
 
 
 class _Checker:
@@ -122,91 +82,27 @@ class _Checker:
                 else:
                     self.error(key_span(f), "unknown-key", f"unknown key '{f.key}'{where}",
                                _elsewhere(f.key, block)
-                               or _hint(f.key, allowed, f"known keys: {_listing(allowed)}"))
+                               or hint(f.key, allowed, f"known keys: {listing(allowed)}"))
                 continue
             if f.argument is not None and not (block == "scene" and f.key == "trainedness"):
                 self.error(f.argument_span or f.span, "unexpected-name",
                            f"'{f.key}' takes no name",
                            "only a scene's `trainedness NAME: value` names a character")
                 continue
-            if f.key != "use":
+            if f.key not in vocab.REPEATABLE_KEYS:
                 first = seen.setdefault((f.key, f.argument), f)
                 if first is not f:
                     label = f"{f.key} {f.argument}" if f.argument else f.key
                     self.error(key_span(f), "duplicate-key", f"'{label}' is set twice{where}",
                                f"line {first.span.line} sets it too; keep one")
-            self.value(f, block)
-
-    def value(self, f: Field, block: str) -> None:
-        text = f.value.text
-        key = f.key
-        if key == "trainedness":
-            value = number(text)
-            if text.strip() != vocab.AUTO and (value is None or not 0 <= value <= 1):
-                self.error(f.value.span, "bad-trainedness",
-                           f"trainedness must be a number from 0 to 1 or `auto`, not '{text}'",
-                           "0 draws with the base model, 1 fully like the trained one; `auto` "
-                           "tries several and keeps the best")
-        elif key in {"rate", "pitch"}:
-            low, high = vocab.RATE_RANGE
-            value = number(text)
-            if value is None or not low <= value <= high:
-                self.error(f.value.span, f"bad-{key}",
-                           f"{key} must be a number from {low:g} to {high:g}, not '{text}'",
-                           "1 is the voice's normal " + ("speed" if key == "rate" else "pitch")
-                           + "; 0.9 is a little " + ("slower" if key == "rate" else "lower"))
-        elif key == "duration":
-            self.duration(f)
-        elif key == "seed":
-            if not _WHOLE.fullmatch(text.strip()):
-                self.error(f.value.span, "bad-seed", f"seed must be a whole number, not '{text}'",
-                           "e.g. `seed: 42`; the same seed draws the same picture")
-        elif key == "scenes":
-            whole = text.strip()
-            if not _WHOLE.fullmatch(whole) or not 1 <= int(whole) <= vocab.MAX_SCENES:
-                self.error(f.value.span, "bad-scenes",
-                           f"scenes must be a whole number from 1 to {vocab.MAX_SCENES}, "
-                           f"not '{text}'", "how many scenes the writer makes from the premise")
-        elif key == "camera" and text not in vocab.CAMERAS:
-            self.error(f.value.span, "unknown-camera", f"unknown camera '{text}'",
-                       _hint(text, vocab.CAMERAS, f"cameras: {_listing(vocab.CAMERAS)}"))
-        elif key == "transition" and text not in vocab.TRANSITIONS:
-            self.error(f.value.span, "unknown-transition", f"unknown transition '{text}'",
-                       _hint(text, vocab.TRANSITIONS,
-                             f"transitions: {_listing(vocab.TRANSITIONS)}"))
-        elif key == "category" and block == "voice" and text not in vocab.VOICE_CATEGORIES:
-            self.error(f.value.span, "unknown-category", f"unknown voice category '{text}'",
-                       _hint(text, vocab.VOICE_CATEGORIES,
-                             f"categories: {_listing(vocab.VOICE_CATEGORIES)}"))
-        elif key == "language" and not _LANGUAGE.fullmatch(text):
-            self.warn(f.value.span, "odd-language",
-                      f"'{text}' does not look like a language code",
-                      "use a code such as en, fr, de or en-GB")
-        elif not text.strip() and key not in vocab.PATH_KEYS:
-            self.warn(f.value.span, "empty-value", f"'{key}' is empty",
-                      "write a value, or remove the line")
-
-    def duration(self, f: Field) -> None:
-        text, bounds = f.value.text, vocab.DURATION
-        value = number(text)
-        if value is None or not bounds.low <= value <= bounds.high:
-            self.error(f.value.span, "bad-duration",
-                       f"duration must be a number of seconds from {bounds.low:g} to "
-                       f"{bounds.high:g}, not '{text}'",
-                       "e.g. `duration: 6`; leave it out to fit the scene to its lines")
-        elif not bounds.usual_low <= value <= bounds.usual_high:
-            self.warn(f.value.span, "odd-duration",
-                      f"a scene of {value:g} seconds is unusually "
-                      + ("short" if value < bounds.usual_low else "long"),
-                      f"scenes usually last {bounds.usual_low:g} to {bounds.usual_high:g} "
-                      "seconds; leave `duration:` out to fit the scene to its lines")
+            self.out += value_problems(f, block, scene)
 
     # -- blocks ----------------------------------------------------------------------------------
 
     def voice(self, voice: Voice) -> None:
         if voice.get("category") is None and voice.name != NARRATOR:
             self.warn(voice.name_span, "no-category", f"voice '{voice.name}' has no category",
-                      f"add `category: ...` ({_listing(vocab.VOICE_CATEGORIES)}) so every TTS "
+                      f"add `category: ...` ({listing(vocab.VOICE_CATEGORIES)}) so every TTS "
                       "backend can pick a fitting voice")
 
     def character(self, character: Character) -> None:
@@ -226,9 +122,9 @@ class _Checker:
             if text not in self.voice_names and text not in vocab.VOICE_CATEGORIES \
                     and not self.unread.may_declare(text):
                 self.error(voice.value.span, "unknown-voice", f"unknown voice '{text}'",
-                           _hint(text, self.voice_names + list(vocab.VOICE_CATEGORIES),
+                           hint(text, self.voice_names + list(vocab.VOICE_CATEGORIES),
                                  "a voice is declared with `voice NAME`, or is a category: "
-                                 + _listing(vocab.VOICE_CATEGORIES)))
+                                 + listing(vocab.VOICE_CATEGORIES)))
         trained = character.get("trainedness")
         if trained is not None and character.get("model") is None:
             self.warn(key_span(trained), "trainedness-without-model",
@@ -279,7 +175,7 @@ class _Checker:
         elif match:
             hint = f"did you mean '{match}'?"
         else:
-            hint = (f"scene settings: {_listing(vocab.SCENE_KEYS)}; dialogue is "
+            hint = (f"scene settings: {listing(vocab.SCENE_KEYS)}; dialogue is "
                     '`Name: "text"` with a declared character')
         self.error(key_span(f), "unknown-key", f"unknown setting '{f.key}'{where}", hint)
 
@@ -294,7 +190,7 @@ class _Checker:
                     and not self.unread.may_declare(line.speaker):
                 self.error(line.speaker_span or line.span, "unknown-speaker",
                            f"unknown speaker '{line.speaker}'",
-                           _hint(line.speaker, self.character_names + [NARRATOR],
+                           hint(line.speaker, self.character_names + [NARRATOR],
                                  f"declare them with `character {line.speaker}`; narration "
                                  "lines need no speaker"))
         with_field = scene.get("with")
@@ -303,7 +199,7 @@ class _Checker:
                 if name not in self.declared and not self.unread.may_declare(name):
                     self.error(name_in_value(with_field.value, start, end), "unknown-character",
                                f"unknown character '{name}' in `with:`",
-                               _hint(name, self.character_names,
+                               hint(name, self.character_names,
                                      f"declare them with `character {name}`"))
         for f in scene.fields:
             if f.key != "trainedness":
@@ -318,7 +214,7 @@ class _Checker:
                     continue
                 self.error(f.argument_span or f.span, "unknown-character",
                            f"unknown character '{f.argument}' in `trainedness {f.argument}:`",
-                           _hint(f.argument, self.character_names,
+                           hint(f.argument, self.character_names,
                                  f"declare them with `character {f.argument}`"))
             elif f.argument not in self.modelled:
                 self.warn(f.argument_span or f.span, "trainedness-without-model",
@@ -326,13 +222,12 @@ class _Checker:
                           f"add `model: PATH` to character '{f.argument}', or remove this line")
 
     def directions(self, scene: Scene) -> None:
-        """A direction none of whose words the voices know (or a picture shows: `waving`) is
-        said as if it were not there."""
+        """A direction none of whose words the voices know (or a picture shows: `waving`), in
+        any language the word tables hold, is said as if it were not there."""
         for line in scene.lines:
-            words = re.findall(r"[a-z]+", (line.direction or "").lower())
-            if words and not any(vocab.direction_word(w) or vocab.direction_word(w, vocab.ACTIONS)
-                                 for w in words):
-                known = ", ".join(sorted(vocab.DIRECTIONS)[:12])
+            meant, unknown = direction_meanings(line.direction, _KNOWN_DIRECTIONS)
+            if unknown and not meant:
+                known = ", ".join(sorted(DIRECTIONS)[:12])
                 self.warn(line.direction_span or line.span, "unknown-direction",
                           f"unknown delivery direction '{line.direction}'",
                           f"the line is said plainly; directions the voices know: {known}, … "

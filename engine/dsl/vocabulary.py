@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Container
 from dataclasses import dataclass
 
 HEADER_KEYS = ("title", "audience", "style", "language", "premise", "scenes", "music", "use",
@@ -19,10 +18,13 @@ VOICE_KEYS = ("category", "rate", "pitch") + VOICE_BACKEND_KEYS
 CHARACTER_KEYS = ("description", "voice", "tags", "reference", "model", "token", "trainedness")
 
 SCENE_KEYS = ("title", "setting", "image", "with", "trainedness", "camera", "transition",
-              "duration", "seed", "music")
+              "duration", "seed", "music", "sfx")
 """Keys that are settings inside a scene; any other `NAME: "text"` there is a dialogue line."""
 
-MEDIA_KEYS = {"music": "audio", "reference": "image"}
+REPEATABLE_KEYS = frozenset({"use", "sfx"})
+"""Keys a block may give more than once (`use:` files, a scene's sound effects)."""
+
+MEDIA_KEYS = {"music": "audio", "reference": "image", "sfx": "audio"}
 """Keys whose value is a media file, and the kind of media `check` makes sure it holds."""
 
 AUTO = "auto"
@@ -36,7 +38,8 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
 """The files of such a folder that are images; any other file there is a mistake."""
 
 PATH_KEYS = frozenset({"use", "model", *MEDIA_KEYS})
-"""Keys whose value is a path, relative to the file that names it."""
+"""Keys whose value is a path, relative to the file that names it (an `sfx:` value goes on after
+its path: `path_part` finds where the path ends)."""
 
 VOICE_CATEGORIES = ("narrator", "child", "adult", "elder", "creature")
 """What a voice sounds like; a TTS backend maps each category to one of its own voices."""
@@ -124,89 +127,6 @@ FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\
 separators, bidirectional embeddings, overrides and isolates. Printed, they drive the terminal;
 spoken or captioned, they cut or reorder the text. (A carriage return may only end a line.)"""
 
-DIRECTIONS: dict[str, dict[str, float | bool]] = {
-    "whisper": {"rate": 0.9, "volume": 0.75, "range": 0.7, "whisper": True},
-    "shout": {"rate": 1.05, "pitch": 1.25, "range": 1.3, "volume": 1.6},
-    "yell": {"rate": 1.05, "pitch": 1.25, "range": 1.3, "volume": 1.6},
-    "call": {"pitch": 1.12, "range": 1.2, "volume": 1.3},
-    "loud": {"volume": 1.4},
-    "sad": {"rate": 0.85, "pitch": 0.88, "range": 0.6, "volume": 0.85},
-    "happy": {"rate": 1.08, "pitch": 1.12, "range": 1.3, "volume": 1.05},
-    "cheerful": {"rate": 1.08, "pitch": 1.12, "range": 1.3, "volume": 1.05},
-    "laugh": {"rate": 1.1, "pitch": 1.15, "range": 1.4, "volume": 1.1},
-    "giggle": {"rate": 1.12, "pitch": 1.2, "range": 1.4},
-    "excited": {"rate": 1.18, "pitch": 1.2, "range": 1.5, "volume": 1.15},
-    "surprised": {"rate": 1.05, "pitch": 1.2, "range": 1.5, "volume": 1.1},
-    "curious": {"pitch": 1.08, "range": 1.25},
-    "proud": {"rate": 0.95, "pitch": 1.05, "range": 1.2, "volume": 1.15},
-    "brave": {"rate": 0.97, "pitch": 0.97, "volume": 1.15},
-    "worried": {"rate": 1.1, "pitch": 1.08, "range": 0.8, "volume": 0.9},
-    "nervous": {"rate": 1.12, "pitch": 1.08, "range": 0.8, "volume": 0.85},
-    "scared": {"rate": 1.15, "pitch": 1.15, "range": 0.9, "volume": 0.85},
-    "afraid": {"rate": 1.15, "pitch": 1.15, "range": 0.9, "volume": 0.85},
-    "frightened": {"rate": 1.15, "pitch": 1.15, "range": 0.9, "volume": 0.85},
-    "soft": {"rate": 0.92, "pitch": 0.97, "volume": 0.7},
-    "gentle": {"rate": 0.92, "pitch": 0.97, "volume": 0.75},
-    "quiet": {"rate": 0.95, "volume": 0.65},
-    "angry": {"rate": 1.05, "pitch": 0.92, "range": 1.2, "volume": 1.35},
-    "grumpy": {"rate": 0.95, "pitch": 0.9, "range": 0.7, "volume": 1.1},
-    "cry": {"rate": 0.85, "pitch": 1.1, "range": 0.7, "volume": 0.9},
-    "sleepy": {"rate": 0.75, "pitch": 0.88, "range": 0.5, "volume": 0.75},
-    "tired": {"rate": 0.8, "pitch": 0.9, "range": 0.6, "volume": 0.8},
-    "yawn": {"rate": 0.75, "pitch": 0.88, "range": 0.5, "volume": 0.75},
-    "amazed": {"rate": 0.95, "pitch": 1.15, "range": 1.5, "volume": 1.05},
-    "wonder": {"rate": 0.92, "pitch": 1.08, "range": 1.3},
-    "chuckle": {"rate": 1.05, "pitch": 1.05, "range": 1.2},
-    "smile": {"pitch": 1.06, "range": 1.15},
-    "glow": {"pitch": 1.06, "range": 1.2},
-    "warm": {"rate": 0.95, "pitch": 1.03, "range": 1.1},
-    "calm": {"rate": 0.9, "range": 0.8, "volume": 0.9},
-    "hopeful": {"pitch": 1.06, "range": 1.15},
-    "shy": {"rate": 0.92, "pitch": 1.05, "range": 0.8, "volume": 0.7},
-    "playful": {"rate": 1.08, "pitch": 1.1, "range": 1.35},
-    "mysterious": {"rate": 0.85, "pitch": 0.95, "range": 0.8, "volume": 0.8},
-    "gasp": {"rate": 1.1, "pitch": 1.2, "range": 1.3},
-    "cheer": {"rate": 1.1, "pitch": 1.2, "range": 1.4, "volume": 1.4},
-    "sing": {"rate": 0.9, "pitch": 1.1, "range": 1.7},
-    "growl": {"rate": 0.9, "pitch": 0.8, "range": 0.7, "volume": 1.3},
-    "roar": {"rate": 0.95, "pitch": 0.85, "range": 1.2, "volume": 1.6},
-    "squeak": {"rate": 1.1, "pitch": 1.35, "volume": 0.9},
-    "sob": {"rate": 0.8, "pitch": 1.1, "range": 0.6, "volume": 0.8},
-    "slow": {"rate": 0.8},
-    "fast": {"rate": 1.2},
-    "quick": {"rate": 1.2},
-}
-"""Delivery directions (`Luna (whispering): ...`) and how every TTS backend says them: factors
-on rate, pitch, pitch range and volume, and whispering. A backend's `directions:` setting adds or
-overrides; `check` warns about a direction none of whose words is here."""
-
-HEARD_ONLY = frozenset({"whisper", "shout", "yell", "call", "loud", "soft", "quiet", "slow",
-                        "fast", "quick", "squeak", "growl", "mutter", "murmur", "mumble", "hum"})
-"""Directions a listener hears but a picture cannot show (`whispering`, `loudly`); the others
-(`sad`, `laughing`, `yawn`) are expressions and actions an illustrator can draw."""
-
-ACTIONS = frozenset({"run", "sleep", "fly", "wave", "hug", "sit", "jump", "point"})
-"""Directions a picture shows and a voice does not (`waving`, `jumps`): the illustrator draws the
-speaker in that pose, the line is said plainly, and `check` does not call them unknown."""
-
-_SUFFIXES = (("ily", "y"), ("ly", ""), ("ing", ""), ("ing", "e"), ("ed", ""), ("ed", "e"),
-             ("ied", "y"), ("ies", "y"), ("es", ""), ("s", ""), ("", "e"))
-
-
-def direction_word(word: str, table: Container[str] = DIRECTIONS) -> str | None:
-    """The entry of `table` a direction's word means (`whispering` → `whisper`), or None."""
-    if word in table:
-        return word
-    for suffix, replacement in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 2:
-            stem = word[: len(word) - len(suffix)] + replacement
-            if stem in table:
-                return stem
-            if stem[-1:] == stem[-2:-1] and stem[:-1] in table:  # "sadd(er)", "shouting" forms
-                return stem[:-1]
-    return None
-
-
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 
 
@@ -214,3 +134,101 @@ def number(text: str | None) -> float | None:
     """The value as a plain decimal number (`0.5`, `.5`, `2`), or None when it is not one."""
     stripped = text.strip() if text is not None else ""
     return float(stripped) if _NUMBER.fullmatch(stripped) else None
+
+
+SFX_OFFSET = (0.0, 3600.0)
+"""`sfx: FILE at 2.5s`: seconds after the scene starts."""
+
+SFX_LEVEL = (-60.0, 12.0)
+"""`sfx: FILE level -6dB`: the effect's gain over the file as it is, in dB."""
+
+SFX_FORM = "`sfx: FILE at 2.5s level -6dB`, or `at line 2`"
+"""How an `sfx:` value is written (both clauses optional: the scene's start, the file's level)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SoundPlacement:
+    """An `sfx:` value read: the file, where it plays (seconds into the scene, or when its line
+    N starts; neither: at the scene's start), its level in dB, and what in the text is wrong
+    (start, end, message), each part's place in the text by name (`path`, `at`, `line`,
+    `level`)."""
+
+    path: str
+    seconds: float | None = None
+    line: int | None = None
+    level: float = 0.0
+    places: tuple[tuple[str, int, int], ...] = ()
+    problems: tuple[tuple[int, int, str], ...] = ()
+
+    def place(self, part: str) -> tuple[int, int]:
+        return next((start, end) for name, start, end in self.places if name == part)
+
+
+_CLAUSES = ("at", "level")
+_UNITS = {"at": ("s",), "level": ("db",)}
+
+
+def path_part(key: str, text: str) -> str:
+    """The path a path key's value names: the whole value, but for `sfx:` the text before its
+    clauses (`door.wav at 2.5s` → `door.wav`)."""
+    return sound_placement(text).path if key == "sfx" else text
+
+
+def sound_placement(text: str) -> SoundPlacement:
+    """An `sfx:` value (`door.wav at 2.5s level -6dB`, `thunder.ogg at line 2`) read into its
+    parts. The path ends at the first word `at` or `level` after it."""
+    words = [(m.group(), m.start(), m.end()) for m in re.finditer(r"\S+", text)]
+    first = next((i for i, (w, _, _) in enumerate(words) if i and w.lower() in _CLAUSES),
+                 len(words))
+    path_end = words[first - 1][2] if first else 0
+    found: dict[str, float] = {}
+    places = [("path", len(text) - len(text.lstrip()), path_end)]
+    problems: list[tuple[int, int, str]] = []
+    index = first
+    while index < len(words):
+        clause, start, end = words[index]
+        clause = clause.lower()
+        if clause not in _CLAUSES:
+            problems.append((start, end, f"unexpected '{words[index][0]}' in `sfx:`"))
+            index += 1
+            continue
+        if clause in found or (clause == "at" and "line" in found):
+            problems.append((start, end, f"`{clause}` is given twice in `sfx:`"))
+        index = _clause(clause, words, index + 1, (start, end), found, places, problems)
+    line = found.get("line")
+    return SoundPlacement(text[:path_end].strip(), found.get("at"),
+                          None if line is None else int(line), found.get("level", 0.0),
+                          tuple(places), tuple(problems))
+
+
+def _clause(clause: str, words: list[tuple[str, int, int]], index: int, where: tuple[int, int],
+            found: dict[str, float], places: list[tuple[str, int, int]],
+            problems: list[tuple[int, int, str]]) -> int:
+    """Reads the value after `at` or `level` (`2.5s`, `2.5 s`, `line 2`, `-6dB`, `-6 dB`) into
+    `found`; the index of the word after it."""
+    if index >= len(words):
+        problems.append((*where, f"`{clause}` needs a value in `sfx:`"))
+        return index
+    word, start, end = words[index]
+    if clause == "at" and word.lower() == "line":
+        if index + 1 >= len(words):
+            problems.append((start, end, "`at line` needs a line number in `sfx:`"))
+            return index + 1
+        word, start, end = words[index + 1]
+        places.append(("line", start, end))
+        if re.fullmatch(r"\+?[0-9]+", word):
+            found["line"] = int(word)
+        else:
+            problems.append((start, end, f"a line number is a whole number, not '{word}'"))
+        return index + 2
+    unit = next((u for u in _UNITS[clause] if word.lower().endswith(u)), None)
+    value = number(word[: len(word) - len(unit)] if unit else word)
+    following = words[index + 1][0].lower() if index + 1 < len(words) else None
+    skip = 2 if unit is None and following in _UNITS[clause] else 1
+    places.append((clause, start, words[index + skip - 1][2]))
+    if value is None:
+        what = "a number of seconds (`2.5s`)" if clause == "at" else "a number of dB (`-6dB`)"
+        problems.append((start, end, f"`{clause}` takes {what}, not '{word}'"))
+    else:
+        found[clause] = value
+    return index + skip

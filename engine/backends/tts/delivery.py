@@ -8,8 +8,9 @@ import unicodedata
 from dataclasses import dataclass, fields
 from typing import Any, Mapping, TypeVar
 
-from engine.dsl.vocabulary import DIRECTIONS as DEFAULT_DIRECTIONS
-from engine.dsl.vocabulary import HEARD_ONLY, category_in, direction_word, gender_in
+from engine.dsl.directions import DIRECTIONS as DEFAULT_DIRECTIONS
+from engine.dsl.directions import HEARD_ONLY, direction_meanings, direction_word
+from engine.dsl.vocabulary import category_in, gender_in
 
 log = logging.getLogger(__name__)
 
@@ -91,13 +92,10 @@ def delivery_for(direction: str | None, table: Mapping[str, Delivery]) -> Delive
     """The combined delivery of a direction like `whispering` or `softly, a little scared`."""
     if not direction:
         return NEUTRAL
-    result, unknown = NEUTRAL, []
-    for word in re.findall(r"[a-z]+", direction.lower()):
-        name = direction_word(word, table)
-        if name is None:
-            unknown.append(word)
-        else:
-            result = result.then(table[name])
+    result = NEUTRAL
+    names, unknown = direction_meanings(direction, table)
+    for name in names:
+        result = result.then(table[name])
     if unknown:
         log.debug("direction %r: ignored %s (known: %s)", direction, ", ".join(unknown),
                   ", ".join(sorted(table)))
@@ -112,7 +110,7 @@ def heard_only(word: str) -> bool:
 def visible_direction(direction: str | None) -> str | None:
     """The words of a direction a picture can show: `sadly, whispering` → `sadly`; None when
     the direction is only heard."""
-    words = [w for w in re.findall(r"[a-z]+(?:-[a-z]+)*", (direction or "").lower())
+    words = [w for w in re.findall(r"[^\W\d_]+(?:-[^\W\d_]+)*", (direction or "").lower())
              if not heard_only(w)]
     return " ".join(words) or None
 

@@ -1,0 +1,54 @@
+"""What a diagnostic points at and suggests: spans inside a field, did-you-mean, word lists."""
+
+from __future__ import annotations
+
+import difflib
+import unicodedata
+from collections.abc import Iterable
+
+from engine.dsl import vocabulary as vocab
+from engine.ir import Field, Span, Value
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
+    """The candidate closest to `word`, ignoring case and accents first (`zoe` → `Zoë`)."""
+    pool = [c for c in dict.fromkeys(candidates) if c != word]
+    folded = {fold(c): c for c in pool}
+    if fold(word) in folded:
+        return folded[fold(word)]
+    close = difflib.get_close_matches(fold(word), list(folded), n=1, cutoff=0.6)
+    return folded[close[0]] if close else None
+
+
+def fold(text: str) -> str:
+    """`text` without case or accents (`Zoë` → `zoe`)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def hint(word: str, candidates: Iterable[str], otherwise: str | None) -> str | None:
+    """`did you mean '…'?` (a category's other word first: `kid` → `child`), else `otherwise`."""
+    candidates = list(candidates)
+    category = vocab.category_named(fold(word))
+    match = category if category in candidates else did_you_mean(word, candidates)
+    return f"did you mean '{match}'?" if match else otherwise
+
+
+def key_span(f: Field) -> Span:
+    """The span of a field's key alone."""
+    s = f.span
+    return Span(s.file, s.line, s.column, s.line, s.column + len(f.key)) if s.line else s
+
+
+def name_in_value(value: Value, start: int, end: int) -> Span:
+    """The span of `value.text[start:end]` (exact for unquoted text; quotes shift it by one)."""
+    s = value.span
+    if not s.line:
+        return s
+    shift = s.column + (1 if value.quoted else 0)
+    return Span(s.file, s.line, shift + start, s.line, shift + end)
+
+
+def listing(words: Iterable[str]) -> str:
+    """Words for a hint, comma separated."""
+    return ", ".join(words)
