@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from pygments.lexer import RegexLexer, bygroups, default
-from pygments.token import (Comment, Error, Keyword, Name, Number, Punctuation, String, Text,
-                            Whitespace)
+from pygments.token import (Comment, Error, Keyword, Name, Number, Operator, Punctuation, String,
+                            Text, Whitespace)
 
 from engine.dsl.vocabulary import (CAMERAS, CHARACTER_KEYS, HEADER_KEYS, RESERVED_NAMES,
                                    SCENE_KEYS, TRANSITIONS, VOICE_CATEGORIES, VOICE_KEYS)
@@ -26,6 +26,10 @@ NAME = r"(?:[^\W\d][\w'\-]*|\d[\w'\-]*)"
 """The grammar's NAME: one word of any script, with digits, '_', '-' and "'"."""
 
 _VALUE_ENDS = r"(?=[\t ]*(?:#|\r?\n|$))"
+_WORD_ENDS = r"(?=[\t ]|#|\r?\n|$)"
+SOUND_WORDS = ("at", "level", "line")
+"""The words of an `sfx:` value's clauses (`at 2.5s`, `at line 2`, `level -6dB`)."""
+_SOUND_NUMBER = r"[+-]?\d+(?:\.\d+)?(?:s|dB|db)?"
 _UNTIL_COMMENT = rf"[^#\s][^#\r\n]*?{_VALUE_ENDS}"
 """Unquoted text: up to a comment or the line's end, without the spaces before them."""
 
@@ -56,6 +60,8 @@ class StoryLexer(RegexLexer):
             (rf"^(scene)([\t ]+)({NAME})", bygroups(Keyword.Declaration, Whitespace, Name.Label)),
             (rf"^(voice)([\t ]+)({NAME})", bygroups(Keyword.Declaration, Whitespace,
                                                    Name.Variable)),
+            (r"^([\t ]*)(sfx)([\t ]*)(:)",
+             bygroups(Whitespace, Keyword, Whitespace, Punctuation), "sound"),
             (rf"^([\t ]*)({_either(KEYS)})(?:([\t ]+)({NAME}))?([\t ]*)(:)",
              bygroups(Whitespace, Keyword, Whitespace, Name.Class, Whitespace, Punctuation),
              "value"),
@@ -78,6 +84,15 @@ class StoryLexer(RegexLexer):
             (_UNTIL_COMMENT, Text),
             (r"#.*?$", Comment.Single),
             (r"\r?\n", Whitespace, "#pop"),
+        ],
+        "sound": [  # `sfx: FILE at 2.5s level -6dB`, `at line 2`
+            (r"[\t ]+", Whitespace),
+            (rf"{_either(SOUND_WORDS)}(?=[\t ])", Operator.Word),
+            (rf"{_SOUND_NUMBER}{_WORD_ENDS}", Number),
+            (r'"', String.Double, "string"),
+            (r"#.*?$", Comment.Single),
+            (r"\r?\n", Whitespace, "#pop"),
+            (r"[^\s#]+", Text),
         ],
         "line": [
             (r"[\t ]+", Whitespace),
@@ -117,7 +132,7 @@ def textmate_grammar() -> dict[str, object]:
         "scopeName": "source.story",
         "fileTypes": ["story"],
         "patterns": [{"include": f"#{rule}"}
-                     for rule in ("comment", "block", "field", "line", "string")],
+                     for rule in ("comment", "block", "sound", "field", "line", "string")],
         "repository": {
             "comment": {"name": "comment.line.number-sign.story", "match": "(#).*$",
                         "captures": _scopes("punctuation.definition.comment.story")},
@@ -134,6 +149,18 @@ def textmate_grammar() -> dict[str, object]:
                 "end": "$",
                 "patterns": [{"include": f"#{rule}"} for rule in
                              ("constant", "number", "ellipsis", "string", "comment", "text")]},
+            "sound": {
+                "name": "meta.field.sound.story",
+                "begin": r"^[\t ]*(sfx)[\t ]*(:)",
+                "beginCaptures": _scopes("keyword.other.key.story",
+                                         "punctuation.separator.key-value.story"),
+                "end": "$",
+                "patterns": [
+                    {"match": rf"(?<=[\t ]){_either(SOUND_WORDS)}(?=[\t ])",
+                     "name": "keyword.operator.word.story"},
+                    {"match": rf"(?<=[\t ]){_SOUND_NUMBER}(?=[\t ]|#|$)",
+                     "name": "constant.numeric.story"},
+                    {"include": "#string"}, {"include": "#comment"}]},
             "line": {
                 "name": "meta.line.dialogue.story",
                 "begin": rf"^[\t ]*({NAME})(?:[\t ]*(\()([^()\r\n#]*)(\)))?[\t ]*(:)",

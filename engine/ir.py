@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from engine.dsl.vocabulary import AUTO, IMAGE_SUFFIXES, number
+from engine.dsl.vocabulary import AUTO, IMAGE_SUFFIXES, number, path_part
 
 NARRATOR = "narrator"
 """The speaker of narration lines, and the name of the voice (or category) that reads them."""
@@ -230,7 +230,7 @@ def without_spans(node: object) -> object:
 
 
 def resolve_path(field: Field, story: Story | None = None) -> Path:
-    """The absolute path a `use`/`reference`/`model`/`music` field names.
+    """The absolute path a `use`/`reference`/`model`/`music`/`sfx` field names.
 
     Relative to the file that names it (its span), or to `story`'s file for a field made in memory.
     """
@@ -240,7 +240,7 @@ def resolve_path(field: Field, story: Story | None = None) -> Path:
         base = Path(story.path).parent
     else:
         base = Path.cwd()
-    return Path(os.path.abspath(base / field.value.text))
+    return Path(os.path.abspath(base / path_part(field.key, field.value.text)))
 
 
 def images_at(path: Path) -> tuple[Path, ...]:

@@ -10,6 +10,7 @@ from pathlib import Path
 from engine.dsl import media
 from engine.dsl import vocabulary as vocab
 from engine.dsl.check import check_story
+from engine.dsl.hints import name_in_value
 from engine.dsl.parse import decode, parse_story
 from engine.dsl.unread import Unread
 from engine.errors import Diagnostic, StoryError, sort_key
@@ -32,8 +33,8 @@ def rebase_paths(story: Story, folder: str | Path) -> Story:
 
     def moved(fields: tuple[Field, ...]) -> tuple[Field, ...]:
         return tuple(
-            dataclasses.replace(f, value=dataclasses.replace(
-                f.value, text=os.path.relpath(resolve_path(f, story), target)))
+            dataclasses.replace(f, value=dataclasses.replace(f.value, text=_with_path(
+                f, os.path.relpath(resolve_path(f, story), target))))
             if f.key in vocab.PATH_KEYS and f.value.text.strip() else f
             for f in fields)
 
@@ -42,6 +43,14 @@ def rebase_paths(story: Story, folder: str | Path) -> Story:
         characters=tuple(dataclasses.replace(c, fields=moved(c.fields))
                          for c in story.characters),
         scenes=tuple(dataclasses.replace(s, fields=moved(s.fields)) for s in story.scenes))
+
+
+def _with_path(f: Field, path: str) -> str:
+    """The field's value naming `path` instead (an `sfx:` keeps its clauses)."""
+    if f.key != "sfx":
+        return path
+    _, end = vocab.sound_placement(f.value.text).place("path")
+    return path + f.value.text[end:]
 
 
 def load_with_diagnostics(path: str | Path) -> tuple[Story | None, tuple[Diagnostic, ...]]:
@@ -141,6 +150,9 @@ class _Loader:
     def path(self, f: Field, base: Path) -> Path | None:
         """The path a field names, if it is one the story may use; else a diagnostic and None."""
         text, span = f.value.text, f.value.span
+        if f.key == "sfx":  # the path, then where and how loud the sound plays
+            placed = vocab.sound_placement(text)
+            text, span = placed.path, name_in_value(f.value, *placed.place("path"))
         if not text.strip():
             self.problem(span, "empty-path", f"`{f.key}:` needs a path",
                          "paths are relative to this file's folder, e.g. `art/luna.png`")
@@ -160,8 +172,8 @@ class _Loader:
                          f"keep the file itself inside {self.root}")
             return None
         if not target.exists():
-            if f.key == "use" or f.key == "music":
-                what = "story file" if f.key == "use" else "music file"
+            if f.key in _MUST_EXIST:
+                what = _MUST_EXIST[f.key]
                 self.problem(span, f"missing-{f.key}", f"no such {what}: '{text}'",
                              f"paths are relative to this file's folder ({base})")
                 return None
@@ -184,6 +196,9 @@ class _Loader:
                 return None
         return target
 
+
+_MUST_EXIST = {"use": "story file", "music": "music file", "sfx": "sound file"}
+"""Path keys whose file a render cannot do without (a missing `reference:` only warns)."""
 
 _MEDIA_EXAMPLES = {"audio": "an audio file (WAV, MP3, OGG, FLAC, …)",
                    "image": "an image file (PNG, JPEG, WebP, …)"}
