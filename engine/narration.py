@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.effects import SoundEffect, add_effects
 from engine.files import write_atomically
 from engine.loudness import OVERSAMPLE, Measured
 from engine.timeline import (
@@ -41,15 +42,17 @@ class Narration:
 
 def narrate(timeline: Timeline, clips: Sequence[Path | np.ndarray], out_path: Path,
             music: Sequence[Path | None], mix: MixSettings | None, workdir: Path,
-            scene_ids: Sequence[str]) -> Narration:
-    """Write the soundtrack `engine.timeline.mix_audio` would write, measured by scene.
+            scene_ids: Sequence[str],
+            effects: Sequence[Sequence[SoundEffect]] = ()) -> Narration:
+    """Write the soundtrack `engine.timeline.mix_audio` would write, with each scene's sound
+    `effects` added before mastering (`engine.effects`), measured by scene.
 
     Mastering needs the whole track's loudness and peaks, which cost seconds a minute of audio;
     here each scene's stretch of the mix is measured once and kept in `workdir`, so a cut after
     an edit measures only the scenes whose sound changed. The gain is one for the whole track,
     so the bytes are those of a cold cut of the same story.
     """
-    track = mixed(timeline, clips, music, mix)
+    track = add_effects(mixed(timeline, clips, music, mix), timeline, effects)
     if mix is None or mix.loudness is None:
         return Narration(write_track(track, out_path))
     grain = _grain(timeline.fps)

@@ -27,6 +27,8 @@ from engine.cache import Cache
 from engine.files import place_atomically, write_atomically
 from engine.dsl.format import format_story
 from engine.dsl.load import load_with_diagnostics, rebase_paths
+from engine.dsl.vocabulary import sound_placement
+from engine.effects import SoundEffect
 from engine.errors import StoryError
 from engine.feedback import Feedback
 from engine.ir import Scene, Story, resolve_path
@@ -108,7 +110,7 @@ def _cut(story: Story, drawn: list[draw_stage.Drawn], spoken: list[speak_stage.S
     scenes = tuple(
         CutScene(scene_id=scene.id, image=d.image, camera=scene.text("camera"),
                  into_next=into_next, duration=_seconds(scene.text("duration")),
-                 music=_music(story, scene),
+                 music=_music(story, scene), sfx=_sound_effects(story, scene),
                  lines=tuple(CutLine(audio=s.audio, text=s.text, speaker=s.speaker,
                                      words=s.words)
                              for s in by_scene.get(scene.id, [])))
@@ -134,6 +136,13 @@ def _music(story: Story, scene: Scene) -> Path | None:
     """The scene's `music:`, else the story's, as an absolute path."""
     field = scene.get("music") or story.get("music")
     return resolve_path(field, story) if field is not None else None
+
+
+def _sound_effects(story: Story, scene: Scene) -> tuple[SoundEffect, ...]:
+    """The scene's `sfx:` lines: each file (an absolute path), where it plays, how loud."""
+    placed = ((f, sound_placement(f.value.text)) for f in scene.all("sfx"))
+    return tuple(SoundEffect(resolve_path(f, story), p.seconds, p.line, p.level)
+                 for f, p in placed)
 
 
 def _seconds(text: str | None) -> float | None:

@@ -16,6 +16,7 @@ import numpy as np
 
 from engine.backends.video import CutRequest, CutStats, Editor, Segment
 from engine.captions import fit_cues, write_srt, write_vtt
+from engine.effects import SoundEffect, least_length
 from engine.files import replacing, write_atomically
 from engine.locks import work_folder
 from engine.language_codes import iso639_2
@@ -49,7 +50,8 @@ class CutScene:
     `into_next` is how this scene ends ("cut", or a transition into the following one that
     takes the last `timeline.crossfade` seconds of its tail: "crossfade", "wipe left", ...);
     `duration` (the story's `duration:`) makes the scene at least that long; `music` plays
-    under it (the scene's `music:`, else the story's), ducked while lines are spoken.
+    under it (the scene's `music:`, else the story's), ducked while lines are spoken; `sfx`
+    (the scene's `sfx:`) are its sound effects, mixed in at their places and levels.
     """
 
     scene_id: str
@@ -59,6 +61,7 @@ class CutScene:
     lines: tuple[CutLine, ...]
     duration: float | None = None
     music: Path | None = None
+    sfx: tuple[SoundEffect, ...] = ()
 
 
 def canonical(node: Any, digest: Callable[[Path], str]) -> Any:
@@ -95,7 +98,8 @@ def plan(scenes: Sequence[CutScene], settings: TimelineSettings, fps: int,
          samples: Mapping[Path, np.ndarray] | None = None) -> Timeline:
     """The timeline of these scenes (each clip's length from `samples`, else read)."""
     return build_timeline([SceneLines(tuple(_timed(line, samples) for line in scene.lines),
-                                      scene.duration) for scene in scenes], settings, fps)
+                                      least_length(scene.sfx, scene.duration, settings.tail))
+                           for scene in scenes], settings, fps)
 
 
 def _timed(line: CutLine, samples: Mapping[Path, np.ndarray] | None) -> TimedLine:
@@ -163,7 +167,8 @@ def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, 
             stats, narration, heard = _cut_under_ceiling(
                 editor, replace(request, output=temp), mix,
                 lambda lowered: narrate(timeline, clips, Path(scratch) / "narration.wav",
-                                        music, lowered, workdir, ids))
+                                        music, lowered, workdir, ids,
+                                        [scene.sfx for scene in scenes]))
             samples.clear()
             _fsync(temp)
             loudness = verify_loudness(heard, mix) if mix and heard else None

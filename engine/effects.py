@@ -1,0 +1,62 @@
+"""Sound effects (`sfx:`): placed in their scene at a time or at a line's start, at their level,
+and added to the mix before it is mastered (never ducked: they are the story's own sounds)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from engine.timeline import SAMPLE_RATE, Timeline, read_clip
+
+
+@dataclass(frozen=True, slots=True)
+class SoundEffect:
+    """A scene's `sfx:`: its file; when it starts (`seconds` into the scene, or when the scene's
+    line `line` starts, counted from 1; neither: as the scene starts); its gain in dB."""
+
+    audio: Path
+    seconds: float | None = None
+    line: int | None = None
+    level: float = 0.0
+
+
+def least_length(effects: Sequence[SoundEffect], duration: float | None,
+                 tail: float) -> float | None:
+    """A scene's `duration:` raised so that each effect placed at a time starts inside the scene,
+    `tail` seconds before its end (None: the scene fits its lines)."""
+    timed = [effect.seconds + tail for effect in effects if effect.seconds is not None]
+    return max([duration or 0.0, *timed]) if timed else duration
+
+
+def effect_start(timeline: Timeline, scene_index: int, effect: SoundEffect) -> float:
+    """Seconds into the whole timeline at which an effect of scene `scene_index` starts."""
+    scene = timeline.scenes[scene_index]
+    if effect.line is None:
+        return scene.start + (effect.seconds or 0.0)
+    if not 1 <= effect.line <= len(scene.line_starts):
+        raise ValueError(f"scene {scene_index + 1} has no line {effect.line} to play "
+                         f"{effect.audio.name} at ({len(scene.line_starts)} lines)")
+    return scene.line_starts[effect.line - 1]
+
+
+def add_effects(track: np.ndarray, timeline: Timeline,
+                effects: Sequence[Sequence[SoundEffect]]) -> np.ndarray:
+    """`track` (the mix, in place) with each scene's effects added at their starts and levels,
+    each file read once and resampled to the mix's rate; an effect rings on past its scene's end
+    and is cut where the track ends."""
+    if effects and len(effects) != len(timeline.scenes):
+        raise ValueError(f"{len(effects)} effect lists for {len(timeline.scenes)} scenes")
+    loaded: dict[Path, np.ndarray] = {}
+    for index, scene_effects in enumerate(effects):
+        for effect in scene_effects:
+            if effect.audio not in loaded:
+                loaded[effect.audio] = read_clip(effect.audio)
+            samples = loaded[effect.audio]
+            at = round(effect_start(timeline, index, effect) * SAMPLE_RATE)
+            room = max(0, min(len(samples), len(track) - at))
+            gain = np.float32(10.0 ** (effect.level / 20.0))
+            track[at:at + room] += samples[:room] * gain
+    return track
