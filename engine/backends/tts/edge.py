@@ -28,6 +28,12 @@ VERSION = 1
 TICKS_PER_SECOND = 10_000_000
 """The service's word boundaries count time in 100 ns ticks."""
 INSTALL = "pip install 'storyreel[edge]'  (or: pip install edge-tts)"
+COVER_TOLERANCE = 0.05
+"""Seconds the decoded audio may fall short of the last word boundary's end (MP3 framing)."""
+
+
+class _Truncated(Exception):
+    """The answer's audio decodes, but ends before its last word does: a cut-off answer."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,27 +166,27 @@ class EdgeTTS:
         sent = self.request_for(request)
         if not sent.text:
             return Audio(silence(self.empty_line, self.sample_rate), self.sample_rate)
-        data, words = self._fetch_with_retries(sent, where)
-        try:
-            samples = decode(data, self.sample_rate)
-        except Exception as error:  # PyAV raises several InvalidData/Value errors
-            raise BackendError(BACKEND, f"the service sent audio that does not decode ({error})",
-                               where=where) from error
+        samples, words = self._fetch_with_retries(sent, where)
         begin, end = speech_span(samples, self.sample_rate, self.keep_silence)
         samples = samples[begin:end]
         return Audio(np.clip(samples, -1.0, 1.0).astype(np.float32), self.sample_rate,
                      words=trimmed_words(words, begin / self.sample_rate,
                                          len(samples) / self.sample_rate))
 
-    def _fetch_with_retries(self, sent: EdgeRequest, where: str) -> tuple[bytes, tuple[Word, ...]]:
+    def _fetch_with_retries(self, sent: EdgeRequest,
+                            where: str) -> tuple[np.ndarray, tuple[Word, ...]]:
+        """The line's samples and word times; network faults and cut-off answers are tried
+        again (with backoff), so neither is ever cached."""
         import aiohttp
         from edge_tts import exceptions
 
-        transient = (aiohttp.ClientError, asyncio.TimeoutError, OSError, exceptions.WebSocketError)
+        transient = (aiohttp.ClientError, asyncio.TimeoutError, OSError, exceptions.WebSocketError,
+                     _Truncated)
         for attempt in range(1, self.attempts + 1):
             try:
                 with self._open_requests:
-                    return _run(self._fetch(sent))
+                    data, words = _run(self._fetch(sent))
+                return self._covering(data, words, where), words
             except ValueError as error:  # edge-tts refuses a malformed voice/rate/pitch string
                 raise BackendError(BACKEND, f"voice {sent.voice!r}: {error}", where=where,
                                    hint="voices look like en-US-AnaNeural; "
@@ -194,16 +200,27 @@ class EdgeTTS:
                                    where=where, hint="upgrade edge-tts: pip install -U edge-tts") from error
             except transient as error:
                 if attempt == self.attempts:
-                    raise BackendError(
-                        BACKEND, f"the speech service failed {self.attempts} times; last: "
-                                 f"{network_failure(error)}", where=where,
-                        hint="check the network connection, or render offline with tts=espeak"
-                    ) from error
+                    raise _gave_up(error, self.attempts, where) from error
                 wait = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
-                log.warning("%s: %s (attempt %d of %d), retrying in %.1fs", where,
-                            type(error).__name__, attempt, self.attempts, wait)
+                reason = (f"cut-off audio ({error})" if isinstance(error, _Truncated)
+                          else type(error).__name__)
+                log.warning("%s: %s (attempt %d of %d), retrying in %.1fs", where, reason,
+                            attempt, self.attempts, wait)
                 time.sleep(wait)
         raise AssertionError("unreachable")
+
+    def _covering(self, data: bytes, words: tuple[Word, ...], where: str) -> np.ndarray:
+        """The answer's samples, once they are known to last until its last word ends."""
+        try:
+            samples = decode(data, self.sample_rate)
+        except Exception as error:  # PyAV raises several InvalidData/Value errors
+            raise BackendError(BACKEND, f"the service sent audio that does not decode ({error})",
+                               where=where) from error
+        heard = len(samples) / self.sample_rate
+        said = max((word.end for word in words), default=0.0)
+        if heard + COVER_TOLERANCE < said:
+            raise _Truncated(f"the audio ends at {heard:.2f}s, but its last word at {said:.2f}s")
+        return samples
 
     async def _fetch(self, sent: EdgeRequest) -> tuple[bytes, tuple[Word, ...]]:
         """The line's MP3 and its word boundaries (asked for: edge-tts 7 defaults to sentences)."""
@@ -223,6 +240,17 @@ class EdgeTTS:
                 words.append(Word(start, start + chunk["duration"] / TICKS_PER_SECOND,
                                   chunk["text"]))
         return bytes(audio), tuple(words)
+
+
+def _gave_up(error: BaseException, attempts: int, where: str) -> BackendError:
+    """The error after the last attempt: a cut-off answer, or the network's last fault."""
+    if isinstance(error, _Truncated):
+        return BackendError(BACKEND, f"the speech service sent cut-off audio {attempts} times; "
+                                     f"last: {error}", where=where,
+                            hint="try again later, or render offline with tts=espeak")
+    return BackendError(BACKEND, f"the speech service failed {attempts} times; last: "
+                                 f"{network_failure(error)}", where=where,
+                        hint="check the network connection, or render offline with tts=espeak")
 
 
 def _run(coroutine) -> Any:

@@ -115,11 +115,13 @@ def test_decodes_mp3_to_engine_samples():
 class LoopbackEdge:
     """A websocket server speaking the read-aloud protocol edge-tts expects, on 127.0.0.1: it
     refuses the first `refuse_first` connections (503), waits `delay` seconds before answering,
-    sends `words` (seconds, seconds, text) as word boundaries, and counts requests open at once."""
+    sends `words` (seconds, seconds, text) as word boundaries, and counts requests open at once;
+    its first `cut_first` answers send only the first third of the audio (it still decodes)."""
 
     def __init__(self, audio: bytes, refuse_first: int = 0, delay: float = 0.0,
-                 words: tuple[tuple[float, float, str], ...] = ()):
+                 words: tuple[tuple[float, float, str], ...] = (), cut_first: int = 0):
         self.audio, self.refuse_first, self.delay, self.words = audio, refuse_first, delay, words
+        self.cut_first, self.answered = cut_first, 0
         self.requests: list[str] = []
         self.configs: list[str] = []
         self.connections = 0
@@ -156,9 +158,11 @@ class LoopbackEdge:
                     "Offset": round(start * 10_000_000), "Duration": round(seconds * 10_000_000),
                     "text": {"Text": word, "Length": len(word), "BoundaryType": "WordBoundary"}}}]}))
         header = b"X-RequestId:1\r\nContent-Type:audio/mpeg\r\nPath:audio\r\n"
-        for start in range(0, len(self.audio), 4096):
+        self.answered += 1
+        audio = self.audio[:len(self.audio) // 3] if self.answered <= self.cut_first else self.audio
+        for start in range(0, len(audio), 4096):
             await ws.send_bytes(len(header).to_bytes(2, "big") + header
-                                + self.audio[start:start + 4096])
+                                + audio[start:start + 4096])
         await ws.send_str(text + "turn.end\r\n\r\n{}")
         await ws.close()
         return ws
@@ -255,6 +259,26 @@ def test_word_boundaries_come_with_the_audio(point_client_at):
     for (start, seconds, _), word in zip(words, audio.words):
         assert word.start == pytest.approx(start - shift, abs=1e-3)
         assert word.end == pytest.approx(start + seconds - shift, abs=1e-3)
+
+
+def test_a_cut_off_answer_is_tried_again_then_named_and_never_returned(point_client_at):
+    words = ((0.1, 0.3, "The"), (0.5, 0.3, "owl"), (0.9, 0.25, "hooted"))
+    full = sine_mp3(1.2, 330.0)
+    assert len(decode(full[:len(full) // 3], SAMPLE_RATE)) / SAMPLE_RATE < 0.5  # it decodes
+    with LoopbackEdge(full, words=words, cut_first=1) as server:
+        point_client_at(server.port)
+        audio = edge("tts.backoff=0.01").speak(say("The owl hooted."))
+    assert server.answered == 2 and 1.0 < audio.duration < 1.4
+    assert [w.text for w in audio.words] == ["The", "owl", "hooted"]
+    with LoopbackEdge(full, words=words, cut_first=99) as server:
+        point_client_at(server.port)
+        with pytest.raises(BackendError) as caught:
+            edge("tts.attempts=2", "tts.backoff=0.01").speak(say("The owl hooted."))
+    assert server.answered == 2
+    message = str(caught.value)
+    assert 'line "The owl hooted."' in message
+    assert re.search(r"cut-off audio 2 times; last: the audio ends at 0\.[0-9]{2}s, but its "
+                     r"last word at 1\.15s", message)
 
 
 def test_lines_spoken_at_once_never_exceed_the_bound(point_client_at):
