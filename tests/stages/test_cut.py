@@ -290,6 +290,7 @@ def test_the_narration_is_encoded_once_per_sound_and_keeps_its_timing(scenes, tm
 def test_the_cut_key_holds_every_field_and_each_file_by_its_content(tmp_path: Path):
     from dataclasses import fields
 
+    from engine.effects import SoundEffect
     from engine.stages.cut import canonical
 
     picture(tmp_path / "a.png", 1)
@@ -303,7 +304,8 @@ def test_the_cut_key_holds_every_field_and_each_file_by_its_content(tmp_path: Pa
     assert set(key["lines"][0]) == {f.name for f in fields(CutLine)}
     assert key["image"] == {"sha256": digest(tmp_path / "a.png")}
     changed = {"scene_id": "river", "image": tmp_path / "b.png", "camera": None,
-               "into_next": "cut", "lines": (), "duration": 5.0, "music": tmp_path / "line.wav"}
+               "into_next": "cut", "lines": (), "duration": 5.0, "music": tmp_path / "line.wav",
+               "sfx": (SoundEffect(tmp_path / "line.wav", seconds=1.0, level=-6.0),)}
     assert set(changed) == {f.name for f in fields(CutScene)}
     for name, value in changed.items():
         assert canonical(replace(scene, **{name: value}), digest) != key, name
