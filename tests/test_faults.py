@@ -20,6 +20,7 @@ import pytest
 from engine import cli
 from engine.cache import Cache
 from engine.commands import cache as cache_command
+from engine.run_folder import remove_unfinished
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["render.width=160", "render.height=90", "render.fps=8"]
@@ -155,6 +156,48 @@ def test_ctrl_c_stops_a_render_with_one_line_and_no_partial_outputs(repo: Path):
     assert not run.exists()
     assert list((cache / "tmp").iterdir()) == []  # no unfinished entry left behind
 
+
+def python_answers_ctrl_c_in_a_worker(pid: int) -> bool:
+    """Whether a joblib (loky) worker that `pid` started is far enough in its start-up that Python
+    has set its Ctrl-C handler (before that a SIGINT just ends it), and is still importing."""
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        try:
+            if b"popen_loky_posix" not in Path(f"/proc/{child}/cmdline").read_bytes():
+                continue
+            status = Path(f"/proc/{child}/status").read_text()
+        except FileNotFoundError:  # ended meanwhile
+            continue
+        caught = int(status.split("SigCgt:")[1].split()[0], 16)
+        if caught & (1 << (signal.SIGINT - 1)):
+            return True
+    return False
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("moment", ["workers starting", "jobs rendering"])
+def test_ctrl_c_stops_a_parallel_sweep_with_one_line_and_no_partial_outputs(repo: Path,
+                                                                             moment: str):
+    sweep, cache = repo / "sweep", repo / "cache"
+    driver = subprocess.Popen(
+        [sys.executable, "-m", "engine", "render", "-m", str(repo / "fox.story"),
+         f"cache.dir={cache}", *TINY, "seed=607,617", "hydra/launcher=joblib",
+         f"hydra.sweep.dir={sweep}"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, start_new_session=True)
+    begun = {"workers starting": lambda: python_answers_ctrl_c_in_a_worker(driver.pid),
+             "jobs rendering": lambda: any(sweep.glob("*_fox/.storyreel-partial"))}[moment]
+    deadline = time.monotonic() + 90
+    while not begun():
+        assert driver.poll() is None and time.monotonic() < deadline
+        time.sleep(0.002)
+    os.killpg(driver.pid, signal.SIGINT)  # a terminal's Ctrl-C: every process of its group
+    out, err = driver.communicate(timeout=60)
+    assert (driver.returncode, err) == (130, "storyreel: interrupted\n")
+    assert "Traceback" not in out and "KeyboardInterrupt" not in out
+    for job in sweep.glob("*_fox"):  # no output in place
+        assert {p.name for p in job.iterdir()} <= {".hydra", ".storyreel-partial", "job.json",
+                                                   "render.log"}
+    remove_unfinished([sweep])  # as `cache gc` does: no worker still holds its staging folder
+    assert not list(sweep.glob("*/.storyreel-partial"))
 
 # ---- run folders ----------------------------------------------------------------------------------
 

@@ -200,6 +200,7 @@ def run_hydra(overrides: list[str]) -> int:
     from engine.output_folder import remove_unused_folders
     from engine.run_folder import record_overrides
     from engine.sweep import mark_lost_jobs
+    from engine.worker_signals import restore_ctrl_c
 
     register_resolvers()
     multirun = "-m" in overrides or "--multirun" in overrides
@@ -225,6 +226,7 @@ def run_hydra(overrides: list[str]) -> int:
     finally:
         sys.argv = saved
         _restore_env(_FULL_ERROR, saved_env)
+        restore_ctrl_c()  # a joblib sweep's workers were started with it blocked
         remove_unused_folders()  # a run that made nothing leaves no folder behind
     mark_lost_jobs()  # the launcher has returned: a job that never reported was killed (not on ^C)
     return status
