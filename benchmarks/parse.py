@@ -20,7 +20,8 @@ from pathlib import Path
 from lark import Lark, Transformer
 
 from engine.dsl.check import check_story
-from engine.dsl.parse import GRAMMAR_PATH, _parser, _StoryIndenter, parse_text
+from engine.dsl.indenter import StoryIndenter
+from engine.dsl.parse import GRAMMAR_PATH, _parser, parse_text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.dsl.shapes import shapes  # noqa: E402
@@ -164,7 +165,7 @@ def main() -> None:
     grammar_load = time.perf_counter() - start
     start = time.perf_counter()
     Lark(GRAMMAR_PATH.read_text(encoding="utf-8"), parser="lalr", lexer="contextual",
-         postlex=_StoryIndenter(), strict=True, maybe_placeholders=False)
+         postlex=StoryIndenter(), strict=True, maybe_placeholders=False)
     grammar_build = time.perf_counter() - start
     story = story_text(options.scenes)
     document = json_text(len(story))

@@ -6,7 +6,7 @@ import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from engine.dsl.vocabulary import AUTO, IMAGE_SUFFIXES, number, path_part
 
@@ -14,8 +14,7 @@ NARRATOR = "narrator"
 """The speaker of narration lines, and the name of the voice (or category) that reads them."""
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
+class Span(NamedTuple):
     """Where a node sits in its file; lines and columns are 1-based, the end is exclusive."""
 
     file: str

@@ -10,7 +10,8 @@ from pathlib import Path
 from engine.commands.check import story_files
 from engine.dsl.format import format_story
 from engine.dsl.load import display_path, load_with_diagnostics, render_diagnostics
-from engine.dsl.parse import decode, parse_text
+from engine.dsl.parse import parse_text
+from engine.dsl.source import decode
 from engine.files import write_atomically
 from engine.ir import without_spans
 

@@ -123,7 +123,8 @@ def set_model(character: Character, checkpoint: Path) -> Path:
     """Writes `model: <checkpoint>` into the character in the file that defines it (through
     the formatter: canonical text, comments kept); returns that file."""
     from engine.dsl.format import format_story
-    from engine.dsl.parse import decode, parse_text
+    from engine.dsl.parse import parse_text
+    from engine.dsl.source import decode
     from engine.files import write_atomically
 
     file = Path(character.span.file)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from lark import Token, Transformer
 
@@ -16,8 +16,9 @@ SCENE_KEYS = frozenset(vocabulary.SCENE_KEYS)
 """Keys that are settings inside a scene; any other `NAME: "text"` there is a dialogue line."""
 
 
-@dataclass(frozen=True, slots=True)
-class Stmt:
+class Stmt(NamedTuple):
+    """One statement as read, before its block says what it is (a field, a line, a problem)."""
+
     key: str | None  # None: narration
     argument: str | None
     direction: str | None
@@ -60,11 +61,17 @@ class Build(Transformer):
         self.line_of = line_of
         self.problems: list[Diagnostic] = []
 
-    def _span(self, meta_or_token) -> Span:
-        m, line = meta_or_token, self.line_of
+    def _span(self, token: Token) -> Span:
+        line = self.line_of
         if line is None:  # the whole file: its lines are the text's (one span a token: keep it lean)
-            return Span(self.path, m.line, m.column, m.end_line, m.end_column)
-        return Span(self.path, line(m.line), m.column, line(m.end_line), m.end_column)
+            return Span(self.path, token.line, token.column, token.end_line, token.end_column)
+        return Span(self.path, line(token.line), token.column, line(token.end_line),
+                    token.end_column)
+
+    def _on_its_line(self, token: Token, lead: int, length: int) -> Span:
+        """The span of `length` characters of a one-line token, `lead` characters in."""
+        line = token.line if self.line_of is None else self.line_of(token.line)
+        return Span(self.path, line, token.column + lead, line, token.column + lead + length)
 
     def quoted(self, children):
         tok = children[0]
@@ -77,9 +84,7 @@ class Build(Transformer):
     def text(self, children):
         tok = children[0]
         stripped = str(tok).rstrip()
-        span = self._span(tok)
-        span = Span(span.file, span.line, span.column, span.line, span.column + len(stripped))
-        return "text", Value(stripped, span)
+        return "text", Value(stripped, self._on_its_line(tok, 0, len(stripped)))
 
     def argument(self, children):
         return "argument", children[0]
@@ -88,9 +93,8 @@ class Build(Transformer):
         tok = children[0]
         text = str(tok)
         lead = len(text) - len(text.lstrip())
-        span = self._span(tok)
-        return "direction", (text.strip(), Span(span.file, span.line, span.column + lead,
-                                                span.line, span.column + len(text.rstrip())))
+        stripped = text.strip()
+        return "direction", (stripped, self._on_its_line(tok, lead, len(stripped)))
 
     def entry(self, children):
         key_tok = children[0]
@@ -138,23 +142,25 @@ class Build(Transformer):
             out.append(Field(s.key, s.value, s.span, s.argument, s.argument_span))
         return tuple(out)
 
-    def _block_span(self, keyword: Token, name_tok: Token, stmts) -> Span:
-        end = stmts[-1].span if stmts else self._span(name_tok)
-        start = self._span(keyword)
-        return Span(self.path, start.line, start.column, end.end_line, end.end_column)
+    def _block_spans(self, keyword: Token, name: Token, stmts) -> tuple[Span, Span]:
+        """The block's span (its keyword to its last statement) and its name's."""
+        name_span = self._span(name)
+        end = stmts[-1].span if stmts else name_span
+        line = keyword.line if self.line_of is None else self.line_of(keyword.line)
+        return Span(self.path, line, keyword.column, end.end_line, end.end_column), name_span
 
     def voice(self, children):
-        meta, name, *stmts = children
+        keyword, name, *stmts = children
         return Voice(str(name), self.fields(stmts, f"in voice '{name}'"),
-                     self._block_span(meta, name, stmts), self._span(name))
+                     *self._block_spans(keyword, name, stmts))
 
     def character(self, children):
-        meta, name, *stmts = children
+        keyword, name, *stmts = children
         return Character(str(name), self.fields(stmts, f"in character '{name}'"),
-                         self._block_span(meta, name, stmts), self._span(name))
+                         *self._block_spans(keyword, name, stmts))
 
     def scene(self, children):
-        meta, name, *stmts = children
+        keyword, name, *stmts = children
         fields, lines = [], []
         for s in stmts:
             is_setting = (s.key in SCENE_KEYS and s.direction is None and s.kind != "ellipsis")
@@ -180,8 +186,8 @@ class Build(Transformer):
                 lines.append(Line(speaker, None if s.kind == "ellipsis" else s.value.text, s.span,
                                   s.direction, s.key_span if s.key is not None else None,
                                   direction_span=s.direction_span))
-        return Scene(str(name), tuple(fields), tuple(lines), self._block_span(meta, name, stmts),
-                     self._span(name))
+        return Scene(str(name), tuple(fields), tuple(lines),
+                     *self._block_spans(keyword, name, stmts))
 
     def start(self, children):
         return children

@@ -22,22 +22,23 @@ class StoryLexer(ContextualLexer):
     """A drop-in `ContextualLexer` (lark's `_plugins`), with a tighter loop in `lex`."""
 
     def _tables(self) -> dict[int, tuple]:
-        """For each parser state: its regexes, ignored and multi-line terminals, callbacks."""
+        """For each parser state: its regexes, and for each terminal what to do with a match
+        (whether it spans lines, its callback, whether the parser gets it)."""
         tables = getattr(self, "_by_state", None)
         if tables is None:
-            tables = {state: (tuple(lexer.scanner._mres), lexer.ignore_types,  # type: ignore
-                              lexer.newline_types, lexer.callback)
+            tables = {state: (tuple(lexer.scanner._mres), _actions(lexer))  # type: ignore
                       for state, lexer in self.lexers.items()}
             self._by_state = tables
         return tables
 
     def lex(self, lexer_state: LexerState, parser_state: Any) -> Iterator[Token]:
         tables = self._tables()
+        states = parser_state.state_stack  # changed in place by the parser: its top is the state
         text, end = lexer_state.text.text, lexer_state.text.end
         counter = lexer_state.line_ctr
         pos, line, line_start = counter.char_pos, counter.line, counter.line_start_pos
         while pos < end:
-            regexes, ignored, multiline, callbacks = tables[parser_state.position]
+            regexes, actions = tables[states[-1]]
             for regex in regexes:
                 match = regex.match(text, pos, end)
                 if match:
@@ -49,20 +50,28 @@ class StoryLexer(ContextualLexer):
                 return
             value, kind = match.group(), match.lastgroup
             start, start_line, column, pos = pos, line, pos - line_start + 1, match.end()
-            if kind in multiline:
+            multiline, callback, kept = actions[kind]
+            if multiline:
                 newlines = value.count("\n")
                 if newlines:
                     line += newlines
                     line_start = start + value.rindex("\n") + 1
-            if kind in ignored and kind not in callbacks:
+            if not kept and callback is None:
                 continue
             token = _new_token(kind, value, start, start_line, column, line, pos - line_start + 1,
                                pos)
-            if kind in callbacks:
-                token = callbacks[kind](token)
-            if kind not in ignored:
+            if callback is not None:
+                token = callback(token)
+            if kept:
                 lexer_state.last_token = token
                 yield token
         counter.char_pos, counter.line, counter.line_start_pos = pos, line, line_start
         counter.column = pos - line_start + 1
 
+
+def _actions(lexer: Any) -> dict[str, tuple[bool, Any, bool]]:
+    """For each terminal of one state's lexer: (may span lines, its callback, the parser gets it)."""
+    kinds = set(lexer.callback) | set(lexer.ignore_types) | set(lexer.newline_types) | {
+        name for regex in lexer.scanner._mres for name in regex.groupindex}
+    return {kind: (kind in lexer.newline_types, lexer.callback.get(kind),
+                   kind not in lexer.ignore_types) for kind in kinds}

@@ -11,7 +11,8 @@ from engine.dsl import media
 from engine.dsl import vocabulary as vocab
 from engine.dsl.check import check_story
 from engine.dsl.hints import name_in_value
-from engine.dsl.parse import decode, parse_story
+from engine.dsl.parse import parse_story
+from engine.dsl.source import decode
 from engine.dsl.unread import Unread
 from engine.errors import Diagnostic, StoryError, sort_key
 from engine.files import find_root
@@ -221,7 +222,7 @@ def display_path(file: str, cwd: Path | None = None) -> str:
 
 def for_display(d: Diagnostic, cwd: Path | None = None) -> Diagnostic:
     """The diagnostic with its file shown relative to the working folder."""
-    span = dataclasses.replace(d.span, file=display_path(d.span.file, cwd))
+    span = d.span._replace(file=display_path(d.span.file, cwd))
     return dataclasses.replace(d, span=span)
 
 

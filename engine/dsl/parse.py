@@ -16,83 +16,19 @@ from pathlib import Path
 import lark
 from lark import Lark, Token
 from lark.exceptions import UnexpectedInput
-from lark.indenter import DedentError, Indenter
 
 from engine.dsl.build import BLOCKS, Build, Stmt
+from engine.dsl.indenter import StoryIndenter
 from engine.dsl.lexer import StoryLexer
+from engine.dsl.source import forbidden_characters
 from engine.dsl.syntax import RULES, IndentProblem, SyntaxTable
 from engine.dsl.syntax import body_of as syntax_body
 from engine.dsl.vocabulary import FORBIDDEN
-from engine.errors import Diagnostic, escaped
+from engine.errors import Diagnostic
 from engine.ir import Character, Comment, Field, Scene, Span, Story, Voice
 from engine.resources import shipped
 
 GRAMMAR_PATH = shipped("grammar") / "story.lark"
-
-
-class _StoryIndenter(Indenter):
-    NL_type = "_NL"
-    OPEN_PAREN_types: list[str] = []
-    CLOSE_PAREN_types: list[str] = []
-    INDENT_type = "_INDENT"
-    DEDENT_type = "_DEDENT"
-    tab_len = 8
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.start_unit: str | None = None
-
-    def process(self, stream):  # type: ignore[override]
-        # the unit carries over between the pieces of one file that error recovery parses
-        self.unit: str | None = self.start_unit
-        self.newlines: list[Token] = []
-        return super().process(stream)
-
-    def _process(self, stream):  # type: ignore[override]
-        # lark's loop, with a shortcut: a newline indented like the one before changes nothing
-        # (most lines of a story), so only its token goes on. Comments always go the long way.
-        same: str | None = None
-        token = None
-        for token in stream:
-            if token.type != "_NL":
-                yield token
-                continue
-            indent_str = token[token.rfind("\n") + 1:]
-            if indent_str == same and "#" not in token:
-                yield token
-            else:
-                yield from self.handle_NL(token)
-                same = indent_str
-        while len(self.indent_level) > 1:
-            self.indent_level.pop()
-            yield Token.new_borrow_pos(self.DEDENT_type, "", token) if token \
-                else Token(self.DEDENT_type, "", 0, 0, 0, 0, 0, 0)
-
-    def handle_NL(self, token: Token):  # type: ignore[override]
-        # Comments live inside newline tokens; keeping the tokens spares a second scan of the text.
-        if "#" in token:
-            self.newlines.append(token)
-        if "\n" not in token:  # a comment at the very end of the text
-            yield token
-            return
-        indent_str = token.rsplit("\n", 1)[1]
-        if indent_str:
-            unit = "\t" if indent_str[0] == "\t" else " "
-            if self.unit is None:
-                self.unit = unit
-            if len(set(indent_str)) > 1:
-                raise IndentProblem(token, "mixed-in-line")
-            if unit != self.unit:
-                raise IndentProblem(token, "mixed-unit", this=_UNIT_NAMES[unit],
-                                    other=_UNIT_NAMES[self.unit])
-        levels = list(self.indent_level)
-        try:
-            yield from super().handle_NL(token)
-        except DedentError:
-            raise IndentProblem(token, "bad-indentation", columns=levels[-1]) from None
-
-
-_UNIT_NAMES = {"\t": "tabs", " ": "spaces"}
 
 
 @lru_cache(maxsize=1)
@@ -122,18 +58,16 @@ def _cache_file(grammar: str) -> str | None:
     return str(base / f"story-grammar-{digest}.lark") if os.access(base, os.W_OK) else None
 
 
-_INDENTER = _StoryIndenter()
+_INDENTER = StoryIndenter()
 BUILD = Build()
 _PARSING = threading.RLock()  # the syntax table parses its examples while a parse is on
 
 MAX_SYNTAX_ERRORS = 50
-MAX_CONTROL_ERRORS = 50
 STOPPED = "too-many-errors"
 """The code of the note that parsing gave up after `MAX_SYNTAX_ERRORS` (at the first line it did
 not read)."""
 
 _COMMENT = re.compile(r"#[^\r\n]*")
-_FORBIDDEN = re.compile(FORBIDDEN.pattern + "|\r(?!\n)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +92,7 @@ def parse_story(text: str, path: str = "<story>") -> Parsed:
     """Parse one file's text, going on past broken lines; see `Parsed`."""
     if text.startswith("\ufeff"):
         text = text[1:]
-    controls, cleaned = _controls(text, path)
+    controls, cleaned = forbidden_characters(text, path)
     lines = cleaned.split("\n")
     with _PARSING:  # the indenter and the transformer inside the one parser keep state
         reader = _Reader(path, cleaned, lines)
@@ -347,45 +281,6 @@ def _parse_example(text: str) -> None:
         _parser().parse(text if text.endswith("\n") else text + "\n")
 
 
-def _controls(text: str, path: str) -> tuple[list[Diagnostic], str]:
-    """A diagnostic for each forbidden character, and the text with each made a space.
-
-    (A space keeps every column where it was, so the rest of the file is still checked.)
-    """
-    out: list[Diagnostic] = []
-    line, line_start, pos = 1, 0, 0
-    for count, match in enumerate(_FORBIDDEN.finditer(text)):
-        at = match.start()
-        line += text.count("\n", pos, at)
-        newline = text.rfind("\n", pos, at)
-        line_start = newline + 1 if newline >= 0 else line_start
-        pos = at
-        column = at - line_start + 1
-        span = Span(path, line, column, line, column + 1)
-        if count == MAX_CONTROL_ERRORS:
-            rest = sum(1 for _ in _FORBIDDEN.finditer(text, at))
-            out.append(Diagnostic(span, "error", "control-character",
-                                  f"{rest} more control characters from here on",
-                                  "is this a story file? save it as plain UTF-8 text"))
-            break
-        out.append(_control(match.group(), span))
-    return out, (_FORBIDDEN.sub(" ", text) if out else text)
-
-
-def _control(ch: str, span: Span) -> Diagnostic:
-    if ch == "\r":
-        return Diagnostic(span, "error", "control-character",
-                          "a carriage return (\\r) that does not end a line",
-                          "end lines with \\n or \\r\\n")
-    if "\u202a" <= ch <= "\u202e" or "\u2066" <= ch <= "\u2069":
-        return Diagnostic(span, "error", "bidi-control",
-                          f"invisible bidirectional control {escaped(ch)}",
-                          "delete it: it shows the text in another order than it is read")
-    return Diagnostic(span, "error", "control-character", f"invisible control character "
-                      f"{escaped(ch)}", "delete it: it would reach the terminal, the captions "
-                      "and the speech")
-
-
 def _comments(newlines: list[tuple[Token, _Piece]], lines: list[str],
               path: str) -> tuple[Comment, ...]:
     """Every comment with its span, read from the newline tokens that hold them."""
@@ -408,43 +303,3 @@ def _comments(newlines: list[tuple[Token, _Piece]], lines: list[str],
             out.append(Comment(body, Span(path, number, column, number, column + len(body)),
                                trailing=bool(source[: column - 1].strip())))
     return tuple(out)
-
-
-def decode(data: bytes, path: str) -> tuple[str, tuple[Diagnostic, ...]]:
-    """UTF-8 text of a file, or the one diagnostic saying it is not text and where that shows.
-
-    A file is not text when it does not decode as UTF-8 (located at the first bad byte) or when
-    NUL bytes make up a share of its start no text has (a binary file, UTF-16; located at the
-    first NUL). A stray NUL in a story is a control character, reported as such by the parser.
-    The text returned for such a file (bad bytes replaced) is for echoing its lines only.
-    """
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        return data.decode("utf-8", "replace"), (_not_text(
-            data, error.start, f"this file is not UTF-8 (byte 0x{data[error.start]:02x} "
-            f"at offset {error.start})", "save the file with UTF-8 encoding", path),)
-    if _looks_binary(data):
-        at = data.index(0)
-        return text, (_not_text(data, at, f"this file looks binary, not like a story "
-                                f"(a NUL byte at offset {at})",
-                                "a story is plain text: save it with UTF-8 encoding", path),)
-    return text, ()
-
-
-_SNIFFED = 8192
-"""How many bytes from a file's start `_looks_binary` reads."""
-
-
-def _looks_binary(data: bytes) -> bool:
-    head = data[:_SNIFFED]
-    nuls = head.count(0)
-    return nuls >= 4 and nuls * 100 >= len(head)  # at least 1 byte in 100: no story has that
-
-
-def _not_text(data: bytes, at: int, message: str, hint: str, path: str) -> Diagnostic:
-    before = data[:at]
-    line = before.count(b"\n") + 1
-    column = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
-    return Diagnostic(Span(path, line, column, line, column + 1), "error", "not-utf8",
-                      message, hint)

@@ -15,7 +15,8 @@ from engine.dsl import vocabulary as vocab
 from engine.dsl.check import check_story
 from engine.dsl.format import _direction, can_be_bare, format_story, is_name
 from engine.dsl.load import load_story, load_with_diagnostics
-from engine.dsl.parse import decode, parse_story, parse_text
+from engine.dsl.parse import parse_story, parse_text
+from engine.dsl.source import decode
 from engine.dsl.syntax import IndentProblem
 from engine.dsl.unread import Unread
 from engine.errors import Diagnostic, StoryError
