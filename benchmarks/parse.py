@@ -4,13 +4,16 @@ Run: `.venv/bin/python benchmarks/parse.py [--scenes 100] [--repeat 30] [--big 5
 story costs at most 2× what Lark's JSON example costs per kB, and a 10 kB story checks in at most
 20 ms once the grammar is loaded. `--big N` also checks N MB stories of pathological shapes (one
 long line, a long comment run, a broken line after another, …): each in a few seconds and in
-memory a small multiple of its size.
+memory a small multiple of its size. `--statements N [--against CHECKOUT]`: only CPU seconds on
+N MB stories of very many small statements (against another checkout's parser, in turns).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
 import sys
 import time
 import tracemalloc
@@ -20,7 +23,6 @@ from pathlib import Path
 from lark import Lark, Transformer
 
 from engine.dsl.check import check_story
-from engine.dsl.indenter import StoryIndenter
 from engine.dsl.parse import GRAMMAR_PATH, _parser, parse_text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -100,26 +102,30 @@ def story_text(scenes: int) -> str:
 
 def json_text(size: int) -> str:
     """A JSON document of about `size` characters: scenes as objects with strings and numbers."""
-    items, text = [], "[]"
+    def item(i: int) -> dict:
+        return {"id": f"part-{i}", "title": f"Part {i}", "seed": i, "alpha": 0.5,
+                "with": ["Luna", "Owl"], "lines": [
+                    {"speaker": None, "text": "Every night, the moon lit up the sky."},
+                    {"speaker": "Luna", "text": "Oh no! Where did my glow go?",
+                     "direction": "worried"}], "still": True, "music": None}
+
+    count = max(1, size // len(json.dumps([item(0)], indent=2)))
+    text = json.dumps([item(i) for i in range(count)], indent=2, ensure_ascii=False)
     while len(text) < size:
-        i = len(items)
-        items.append({"id": f"part-{i}", "title": f"Part {i}", "seed": i, "alpha": 0.5,
-                      "with": ["Luna", "Owl"], "lines": [
-                          {"speaker": None, "text": "Every night, the moon lit up the sky."},
-                          {"speaker": "Luna", "text": "Oh no! Where did my glow go?",
-                           "direction": "worried"}], "still": True, "music": None})
-        text = json.dumps(items, indent=2, ensure_ascii=False)
+        count += 1
+        text = json.dumps([item(i) for i in range(count)], indent=2, ensure_ascii=False)
     return text
 
 
-def best_of(repeat: int, work: Callable[[], object]) -> float:
+def best_of(repeat: int, work: Callable[[], object],
+            clock: Callable[[], float] = time.perf_counter) -> float:
     """The fastest of `repeat` timings, in seconds (after one warm-up run): the least noisy."""
     work()
     times = []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start = clock()
         work()
-        times.append(time.perf_counter() - start)
+        times.append(clock() - start)
     return min(times)
 
 
@@ -152,17 +158,77 @@ def big(megabytes: float) -> None:
               f"{len(problems)} problems; 4x the text took {growth:.1f}x as long (linear: ~4)")
 
 
+def statement_shapes(size: int) -> dict[str, str]:
+    """Stories of about `size` characters made of very many small statements."""
+    ordinary = story_text(100)
+    return {"many tiny scenes": shapes(size)["many tiny scenes"],
+            "one scene of dialogue lines": "character Luna\n\nscene a\n" + "".join(
+                f'  Luna: "hello {i}"\n' for i in range(size // 20)),
+            "an ordinary story repeated": ordinary * max(1, size // len(ordinary))}
+
+
+def statements_cpu(megabytes: float, repeat: int) -> dict[str, float]:
+    """CPU seconds (best of `repeat`) to parse + check each shape, and lark's JSON example on as
+    many characters. CPU time, not wall time: on a shared machine only the former means much."""
+    size = int(megabytes * 1_000_000)
+    _parser()
+    seconds = {}
+    for shape, text in statement_shapes(size).items():
+        seconds[shape] = best_of(repeat, story_work(text), clock=time.process_time)
+    json_example = Lark(JSON_GRAMMAR, parser="lalr", lexer="basic", transformer=TreeToJson())
+    document = json_text(size)
+    seconds["lark's JSON example"] = best_of(repeat, lambda: json_example.parse(document),
+                                             clock=time.process_time)
+    return seconds
+
+
+def compare(megabytes: float, against: Path, rounds: int) -> None:
+    """`statements_cpu` of another checkout and of this one, run in turns (so both see the same
+    load), printed side by side."""
+    trees = {"against": against.resolve(), "this": Path(__file__).resolve().parents[1]}
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in trees}
+    for _ in range(rounds):
+        for name, tree in trees.items():
+            done = subprocess.run([sys.executable, __file__, "--statements", str(megabytes),
+                                   "--repeat", "1", "--json"], cwd=tree, check=True,
+                                  env={**os.environ, "PYTHONPATH": str(tree)},
+                                  capture_output=True, text=True)
+            runs[name].append(json.loads(done.stdout))
+    print(f"CPU seconds to parse + check {megabytes} MB, {rounds} runs each, in turns "
+          f"(against: {trees['against']})")
+    for shape in runs["this"][0]:
+        before = [run[shape] for run in runs["against"]]
+        after = [run[shape] for run in runs["this"]]
+        print(f"{shape:>28}: against {' / '.join(f'{t:.2f}' for t in before)} s, this "
+              f"{' / '.join(f'{t:.2f}' for t in after)} s: {min(after) / min(before):.2f}x")
+
+
 def main() -> None:
     args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     args.add_argument("--scenes", type=int, default=100)
     args.add_argument("--repeat", type=int, default=30)
     args.add_argument("--big", type=float, default=0, metavar="MB",
                       help="also parse stories of this many MB, of pathological shapes")
+    args.add_argument("--statements", type=float, default=0, metavar="MB",
+                      help="only CPU seconds on stories of this many MB of small statements")
+    args.add_argument("--against", type=Path, metavar="CHECKOUT",
+                      help="with --statements: the same, in turns with another checkout")
+    args.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     options = args.parse_args()
+    if options.statements and options.against:
+        compare(options.statements, options.against, options.repeat)
+        return
+    if options.statements:
+        seconds = statements_cpu(options.statements, options.repeat)
+        print(json.dumps(seconds) if options.json else "\n".join(
+            f"{shape:>28}: {t:.2f} s" for shape, t in seconds.items()))
+        return
 
     start = time.perf_counter()
     _parser()
     grammar_load = time.perf_counter() - start
+    from engine.dsl.indenter import StoryIndenter  # (not in checkouts older than it)
+
     start = time.perf_counter()
     Lark(GRAMMAR_PATH.read_text(encoding="utf-8"), parser="lalr", lexer="contextual",
          postlex=StoryIndenter(), strict=True, maybe_placeholders=False)
