@@ -135,6 +135,14 @@ def test_render_into_places_it_cannot_write(repo: Path):
     assert done.stderr == (f"storyreel render: error: the run folder {repo / 'locked'}: "
                            f"{reason}; give yourself write access there or choose another: "
                            "hydra.run.dir=PATH\n")
+    (repo / "locked-cache").mkdir()
+    with read_only(repo / "locked-cache") as reason:
+        done = render(repo / "fox.story", repo / "run", repo / "locked-cache")
+    assert done.returncode == 1
+    assert done.stderr == (f"storyreel render: error: {repo / 'locked-cache' / 'locks'} (in the "
+                           f"cache {repo / 'locked-cache'}): {reason}; give yourself write access "
+                           "there or choose another: cache.dir=PATH\n")
+    assert not (repo / "run").exists() and list((repo / "locked-cache").iterdir()) == []
 
 
 # ---- Ctrl-C ---------------------------------------------------------------------------------------
@@ -155,6 +163,34 @@ def test_ctrl_c_stops_a_render_with_one_line_and_no_partial_outputs(repo: Path):
     assert (process.returncode, err) == (130, "storyreel: interrupted\n")
     assert not run.exists()
     assert list((cache / "tmp").iterdir()) == []  # no unfinished entry left behind
+
+
+def test_ctrl_c_in_fill_new_and_fmt_is_one_line_and_leaves_files_whole(repo: Path, monkeypatch,
+                                                                       capsys):
+    from engine.backends.llm.offline import OfflineWriter
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    story = repo / "premise.story"
+    story.write_text("title: Rain\npremise: a snail who fears the rain\nscenes: 2\n")
+    before = story.read_bytes()
+    with monkeypatch.context() as patch:
+        patch.setattr(OfflineWriter, "write", interrupted)
+        assert cli.main(["fill", str(story), "--write"]) == 130
+        assert capsys.readouterr().err == "storyreel: interrupted\n"
+        assert cli.main(["new", "a fox", "--scenes", "1", "-o", str(repo / "new.story")]) == 130
+        assert capsys.readouterr().err == "storyreel: interrupted\n"
+    fox = repo / "fox.story"
+    fox.write_text(fox.read_text().replace("  voice: child", "  voice:    child"))
+    unformatted = fox.read_bytes()
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "replace", interrupted)  # as the formatted text is put in place
+        assert cli.main(["fmt", str(fox)]) == 130
+    assert capsys.readouterr().err == "storyreel: interrupted\n"
+    assert story.read_bytes() == before and fox.read_bytes() == unformatted
+    assert sorted(p.name for p in repo.iterdir() if not p.name.startswith(".")) == [
+        "fox.story", "owl.story", "premise.story"]  # no temp file, no half-written new story
 
 
 def python_answers_ctrl_c_in_a_worker(pid: int) -> bool:

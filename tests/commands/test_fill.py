@@ -11,7 +11,7 @@ import pytest
 from engine.cli import main as storyreel
 from engine.commands import new
 from engine.dsl.load import load_story
-from tests.backends.llm.loopback_server import LoopbackServer, reply, status
+from tests.backends.llm.loopback_server import LoopbackServer, echoing_key, reply, status
 
 KEY = "sk-test-PLANTED-0123456789"
 STORY = """title: Moon
@@ -136,6 +136,31 @@ def test_fill_fails_clearly_and_leaves_the_story(story: Path, monkeypatch, capsy
     err = capsys.readouterr().err
     assert "llm=openai" in err and "failed 2 times; last: HTTP 503" in err and KEY not in err
     assert story.read_text(encoding="utf-8") == STORY
+
+
+def test_a_key_the_server_echoes_inside_a_good_answer_is_never_written(
+        story: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys, caplog):
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    caplog.set_level(logging.DEBUG)
+    night, forest = ({"scenes": [scene]} for scene in ANSWER["scenes"])
+    night["scenes"][0] = night["scenes"][0] | {"lines": [
+        *night["scenes"][0]["lines"][:2],
+        {"speaker": "Owl", "text": "My key is {authorization}!", "direction": None}]}
+    with LoopbackServer(echoing_key(night), echoing_key(forest),
+                        default=echoing_key()) as server:  # then only the key, as its answer
+        assert storyreel(["fill", str(story), "--write", "llm=openai",
+                          f"llm.base_url={server.base_url}"]) == 0
+        assert storyreel(["new", "a lost kite", "--scenes", "1", "-o",
+                          str(tmp_path / "kite.story"), "llm=openai",
+                          f"llm.base_url={server.base_url}", "llm.max_retries=0"]) == 1
+    assert server.headers[0]["authorization"] == f"Bearer {KEY}"
+    assert 'Owl: "My key is Bearer ***!"' in story.read_text(encoding="utf-8")
+    out, err = capsys.readouterr()
+    assert "the answer is not JSON (it starts 'Bearer ***')\n" in err
+    assert not (tmp_path / "kite.story").exists()
+    for p in (p for p in tmp_path.rglob("*") if p.is_file()):
+        assert KEY.encode() not in p.read_bytes(), f"the key leaked into {p}"
+    assert KEY not in out + err + caplog.text
 
 
 def test_new_drafts_a_story_that_checks(tmp_path: Path, capsys):
