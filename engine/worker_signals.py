@@ -1,4 +1,4 @@
-"""Ctrl-C in a joblib sweep reaches only the driver: its worker processes start with SIGINT blocked."""
+"""Ctrl-C in a joblib sweep reaches only the driver: its workers start with SIGINT blocked."""
 
 from __future__ import annotations
 

@@ -139,9 +139,10 @@ def test_render_into_places_it_cannot_write(repo: Path):
     with read_only(repo / "locked-cache") as reason:
         done = render(repo / "fox.story", repo / "run", repo / "locked-cache")
     assert done.returncode == 1
-    assert done.stderr == (f"storyreel render: error: {repo / 'locked-cache' / 'locks'} (in the "
-                           f"cache {repo / 'locked-cache'}): {reason}; give yourself write access "
-                           "there or choose another: cache.dir=PATH\n")
+    locked = repo / "locked-cache"
+    assert done.stderr == (f"storyreel render: error: {locked / 'locks'} (in the cache {locked}): "
+                           f"{reason}; give yourself write access there or choose another: "
+                           "cache.dir=PATH\n")
     assert not (repo / "run").exists() and list((repo / "locked-cache").iterdir()) == []
 
 

@@ -70,7 +70,7 @@ class StoryLexer(ContextualLexer):
 
 
 def _actions(lexer: Any) -> dict[str, tuple[bool, Any, bool]]:
-    """For each terminal of one state's lexer: (may span lines, its callback, the parser gets it)."""
+    """For each terminal of a state's lexer: (may span lines, its callback, the parser gets it)."""
     kinds = set(lexer.callback) | set(lexer.ignore_types) | set(lexer.newline_types) | {
         name for regex in lexer.scanner._mres for name in regex.groupindex}
     return {kind: (kind in lexer.newline_types, lexer.callback.get(kind),
