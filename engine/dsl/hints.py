@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import unicodedata
 from collections.abc import Iterable
 
@@ -12,7 +13,13 @@ from engine.ir import Field, Span, Value
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     """The candidate closest to `word`, ignoring case and accents first (`zoe` → `Zoë`)."""
-    pool = [c for c in dict.fromkeys(candidates) if c != word]
+    return _closest(word, tuple(dict.fromkeys(candidates)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _closest(word: str, candidates: tuple[str, ...]) -> str | None:
+    """did_you_mean, remembered: a big story repeats one unknown name on thousands of lines."""
+    pool = [c for c in candidates if c != word]
     folded = {fold(c): c for c in pool}
     if fold(word) in folded:
         return folded[fold(word)]
