@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from engine.backends.video.frames import _TO_YUV_U8, rgb_to_yuv420
+from engine.backends.video.yuv import TO_YUV_U8, rgb_to_yuv420
 from engine.backends.video.transitions import DRAWERS, Planes, transition_frame
 
 WIDTH, HEIGHT = 160, 90
@@ -35,8 +35,8 @@ def to_rgb(planes: Planes) -> np.ndarray:
     """yuv420p → RGB (nearest chroma), inverting the editor's BT.709 limited-range matrix."""
     y = planes[0].astype(np.float64)
     u, v = (p.repeat(2, axis=0).repeat(2, axis=1).astype(np.float64) for p in planes[1:])
-    yuv = np.stack((y, u, v), axis=-1) - _TO_YUV_U8[:, 3]
-    rgb = yuv @ np.linalg.inv(_TO_YUV_U8[:, :3]).T
+    yuv = np.stack((y, u, v), axis=-1) - TO_YUV_U8[:, 3]
+    rgb = yuv @ np.linalg.inv(TO_YUV_U8[:, :3]).T
     return np.clip(np.rint(rgb), 0, 255).astype(np.uint8)
 
 

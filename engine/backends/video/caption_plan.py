@@ -12,7 +12,8 @@ import numpy as np
 from PIL import Image
 
 from engine.backends.video.framing import Box, characters_in, subject_boxes
-from engine.backends.video.frames import CaptionStyle, camera_view, caption_corner, caption_overlay
+from engine.backends.video.camera import camera_view
+from engine.backends.video.caption_box import CaptionStyle, caption_corner, caption_overlay
 from engine.captions import Cue, caption_text, display_words
 
 PLACES = ("auto", "bottom", "top")

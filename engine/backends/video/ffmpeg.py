@@ -26,8 +26,8 @@ from engine.backends.fonts import find_font, find_fonts, runs, undrawable
 from engine.backends.video import CutRequest, CutStats, Segment
 from engine.backends.video.caption_plan import PLACES, caption_entries, captions_on_top
 from engine.backends.video.encoders import check_encoder, resolve, video_args
-from engine.backends.video.frames import (CaptionStyle, SceneShot, caption_fits, distinct_frames,
-                                          first_frame, render_frames)
+from engine.backends.video.caption_box import CaptionStyle, caption_fits
+from engine.backends.video.frames import SceneShot, distinct_frames, first_frame, render_frames
 from engine.backends.video.transitions import Planes
 from engine.captions import MAX_CHARS, caption_text, columns, srt_text
 from engine.files import reserve_beside, write_atomically

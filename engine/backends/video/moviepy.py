@@ -25,12 +25,8 @@ from engine.backends.video.ffmpeg import (
     ffmpeg_exe,
     ffmpeg_version,
 )
-from engine.backends.video.frames import (
-    SceneShot,
-    first_frame,
-    render_frames,
-    yuv420_to_rgb,
-)
+from engine.backends.video.frames import SceneShot, first_frame, render_frames
+from engine.backends.video.yuv import yuv420_to_rgb
 from engine.backends.video.transitions import Planes
 from engine.captions import srt_text
 from engine.errors import BackendError, ConfigError, MissingDependency

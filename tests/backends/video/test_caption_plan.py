@@ -15,7 +15,8 @@ from engine.backends.image.procedural import ProceduralIllustrator
 from engine.backends.video.caption_plan import (caption_bands, caption_entries, captions_on_top,
                                                 in_frame)
 from engine.backends.video.framing import characters_in, subject_boxes
-from engine.backends.video.frames import CaptionStyle, Overlay, camera_view, caption_overlay
+from engine.backends.video.camera import camera_view
+from engine.backends.video.caption_box import CaptionStyle, Overlay, caption_overlay
 from engine.captions import Cue, Word
 from engine.stages.draw import make_picture
 

@@ -1,0 +1,120 @@
+"""A scene's still fitted to the frame as YUV planes, and the views of its camera move."""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps
+
+from engine.backends.video.framing import Box, characters_in, pan_framing, zoom_framing
+from engine.backends.video.transitions import Planes, shift
+from engine.backends.video.yuv import even, rgb_to_yuv420
+
+# The segment workers draw side by side; OpenCV's own thread pool would only fight them for the
+# cores (and a row split changes no byte: every output pixel is computed alone).
+cv2.setNumThreads(1)
+
+ZOOM = 1.15
+"""How far `slow zoom in`/`slow zoom out` go (the picture's scale at the close end)."""
+PAN_ZOOM = 1.12
+"""A pan looks through a window this much smaller than the picture, sliding side to side."""
+
+def _ease(t: float) -> float:
+    return 0.5 - 0.5 * math.cos(math.pi * min(1.0, max(0.0, t)))
+
+
+def camera_view(camera: str | None, t: float, keep: Box | None = None
+                ) -> tuple[float, float, float]:
+    """(zoom, centre x, centre y) at `t` ∈ [0, 1] of the scene; centres are fractions of the
+    picture. With `keep` (where the characters are), a zoom goes only as close, and a pan only
+    as far, as keeps them whole in the frame."""
+    e = _ease(t)
+    if camera in ("slow zoom in", "slow zoom out"):
+        most, cx, cy = (ZOOM, 0.5, 0.5) if keep is None else zoom_framing(keep, ZOOM)
+        closeness = e if camera == "slow zoom in" else 1 - e
+        return 1 + (most - 1) * closeness, cx, cy
+    if camera in ("pan left", "pan right"):
+        half = 0.5 / PAN_ZOOM
+        left, right = (half, 1 - half) if keep is None else (pan_framing(keep, PAN_ZOOM)
+                                                             or (half, 1 - half))
+        start, end = (right, left) if camera == "pan left" else (left, right)
+        return PAN_ZOOM, start + (end - start) * e, 0.5
+    return 1.0, 0.5, 0.5
+
+
+class Picture:
+    """A scene's still, fitted to the frame (cover, centred), able to render any camera view.
+
+    A zooming camera keeps the picture at up to ZOOM× the frame size when the source has the
+    pixels, and samples each view with an affine warp at 1/32-pixel precision (OpenCV's
+    fixed-point bilinear), so moves are smooth: no rounding of the window to whole pixels,
+    which is what makes ffmpeg's zoompan judder. A pan never changes scale, so its picture is
+    scaled once to a strip exactly as tall as the frame and each frame is a sub-pixel horizontal
+    shift of it: a blend of two whole-pixel windows, which costs about one memory pass.
+    """
+
+    def __init__(self, path: Path, width: int, height: int, camera: str | None):
+        with Image.open(path) as source:
+            rgb = source.convert("RGB")
+        self.width, self.height, self.camera = width, height, camera
+        self.keep = characters_in(path, width, height) if camera not in (None, "still") else None
+        self.still = camera in (None, "still")
+        self.pan = camera in ("pan left", "pan right")
+        lanczos = Image.Resampling.LANCZOS
+        if self.pan:
+            strip_w, strip_h = even(width * PAN_ZOOM), even(height * PAN_ZOOM)
+            fitted = ImageOps.fit(rgb, (strip_w, strip_h), lanczos)
+            top = (strip_h - height) // 2 // 2 * 2
+            self.base = rgb_to_yuv420(np.asarray(fitted)[top:top + height])
+            return
+        room = min(rgb.width / width, rgb.height / height)
+        over = 1.0 if self.still else min(max(room, 1.0), ZOOM)
+        fitted = ImageOps.fit(rgb, (even(width * over), even(height * over)), lanczos)
+        self.base = rgb_to_yuv420(np.asarray(fitted))
+
+    def at(self, t: float) -> Planes:
+        """The view at `t` ∈ [0, 1] (fresh arrays: callers may draw on them)."""
+        base_h, base_w = self.base[0].shape
+        if self.still and (base_w, base_h) == (self.width, self.height):
+            return tuple(p.copy() for p in self.base)  # type: ignore[return-value]
+        zoom, cx, cy = camera_view(self.camera, t, self.keep)
+        if self.pan:
+            x0 = min(max(cx * base_w - self.width / 2, 0.0), base_w - self.width)
+            return (shift(self.base[0], x0, self.width), shift(self.base[1], x0 / 2, self.width // 2),
+                    shift(self.base[2], x0 / 2, self.width // 2))
+        w, h = base_w / zoom, base_h / zoom
+        x0 = min(max(cx * base_w - w / 2, 0.0), base_w - w)
+        y0 = min(max(cy * base_h - h / 2, 0.0), base_h - h)
+        return (_warp(self.base[0], x0, y0, w / self.width, self.width, self.height),
+                _warp(self.base[1], x0 / 2, y0 / 2, w / self.width, self.width // 2,
+                      self.height // 2),
+                _warp(self.base[2], x0 / 2, y0 / 2, w / self.width, self.width // 2,
+                      self.height // 2))
+
+
+def picture(path: Path, width: int, height: int, camera: str | None) -> Picture:
+    """The Picture of a still for this frame size and camera, made once while the file stays the
+    same (a scene's segment and the transition into it from the scene before share it)."""
+    stat = path.stat()
+    return _picture(str(path.absolute()), stat.st_mtime_ns, stat.st_size, width, height, camera)
+
+
+@lru_cache(maxsize=8)
+def _picture(path: str, mtime_ns: int, size: int, width: int, height: int,
+             camera: str | None) -> Picture:
+    return Picture(Path(path), width, height, camera)
+
+
+def _warp(plane: np.ndarray, x0: float, y0: float, scale: float, width: int,
+          height: int) -> np.ndarray:
+    """The window at (x0, y0) of `scale` source pixels per output pixel, pixel centres mapped
+    onto pixel centres (as a resize of that box would)."""
+    offset = 0.5 * scale - 0.5
+    matrix = np.array([[scale, 0.0, x0 + offset], [0.0, scale, y0 + offset]])
+    return cv2.warpAffine(plane, matrix, (width, height),
+                          flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_REPLICATE)
