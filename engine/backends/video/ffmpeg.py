@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from functools import cache
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from engine.backends.fonts import find_font, find_fonts, runs, undrawable
 from engine.backends.video import CutRequest, CutStats, Segment
@@ -28,7 +28,7 @@ from engine.backends.video.caption_plan import PLACES, caption_entries, captions
 from engine.backends.video.encoders import check_encoder, resolve, video_args
 from engine.backends.video.caption_box import CaptionStyle, caption_fits
 from engine.backends.video.frames import SceneShot, distinct_frames, first_frame, render_frames
-from engine.backends.video.transitions import Planes
+from engine.backends.video.pipe import encode_piped, timing_filter
 from engine.captions import MAX_CHARS, caption_text, columns, srt_text
 from engine.files import reserve_beside, write_atomically
 from engine.errors import BackendError, MissingDependency
@@ -262,13 +262,11 @@ class FFmpegEditor:
         width, height = request.width, request.height
         following = (first_frame(job.following, width, height, style)
                      if job.following is not None else None)
-        # Only frames that differ go through the pipe; ffmpeg repeats each until the next one
-        # (setpts puts it at its frame number, fps fills the gaps): x264 still gets every frame.
+        # Only frames that differ go through the pipe (see pipe.py).
         sent = distinct_frames(job.shot, following is not None)
         repeats = len(sent) < job.shot.frames
-        # The fps filter drops the last frame it gets, so a copy of it goes one frame past the
-        # end and `-frames:v` stops there.
-        timing = _timing_filter([*sent, job.shot.frames], request.fps) if repeats else ""
+        # A copy of the last frame goes one frame past the end; `-frames:v` stops there.
+        timing = timing_filter([*sent, job.shot.frames], request.fps) if repeats else ""
         command = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
                    "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{width}x{height}",
                    "-framerate", str(request.fps), "-i", "pipe:0",
@@ -276,31 +274,10 @@ class FFmpegEditor:
                    "-an", *BITEXACT, "-f", "mp4"]
         temp = reserve_beside(job.path)
         try:
-            with open(os.devnull, "wb") as devnull, tempfile.TemporaryFile() as errors:
-                process = subprocess.Popen([*command, str(temp)], stdin=subprocess.PIPE,
-                                           stdout=devnull, stderr=errors, bufsize=0)
-                assert process.stdin is not None
-                try:
-                    frame: Planes | None = None
-                    for frame in render_frames(job.shot, width, height, style, following,
-                                               only=sent):
-                        _write_planes(process.stdin, frame)
-                    if repeats and frame is not None:
-                        _write_planes(process.stdin, frame)
-                except BrokenPipeError:
-                    pass  # ffmpeg stopped reading: its exit code and messages say why
-                except BaseException:
-                    process.kill()  # not waiting on an encoder that waits for more frames
-                    raise
-                finally:
-                    process.stdin.close()
-                    code = process.wait()
-                if code != 0:
-                    errors.seek(0)
-                    raise BackendError("video=ffmpeg", f"encoding scene '{job.segment.scene_id}' "
-                                       f"failed (ffmpeg exit {code}): "
-                                       f"{errors.read().decode(errors='replace').strip()[-800:]}",
-                                       where=f"scene {job.segment.scene_id}")
+            encode_piped(command, render_frames(job.shot, width, height, style, following,
+                                                only=sent),
+                         repeats, temp, what=f"scene '{job.segment.scene_id}'",
+                         where=f"scene {job.segment.scene_id}")
             os.replace(temp, job.path)
         finally:
             temp.unlink(missing_ok=True)
@@ -401,21 +378,6 @@ class _NarrationEncode:
         self.process = self.temp = None
 
 
-def _timing_filter(starts: list[int], fps: int) -> str:
-    """Filters that place the i-th piped frame at frame `starts[i]` and repeat it until the next.
-
-    The frame number is looked up by bisection (`if(lt(N,mid),…,…)`), so the expression nests
-    only log₂(len(starts)) deep: ffmpeg refuses expressions nested about 100 deep.
-    """
-    def lookup(low: int, high: int) -> str:
-        if high - low == 1:
-            return str(starts[low])
-        middle = (low + high) // 2
-        return f"if(lt(N\\,{middle})\\,{lookup(low, middle)}\\,{lookup(middle, high)})"
-
-    return f"setpts={lookup(0, len(starts))},fps=fps={fps}:round=near,"
-
-
 def _shot_key(shot: SceneShot) -> dict[str, Any]:
     return {"version": SEGMENT_VERSION, "image": _file_digest(shot.image), "camera": shot.camera,
             "frames": shot.frames, "captions": [list(c) for c in shot.captions],
@@ -428,15 +390,6 @@ def _first_frame_key(shot: SceneShot) -> dict[str, Any]:
     opening = [[text, marked] for first, end, text, marked in shot.captions if first <= 0 < end]
     return {"image": _file_digest(shot.image), "camera": shot.camera, "caption": opening,
             "captions_top": shot.captions_top}
-
-
-def _write_planes(pipe: BinaryIO, planes: Planes) -> None:
-    """Write a frame's planes straight from their arrays (no joined copy)."""
-    for plane in planes:
-        view = memoryview(plane).cast("B")
-        while view:
-            view = view[pipe.write(view):]
-
 
 
 def _concat_escape(path: Path) -> str:

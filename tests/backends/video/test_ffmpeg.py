@@ -133,7 +133,7 @@ def test_repeated_frames_land_on_their_frame_numbers(runs: int):
     """The timing filter that repeats piped frames, run by ffmpeg on tiny frames."""
     import subprocess
 
-    from engine.backends.video.ffmpeg import _timing_filter
+    from engine.backends.video.pipe import timing_filter
 
     starts = [3 * k for k in range(runs)]
     total = 3 * runs
@@ -141,7 +141,7 @@ def test_repeated_frames_land_on_their_frame_numbers(runs: int):
     piped = b"".join(bytes([k % 250]) * size for k in range(runs)) + bytes([(runs - 1) % 250]) * size
     done = subprocess.run(
         [ffmpeg_exe(), "-v", "error", "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", "16x16",
-         "-framerate", "25", "-i", "-", "-vf", _timing_filter([*starts, total], 25) + "null",
+         "-framerate", "25", "-i", "-", "-vf", timing_filter([*starts, total], 25) + "null",
          "-frames:v", str(total), "-f", "rawvideo", "-"], input=piped, capture_output=True)
     assert done.returncode == 0, done.stderr.decode()[-300:]
     out = [done.stdout[i] for i in range(0, len(done.stdout), size)]
