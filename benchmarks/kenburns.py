@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-from engine.backends.video.ffmpeg import FFmpegEditor, ffmpeg_exe
 from engine.backends.video.camera import PAN_ZOOM, ZOOM, camera_view
+from engine.backends.video.ffmpeg import FFmpegEditor, ffmpeg_exe
 from engine.backends.video.yuv import rgb_to_yuv420
 
 QUIET = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y"]

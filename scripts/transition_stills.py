@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from engine.backends.video.yuv import TO_YUV_U8, rgb_to_yuv420
 from engine.backends.video.transitions import DRAWERS, Planes, transition_frame
+from engine.backends.video.yuv import TO_YUV_U8, rgb_to_yuv420
 
 WIDTH, HEIGHT = 160, 90
 STEPS = (0.25, 0.5, 0.75)

@@ -11,9 +11,9 @@ import pytest
 import srt
 from PIL import Image
 
-from engine.backends.video.ffmpeg import FFmpegEditor
 from engine.backends.video.caption_box import (caption_fits, caption_limit, caption_overlay,
                                                caption_size)
+from engine.backends.video.ffmpeg import FFmpegEditor
 from engine.backends.video.text import row_width
 from engine.captions import Cue, Word, caption_text, display_words, fit_cues, wrap
 from engine.stages.cut import CutLine, CutScene, cut

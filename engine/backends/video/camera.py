@@ -58,8 +58,7 @@ class Picture:
     """
 
     def __init__(self, path: Path, width: int, height: int, camera: str | None):
-        with Image.open(path) as source:
-            rgb = source.convert("RGB")
+        rgb = decoded(path)
         self.width, self.height, self.camera = width, height, camera
         self.keep = characters_in(path, width, height) if camera not in (None, "still") else None
         self.still = camera in (None, "still")
@@ -94,6 +93,20 @@ class Picture:
                       self.height // 2),
                 _warp(self.base[2], x0 / 2, y0 / 2, w / self.width, self.width // 2,
                       self.height // 2))
+
+
+def decoded(path: Path) -> Image.Image:
+    """The picture file as RGB, decoded once while the file stays the same (deciding where the
+    captions go and fitting the picture to the frame both read it). Read-only: callers make new
+    images from it (fit, convert), never draw on it."""
+    stat = path.stat()
+    return _decoded(str(path.absolute()), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=8)
+def _decoded(path: str, mtime_ns: int, size: int) -> Image.Image:
+    with Image.open(path) as source:
+        return source.convert("RGB")
 
 
 def picture(path: Path, width: int, height: int, camera: str | None) -> Picture:

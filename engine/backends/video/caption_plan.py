@@ -9,11 +9,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
-from engine.backends.video.framing import Box, characters_in, subject_boxes
-from engine.backends.video.camera import camera_view
+from engine.backends.video.camera import camera_view, decoded
 from engine.backends.video.caption_box import CaptionStyle, caption_corner, caption_overlay
+from engine.backends.video.framing import Box, characters_in, subject_boxes
 from engine.captions import Cue, caption_text, display_words
 
 PLACES = ("auto", "bottom", "top")
@@ -104,9 +103,8 @@ def captions_on_top(image: Path, camera: str | None, texts: Sequence[str], width
 
 def _detail(image: Path, width: int, height: int) -> np.ndarray:
     """How much is drawn at each point: the magnitude of the grey picture's gradient."""
-    with Image.open(image) as picture:
-        grey = np.asarray(picture.convert("L").resize((width // 4 or 1, height // 4 or 1)),
-                          dtype=np.float32)
+    grey = np.asarray(decoded(image).convert("L").resize((width // 4 or 1, height // 4 or 1)),
+                      dtype=np.float32)
     dy, dx = np.gradient(grey)
     return np.hypot(dx, dy)
 

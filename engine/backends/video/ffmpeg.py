@@ -15,8 +15,8 @@ import logging
 import os
 import subprocess
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from functools import cache
 from pathlib import Path
@@ -24,14 +24,14 @@ from typing import Any
 
 from engine.backends.fonts import find_font, find_fonts, runs, undrawable
 from engine.backends.video import CutRequest, CutStats, Segment
+from engine.backends.video.caption_box import CaptionStyle, caption_fits
 from engine.backends.video.caption_plan import PLACES, caption_entries, captions_on_top
 from engine.backends.video.encoders import check_encoder, resolve, video_args
-from engine.backends.video.caption_box import CaptionStyle, caption_fits
 from engine.backends.video.frames import SceneShot, distinct_frames, first_frame, render_frames
 from engine.backends.video.pipe import encode_piped, timing_filter
 from engine.captions import MAX_CHARS, caption_text, columns, srt_text
-from engine.files import reserve_beside, write_atomically
 from engine.errors import BackendError, MissingDependency
+from engine.files import reserve_beside, write_atomically
 
 log = logging.getLogger(__name__)
 

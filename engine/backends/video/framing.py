@@ -4,6 +4,8 @@ every one of them whole in the frame."""
 from __future__ import annotations
 
 import json
+import os
+import struct
 from pathlib import Path
 
 from PIL import Image
@@ -19,7 +21,7 @@ def subject_boxes(image: Path, width: int, height: int) -> dict[str, list[Box]] 
     fractions of the picture fitted to a `width`×`height` frame (cover, centred: the editor's
     fit); None when it noted none."""
     with Image.open(image) as picture:
-        stored = getattr(picture, "text", {}).get(SUBJECTS)
+        stored = _note(picture, image)
         aspect = picture.width / picture.height
     if stored is None:
         return None
@@ -32,6 +34,31 @@ def subject_boxes(image: Path, width: int, height: int) -> dict[str, list[Box]] 
                 (x1 - (1 - shown_x) / 2) / shown_x, (y1 - (1 - shown_y) / 2) / shown_y)
 
     return {kind: [fitted(box) for box in boxes] for kind, boxes in json.loads(stored).items()}
+
+
+def _note(picture: Image.Image, image: Path) -> str | None:
+    """The subjects note, read from the chunks before the pixels (where Pillow writes text) with
+    no decoding; only a PNG with text after its pixels is decoded (Pillow reads that text then)."""
+    stored = picture.info.get(SUBJECTS)
+    if stored is None and picture.format == "PNG" and _text_after_pixels(image):
+        stored = getattr(picture, "text", {}).get(SUBJECTS)
+    return stored
+
+
+def _text_after_pixels(png: Path) -> bool:
+    """Whether a text chunk follows the PNG's image data (its chunk headers read, nothing else)."""
+    with open(png, "rb") as handle:
+        handle.seek(8)  # the signature
+        pixels = False
+        while len(header := handle.read(8)) == 8:
+            length, kind = struct.unpack(">I4s", header)
+            if kind == b"IEND":
+                break
+            pixels = pixels or kind == b"IDAT"
+            if pixels and kind in (b"tEXt", b"zTXt", b"iTXt"):
+                return True
+            handle.seek(length + 4, os.SEEK_CUR)  # the data and its CRC
+    return False
 
 
 def characters_in(image: Path, width: int, height: int) -> Box | None:

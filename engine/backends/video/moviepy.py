@@ -19,15 +19,10 @@ from typing import Any
 import numpy as np
 
 from engine.backends.video import CutRequest, CutStats
-from engine.backends.video.ffmpeg import (
-    BITEXACT,
-    FFmpegEditor,
-    ffmpeg_exe,
-    ffmpeg_version,
-)
+from engine.backends.video.ffmpeg import BITEXACT, FFmpegEditor, ffmpeg_exe, ffmpeg_version
 from engine.backends.video.frames import SceneShot, first_frame, render_frames
-from engine.backends.video.yuv import yuv420_to_rgb
 from engine.backends.video.transitions import Planes
+from engine.backends.video.yuv import yuv420_to_rgb
 from engine.captions import srt_text
 from engine.errors import BackendError, ConfigError, MissingDependency
 from engine.files import write_atomically

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFile
+from PIL.PngImagePlugin import PngInfo
 
 from engine.backends.fonts import find_font
-from engine.backends.image import CharacterLook, DrawRequest
+from engine.backends.image import SUBJECTS, CharacterLook, DrawRequest
 from engine.backends.image.procedural import ProceduralIllustrator
+from engine.backends.video import camera
+from engine.backends.video.camera import camera_view
+from engine.backends.video.caption_box import CaptionStyle, Overlay, caption_overlay
 from engine.backends.video.caption_plan import (caption_bands, caption_entries, captions_on_top,
                                                 in_frame)
 from engine.backends.video.framing import characters_in, subject_boxes
-from engine.backends.video.camera import camera_view
-from engine.backends.video.caption_box import CaptionStyle, Overlay, caption_overlay
 from engine.captions import Cue, Word
 from engine.stages.draw import make_picture
 
@@ -168,3 +173,40 @@ def in_frame_at(box, camera, t, keep):
 
 def inside(box) -> bool:
     return box[0] >= -1e-6 and box[2] <= 1 + 1e-6 and box[1] >= -1e-6 and box[3] <= 1 + 1e-6
+
+
+def test_the_subjects_note_is_read_without_decoding_the_picture(tmp_path: Path, monkeypatch):
+    """Where the characters are is read from the PNG's text chunks alone (a scene's picture is
+    asked three times per cut); a note after the pixels, as another tool may write it, still is."""
+    note = json.dumps({"characters": [[0.25, 0.5, 0.75, 1.0]]})
+    notes = PngInfo()
+    notes.add_text(SUBJECTS, note)
+    picture = Image.new("RGB", (64, 36), (10, 20, 30))
+    picture.save(tmp_path / "before.png", pnginfo=notes)
+    picture.save(tmp_path / "plain.png")
+    body = SUBJECTS.encode("latin-1") + b"\0" + note.encode("latin-1")
+    chunk = (struct.pack(">I", len(body)) + b"tEXt" + body
+             + struct.pack(">I", zlib.crc32(b"tEXt" + body)))
+    plain = (tmp_path / "plain.png").read_bytes()
+    (tmp_path / "after.png").write_bytes(plain[:-12] + chunk + plain[-12:])  # before IEND
+    expected = {"characters": [(0.25, 0.5, 0.75, 1.0)]}
+
+    def no_decoding(self):
+        raise AssertionError("the picture was decoded")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
+    assert subject_boxes(tmp_path / "before.png", 64, 36) == expected
+    assert subject_boxes(tmp_path / "plain.png", 64, 36) is None
+    monkeypatch.undo()
+    assert subject_boxes(tmp_path / "after.png", 64, 36) == expected
+
+
+def test_a_picture_is_decoded_once_for_its_captions_place_and_its_frames(tmp_path: Path):
+    busy = Image.new("RGB", (640, 360), (120, 170, 230))
+    ImageDraw.Draw(busy).rectangle((0, 250, 639, 359), fill=(20, 20, 20))
+    busy.save(tmp_path / "busy.png")
+    camera._decoded.cache_clear()
+    captions_on_top(tmp_path / "busy.png", "slow zoom in", ["Hello there."], 640, 360,
+                    CaptionStyle(font=FONT))
+    camera.picture(tmp_path / "busy.png", 640, 360, "slow zoom in").at(0.5)
+    assert camera._decoded.cache_info().misses == 1

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine.backends.video import CutRequest, Segment
 from engine.backends.fonts import find_font
-from engine.backends.video.ffmpeg import FFmpegEditor, ffmpeg_exe
+from engine.backends.video import CutRequest, Segment
 from engine.backends.video.camera import PAN_ZOOM, ZOOM, Picture, camera_view
 from engine.backends.video.caption_box import CaptionStyle, caption_overlay
+from engine.backends.video.ffmpeg import FFmpegEditor, ffmpeg_exe
 from engine.backends.video.frames import SceneShot, frame_bytes, render_frames
 from engine.backends.video.yuv import rgb_to_yuv420
 from engine.errors import BackendError

@@ -14,8 +14,8 @@ from PIL import Image
 
 from engine.backends.fonts import find_fonts, runs, undrawable
 from engine.backends.tts import Audio
-from engine.backends.video.ffmpeg import FFmpegEditor
 from engine.backends.video.caption_box import CaptionStyle, caption_overlay
+from engine.backends.video.ffmpeg import FFmpegEditor
 from engine.captions import columns, wrap
 from engine.commands.check import collect
 from engine.dsl.load import load_with_diagnostics
