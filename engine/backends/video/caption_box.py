@@ -89,7 +89,15 @@ def caption_fits(width: int, height: int, style: CaptionStyle) -> Callable[[str]
 def caption_overlay(text: str, width: int, height: int, style: CaptionStyle, marked: int = -1,
                     top: bool = False) -> Overlay:
     """Render one caption: rows wrapped to fit, centred in a rounded box near the bottom (or the
-    top); its word number `marked` (of `display_words(text)`) in the highlight colour."""
+    top); its word number `marked` (of `display_words(text)`) in the highlight colour. Rendered
+    once for the same arguments (where the captions go is judged by their boxes, and the frames
+    draw the same ones): the overlay's arrays are read-only."""
+    return _caption_overlay(text, width, height, style, marked, top)
+
+
+@lru_cache(maxsize=64)
+def _caption_overlay(text: str, width: int, height: int, style: CaptionStyle, marked: int,
+                     top: bool) -> Overlay:
     size = caption_size(width, height, style)
     limit = caption_limit(width, size, style)
     spacing = round(size * 0.25)
@@ -125,8 +133,11 @@ def caption_overlay(text: str, width: int, height: int, style: CaptionStyle, mar
     half = to_u8(alpha.reshape(box_h // 2, 2, box_w // 2, 2).mean(axis=(1, 3)))
     alphas = (alpha.astype(np.uint16), half.astype(np.uint16), half.astype(np.uint16))
     x, y = caption_corner(box_w, box_h, width, height, style, top)
-    return Overlay(x, y, tuple(p * a for p, a in zip(planes, alphas)),  # type: ignore[arg-type]
-                   tuple(255 - a for a in alphas))  # type: ignore[arg-type]
+    premultiplied = tuple(p * a for p, a in zip(planes, alphas))
+    transparency = tuple(255 - a for a in alphas)
+    for array in (*premultiplied, *transparency):
+        array.flags.writeable = False
+    return Overlay(x, y, premultiplied, transparency)  # type: ignore[arg-type]
 
 
 def caption_corner(box_w: int, box_h: int, width: int, height: int, style: CaptionStyle,
