@@ -13,6 +13,11 @@ The same images (drawn here) and narration clips (synthesised here) go to:
   paths, transitions, captions and narration, same x264 settings (`kenburns.py`);
 - `x264 floor`: x264 alone encoding our cut's frames, already decoded (a raw file), with the
   same settings and x264's own threads: every moving frame must be encoded, so nothing beats it;
+- `ours at 64x36`: the same cut with frames too small to cost anything, i.e. what the cut does
+  besides the video: the narration (clips read, mixed and measured, its AAC encode, the encoded
+  soundtrack decoded to verify its loudness), the sidecars, and each picture's decode. `ours`
+  minus it is the video part, which the x264 floor is compared with as well (the floor has no
+  audio);
 - `moviepy`: ImageClips in a CompositeVideoClip with TextClip captions and crossfades, the same
   narration, `write_videofile` with the same codec settings;
 - `video=moviepy`: the cut stage with our `video=moviepy` editor (our frames through moviepy).
@@ -199,10 +204,11 @@ def main() -> None:
               f"{args.fps} fps, x264 preset={editor.preset} crf={editor.crf} {editor.x264_params or ''}; "
               f"best of {args.repeat} for the fast variants")
 
-        def ours(variant: list[CutScene], **options) -> Callable[[int], None]:
+        def ours(variant: list[CutScene], size: tuple[int, int] = (width, height),
+                 **options) -> Callable[[int], None]:
             def run(attempt: int) -> None:
-                work = root / f"work-{id(variant)}-{len(options)}-{attempt}"  # cold: fresh segments
-                cut(variant, FFmpegEditor(**options), settings, width, height, args.fps,
+                work = root / f"work-{id(variant)}-{len(options)}-{size[0]}-{attempt}"  # cold
+                cut(variant, FFmpegEditor(**options), settings, *size, args.fps,
                     root / "ours", work)
             return run
 
@@ -222,6 +228,7 @@ def main() -> None:
             "ken burns (zoompan, xfade, libass captions)": kenburns("kb.mp4", srt, narration),
             "x264 floor (our frames, decoded)": lambda a: encode_floor(
                 root / "frames.yuv", root / "floor.mp4", width, height, args.fps, editor),
+            "ours at 64x36 (audio, sidecars, decodes)": ours(scenes, size=(64, 36)),
             "ours, still + cut (burned captions)": ours(still),
             "ours, still + cut, no burned captions": ours(still, burn_subtitles=False),
             "ffmpeg slideshow": lambda a: ffmpeg_slideshow(
@@ -271,6 +278,10 @@ def main() -> None:
         print(f"moving story: ours / x264 floor {full.wall / floor.wall:.2f}× wall, "
               f"{full.cpu / floor.cpu:.2f}× CPU (target ≤ 1.15×); ours / ken burns "
               f"{full.wall / burns.wall:.2f}× wall, {full.cpu / burns.cpu:.2f}× CPU (target ≤ 0.7×)")
+        besides = results["ours at 64x36 (audio, sidecars, decodes)"]
+        print(f"its video part (ours − ours at 64x36): {full.cpu - besides.cpu:.2f} s CPU, "
+              f"{(full.cpu - besides.cpu) / floor.cpu:.2f}× the x264 floor's CPU; the rest "
+              f"{besides.cpu:.2f} s CPU ({besides.cpu / full.cpu * 100:.0f} % of ours)")
         every = 5
         reference_frames(images, cameras, transitions, frames, fades, every,
                          root / "reference.yuv", width, height)
