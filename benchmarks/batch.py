@@ -2,13 +2,18 @@
 same story, and the throughput of an 8-story batch at 1 and 2 workers.
 
     .venv/bin/python benchmarks/batch.py [--stories 8] [--ray-python .venv-ray/bin/python]
+                                         [--no-throughput]
 
-Every render is the real command (`python -m engine render ...`) in a fresh process. Overhead:
-one job through the launcher (`-m`, one story) minus a bare `render` of that story, both with the
-cache warm, so what is left is what the launcher adds (submitting, a job process, collecting the
-result). Ray is measured on a cluster started once (`ray start --head`), as a batch runs on one
-that is up. Throughput: the 8 stories cold (a cache of their own each time), one after another
-as bare renders (the baseline), then as one batch on 1 and on 2 workers. Targets (issue 15):
+Every render is the real command (`python -m engine render ...`) in a fresh process, with compiled
+bytecode kept between runs (a pycache of the benchmark's own: an installed storyreel has its .pyc
+files, while a checkout under PYTHONDONTWRITEBYTECODE would compile every module in every process).
+Overhead: one job through the launcher (`-m`, one story) minus a bare `render` of that story, both
+with the cache warm, so what is left is what the launcher adds (submitting, a job process,
+collecting the result); then each further job of a warm batch of --batch stories, against a bare
+render each. Ray is measured on a cluster started once (`ray start --head`), as a batch runs on
+one that is up. Throughput: the 8 stories cold (a cache of their own each time), one after another
+as bare renders (the baseline), then as one batch on 1 and on 2 workers. The load average is
+printed with each part: the numbers only compare within one run. Targets (issue 15):
 submitit_local ≤ 1.5 s per job, Ray ≤ 1 s per job after the cluster is up.
 """
 
@@ -45,6 +50,19 @@ RAY_ENV = {"RAY_AUTH_MODE": "token"}
 """`ray start` makes a cluster that wants the token in ~/.ray/auth_token from every client."""
 
 
+def child_env(pycache: Path) -> dict[str, str]:
+    """The environment of every command and of the Ray head (whose workers inherit it): this
+    checkout first, Ray's token, and bytecode compiled once into `pycache` and reused."""
+    env = {**os.environ, **RAY_ENV, "PYTHONPATH": str(ROOT), "PYTHONPYCACHEPREFIX": str(pycache)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def load() -> str:
+    """The 1-minute load average, as the numbers printed next to it were measured."""
+    return f"load {os.getloadavg()[0]:.1f}"
+
+
 def folder_name(label: str) -> str:
     """A label (`ray, 2 workers`) as a folder name an override takes unquoted."""
     return "".join(c if c.isalnum() else "-" for c in label)
@@ -52,30 +70,37 @@ def folder_name(label: str) -> str:
 
 def command(python: str, *args: str, cwd: Path) -> float:
     """Wall seconds of one `engine render` command; a failure stops the benchmark."""
-    env = {**os.environ, **RAY_ENV, "PYTHONPATH": str(ROOT)}
     started = time.perf_counter()
-    done = subprocess.run([python, "-m", "engine", "render", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True)
+    done = subprocess.run([python, "-m", "engine", "render", *args], check=False, cwd=cwd,
+                          env=child_env(cwd / "pycache"), capture_output=True, text=True)
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         sys.exit(f"benchmark: render {' '.join(args)} failed:\n{done.stderr[-3000:]}")
     return seconds
 
 
-def overhead(repo: Path, story: Path, launchers: dict[str, tuple[str, list[str]]],
+def overhead(repo: Path, stories: list[Path], launchers: dict[str, tuple[str, list[str]]],
              repeats: int) -> None:
-    """Per-job seconds each launcher adds to a bare render of one story (warm cache)."""
+    """Seconds each launcher adds to a bare render of one story (warm cache), and what each
+    further job of a warm batch of `stories` costs."""
     cache = [f"cache.dir={repo / 'cache-warm'}", *SMALL]
-    command(sys.executable, str(story), *cache, f"hydra.run.dir={repo / 'warm'}", cwd=repo)
-    bare = min(command(sys.executable, str(story), *cache, f"hydra.run.dir={repo / 'bare'}",
+    batch = ",".join(str(s) for s in stories)
+    command(sys.executable, "-m", batch, *cache, "hydra/launcher=joblib", "hydra.launcher.n_jobs=1",
+            f"hydra.sweep.dir={repo / 'warm'}", cwd=repo)  # the cache and the pycache warm
+    bare = min(command(sys.executable, str(stories[0]), *cache, f"hydra.run.dir={repo / 'bare'}",
                        cwd=repo) for _ in range(repeats))
-    print(f"\nbare render, warm cache: {bare:.2f} s (best of {repeats})")
-    print(f"{'launcher':<16}{'one job':>10}{'overhead':>11}{'ratio':>8}")
+    print(f"\nbare render, warm cache: {bare:.2f} s (best of {repeats}; {load()})")
+    print(f"{'launcher':<18}{'one job':>9}{'overhead':>10}{'ratio':>7}"
+          f"{f'{len(stories)} jobs':>9}{'each further':>14}{'vs bare':>9}")
     for name, (python, settings) in launchers.items():
         sweeps = [repo / "sweeps" / f"{folder_name(name)}-{n}" for n in range(repeats)]
-        wall = min(command(python, "-m", str(story), *cache, *settings,
-                           f"hydra.sweep.dir={sweep}", cwd=repo) for sweep in sweeps)
-        print(f"{name:<16}{wall:>9.2f}s{wall - bare:>10.2f}s{wall / bare:>7.2f}×")
+        one = min(command(python, "-m", str(stories[0]), *cache, *settings,
+                          f"hydra.sweep.dir={sweep}", cwd=repo) for sweep in sweeps)
+        several = command(python, "-m", batch, *cache, *settings,
+                          f"hydra.sweep.dir={repo / 'sweeps' / folder_name(name)}-batch", cwd=repo)
+        further = (several - one) / (len(stories) - 1)
+        print(f"{name:<18}{one:>8.2f}s{one - bare:>9.2f}s{one / bare:>6.2f}×{several:>8.2f}s"
+              f"{further:>13.2f}s{further - bare:>8.2f}s  ({load()})")
 
 
 def throughput(repo: Path, stories: list[Path], batches: dict[str, tuple[str, list[str]]]) -> None:
@@ -88,25 +113,23 @@ def throughput(repo: Path, stories: list[Path], batches: dict[str, tuple[str, li
                for story in stories)
     count = len(stories)
     print(f"\n{count} stories cold, bare renders one after another: {bare:.1f} s "
-          f"({count / bare * 60:.1f} stories/min)")
+          f"({count / bare * 60:.1f} stories/min; {load()})")
     print(f"{'batch':<22}{'wall':>9}{'stories/min':>13}{'vs bare':>9}")
     for name, (python, settings) in batches.items():
         wall = command(python, "-m", ",".join(str(s) for s in stories), *cold(name), *settings,
                        f"hydra.sweep.dir={repo / 'sweeps' / folder_name(name)}", cwd=repo)
-        print(f"{name:<22}{wall:>8.1f}s{count / wall * 60:>13.1f}{bare / wall:>8.2f}×")
+        print(f"{name:<22}{wall:>8.1f}s{count / wall * 60:>13.1f}{bare / wall:>8.2f}×  ({load()})")
 
 
-def start_ray(ray_python: str) -> tuple[subprocess.Popen[bytes], float]:
+def start_ray(ray_python: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], float]:
     """A Ray head with 2 CPUs on this machine (`ray start --block`, in a process group of its
-    own); returns it and the seconds until `ray status` finds it."""
+    own), its workers started with `env`; returns it and the seconds until `ray status` finds it."""
     ray = str(Path(ray_python).parent / "ray")
     started = time.perf_counter()
     head = subprocess.Popen([ray, "start", "--head", "--block", "--num-cpus=2",
                              "--include-dashboard=false"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True,
-                            env={**os.environ, **RAY_ENV})
-    while subprocess.run([ray, "status"], capture_output=True,
-                         env={**os.environ, **RAY_ENV}).returncode != 0:
+                            stderr=subprocess.DEVNULL, start_new_session=True, env=env)
+    while subprocess.run([ray, "status"], check=False, capture_output=True, env=env).returncode != 0:
         if head.poll() is not None or time.perf_counter() - started > 300:
             stop_ray(head)
             sys.exit("benchmark: `ray start --head` did not come up")
@@ -137,6 +160,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stories", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--batch", type=int, default=4, help="stories in the warm batch")
+    parser.add_argument("--no-throughput", action="store_true", help="the overheads only")
     parser.add_argument("--ray-python", default=str(ROOT / ".venv-ray" / "bin" / "python"))
     args = parser.parse_args()
     ray_python = args.ray_python if Path(args.ray_python).is_file() else None
@@ -157,7 +182,7 @@ def main() -> None:
                    "submitit_local, all": (sys.executable, ["hydra/launcher=submitit_local"])}
         head = None
         if ray_python:
-            head, seconds = start_ray(ray_python)
+            head, seconds = start_ray(ray_python, child_env(repo / "pycache"))
             print(f"ray start --head: {seconds:.1f} s")
             launchers["ray (cluster up)"] = ray_launcher(ray_python, 2)
             batches |= {"ray, 1 worker": ray_launcher(ray_python, 1),
@@ -165,8 +190,9 @@ def main() -> None:
         else:
             print(f"no {args.ray_python}: Ray left out (scripts/setup.sh --dev builds it)")
         try:
-            overhead(repo, stories[0], launchers, args.repeats)
-            throughput(repo, stories, batches)
+            overhead(repo, stories[:max(args.batch, 2)], launchers, args.repeats)
+            if not args.no_throughput:
+                throughput(repo, stories, batches)
         finally:
             if head is not None:
                 stop_ray(head)

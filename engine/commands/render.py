@@ -286,6 +286,7 @@ def _task(cfg) -> None:  # type: ignore[no-untyped-def]
     from hydra.core.hydra_config import HydraConfig
     from rich.text import Text
 
+    from engine.cli import skip_exit_collection
     from engine.dsl.load import render_diagnostics
     from engine.errors import BackendError, ConfigError, StoryError
     from engine.files import explain_os_error, quiet_broken_pipe
@@ -294,6 +295,7 @@ def _task(cfg) -> None:  # type: ignore[no-untyped-def]
     from engine.progress import output_console
     from engine.secrets import guard_logging, mask
 
+    skip_exit_collection()  # a launcher's job process ends right after its job
     guard_logging()  # Hydra has just configured this job's log handlers
     register_resolvers()  # a joblib worker process has not run run_hydra's registration
     console = output_console()
