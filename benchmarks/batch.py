@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import signal
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ["render.width=256", "render.height=144", "render.fps=8"]
@@ -68,39 +70,52 @@ def folder_name(label: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in label)
 
 
-def command(python: str, *args: str, cwd: Path) -> float:
-    """Wall seconds of one `engine render` command; a failure stops the benchmark."""
-    started = time.perf_counter()
+class Seconds(NamedTuple):
+    wall: float
+    cpu: float
+    """user + system seconds of the command and of every process it waited for (submitit's job
+    processes, loky workers; not a Ray worker, which the cluster's raylet started)"""
+
+
+def command(python: str, *args: str, cwd: Path) -> Seconds:
+    """Seconds of one `engine render` command; a failure stops the benchmark."""
+    before, started = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
     done = subprocess.run([python, "-m", "engine", "render", *args], check=False, cwd=cwd,
                           env=child_env(cwd / "pycache"), capture_output=True, text=True)
-    seconds = time.perf_counter() - started
+    wall, after = time.perf_counter() - started, resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         sys.exit(f"benchmark: render {' '.join(args)} failed:\n{done.stderr[-3000:]}")
-    return seconds
+    return Seconds(wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+
+
+def best(runs: list[Seconds]) -> Seconds:
+    return Seconds(min(r.wall for r in runs), min(r.cpu for r in runs))
 
 
 def overhead(repo: Path, stories: list[Path], launchers: dict[str, tuple[str, list[str]]],
              repeats: int) -> None:
     """Seconds each launcher adds to a bare render of one story (warm cache), and what each
-    further job of a warm batch of `stories` costs."""
+    further job of a warm batch of `stories` costs, in wall and in CPU seconds."""
     cache = [f"cache.dir={repo / 'cache-warm'}", *SMALL]
     batch = ",".join(str(s) for s in stories)
     command(sys.executable, "-m", batch, *cache, "hydra/launcher=joblib", "hydra.launcher.n_jobs=1",
             f"hydra.sweep.dir={repo / 'warm'}", cwd=repo)  # the cache and the pycache warm
-    bare = min(command(sys.executable, str(stories[0]), *cache, f"hydra.run.dir={repo / 'bare'}",
-                       cwd=repo) for _ in range(repeats))
-    print(f"\nbare render, warm cache: {bare:.2f} s (best of {repeats}; {load()})")
-    print(f"{'launcher':<18}{'one job':>9}{'overhead':>10}{'ratio':>7}"
-          f"{f'{len(stories)} jobs':>9}{'each further':>14}{'vs bare':>9}")
+    bare = best([command(sys.executable, str(stories[0]), *cache,
+                         f"hydra.run.dir={repo / 'bare'}", cwd=repo) for _ in range(repeats)])
+    print(f"\nbare render, warm cache: {bare.wall:.2f} s, {bare.cpu:.2f} s CPU "
+          f"(best of {repeats}; {load()})")
+    print(f"{'launcher':<18}{'one job':>9}{'overhead':>10}{'CPU':>7}{'CPU over':>10}"
+          f"{f'{len(stories)} jobs':>9}{'each further':>14}{'CPU':>7}")
     for name, (python, settings) in launchers.items():
         sweeps = [repo / "sweeps" / f"{folder_name(name)}-{n}" for n in range(repeats)]
-        one = min(command(python, "-m", str(stories[0]), *cache, *settings,
-                          f"hydra.sweep.dir={sweep}", cwd=repo) for sweep in sweeps)
+        one = best([command(python, "-m", str(stories[0]), *cache, *settings,
+                            f"hydra.sweep.dir={sweep}", cwd=repo) for sweep in sweeps])
         several = command(python, "-m", batch, *cache, *settings,
                           f"hydra.sweep.dir={repo / 'sweeps' / folder_name(name)}-batch", cwd=repo)
-        further = (several - one) / (len(stories) - 1)
-        print(f"{name:<18}{one:>8.2f}s{one - bare:>9.2f}s{one / bare:>6.2f}×{several:>8.2f}s"
-              f"{further:>13.2f}s{further - bare:>8.2f}s  ({load()})")
+        further = Seconds(*((a - b) / (len(stories) - 1) for a, b in zip(several, one)))
+        print(f"{name:<18}{one.wall:>8.2f}s{one.wall - bare.wall:>9.2f}s{one.cpu:>6.2f}s"
+              f"{one.cpu - bare.cpu:>9.2f}s{several.wall:>8.2f}s{further.wall:>13.2f}s"
+              f"{further.cpu:>6.2f}s  ({load()})")
 
 
 def throughput(repo: Path, stories: list[Path], batches: dict[str, tuple[str, list[str]]]) -> None:
@@ -109,7 +124,7 @@ def throughput(repo: Path, stories: list[Path], batches: dict[str, tuple[str, li
         return [f"cache.dir={repo / 'cold' / folder_name(name)}", *SMALL]
 
     bare = sum(command(sys.executable, str(story), *cold("bare"),
-                       f"hydra.run.dir={repo / 'bare-runs' / story.stem}", cwd=repo)
+                       f"hydra.run.dir={repo / 'bare-runs' / story.stem}", cwd=repo).wall
                for story in stories)
     count = len(stories)
     print(f"\n{count} stories cold, bare renders one after another: {bare:.1f} s "
@@ -117,7 +132,7 @@ def throughput(repo: Path, stories: list[Path], batches: dict[str, tuple[str, li
     print(f"{'batch':<22}{'wall':>9}{'stories/min':>13}{'vs bare':>9}")
     for name, (python, settings) in batches.items():
         wall = command(python, "-m", ",".join(str(s) for s in stories), *cold(name), *settings,
-                       f"hydra.sweep.dir={repo / 'sweeps' / folder_name(name)}", cwd=repo)
+                       f"hydra.sweep.dir={repo / 'sweeps' / folder_name(name)}", cwd=repo).wall
         print(f"{name:<22}{wall:>8.1f}s{count / wall * 60:>13.1f}{bare / wall:>8.2f}×  ({load()})")
 
 
@@ -129,7 +144,8 @@ def start_ray(ray_python: str, env: dict[str, str]) -> tuple[subprocess.Popen[by
     head = subprocess.Popen([ray, "start", "--head", "--block", "--num-cpus=2",
                              "--include-dashboard=false"], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True, env=env)
-    while subprocess.run([ray, "status"], check=False, capture_output=True, env=env).returncode != 0:
+    while subprocess.run([ray, "status"], check=False, capture_output=True,
+                         env=env).returncode != 0:
         if head.poll() is not None or time.perf_counter() - started > 300:
             stop_ray(head)
             sys.exit("benchmark: `ray start --head` did not come up")

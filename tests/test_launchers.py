@@ -140,7 +140,7 @@ def test_the_slurm_preset_submits_an_sbatch_array_and_a_refusal_is_one_line(tmp_
     # 2 stories × 9 seeds in one array, at most 16 at once
     for line in ("#SBATCH --array=0-17%16", "#SBATCH --partition=gpu", "#SBATCH --gpus-per-node=1",
                  "#SBATCH --time=120", "#SBATCH --cpus-per-task=4", "#SBATCH --mem=32GB",
-                 "#SBATCH --account=my-lab", "#SBATCH --signal=USR2@120"):
+                 "#SBATCH --account=my-lab", "#SBATCH --signal=USR2@120", "#SBATCH --requeue"):
         assert line in script
     assert "export SUBMITIT_EXECUTOR=slurm" in script
 
