@@ -2,7 +2,7 @@
 same story, and the throughput of an 8-story batch at 1 and 2 workers.
 
     .venv/bin/python benchmarks/batch.py [--stories 8] [--ray-python .venv-ray/bin/python]
-                                         [--no-throughput]
+                                         [--no-throughput] [--compile-every-run]
 
 Every render is the real command (`python -m engine render ...`) in a fresh process, with compiled
 bytecode kept between runs (a pycache of the benchmark's own: an installed storyreel has its .pyc
@@ -52,11 +52,17 @@ RAY_ENV = {"RAY_AUTH_MODE": "token"}
 """`ray start` makes a cluster that wants the token in ~/.ray/auth_token from every client."""
 
 
+KEEP_BYTECODE = [True]
+"""False with --compile-every-run: this environment's PYTHONDONTWRITEBYTECODE left as it is."""
+
+
 def child_env(pycache: Path) -> dict[str, str]:
     """The environment of every command and of the Ray head (whose workers inherit it): this
     checkout first, Ray's token, and bytecode compiled once into `pycache` and reused."""
-    env = {**os.environ, **RAY_ENV, "PYTHONPATH": str(ROOT), "PYTHONPYCACHEPREFIX": str(pycache)}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env = {**os.environ, **RAY_ENV, "PYTHONPATH": str(ROOT)}
+    if KEEP_BYTECODE[0]:
+        env["PYTHONPYCACHEPREFIX"] = str(pycache)
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
 
 
@@ -179,7 +185,10 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=4, help="stories in the warm batch")
     parser.add_argument("--no-throughput", action="store_true", help="the overheads only")
     parser.add_argument("--ray-python", default=str(ROOT / ".venv-ray" / "bin" / "python"))
+    parser.add_argument("--compile-every-run", action="store_true",
+                        help="no bytecode kept between runs (as under PYTHONDONTWRITEBYTECODE)")
     args = parser.parse_args()
+    KEEP_BYTECODE[0] = not args.compile_every_run
     ray_python = args.ray_python if Path(args.ray_python).is_file() else None
     with tempfile.TemporaryDirectory(prefix="storyreel-batch-") as folder:
         repo = Path(folder)
