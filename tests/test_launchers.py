@@ -4,9 +4,12 @@ job), a local Ray cluster, and the SLURM preset's sbatch script; the task functi
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -111,6 +114,85 @@ def test_submitit_local_renders_a_batch_as_subprocess_jobs_and_reports_every_job
             folder = sweep / Path(job["logs"]["log"]).parent
             assert (folder / "video.mp4").stat().st_size > 0
     assert len({job["logs"]["stdout"] for job in jobs.values()}) == 4  # a process each
+
+
+WALK = "\n".join(["title: Walk", "", "character Mo", "  description: a small blue hedgehog", ""]
+                 + [line for place in ("meadow", "forest", "beach") for line in (
+                     f"scene {place}", f"  setting: a quiet {place}", f"  image: Mo in the {place}",
+                     "  with: Mo", f'  "Mo walked through the {place}."', f'  Mo: "Hello, {place}!"',
+                     "")])
+SMALL = ["render.width=160", "render.height=90", "render.fps=8"]
+
+
+def _job_process(sweep: Path) -> int | None:
+    """The pid of the sweep's job process (`python -m submitit.core._submit SWEEP/...`)."""
+    for entry in Path("/proc").iterdir():
+        try:
+            words = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"submitit.core._submit" in words and any(str(sweep).encode() in w for w in words):
+            return int(entry.name)
+    return None
+
+
+def _kill_job_mid_render(driver: subprocess.Popen[bytes], sweep: Path, cache: Path) -> bool:
+    """SIGKILL the job process once some artifact is cached and the video is not yet written
+    (then the driver too); False if the job finished first."""
+    from engine.cache import Cache
+
+    deadline = time.monotonic() + 300
+    while driver.poll() is None and time.monotonic() < deadline:
+        pid = _job_process(sweep)
+        if pid and cache.is_dir() and any(Cache(cache).entries()) \
+                and not (sweep / "0_walk" / "video.mp4").exists():
+            os.kill(pid, signal.SIGKILL)
+            driver.kill()
+            driver.wait()
+            return True
+        time.sleep(0.005)
+    driver.kill()
+    driver.wait()
+    return False
+
+
+@pytest.mark.slow
+def test_a_submitit_job_killed_mid_render_and_requeued_reaches_the_same_bytes(tmp_path: Path):
+    """A SLURM requeue, with submitit's local executor standing in: the job process dies
+    mid-render (SIGKILL: nothing to catch), then the same job id runs the same pickled call again
+    (`python -m submitit.core._submit`, what the requeued sbatch script runs) and its job folder
+    ends byte for byte as a clean render's, its finished work taken from the cache."""
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "walk.story").write_text(WALK)
+    clean = _render(sys.executable, "walk.story", *SMALL, f"hydra.run.dir={tmp_path / 'clean'}",
+                    f"cache.dir={tmp_path / 'clean-cache'}", cwd=repo)
+    assert clean.returncode == 0, clean.stderr
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for attempt in range(3):  # until the kill lands mid-render
+        sweep, cache = tmp_path / f"sweep-{attempt}", tmp_path / f"cache-{attempt}"
+        driver = subprocess.Popen(
+            [sys.executable, "-m", "engine", "render", "-m", "walk.story", *SMALL,
+             "hydra/launcher=submitit_local", f"hydra.sweep.dir={sweep}", f"cache.dir={cache}"],
+            cwd=repo, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if _kill_job_mid_render(driver, sweep, cache):
+            break
+    else:
+        pytest.fail("every job finished before it could be killed")
+    [job_id] = [d.name for d in (sweep / ".submitit").iterdir() if d.name.isdigit()]
+    requeued = subprocess.run(
+        [sys.executable, "-m", "submitit.core._submit", str(sweep / ".submitit" / "%j")],
+        check=False, cwd=repo, capture_output=True, text=True, timeout=300,
+        env={**env, "SUBMITIT_EXECUTOR": "local", "SUBMITIT_LOCAL_JOB_ID": job_id,
+             "SUBMITIT_LOCAL_NTASKS": "1", "SUBMITIT_LOCAL_JOB_NUM_NODES": "1",
+             "SUBMITIT_LOCAL_NODEID": "0", "SUBMITIT_LOCAL_LOCALID": "0",
+             "SUBMITIT_LOCAL_GLOBALID": "0"})
+    assert requeued.returncode == 0, requeued.stderr[-3000:]
+    job = sweep / "0_walk"
+    for name in ("video.mp4", "captions.srt", "captions.vtt", "resolved.story"):
+        assert (job / name).read_bytes() == (tmp_path / "clean" / name).read_bytes(), name
+    artifacts = json.loads((job / "manifest.json").read_text())["artifacts"]
+    assert any(not a["made"] for a in artifacts)  # resumed: the killed job's work was reused
 
 
 @pytest.mark.slow
