@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/train.py --example train_dreambooth_lora.py
         [--scale 0.25] [--resolution 128] [--steps 12] [--text-layers 2] [--rank 4]
-        [--device cpu] [--mixed-precision no] [--threads 1] [--keep DIR]
+        [--device cpu] [--mixed-precision no] [--threads 1] [--rounds 1] [--keep DIR]
 
 One randomly initialised Stable Diffusion 1.5-shaped pipeline (UNet2DConditionModel's default
 blocks with 768-wide cross-attention; `--scale` multiplies every channel count of the UNet and
@@ -11,24 +11,29 @@ is saved once; both trainers then fine-tune it on the same 4 instance images wit
 settings: LoRA rank on to_k/to_q/to_v/to_out.0, batch 1, AdamW at 1e-4, constant schedule,
 seed 0, the resolution, `--steps` steps, no checkpoint before the end.
 
-  ours      engine.backends.train.lora.LoraTrainer, in this process (its step callback is timed)
+  ours      engine.backends.train.lora.LoraTrainer, in a child process (its step callback is
+            timed)
   example   diffusers' examples/dreambooth/train_dreambooth_lora.py (from the diffusers
             repository, matching the installed diffusers), in a child process whose
             tqdm progress bar is timed at every step; `--pre_compute_text_embeddings` (the
             prompt encoded once, as ours does) and `--center_crop`
 
 Steps/s is 1 / the median interval between consecutive steps (the first step's warm-up and the
-last step's saving left out), so start-up and model loading count for neither. Printed: both
-rates and their ratio (target ≥ 1.0×). Where torchvision cannot be imported (no wheel built
+last step's saving left out), so start-up and model loading count for neither; measured both on
+the wall clock and on the child's CPU time (`time.process_time`: on a machine other work loads,
+the CPU-time rate is the steady one). `--rounds N` runs the two N times, interleaved (example,
+ours, example, ...), each into a fresh folder. Printed per run: both rates and the child's peak
+RSS; then the median rates, their ratios (target ≥ 1.0×) and the load average. Where torchvision cannot be imported (no wheel built
 for this torch), the example gets a stand-in `torchvision.transforms` (Resize, crops, ToTensor,
 Normalize with PIL and numpy) for its data loading; the rest of its script runs unchanged.
 A GPU run: `--device cuda --scale 1 --resolution 512 --text-layers 12 --mixed-precision fp16`
-(also prints peak GPU memory).
+(ours also reports its peak GPU memory).
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import statistics
@@ -36,6 +41,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,14 +51,16 @@ PROMPT = "sks fox"
 RECORDER = """
 import atexit, importlib.util, json, runpy, sys, time, types
 import tqdm.auto
+import resource
 stamps, record, stand_in, script = [], sys.argv[1], sys.argv[2], sys.argv[3]
 class Timed(tqdm.auto.tqdm):
     def update(self, n=1):
         if self.desc == "Steps":  # the training loop's bar, not the loaders'
-            stamps.append(time.perf_counter())
+            stamps.append((time.perf_counter(), time.process_time()))
         return super().update(n)
 tqdm.auto.tqdm = Timed
-atexit.register(lambda: open(record, "w").write(json.dumps(stamps)))
+atexit.register(lambda: open(record, "w").write(json.dumps(
+    {"stamps": stamps, "rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss})))
 if stand_in:  # after the libraries that look for torchvision have seen it missing
     import diffusers, peft, transformers
     spec = importlib.util.spec_from_file_location("torchvision.transforms", stand_in)
@@ -162,38 +170,97 @@ def instance_images(folder: Path, resolution: int) -> list[Path]:
     return paths
 
 
-def rate(stamps: list[float]) -> float:
+OURS = """
+import json, resource, sys, torch
+from benchmarks.train import ours
+stamps = ours(*sys.argv[1:4], json.loads(sys.argv[5]))
+gpu = torch.cuda.max_memory_allocated() if torch.cuda.is_available() else None
+open(sys.argv[4], "w").write(json.dumps({"stamps": stamps, "gpu_bytes": gpu,
+    "rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One trainer's run: steps per second on the wall clock and in CPU time, peak RSS."""
+
+    wall: float
+    cpu: float
+    rss_gib: float
+    gpu_gib: float | None = None
+
+    def __str__(self) -> str:
+        gpu = f", peak GPU memory {self.gpu_gib:.2f} GiB" if self.gpu_gib is not None else ""
+        return (f"{self.wall:.4f} steps/s wall, {self.cpu:.4f} steps/s CPU, "
+                f"peak RSS {self.rss_gib:.2f} GiB{gpu}")
+
+
+def rate(times: list[float]) -> float:
     """Steps per second from the time of each step's end: the median interval, the first
     (warm-up) and the last (saving) left out."""
-    intervals = [b - a for a, b in zip(stamps, stamps[1:])][1:-1]
+    intervals = [b - a for a, b in zip(times, times[1:])][1:-1]
     if not intervals:
         raise SystemExit("too few steps to time: give --steps 5 or more")
     return 1.0 / statistics.median(intervals)
 
 
-def ours(base: Path, images: list[Path], out: Path, args: argparse.Namespace) -> float:
+def measured(record: Path) -> Measure:
+    data = json.loads(record.read_text())
+    wall, cpu = zip(*data["stamps"])
+    gpu = data.get("gpu_bytes")
+    return Measure(rate(list(wall)), rate(list(cpu)), data["rss_kib"] / 2**20,
+                   gpu / 2**30 if gpu is not None else None)
+
+
+def settings(args: argparse.Namespace) -> dict[str, object]:
+    return {"rank": args.rank, "steps": args.steps, "resolution": args.resolution,
+            "device": args.device, "mixed_precision": args.mixed_precision,
+            "threads": args.threads}
+
+
+def ours(base: str, images: str, out: str, run: dict[str, object]) -> list[tuple[float, float]]:
+    """In the child: our loop on the same pictures; (wall, CPU) time at each step's end."""
+    import torch
+
     from engine.backends.train import TrainRequest
     from engine.backends.train.lora import LoraTrainer
 
-    stamps: list[float] = []
-    trainer = LoraTrainer(rank=args.rank, steps=args.steps, checkpoint_every=args.steps,
-                          learning_rate=1e-4, resolution=args.resolution, seed=0,
-                          device=args.device, mixed_precision=args.mixed_precision)
-    trainer.train(TrainRequest("fox", str(base), tuple(str(p) for p in images), PROMPT, str(out),
-                               on_step=lambda report: stamps.append(time.perf_counter())))
-    return rate(stamps)
+    torch.set_num_threads(int(run["threads"]))  # type: ignore[call-overload]
+    stamps: list[tuple[float, float]] = []
+    trainer = LoraTrainer(rank=run["rank"], steps=run["steps"], checkpoint_every=run["steps"],
+                          learning_rate=1e-4, resolution=run["resolution"], seed=0,
+                          device=run["device"], mixed_precision=run["mixed_precision"])
+    pictures = tuple(str(p) for p in sorted(Path(images).glob("*.png")))
+    trainer.train(TrainRequest("fox", base, pictures, PROMPT, out, on_step=lambda report:
+                               stamps.append((time.perf_counter(), time.process_time()))))
+    return stamps
+
+
+def run_ours(base: Path, images: Path, out: Path, work: Path,
+             args: argparse.Namespace) -> Measure:
+    record = work / f"{out.name}.json"
+    command = [sys.executable, "-c", OURS, str(base), str(images), str(out), str(record),
+               json.dumps(settings(args))]
+    env = {**os.environ, "OMP_NUM_THREADS": str(args.threads),
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT),
+                                                       os.environ.get("PYTHONPATH")]))}
+    done = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True,
+                          check=False)
+    if done.returncode != 0 or not record.is_file():
+        raise SystemExit(f"our loop failed:\n{done.stderr[-3000:]}")
+    return measured(record)
 
 
 def example(script: Path, base: Path, images: Path, out: Path, work: Path,
-            args: argparse.Namespace) -> float:
-    stamps_file = work / "example-steps.json"
+            args: argparse.Namespace) -> Measure:
+    record = work / f"{out.name}.json"
     stand_in = ""
     try:
         import torchvision  # noqa: F401
     except Exception:  # no torchvision wheel for this torch: the stand-in serves the data loader
         stand_in = str(work / "transforms_stand_in.py")
         Path(stand_in).write_text(TRANSFORMS_STAND_IN)
-    command = [sys.executable, "-c", RECORDER, str(stamps_file), stand_in, str(script),
+    command = [sys.executable, "-c", RECORDER, str(record), stand_in, str(script),
                f"--pretrained_model_name_or_path={base}", f"--instance_data_dir={images}",
                f"--instance_prompt={PROMPT}", f"--output_dir={out}",
                f"--resolution={args.resolution}", "--train_batch_size=1",
@@ -203,10 +270,11 @@ def example(script: Path, base: Path, images: Path, out: Path, work: Path,
                "--pre_compute_text_embeddings", f"--mixed_precision={args.mixed_precision}",
                "--report_to=tensorboard", "--max_grad_norm=1.0"]
     env = {**os.environ, "OMP_NUM_THREADS": str(args.threads)}
-    done = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True)
-    if done.returncode != 0 or not stamps_file.is_file():
+    done = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True,
+                          check=False)
+    if done.returncode != 0 or not record.is_file():
         raise SystemExit(f"the example failed:\n{done.stderr[-3000:]}")
-    return rate(json.loads(stamps_file.read_text()))
+    return measured(record)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -222,30 +290,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mixed-precision", default="no", choices=("no", "fp16", "bf16"))
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads for both (on a shared CPU, 1 keeps them steady)")
+    parser.add_argument("--rounds", type=int, default=1, help="interleaved runs of each")
     parser.add_argument("--keep", type=Path, help="work folder to keep (else a temp)")
     args = parser.parse_args(argv)
-
-    import torch
-
-    torch.set_num_threads(args.threads)
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="storyreel-train-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     size = build_pipeline(work / "base", args.scale, args.text_layers, args.resolution)
-    images = instance_images(work / "images", args.resolution)
+    gc.collect()
+    instance_images(work / "images", args.resolution)
     print(f"{size}; {args.resolution}² pictures, rank {args.rank}, {args.steps} steps, "
-          f"{args.device} ({torch.get_num_threads()} threads), mixed precision "
-          f"{args.mixed_precision}")
-    theirs = example(args.example.absolute(), work / "base", work / "images",
-                     work / "example-out", work, args)
-    print(f"diffusers example: {theirs:.3f} steps/s")
-    if args.device.startswith("cuda"):
-        torch.cuda.reset_peak_memory_stats()
-    mine = ours(work / "base", images, work / "ours-out", args)
-    memory = (f", peak GPU memory {torch.cuda.max_memory_allocated() / 2**30:.2f} GiB"
-              if args.device.startswith("cuda") else "")
-    print(f"storyreel train:   {mine:.3f} steps/s{memory}")
-    print(f"ratio ours / example: {mine / theirs:.2f}× (target ≥ 1.0×)")
+          f"{args.device} ({args.threads} threads), mixed precision {args.mixed_precision}; "
+          f"load {os.getloadavg()[0]:.1f}", flush=True)
+    runs: dict[str, list[Measure]] = {"example": [], "ours": []}
+    for round_ in range(args.rounds):
+        runs["example"].append(example(args.example.absolute(), work / "base",
+                                       work / "images", work / f"example-{round_}", work, args))
+        print(f"round {round_ + 1} diffusers example: {runs['example'][-1]}; "
+              f"load {os.getloadavg()[0]:.1f}", flush=True)
+        runs["ours"].append(run_ours(work / "base", work / "images", work / f"ours-{round_}",
+                                     work, args))
+        print(f"round {round_ + 1} storyreel train:   {runs['ours'][-1]}; "
+              f"load {os.getloadavg()[0]:.1f}", flush=True)
+    for clock in ("wall", "cpu"):
+        theirs, mine = (statistics.median(getattr(m, clock) for m in runs[name])
+                        for name in ("example", "ours"))
+        print(f"median {clock}: example {theirs:.4f}, ours {mine:.4f} steps/s; "
+              f"ratio ours / example {mine / theirs:.2f}× (target ≥ 1.0×)")
     return 0
 
 
