@@ -267,3 +267,32 @@ def test_a_render_records_and_resolves_the_chosen_alpha(tmp_path: Path):
     resolved = (tmp_path / "run" / "resolved.story").read_text()
     assert f"  trainedness: {hill['chosen']['Pip']:g}\n" in resolved.split("scene hill")[1]
     assert "trainedness auto: Pip α" in (tmp_path / "run" / "storyboard.html").read_text()
+
+
+def test_auto_as_the_configuration_default_chooses_where_no_story_line_sets_a_number(
+        tmp_path: Path):
+    from engine.config import auto_trainedness, compose_config
+
+    assert auto_trainedness(compose_config(["trainedness=auto"])).default
+    assert not auto_trainedness(compose_config(["trainedness=0.7"])).default
+    story, step = setup(tmp_path)
+    plain = parse_text(STORY.replace("  trainedness: auto\n", ""), str(tmp_path / "fox.story"))[0]
+    everywhere = stage.AutoTrainedness((0.2, 0.6, 1.0), 0.0, default=True)
+    config_auto = stage.DrawSettings(32, 24, seed=None, trainedness=1.0, candidates=1,
+                                     auto=everywhere)
+    chosen, choices = auto.choose_trainedness(
+        plain, stage.build_requests(plain, config_auto), config_auto, AlphaPainter(),
+        KnownTaste(), step)
+    # Pip (a `model:`) in hill and wood; beach's own `trainedness Pip: 0.3` stands; Owl has
+    # no model: nothing to choose
+    assert {sid: c.alphas for sid, c in choices.items()} == {"hill": {"Pip": 0.6},
+                                                             "wood": {"Pip": 0.6}}
+    assert [next(c.trainedness for c in r.characters if c.name == "Pip") for r in chosen] == [
+        0.6, 0.6, 0.3]
+    text = format_story(auto.with_chosen_trainedness(plain, choices))
+    assert "0.6" in text.split("scene hill")[1].split("scene wood")[0]
+    pinned = parse_text(STORY.replace("  trainedness: auto\n", "  trainedness: 0.9\n", 1),
+                        str(tmp_path / "fox.story"))[0]  # the character's own number stands
+    assert auto.choose_trainedness(pinned, stage.build_requests(pinned, config_auto),
+                                   config_auto, AlphaPainter(), KnownTaste(), step)[1].keys() == {
+        "hill"}

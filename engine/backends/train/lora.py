@@ -64,13 +64,17 @@ class LoraTrainer(DreamBooth):
                           init_lora_weights="gaussian", target_modules=targets)
 
     def attach(self, parts: Parts) -> dict[str, Any]:
+        from peft import inject_adapter_in_model
+
         for part in (parts.vae, parts.text_encoder, parts.unet):
             part.requires_grad_(False)
         parts.unet.add_adapter(self._config(self.target_modules), adapter_name=ADAPTER)
         trained = {"unet": parts.unet}
         if self.text_encoder:
-            parts.text_encoder.add_adapter(self._config(self.text_encoder_target_modules),
-                                           adapter_name=ADAPTER)
+            # peft itself, as transformers' add_adapter would (which asks for a newer peft
+            # than diffusers does); it leaves the config in `text_encoder.peft_config`
+            inject_adapter_in_model(self._config(self.text_encoder_target_modules),
+                                    parts.text_encoder, adapter_name=ADAPTER)
             trained["text_encoder"] = parts.text_encoder
         return trained
 

@@ -79,18 +79,47 @@ def test_three_lora_steps_make_checkpoints_that_draw_as_a_model(lora_run, tmp_pa
     assert [i["file"] for i in metadata["images"]] == ["fox-0.png", "fox-1.png"]
 
 
-def test_three_full_steps_with_the_text_encoder_draw_as_a_model_keeping_the_last_two(references, tmp_path):
-    out = tmp_path / "full"
-    result = FullTrainer(steps=3, checkpoint_every=1, keep_checkpoints=2, text_encoder=True,
-                         **FAST).train(request(out, references))
-    assert [Path(p).name for p in result.checkpoints] == ["checkpoint-000002",
-                                                          "checkpoint-000003"]
-    final = Path(result.final)
+@pytest.fixture(scope="module")
+def full_run(tmp_path_factory, references):
+    out = tmp_path_factory.mktemp("full")
+    return FullTrainer(steps=3, checkpoint_every=1, keep_checkpoints=2, text_encoder=True,
+                       **FAST).train(request(out, references))
+
+
+def test_three_full_steps_with_the_text_encoder_draw_as_a_model_keeping_the_last_two(full_run,
+                                                                                      tmp_path):
+    assert [Path(p).name for p in full_run.checkpoints] == ["checkpoint-000002",
+                                                            "checkpoint-000003"]
+    final = Path(full_run.final)
     assert (final / "unet").is_dir() and (final / "text_encoder").is_dir()
     trained = load_file(str(next((final / "text_encoder").glob("*.safetensors"))))
     base = load_file(str(next((tiny_models.tiny_sd() / "text_encoder").glob("*.safetensors"))))
     assert any(not torch.equal(trained[k], base[k]) for k in base)
     assert not np.array_equal(draw(final, 1.0, tmp_path), draw(None, 1.0, tmp_path))
+
+
+def full_weights(checkpoint: str) -> dict[str, torch.Tensor]:
+    """A full checkpoint's UNet and text encoder tensors, by part and name."""
+    return {f"{part}/{key}": value for part in ("unet", "text_encoder")
+            for file in sorted((Path(checkpoint) / part).glob("*.safetensors"))
+            for key, value in load_file(str(file)).items()}
+
+
+def test_a_killed_full_run_continues_to_the_same_unet_and_text_encoder(references, tmp_path):
+    settings = {"steps": 2, "checkpoint_every": 1, "text_encoder": True, **FAST}
+    whole = FullTrainer(**settings).train(request(tmp_path / "whole", references))
+
+    def crash_after_one(report):  # step 1 is saved (optimiser moments too), then the run dies
+        if report.step == 1:
+            raise RuntimeError("killed")
+
+    with pytest.raises(RuntimeError):
+        FullTrainer(**settings).train(request(tmp_path / "killed", references, crash_after_one))
+    again = FullTrainer(**settings).train(request(tmp_path / "killed", references))
+    assert again.resumed_from == 1
+    expected = full_weights(whole.final)
+    assert any(key.startswith("text_encoder/") for key in expected)
+    assert_bit_equal(full_weights(again.final), expected)
 
 
 def weights_of(checkpoint: str) -> dict[str, torch.Tensor]:
@@ -142,13 +171,22 @@ def test_a_run_with_other_settings_is_not_continued_in_the_same_folder(lora_run,
             request(out, references))
 
 
-def test_a_model_trained_on_one_base_is_refused_on_another(lora_run, tmp_path):
-    other = tmp_path / "other-base"
+@pytest.fixture(scope="module")
+def other_base(tmp_path_factory) -> Path:
+    """The tiny base with another noise schedule: another fingerprint."""
+    other = tmp_path_factory.mktemp("other") / "base"
     shutil.copytree(tiny_models.tiny_sd(), other)
     config = other / "scheduler" / "scheduler_config.json"
     config.write_text(config.read_text().replace("scaled_linear", "linear"))
+    return other
+
+
+@pytest.mark.parametrize("method", ["lora", "full"])
+def test_a_model_trained_on_one_base_is_refused_on_another(method, request, other_base,
+                                                           tmp_path):
+    run = request.getfixturevalue(f"{method}_run")
     with pytest.raises(BackendError, match="trained on another base"):
-        draw(Path(lora_run.final), 1.0, tmp_path, base=other)
+        draw(Path(run.final), 1.0, tmp_path, base=other_base)
 
 
 def test_a_pickled_base_is_refused(references, tmp_path):
@@ -224,3 +262,68 @@ def test_gradient_checkpointing_trains_to_the_same_weights(references, tmp_path)
         request(tmp_path / "saving", references))
     for key, value in weights_of(plain.final).items():
         assert torch.allclose(value, weights_of(saving.final)[key], atol=1e-6), key
+
+
+def native_side(base: Path) -> int:
+    """SD's rule from the folder's own config files: UNet sample size × the VAE's downscale."""
+    unet = json.loads((base / "unet" / "config.json").read_text())
+    vae = json.loads((base / "vae" / "config.json").read_text())
+    return unet["sample_size"] * 2 ** (len(vae["block_out_channels"]) - 1)
+
+
+def test_the_resolution_defaults_to_the_base_models_native_size(references, tmp_path,
+                                                                monkeypatch):
+    from engine.backends.train import dreambooth
+
+    sides = []
+    cropping = dreambooth.pixel_batch
+    monkeypatch.setattr(dreambooth, "pixel_batch",
+                        lambda paths, side: sides.append(side) or cropping(paths, side))
+    result = LoraTrainer(steps=1, learning_rate=1e-2).train(request(tmp_path / "out", references))
+    native = native_side(tiny_models.tiny_sd())
+    assert native != FAST["resolution"] and sides == [native]
+    assert json.loads((Path(result.final) / "train.json").read_text())["settings"][
+        "resolution"] == native
+
+
+def test_a_batch_of_two_puts_two_pictures_through_the_unet_each_step(references, tmp_path,
+                                                                    monkeypatch):
+    from diffusers import UNet2DConditionModel
+
+    seen = []
+    forward = UNet2DConditionModel.forward
+    monkeypatch.setattr(UNet2DConditionModel, "forward", lambda unet, sample, *a, **k: (
+        seen.append(sample.shape[0]) or forward(unet, sample, *a, **k)))
+    settings = {"steps": 2, "checkpoint_every": 2, **FAST}
+    pair = LoraTrainer(batch=2, **settings).train(request(tmp_path / "pair", references))
+    assert seen == [2, 2]
+    single = LoraTrainer(**settings).train(request(tmp_path / "single", references))
+    assert seen[2:] == [1, 1]
+    assert weights_of(pair.final).keys() == weights_of(single.final).keys()
+    assert any(not torch.equal(weights_of(pair.final)[k], weights_of(single.final)[k])
+               for k in weights_of(single.final))
+
+
+def test_text_encoder_adapters_are_saved_in_diffusers_naming_and_draw(references, tmp_path):
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    run = LoraTrainer(steps=1, checkpoint_every=1, text_encoder=True, **FAST).train(
+        request(tmp_path / "te", references))
+    file = Path(run.final) / LORA_FILE
+    weights = weights_of(run.final)
+    text = [key for key in weights if key.startswith("text_encoder.")]
+    assert text and all(key.startswith(("unet.", "text_encoder.")) for key in weights)
+    # diffusers' text-encoder naming: lora_linear_layer.down / .up on each projection
+    assert {key.split(".self_attn.")[1] for key in text} >= {
+        "q_proj.lora_linear_layer.down.weight", "q_proj.lora_linear_layer.up.weight",
+        "out_proj.lora_linear_layer.down.weight"}
+    assert not any("lora_A" in key or "default" in key for key in weights)
+    unet_only = tmp_path / "unet-only"
+    unet_only.mkdir()
+    save_file({k: v for k, v in weights.items() if k.startswith("unet.")},
+              str(unet_only / LORA_FILE), metadata=safe_open(str(file), "pt").metadata())
+    base, both = draw(None, 1.0, tmp_path), draw(Path(run.final), 1.0, tmp_path)
+    assert not np.array_equal(both, base)
+    assert not np.array_equal(both, draw(unet_only, 1.0, tmp_path))  # the text encoder counts
+    assert np.array_equal(draw(Path(run.final), 0.0, tmp_path), base)
