@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,11 +54,6 @@ def load_parts(base: Path) -> Parts:
         from transformers import AutoTokenizer, CLIPTextModel
     except ImportError as error:
         raise MissingDependency(BACKEND, error.name or "diffusers", INSTALL) from None
-    from diffusers.utils import logging as diffusers_logging
-    from transformers.utils import logging as transformers_logging
-
-    diffusers_logging.disable_progress_bar()  # our own bar says how training goes
-    transformers_logging.disable_progress_bar()
     options = {"use_safetensors": True, "local_files_only": True}
     try:
         return Parts(AutoTokenizer.from_pretrained(base / "tokenizer", use_fast=False),
@@ -66,6 +63,28 @@ def load_parts(base: Path) -> Parts:
                      DDPMScheduler.from_pretrained(base / "scheduler"))
     except (OSError, ValueError) as error:
         raise BackendError(BACKEND, f"cannot load the base pipeline in {base}: {error}") from None
+
+
+@contextmanager
+def library_bars_off() -> Iterator[None]:
+    """diffusers' and transformers' own tqdm bars ("Loading weights", "Writing model shards" at
+    each full checkpoint) off while training, so only our progress shows; as they were after."""
+    try:
+        from diffusers.utils import logging as diffusers_logging
+        from transformers.utils import logging as transformers_logging
+    except ImportError:  # load_parts says what to install
+        yield
+        return
+    libraries = [(library, library.is_progress_bar_enabled())
+                 for library in (diffusers_logging, transformers_logging)]
+    for library, _ in libraries:
+        library.disable_progress_bar()
+    try:
+        yield
+    finally:
+        for library, enabled in libraries:
+            if enabled:
+                library.enable_progress_bar()
 
 
 def native_resolution(parts: Parts) -> int:
@@ -156,12 +175,17 @@ class DreamBooth:
     # ---- the run ----------------------------------------------------------------------------
 
     def train(self, request: TrainRequest) -> TrainResult:
-        from engine.locks import remove_scratch, work_folder_alone
-
         base, out = Path(request.base), Path(request.out)
         images = [Path(p) for p in request.images]
         if not images:
             raise BackendError(BACKEND, f"{request.character} has no reference images")
+        with library_bars_off():
+            return self._train(request, base, out, images)
+
+    def _train(self, request: TrainRequest, base: Path, out: Path,
+               images: list[Path]) -> TrainResult:
+        from engine.locks import remove_scratch, work_folder_alone
+
         parts = load_parts(base)
         resolution = self.resolution or native_resolution(parts)
         metadata = {"format": METADATA_FORMAT, "character": request.character,

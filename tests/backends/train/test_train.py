@@ -105,7 +105,13 @@ def full_weights(checkpoint: str) -> dict[str, torch.Tensor]:
             for key, value in load_file(str(file)).items()}
 
 
-def test_a_killed_full_run_continues_to_the_same_unet_and_text_encoder(references, tmp_path):
+def test_a_killed_full_run_continues_to_the_same_unet_and_text_encoder(references, tmp_path,
+                                                                       capfd):
+    from transformers.utils import logging as transformers_logging
+
+    tiny_models.tiny_sd()
+    capfd.readouterr()  # making the tiny base writes its own shards
+    transformers_logging.enable_progress_bar()  # as a process that never trained has it
     settings = {"steps": 2, "checkpoint_every": 1, "text_encoder": True, **FAST}
     whole = FullTrainer(**settings).train(request(tmp_path / "whole", references))
 
@@ -120,6 +126,9 @@ def test_a_killed_full_run_continues_to_the_same_unet_and_text_encoder(reference
     expected = full_weights(whole.final)
     assert any(key.startswith("text_encoder/") for key in expected)
     assert_bit_equal(full_weights(again.final), expected)
+    # only our progress shows: not transformers' "Writing model shards" at each checkpoint
+    assert "shards" not in capfd.readouterr().err
+    assert transformers_logging.is_progress_bar_enabled()  # and it is as it was after
 
 
 def weights_of(checkpoint: str) -> dict[str, torch.Tensor]:
