@@ -76,6 +76,7 @@ def _problem(character: Character, code: str, message: str, hint: str) -> StoryE
 
 def training_inputs(story: Story, name: str) -> tuple[Character, str, list[Path]]:
     """The character, its instance prompt and its reference images, or a story error."""
+    from engine.dsl.vocabulary import IMAGE_SUFFIXES
     from engine.ir import images_at, resolve_path
 
     character = story.character(name)
@@ -93,7 +94,7 @@ def training_inputs(story: Story, name: str) -> tuple[Character, str, list[Path]
         raise _problem(character, "train-without-reference",
                        f"'{name}' has no reference images to train on",
                        "add `reference: art/fox.png` (one image) or `reference: art/fox/` "
-                       "(a folder of .png/.jpg/.webp images)")
+                       f"(a folder of {'/'.join(IMAGE_SUFFIXES)} images)")
     return character, token, images
 
 

@@ -60,6 +60,11 @@ def test_a_character_without_references_or_token_is_a_story_error(tmp_path, caps
     err = capsys.readouterr().err
     where = "fox.story:12:11" if name == "Mole" else "cast.story:2:11"
     assert where in err and f"error: {message}" in err and "hint:" in err
+    if name == "Mole":  # the hint names what a folder of references may hold, as check does
+        from engine.dsl.vocabulary import IMAGE_SUFFIXES
+
+        assert f"a folder of {'/'.join(IMAGE_SUFFIXES)} images" in err
+        assert ".jpeg" in err and ".bmp" in err
 
 
 def test_usage_mistakes_are_one_line(tmp_path, capsys):
@@ -145,3 +150,21 @@ def test_write_points_the_character_at_the_final_checkpoint(tmp_path, capsys):
     text = story.read_text()
     assert "  model: models/Pip/checkpoint-000002  # replaced by train --write\n" in text
     assert text.replace("models/Pip/checkpoint-000002", "models/old") == STORY
+
+
+def test_out_puts_the_checkpoints_there_and_write_points_the_story_at_them(tmp_path, capsys):
+    pytest.importorskip("peft")
+    from tests import tiny_models
+
+    story = repo(tmp_path / "repo")
+    out = tmp_path / "elsewhere" / "pip-v2"
+    status = cli.main(["train", str(story), "Pip", "--out", str(out), "--write",
+                       "image=diffusers", f"image.model={tiny_models.tiny_sd()}",
+                       "train.steps=1", "train.resolution=32"])
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    assert (out / "checkpoint-000001" / "pytorch_lora_weights.safetensors").is_file()
+    assert f"final {out / 'checkpoint-000001'}" in captured.out
+    assert not (tmp_path / "repo" / "models" / "Pip").exists()
+    assert ("  model: ../elsewhere/pip-v2/checkpoint-000001  # replaced by train --write\n"
+            in story.read_text())
