@@ -22,10 +22,11 @@ Steps/s is 1 / the median interval between consecutive steps (the first step's w
 last step's saving left out), so start-up and model loading count for neither; measured both on
 the wall clock and on the child's CPU time (`time.process_time`: on a machine other work loads,
 the CPU-time rate is the steady one). `--rounds N` runs the two N times, interleaved (example,
-ours, example, ...), each into a fresh folder. Printed per run: both rates and the child's peak
-RSS; then the median rates, their ratios (target ≥ 1.0×) and the load average. Where torchvision cannot be imported (no wheel built
-for this torch), the example gets a stand-in `torchvision.transforms` (Resize, crops, ToTensor,
-Normalize with PIL and numpy) for its data loading; the rest of its script runs unchanged.
+ours, example, ...), each into a fresh folder. Printed per run: both rates, the child's peak
+RSS and the load average after it; then the median rates and their ratios (target ≥ 1.0×).
+Where torchvision cannot be imported (no wheel built for this torch), the example gets a
+stand-in `torchvision.transforms` (Resize, crops, ToTensor, Normalize with PIL and numpy) for its
+data loading; the rest of its script runs unchanged.
 A GPU run: `--device cuda --scale 1 --resolution 512 --text-layers 12 --mixed-precision fp16`
 (ours also reports its peak GPU memory).
 """

@@ -275,7 +275,7 @@ def test_auto_as_the_configuration_default_chooses_where_no_story_line_sets_a_nu
 
     assert auto_trainedness(compose_config(["trainedness=auto"])).default
     assert not auto_trainedness(compose_config(["trainedness=0.7"])).default
-    story, step = setup(tmp_path)
+    _, step = setup(tmp_path)
     plain = parse_text(STORY.replace("  trainedness: auto\n", ""), str(tmp_path / "fox.story"))[0]
     everywhere = stage.AutoTrainedness((0.2, 0.6, 1.0), 0.0, default=True)
     config_auto = stage.DrawSettings(32, 24, seed=None, trainedness=1.0, candidates=1,
