@@ -1,6 +1,7 @@
-"""`storyreel check`'s look at the captions: lines with characters no configured caption font
-draws (they would show as boxes), found with the fonts the story's configuration names, and
-lines so long that their caption would be a long run of successive cues."""
+"""`storyreel check`'s look at the captions and titles: lines with characters no configured
+caption font draws and scene titles with characters no banner font draws (they would show as
+boxes), found with the fonts the story's configuration names, and lines so long that their
+caption would be a long run of successive cues."""
 
 from __future__ import annotations
 
@@ -8,43 +9,69 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import ConfigError, Diagnostic
-from engine.ir import Story
+from engine.ir import Span, Story
 
 
 def needs_fonts(story: Story) -> bool:
-    """Whether a line has anything beyond ASCII (only then is the configuration composed)."""
-    return any(line.text and not line.text.isascii()
-               for scene in story.scenes for line in scene.lines)
+    """Whether a line or a scene title has anything beyond ASCII (only then is the
+    configuration composed)."""
+    return any(not text.isascii() for scene in story.scenes
+               for text in (scene.text("title") or "", *(line.text or "" for line in scene.lines)))
 
 
-def caption_fonts(story: Path) -> tuple[Path, ...] | None:
-    """The caption font chain the story's render would use (None: captions are not burned)."""
+Chains = tuple[tuple[Path, ...] | None, tuple[Path, ...] | None]
+"""The caption font chain and the title banner's (None: not drawn)."""
+
+
+def configured_fonts(story: Path) -> Chains:
+    """The font chains the story's render would draw captions and scene titles with."""
     from engine.backends.fonts import find_fonts
     from engine.config import compose_config
 
-    video: Any = compose_config([], story=story).get("video") or {}
-    if not video.get("burn_subtitles", False) or "font" not in video:
+    config: Any = compose_config([], story=story)
+    video: Any = config.get("video") or {}
+    image: Any = config.get("image") or {}
+    captions = None
+    if video.get("burn_subtitles", False) and "font" in video:
+        captions = find_fonts([str(video.font),
+                               *(str(f) for f in video.get("fallback_fonts") or [])])
+    titles = None
+    if image.get("banner", False) and "title_fonts" in image:
+        titles = find_fonts([str(f) for f in image.title_fonts or []])
+    return captions, titles
+
+
+def _undrawable(text: str, chain: tuple[Path, ...], span: Span, what: str, key: str
+                ) -> Diagnostic | None:
+    from engine.backends.fonts import undrawable
+
+    missing = undrawable(text, chain)
+    if not missing:
         return None
-    return find_fonts([str(video.font), *(str(f) for f in video.get("fallback_fonts") or [])])
+    names = ", ".join(f"'{c}' (U+{ord(c):04X})" for c in missing)
+    fonts = ", ".join(font.name for font in chain) or "Pillow's default font"
+    return Diagnostic(span, "warning", "undrawable-characters",
+                      f"no {what} font draws {names}: the {what}s show boxes",
+                      hint=f"the fonts are {fonts}; install one that draws them and add it to "
+                           f"{key}")
+
+
+def undrawable_titles(story: Story, chain: tuple[Path, ...]) -> list[Diagnostic]:
+    """A warning at each scene title with characters no font of `chain` (the banner's) draws."""
+    found = []
+    for scene in story.scenes:
+        title = scene.get("title")
+        if title is not None:
+            found.append(_undrawable(scene.text("title") or "", chain, title.span,
+                                     "title banner", "image.title_fonts"))
+    return [warning for warning in found if warning is not None]
 
 
 def undrawable_lines(story: Story, chain: tuple[Path, ...]) -> list[Diagnostic]:
     """A warning at each line with characters no font of `chain` draws."""
-    from engine.backends.fonts import undrawable
-
-    found = []
-    for scene in story.scenes:
-        for line in scene.lines:
-            missing = undrawable(line.text or "", chain)
-            if missing:
-                names = ", ".join(f"'{c}' (U+{ord(c):04X})" for c in missing)
-                fonts = ", ".join(font.name for font in chain) or "Pillow's default font"
-                found.append(Diagnostic(
-                    line.span, "warning", "undrawable-characters",
-                    f"no caption font draws {names}: the burned captions show boxes",
-                    hint=f"the fonts are {fonts}; install one that draws them and add it to "
-                         f"video.fallback_fonts"))
-    return found
+    found = [_undrawable(line.text or "", chain, line.span, "caption", "video.fallback_fonts")
+             for scene in story.scenes for line in scene.lines]
+    return [warning for warning in found if warning is not None]
 
 
 MAX_CUES = 4
@@ -69,12 +96,14 @@ def long_lines(story: Story) -> list[Diagnostic]:
 
 
 def glyph_warnings(story: Story) -> list[Diagnostic]:
-    """The warnings for one loaded story (fonts only when a line is not all ASCII)."""
+    """The warnings for one loaded story (fonts only when a line or title is not all ASCII)."""
     found = long_lines(story)
     if not needs_fonts(story):
         return found
     try:
-        chain = caption_fonts(Path(story.path))
+        captions, titles = configured_fonts(Path(story.path))
     except ConfigError:  # `render` reports a configuration that does not compose
         return found
-    return found if chain is None else found + undrawable_lines(story, chain)
+    if captions is not None:
+        found += undrawable_lines(story, captions)
+    return found if titles is None else found + undrawable_titles(story, titles)

@@ -8,12 +8,13 @@ import json
 import logging
 import random
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
-from engine.backends.fonts import find_font
+from engine.backends.fonts import find_fonts
 from engine.backends.image import SUBJECTS, DrawRequest
 from engine.backends.image import scenery
 from engine.backends.image.figures import FLYING, WIDTH, draw_figure, heart
@@ -21,26 +22,27 @@ from engine.backends.image.layout import Plan, paint, plan
 from engine.backends.image.looks import Look, look_of
 from engine.backends.image.reading import Reading
 from engine.backends.image.weather import fog
+from engine.backends.video.text import draw_rows, row_width
 
 log = logging.getLogger(__name__)
 
-VERSION = "5"
+VERSION = "6"
 """Part of the identity: bump it whenever the same request would draw different pixels."""
 
 
-@functools.lru_cache(maxsize=1)
-def _font_path() -> str | None:
-    """A DejaVu bold face for the banner (serif preferred), or None: PIL's default font."""
-    path = find_font("DejaVuSerif-Bold.ttf", "DejaVuSans-Bold.ttf")
-    if path is None:
-        log.warning("procedural illustrator: no DejaVu font found; using PIL's default font")
-    return str(path) if path else None
+TITLE_FONTS = ("DejaVuSerif-Bold.ttf", "DejaVuSans-Bold.ttf", "NotoSerifCJK-Bold.ttc",
+               "NotoSansCJK-Bold.ttc", "NotoColorEmoji.ttf")
+"""The banner's font chain: DejaVu for Latin, then the captions' fallbacks (CJK, colour emoji)."""
 
 
-@functools.lru_cache(maxsize=8)
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    path = _font_path()
-    return ImageFont.truetype(path, size) if path else ImageFont.load_default(size=size)
+@functools.cache
+def title_chain(names: tuple[str, ...]) -> tuple[Path, ...]:
+    """The installed fonts of `names`, in order (empty: Pillow's default font, said once)."""
+    chain = find_fonts(names)
+    if not chain:
+        log.warning("procedural illustrator: none of the title fonts %s is installed; using "
+                    "PIL's default font", ", ".join(names))
+    return chain
 
 
 @functools.lru_cache(maxsize=4)
@@ -70,19 +72,22 @@ class ProceduralIllustrator:
     """Draws picture-book scenes procedurally: no model, no network, the same pixels every time."""
 
     def __init__(self, supersample: int = 2, banner: bool = True, texture: float = 4.0,
-                 vignette: float = 0.22, figure_height: float = 0.36) -> None:
+                 vignette: float = 0.22, figure_height: float = 0.36,
+                 title_fonts: Sequence[str] = TITLE_FONTS) -> None:
         self.supersample = max(1, int(supersample))
         self.banner = banner
         self.texture = texture
         self.vignette = vignette
         self.figure_height = figure_height
+        self.title_fonts = tuple(str(name) for name in title_fonts)
 
     def identity(self) -> dict[str, Any]:
         return {"backend": "procedural", "version": VERSION, "supersample": self.supersample,
                 "banner": self.banner, "texture": self.texture, "vignette": self.vignette,
                 "figure_height": self.figure_height, "pillow": Image.__version__,
                 "numpy": np.__version__,
-                "font": Path(_font_path()).name if self.banner and _font_path() else None}
+                "fonts": [path.name for path in title_chain(self.title_fonts)]
+                if self.banner else None}
 
     def describe(self, request: DrawRequest) -> dict[str, Any]:
         """The words of the setting and prompt it used and did not understand, what it drew."""
@@ -206,14 +211,15 @@ class ProceduralIllustrator:
     def _banner(self, image: Image.Image, title: str) -> Box:
         """The title on a ribbon at the top; the ribbon's box."""
         w, h = image.size
-        font = _font(max(10, round(h * 0.052)))
-        draw = ImageDraw.Draw(image, "RGBA")
+        chain, size = title_chain(self.title_fonts), max(10, round(h * 0.052))
         text = " ".join(title.split())  # one line, whatever whitespace the title holds
-        while draw.textlength(text, font=font) > w * 0.8 and len(text) > 4:
+        while row_width(text, chain, size) > w * 0.8 and len(text) > 4:
             text = text[:-2].rstrip() + "…"
-        left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
-        tw, th = right - left, bottom - top
+        block = draw_rows([text], chain, size, 0, (88, 52, 82, 255))
+        block = block.crop(block.getchannel("A").getbbox() or (0, 0, 1, 1))
+        tw, th = block.size
         pad_x, pad_y = h * 0.035, h * 0.018
+        draw = ImageDraw.Draw(image, "RGBA")
         x0, y0 = (w - tw) / 2 - pad_x, h * 0.035
         x1, y1 = (w + tw) / 2 + pad_x, y0 + th + 2 * pad_y
         tail = (y1 - y0) * 0.6
@@ -227,5 +233,5 @@ class ProceduralIllustrator:
                                fill=(40, 20, 40, 60))
         draw.rounded_rectangle((x0, y0, x1, y1), radius=(y1 - y0) / 3, fill=(253, 246, 228, 240),
                                outline=(200, 110, 110, 255), width=max(1, h // 240))
-        draw.text(((w - tw) / 2 - left, y0 + pad_y - top), text, font=font, fill=(88, 52, 82))
+        image.paste(block, (round((w - tw) / 2), round(y0 + pad_y)), block)
         return x0 - tail * 1.6, y0, x1 + tail * 1.6 + 3, y1 + 4
