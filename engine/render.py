@@ -266,7 +266,8 @@ def _draw_and_speak(run: _Run, story: Story
     settings, backends = run.settings, run.backends
     draw_settings = draw_stage.DrawSettings(settings.width, settings.height, settings.seed,
                                             settings.trainedness, settings.candidates,
-                                            settings.auto)
+                                            settings.auto, backends.editor.caption_band(
+                                                settings.width, settings.height))
     requests = draw_stage.build_requests(story, draw_settings)
     stop = threading.Event()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sys
 from pathlib import Path
@@ -77,6 +78,8 @@ def with_auto_resolved(story: Story, cfg: Any) -> Story:
                                       settings.trainedness, 1, settings.auto)
     if not any(auto_characters(story, scene, draw_settings) for scene in story.scenes):
         return story
+    band = build_backend("video", cfg.get("video")).caption_band(settings.width, settings.height)
+    draw_settings = dataclasses.replace(draw_settings, caption_band=band)
     selector = build_backend("select", cfg.get("select"))
     if not callable(getattr(selector, "axes", None)):
         log.warning("trainedness: auto is left as it is: choosing α needs select=clip "

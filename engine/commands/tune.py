@@ -211,8 +211,9 @@ def prepare(story_path: Path, scene_id: str, out: Path | None, overrides: list[s
     if cfg.get("tagger") is not None:  # as render's design stage: reference images → tags
         tags = design_stage.tag_characters(story, build_backend("tagger", cfg.get("tagger")), step)
         story = design_stage.with_tags(story, tags)
+    band = build_backend("video", cfg.get("video")).caption_band(settings.width, settings.height)
     draw_settings = draw_stage.DrawSettings(settings.width, settings.height, settings.seed,
-                                            settings.trainedness, 1)
+                                            settings.trainedness, 1, caption_band=band)
     request = next(r for r in draw_stage.build_requests(story, draw_settings)
                    if r.scene_id == scene_id)
     return Drawing(story.name, request, build_backend("image", cfg.get("image")), step, cfg,

@@ -50,6 +50,8 @@ class DrawSettings:
     trainedness: float
     candidates: int
     auto: AutoTrainedness | None = None
+    caption_band: float = 1.0
+    """Where the editor's bottom caption band begins (fraction of the height; 1: none)."""
 
 
 Tried = tuple[tuple[float, float, float | None, float], ...]
@@ -162,7 +164,7 @@ def build_requests(story: Story, settings: DrawSettings) -> tuple[DrawRequest, .
             setting=s.text("setting") or "",
             style=style, characters=cast,
             width=settings.width, height=settings.height,
-            seed=scene_seed(seed, s), language=language,
+            seed=scene_seed(seed, s), language=language, caption_band=settings.caption_band,
             poses=line_poses(((line.speaker, line.text or "", line.direction)
                               for line in s.lines), cast, language)))
     return tuple(requests)

@@ -40,6 +40,9 @@ class DrawRequest:
     poses: tuple[tuple[str, str], ...] = ()
     """What the scene's lines say its characters do: (name, pose) pairs, pose words only
     ('waving', 'jumping'), so editing any other word of a line keeps the picture."""
+    caption_band: float = 1.0
+    """Where the burned captions' band begins at the bottom, as a fraction of the height (1:
+    none): an illustrator that places its characters keeps them above it in landscape."""
 
 
 SUBJECTS = "storyreel:subjects"

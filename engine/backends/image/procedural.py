@@ -68,6 +68,27 @@ def _figure_box(look: Look, x: float, base: float, tall: float, facing: int, gro
     return x0 + left, y0 + top, x1 + left, y1 + top
 
 
+BAND_GAP = 0.012
+"""How far above the caption band (fraction of the height) a landscape picture's figures end."""
+TITLE_CLEARANCE = 0.16
+"""Where the title banner ends (fraction of the height): a figure raised over the caption band
+is made smaller rather than pushed into it."""
+
+
+def _above(limit: float, look: Look, x: float, base: float, tall: float, facing: int,
+           grounded: bool, pose: str | None, box: Box, top: float) -> tuple[float, float, Box]:
+    """The figure's base, height and box raised (and, when it would not fit between `top` and
+    `limit`, made smaller) so that its lowest pixel is above `limit` (canvas pixels): standing
+    further back on the ground, clear of the captions' band."""
+    if box[3] <= limit:
+        return base, tall, box
+    if box[3] - box[1] > limit - top:
+        tall *= (limit - top) / (box[3] - box[1])
+        box = _figure_box(look, x, base, tall, facing, grounded, pose)
+    base -= box[3] - limit
+    return base, tall, _figure_box(look, x, base, tall, facing, grounded, pose)
+
+
 class ProceduralIllustrator:
     """Draws picture-book scenes procedurally: no model, no network, the same pixels every time."""
 
@@ -153,6 +174,8 @@ class ProceduralIllustrator:
         at_sea = "sea" in p.behind and "boat" not in p.behind and "beach" not in p.behind
         adrift = p.backdrop == "space" and "moon surface" not in p.behind
         in_bed = False
+        landscape = request.width >= request.height and request.caption_band < 1.0
+        clear_of = (request.caption_band - BAND_GAP) * h if landscape else None
         for slot, index in zip(slots, order):
             look, tall = looks[index], min(heights[index] * shrink, 0.7 * h)
             pose = r.pose(request.characters[index].name)
@@ -175,8 +198,12 @@ class ProceduralIllustrator:
                 in_bed, facing, floats = True, 1, True  # tucked in, head on the pillow
                 tall = min(tall, 0.3 * w)
                 x, base = 0.36 * w - 0.45 * tall, 0.6 * h
+            box = _figure_box(look, x, base, tall, facing, not floats, pose)
+            if clear_of is not None and not in_bed:
+                base, tall, box = _above(clear_of, look, x, base, tall, facing, not floats, pose,
+                                         box, top=TITLE_CLEARANCE * h)
             draw_figure(c.draw, look, x, base, tall, facing, grounded=not floats, pose=pose)
-            boxes.append(_figure_box(look, x, base, tall, facing, not floats, pose))
+            boxes.append(box)
         if len(huggers) > 1:
             heart(c.draw, 0.62 * w, min(p.ground * h - 0.75 * max(heights), 0.3 * h), 0.03 * h)
         return boxes

@@ -70,3 +70,8 @@ class Editor(Protocol):
     def caption_fits(self, width: int, height: int) -> Callable[[str], bool]:
         """Whether a caption row fits a frame this size (a longer line's captions are split)."""
         ...
+
+    def caption_band(self, width: int, height: int) -> float:
+        """Where a two-row caption at the bottom of a frame this size begins, as a fraction of
+        its height (1: no captions burned): the illustrator keeps the characters above it."""
+        ...

@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from engine.backends.video.camera import camera_view, decoded
-from engine.backends.video.caption_box import CaptionStyle, caption_corner, caption_overlay
+from engine.backends.video.caption_box import (CaptionStyle, caption_corner, caption_overlay,
+                                               caption_size)
 from engine.backends.video.framing import Box, characters_in, subject_boxes
 from engine.captions import Cue, caption_text, display_words
 
@@ -79,6 +80,21 @@ def caption_bands(texts: Sequence[str], width: int, height: int, style: CaptionS
         x, y = caption_corner(box_w, box_h, width, height, style, top)
         bands[top] = (x / width, y / height, (x + box_w) / width, (y + box_h) / height)
     return bands
+
+
+BAND_ROWS = 2
+"""The caption rows the picture keeps clear at the bottom (a line's caption is one or two)."""
+
+
+def bottom_band_top(width: int, height: int, style: CaptionStyle, rows: int = BAND_ROWS
+                    ) -> float:
+    """Where a `rows`-row caption box at the bottom of a `width`×`height` frame begins, as a
+    fraction of the height: measured by drawing one (each row a word wider than a row, so it
+    wraps to exactly `rows`), so it is the box the editor burns in."""
+    size = caption_size(width, height, style)
+    word = "Åg" * max(4, width // size)
+    box_w, box_h = caption_overlay(" ".join([word] * rows), width, height, style).size
+    return caption_corner(box_w, box_h, width, height, style, False)[1] / height
 
 
 def captions_on_top(image: Path, camera: str | None, texts: Sequence[str], width: int,

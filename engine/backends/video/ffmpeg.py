@@ -25,7 +25,8 @@ from typing import Any
 from engine.backends.fonts import find_font, find_fonts, runs, undrawable
 from engine.backends.video import CutRequest, CutStats, Segment
 from engine.backends.video.caption_box import CaptionStyle, caption_fits
-from engine.backends.video.caption_plan import PLACES, caption_entries, captions_on_top
+from engine.backends.video.caption_plan import (PLACES, bottom_band_top, caption_entries,
+                                               captions_on_top)
 from engine.backends.video.encoders import check_encoder, resolve, video_args
 from engine.backends.video.frames import SceneShot, distinct_frames, first_frame, render_frames
 from engine.backends.video.pipe import encode_piped, timing_filter
@@ -133,6 +134,12 @@ class FFmpegEditor:
         return CaptionStyle(font=caption_font(self.font_name), size=self.caption_size,
                             fallbacks=find_fonts(self.fallback_fonts),
                             highlight=HIGHLIGHT if self.highlight_words else None)
+
+    def caption_band(self, width: int, height: int) -> float:
+        """Where a two-row caption at the bottom begins (fraction of the height; 1: none burned):
+        what the illustrator keeps the characters above."""
+        style = self._style()
+        return 1.0 if style is None else bottom_band_top(width, height, style)
 
     def caption_fits(self, width: int, height: int) -> Callable[[str], bool]:
         """Whether a caption row fits a frame this size as it is burned in (without burned
