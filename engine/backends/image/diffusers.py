@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.backends.image import CharacterLook, DrawRequest
+from engine.backends.image.composition import Composition, cut_to_frame, drawn_height
 from engine.backends.image.dreamtuner import (BACKEND, DreamTuner, LoraScales, is_lora,
                                               refuse_pickle)
 from engine.backends.image.long_prompts import ChunkedEncoder
@@ -121,7 +122,8 @@ class DiffusersIllustrator:
                  online: bool = False, delta_cache: str | None = None,
                  long_prompts: str = "drop", negative_prompt: str = "",
                  reference_mode: str | None = None, reference_strength: float = 0.6,
-                 ip_adapter: str | None = None, ip_adapter_encoder: str | None = None):
+                 ip_adapter: str | None = None, ip_adapter_encoder: str | None = None,
+                 caption_headroom: float = 0.2):
         if dtype not in DTYPES:
             raise ConfigError(f"image.dtype must be one of {', '.join(DTYPES)}, not {dtype!r}")
         if long_prompts not in LONG_PROMPTS:
@@ -136,6 +138,10 @@ class DiffusersIllustrator:
                               f"{', '.join(REFERENCE_MODES)}, not {reference_mode!r}")
         if not 0 <= float(reference_strength) <= 1:
             raise ConfigError("image.reference_strength must be between 0 and 1")
+        if not 0 <= float(caption_headroom) <= 1:
+            raise ConfigError("image.caption_headroom must be between 0 and 1")
+        self.caption_headroom = float(caption_headroom)
+        self._composed: dict[DrawRequest, Composition] = {}
         self.model = str(model)
         self.device, self.dtype = device, dtype
         self.scheduler, self.scheduler_config = scheduler, dict(scheduler_config or {})
@@ -170,7 +176,8 @@ class DiffusersIllustrator:
                 "scheduler_config": self.scheduler_config, "steps": self.steps,
                 "guidance": self.guidance, "max_pixels": self.max_pixels,
                 "long_prompts": self.long_prompts, "prompt_version": PROMPT_VERSION,
-                "negative_prompt": self.negative_prompt, **self._reference_identity(),
+                "negative_prompt": self.negative_prompt,
+                "caption_headroom": self.caption_headroom, **self._reference_identity(),
                 **versions}
 
     def _reference_identity(self) -> dict[str, Any]:
@@ -300,6 +307,9 @@ class DiffusersIllustrator:
     def describe(self, request: DrawRequest) -> dict[str, Any]:
         """What `draw` hands the pipeline for this request (for the manifest and storyboard)."""
         described = self.drawing(request).as_json()
+        composed = self._composed.get(request)
+        if composed is not None:
+            described["composition"] = composed.as_json()
         if self.reference_mode is not None:
             shown = references_of(request.characters)
             strength = round(steering(shown, self.reference_strength), 4)
@@ -328,13 +338,14 @@ class DiffusersIllustrator:
     def _size(self, pipe: Any, request: DrawRequest) -> tuple[int, int]:
         """The pipeline's native pixel budget at the frame's aspect (`max_pixels`: the frame,
         at most that many pixels)."""
-        frame = request.width * request.height
+        height = drawn_height(request.height, request.caption_band, self.caption_headroom)
+        frame = request.width * height
         if self.max_pixels is not None:
             pixels = min(frame, int(self.max_pixels))
         else:
             side = native_side(pipe)
             pixels = side * side if side else frame
-        return drawing_size(request.width, request.height, pixels, size_multiple(pipe))
+        return drawing_size(request.width, height, pixels, size_multiple(pipe))
 
     def draw(self, request: DrawRequest) -> Image:
         import torch
@@ -359,10 +370,12 @@ class DiffusersIllustrator:
                 options["negative_prompt"] = drawing.negative_prompt
         pipe, options = self._steered(pipe, request, options)
         image = pipe(**options).images[0].convert("RGB")
-        if image.size != (request.width, request.height):
-            from PIL import Image as PILImage
-
-            image = image.resize((request.width, request.height), PILImage.Resampling.LANCZOS)
+        if image.size == (request.width, request.height):
+            return image
+        image, composition = cut_to_frame(image, request.width, request.height,
+                                          request.caption_band)
+        if composition is not None:
+            self._composed[request] = composition
         return image
 
     def _steered(self, pipe: Any, request: DrawRequest, options: dict[str, Any]

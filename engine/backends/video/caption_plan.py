@@ -8,8 +8,7 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
-
+from engine.backends.detail import detail, mean_in
 from engine.backends.video.camera import camera_view, decoded
 from engine.backends.video.caption_box import (CaptionStyle, caption_corner, caption_overlay,
                                                caption_size)
@@ -112,21 +111,6 @@ def captions_on_top(image: Path, camera: str | None, texts: Sequence[str], width
         seen = [in_frame(box, camera, keep) for boxes in noted.values() for box in boxes]
         covered = {top: sum(_overlap(band, box) for box in seen) for top, band in bands.items()}
         return covered[False] > 0 and covered[True] < covered[False]
-    detail = _detail(image, width, height)
-    busy = {top: _mean_in(detail, band) for top, band in bands.items()}
+    energy = detail(decoded(image), width, height)
+    busy = {top: mean_in(energy, band) for top, band in bands.items()}
     return busy[False] > BUSIER * busy[True]
-
-
-def _detail(image: Path, width: int, height: int) -> np.ndarray:
-    """How much is drawn at each point: the magnitude of the grey picture's gradient."""
-    grey = np.asarray(decoded(image).convert("L").resize((width // 4 or 1, height // 4 or 1)),
-                      dtype=np.float32)
-    dy, dx = np.gradient(grey)
-    return np.hypot(dx, dy)
-
-
-def _mean_in(detail: np.ndarray, band: Box) -> float:
-    h, w = detail.shape
-    part = detail[int(band[1] * h):max(int(band[3] * h), int(band[1] * h) + 1),
-                  int(band[0] * w):max(int(band[2] * w), int(band[0] * w) + 1)]
-    return float(part.mean()) if part.size else 0.0
