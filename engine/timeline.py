@@ -22,13 +22,17 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class TimelineSettings:
-    """Pauses around lines, in seconds (`timeline:` in conf/config.yaml)."""
+    """Pauses around lines, in seconds, and how lines without word times are cued (`timeline:`
+    in conf/config.yaml)."""
 
     lead_in: float     # picture before a scene's first line
     gap: float         # between two lines of a scene
     tail: float        # after a scene's last line; a crossfade happens inside it
     min_scene: float   # no scene is shorter
     crossfade: float   # length of a crossfade transition
+    estimate_word_times: bool = False
+    """A line whose TTS gives no word times: False, one cue for the line (no word
+    highlighted); True, its words timed by their lengths."""
 
     def __post_init__(self) -> None:
         for name in ("lead_in", "gap", "tail", "min_scene", "crossfade"):

@@ -1,9 +1,10 @@
-"""Word timings for captions: a TTS's own word times matched to the words a caption shows, or,
-where the TTS gives none, times shared out by the words' lengths."""
+"""Word timings for captions: a TTS's own word times matched to the words a caption shows;
+where the TTS gives none, line cues (or, as a setting, times shared out by the words' lengths)."""
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -12,6 +13,8 @@ import numpy as np
 
 from engine.captions import Word, display_words
 from engine.files import write_atomically
+
+log = logging.getLogger(__name__)
 
 
 def write_words(words: Sequence[Word], path: Path) -> Path:
@@ -24,6 +27,29 @@ def read_words(path: Path) -> tuple[Word, ...]:
     """The words of a file `write_words` wrote."""
     return tuple(Word(float(w["start"]), float(w["end"]), str(w["text"]))
                  for w in json.loads(path.read_text(encoding="utf-8"))["words"])
+
+
+def line_words(text: str, times: Path | None, duration: float, estimate: bool = False
+               ) -> tuple[Word, ...]:
+    """The caption's words timed from the TTS's word times (`times`, a `write_words` file);
+    without them none, so the line is one cue with no word highlighted, unless `estimate`
+    (`timeline.estimate_word_times`) shares the line's time out by the words' lengths."""
+    if times is not None:
+        return align_words(text, read_words(times), duration)
+    return estimate_words(text, duration) if estimate else ()
+
+
+def report_untimed(untimed: int, total: int, estimate: bool) -> None:
+    """The log line for lines whose TTS gave no word times (nothing when every line has them)."""
+    if not untimed:
+        return
+    if estimate:
+        log.info("%d of %d lines come without word times from their TTS: their words are "
+                 "estimated from their lengths (timeline.estimate_word_times)", untimed, total)
+    else:
+        log.info("%d of %d lines come without word times from their TTS: they fall back to line "
+                 "cues (captions.words.vtt times their lines, no word is highlighted; "
+                 "timeline.estimate_word_times=true estimates them)", untimed, total)
 
 
 def _letters(text: str) -> str:

@@ -24,7 +24,7 @@ from engine.loudness import Loudness, measure
 from engine.narration import Narration, narrate
 from engine.timeline import (SAMPLE_RATE, MixSettings, SceneLines, TimedLine, Timeline,
                              TimelineSettings, build_timeline, crossfade_frames, read_clip)
-from engine.words import align_words, estimate_words, read_words
+from engine.words import line_words, report_untimed
 
 log = logging.getLogger(__name__)
 
@@ -97,19 +97,20 @@ def clip_seconds(path: Path) -> float:
 def plan(scenes: Sequence[CutScene], settings: TimelineSettings, fps: int,
          samples: Mapping[Path, np.ndarray] | None = None) -> Timeline:
     """The timeline of these scenes (each clip's length from `samples`, else read)."""
-    return build_timeline([SceneLines(tuple(_timed(line, samples) for line in scene.lines),
+    return build_timeline([SceneLines(tuple(_timed(line, samples, settings.estimate_word_times)
+                                            for line in scene.lines),
                                       least_length(scene.sfx, scene.duration, settings.tail))
                            for scene in scenes], settings, fps)
 
 
-def _timed(line: CutLine, samples: Mapping[Path, np.ndarray] | None) -> TimedLine:
-    """The line's length, and its caption's words timed from the TTS's word times (estimated
-    from the words' lengths when the TTS reported none)."""
+def _timed(line: CutLine, samples: Mapping[Path, np.ndarray] | None, estimate: bool
+           ) -> TimedLine:
+    """The line's length, and its caption's words timed from the TTS's word times (none when
+    the TTS reported none, unless the timeline estimates them)."""
     seconds = (len(samples[line.audio]) / SAMPLE_RATE if samples is not None
                else clip_seconds(line.audio))
-    words = (align_words(line.text, read_words(line.words), seconds) if line.words
-             else estimate_words(line.text, seconds))
-    return TimedLine(seconds, line.text, line.speaker, words)
+    return TimedLine(seconds, line.text, line.speaker,
+                     line_words(line.text, line.words, seconds, estimate))
 
 
 def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, width: int,
@@ -139,11 +140,8 @@ def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, 
     # and for the mix.
     samples = {line.audio: read_clip(line.audio) for scene in scenes for line in scene.lines}
     timeline = plan(scenes, settings, fps, samples)
-    untimed = sum(1 for scene in scenes for line in scene.lines if line.words is None)
-    if untimed:
-        log.info("%d of %d lines come without word times from their TTS: their karaoke cues "
-                 "(captions.words.vtt) are estimated from the words' lengths", untimed,
-                 sum(len(scene.lines) for scene in scenes))
+    report_untimed(sum(1 for scene in scenes for line in scene.lines if line.words is None),
+                   sum(len(scene.lines) for scene in scenes), settings.estimate_word_times)
     cues = fit_cues(timeline.cues if speakers_in_captions
                     else tuple(replace(cue, speaker=None) for cue in timeline.cues),
                     editor.caption_fits(width, height))

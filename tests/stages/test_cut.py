@@ -131,15 +131,22 @@ def test_sidecar_captions_match_the_timeline_within_a_frame(cold: CutOutcome):
         assert sub.content.replace("\n", " ") == cap.text.replace("\n", " ") == cue.text
 
 
-def test_karaoke_captions_time_every_word_inside_its_line(cold: CutOutcome):
-    """The tones carry no word times (no words.json): each cue's words are estimated over it."""
+def test_lines_without_word_times_fall_back_to_line_cues(cold: CutOutcome):
+    """The tones carry no word times (no words.json): each karaoke cue is its line, untimed."""
     karaoke = webvtt.read(str(cold.video.parent / "captions.words.vtt"))
     assert [c.text.replace("\n", " ") for c in karaoke] == [c.text for c in cold.timeline.cues]
-    for cue in cold.timeline.cues:
+    assert all(cue.words == () for cue in cold.timeline.cues)
+    assert all("<00:" not in cue.raw_text for cue in karaoke)
+
+
+def test_word_times_are_estimated_when_the_timeline_says_so(scenes):
+    from engine.stages.cut import plan
+
+    timeline = plan(scenes, replace(SETTINGS, estimate_word_times=True), FPS)
+    for cue in timeline.cues:
         assert [w.text for w in cue.words] == cue.text.split()
         assert cue.start <= cue.words[0].start and cue.words[-1].end == pytest.approx(cue.end)
         assert all(a.end <= b.start + 1e-9 for a, b in zip(cue.words, cue.words[1:]))
-    assert "The <00:00:00." in karaoke[0].raw_text  # "moon" is timed after "The"
 
 
 def test_a_line_with_word_times_is_timed_by_them(scenes, tmp_path: Path, caplog):
@@ -151,7 +158,7 @@ def test_a_line_with_word_times_is_timed_by_them(scenes, tmp_path: Path, caplog)
                          Word(1.0, 1.2, "bright")), tmp_path / "words.json")
     meadow = scenes[0]
     timed = replace(meadow, lines=(replace(meadow.lines[0], words=times), *meadow.lines[1:]))
-    with caplog.at_level("INFO", logger="engine.stages.cut"):
+    with caplog.at_level("INFO", logger="engine.words"):
         timeline = plan((timed, *scenes[1:]), SETTINGS, FPS)
         cut((timed, *scenes[1:]), FFmpegEditor(burn_subtitles=False), SETTINGS, W, H, FPS,
             tmp_path / "out", tmp_path / "work")
@@ -159,6 +166,7 @@ def test_a_line_with_word_times_is_timed_by_them(scenes, tmp_path: Path, caplog)
     assert [round(w.start - first.start, 3) for w in first.words] == [0, 0.1, 0.55, 0.6, 0.8,
                                                                       0.95, 1.0]
     assert "2 of 3 lines come without word times" in caplog.text
+    assert "fall back to line cues" in caplog.text
     assert "<00:00:01.350>and <00:00:01.400>bright." in (  # the line starts at 0.4 s
         tmp_path / "out" / "captions.words.vtt").read_text(encoding="utf-8")
 
