@@ -8,6 +8,7 @@ import json
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -114,13 +115,16 @@ def test_decodes_mp3_to_engine_samples():
 
 class LoopbackEdge:
     """A websocket server speaking the read-aloud protocol edge-tts expects, on 127.0.0.1: it
-    refuses the first `refuse_first` connections (503), waits `delay` seconds before answering,
+    refuses the first `refuse_first` connections (`refuse_status`: 503, or 403 and 429 as the
+    service answers a stale token and too many requests), waits `delay` seconds before answering,
     sends `words` (seconds, seconds, text) as word boundaries, and counts requests open at once;
     its first `cut_first` answers send only the first third of the audio (it still decodes)."""
 
     def __init__(self, audio: bytes, refuse_first: int = 0, delay: float = 0.0,
-                 words: tuple[tuple[float, float, str], ...] = (), cut_first: int = 0):
+                 words: tuple[tuple[float, float, str], ...] = (), cut_first: int = 0,
+                 refuse_status: int = 503):
         self.audio, self.refuse_first, self.delay, self.words = audio, refuse_first, delay, words
+        self.refuse_status = refuse_status
         self.cut_first, self.answered = cut_first, 0
         self.requests: list[str] = []
         self.configs: list[str] = []
@@ -134,7 +138,7 @@ class LoopbackEdge:
     async def _handle(self, request):
         self.connections += 1
         if self.connections <= self.refuse_first:
-            return aiohttp_web.Response(status=503, text="busy")
+            return aiohttp_web.Response(status=self.refuse_status, text="busy")
         self.open_now += 1
         self.most_open = max(self.most_open, self.open_now)
         try:
@@ -310,3 +314,48 @@ def test_the_speak_stage_speaks_as_many_lines_at_once_as_the_bound(point_client_
     assert [s.text for s in spoken] == [f"Line number {n}." for n in range(7)]  # story order
     assert all(s.words is not None and s.words.name == "words.json" for s in spoken)
     assert "Line" in spoken[0].words.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("status", [403, 429])
+def test_403_and_429_are_tried_again_with_backoff(point_client_at, status: int, caplog):
+    """A 403 (a stale token: edge-tts fixes its clock from the answer's Date and asks once more
+    itself) and a 429 (too many requests) are retried; past the attempts, a clear error."""
+    # edge-tts's own second try after a 403 is one more connection per attempt
+    per_attempt = 2 if status == 403 else 1
+    with LoopbackEdge(sine_mp3(0.5), refuse_first=2 * per_attempt,
+                      refuse_status=status) as server:
+        point_client_at(server.port)
+        with caplog.at_level("WARNING", logger="engine.backends.tts.edge"):
+            audio = edge("tts.backoff=0.01").speak(say("Once upon a time."))
+    assert audio.duration > 0.3 and server.connections == 2 * per_attempt + 1
+    assert caplog.text.count("retrying in") == 2
+    with LoopbackEdge(sine_mp3(0.5), refuse_first=99, refuse_status=status) as server:
+        point_client_at(server.port)
+        with pytest.raises(BackendError) as caught:
+            edge("tts.attempts=2", "tts.backoff=0.01").speak(say("The owl hooted twice."))
+    assert server.connections == 2 * per_attempt
+    message = str(caught.value)
+    assert 'line "The owl hooted twice."' in message and "failed 2 times" in message
+    assert str(status) in message and "\n" not in message.split("hint:")[0].strip()
+
+
+def test_an_answer_without_audio_is_a_clear_error_and_nothing_is_cached(point_client_at,
+                                                                        tmp_path: Path):
+    from engine.cache import Cache
+    from engine.dsl.parse import parse_text
+    from engine.manifest import Recorder
+    from engine.stages.speak import speak
+    from engine.steps import Step
+
+    story, problems = parse_text('title: Night\nscene a\n  "The owl hooted."\n',
+                                 "/repo/night.story")
+    assert not problems
+    with LoopbackEdge(b"") as server:  # turn.start, turn.end, and no audio between
+        point_client_at(server.port)
+        with pytest.raises(BackendError) as caught:
+            speak(story, edge("tts.backoff=0.01"), Step(Cache(tmp_path / "cache"), Recorder()))
+    message = str(caught.value)
+    assert 'line "The owl hooted."' in message and "sent no audio" in message
+    assert "voice 'en-" in message and "edge-tts --list-voices" in message
+    assert not [p for p in (tmp_path / "cache").rglob("*") if p.is_file()
+                and p.suffix in (".wav", ".json")]
