@@ -123,3 +123,29 @@ def test_identity_names_the_model_and_voices_never_the_key():
     assert identity["model"] == "gpt-4o-mini-tts" and identity["categories"]["child"]["voice"]
     assert identity["base_url"] == "http://127.0.0.1:9/v1"
     assert KEY not in repr(identity) and "secret" not in repr(identity)
+
+
+@pytest.mark.parametrize(("language", "native"), [("fr", "français natif"),
+                                                   ("es", "nativa de español"),
+                                                   ("de", "muttersprachlichem Deutsch"),
+                                                   ("zh", "普通话")])
+def test_the_shipped_languages_cast_every_category_with_native_instructions(language: str,
+                                                                           native: str):
+    """conf/tts/openai.yaml's own table: the story's language picks each category's voice and
+    instructions in that language, a voice of the same kind as the category's English one."""
+    shipped = tts("http://127.0.0.1:9")
+    english, spoken = shipped.categories, shipped.languages[language]
+    assert set(spoken) == set(english)
+    with LoopbackServer(speech(), speech()) as server:
+        voice = tts(server.base_url)
+        voice.speak(line("…", "narrator", language=f"{language}-XX"))  # silence: no request
+        voice.speak(line("Bonjour!", "girl", language=language))
+        voice.speak(line("Hello!", "girl"))
+    local, english_girl = server.requests
+    assert local["voice"] == english_girl["voice"] == "coral"
+    assert local["instructions"] != english_girl["instructions"]
+    narrator = voice.voice_for(line("x", "narrator", language=f"{language}-XX"))
+    assert narrator.voice == "nova" and native in narrator.instructions
+    assert voice.voice_for(line("x", "creature", language=language)).voice == "verse"
+    for category, entry in spoken.items():
+        assert entry.instructions and entry.instructions != english[category].instructions
