@@ -180,8 +180,9 @@ class EdgeTTS:
         import aiohttp
         from edge_tts import exceptions
 
+        # SkewAdjustmentError: a 403 whose Date edge-tts cannot read to correct its clock by
         transient = (aiohttp.ClientError, asyncio.TimeoutError, OSError, exceptions.WebSocketError,
-                     _Truncated)
+                     exceptions.SkewAdjustmentError, _Truncated)
         for attempt in range(1, self.attempts + 1):
             try:
                 with self._open_requests:

@@ -122,9 +122,9 @@ class LoopbackEdge:
 
     def __init__(self, audio: bytes, refuse_first: int = 0, delay: float = 0.0,
                  words: tuple[tuple[float, float, str], ...] = (), cut_first: int = 0,
-                 refuse_status: int = 503):
+                 refuse_status: int = 503, refuse_date: str | None = None):
         self.audio, self.refuse_first, self.delay, self.words = audio, refuse_first, delay, words
-        self.refuse_status = refuse_status
+        self.refuse_status, self.refuse_date = refuse_status, refuse_date
         self.cut_first, self.answered = cut_first, 0
         self.requests: list[str] = []
         self.configs: list[str] = []
@@ -138,7 +138,8 @@ class LoopbackEdge:
     async def _handle(self, request):
         self.connections += 1
         if self.connections <= self.refuse_first:
-            return aiohttp_web.Response(status=self.refuse_status, text="busy")
+            headers = {"Date": self.refuse_date} if self.refuse_date else None
+            return aiohttp_web.Response(status=self.refuse_status, text="busy", headers=headers)
         self.open_now += 1
         self.most_open = max(self.most_open, self.open_now)
         try:
@@ -359,3 +360,20 @@ def test_an_answer_without_audio_is_a_clear_error_and_nothing_is_cached(point_cl
     assert "voice 'en-" in message and "edge-tts --list-voices" in message
     assert not [p for p in (tmp_path / "cache").rglob("*") if p.is_file()
                 and p.suffix in (".wav", ".json")]
+
+
+def test_a_403_without_a_readable_date_is_retried_then_one_clear_line(point_client_at):
+    """edge-tts corrects its clock from a 403's Date; one it cannot read is a fault like any."""
+    with LoopbackEdge(sine_mp3(0.5), refuse_first=1, refuse_status=403,
+                      refuse_date="not a date") as server:
+        point_client_at(server.port)
+        audio = edge("tts.backoff=0.01").speak(say("Once upon a time."))
+    assert audio.duration > 0.3 and server.connections == 2
+    with LoopbackEdge(sine_mp3(0.5), refuse_first=99, refuse_status=403,
+                      refuse_date="not a date") as server:
+        point_client_at(server.port)
+        with pytest.raises(BackendError) as caught:
+            edge("tts.attempts=2", "tts.backoff=0.01").speak(say("The owl hooted twice."))
+    message = str(caught.value)
+    assert 'line "The owl hooted twice."' in message and "failed 2 times" in message
+    assert "SkewAdjustmentError" in message and "not a date" in message
