@@ -6,7 +6,8 @@ A story of `scenes` scenes, three speech-like lines each (about 8 minutes for 60
 mastered the way a cut does it: clips read (at a TTS's 22.05 kHz, resampled, as speak version 1
 kept them; at 48 kHz as version 2 keeps them), the whole track mixed and mastered in one pass,
 and by scene (`engine.narration`, when this checkout has it): cold, then after one line is
-edited. The loudness check of the finished track and the AAC encode are timed too.
+edited, and with the AAC made by piece (`engine.aac_pieces`). The loudness check of the finished
+track and the whole-track AAC encode (ffmpeg's default coder and `-aac_coder fast`) are timed too.
 Run it with PYTHONPATH at an older checkout to time what that checkout does.
 """
 
@@ -109,6 +110,18 @@ def main() -> int:
                                             [None] * args.scenes, MIX, work, ids))
         rows.append((f"mix + master by scene, one line edited ({len(done.measured)} measured)",
                      seconds))
+        if "aac_bitrate" in narrate.__code__.co_varnames:
+            (work / "aac").mkdir()
+            seconds, done = cpu(lambda: narrate(timeline, samples, work / "aac-cold.wav",
+                                                [None] * args.scenes, MIX, work / "aac", ids,
+                                                "128k"))
+            rows.append((f"... and AAC by piece, cold ({len(done.encoded)} pieces encoded)",
+                         seconds))
+            seconds, done = cpu(lambda: narrate(changed, read(edited), work / "aac-edit.wav",
+                                                [None] * args.scenes, MIX, work / "aac", ids,
+                                                "128k"))
+            rows.append((f"... and AAC by piece, one line edited ({len(done.encoded)} encoded)",
+                         seconds))
     from engine.loudness import measure
     rows.append(("loudness check of the track", cpu(lambda: measure(read_clip(wav),
                                                                   SAMPLE_RATE))[0]))
@@ -116,6 +129,9 @@ def main() -> int:
     rows.append(("AAC encode (ffmpeg, 128k)", cpu(lambda: subprocess.run(
         [ffmpeg_exe(), "-nostdin", "-loglevel", "error", "-y", "-i", str(wav), "-c:a", "aac",
          "-b:a", "128k", str(work / "track.m4a")], check=True))[0]))
+    rows.append(("AAC encode, -aac_coder fast (ffmpeg, 128k)", cpu(lambda: subprocess.run(
+        [ffmpeg_exe(), "-nostdin", "-loglevel", "error", "-y", "-i", str(wav), "-c:a", "aac",
+         "-aac_coder", "fast", "-b:a", "128k", str(work / "fast.m4a")], check=True))[0]))
     m4a = work / "track.m4a"
     rows.append(("decode the AAC back", cpu(lambda: read_clip(m4a))[0]))
     print(f"{args.scenes} scenes, {timeline.duration:.1f} s of narration, "

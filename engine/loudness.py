@@ -192,22 +192,63 @@ def master_measured(samples: np.ndarray, rate: int, target: float, ceiling: floa
         return Mastered(_scaled(samples, gain), before,
                         Loudness(before.integrated + gain, _db(peak * 10 ** (gain / 20))),
                         gain, False)
+    gain, level, spans = _limited_search(samples, rate, target, allowed, measured, gain)
+    out, peak = _applied(samples, gain, spans, allowed)
+    return Mastered(out, before, Loudness(level, _db(peak)), gain, True)
+
+
+def mastering_gain(samples: np.ndarray, rate: int, target: float, ceiling: float,
+                   measured: Measured) -> float:
+    """The gain (dB) `master_measured` applies, found without making the mastered track."""
+    peak = float(np.max(measured.peaks, initial=0.0))
+    level = gated_loudness(measured.energy, measured.grain, rate)
+    if not math.isfinite(level):
+        return 0.0
+    allowed = 10 ** ((ceiling - CODEC_HEADROOM) / 20)
+    gain = target - level
+    if peak * 10 ** (gain / 20) <= allowed:
+        return gain
+    return _limited_search(samples, rate, target, allowed, measured, gain)[0]
+
+
+def _limited_search(samples: np.ndarray, rate: int, target: float, allowed: float,
+                    measured: Measured, gain: float
+                    ) -> tuple[float, float, list[tuple[int, int, np.ndarray]]]:
+    """Gains tried from `gain` until the limited track's level is within CLOSE_ENOUGH of the
+    target (at most MAX_STEPS): the last one tried, its level and the limiter's spans there."""
     tried: list[tuple[float, float]] = []
-    for _ in range(MAX_STEPS):
+    for step in range(MAX_STEPS):
+        if step:
+            gain = _next_gain(tried, target)
         scale = 10 ** (gain / 20)
         spans = _limited_spans(measured.peaks * np.float32(scale), allowed, rate)
-        out = _scaled(samples, gain)
         energy = measured.energy * scale ** 2
         for start, end, envelope in spans:
-            out[start:end] = _scaled(samples[start:end], gain, envelope)
             _reweigh(energy, measured, samples, (start, end), envelope, scale, rate)
         level = gated_loudness(energy, measured.grain, rate)
         tried.append((gain, level))
         if abs(target - level) < CLOSE_ENOUGH:
             break
-        gain = _next_gain(tried, target)
-    out, peak = _trimmed_spans(out, spans, allowed)
-    return Mastered(out, before, Loudness(level, _db(peak)), gain, True)
+    return gain, level, spans
+
+
+def gained(samples: np.ndarray, peaks: np.ndarray, gain: float, allowed: float,
+           rate: int) -> np.ndarray:
+    """`samples` times `gain` dB, the limiter holding their peaks (`peaks`: theirs before the
+    gain, `Measured.peaks`) at `allowed` and the trim settling what it lifted: what
+    `master_measured` makes at that gain, for a stretch that begins and ends in silence."""
+    spans = _limited_spans(peaks * np.float32(10 ** (gain / 20)), allowed, rate)
+    return _applied(samples, gain, spans, allowed)[0] if spans else _scaled(samples, gain)
+
+
+def _applied(samples: np.ndarray, gain: float, spans: list[tuple[int, int, np.ndarray]],
+             allowed: float) -> tuple[np.ndarray, float]:
+    """The samples times the gain, the limiter's envelope in its spans, trimmed (`_trimmed_spans`);
+    and their true peak (linear)."""
+    out = _scaled(samples, gain)
+    for start, end, envelope in spans:
+        out[start:end] = _scaled(samples[start:end], gain, envelope)
+    return _trimmed_spans(out, spans, allowed)
 
 
 TAIL = 0.25

@@ -305,7 +305,16 @@ def mixed(timeline: Timeline, clips: Sequence[Path | np.ndarray],
 
 def write_track(track: np.ndarray, out_path: Path) -> Path:
     """48 kHz mono 16-bit WAV of the track, written atomically."""
-    pcm = (np.clip(track, -1.0, 1.0) * 32767.0).round().astype("<i2")
+    return write_pcm(pcm16(track), out_path)
+
+
+def pcm16(track: np.ndarray) -> np.ndarray:
+    """The track's samples as the WAV holds them (16-bit)."""
+    return (np.clip(track, -1.0, 1.0) * 32767.0).round().astype("<i2")
+
+
+def write_pcm(pcm: np.ndarray, out_path: Path) -> Path:
+    """48 kHz mono 16-bit WAV of these samples, written atomically."""
     buffer = io.BytesIO()
     with wave.open(buffer, "wb") as out:
         out.setnchannels(1)

@@ -15,13 +15,13 @@ from typing import Any
 import numpy as np
 
 from engine.backends.video import CutRequest, CutStats, Editor, Segment
-from engine.captions import fit_cues, write_srt, write_vtt
+from engine.captions import Cue, fit_cues, write_srt, write_vtt
 from engine.effects import SoundEffect, least_length
 from engine.files import replacing, write_atomically
 from engine.locks import work_folder
 from engine.language_codes import iso639_2
 from engine.loudness import Loudness, measure
-from engine.narration import Narration, narrate
+from engine.narration import PEAK_MARGIN, PEAK_PASSES, Narration, narrate
 from engine.timeline import (SAMPLE_RATE, MixSettings, SceneLines, TimedLine, Timeline,
                              TimelineSettings, build_timeline, crossfade_frames, read_clip)
 from engine.words import line_words, report_untimed
@@ -129,10 +129,10 @@ def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, 
     `Owl: …`, WebVTT `<v Owl>`); otherwise the cues carry no speaker.
 
     `workdir` keeps the editor's per-scene segments between runs (a changed scene re-encodes
-    only its own segment), each scene's loudness measurements (`engine.narration`: an edit
-    measures only its own scene's sound) and the narration track while it is being muxed. The cut holds it as a
-    work folder (`engine.locks.work_folder`): `cache gc` leaves it alone meanwhile, and scratch
-    (names beginning with '.') is removed only when no other process uses the folder.
+    only its own segment), each scene's loudness measurements and the narration's AAC pieces
+    (`engine.narration`: an edit measures and encodes only its own scene's sound). The cut
+    holds it as a work folder (`engine.locks.work_folder`): `cache gc` leaves it alone meanwhile,
+    and scratch (names beginning with '.') is removed only when no other process uses it.
     """
     if not scenes:
         raise ValueError("a cut needs at least one scene")
@@ -145,48 +145,55 @@ def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, 
     cues = fit_cues(timeline.cues if speakers_in_captions
                     else tuple(replace(cue, speaker=None) for cue in timeline.cues),
                     editor.caption_fits(width, height))
-    segments = tuple(
-        Segment(scene_id=scene.scene_id, image=scene.image, start=placed.start,
-                frames=placed.frames, camera=scene.camera, into_next=scene.into_next or "cut",
-                transition_frames=(crossfade_frames(timeline, i, settings)
-                                   if scene.into_next not in (None, "cut")
-                                   and i + 1 < len(scenes) else 0))
-        for i, (scene, placed) in enumerate(zip(scenes, timeline.scenes)))
     out_dir.mkdir(parents=True, exist_ok=True)
     video = out_dir / "video.mp4"
     with (work_folder(workdir),
           tempfile.TemporaryDirectory(prefix=".cut-", dir=workdir) as scratch):
         clips = [samples[line.audio] for s in scenes for line in s.lines]
         music, ids = [scene.music for scene in scenes], [scene.scene_id for scene in scenes]
-        request = CutRequest(segments=segments, audio=Path(), cues=cues, width=width,
-                             height=height, fps=fps, output=Path(), workdir=workdir,
-                             language=iso639_2(language))
+        request = CutRequest(segments=_segments(scenes, timeline, settings), audio=Path(),
+                             cues=cues, width=width, height=height, fps=fps, output=Path(),
+                             workdir=workdir, language=iso639_2(language))
+        bitrate = getattr(editor, "aac_bitrate", None)
         with replacing(video) as temp:
             stats, narration, heard = _cut_under_ceiling(
                 editor, replace(request, output=temp), mix,
                 lambda lowered: narrate(timeline, clips, Path(scratch) / "narration.wav",
                                         music, lowered, workdir, ids,
-                                        [scene.sfx for scene in scenes]))
+                                        [scene.sfx for scene in scenes], bitrate))
             samples.clear()
             _fsync(temp)
             loudness = verify_loudness(heard, mix) if mix and heard else None
             write_atomically(out_dir / "cut.json", json.dumps(
                 {"loudness": loudness, "fonts": list(stats.fonts)}, sort_keys=True) + "\n")
-            srt = write_srt(cues, out_dir / "captions.srt")
-            vtt = write_vtt(cues, out_dir / "captions.vtt")
-            write_vtt(cues, out_dir / KARAOKE, karaoke=True)
+            srt, vtt = _write_captions(cues, out_dir)
     log.info("cut %d scenes, %.2fs: %d segments encoded, %d reused; narration: %d scenes "
-             "measured, %d reused", len(scenes), timeline.duration, len(stats.encoded),
-             len(stats.reused), len(narration.measured), len(narration.reused))
+             "measured, %d reused, %d pieces encoded", len(scenes), timeline.duration,
+             len(stats.encoded), len(stats.reused), len(narration.measured),
+             len(narration.reused), len(narration.encoded))
     return CutOutcome(video=video, srt=srt, vtt=vtt, timeline=timeline,
                       duration=timeline.duration, stats=stats, loudness=loudness,
                       narration=narration)
 
 
-PEAK_PASSES = 3
-"""Cuts at most while the encoded soundtrack's true peak is over the ceiling."""
-PEAK_MARGIN = 0.1
-"""dB more headroom than the encode's overshoot when the soundtrack is mastered again."""
+def _segments(scenes: Sequence[CutScene], timeline: Timeline,
+              settings: TimelineSettings) -> tuple[Segment, ...]:
+    """Each scene's picture on the timeline, with how (and how long) it gives way to the next."""
+    return tuple(
+        Segment(scene_id=scene.scene_id, image=scene.image, start=placed.start,
+                frames=placed.frames, camera=scene.camera, into_next=scene.into_next or "cut",
+                transition_frames=(crossfade_frames(timeline, i, settings)
+                                   if scene.into_next not in (None, "cut")
+                                   and i + 1 < len(scenes) else 0))
+        for i, (scene, placed) in enumerate(zip(scenes, timeline.scenes)))
+
+
+def _write_captions(cues: Sequence[Cue], out_dir: Path) -> tuple[Path, Path]:
+    """The SRT, the WebVTT and the karaoke WebVTT; the first two's paths."""
+    srt = write_srt(cues, out_dir / "captions.srt")
+    vtt = write_vtt(cues, out_dir / "captions.vtt")
+    write_vtt(cues, out_dir / KARAOKE, karaoke=True)
+    return srt, vtt
 
 
 def _cut_under_ceiling(editor: Editor, request: CutRequest, mix: MixSettings | None,
@@ -196,15 +203,19 @@ def _cut_under_ceiling(editor: Editor, request: CutRequest, mix: MixSettings | N
     in it (None without `mix`). AAC raises true peaks by an amount that depends on the sound
     (0.4 to 0.7 dB in speech at 128 kb/s, more in a buzz), more than CODEC_HEADROOM always
     covers: when the encoded peak is over the ceiling, the soundtrack is mastered again under a
-    ceiling that much lower and cut again (the segments and scene measurements are reused)."""
+    ceiling that much lower and cut again (the segments and scene measurements are reused).
+    A narration made of pieces (`narration.aac`) has each piece under the ceiling already."""
     lowered, first = mix, None
     for passes in range(1, PEAK_PASSES + 1):
         narration = narrate_under(lowered)
-        stats = editor.cut(replace(request, audio=narration.path)) or CutStats()
+        stats = editor.cut(replace(request, audio=narration.path, aac=narration.aac)) \
+            or CutStats()
         first = first or (stats, narration)  # what the first pass made: later passes reuse it
         if not request.output.exists() or request.output.stat().st_size == 0:
             raise RuntimeError(f"the editor wrote no video to {request.output}")
-        heard = measure(read_clip(request.output), SAMPLE_RATE) if mix else None
+        heard = None if not mix else (
+            narration.heard if stats.copied_aac and narration.heard is not None
+            else measure(read_clip(request.output), SAMPLE_RATE))
         over = heard.true_peak - mix.true_peak if heard and mix.loudness is not None else 0.0
         if not over > 0 or passes == PEAK_PASSES:
             break
@@ -212,7 +223,8 @@ def _cut_under_ceiling(editor: Editor, request: CutRequest, mix: MixSettings | N
                  "again %.2f dB lower", over, mix.true_peak, over + PEAK_MARGIN)
         lowered = replace(lowered, true_peak=lowered.true_peak - over - PEAK_MARGIN)
     return (replace(stats, encoded=first[0].encoded, reused=first[0].reused),
-            replace(narration, measured=first[1].measured, reused=first[1].reused), heard)
+            replace(narration, measured=first[1].measured, reused=first[1].reused,
+                    encoded=first[1].encoded), heard)
 
 
 def verify_loudness(heard: Loudness, mix: MixSettings) -> dict[str, object]:

@@ -48,6 +48,9 @@ class CutRequest:
     output: Path
     workdir: Path
     language: str = "und"
+    aac: Path | None = None
+    """`audio` already encoded as AAC-LC 48 kHz (.m4a), at the editor's `aac_bitrate`: an editor
+    that has one may copy it instead of encoding `audio` again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +61,8 @@ class CutStats:
     encoded: tuple[str, ...] = ()
     reused: tuple[str, ...] = ()
     fonts: tuple[str, ...] = ()
+    copied_aac: bool = False
+    """The video's sound is the request's `aac`, copied."""
 
 
 class Editor(Protocol):
@@ -66,6 +71,10 @@ class Editor(Protocol):
     def cut(self, request: CutRequest) -> CutStats: ...
 
     def identity(self) -> dict[str, Any]: ...
+
+    aac_bitrate: str | None
+    """The bitrate of the AAC narration this editor copies when the request brings one (None:
+    it encodes the request's WAV itself)."""
 
     def caption_fits(self, width: int, height: int) -> Callable[[str], bool]:
         """Whether a caption row fits a frame this size (a longer line's captions are split)."""

@@ -119,6 +119,7 @@ class FFmpegEditor:
         self.crf, self.preset, self.tune, self.keyint = int(crf), str(preset), tune, int(keyint)
         self.x264_params = x264_params
         self.audio_bitrate = str(audio_bitrate)
+        self.aac_bitrate: str | None = self.audio_bitrate  # the mux copies an AAC narration
         # x264's output depends on its thread count, so it is fixed (part of the identity);
         # speed comes from encoding several segments at once, which changes no byte.
         self.threads = int(threads)
@@ -184,16 +185,18 @@ class FFmpegEditor:
         request.workdir.mkdir(parents=True, exist_ok=True)
         # The AAC encode (about a second per two minutes of narration, one core) runs beside the
         # segment encodes instead of after them, so the final mux only copies streams.
-        narration = _NarrationEncode(request.audio, request.workdir, self.audio_bitrate)
+        narration = (None if request.aac is not None
+                     else _NarrationEncode(request.audio, request.workdir, self.audio_bitrate))
         try:
             jobs = self._jobs(request)
             stats = self._encode_segments(jobs, request)
-            audio = narration.finish()
+            audio = request.aac if narration is None else narration.finish()
         except BaseException:
-            narration.abandon()
+            if narration is not None:
+                narration.abandon()
             raise
         self._mux(request, [job.path for job in jobs], audio)
-        return replace(stats, fonts=self._fonts_used(request))
+        return replace(stats, fonts=self._fonts_used(request), copied_aac=narration is None)
 
     def _fonts_used(self, request: CutRequest) -> tuple[str, ...]:
         """The font files the burned captions are drawn with; a caption with characters no font

@@ -77,6 +77,7 @@ class MoviePyEditor(FFmpegEditor):
                          keyint=keyint, x264_params=x264_params, audio_bitrate=audio_bitrate,
                          threads=threads, font=font, caption_size=caption_size,
                          fallback_fonts=fallback_fonts)
+        self.aac_bitrate = None  # moviepy encodes the narration's WAV itself
         try:
             import moviepy  # noqa: F401
         except ImportError as error:

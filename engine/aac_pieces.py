@@ -1,0 +1,180 @@
+"""The narration's AAC from pieces that begin and end in silence, each encoded on its own and kept
+by its samples, so that an edit encodes only the pieces whose sound changed.
+
+An AAC-LC packet carries 1024 samples, and its transform overlaps the next packet's. A piece whose
+first two and last two frames are digital silence encodes (ffmpeg's `aac`) to packets that start
+and end with silent packets decoding to exact zeros, so the packets of pieces encoded one by one
+join with nothing at the join: the joined stream decodes to the pieces' own decodes back to back,
+to the sample (tests/test_aac_pieces.py). Each piece starts on the whole track's 1024-sample grid;
+its encoder's priming packet (silence) is dropped, except a first piece that does not begin in
+silence (the track's edit list then skips the priming, as ffmpeg writes it).
+"""
+
+from __future__ import annotations
+
+import fractions
+import hashlib
+import io
+import json
+import os
+import subprocess
+import zipfile
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from engine.files import replacing, write_atomically
+from engine.loudness import Loudness, gated_loudness, k_energy, true_peak
+from engine.timeline import SAMPLE_RATE
+
+FRAME = 1024
+"""Samples in an AAC-LC frame."""
+EDGE = 2 * FRAME
+"""Silent samples a piece begins and ends with for its packets to join cleanly."""
+GRAIN = 64
+"""Samples the decoded loudness sums are kept at: divides a frame and the gating blocks' step."""
+VERSION = 1
+"""Bumped when a piece is encoded or measured differently."""
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """A piece encoded: its 16-bit samples, its packets (ADTS frames, one per frame of `pcm`, the
+    priming one first when `primed`), and its decode as a meter reads it (K-weighted energy per
+    GRAIN, linear true peak)."""
+
+    pcm: np.ndarray
+    packets: tuple[bytes, ...]
+    primed: bool
+    energy: np.ndarray
+    peak: float
+
+
+def encoded(sound: Callable[[], np.ndarray], primed: bool, bitrate: str,
+            path: Path) -> tuple[Piece, bool]:
+    """The piece kept at `path` (named by `piece_path`), else `sound()` encoded, decoded, measured
+    and kept there; True when encoded now. The sound is 16-bit samples, a whole number of frames
+    that begins (unless `primed`) and ends with EDGE zeros."""
+    try:
+        with np.load(path) as kept:
+            piece = Piece(kept["pcm"], tuple(_frames(kept["adts"].tobytes())), primed,
+                          kept["energy"],
+                          float(kept["peak"]))
+        os.utime(path)  # last use, for whoever cleans the workdir
+        return piece, False
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
+        pass  # not there (or unreadable): encoded again
+    pcm = sound()
+    packets = _frames(_encode(pcm, bitrate))
+    if not primed:
+        packets = packets[1:]  # the priming packet: silence, as the piece begins
+    heard = _decode(packets)[FRAME if primed else 0:][:len(pcm)]
+    piece = Piece(pcm, tuple(packets), primed, k_energy(heard, SAMPLE_RATE, GRAIN),
+                  10 ** (true_peak(heard) / 20))
+    buffer = io.BytesIO()
+    np.savez(buffer, pcm=pcm, adts=np.frombuffer(b"".join(packets), dtype=np.uint8),
+             energy=piece.energy, peak=piece.peak)
+    write_atomically(path, buffer.getvalue())
+    return piece, True
+
+
+def piece_path(workdir: Path, key: dict[str, object]) -> Path:
+    """Where the piece made from what `key` names is kept (the encoder's version added)."""
+    from engine.backends.video.ffmpeg import ffmpeg_version
+
+    named = {**key, "version": VERSION, "ffmpeg": ffmpeg_version()}
+    digest = hashlib.sha256(json.dumps(named, sort_keys=True).encode()).hexdigest()
+    return workdir / f"aacp-{digest[:32]}.npz"
+
+
+def encode_all(jobs: Sequence[tuple[Callable[[], np.ndarray], bool, str, Path]]) -> list[tuple[Piece, bool]]:
+    """`encoded` for each job, the encodes side by side (one ffmpeg a core)."""
+    with ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as pool:
+        return list(pool.map(lambda job: encoded(*job), jobs))
+
+
+def heard(placed: Sequence[tuple[int, Piece]]) -> Loudness:
+    """What a meter reads in the joined stream: the pieces' decodes, silence between them."""
+    level = gated_loudness(_spread(placed), GRAIN, SAMPLE_RATE)
+    peak = max((piece.peak for _, piece in placed), default=0.0)
+    return Loudness(level, 20 * np.log10(peak) if peak > 0 else -np.inf)
+
+
+def _spread(placed: Sequence[tuple[int, Piece]]) -> np.ndarray:
+    """The pieces' energy sums at their places on the track, zeros between them."""
+    end = max(start + len(piece.pcm) for start, piece in placed)
+    energy = np.zeros(-(-end // GRAIN))
+    for start, piece in placed:
+        first = start // GRAIN
+        energy[first:first + len(piece.energy)] = piece.energy
+    return energy
+
+
+def write_m4a(placed: Sequence[tuple[int, Piece]], total: int, out_path: Path) -> Path:
+    """The pieces' packets at their places (frame-aligned starts, `placed` in order), silent
+    packets between them, as an .m4a `total` samples long."""
+    import av
+
+    packets: list[bytes] = []
+    for index, (start, piece) in enumerate(placed):
+        if start != len(packets) * FRAME:
+            raise ValueError(f"a piece at sample {start} overlaps or leaves a gap")
+        packets.extend(piece.packets[1:] if piece.primed else piece.packets)
+        following = placed[index + 1][0] if index + 1 < len(placed) else len(packets) * FRAME
+        packets.extend([piece.packets[-1]] * ((following - len(packets) * FRAME) // FRAME))
+    primed = placed[0][1].primed
+    stream = list(placed[0][1].packets[:1] if primed else ()) + packets
+    with replacing(out_path) as temp, \
+            av.open(io.BytesIO(b"".join(stream)), format="aac") as source, \
+            av.open(str(temp), "w", format="mp4", options={"fflags": "+bitexact"}) as sink:
+        audio = source.streams.audio[0]
+        out = sink.add_stream_from_template(audio)
+        offset = -FRAME if primed else 0
+        for index, packet in enumerate(p for p in source.demux(audio) if p.size):
+            at = offset + index * FRAME
+            if at >= total:
+                break  # the last piece's padding: past the track's end
+            packet.stream, packet.time_base = out, fractions.Fraction(1, SAMPLE_RATE)
+            packet.pts = packet.dts = at
+            packet.duration = min(FRAME, total - at)
+            sink.mux(packet)
+    return out_path
+
+
+def _encode(pcm: np.ndarray, bitrate: str) -> bytes:
+    from engine.backends.video.ffmpeg import ffmpeg_exe
+    from engine.errors import BackendError
+
+    command = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error",
+               "-f", "s16le", "-ar", str(SAMPLE_RATE), "-ac", "1", "-i", "pipe:0",
+               "-c:a", "aac", "-b:a", bitrate, "-aac_pns", "0",
+               "-fflags", "+bitexact", "-flags:a", "+bitexact", "-f", "adts", "pipe:1"]
+    done = subprocess.run(command, input=pcm.astype("<i2").tobytes(), capture_output=True,
+                          check=False)
+    if done.returncode != 0:
+        raise BackendError("video=ffmpeg", f"encoding the narration failed (ffmpeg exit "
+                           f"{done.returncode}): {done.stderr.decode(errors='replace')[-800:]}")
+    return done.stdout
+
+
+def _frames(adts: bytes) -> list[bytes]:
+    """ADTS frames, split at their headers' lengths."""
+    frames, at = [], 0
+    while at + 7 <= len(adts):
+        length = ((adts[at + 3] & 3) << 11) | (adts[at + 4] << 3) | (adts[at + 5] >> 5)
+        if adts[at] != 0xFF or length < 7:
+            raise ValueError("not an ADTS stream")
+        frames.append(adts[at:at + length])
+        at += length
+    return frames
+
+
+def _decode(packets: Sequence[bytes]) -> np.ndarray:
+    import av
+
+    with av.open(io.BytesIO(b"".join(packets)), format="aac") as container:
+        chunks = [frame.to_ndarray().reshape(-1) for frame in container.decode(audio=0)]
+    return np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
