@@ -114,12 +114,12 @@ def main() -> int:
             (work / "aac").mkdir()
             seconds, done = cpu(lambda: narrate(timeline, samples, work / "aac-cold.wav",
                                                 [None] * args.scenes, MIX, work / "aac", ids,
-                                                "128k"))
+                                                aac_bitrate="128k"))
             rows.append((f"... and AAC by piece, cold ({len(done.encoded)} pieces encoded)",
                          seconds))
             seconds, done = cpu(lambda: narrate(changed, read(edited), work / "aac-edit.wav",
                                                 [None] * args.scenes, MIX, work / "aac", ids,
-                                                "128k"))
+                                                aac_bitrate="128k"))
             rows.append((f"... and AAC by piece, one line edited ({len(done.encoded)} encoded)",
                          seconds))
     from engine.loudness import measure

@@ -8,6 +8,7 @@ import functools
 import hashlib
 import io
 import json
+import logging
 import math
 import os
 import zipfile
@@ -29,6 +30,8 @@ from engine.loudness import (
     mastering_gain,
 )
 from engine.timeline import SAMPLE_RATE, MixSettings, Timeline, mixed, pcm16, write_pcm
+
+log = logging.getLogger(__name__)
 
 VERSION = 1
 """Bumped when a piece's measurements are made differently."""
@@ -62,7 +65,7 @@ class Narration:
 
 def narrate(timeline: Timeline, clips: Sequence[Path | np.ndarray], out_path: Path,
             music: Sequence[Path | None], mix: MixSettings | None, workdir: Path,
-            scene_ids: Sequence[str], effects: Sequence[Sequence[SoundEffect]] = (),
+            scene_ids: Sequence[str], effects: Sequence[Sequence[SoundEffect]] = (), *,
             aac_bitrate: str | None = None) -> Narration:
     """Write the soundtrack `engine.timeline.mix_audio` would write, with each scene's sound
     `effects` added before mastering (`engine.effects`), measured by scene, cut into pieces
@@ -75,7 +78,7 @@ def narrate(timeline: Timeline, clips: Sequence[Path | np.ndarray], out_path: Pa
     it once, kept in `workdir` by its sound and that gain (a piece whose decode peaks over the
     ceiling is mastered again under a ceiling that much lower, on its own: PEAK_PASSES at most).
     So the bytes are those of a cold cut of
-    the same story. Each piece starts on AAC's frame grid: up to 1023 samples (21 ms) before its
+    the same story. With AAC, each piece starts on its frame grid: up to 1023 samples (21 ms) before its
     scene's picture (a story whose scenes never meet in silence is one piece, and not moved).
     """
     track = add_effects(mixed(timeline, clips, music, mix), timeline, effects)
@@ -88,10 +91,12 @@ def narrate(timeline: Timeline, clips: Sequence[Path | np.ndarray], out_path: Pa
     plan = _layout(track, bounds)
     pieces = [_Piece(track, bounds, scenes, digests, first, last, length)
               for first, last, _, length in plan]
-    places, total = [place for _, _, place, _ in plan], len(track)
-    if aac_bitrate is None:
+    total = len(track)
+    if aac_bitrate is None:  # no AAC: no frame grid to move the pieces onto
+        places = [bounds[first][0] for first, *_ in plan]
         wav = _write_wav(places, [p.mastered(gain, allowed) for p in pieces], total, out_path)
         return Narration(wav, made, kept, gain=gain)
+    places = [place for _, _, place, _ in plan]
     ceiling = 10 ** (mix.true_peak / 20) if mastering else math.inf
     ceilings, fresh = [allowed] * len(pieces), set()
     for _ in range(PEAK_PASSES):  # a piece whose encode peaks over the ceiling: again, lower
@@ -101,6 +106,9 @@ def narrate(timeline: Timeline, clips: Sequence[Path | np.ndarray], out_path: Pa
         over = {i: p.peak / ceiling for i, (p, _) in enumerate(done) if p.peak > ceiling}
         for index, ratio in over.items():
             ceilings[index] /= ratio * 10 ** (PEAK_MARGIN / 20)
+            log.info("the narration's piece from scene %s peaks %.2f dB over the %.1f dBTP "
+                     "ceiling: mastering it again %.2f dB lower", scene_ids[plan[index][0]],
+                     20 * math.log10(ratio), mix.true_peak, 20 * math.log10(ratio) + PEAK_MARGIN)
         if not over:
             break
     placed = [(place, piece) for place, (piece, _) in zip(places, done)]

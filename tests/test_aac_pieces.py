@@ -113,7 +113,8 @@ def test_an_edit_encodes_its_piece_and_gives_the_cold_aac(tmp_path):
         clips = [read_clip(line.audio) for scene in scenes for line in scene.lines]
         (tmp_path / name).mkdir()
         return narrate(plan(scenes, TIMING, 25), clips, tmp_path / name / "narration.wav",
-                       [None] * 6, QUIET, tmp_path / work, [s.scene_id for s in scenes], "128k")
+                       [None] * 6, QUIET, tmp_path / work, [s.scene_id for s in scenes],
+                       aac_bitrate="128k")
     first = run(None, "first", "work")
     assert first.encoded == ("s0", "s1", "s2", "s3", "s4", "s5")
     edit = run(2, "edit", "work")
@@ -170,7 +171,8 @@ def test_a_piece_that_peaks_over_the_ceiling_is_encoded_again_lower(tmp_path, mo
     def run(name: str):
         (tmp_path / name).mkdir()
         return narrate(timeline, clips, tmp_path / name / "narration.wav", [None] * 6, MIX,
-                       tmp_path / "work", [s.scene_id for s in scenes], "128k")
+                       tmp_path / "work", [s.scene_id for s in scenes],
+                       aac_bitrate="128k")
     monkeypatch.setattr(engine.narration, "PEAK_PASSES", 1)
     once = run("once")
     assert once.heard.true_peak > MIX.true_peak  # noise at -14 LUFS: AAC lifts its peaks

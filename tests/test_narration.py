@@ -73,7 +73,7 @@ def narrated(scenes, folder, work):
     timeline = plan(scenes, TIMING, FPS)
     return timeline, clips, narrate(timeline, clips, folder / "narration.wav",
                                     [s.music for s in scenes], MIX, work,
-                                    [s.scene_id for s in scenes])
+                                    [s.scene_id for s in scenes], aac_bitrate="128k")
 
 
 def test_an_edit_measures_only_its_scene_and_gives_the_cold_tracks_bytes(tmp_path):

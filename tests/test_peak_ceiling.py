@@ -40,7 +40,7 @@ def test_the_encoded_soundtrack_peaks_under_the_ceiling(tmp_path: Path, caplog):
         out.setframerate(SAMPLE_RATE)
         out.writeframes((buzzing(3.0) * 32767).round().astype("<i2").tobytes())
     scenes = (CutScene("s", still, None, None, (CutLine(clip, "Bzz."),)),)
-    with caplog.at_level(logging.INFO, logger="engine.stages.cut"):
+    with caplog.at_level(logging.INFO, logger="engine"):
         outcome = cut(scenes, FFmpegEditor(burn_subtitles=False), TIMING, 64, 36, 10,
                       tmp_path / "out", tmp_path / "work", mix=MIX)
     assert "mastering it again" in caplog.text  # the first encode did go over

@@ -160,7 +160,7 @@ def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, 
                 editor, replace(request, output=temp), mix,
                 lambda lowered: narrate(timeline, clips, Path(scratch) / "narration.wav",
                                         music, lowered, workdir, ids,
-                                        [scene.sfx for scene in scenes], bitrate))
+                                        [scene.sfx for scene in scenes], aac_bitrate=bitrate))
             samples.clear()
             _fsync(temp)
             loudness = verify_loudness(heard, mix) if mix and heard else None
