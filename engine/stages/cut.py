@@ -154,26 +154,30 @@ def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, 
         request = CutRequest(segments=_segments(scenes, timeline, settings), audio=Path(),
                              cues=cues, width=width, height=height, fps=fps, output=Path(),
                              workdir=workdir, language=iso639_2(language))
-        bitrate = getattr(editor, "aac_bitrate", None)
         with replacing(video) as temp:
             stats, narration, heard = _cut_under_ceiling(
                 editor, replace(request, output=temp), mix,
                 lambda lowered: narrate(timeline, clips, Path(scratch) / "narration.wav",
                                         music, lowered, workdir, ids,
-                                        [scene.sfx for scene in scenes], aac_bitrate=bitrate))
+                                        [scene.sfx for scene in scenes],
+                                        aac_bitrate=getattr(editor, "aac_bitrate", None)))
             samples.clear()
             _fsync(temp)
             loudness = verify_loudness(heard, mix) if mix and heard else None
             write_atomically(out_dir / "cut.json", json.dumps(
                 {"loudness": loudness, "fonts": list(stats.fonts)}, sort_keys=True) + "\n")
             srt, vtt = _write_captions(cues, out_dir)
-    log.info("cut %d scenes, %.2fs: %d segments encoded, %d reused; narration: %d scenes "
-             "measured, %d reused, %d pieces encoded", len(scenes), timeline.duration,
-             len(stats.encoded), len(stats.reused), len(narration.measured),
-             len(narration.reused), len(narration.encoded))
+    _note_done(len(scenes), timeline, stats, narration)
     return CutOutcome(video=video, srt=srt, vtt=vtt, timeline=timeline,
                       duration=timeline.duration, stats=stats, loudness=loudness,
                       narration=narration)
+
+
+def _note_done(count: int, timeline: Timeline, stats: CutStats, narration: Narration) -> None:
+    log.info("cut %d scenes, %.2fs: %d segments encoded, %d reused; narration: %d scenes "
+             "measured, %d reused, %d pieces encoded", count, timeline.duration,
+             len(stats.encoded), len(stats.reused), len(narration.measured),
+             len(narration.reused), len(narration.encoded))
 
 
 def _segments(scenes: Sequence[CutScene], timeline: Timeline,
