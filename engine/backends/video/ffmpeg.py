@@ -1,10 +1,11 @@
 """`video=ffmpeg`: per-scene H.264 segments from raw frames piped to ffmpeg, then concat and mux.
 
 Each scene's segment is encoded once into `workdir`, named by a hash of everything that shapes
-its bytes, so a re-cut after editing one line encodes only that line's scene. The narration is
-encoded to AAC by a second ffmpeg while the segments encode (and kept in `workdir`, named by a
-hash of the WAV, so a cut with the same narration reuses it); the final video is a stream copy of
-the segments, that AAC and a soft subtitle track (mov_text).
+its bytes, so a re-cut after editing one line encodes only that line's scene. The narration's
+AAC comes with the request (`CutRequest.aac`, made by piece: `engine.aac_pieces`); without it, it
+is encoded by a second ffmpeg while the segments encode (kept in `workdir`, named by a hash of the
+WAV). The final video is a stream copy of the segments, that AAC and a soft subtitle track
+(mov_text).
 """
 
 from __future__ import annotations
