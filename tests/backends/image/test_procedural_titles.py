@@ -4,7 +4,6 @@ title no banner font draws."""
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import numpy as np
