@@ -200,10 +200,11 @@ def test_a_story_with_long_filled_prompts_keeps_the_token_in_every_picture(tmp_p
         ids = clip(details["prompt"]).input_ids
         assert ids.index(TOKEN_IDS[0]) < 77 and ids[1:3] == TOKEN_IDS
         assert details["tokens"] == {"text_encoder": len(ids)} and len(ids) <= 77
-        assert details["size"] == [88, 48]  # the tiny pipeline's 64² budget at 16:9
+        # the tiny pipeline's 64² budget at 16:9 drawn a fifth taller (caption_headroom), then cut
+        assert details["size"] == [80, 56]
         assert "whisper" not in details["prompt"]
         assert details["negative_prompt"] and details["negative_tokens"]["text_encoder"] <= 77
         assert Image.open(artifact["path"]).size == (160, 90)
     assert any(a["details"]["dropped"] for a in drawn)  # the filled prompts were too long
     board = (tmp_path / "run" / "storyboard.html").read_text()
-    assert "sks moon Luna" in board and "88×48" in board
+    assert "sks moon Luna" in board and "80×56" in board
