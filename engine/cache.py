@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
-import enum
 import errno
 import hashlib
 import json
 import logging
-import math
 import os
 import re
 import shutil
@@ -17,12 +14,12 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Any
 
+from engine.canonical import canonical, canonical_json
 from engine.errors import ConfigError
 from engine.files import file_sha256, find_root
-from engine.ir import Span
 from engine.leases import Lease, acquire_lease, lease_seconds, sweep_dead
 from engine.locks import UNWRITABLE, live_marks, mark_run
 
@@ -32,53 +29,6 @@ MANIFEST = "manifest.json"
 KEY_PATTERN = re.compile(r"^[0-9a-f]{64}$")
 CACHE_FORMAT = 1
 """Bumped when the entry layout or the key recipe changes; part of every key."""
-
-
-def canonical(value: Any) -> Any:
-    """A JSON-ready form of `value` that is the same in every process and Python run.
-
-    Dataclasses become dicts of their fields (source spans left out: where a node sits in its file
-    never shapes an artifact, and keeping them would make editing one line change every key below
-    it); tuples, lists and sets become lists (sets sorted); Paths become strings; bytes and numpy
-    arrays become a digest; non-finite floats become strings (JSON has no NaN).
-    """
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else repr(value)
-    if isinstance(value, enum.Enum):
-        return canonical(value.value)
-    if isinstance(value, Span):
-        return None
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {"__type__": type(value).__name__,
-                **{f.name: canonical(getattr(value, f.name)) for f in dataclasses.fields(value)
-                   if not isinstance(getattr(value, f.name), Span)}}
-    if isinstance(value, Mapping):
-        return {str(k): canonical(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [canonical(v) for v in value]
-    if isinstance(value, (set, frozenset)):
-        return sorted((canonical(v) for v in value), key=lambda v: json.dumps(v, sort_keys=True))
-    if isinstance(value, PurePath):
-        return str(value)
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return {"__bytes__": hashlib.sha256(bytes(value)).hexdigest()}
-    if type(value).__module__ == "numpy":
-        if hasattr(value, "tobytes") and hasattr(value, "shape"):
-            return {"__array__": hashlib.sha256(value.tobytes()).hexdigest(),
-                    "dtype": str(value.dtype), "shape": list(value.shape)}
-        return canonical(value.item())
-    # OmegaConf containers and other mappings/sequences that are not the builtin types
-    if hasattr(value, "items") and callable(value.items):
-        return {str(k): canonical(v) for k, v in value.items()}
-    raise TypeError(f"cannot hash a {type(value).__name__} into a cache key: {value!r}")
-
-
-def canonical_json(value: Any) -> str:
-    return json.dumps(canonical(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False)
-
 
 
 @dataclass(frozen=True, slots=True)

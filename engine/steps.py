@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from engine.backends.weights import path_fingerprint
-from engine.cache import KEY_PATTERN, Cache, canonical_json
+from engine.cache import KEY_PATTERN, Cache
+from engine.canonical import canonical_json
 from engine.files import file_sha256
 from engine.errors import BackendError, ConfigError, StoryError
 from engine.fingerprints import INDEX_NAME, FingerprintIndex, remembered_in

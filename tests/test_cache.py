@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.cache import Cache, cache_dir, canonical_json
+from engine.cache import Cache, cache_dir
+from engine.canonical import canonical_json
 from engine.files import copy_atomically, place_atomically, write_atomically
 from engine.commands import cache as cache_command
 from engine.ir import Span

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from engine.cache import file_sha256
+from engine.files import file_sha256
 from engine.review import decisions
 from engine.review.decisions import Decision
 from engine.review.records import Item, Run, flag_id, load_run

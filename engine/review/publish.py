@@ -9,8 +9,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from engine.cache import file_sha256
-from engine.files import copy_atomically, write_atomically
+from engine.files import copy_atomically, file_sha256, write_atomically
 from engine.review import decisions
 from engine.review.gate import label, problems
 from engine.review.records import PUBLISHED_FILES, Run, flag_id

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.cache import canonical_json
+from engine.canonical import canonical_json
 from engine.ir import without_spans
 from engine.storyboard import audio_path, candidate_path, picture_path
 

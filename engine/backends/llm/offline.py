@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
-import string
-from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
 from engine.backends.llm import (LineBrief, Rejected, SceneBrief, WriteRequest, WriteResult,
                                  WrittenLine, WrittenScene)
 from engine.backends.llm import offline_templates as templates
-from engine.backends.llm.offline_words import (TIMES, Premise, PremiseShape, Setting, Who, cap,
-                                               join, quoted, strip_article)
+from engine.backends.llm.offline_picker import TemplatePicker, digest
+from engine.backends.llm.offline_words import (Premise, PremiseShape, Setting, Who, cap, join,
+                                               quoted, strip_article, title_case,
+                                               unique_scene_id, with_time_of_day)
 from engine.backends.tts.delivery import visible_direction
 from engine.errors import BackendError
 
@@ -21,59 +20,12 @@ log = logging.getLogger(__name__)
 
 _WORRY = re.compile(r"\b(oh no|lost|afraid|scared|where|help|dear|worried|alone|dark)\b", re.I)
 _JOY = re.compile(r"\b(hooray|yay|wonderful|happy|did it|love|best)\b", re.I)
-_SLOT = string.Formatter()
 _ACTIONS = {"worried": "looking worried", "sad": "looking sad", "happy": "smiling happily",
             "whisper": "smiling shyly", "sleepy": "yawning sleepily", "brave": "standing bravely",
             "curious": "looking curious", "grumpy": "frowning", "surprised": "looking amazed"}
 _BEAT_ACTIONS = {"opening": "smiling", "problem": "looking worried", "attempt": "walking along",
                  "turning": "looking amazed", "ending": "smiling happily",
                  "scene": "looking around"}
-
-
-def _digest(*parts: object) -> int:
-    """A stable number from text (Python's `hash` changes between runs; sha256 does not)."""
-    text = "\x1f".join(str(p) for p in parts)
-    return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big")
-
-
-@dataclass(slots=True)
-class _Picker:
-    """Chooses templates by hash, avoiding repeats within the story while the pool allows."""
-
-    root: str
-    used: set[str] = field(default_factory=set)
-    last: str = ""
-    avoid: frozenset[str] = frozenset()
-    """Texts a reviewer rejected: a template that would write one of them is passed over."""
-
-    def pick(self, pools: Iterable[tuple[str, ...]], slots: dict[str, str | None],
-             *key: object) -> str:
-        """The first pool with an unused template that fits wins; later pools are fallbacks."""
-        first: list[str] = []
-        for pool in pools:
-            usable = [t for t in pool
-                      if all(slots.get(f) is not None for _, f, _, _ in _SLOT.parse(t) if f)
-                      and (not self.avoid or _filled(t, slots) not in self.avoid)]
-            if not usable:
-                continue
-            start = _digest(self.root, *key) % len(usable)
-            ordered = usable[start:] + usable[:start]
-            first = first or ordered
-            fresh = [t for t in ordered if t not in self.used]
-            if fresh:
-                return self._fill(fresh[0], slots)
-        if not first:
-            raise ValueError("no template fits")  # every call site ends with a slot-free pool
-        return self._fill(first[0], slots)
-
-    def _fill(self, template: str, slots: dict[str, str | None]) -> str:
-        self.used.add(template)
-        self.last = template
-        return _filled(template, slots)
-
-
-def _filled(template: str, slots: dict[str, str | None]) -> str:
-    return cap(template.format_map({k: v for k, v in slots.items() if v is not None}))
 
 
 class OfflineWriter:
@@ -137,7 +89,7 @@ class _Job:
         self.hero = self.cast[0] if self.cast else self.voice
         self.premise = Premise.read(request.premise, request.title)
         self.told: set[str] = set()  # scenes whose hero already spoke the premise
-        self.picker = _Picker(str(_digest(templates.TEMPLATE_VERSION, request.title,
+        self.picker = TemplatePicker(str(digest(templates.TEMPLATE_VERSION, request.title,
                                           request.premise, request.style, request.audience,
                                           *self.cast)))
 
@@ -325,8 +277,8 @@ class _Job:
             key, n, beat, setting, present, first_scene), 0))]
         if not present and self.voice:
             voice = self.voice
-            for number in range(1 + _digest(self.picker.root, key, "count") % 2):
-                turn = _digest(self.picker.root, key, number, "said")
+            for number in range(1 + digest(self.picker.root, key, "count") % 2):
+                turn = digest(self.picker.root, key, number, "said")
                 lines.append(WrittenLine(None, self._avoiding(
                     rejected, lambda n, turn=turn: quoted(
                         self.dialogue(key, n, voice, None, lines[-1], beat, setting, [voice]),
@@ -335,7 +287,7 @@ class _Job:
         if not present:
             return lines
         most = self.max_dialogue if len(present) > 1 else min(2, self.max_dialogue)
-        count = 1 + _digest(self.picker.root, key, "count") % most
+        count = 1 + digest(self.picker.root, key, "count") % most
         for number in range(count):
             speaker = present[number % len(present)]
             text = self._avoiding(rejected, lambda n, speaker=speaker: self.dialogue(
@@ -353,7 +305,7 @@ class _Job:
         text = write(number)
         if text.strip() not in texts:
             return text
-        notes = _digest(*(f"{r.text}\x1e{r.note}" for r in rejected))
+        notes = digest(*(f"{r.text}\x1e{r.note}" for r in rejected))
         self.picker.avoid = frozenset(texts)
         try:
             for attempt in range(len(texts) + 8):
@@ -376,8 +328,8 @@ class _Job:
             setting = Setting.read(settings[index])
             slots = self.slots(setting, present)
             titles = templates.TITLES.get(beat, templates.TITLES["attempt"])
-            title = _title(self.picker.pick([titles, ("A New Day",)], slots, "title", index))
-            scene_id = _unique_id(title, index, ids)
+            title = title_case(self.picker.pick([titles, ("A New Day",)], slots, "title", index))
+            scene_id = unique_scene_id(title, index, ids)
             lines = self._invent(scene_id, beat, setting, present, first_scene=index == 0)
             if index == count - 1:
                 lines[0] = WrittenLine(None, lines[0].text + " The end.")
@@ -404,42 +356,15 @@ class _Job:
         kind = self.who(self.hero).kind if self.hero else None
         home = templates.HOMES.get(kind or "", "a sunny meadow by a little house")
         road = [p for p in named if p != home] or list(templates.ROAD)
-        start = _digest(self.picker.root, "road") % len(road)
+        start = digest(self.picker.root, "road") % len(road)
         settings = []
         for index in range(count):
             if index == 0 or index == count - 1:
                 place = home if not named or index == 0 else named[0]
             else:
                 place = road[(start + index) % len(road)]
-            settings.append(_with_time(place, index, count))
+            settings.append(with_time_of_day(place, index, count))
         return settings
-
-
-def _with_time(place: str, index: int, count: int) -> str:
-    """A setting with the time of day advancing through the story (unless it names one)."""
-    if any(re.search(rf"\b{w}\b", place) for w in TIMES):
-        return place
-    times = templates.TIMES_OF_DAY
-    step = times[min(len(times) - 1, index * len(times) // max(count, 1))]
-    return f"{place}, {step}"
-
-
-def _title(text: str) -> str:
-    """Title case that leaves small words small: 'A Morning in the Garden'."""
-    small = {"a", "an", "the", "in", "on", "at", "of", "by", "and", "with", "under", "to"}
-    words = text.split()
-    return " ".join(w if i and w.lower() in small else cap(w) for i, w in enumerate(words))
-
-
-def _unique_id(title: str, index: int, taken: set[str]) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or f"scene-{index + 1}"
-    if not slug[0].isalpha():
-        slug = f"scene-{slug}"
-    candidate, number = slug, 2
-    while candidate in taken:
-        candidate, number = f"{slug}-{number}", number + 1
-    taken.add(candidate)
-    return candidate
 
 
 def _mood(direction: str | None) -> str | None:

@@ -1,4 +1,4 @@
-"""Reading a story's words for the offline writer: settings, characters, premises."""
+"""The offline writer's words: settings, characters, premises read; titles, scene ids made."""
 
 from __future__ import annotations
 
@@ -67,6 +67,34 @@ def quoted(text: str, name: str, turn: int) -> str:
         return f"{name} said, “{text}”"
     body = text[:-1] + "," if text.endswith(".") else text
     return f"“{body}” said {name}."
+
+
+def with_time_of_day(place: str, index: int, count: int) -> str:
+    """A setting with the time of day advancing through the story (unless it names one)."""
+    if any(re.search(rf"\b{w}\b", place) for w in TIMES):
+        return place
+    times = templates.TIMES_OF_DAY
+    step = times[min(len(times) - 1, index * len(times) // max(count, 1))]
+    return f"{place}, {step}"
+
+
+def title_case(text: str) -> str:
+    """Title case that leaves small words small: 'A Morning in the Garden'."""
+    small = {"a", "an", "the", "in", "on", "at", "of", "by", "and", "with", "under", "to"}
+    words = text.split()
+    return " ".join(w if i and w.lower() in small else cap(w) for i, w in enumerate(words))
+
+
+def unique_scene_id(title: str, index: int, taken: set[str]) -> str:
+    """A scene id from its title, made unique among `taken` (and added to it)."""
+    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or f"scene-{index + 1}"
+    if not slug[0].isalpha():
+        slug = f"scene-{slug}"
+    candidate, number = slug, 2
+    while candidate in taken:
+        candidate, number = f"{slug}-{number}", number + 1
+    taken.add(candidate)
+    return candidate
 
 
 @dataclass(frozen=True, slots=True)
