@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from engine.backends.image.composition import Composition, cut_to_frame, drawn_h
 from engine.backends.image.dreamtuner import (BACKEND, DreamTuner, LoraScales, is_lora,
                                               refuse_pickle)
 from engine.backends.image.long_prompts import ChunkedEncoder
+from engine.backends.image.pipeline_size import SIZE_MULTIPLE, drawing_size_for
 from engine.backends.image.prompts import (fit, join, negative_phrases, scene_phrases,
                                            token_counter, token_limit)
 from engine.backends.image.references import (REFERENCE_MODES, ImageToImage, IpAdapter,
@@ -31,7 +31,6 @@ log = logging.getLogger(__name__)
 DTYPES = ("float32", "float16", "bfloat16")
 LONG_PROMPTS = ("drop", "chunk")
 INSTALL = "pip install 'storyreel[diffusers]' (and torch, as the README's set-up does)"
-SIZE_MULTIPLE = 8  # what every Stable Diffusion family pipeline accepts
 PROMPT_VERSION = 2  # how prompts are built: a change redraws
 
 
@@ -39,36 +38,6 @@ def compose_prompt(request: DrawRequest) -> str:
     """The whole prompt, no tokenizer's limit applied: each present character (token, name,
     tags or description), then what happens, then the setting and the style, each once."""
     return join(scene_phrases(request))
-
-
-def drawing_size(width: int, height: int, pixels: int, multiple: int = SIZE_MULTIPLE
-                 ) -> tuple[int, int]:
-    """The size handed to the pipeline: about `pixels` pixels at the frame's aspect, each side
-    a multiple of `multiple`."""
-    scale = math.sqrt(pixels / (width * height))
-    return tuple(max(multiple, round(side * scale / multiple) * multiple)
-                 for side in (width, height))  # type: ignore[return-value]
-
-
-def native_side(pipe: Any) -> int | None:
-    """The side of the square the pipeline was trained at (SD 1.5: 512, SDXL: 1024): its
-    default sample size (else its denoiser's) times the VAE's scale factor."""
-    sample = getattr(pipe, "default_sample_size", None)
-    if sample is None:
-        denoiser = getattr(pipe, "unet", None) or getattr(pipe, "transformer", None)
-        sample = getattr(getattr(denoiser, "config", None), "sample_size", None)
-    if isinstance(sample, (tuple, list)):
-        sample = min(sample)
-    factor = getattr(pipe, "vae_scale_factor", None)
-    return int(sample) * int(factor) if sample and factor else None
-
-
-def size_multiple(pipe: Any) -> int:
-    """What each side must be a multiple of: 8, or more where the pipeline packs latents
-    (Flux: its image processor's factor, 16)."""
-    processor = getattr(pipe, "image_processor", None)
-    factor = getattr(getattr(processor, "config", None), "vae_scale_factor", None)
-    return math.lcm(SIZE_MULTIPLE, int(factor)) if factor else SIZE_MULTIPLE
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,21 +300,10 @@ class DiffusersIllustrator:
         if prompt.dropped:
             log.info("%s: scene %s: left out of the prompt to fit %s tokens: %s", BACKEND,
                      request.scene_id, limit, "; ".join(prompt.dropped))
-        return Drawing(prompt.text, negative.text, prompt.tokens, negative.tokens,
-                       prompt.dropped, negative.dropped, self._size(pipe, request),
-                       self.long_prompts)
-
-    def _size(self, pipe: Any, request: DrawRequest) -> tuple[int, int]:
-        """The pipeline's native pixel budget at the frame's aspect (`max_pixels`: the frame,
-        at most that many pixels)."""
         height = drawn_height(request.height, request.caption_band, self.caption_headroom)
-        frame = request.width * height
-        if self.max_pixels is not None:
-            pixels = min(frame, int(self.max_pixels))
-        else:
-            side = native_side(pipe)
-            pixels = side * side if side else frame
-        return drawing_size(request.width, height, pixels, size_multiple(pipe))
+        size = drawing_size_for(pipe, request.width, height, self.max_pixels)
+        return Drawing(prompt.text, negative.text, prompt.tokens, negative.tokens,
+                       prompt.dropped, negative.dropped, size, self.long_prompts)
 
     def draw(self, request: DrawRequest) -> Image:
         import torch

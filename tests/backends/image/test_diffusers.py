@@ -14,8 +14,8 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from engine.backends.image import CharacterLook, DrawRequest  # noqa: E402
-from engine.backends.image.diffusers import (DiffusersIllustrator, compose_prompt,  # noqa: E402
-                                             drawing_size)
+from engine.backends.image.diffusers import DiffusersIllustrator, compose_prompt  # noqa: E402
+from engine.backends.image.pipeline_size import drawing_size  # noqa: E402
 from engine.errors import BackendError, ConfigError  # noqa: E402
 from tests import tiny_models  # noqa: E402
 

@@ -19,8 +19,8 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from engine.backends.image import CharacterLook, DrawRequest  # noqa: E402
-from engine.backends.image.diffusers import (DiffusersIllustrator, native_side,  # noqa: E402
-                                             size_multiple)
+from engine.backends.image.diffusers import DiffusersIllustrator  # noqa: E402
+from engine.backends.image.pipeline_size import native_side, size_multiple  # noqa: E402
 from engine.errors import ConfigError  # noqa: E402
 from tests import real_clip, tiny_models  # noqa: E402
 
