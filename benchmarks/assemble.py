@@ -40,7 +40,6 @@ import resource
 import subprocess
 import tempfile
 import time
-import wave
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -50,6 +49,7 @@ from kenburns import decode_raw, encode_floor, ken_burns, reference_frames, ssim
 from PIL import Image, ImageDraw, ImageFilter
 
 from engine.backends.fonts import find_font
+from engine.backends.tts.audio import wav_bytes
 from engine.backends.video.ffmpeg import FFmpegEditor, ffmpeg_exe
 from engine.backends.video.moviepy import MoviePyEditor
 from engine.config import compose_config, timeline_settings
@@ -100,11 +100,7 @@ def synthesise_line(path: Path, seconds: float, index: int, rate: int = 22_050) 
     phase = 2 * np.pi * np.cumsum(pitch) / rate
     envelope = 0.5 + 0.5 * np.sin(2 * np.pi * 4 * t) ** 2
     samples = 0.3 * envelope * (np.sin(phase) + 0.3 * np.sin(2 * phase))
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes((samples * 32767).astype("<i2").tobytes())
+    path.write_bytes(wav_bytes(samples, rate))
     return path
 
 

@@ -19,11 +19,11 @@ import resource
 import subprocess
 import tempfile
 import time
-import wave
 from pathlib import Path
 
 import numpy as np
 
+from engine.backends.tts.audio import wav_bytes
 from engine.stages.cut import CutLine, CutScene, plan
 from engine.timeline import (
     SAMPLE_RATE,
@@ -47,11 +47,7 @@ def speechlike(seconds: float, seed: int, rate: int) -> np.ndarray:
 
 
 def write_wav(path: Path, samples: np.ndarray, rate: int) -> Path:
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes((np.clip(samples, -1, 1) * 32767).round().astype("<i2").tobytes())
+    path.write_bytes(wav_bytes(samples, rate))
     return path
 
 

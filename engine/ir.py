@@ -85,6 +85,12 @@ class _Fields:
     def all(self, key: str) -> tuple[Field, ...]:
         return tuple(f for f in self.fields if f.key == key)
 
+    def comma_list(self, key: str) -> tuple[str, ...]:
+        """A comma-separated field's items (`tags: red hat, scarf`), trimmed, empty ones left
+        out; () when the field is absent."""
+        raw = self.text(key, "") or ""
+        return tuple(item.strip() for item in raw.split(",") if item.strip())
+
 
 @dataclass(frozen=True, slots=True)
 class Voice(_Fields):
@@ -107,8 +113,7 @@ class Character(_Fields):
 
     @property
     def tags(self) -> tuple[str, ...]:
-        raw = self.text("tags", "") or ""
-        return tuple(t.strip() for t in raw.split(",") if t.strip())
+        return self.comma_list("tags")
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,8 +129,7 @@ class Scene(_Fields):
     @property
     def present(self) -> tuple[str, ...]:
         """Characters named by `with:` (comma separated), in the author's order."""
-        raw = self.text("with", "") or ""
-        return tuple(n.strip() for n in raw.split(",") if n.strip())
+        return self.comma_list("with")
 
 
 @dataclass(frozen=True, slots=True)

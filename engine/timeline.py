@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import logging
 import math
 import wave
@@ -13,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.backends.tts import SAMPLE_RATE  # the narration track's rate; AAC is 48 kHz too
+from engine.backends.tts.audio import pcm16, pcm_wav
 from engine.captions import Cue, Word
 from engine.files import write_atomically
 from engine.loudness import Measured, master
@@ -308,17 +308,6 @@ def write_track(track: np.ndarray, out_path: Path) -> Path:
     return write_pcm(pcm16(track), out_path)
 
 
-def pcm16(track: np.ndarray) -> np.ndarray:
-    """The track's samples as the WAV holds them (16-bit)."""
-    return (np.clip(track, -1.0, 1.0) * 32767.0).round().astype("<i2")
-
-
 def write_pcm(pcm: np.ndarray, out_path: Path) -> Path:
     """48 kHz mono 16-bit WAV of these samples, written atomically."""
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(SAMPLE_RATE)
-        out.writeframes(pcm.tobytes())
-    return write_atomically(out_path, buffer.getvalue())
+    return write_atomically(out_path, pcm_wav(pcm, SAMPLE_RATE))

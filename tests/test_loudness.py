@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import re
 import subprocess
-import wave
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from engine.backends.tts.audio import wav_bytes
 from engine.backends.video.ffmpeg import FFmpegEditor, ffmpeg_exe
 from engine.loudness import CODEC_HEADROOM, integrated_loudness, master, true_peak
 from engine.stages.cut import CutLine, CutScene, cut
@@ -37,11 +37,7 @@ def speechlike(seconds: float, seed: int, level: float = 0.05) -> np.ndarray:
 
 
 def write_wav(path: Path, samples: np.ndarray) -> Path:
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(SAMPLE_RATE)
-        out.writeframes((np.clip(samples, -1, 1) * 32767).round().astype("<i2").tobytes())
+    path.write_bytes(wav_bytes(samples, SAMPLE_RATE))
     return path
 
 

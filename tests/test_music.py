@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.backends.tts.audio import wav_bytes
 from engine.timeline import (SAMPLE_RATE, MixSettings, SceneLines, TimedLine, TimelineSettings,
                              build_timeline, mix_audio, music_bed)
 
@@ -18,12 +19,7 @@ MUSIC_LEVEL, MUSIC_DUCKED = 10 ** (-15.0 / 20), 10 ** (-24.0 / 20)
 
 def tone(path: Path, seconds: float, hz: float, amplitude: float = 0.9) -> Path:
     t = np.arange(round(seconds * SAMPLE_RATE)) / SAMPLE_RATE
-    pcm = (amplitude * np.sin(2 * np.pi * hz * t) * 32767).astype("<i2")
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(SAMPLE_RATE)
-        out.writeframes(pcm.tobytes())
+    path.write_bytes(wav_bytes(amplitude * np.sin(2 * np.pi * hz * t), SAMPLE_RATE))
     return path
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
+from engine.backends.tts.audio import wav_bytes
 from engine.timeline import (SAMPLE_RATE, SceneLines, TimedLine, TimelineSettings,
                              build_timeline, crossfade_frames, mix_audio, read_clip)
 
@@ -18,12 +19,7 @@ SETTINGS = TimelineSettings(lead_in=0.4, gap=0.35, tail=0.8, min_scene=2.5, cros
 
 def write_tone(path: Path, seconds: float, rate: int = SAMPLE_RATE, freq: float = 440.0) -> Path:
     t = np.arange(round(seconds * rate)) / rate
-    pcm = (0.5 * np.sin(2 * np.pi * freq * t) * 32767).astype("<i2")
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes(pcm.tobytes())
+    path.write_bytes(wav_bytes(0.5 * np.sin(2 * np.pi * freq * t), rate))
     return path
 
 

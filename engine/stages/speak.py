@@ -3,15 +3,13 @@ of its words, where the TTS reports them)."""
 
 from __future__ import annotations
 
-import wave
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
-
 from engine.backends.tts import TTS, Audio, SpeakRequest
+from engine.backends.tts.audio import wav_bytes
 from engine.feedback import NO_FEEDBACK, Feedback, ItemFeedback
 from engine.ir import Story
 from engine.steps import Step, subject_sha256
@@ -53,13 +51,7 @@ def build_requests(story: Story) -> list[tuple[str, int, str | None, SpeakReques
 
 def write_wav(audio: Audio, path: Path) -> None:
     """16-bit PCM mono WAV of the clip."""
-    samples = np.clip(np.asarray(audio.samples, dtype=np.float32), -1.0, 1.0)
-    pcm = (samples * 32767.0).round().astype("<i2")
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(int(audio.sample_rate))
-        out.writeframes(pcm.tobytes())
+    path.write_bytes(wav_bytes(audio.samples, audio.sample_rate))
 
 
 def write_line(audio: Audio, path: Path) -> None:

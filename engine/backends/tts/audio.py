@@ -1,8 +1,9 @@
-"""Sample plumbing for TTS backends: resample, trim silence, decode compressed speech (PyAV)."""
+"""Sample plumbing for TTS backends: resample, trim silence, decode speech (PyAV), encode WAV."""
 
 from __future__ import annotations
 
 import io
+import wave
 from collections.abc import Sequence
 
 import numpy as np
@@ -100,6 +101,28 @@ def decode(data: bytes, target: int) -> np.ndarray:
             parts += _collect(resampler.resample(frame))
         parts += _collect(resampler.resample(None))
     return np.concatenate(parts).astype(np.float32, copy=False) if parts else np.zeros(0, np.float32)
+
+
+def pcm16(samples: np.ndarray) -> np.ndarray:
+    """Float samples as a WAV holds them: clipped to [-1, 1], rounded to 16-bit integers (in the
+    samples' own precision)."""
+    return (np.clip(np.asarray(samples), -1.0, 1.0) * 32767.0).round().astype("<i2")
+
+
+def pcm_wav(pcm: np.ndarray, rate: int) -> bytes:
+    """A mono WAV file of 16-bit samples."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(int(rate))
+        out.writeframes(np.asarray(pcm, dtype="<i2").tobytes())
+    return buffer.getvalue()
+
+
+def wav_bytes(samples: np.ndarray, rate: int) -> bytes:
+    """A 16-bit PCM mono WAV file of float samples."""
+    return pcm_wav(pcm16(samples), rate)
 
 
 def silence(seconds: float, rate: int) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Measurements of speech for the TTS tests: loudness and pitch."""
+"""Measurements of speech for the TTS tests: loudness, pitch, and what makes audio speech."""
 
 from __future__ import annotations
 
@@ -10,6 +10,19 @@ import numpy as np
 
 def rms(samples: np.ndarray) -> float:
     return float(np.sqrt(np.mean(np.square(samples, dtype=np.float64))))
+
+
+def assert_speech(audio: Any, rate: int, longest: float, shortest: float = 1.5) -> None:
+    """A mono float32 clip at `rate`, `shortest` to `longest` seconds, within [-1, 1], audible,
+    with energy across the voice band (speech, not one tone)."""
+    assert audio.sample_rate == rate
+    assert audio.samples.dtype == np.float32 and audio.samples.ndim == 1
+    assert shortest < audio.duration < longest
+    assert np.abs(audio.samples).max() <= 1.0
+    assert rms(audio.samples) > 0.02
+    spectrum = np.abs(np.fft.rfft(audio.samples))
+    freqs = np.fft.rfftfreq(len(audio.samples), 1 / audio.sample_rate)
+    assert spectrum[(freqs > 1000) & (freqs < 4000)].sum() > 0.05 * spectrum.sum()
 
 
 def median_f0(samples: np.ndarray, rate: int) -> float:
