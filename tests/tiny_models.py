@@ -6,6 +6,8 @@ import atexit
 import functools
 import json
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -84,24 +86,38 @@ def clip_image_processor():
     return CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
 
 
+def _tiny_unet(**extra: object):
+    """A two-block UNet with 4 and 8 channels (one cross-attention block); `extra`: the
+    family's own settings (its text width, SDXL's time embedding)."""
+    from diffusers import UNet2DConditionModel
+
+    return UNet2DConditionModel(
+        block_out_channels=(4, 8), layers_per_block=1, sample_size=32, in_channels=4,
+        out_channels=4, down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), norm_num_groups=2,
+        attention_head_dim=2, **extra)
+
+
+def _tiny_vae():
+    """A two-block VAE with 4 and 8 channels (a scale factor of 2)."""
+    from diffusers import AutoencoderKL
+
+    return AutoencoderKL(block_out_channels=(4, 8), in_channels=3, out_channels=3,
+                         down_block_types=("DownEncoderBlock2D",) * 2,
+                         up_block_types=("UpDecoderBlock2D",) * 2, latent_channels=4,
+                         norm_num_groups=2, sample_size=32)
+
+
 def build_tiny_sd(folder: Path, tokenizer_dir: Path | None = None) -> Path:
     """A Stable Diffusion pipeline with tiny random components, in diffusers layout; its
     tokenizer is a hand-written one, or the one in `tokenizer_dir` (e.g. the real CLIP's)."""
     import torch
-    from diffusers import (AutoencoderKL, DDIMScheduler, StableDiffusionPipeline,
-                           UNet2DConditionModel)
+    from diffusers import DDIMScheduler, StableDiffusionPipeline
     from transformers import CLIPTextModel
 
     torch.manual_seed(0)
-    unet = UNet2DConditionModel(
-        block_out_channels=(4, 8), layers_per_block=1, sample_size=32, in_channels=4,
-        out_channels=4, down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), cross_attention_dim=32,
-        norm_num_groups=2, attention_head_dim=2)
-    vae = AutoencoderKL(block_out_channels=(4, 8), in_channels=3, out_channels=3,
-                        down_block_types=("DownEncoderBlock2D",) * 2,
-                        up_block_types=("UpDecoderBlock2D",) * 2, latent_channels=4,
-                        norm_num_groups=2, sample_size=32)
+    unet = _tiny_unet(cross_attention_dim=32)
+    vae = _tiny_vae()
     scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
                               clip_sample=False, set_alpha_to_one=False, steps_offset=1)
     tokenizer, vocab_size = _tokenizer(folder, tokenizer_dir)
@@ -264,22 +280,14 @@ def tiny_safety(flag_everything: bool) -> Path:
 def build_tiny_sdxl(folder: Path, tokenizer_dir: Path | None = None) -> Path:
     """A Stable Diffusion XL pipeline (two text encoders, time ids) with tiny random parts."""
     import torch
-    from diffusers import (AutoencoderKL, EulerDiscreteScheduler, StableDiffusionXLPipeline,
-                           UNet2DConditionModel)
+    from diffusers import EulerDiscreteScheduler, StableDiffusionXLPipeline
     from transformers import CLIPTextModel, CLIPTextModelWithProjection
 
     torch.manual_seed(5)
-    unet = UNet2DConditionModel(
-        block_out_channels=(4, 8), layers_per_block=1, sample_size=32, in_channels=4,
-        out_channels=4, down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), attention_head_dim=2,
-        use_linear_projection=True, addition_embed_type="text_time", addition_time_embed_dim=8,
-        projection_class_embeddings_input_dim=6 * 8 + 16, cross_attention_dim=64,
-        norm_num_groups=2)
-    vae = AutoencoderKL(block_out_channels=(4, 8), in_channels=3, out_channels=3,
-                        down_block_types=("DownEncoderBlock2D",) * 2,
-                        up_block_types=("UpDecoderBlock2D",) * 2, latent_channels=4,
-                        norm_num_groups=2, sample_size=32)
+    unet = _tiny_unet(cross_attention_dim=64, use_linear_projection=True,
+                      addition_embed_type="text_time", addition_time_embed_dim=8,
+                      projection_class_embeddings_input_dim=6 * 8 + 16)
+    vae = _tiny_vae()
     scheduler = EulerDiscreteScheduler(beta_start=0.00085, beta_end=0.012, steps_offset=1,
                                        beta_schedule="scaled_linear",
                                        timestep_spacing="leading")
@@ -351,3 +359,15 @@ def build_tiny_ip_adapter(base: Path, folder: Path) -> Path:
 @functools.cache
 def tiny_ip_adapter() -> Path:
     return build_tiny_ip_adapter(tiny_sd(), tiny_root() / "ip-adapter")
+
+
+def render_with_diffusers(story: Path, model: Path, tmp_path: Path, size: tuple[int, int]
+                          ) -> subprocess.CompletedProcess[str]:
+    """`storyreel render` of `story` with image=diffusers on `model` (two steps, 8 fps), its run
+    folder `tmp_path/run`, its cache and deltas under `tmp_path`."""
+    return subprocess.run(
+        [sys.executable, "-m", "engine", "render", str(story), "image=diffusers",
+         f"image.model={model}", "image.steps=2", f"image.delta_cache={tmp_path / 'deltas'}",
+         f"render.width={size[0]}", f"render.height={size[1]}", "render.fps=8",
+         f"hydra.run.dir={tmp_path / 'run'}", f"cache.dir={tmp_path / 'cache'}"],
+        cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=300)

@@ -181,8 +181,6 @@ def test_identity_names_the_weights_without_loading_them(tmp_path: Path):
 
 def test_a_story_renders_with_image_diffusers(tmp_path: Path):
     import json
-    import subprocess
-    import sys
 
     repo = tmp_path / "repo"
     shutil.copytree(tiny_models.tiny_character("full"), repo / "models" / "pip")
@@ -192,13 +190,8 @@ def test_a_story_renders_with_image_diffusers(tmp_path: Path):
         "  trainedness: 0.6\n\nscene snow\n  setting: a snowy meadow\n"
         "  image: Pip jumping in the snow\n  with: Pip\n  \"Pip loved the snow.\"\n\n"
         "scene home\n  setting: a warm den\n  image: Pip asleep\n  \"Then Pip slept.\"\n")
-    root = Path(__file__).resolve().parents[3]
-    done = subprocess.run(
-        [sys.executable, "-m", "engine", "render", str(repo / "fox.story"), "image=diffusers",
-         f"image.model={tiny_models.tiny_sd()}", "image.steps=2",
-         f"image.delta_cache={tmp_path / 'deltas'}", "render.width=64", "render.height=64",
-         "render.fps=8", f"hydra.run.dir={tmp_path / 'run'}", f"cache.dir={tmp_path / 'cache'}"],
-        cwd=root, capture_output=True, text=True, timeout=300)
+    done = tiny_models.render_with_diffusers(repo / "fox.story", tiny_models.tiny_sd(), tmp_path,
+                                             (64, 64))
     assert done.returncode == 0, done.stderr
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
     assert manifest["backends"]["image"]["backend"] == "diffusers"

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -182,13 +180,8 @@ def test_a_story_with_long_filled_prompts_keeps_the_token_in_every_picture(tmp_p
     repo.mkdir()
     shutil.copytree(real_clip.tiny_real_clip_character(), repo / "models" / "luna")
     (repo / "moon.story").write_text(STORY)
-    root = Path(__file__).resolve().parents[3]
-    done = subprocess.run(
-        [sys.executable, "-m", "engine", "render", str(repo / "moon.story"), "image=diffusers",
-         f"image.model={real_clip.tiny_sd_real_clip()}", "image.steps=2",
-         f"image.delta_cache={tmp_path / 'deltas'}", "render.width=160", "render.height=90",
-         "render.fps=8", f"hydra.run.dir={tmp_path / 'run'}", f"cache.dir={tmp_path / 'cache'}"],
-        cwd=root, capture_output=True, text=True, timeout=300)
+    done = tiny_models.render_with_diffusers(repo / "moon.story", real_clip.tiny_sd_real_clip(),
+                                             tmp_path, (160, 90))
     assert done.returncode == 0, done.stderr
     assert "truncated" not in done.stdout + done.stderr
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
