@@ -14,8 +14,8 @@ USAGE = """usage: storyreel voices STORY [--backends NAME,NAME] [KEY=VALUE ...]
 
 Prints the cast: every speaker (the narrator, each character, anyone else who speaks), the voice
 category it is spoken as, and the voice each tts backend would use for it in the story's language
-(espeak, edge, openai, piper, or those --backends names; a backend that cannot be built here
-says why). Overrides apply as for `render`:
+(every tts choice, or only those --backends names; a backend that cannot be built here says
+why). Overrides apply as for `render`:
   storyreel voices stories/moon.story --backends espeak,edge tts.languages.fr=fr-fr"""
 
 
