@@ -100,7 +100,7 @@ def story_name(path: object) -> str:
 
 def story_root(path: object) -> str:
     """The story repository's root folder: the nearest folder above the story holding .git."""
-    from engine.dsl.load import find_root
+    from engine.files import find_root
 
     return str(find_root(str(path))) if path else str(Path.cwd())
 

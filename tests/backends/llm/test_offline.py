@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.backends.llm import CharacterBrief, LineBrief, SceneBrief, WriteRequest, WriteResult
-from engine.backends.llm.offline import OfflineWriter, Premise, Setting
+from engine.backends.llm.offline import OfflineWriter
 from engine.backends.llm.offline_templates import TEMPLATE_VERSION
+from engine.backends.llm.offline_words import Premise, Setting
 from engine.errors import BackendError
 
 LUNA = CharacterBrief("Luna", "a small silver moon with rosy cheeks and a blue nightcap", "child",

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from engine.backends.tts.audio import level_to, resample, speech_level, trim_silence
-from engine.backends.tts.delivery import (DEFAULT_DIRECTIONS, NEUTRAL, Delivery, delivery_for,
-                                          direction_table, resolve_category, speakable)
+from engine.backends.tts.delivery import (NEUTRAL, Delivery, delivery_for, direction_table,
+                                          resolve_category, speakable)
 from engine.config import compose_config
+from engine.dsl.vocabulary import DIRECTIONS
 
 KNOWN = dict(compose_config(["tts=espeak"]).tts.categories)
 
@@ -47,7 +48,7 @@ def test_directions_are_configurable():
     table = direction_table({"sneaky": {"rate": 0.8, "volume": 0.5}, "sad": {"rate": 0.5}})
     assert table["sneaky"] == Delivery(rate=0.8, volume=0.5)
     assert table["sad"].rate == 0.5
-    assert table["sad"].pitch == DEFAULT_DIRECTIONS["sad"]["pitch"]  # the rest is kept
+    assert table["sad"].pitch == DIRECTIONS["sad"]["pitch"]  # the rest is kept
     with pytest.raises(ValueError, match="unknown direction setting"):
         direction_table({"odd": {"speed": 2}})
 
