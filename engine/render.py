@@ -150,8 +150,8 @@ def _seconds(text: str | None) -> float | None:
 
 
 def render(settings: RenderSettings, backends: Backends, console: Console) -> RenderOutcome:
-    """Run every stage for one story; the run folder gets its files together, the manifest last
-    (a run that fails leaves the folder as it was)."""
+    """Run every stage for one story (`_render`'s numbered phases); the run folder gets its files
+    together, the manifest last (a run that fails leaves the folder as it was)."""
     started = time.perf_counter()
     story, diagnostics = load_with_diagnostics(settings.story)
     if story is None:

@@ -9,7 +9,7 @@ from engine.backends.tts.audio import level_to, resample, speech_level, trim_sil
 from engine.backends.tts.delivery import (NEUTRAL, Delivery, delivery_for, direction_table,
                                           resolve_category, speakable)
 from engine.config import compose_config
-from engine.dsl.vocabulary import DIRECTIONS
+from engine.dsl.directions import DIRECTIONS
 
 KNOWN = dict(compose_config(["tts=espeak"]).tts.categories)
 
