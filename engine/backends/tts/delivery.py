@@ -8,7 +8,7 @@ import unicodedata
 from dataclasses import dataclass, fields
 from typing import Any, Mapping, TypeVar
 
-from engine.dsl.directions import DIRECTIONS as DEFAULT_DIRECTIONS
+from engine.dsl.directions import DIRECTIONS
 from engine.dsl.directions import HEARD_ONLY, direction_meanings, direction_word
 from engine.dsl.vocabulary import category_in, gender_in
 
@@ -82,7 +82,7 @@ NEUTRAL = Delivery()
 
 def direction_table(overrides: Mapping[str, Mapping[str, Any]] | None) -> dict[str, Delivery]:
     """The default directions with a backend's own entries merged over them, key by key."""
-    table = {name: dict(values) for name, values in DEFAULT_DIRECTIONS.items()}
+    table = {name: dict(values) for name, values in DIRECTIONS.items()}
     for name, values in (overrides or {}).items():
         table[name.lower()] = {**table.get(name.lower(), {}), **dict(values)}
     return {name: Delivery.from_settings(values) for name, values in table.items()}
