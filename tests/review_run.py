@@ -6,14 +6,15 @@ import hashlib
 import io
 import json
 import threading
-import wave
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PIL import Image
 
+from engine.backends.tts.audio import wav_bytes
 from engine.review.records import PUBLISHED_FILES
 
 SCENES = {"meadow": ["Tom & <Jerry> ran.", "Look at the <b>sky</b>!"],
@@ -32,13 +33,7 @@ def png(color: tuple[int, int, int]) -> bytes:
 
 
 def wav(frames: int) -> bytes:
-    out = io.BytesIO()
-    with wave.open(out, "wb") as clip:
-        clip.setnchannels(1)
-        clip.setsampwidth(2)
-        clip.setframerate(8000)
-        clip.writeframes(b"\0\0" * frames)
-    return out.getvalue()
+    return wav_bytes(np.zeros(frames), 8000)
 
 
 def make_run(root: Path, flags: list[dict[str, Any]] | None = None) -> Path:

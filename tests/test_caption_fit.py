@@ -3,21 +3,24 @@ a word too wide for a row hyphenated; times shared by the words' times or the ch
 
 from __future__ import annotations
 
-import wave
 from pathlib import Path
 
-import numpy as np
 import pytest
 import srt
 from PIL import Image
 
-from engine.backends.video.caption_box import (caption_fits, caption_limit, caption_overlay,
-                                               caption_size)
+from engine.backends.video.caption_box import (
+    caption_fits,
+    caption_limit,
+    caption_overlay,
+    caption_size,
+)
 from engine.backends.video.ffmpeg import FFmpegEditor
 from engine.backends.video.text import row_width
 from engine.captions import Cue, Word, caption_text, display_words, fit_cues, wrap
 from engine.stages.cut import CutLine, CutScene, cut
 from engine.timeline import TimelineSettings
+from tests.sounds import write_tone
 
 W, H = 320, 180
 STORY = " ".join(f"The snail looked up at cloud number {i}, and it wondered about the rain."
@@ -81,13 +84,7 @@ def test_cjk_lines_split_without_spaces_and_fit():
 
 
 def tone(path: Path, seconds: float) -> Path:
-    t = np.arange(round(seconds * 48_000)) / 48_000
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(48_000)
-        out.writeframes((0.3 * np.sin(2 * np.pi * 300 * t) * 32767).astype("<i2").tobytes())
-    return path
+    return write_tone(path, seconds, 300, level=0.3)
 
 
 def test_the_cut_splits_long_lines_in_the_burned_and_the_sidecar_captions(tmp_path: Path):

@@ -4,7 +4,6 @@ mastering; an edit of one effect measures only its scene again, and changes the 
 from __future__ import annotations
 
 import hashlib
-import wave
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +14,7 @@ from engine.effects import SoundEffect, effect_start, least_length
 from engine.narration import narrate
 from engine.stages.cut import CutLine, CutScene, canonical, cut, plan
 from engine.timeline import SAMPLE_RATE, read_clip
+from tests.sounds import write_tone
 from tests.test_loudness import MIX, TIMING, speechlike, write_wav
 
 FPS = 25
@@ -23,13 +23,7 @@ BELL_RATE = 22050
 
 def bell(path: Path, seconds: float = 0.3, frequency: float = 660.0) -> Path:
     """A tone at 22.05 kHz (the mix resamples it to 48 kHz)."""
-    t = np.arange(round(seconds * BELL_RATE)) / BELL_RATE
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(BELL_RATE)
-        out.writeframes((0.5 * np.sin(2 * np.pi * frequency * t) * 32767).astype("<i2").tobytes())
-    return path
+    return write_tone(path, seconds, frequency, level=0.5, rate=BELL_RATE)
 
 
 def scenes(folder: Path, sfx: dict[int, tuple[SoundEffect, ...]]) -> tuple[CutScene, ...]:

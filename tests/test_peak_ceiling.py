@@ -4,7 +4,6 @@ by more than the headroom first left for it: the cut masters again with more."""
 from __future__ import annotations
 
 import logging
-import wave
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +11,7 @@ import pytest
 from PIL import Image
 from scipy.signal import square
 
+from engine.backends.tts.audio import wav_bytes
 from engine.backends.video.ffmpeg import FFmpegEditor
 from engine.loudness import measure
 from engine.stages.cut import CutLine, CutScene, cut
@@ -34,11 +34,7 @@ def test_the_encoded_soundtrack_peaks_under_the_ceiling(tmp_path: Path, caplog):
     still = tmp_path / "still.png"
     Image.new("RGB", (64, 36), (90, 120, 200)).save(still)
     clip = tmp_path / "buzz.wav"
-    with wave.open(str(clip), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(SAMPLE_RATE)
-        out.writeframes((buzzing(3.0) * 32767).round().astype("<i2").tobytes())
+    clip.write_bytes(wav_bytes(buzzing(3.0), SAMPLE_RATE))
     scenes = (CutScene("s", still, None, None, (CutLine(clip, "Bzz."),)),)
     with caplog.at_level(logging.INFO, logger="engine"):
         outcome = cut(scenes, FFmpegEditor(burn_subtitles=False), TIMING, 64, 36, 10,

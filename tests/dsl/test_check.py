@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import os
-import wave
 from pathlib import Path
 
 import pytest
 
 from engine.dsl.check import check_story, did_you_mean
 from engine.dsl.format import format_story
-from engine.dsl.load import load_story, load_with_diagnostics, rebase_paths, render_diagnostics
+from engine.dsl.load import (
+    load_story,
+    load_with_diagnostics,
+    rebase_paths,
+    render_diagnostics,
+)
 from engine.dsl.parse import parse_text
 from engine.errors import StoryError
 from engine.ir import Character, Field, Scene, Story, Value, resolve_path
+from tests.sounds import write_silence
 
 CAST = "character Luna\n  description: a moon\ncharacter Zoë\n  description: a girl\n"
 
@@ -27,13 +32,7 @@ def write_png(path: Path) -> Path:
 
 
 def write_wav(path: Path, seconds: float = 0.1) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(8000)
-        out.writeframes(b"\0\0" * int(8000 * seconds))
-    return path
+    return write_silence(path, seconds, rate=8000)
 
 
 def diagnose(tmp_path: Path, text: str | bytes, name: str = "t.story",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import wave
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,19 +18,14 @@ from engine.captions import Word
 from engine.errors import BackendError
 from engine.stages.cut import CutLine, CutOutcome, CutScene, cut
 from engine.timeline import TimelineSettings
+from tests.sounds import write_tone
 
 W, H, FPS = 320, 180, 25
 SETTINGS = TimelineSettings(lead_in=0.4, gap=0.3, tail=0.8, min_scene=1.5, crossfade=0.6)
 
 
 def tone(path: Path, seconds: float, freq: float, rate: int = 48_000) -> Path:
-    t = np.arange(round(seconds * rate)) / rate
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes((0.4 * np.sin(2 * np.pi * freq * t) * 32767).astype("<i2").tobytes())
-    return path
+    return write_tone(path, seconds, freq, level=0.4, rate=rate)
 
 
 def picture(path: Path, seed: int) -> Path:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import wave
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from engine.backends.video.encoders import nvenc_problem, resolve, video_args
 from engine.backends.video.ffmpeg import FFmpegEditor, ffmpeg_exe
 from engine.config import build_backend, compose_config
 from engine.errors import BackendError, ConfigError
+from tests.sounds import write_silence
 
 NVENC_PROBLEM = nvenc_problem(ffmpeg_exe())
 
@@ -41,11 +41,7 @@ def test_nvenc_where_it_cannot_open_fails_in_one_line_and_auto_falls_back(tmp_pa
     assert resolve("auto", ffmpeg_exe()) == "libx264"
     assert FFmpegEditor(encoder="auto").identity()["encoder"]["codec"] == "libx264"
     Image.new("RGB", (64, 36), (40, 90, 160)).save(tmp_path / "p.png")
-    with wave.open(str(tmp_path / "a.wav"), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(48_000)
-        out.writeframes(bytes(2 * 4_800))
+    write_silence(tmp_path / "a.wav", 0.1)
     request = CutRequest(segments=(Segment("a", tmp_path / "p.png", 0.0, 2),),
                          audio=tmp_path / "a.wav", cues=(), width=64, height=36, fps=25,
                          output=tmp_path / "out.mp4", workdir=tmp_path / "work")

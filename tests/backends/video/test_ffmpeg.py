@@ -16,6 +16,7 @@ from engine.backends.video.ffmpeg import FFmpegEditor, ffmpeg_exe
 from engine.backends.video.frames import SceneShot, frame_bytes, render_frames
 from engine.backends.video.yuv import rgb_to_yuv420
 from engine.errors import BackendError
+from tests.sounds import write_silence
 
 W, H = 160, 90
 
@@ -102,18 +103,13 @@ def test_the_bundled_ffmpeg_has_what_the_editor_uses():
 
 def test_a_still_scene_shows_each_caption_on_exactly_its_frames(tmp_path: Path):
     """Only changed frames are piped; ffmpeg repeats them: captions must still land on the frame."""
-    import wave
 
     import av
 
     from engine.captions import Cue
 
     Image.new("RGB", (W, H), (40, 90, 160)).save(tmp_path / "p.png")
-    with wave.open(str(tmp_path / "a.wav"), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(48_000)
-        out.writeframes(bytes(2 * 48_000))
+    write_silence(tmp_path / "a.wav", 1.0)
     request = CutRequest(segments=(Segment("a", tmp_path / "p.png", 0.0, 25),),
                          audio=tmp_path / "a.wav",
                          cues=(Cue(0.12, 0.4, "One"), Cue(0.6, 0.84, "Two")),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import wave
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +17,7 @@ pytest.importorskip("moviepy")
 av = pytest.importorskip("av")
 
 from engine.backends.video.moviepy import MoviePyEditor
+from tests.sounds import write_tone
 
 W, H, FPS = 160, 90, 10
 
@@ -28,12 +28,7 @@ def _request(folder: Path, name: str) -> CutRequest:
         ramp = np.linspace(0, 255, W, dtype=np.uint8)[None, :, None].repeat(H, 0)
         Image.fromarray(np.concatenate([ramp, 255 - ramp, ramp // 2], axis=2)).save(folder / "a.png")
         Image.new("RGB", (W, H), (200, 60, 40)).save(folder / "b.png")
-        t = np.arange(96_000) / 48_000
-        with wave.open(str(folder / "n.wav"), "wb") as out:
-            out.setnchannels(1)
-            out.setsampwidth(2)
-            out.setframerate(48_000)
-            out.writeframes((0.3 * np.sin(2 * np.pi * 440 * t) * 32767).astype("<i2").tobytes())
+        write_tone(folder / "n.wav", 2.0, 440, level=0.3)
     return CutRequest(segments=(Segment("a", folder / "a.png", 0.0, 12, "slow zoom in",
                                         "crossfade", 4),
                                 Segment("b", folder / "b.png", 1.2, 8)),
