@@ -17,7 +17,6 @@ import hashlib
 import io
 import json
 import os
-import subprocess
 import zipfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -83,7 +82,7 @@ def encoded(sound: Callable[[], np.ndarray], primed: bool, bitrate: str,
 
 def piece_path(workdir: Path, key: dict[str, object]) -> Path:
     """Where the piece made from what `key` names is kept (the encoder's version added)."""
-    from engine.backends.video.ffmpeg import ffmpeg_version
+    from engine.backends.video.ffmpeg_tool import ffmpeg_version
 
     named = {**key, "version": VERSION, "ffmpeg": ffmpeg_version()}
     digest = hashlib.sha256(json.dumps(named, sort_keys=True).encode()).hexdigest()
@@ -145,19 +144,14 @@ def write_m4a(placed: Sequence[tuple[int, Piece]], total: int, out_path: Path) -
 
 
 def _encode(pcm: np.ndarray, bitrate: str) -> bytes:
-    from engine.backends.video.ffmpeg import ffmpeg_exe
-    from engine.errors import BackendError
+    from engine.backends.video.ffmpeg_tool import ffmpeg_exe, run_ffmpeg
 
     command = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error",
                "-f", "s16le", "-ar", str(SAMPLE_RATE), "-ac", "1", "-i", "pipe:0",
                "-c:a", "aac", "-b:a", bitrate, "-aac_pns", "0",
                "-fflags", "+bitexact", "-flags:a", "+bitexact", "-f", "adts", "pipe:1"]
-    done = subprocess.run(command, input=pcm.astype("<i2").tobytes(), capture_output=True,
-                          check=False)
-    if done.returncode != 0:
-        raise BackendError("video=ffmpeg", f"encoding the narration failed (ffmpeg exit "
-                           f"{done.returncode}): {done.stderr.decode(errors='replace')[-800:]}")
-    return done.stdout
+    return run_ffmpeg(command, "video=ffmpeg", "encoding the narration",
+                      stdin=pcm.astype("<i2").tobytes())
 
 
 def _frames(adts: bytes) -> list[bytes]:

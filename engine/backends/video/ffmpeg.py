@@ -29,10 +29,11 @@ from engine.backends.video.caption_box import CaptionStyle, caption_fits
 from engine.backends.video.caption_plan import (PLACES, bottom_band_top, caption_entries,
                                                captions_on_top)
 from engine.backends.video.encoders import check_encoder, resolve, video_args
+from engine.backends.video.ffmpeg_tool import ffmpeg_exe, ffmpeg_version, run_ffmpeg
 from engine.backends.video.frames import SceneShot, distinct_frames, first_frame, render_frames
 from engine.backends.video.pipe import encode_piped, timing_filter
 from engine.captions import MAX_CHARS, caption_text, columns, srt_text
-from engine.errors import BackendError, MissingDependency
+from engine.errors import BackendError
 from engine.files import reserve_beside, write_atomically
 
 log = logging.getLogger(__name__)
@@ -47,27 +48,6 @@ NARRATION_VERSION = 1
 # Bytes that depend on nothing but the inputs: no encoder/muxer version strings or dates.
 BITEXACT = ["-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact",
             "-map_metadata", "-1", "-map_chapters", "-1"]
-
-
-@cache
-def ffmpeg_exe() -> str:
-    try:
-        import imageio_ffmpeg
-    except ImportError as error:
-        raise MissingDependency("video=ffmpeg", "imageio-ffmpeg (the ffmpeg binary)",
-                                "pip install imageio-ffmpeg") from error
-    try:
-        return imageio_ffmpeg.get_ffmpeg_exe()
-    except RuntimeError as error:  # the wheel for another platform, or its binary deleted
-        raise MissingDependency("video=ffmpeg", f"an ffmpeg binary ({error})",
-                                "pip install --force-reinstall imageio-ffmpeg") from error
-
-
-@cache
-def ffmpeg_version() -> str:
-    import imageio_ffmpeg
-
-    return str(imageio_ffmpeg.get_ffmpeg_version())
 
 
 @cache
@@ -329,12 +309,7 @@ class FFmpegEditor:
             command += [*maps, "-c:v", "copy", "-c:a", "copy", "-b:a", self.audio_bitrate,
                         *BITEXACT, "-movflags", "+faststart",
                         "-f", "mp4", str(request.output)]
-            result = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True)
-        if result.returncode != 0:
-            request.output.unlink(missing_ok=True)
-            raise BackendError("video=ffmpeg", f"muxing the video failed (ffmpeg exit "
-                               f"{result.returncode}): "
-                               f"{result.stderr.decode(errors='replace').strip()[-800:]}")
+            run_ffmpeg(command, "video=ffmpeg", "muxing the video", output=request.output)
 
 
 class _NarrationEncode:

@@ -10,7 +10,6 @@ segments kept between runs, every frame drawn and converted), which stays the de
 
 from __future__ import annotations
 
-import subprocess
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -19,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from engine.backends.video import CutRequest, CutStats
-from engine.backends.video.ffmpeg import BITEXACT, FFmpegEditor, ffmpeg_exe, ffmpeg_version
+from engine.backends.video.ffmpeg import BITEXACT, FFmpegEditor
+from engine.backends.video.ffmpeg_tool import ffmpeg_exe, run_ffmpeg
 from engine.backends.video.frames import SceneShot, first_frame, render_frames
 from engine.backends.video.transitions import Planes
 from engine.backends.video.yuv import yuv420_to_rgb
@@ -200,14 +200,9 @@ class MoviePyEditor(FFmpegEditor):
             command += ["-i", str(srt)]
             maps += ["-map", "1:s:0", "-c:s", "mov_text",
                      "-metadata:s:s:0", f"language={request.language}"]
-        result = subprocess.run([*command, *maps, "-c:v", "copy", "-c:a", "copy", *BITEXACT,
-                                 "-movflags", "+faststart", "-f", "mp4", str(request.output)],
-                                stdin=subprocess.DEVNULL, capture_output=True, check=False)
-        if result.returncode != 0:
-            request.output.unlink(missing_ok=True)
-            raise BackendError("video=moviepy", f"adding the subtitle track failed (ffmpeg "
-                               f"{ffmpeg_version()}, exit {result.returncode}): "
-                               f"{result.stderr.decode(errors='replace').strip()[-400:]}")
+        run_ffmpeg([*command, *maps, "-c:v", "copy", "-c:a", "copy", *BITEXACT,
+                    "-movflags", "+faststart", "-f", "mp4", str(request.output)],
+                   "video=moviepy", "adding the subtitle track", output=request.output)
 
 
 class _SceneFrames:

@@ -1,0 +1,44 @@
+"""The ffmpeg binary: where it is, its version, and running it with one clear error."""
+
+from __future__ import annotations
+
+import subprocess
+from functools import cache
+from pathlib import Path
+
+from engine.errors import BackendError, MissingDependency
+
+
+@cache
+def ffmpeg_exe() -> str:
+    try:
+        import imageio_ffmpeg
+    except ImportError as error:
+        raise MissingDependency("video=ffmpeg", "imageio-ffmpeg (the ffmpeg binary)",
+                                "pip install imageio-ffmpeg") from error
+    try:
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except RuntimeError as error:  # the wheel for another platform, or its binary deleted
+        raise MissingDependency("video=ffmpeg", f"an ffmpeg binary ({error})",
+                                "pip install --force-reinstall imageio-ffmpeg") from error
+
+
+@cache
+def ffmpeg_version() -> str:
+    import imageio_ffmpeg
+
+    return str(imageio_ffmpeg.get_ffmpeg_version())
+
+
+def run_ffmpeg(command: list[str], backend: str, what: str, *, output: Path | None = None,
+               stdin: bytes | None = None) -> bytes:
+    """ffmpeg's stdout; on failure `output` removed and one BackendError saying `what` failed."""
+    done = subprocess.run(command, input=stdin, stdin=None if stdin else subprocess.DEVNULL,
+                          capture_output=True, check=False)
+    if done.returncode != 0:
+        if output is not None:
+            output.unlink(missing_ok=True)
+        raise BackendError(backend, f"{what} failed (ffmpeg {ffmpeg_version()}, exit "
+                           f"{done.returncode}): "
+                           f"{done.stderr.decode(errors='replace').strip()[-800:]}")
+    return done.stdout
