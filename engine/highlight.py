@@ -116,6 +116,20 @@ def _scopes(*names: str) -> dict[str, dict[str, str]]:
     return {str(i): {"name": name} for i, name in enumerate(names, 1)}
 
 
+def _sound_rule() -> dict[str, object]:
+    """The TextMate rule of an `sfx:` value: its clause words and numbers marked."""
+    return {
+        "name": "meta.field.sound.story",
+        "begin": r"^[\t ]*(sfx)[\t ]*(:)",
+        "beginCaptures": _scopes("keyword.other.key.story", "punctuation.separator.key-value.story"),
+        "end": "$",
+        "patterns": [
+            {"match": rf"(?<=[\t ]){_either(SOUND_WORDS)}(?=[\t ])",
+             "name": "keyword.operator.word.story"},
+            {"match": rf"(?<=[\t ]){_SOUND_NUMBER}(?=[\t ]|#|$)", "name": "constant.numeric.story"},
+            {"include": "#string"}, {"include": "#comment"}]}
+
+
 def textmate_grammar() -> dict[str, object]:
     """The TextMate grammar (VS Code and others) from the same words and patterns as the lexer.
 
@@ -149,18 +163,7 @@ def textmate_grammar() -> dict[str, object]:
                 "end": "$",
                 "patterns": [{"include": f"#{rule}"} for rule in
                              ("constant", "number", "ellipsis", "string", "comment", "text")]},
-            "sound": {
-                "name": "meta.field.sound.story",
-                "begin": r"^[\t ]*(sfx)[\t ]*(:)",
-                "beginCaptures": _scopes("keyword.other.key.story",
-                                         "punctuation.separator.key-value.story"),
-                "end": "$",
-                "patterns": [
-                    {"match": rf"(?<=[\t ]){_either(SOUND_WORDS)}(?=[\t ])",
-                     "name": "keyword.operator.word.story"},
-                    {"match": rf"(?<=[\t ]){_SOUND_NUMBER}(?=[\t ]|#|$)",
-                     "name": "constant.numeric.story"},
-                    {"include": "#string"}, {"include": "#comment"}]},
+            "sound": _sound_rule(),
             "line": {
                 "name": "meta.line.dialogue.story",
                 "begin": rf"^[\t ]*({NAME})(?:[\t ]*(\()([^()\r\n#]*)(\)))?[\t ]*(:)",
