@@ -174,9 +174,9 @@ def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, 
 
 
 def _note_done(count: int, timeline: Timeline, stats: CutStats, narration: Narration) -> None:
-    log.info("cut %d scenes, %.2fs: %d segments encoded, %d reused; narration: %d scenes "
-             "measured, %d reused, %d pieces encoded", count, timeline.duration,
-             len(stats.encoded), len(stats.reused), len(narration.measured),
+    log.info("cut %d scene(s), %.2fs: segments %d encoded, %d reused; soundtrack (speech, "
+             "music, effects) by scene: %d measured, %d reused; %d AAC piece(s) encoded", count,
+             timeline.duration, len(stats.encoded), len(stats.reused), len(narration.measured),
              len(narration.reused), len(narration.encoded))
 
 

@@ -45,7 +45,7 @@ def test_a_new_repository_checks_clean_and_is_formatted(made: Path,
     assert main(["fmt", "--check", "stories", "cast"]) == 0
     assert "use: ../cast/friends.story" in (made / EXAMPLE).read_text()
     ignored = (made / ".gitignore").read_text().split()
-    assert {"renders/", "multirun/", ".storyreel/"} <= set(ignored)
+    assert {"renders/", "out/", "multirun/", ".storyreel/"} <= set(ignored)
 
 
 def test_the_presets_compose_with_the_engine_config(made: Path) -> None:
