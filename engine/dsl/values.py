@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import PurePath
 
 from engine.dsl import vocabulary as vocab
 from engine.dsl.hints import hint, listing, name_in_value
@@ -103,8 +104,11 @@ def sound_problems(f: Field, scene: Scene | None) -> list[Diagnostic]:
     """An `sfx:` value: its clauses readable, its offset, line and level in their ranges (the
     file itself is probed where paths are, `engine.dsl.load`)."""
     placed = vocab.sound_placement(f.value.text)
-    out = [Diagnostic(name_in_value(f.value, start, end), "error", "bad-sfx", message,
-                      f"write it as {vocab.SFX_FORM}")
+    form = f"write it as {vocab.SFX_FORM}"
+    if placed.problems and not PurePath(placed.path).suffix:  # `owl at night.wav`
+        form += ("; a file whose name holds the word `at` or `level` cannot be named here: "
+                 "rename it (e.g. owl-at-night.wav)")
+    out = [Diagnostic(name_in_value(f.value, start, end), "error", "bad-sfx", message, form)
            for start, end, message in placed.problems]
 
     def problem(part: str, message: str, hint_text: str) -> None:
@@ -119,7 +123,7 @@ def sound_problems(f: Field, scene: Scene | None) -> list[Diagnostic]:
     if placed.line is not None and not 1 <= placed.line <= lines:
         where = f"scene '{scene.id}'" if scene is not None else "this scene"
         problem("line", f"{where} has no line {placed.line}" + (f" (it has {lines})" if lines
-                                                                 else " (it has no lines)"),
+                                                                 else " (it has no lines yet: the writer's lines cannot be named)"),
                 "lines count from 1, narration and dialogue alike; or place it at a time: "
                 "`at 2.5s`")
     low, high = vocab.SFX_LEVEL

@@ -69,8 +69,17 @@ def test_offsets_lines_and_levels_are_checked_with_their_places(tmp_path: Path) 
         f"5:17 error bad-sfx: `at` takes a number of seconds (`2.5s`), not 'soon' {form}",
         f"6:20 error bad-sfx: unexpected 'bang' in `sfx:` {form}",
         f"7:24 error bad-sfx: `at` is given twice in `sfx:` {form}",
-        "11:22 error bad-sfx: scene 'b' has no line 1 (it has no lines) [lines count from 1, "
-        "narration and dialogue alike; or place it at a time: `at 2.5s`]"]
+        "11:22 error bad-sfx: scene 'b' has no line 1 (it has no lines yet: the writer's lines "
+        "cannot be named) [lines count from 1, narration and dialogue alike; or place it at a "
+        "time: `at 2.5s`]"]
+
+
+def test_a_file_named_with_at_is_told_to_be_renamed(tmp_path: Path) -> None:
+    problems = summary(tmp_path, 'scene a\n  sfx: owl at night.wav at 1s\n  "x"\n')
+    assert [p for p in problems if "bad-sfx" in p] == [
+        "2:15 error bad-sfx: `at` takes a number of seconds (`2.5s`), not 'night.wav' "
+        "[write it as `sfx: FILE at 2.5s level -6dB`, or `at line 2`; a file whose name holds "
+        "the word `at` or `level` cannot be named here: rename it (e.g. owl-at-night.wav)]"]
 
 
 def test_the_file_is_probed_like_music(tmp_path: Path) -> None:
