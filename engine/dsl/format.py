@@ -6,7 +6,7 @@ import bisect
 import re
 from dataclasses import dataclass, field
 
-from engine.dsl.vocabulary import FORBIDDEN, SCENE_KEYS
+from engine.dsl.vocabulary import FORBIDDEN, SCENE_KEYS, sound_placement
 from engine.ir import NARRATOR, Comment, Field, Line, Story, Value
 
 INDENT = "  "
@@ -55,7 +55,26 @@ def format_field(f: Field) -> str:
     head = f.key
     if f.argument is not None:
         head += " " + _require_name(f.argument, "name")
+    if f.key == "sfx" and not f.value.quoted:
+        return f"{head}: {format_value(Value(canonical_sound(f.value.text), span=f.value.span))}"
     return f"{head}: {format_value(f.value)}"
+
+
+def canonical_sound(text: str) -> str:
+    """An `sfx:` value in its one spelling (`bell.wav at 2.5s level -6dB`, `at line 2`); as
+    written when it does not read."""
+    placed = sound_placement(text)
+    if placed.problems:
+        return text
+    named = {name for name, _, _ in placed.places}
+    parts = [placed.path]
+    if placed.line is not None:
+        parts.append(f"at line {placed.line}")
+    elif placed.seconds is not None:
+        parts.append(f"at {placed.seconds:.10g}s")
+    if "level" in named:
+        parts.append(f"level {placed.level:+.10g}dB".replace("+0dB", "0dB"))
+    return " ".join(parts)
 
 
 def format_line(line: Line) -> str:

@@ -31,6 +31,21 @@ def test_several_sounds_in_a_scene_read_and_format_back_the_same() -> None:
     assert without_spans(parse(once)) == without_spans(story)
 
 
+@pytest.mark.parametrize(("written", "formatted"), [
+    ("bell.wav   at 2.5 s   level -6", "bell.wav at 2.5s level -6dB"),
+    ("bell.wav AT line 2 LEVEL +3 DB", "bell.wav at line 2 level +3dB"),
+    ("sounds/big door.wav level 0db", "sounds/big door.wav level 0dB"),
+    ("bell.wav at soon", "bell.wav at soon"),  # does not read: left as written
+])
+def test_fmt_writes_a_sound_in_its_one_spelling(written: str, formatted: str) -> None:
+    story = parse(f"scene a\n  sfx: {written}\n")
+    assert format_story(story) == f"scene a\n  sfx: {formatted}\n"
+    again = sound_placement(parse(format_story(story)).scenes[0].all("sfx")[0].value.text)
+    first = sound_placement(written)
+    assert (again.path, again.seconds, again.line, again.level) == (
+        first.path, first.seconds, first.line, first.level)
+
+
 @pytest.mark.parametrize(("value", "parts"), [
     ("a.wav at 2 s level -3 dB", ("a.wav", 2.0, None, -3.0)),
     ("a.wav level +2db at line 1", ("a.wav", None, 1, 2.0)),
