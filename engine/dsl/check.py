@@ -7,8 +7,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from engine.dsl import vocabulary as vocab
-from engine.dsl.directions import ACTIONS, DIRECTIONS, direction_meanings
-from engine.dsl.hints import did_you_mean, hint, key_span, listing, name_in_value
+from engine.dsl.directions import KNOWN_DIRECTIONS, direction_meanings, language_directions
+from engine.dsl.hints import did_you_mean, fold, hint, key_span, listing, name_in_value
 from engine.dsl.unread import Unread
 from engine.dsl.values import value_problems
 from engine.errors import Diagnostic, Severity
@@ -18,9 +18,6 @@ __all__ = ["check_story", "did_you_mean"]
 
 _BLOCK_KEYS = {"header": vocab.HEADER_KEYS, "voice": vocab.VOICE_KEYS,
                "character": vocab.CHARACTER_KEYS, "scene": vocab.SCENE_KEYS}
-
-_KNOWN_DIRECTIONS = frozenset(DIRECTIONS) | ACTIONS
-"""What a direction's words may mean: how a voice says the line, or what a picture shows."""
 
 
 class _Checker:
@@ -224,15 +221,18 @@ class _Checker:
     def directions(self, scene: Scene) -> None:
         """A direction none of whose words the voices know (or a picture shows: `waving`), in
         any language the word tables hold, is said as if it were not there."""
+        language = self.story.text("language", "en") or "en"
+        words = sorted(language_directions(language), key=fold)
         for line in scene.lines:
-            meant, unknown = direction_meanings(line.direction, _KNOWN_DIRECTIONS)
+            meant, unknown = direction_meanings(line.direction, KNOWN_DIRECTIONS)
             if unknown and not meant:
-                known = ", ".join(sorted(DIRECTIONS)[:12])
+                match = did_you_mean(max(unknown, key=len), words, cutoff=0.75)  # not `un`
                 self.warn(line.direction_span or line.span, "unknown-direction",
                           f"unknown delivery direction '{line.direction}'",
-                          f"the line is said plainly; directions the voices know: {known}, … "
-                          "(docs/language.md lists them; a TTS backend's `directions:` "
-                          "setting adds more)")
+                          (f"did you mean '{match}'? " if match else "")
+                          + f"the line is said plainly; directions the voices know "
+                          f"({language}): {listing(words[:12])}, … (docs/language.md lists "
+                          "them; a TTS backend's `directions:` setting adds more)")
 
     # -- the story as a whole -------------------------------------------------------------------
 

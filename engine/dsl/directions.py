@@ -8,7 +8,7 @@ and the illustrator (what a picture may show).
 from __future__ import annotations
 
 import re
-from collections.abc import Container
+from collections.abc import Collection, Container
 
 DIRECTIONS: dict[str, dict[str, float | bool]] = {
     "whisper": {"rate": 0.9, "volume": 0.75, "range": 0.7, "whisper": True},
@@ -75,6 +75,9 @@ ACTIONS = frozenset({"run", "sleep", "fly", "wave", "hug", "sit", "jump", "point
 """Directions a picture shows and a voice does not (`waving`, `jumps`): the illustrator draws the
 speaker in that pose, the line is said plainly, and `check` does not call them unknown."""
 
+KNOWN_DIRECTIONS = frozenset(DIRECTIONS) | ACTIONS
+"""Every English entry a direction's word may mean: what a voice says and what a picture shows."""
+
 _SUFFIXES = (("ily", "y"), ("ly", ""), ("ing", ""), ("ing", "e"), ("ed", ""), ("ed", "e"),
              ("ied", "y"), ("ies", "y"), ("es", ""), ("s", ""), ("", "e"))
 
@@ -105,10 +108,11 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
            "curieux": "curious", "curieuse": "curious", "fier": "proud", "fière": "proud",
            "courageux": "brave", "courageuse": "brave", "inquiet": "worried",
            "inquiète": "worried", "nerveux": "nervous", "nerveuse": "nervous",
-           "effrayé": "scared", "apeuré": "scared", "peur": "afraid", "doux": "soft",
-           "douce": "soft", "doucement": "soft", "gentiment": "gentle", "calme": "calm",
-           "calmement": "calm", "basse": "quiet", "bas": "quiet", "fâché": "angry",
-           "colère": "angry", "grognon": "grumpy", "pleurant": "cry", "pleure": "cry",
+           "effrayé": "scared", "apeuré": "scared", "tremblant": "scared", "peur": "afraid",
+           "doux": "soft", "douce": "soft", "doucement": "soft", "gentiment": "gentle",
+           "calme": "calm", "calmement": "calm", "basse": "quiet", "bas": "quiet",
+           "fâché": "angry", "colère": "angry", "grognon": "grumpy", "pleurant": "cry",
+           "pleure": "cry",
            "endormi": "sleepy", "somnolent": "sleepy", "fatigué": "tired", "bâillant": "yawn",
            "émerveillé": "amazed", "mystérieux": "mysterious", "mystérieuse": "mysterious",
            "chantant": "sing", "grognant": "growl", "rugissant": "roar", "lentement": "slow",
@@ -124,7 +128,8 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
            "sorprendida": "surprised", "curioso": "curious", "curiosa": "curious",
            "orgulloso": "proud", "orgullosa": "proud", "valiente": "brave",
            "preocupado": "worried", "preocupada": "worried", "nervioso": "nervous",
-           "nerviosa": "nervous", "asustado": "scared", "asustada": "scared", "miedo": "afraid",
+           "nerviosa": "nervous", "asustado": "scared", "asustada": "scared",
+           "temblando": "scared", "miedo": "afraid",
            "suave": "soft", "suavemente": "soft", "dulcemente": "gentle", "tranquilo": "calm",
            "tranquila": "calm", "baja": "quiet", "enfadado": "angry", "enfadada": "angry",
            "enojado": "angry", "enojada": "angry", "gruñón": "grumpy", "llorando": "cry",
@@ -143,9 +148,10 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
            "lachend": "laugh", "lacht": "laugh", "kichernd": "giggle", "aufgeregt": "excited",
            "überrascht": "surprised", "neugierig": "curious", "stolz": "proud",
            "mutig": "brave", "besorgt": "worried", "nervös": "nervous", "ängstlich": "scared",
-           "verängstigt": "scared", "erschrocken": "frightened", "sanft": "gentle",
-           "leise": "quiet", "ruhig": "calm", "wütend": "angry", "zornig": "angry",
-           "böse": "angry", "mürrisch": "grumpy", "weinend": "cry", "weint": "cry",
+           "verängstigt": "scared", "erschrocken": "frightened", "zitternd": "scared",
+           "sanft": "gentle", "leise": "quiet", "ruhig": "calm", "wütend": "angry",
+           "zornig": "angry", "böse": "angry", "mürrisch": "grumpy", "weinend": "cry",
+           "weint": "cry",
            "schläfrig": "sleepy", "verschlafen": "sleepy", "müde": "tired", "gähnend": "yawn",
            "staunend": "amazed", "erstaunt": "amazed", "geheimnisvoll": "mysterious",
            "singend": "sing", "knurrend": "growl", "langsam": "slow", "schnell": "fast",
@@ -187,6 +193,19 @@ def _foreign(word: str) -> str | None:
         return _FOREIGN[word]
     return next((_FOREIGN[word[: -len(end)]] for end in _ENDINGS
                  if word.endswith(end) and word[: -len(end)] in _FOREIGN), None)
+
+
+def english_direction(word: str) -> str | None:
+    """The English entry a direction's word of any language means, in any form (`effrayée` →
+    `scared`, `crying` → `cry`, `伤心地` → `sad`), or None."""
+    return direction_word(word.lower(), KNOWN_DIRECTIONS)
+
+
+def language_directions(language: str | None) -> Collection[str]:
+    """The direction words of a story's `language:` (`fr`, `fr-CA`): the English entries for
+    English or a language the table lacks."""
+    primary = (language or "en").replace("_", "-").split("-")[0].lower()
+    return TRANSLATIONS.get(primary, KNOWN_DIRECTIONS)
 
 
 def direction_words(direction: str | None) -> list[str]:

@@ -11,19 +11,20 @@ from engine.dsl import vocabulary as vocab
 from engine.ir import Field, Span, Value
 
 
-def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
-    """The candidate closest to `word`, ignoring case and accents first (`zoe` → `Zoë`)."""
-    return _closest(word, tuple(dict.fromkeys(candidates)))
+def did_you_mean(word: str, candidates: Iterable[str], cutoff: float = 0.6) -> str | None:
+    """The candidate closest to `word`, ignoring case and accents first (`zoe` → `Zoë`), if it
+    is at least `cutoff` alike (0 to 1)."""
+    return _closest(word, tuple(dict.fromkeys(candidates)), cutoff)
 
 
 @functools.lru_cache(maxsize=4096)
-def _closest(word: str, candidates: tuple[str, ...]) -> str | None:
+def _closest(word: str, candidates: tuple[str, ...], cutoff: float) -> str | None:
     """did_you_mean, remembered: a big story repeats one unknown name on thousands of lines."""
     pool = [c for c in candidates if c != word]
     folded = {fold(c): c for c in pool}
     if fold(word) in folded:
         return folded[fold(word)]
-    close = difflib.get_close_matches(fold(word), list(folded), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(fold(word), list(folded), n=1, cutoff=cutoff)
     return folded[close[0]] if close else None
 
 

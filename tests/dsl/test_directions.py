@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from engine.backends.tts.delivery import delivery_for, direction_table, heard_only
-from engine.dsl.directions import ACTIONS, DIRECTIONS, TRANSLATIONS, direction_meanings
+from engine.dsl.directions import (ACTIONS, DIRECTIONS, TRANSLATIONS, direction_meanings,
+                                   english_direction)
 from tests.dsl.test_check import summary
 
 SAID = {"fr": ["en chuchotant", "tristement", "joyeuse", "en colère", "à voix basse"],
@@ -30,6 +31,27 @@ def test_a_direction_no_table_knows_is_still_warned_about(tmp_path: Path) -> Non
     assert [s.split(" [")[0] for s in summary(tmp_path, text)] == [
         "4:8 warning unknown-direction: unknown delivery direction 'zébrée'",
         "5:8 warning unknown-direction: unknown delivery direction '斑马'"]
+
+
+def test_the_warning_lists_and_suggests_the_words_of_the_storys_language(tmp_path: Path) -> None:
+    text = ('language: fr\ncharacter Roux\n  description: un renard\nscene a\n'
+            '  Roux (chuchottant): "x"\n  Roux (un peu zébré): "y"\n  Roux (tremblant): "z"\n')
+    listed = ("the line is said plainly; directions the voices know (fr): apeuré, appelant, "
+              "assis, bâillant, bas, basse, câlinant, calme, calmement, chaleureux, chantant, "
+              "chuchotant, … (docs/language.md lists them; a TTS backend's `directions:` "
+              "setting adds more)")
+    assert summary(tmp_path, text) == [
+        f"5:9 warning unknown-direction: unknown delivery direction 'chuchottant' "
+        f"[did you mean 'chuchotant'? {listed}]",
+        f"6:9 warning unknown-direction: unknown delivery direction 'un peu zébré' [{listed}]"]
+
+
+@pytest.mark.parametrize(("word", "english"), [
+    ("effrayé", "scared"), ("Effrayée", "scared"), ("tremblant", "scared"),
+    ("ängstlich", "scared"), ("zitternd", "scared"), ("temblando", "scared"), ("crying", "cry"),
+    ("伤心地", "sad"), ("waving", "wave"), ("zébré", None)])
+def test_a_word_of_any_language_means_its_english_entry(word: str, english: str | None) -> None:
+    assert english_direction(word) == english
 
 
 @pytest.mark.parametrize(("said", "english"), [

@@ -77,7 +77,7 @@ def test_nothing_raw_reaches_the_terminal_from_a_rendered_diagnostic() -> None:
 def test_a_syntax_error_does_not_hide_the_other_problems(tmp_path: Path) -> None:
     text = ("voice v\n  category: child\ncharacter Luna\n  voice: smal-girl\n"
             "  trainedness: 1.5\n  model: m\nscene one\n  Luna: \"hello\n  Luna: \"fine\"\n"
-            "scene two\n  Bob: \"who?\"\n  with: Luna, Owl\n  Luna (tremblant): \"oh\"\n")
+            "scene two\n  Bob: \"who?\"\n  with: Luna, Owl\n  Luna (zébrée): \"oh\"\n")
     assert summary(tmp_path, text) == [
         "4:10 error unknown-voice: unknown voice 'smal-girl' [a voice is declared with "
         "`voice NAME`, or is a category: narrator, child, adult, elder, creature]",
@@ -92,9 +92,9 @@ def test_a_syntax_error_does_not_hide_the_other_problems(tmp_path: Path) -> None
         "narration lines need no speaker]",
         "12:15 error unknown-character: unknown character 'Owl' in `with:` "
         "[declare them with `character Owl`]",
-        "13:9 warning unknown-direction: unknown delivery direction 'tremblant' [the line is said "
-        "plainly; directions the voices know: afraid, amazed, angry, brave, call, calm, cheer, "
-        "cheerful, chuckle, cry, curious, excited, … (docs/language.md lists them; a TTS "
+        "13:9 warning unknown-direction: unknown delivery direction 'zébrée' [the line is said "
+        "plainly; directions the voices know (en): afraid, amazed, angry, brave, call, calm, "
+        "cheer, cheerful, chuckle, cry, curious, excited, … (docs/language.md lists them; a TTS "
         "backend's `directions:` setting adds more)]"]
 
 
@@ -161,9 +161,9 @@ def test_duration_range(tmp_path: Path, value: str, expected: str | None) -> Non
 
 def test_known_directions_and_mixed_words_are_fine(tmp_path: Path) -> None:
     text = (CAST + 'scene a\n  Luna (whispering): "a"\n  Zoë (softly, a little scared): "b"\n'
-            '  Luna (tremblant): "c"\n  Zoë (waving): "d"\n')  # a pose: the picture shows it
+            '  Luna (zébrée): "c"\n  Zoë (waving): "d"\n')  # a pose: the picture shows it
     assert [s.split(" [")[0] for s in summary(tmp_path, text)] == [
-        "8:9 warning unknown-direction: unknown delivery direction 'tremblant'"]
+        "8:9 warning unknown-direction: unknown delivery direction 'zébrée'"]
 
 
 # -- media -----------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from engine.backends.llm.offline_words import (Premise, PremiseShape, Setting, W
                                                quoted, strip_article, title_case,
                                                unique_scene_id, with_time_of_day)
 from engine.backends.tts.delivery import visible_direction
+from engine.dsl.directions import english_direction
 from engine.errors import BackendError
 
 log = logging.getLogger(__name__)
@@ -368,8 +369,14 @@ class _Job:
 
 
 def _mood(direction: str | None) -> str | None:
-    if not direction:
-        return None
-    words = re.findall(r"[a-z\-]+", direction.lower())
-    return next((mood for mood, keys in templates.MOODS.items()
-                 if any(w in keys for w in words)), None)
+    """The mood a direction's words show, in any language the direction table knows
+    (`effrayé` and `asustada` → `scared` → worried)."""
+    words = re.findall(r"[^\W\d_]+(?:-[^\W\d_]+)*", (direction or "").lower())
+    meant = set(words) | {english_direction(w) for w in words} - {None}
+    return next((mood for mood, keys in _MOOD_WORDS.items() if meant & keys), None)
+
+
+_MOOD_WORDS = {mood: frozenset(keys) | {english_direction(k) for k in keys} - {None}
+               for mood, keys in templates.MOODS.items()}
+"""Each mood's words and the English entries of the direction table they mean (`crying` →
+`cry`), which any language's direction words translate to."""

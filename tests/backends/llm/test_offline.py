@@ -184,6 +184,31 @@ def test_a_story_in_another_language_with_every_line_written_gets_english_image_
     assert "village" in written.image  # the prompt, from the setting, in English templates
 
 
+def picture_of(language: str, direction: str | None) -> str:
+    """The image prompt of a one-line scene whose line has `direction`."""
+    lines = (LineBrief("Luna", "…", direction),)
+    scene = SceneBrief("nuit", None, "a village at night", ("Luna",), lines, None)
+    return OfflineWriter().write(dataclasses.replace(STORY, language=language,
+                                                     scenes=(scene,))).scenes[0].image
+
+
+@pytest.mark.parametrize(("language", "said", "english"), [
+    ("fr", "timidement, un peu effrayé", "worried"), ("fr", "tremblant", "trembling"),
+    ("fr", "effrayée", "scared"), ("es", "asustada", "scared"), ("de", "ängstlich", "afraid"),
+    ("fr", "tristement", "sadly"), ("de", "traurige", "sad"), ("es", "riendo", "laughing"),
+    ("zh", "伤心地", "sad")])
+def test_a_direction_in_the_storys_language_draws_the_mood_it_draws_in_english(
+        language: str, said: str, english: str) -> None:
+    drawn = picture_of(language, said)
+    assert drawn == picture_of("en", english) != picture_of(language, None)
+
+
+def test_accented_direction_words_are_read_whole() -> None:
+    assert ", looking worried." in picture_of("fr", "effrayé")
+    assert ", looking worried." in picture_of("de", "ängstlich")
+    assert ", looking worried." not in picture_of("fr", "un peu")
+
+
 def test_variety_across_many_scenes() -> None:
     scenes = tuple(SceneBrief(f"s{i}", None, f"a {place}", ("Luna", "Owl"), (), None)
                    for i, place in enumerate(["forest", "beach", "garden at dawn", "snowy hill",
