@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 JOB_FILE = "job.json"
 PAGE = "sweep.html"
+LOCK = ".sweep.lock"
 
 _STYLE = """
 body{font-family:DejaVu Sans,Helvetica,Arial,sans-serif;margin:2rem;color:#222;background:#faf7f2}
@@ -38,11 +39,13 @@ vertical-align:top;text-align:left}.strip{display:flex;gap:.25rem;flex-wrap:wrap
 .failed{color:#b3261e;font-weight:600}.running{color:#946200}pre{white-space:pre-wrap;
 max-width:30rem;font-size:.8rem;color:#b3261e;margin:.3rem 0}code{font-size:.8rem}
 .counts{font-size:.8rem;color:#555}.logs{font-size:.8rem}.lost{color:#b3261e;font-weight:600}
+.interrupted{color:#946200;font-weight:600}
 """
 LOST = ("the job ended without reporting (killed, out of memory or past its time limit?); "
         "its log says how far it got")
+INTERRUPTED = "the sweep was stopped (Ctrl-C, or its launcher failed) before this job finished"
 _sweeps: list[Path] = []
-"""The sweep folders this (driver) process started, for mark_lost_jobs."""
+"""The sweep folders this (driver) process started, for close_sweeps."""
 
 
 class JobFailed(CompactHydraException):
@@ -166,17 +169,20 @@ def _log_to_job_file(config: DictConfig, message: str) -> None:
             handler.handle(log.makeRecord(log.name, logging.ERROR, __file__, 0, message, (), None))
 
 
-def mark_lost_jobs() -> None:
-    """After the launcher returns: a job of this process's sweeps still `running` never reported
-    (its process was killed); it is recorded as lost, and the page rewritten."""
+def close_sweeps(*, stopped: bool = False) -> None:
+    """After the launcher returns, or the sweep is stopped (Ctrl-C, a launcher failure): a job of
+    this process's sweeps still `running` never reported (its process was killed) and is recorded
+    as lost, or as interrupted when the sweep was stopped; the page is rewritten for the last
+    time, and its lock file removed."""
+    status, error = ("interrupted", INTERRUPTED) if stopped else ("lost", LOST)
     while _sweeps:
         sweep_dir = _sweeps.pop()
         for job_dir, job in read_jobs(sweep_dir):
             if job.get("status") == "running":
                 write_atomically(job_dir / JOB_FILE,
-                                 json.dumps({**job, "status": "lost", "error": LOST}, indent=1))
+                                 json.dumps({**job, "status": status, "error": error}, indent=1))
         if sweep_dir.is_dir():
-            write_sweep_page(sweep_dir)
+            write_sweep_page(sweep_dir, last=True)
 
 
 def read_jobs(sweep_dir: Path) -> list[tuple[Path, dict[str, Any]]]:
@@ -248,26 +254,33 @@ def _log_links(sweep_dir: Path, job: dict[str, Any]) -> str:
     return f"<div class=logs>{' · '.join(links)}</div>" if links else ""
 
 
-def write_sweep_page(sweep_dir: Path) -> Path:
-    """(Re)write sweep.html from the job folders; a lock keeps parallel jobs from interleaving."""
+def write_sweep_page(sweep_dir: Path, *, last: bool = False) -> Path:
+    """(Re)write sweep.html from the job folders; a lock keeps parallel jobs from interleaving.
+    The driver's `last` write removes the lock file (its jobs have ended, or were stopped)."""
     sweep_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(sweep_dir / ".sweep.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(sweep_dir / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
-        jobs = read_jobs(sweep_dir)
-        failed = sum(job.get("status") in ("failed", "lost") for _, job in jobs)
-        done = sum(job.get("status") == "ok" for _, job in jobs)
-        rows = "\n".join(_row(sweep_dir, d, j) for d, j in jobs)
-        page = (f"<!doctype html><meta charset=utf-8><title>sweep {esc_name(sweep_dir)}</title>"
-                f"<style>{_STYLE}</style><h1>Sweep {esc_name(sweep_dir)}</h1>"
-                f"<p>{len(jobs)} jobs: {done} ok, {failed} failed, "
-                f"{len(jobs) - done - failed} running</p>"
-                "<table><tr><th>#</th><th>overrides</th><th>scenes</th><th>video</th>"
-                f"<th>status</th></tr>\n{rows}\n</table>")
-        write_atomically(sweep_dir / PAGE, page)
+        write_atomically(sweep_dir / PAGE, _page(sweep_dir, read_jobs(sweep_dir)))
+        if last:
+            (sweep_dir / LOCK).unlink(missing_ok=True)
     finally:
         os.close(fd)
     return sweep_dir / PAGE
+
+
+def _page(sweep_dir: Path, jobs: list[tuple[Path, dict[str, Any]]]) -> str:
+    statuses = [job.get("status") for _, job in jobs]
+    failed = sum(status in ("failed", "lost") for status in statuses)
+    done, stopped = statuses.count("ok"), statuses.count("interrupted")
+    stopped_count = f"{stopped} interrupted, " if stopped else ""
+    rows = "\n".join(_row(sweep_dir, d, j) for d, j in jobs)
+    return (f"<!doctype html><meta charset=utf-8><title>sweep {esc_name(sweep_dir)}</title>"
+            f"<style>{_STYLE}</style><h1>Sweep {esc_name(sweep_dir)}</h1>"
+            f"<p>{len(jobs)} jobs: {done} ok, {failed} failed, {stopped_count}"
+            f"{len(jobs) - done - failed - stopped} running</p>"
+            "<table><tr><th>#</th><th>overrides</th><th>scenes</th><th>video</th>"
+            f"<th>status</th></tr>\n{rows}\n</table>")
 
 
 def esc_name(folder: Path) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -233,8 +234,24 @@ def test_ctrl_c_stops_a_parallel_sweep_with_one_line_and_no_partial_outputs(repo
     for job in sweep.glob("*_fox"):  # no output in place
         assert {p.name for p in job.iterdir()} <= {".hydra", ".storyreel-partial", "job.json",
                                                    "render.log"}
+    _assert_report_says_interrupted(sweep)
     remove_unfinished([sweep])  # as `cache gc` does: no worker still holds its staging folder
     assert not list(sweep.glob("*/.storyreel-partial"))
+
+
+def _assert_report_says_interrupted(sweep: Path) -> None:
+    """The stopped sweep's report: every started job interrupted (none running), links only to
+    files that exist, and no lock file left."""
+    from engine.sweep import LOCK, PAGE, read_jobs
+
+    jobs = read_jobs(sweep)
+    assert {job["status"] for _, job in jobs} <= {"interrupted"}
+    text = (sweep / PAGE).read_text()
+    assert f"{len(jobs)} jobs: 0 ok, 0 failed, " in text and " 0 running</p>" in text
+    assert text.count("<span class='interrupted'>interrupted</span>") == len(jobs)
+    assert "<span class='running'>" not in text
+    assert all((sweep / href).is_file() for href in re.findall(r"href='([^']+)'", text))
+    assert not (sweep / LOCK).exists()
 
 # ---- run folders ----------------------------------------------------------------------------------
 

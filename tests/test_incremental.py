@@ -294,6 +294,7 @@ def test_a_joblib_multirun_finishes_the_other_jobs_when_one_fails_and_writes_swe
     assert "render.height=91" in page and html.escape(jobs["1_mo"]["error"]) in page
     assert "<video controls preload=metadata src='0_mo/video.mp4'>" in page
     assert page.count("0_mo/scenes/") == len(SCENES)
+    assert not (sweep / ".sweep.lock").exists()  # removed once the launcher has returned
 
 
 # ---- cache gc against real runs -----------------------------------------------------------------

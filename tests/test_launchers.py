@@ -218,6 +218,7 @@ def test_the_slurm_preset_submits_an_sbatch_array_and_a_refusal_is_one_line(tmp_
                                             "sbatch: error: Batch job submission failed: "
                                             "Invalid account")
     assert "Traceback" not in done.stderr
+    assert not (tmp_path / "sweep" / ".sweep.lock").exists()  # the failed sweep holds no lock
     script = (tmp_path / "submitted.sh").read_text()
     # 2 stories × 9 seeds in one array, at most 16 at once
     for line in ("#SBATCH --array=0-17%16", "#SBATCH --partition=gpu", "#SBATCH --gpus-per-node=1",

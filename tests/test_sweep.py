@@ -89,19 +89,45 @@ def test_a_row_links_the_job_logs_that_exist(tmp_path: Path):
     assert "12_0_0_log.out" not in text  # never written: no dead link
 
 
-def test_jobs_that_never_reported_are_marked_lost_when_the_launcher_returns(tmp_path: Path):
+def _sweep_with_a_running_job(tmp_path: Path) -> Path:
     from omegaconf import OmegaConf
 
-    from engine.sweep import LOST, SweepReport, mark_lost_jobs
+    from engine.sweep import SweepReport
 
     sweep = tmp_path / "sweep"
     SweepReport().on_multirun_start(OmegaConf.create({"hydra": {"sweep": {"dir": str(sweep)}}}))
     _job(sweep, "0_a", {"num": 0, "overrides": [], "status": "ok"})
-    _job(sweep, "1_b", {"num": 1, "overrides": [], "status": "running", "host": "node-2"})
-    mark_lost_jobs()
+    _job(sweep, "1_b", {"num": 1, "overrides": [], "status": "running", "host": "node-2",
+                        "logs": {"log": "1_b/render.log"}})
+    write_sweep_page(sweep)  # as a job does: the page's lock file is made
+    return sweep
+
+
+def test_jobs_that_never_reported_are_marked_lost_when_the_launcher_returns(tmp_path: Path):
+    from engine.sweep import LOST, close_sweeps
+
+    sweep = _sweep_with_a_running_job(tmp_path)
+    close_sweeps()
     jobs = dict((folder.name, job) for folder, job in read_jobs(sweep))
     assert jobs["0_a"]["status"] == "ok"
     assert jobs["1_b"] == {"num": 1, "overrides": [], "status": "lost", "host": "node-2",
-                                "error": LOST}
+                           "logs": {"log": "1_b/render.log"}, "error": LOST}
     text = (sweep / PAGE).read_text()
     assert "2 jobs: 1 ok, 1 failed, 0 running" in text and "<span class='lost'>lost</span>" in text
+    assert not (sweep / ".sweep.lock").exists()
+
+
+def test_unfinished_jobs_of_a_stopped_sweep_are_interrupted_with_no_dead_log_link(
+        tmp_path: Path):
+    from engine.sweep import INTERRUPTED, close_sweeps
+
+    sweep = _sweep_with_a_running_job(tmp_path)
+    close_sweeps(stopped=True)
+    jobs = dict((folder.name, job) for folder, job in read_jobs(sweep))
+    assert jobs["0_a"]["status"] == "ok"
+    assert (jobs["1_b"]["status"], jobs["1_b"]["error"]) == ("interrupted", INTERRUPTED)
+    text = (sweep / PAGE).read_text()
+    assert "2 jobs: 1 ok, 0 failed, 1 interrupted, 0 running" in text
+    assert "<span class='interrupted'>interrupted</span>" in text
+    assert "render.log" not in text  # never written: no link to it
+    assert sorted(p.name for p in sweep.iterdir()) == ["0_a", "1_b", PAGE]

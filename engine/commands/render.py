@@ -199,7 +199,7 @@ def run_hydra(overrides: list[str]) -> int:
 
     from engine.output_folder import remove_unused_folders
     from engine.run_folder import record_overrides
-    from engine.sweep import mark_lost_jobs
+    from engine.sweep import close_sweeps
     from engine.worker_signals import restore_ctrl_c
 
     register_resolvers()
@@ -212,12 +212,14 @@ def run_hydra(overrides: list[str]) -> int:
     sys.argv = ["storyreel render", *overrides]
     if multirun:  # the launcher's own failures reach launch_failure, not Hydra's traceback
         os.environ[_FULL_ERROR] = "1"
-    status = 0
+    status, stopped = 0, True  # until the launcher returns: Ctrl-C or its failure stops it
     try:
         with _without_hydra_job_note(multirun):
             app()
+        stopped = False
     except SystemExit as exit_:
         status = int(exit_.code or 0) if not isinstance(exit_.code, str) else 1
+        stopped = False
     except Exception as error:  # noqa: BLE001 - only in a multirun: see above
         if not multirun:
             raise
@@ -228,7 +230,7 @@ def run_hydra(overrides: list[str]) -> int:
         _restore_env(_FULL_ERROR, saved_env)
         restore_ctrl_c()  # a joblib sweep's workers were started with it blocked
         remove_unused_folders()  # a run that made nothing leaves no folder behind
-    mark_lost_jobs()  # the launcher has returned: a job that never reported was killed (not on ^C)
+        close_sweeps(stopped=stopped)  # jobs still running: lost, or interrupted; no lock left
     return status
 
 
