@@ -31,6 +31,7 @@ DIRECTIONS: dict[str, dict[str, float | bool]] = {
     "scared": {"rate": 1.15, "pitch": 1.15, "range": 0.9, "volume": 0.85},
     "afraid": {"rate": 1.15, "pitch": 1.15, "range": 0.9, "volume": 0.85},
     "frightened": {"rate": 1.15, "pitch": 1.15, "range": 0.9, "volume": 0.85},
+    "trembling": {"rate": 1.15, "pitch": 1.15, "range": 0.9, "volume": 0.85},
     "soft": {"rate": 0.92, "pitch": 0.97, "volume": 0.7},
     "gentle": {"rate": 0.92, "pitch": 0.97, "volume": 0.75},
     "quiet": {"rate": 0.95, "volume": 0.65},
