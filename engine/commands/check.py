@@ -50,7 +50,16 @@ def collect(files: list[str]) -> list[Diagnostic]:
         if story is not None:
             seen.update(dict.fromkeys(glyph_warnings(story)))
             seen.update(dict.fromkeys(_review_warnings(story)))
-    return list(seen)
+    return in_reading_order(list(seen))
+
+
+def in_reading_order(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """The diagnostics file by file (in the order the files first come up), each file's by line
+    and column (the syntax, the meaning, the fonts and the reviews found them in that order)."""
+    files: dict[str, int] = {}
+    for d in diagnostics:
+        files.setdefault(d.span.file, len(files))
+    return sorted(diagnostics, key=lambda d: (files[d.span.file], d.span.line, d.span.column))
 
 
 def _review_warnings(story: Story) -> list[Diagnostic]:

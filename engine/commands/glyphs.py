@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import ConfigError, Diagnostic
-from engine.ir import Span, Story
+from engine.ir import Line, Span, Story
 
 
 def needs_fonts(story: Story) -> bool:
@@ -41,13 +41,26 @@ def configured_fonts(story: Path) -> Chains:
     return captions, titles
 
 
-def _undrawable(text: str, chain: tuple[Path, ...], span: Span, what: str, key: str
+def _at_character(span: Span, after: int, char: str) -> Span:
+    """The one column of `char`'s first appearance on `span`'s line from column `after` on (the
+    value, past the speaker, the direction and the opening quote), else `span` itself."""
+    from engine.dsl.load import source_line
+
+    text = source_line(span.file, span.line)
+    index = -1 if text is None else text.find(char, after - 1, span.end_column - 1)
+    if index < 0:
+        return span
+    return Span(span.file, span.line, index + 1, span.line, index + 2)
+
+
+def _undrawable(text: str, chain: tuple[Path, ...], span: Span, after: int, what: str, key: str
                 ) -> Diagnostic | None:
     from engine.backends.fonts import undrawable
 
     missing = undrawable(text, chain)
     if not missing:
         return None
+    span = _at_character(span, after, missing[0])
     names = ", ".join(f"'{c}' (U+{ord(c):04X})" for c in missing)
     fonts = ", ".join(font.name for font in chain) or "Pillow's default font"
     return Diagnostic(span, "warning", "undrawable-characters",
@@ -62,16 +75,24 @@ def undrawable_titles(story: Story, chain: tuple[Path, ...]) -> list[Diagnostic]
     for scene in story.scenes:
         title = scene.get("title")
         if title is not None:
-            found.append(_undrawable(scene.text("title") or "", chain, title.span,
-                                     "title banner", "image.title_fonts"))
+            found.append(_undrawable(title.value.text, chain, title.span,
+                                     title.value.span.column, "title banner",
+                                     "image.title_fonts"))
     return [warning for warning in found if warning is not None]
 
 
 def undrawable_lines(story: Story, chain: tuple[Path, ...]) -> list[Diagnostic]:
     """A warning at each line with characters no font of `chain` draws."""
-    found = [_undrawable(line.text or "", chain, line.span, "caption", "video.fallback_fonts")
+    found = [_undrawable(line.text or "", chain, line.span, _text_column(line), "caption",
+                         "video.fallback_fonts")
              for scene in story.scenes for line in scene.lines]
     return [warning for warning in found if warning is not None]
+
+
+def _text_column(line: Line) -> int:
+    """The column from which a line's statement holds only its quoted text."""
+    header = line.direction_span or line.speaker_span
+    return header.end_column if header is not None else line.span.column
 
 
 MAX_CUES = 4

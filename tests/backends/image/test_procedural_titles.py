@@ -62,7 +62,7 @@ def test_check_warns_at_a_scene_title_no_banner_font_draws(tmp_path: Path):
     path.write_text('title: Moon\n\nscene night\n  title: Moon ක\n  setting: a field\n'
                     '  "Hello moon."\n', encoding="utf-8")
     (warning,) = [d for d in collect([str(path)]) if d.code == "undrawable-characters"]
-    assert (warning.span.line, warning.span.column) == (4, 3)
+    assert (warning.span.line, warning.span.column) == (4, 15)
     assert "'ක' (U+0D9A)" in warning.message and "title banner" in warning.message
     assert "image.title_fonts" in (warning.hint or "")
 

@@ -18,7 +18,7 @@ from engine.backends.video.caption_box import CaptionStyle, caption_overlay
 from engine.backends.video.ffmpeg import FFmpegEditor
 from engine.captions import columns, wrap
 from engine.commands.check import collect
-from engine.dsl.load import load_with_diagnostics
+from engine.dsl.load import load_with_diagnostics, render_diagnostics
 from engine.stages.cut import CutLine, CutScene, cut
 from engine.stages.speak import write_wav
 from engine.timeline import TimelineSettings
@@ -71,8 +71,32 @@ def test_check_warns_at_a_line_no_font_can_draw(tmp_path: Path):
     path.write_text('title: Moon\n\nscene night\n  setting: a field\n  "Hello ක moon."\n',
                     encoding="utf-8")
     (warning,) = [d for d in collect([str(path)]) if d.code == "undrawable-characters"]
-    assert warning.severity == "warning" and (warning.span.line, warning.span.column) == (5, 3)
+    assert warning.severity == "warning" and (warning.span.line, warning.span.column) == (5, 10)
     assert "'ක' (U+0D9A)" in warning.message
+
+
+def test_check_prints_font_warnings_in_line_order_with_the_caret_on_the_character(
+        tmp_path: Path):
+    path = tmp_path / "sinhala.story"
+    path.write_text('title: Moon\n\ncharacter Mo\n  description: a mouse\n\nscene night\n'
+                    '  setting: a field\n  title: "Moon ක"\n  "Hello ක moon."\n'
+                    '  Mo (soft ක): "Hi ක there" # a comment\n', encoding="utf-8")
+    diagnostics = [d for d in collect([str(path)]) if d.code == "undrawable-characters"]
+    lines = [line for line in render_diagnostics(diagnostics, cwd=tmp_path).splitlines()
+             if "hint:" not in line]
+    assert lines == [
+        "sinhala.story:8:16: warning: no title banner font draws 'ක' (U+0D9A): the title "
+        "banners show boxes",
+        '     8 |   title: "Moon ක"',
+        "       |                ^",
+        "sinhala.story:9:10: warning: no caption font draws 'ක' (U+0D9A): the captions show "
+        "boxes",
+        '     9 |   "Hello ක moon."',
+        "       |          ^",
+        "sinhala.story:10:20: warning: no caption font draws 'ක' (U+0D9A): the captions show "
+        "boxes",
+        '    10 |   Mo (soft ක): "Hi ක there" # a comment',
+        "       |                    ^"]
 
 
 def test_cjk_wraps_between_characters_and_keeps_punctuation_on_its_character():
