@@ -57,6 +57,15 @@ def test_an_emoji_title_is_drawn_in_colour():
     assert orange.sum() > 50
 
 
+@needs_noto
+def test_a_full_moon_title_is_the_colour_emoji_not_a_text_fonts_outline():
+    assert [font.name for _, font in runs("🌕", CHAIN)] == ["NotoColorEmoji.ttf"]
+    top = banner("🌕🌕🌕")
+    red, green, blue = top[..., 0], top[..., 1], top[..., 2]
+    yellow = (red > 200) & (green > 180) & (red - blue > 60)  # the moon's face
+    assert yellow.sum() > 500  # DejaVu Sans's outline moon leaves about 100 (the sky's)
+
+
 def test_check_warns_at_a_scene_title_no_banner_font_draws(tmp_path: Path):
     path = tmp_path / "sinhala.story"
     path.write_text('title: Moon\n\nscene night\n  title: Moon ක\n  setting: a field\n'

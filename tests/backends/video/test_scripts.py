@@ -125,6 +125,18 @@ def test_cjk_and_emoji_are_drawn_not_boxes_and_emoji_in_colour():
 
 
 @needs_noto
+def test_emoji_shown_as_emoji_go_to_the_colour_font_before_a_text_font_that_has_them():
+    assert 0x1F315 in cmap(CHAIN[0])  # DejaVu Sans Bold has an outline full moon
+    assert runs("Moon 🌕 ☀️ ☀", CHAIN) == [
+        ("Moon ", CHAIN[0]), ("🌕 ☀️ ", CHAIN[2]), ("☀", CHAIN[0])]  # ☀ alone is text
+    overlay = caption_overlay("🌕", 640, 360, CaptionStyle(font=CHAIN[0], fallbacks=CHAIN[1:]))
+    coverage = 255 - overlay.transparency[1].astype(int)
+    solid = coverage > 200
+    chroma = np.abs(overlay.premultiplied[1][solid] / coverage[solid] - 128)
+    assert chroma.max() > 20  # DejaVu's outline moon would be white (U near 128)
+
+
+@needs_noto
 def test_the_cut_names_the_font_files_its_captions_used(tmp_path: Path):
     still = tmp_path / "still.png"
     Image.new("RGB", (64, 36), (40, 90, 160)).save(still)
