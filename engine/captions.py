@@ -45,7 +45,7 @@ def wrap(text: str, fits: Callable[[str], bool] | None = None, max_chars: int = 
     fits (e.g. by rendered pixel width); by default a row fits when it is at most `max_chars`
     columns wide (a wide character takes two). A single word too long for any row gets a row alone.
     """
-    fits = fits or (lambda row: columns(row) <= max_chars)
+    fits = fits or within(max_chars)
     words = _tokens(" ".join(text.split()))
     if not words:
         return []
@@ -53,6 +53,11 @@ def wrap(text: str, fits: Callable[[str], bool] | None = None, max_chars: int = 
     # Among wrappings with that many rows, prefer even rows and breaks after punctuation.
     best = _balanced(words, rows_needed, fits)
     return best or _greedy(words, fits)
+
+
+def within(max_chars: int = MAX_CHARS) -> Callable[[str], bool]:
+    """Whether a row fits in `max_chars` columns (the subtitle files' measure of a row)."""
+    return lambda row: columns(row) <= max_chars
 
 
 def columns(text: str) -> int:
@@ -168,9 +173,10 @@ def caption_text(cue: Cue) -> str:
 
 
 def srt_text(cues: Sequence[Cue], *, max_chars: int = MAX_CHARS) -> str:
-    """SubRip: numbered cues, `HH:MM:SS,mmm --> …`, wrapped rows."""
+    """SubRip: numbered cues, `HH:MM:SS,mmm --> …`, wrapped rows (at most MAX_ROWS: a longer
+    cue is split as the burned captions split theirs, `fit_cues`)."""
     blocks: list[str] = []
-    for cue in cues:
+    for cue in fit_cues(cues, within(max_chars)):
         rows = wrap(caption_text(cue), max_chars=max_chars)
         if not rows:  # a silent line has nothing to show, and an empty cue upsets players
             continue
@@ -187,9 +193,10 @@ def vtt_text(cues: Sequence[Cue], *, max_chars: int = MAX_CHARS, karaoke: bool =
     """WebVTT: a header, then cues; a cue's speaker as a voice span (`<v Owl>…`).
 
     `karaoke` puts each word's time before it (`<00:00:01.400>`) where the cue knows its words:
-    players show the words spoken so far as past text, one word after the other."""
+    players show the words spoken so far as past text, one word after the other. A cue longer
+    than MAX_ROWS rows is split, as in `srt_text`."""
     blocks = ["WEBVTT\n"]
-    for cue in cues:
+    for cue in fit_cues(cues, within(max_chars)):
         rows = wrap(" ".join(cue.text.split()), max_chars=max_chars)
         if not rows:
             continue
@@ -254,7 +261,7 @@ def fit_cues(cues: Sequence[Cue], fits: Fits | None = None,
     at most `max_rows` rows that fit (`fits` as for `wrap`): at sentence ends first, then
     after clause punctuation, then between words; a word too wide for a row is hyphenated.
     The pieces share the cue's time by its words' times when it has them, else by length."""
-    fits = fits or (lambda row: columns(row) <= MAX_CHARS)
+    fits = fits or within()
     return tuple(piece for cue in cues for piece in split_cue(cue, fits, max_rows))
 
 

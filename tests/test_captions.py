@@ -11,7 +11,18 @@ import srt
 import webvtt
 
 from engine.captions import Cue
-from engine.captions import MAX_CHARS, caption_text, srt_text, vtt_text, wrap, write_srt, write_vtt
+from engine.captions import (
+    MAX_CHARS,
+    MAX_ROWS,
+    caption_text,
+    fit_cues,
+    srt_text,
+    vtt_text,
+    within,
+    wrap,
+    write_srt,
+    write_vtt,
+)
 
 CUES = (
     Cue(0.4, 1.9, "Look, the moon is coming up over the hill, round and bright as a lantern!", "Owl"),
@@ -62,25 +73,41 @@ def test_srt_reads_back_with_the_srt_package(tmp_path: Path):
 
 def test_srt_names_a_cue_speaker():
     subtitles = list(srt.parse(srt_text(CUES)))
-    assert subtitles[0].content.startswith("Owl: Look,")
-    assert subtitles[1].content == "Hush."
-    assert len(subtitles) == 3  # a silent line's speaker alone makes no cue
+    assert subtitles[0].content.startswith("Owl: Look,")  # three rows at 38: two cues
+    assert subtitles[1].content == "Owl: round and bright as a lantern!"
+    assert subtitles[2].content == "Hush."
+    assert len(subtitles) == 4  # a silent line's speaker alone makes no cue
     assert caption_text(CUES[3]) == "Fox: Fish & <chips>" and caption_text(CUES[2]) == ""
 
 
 def test_vtt_reads_back_with_webvtt_py(tmp_path: Path):
     path = write_vtt(CUES, tmp_path / "captions.vtt")
     captions = webvtt.read(str(path))
-    assert [(c.start, c.end) for c in captions] == [
-        ("00:00:00.400", "00:00:01.900"), ("00:00:02.250", "00:00:03.000"),
-        ("01:01:01.500", "01:01:03.000")]
-    assert captions[0].voice == "Owl"
-    assert "Owl" in captions[0].raw_text and captions[0].text.replace("\n", " ") == CUES[0].text
+    times = [(c.start, c.end) for c in captions]
+    assert times[0][0] == "00:00:00.400" and times[0][1] == times[1][0]  # the first, split
+    assert times[1:] == [(times[1][0], "00:00:01.900"), ("00:00:02.250", "00:00:03.000"),
+                         ("01:01:01.500", "01:01:03.000")]
+    assert captions[0].voice == "Owl" and captions[1].voice == "Owl"
+    assert " ".join(c.text.replace("\n", " ") for c in captions[:2]) == CUES[0].text
     # WebVTT escapes & and < (a bare < would open a tag); webvtt-py leaves the entities in
-    assert html.unescape(captions[2].text) == "Fish & <chips>"
+    assert html.unescape(captions[3].text) == "Fish & <chips>"
     assert path.read_text(encoding="utf-8").startswith("WEBVTT\n")
 
 
 def test_vtt_without_speakers_has_plain_text():
     text = vtt_text(UNNAMED[:2])
     assert "<v " not in text and "00:00:00.400 --> 00:00:01.900" in text
+
+
+def test_a_cue_fitted_to_a_wide_video_never_takes_more_than_two_rows_in_the_files():
+    text = ("Once upon a time, in a meadow full of clover, a small hedgehog named Mo woke up "
+            "under the moon and went looking for the owl who sang every night in the old oak.")
+    wide = fit_cues([Cue(1.0, 9.0, text, "Owl")], within(70))  # a 16:9 video's caption width
+    assert max(len(wrap(caption_text(cue))) for cue in wide) > MAX_ROWS  # 3 rows at 38
+    subtitles = list(srt.parse(srt_text(wide)))
+    assert all(len(cue.content.splitlines()) <= MAX_ROWS for cue in subtitles)
+    assert " ".join(" ".join(c.content.split()) for c in subtitles).replace("Owl: ", "") == text
+    assert subtitles[0].start == timedelta(seconds=1) and subtitles[-1].end == timedelta(seconds=9)
+    blocks = vtt_text(wide).split("\n\n")[1:]
+    assert len(blocks) == len(subtitles)
+    assert all(len(block.strip().splitlines()) - 1 <= MAX_ROWS for block in blocks)
