@@ -10,15 +10,21 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Container
 
+# Settings that several words share (synonyms sound the same).
+_SHOUTED = {"rate": 1.05, "pitch": 1.25, "range": 1.3, "volume": 1.6}
+_HAPPY = {"rate": 1.08, "pitch": 1.12, "range": 1.3, "volume": 1.05}
+_AFRAID = {"rate": 1.15, "pitch": 1.15, "range": 0.9, "volume": 0.85}
+_SLEEPY = {"rate": 0.75, "pitch": 0.88, "range": 0.5, "volume": 0.75}
+
 DIRECTIONS: dict[str, dict[str, float | bool]] = {
     "whisper": {"rate": 0.9, "volume": 0.75, "range": 0.7, "whisper": True},
-    "shout": {"rate": 1.05, "pitch": 1.25, "range": 1.3, "volume": 1.6},
-    "yell": {"rate": 1.05, "pitch": 1.25, "range": 1.3, "volume": 1.6},
+    "shout": _SHOUTED,
+    "yell": _SHOUTED,
     "call": {"pitch": 1.12, "range": 1.2, "volume": 1.3},
     "loud": {"volume": 1.4},
     "sad": {"rate": 0.85, "pitch": 0.88, "range": 0.6, "volume": 0.85},
-    "happy": {"rate": 1.08, "pitch": 1.12, "range": 1.3, "volume": 1.05},
-    "cheerful": {"rate": 1.08, "pitch": 1.12, "range": 1.3, "volume": 1.05},
+    "happy": _HAPPY,
+    "cheerful": _HAPPY,
     "laugh": {"rate": 1.1, "pitch": 1.15, "range": 1.4, "volume": 1.1},
     "giggle": {"rate": 1.12, "pitch": 1.2, "range": 1.4},
     "excited": {"rate": 1.18, "pitch": 1.2, "range": 1.5, "volume": 1.15},
@@ -28,19 +34,19 @@ DIRECTIONS: dict[str, dict[str, float | bool]] = {
     "brave": {"rate": 0.97, "pitch": 0.97, "volume": 1.15},
     "worried": {"rate": 1.1, "pitch": 1.08, "range": 0.8, "volume": 0.9},
     "nervous": {"rate": 1.12, "pitch": 1.08, "range": 0.8, "volume": 0.85},
-    "scared": {"rate": 1.15, "pitch": 1.15, "range": 0.9, "volume": 0.85},
-    "afraid": {"rate": 1.15, "pitch": 1.15, "range": 0.9, "volume": 0.85},
-    "frightened": {"rate": 1.15, "pitch": 1.15, "range": 0.9, "volume": 0.85},
-    "trembling": {"rate": 1.15, "pitch": 1.15, "range": 0.9, "volume": 0.85},
+    "scared": _AFRAID,
+    "afraid": _AFRAID,
+    "frightened": _AFRAID,
+    "trembling": _AFRAID,
     "soft": {"rate": 0.92, "pitch": 0.97, "volume": 0.7},
     "gentle": {"rate": 0.92, "pitch": 0.97, "volume": 0.75},
     "quiet": {"rate": 0.95, "volume": 0.65},
     "angry": {"rate": 1.05, "pitch": 0.92, "range": 1.2, "volume": 1.35},
     "grumpy": {"rate": 0.95, "pitch": 0.9, "range": 0.7, "volume": 1.1},
     "cry": {"rate": 0.85, "pitch": 1.1, "range": 0.7, "volume": 0.9},
-    "sleepy": {"rate": 0.75, "pitch": 0.88, "range": 0.5, "volume": 0.75},
+    "sleepy": _SLEEPY,
     "tired": {"rate": 0.8, "pitch": 0.9, "range": 0.6, "volume": 0.8},
-    "yawn": {"rate": 0.75, "pitch": 0.88, "range": 0.5, "volume": 0.75},
+    "yawn": _SLEEPY,
     "amazed": {"rate": 0.95, "pitch": 1.15, "range": 1.5, "volume": 1.05},
     "wonder": {"rate": 0.92, "pitch": 1.08, "range": 1.3},
     "chuckle": {"rate": 1.05, "pitch": 1.05, "range": 1.2},
