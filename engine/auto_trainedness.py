@@ -11,7 +11,7 @@ from engine.backends.image import DrawRequest, Illustrator
 from engine.backends.select import Selector, SelectRequest
 from engine.dsl.vocabulary import AUTO
 from engine.errors import ConfigError
-from engine.ir import Field, Scene, Story, Value, images_at
+from engine.ir import Field, Scene, Story, Value
 from engine.stages.draw import (
     AutoTrainedness,
     CharacterChoice,
@@ -20,6 +20,7 @@ from engine.stages.draw import (
     TrainednessChoice,
     Tried,
     draw_one,
+    reference_images,
 )
 from engine.steps import Step
 
@@ -76,8 +77,7 @@ class _Chooser:
               ) -> tuple[float, Tried]:
         """The α whose picture has the best weighted score (the first, on a tie), and every
         α's scores."""
-        references = tuple(image for c in request.characters if c.name in moved and c.reference
-                           for image in images_at(Path(c.reference)))
+        references = reference_images(c for c in request.characters if c.name in moved)
         ask = SelectRequest(request.prompt, tuple(paths), references)
         axes = self.selector.axes  # type: ignore[attr-defined]
         path = self.step.run("auto", VERSION, {"prompt": request.prompt}, self.selector,

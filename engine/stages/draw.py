@@ -7,7 +7,7 @@ import json
 import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
@@ -206,6 +206,13 @@ def reference_digest(look: CharacterLook, step: Step) -> str:
     return f"reference:{step.digest(images[0]) if images else 'missing'}"
 
 
+def reference_images(looks: Iterable[CharacterLook]) -> tuple[Path, ...]:
+    """Every image the characters' `reference:` lines name (a folder's, all of them), in order:
+    what a selector scores likeness against."""
+    return tuple(image for look in looks if look.reference
+                 for image in images_at(Path(look.reference)))
+
+
 def make_picture(illustrator: Illustrator, request: DrawRequest, out: Path) -> None:
     """The picture at `out` (with what the illustrator noted in it, e.g. where its characters
     are: `storyreel:` text chunks), and beside it what the illustrator handed its model."""
@@ -231,8 +238,7 @@ def _score(request: DrawRequest, paths: list[Path], selector: Selector, step: St
     """The selector's scores for a scene's candidates (cached: CLIP scoring is not free)."""
     if len(paths) == 1:
         return [1.0]
-    references = tuple(image for c in request.characters if c.reference
-                       for image in images_at(Path(c.reference)))
+    references = reference_images(request.characters)
     ask = SelectRequest(request.prompt, tuple(paths), references)
     path = step.run("select", VERSION, {"prompt": request.prompt}, selector, "scores.json",
                     lambda out: out.write_text(json.dumps(list(selector.score(ask)))),
