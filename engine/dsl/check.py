@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -222,10 +223,10 @@ class _Checker:
         """A direction none of whose words the voices know (or a picture shows: `waving`), in
         any language the word tables hold, is said as if it were not there."""
         language = self.story.text("language", "en") or "en"
-        words = sorted(language_directions(language), key=fold)
         for line in scene.lines:
             meant, unknown = direction_meanings(line.direction, KNOWN_DIRECTIONS)
             if unknown and not meant:
+                words = _hinted_directions(language)
                 match = did_you_mean(max(unknown, key=len), words, cutoff=0.75)  # not `un`
                 self.warn(line.direction_span or line.span, "unknown-direction",
                           f"unknown delivery direction '{line.direction}'",
@@ -259,6 +260,13 @@ class _Checker:
                 self.warn(character.name_span, "unused-character",
                           f"character '{character.name}' never appears in a scene",
                           "give them a line, or name them in a scene's `with:`")
+
+
+@functools.lru_cache(maxsize=16)
+def _hinted_directions(language: str) -> tuple[str, ...]:
+    """The direction words of a story's language in the order hints list them (sorted once a
+    language, not once a scene)."""
+    return tuple(sorted(language_directions(language), key=fold))
 
 
 def _elsewhere(key: str, block: str) -> str | None:
