@@ -21,7 +21,7 @@ PROBE_BYTES = 1 << 20
 
 def problem(path: Path, kind: str, folder: bool = False) -> str | None:
     """Why `path` cannot serve as `kind` ("audio" or "image") media, or None when it can.
-    With `folder`, a folder of such files serves too (see `folder_problem`)."""
+    With `folder`, a folder of such files serves too (see `image_folder_problem`)."""
     if folder and kind == "image" and path.is_dir():
         return image_folder_problem(path)
     why = file_problem(path)
