@@ -122,8 +122,9 @@ def sound_problems(f: Field, scene: Scene | None) -> list[Diagnostic]:
     lines = len(scene.lines) if scene is not None else 0
     if placed.line is not None and not 1 <= placed.line <= lines:
         where = f"scene '{scene.id}'" if scene is not None else "this scene"
-        problem("line", f"{where} has no line {placed.line}" + (f" (it has {lines})" if lines
-                                                                 else " (it has no lines yet: the writer's lines cannot be named)"),
+        has = (f"it has {lines}" if lines
+               else "it has no lines yet: the writer's lines cannot be named")
+        problem("line", f"{where} has no line {placed.line} ({has})",
                 "lines count from 1, narration and dialogue alike; or place it at a time: "
                 "`at 2.5s`")
     low, high = vocab.SFX_LEVEL
