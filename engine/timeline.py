@@ -15,7 +15,7 @@ from engine.backends.tts import SAMPLE_RATE  # the narration track's rate; AAC i
 from engine.backends.tts.audio import pcm16, pcm_wav
 from engine.captions import Cue, Word
 from engine.files import write_atomically
-from engine.loudness import Measured, master
+from engine.loudness import master
 
 log = logging.getLogger(__name__)
 
@@ -265,13 +265,11 @@ def mix_audio(timeline: Timeline, clips: Sequence[Path | np.ndarray], out_path: 
     return write_track(mastered(mixed(timeline, clips, music, mix), mix), out_path)
 
 
-def mastered(track: np.ndarray, mix: MixSettings | None,
-             measured: Measured | None = None) -> np.ndarray:
-    """The track brought to `mix.loudness` under `mix.true_peak` (as it is without a target).
-    `measured`: the track's measurements, made piece by piece already (`engine.narration`)."""
+def mastered(track: np.ndarray, mix: MixSettings | None) -> np.ndarray:
+    """The track brought to `mix.loudness` under `mix.true_peak` (as it is without a target)."""
     if mix is None or mix.loudness is None:
         return track
-    done = master(track, SAMPLE_RATE, mix.loudness, mix.true_peak, measured)
+    done = master(track, SAMPLE_RATE, mix.loudness, mix.true_peak)
     log.debug("mastering: %.1f LUFS → %.1f LUFS (%+.1f dB%s), true peak %.1f dBTP",
               done.before.integrated, done.after.integrated, done.gain,
               ", peaks limited" if done.limited else "", done.after.true_peak)
