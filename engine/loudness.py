@@ -118,8 +118,8 @@ class Measured:
     @staticmethod
     def joined(pieces: list[Measured]) -> Measured:
         """Pieces back to back (each a whole number of grains long)."""
-        return Measured(*(np.concatenate([getattr(p, name) for p in pieces])
-                          for name in ("weighted", "energy")), pieces[0].grain,
+        return Measured(np.concatenate([p.weighted for p in pieces]),
+                        np.concatenate([p.energy for p in pieces]), pieces[0].grain,
                         np.concatenate([p.peaks for p in pieces]))
 
 
