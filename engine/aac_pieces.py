@@ -60,8 +60,7 @@ def encoded(sound: Callable[[], np.ndarray], primed: bool, bitrate: str,
     try:
         with np.load(path) as kept:
             piece = Piece(kept["pcm"], tuple(_frames(kept["adts"].tobytes())), primed,
-                          kept["energy"],
-                          float(kept["peak"]))
+                          kept["energy"], float(kept["peak"]))
         os.utime(path)  # last use, for whoever cleans the workdir
         return piece, False
     except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):

@@ -77,9 +77,9 @@ def narrate(timeline: Timeline, clips: Sequence[Path | np.ndarray], out_path: Pa
     (rounded to GAIN_STEP); each piece is mastered, encoded and measured as the listener hears
     it once, kept in `workdir` by its sound and that gain (a piece whose decode peaks over the
     ceiling is mastered again under a ceiling that much lower, on its own: PEAK_PASSES at most).
-    So the bytes are those of a cold cut of
-    the same story. With AAC, each piece starts on its frame grid: up to 1023 samples (21 ms) before its
-    scene's picture (a story whose scenes never meet in silence is one piece, and not moved).
+    So the bytes are those of a cold cut of the same story. With AAC, each piece starts on its
+    frame grid: up to 1023 samples (21 ms) before its scene's picture (a story whose scenes
+    never meet in silence is one piece, and not moved).
     """
     track = add_effects(mixed(timeline, clips, music, mix), timeline, effects)
     bounds = _bounds(timeline)
