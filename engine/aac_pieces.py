@@ -17,7 +17,6 @@ import hashlib
 import io
 import json
 import os
-import zipfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.files import replacing, write_atomically
+from engine.files import keep_arrays, kept_arrays, replacing
 from engine.loudness import Loudness, gated_loudness, k_energy, true_peak
 from engine.timeline import SAMPLE_RATE
 
@@ -57,14 +56,10 @@ def encoded(sound: Callable[[], np.ndarray], primed: bool, bitrate: str,
     """The piece kept at `path` (named by `piece_path`), else `sound()` encoded, decoded, measured
     and kept there; True when encoded now. The sound is 16-bit samples, a whole number of frames
     that begins (unless `primed`) and ends with EDGE zeros."""
-    try:
-        with np.load(path) as kept:
-            piece = Piece(kept["pcm"], tuple(_frames(kept["adts"].tobytes())), primed,
-                          kept["energy"], float(kept["peak"]))
-        os.utime(path)  # last use, for whoever cleans the workdir
-        return piece, False
-    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
-        pass  # not there (or unreadable): encoded again
+    kept = kept_arrays(path)
+    if kept is not None:
+        return Piece(kept["pcm"], tuple(_frames(kept["adts"].tobytes())), primed, kept["energy"],
+                     float(kept["peak"])), False
     pcm = sound()
     packets = _frames(_encode(pcm, bitrate))
     if not primed:
@@ -72,10 +67,8 @@ def encoded(sound: Callable[[], np.ndarray], primed: bool, bitrate: str,
     heard = _decode(packets)[FRAME if primed else 0:][:len(pcm)]
     piece = Piece(pcm, tuple(packets), primed, k_energy(heard, SAMPLE_RATE, GRAIN),
                   10 ** (true_peak(heard) / 20))
-    buffer = io.BytesIO()
-    np.savez(buffer, pcm=pcm, adts=np.frombuffer(b"".join(packets), dtype=np.uint8),
-             energy=piece.energy, peak=piece.peak)
-    write_atomically(path, buffer.getvalue())
+    keep_arrays(path, pcm=pcm, adts=np.frombuffer(b"".join(packets), dtype=np.uint8),
+                energy=piece.energy, peak=piece.peak)
     return piece, True
 
 

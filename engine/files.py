@@ -10,6 +10,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 
 def public_mode() -> int:
@@ -142,6 +143,33 @@ _WHY = {
     errno.EISDIR: ("a folder is in the way where a file is needed", "move that folder"),
     errno.ENOENT: ("no such file or folder", "check the path"),
 }
+
+
+def kept_arrays(path: Path) -> dict[str, Any] | None:
+    """The numpy arrays kept at `path` by `keep_arrays` (the file's time touched: its last use,
+    for whoever cleans its folder), or None when it is not there or unreadable."""
+    import zipfile
+
+    import numpy as np
+
+    try:
+        with np.load(path) as kept:
+            arrays = {name: kept[name] for name in kept.files}
+        os.utime(path)
+        return arrays
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
+        return None
+
+
+def keep_arrays(path: Path, **arrays: Any) -> None:
+    """`arrays` kept at `path` as one .npz file, written atomically."""
+    import io
+
+    import numpy as np
+
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    write_atomically(path, buffer.getvalue())
 
 
 def explain_os_error(error: OSError, places: dict[Path, tuple[str, str]] | None = None) -> str:

@@ -6,12 +6,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import io
 import json
 import logging
 import math
-import os
-import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +17,7 @@ import numpy as np
 
 from engine.aac_pieces import EDGE, FRAME, encode_all, heard, piece_path, write_m4a
 from engine.effects import SoundEffect, add_effects
-from engine.files import write_atomically
+from engine.files import keep_arrays, kept_arrays
 from engine.loudness import (
     CODEC_HEADROOM,
     OVERSAMPLE,
@@ -236,18 +233,11 @@ def _measured(piece: np.ndarray, grain: int, workdir: Path,
            "meter": _meter_version(), "sound": sound}
     digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode())
     path = workdir / f"loud-{digest.hexdigest()[:32]}.npz"
-    try:
-        with np.load(path) as kept:
-            measured = Measured(kept["weighted"], kept["energy"], grain, kept["peaks"])
-        os.utime(path)  # last use, for whoever cleans the workdir
-        return measured, False
-    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
-        pass  # not there (or unreadable): measured again
+    kept = kept_arrays(path)
+    if kept is not None:
+        return Measured(kept["weighted"], kept["energy"], grain, kept["peaks"]), False
     measured = Measured.of(piece, SAMPLE_RATE, grain)
-    buffer = io.BytesIO()
-    np.savez(buffer, weighted=measured.weighted, energy=measured.energy,
-             peaks=measured.peaks)
-    write_atomically(path, buffer.getvalue())
+    keep_arrays(path, weighted=measured.weighted, energy=measured.energy, peaks=measured.peaks)
     return measured, True
 
 
