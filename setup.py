@@ -15,8 +15,12 @@ DATA_PACKAGES = [f"{package}.{sub}" if sub else package
                  for sub in ["", *find_namespace_packages(folder)]]
 """Each shipped folder and its subfolders (Hydra's config groups), as packages holding data."""
 
+PLUGINS = find_namespace_packages(include=["hydra_plugins.*"])
+"""storyreel's Hydra launchers: Hydra finds plugins only in the `hydra_plugins` namespace package,
+which has no __init__.py of its own (other plugins' distributions add to it)."""
+
 setup(
-    packages=[*find_packages(include=["engine*"]), *DATA_PACKAGES],
+    packages=[*find_packages(include=["engine*"]), *PLUGINS, *DATA_PACKAGES],
     package_dir=SHIPPED,
     package_data={"engine": ["py.typed", "templates/**/*", "backends/safety_text/*.txt"],
                   **{name: ["*.yaml", "*.lark"] for name in DATA_PACKAGES}},

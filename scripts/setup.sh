@@ -10,11 +10,16 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 PIP=(.venv/bin/python -m pip install --disable-pip-version-check -q)
+# Editable installs put the checkout itself on sys.path (setuptools' "compat" mode): Hydra finds
+# launcher plugins by listing the folders of the `hydra_plugins` namespace package, and the
+# default editable mode reaches hydra_plugins/storyreel_launchers through an import hook that no
+# folder listing sees (hydra/launcher=submitit_local would quietly be the plugin's own).
+EDITABLE=(--config-settings editable_mode=compat -e)
 ray_venv() {
   if [ ! -x .venv-ray/bin/python ]; then
     "$PYTHON" -m venv .venv-ray
   fi
-  .venv-ray/bin/python -m pip install --disable-pip-version-check -q -e ".[ray]"
+  .venv-ray/bin/python -m pip install --disable-pip-version-check -q "${EDITABLE[@]}" ".[ray]"
 }
 if [ "${1:-}" = "--ray" ]; then
   ray_venv
@@ -23,7 +28,7 @@ fi
 if [ "${1:-}" = "--dev" ]; then
   # torch is pinned: an unpinned requirement can pull a multi-GB CUDA build.
   "${PIP[@]}" "torch==2.13.0"
-  "${PIP[@]}" -e ".[test,all]"
+  "${PIP[@]}" "${EDITABLE[@]}" ".[test,all]"
   # The tests' real CLIP tokenizer is built from the BPE vocabulary inside open-clip-torch.
   # Without its dependencies: a plain requirement pulls torchvision, which would replace torch.
   "${PIP[@]}" --no-deps "open-clip-torch==3.3.0"
@@ -34,7 +39,7 @@ if [ "${1:-}" = "--dev" ]; then
   fi
   ray_venv  # tests/test_launchers.py renders a batch on a local Ray cluster with it
 else
-  "${PIP[@]}" -e .
+  "${PIP[@]}" "${EDITABLE[@]}" .
 fi
 # Caption fonts for every script: Noto CJK and a colour emoji font (DejaVu stays the default for
 # Latin). Debian's packages, installed when this runs as root and they are missing.

@@ -116,6 +116,68 @@ def test_submitit_local_renders_a_batch_as_subprocess_jobs_and_reports_every_job
     assert len({job["logs"]["stdout"] for job in jobs.values()}) == 4  # a process each
 
 
+def _launcher_targets(python: Path | str, choices: list[str]) -> dict[str, str]:
+    """hydra/launcher=CHOICE → the class Hydra instantiates for it, composed in `python`'s
+    environment as the render command composes (this checkout's conf/, every plugin scanned)."""
+    probe = f"""
+from hydra import compose, initialize_config_dir
+from hydra.core.plugins import Plugins
+from engine.config import CONF_DIR, register_resolvers
+register_resolvers()
+with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+    for choice in {choices!r}:
+        cfg = compose("config", overrides=["story=x.story", "hydra/launcher=" + choice],
+                      return_hydra_config=True)
+        target = cfg.hydra.launcher._target_
+        found = Plugins.instance().class_name_to_class[target]  # what instantiating it takes
+        print(choice, f"{{found.__module__}}.{{found.__qualname__}}")
+"""
+    done = subprocess.run([str(python), "-W", "error::UserWarning", "-c", probe],
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr[-3000:]
+    return dict(line.split() for line in done.stdout.splitlines())
+
+
+def test_the_submitit_names_choose_storyreels_launchers_which_wait_less():
+    """A checkout's hydra_plugins/ comes first on the path, so Hydra's scan runs the plugin's
+    own config module after ours: the names are still ours, with the plugin's settings."""
+    assert _launcher_targets(sys.executable, ["submitit_local", "submitit_slurm", "slurm"]) == {
+        "submitit_local": "hydra_plugins.storyreel_launchers._submitit.LocalLauncher",
+        "submitit_slurm": "hydra_plugins.storyreel_launchers._submitit.SlurmLauncher",
+        "slurm": "hydra_plugins.storyreel_launchers._submitit.SlurmLauncher"}
+
+
+@pytest.mark.skipif(not RAY_PYTHON.is_file(),
+                    reason="Ray lives in .venv-ray (scripts/setup.sh --dev builds it)")
+def test_the_ray_names_choose_storyreels_launcher():
+    assert _launcher_targets(RAY_PYTHON, ["ray", "ray_cluster"]) == {
+        "ray": "hydra_plugins.storyreel_launchers._ray.RayLauncher",
+        "ray_cluster": "hydra_plugins.storyreel_launchers._ray.RayLauncher"}
+
+
+def test_a_job_is_waited_for_until_it_is_done_and_submitits_wait_comes_back():
+    from submitit.core.core import Job
+
+    from hydra_plugins.storyreel_launchers._submitit import polling_every
+
+    class Finishing:
+        looks = 0
+
+        def done(self) -> bool:
+            self.looks += 1
+            return self.looks == 4
+
+    saved, job = Job.wait, Finishing()
+    with polling_every(0.05):
+        Job.wait(job)  # type: ignore[arg-type]
+    assert job.looks == 4
+    assert Job.wait is saved
+    with pytest.raises(KeyboardInterrupt), polling_every(0.05):
+        raise KeyboardInterrupt  # Ctrl-C while waiting
+    assert Job.wait is saved
+
+
 WALK = "\n".join(["title: Walk", "", "character Mo", "  description: a small blue hedgehog", ""]
                  + [line for place in ("meadow", "forest", "beach") for line in (
                      f"scene {place}", f"  setting: a quiet {place}", f"  image: Mo in the {place}",
@@ -247,17 +309,27 @@ def test_a_launcher_plugin_not_installed_names_the_extra():
 def test_a_local_ray_cluster_renders_the_batch(tmp_path: Path):
     repo = _repository(tmp_path)
     sweep = repo / "sweep"
-    done = _render(RAY_PYTHON, "-m", "stories/*.story", *TINY, "hydra/launcher=ray",
+    done = _render(RAY_PYTHON, "-m", "stories/*.story", "seed=0,oops", *TINY, "hydra/launcher=ray",
                    "++hydra.launcher.ray.init.address=local",  # a new cluster, never one running
                    "++hydra.launcher.ray.init._node_ip_address=127.0.0.1",
                    "++hydra.launcher.ray.init.num_cpus=2",
                    "++hydra.launcher.ray.init.include_dashboard=false",
                    f"hydra.sweep.dir={sweep}", cwd=repo)
-    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.returncode == 1, done.stderr[-3000:]  # a failed job fails the command
+    assert "seed=oops is not allowed: it must be a whole number of 0 or more" in done.stderr
     jobs = _jobs_by_story(sweep)
-    assert sorted(jobs) == [("hill.story", ""), ("pond.story", "")]
-    for job in jobs.values():
-        assert job["status"] == "ok"
-        folder = sweep / Path(job["logs"]["log"]).parent
-        assert (folder / "video.mp4").stat().st_size > 0
-    assert "2 jobs: 2 ok, 0 failed, 0 running" in (sweep / "sweep.html").read_text()
+    assert sorted(jobs) == [("hill.story", "seed=0"), ("hill.story", "seed=oops"),
+                            ("pond.story", "seed=0"), ("pond.story", "seed=oops")]
+    folders = {key: sweep / Path(job["logs"]["log"]).parent for key, job in jobs.items()}
+    # each worker composed its job's config: its number (hydra.job.num) names its folder
+    assert sorted(int(f.name.split("_")[0]) for f in folders.values()) == [0, 1, 2, 3]
+    for (story, seed), job in jobs.items():
+        folder = folders[story, seed]
+        assert folder.name.endswith(f"_{Path(story).stem}")
+        if seed == "seed=0":
+            assert job["status"] == "ok"
+            assert (folder / "video.mp4").stat().st_size > 0
+        else:
+            assert job["status"] == "failed"
+            assert "job failed: seed=oops is not allowed" in (folder / "render.log").read_text()
+    assert "4 jobs: 2 ok, 2 failed, 0 running" in (sweep / "sweep.html").read_text()

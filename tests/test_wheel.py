@@ -17,7 +17,8 @@ import pytest
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
-BUILD_INPUTS = ("engine", "conf", "grammar", "pyproject.toml", "setup.py", "README.md")
+BUILD_INPUTS = ("engine", "hydra_plugins", "conf", "grammar", "pyproject.toml", "setup.py",
+                "README.md")
 """What the build reads, copied out: no build/ or egg-info lands in (or leaks from) the checkout."""
 
 STORY = "first-snow.story"
@@ -79,13 +80,15 @@ def test_the_wheel_holds_the_grammar_every_config_and_the_code_but_no_tests(whee
     names = set(zipfile.ZipFile(wheel).namelist())
     configs = {f"engine/conf/{p.relative_to(ROOT / 'conf').as_posix()}"
                for p in (ROOT / "conf").rglob("*.yaml")}
-    code = {p.relative_to(ROOT).as_posix() for p in (ROOT / "engine").rglob("*.py")}
+    code = {p.relative_to(ROOT).as_posix() for folder in ("engine", "hydra_plugins")
+            for p in (ROOT / folder).rglob("*.py")}
     assert "engine/conf/prompts/story.yaml" in configs
     assert configs <= names, sorted(configs - names)
     assert code <= names, sorted(code - names)
     assert {"engine/grammar/story.lark", "engine/py.typed",
             "engine/backends/safety_text/starter_deny.txt"} <= names  # read at run time
     assert not [n for n in names if n.startswith(("tests/", "conf/", "grammar/", "stories/"))]
+    assert "hydra_plugins/__init__.py" not in names  # a namespace other plugins add to
 
 
 def test_the_installed_wheel_checks_formats_and_renders_outside_the_checkout(
@@ -108,3 +111,20 @@ def test_the_installed_wheel_checks_formats_and_renders_outside_the_checkout(
     run([storyreel, "render", STORY, "tts=story-voice", "hydra.run.dir=out"], cwd=tmp_path,
         timeout=600)
     assert (tmp_path / "out" / "video.mp4").stat().st_size > 0
+
+
+def test_the_installed_wheel_runs_a_batch_through_storyreels_submitit_launcher(
+        environment: Path, tmp_path: Path) -> None:
+    """Hydra finds the launchers in the installed wheel's hydra_plugins/ (beside the plugins'),
+    and a job process, started from a pickle of the launcher, imports it from there."""
+    storyreel = environment / "bin" / "storyreel"
+    shutil.copy2(ROOT / "stories" / STORY, tmp_path / STORY)
+    shown = run([storyreel, "render", STORY, "hydra/launcher=submitit_local", "--cfg", "hydra",
+                 "--package", "hydra.launcher"], cwd=tmp_path)
+    assert "_target_: hydra_plugins.storyreel_launchers._submitit.LocalLauncher" in shown
+    run([storyreel, "render", "-m", STORY, "hydra/launcher=submitit_local",
+         "render.width=128", "render.height=72", "hydra.sweep.dir=sweep"], cwd=tmp_path, timeout=600)
+    job = next((tmp_path / "sweep").glob("0_*"))
+    assert (job / "video.mp4").stat().st_size > 0
+    [submitted] = (tmp_path / "sweep" / ".submitit").glob("*/*_submitted.pkl")
+    assert b"hydra_plugins.storyreel_launchers._submitit" in submitted.read_bytes()

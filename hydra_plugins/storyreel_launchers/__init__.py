@@ -1,0 +1,1 @@
+"""storyreel's Hydra launchers: hydra-submitit-launcher's and hydra-ray-launcher's, with less waiting."""
