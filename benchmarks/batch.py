@@ -9,11 +9,14 @@ bytecode kept between runs (a pycache of the benchmark's own: an installed story
 files, while a checkout under PYTHONDONTWRITEBYTECODE would compile every module in every process).
 Overhead: one job through the launcher (`-m`, one story) minus a bare `render` of that story, both
 with the cache warm, so what is left is what the launcher adds (submitting, a job process,
-collecting the result); then each further job of a warm batch of --batch stories, against a bare
-render each. Ray is measured on a cluster started once (`ray start --head`), as a batch runs on
-one that is up. Throughput: the 8 stories cold (a cache of their own each time), one after another
-as bare renders (the baseline), then as one batch on 1 and on 2 workers. The load average is
-printed with each part: the numbers only compare within one run. Targets (issue 15):
+collecting the result); then each further job of a warm batch of --batch stories (the batch's
+wall less the one job's, per further story); the launchers take turns run by run, best of
+--repeats. storyreel's launchers (hydra_plugins/storyreel_launchers) are measured beside the
+plugins' own ones they replace (rows marked "plugin's"). Ray is measured on a cluster started
+once (`ray start --head`), as a batch runs on one that is up. Throughput: the 8 stories cold (a
+cache of their own each time), one after another as bare renders (the baseline), then as one
+batch on 1 and on 2 workers. The load average is printed with each part: the numbers only compare
+within one run. Targets (issue 15):
 submitit_local ≤ 1.5 s per job, Ray ≤ 1 s per job after the cluster is up.
 """
 
@@ -46,6 +49,14 @@ def story_text(n: int) -> str:
         "scene there", f"  setting: {place}", f"  image: Mo walking through {place}",
         "  with: Mo", f'  "Mo walked to {place}, story {n}."', f'  Mo: "How lovely, {n}!"',
         ""])
+
+
+PLUGIN_TARGET = {
+    "submitit_local": "hydra.launcher._target_="
+                      "hydra_plugins.hydra_submitit_launcher.submitit_launcher.LocalLauncher",
+    "ray": "hydra.launcher._target_=hydra_plugins.hydra_ray_launcher.ray_launcher.RayLauncher"}
+"""The plugins' own launchers, which storyreel's (hydra_plugins/storyreel_launchers) take the
+names of: the rows marked "plugin's" measure them in the same run, as the baseline."""
 
 
 RAY_ENV = {"RAY_AUTH_MODE": "token"}
@@ -101,7 +112,8 @@ def best(runs: list[Seconds]) -> Seconds:
 def overhead(repo: Path, stories: list[Path], launchers: dict[str, tuple[str, list[str]]],
              repeats: int) -> None:
     """Seconds each launcher adds to a bare render of one story (warm cache), and what each
-    further job of a warm batch of `stories` costs, in wall and in CPU seconds."""
+    further job of a warm batch of `stories` costs, in wall and in CPU seconds; the launchers
+    take turns, run by run, so a change in the machine's load falls on all of them alike."""
     cache = [f"cache.dir={repo / 'cache-warm'}", *SMALL]
     batch = ",".join(str(s) for s in stories)
     command(sys.executable, "-m", batch, *cache, "hydra/launcher=joblib", "hydra.launcher.n_jobs=1",
@@ -110,18 +122,24 @@ def overhead(repo: Path, stories: list[Path], launchers: dict[str, tuple[str, li
                          f"hydra.run.dir={repo / 'bare'}", cwd=repo) for _ in range(repeats)])
     print(f"\nbare render, warm cache: {bare.wall:.2f} s, {bare.cpu:.2f} s CPU "
           f"(best of {repeats}; {load()})")
-    print(f"{'launcher':<18}{'one job':>9}{'overhead':>10}{'CPU':>7}{'CPU over':>10}"
-          f"{f'{len(stories)} jobs':>9}{'each further':>14}{'CPU':>7}")
-    for name, (python, settings) in launchers.items():
-        sweeps = [repo / "sweeps" / f"{folder_name(name)}-{n}" for n in range(repeats)]
-        one = best([command(python, "-m", str(stories[0]), *cache, *settings,
-                            f"hydra.sweep.dir={sweep}", cwd=repo) for sweep in sweeps])
-        several = command(python, "-m", batch, *cache, *settings,
-                          f"hydra.sweep.dir={repo / 'sweeps' / folder_name(name)}-batch", cwd=repo)
+    ones: dict[str, list[Seconds]] = {name: [] for name in launchers}
+    batches: dict[str, list[Seconds]] = {name: [] for name in launchers}
+    for n in range(repeats):
+        for name, (python, settings) in launchers.items():
+            sweeps = repo / "sweeps" / folder_name(name)
+            ones[name].append(command(python, "-m", str(stories[0]), *cache, *settings,
+                                      f"hydra.sweep.dir={sweeps}-{n}", cwd=repo))
+            batches[name].append(command(python, "-m", batch, *cache, *settings,
+                                         f"hydra.sweep.dir={sweeps}-batch-{n}", cwd=repo))
+    print(f"{'launcher':<26}{'one job':>9}{'overhead':>10}{'CPU':>7}{'CPU over':>10}"
+          f"{f'{len(stories)} jobs':>9}{'each further':>14}{'CPU':>7}  (best of {repeats}; "
+          f"{load()})")
+    for name in launchers:
+        one, several = best(ones[name]), best(batches[name])
         further = Seconds(*((a - b) / (len(stories) - 1) for a, b in zip(several, one)))
-        print(f"{name:<18}{one.wall:>8.2f}s{one.wall - bare.wall:>9.2f}s{one.cpu:>6.2f}s"
+        print(f"{name:<26}{one.wall:>8.2f}s{one.wall - bare.wall:>9.2f}s{one.cpu:>6.2f}s"
               f"{one.cpu - bare.cpu:>9.2f}s{several.wall:>8.2f}s{further.wall:>13.2f}s"
-              f"{further.cpu:>6.2f}s  ({load()})")
+              f"{further.cpu:>6.2f}s")
 
 
 def throughput(repo: Path, stories: list[Path], batches: dict[str, tuple[str, list[str]]]) -> None:
@@ -199,7 +217,9 @@ def main() -> None:
             stories[-1].parent.mkdir(exist_ok=True)
             stories[-1].write_text(story_text(n))
         launchers = {"joblib": (sys.executable, ["hydra/launcher=joblib"]),
-                     "submitit_local": (sys.executable, ["hydra/launcher=submitit_local"])}
+                     "submitit_local": (sys.executable, ["hydra/launcher=submitit_local"]),
+                     "submitit_local, plugin's": (sys.executable, [
+                         "hydra/launcher=submitit_local", PLUGIN_TARGET["submitit_local"]])}
         batches = {"joblib, 1 worker": (sys.executable, ["hydra/launcher=joblib",
                                                          "hydra.launcher.n_jobs=1"]),
                    "joblib, 2 workers": (sys.executable, ["hydra/launcher=joblib",
@@ -210,6 +230,8 @@ def main() -> None:
             head, seconds = start_ray(ray_python, child_env(repo / "pycache"))
             print(f"ray start --head: {seconds:.1f} s")
             launchers["ray (cluster up)"] = ray_launcher(ray_python, 2)
+            python, settings = ray_launcher(ray_python, 2)
+            launchers["ray (cluster up), plugin's"] = (python, [*settings, PLUGIN_TARGET["ray"]])
             batches |= {"ray, 1 worker": ray_launcher(ray_python, 1),
                         "ray, 2 workers": ray_launcher(ray_python, 2)}
         else:
