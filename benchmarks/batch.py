@@ -9,15 +9,16 @@ bytecode kept between runs (a pycache of the benchmark's own: an installed story
 files, while a checkout under PYTHONDONTWRITEBYTECODE would compile every module in every process).
 Overhead: one job through the launcher (`-m`, one story) minus a bare `render` of that story, both
 with the cache warm, so what is left is what the launcher adds (submitting, a job process,
-collecting the result); then each further job of a warm batch of --batch stories (the batch's
-wall less the one job's, per further story); the launchers take turns run by run, best of
---repeats. storyreel's launchers (hydra_plugins/storyreel_launchers) are measured beside the
-plugins' own ones they replace (rows marked "plugin's"). Ray is measured on a cluster started
-once (`ray start --head`), as a batch runs on one that is up. Throughput: the 8 stories cold (a
-cache of their own each time), one after another as bare renders (the baseline), then as one
-batch on 1 and on 2 workers. The load average is printed with each part: the numbers only compare
-within one run. Targets (issue 15):
-submitit_local ≤ 1.5 s per job, Ray ≤ 1 s per job after the cluster is up.
+collecting the result; `collect` is the last part alone: from the job's end, recorded in its
+job.json, to the driver's last sweep.html); then each further job of a warm batch of --batch
+stories (the batch's wall less the one job's, per further story); the launchers take turns run
+by run, best of --repeats. storyreel's launchers (hydra_plugins/storyreel_launchers) are
+measured beside the plugins' own ones they replace (rows marked "plugin's"). Ray is measured on
+a cluster started once (`ray start --head`), as a batch runs on one that is up. Throughput: the
+8 stories cold (a cache of their own each time), one after another as bare renders (the
+baseline), then as one batch on 1 and on 2 workers. The load average is printed with each part:
+the numbers only compare within one run. Targets (issue 15): submitit_local ≤ 1.5 s per job, Ray
+≤ 1 s per job after the cluster is up.
 """
 
 from __future__ import annotations
@@ -109,6 +110,14 @@ def best(runs: list[Seconds]) -> Seconds:
     return Seconds(min(r.wall for r in runs), min(r.cpu for r in runs))
 
 
+def collecting(sweep: Path) -> float:
+    """Seconds from the sweep's last job recording its end (its job.json) to the driver's last
+    write of sweep.html, after the launcher has returned: the job process ending, and the
+    launcher noticing it and reading its result."""
+    ended = max(job.stat().st_mtime for job in sweep.glob("*/job.json"))
+    return (sweep / "sweep.html").stat().st_mtime - ended
+
+
 def overhead(repo: Path, stories: list[Path], launchers: dict[str, tuple[str, list[str]]],
              repeats: int) -> None:
     """Seconds each launcher adds to a bare render of one story (warm cache), and what each
@@ -124,22 +133,24 @@ def overhead(repo: Path, stories: list[Path], launchers: dict[str, tuple[str, li
           f"(best of {repeats}; {load()})")
     ones: dict[str, list[Seconds]] = {name: [] for name in launchers}
     batches: dict[str, list[Seconds]] = {name: [] for name in launchers}
+    collect: dict[str, list[float]] = {name: [] for name in launchers}
     for n in range(repeats):
         for name, (python, settings) in launchers.items():
             sweeps = repo / "sweeps" / folder_name(name)
             ones[name].append(command(python, "-m", str(stories[0]), *cache, *settings,
                                       f"hydra.sweep.dir={sweeps}-{n}", cwd=repo))
+            collect[name].append(collecting(Path(f"{sweeps}-{n}")))
             batches[name].append(command(python, "-m", batch, *cache, *settings,
                                          f"hydra.sweep.dir={sweeps}-batch-{n}", cwd=repo))
     print(f"{'launcher':<26}{'one job':>9}{'overhead':>10}{'CPU':>7}{'CPU over':>10}"
-          f"{f'{len(stories)} jobs':>9}{'each further':>14}{'CPU':>7}  (best of {repeats}; "
-          f"{load()})")
+          f"{f'{len(stories)} jobs':>9}{'each further':>14}{'CPU':>7}{'collect':>9}  (best of "
+          f"{repeats}; {load()})")
     for name in launchers:
         one, several = best(ones[name]), best(batches[name])
         further = Seconds(*((a - b) / (len(stories) - 1) for a, b in zip(several, one)))
         print(f"{name:<26}{one.wall:>8.2f}s{one.wall - bare.wall:>9.2f}s{one.cpu:>6.2f}s"
               f"{one.cpu - bare.cpu:>9.2f}s{several.wall:>8.2f}s{further.wall:>13.2f}s"
-              f"{further.cpu:>6.2f}s")
+              f"{further.cpu:>6.2f}s{min(collect[name]):>8.2f}s")
 
 
 def throughput(repo: Path, stories: list[Path], batches: dict[str, tuple[str, list[str]]]) -> None:

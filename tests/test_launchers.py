@@ -156,22 +156,37 @@ def test_the_ray_names_choose_storyreels_launcher():
         "ray_cluster": "hydra_plugins.storyreel_launchers._ray.RayLauncher"}
 
 
-def test_a_job_is_waited_for_until_it_is_done_and_submitits_wait_comes_back():
+def test_a_job_is_waited_for_until_its_result_is_written_or_it_has_ended(tmp_path: Path):
+    """The driver's wait (submitit's `Job.wait`, swapped while a launch waits) returns once the
+    job's result is in place, though its processes are still ending, or once submitit says the
+    job has ended without one; submitit's own wait is back afterwards, however the block ends."""
+    from types import SimpleNamespace
+
     from submitit.core.core import Job
 
     from hydra_plugins.storyreel_launchers._submitit import polling_every
 
-    class Finishing:
-        looks = 0
+    class Running:
+        """A job that writes its result at its `finishes_at`-th look and never ends by itself,
+        or (without `finishes_at`) ends at its fourth look without a result."""
+
+        def __init__(self, result: Path, finishes_at: int | None):
+            self.paths = SimpleNamespace(result_pickle=result)
+            self.looks, self.finishes_at = 0, finishes_at
 
         def done(self) -> bool:
             self.looks += 1
-            return self.looks == 4
+            if self.looks == self.finishes_at:
+                self.paths.result_pickle.write_bytes(b"result")
+            return self.finishes_at is None and self.looks == 4
 
-    saved, job = Job.wait, Finishing()
+    saved = Job.wait
+    writes, dies = Running(tmp_path / "0_result.pkl", 3), Running(tmp_path / "1_result.pkl", None)
     with polling_every(0.05):
-        Job.wait(job)  # type: ignore[arg-type]
-    assert job.looks == 4
+        Job.wait(writes)  # type: ignore[arg-type]
+        Job.wait(dies)  # type: ignore[arg-type]
+    assert (writes.looks, dies.looks) == (3, 4)
+    assert not dies.paths.result_pickle.exists()
     assert Job.wait is saved
     with pytest.raises(KeyboardInterrupt), polling_every(0.05):
         raise KeyboardInterrupt  # Ctrl-C while waiting

@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from hydra.core.config_store import ConfigStore
 from hydra.core.utils import JobReturn
@@ -16,15 +17,21 @@ from hydra_plugins.hydra_submitit_launcher.submitit_launcher import (
     SlurmLauncher as PluginSlurmLauncher,
 )
 
+if TYPE_CHECKING:
+    from submitit.core.core import Job
+
 FIRST_POLL_S = 0.02
 """The first wait between two looks at an unfinished job; each next one is half as long again."""
 
 
-def wait_for(job: object, longest_s: float) -> None:
-    """submitit's `Job.wait` (look at `job.done()` until it says so), with waits that grow from
-    FIRST_POLL_S to `longest_s` instead of submitit's fixed second."""
+def wait_for(job: Job[Any], longest_s: float) -> None:
+    """submitit's `Job.wait`, with waits that grow from FIRST_POLL_S to `longest_s` instead of
+    submitit's fixed second; a job is done once its result is written (moved into place whole,
+    so it is read whole), or once submitit says so (it ended without one: killed, or failed
+    before it could write it). A local job's own test is its controller process having ended,
+    which the job process and then the controller reach only after writing the result."""
     pause = FIRST_POLL_S
-    while not job.done():  # type: ignore[attr-defined]
+    while not (job.paths.result_pickle.exists() or job.done()):
         time.sleep(pause)
         pause = min(pause * 1.5, longest_s)
 
