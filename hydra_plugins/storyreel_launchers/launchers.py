@@ -10,6 +10,7 @@ from hydra.plugins.search_path_plugin import SearchPathPlugin
 
 
 def installed(*modules: str) -> bool:
+    """Whether every module can be imported (found without importing it)."""
     return all(find_spec(module) is not None for module in modules)
 
 
