@@ -34,6 +34,7 @@ class _Checker:
         self.modelled = frozenset(c.name for c in story.all_characters()
                                   if c.get("model") is not None)
         self.voice_names = [v.name for v in story.all_voices()]
+        self.speaker_hints: dict[str, str | None] = {}
 
     def add(self, span: Span, severity: Severity, code: str, message: str,
             hint: str | None = None) -> None:
@@ -177,6 +178,15 @@ class _Checker:
                     '`Name: "text"` with a declared character')
         self.error(key_span(f), "unknown-key", f"unknown setting '{f.key}'{where}", hint)
 
+    def speaker_hint(self, speaker: str) -> str | None:
+        """The hint for an unknown speaker, worked out once a name (a big story may repeat one
+        on thousands of lines)."""
+        if speaker not in self.speaker_hints:
+            self.speaker_hints[speaker] = hint(
+                speaker, self.character_names + [NARRATOR],
+                f"declare them with `character {speaker}`; narration lines need no speaker")
+        return self.speaker_hints[speaker]
+
     def scene_lines(self, scene: Scene) -> None:
         for line in scene.lines:
             if line.text is not None and not line.text.strip():
@@ -187,10 +197,7 @@ class _Checker:
             if line.speaker is not None and line.speaker not in self.declared \
                     and not self.unread.may_declare(line.speaker):
                 self.error(line.speaker_span or line.span, "unknown-speaker",
-                           f"unknown speaker '{line.speaker}'",
-                           hint(line.speaker, self.character_names + [NARRATOR],
-                                 f"declare them with `character {line.speaker}`; narration "
-                                 "lines need no speaker"))
+                           f"unknown speaker '{line.speaker}'", self.speaker_hint(line.speaker))
         with_field = scene.get("with")
         if with_field is not None:
             for name, start, end in _comma_items(with_field.value.text):
@@ -224,6 +231,8 @@ class _Checker:
         any language the word tables hold, is said as if it were not there."""
         language = self.story.text("language", "en") or "en"
         for line in scene.lines:
+            if line.direction is None:
+                continue
             meant, unknown = direction_meanings(line.direction, KNOWN_DIRECTIONS)
             if unknown and not meant:
                 words = _hinted_directions(language)
