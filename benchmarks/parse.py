@@ -23,7 +23,7 @@ from pathlib import Path
 from lark import Lark, Transformer
 
 from engine.dsl.check import check_story
-from engine.dsl.parse import GRAMMAR_PATH, _parser, parse_text
+from engine.dsl.parse import _parser, parse_text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.dsl.shapes import shapes  # noqa: E402
@@ -227,11 +227,10 @@ def main() -> None:
     start = time.perf_counter()
     _parser()
     grammar_load = time.perf_counter() - start
-    from engine.dsl.indenter import StoryIndenter  # (not in checkouts older than it)
+    from engine.dsl.parse import new_parser  # (not in checkouts older than it)
 
     start = time.perf_counter()
-    Lark(GRAMMAR_PATH.read_text(encoding="utf-8"), parser="lalr", lexer="contextual",
-         postlex=StoryIndenter(), strict=True, maybe_placeholders=False)
+    new_parser(cache=False)
     grammar_build = time.perf_counter() - start
     story = story_text(options.scenes)
     document = json_text(len(story))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from typing import NamedTuple
@@ -32,6 +33,9 @@ class Stmt(NamedTuple):
 
 BLOCKS = (Voice, Character, Scene)
 
+_new_span = functools.partial(tuple.__new__, Span)
+"""`Span(...)` without the call of a named tuple's `__new__` (one span a token)."""
+
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t"}
 _ESCAPE = re.compile(r"\\(.)")
 
@@ -44,8 +48,17 @@ def _unquote(raw: str) -> str:
     return _ESCAPE.sub(lambda m: _ESCAPES.get(m.group(1), m.group(1)), body)
 
 
+def _block(children: list) -> tuple[Token, Token, list]:
+    """A block's keyword, name and statements (`KEYWORD NAME _NL [_INDENT body _DEDENT]`)."""
+    return children[0], children[1], children[4] if len(children) > 3 else []
+
+
 class Build(Transformer):
-    """Builds IR nodes inside the parser; records statements that cannot stand where they are."""
+    """Builds IR nodes inside the parser; records statements that cannot stand where they are.
+
+    The parser keeps every token (`keep_all_tokens`): lark need not filter the children of a
+    rule for each statement, and each method here knows where its parts stand.
+    """
 
     def __init__(self) -> None:
         super().__init__()
@@ -64,18 +77,20 @@ class Build(Transformer):
     def _span(self, token: Token) -> Span:
         line = self.line_of
         if line is None:  # the whole file: its lines are the text's (one span a token: keep it lean)
-            return Span(self.path, token.line, token.column, token.end_line, token.end_column)
-        return Span(self.path, line(token.line), token.column, line(token.end_line),
-                    token.end_column)
+            return _new_span((self.path, token.line, token.column, token.end_line,
+                              token.end_column))
+        return _new_span((self.path, line(token.line), token.column, line(token.end_line),
+                          token.end_column))
 
     def _on_its_line(self, token: Token, lead: int, length: int) -> Span:
         """The span of `length` characters of a one-line token, `lead` characters in."""
         line = token.line if self.line_of is None else self.line_of(token.line)
-        return Span(self.path, line, token.column + lead, line, token.column + lead + length)
+        column = token.column + lead
+        return _new_span((self.path, line, column, line, column + length))
 
     def quoted(self, children):
         tok = children[0]
-        return "quoted", Value(_unquote(str(tok)), self._span(tok), quoted=True)
+        return "quoted", Value(_unquote(tok.value), self._span(tok), True)
 
     def ellipsis(self, children):
         tok = children[0]
@@ -83,38 +98,38 @@ class Build(Transformer):
 
     def text(self, children):
         tok = children[0]
-        stripped = str(tok).rstrip()
+        stripped = tok.value.rstrip()
         return "text", Value(stripped, self._on_its_line(tok, 0, len(stripped)))
 
     def argument(self, children):
         return "argument", children[0]
 
     def direction(self, children):
-        tok = children[0]
-        text = str(tok)
+        tok = children[1]  # between "(" and ")"
+        text = tok.value
         lead = len(text) - len(text.lstrip())
         stripped = text.strip()
         return "direction", (stripped, self._on_its_line(tok, lead, len(stripped)))
 
     def entry(self, children):
         key_tok = children[0]
-        (kind, value) = children[-1]
+        (kind, value) = children[-2]  # before the newline; after the ':'
         argument = direction = None
         argument_span = direction_span = None
-        for what, item in children[1:-1]:
+        for what, item in children[1:-3]:
             if what == "argument":
-                argument, argument_span = str(item), self._span(item)
+                argument, argument_span = item.value, self._span(item)
             else:
                 direction, direction_span = item
         key_span = self._span(key_tok)
-        span = Span(self.path, key_span.line, key_span.column, value.span.end_line,
-                    value.span.end_column)
-        return Stmt(str(key_tok), argument, direction, value, kind, span, key_span,
+        end = value.span
+        span = _new_span((self.path, key_span.line, key_span.column, end.end_line, end.end_column))
+        return Stmt(key_tok.value, argument, direction, value, kind, span, key_span,
                     argument_span, direction_span)
 
     def narration(self, children):
         tok = children[0]
-        value = Value(_unquote(str(tok)), self._span(tok), quoted=True)
+        value = Value(_unquote(tok.value), self._span(tok), True)
         return Stmt(None, None, None, value, "quoted", value.span, value.span, None)
 
     def _misplaced(self, stmt: Stmt, where: str) -> None:
@@ -147,20 +162,27 @@ class Build(Transformer):
         name_span = self._span(name)
         end = stmts[-1].span if stmts else name_span
         line = keyword.line if self.line_of is None else self.line_of(keyword.line)
-        return Span(self.path, line, keyword.column, end.end_line, end.end_column), name_span
+        return _new_span((self.path, line, keyword.column, end.end_line, end.end_column)), name_span
 
     def voice(self, children):
-        keyword, name, *stmts = children
-        return Voice(str(name), self.fields(stmts, f"in voice '{name}'"),
+        keyword, name, stmts = _block(children)
+        return Voice(name.value, self.fields(stmts, f"in voice '{name.value}'"),
                      *self._block_spans(keyword, name, stmts))
 
     def character(self, children):
-        keyword, name, *stmts = children
-        return Character(str(name), self.fields(stmts, f"in character '{name}'"),
+        keyword, name, stmts = _block(children)
+        return Character(name.value, self.fields(stmts, f"in character '{name.value}'"),
                          *self._block_spans(keyword, name, stmts))
 
     def scene(self, children):
-        keyword, name, *stmts = children
+        keyword, name, stmts = _block(children)
+        if not stmts:
+            return Scene(name.value, (), (), *self._block_spans(keyword, name, ()))
+        fields, lines = self._scene_body(stmts)
+        return Scene(name.value, fields, lines, *self._block_spans(keyword, name, stmts))
+
+    def _scene_body(self, stmts: list[Stmt]) -> tuple[tuple[Field, ...], tuple[Line, ...]]:
+        """A scene's settings and lines, and a problem for each statement that is neither."""
         fields, lines = [], []
         for s in stmts:
             is_setting = (s.key in SCENE_KEYS and s.direction is None and s.kind != "ellipsis")
@@ -186,8 +208,17 @@ class Build(Transformer):
                 lines.append(Line(speaker, None if s.kind == "ellipsis" else s.value.text, s.span,
                                   s.direction, s.key_span if s.key is not None else None,
                                   direction_span=s.direction_span))
-        return Scene(str(name), tuple(fields), tuple(lines),
-                     *self._block_spans(keyword, name, stmts))
+        return tuple(fields), tuple(lines)
 
     def start(self, children):
-        return children
+        return children[-1] if children and type(children[-1]) is list else []
+
+    def top(self, children):
+        """The list of what stands at the top level, grown by one (`top? item` in the grammar)."""
+        if len(children) == 1:
+            return children
+        items, item = children
+        items.append(item)
+        return items
+
+    body = top

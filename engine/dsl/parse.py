@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import itertools
 import os
@@ -18,6 +19,7 @@ from lark import Lark, Token
 from lark.exceptions import UnexpectedInput
 
 from engine.dsl.build import BLOCKS, Build, Stmt
+from engine.dsl.collector import collector_paused
 from engine.dsl.indenter import StoryIndenter
 from engine.dsl.lexer import StoryLexer
 from engine.dsl.source import forbidden_characters
@@ -33,11 +35,21 @@ GRAMMAR_PATH = shipped("grammar") / "story.lark"
 
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
-    # The transformer runs inside the LALR parser (no tree is built): a third faster.
+    return new_parser()
+
+
+def new_parser(cache: bool = True) -> Lark:
+    """The story parser: lark's LALR parser and contextual lexer over `grammar/story.lark`.
+
+    The transformer runs inside the parser (no tree is built), the indenter inside the lexer's
+    loop (not as lark's post-lexer: one generator fewer), and the parser keeps every token
+    (lark filters no rule's children). `cache=False` builds the tables from the grammar.
+    """
     grammar = GRAMMAR_PATH.read_text(encoding="utf-8")
-    return Lark(grammar, parser="lalr", lexer="contextual", postlex=_INDENTER, transformer=BUILD,
-                strict=True, maybe_placeholders=False, cache=_cache_file(grammar) or False,
-                _plugins={"ContextualLexer": StoryLexer})
+    lexer = functools.partial(StoryLexer, indenter=_INDENTER)
+    return Lark(grammar, parser="lalr", lexer="contextual", transformer=BUILD, strict=True,
+                maybe_placeholders=False, keep_all_tokens=True,
+                cache=cache and _cache_file(grammar) or False, _plugins={"ContextualLexer": lexer})
 
 
 def _cache_file(grammar: str) -> str | None:
@@ -94,7 +106,7 @@ def parse_story(text: str, path: str = "<story>") -> Parsed:
         text = text[1:]
     controls, cleaned = forbidden_characters(text, path)
     lines = cleaned.split("\n")
-    with _PARSING:  # the indenter and the transformer inside the one parser keep state
+    with _PARSING, collector_paused():  # the indenter and the transformer keep state
         reader = _Reader(path, cleaned, lines)
         items = reader.read(_Piece(range(1, len(lines) + 1)))
         fields = reader.build_fields([i for i in items if isinstance(i, Stmt)])
