@@ -14,7 +14,8 @@ def collector_paused() -> Iterator[None]:
     Parsing a 5 MB story makes millions of objects that all stay alive (tokens, spans, IR
     nodes): each full collection walks every one of them again, and they made a quarter of
     the parse's time. Nothing made here needs the collector: the IR has no cycles, and the few
-    cyclic objects of syntax errors (an exception and its frames) are broken by hand.
+    cyclic objects of a syntax error (its exception) are freed by its handler. The switch is
+    the process's: another thread's cyclic garbage waits until the parse is over.
     """
     enabled = gc.isenabled()
     gc.disable()
