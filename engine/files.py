@@ -69,12 +69,14 @@ def _temp_beside(path: Path, data: bytes | str, mode: int) -> Path:
 def write_atomically(path: Path, data: bytes | str) -> Path:
     """Replace `path` in one step (temp file beside it, fsync, rename); str is written as UTF-8.
 
-    A file that exists keeps its permissions; a new one gets the ones `open()` would give.
+    A file that exists keeps its permissions; a new one gets the ones `open()` would give. A
+    symbolic link stays one: the file it points at is replaced.
     """
-    mode = path.stat().st_mode & 0o7777 if path.exists() else public_mode()
-    temp = _temp_beside(path, data, mode)
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    mode = target.stat().st_mode & 0o7777 if target.exists() else public_mode()
+    temp = _temp_beside(target, data, mode)
     try:
-        os.replace(temp, path)
+        os.replace(temp, target)
     except OSError as error:
         temp.unlink(missing_ok=True)
         raise OSError(error.errno, error.strerror, str(path)) from error

@@ -80,3 +80,15 @@ def test_an_escaped_tab_stays_an_escape(repo: Path) -> None:
     assert main(["fmt", "t.story"]) == 0
     assert path.read_text() == 'scene a\n  "a \\t b"\n'
     assert "\t" not in path.read_text()
+
+
+def test_a_linked_story_is_formatted_where_the_link_points(repo: Path,
+                                                           capsys: pytest.CaptureFixture[str]):
+    (repo / "stories").mkdir()
+    target = repo / "stories" / "real.story"
+    target.write_text(UGLY)
+    (repo / "linked.story").symlink_to("stories/real.story")
+    assert main(["fmt", "linked.story"]) == 0
+    assert capsys.readouterr().out == "formatted linked.story\n"
+    assert (repo / "linked.story").is_symlink() and target.read_text() == PRETTY
+    assert sorted(p.name for p in (repo / "stories").iterdir()) == ["real.story"]
