@@ -209,11 +209,13 @@ def _scene_images(job_dir: Path) -> list[Path]:
 
 
 def _shown(override: str) -> str:
-    """`story='/long/path/fox.story'` reads as `story=fox.story` (the file's literal name)."""
+    """An override as the user typed it, not as Hydra escaped it for the job
+    (`llm.base_url=http\\://h\\:8080/v1`); `story='/long/path/fox.story'` reads as
+    `story=fox.story` (the file's literal name)."""
     key, value = literal_value(override)
     if key == "story":
         return f"story={Path(value).name}"
-    return override
+    return f"{key}={value}" if "=" in override else override
 
 
 def _row(sweep_dir: Path, job_dir: Path, job: dict[str, Any]) -> str:

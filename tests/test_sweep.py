@@ -57,6 +57,17 @@ def test_story_overrides_show_the_literal_file_name(tmp_path: Path):
     assert "<code>story=O&#x27;Malley.story</code>" in text
 
 
+def test_every_override_shows_the_value_as_typed_not_as_hydra_escaped_it(tmp_path: Path):
+    sweep = tmp_path / "sweep"
+    _job(sweep, "0_a", {"num": 0, "overrides": [
+        "story='/x/a.story'", r"llm.base_url=http\://127.0.0.1\:8080/v1",
+        "video.font='Noto Sans'", "seed=3", "~tagger", "+extra.note=hi"], "status": "ok"})
+    text = write_sweep_page(sweep).read_text()
+    assert "<code>llm.base_url=http://127.0.0.1:8080/v1</code>" in text and "\\:" not in text
+    assert "<code>video.font=Noto Sans</code>" in text and "<code>seed=3</code>" in text
+    assert "<code>~tagger</code>" in text and "<code>+extra.note=hi</code>" in text
+
+
 def test_names_with_quotes_are_linked_url_quoted_and_escaped(tmp_path: Path):
     sweep = tmp_path / "sweep"
     job = sweep / "0_O'Malley"
