@@ -53,8 +53,9 @@ BOUNDARIES = {"who", "that", "which", "whose", "where", "when", "while", "becaus
 CONTINUING = {"of", "to", "the", "a", "an", "his", "her", "its", "their", "my", "our", "your"}
 """Words that carry on the phrase before them: a title does not stop just before one."""
 DANGLING = SMALL_WORDS | BOUNDARIES | CONTINUING | {"is", "are", "was", "were", "be", "very",
-                                                   "too", "not", "so", "far", "just", "more"}
-"""Words a title never ends on (they promise more)."""
+                                                   "too", "not", "so", "far", "just", "more",
+                                                   "named", "called"}
+"""Words a title never ends on (they promise more: 'a snail named' waits for its name)."""
 
 
 def title_from(premise: str) -> str:

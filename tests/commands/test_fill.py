@@ -226,6 +226,10 @@ def test_new_without_output_prints_the_story(tmp_path: Path, monkeypatch, capsys
     ("the moon, who lost her glow, asks the stars for help", "The Moon"),
     ("once upon a time in a land far far away there lived a dragon",
      "Once Upon a Time in a Land"),
+    ("a very small and rather anxious snail named Gus who is afraid of the rain",
+     "A Very Small and Rather Anxious Snail"),
+    ("a shy old lighthouse keeper's dog called Biscuit finds a friend",
+     "A Shy Old Lighthouse Keeper's Dog Called Biscuit"),
 ])
 def test_new_titles_end_where_a_phrase_ends(premise: str, title: str):
     assert new.title_from(premise) == title
