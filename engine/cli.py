@@ -68,13 +68,13 @@ def _main(argv: list[str] | None) -> int:
         guess = f" (did you mean '{close[0]}'?)" if close else ""
         print(f"storyreel: unknown command '{name}'{guess}\n\n{_usage()}", file=sys.stderr)
         return 2
-    from engine.errors import BackendError, ConfigError, StoryError, UsageError
+    from engine.errors import BackendError, ConfigError, StoryError, UsageError, shown
 
     try:
         return _run(name, rest)
     except UsageError as error:  # the command's words: which story, a missing file, an option
         usage = f"\n\n{error.usage}" if error.usage else ""
-        print(f"storyreel {name}: {error}{usage}", file=sys.stderr)
+        print(shown(f"storyreel {name}: {error}{usage}"), file=sys.stderr)
         return 2
     except StoryError as error:  # the story's mistakes, each located, with a caret and a hint
         from engine.dsl.load import render_diagnostics
@@ -82,7 +82,7 @@ def _main(argv: list[str] | None) -> int:
         print(render_diagnostics(error.diagnostics), file=sys.stderr)
         return 2
     except (BackendError, ConfigError) as error:  # a backend that failed, or a bad setting
-        print(f"storyreel {name}: error: {error}", file=sys.stderr)
+        print(shown(f"storyreel {name}: error: {error}"), file=sys.stderr)
         return 1
     except KeyboardInterrupt as stop:  # a command may say what it saved on the way out
         print(f"storyreel {name}: {stop}" if str(stop) else "storyreel: interrupted",
@@ -93,7 +93,7 @@ def _main(argv: list[str] | None) -> int:
     except OSError as error:  # a place the command writes to (or reads) that it cannot use
         from engine.files import explain_os_error
 
-        print(f"storyreel {name}: error: {explain_os_error(error)}", file=sys.stderr)
+        print(shown(f"storyreel {name}: error: {explain_os_error(error)}"), file=sys.stderr)
         return 1
 
 

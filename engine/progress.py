@@ -13,6 +13,7 @@ from rich.logging import RichHandler
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from engine.errors import shown
 from engine.manifest import Recorder
 
 STAGES = ("write", "screen", "design", "draw", "speak", "cut")
@@ -25,9 +26,16 @@ def output_console(stderr: bool = True) -> Console:
 
 class ConsoleLog(RichHandler):
     """Rich log lines on a terminal; elsewhere (a pipe, a file, a CI log) `LEVEL message` lines,
-    unwrapped and unpadded (Rich would fold them at 80 columns)."""
+    unwrapped and unpadded (Rich would fold them at 80 columns). Control characters (a story
+    file named with an escape sequence) are shown escaped."""
 
     def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # a malformed call: the handler reports it below
+            message = None
+        if message is not None and shown(message) != message:
+            record.msg, record.args = shown(message), None
         if self.console.is_terminal:
             super().emit(record)
             return

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.config import compose_config
-from engine.errors import BackendError
+from engine.errors import BackendError, shown
 from engine.ir import Story
 
 USAGE = """usage: storyreel fill STORY [--write] [KEY=VALUE ...]
@@ -28,15 +28,14 @@ log = logging.getLogger(__name__)
 
 
 def setup_logging() -> None:
-    """Warnings (a retried request, a fallback) to stderr through Rich, once per process."""
+    """Warnings (a retried request, a fallback) to stderr through Rich, once per process (whole
+    lines where stderr is not a terminal, as a render's)."""
     root = logging.getLogger()
     if root.handlers:
         return
-    from rich.logging import RichHandler
+    from engine.progress import ConsoleLog, output_console
 
-    from rich.console import Console
-
-    root.addHandler(RichHandler(console=Console(stderr=True), show_time=False, show_path=False))
+    root.addHandler(ConsoleLog(console=output_console(), show_time=False, show_path=False))
     root.setLevel(logging.WARNING)
 
 
@@ -157,14 +156,14 @@ def main(argv: list[str]) -> int:
         print(report, file=sys.stderr)
         return 0
     if result.request is None and filled is result.story:
-        print(f"{story_arg}: nothing to fill", file=sys.stderr)
+        print(shown(f"{story_arg}: nothing to fill"), file=sys.stderr)
         return 0
     if path.read_bytes() != original:
-        print(f"storyreel fill: {story_arg} changed while the writer worked; run fill again",
-              file=sys.stderr)
+        print(shown(f"storyreel fill: {story_arg} changed while the writer worked; run fill "
+                    "again"), file=sys.stderr)
         return 1
     from engine.files import write_atomically
 
     write_atomically(path, text)
-    print(f"wrote {story_arg}: {report}", file=sys.stderr)
+    print(shown(f"wrote {story_arg}: {report}"), file=sys.stderr)
     return 0

@@ -12,6 +12,7 @@ from engine.dsl.format import format_story
 from engine.dsl.load import display_path, load_with_diagnostics, render_diagnostics
 from engine.dsl.parse import parse_text
 from engine.dsl.source import decode
+from engine.errors import shown
 from engine.files import write_atomically
 from engine.ir import without_spans
 
@@ -59,12 +60,12 @@ def main(argv: list[str]) -> int:
         if args.diff:
             sys.stdout.writelines(difflib.unified_diff(
                 current.splitlines(keepends=True), text.splitlines(keepends=True),
-                fromfile=name, tofile=f"{name} (formatted)"))
+                fromfile=shown(name), tofile=shown(f"{name} (formatted)")))
         elif args.check:
-            print(f"would reformat {name}")
+            print(shown(f"would reformat {name}"))
         else:
             write_atomically(path, text)
-            print(f"formatted {name}")
+            print(shown(f"formatted {name}"))
     if failed:
         return 2
     return 1 if (args.check or args.diff) and changed else 0

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from engine.dsl import vocabulary as vocab
 from engine.dsl.vocabulary import MAX_SCENES
-from engine.errors import ConfigError
+from engine.errors import ConfigError, shown
 from engine.files import create_exclusively
 from engine.ir import NARRATOR, Character, Field, Story, Value
 
@@ -156,14 +156,14 @@ def main(argv: list[str]) -> int:
         if args.output is not None:
             create_exclusively(output, text)
     except FileExistsError:
-        print(f"storyreel new: {args.output} appeared while the writer worked; nothing written",
-              file=sys.stderr)
+        print(shown(f"storyreel new: {args.output} appeared while the writer worked; nothing "
+                    "written"), file=sys.stderr)
         return 1
     if args.output is None:
         sys.stdout.write(text)
         print(f"{report} (save it with -o FILE)", file=sys.stderr)
         return 0
-    print(f"wrote {args.output}: {report}", file=sys.stderr)
+    print(shown(f"wrote {args.output}: {report}"), file=sys.stderr)
     return 0
 
 

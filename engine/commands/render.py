@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine.config import CONF_DIR, check_overrides, register_resolvers, story_words
-from engine.errors import ConfigError
+from engine.errors import ConfigError, shown
 from engine.overrides import composition_problem, sweep_problem
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ def precheck(stories: list[Path]) -> int:
     status = 0
     for story in stories:
         if not story.is_file():
-            print(f"storyreel: no such story file: {story}", file=sys.stderr)
+            print(shown(f"storyreel: no such story file: {story}"), file=sys.stderr)
             status = 2
             continue
         checked, diagnostics = load_with_diagnostics(story)
@@ -167,7 +167,7 @@ def main(argv: list[str]) -> int:
                                   *(Path(story).absolute() for story in more)]))
     problem = usage_problem(argv, story_arg, stories, flags, words)
     if problem:
-        print(f"storyreel render: {problem}", file=sys.stderr)
+        print(shown(f"storyreel render: {problem}"), file=sys.stderr)
         return 2
     status = precheck(stories)
     if status:
@@ -175,14 +175,14 @@ def main(argv: list[str]) -> int:
     try:
         check_overrides(words)
     except ConfigError as error:
-        print(f"storyreel render: {error}", file=sys.stderr)
+        print(shown(f"storyreel render: {error}"), file=sys.stderr)
         return 2
     story, *search = story_words(stories)
     words.extend(search)
     if not _own_config(flags):
         problem = composition_problem(CONF_DIR, [story, *words])
         if problem:
-            print(f"storyreel render: {problem}", file=sys.stderr)
+            print(shown(f"storyreel render: {problem}"), file=sys.stderr)
             return 2
     return run_hydra([*flags, story, *words])
 
@@ -223,7 +223,7 @@ def run_hydra(overrides: list[str]) -> int:
     except Exception as error:  # noqa: BLE001 - only in a multirun: see above
         if not multirun:
             raise
-        print(f"storyreel render: {launch_failure(error)}", file=sys.stderr)
+        print(shown(f"storyreel render: {launch_failure(error)}"), file=sys.stderr)
         status = 1
     finally:
         sys.argv = saved
@@ -305,9 +305,9 @@ def _task(cfg) -> None:  # type: ignore[no-untyped-def]
     try:
         settings = settings_from(cfg, Path(HydraConfig.get().runtime.output_dir))
         outcome = render(settings, backends_from(cfg), console)
-        console.print(Text.assemble(("video:", "bold green"), f" {outcome.video}"),
+        console.print(Text.assemble(("video:", "bold green"), f" {shown(str(outcome.video))}"),
                       highlight=False)
-        console.print(_review_line(outcome.video.parent), highlight=False, markup=False)
+        console.print(shown(_review_line(outcome.video.parent)), highlight=False, markup=False)
     except StoryError as error:
         console.print(mask(render_diagnostics(error.diagnostics)), markup=False,
                       highlight=False)
@@ -341,6 +341,6 @@ def _fail(status: int, message: str, console: Console | None = None) -> None:
     if in_multirun():
         raise JobFailed(message)
     if console is not None:
-        console.print(Text.assemble(("storyreel render: error:", "bold red"), " ", message),
+        console.print(Text.assemble(("storyreel render: error:", "bold red"), " ", shown(message)),
                       highlight=False)
     raise SystemExit(status) from None

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -161,6 +164,19 @@ def test_a_key_the_server_echoes_inside_a_good_answer_is_never_written(
     for p in (p for p in tmp_path.rglob("*") if p.is_file()):
         assert KEY.encode() not in p.read_bytes(), f"the key leaked into {p}"
     assert KEY not in out + err + caplog.text
+
+
+def test_fill_warnings_in_a_pipe_are_whole_lines(story: Path):
+    with LoopbackServer(default=echoing_key()) as server:
+        done = subprocess.run(
+            [sys.executable, "-m", "engine", "fill", str(story), "llm=openai",
+             f"llm.base_url={server.base_url}", "llm.max_retries=0"],
+            capture_output=True, text=True, timeout=120,
+            env={**os.environ, "OPENAI_API_KEY": KEY, "COLUMNS": "60"})
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[:3] == [
+        f"WARNING llm=openai: fill answer {n} of 3 was invalid: the answer is not JSON (it starts "
+        "'Bearer ***')" for n in (1, 2, 3)]
 
 
 def test_new_drafts_a_story_that_checks(tmp_path: Path, capsys):

@@ -92,3 +92,12 @@ def test_a_linked_story_is_formatted_where_the_link_points(repo: Path,
     assert capsys.readouterr().out == "formatted linked.story\n"
     assert (repo / "linked.story").is_symlink() and target.read_text() == PRETTY
     assert sorted(p.name for p in (repo / "stories").iterdir()) == ["real.story"]
+
+
+def test_a_file_name_with_control_characters_is_printed_escaped(
+        repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "a\x1b[2Jb.story").write_text(UGLY)
+    assert main(["fmt", "--check", "a\x1b[2Jb.story"]) == 1
+    assert capsys.readouterr().out == "would reformat a\\x1b[2Jb.story\n"
+    assert main(["fmt", "a\x1b[2Jb.story"]) == 0
+    assert capsys.readouterr().out == "formatted a\\x1b[2Jb.story\n"

@@ -149,6 +149,21 @@ def test_a_multirun_over_a_folder_of_odd_names(tmp_path: Path):
     assert "src='0_O%27Malley/video.mp4'" in page
 
 
+def test_a_file_name_with_control_characters_is_printed_escaped(tmp_path: Path):
+    (tmp_path / "tales").mkdir()
+    (tmp_path / "tales" / "a\x1b]0;owned\x07b.story").write_text(STORY)
+    sweep = tmp_path / "sweep"
+    done = storyreel("-m", "tales", *TINY, f"hydra.sweep.dir={sweep}", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    said = done.stdout + done.stderr
+    assert "\x1b" not in said and "\x07" not in said
+    assert "#0 : story='" in said and "a\\x1b]0;owned\\x07b.story'" in said  # Hydra's job line
+    assert f"video: {sweep}/0_a\\x1b]0;owned\\x07b/video.mp4" in said
+    missing = storyreel("tales/no\x1bpe.story", cwd=tmp_path)
+    assert (missing.returncode, missing.stderr) == (
+        2, f"storyreel: no such story file: {tmp_path}/tales/no\\x1bpe.story\n")
+
+
 # ---- servers that echo the key -----------------------------------------------------------------
 
 def test_a_server_echoing_the_key_is_masked_everywhere(tmp_path: Path):
