@@ -86,6 +86,14 @@ def write_atomically(path: Path, data: bytes | str) -> Path:
     return path
 
 
+def refuse_read_only(path: Path) -> None:
+    """PermissionError, as `open(path, "w")` would raise, for a user's file whose mode forbids
+    writing it (`chmod a-w`): a command that rewrites a story (`fmt`, `fill --write`) leaves it
+    alone instead of replacing it with a new, writable file."""
+    if path.exists() and not os.access(path, os.W_OK):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+
+
 def create_exclusively(path: Path, data: bytes | str) -> Path:
     """Write a new file in one step; FileExistsError if one appeared meanwhile (never replaced)."""
     temp = _temp_beside(path, data, public_mode())

@@ -114,6 +114,26 @@ def test_fill_write_and_new_into_read_only_folders(repo: Path, capsys):
     assert not [p for p in repo.iterdir() if p.name.endswith(".part")]
 
 
+def test_fmt_and_fill_write_leave_a_read_only_story_alone(repo: Path, monkeypatch, capsys):
+    story = repo / "fox.story"
+    story.write_text(story.read_text().replace("  voice: child", "  voice:    child") +
+                     "scene end\n  \"The end.\"\n  Fox: ...\n")
+    story.chmod(0o444)
+    before = story.read_bytes()
+    if os.geteuid() == 0:  # root may write any file: stand in for the owner its mode stops
+        real = os.access
+        monkeypatch.setattr(os, "access", lambda path, mode, **kw: not (
+            Path(path) == story and mode & os.W_OK) and real(path, mode, **kw))
+    assert cli.main(["fmt", str(story)]) == 1
+    assert capsys.readouterr().err == (f"storyreel fmt: error: {story}: permission denied; "
+                                       "give yourself write access there\n")
+    assert cli.main(["fill", str(story), "--write"]) == 1
+    assert capsys.readouterr().err == (f"storyreel fill: error: {story}: permission denied; "
+                                       "give yourself write access there\n")
+    assert story.read_bytes() == before and story.stat().st_mode & 0o777 == 0o444
+    assert not (repo / ".storyreel").exists()  # refused before the writer was asked
+
+
 @pytest.mark.slow
 def test_render_into_places_it_cannot_write(repo: Path):
     blocker = repo / "a-file"

@@ -139,6 +139,10 @@ def main(argv: list[str]) -> int:
     write_back = "--write" in argv
     story_arg, overrides = split_story([a for a in argv if a != "--write"])
     path = story_file(story_arg, USAGE)
+    if write_back:  # before the writer works: a file that may not be written is one line
+        from engine.files import refuse_read_only
+
+        refuse_read_only(path)
     setup_logging()
     from engine.dsl.load import load_story
 

@@ -13,7 +13,7 @@ from engine.dsl.load import display_path, load_with_diagnostics, render_diagnost
 from engine.dsl.parse import parse_text
 from engine.dsl.source import decode
 from engine.errors import shown
-from engine.files import write_atomically
+from engine.files import refuse_read_only, write_atomically
 from engine.ir import without_spans
 
 
@@ -64,6 +64,7 @@ def main(argv: list[str]) -> int:
         elif args.check:
             print(shown(f"would reformat {name}"))
         else:
+            refuse_read_only(path)
             write_atomically(path, text)
             print(shown(f"formatted {name}"))
     if failed:
