@@ -167,6 +167,24 @@ def test_render_into_places_it_cannot_write(repo: Path):
     assert not (repo / "run").exists() and list((repo / "locked-cache").iterdir()) == []
 
 
+@pytest.mark.slow
+def test_review_and_publish_into_read_only_folders_name_the_file(repo: Path, capsys):
+    run, cache = repo / "run", repo / "cache"
+    assert render(repo / "owl.story", run, cache).returncode == 0
+    (repo / "locked").mkdir()
+    with read_only(repo) as reason:
+        assert cli.main(["review", str(run), "--approve", "all"]) == 1
+        assert capsys.readouterr().err == (f"storyreel review: error: {repo / 'owl.review.yaml'}: "
+                                           f"{reason}; give yourself write access there\n")
+    assert cli.main(["review", str(run), "--approve", "all"]) == 0
+    capsys.readouterr()
+    with read_only(repo / "locked") as reason:
+        assert cli.main(["publish", str(run), "--to", str(repo / "locked" / "out")]) == 1
+        assert capsys.readouterr().err == (f"storyreel publish: error: {repo / 'locked' / 'out'}: "
+                                           f"{reason}; give yourself write access there\n")
+    assert list((repo / "locked").iterdir()) == []
+
+
 # ---- Ctrl-C ---------------------------------------------------------------------------------------
 
 @pytest.mark.slow

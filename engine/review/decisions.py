@@ -87,7 +87,10 @@ def record(path: Path, decisions: list[tuple[Item, Decision]]) -> None:
     """Add decisions (replacing earlier ones for the same content), written atomically; one writer
     at a time (the page's server and a script may decide together), so none is lost."""
     lock = path.with_name(f".{path.name}.lock")
-    fd = acquire(lock, wait=True)
+    try:
+        fd = acquire(lock, wait=True)
+    except OSError as error:  # named as the decisions file, not its lock beside it
+        raise OSError(error.errno, error.strerror, str(path)) from error
     try:
         data = load(path)
         for item, decision in decisions:

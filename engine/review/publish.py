@@ -55,6 +55,10 @@ def publish(run: Run, data: dict[str, dict[str, dict[str, Any]]], to: Path) -> P
         write_atomically(staging / RECORD, json.dumps(publish_record(run, data), indent=2,
                                                       ensure_ascii=False, sort_keys=True))
         _swap_in(staging, to)
+    except OSError as error:  # named as the destination, not the folders made beside it
+        if str(error.filename or "").startswith(str(to.parent / f".{to.name}.")):
+            raise OSError(error.errno, error.strerror, str(to)) from error
+        raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return to
