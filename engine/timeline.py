@@ -14,6 +14,7 @@ import numpy as np
 from engine.backends.tts import SAMPLE_RATE  # the narration track's rate; AAC is 48 kHz too
 from engine.backends.tts.audio import pcm16, pcm_wav
 from engine.captions import Cue, Word
+from engine.dsl.vocabulary import DURATION
 from engine.files import write_atomically
 from engine.loudness import master
 
@@ -37,8 +38,9 @@ class TimelineSettings:
     def __post_init__(self) -> None:
         for name in ("lead_in", "gap", "tail", "min_scene", "crossfade"):
             value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
-                raise ValueError(f"timeline.{name} must be a number of seconds ≥ 0, not {value!r}")
+            if not (isinstance(value, (int, float)) and 0 <= value <= DURATION.high):
+                raise ValueError(f"timeline.{name} must be a number of seconds from 0 to "
+                                 f"{DURATION.high:g}, not {value!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +163,11 @@ def _is_pcm16_wav_at(path: Path, rate: int) -> bool:
         return False
 
 
+LOUDNESS_LOW = -70.0
+"""The quietest loudness target (LUFS): the absolute gate of ITU-R BS.1770, below which nothing
+counts as programme."""
+
+
 @dataclass(frozen=True, slots=True)
 class MixSettings:
     """How the soundtrack is mixed and mastered (`render.mix:` in conf/config.yaml).
@@ -193,6 +200,9 @@ class MixSettings:
                 raise ValueError(f"render.mix.{name} must be ≥ 0, not {getattr(self, name)!r}")
         if self.true_peak > 0:
             raise ValueError(f"render.mix.true_peak must be ≤ 0 dBTP, not {self.true_peak!r}")
+        if self.loudness is not None and not LOUDNESS_LOW <= self.loudness <= 0:
+            raise ValueError(f"render.mix.loudness must be from {LOUDNESS_LOW:g} to 0 LUFS (or "
+                             f"null), not {self.loudness!r}")
 
 
 def music_bed(timeline: Timeline, music: Sequence[Path | None], mix: MixSettings) -> np.ndarray:

@@ -118,6 +118,22 @@ def test_a_sweep_without_multirun(here: Path, capsys: pytest.CaptureFixture[str]
            "(multirun): storyreel render -m a.story tts=espeak,edge\n")
 
 
+@pytest.mark.parametrize("setting, line", [
+    ("timeline.lead_in=1e9", "timeline.lead_in must be a number of seconds from 0 to 3600, not "
+                             "1000000000.0"),
+    ("timeline.gap=nan", "timeline.gap must be a number of seconds from 0 to 3600, not nan"),
+    ("render.mix.loudness=1000", "render.mix.loudness must be from -70 to 0 LUFS (or null), not "
+                                 "1000"),
+])
+def test_an_extreme_timing_or_loudness_is_one_line_before_any_work(tmp_path: Path, setting: str,
+                                                                    line: str):
+    (tmp_path / "tiny.story").write_text(STORY)
+    done = storyreel("tiny.story", setting, *TINY, cwd=tmp_path)
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == f"storyreel render: error: a setting has a value it cannot take: {line}\n"
+    assert not list((tmp_path / "renders").glob("*/*"))
+
+
 # ---- hostile file names ------------------------------------------------------------------------
 
 def test_a_file_name_with_an_interpolation_reads_no_environment(tmp_path: Path):
