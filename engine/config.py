@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -220,7 +221,7 @@ def settings_from(cfg: DictConfig, run_dir: Path):  # -> engine.render.RenderSet
             run_dir=run_dir,
             cache_dir=cache_dir(cache_node.get("dir"), story),
             seed=None if cfg.seed is None else int(cfg.seed),
-            trainedness=1.0 if _is_auto(cfg.trainedness) else float(cfg.trainedness),
+            trainedness=default_trainedness(cfg.trainedness),
             auto=auto_trainedness(cfg),
             width=int(output.width),
             height=int(output.height),
@@ -232,6 +233,20 @@ def settings_from(cfg: DictConfig, run_dir: Path):  # -> engine.render.RenderSet
         )
     except (TypeError, ValueError, OmegaConfBaseException) as error:
         raise ConfigError(f"a setting has a value it cannot take: {error}") from None
+
+
+def default_trainedness(value: Any) -> float:
+    """`trainedness`, the α of characters no story line sets: from 0 to 1, or `auto` (1.0 until
+    the draw stage chooses)."""
+    if _is_auto(value):
+        return 1.0
+    try:
+        alpha = float(value)
+    except (TypeError, ValueError):
+        alpha = math.nan
+    if not 0 <= alpha <= 1:
+        raise ValueError(f"trainedness must be a number from 0 to 1 or auto, not {value!r}")
+    return alpha
 
 
 def _is_auto(value: Any) -> bool:

@@ -124,9 +124,12 @@ def test_a_sweep_without_multirun(here: Path, capsys: pytest.CaptureFixture[str]
     ("timeline.gap=nan", "timeline.gap must be a number of seconds from 0 to 3600, not nan"),
     ("render.mix.loudness=1000", "render.mix.loudness must be from -70 to 0 LUFS (or null), not "
                                  "1000"),
+    ("trainedness=1e999", "trainedness must be a number from 0 to 1 or auto, not inf"),
+    ("trainedness=-1", "trainedness must be a number from 0 to 1 or auto, not -1"),
+    ("trainedness=most", "trainedness must be a number from 0 to 1 or auto, not 'most'"),
 ])
-def test_an_extreme_timing_or_loudness_is_one_line_before_any_work(tmp_path: Path, setting: str,
-                                                                    line: str):
+def test_a_run_setting_out_of_range_is_one_line_before_any_work(tmp_path: Path, setting: str,
+                                                                 line: str):
     (tmp_path / "tiny.story").write_text(STORY)
     done = storyreel("tiny.story", setting, *TINY, cwd=tmp_path)
     assert (done.returncode, done.stdout) == (1, "")
