@@ -79,7 +79,7 @@ def precheck(stories: list[Path]) -> int:
 
     status = 0
     for story in stories:
-        if not story.is_file():
+        if not story.exists():
             print(shown(f"storyreel: no such story file: {story}"), file=sys.stderr)
             status = 2
             continue

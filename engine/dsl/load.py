@@ -99,6 +99,10 @@ class _Loader:
 
     def load(self, file: Path, stack: tuple[Path, ...], named_by: Field | None) -> Story | None:
         where = named_by.value.span if named_by is not None else Span(str(file), 0, 0, 0, 0)
+        if named_by is None and file.exists() and not file.is_dir() and \
+                (why := media.file_problem(file)) is not None:  # a FIFO or a device: never read
+            self.problem(where, "not-a-file", f"not a story file: {why}")
+            return None
         try:
             data = file.read_bytes()
         except FileNotFoundError:
@@ -228,6 +232,8 @@ def for_display(d: Diagnostic, cwd: Path | None = None) -> Diagnostic:
 
 def source_line(file: str, line: int, cache: dict[str, list[str]] | None = None) -> str | None:
     """Line `line` (1-based) of `file` as it was decoded, or None when it cannot be read."""
+    if line <= 0:  # a diagnostic about the whole file (which may be a FIFO): nothing to read
+        return None
     cache = {} if cache is None else cache
     if file not in cache:
         try:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -114,3 +117,19 @@ def test_a_binary_file_is_one_error(repo: Path, capsys: pytest.CaptureFixture[st
     assert out.startswith("b.story:2:118: error: this file is not UTF-8 (byte 0x80 at offset 134)")
     assert out.count("error:") == 1 and out.endswith("checked 1 file: 1 error, 0 warnings\n")
     assert len(out) < 1_000
+
+
+def test_a_fifo_or_a_device_named_as_the_story_is_never_read(repo: Path) -> None:
+    os.mkfifo(repo / "pipe.story")  # opening it would wait for a writer forever
+    (repo / "zero.story").symlink_to("/dev/zero")  # reading it would never end
+    for command, summary in (("check", "checked 2 files: 2 errors, 0 warnings\n"), ("fmt", "")):
+        done = subprocess.run([sys.executable, "-m", "engine", command, "pipe.story",
+                               "zero.story"], cwd=repo, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 2
+        assert done.stdout + done.stderr == (
+            "pipe.story: error: not a story file: it is a named pipe (FIFO), not a regular file\n"
+            "zero.story: error: not a story file: it is a device, not a regular file\n" + summary)
+    done = subprocess.run([sys.executable, "-m", "engine", "render", "pipe.story"], cwd=repo,
+                          capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stderr) == (2, "pipe.story: error: not a story file: it is a "
+                                                 "named pipe (FIFO), not a regular file\n")
