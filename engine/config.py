@@ -143,8 +143,19 @@ def _targets(node: Any) -> list[str]:
 
 
 def check_overrides(overrides: Iterable[str]) -> None:
-    """A setting spelled where it used to live gets its new name, not Hydra's `not in struct`."""
+    """A setting spelled where it used to live gets its new name, not Hydra's `not in struct`;
+    a secret typed into an override is refused (Hydra would write it into `.hydra/`, the sweep's
+    records and a job's pickle): it is named by its variable instead, and read when used."""
+    from engine.secrets import mask, secret_named_in
+
     for override in overrides:
+        name = secret_named_in(override)
+        if name:
+            variable = name if name.isidentifier() else "THE_VARIABLE"
+            raise ConfigError(f"the override {mask(override)} holds the value of {name}; secrets "
+                              "come from the environment only and are never written down: put "
+                              f"${{oc.env:{variable}}} where the key goes (in single quotes in "
+                              "a shell)")
         key = override.split("=", 1)[0].lstrip("+~")
         if key in MOVED_SETTINGS and "=" in override:
             value = override.split("=", 1)[1]

@@ -35,6 +35,17 @@ def secret_values() -> list[str]:
     return sorted(found, key=len, reverse=True)
 
 
+def secret_named_in(text: str) -> str | None:
+    """The environment variable whose secret value appears in the text (`OPENAI_API_KEY`),
+    `a registered key` for a key read from another variable, or None."""
+    for secret in secret_values():
+        if secret in text:
+            return next((name for name, value in sorted(os.environ.items())
+                         if name.upper().endswith(SECRET_SUFFIXES) and value.strip() == secret),
+                        "a registered key")
+    return None
+
+
 def mask(text: str) -> str:
     """The text with every known secret replaced by `***`."""
     for secret in secret_values():

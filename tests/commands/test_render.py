@@ -201,6 +201,32 @@ def test_a_server_echoing_the_key_is_masked_everywhere(tmp_path: Path):
     assert_no_key_anywhere(tmp_path, done, run_kept=False)
 
 
+def test_a_key_typed_into_an_override_is_refused_and_its_variable_works(tmp_path: Path):
+    story = tmp_path / "owl.story"
+    story.write_text(TO_FILL)
+    answer = {"scenes": [{"id": "night", "title": "Night", "setting": "a village",
+                          "characters": ["Owl"], "image": "an owl on a roof",
+                          "lines": [{"speaker": "narrator", "text": "x", "direction": None},
+                                    {"speaker": "Owl", "text": "Hoo.", "direction": None}]}]}
+    with LoopbackServer(default=echoing_key(answer)) as server:
+        port = server.base_url.split("//", 1)[1]
+        typed = storyreel(str(story), "llm=openai", f"llm.base_url=http://u:{OTHER}@{port}",
+                          *TINY, cwd=tmp_path)
+        assert (typed.returncode, typed.stderr) == (2, (
+            f"storyreel render: the override llm.base_url=http://u:***@{port} holds the value of "
+            "GROQ_API_KEY; secrets come from the environment only and are never written down: "
+            "put ${oc.env:GROQ_API_KEY} where the key goes (in single quotes in a shell)\n"))
+        assert not server.requests and not (tmp_path / "renders").exists()
+        named = storyreel(str(story), "llm=openai",
+                          f"llm.base_url=http://u:${{oc.env:GROQ_API_KEY}}@{port}", *TINY,
+                          cwd=tmp_path)
+    assert named.returncode == 0, named.stderr
+    assert len(server.requests) == 1
+    [run] = (tmp_path / "renders").glob("*/*")
+    assert "${oc.env:GROQ_API_KEY}" in (run / ".hydra" / "overrides.yaml").read_text()
+    assert_no_key_anywhere(tmp_path, named)
+
+
 def test_a_key_echoed_inside_a_good_answer_never_reaches_the_story(tmp_path: Path):
     story = tmp_path / "owl.story"
     story.write_text(TO_FILL)
