@@ -13,6 +13,7 @@ silence (the track's edit list then skips the priming, as ffmpeg writes it).
 from __future__ import annotations
 
 import fractions
+import functools
 import hashlib
 import io
 import json
@@ -61,7 +62,7 @@ def encoded(sound: Callable[[], np.ndarray], primed: bool, bitrate: str,
         return Piece(kept["pcm"], tuple(_frames(kept["adts"].tobytes())), primed, kept["energy"],
                      float(kept["peak"])), False
     pcm = sound()
-    packets = _frames(_encode(pcm, bitrate))
+    packets = _encode(pcm, bitrate)
     if not primed:
         packets = packets[1:]  # the priming packet: silence, as the piece begins
     heard = _decode(packets)[FRAME if primed else 0:][:len(pcm)]
@@ -74,11 +75,18 @@ def encoded(sound: Callable[[], np.ndarray], primed: bool, bitrate: str,
 
 def piece_path(workdir: Path, key: dict[str, object]) -> Path:
     """Where the piece made from what `key` names is kept (the encoder's version added)."""
-    from engine.backends.video.ffmpeg_tool import ffmpeg_version
-
-    named = {**key, "version": VERSION, "ffmpeg": ffmpeg_version()}
+    named = {**key, "version": VERSION, "encoder": _libav_version()}
     digest = hashlib.sha256(json.dumps(named, sort_keys=True).encode()).hexdigest()
     return workdir / f"aacp-{digest[:32]}.npz"
+
+
+@functools.cache
+def _libav_version() -> str:
+    """PyAV's and its libavcodec's versions: they encode the pieces (and shape their bytes)."""
+    import av
+
+    major, minor, micro = av.library_versions["libavcodec"]
+    return f"pyav {av.__version__}, libavcodec {major}.{minor}.{micro}"
 
 
 def encode_all(jobs: Sequence[tuple[Callable[[], np.ndarray], bool, str, Path]]) -> list[tuple[Piece, bool]]:
@@ -135,15 +143,38 @@ def write_m4a(placed: Sequence[tuple[int, Piece]], total: int, out_path: Path) -
     return out_path
 
 
-def _encode(pcm: np.ndarray, bitrate: str) -> bytes:
-    from engine.backends.video.ffmpeg_tool import ffmpeg_exe, run_ffmpeg
+def _encode(pcm: np.ndarray, bitrate: str) -> list[bytes]:
+    """The 16-bit samples as ADTS frames by libavcodec's `aac` in this process (PyAV): the bytes
+    `ffmpeg -f s16le -i - -c:a aac -b:a … -aac_pns 0 -f adts` writes, without its start-up."""
+    import av
 
-    command = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error",
-               "-f", "s16le", "-ar", str(SAMPLE_RATE), "-ac", "1", "-i", "pipe:0",
-               "-c:a", "aac", "-b:a", bitrate, "-aac_pns", "0",
-               "-fflags", "+bitexact", "-flags:a", "+bitexact", "-f", "adts", "pipe:1"]
-    return run_ffmpeg(command, "video=ffmpeg", "encoding the narration",
-                      stdin=pcm.astype("<i2").tobytes())
+    from engine.errors import BackendError
+
+    context = av.CodecContext.create("aac", "w")
+    context.sample_rate, context.layout, context.format = SAMPLE_RATE, "mono", "fltp"
+    context.time_base = fractions.Fraction(1, SAMPLE_RATE)
+    context.flags |= av.codec.context.Flags.bitexact
+    context.options = {"b": bitrate, "aac_pns": "0"}
+    samples = (pcm.astype(np.float32) / 32768).reshape(1, -1)  # as ffmpeg converts s16 to fltp
+    packets: list[bytes] = []
+    try:
+        context.open()
+        for start in range(0, samples.shape[1], FRAME):
+            frame = av.AudioFrame.from_ndarray(samples[:, start:start + FRAME], format="fltp",
+                                               layout="mono")
+            frame.sample_rate, frame.pts, frame.time_base = SAMPLE_RATE, start, context.time_base
+            packets += [_adts(bytes(packet)) for packet in context.encode(frame)]
+        packets += [_adts(bytes(packet)) for packet in context.encode(None)]
+    except av.FFmpegError as error:
+        raise BackendError("video=ffmpeg", f"encoding the narration failed: {error}") from error
+    return packets
+
+
+def _adts(payload: bytes) -> bytes:
+    """An AAC-LC 48 kHz mono packet with the 7-byte ADTS header ffmpeg's adts muxer gives it."""
+    size = len(payload) + 7
+    return bytes([0xFF, 0xF1, (1 << 6) | (3 << 2), (1 << 6) | (size >> 11 & 3), size >> 3 & 0xFF,
+                  (size & 7) << 5 | 0x1F, 0xFC]) + payload
 
 
 def _frames(adts: bytes) -> list[bytes]:

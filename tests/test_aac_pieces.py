@@ -63,6 +63,18 @@ def test_joined_pieces_decode_to_their_own_decodes_with_silent_joins(tmp_path):
             <= 1.5 * np.abs(reference - original).max())
 
 
+def test_a_piece_encoded_in_process_is_what_the_ffmpeg_binary_writes():
+    from engine.aac_pieces import _encode
+
+    pcm = sound(12, seed=3)
+    binary = subprocess.run(
+        [ffmpeg_exe(), "-nostdin", "-loglevel", "error", "-f", "s16le", "-ar", "48000",
+         "-ac", "1", "-i", "pipe:0", "-c:a", "aac", "-b:a", "128k", "-aac_pns", "0",
+         "-fflags", "+bitexact", "-flags:a", "+bitexact", "-f", "adts", "pipe:1"],
+        input=pcm.tobytes(), capture_output=True, check=True).stdout
+    assert b"".join(_encode(pcm, "128k")) == binary
+
+
 def test_a_piece_is_encoded_once_and_measured_as_decoded(tmp_path):
     pcm = sound(40, seed=3)
     made = encoded(lambda: pcm, False, "128k", piece_path(tmp_path, {"n": 1}))
