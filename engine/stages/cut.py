@@ -8,6 +8,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -211,10 +212,13 @@ def _cut_under_ceiling(editor: Editor, request: CutRequest, mix: MixSettings | N
     A narration made of pieces (`narration.aac`) has each piece under the ceiling already."""
     lowered, first = mix, None
     for passes in range(1, PEAK_PASSES + 1):
-        narration = narrate_under(lowered)
+        early, narration = (_beside_segments(editor, request, lambda: narrate_under(lowered))
+                            if first is None else (None, narrate_under(lowered)))
         stats = editor.cut(replace(request, audio=narration.path, aac=narration.aac)) \
             or CutStats()
-        first = first or (stats, narration)  # what the first pass made: later passes reuse it
+        # What the first pass made (the segments: while the narration was made): later passes
+        # reuse it.
+        first = first or (early or stats, narration)
         if not request.output.exists() or request.output.stat().st_size == 0:
             raise RuntimeError(f"the editor wrote no video to {request.output}")
         heard = None if not mix else (
@@ -229,6 +233,23 @@ def _cut_under_ceiling(editor: Editor, request: CutRequest, mix: MixSettings | N
     return (replace(stats, encoded=first[0].encoded, reused=first[0].reused),
             replace(narration, measured=first[1].measured, reused=first[1].reused,
                     encoded=first[1].encoded), heard)
+
+
+def _beside_segments(editor: Editor, request: CutRequest, narrate: Callable[[], Narration]
+                     ) -> tuple[CutStats | None, Narration]:
+    """The narration, made in a thread while the editor encodes the segments (when it can do
+    that before the soundtrack exists: `encode_segments`), and what that encode did."""
+    encode_segments = getattr(editor, "encode_segments", None)
+    if encode_segments is None:
+        return None, narrate()
+    with ThreadPoolExecutor(1, thread_name_prefix="narration") as pool:
+        sound = pool.submit(narrate)
+        try:
+            early = encode_segments(request)
+        except BaseException:
+            sound.cancel()
+            raise
+        return early, sound.result()
 
 
 def verify_loudness(heard: Loudness, mix: MixSettings) -> dict[str, object]:

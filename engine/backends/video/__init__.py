@@ -66,7 +66,12 @@ class CutStats:
 
 
 class Editor(Protocol):
-    """Cuts one video; the same request and settings give the same bytes."""
+    """Cuts one video; the same request and settings give the same bytes.
+
+    An editor that keeps per-scene segments in the request's `workdir` may also have
+    `encode_segments(request) -> CutStats`: it encodes the segments `cut` would, before the
+    request's soundtrack exists (the cut stage makes the narration meanwhile), and `cut` then
+    reuses them."""
 
     def cut(self, request: CutRequest) -> CutStats: ...
 

@@ -108,6 +108,7 @@ class FFmpegEditor:
         self.font_name = font
         self.fallback_fonts = tuple(str(name) for name in fallback_fonts)
         self.caption_size = float(caption_size)
+        self._planned: tuple[CutRequest, list[_Job]] | None = None  # encode_segments' jobs
 
     # ---- identity -----------------------------------------------------------------------------
     def _style(self) -> CaptionStyle | None:
@@ -157,13 +158,7 @@ class FFmpegEditor:
 
     # ---- the verb -----------------------------------------------------------------------------
     def cut(self, request: CutRequest) -> CutStats:
-        if request.width % 2 or request.height % 2:
-            raise BackendError("video=ffmpeg", f"the frame size must be even for yuv420p, "
-                               f"not {request.width}×{request.height}",
-                               hint="set render.width and render.height to even numbers")
-        if not request.segments:
-            raise BackendError("video=ffmpeg", "nothing to cut: the story has no scenes")
-        request.workdir.mkdir(parents=True, exist_ok=True)
+        _check(request)
         # The AAC encode (about a second per two minutes of narration, one core) runs beside the
         # segment encodes instead of after them, so the final mux only copies streams.
         narration = (None if request.aac is not None
@@ -178,6 +173,12 @@ class FFmpegEditor:
             raise
         self._mux(request, [job.path for job in jobs], audio)
         return replace(stats, fonts=self._fonts_used(request), copied_aac=narration is None)
+
+    def encode_segments(self, request: CutRequest) -> CutStats:
+        """Encode the segments `cut` needs that `workdir` lacks (the request's soundtrack need
+        not exist yet): the cut stage makes the narration meanwhile; `cut` then reuses them."""
+        _check(request)
+        return self._encode_segments(self._jobs(request, keep=True), request)
 
     def _fonts_used(self, request: CutRequest) -> tuple[str, ...]:
         """The font files the burned captions are drawn with; a caption with characters no font
@@ -216,7 +217,20 @@ class FFmpegEditor:
         return CutStats(encoded=tuple(j.segment.scene_id for j in jobs if j.path in missing),
                         reused=tuple(j.segment.scene_id for j in jobs if j.path not in missing))
 
-    def _jobs(self, request: CutRequest) -> list[_Job]:
+    def _jobs(self, request: CutRequest, keep: bool = False) -> list[_Job]:
+        """Each segment's job. `encode_segments` keeps its jobs (`keep`) for the `cut` of the same
+        request that follows it (whatever its soundtrack), which takes them: placing captions
+        decodes and measures the pictures."""
+        video = replace(request, audio=Path(), aac=None)
+        planned, self._planned = self._planned, None
+        if planned is not None and planned[0] == video:
+            return planned[1]
+        jobs = self._plan_jobs(request)
+        if keep:
+            self._planned = (video, jobs)
+        return jobs
+
+    def _plan_jobs(self, request: CutRequest) -> list[_Job]:
         shots = [self._shot(segment, request) for segment in request.segments]
         identity = self.identity()
         jobs = []
@@ -310,6 +324,17 @@ class FFmpegEditor:
                         *BITEXACT, "-movflags", "+faststart",
                         "-f", "mp4", str(request.output)]
             run_ffmpeg(command, "video=ffmpeg", "muxing the video", output=request.output)
+
+
+def _check(request: CutRequest) -> None:
+    """BackendError for a request no segment can be made of; its workdir made."""
+    if request.width % 2 or request.height % 2:
+        raise BackendError("video=ffmpeg", f"the frame size must be even for yuv420p, "
+                           f"not {request.width}×{request.height}",
+                           hint="set render.width and render.height to even numbers")
+    if not request.segments:
+        raise BackendError("video=ffmpeg", "nothing to cut: the story has no scenes")
+    request.workdir.mkdir(parents=True, exist_ok=True)
 
 
 class _NarrationEncode:
