@@ -90,7 +90,8 @@ def _libav_version() -> str:
 
 
 def encode_all(jobs: Sequence[tuple[Callable[[], np.ndarray], bool, str, Path]]) -> list[tuple[Piece, bool]]:
-    """`encoded` for each job, the encodes side by side (one ffmpeg a core)."""
+    """`encoded` for each job, the encodes side by side (a thread a core: libavcodec lets go of
+    the GIL while it encodes)."""
     with ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as pool:
         return list(pool.map(lambda job: encoded(*job), jobs))
 
