@@ -7,7 +7,7 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -155,16 +155,17 @@ _WHY = {
 }
 
 
-def kept_arrays(path: Path) -> dict[str, Any] | None:
-    """The numpy arrays kept at `path` by `keep_arrays` (the file's time touched: its last use,
-    for whoever cleans its folder), or None when it is not there or unreadable."""
+def kept_arrays(path: Path, names: Sequence[str] | None = None) -> dict[str, Any] | None:
+    """The numpy arrays kept at `path` by `keep_arrays` (only those `names`, when given: the
+    others are not read), the file's time touched (its last use, for whoever cleans its folder);
+    None when it is not there or unreadable."""
     import zipfile
 
     import numpy as np
 
     try:
         with np.load(path) as kept:
-            arrays = {name: kept[name] for name in kept.files}
+            arrays = {name: kept[name] for name in (kept.files if names is None else names)}
         os.utime(path)
         return arrays
     except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -197,18 +198,25 @@ def master_measured(samples: np.ndarray, rate: int, target: float, ceiling: floa
     return Mastered(out, before, Loudness(level, _db(peak)), gain, True)
 
 
-def mastering_gain(samples: np.ndarray, rate: int, target: float, ceiling: float,
-                   measured: Measured) -> float:
-    """The gain (dB) `master_measured` applies, found without making the mastered track."""
-    peak = float(np.max(measured.peaks, initial=0.0))
-    level = gated_loudness(measured.energy, measured.grain, rate)
-    if not math.isfinite(level):
-        return 0.0
-    allowed = 10 ** ((ceiling - CODEC_HEADROOM) / 20)
-    gain = target - level
-    if peak * 10 ** (gain / 20) <= allowed:
-        return gain
-    return _limited_search(samples, rate, target, allowed, measured, gain)[0]
+def grid_gain(level_at: Callable[[float], float], first: float, target: float,
+              step: float) -> float:
+    """The gain on the `step` dB grid whose level (`level_at(gain)`: the limited track's
+    loudness at that gain) is closest to `target`, searched from `first` (the gain that would
+    reach it with no limiting) by secant steps rounded to the grid, at most MAX_STEPS levels.
+    Every gain tried is on the grid, so what `level_at` computes can be kept by gain."""
+    tried: dict[float, float] = {}
+    gain = round(first / step) * step
+    for _ in range(MAX_STEPS):
+        level = tried[gain] = level_at(gain)
+        if not abs(target - level) > step / 2:
+            break
+        proposed = round(_next_gain(list(tried.items()), target) / step) * step
+        if proposed in tried:  # the secant lands on a level known: one step toward the target
+            proposed = gain + math.copysign(step, target - level)
+        if proposed in tried:  # the target lies between two neighbours tried
+            break
+        gain = proposed
+    return min(tried, key=lambda tried_gain: (abs(target - tried[tried_gain]), tried_gain))
 
 
 def _limited_search(samples: np.ndarray, rate: int, target: float, allowed: float,
@@ -220,16 +228,30 @@ def _limited_search(samples: np.ndarray, rate: int, target: float, allowed: floa
     for step in range(MAX_STEPS):
         if step:
             gain = _next_gain(tried, target)
-        scale = 10 ** (gain / 20)
-        spans = _limited_spans(measured.peaks * np.float32(scale), allowed, rate)
-        energy = measured.energy * scale ** 2
-        for start, end, envelope in spans:
-            _reweigh(energy, measured, samples, (start, end), envelope, scale, rate)
+        energy, spans = _limited(samples, rate, measured, gain, allowed)
         level = gated_loudness(energy, measured.grain, rate)
         tried.append((gain, level))
         if abs(target - level) < CLOSE_ENOUGH:
             break
     return gain, level, spans
+
+
+def limited_energy(samples: np.ndarray, rate: int, measured: Measured, gain: float,
+                   allowed: float) -> np.ndarray:
+    """The K-weighted energy sums (`measured.grain`) of `samples` (measured so) times `gain` dB
+    with the limiter holding their peaks at `allowed`: what the gain search weighs a gain by."""
+    return _limited(samples, rate, measured, gain, allowed)[0]
+
+
+def _limited(samples: np.ndarray, rate: int, measured: Measured, gain: float, allowed: float
+             ) -> tuple[np.ndarray, list[tuple[int, int, np.ndarray]]]:
+    """`limited_energy`, and the limiter's spans at that gain."""
+    scale = 10 ** (gain / 20)
+    spans = _limited_spans(measured.peaks * np.float32(scale), allowed, rate)
+    energy = measured.energy * scale ** 2
+    for start, end, envelope in spans:
+        _reweigh(energy, measured, samples, (start, end), envelope, scale, rate)
+    return energy, spans
 
 
 def gained(samples: np.ndarray, peaks: np.ndarray, gain: float, allowed: float,

@@ -24,14 +24,16 @@ from engine.loudness import (
     Loudness,
     Measured,
     gained,
-    mastering_gain,
+    gated_loudness,
+    grid_gain,
+    limited_energy,
 )
 from engine.timeline import SAMPLE_RATE, MixSettings, Timeline, mixed, pcm16, write_pcm
 
 log = logging.getLogger(__name__)
 
-VERSION = 1
-"""Bumped when a piece's measurements are made differently."""
+VERSION = 2
+"""Bumped when a piece's measurements (or the gain search's energies) are made differently."""
 GAIN_STEP = 0.25
 """dB: the mastering gain is rounded to this step, so an edit that moves the track's loudness
 less keeps the gain, and with it every other piece's samples and AAC. The level lands within
@@ -70,8 +72,9 @@ def narrate(timeline: Timeline, clips: Sequence[Path | np.ndarray], out_path: Pa
 
     Mastering needs the whole track's loudness and peaks, which cost seconds a minute of audio;
     here each scene's stretch of the mix is measured once and kept in `workdir`, so a cut after
-    an edit measures only the scenes whose sound changed. The gain is one for the whole track
-    (rounded to GAIN_STEP); each piece is mastered, encoded and measured as the listener hears
+    an edit measures only the scenes whose sound changed. The gain is one for the whole track,
+    on the GAIN_STEP grid; the search weighs each gain it tries by each scene's limited energy
+    there, kept in `workdir` too (`_gain`), so an edit weighs only its own scene; each piece is mastered, encoded and measured as the listener hears
     it once, kept in `workdir` by its sound and that gain (a piece whose decode peaks over the
     ceiling is mastered again under a ceiling that much lower, on its own: PEAK_PASSES at most).
     So the bytes are those of a cold cut of the same story. With AAC, each piece starts on its
@@ -84,7 +87,7 @@ def narrate(timeline: Timeline, clips: Sequence[Path | np.ndarray], out_path: Pa
     mastering = mix is not None and mix.loudness is not None
     scenes, made, kept = (_measure_scenes(track, bounds, digests, scene_ids, workdir,
                                           _grain(timeline.fps)) if mastering else ([], (), ()))
-    gain, allowed = _gain(track, mix, scenes) if mastering else (0.0, math.inf)
+    gain, allowed = _gain(scenes, mix, workdir) if mastering else (0.0, math.inf)
     plan = _layout(track, bounds)
     pieces = [_Piece(track, bounds, scenes, digests, first, last, length)
               for first, last, _, length in plan]
@@ -121,7 +124,7 @@ class _Piece:
 
     track: np.ndarray
     bounds: list[tuple[int, int]]
-    scenes: list[Measured]
+    scenes: list[_Scene]
     digests: list[str]
     first: int
     last: int
@@ -133,7 +136,8 @@ class _Piece:
                           self.length)
         if not self.scenes:
             return pcm16(stretch)
-        peaks = np.concatenate([s.peaks for s in self.scenes[self.first:self.last + 1]])
+        peaks = np.concatenate([s.measured().peaks
+                                for s in self.scenes[self.first:self.last + 1]])
         return pcm16(gained(stretch, _padded(peaks, self.length), gain, allowed, SAMPLE_RATE))
 
     def job(self, gain: float, allowed: float, bitrate: str, workdir: Path
@@ -147,24 +151,76 @@ class _Piece:
         return (lambda: self.mastered(gain, allowed), primed, bitrate, piece_path(workdir, key))
 
 
+class _Scene:
+    """A scene's stretch of the mix and its measurements: the energy sums and the highest peak
+    at hand, the K-weighted samples and every sample's peak (`measured`) read from `workdir` only
+    when asked for (an edit needs them for its own scene alone)."""
+
+    def __init__(self, samples: np.ndarray, key: str, path: Path, grain: int,
+                 energy: np.ndarray, peak: float, full: Measured | None = None):
+        self.samples, self.key, self.path, self.grain = samples, key, path, grain
+        self.energy, self.peak, self._full = energy, peak, full
+
+    def measured(self) -> Measured:
+        if self._full is None:
+            kept = kept_arrays(self.path, ("weighted", "peaks"))
+            if kept is None:
+                raise RuntimeError(f"the scene's measurements at {self.path} went missing")
+            self._full = Measured(kept["weighted"], self.energy, self.grain, kept["peaks"])
+        return self._full
+
+
 def _measure_scenes(track: np.ndarray, bounds: list[tuple[int, int]], digests: list[str],
                     scene_ids: Sequence[str], workdir: Path, grain: int
-                    ) -> tuple[list[Measured], tuple[str, ...], tuple[str, ...]]:
+                    ) -> tuple[list[_Scene], tuple[str, ...], tuple[str, ...]]:
     """Each scene's measurements (`_measured`), and which scenes were measured now or reused."""
     scenes, made, kept = [], [], []
     for scene_id, (start, end), digest in zip(scene_ids, bounds, digests):
-        piece, fresh = _measured(track[start:end], grain, workdir, digest)
-        scenes.append(piece)
+        scene, fresh = _measured(track[start:end], grain, workdir, digest)
+        scenes.append(scene)
         (made if fresh else kept).append(scene_id)
     return scenes, tuple(made), tuple(kept)
 
 
-def _gain(track: np.ndarray, mix: MixSettings, scenes: list[Measured]) -> tuple[float, float]:
-    """The mastering gain (dB, rounded to GAIN_STEP) and the limiter's ceiling (linear)."""
-    gain = mastering_gain(track, SAMPLE_RATE, mix.loudness, mix.true_peak,
-                          Measured.joined(scenes))
-    return (round(gain / GAIN_STEP) * GAIN_STEP,
-            10 ** ((mix.true_peak - CODEC_HEADROOM) / 20))
+def _gain(scenes: list[_Scene], mix: MixSettings, workdir: Path) -> tuple[float, float]:
+    """The mastering gain (dB, on the GAIN_STEP grid) and the limiter's ceiling (linear).
+
+    The gain that reaches the target when nothing is limited, rounded; else the grid's gain
+    whose limited level is nearest the target (`loudness.grid_gain`), each scene limited on its
+    own (a scene's limiter stops at its ends: a close estimate of the whole track's, and it
+    only chooses the gain; each piece is limited as a whole when it is mastered)."""
+    allowed = 10 ** ((mix.true_peak - CODEC_HEADROOM) / 20)
+    grain = scenes[0].grain
+    level = gated_loudness(np.concatenate([s.energy for s in scenes]), grain, SAMPLE_RATE)
+    if not math.isfinite(level):
+        return 0.0, allowed
+    first = mix.loudness - level
+    if max(s.peak for s in scenes) * 10 ** (first / 20) <= allowed:
+        return round(first / GAIN_STEP) * GAIN_STEP, allowed
+    gain = grid_gain(lambda tried: gated_loudness(np.concatenate(
+        [_limited_energy(s, tried, allowed, workdir) for s in scenes]), grain, SAMPLE_RATE),
+        first, mix.loudness, GAIN_STEP)
+    return gain, allowed
+
+
+def _limited_energy(scene: _Scene, gain: float, allowed: float, workdir: Path) -> np.ndarray:
+    """The scene's energy sums at `gain` dB under the limiter (`loudness.limited_energy`): kept
+    in `workdir` by the scene's sound, the gain and the ceiling when the limiter works in it."""
+    scale = 10 ** (gain / 20)
+    if not np.float32(scene.peak) * np.float32(scale) > np.float32(allowed):  # no span
+        return scene.energy * scale ** 2
+    key = {"scene": scene.key, "gain": gain, "allowed": allowed}
+    path = workdir / f"gain-{_named(key)}.npz"
+    kept = kept_arrays(path)
+    if kept is not None:
+        return kept["energy"]
+    energy = limited_energy(scene.samples, SAMPLE_RATE, scene.measured(), gain, allowed)
+    keep_arrays(path, energy=energy)
+    return energy
+
+
+def _named(key: dict[str, object]) -> str:
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:32]
 
 
 def _layout(track: np.ndarray, bounds: list[tuple[int, int]]) -> list[tuple[int, int, int, int]]:
@@ -225,20 +281,21 @@ def _bounds(timeline: Timeline) -> list[tuple[int, int]]:
     return list(zip(starts, [*starts[1:], total]))
 
 
-def _measured(piece: np.ndarray, grain: int, workdir: Path,
-              sound: str) -> tuple[Measured, bool]:
-    """The piece's measurements from `workdir`, else made and kept there; True when made.
-    `sound` is the digest of the piece's samples."""
-    key = {"version": VERSION, "rate": SAMPLE_RATE, "grain": grain, "oversample": OVERSAMPLE,
-           "meter": _meter_version(), "sound": sound}
-    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode())
-    path = workdir / f"loud-{digest.hexdigest()[:32]}.npz"
-    kept = kept_arrays(path)
+def _measured(piece: np.ndarray, grain: int, workdir: Path, sound: str) -> tuple[_Scene, bool]:
+    """The piece's measurements from `workdir` (energy and highest peak read now, the rest when
+    asked for), else made and kept there; True when made. `sound` is the digest of the piece's
+    samples."""
+    key = _named({"version": VERSION, "rate": SAMPLE_RATE, "grain": grain,
+                  "oversample": OVERSAMPLE, "meter": _meter_version(), "sound": sound})
+    path = workdir / f"loud-{key}.npz"
+    kept = kept_arrays(path, ("energy", "peak"))
     if kept is not None:
-        return Measured(kept["weighted"], kept["energy"], grain, kept["peaks"]), False
+        return _Scene(piece, key, path, grain, kept["energy"], float(kept["peak"])), False
     measured = Measured.of(piece, SAMPLE_RATE, grain)
-    keep_arrays(path, weighted=measured.weighted, energy=measured.energy, peaks=measured.peaks)
-    return measured, True
+    peak = np.max(measured.peaks, initial=np.float32(0.0))
+    keep_arrays(path, weighted=measured.weighted, energy=measured.energy, peaks=measured.peaks,
+                peak=peak)
+    return _Scene(piece, key, path, grain, measured.energy, float(peak), measured), True
 
 
 @functools.cache

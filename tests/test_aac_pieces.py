@@ -193,3 +193,28 @@ def test_a_piece_that_peaks_over_the_ceiling_is_encoded_again_lower(tmp_path, mo
     assert again.heard.true_peak <= MIX.true_peak
     assert again.gain == once.gain
     assert 0 < len(again.encoded) < 6  # only the pieces over the ceiling were mastered again
+
+
+def test_an_edit_that_moves_the_gain_encodes_every_piece_and_gives_the_cold_aac(tmp_path):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    still = inputs / "still.png"
+
+    def run(louder: bool, name: str, work: str):
+        def line(i: int) -> CutLine:
+            level = 0.2 if louder and i == 2 else 0.05  # 12 dB louder: the track's level moves
+            return CutLine(write_wav(inputs / f"{i}-{level}.wav",
+                                     speechlike(1.0 + 0.1 * i, seed=i, level=level)), "")
+        scenes = tuple(CutScene(f"s{i}", still, None, None, (line(i),)) for i in range(6))
+        clips = [read_clip(line.audio) for scene in scenes for line in scene.lines]
+        (tmp_path / name).mkdir()
+        return narrate(plan(scenes, TIMING, 25), clips, tmp_path / name / "narration.wav",
+                       [None] * 6, QUIET, tmp_path / work, [s.scene_id for s in scenes],
+                       aac_bitrate="128k")
+    first = run(False, "first", "work")
+    edit = run(True, "edit", "work")
+    assert edit.gain != first.gain
+    assert edit.encoded == ("s0", "s1", "s2", "s3", "s4", "s5")  # every piece's samples moved
+    cold = run(True, "cold", "fresh")
+    assert edit.aac.read_bytes() == cold.aac.read_bytes()
+    assert edit.path.read_bytes() == cold.path.read_bytes()

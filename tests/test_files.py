@@ -35,3 +35,17 @@ def test_a_reserved_file_is_empty_scratch_with_the_usual_permissions(tmp_path: P
     temp = reserve_beside(tmp_path / "deep" / "delta.safetensors")
     assert temp.read_bytes() == b"" and temp.name.startswith(".")
     assert temp.stat().st_mode & 0o777 == public_mode()
+
+
+def test_kept_arrays_read_back_all_or_only_those_named(tmp_path):
+    import numpy as np
+
+    from engine.files import keep_arrays, kept_arrays
+
+    path = tmp_path / "kept.npz"
+    assert kept_arrays(path) is None
+    keep_arrays(path, small=np.arange(3), big=np.ones(10, dtype=np.float32))
+    both = kept_arrays(path)
+    assert sorted(both) == ["big", "small"] and both["big"].dtype == np.float32
+    assert list(kept_arrays(path, ("small",))) == ["small"]
+    assert kept_arrays(path, ("missing",)) is None

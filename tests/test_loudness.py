@@ -126,3 +126,20 @@ def test_a_cut_video_plays_at_the_target_loudness(tmp_path: Path):
     again = cut(scenes, FFmpegEditor(burn_subtitles=False), TIMING, 64, 36, 10,
                 tmp_path / "again", tmp_path / "work2", mix=MIX)
     assert again.video.read_bytes() == outcome.video.read_bytes()
+
+
+def test_the_gain_search_tries_gains_on_its_grid_and_keeps_the_nearest_level():
+    from engine.loudness import MAX_STEPS, grid_gain
+
+    tried = []
+
+    def level_at(gain: float) -> float:  # limited: the level rises 0.7 dB a dB of gain
+        tried.append(gain)
+        return -30.0 + 0.7 * gain
+
+    gain = grid_gain(level_at, 16.0, -14.0, 0.25)
+    assert all(g % 0.25 == 0 for g in tried) and len(tried) <= MAX_STEPS
+    grid = [step * 0.25 for step in range(40, 120)]
+    assert gain == min(grid, key=lambda g: abs(-14.0 - (-30.0 + 0.7 * g)))  # 22.75
+    tried.clear()
+    assert grid_gain(level_at, 22.8, -14.0, 0.25) == gain and tried == [22.75]

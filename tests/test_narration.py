@@ -153,3 +153,29 @@ def test_mastering_from_pieces_limits_peaks_and_reaches_the_target_as_one_pass_d
     assert by_pieces.gain == pytest.approx(whole.gain, abs=0.1)
     again = master(quiet, SAMPLE_RATE, -14.0, -1.5, pieces)
     assert again.samples.tobytes() == by_pieces.samples.tobytes()
+
+
+def test_an_edit_weighs_the_gain_search_by_its_own_scene(tmp_path, monkeypatch):
+    import engine.narration
+
+    weighed: list[tuple[int, float]] = []  # (samples, gain) of each scene limited at a gain
+    limited = engine.narration.limited_energy
+    monkeypatch.setattr(engine.narration, "limited_energy", lambda samples, rate, measured,
+                        gain, allowed: weighed.append((len(samples), gain))
+                        or limited(samples, rate, measured, gain, allowed))
+    inputs, work = tmp_path / "in", tmp_path / "work"
+    inputs.mkdir()
+    _, _, first = narrated(story(inputs), tmp_path, work)
+    assert len({length for length, _ in weighed}) == 4  # the limiter works in every scene
+    cold_gains = {gain for _, gain in weighed}
+    weighed.clear()
+    (tmp_path / "edit").mkdir()
+    timeline, _, edit = narrated(story(inputs, edited=1), tmp_path / "edit", work)
+    scene = timeline.scenes[1]
+    edited = round(timeline.scenes[2].start * SAMPLE_RATE) - round(scene.start * SAMPLE_RATE)
+    assert any(length == edited for length, _ in weighed)  # the edited scene: new
+    # other scenes are weighed again only at a gain the first cut never tried
+    assert all(gain not in cold_gains for length, gain in weighed if length != edited)
+    (tmp_path / "cold").mkdir()
+    _, _, cold = narrated(story(inputs, edited=1), tmp_path / "cold", tmp_path / "fresh")
+    assert edit.gain == cold.gain and edit.aac.read_bytes() == cold.aac.read_bytes()
