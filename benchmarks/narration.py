@@ -1,6 +1,6 @@
 """What an edit of a long story pays for its narration: each step timed alone, in CPU seconds.
 
-    .venv/bin/python benchmarks/narration.py [--scenes 60]
+    .venv/bin/python benchmarks/narration.py [--scenes 60] [--music]
 
 A story of `scenes` scenes, three speech-like lines each (about 8 minutes for 60), is mixed and
 mastered the way a cut does it: clips read (at a TTS's 22.05 kHz, resampled, as speak version 1
@@ -8,6 +8,8 @@ kept them; at 48 kHz as version 2 keeps them), the whole track mixed and mastere
 and by scene (`engine.narration`, when this checkout has it): cold, then after one line is
 edited, and with the AAC made by piece (`engine.aac_pieces`). The loudness check of the finished
 track and the whole-track AAC encode (ffmpeg's default coder and `-aac_coder fast`) are timed too.
+With `--music`, the same story with one song under every scene (its AAC one piece) is made by
+piece cold and after the edit as well.
 Run it with PYTHONPATH at an older checkout to time what that checkout does.
 """
 
@@ -51,14 +53,17 @@ def write_wav(path: Path, samples: np.ndarray, rate: int) -> Path:
     return path
 
 
-def clips(folder: Path, scenes: int, rate: int, edited: int | None = None) -> list[CutScene]:
+def clips(folder: Path, scenes: int, rate: int, edited: int | None = None,
+          longer: float = 0.0) -> list[CutScene]:
+    """`scenes` scenes of three lines; the `edited` scene's second line says other words,
+    `longer` seconds longer."""
     folder.mkdir(parents=True, exist_ok=True)
     out = []
     for s in range(scenes):
         lines = []
         for i in range(3):
             seed = 3 * s + i + (1000 if s == edited and i == 1 else 0)
-            seconds = 2.0 + 0.5 * ((seed * 7) % 5) / 4
+            seconds = 2.0 + 0.5 * ((seed * 7) % 5) / 4 + (longer if seed >= 1000 else 0.0)
             path = write_wav(folder / f"{seed}.wav", speechlike(seconds, seed, rate), rate)
             lines.append(CutLine(path, f"line {seed}"))
         out.append(CutScene(f"s{s}", folder / "still.png", None, None, tuple(lines)))
@@ -74,9 +79,31 @@ def cpu(action) -> tuple[float, object]:
             + after.ru_stime - children.ru_stime), result
 
 
+def with_music(narrate, work: Path, fast, edited, read, longer) -> list[tuple[str, float]]:
+    """A cold cut and one-line edits (as long as the line was, and 0.4 s longer) of the story
+    with one song under every scene."""
+    rng = np.random.default_rng(7)
+    t = np.arange(20 * SAMPLE_RATE) / SAMPLE_RATE
+    song = (0.2 * np.sin(2 * np.pi * 220 * t) * np.sin(np.pi * t / 2) ** 2
+            + 0.05 * rng.standard_normal(len(t))).astype(np.float32)
+    music = [write_wav(work / "song.wav", song, SAMPLE_RATE)] * len(fast)
+    ids = [scene.scene_id for scene in fast]
+    (work / "music").mkdir()
+    rows = []
+    for name, scenes in (("cold", fast), ("an edit", edited), ("an edit 0.4 s longer", longer)):
+        seconds, done = cpu(lambda: narrate(plan(scenes, TIMING, 25), read(scenes),
+                                            work / f"music-{len(rows)}.wav", music, MIX,
+                                            work / "music", ids, aac_bitrate="128k"))
+        rows.append((f"music throughout, by piece, {name} ({len(done.measured)} measured, "
+                     f"{len(done.encoded)} encoded)", seconds))
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenes", type=int, default=60)
+    parser.add_argument("--music", action="store_true",
+                        help="also time the story with a song under every scene")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="storyreel-narration-"))
     slow = clips(work / "22k", args.scenes, 22050)
@@ -118,6 +145,9 @@ def main() -> int:
                                                 aac_bitrate="128k"))
             rows.append((f"... and AAC by piece, one line edited ({len(done.encoded)} encoded)",
                          seconds))
+    if narrate is not None and args.music and "aac_bitrate" in narrate.__code__.co_varnames:
+        longer = clips(work / "48k-longer", args.scenes, SAMPLE_RATE, args.scenes // 2, 0.4)
+        rows += with_music(narrate, work, fast, edited, read, longer)
     from engine.loudness import measure
     rows.append(("loudness check of the track", cpu(lambda: measure(read_clip(wav),
                                                                   SAMPLE_RATE))[0]))

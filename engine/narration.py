@@ -74,12 +74,13 @@ def narrate(timeline: Timeline, clips: Sequence[Path | np.ndarray], out_path: Pa
     here each scene's stretch of the mix is measured once and kept in `workdir`, so a cut after
     an edit measures only the scenes whose sound changed. The gain is one for the whole track,
     on the GAIN_STEP grid; the search weighs each gain it tries by each scene's limited energy
-    there, kept in `workdir` too (`_gain`), so an edit weighs only its own scene; each piece is mastered, encoded and measured as the listener hears
-    it once, kept in `workdir` by its sound and that gain (a piece whose decode peaks over the
-    ceiling is mastered again under a ceiling that much lower, on its own: PEAK_PASSES at most).
-    So the bytes are those of a cold cut of the same story. With AAC, each piece starts on its
-    frame grid: up to 1023 samples (21 ms) before its scene's picture (a story whose scenes
-    never meet in silence is one piece, and not moved).
+    there, kept in `workdir` too (`_gain`), so an edit weighs only its own scene. Each piece is
+    mastered, encoded and measured as the listener hears it once, kept in `workdir` by its sound
+    and that gain (a piece whose decode peaks over the ceiling is mastered again under a ceiling
+    that much lower, on its own: PEAK_PASSES at most). So the bytes are those of a cold cut of
+    the same story. With AAC, each piece starts on its frame grid: up to 1023 samples (21 ms)
+    before its scene's picture (a story whose scenes never meet in silence is one piece, and not
+    moved).
     """
     track = add_effects(mixed(timeline, clips, music, mix), timeline, effects)
     bounds = _bounds(timeline)
