@@ -199,24 +199,38 @@ def master_measured(samples: np.ndarray, rate: int, target: float, ceiling: floa
 
 
 def grid_gain(level_at: Callable[[float], float], first: float, target: float,
-              step: float) -> float:
+              step: float, coarse: float = 1.0) -> float:
     """The gain on the `step` dB grid whose level (`level_at(gain)`: the limited track's
-    loudness at that gain) is closest to `target`, searched from `first` (the gain that would
-    reach it with no limiting) by secant steps rounded to the grid, at most MAX_STEPS levels.
-    Every gain tried is on the grid, so what `level_at` computes can be kept by gain."""
-    tried: dict[float, float] = {}
-    gain = round(first / step) * step
+    loudness there, rising with the gain) is nearest `target`, searched from `first` (the gain
+    that reaches it with nothing limited).
+
+    From `first` rounded down to a whole `coarse` step, moves on that coarse grid until two
+    neighbours hold the target between their levels (at most MAX_STEPS moves; up, by at least
+    the level still missing: the limited level rises at most a dB a dB), then halves that
+    bracket on the grid. Every gain tried lies on a fixed grid, and which ones are tried changes
+    only when the target's crossing (or a level missing) moves past one of them, so a small
+    change of the track (an edit) tries the same gains again, and what `level_at` computes for
+    a gain can be kept by it."""
+    levels: dict[float, float] = {}
+
+    def at(gain: float) -> float:
+        if gain not in levels:
+            levels[gain] = level_at(gain)
+        return levels[gain]
+
+    low = math.floor(first / coarse) * coarse
     for _ in range(MAX_STEPS):
-        level = tried[gain] = level_at(gain)
-        if not abs(target - level) > step / 2:
-            break
-        proposed = round(_next_gain(list(tried.items()), target) / step) * step
-        if proposed in tried:  # the secant lands on a level known: one step toward the target
-            proposed = gain + math.copysign(step, target - level)
-        if proposed in tried:  # the target lies between two neighbours tried
-            break
-        gain = proposed
-    return min(tried, key=lambda tried_gain: (abs(target - tried[tried_gain]), tried_gain))
+        if at(low) > target:
+            low -= coarse
+        elif at(low + coarse) < target:
+            low = math.floor((low + coarse + target - at(low + coarse)) / coarse) * coarse
+        else:
+            high = low + coarse
+            while high - low > step:
+                middle = round((low + high) / 2 / step) * step
+                low, high = (middle, high) if at(middle) < target else (low, middle)
+            return min((low, high), key=lambda gain: (abs(target - at(gain)), gain))
+    return min(levels, key=lambda gain: (abs(target - levels[gain]), gain))
 
 
 def _limited_search(samples: np.ndarray, rate: int, target: float, allowed: float,

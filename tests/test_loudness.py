@@ -129,17 +129,24 @@ def test_a_cut_video_plays_at_the_target_loudness(tmp_path: Path):
 
 
 def test_the_gain_search_tries_gains_on_its_grid_and_keeps_the_nearest_level():
-    from engine.loudness import MAX_STEPS, grid_gain
+    from engine.loudness import grid_gain
 
-    tried = []
+    tried: list[float] = []
 
-    def level_at(gain: float) -> float:  # limited: the level rises 0.7 dB a dB of gain
-        tried.append(gain)
-        return -30.0 + 0.7 * gain
+    def limited(shift: float):
+        def level_at(gain: float) -> float:  # limited: the level rises 0.7 dB a dB of gain
+            tried.append(gain)
+            return -30.0 + 0.7 * gain + shift
+        return level_at
 
-    gain = grid_gain(level_at, 16.0, -14.0, 0.25)
-    assert all(g % 0.25 == 0 for g in tried) and len(tried) <= MAX_STEPS
+    gain = grid_gain(limited(0.0), 16.3, -14.0, 0.25)
+    assert all(g % 0.25 == 0 for g in tried) and len(tried) == len(set(tried)) <= 12
     grid = [step * 0.25 for step in range(40, 120)]
     assert gain == min(grid, key=lambda g: abs(-14.0 - (-30.0 + 0.7 * g)))  # 22.75
+    # an edit moves the level a hair: the same gains are tried (what they cost can be kept)
+    first = sorted(tried)
     tried.clear()
-    assert grid_gain(level_at, 22.8, -14.0, 0.25) == gain and tried == [22.75]
+    assert grid_gain(limited(0.01), 16.29, -14.0, 0.25) == gain and sorted(tried) == first
+    tried.clear()  # a level that cannot reach the target: the nearest tried, after a few
+    assert grid_gain(lambda g: tried.append(g) or -20.0 + 0.001 * g, 3.2, -14.0, 0.25) \
+        == max(tried) and len(tried) <= 13
