@@ -3,6 +3,7 @@ children's reading."""
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -62,9 +63,12 @@ def within(max_chars: int = MAX_CHARS) -> Callable[[str], bool]:
 
 def columns(text: str) -> int:
     """How wide `text` is in a fixed-width grid: East Asian wide characters take two columns."""
+    if text.isascii():  # no ASCII character is wide: the common case, without a look-up each
+        return len(text)
     return sum(2 if _wide(c) else 1 for c in text)
 
 
+@functools.cache
 def _wide(char: str) -> bool:
     return unicodedata.east_asian_width(char) in ("W", "F")
 
