@@ -111,3 +111,10 @@ def test_a_cue_fitted_to_a_wide_video_never_takes_more_than_two_rows_in_the_file
     blocks = vtt_text(wide).split("\n\n")[1:]
     assert len(blocks) == len(subtitles)
     assert all(len(block.strip().splitlines()) - 1 <= MAX_ROWS for block in blocks)
+
+
+def test_columns_count_wide_characters_twice_and_ascii_once():
+    from engine.captions import columns
+
+    assert columns("Mo: \"What a lovely place!\"") == 26
+    assert columns("日本語") == 6 and columns("Mo 日本") == 7 and columns("café") == 4
