@@ -165,9 +165,9 @@ class _Scene:
     def measured(self) -> Measured:
         if self._full is None:
             kept = kept_arrays(self.path, ("weighted", "peaks"))
-            if kept is None:
-                raise RuntimeError(f"the scene's measurements at {self.path} went missing")
-            self._full = Measured(kept["weighted"], self.energy, self.grain, kept["peaks"])
+            self._full = (Measured(kept["weighted"], self.energy, self.grain, kept["peaks"])
+                          if kept is not None  # else unreadable now: made again, the same
+                          else Measured.of(self.samples, SAMPLE_RATE, self.grain))
         return self._full
 
 
