@@ -3,8 +3,8 @@
 Each scene's segment is encoded once into `workdir`, named by a hash of everything that shapes
 its bytes, so a re-cut after editing one line encodes only that line's scene. The narration's
 AAC comes with the request (`CutRequest.aac`, made by piece: `engine.aac_pieces`); without it, it
-is encoded by a second ffmpeg while the segments encode (kept in `workdir`, named by a hash of the
-WAV). The final video is a stream copy of the segments, that AAC and a soft subtitle track
+is encoded by a second ffmpeg while the segments encode (`ffmpeg_narration`: kept in `workdir`,
+named by a hash of the WAV). The final video is a stream copy of the segments, that AAC and a soft subtitle track
 (mov_text).
 """
 
@@ -14,7 +14,6 @@ import hashlib
 import json
 import logging
 import os
-import subprocess
 import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -29,7 +28,8 @@ from engine.backends.video.caption_box import CaptionStyle, caption_fits
 from engine.backends.video.caption_plan import (PLACES, bottom_band_top, caption_entries,
                                                captions_on_top)
 from engine.backends.video.encoders import check_encoder, resolve, video_args
-from engine.backends.video.ffmpeg_tool import ffmpeg_exe, ffmpeg_version, run_ffmpeg
+from engine.backends.video.ffmpeg_narration import NarrationEncode
+from engine.backends.video.ffmpeg_tool import BITEXACT, ffmpeg_exe, ffmpeg_version, run_ffmpeg
 from engine.backends.video.frames import SceneShot, distinct_frames, first_frame, render_frames
 from engine.backends.video.pipe import encode_piped, timing_filter
 from engine.captions import MAX_CHARS, caption_text, columns, srt_text
@@ -42,12 +42,6 @@ SEGMENT_VERSION = 4
 """Bumped when the frame rendering changes what a segment looks like."""
 HIGHLIGHT = (255, 214, 80, 255)
 """The spoken word's colour in burned captions (`highlight_words`)."""
-NARRATION_VERSION = 1
-"""Bumped when the narration's AAC is made differently."""
-
-# Bytes that depend on nothing but the inputs: no encoder/muxer version strings or dates.
-BITEXACT = ["-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact",
-            "-map_metadata", "-1", "-map_chapters", "-1"]
 
 
 @cache
@@ -162,7 +156,7 @@ class FFmpegEditor:
         # The AAC encode (about a second per two minutes of narration, one core) runs beside the
         # segment encodes instead of after them, so the final mux only copies streams.
         narration = (None if request.aac is not None
-                     else _NarrationEncode(request.audio, request.workdir, self.audio_bitrate))
+                     else NarrationEncode(request.audio, request.workdir, self.audio_bitrate))
         try:
             jobs = self._jobs(request)
             stats = self._encode_segments(jobs, request)
@@ -335,58 +329,6 @@ def _check(request: CutRequest) -> None:
     if not request.segments:
         raise BackendError("video=ffmpeg", "nothing to cut: the story has no scenes")
     request.workdir.mkdir(parents=True, exist_ok=True)
-
-
-class _NarrationEncode:
-    """The narration as AAC-LC 48 kHz in `workdir`: reused when there, else a background ffmpeg."""
-
-    def __init__(self, wav: Path, workdir: Path, bitrate: str):
-        with open(wav, "rb") as handle:
-            sound = hashlib.file_digest(handle, "sha256").hexdigest()
-        key = {"version": NARRATION_VERSION, "ffmpeg": ffmpeg_version(), "codec": "aac",
-               "bitrate": bitrate, "rate": 48000, "wav": sound}
-        digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
-        self.path = workdir / f"aac-{digest[:32]}.m4a"
-        self.process: subprocess.Popen | None = None
-        self.temp: Path | None = None
-        if self.path.exists():
-            os.utime(self.path)  # last use, for whoever cleans the workdir
-            return
-        command = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-                   "-i", str(wav), "-map", "0:a:0", "-c:a", "aac", "-b:a", bitrate,
-                   "-ar", "48000", *BITEXACT, "-f", "mp4"]
-        self.temp, self.errors = reserve_beside(self.path), tempfile.TemporaryFile()
-        try:
-            self.process = subprocess.Popen([*command, str(self.temp)], stdin=subprocess.DEVNULL,
-                                            stdout=subprocess.DEVNULL, stderr=self.errors)
-        except BaseException:
-            self.abandon()
-            raise
-
-    def finish(self) -> Path:
-        """The AAC file, once ffmpeg has written it (BackendError when it failed)."""
-        if self.process is not None:
-            code = self.process.wait()
-            if code != 0:
-                self.errors.seek(0)
-                message = self.errors.read().decode(errors="replace").strip()[-800:]
-                self.abandon()
-                raise BackendError("video=ffmpeg", f"encoding the narration failed "
-                                   f"(ffmpeg exit {code}): {message}")
-            os.replace(self.temp, self.path)
-            self.abandon()  # it has exited: this only closes its error log
-            log.debug("encoded the narration → %s", self.path.name)
-        return self.path
-
-    def abandon(self) -> None:
-        """Stop the encode if it still runs (another step failed); remove its partial file."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-        if self.temp is not None:
-            self.errors.close()
-            self.temp.unlink(missing_ok=True)
-        self.process = self.temp = None
 
 
 def _shot_key(shot: SceneShot) -> dict[str, Any]:

@@ -8,6 +8,10 @@ from pathlib import Path
 
 from engine.errors import BackendError, MissingDependency
 
+# Bytes that depend on nothing but the inputs: no encoder/muxer version strings or dates.
+BITEXACT = ["-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact",
+            "-map_metadata", "-1", "-map_chapters", "-1"]
+
 
 @cache
 def ffmpeg_exe() -> str:

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 
 from engine.backends.video import CutRequest, CutStats
-from engine.backends.video.ffmpeg import BITEXACT, FFmpegEditor
-from engine.backends.video.ffmpeg_tool import ffmpeg_exe, run_ffmpeg
+from engine.backends.video.ffmpeg import FFmpegEditor
+from engine.backends.video.ffmpeg_tool import BITEXACT, ffmpeg_exe, run_ffmpeg
 from engine.backends.video.frames import SceneShot, first_frame, render_frames
 from engine.backends.video.transitions import Planes
 from engine.backends.video.yuv import yuv420_to_rgb
