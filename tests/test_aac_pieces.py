@@ -116,17 +116,20 @@ QUIET = replace(MIX, loudness=-23.0)
 """A target the limiter leaves alone: the gain is the level's distance from it."""
 
 
+def narrated(scenes: tuple[CutScene, ...], out: Path, work: Path):
+    """The scenes' narration (no music), its WAV in `out`, its AAC by piece kept in `work`."""
+    clips = [read_clip(line.audio) for scene in scenes for line in scene.lines]
+    out.mkdir()
+    return narrate(plan(scenes, TIMING, 25), clips, out / "narration.wav", [None] * len(scenes),
+                   QUIET, work, [s.scene_id for s in scenes], aac_bitrate="128k")
+
+
 def test_an_edit_encodes_its_piece_and_gives_the_cold_aac(tmp_path):
     inputs = tmp_path / "in"
     inputs.mkdir()
 
     def run(edited, name, work):
-        scenes = scenes_of(inputs, edited)
-        clips = [read_clip(line.audio) for scene in scenes for line in scene.lines]
-        (tmp_path / name).mkdir()
-        return narrate(plan(scenes, TIMING, 25), clips, tmp_path / name / "narration.wav",
-                       [None] * 6, QUIET, tmp_path / work, [s.scene_id for s in scenes],
-                       aac_bitrate="128k")
+        return narrated(scenes_of(inputs, edited), tmp_path / name, tmp_path / work)
     first = run(None, "first", "work")
     assert first.encoded == ("s0", "s1", "s2", "s3", "s4", "s5")
     edit = run(2, "edit", "work")
@@ -206,11 +209,7 @@ def test_an_edit_that_moves_the_gain_encodes_every_piece_and_gives_the_cold_aac(
             return CutLine(write_wav(inputs / f"{i}-{level}.wav",
                                      speechlike(1.0 + 0.1 * i, seed=i, level=level)), "")
         scenes = tuple(CutScene(f"s{i}", still, None, None, (line(i),)) for i in range(6))
-        clips = [read_clip(line.audio) for scene in scenes for line in scene.lines]
-        (tmp_path / name).mkdir()
-        return narrate(plan(scenes, TIMING, 25), clips, tmp_path / name / "narration.wav",
-                       [None] * 6, QUIET, tmp_path / work, [s.scene_id for s in scenes],
-                       aac_bitrate="128k")
+        return narrated(scenes, tmp_path / name, tmp_path / work)
     first = run(False, "first", "work")
     edit = run(True, "edit", "work")
     assert edit.gain != first.gain

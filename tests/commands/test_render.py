@@ -201,14 +201,18 @@ def test_a_server_echoing_the_key_is_masked_everywhere(tmp_path: Path):
     assert_no_key_anywhere(tmp_path, done, run_kept=False)
 
 
+def night_scene(owl_says: str) -> dict:
+    """A writer's answer filling TO_FILL: the night scene, the narrator's line and Owl's."""
+    return {"scenes": [{"id": "night", "title": "Night", "setting": "a village",
+                        "characters": ["Owl"], "image": "an owl on a roof",
+                        "lines": [{"speaker": "narrator", "text": "x", "direction": None},
+                                  {"speaker": "Owl", "text": owl_says, "direction": None}]}]}
+
+
 def test_a_key_typed_into_an_override_is_refused_and_its_variable_works(tmp_path: Path):
     story = tmp_path / "owl.story"
     story.write_text(TO_FILL)
-    answer = {"scenes": [{"id": "night", "title": "Night", "setting": "a village",
-                          "characters": ["Owl"], "image": "an owl on a roof",
-                          "lines": [{"speaker": "narrator", "text": "x", "direction": None},
-                                    {"speaker": "Owl", "text": "Hoo.", "direction": None}]}]}
-    with LoopbackServer(default=echoing_key(answer)) as server:
+    with LoopbackServer(default=echoing_key(night_scene(owl_says="Hoo."))) as server:
         port = server.base_url.split("//", 1)[1]
         typed = storyreel(str(story), "llm=openai", f"llm.base_url=http://u:{OTHER}@{port}",
                           *TINY, cwd=tmp_path)
@@ -230,11 +234,7 @@ def test_a_key_typed_into_an_override_is_refused_and_its_variable_works(tmp_path
 def test_a_key_echoed_inside_a_good_answer_never_reaches_the_story(tmp_path: Path):
     story = tmp_path / "owl.story"
     story.write_text(TO_FILL)
-    answer = {"scenes": [{"id": "night", "title": "Night", "setting": "a village",
-                          "characters": ["Owl"], "image": "an owl on a roof",
-                          "lines": [{"speaker": "narrator", "text": "x", "direction": None},
-                                    {"speaker": "Owl", "text": "My key is {authorization}!",
-                                     "direction": None}]}]}
+    answer = night_scene(owl_says="My key is {authorization}!")
     with LoopbackServer(default=echoing_key(answer)) as server:
         done = storyreel(str(story), "llm=openai", f"llm.base_url={server.base_url}", *TINY,
                          cwd=tmp_path)
