@@ -137,20 +137,28 @@ def story_work(text: str) -> Callable[[], object]:
     return work
 
 
+def check_all(story) -> object:
+    """What `storyreel check` does to a parsed story: its meaning, and the captions' warnings
+    (a line too long to read along with)."""
+    from engine.commands.glyphs import glyph_warnings
+
+    return check_story(story), glyph_warnings(story)
+
+
 def big(megabytes: float) -> None:
     """Parse + check of each pathological shape: seconds, and peak memory per character."""
     quarter = shapes(int(megabytes * 250_000))
     for shape, text in shapes(int(megabytes * 1_000_000)).items():
         start = time.perf_counter()
         story, problems = parse_text(text, "big.story")
-        check_story(story)
+        check_all(story)
         seconds = time.perf_counter() - start
         start = time.perf_counter()
-        check_story(parse_text(quarter[shape], "big.story")[0])
+        check_all(parse_text(quarter[shape], "big.story")[0])
         growth = seconds / max(time.perf_counter() - start, 1e-9)
         tracemalloc.start()
         story, problems = parse_text(text, "big.story")
-        check_story(story)
+        check_all(story)
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         print(f"{shape:>28}, {len(text) / 1e6:.1f} MB: {seconds:5.2f} s, peak "

@@ -93,9 +93,21 @@ def word_places(rows: Sequence[str]) -> list[tuple[int, int, int]]:
     return places
 
 
+_ASCII_TOKEN = re.compile(r" ?[^ ]+")
+"""An ASCII token: no character of ASCII is wide, so each joins the one before it unless a
+space comes between (and a run of spaces counts as one)."""
+
+
 def _tokens(text: str) -> list[str]:
     """The places a row may break, as tokens that keep the space before them (` word`): words,
     and single wide characters, with punctuation, marks and joiners kept on what they follow."""
+    if text.isascii():
+        return _ASCII_TOKEN.findall(text)
+    return _tokens_by_character(text)
+
+
+def _tokens_by_character(text: str) -> list[str]:
+    """`_tokens` of any text, deciding character by character."""
     tokens: list[str] = []
     glue = spaced = False  # glue: the next character joins the token before it
     for char in text:
@@ -272,10 +284,10 @@ def fit_cues(cues: Sequence[Cue], fits: Fits | None = None,
 def split_cue(cue: Cue, fits: Fits, max_rows: int = MAX_ROWS) -> list[Cue]:
     """`cue` as successive cues that each fit (see `fit_cues`); itself when it fits."""
     pieces = _hyphenated(_tokens(" ".join(cue.text.split())), fits)
-    prefix = f"{cue.speaker}: " if cue.speaker else ""
+    head = _tokens(f"{cue.speaker}: " if cue.speaker else "")
 
     def shows(group: list[_Piece]) -> bool:
-        return _rows_within(_tokens(prefix + _row([p.token for p in group])), fits, max_rows)
+        return _rows_within(_group_tokens(head, group), fits, max_rows)
 
     if not pieces or shows(pieces):
         return [cue]
@@ -291,6 +303,16 @@ def split_cue(cue: Cue, fits: Fits, max_rows: int = MAX_ROWS) -> list[Cue]:
         words = tuple(_word_of(cue.words[p.word], p) for p in group) if timed else ()
         out.append(Cue(start, end, _row([p.token for p in group]), cue.speaker, words))
     return out
+
+
+def _group_tokens(head: list[str], group: Sequence[_Piece]) -> list[str]:
+    """The tokens of the speaker's `head` and a run of pieces shown as one caption: what
+    `_tokens` gives for the head's text and the pieces' row (a token's breaks depend only on the
+    characters beside it, so the pieces stay the tokens they are; the first follows a space)."""
+    if not group:
+        return list(head)
+    first = group[0].token.lstrip(" ")
+    return [*head, " " + first if head else first, *(p.token for p in group[1:])]
 
 
 def _rows_within(words: list[str], fits: Fits, max_rows: int) -> bool:

@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 import srt
 import webvtt
 
@@ -118,3 +119,38 @@ def test_columns_count_wide_characters_twice_and_ascii_once():
 
     assert columns("Mo: \"What a lovely place!\"") == 26
     assert columns("日本語") == 6 and columns("Mo 日本") == 7 and columns("café") == 4
+
+
+@pytest.mark.parametrize("text", [
+    "Pip woke up. Snow! Real snow, everywhere (on the hill, on the roof).",
+    "A supercalifragilisticexpialidocious word, and an-other — «quoted» one…",
+    "日本語の文章、とても長い。中文也一样！ 한국어 문장도 있어요.",
+    "Family 👨‍👩‍👧 emoji, é accents, and ( spaced ) brackets , commas .",
+])
+@pytest.mark.parametrize("width", [4, 9, 16, 42])
+@pytest.mark.parametrize("speaker", ["", "Owl", "小熊"])
+def test_a_run_of_pieces_keeps_its_tokens_with_the_speakers_name_before_it(text, width, speaker):
+    from engine.captions import _group_tokens, _hyphenated, _row, _tokens, within
+
+    fits = within(width)
+    pieces = _hyphenated(_tokens(" ".join(text.split())), fits)
+    prefix = f"{speaker}: " if speaker else ""
+    head = _tokens(prefix)
+    for start in range(len(pieces)):
+        for stop in range(start + 1, len(pieces) + 1):
+            group = pieces[start:stop]
+            assert _group_tokens(head, group) == \
+                _tokens(prefix + _row([p.token for p in group])), (start, stop)
+
+
+def test_ascii_text_is_tokenized_as_character_by_character():
+    import random
+
+    from engine.captions import _tokens, _tokens_by_character
+
+    rng = random.Random(7)
+    alphabet = "ab Z9 .,;:!?()[]{}'\"-\t" + " " * 6
+    texts = ["", " ", "   a", "a   ", "(a) b", "a ,b", "x\ty  z"]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randrange(40))) for _ in range(500)]
+    for text in texts:
+        assert _tokens(text) == _tokens_by_character(text), repr(text)

@@ -8,6 +8,7 @@ def shapes(size: int) -> dict[str, str]:
     return {
         "one long line": "title: " + "a" * size + "\nscene a\n",
         "one long quoted line": 'scene a\n  "' + "a" * size + '"\n',
+        "one long line of words": 'scene a\n  "' + "word, " * (size // 6) + '"\n',
         "an unclosed long line": 'scene a\n  "' + "a" * size + "\nscene b\n",
         "a long comment run": ("# " + "c" * 97 + "\n") * (size // 100) + "scene a\n  \"x\"\n",
         "a broken line after another": "title x\n" * (size // 8) + "scene a\n",
