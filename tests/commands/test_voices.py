@@ -72,3 +72,18 @@ def test_no_story_is_one_line(tmp_path, capsys):
     assert cli(["voices", str(tmp_path / "missing.story")]) == 2
     assert capsys.readouterr().err.strip() == (
         f"storyreel voices: no such story file: {tmp_path / 'missing.story'}")
+
+
+def test_a_folder_or_a_pipe_named_as_the_story_says_what_it_is(tmp_path, capsys):
+    import os
+
+    from engine import cli
+
+    pipe = tmp_path / "pipe.story"
+    os.mkfifo(pipe)
+    assert cli.main(["voices", str(tmp_path)]) == 2
+    assert f"storyreel voices: {tmp_path} is a folder, not a story file: name one of its " \
+        ".story files" in capsys.readouterr().err
+    assert cli.main(["voices", str(pipe)]) == 2
+    assert f"storyreel voices: {pipe} is not a regular file: name a .story file" in \
+        capsys.readouterr().err
