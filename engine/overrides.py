@@ -101,7 +101,13 @@ def composition_problem(config_dir: Path, overrides: Sequence[str]) -> str | Non
         return f"cannot read the override '{error.override}': {error.message.splitlines()[0]}"
     except HydraException as error:
         text = str(error).strip()
-        unknown = re.match(r"Could not override '([^']+)'", text)
+        deleted = re.match(r"Could not delete from config\. '([^']+)' does not exist", text)
+        if deleted and deleted.group(1) in _dotted_keys(_compose(config_dir, [
+                w for w in words if w.lstrip("~").partition("=")[0] != deleted.group(1)])):
+            key = deleted.group(1)
+            return f"cannot remove the setting '{key}' (~{key}): storyreel reads every " \
+                   f"setting; give it a value instead ({key}=VALUE)"
+        unknown = re.match(r"Could not override '([^']+)'", text) or deleted
         if unknown:
             return _unknown_setting(config_dir, words, unknown.group(1))
         return text.splitlines()[0] if text else type(error).__name__

@@ -56,6 +56,14 @@ def test_an_unknown_setting_gets_a_did_you_mean():
         "no setting 'render.widht' (did you mean 'render.width'?)"
 
 
+def test_removing_a_setting_storyreel_reads_says_to_give_it_a_value():
+    assert composition_problem(CONF_DIR, ["story=x", "~seed"]) == \
+        "cannot remove the setting 'seed' (~seed): storyreel reads every setting; give it a " \
+        "value instead (seed=VALUE)"
+    assert composition_problem(CONF_DIR, ["story=x", "~video.captionsize"]) == \
+        "no setting 'video.captionsize' (did you mean 'video.caption_size'?)"
+
+
 def test_an_unknown_setting_far_from_any_says_how_to_list_them():
     assert composition_problem(CONF_DIR, ["story=x", "zzz.qqq=3"]) == \
         "no setting 'zzz.qqq'; `--cfg job` shows every setting, `+KEY=VALUE` adds a new one"
