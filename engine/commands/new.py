@@ -125,6 +125,10 @@ def problem_with(args: argparse.Namespace) -> str | None:
         return f"--scenes must be a whole number from 1 to {MAX_SCENES}, not {args.scenes}"
     if args.title is not None and not args.title.strip():
         return "--title is empty; leave it out to take the title from the premise"
+    try:
+        characters_from(args.characters)
+    except ConfigError as error:
+        return str(error)
     if args.output is None:
         return None
     output = Path(args.output).absolute()

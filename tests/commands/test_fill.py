@@ -201,7 +201,7 @@ def test_new_never_overwrites(tmp_path: Path, capsys):
 
 
 def test_new_rejects_a_bad_character_name(tmp_path: Path, capsys):
-    assert storyreel(["new", "x", "--characters", "Mr Fox", "-o", str(tmp_path / "fox.story")]) == 1
+    assert storyreel(["new", "x", "--characters", "Mr Fox", "-o", str(tmp_path / "fox.story")]) == 2
     assert "'Mr Fox' cannot name a character" in capsys.readouterr().err
     assert not (tmp_path / "fox.story").exists()
 
@@ -268,9 +268,9 @@ def test_new_rejects_arguments_before_any_work(args: list[str], message: str, tm
 
 def test_new_says_narrator_is_reserved(tmp_path: Path, capsys):
     out = tmp_path / "fox.story"
-    assert storyreel(["new", "a fox", "--characters", "narrator=a calm voice,Fox", "-o", str(out)]) == 1
+    assert storyreel(["new", "a fox", "--characters", "narrator=a calm voice,Fox", "-o", str(out)]) == 2
     assert capsys.readouterr().err == (
-        "storyreel new: error: --characters: 'narrator' is reserved: it reads the narration of "
+        "storyreel new: --characters: 'narrator' is reserved: it reads the narration of "
         "every story; give the character another name\n")
     assert not out.exists()
 
