@@ -11,7 +11,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
 from engine.files import explain_os_error
-from engine.run_folder import discard_record, remove_if_empty
+from engine.run_folder import FOUND_FOLDERS, discard_record, remove_if_empty
 
 _made: list[Path] = []
 
@@ -31,6 +31,8 @@ def _make(config: DictConfig, mode: str) -> None:
     record = config.hydra.output_subdir
     if mode == "run":
         _made.append(folder)
+        if folder.exists():
+            FOUND_FOLDERS.add(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         if mode == "run" and record is not None:
@@ -49,9 +51,11 @@ def _make(config: DictConfig, mode: str) -> None:
 
 def remove_unused_folders() -> None:
     """Remove this process's staged Hydra record from the run folders (the run's commit has put
-    it in place, or the run failed), then the folders that hold nothing but Hydra's record of a
-    run that failed, or was interrupted, before it had outputs."""
+    it in place, or the run failed), then the folders this run made that hold nothing but
+    Hydra's record of a run that failed, or was interrupted, before it had outputs (a folder
+    that was there before stays)."""
     while _made:
         folder = _made.pop()
         discard_record(folder)  # a run that failed before its run folder was opened
-        remove_if_empty(folder)
+        if folder not in FOUND_FOLDERS:
+            remove_if_empty(folder)

@@ -109,7 +109,13 @@ class RunFolder:
                 self._fd = None
         if not self._committed:
             discard_record(self.folder)
-            remove_if_empty(self.folder)
+            if self.folder.absolute() not in FOUND_FOLDERS:
+                remove_if_empty(self.folder)
+
+
+FOUND_FOLDERS: set[Path] = set()
+"""Run folders that were there before this process's run began (a `hydra.run.dir` of the
+user's own): a run that fails leaves them, only its own record taken out."""
 
 
 def record_name() -> str:

@@ -149,6 +149,9 @@ def test_render_into_places_it_cannot_write(repo: Path):
                            f"{blocker}): {blocker} is a file, where a folder is needed; move it "
                            "or choose another: cache.dir=PATH\n")
     assert not (repo / "run").exists()  # a run that made nothing leaves no folder
+    (repo / "mine").mkdir()
+    assert render(repo / "fox.story", repo / "mine", blocker).returncode == 1
+    assert list((repo / "mine").iterdir()) == []  # but a folder of the user's stays
     (repo / "locked").mkdir()
     with read_only(repo / "locked") as reason:
         done = render(repo / "fox.story", repo / "locked", repo / "cache")
@@ -156,6 +159,7 @@ def test_render_into_places_it_cannot_write(repo: Path):
     assert done.stderr == (f"storyreel render: error: the run folder {repo / 'locked'}: "
                            f"{reason}; give yourself write access there or choose another: "
                            "hydra.run.dir=PATH\n")
+    assert (repo / "locked").is_dir()
     (repo / "locked-cache").mkdir()
     with read_only(repo / "locked-cache") as reason:
         done = render(repo / "fox.story", repo / "run", repo / "locked-cache")
