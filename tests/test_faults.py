@@ -186,7 +186,11 @@ def test_review_and_publish_into_read_only_folders_name_the_file(repo: Path, cap
         assert cli.main(["publish", str(run), "--to", str(repo / "locked" / "out")]) == 1
         assert capsys.readouterr().err == (f"storyreel publish: error: {repo / 'locked' / 'out'}: "
                                            f"{reason}; give yourself write access there\n")
-    assert list((repo / "locked").iterdir()) == []
+        assert cli.main(["publish", str(run), "--to", str(repo / "locked")]) == 1
+        assert capsys.readouterr().err == (f"storyreel publish: error: {repo / 'locked'}: "
+                                           f"{reason}; give yourself write access there\n")
+    assert list((repo / "locked").iterdir()) == []  # the read-only folder itself not replaced
+    assert not [p for p in repo.iterdir() if ".locked." in p.name]
 
 
 # ---- Ctrl-C ---------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -99,6 +100,12 @@ def _check_destination(to: Path) -> None:
     if to.is_dir() and any(to.iterdir()) and not (to / RECORD).is_file():
         raise PublishError(f"{to} holds other files; choose a new or empty folder "
                            "(an earlier publish there is replaced)")
+    if to.is_dir():  # a folder the user cannot write in is theirs to keep, not to replace
+        try:
+            with tempfile.TemporaryFile(dir=to):
+                pass
+        except OSError as error:
+            raise OSError(error.errno, error.strerror, str(to)) from error
 
 
 def _swap_in(staging: Path, to: Path) -> None:
