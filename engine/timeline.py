@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import math
+import os
+import stat
 import wave
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -137,7 +140,11 @@ def crossfade_frames(timeline: Timeline, index: int, settings: TimelineSettings)
 
 
 def read_clip(path: Path, rate: int = SAMPLE_RATE) -> np.ndarray:
-    """A clip as mono float32 samples at `rate`; any WAV PyAV reads, resampled when needed."""
+    """A clip as mono float32 samples at `rate`; any WAV PyAV reads, resampled when needed.
+    Only a regular file is opened: a pipe or a device put in its place would never end."""
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise OSError(errno.EINVAL, "not a regular file (a pipe or a device is never read)",
+                      str(path))
     if _is_pcm16_wav_at(path, rate):
         with wave.open(str(path), "rb") as clip:
             raw = np.frombuffer(clip.readframes(clip.getnframes()), dtype="<i2")

@@ -118,3 +118,17 @@ def test_mix_needs_one_clip_per_line(tmp_path: Path):
     with pytest.raises(ValueError, match="0 clips for 1 lines"):
         mix_audio(timeline, [], tmp_path / "x.wav")
     assert not (tmp_path / "x.wav").exists()
+
+
+def test_a_pipe_in_place_of_a_clip_is_refused_not_read(tmp_path: Path):
+    import os
+
+    from engine.files import explain_os_error
+    from engine.timeline import read_clip
+
+    pipe = tmp_path / "song.wav"
+    os.mkfifo(pipe)  # opened, it would wait for a writer forever
+    with pytest.raises(OSError) as refused:
+        read_clip(pipe)
+    assert explain_os_error(refused.value).startswith(
+        f"{pipe}: not a regular file (a pipe or a device is never read)")
