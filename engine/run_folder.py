@@ -208,12 +208,16 @@ def _remove_output(folder: Path, name: str) -> None:
 
 
 def remove_if_empty(folder: Path) -> bool:
-    """Remove a run folder that holds nothing but Hydra's record of a run that made no output."""
+    """Remove a run folder that holds nothing but Hydra's record of a run that made no output
+    (and none of a live process: a `cache gc` may look in just as a render starts)."""
     try:
         names = [p.name for p in folder.iterdir()]
     except OSError:
         return False
     if not all(map(_record_or_log, names)):
+        return False
+    if any(name.startswith(RECORD_PREFIX) and _alive(name.removeprefix(RECORD_PREFIX))
+           for name in names):  # a run starting here (its record and log made, no staging yet)
         return False
     for name in names:
         _remove(folder / name)

@@ -451,3 +451,19 @@ def test_cache_info_where_there_is_no_cache(tmp_path: Path, capsys):
     assert capsys.readouterr().err == (
         f"storyreel cache: no cache at {loose / 'none'} (the folder given does not exist)\n")
     assert not (loose / ".storyreel").exists()
+
+
+def test_gc_leaves_the_record_of_a_render_that_is_starting(tmp_path: Path):
+    from engine.run_folder import RECORD_PREFIX, STAGING
+
+    starting, stopped = tmp_path / "renders" / "fox", tmp_path / "renders" / "owl"
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    for folder, pid in ((starting, os.getpid()), (stopped, ended)):
+        (folder / f"{RECORD_PREFIX}{pid}").mkdir(parents=True)
+        (folder / f"{RECORD_PREFIX}{pid}" / "render.log").write_text("started\n")
+        (folder / STAGING).mkdir()  # made, not yet locked: what a gc can meet
+    assert remove_unfinished([tmp_path / "renders"]) == 2  # both stagings look stopped
+    assert [p.name for p in starting.iterdir()] == [f"{RECORD_PREFIX}{os.getpid()}"]
+    assert (starting / f"{RECORD_PREFIX}{os.getpid()}" / "render.log").read_text() == "started\n"
+    assert not stopped.exists()  # a dead process's record, and the folder it alone was in
