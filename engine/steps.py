@@ -38,7 +38,9 @@ class Step:
 
     cache: Cache
     recorder: Recorder
-    _identities: dict[int, dict[str, Any]] = field(default_factory=dict, repr=False)
+    _identities: dict[int, tuple[object, dict[str, Any]]] = field(default_factory=dict,
+                                                                   repr=False)
+    """By `id()`, with the backend itself: kept alive, its id cannot pass to another object."""
     _hashes: dict[str, str] = field(default_factory=dict, repr=False)
     _weights: dict[str, str] = field(default_factory=dict, repr=False)
     fingerprints: FingerprintIndex = field(init=False, repr=False)
@@ -65,11 +67,12 @@ class Step:
 
     def identity(self, backend: object) -> dict[str, Any]:
         """The backend's identity, asked once per run (backends live as long as the run)."""
-        key = id(backend)
-        if key not in self._identities:
+        known = self._identities.get(id(backend))
+        if known is None or known[0] is not backend:
             with remembered_in(self.fingerprints):
-                self._identities[key] = identity_of(backend)
-        return self._identities[key]
+                known = (backend, identity_of(backend))
+            self._identities[id(backend)] = known
+        return known[1]
 
     def run(self, stage: str, version: int, request: object, backend: object, filename: str,
             produce: Callable[[Path], object], *, label: str,
