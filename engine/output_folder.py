@@ -57,5 +57,4 @@ def remove_unused_folders() -> None:
     while _made:
         folder = _made.pop()
         discard_record(folder)  # a run that failed before its run folder was opened
-        if folder not in FOUND_FOLDERS:
-            remove_if_empty(folder)
+        remove_if_empty(folder)

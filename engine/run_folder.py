@@ -109,8 +109,7 @@ class RunFolder:
                 self._fd = None
         if not self._committed:
             discard_record(self.folder)
-            if self.folder.absolute() not in FOUND_FOLDERS:
-                remove_if_empty(self.folder)
+            remove_if_empty(self.folder)
 
 
 FOUND_FOLDERS: set[Path] = set()
@@ -209,7 +208,10 @@ def _remove_output(folder: Path, name: str) -> None:
 
 def remove_if_empty(folder: Path) -> bool:
     """Remove a run folder that holds nothing but Hydra's record of a run that made no output
-    (and none of a live process: a `cache gc` may look in just as a render starts)."""
+    (and none of a live process: a `cache gc` may look in just as a render starts), unless it
+    was there before this process's run (FOUND_FOLDERS)."""
+    if folder.absolute() in FOUND_FOLDERS:
+        return False
     try:
         names = [p.name for p in folder.iterdir()]
     except OSError:
