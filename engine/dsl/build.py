@@ -175,6 +175,12 @@ class Build(Transformer):
                          *self._block_spans(keyword, name, stmts))
 
     def scene(self, children):
+        if len(children) == 3 and self.line_of is None:  # an empty scene of a whole file
+            keyword, name = children[0], children[1]
+            path, line, end_column = self.path, name.line, name.end_column
+            return Scene(name.value, (), (),
+                         _new_span((path, keyword.line, keyword.column, line, end_column)),
+                         _new_span((path, line, name.column, name.end_line, end_column)))
         keyword, name, stmts = _block(children)
         if not stmts:
             return Scene(name.value, (), (), *self._block_spans(keyword, name, ()))

@@ -12,15 +12,18 @@ loop takes over from the same position, so errors are exactly lark's.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
-from typing import Any
+from collections.abc import Collection, Iterable, Iterator
+from typing import Any, NoReturn
 
 from lark import Token
 from lark.lexer import ContextualLexer, LexerState, PatternStr, UnlessCallback
 
 from engine.dsl.indenter import StoryIndenter
 
-_new_token = Token._future_new  # Token(...) without its check for a deprecated keyword
+Steps = dict[Any, dict[str, tuple]]
+"""lark's parse table with each reduction's rule looked up once (`engine.dsl.lalr.steps`): for
+each parser state and symbol, `(None, next state)` (a shift, or the state after a rule), or
+`(rule's length, (its callback, the symbol it makes))`."""
 
 
 class StoryLexer(ContextualLexer):
@@ -44,56 +47,90 @@ class StoryLexer(ContextualLexer):
         return tables
 
     def lex(self, lexer_state: LexerState, parser_state: Any) -> Iterator[Token]:
+        raise NotImplementedError("the story lexer feeds lark's parser itself: parse with "
+                                  "engine.dsl.lalr.StoryParser")
+
+    def parse(self, lexer_state: LexerState, parser_state: Any, steps: Steps) -> Token | None:
+        """Lex the text and feed each token to the parser's tables as lark's `feed_token` does
+        (shift, or reduce through the rule's callback first); returns the last token fed.
+
+        One loop for both: no generator to resume and no `feed_token` call a token. A token the
+        parser cannot take goes to lark's `feed_token`, which raises lark's error for it."""
         tables = self._tables()
-        states = parser_state.state_stack  # changed in place by the parser: its top is the state
-        indenter, newline, new_token = self.indenter, self.indenter.NL_type, _new_token
+        states, values = parser_state.state_stack, parser_state.value_stack  # the parser's own
+        indenter, newline, new_str = self.indenter, self.indenter.NL_type, str.__new__
         indenter.start()
         text, end = lexer_state.text.text, lexer_state.text.end
         counter = lexer_state.line_ctr
         pos, line, line_start = counter.char_pos, counter.line, counter.line_start_pos
         same: str | None = None  # the indentation of the last newline, when it held no comment
-        token = None
-        while pos < end:
-            regexes, actions = tables[states[-1]]
-            for regex in regexes:
-                match = regex.match(text, pos, end)
-                if match:
-                    break
-            else:  # lark raises the error it would have raised, from here
+        token = last = None  # the last token fed, the last token lexed
+        while pos is not None:
+            if pos < end:
+                regexes, actions = tables[states[-1]]
+                for regex in regexes:
+                    match = regex.match(text, pos, end)
+                    if match:
+                        break
+                else:  # lark raises the error it would have raised, from here
+                    self._lark_lex(lexer_state, parser_state, last, pos, line, line_start)
+                value, kind = match.group(), match.lastgroup
+                start, start_line, column, pos = pos, line, pos - line_start + 1, match.end()
+                multiline, callback, kept, keywords = actions[kind]
+                if multiline:
+                    newlines = value.count("\n")
+                    if newlines:
+                        line += newlines
+                        line_start = start + value.rindex("\n") + 1
+                if not kept:
+                    continue
+                if keywords is not None:
+                    kind = keywords.get(value, kind)
+                last = new_str(Token, value)  # what lark's Token(...) does, without a call
+                last.type, last.value, last.start_pos, last.end_pos = kind, value, start, pos
+                last.line, last.column, last.end_line = start_line, column, line
+                last.end_column = pos - line_start + 1
+                if callback is not None:
+                    last = callback(last)
+                fed: Iterable[Token] = (last,)
+                if last.type == newline:
+                    # a newline indented like the one before changes nothing (most lines)
+                    indent = value[value.rfind("\n") + 1:]
+                    if indent != same or "#" in value:
+                        fed, same = indenter.newline(last), indent
+            else:
                 counter.char_pos, counter.line, counter.line_start_pos = pos, line, line_start
                 counter.column = pos - line_start + 1
-                next(super().lex(lexer_state, parser_state))
-                raise AssertionError(f"lark's lexer matched what the story lexer did not at {pos}")
-            value, kind = match.group(), match.lastgroup
-            start, start_line, column, pos = pos, line, pos - line_start + 1, match.end()
-            multiline, callback, kept, keywords = actions[kind]
-            if multiline:
-                newlines = value.count("\n")
-                if newlines:
-                    line += newlines
-                    line_start = start + value.rindex("\n") + 1
-            if not kept:
-                continue
-            if keywords is not None:
-                kind = keywords.get(value, kind)
-            token = new_token(kind, value, start, start_line, column, line, pos - line_start + 1,
-                               pos)
-            if callback is not None:
-                token = callback(token)
-            lexer_state.last_token = token
-            if token.type != newline:
-                yield token
-                continue
-            # a newline indented like the one before changes nothing (most lines of a story)
-            indent = value[value.rfind("\n") + 1:]
-            if indent == same and "#" not in value:
-                yield token
-            else:
-                yield from indenter.newline(token)
-                same = indent
+                lexer_state.last_token = last
+                fed, pos = indenter.end(last), None
+            for token in fed:
+                kind = token.type
+                step = steps[states[-1]].get(kind)
+                while step is not None and step[0] is not None:  # reduce
+                    size, (callback, origin) = step
+                    children = values[-size:] if size else []
+                    if size:
+                        del states[-size:], values[-size:]
+                    value = callback(children)
+                    states.append(steps[states[-1]][origin][1])
+                    values.append(value)
+                    step = steps[states[-1]].get(kind)
+                if step is None:
+                    parser_state.feed_token(token)  # raises lark's UnexpectedToken
+                    raise AssertionError(f"lark's parser took {token!r}; the story's did not")
+                states.append(step[1])
+                values.append(token)
+        return token
+
+    def _lark_lex(self, lexer_state: LexerState, parser_state: Any, last: Token | None,
+                  pos: int, line: int, line_start: int) -> NoReturn:
+        """Raise the error lark's own lexer raises at `pos` (no terminal matches there)."""
+        counter = lexer_state.line_ctr
         counter.char_pos, counter.line, counter.line_start_pos = pos, line, line_start
         counter.column = pos - line_start + 1
-        yield from indenter.end(token)
+        lexer_state.last_token = last
+        next(super().lex(lexer_state, parser_state))
+        raise AssertionError(f"lark's lexer matched what the story lexer did not at {pos}")
 
 
 def _actions(lexer: Any) -> dict[str, tuple[bool, Any, bool, dict[str, str] | None]]:

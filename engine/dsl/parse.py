@@ -21,6 +21,7 @@ from lark.exceptions import UnexpectedInput
 from engine.dsl.build import BLOCKS, Build, Stmt
 from engine.dsl.collector import collector_paused
 from engine.dsl.indenter import StoryIndenter
+from engine.dsl.lalr import StoryParser
 from engine.dsl.lexer import StoryLexer
 from engine.dsl.source import forbidden_characters
 from engine.dsl.syntax import RULES, IndentProblem, SyntaxTable
@@ -49,7 +50,8 @@ def new_parser(cache: bool = True) -> Lark:
     lexer = functools.partial(StoryLexer, indenter=_INDENTER)
     return Lark(grammar, parser="lalr", lexer="contextual", transformer=BUILD, strict=True,
                 maybe_placeholders=False, keep_all_tokens=True,
-                cache=cache and _cache_file(grammar) or False, _plugins={"ContextualLexer": lexer})
+                cache=cache and _cache_file(grammar) or False,
+                _plugins={"ContextualLexer": lexer, "LALR_Parser": StoryParser})
 
 
 def _cache_file(grammar: str) -> str | None:
@@ -105,10 +107,9 @@ def parse_story(text: str, path: str = "<story>") -> Parsed:
     if text.startswith("\ufeff"):
         text = text[1:]
     controls, cleaned = forbidden_characters(text, path)
-    lines = cleaned.split("\n")
     with _PARSING, collector_paused():  # the indenter and the transformer keep state
-        reader = _Reader(path, cleaned, lines)
-        items = reader.read(_Piece(range(1, len(lines) + 1)))
+        reader = _Reader(path, cleaned)
+        items = reader.read(_Piece(range(1, reader.line_count + 1)))
         fields = reader.build_fields([i for i in items if isinstance(i, Stmt)])
     control_lines = {d.span.line for d in controls}
     syntax = [d for d in reader.problems if d.span.line not in control_lines]
@@ -118,13 +119,16 @@ def parse_story(text: str, path: str = "<story>") -> Parsed:
         voices=tuple(i for i in items if isinstance(i, Voice)),
         characters=tuple(i for i in items if isinstance(i, Character)),
         scenes=tuple(i for i in items if isinstance(i, Scene)),
-        comments=_comments(reader.newlines, lines, path),
+        comments=_comments(reader.newlines, reader.lines if reader.newlines else [], path),
     )
-    # a name cut by a control character is still that name
-    unread_lines = text.split("\n") if controls else lines
-    unread = tuple(FORBIDDEN.sub("", unread_lines[n - 1]) for run in reader.unread for n in run)
+    unread: tuple[str, ...] = ()
+    if reader.unread:
+        # a name cut by a control character is still that name
+        unread_lines = text.split("\n") if controls else reader.lines
+        unread = tuple(FORBIDDEN.sub("", unread_lines[n - 1]) for run in reader.unread
+                       for n in run)
     if not reader.complete:
-        syntax.append(_stopped(reader.unread, lines, path))
+        syntax.append(_stopped(reader.unread, reader.lines, path))
     return Parsed(story, tuple(controls) + tuple(syntax) + tuple(reader.built), unread,
                   reader.complete)
 
@@ -181,10 +185,9 @@ class _Reader:
     and the two halves are joined.
     """
 
-    def __init__(self, path: str, text: str, lines: list[str]):
-        self.path, self.text, self.lines = path, text, lines
-        # the length of the lines before each line: a piece's run of lines is one slice of `text`
-        self.before = list(itertools.accumulate(map(len, lines), initial=0))
+    def __init__(self, path: str, text: str):
+        self.path, self.text = path, text
+        self.line_count = text.count("\n") + 1
         self.problems: list[Diagnostic] = []
         self.built: list[Diagnostic] = []
         self.newlines: list[tuple[Token, _Piece]] = []
@@ -192,6 +195,18 @@ class _Reader:
         self.complete = True
         self.unit: str | None = None
         self.table = syntax_table()
+
+    @functools.cached_property
+    def lines(self) -> list[str]:
+        """The file's lines (made only when an error, a comment or a piece needs them: a list
+        of 400 000 short lines is 5 bytes a character of the file)."""
+        return self.text.split("\n")
+
+    @functools.cached_property
+    def before(self) -> list[int]:
+        """The length of the lines before each line: a piece's run of lines is one slice of the
+        text (needed only to parse a piece, after a syntax error)."""
+        return list(itertools.accumulate(map(len, self.lines), initial=0))
 
     def read(self, piece: _Piece) -> list:
         """The items of `piece`, in order, with its broken lines left out and reported."""
@@ -235,7 +250,7 @@ class _Reader:
     def _parse(self, piece: _Piece) -> list:
         head = self.lines[piece.header - 1] + "\n" if piece.header is not None else ""
         first, stop = piece.run.start - 1, piece.run.stop - 1  # indexes into `lines`
-        body = (self.text if first == 0 and stop == len(self.lines)
+        body = (self.text if first == 0 and stop == self.line_count
                 else self.text[self.before[first] + first: self.before[stop] + stop])
         source = head + body + ("" if body.endswith("\n") else "\n")
         whole = piece.header is None and piece.run.start == 1
