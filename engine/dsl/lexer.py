@@ -12,6 +12,7 @@ loop takes over from the same position, so errors are exactly lark's.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterable, Iterator
 from typing import Any, NoReturn
 
@@ -19,6 +20,7 @@ from lark import Token
 from lark.lexer import ContextualLexer, LexerState, PatternStr, UnlessCallback
 
 from engine.dsl.indenter import StoryIndenter
+from engine.dsl.starts import may_start_with, run_of
 
 Steps = dict[Any, dict[str, tuple]]
 """lark's parse table with each reduction's rule looked up once (`engine.dsl.lalr.steps`): for
@@ -35,6 +37,7 @@ class StoryLexer(ContextualLexer):
         # what lark does for a post-lexer: a newline can come in any parser state
         super().__init__(conf, states, always_accept=(*always_accept, indenter.NL_type))
         self.indenter = indenter
+        self.blanks = _blanks(conf)
 
     def _tables(self) -> dict[int, tuple]:
         """For each parser state: its regexes, and for each terminal what to do with a match
@@ -59,6 +62,7 @@ class StoryLexer(ContextualLexer):
         tables = self._tables()
         states, values = parser_state.state_stack, parser_state.value_stack  # the parser's own
         indenter, newline, new_str = self.indenter, self.indenter.NL_type, str.__new__
+        blanks = self.blanks
         indenter.start()
         text, end = lexer_state.text.text, lexer_state.text.end
         counter = lexer_state.line_ctr
@@ -67,6 +71,9 @@ class StoryLexer(ContextualLexer):
         token = last = None  # the last token fed, the last token lexed
         while pos is not None:
             if pos < end:
+                if text[pos] in blanks:  # ignored, and only that can begin there (`_blanks`)
+                    pos += 1
+                    continue
                 regexes, actions = tables[states[-1]]
                 for regex in regexes:
                     match = regex.match(text, pos, end)
@@ -107,13 +114,13 @@ class StoryLexer(ContextualLexer):
                 kind = token.type
                 step = steps[states[-1]].get(kind)
                 while step is not None and step[0] is not None:  # reduce
-                    size, (callback, origin) = step
+                    size, (rule, origin) = step
                     children = values[-size:] if size else []
                     if size:
                         del states[-size:], values[-size:]
-                    value = callback(children)
+                    made = rule(children)
                     states.append(steps[states[-1]][origin][1])
-                    values.append(value)
+                    values.append(made)
                     step = steps[states[-1]].get(kind)
                 if step is None:
                     parser_state.feed_token(token)  # raises lark's UnexpectedToken
@@ -147,6 +154,21 @@ def _actions(lexer: Any) -> dict[str, tuple[bool, Any, bool, dict[str, str] | No
         out[kind] = (kind in lexer.newline_types, callback, kind not in lexer.ignore_types,
                      keywords)
     return out
+
+
+def _blanks(conf: Any) -> str:
+    """The characters the loop skips without a match: those of the one ignored terminal when it
+    is a run of some characters (`[\\t ]+`) that no other terminal's match can begin with.
+    Then skipping them one by one is what matching that terminal does."""
+    ignored = [t for t in conf.terminals if t.name in conf.ignore]
+    if (len(ignored) != 1 or conf.g_regex_flags or conf.re_module is not re
+            or conf.callbacks.get(ignored[0].name)):
+        return ""
+    blanks = run_of(ignored[0].pattern.to_regexp())
+    others = [t.pattern.to_regexp() for t in conf.terminals if t.name not in conf.ignore]
+    if any(may_start_with(other, char) for other in others for char in blanks):
+        return ""
+    return blanks
 
 
 def _plain_keywords(callback: Any, lexer: Any) -> bool:
