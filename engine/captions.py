@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -292,7 +292,7 @@ def split_cue(cue: Cue, fits: Fits, max_rows: int = MAX_ROWS) -> list[Cue]:
     if not pieces or shows(pieces):
         return [cue]
     groups = _grouped(pieces, shows, (_SENTENCE_END, _CLAUSE_END))
-    timed = len(cue.words) == len({p.word for p in pieces})
+    timed = bool(cue.words) and len(cue.words) == len({p.word for p in pieces})
     # Word times out of order (a TTS's events gone astray) are not trusted at all.
     starts = _timed_starts(cue, groups) if timed else None
     timed = starts is not None
@@ -355,16 +355,9 @@ def _grouped(pieces: list[_Piece], shows: Callable[[list[_Piece]], bool],
     that splits the line, then the next inside a part still too long, then between pieces."""
     if shows(pieces):
         return [pieces]
-    spans: list[list[_Piece]] = []
-    if breaks:
-        for piece in pieces:
-            if not spans or breaks[0].search(spans[-1][-1].token):
-                spans.append([])
-            spans[-1].append(piece)
-        if len(spans) == 1:
-            return _grouped(pieces, shows, breaks[1:])
-    else:
-        spans = [[piece] for piece in pieces]
+    if breaks and not any(breaks[0].search(pieces[i].token) for i in range(len(pieces) - 1)):
+        return _grouped(pieces, shows, breaks[1:])  # no break of this kind splits the line
+    spans = _spans(pieces, breaks[0] if breaks else None)
     groups: list[list[_Piece]] = []
     current: list[_Piece] = []
     for span in spans:
@@ -377,6 +370,18 @@ def _grouped(pieces: list[_Piece], shows: Callable[[list[_Piece]], bool],
         if not current:
             groups.extend(_grouped(span, shows, breaks[1:]))
     return groups + [current] if current else groups
+
+
+def _spans(pieces: list[_Piece], at: re.Pattern[str] | None) -> Iterator[list[_Piece]]:
+    """The pieces in runs that each end with a break `at` (or one piece a run), one by one."""
+    span: list[_Piece] = []
+    for piece in pieces:
+        span.append(piece)
+        if at is None or at.search(piece.token):
+            yield span
+            span = []
+    if span:
+        yield span
 
 
 def _timed_starts(cue: Cue, groups: list[list[_Piece]]) -> list[float] | None:

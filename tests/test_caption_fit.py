@@ -130,3 +130,19 @@ def test_word_times_out_of_order_fall_back_to_sharing_by_characters():
         assert piece.words == ()
         share = len(" " + piece.text) / len(" " + STORY) * total
         assert (piece.end - piece.start) == pytest.approx(share, rel=0.02)
+
+
+def test_a_long_line_of_clauses_splits_in_memory_a_small_multiple_of_its_size():
+    import tracemalloc
+
+    text = "word, " * 10_000  # one clause a word: a run of pieces each
+    fit_cues([Cue(0.0, 1.0, text)])
+    tracemalloc.start()
+    try:
+        cues = fit_cues([Cue(0.0, 1.0, text)])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert " ".join(c.text for c in cues).split() == text.split()
+    # its pieces cost ~27 bytes a character; a list per run of them cost 13 more
+    assert peak < 38 * len(text), f"{peak / len(text):.1f} bytes a character"
