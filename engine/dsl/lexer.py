@@ -1,13 +1,16 @@
-"""Lark's contextual lexer with its per-token loop inlined, and the indenter called from it.
+"""Lark's contextual lexer with its per-token loop inlined; the same loop runs lark's parser.
 
-The grammar's terminals, the parser states and lark's compiled regexes are all lark's: only the
-loop around them is ours. A story is made of many short tokens (3 a `scene NAME` line), and
-lark's loop spends more time in calls (`next_token`, `match`, `feed`, `Token.__new__`) than in
-the regexes; inlined, lexing costs about half. A keyword (`scene`) matches NAME's regex and
-lark's callback renames it by matching it again against the keywords: here, one dict look-up.
-Newlines go to the indenter from this loop (lark's post-lexer would be one generator more a
-token), and only when their indentation changes. On a character no terminal matches, lark's own
-loop takes over from the same position, so errors are exactly lark's.
+The grammar's terminals, the parser states, lark's compiled regexes and its LALR tables are all
+lark's: only the loop around them is ours. A story is made of many short tokens (3 a `scene
+NAME` line), and lark's loops spend more time in calls (`next_token`, `match`, `feed`,
+`Token.__new__`, a generator's resume, `feed_token`) than in the regexes or the tables. Here each
+token is shifted, or the rules before it reduced, where it is lexed (`engine.dsl.lalr` plugs the
+loop into lark's parser). A keyword (`scene`) matches NAME's regex and lark's callback renames it
+by matching it again against the keywords: here, one dict look-up. Blanks are skipped without a
+match when no other terminal can begin with one (`_blanks`). Newlines go to the indenter from
+this loop, and only when their indentation changes. On a character no terminal matches, lark's
+own lexer takes over from the same position, and a token the tables have no step for goes to
+lark's `feed_token`, so errors are exactly lark's.
 """
 
 from __future__ import annotations
@@ -29,8 +32,8 @@ each parser state and symbol, `(None, next state)` (a shift, or the state after 
 
 
 class StoryLexer(ContextualLexer):
-    """A drop-in `ContextualLexer` (lark's `_plugins`), with a tighter loop in `lex` that also
-    makes the indentation tokens (`indenter`)."""
+    """A drop-in `ContextualLexer` (lark's `_plugins`) whose loop (`parse`) also makes the
+    indentation tokens (`indenter`) and feeds every token to the parser."""
 
     def __init__(self, conf: Any, states: dict[int, Collection[str]],
                  always_accept: Collection[str] = (), *, indenter: StoryIndenter) -> None:
