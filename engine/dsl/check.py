@@ -229,12 +229,12 @@ class _Checker:
     def directions(self, scene: Scene) -> None:
         """A direction none of whose words the voices know (or a picture shows: `waving`), in
         any language the word tables hold, is said as if it were not there."""
-        language = self.story.text("language", "en") or "en"
         for line in scene.lines:
             if line.direction is None:
                 continue
             meant, unknown = direction_meanings(line.direction, KNOWN_DIRECTIONS)
             if unknown and not meant:
+                language = self.story.text("language", "en") or "en"
                 words = _hinted_directions(language)
                 match = did_you_mean(max(unknown, key=len), words, cutoff=0.75)  # not `un`
                 self.warn(line.direction_span or line.span, "unknown-direction",
