@@ -110,15 +110,19 @@ def parse_story(text: str, path: str = "<story>") -> Parsed:
     with _PARSING, collector_paused():  # the indenter and the transformer keep state
         reader = _Reader(path, cleaned)
         items = reader.read(_Piece(range(1, reader.line_count + 1)))
-        fields = reader.build_fields([i for i in items if isinstance(i, Stmt)])
+        kinds: dict[type, list] = {Stmt: [], Voice: [], Character: [], Scene: []}
+        for item in items:  # one pass (a story may hold 400 000 scenes)
+            kinds[type(item)].append(item)
+        del items
+        fields = reader.build_fields(kinds[Stmt])
     control_lines = {d.span.line for d in controls}
     syntax = [d for d in reader.problems if d.span.line not in control_lines]
     story = Story(
         path=path,
         fields=tuple(fields),
-        voices=tuple(i for i in items if isinstance(i, Voice)),
-        characters=tuple(i for i in items if isinstance(i, Character)),
-        scenes=tuple(i for i in items if isinstance(i, Scene)),
+        voices=tuple(kinds[Voice]),
+        characters=tuple(kinds[Character]),
+        scenes=tuple(kinds.pop(Scene)),
         comments=_comments(reader.newlines, reader.lines if reader.newlines else [], path),
     )
     unread: tuple[str, ...] = ()
