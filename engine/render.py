@@ -153,7 +153,7 @@ def render(settings: RenderSettings, backends: Backends, console: Console) -> Re
     """Run every stage for one story (`_render`'s numbered phases); the run folder gets its files
     together, the manifest last (a run that fails leaves the folder as it was)."""
     started = time.perf_counter()
-    story, diagnostics = load_with_diagnostics(settings.story)
+    story, diagnostics = load_with_diagnostics(settings.story, to_tell=True)
     if story is None:
         raise StoryError(diagnostics)
     cache = Cache(settings.cache_dir)

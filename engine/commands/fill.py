@@ -147,7 +147,7 @@ def main(argv: list[str]) -> int:
     from engine.dsl.load import load_story
 
     original = path.read_bytes()
-    story = load_story(path)
+    story = load_story(path, to_tell=True)
     cfg = compose_config(overrides, story=path)
     result = written(story, writer_from(cfg), cfg)
     filled = with_auto_resolved(result.story, cfg)

@@ -83,7 +83,7 @@ def precheck(stories: list[Path]) -> int:
             print(shown(f"storyreel: no such story file: {story}"), file=sys.stderr)
             status = 2
             continue
-        checked, diagnostics = load_with_diagnostics(story)
+        checked, diagnostics = load_with_diagnostics(story, to_tell=True)
         if diagnostics:  # warnings are shown here, once; the render itself loads quietly
             print(render_diagnostics(diagnostics), file=sys.stderr)
         if checked is None:

@@ -15,7 +15,7 @@ from engine.dsl.values import value_problems
 from engine.errors import Diagnostic, Severity
 from engine.ir import NARRATOR, Character, Field, Scene, Span, Story, Voice
 
-__all__ = ["check_story", "did_you_mean"]
+__all__ = ["cast_file_told", "check_story", "did_you_mean", "is_cast_file"]
 
 _BLOCK_KEYS = {"header": vocab.HEADER_KEYS, "voice": vocab.VOICE_KEYS,
                "character": vocab.CHARACTER_KEYS, "scene": vocab.SCENE_KEYS}
@@ -251,8 +251,7 @@ class _Checker:
             return  # a broken line may be the scene or premise this story lacks
         start = Span(story.path, 1, 1, 1, 1)
         premise, count = story.get("premise"), story.get("scenes")
-        is_cast = (not story.scenes and all(f.key == "use" for f in story.fields)
-                   and bool(story.voices or story.characters))
+        is_cast = is_cast_file(story)
         if not story.scenes and premise is None and not is_cast:
             self.error(start, "no-scenes", "this story has neither scenes nor a premise",
                        "add a `scene ID` block, or `premise: ...` for the writer to make scenes "
@@ -269,6 +268,24 @@ class _Checker:
                 self.warn(character.name_span, "unused-character",
                           f"character '{character.name}' never appears in a scene",
                           "give them a line, or name them in a scene's `with:`")
+
+
+def is_cast_file(story: Story) -> bool:
+    """Whether the file only declares voices and characters (for other stories to `use:`)."""
+    return (not story.scenes and all(f.key == "use" for f in story.fields)
+            and bool(story.voices or story.characters))
+
+
+def cast_file_told(story: Story) -> Diagnostic | None:
+    """The error of asking for a cast file to be told (rendered, filled) as a story: the writer
+    would make up every scene of a story nobody asked for."""
+    if not is_cast_file(story):
+        return None
+    return Diagnostic(Span(story.path, 1, 1, 1, 1), "error", "cast-file-told",
+                      "this file only declares voices and characters (a cast for other stories "
+                      "to `use:`): it has no scenes and no premise to tell",
+                      "render a story that `use:`s it, or add a `scene ID` block or "
+                      "`premise: ...` to make it a story")
 
 
 @functools.lru_cache(maxsize=16)

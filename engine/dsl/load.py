@@ -9,7 +9,7 @@ from pathlib import Path
 
 from engine.dsl import media
 from engine.dsl import vocabulary as vocab
-from engine.dsl.check import check_story
+from engine.dsl.check import cast_file_told, check_story
 from engine.dsl.hints import name_in_value
 from engine.dsl.parse import parse_story
 from engine.dsl.source import decode
@@ -54,26 +54,32 @@ def _with_path(f: Field, path: str) -> str:
     return path + f.value.text[end:]
 
 
-def load_with_diagnostics(path: str | Path) -> tuple[Story | None, tuple[Diagnostic, ...]]:
-    """The checked story (None when there is any error) and every diagnostic, warnings included."""
+def load_with_diagnostics(path: str | Path, *, to_tell: bool = False
+                          ) -> tuple[Story | None, tuple[Diagnostic, ...]]:
+    """The checked story (None when there is any error) and every diagnostic, warnings included.
+
+    `to_tell`: the story is to be rendered or filled, so a cast file (voices and characters
+    only, which `check` accepts for others to `use:`) is an error."""
     file = Path(os.path.abspath(path))
     loader = _Loader(find_root(file))
     story = loader.load(file, (), None)
     diagnostics = list(loader.diagnostics)
     if story is not None:
         diagnostics += check_story(story, unread=Unread.of(loader.unread, not loader.names_known))
+        told = cast_file_told(story) if to_tell else None
+        diagnostics += [told] if told else []
     diagnostics.sort(key=sort_key)
     if story is None or any(d.severity == "error" for d in diagnostics):
         return None, tuple(diagnostics)
     return story, tuple(diagnostics)
 
 
-def load_story(path: str | Path) -> Story:
+def load_story(path: str | Path, *, to_tell: bool = False) -> Story:
     """The checked story; raises StoryError carrying every diagnostic when there is an error.
 
     Warnings are logged; `load_with_diagnostics` returns them instead.
     """
-    story, diagnostics = load_with_diagnostics(path)
+    story, diagnostics = load_with_diagnostics(path, to_tell=to_tell)
     if story is None:
         raise StoryError(diagnostics)
     for d in diagnostics:

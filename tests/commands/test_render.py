@@ -65,6 +65,24 @@ def test_several_stories_need_multirun(here: Path, capsys: pytest.CaptureFixture
     assert not (here / "renders").exists()
 
 
+def test_a_cast_file_is_not_a_story_to_render_or_fill(here: Path,
+                                                     capsys: pytest.CaptureFixture[str]):
+    """`check` accepts a cast (voices and characters for others to `use:`), but telling it would
+    have the writer make up a whole story nobody asked for."""
+    cast = here / "friends.story"
+    cast.write_text("voice bright\n  category: child\ncharacter Kit\n  voice: bright\n")
+    before = cast.read_bytes()
+    message = ("friends.story:1:1: error: this file only declares voices and characters (a cast "
+               "for other stories to `use:`): it has no scenes and no premise to tell")
+    for command in (["render", "friends.story"], ["fill", "friends.story"],
+                    ["fill", "--write", "friends.story"]):
+        assert main(command) == 2
+        err = capsys.readouterr().err
+        assert message in err and "hint: render a story that `use:`s it" in err
+    assert main(["check", "friends.story"]) == 0
+    assert cast.read_bytes() == before and not (here / "renders").exists()
+
+
 def test_a_folder_without_multirun_says_how_to_render_its_stories(
         here: Path, capsys: pytest.CaptureFixture[str]):
     (here / "tales").mkdir()
