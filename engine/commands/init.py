@@ -44,7 +44,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("dir", nargs="?", default=".", metavar="DIR",
                    help="the repository's folder, made if missing (default: the current folder)")
     p.add_argument("--force", action="store_true",
-                   help="replace files that the template also has (others are left alone)")
+                   help="replace files that the template also has, keeping a changed one beside "
+                        "it as NAME.before-init (other files are left alone)")
     return p
 
 
@@ -106,14 +107,39 @@ def git_note(root: Path) -> str:
     return "in a new git repository"
 
 
-def write(root: Path, template: dict[PurePosixPath, bytes], force: bool) -> None:
+KEPT_SUFFIX = ".before-init"
+"""What `--force` appends to the name of a file it replaces whose bytes were not the template's."""
+
+
+def write(root: Path, template: dict[PurePosixPath, bytes], force: bool) -> list[PurePosixPath]:
+    """Write the template; with `force`, first keep each file that differs from it (the author
+    may have edited it) beside it as NAME.before-init. The places kept so."""
+    kept = []
     for place, data in template.items():
         target = root / place
         target.parent.mkdir(parents=True, exist_ok=True)
-        if force:
-            write_atomically(target, data)
-        else:
+        if not force:
             create_exclusively(target, data)
+            continue
+        if target.is_file() and target.read_bytes() != data:
+            create_exclusively(_free_name(target), target.read_bytes())
+            kept.append(place)
+        write_atomically(target, data)
+    return kept
+
+
+def _free_name(target: Path) -> Path:
+    """NAME.before-init, or NAME.before-init.2, .3, … when an earlier --force kept one."""
+    first = target.with_name(target.name + KEPT_SUFFIX)
+    count = 2
+    while first.exists() or first.is_symlink():
+        first = target.with_name(f"{target.name}{KEPT_SUFFIX}.{count}")
+        count += 1
+    return first
+
+
+def _files(count: int) -> str:
+    return f"{count} file" if count == 1 else f"{count} files"
 
 
 def refusal(root: Path, force: bool, template: dict[PurePosixPath, bytes]) -> str | None:
@@ -128,7 +154,8 @@ def refusal(root: Path, force: bool, template: dict[PurePosixPath, bytes]) -> st
     if taken and not force:
         more = f" (and {len(taken) - 1} more)" if len(taken) > 1 else ""
         return (f"{root / taken[0]} already exists{more}; nothing written "
-                "(--force replaces the template's files)")
+                f"(--force replaces the template's files, keeping changed ones as "
+                f"NAME{KEPT_SUFFIX})")
     return None
 
 
@@ -143,7 +170,7 @@ def main(argv: list[str]) -> int:
     root = shown.absolute()
     try:
         root.mkdir(parents=True, exist_ok=True)
-        write(root, template, args.force)
+        kept = write(root, template, args.force)
     except FileExistsError as error:
         print(f"storyreel init: {error.filename2 or error.filename} appeared meanwhile; "
               "stopped there (--force replaces it)", file=sys.stderr)
@@ -156,4 +183,8 @@ def main(argv: list[str]) -> int:
     go = "" if shown == Path(".") else f"  cd {shlex.quote(str(shown))}\n"
     print(f"created a story repository in {shown} ({len(template)} files), {where}\n"
           f"next:\n{go}  storyreel check stories\n  storyreel render {EXAMPLE}")
+    if kept:
+        print(f"storyreel init: replaced {_files(len(kept))} that differed from the template; "
+              f"your versions are beside them as NAME{KEPT_SUFFIX}: "
+              f"{', '.join(str(place) for place in kept)}", file=sys.stderr)
     return 0

@@ -90,20 +90,49 @@ def test_existing_files_are_never_overwritten(tmp_path: Path,
     assert main(["init", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err == f"storyreel init: {tmp_path / 'README.md'} already exists; nothing written " \
-                  "(--force replaces the template's files)\n"
+                  "(--force replaces the template's files, keeping changed ones as " \
+                  "NAME.before-init)\n"
     assert (tmp_path / "README.md").read_text() == "mine\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md"]
 
 
 def test_force_replaces_the_template_files_only(tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+                                                monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "README.md").write_text("mine\n")
     (tmp_path / "notes.txt").write_text("keep\n")
     assert main(["init", "--force"]) == 0
     assert (tmp_path / "README.md").read_text().startswith("# Stories")
+    assert (tmp_path / "README.md.before-init").read_text() == "mine\n"
     assert (tmp_path / "notes.txt").read_text() == "keep\n"
     assert (tmp_path / EXAMPLE).is_file()
+    assert capsys.readouterr().err == (
+        "storyreel init: replaced 1 file that differed from the template; your versions are "
+        "beside them as NAME.before-init: README.md\n")
+
+
+def test_force_keeps_every_edited_file_and_only_those(tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """An author's edits to the example, the deny list and the cast are never lost."""
+    assert main(["init", str(tmp_path)]) == 0
+    edited = {EXAMPLE: "title: Mine\n", "safety/deny.txt": "[insult]\nstupid\n"}
+    for place, text in edited.items():
+        (tmp_path / place).write_text(text)
+    capsys.readouterr()
+    for round_ in ("", ".2"):
+        assert main(["init", "--force", str(tmp_path)]) == 0
+        assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob(f"*.before-init{round_}")) \
+            == sorted(f"{place}.before-init{round_}" for place in edited)
+        for place, text in edited.items():
+            assert (tmp_path / f"{place}.before-init{round_}").read_text() == text
+            (tmp_path / place).write_text(text)  # edited again before the next --force
+        assert "replaced 2 files that differed" in capsys.readouterr().err
+    for place in edited:  # a file as the template has it is replaced without a copy
+        (tmp_path / place).unlink()
+    assert main(["init", "--force", str(tmp_path)]) == 0
+    assert main(["init", "--force", str(tmp_path)]) == 0
+    assert not list(tmp_path.rglob("*.before-init.3")) and "replaced" not in capsys.readouterr().err
 
 
 def test_a_folder_in_the_way_is_one_line_even_with_force(tmp_path: Path,
