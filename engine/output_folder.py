@@ -3,6 +3,7 @@ place that cannot be written is one clear line instead of a traceback."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,8 @@ class OutputFolder(Callback):
 
 
 def _make(config: DictConfig, mode: str) -> None:
-    folder = Path(str(config.hydra[mode].dir)).absolute()
+    # As Hydra names it (`runtime.output_dir`): `..` taken out, so `a/../mine` is `mine`.
+    folder = Path(os.path.abspath(str(config.hydra[mode].dir)))
     record = config.hydra.output_subdir
     if mode == "run":
         _made.append(folder)

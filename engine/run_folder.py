@@ -210,7 +210,7 @@ def remove_if_empty(folder: Path) -> bool:
     """Remove a run folder that holds nothing but Hydra's record of a run that made no output
     (and none of a live process: a `cache gc` may look in just as a render starts), unless it
     was there before this process's run (FOUND_FOLDERS)."""
-    if folder.absolute() in FOUND_FOLDERS:
+    if Path(os.path.abspath(folder)) in FOUND_FOLDERS:
         return False
     try:
         names = [p.name for p in folder.iterdir()]

@@ -382,6 +382,17 @@ def test_a_failed_render_leaves_no_run_folder(repo: Path):
     assert not (repo / "run").exists()
 
 
+@pytest.mark.slow
+def test_a_failed_render_leaves_an_empty_folder_of_the_users_however_it_is_spelled(repo: Path):
+    """`sub/../mine` is the folder `mine` that was there before: a failure leaves it."""
+    (repo / "mine").mkdir()
+    (repo / "sub").mkdir()
+    done = render(repo / "fox.story", repo / "sub" / ".." / "mine", repo / "cache",
+                  "render.height=91")
+    assert done.returncode == 1 and "must be even" in done.stderr
+    assert (repo / "mine").is_dir() and not list((repo / "mine").iterdir())
+
+
 # ---- cache gc beside a live render ---------------------------------------------------------------
 
 @pytest.mark.slow
