@@ -102,8 +102,7 @@ def composition_problem(config_dir: Path, overrides: Sequence[str]) -> str | Non
     except HydraException as error:
         text = str(error).strip()
         deleted = re.match(r"Could not delete from config\. '([^']+)' does not exist", text)
-        if deleted and deleted.group(1) in _dotted_keys(_compose(config_dir, [
-                w for w in words if w.lstrip("~").partition("=")[0] != deleted.group(1)])):
+        if deleted and deleted.group(1) in _keys_besides(config_dir, words, deleted.group(1)):
             key = deleted.group(1)
             return f"cannot remove the setting '{key}' (~{key}): storyreel reads every " \
                    f"setting; give it a value instead ({key}=VALUE)"
@@ -112,6 +111,18 @@ def composition_problem(config_dir: Path, overrides: Sequence[str]) -> str | Non
             return _unknown_setting(config_dir, words, unknown.group(1))
         return text.splitlines()[0] if text else type(error).__name__
     return None
+
+
+def _keys_besides(config_dir: Path, words: list[str], key: str) -> set[str]:
+    """The settings of the config the other overrides compose (the defaults' when they are
+    themselves wrong: another mistake is reported on its own)."""
+    from hydra.errors import HydraException
+
+    others = [w for w in words if w.lstrip("~").partition("=")[0] != key]
+    try:
+        return set(_dotted_keys(_compose(config_dir, others)))
+    except HydraException:
+        return set(_dotted_keys(_compose(config_dir, [])))
 
 
 def _first_values(overrides: Sequence[str]) -> list[str]:

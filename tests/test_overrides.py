@@ -62,6 +62,10 @@ def test_removing_a_setting_storyreel_reads_says_to_give_it_a_value():
         "value instead (seed=VALUE)"
     assert composition_problem(CONF_DIR, ["story=x", "~video.captionsize"]) == \
         "no setting 'video.captionsize' (did you mean 'video.caption_size'?)"
+    # beside another mistake: one line for this one (the other is reported once it is fixed)
+    assert composition_problem(CONF_DIR, ["story=x", "~seed", "bogus.key=1"]) == \
+        "cannot remove the setting 'seed' (~seed): storyreel reads every setting; give it a " \
+        "value instead (seed=VALUE)"
 
 
 def test_an_unknown_setting_far_from_any_says_how_to_list_them():
