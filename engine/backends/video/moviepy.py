@@ -67,6 +67,10 @@ def effect_class(name: str) -> tuple[str, type]:
 class MoviePyEditor(FFmpegEditor):
     """Cuts through moviepy; frames, captions, crf and preset as `video=ffmpeg`'s."""
 
+    # moviepy renders the whole video in `cut`: no segments to encode beforehand (the cut stage
+    # makes the narration first when an editor has no `encode_segments`).
+    encode_segments = None
+
     def __init__(self, effects: Mapping[str, Any] | None = None, burn_subtitles: bool = True,
                  crf: int = 20, preset: str = "veryfast", tune: str | None = None,
                  keyint: int = 250, x264_params: str | None = "me=dia",

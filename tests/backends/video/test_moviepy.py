@@ -74,6 +74,17 @@ def test_effects_apply_to_their_scene_only(tmp_path: Path):
     assert np.abs(sound[4_800:52_000]).max() < 0.01 < np.abs(sound[62_000:90_000]).max()
 
 
+def test_the_cut_stage_encodes_no_ffmpeg_segments_for_moviepy(tmp_path: Path):
+    """moviepy draws the whole video in its cut: nothing is encoded beside the narration."""
+    from engine.stages.cut import _beside_segments
+
+    made = []
+    early, narration = _beside_segments(MoviePyEditor(), _request(tmp_path, "stage"),
+                                        lambda: made.append("narration") or "narration")
+    assert (early, narration, made) == (None, "narration", ["narration"])
+    assert not list(tmp_path.rglob("seg-*"))
+
+
 def test_effect_mistakes_are_config_errors(tmp_path: Path):
     with pytest.raises(ConfigError, match="no moviepy effect 'Sepia'.*BlackAndWhite"):
         MoviePyEditor(effects={"a": ["Sepia"]})
