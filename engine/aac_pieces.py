@@ -75,13 +75,13 @@ def encoded(sound: Callable[[], np.ndarray], primed: bool, bitrate: str,
 
 def piece_path(workdir: Path, key: dict[str, object]) -> Path:
     """Where the piece made from what `key` names is kept (the encoder's version added)."""
-    named = {**key, "version": VERSION, "encoder": _libav_version()}
+    named = {**key, "version": VERSION, "encoder": encoder_version()}
     digest = hashlib.sha256(json.dumps(named, sort_keys=True).encode()).hexdigest()
     return workdir / f"aacp-{digest[:32]}.npz"
 
 
 @functools.cache
-def _libav_version() -> str:
+def encoder_version() -> str:
     """PyAV's and its libavcodec's versions: they encode the pieces (and shape their bytes)."""
     import av
 

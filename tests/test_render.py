@@ -143,3 +143,30 @@ def test_a_failing_backend_names_itself_and_leaves_no_video(tmp_path: Path):
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "run" / "video.mp4").exists()
     assert not (tmp_path / "run" / "manifest.json").exists()
+
+
+def test_the_cuts_key_names_the_narrations_aac_encoder(tmp_path: Path, monkeypatch):
+    """The narration's AAC comes from PyAV's libavcodec, not the editor's ffmpeg binary: a new
+    PyAV must re-cut, never serve a video whose soundtrack it did not encode."""
+    from types import SimpleNamespace
+
+    import engine.render as render
+    from engine.config import compose_config, timeline_settings
+    from engine.dsl.parse import parse_text
+
+    story, _ = parse_text('scene a\n  "Hello."\n', str(tmp_path / "t.story"))
+    (tmp_path / "a.png").write_bytes(b"png")
+    requests = []
+    step = SimpleNamespace(digest=lambda path: "digest",
+                           run=lambda stage, version, request, *rest, **named:
+                           requests.append(request))
+    settings = SimpleNamespace(width=320, height=180, fps=25, caption_speakers=False, mix=None,
+                               timeline=timeline_settings(compose_config()))
+    for version in ("pyav 1, libavcodec 1.0.0", "pyav 2, libavcodec 1.0.0"):
+        monkeypatch.setattr(render, "encoder_version", lambda: version)
+        render._cut(story, [SimpleNamespace(image=tmp_path / "a.png")], [], editor=None,
+                    settings=settings, step=step, cache=SimpleNamespace(root=tmp_path))
+    assert [r["narration_encoder"] for r in requests] == ["pyav 1, libavcodec 1.0.0",
+                                                          "pyav 2, libavcodec 1.0.0"]
+    assert {k: v for k, v in requests[0].items() if k != "narration_encoder"} == \
+        {k: v for k, v in requests[1].items() if k != "narration_encoder"}
