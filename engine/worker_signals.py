@@ -70,11 +70,13 @@ def _on_ctrl_c(signum: int, frame: Any) -> None:
     thread starts workers (raised there, a worker begun but not yet known to loky, its start-up
     data half-written, would outlive the sweep and print an EOFError traceback)."""
     global _deferred
+    if _previous_handler == signal.SIG_IGN:
+        return  # a process started with Ctrl-C ignored (in the background of a script) keeps it so
     if _spawning:
         _deferred = True
     elif callable(_previous_handler):
         _previous_handler(signum, frame)
-    elif _previous_handler != signal.SIG_IGN:
+    else:
         raise KeyboardInterrupt
 
 
