@@ -65,8 +65,8 @@ def speak(story: Story, tts: TTS, step: Step,
           advance: Callable[[], None] = lambda: None,
           feedback: Feedback = NO_FEEDBACK) -> list[Spoken]:
     """Voice every line (cached); results in story order. A line whose approved clip the cache
-    still holds for the same words, speaker, delivery and language reuses it (pinned), whatever
-    voice the settings give it now. A TTS with a `concurrency` (one that waits on a network
+    still holds for the same words, speaker, delivery, language and story voice reuses it
+    (pinned), whatever TTS backend or settings speak it now. A TTS with a `concurrency` (one that waits on a network
     service) speaks that many lines at once."""
     def one(scene_id: str, index: int, speaker: str | None, request: SpeakRequest) -> Spoken:
         says = subject_sha256(subject(speaker, request))
@@ -93,10 +93,11 @@ def speak(story: Story, tts: TTS, step: Step,
         pool.shutdown(cancel_futures=True)
 
 
-def subject(speaker: str | None, request: SpeakRequest) -> dict[str, str | None]:
-    """What a clip says, as its pin knows it: not the voice, which a setting may change."""
+def subject(speaker: str | None, request: SpeakRequest) -> dict[str, object]:
+    """What a clip says and in which voice, as its pin knows it: the voice as the story gives it
+    (name, category, per-backend ids, rate, pitch), not the TTS backend or its settings."""
     return {"speaker": speaker, "text": request.text, "direction": request.direction,
-            "language": request.language}
+            "language": request.language, "voice": request.voice}
 
 
 def _pinned(review: ItemFeedback, text: str, says: str, step: Step, label: str) -> Path | None:
