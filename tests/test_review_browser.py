@@ -96,3 +96,21 @@ def test_a_flagged_line_is_approved_only_with_the_box_ticked(served: ReviewServe
     page.reload()  # the saved decision is shown on a fresh page
     assert page.locator("[data-item='meadow:2'] .state").inner_text().startswith("approved by Ada")
     page.close()
+
+
+def test_rejecting_without_a_note_is_refused_on_the_page(served: ReviewServer, browser):
+    page = browser.new_page()
+    page.goto(served.url)
+    line = page.locator("[data-item='meadow:1'] .decide")
+    assert line.locator(".note").get_attribute("placeholder") == "note (needed to reject)"
+    line.locator("button.reject").click()
+    state = line.locator(".state")
+    expect(state).to_have_class(re.compile(r"\berror\b"))
+    assert state.inner_text() == "not saved: a rejection needs a reason; write it in the note"
+    assert not (served.run_dir.parent / "stories" / "tale.review.yaml").exists()
+    line.locator(".note").fill("too quiet")
+    line.locator("button.reject").click()
+    expect(state).to_have_text(re.compile("^rejected by Ada"))
+    text, audio = load_run(served.run_dir).item("meadow:1").content.split("+")
+    assert decisions(served)["lines"]["meadow:1"][text][audio]["note"] == "too quiet"
+    page.close()

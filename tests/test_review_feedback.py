@@ -22,6 +22,7 @@ from engine.feedback import Feedback
 from engine.manifest import Recorder
 from engine.review import decisions
 from engine.review.feedback import load_feedback
+from engine.review.gate import item_problem, label
 from engine.review.records import authored_sha256, load_run, scene_records
 from engine.stages.draw import Drawn, DrawSettings, build_requests, draw
 from engine.stages.speak import Spoken, speak
@@ -55,7 +56,8 @@ class Hum:
         self.pitch = pitch
 
     def speak(self, request: SpeakRequest) -> Audio:
-        seed = int(hashlib.sha256(request.text.encode()).hexdigest()[:6], 16)
+        said = f"{request.voice.name}/{request.voice.category}: {request.text}"
+        seed = int(hashlib.sha256(said.encode()).hexdigest()[:6], 16)
         hz = (200 + seed % 300) * self.pitch
         return Audio(np.sin(np.arange(800) * hz / 8000 * 2 * np.pi).astype(np.float32), 8000)
 
@@ -141,6 +143,36 @@ def test_approved_pictures_lines_and_clips_survive_a_changed_setting(tmp_path):
     assert all(s.pinned for s in again.spoken)
     unpinned = render(tmp_path, story, seed=99, tts=Hum(pitch=1.5), feedback=Feedback())
     assert unpinned.picture("sky") != first.picture("sky")
+
+
+def test_a_voice_changed_in_the_story_is_voiced_again_and_needs_a_review_cache_or_not(
+        tmp_path):
+    """An approval is of what was heard: the story's voice for a line is part of what it pins,
+    so the same story gives the same clips and the same review whether the cache has the old
+    clips or not."""
+    elder = STORY.replace("a small red fox\n", "a small red fox\n  voice: elder\n")
+    first = render(tmp_path, story_at(tmp_path, elder))
+    decide(first, ["all"], "approved")
+    adult = story_at(tmp_path, elder.replace("voice: elder", "voice: adult"))
+    again = render(tmp_path, adult)
+    assert [(s.scene_id, s.pinned) for s in again.spoken] == [
+        ("sky", True), ("sea", True), ("hill", False)]
+    assert again.spoken[2].audio.read_bytes() != first.spoken[2].audio.read_bytes()
+    assert again.line("hill", 0) == first.line("hill", 0)  # the writer's words are kept
+
+    def needs_review(rendered: Rendered) -> list[str]:
+        run = load_run(rendered.folder)
+        data = decisions.load(decisions.decisions_path(run.story))
+        return [f"{label(i)}: {p}" for i in run.items if (p := item_problem(
+            i, decisions.decision_for(data, i), decisions.decided_otherwise(data, i)))]
+
+    assert needs_review(again) == [
+        "line hill:1: its text or voice changed since it was reviewed; review it again"]
+    (tmp_path / "cache").rename(tmp_path / "cache-moved-away")
+    fresh = render(tmp_path, adult)
+    assert [s.audio.read_bytes() for s in fresh.spoken] == \
+        [s.audio.read_bytes() for s in again.spoken]
+    assert needs_review(fresh) == needs_review(again)
 
 
 def test_an_approved_scene_survives_an_edit_of_another_scene_and_an_edited_one_is_redone(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
@@ -109,6 +110,44 @@ def test_a_flagged_line_needs_accept_flagged_and_nothing_is_saved_without(tmp_pa
     assert line["accepted_flags"] == line["flags"] and len(line["flags"]) == 1
 
 
+def test_a_flagged_line_approved_with_its_flags_does_not_block_approving_the_rest(tmp_path,
+                                                                                   capsys):
+    run = make_run(tmp_path, flags=[text_flag("meadow", 1, "Look at the <b>sky</b>!")])
+    assert review(run, "--approve", "meadow:2", "--accept-flagged") == 0
+    capsys.readouterr()
+    assert review(run, "--approve", "meadow") == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[:3] == ["approved scene meadow", "approved line meadow:1",
+                       "already approved line meadow:2: its flags accepted earlier"]
+    assert review(run, "--approve", "all") == 0
+    assert "publishable: every scene and line is approved" in capsys.readouterr().out
+    assert publish(run, tmp_path / "out") == 0  # the acceptance was kept, not overwritten
+    record = json.loads((tmp_path / "out" / "publish.json").read_text())
+    line = next(i for i in record["items"] if i["item"] == "line meadow:2")
+    assert line["accepted_flags"] == line["flags"] and len(line["flags"]) == 1
+
+
+def test_approving_a_scene_leaves_a_rejected_line_rejected_unless_it_is_named(tmp_path, capsys):
+    run = make_run(tmp_path)
+    assert review(run, "--reject", "meadow:2", "--note", "too  loud") == 0
+    assert review(run, "--reject", "O'Hare:picture", "--note", "dark") == 0
+    capsys.readouterr()
+    assert review(run, "--approve", "meadow") == 0
+    assert capsys.readouterr().out.splitlines()[:3] == [
+        "approved scene meadow", "approved line meadow:1",
+        "still rejected line meadow:2: too loud (to approve it, name it: --approve meadow:2)"]
+    assert review(run, "--approve", "all") == 0
+    assert "still rejected scene O'Hare: dark (to approve it, name it: --approve " \
+           "O'Hare:picture)" in capsys.readouterr().out
+    assert publish(run, tmp_path / "out") == 2
+    assert capsys.readouterr().err.splitlines()[1:] == [
+        "  line meadow:2: rejected: too loud", "  scene O'Hare: rejected: dark"]
+    assert review(run, "--approve", "meadow:2", "O'Hare:picture") == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "approved line meadow:2", "approved scene O'Hare",
+        f"publishable: every scene and line is approved (storyreel publish {run} --to DIR)"]
+
+
 def test_a_flagged_picture_needs_accept_flagged_too(tmp_path, capsys):
     flag = {**text_flag("O'Hare", None, "the picture"), "kind": "image", "field": "picture",
             "category": "nudity"}
@@ -182,6 +221,30 @@ def test_a_folder_that_is_not_a_run_is_one_line(tmp_path, capsys):
     assert publish(tmp_path, tmp_path / "out") == 2
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 2 and all("is not a run folder (no manifest.json)" in e for e in err)
+
+
+def test_a_run_folder_that_does_not_exist_is_named_so(tmp_path, capsys):
+    gone = tmp_path / "renders" / "owl"
+    assert review_command.main([str(gone)]) == 2
+    assert publish(gone, tmp_path / "out") == 2
+    err = capsys.readouterr().err.splitlines()
+    said = (f"error: {gone} does not exist; name a run folder (where `storyreel render` put "
+            "video.mp4 and manifest.json)")
+    assert err == [f"storyreel review: {said}", f"storyreel publish: {said}"]
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_busy_port_is_named_with_what_to_do(tmp_path, capsys):
+    run = make_run(tmp_path)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert review(run, "--port", str(port)) == 2
+    said = (f"storyreel review: error: port {port} on 127.0.0.1 is already in use (another "
+            "review page, or another program); choose another with --port N, or leave --port "
+            "out (or --port 0) for a free one")
+    assert capsys.readouterr().err.splitlines() == [said]
 
 
 @pytest.mark.slow

@@ -130,3 +130,20 @@ def test_a_decision_about_what_the_page_no_longer_shows_is_refused(served: Revie
                                      "content": "0" * 64})
     assert status == 409 and "reload the page" in answer["error"]
     assert decide(served, {"item": "nowhere", "decision": "approved"})[0] == 400
+
+
+def test_a_rejection_without_a_note_is_refused_as_on_the_command_line(served: ReviewServer):
+    from engine.review.records import load_run
+
+    body = {"item": "meadow:1", "decision": "rejected",
+            "content": load_run(served.run_dir).item("meadow:1").content}
+    for note in ("", "  \n "):
+        status, answer = decide(served, {**body, "note": note})
+        assert (status, answer) == (400, {"error": "not saved: a rejection needs a reason; "
+                                                   "write it in the note"})
+    assert not (served.run_dir.parent / "stories" / "tale.review.yaml").exists()
+    status, answer = decide(served, {**body, "note": " too quiet "})
+    assert status == 200 and answer["decision"] == "rejected"
+    data = yaml.safe_load((served.run_dir.parent / "stories" / "tale.review.yaml").read_text())
+    text_sha, audio_sha = body["content"].split("+")
+    assert data["lines"]["meadow:1"][text_sha][audio_sha]["note"] == "too quiet"

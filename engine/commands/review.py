@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import errno
 import getpass
 import subprocess
 import sys
@@ -61,14 +62,15 @@ def main(argv: list[str]) -> int:
 
 def _decide_here(run: Run, args: argparse.Namespace, reviewer: str) -> int:
     decision = "approved" if args.approve else "rejected"
-    if decision == "rejected" and not args.note.strip():
+    names = args.approve or args.reject
+    try:
+        items = named_items(run, names)
+        done = decisions.decide(decisions.decisions_path(run.story), items, decision, args.note,
+                                reviewer, args.accept_flagged, frozenset(named_alone(names)))
+    except decisions.NeedsNote:
         print("storyreel review: error: a rejection needs a reason: --note \"...\"",
               file=sys.stderr)
         return 2
-    try:
-        items = named_items(run, args.approve or args.reject)
-        decisions.decide(decisions.decisions_path(run.story), items, decision, args.note.strip(),
-                         reviewer, args.accept_flagged)
     except decisions.NeedsAcceptFlagged as flagged:
         print("storyreel review: error: nothing saved; flagged by the safety checks (look at "
               "them, then approve with --accept-flagged):", file=sys.stderr)
@@ -78,10 +80,29 @@ def _decide_here(run: Run, args: argparse.Namespace, reviewer: str) -> int:
     except ValueError as error:  # an unknown scene or line, an unreadable review file
         print(f"storyreel review: error: {error}", file=sys.stderr)
         return 2
-    for item in items:
+    for item, _ in done.made:
         print(f"{decision} {label(item)}")
+    for kept in done.kept:
+        print(f"{kept.state} {label(kept.item)}: " + (
+            f"{kept.why or 'no note'} (to approve it, name it: --approve {_name(kept.item)})"
+            if kept.state == "still rejected" else kept.why))
     print(publish_status(run.folder))
     return 0
+
+
+def named_alone(names: list[str]) -> list[str]:
+    """The item keys named one by one (`SCENE:picture`, `SCENE:N`), not through `all` or a
+    scene: an approval of a group leaves their rejected items rejected, but not these."""
+    out = []
+    for name in names:
+        scene, _, part = name.partition(":")
+        if part:
+            out.append(scene if part == "picture" else name)
+    return out
+
+
+def _name(item: Item) -> str:
+    return f"{item.key}:picture" if item.kind == "scene" else item.key
 
 
 def named_items(run: Run, names: list[str]) -> list[Item]:
@@ -112,7 +133,15 @@ def named_items(run: Run, names: list[str]) -> list[Item]:
 def _serve(run: Run, reviewer: str, port: int) -> int:
     from engine.review.server import ReviewServer
 
-    server = ReviewServer(run.folder, reviewer, port)
+    try:
+        server = ReviewServer(run.folder, reviewer, port)
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE:
+            raise
+        print(f"storyreel review: error: port {port} on 127.0.0.1 is already in use (another "
+              "review page, or another program); choose another with --port N, or leave --port "
+              "out (or --port 0) for a free one", file=sys.stderr)
+        return 2
     print(f"review page: {server.url}\n(decisions go to "
           f"{decisions.decisions_path(run.story)}; Ctrl-C stops the server)", flush=True)
     try:

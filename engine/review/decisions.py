@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -86,30 +88,42 @@ def decided_otherwise(data: dict[str, dict[str, dict[str, Any]]], item: Item) ->
 def record(path: Path, decisions: list[tuple[Item, Decision]]) -> None:
     """Add decisions (replacing earlier ones for the same content), written atomically; one writer
     at a time (the page's server and a script may decide together), so none is lost."""
+    with _locked(path):
+        data = load(path)
+        _write(path, data, decisions)
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """The decisions file held by this writer alone until the block ends."""
     lock = path.with_name(f".{path.name}.lock")
     try:
         fd = acquire(lock, wait=True)
     except OSError as error:  # named as the decisions file, not its lock beside it
         raise OSError(error.errno, error.strerror, str(path)) from error
     try:
-        data = load(path)
-        for item, decision in decisions:
-            entry: dict[str, Any] = {"decision": decision.decision, "note": decision.note,
-                                     "reviewer": decision.reviewer, "at": decision.at}
-            if decision.accepted_flags:
-                entry["accepted_flags"] = sorted(decision.accepted_flags)
-            entry.update(_what_was_seen(item))
-            place = data[_group(item)].setdefault(item.key, {})
-            *outer, last = _hashes(item)
-            for step in outer:
-                place = place.setdefault(step, {})
-            place[last] = entry
-        body = yaml.safe_dump(data, sort_keys=True, allow_unicode=True, width=100,
-                              default_flow_style=False)
-        write_atomically(path, HEADER + body)
+        yield
     finally:
         if fd is not None:
             release(fd, lock)
+
+
+def _write(path: Path, data: dict[str, dict[str, dict[str, Any]]],
+           decisions: list[tuple[Item, Decision]]) -> None:
+    for item, decision in decisions:
+        entry: dict[str, Any] = {"decision": decision.decision, "note": decision.note,
+                                 "reviewer": decision.reviewer, "at": decision.at}
+        if decision.accepted_flags:
+            entry["accepted_flags"] = sorted(decision.accepted_flags)
+        entry.update(_what_was_seen(item))
+        place = data[_group(item)].setdefault(item.key, {})
+        *outer, last = _hashes(item)
+        for step in outer:
+            place = place.setdefault(step, {})
+        place[last] = entry
+    body = yaml.safe_dump(data, sort_keys=True, allow_unicode=True, width=100,
+                          default_flow_style=False)
+    write_atomically(path, HEADER + body)
 
 
 def _what_was_seen(item: Item) -> dict[str, str]:
@@ -154,16 +168,69 @@ class NeedsAcceptFlagged(ValueError):
         self.items = items
 
 
+class NeedsNote(ValueError):
+    """A rejection without a reason: the next render (and the author) need to know why."""
+
+    def __init__(self) -> None:
+        super().__init__("a rejection needs a reason (a note saying what is wrong)")
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """An item a decision left as it was: `still rejected` or `already approved`, and why."""
+
+    item: Item
+    state: str
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class Decided:
+    """What one `decide` saved, and what it left as it was."""
+
+    made: list[tuple[Item, Decision]]
+    kept: list[Kept]
+
+
 def decide(path: Path, items: list[Item], decision: str, note: str, reviewer: str,
-           accept_flagged: bool) -> list[tuple[Item, Decision]]:
-    """Record one decision for every item (all or none); approving a flagged item needs
-    `accept_flagged`, and then names the flags it accepts."""
-    flagged = [item for item in items if item.flags]
-    if decision == "approved" and flagged and not accept_flagged:
-        raise NeedsAcceptFlagged(flagged)
-    at = now()
-    made = [(item, Decision(decision, note, reviewer, at,
-                            tuple(sorted(item.flag_ids)) if decision == "approved" else ()))
-            for item in items]
-    record(path, made)
-    return made
+           accept_flagged: bool, named: frozenset[str] | None = None) -> Decided:
+    """Record one decision for every item (all or none), by the rules the page and the command
+    line share: a rejection needs a note; approving a flagged item needs `accept_flagged` (and
+    then names the flags it accepts), unless it is already approved with exactly these flags
+    accepted (it is left so); an approval of a group (`all`, a scene) leaves an item rejected
+    for what it holds now rejected, unless the item is among `named` (None: every item is)."""
+    if decision == "rejected" and not note.strip():
+        raise NeedsNote()
+    with _locked(path):
+        data = load(path)
+        made: list[tuple[Item, Decision]] = []
+        kept: list[Kept] = []
+        at = now()
+        for item in items:
+            left = _kept(decision_for(data, item), item, decision, accept_flagged,
+                         named is None or item.key in named)
+            if left:
+                kept.append(left)
+            else:
+                made.append((item, Decision(decision, note.strip(), reviewer, at, tuple(
+                    sorted(item.flag_ids)) if decision == "approved" else ())))
+        flagged = [item for item, _ in made if item.flags]
+        if decision == "approved" and flagged and not accept_flagged:
+            raise NeedsAcceptFlagged(flagged)
+        if made:
+            _write(path, data, made)
+    return Decided(made, kept)
+
+
+def _kept(current: Decision | None, item: Item, decision: str, accept_flagged: bool,
+          named: bool) -> Kept | None:
+    """The item left as it is by this approval, or None when the decision applies to it."""
+    if decision != "approved" or current is None:
+        return None
+    if not current.approved and not named:
+        note = " ".join(current.note.split())
+        return Kept(item, "still rejected", note)
+    if current.approved and item.flags and not accept_flagged \
+            and item.flag_ids <= set(current.accepted_flags):
+        return Kept(item, "already approved", "its flags accepted earlier")
+    return None

@@ -140,7 +140,7 @@ def _decide_html(item: Item, data: dict[str, dict[str, dict[str, Any]]]) -> str:
     css, words = state_text(item, data)
     accept = ("<label><input type=checkbox class=accept> I have looked at the flagged content "
               "and approve it anyway</label> " if item.flags else "")
-    return (f"<div class=decide><input class=note placeholder='note (optional)'> {accept}"
+    return (f"<div class=decide><input class=note placeholder='note (needed to reject)'> {accept}"
             "<button value=approved class=approve>Approve</button> "
             "<button value=rejected class=reject>Reject</button>"
             f"<span class='state {css}'>{html.escape(words)}</span></div>")

@@ -135,6 +135,9 @@ class Run:
 def load_run(folder: Path) -> Run:
     """The run in `folder`; RunError (one line) when it is not a run this version can review."""
     manifest_path = folder / "manifest.json"
+    if not folder.exists():
+        raise RunError(f"{folder} does not exist; name a run folder (where `storyreel render` "
+                       "put video.mp4 and manifest.json)")
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except FileNotFoundError:

@@ -198,8 +198,11 @@ class _Handler(BaseHTTPRequestHandler):
                                                   "loaded (a new render?); reload the page"}
         path = decisions.decisions_path(run.story)
         try:
-            decisions.decide(path, [item], decision, note.strip(), self.server.reviewer,
+            decisions.decide(path, [item], decision, note, self.server.reviewer,
                              body.get("accept_flagged") is True)
+        except decisions.NeedsNote:
+            return HTTPStatus.BAD_REQUEST, {"error": "not saved: a rejection needs a reason; "
+                                                     "write it in the note"}
         except decisions.NeedsAcceptFlagged:
             return HTTPStatus.CONFLICT, {"error": "not saved: this is flagged; tick “approve it "
                                                   "anyway” to approve it"}
