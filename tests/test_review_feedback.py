@@ -279,6 +279,33 @@ def test_a_real_render_redraws_the_rejected_picture_and_keeps_the_approved_rest(
     assert "not publishable yet: 1 of 6 scenes and lines need review" in done.stderr
 
 
+@pytest.mark.slow
+def test_a_real_render_after_a_voice_change_needs_a_review_of_its_lines_cache_or_not(tmp_path):
+    """render; approve all; change a character's voice in the story; render into the same run
+    folder: its line is voiced again and needs a review; the same without the cache."""
+    from tests.test_render import storyreel
+
+    elder = STORY.replace("a small red fox\n", "a small red fox\n  voice: elder\n")
+    story_at(tmp_path, elder)
+    run = tmp_path / "run"
+    render_run = ["render", str(tmp_path / "stories" / "kites.story"), "render.width=160",
+                  "render.height=90", "render.fps=6", f"hydra.run.dir={run}"]
+    assert storyreel(*render_run, f"cache.dir={tmp_path / 'cache'}").returncode == 0
+    before = json.loads((run / "manifest.json").read_text())
+    assert storyreel("review", str(run), "--approve", "all").returncode == 0
+    story_at(tmp_path, elder.replace("voice: elder", "voice: adult"))
+    clips = []
+    for cache in ("cache", "another-cache"):
+        done = storyreel(*render_run, f"cache.dir={tmp_path / cache}")
+        assert done.returncode == 0, done.stderr
+        assert "not publishable yet: 1 of 6 scenes and lines need review" in done.stderr
+        after = json.loads((run / "manifest.json").read_text())
+        clips.append([line["audio"]["sha256"] for s in after["scenes"] for line in s["lines"]])
+        assert "hill:1:audio" not in after["feedback"]["pinned"]
+    old = [line["audio"]["sha256"] for s in before["scenes"] for line in s["lines"]]
+    assert clips[0] == clips[1] and clips[0][:2] == old[:2] and clips[0][2] != old[2]
+
+
 def test_check_warns_at_an_author_line_a_reviewer_rejected_until_it_is_edited(tmp_path, capsys):
     from engine.commands import check
 

@@ -17,7 +17,8 @@ from engine.review.records import Item, Run, RunError, load_run
 USAGE_EPILOG = """\
 ITEM: `all`, a scene id (its picture and every line in it), `SCENE:picture`, or `SCENE:N` (its
 N-th line, from 1). Decisions go to <story>.review.yaml beside the story, keyed by the sha256 of
-exactly what was reviewed; commit it with the story.
+exactly what was reviewed; commit it with the story. Approving `all` or a scene leaves its
+rejected items rejected (name one to approve it) and its approved flagged ones as they are.
   storyreel review renders/first-snow/2026-01-01_10-00-00          (the page, in a browser)
   storyreel review RUN --approve all
   storyreel review RUN --reject snowflakes:picture --note "Pip has three ears"
