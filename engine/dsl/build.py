@@ -10,6 +10,7 @@ from typing import NamedTuple
 from lark import Token, Transformer
 
 from engine.dsl import vocabulary
+from engine.dsl.hints import straight_quoted
 from engine.errors import Diagnostic
 from engine.ir import NARRATOR, Character, Field, Line, Scene, Span, Value, Voice
 
@@ -197,7 +198,8 @@ class Build(Transformer):
                 continue
             if s.key is not None and s.direction is not None and s.kind == "text":
                 self._problem(s.value.span, "unquoted-dialogue", "dialogue must be quoted",
-                              f'write it as `{s.key} ({s.direction}): "{s.value.text}"`')
+                              f"write it as `{s.key} ({s.direction}): "
+                              f"{straight_quoted(s.value.text)}`")
                 continue
             if s.key is not None and (is_setting or s.kind == "text"):
                 if s.direction is not None:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from engine.dsl import vocabulary as vocab
 from engine.dsl.directions import KNOWN_DIRECTIONS, direction_meanings, language_directions
-from engine.dsl.hints import did_you_mean, fold, hint, key_span, listing, name_in_value
+from engine.dsl.hints import (did_you_mean, fold, hint, key_span, listing, name_in_value,
+                               straight_quoted)
 from engine.dsl.unread import Unread
 from engine.dsl.values import value_problems
 from engine.errors import Diagnostic, Severity
@@ -159,7 +160,7 @@ class _Checker:
         where = f" in scene '{scene.id}'" if scene else ""
         if f.key in self.declared or f.key == NARRATOR or f.key in self.unread.declared:
             self.error(f.value.span, "unquoted-dialogue", "dialogue must be quoted",
-                       f'write it as `{f.key}: "{f.value.text}"`')
+                       f"write it as `{f.key}: {straight_quoted(f.value.text)}`")
             return
         if self.unread.everything:
             # the speaker may be declared in a file that could not be read: only misspellings

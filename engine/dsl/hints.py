@@ -60,3 +60,14 @@ def name_in_value(value: Value, start: int, end: int) -> Span:
 def listing(words: Iterable[str]) -> str:
     """Words for a hint, comma separated."""
     return ", ".join(words)
+
+
+CURLY_QUOTES = "\u201c\u201d\u201e\u201f\u00ab\u00bb"
+"""Quotation marks a word processor types for `"` (the story's texts are in straight quotes)."""
+
+
+def straight_quoted(text: str) -> str:
+    """`text` in the story's quotes, for a hint: curly quotes around it become straight ones."""
+    if len(text) >= 2 and text[0] in CURLY_QUOTES and text[-1] in CURLY_QUOTES:
+        text = text[1:-1]
+    return f'"{text}"'

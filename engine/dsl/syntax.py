@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
+from engine.dsl.hints import CURLY_QUOTES
 from engine.errors import Diagnostic, escaped
 from engine.ir import Span
 
@@ -36,6 +37,11 @@ def _colon_later(text: str, column: int) -> bool:
     return ":" in text[column - 1:].split("#")[0]
 
 
+def _curly_quote_at(text: str, column: int) -> bool:
+    """Whether the unexpected text begins with a typographic quotation mark."""
+    return text[column - 1:column] in CURLY_QUOTES
+
+
 def _named_before_colon(text: str, column: int) -> bool:
     """Whether something stands before the line's ':' (a would-be key or speaker)."""
     return _colon_later(text, column) and bool(text.split(":")[0].strip())
@@ -46,7 +52,7 @@ class Rule:
     """One kind of syntax error: its diagnostic, and broken lines that show it.
 
     `message` and `hint` are templates over the error's context: {word} (the unexpected text),
-    {char}, {key} (what stands before a missing ':'), {keyword} and {name} (of a block line),
+    {char}, {first} (its first character), {key} (what stands before a missing ':'), {keyword} and {name} (of a block line),
     {spoken} (a speaker before ':'), and the indenter's details. `caret` says what to point at.
     `when` narrows a rule to lines of one shape (same parser state, different mistake).
     """
@@ -61,6 +67,15 @@ class Rule:
 
 
 RULES: tuple[Rule, ...] = (
+    Rule("curly-quotes", "texts are in straight quotes (\"), not '{first}'",
+         'retype the quotes as `"` (a word processor curls them; curly quotes inside a '
+         'straight-quoted text stay as written)', "token",
+         ("\u201cOnce upon a time.\u201d\n", "scene a\n  \u201cOnce upon a time.\u201d\n",
+          "title: x\n\u201cHello.\u201d\n"), any_state=True, when=_curly_quote_at),
+    Rule("lone-ellipsis", "'...' alone is not a line",
+         "`...` stands for words the writer fills in: say who speaks them, "
+         "`narrator: ...` or `Name: ...`, inside a scene", "token",
+         ("scene a\n  ...\n", "...\n"), any_state=True),
     Rule("unclosed-quote", "this quote is never closed",
          'end the text with a matching `"` on the same line', "quote",
          ('scene a\n  Luna: "hello\n', 'title: "The Moon\n', 'scene a\n  "Once upon\n',
@@ -78,7 +93,8 @@ RULES: tuple[Rule, ...] = (
          "indent with two spaces, or with a tab, the same way everywhere", "indent",
          ("scene a\n  title: x\n\tsetting: y\n",)),
     Rule("unexpected-indent", "unexpected indentation",
-         "only the lines inside a voice, character or scene block are indented", "indent",
+         "indent a line only to put it in the voice, character or scene block above it, as "
+         "deep as that block's other lines", "indent",
          ("title: x\n  audience: 3\n", "scene a\n  title: x\n    setting: y\n"), any_state=True),
     Rule("missing-name", "missing a name after '{keyword}'",
          "a block starts with `{keyword} NAME` on its own line", "end",
@@ -122,7 +138,7 @@ RULES: tuple[Rule, ...] = (
           'scene a\n  Luna (sad) (x): "y"\n')),
     Rule("not-a-statement", "unexpected '{word}'",
          "a line is `key: value`, a block (`scene ID`), or a quoted narration line", "token",
-         ("%\n", "title: x\n%\n", ":\n", "(x)\n", "...\n", "scene a\n  : x\n")),
+         ("%\n", "title: x\n%\n", ":\n", "(x)\n", "scene a\n  : x\n")),
 )
 """Ordered: when only the parser state matches, the first rule seen in that state wins."""
 
@@ -200,7 +216,9 @@ class SyntaxTable:
         state, kind = _state(error), _kind(error)
         exact = self._index().get((state, kind), [])
         anywhere = [r for r in self.rules if r.any_state and kind in self._kinds(r)]
-        by_state = self._by_state.get(state, []) if state is not None else []
+        # A rule for any state is about one kind of text: it is not a guess for the state's.
+        by_state = [r for r in self._by_state.get(state, []) if not r.any_state] \
+            if state is not None else []
         for rule in (*exact, *anywhere, *by_state):
             if rule.when is None or rule.when(text, column):
                 return rule
@@ -235,6 +253,7 @@ def _context(text: str, column: int, found: str, error: Exception) -> dict[str, 
     spoken = code[: code.find(":")].strip() if ":" in code else found
     details: Mapping[str, object] = getattr(error, "details", {})
     return {"word": found.split()[0] if found.split() else found, "char": _visible(found),
+            "first": _visible(found[:1]),
             "key": key, "keyword": keyword, "name": name, "spoken": spoken,
             **{k: str(v) for k, v in details.items()}}
 

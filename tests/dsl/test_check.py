@@ -86,7 +86,7 @@ t.story:3:1: error: this line is indented with tabs, earlier lines with spaces
 t.story:2:1: error: unexpected indentation
      2 |   audience: 3
        | ^^
-  hint: only the lines inside a voice, character or scene block are indented"""),
+  hint: indent a line only to put it in the voice, character or scene block above it, as deep as that block's other lines"""),
     "narration outside a scene": ('"hello"\nscene a\n', """\
 t.story:1:1: error: a narration line cannot stand outside a scene
      1 | "hello"
@@ -277,6 +277,14 @@ def test_values_keys_and_sets(tmp_path: Path) -> None:
         "[only a scene's `trainedness NAME: value` names a character]",
         "18:3 error empty-line: this line says nothing "
         "[write what is said, or `...` to let the writer fill it in]"]
+
+
+def test_dialogue_in_curly_quotes_is_shown_in_straight_ones(tmp_path: Path) -> None:
+    text = 'character Dot\nscene a\n  Dot: \u201cHello.\u201d\n  Dot (softly): \u201cHi.\u201d\n'
+    assert summary(tmp_path, text) == [
+        '3:8 error unquoted-dialogue: dialogue must be quoted [write it as `Dot: "Hello."`]',
+        '4:17 error unquoted-dialogue: dialogue must be quoted '
+        '[write it as `Dot (softly): "Hi."`]']
 
 
 def test_reserved_character_names(tmp_path: Path) -> None:

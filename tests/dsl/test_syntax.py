@@ -54,6 +54,11 @@ def test_no_two_rules_claim_one_example() -> None:
     ("title:\u00a0The Moon\n", "1:7 unexpected-character: unexpected character '\\xa0'"),
     ("scene a\n \ttitle: x\n", "2:1 mixed-indentation: this line mixes tabs and spaces in its "
      "indentation"),
+    ("scene a\n  \u201cOnce.\u201d\n", "2:3 curly-quotes: texts are in straight quotes (\"), not "
+     "'\u201c'"),
+    ("scene a\n  ...\n", "2:3 lone-ellipsis: '...' alone is not a line"),
+    ("scene a\n  \u00abBonjour.\u00bb\n", "2:3 curly-quotes: texts are in straight quotes (\"), "
+     "not '\u00ab'"),
 ])
 def test_messages(text: str, expected: str) -> None:
     _, problems = parse_text(text, "t.story")
