@@ -26,6 +26,11 @@ def shown(text: str) -> str:
     return CONTROL.sub(lambda m: escaped(m.group()), text)
 
 
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """`1 line`, `2 lines`: a count with its noun as English says it."""
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
+
+
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
     """One problem found in a story file; `code` is stable for editors and CI."""

@@ -20,6 +20,7 @@ from hydra.errors import CompactHydraException
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
+from engine.errors import counted
 from engine.files import write_atomically
 from engine.overrides import literal_value
 from engine.secrets import mask
@@ -279,7 +280,7 @@ def _page(sweep_dir: Path, jobs: list[tuple[Path, dict[str, Any]]]) -> str:
     rows = "\n".join(_row(sweep_dir, d, j) for d, j in jobs)
     return (f"<!doctype html><meta charset=utf-8><title>sweep {esc_name(sweep_dir)}</title>"
             f"<style>{_STYLE}</style><h1>Sweep {esc_name(sweep_dir)}</h1>"
-            f"<p>{len(jobs)} jobs: {done} ok, {failed} failed, {stopped_count}"
+            f"<p>{counted(len(jobs), 'job')}: {done} ok, {failed} failed, {stopped_count}"
             f"{len(jobs) - done - failed - stopped} running</p>"
             "<table><tr><th>#</th><th>overrides</th><th>scenes</th><th>video</th>"
             f"<th>status</th></tr>\n{rows}\n</table>")

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.config import compose_config
-from engine.errors import BackendError, shown
+from engine.errors import BackendError, counted, shown
 from engine.ir import Story
 
 USAGE = """usage: storyreel fill STORY [--write] [KEY=VALUE ...]
@@ -100,11 +100,11 @@ def summary(before: Story, after: Story, usage: Any) -> str:
     images = sum(1 for s in after.scenes if s.get("image") is not None) - \
         sum(1 for s in before.scenes if s.get("image") is not None)
     new_scenes = len(after.scenes) - len(before.scenes)
-    text = f"filled {lines} lines, {images} image prompts"
+    text = f"filled {counted(lines, 'line')}, {counted(images, 'image prompt')}"
     if new_scenes:
-        text += f", {new_scenes} new scenes"
+        text += f", {counted(new_scenes, 'new scene')}"
     if usage.requests:
-        text += (f" ({usage.requests} requests, {usage.prompt_tokens} prompt + "
+        text += (f" ({counted(usage.requests, 'request')}, {usage.prompt_tokens} prompt + "
                  f"{usage.completion_tokens} completion tokens)")
     return text
 

@@ -11,6 +11,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path, PurePosixPath
 
 from engine.backends.safety_text.wordlist import STARTER
+from engine.errors import counted
 from engine.files import create_exclusively, write_atomically
 
 TEMPLATE = ("templates", "repo")
@@ -138,10 +139,6 @@ def _free_name(target: Path) -> Path:
     return first
 
 
-def _files(count: int) -> str:
-    return f"{count} file" if count == 1 else f"{count} files"
-
-
 def refusal(root: Path, force: bool, template: dict[PurePosixPath, bytes]) -> str | None:
     """Why nothing may be written into `root`, in one line; None when all is clear."""
     if root.exists() and not root.is_dir():
@@ -184,7 +181,7 @@ def main(argv: list[str]) -> int:
     print(f"created a story repository in {shown} ({len(template)} files), {where}\n"
           f"next:\n{go}  storyreel check stories\n  storyreel render {EXAMPLE}")
     if kept:
-        print(f"storyreel init: replaced {_files(len(kept))} that differed from the template; "
+        print(f"storyreel init: replaced {counted(len(kept), 'file')} that differed from the template; "
               f"your versions are beside them as NAME{KEPT_SUFFIX}: "
               f"{', '.join(str(place) for place in kept)}", file=sys.stderr)
     return 0

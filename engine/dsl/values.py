@@ -92,7 +92,7 @@ def duration_problems(f: Field) -> list[Diagnostic]:
                        "e.g. `duration: 6`; leave it out to fit the scene to its lines")]
     if not bounds.usual_low <= value <= bounds.usual_high:
         return [Diagnostic(f.value.span, "warning", "odd-duration",
-                           f"a scene of {value:g} seconds is unusually "
+                           f"a scene of {value:g} second{'' if value == 1 else 's'} is unusually "
                            + ("short" if value < bounds.usual_low else "long"),
                            f"scenes usually last {bounds.usual_low:g} to "
                            f"{bounds.usual_high:g} seconds; leave `duration:` out to fit the "

@@ -303,3 +303,15 @@ def test_fill_without_a_scorer_leaves_auto_and_says_why(story: Path, caplog):
         assert storyreel(["fill", str(story), "--write"]) == 0
     assert "  trainedness: auto  # chosen by fill\n" in story.read_text(encoding="utf-8")
     assert "choosing α needs select=clip" in caplog.text
+
+
+def test_the_fill_summary_counts_in_english():
+    from engine.commands.fill import summary
+    from engine.dsl.parse import parse_text
+
+    before, _ = parse_text('scene a\n  Owl: ...\n', "t.story")
+    after, _ = parse_text('scene a\n  image: a moon\n  Owl: "Hoo."\nscene b\n  image: x\n  "y"\n',
+                          "t.story")
+    usage = type("Usage", (), {"requests": 1, "prompt_tokens": 9, "completion_tokens": 4})()
+    assert summary(before, after, usage).startswith(
+        "filled 0 lines, 2 image prompts, 1 new scene (1 request, 9 prompt + 4 completion")

@@ -151,7 +151,7 @@ def test_a_missing_used_file_still_quiets_the_names(tmp_path: Path) -> None:
              "not '0.01'"),
     ("100000", "error bad-duration: duration must be a number of seconds from 0.5 to 3600, "
                "not '100000'"),
-    ("1", "warning odd-duration: a scene of 1 seconds is unusually short"),
+    ("1", "warning odd-duration: a scene of 1 second is unusually short"),
     ("900", "warning odd-duration: a scene of 900 seconds is unusually long"),
 ])
 def test_duration_range(tmp_path: Path, value: str, expected: str | None) -> None:
