@@ -27,7 +27,9 @@ def output_console(stderr: bool = True) -> Console:
 class ConsoleLog(RichHandler):
     """Rich log lines on a terminal; elsewhere (a pipe, a file, a CI log) `LEVEL message` lines,
     unwrapped and unpadded (Rich would fold them at 80 columns). Control characters (a story
-    file named with an escape sequence) are shown escaped."""
+    file named with an escape sequence) are shown escaped. A record that says its own level
+    (`extra={"says_its_level": True}`: a story's `file:line:col: warning: …` with its caret) is written
+    as it is, everywhere."""
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -36,11 +38,13 @@ class ConsoleLog(RichHandler):
             message = None
         if message is not None and shown(message) != message:
             record.msg, record.args = shown(message), None
-        if self.console.is_terminal:
+        said_itself = getattr(record, "says_its_level", False)  # a story's diagnostic
+        if self.console.is_terminal and not said_itself:
             super().emit(record)
             return
         try:
-            self.console.file.write(f"{record.levelname} {self.format(record)}\n")
+            level = "" if said_itself else f"{record.levelname} "
+            self.console.file.write(f"{level}{self.format(record)}\n")
             self.console.file.flush()
         except Exception:  # noqa: BLE001 - logging's convention: report, never raise
             self.handleError(record)

@@ -82,8 +82,8 @@ def load_story(path: str | Path, *, to_tell: bool = False) -> Story:
     story, diagnostics = load_with_diagnostics(path, to_tell=to_tell)
     if story is None:
         raise StoryError(diagnostics)
-    for d in diagnostics:
-        log.warning("%s", render_diagnostic(d))
+    for d in diagnostics:  # its own "warning:" is in the text: no second level before it
+        log.warning("%s", render_diagnostic(d), extra={"says_its_level": True})
     return story
 
 

@@ -179,6 +179,17 @@ def test_fill_warnings_in_a_pipe_are_whole_lines(story: Path):
         "'Bearer ***')" for n in (1, 2, 3)]
 
 
+def test_a_storys_warning_says_its_level_once(tmp_path: Path):
+    (tmp_path / ".git").mkdir()
+    story = tmp_path / "short.story"
+    story.write_text('scene a\n  duration: 1\n  "Hush."\n')
+    done = subprocess.run([sys.executable, "-m", "engine", "fill", str(story)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0
+    assert done.stderr.splitlines()[0] == (
+        f"{story}:2:13: warning: a scene of 1 second is unusually short")
+
+
 def test_new_drafts_a_story_that_checks(tmp_path: Path, capsys):
     out = tmp_path / "kite.story"
     assert storyreel(["new", "a lost kite finds its way home", "--scenes", "3", "--characters",
