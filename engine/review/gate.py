@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -80,9 +81,9 @@ def publish_status(run_dir: Path) -> str:
     found = problems(run, data)
     if not found:
         return ("publishable: every scene and line is approved "
-                f"(storyreel publish {run_dir} --to DIR)")
+                f"(storyreel publish {shlex.quote(str(run_dir))} --to DIR)")
     other = sum(1 for p in found if not p.startswith(("scene ", "line ")))
     items = len(found) - other
     return (f"not publishable yet: {items} of {len(run.items)} scenes and lines need review"
             + (f", and {other} other problems (storyreel publish lists them)" if other else "")
-            + f" (storyreel review {run_dir})")
+            + f" (storyreel review {shlex.quote(str(run_dir))})")

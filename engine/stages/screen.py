@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shlex
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Literal, Protocol, Sequence
 
 from engine import secrets
 from engine.backends.safety import SafetyChecker
-from engine.backends.safety_text import TextCheckRequest, TextChecker, TextFlag
+from engine.backends.safety_text import TextChecker, TextCheckRequest, TextFlag
 from engine.ir import Story
 from engine.steps import Step
 
@@ -126,4 +127,4 @@ def picture_flags(drawn: Sequence[Picture], safety: SafetyChecker, step: Step) -
 def summary(flags: Sequence[Flag], run_dir: object) -> str:
     """The line a render ends with when anything was flagged."""
     return (f"{len(flags)} safety flag{'s' if len(flags) != 1 else ''}: review before "
-            f"publishing (storyreel review {run_dir})")
+            f"publishing (storyreel review {shlex.quote(str(run_dir))})")

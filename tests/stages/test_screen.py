@@ -164,3 +164,11 @@ def assert_the_flags_hold_publishing_until_accepted(run: Path, out: Path) -> Non
     published = storyreel("publish", str(run), "--to", str(out))
     assert published.returncode == 0, published.stderr
     assert (out / "video.mp4").is_file()
+
+
+def test_the_review_command_it_suggests_can_be_pasted_into_a_shell():
+    from engine.stages.screen import summary
+
+    run = Path("/stories/renders/my story, part 1/2026-12-02")
+    assert summary([object()], run) == ("1 safety flag: review before publishing (storyreel review "
+                                        "'/stories/renders/my story, part 1/2026-12-02')")
