@@ -28,24 +28,28 @@ MOVED_SETTINGS = {
 @dataclass(frozen=True)
 class WholeNumber:
     """A setting that must be a whole number from `low` to `high` (no top without one; null
-    allowed where optional)."""
+    allowed where optional; `even` where it must be)."""
 
     low: int
     high: int | None = None
     optional: bool = False
+    even: bool = False
 
     def problem(self, key: str, value: Any) -> str | None:
         """One line naming the setting, its value and the allowed range, or None when it fits."""
         if value is None and self.optional:
             return None
         number = _whole(value)
-        if number is not None and self.low <= number <= (self.high or number):
+        if number is not None and self.low <= number <= (self.high or number) \
+                and not (self.even and number % 2):
             return None
         empty = " (empty)" if value is None or str(value).strip() == "" else ""
         shown_value = "" if value is None else value
-        allowed = (f"a whole number from {self.low} to {self.high}" if self.high else
-                   f"a whole number of {self.low} or more") + \
-            (", or null" if self.optional else "")
+        whole = "an even whole number" if self.even else "a whole number"
+        allowed = (f"{whole} from {self.low} to {self.high}" if self.high else
+                   f"{whole} of {self.low} or more") + \
+            (", or null" if self.optional else "") + \
+            (" (video frames are YUV 4:2:0: both sides even)" if self.even else "")
         return f"{key}={shown_value}{empty} is not allowed: it must be {allowed}"
 
 
@@ -64,8 +68,8 @@ def _whole(value: Any) -> int | None:
 
 SETTINGS_SCHEMA = {
     "seed": WholeNumber(0, optional=True),
-    "render.width": WholeNumber(2, 16384),
-    "render.height": WholeNumber(2, 16384),
+    "render.width": WholeNumber(2, 16384, even=True),
+    "render.height": WholeNumber(2, 16384, even=True),
     "render.fps": WholeNumber(1, 240),
     "render.candidates": WholeNumber(1, 64),
 }

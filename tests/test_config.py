@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 from pathlib import Path
 
 import hydra.utils
@@ -10,8 +11,15 @@ import pytest
 from hydra.errors import InstantiationException
 from omegaconf import OmegaConf
 
-from engine.config import (CONF_DIR, MOVED_SETTINGS, TARGET_PREFIX, build_backend,
-                           check_overrides, compose_config, settings_from)
+from engine.config import (
+    CONF_DIR,
+    MOVED_SETTINGS,
+    TARGET_PREFIX,
+    build_backend,
+    check_overrides,
+    compose_config,
+    settings_from,
+)
 from engine.errors import ConfigError, MissingDependency
 
 NOT_ROLES = {"hydra", "prompts"}
@@ -94,6 +102,10 @@ def test_a_bad_render_value_is_a_config_error(tmp_path: Path):
     with pytest.raises(ConfigError, match="^render.fps=fast is not allowed: it must be a whole "
                                           "number from 1 to 240$"):
         settings_from(compose_config([STORY, "render.fps=fast"]), tmp_path)
+    with pytest.raises(ConfigError, match=re.escape(
+            "render.width=321 is not allowed: it must be an even whole number from 2 to 16384 "
+            "(video frames are YUV 4:2:0: both sides even)")):
+        settings_from(compose_config([STORY, "render.width=321"]), tmp_path)
 
 
 @pytest.mark.parametrize("old", sorted(MOVED_SETTINGS))

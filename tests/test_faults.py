@@ -315,8 +315,8 @@ def test_a_run_folder_holds_exactly_one_runs_outputs(repo: Path):
     assert set(manifest["outputs"]) == owl
 
     before = {name: (run / name).read_bytes() for name in files(run)}
-    failed = render(repo / "fox.story", run, cache, "render.height=91")  # fails at the cut
-    assert failed.returncode == 1 and "must be even" in failed.stderr
+    failed = render(repo / "fox.story", run, cache, "video.audio_bitrate=lots")  # fails at the cut
+    assert failed.returncode == 1 and "encoding the narration failed" in failed.stderr
     assert {name: (run / name).read_bytes() for name in files(run)} == before  # the owl run, whole
     assert sorted(p.name for p in run.iterdir() if p.name.startswith(".")) == [".hydra"]
 
@@ -351,7 +351,7 @@ def test_a_failed_or_interrupted_render_leaves_the_whole_run_folder_as_it_was(re
     (run / "render.log").write_text("a line of an earlier run\n")
     before = everything(run)
     assert "- seed=502" in before[".hydra/overrides.yaml"].decode()
-    failed = render(repo / "fox.story", run, cache, "seed=503", "render.height=91")
+    failed = render(repo / "fox.story", run, cache, "seed=503", "video.audio_bitrate=lots")
     assert failed.returncode == 1 and everything(run) == before
     made = len(list(cache.glob("??/*/manifest.json")))
     process = subprocess.Popen(
@@ -377,8 +377,8 @@ def test_a_failed_or_interrupted_render_leaves_the_whole_run_folder_as_it_was(re
 
 @pytest.mark.slow
 def test_a_failed_render_leaves_no_run_folder(repo: Path):
-    done = render(repo / "fox.story", repo / "run", repo / "cache", "render.height=91")
-    assert done.returncode == 1 and "must be even" in done.stderr
+    done = render(repo / "fox.story", repo / "run", repo / "cache", "video.audio_bitrate=lots")
+    assert done.returncode == 1 and "encoding the narration failed" in done.stderr
     assert not (repo / "run").exists()
 
 
@@ -388,8 +388,8 @@ def test_a_failed_render_leaves_an_empty_folder_of_the_users_however_it_is_spell
     (repo / "mine").mkdir()
     (repo / "sub").mkdir()
     done = render(repo / "fox.story", repo / "sub" / ".." / "mine", repo / "cache",
-                  "render.height=91")
-    assert done.returncode == 1 and "must be even" in done.stderr
+                  "video.audio_bitrate=lots")
+    assert done.returncode == 1 and "encoding the narration failed" in done.stderr
     assert (repo / "mine").is_dir() and not list((repo / "mine").iterdir())
 
 
