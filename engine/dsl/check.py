@@ -66,6 +66,7 @@ class _Checker:
         for scene in self.story.scenes:
             self.fields(scene.fields, "scene", f" in scene '{scene.id}'", scene=scene)
             self.scene_lines(scene)
+        self.first_transition(self.story)
         self.header(self.story)
         return self.out
 
@@ -246,6 +247,18 @@ class _Checker:
                           "them; a TTS backend's `directions:` setting adds more)")
 
     # -- the story as a whole -------------------------------------------------------------------
+
+    def first_transition(self, story: Story) -> None:
+        """A transition is how a scene begins from the one before: the first has none."""
+        first = story.scenes[0] if story.scenes else None
+        transition = first.get("transition") if first else None
+        if transition is not None and transition.value.text != "cut" \
+                and transition.value.text in vocab.TRANSITIONS:  # (an unknown one is an error)
+            self.warn(transition.value.span, "first-transition",
+                      "the first scene has no scene before it: its `transition: "
+                      f"{transition.value.text}` is not shown",
+                      "a scene's `transition:` says how it begins; give it to the second scene, "
+                      "or leave it out here")
 
     def header(self, story: Story) -> None:
         if self.unread.everything or self.unread.declared:

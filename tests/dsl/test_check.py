@@ -287,6 +287,16 @@ def test_dialogue_in_curly_quotes_is_shown_in_straight_ones(tmp_path: Path) -> N
         '[write it as `Dot (softly): "Hi."`]']
 
 
+def test_a_transition_on_the_first_scene_is_a_warning(tmp_path: Path) -> None:
+    text = ('scene a\n  transition: fade through black\n  "Hi."\n'
+            'scene b\n  transition: crossfade\n  "Bye."\n')
+    assert summary(tmp_path, text) == [
+        "2:15 warning first-transition: the first scene has no scene before it: its "
+        "`transition: fade through black` is not shown [a scene's `transition:` says how it "
+        "begins; give it to the second scene, or leave it out here]"]
+    assert summary(tmp_path, 'scene a\n  transition: cut\n  "Hi."\n') == []
+
+
 def test_reserved_character_names(tmp_path: Path) -> None:
     assert summary(tmp_path, "character narrator\ncharacter title\nscene a\n") == [
         "1:11 error reserved-name: 'narrator' reads the narration; it cannot be a character "
