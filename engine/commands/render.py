@@ -35,6 +35,18 @@ _VALUE_FLAGS = {"--cfg", "-c", "--package", "-p", "--info", "-cd", "--config-dir
                 "--config-name", "--experimental-rerun"}
 
 
+INFO_CHOICES = ("all", "config", "defaults", "defaults-tree", "plugins", "searchpath")
+"""What Hydra's `--info` may be followed by (alone, it means all)."""
+
+
+def _bare_info_as_all(argv: list[str]) -> list[str]:
+    """`--info` not followed by one of its choices as `--info=all`: Hydra's parser would take
+    the next word (the story, or an override) for the choice."""
+    return [("--info=all" if arg == "--info" and (at + 1 == len(argv)
+                                                 or argv[at + 1] not in INFO_CHOICES) else arg)
+            for at, arg in enumerate(argv)]
+
+
 def split_story(argv: list[str]) -> tuple[str | None, list[str]]:
     """The story argument (the first bare word) and everything else, in order."""
     rest: list[str] = []
@@ -157,6 +169,7 @@ def main(argv: list[str]) -> int:
     if argv and argv[0] in {"-h", "--help"}:
         print(USAGE)
         return 0
+    argv = _bare_info_as_all(argv)
     story_arg, rest = split_story(argv)
     if story_arg is None:
         print(f"storyreel render: which story?\n\n{USAGE}", file=sys.stderr)

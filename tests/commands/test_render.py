@@ -262,3 +262,14 @@ def test_a_key_echoed_inside_a_good_answer_never_reaches_the_story(tmp_path: Pat
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["llm_usage"]["requests"] == 1
     assert_no_key_anywhere(tmp_path, done)
+
+
+@pytest.mark.parametrize("args", [["a.story", "--info"], ["--info", "a.story"],
+                                  ["a.story", "--info", "seed=3"]])
+def test_a_bare_info_after_or_before_the_story_is_hydras_info(here: Path, args: list[str],
+                                                               capsys: pytest.CaptureFixture[str]):
+    (here / "a.story").write_text(STORY)
+    assert main(["render", *args]) == 0
+    out = capsys.readouterr().out
+    assert "Installed Hydra Plugins" in out and "Defaults List" in out
+    assert not (here / "renders").exists()
