@@ -321,6 +321,9 @@ def _fill_run_folder(run: _Run, folder: RunFolder, story: Story, written: write_
     facts = {**_facts(run.settings, run.backends, written, run.step, duration, seconds),
              **run_record(story, drawn, spoken, run.step.digest, staging, review["authored"]),
              "flags": [flag.record() for flag in flags], "feedback": review["feedback"]}
+    counts = run.recorder.counts().values()
+    log.info("rendered %s: %.2f s of video in %.1f s; %s made, %s reused", story.path, duration,
+             seconds, sum(made for made, _ in counts), sum(reused for _, reused in counts))
     folder.commit(lambda path, outputs: write_manifest(path, run.recorder,
                                                        {**facts, "outputs": outputs}))
     return duration

@@ -109,6 +109,8 @@ def test_no_change_reuses_everything_and_still_writes_every_output(repo: Path):
     assert {e.key for e in Cache(repo / "cache").entries()} == entries  # no backend ran
     for name in OUTPUTS[:-1]:
         assert (repo / "again" / name).read_bytes() == (repo / "cold" / name).read_bytes(), name
+    log = (repo / "again" / "render.log").read_text()  # a run that made nothing says so too
+    assert f"rendered {repo / 'mo.story'}: " in log and "; 0 made, " in log
 
 
 def segments(repo: Path) -> set[str]:
