@@ -122,7 +122,9 @@ def contact_sheet(cells: dict[tuple[int, int], Path], alphas: Sequence[float],
     width = min(THUMBNAIL_WIDTH, first.width)
     height = max(1, round(first.height * width / first.width))
     font = ImageFont.load_default(size=16)
-    left, top, gap = 110, 64, 8
+    top, gap = 64, 8
+    labels = [f"seed {seed}" for seed in seeds]  # a seed's every digit shows: it is copied
+    left = 2 * gap + max(round(font.getlength(label)) for label in labels)
     sheet = Image.new("RGB", (left + len(alphas) * (width + gap),
                               top + len(seeds) * (height + gap)), "white")
     pen = ImageDraw.Draw(sheet)
@@ -130,8 +132,8 @@ def contact_sheet(cells: dict[tuple[int, int], Path], alphas: Sequence[float],
     for column, alpha in enumerate(alphas):
         pen.text((left + column * (width + gap), top - 24), f"trainedness {alpha:g}", fill="black",
                  font=font)
-    for row, seed in enumerate(seeds):
-        pen.text((gap, top + row * (height + gap) + height // 2 - 8), f"seed {seed}",
+    for row, label in enumerate(labels):
+        pen.text((gap, top + row * (height + gap) + height // 2 - 8), label,
                  fill="black", font=font)
         for column in range(len(alphas)):
             with Image.open(cells[(row, column)]) as picture:

@@ -141,3 +141,20 @@ def test_a_render_after_tune_reuses_the_picture_tune_drew(tmp_path: Path):
     [drawn] = [a for a in manifest["artifacts"] if a["stage"] == "draw"]
     tuned = hashlib.sha256((out / "tune" / "alpha-1_seed-5.png").read_bytes()).hexdigest()
     assert not drawn["made"] and drawn["sha256"] == tuned  # the scene at α = 1, seed 5
+
+
+def test_a_long_seed_is_labelled_whole_on_the_sheet(tmp_path: Path):
+    """The labels' column is as wide as the widest `seed N`: no digit is cut off."""
+    from PIL import Image, ImageFont
+
+    from engine.commands.tune import contact_sheet
+
+    cell = tmp_path / "cell.png"
+    Image.new("RGB", (64, 36), "gray").save(cell)
+    seeds = [1749524493, 1749524494]
+    sheet = contact_sheet({(r, c): cell for r in range(2) for c in range(2)}, [0.5, 1.0], seeds,
+                          "a title")
+    label = ImageFont.load_default(size=16).getlength(f"seed {seeds[0]}")
+    first_picture_x = min(x for x in range(sheet.width) if sheet.getpixel((x, 70)) != (255, 255, 255)
+                          and sheet.getpixel((x, 70)) == (128, 128, 128))
+    assert first_picture_x > label + 8
