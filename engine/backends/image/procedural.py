@@ -26,7 +26,7 @@ from engine.backends.video.text import draw_rows, row_width
 
 log = logging.getLogger(__name__)
 
-VERSION = "6"
+VERSION = "7"
 """Part of the identity: bump it whenever the same request would draw different pixels."""
 
 

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 
 from engine.backends.image import CharacterLook, DrawRequest
 from engine.backends.image.looks import COLOURS, KIND_WORDS, RGB, in_english
-from engine.backends.image.words import (COLOUR_WORDS, COLOURS_AFTER_NOUN, ELEMENTS, POSES,
-                                         STOPWORDS, TABLES, TIMES, language_of, wrap)
+from engine.backends.image.pose_words import EVERYONE, MUTUAL, POSES, described, negated
+from engine.backends.image.words import (COLOUR_WORDS, COLOURS_AFTER_NOUN, ELEMENTS, STOPWORDS,
+                                         TABLES, TIMES, language_of, wrap)
 
 COLOURABLE = frozenset({"boat", "rocket", "castle", "village", "garden", "planets", "sea",
                         "moon_surface", "forest", "tree", "market", "kitchen", "bedroom",
@@ -168,21 +169,44 @@ def _verbs(text: str, matches: list[Match], characters: tuple[CharacterLook, ...
     return out
 
 
+def _doers(text: str, characters: tuple[CharacterLook, ...], language: str) -> list[str]:
+    """Who a stretch of a clause names as the doer: by name or kind word, or the whole cast for
+    'everyone' (EVERYONE)."""
+    named = _who(text, characters, language)
+    if not named and re.search(EVERYONE.get(language, EVERYONE["en"]), text):
+        named = [c.name for c in characters]
+    return named
+
+
 def _poses(text: str, matches: list[Match], characters: tuple[CharacterLook, ...],
            language: str, everyone: bool = True) -> dict[str, str]:
     """Who does what: a pose word goes to the characters named before it in its clause (the
-    subject), else to those named after it, else to everyone; in a line (`everyone` False),
-    only to a subject named before it."""
+    subject), a MUTUAL one also to those named right after it; in the scene's own words
+    (`everyone` True) else to those named after it. A pose its clause says is not done ('Hoot
+    could not sleep') goes to no one, and a participle that describes a noun ('a sitting room',
+    'a pointed hat') only to a character that noun names ('the sleeping fox')."""
     poses: dict[str, str] = {}
     bounds = [0, *(m.end() for m in _CLAUSE.finditer(text)), len(text)]
     previous = 0
+
+    def subject(span: str) -> bool:
+        return bool(_doers(span, characters, language))
+
     for m in (m for m in matches if m.kind == "p"):
         start = max(b for b in bounds if b <= m.start)
         end = min(b for b in bounds if b >= m.end)
-        named = _who(text[max(start, previous):m.start], characters, language)
-        if everyone:
-            named = (named or _who(text[m.end:end], characters, language)
-                     or [c.name for c in characters])
+        before, after = text[start:m.start], text[m.end:end]
+        noun = described(before, m.text, after, language, subject)
+        if negated(before, after, language, subject):
+            named = []
+        elif noun is not None:
+            named = _who(noun, characters, language)
+        else:
+            named = _doers(text[max(start, previous):m.start], characters, language)
+            if everyone and not named:
+                named = _doers(after, characters, language)
+            elif named and m.value in MUTUAL:  # 'Dot hugs Mole': Mole hugs back
+                named += _who(" ".join(after.split()[:3]), characters, language)
         previous = m.end
         for name in named:
             poses.setdefault(name, m.value)
@@ -196,13 +220,16 @@ def line_poses(lines: Iterable[tuple[str | None, str, str | None]],
 
     Each line is (speaker, text, direction). A speaker's direction ('waving', 'en sautant') is
     the speaker's pose; a narration line gives a pose to the character it names as the one
-    doing it ('Mia waves', 'le renard saute'). What characters say is not what they do, and
-    the first pose said of a character counts."""
+    doing it ('Mia waves', 'le renard saute', 'everyone sleeps'), unless the line says it is not
+    done ('Hoot could not sleep'). What characters say is not what they do, and the first pose
+    said of a character counts."""
     table = language_of(language)
     poses: dict[str, str] = {}
     for speaker, text, direction in lines:
         if speaker is not None and direction:
-            said = [m for m in find(direction.lower(), table) if m.kind == "p"]
+            lowered = direction.lower()
+            said = [m for m in find(lowered, table) if m.kind == "p" and not negated(
+                lowered[:m.start], lowered[m.end:], table, lambda _: False)]
             if said and any(c.name == speaker for c in characters):
                 poses.setdefault(speaker, said[0].value)
         elif speaker is None and text:

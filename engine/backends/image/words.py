@@ -1,4 +1,5 @@
-"""The words the procedural illustrator understands, per language: elements, poses, colours."""
+"""The words the procedural illustrator understands, per language: elements, colours,
+descriptions (the poses' words are in `pose_words`)."""
 
 from __future__ import annotations
 
@@ -176,38 +177,6 @@ _ZH = {
 }
 TABLES: dict[str, dict[str, str]] = {"en": _EN, "fr": _FR, "es": _ES, "de": _DE, "zh": _ZH}
 """Element → regular expression of the words that ask for it, per language."""
-
-POSES: dict[str, dict[str, str]] = {
-    "en": {"running": r"run|runs|running|ran|racing|races|dash\w*|chas\w+",
-           "sleeping": r"sleep(?!y|ily)\w*|asleep|slept|napping|naps?|doz\w+|dream\w*",
-           "flying": r"fly|flies|flying|flew|soar\w*|float\w*|glid\w+",
-           "waving": r"wav(?:e|es|ed|ing) (?:hello|goodbye|bye)|waving|waved",
-           "hugging": r"hug\w*|cuddl\w+|embrac\w+", "sitting": r"sit|sits|sitting|sat|seated",
-           "jumping": r"jump(?!er)\w*|leap\w*|hops|hopp\w+|bounc\w+",
-           "pointing": r"points|pointed|pointing|points? at"},
-    "fr": {"running": r"courent|court|courir|en courant|cour(?:ai|u)\w*",
-           "sleeping": r"dort|dorment|dormir|endormie?s?|sommeil|rêve\w*",
-           "flying": r"volent|vole|voler|s'envole\w*|plan\w+",
-           "waving": r"fait signe|font signe|salue\w*",
-           "hugging": r"câlin\w*|enlace\w*|serre\w* dans",
-           "sitting": r"assise?s?|s'assoi\w*|assoie\w*",
-           "jumping": r"saute\w*|sautent|bondi\w*", "pointing": r"montre\w* du doigt|désigne\w*"},
-    "es": {"running": r"corre|corren|corriendo|carrera",
-           "sleeping": r"duerme\w*|dormid[ao]s?|durmiendo",
-           "flying": r"vuela\w*|volando", "waving": r"saluda\w*", "hugging": r"abraz\w+",
-           "sitting": r"sentad[ao]s?|se sienta\w*", "jumping": r"salta\w*|saltando|brinca\w*",
-           "pointing": r"señala\w*|apunta\w*"},
-    "de": {"running": r"rennt|rennen|läuft|laufen",
-           "sleeping": r"schläft|schlafen|schlafend|träumt",
-           "flying": r"fliegt|fliegen|schwebt", "waving": r"winkt|winken",
-           "hugging": r"umarm\w*|kuschel\w*", "sitting": r"sitzt|sitzen",
-           "jumping": r"springt|springen|hüpft|hüpfen", "pointing": r"zeigt auf|deutet"},
-    "zh": {"running": r"奔跑|跑", "sleeping": r"睡觉|睡着|熟睡|睡", "flying": r"飞翔|飞",
-           "waving": r"挥手|招手", "hugging": r"拥抱|抱", "sitting": r"坐",
-           "jumping": r"跳", "pointing": r"指着|指向"},
-}
-"""Pose → the words that say a character does it, per language. In a line, English "waves"
-is also the verb when it follows who does it ("Mia waves"); elsewhere it is the sea's."""
 
 COLOUR_WORDS: dict[str, dict[str, str]] = {
     "en": {c: c for c in ("red", "orange", "yellow", "green", "blue", "purple", "pink", "brown",
