@@ -12,6 +12,7 @@ import yaml
 
 from engine.commands import publish as publish_command
 from engine.commands import review as review_command
+from engine.files import find_root
 from engine.review.gate import publish_status
 from tests.review_run import make_run, png, sha, text_flag
 from tests.test_render import ROOT, SMALL, storyreel
@@ -54,6 +55,11 @@ def test_an_approved_run_publishes_video_captions_and_its_record(tmp_path, capsy
     manifest = json.loads((run / "manifest.json").read_text())
     assert record["files"]["video.mp4"] == sha((run / "video.mp4").read_bytes())
     assert record["story"]["resolved_sha256"] == manifest["files"]["resolved.story"]
+    # paths as the story repository names them (no one's home folder), outside it as they are
+    root = find_root(manifest["story"])
+    assert record["story"]["path"] == Path(manifest["story"]).relative_to(root).as_posix()
+    assert record["run"] == (run.absolute().relative_to(root).as_posix()
+                             if run.absolute().is_relative_to(root) else str(run.absolute()))
     assert record["tool"]["name"] == "storyreel" and record["tool"]["version"]
     meadow = next(i for i in record["items"] if i["item"] == "scene meadow")
     assert meadow["content"] == manifest["scenes"][0]["picture"]["sha256"]

@@ -10,7 +10,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from engine.files import copy_atomically, file_sha256, write_atomically
+from engine.files import copy_atomically, file_sha256, find_root, write_atomically
 from engine.review import decisions
 from engine.review.gate import label, problems
 from engine.review.records import PUBLISHED_FILES, Run, flag_id
@@ -74,6 +74,7 @@ def published_names(files: dict[str, str]) -> tuple[str, ...]:
 def publish_record(run: Run, data: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:
     """What was published and why it could be: every artifact's hash and its approval."""
     files = run.file_hashes()
+    root = find_root(run.story)
     items = []
     for item in run.items:
         decision = decisions.decision_for(data, item)
@@ -86,12 +87,21 @@ def publish_record(run: Run, data: dict[str, dict[str, dict[str, Any]]]) -> dict
     return {
         "tool": {"name": "storyreel", "version": tool_version()},
         "published_at": decisions.now(),
-        "story": {"path": str(run.story), "resolved_sha256": files.get("resolved.story")},
-        "run": str(run.folder.absolute()),
+        # Paths within the story repository, as its git history names them (a published folder
+        # carries no one's home folder); one outside it stays absolute.
+        "story": {"path": _in_repository(run.story, root),
+                  "resolved_sha256": files.get("resolved.story")},
+        "run": _in_repository(run.folder, root),
         "files": {name: files[name] for name in published_names(files)},
         "flags": run.flags,
         "items": items,
     }
+
+
+def _in_repository(path: Path, root: Path) -> str:
+    absolute = Path(os.path.abspath(path))
+    return (absolute.relative_to(root).as_posix() if absolute.is_relative_to(root)
+            else str(absolute))
 
 
 def _check_destination(to: Path) -> None:
