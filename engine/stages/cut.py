@@ -141,6 +141,7 @@ def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, 
     # and for the mix.
     samples = {line.audio: read_clip(line.audio) for scene in scenes for line in scene.lines}
     timeline = plan(scenes, settings, fps, samples)
+    _note_longer_than_asked(scenes, timeline, fps)
     report_untimed(sum(1 for scene in scenes for line in scene.lines if line.words is None),
                    sum(len(scene.lines) for scene in scenes), settings.estimate_word_times)
     cues = fit_cues(timeline.cues if speakers_in_captions
@@ -172,6 +173,15 @@ def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, 
     return CutOutcome(video=video, srt=srt, vtt=vtt, timeline=timeline,
                       duration=timeline.duration, stats=stats, loudness=loudness,
                       narration=narration)
+
+
+def _note_longer_than_asked(scenes: Sequence[CutScene], timeline: Timeline, fps: int) -> None:
+    """A scene's `duration:` is the least it lasts: say so when its lines make it longer."""
+    for scene, placed in zip(scenes, timeline.scenes):
+        if scene.duration is not None and placed.duration > scene.duration + 1 / fps:
+            log.warning("scene %s: its lines need %.1f s, more than its `duration: %g`, so it "
+                        "lasts %.1f s (`duration:` is the least a scene lasts)", scene.scene_id,
+                        placed.duration, scene.duration, placed.duration)
 
 
 def _note_done(count: int, timeline: Timeline, stats: CutStats, narration: Narration) -> None:

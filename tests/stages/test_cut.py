@@ -314,3 +314,17 @@ def test_the_cut_key_holds_every_field_and_each_file_by_its_content(tmp_path: Pa
         assert canonical(replace(scene, **{name: value}), digest) != key, name
     (tmp_path / "line.wav").write_bytes(b"RIFF two")  # the same path, other sound
     assert canonical(scene, digest) != key
+
+
+def test_a_scene_whose_lines_outlast_its_duration_says_so(scenes, tmp_path: Path, caplog):
+    from engine.stages.cut import _note_longer_than_asked, plan
+
+    asked = (replace(scenes[0], duration=1.0), replace(scenes[1], duration=4.0), scenes[2])
+    timeline = plan(asked, SETTINGS, FPS)
+    with caplog.at_level("WARNING", logger="engine.stages.cut"):
+        _note_longer_than_asked(asked, timeline, FPS)
+    lasts = timeline.scenes[0].duration
+    assert [r.getMessage() for r in caplog.records] == [
+        f"scene meadow: its lines need {lasts:.1f} s, more than its `duration: 1`, so it lasts "
+        f"{lasts:.1f} s (`duration:` is the least a scene lasts)"]
+    assert timeline.scenes[1].duration == 4.0
