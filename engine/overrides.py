@@ -90,6 +90,9 @@ def composition_problem(config_dir: Path, overrides: Sequence[str]) -> str | Non
     nameless = nameless_override(overrides)
     if nameless:
         return nameless
+    swept = _swept_setting_problem(overrides)
+    if swept:
+        return swept
     words = _first_values(overrides)
     try:
         check_settings(_compose(config_dir, words))
@@ -123,6 +126,30 @@ def _keys_besides(config_dir: Path, words: list[str], key: str) -> set[str]:
         return set(_dotted_keys(_compose(config_dir, others)))
     except HydraException:
         return set(_dotted_keys(_compose(config_dir, [])))
+
+
+def _swept_setting_problem(overrides: Sequence[str]) -> str | None:
+    """The first value of a swept run-wide setting (`seed=1,abc`) out of its range: composing
+    checks only a sweep's first value, and a job would fail on this one after others ran."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
+    from engine.config import SETTINGS_SCHEMA
+
+    parser = OverridesParser.create()
+    for word in overrides:
+        try:
+            parsed = parser.parse_override(word)
+            key = parsed.get_key_element()
+            values = (list(parsed.sweep_string_iterator())
+                      if parsed.is_sweep_override() and key in SETTINGS_SCHEMA else [])
+        except HydraException:
+            continue  # composing reports it
+        for value in values:
+            problem = SETTINGS_SCHEMA[key].problem(key, None if value == "null" else value)
+            if problem:
+                return problem
+    return None
 
 
 def _first_values(overrides: Sequence[str]) -> list[str]:

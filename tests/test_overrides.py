@@ -93,3 +93,14 @@ def test_good_overrides_have_no_problem():
     assert composition_problem(CONF_DIR, [
         "story=x", "video=youtube", "render.width=320", "+extra=1", "hydra/launcher=joblib",
         "hydra.launcher.n_jobs=2", "hydra.run.dir=out"]) is None
+
+
+def test_every_value_of_a_swept_run_setting_is_checked_before_the_sweep():
+    """A job would fail on `abc` after the others ran: the sweep does not start."""
+    assert composition_problem(CONF_DIR, ["story=x", "seed=1,abc"]) == \
+        "seed=abc is not allowed: it must be a whole number of 0 or more, or null"
+    assert composition_problem(CONF_DIR, ["story=x", "render.width=320,321"]).startswith(
+        "render.width=321 is not allowed: it must be an even whole number")
+    for fine in (["story=x", "seed=1,null,3"], ["story=x", "seed=range(1,4)"],
+                 ["story=x", "render.fps=choice(8,12)"]):
+        assert composition_problem(CONF_DIR, fine) is None
