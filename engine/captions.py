@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -189,8 +189,10 @@ def caption_text(cue: Cue) -> str:
 
 
 def srt_text(cues: Sequence[Cue], *, max_chars: int = MAX_CHARS) -> str:
-    """SubRip: numbered cues, `HH:MM:SS,mmm --> …`, wrapped rows (at most MAX_ROWS: a longer
-    cue is split as the burned captions split theirs, `fit_cues`)."""
+    """SubRip: numbered cues, `HH:MM:SS,mmm --> …`, wrapped rows (at most two: a longer cue
+    is split as the burned captions split theirs, `engine.caption_fit.fit_cues`)."""
+    from engine.caption_fit import fit_cues  # it splits with this module's rows
+
     blocks: list[str] = []
     for cue in fit_cues(cues, within(max_chars)):
         rows = wrap(caption_text(cue), max_chars=max_chars)
@@ -210,7 +212,9 @@ def vtt_text(cues: Sequence[Cue], *, max_chars: int = MAX_CHARS, karaoke: bool =
 
     `karaoke` puts each word's time before it (`<00:00:01.400>`) where the cue knows its words:
     players show the words spoken so far as past text, one word after the other. A cue longer
-    than MAX_ROWS rows is split, as in `srt_text`."""
+    than two rows is split, as in `srt_text`."""
+    from engine.caption_fit import fit_cues
+
     blocks = ["WEBVTT\n"]
     for cue in fit_cues(cues, within(max_chars)):
         rows = wrap(" ".join(cue.text.split()), max_chars=max_chars)
@@ -250,160 +254,3 @@ def write_srt(cues: Sequence[Cue], path: Path) -> Path:
 
 def write_vtt(cues: Sequence[Cue], path: Path, *, karaoke: bool = False) -> Path:
     return write_atomically(path, vtt_text(cues, karaoke=karaoke))
-
-
-MAX_ROWS = 2
-"""Rows a caption shows at once: a longer line becomes successive captions."""
-_SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’»)\]]*$")
-_CLAUSE_END = re.compile(r"[,;:—–，、；：][\"'”’»)\]]*$")
-
-Fits = Callable[[str], bool]
-
-
-@dataclass(frozen=True, slots=True)
-class _Piece:
-    """A place a caption may break (` word`, or part of a word too wide for a row), the word
-    of the line it is part of, and which part of that word (fractions of its length)."""
-
-    token: str
-    word: int
-    begin: float = 0.0
-    end: float = 1.0
-
-
-def fit_cues(cues: Sequence[Cue], fits: Fits | None = None,
-             max_rows: int = MAX_ROWS) -> tuple[Cue, ...]:
-    """The cues, each one too long to show at once split into successive cues that wrap into
-    at most `max_rows` rows that fit (`fits` as for `wrap`): at sentence ends first, then
-    after clause punctuation, then between words; a word too wide for a row is hyphenated.
-    The pieces share the cue's time by its words' times when it has them, else by length."""
-    fits = fits or within()
-    return tuple(piece for cue in cues for piece in split_cue(cue, fits, max_rows))
-
-
-def split_cue(cue: Cue, fits: Fits, max_rows: int = MAX_ROWS) -> list[Cue]:
-    """`cue` as successive cues that each fit (see `fit_cues`); itself when it fits."""
-    pieces = _hyphenated(_tokens(" ".join(cue.text.split())), fits)
-    head = _tokens(f"{cue.speaker}: " if cue.speaker else "")
-
-    def shows(group: list[_Piece]) -> bool:
-        return _rows_within(_group_tokens(head, group), fits, max_rows)
-
-    if not pieces or shows(pieces):
-        return [cue]
-    groups = _grouped(pieces, shows, (_SENTENCE_END, _CLAUSE_END))
-    timed = bool(cue.words) and len(cue.words) == len({p.word for p in pieces})
-    # Word times out of order (a TTS's events gone astray) are not trusted at all.
-    starts = _timed_starts(cue, groups) if timed else None
-    timed = starts is not None
-    starts = starts or _shared_starts(cue, groups)
-    out = []
-    for index, group in enumerate(groups):
-        start, end = starts[index], starts[index + 1] if index + 1 < len(groups) else cue.end
-        words = tuple(_word_of(cue.words[p.word], p) for p in group) if timed else ()
-        out.append(Cue(start, end, _row([p.token for p in group]), cue.speaker, words))
-    return out
-
-
-def _group_tokens(head: list[str], group: Sequence[_Piece]) -> list[str]:
-    """The tokens of the speaker's `head` and a run of pieces shown as one caption: what
-    `_tokens` gives for the head's text and the pieces' row (a token's breaks depend only on the
-    characters beside it, so the pieces stay the tokens they are; the first follows a space)."""
-    if not group:
-        return list(head)
-    first = group[0].token.lstrip(" ")
-    return [*head, " " + first if head else first, *(p.token for p in group[1:])]
-
-
-def _rows_within(words: list[str], fits: Fits, max_rows: int) -> bool:
-    """Whether `_greedy` (as many rows as `wrap` gives) lays the words out in `max_rows` rows."""
-    rows, row = 1, [words[0]] if words else []
-    for word in words[1:]:
-        if fits(_row([*row, word])):
-            row.append(word)
-        elif rows == max_rows:
-            return False
-        else:
-            rows, row = rows + 1, [word]
-    return True
-
-
-def _hyphenated(tokens: list[str], fits: Fits) -> list[_Piece]:
-    """The tokens as pieces; a word too wide for a row broken into parts that each fit with
-    a hyphen after them (each part a token of its own, after a space)."""
-    pieces: list[_Piece] = []
-    for index, token in enumerate(tokens):
-        word = token.lstrip(" ")
-        if fits(word) or len(word) < 2:
-            pieces.append(_Piece(token, index))
-            continue
-        at, space = 0, token[:len(token) - len(word)]
-        while at < len(word):
-            stop = at + 1
-            while stop < len(word) and fits(word[at:stop + 1] + ("-" * (stop + 1 < len(word)))):
-                stop += 1
-            part = word[at:stop] + ("-" if stop < len(word) else "")
-            pieces.append(_Piece((space if at == 0 else " ") + part, index,
-                                 at / len(word), stop / len(word)))
-            at = stop
-    return pieces
-
-
-def _grouped(pieces: list[_Piece], shows: Callable[[list[_Piece]], bool],
-             breaks: tuple[re.Pattern[str], ...]) -> list[list[_Piece]]:
-    """Pieces gathered into as few groups as show, in order, breaking at the first of `breaks`
-    that splits the line, then the next inside a part still too long, then between pieces."""
-    if shows(pieces):
-        return [pieces]
-    if breaks and not any(breaks[0].search(pieces[i].token) for i in range(len(pieces) - 1)):
-        return _grouped(pieces, shows, breaks[1:])  # no break of this kind splits the line
-    spans = _spans(pieces, breaks[0] if breaks else None)
-    groups: list[list[_Piece]] = []
-    current: list[_Piece] = []
-    for span in spans:
-        if current and shows(current + span):
-            current += span
-            continue
-        if current:
-            groups.append(current)
-        current = span if shows(span) or not breaks else []
-        if not current:
-            groups.extend(_grouped(span, shows, breaks[1:]))
-    return groups + [current] if current else groups
-
-
-def _spans(pieces: list[_Piece], at: re.Pattern[str] | None) -> Iterator[list[_Piece]]:
-    """The pieces in runs that each end with a break `at` (or one piece a run), one by one."""
-    span: list[_Piece] = []
-    for piece in pieces:
-        span.append(piece)
-        if at is None or at.search(piece.token):
-            yield span
-            span = []
-    if span:
-        yield span
-
-
-def _timed_starts(cue: Cue, groups: list[list[_Piece]]) -> list[float] | None:
-    """When each group's first word is heard, if those times are in order inside the cue."""
-    firsts = [_word_of(cue.words[group[0].word], group[0]).start for group in groups]
-    firsts[0] = cue.start
-    ordered = all(a < b for a, b in zip(firsts, firsts[1:])) and firsts[-1] < cue.end
-    return firsts if ordered else None
-
-
-def _shared_starts(cue: Cue, groups: list[list[_Piece]]) -> list[float]:
-    """When each group starts if the cue's time is shared out by characters."""
-    lengths = [sum(columns(p.token) for p in group) for group in groups]
-    total, starts, done = max(sum(lengths), 1), [], 0
-    for length in lengths:
-        starts.append(cue.start + (cue.end - cue.start) * done / total)
-        done += length
-    return starts
-
-
-def _word_of(word: Word, piece: _Piece) -> Word:
-    """The part of `word`'s time that `piece` takes (all of it unless the word was broken)."""
-    length = word.end - word.start
-    return Word(word.start + length * piece.begin, word.start + length * piece.end,
-                piece.token.lstrip(" "))

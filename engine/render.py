@@ -50,7 +50,7 @@ from engine.timeline import MixSettings, TimelineSettings
 
 log = logging.getLogger(__name__)
 
-CUT_VERSION = 3
+CUT_VERSION = 4
 
 
 class _Stopped(Exception):

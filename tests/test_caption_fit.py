@@ -17,7 +17,8 @@ from engine.backends.video.caption_box import (
 )
 from engine.backends.video.ffmpeg import FFmpegEditor
 from engine.backends.video.text import row_width
-from engine.captions import Cue, Word, caption_text, display_words, fit_cues, wrap
+from engine.caption_fit import fit_cues
+from engine.captions import Cue, Word, caption_text, display_words, wrap
 from engine.stages.cut import CutLine, CutScene, cut
 from engine.timeline import TimelineSettings
 from tests.sounds import write_tone
@@ -146,3 +147,127 @@ def test_a_long_line_of_clauses_splits_in_memory_a_small_multiple_of_its_size():
     assert " ".join(c.text for c in cues).split() == text.split()
     # its pieces cost ~27 bytes a character; a list per run of them cost 13 more
     assert peak < 38 * len(text), f"{peak / len(text):.1f} bytes a character"
+
+
+def soft_track(video: Path) -> list[str]:
+    """The texts of the video's mov_text subtitle track (each sample: 2 bytes of length, text)."""
+    import av
+
+    with av.open(str(video)) as container:
+        return [bytes(p)[2:].decode() for p in container.demux(subtitles=0) if p.size > 2]
+
+
+def test_the_files_the_soft_track_the_burned_captions_and_check_agree_on_the_pieces(
+        tmp_path: Path):
+    from engine.caption_fit import MIN_SECONDS, spoken_seconds
+    from engine.commands.check import collect
+
+    story = tmp_path / "snail.story"
+    story.write_text(f'title: Snail\n\nscene hill\n  setting: a hill\n  "{SNAIL}"\n', "utf-8")
+    (warning,) = [d for d in collect([str(story)]) if d.code == "long-line"]
+    Image.new("RGB", (W, H), (90, 140, 200)).save(tmp_path / "p.png")
+    scene = CutScene("hill", tmp_path / "p.png", None, None,
+                     (CutLine(tone(tmp_path / "a.wav", spoken_seconds(SNAIL)), SNAIL, None),))
+    settings = TimelineSettings(lead_in=0.2, gap=0.2, tail=0.3, min_scene=1.0, crossfade=0.0)
+    outcome = cut((scene,), editor(), settings, W, H, 10, tmp_path / "out", tmp_path / "work")
+    burned = fit_cues(outcome.timeline.cues, editor().caption_fits(W, H))  # what the cut burns
+    files = list(srt.parse(outcome.srt.read_text()))
+    assert [" ".join(c.content.split()) for c in files] == [c.text for c in burned] == [
+        "Once upon a time,",
+        "a little snail who lived at the bottom of the hill looked at the sky,",
+        "where the tall dark blue clouds were rolling in,",
+        "and he wondered whether the sleepy old owl on the hill would tell him a story",
+        "before the rain came down on all of them tonight."]
+    assert [" ".join(text.split()) for text in soft_track(outcome.video)] == [c.text for c in burned]
+    assert outcome.vtt.read_text().count(" --> ") == len(files)
+    assert all((c.end - c.start).total_seconds() >= MIN_SECONDS for c in files)
+    assert f"is {len(files)} captions shown one after the other" in warning.message
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (320, 180), (1920, 1080)])
+def test_a_landscape_frame_splits_a_line_as_the_files_do(size):
+    from engine.caption_fit import spoken_seconds
+    from engine.captions import within
+
+    cue = Cue(0.0, spoken_seconds(SNAIL), SNAIL)
+    assert fit_cues([cue], editor().caption_fits(*size)) == fit_cues([cue], within())
+
+
+@pytest.mark.parametrize("text", [
+    "Pip woke up. Snow! Real snow, everywhere (on the hill, on the roof).",
+    "A supercalifragilisticexpialidocious word, and an-other — «quoted» one…",
+    "日本語の文章、とても長い。中文也一样！ 한국어 문장도 있어요.",
+    "Family 👨‍👩‍👧 emoji, é accents, and ( spaced ) brackets , commas .",
+])
+@pytest.mark.parametrize("width", [4, 9, 16, 42])
+@pytest.mark.parametrize("speaker", ["", "Owl", "小熊"])
+def test_a_run_of_pieces_keeps_its_tokens_with_the_speakers_name_before_it(text, width, speaker):
+    from engine.caption_fit import _group_tokens, _hyphenated
+    from engine.captions import _row, _tokens, within
+
+    fits = within(width)
+    pieces = _hyphenated(_tokens(" ".join(text.split())), fits)
+    prefix = f"{speaker}: " if speaker else ""
+    head = _tokens(prefix)
+    for start in range(len(pieces)):
+        for stop in range(start + 1, len(pieces) + 1):
+            group = pieces[start:stop]
+            assert _group_tokens(head, group) == \
+                _tokens(prefix + _row([p.token for p in group])), (start, stop)
+
+
+QUICK = Cue(0.4, 1.9, "Look, the moon is coming up over the hill, round and bright as a lantern!", "Owl")
+
+
+SNAIL = ("Once upon a time, a little snail who lived at the bottom of the hill looked at the sky, "
+         "where the tall dark blue clouds were rolling in, and he wondered whether the sleepy old "
+         "owl on the hill would tell him a story before the rain came down on all of them tonight.")
+"""An author's line that used to leave pieces of half a second (`looked at the`, `before the`)."""
+
+
+def test_a_long_line_splits_into_pieces_each_shown_at_least_the_minimum():
+    from engine.caption_fit import MIN_SECONDS
+
+    pieces = fit_cues([Cue(0.4, 14.943, SNAIL)])  # as espeak says it
+    assert [p.text for p in pieces] == [
+        "Once upon a time, a little snail who lived at the bottom of the hill looked",
+        "at the sky, where the tall dark blue clouds were rolling in,",
+        "and he wondered whether the sleepy old owl on the hill would tell him a story",
+        "before the rain came down on all of them tonight."]
+    assert all(p.end - p.start >= MIN_SECONDS for p in pieces)
+    assert all(len(wrap(p.text)) <= 2 for p in pieces)
+    assert all(a.end == b.start for a, b in zip(pieces, pieces[1:]))
+
+
+def test_a_timed_line_breaks_at_its_clauses_when_each_piece_lasts():
+    from engine.caption_fit import MIN_SECONDS
+
+    words, at = [], 0.4
+    for word in display_words(SNAIL):  # a slower voice: longer words take longer
+        words.append(Word(at, at + 0.05 + 0.08 * len(word), word))
+        at += 0.08 + 0.08 * len(word)
+    pieces = fit_cues([Cue(0.4, at + 0.2, SNAIL, None, tuple(words))])
+    assert [p.text for p in pieces] == [
+        "Once upon a time,",
+        "a little snail who lived at the bottom of the hill looked at the sky,",
+        "where the tall dark blue clouds were rolling in,",
+        "and he wondered whether the sleepy old owl on the hill would tell him a story",
+        "before the rain came down on all of them tonight."]
+    assert all(p.end - p.start >= MIN_SECONDS for p in pieces)
+    assert [p.start for p in pieces[1:]] == [p.words[0].start for p in pieces[1:]]
+
+
+def test_a_line_without_punctuation_breaks_between_phrases():
+    from engine.caption_fit import spoken_seconds
+
+    text = ("the little snail looked at the tall dark blue clouds that were rolling over the hill "
+            "before the rain came down on the sleepy old owl in the tree")
+    pieces = fit_cues([Cue(0.0, spoken_seconds(text), text)])
+    assert [p.text for p in pieces] == [
+        "the little snail looked at the tall dark blue clouds that were rolling",
+        "over the hill before the rain came down on the sleepy old owl in the tree"]
+
+
+def test_a_line_too_quick_for_the_minimum_shares_the_shortfall_out():
+    pieces = fit_cues([QUICK])  # two pieces in 1.5 s
+    assert len(pieces) == 2 and all(p.end - p.start > 0.7 for p in pieces)

@@ -18,7 +18,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
      "engine.loudness", "engine.narration", "engine.effects", "engine.aac_pieces"),
     ("engine.backends",),
     ("engine.ir", "engine.errors", "engine.dsl.vocabulary", "engine.dsl.directions",
-     "engine.captions", "engine.language_codes", "engine.feedback", "engine.words",
+     "engine.captions", "engine.caption_fit", "engine.language_codes", "engine.feedback", "engine.words",
      "engine.canonical"),
     ("engine", "engine.files", "engine.resources", "engine.secrets", "engine.locks",
      "engine.leases", "engine.fingerprints"),

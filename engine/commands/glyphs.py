@@ -97,17 +97,20 @@ def _text_column(line: Line) -> int:
 
 MAX_CUES = 4
 """A line whose caption needs more successive cues than this (two rows of 38 columns each) is
-hard to read along with: `check` suggests splitting it."""
+hard to read along with: `check` suggests splitting it. The cues are counted by `fit_cues`, as
+the cut splits them, over the time the line is expected to take (`spoken_seconds`)."""
 
 
 def long_lines(story: Story) -> list[Diagnostic]:
     """A warning at each line whose caption would be split into more than MAX_CUES cues."""
-    from engine.captions import Cue, fit_cues
+    from engine.caption_fit import fit_cues, spoken_seconds
+    from engine.captions import Cue
 
     found = []
     for scene in story.scenes:
         for line in scene.lines:
-            cues = len(fit_cues([Cue(0.0, 1.0, line.text or "")]))
+            text = line.text or ""
+            cues = len(fit_cues([Cue(0.0, spoken_seconds(text), text)]))
             if cues > MAX_CUES:
                 found.append(Diagnostic(
                     line.span, "warning", "long-line",

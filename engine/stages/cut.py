@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 
 from engine.backends.video import CutRequest, CutStats, Editor, Segment
-from engine.captions import Cue, fit_cues, write_srt, write_vtt
+from engine.caption_fit import fit_cues
+from engine.captions import Cue, write_srt, write_vtt
 from engine.effects import SoundEffect, least_length
 from engine.files import replacing, write_atomically
 from engine.locks import work_folder
