@@ -3,8 +3,9 @@ each piece is shown."""
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from engine.captions import MAX_CHARS, Cue, Word, _row, _tokens, columns, within
@@ -81,7 +82,7 @@ def split_cue(cue: Cue, fits: Fits, max_rows: int = MAX_ROWS) -> list[Cue]:
     at = _timed_starts(cue, pieces) if timed else None
     timed = at is not None
     at = at or _shared_starts(cue, pieces)
-    bounds = _best_breaks(pieces, at, shows)
+    bounds = _best_breaks(pieces, at, _run_ends(pieces, head, fits, max_rows))
     out = []
     for begin, stop in zip(bounds, bounds[1:]):
         group = pieces[begin:stop]
@@ -91,16 +92,15 @@ def split_cue(cue: Cue, fits: Fits, max_rows: int = MAX_ROWS) -> list[Cue]:
 
 
 def _best_breaks(pieces: list[_Piece], at: list[float],
-                 shows: Callable[[list[_Piece]], bool]) -> list[int]:
+                 stops: Callable[[int], Iterator[int]]) -> list[int]:
     """Where the pieces are split (indices, from 0 to len(pieces)): the cheapest split into runs
-    that each show (dynamic programming; a run longer than one that does not show never does)."""
+    that each show, `stops(begin)` giving where a run from `begin` may end (dynamic programming)."""
     n = len(pieces)
     cost, back = [0.0] + [float("inf")] * n, [0] * (n + 1)
-    for stop in range(1, n + 1):
-        for begin in range(stop - 1, -1, -1):
-            if begin < stop - 1 and not shows(pieces[begin:stop]):
-                break
-            total = cost[begin] + _piece_cost(pieces, at, begin, stop)
+    widths = [0, *itertools.accumulate(columns(p.token) for p in pieces)]
+    for begin in range(n):
+        for stop in stops(begin):
+            total = cost[begin] + _piece_cost(pieces, at, widths, begin, stop)
             if total < cost[stop]:
                 cost[stop], back[stop] = total, begin
     bounds = [n]
@@ -109,13 +109,36 @@ def _best_breaks(pieces: list[_Piece], at: list[float],
     return bounds[::-1]
 
 
-def _piece_cost(pieces: list[_Piece], at: list[float], begin: int, stop: int) -> float:
+def _run_ends(pieces: list[_Piece], head: list[str], fits: Fits,
+              max_rows: int) -> Callable[[int], Iterator[int]]:
+    """For a run of pieces from `begin`: where it may end, in order (one piece always may): as
+    long as `_rows_within` lays out the speaker's head and the run in `max_rows` rows, found by
+    laying the pieces out one after the other."""
+    def ends(begin: int) -> Iterator[int]:
+        yield begin + 1
+        lead = _group_tokens(head, pieces[begin:begin + 1])
+        rows, row = 1, []
+        for count, token in enumerate(itertools.chain(lead, (p.token for p in pieces[begin + 1:]))):
+            if not row or fits(_row([*row, token])):
+                row.append(token)
+            elif rows == max_rows:
+                return
+            else:
+                rows, row = rows + 1, [token]
+            if count >= len(lead):  # pieces[begin + 1 + count - len(lead)] joined the run
+                yield begin + 2 + count - len(lead)
+    return ends
+
+
+def _piece_cost(pieces: list[_Piece], at: list[float], widths: list[int], begin: int,
+                stop: int) -> float:
     """What showing pieces[begin:stop] as one cue costs: one for the cue, how badly it ends (see
-    `_break_cost`), a second's worth for each second it is read more slowly than READING_SPEED
-    allows, and far more when it is shown less than MIN_SECONDS: by the square of how much less."""
+    `_break_cost`), one for each second it is shown less than reading it at READING_SPEED takes
+    (`widths`: the columns before each piece), and far more when it is shown less than
+    MIN_SECONDS: by the square of how much less."""
     seconds = at[stop] - at[begin]
     short = max(0.0, MIN_SECONDS - seconds) / MIN_SECONDS
-    reading = max(0.0, sum(columns(p.token) for p in pieces[begin:stop]) / READING_SPEED - seconds)
+    reading = max(0.0, (widths[stop] - widths[begin]) / READING_SPEED - seconds)
     return (1.0 + (_break_cost(pieces, stop) if stop < len(pieces) else 0.0) + reading
             + SHORT_COST * short * short)
 

@@ -50,7 +50,7 @@ from engine.timeline import MixSettings, TimelineSettings
 
 log = logging.getLogger(__name__)
 
-CUT_VERSION = 4
+CUT_VERSION = 5
 
 
 class _Stopped(Exception):
@@ -109,7 +109,8 @@ def _cut(story: Story, drawn: list[draw_stage.Drawn], spoken: list[speak_stage.S
     following = [s.text("transition") for s in story.scenes[1:]] + [None]
     language = story.text("language", "en") or "en"
     scenes = tuple(
-        CutScene(scene_id=scene.id, image=d.image, camera=scene.text("camera"),
+        CutScene(scene_id=scene.id, title=scene.text("title"), image=d.image,
+                 camera=scene.text("camera"),
                  into_next=into_next, duration=_seconds(scene.text("duration")),
                  music=_music(story, scene), sfx=_sound_effects(story, scene),
                  lines=tuple(CutLine(audio=s.audio, text=s.text, speaker=s.speaker,

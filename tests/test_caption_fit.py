@@ -271,3 +271,24 @@ def test_a_line_without_punctuation_breaks_between_phrases():
 def test_a_line_too_quick_for_the_minimum_shares_the_shortfall_out():
     pieces = fit_cues([QUICK])  # two pieces in 1.5 s
     assert len(pieces) == 2 and all(p.end - p.start > 0.7 for p in pieces)
+
+
+@pytest.mark.parametrize("width", [4, 9, 16, 42])
+@pytest.mark.parametrize("speaker", ["", "Owl", "小熊"])
+def test_where_a_run_may_end_is_where_its_rows_still_fit(width, speaker):
+    from engine.caption_fit import _group_tokens, _hyphenated, _rows_within, _run_ends
+    from engine.captions import _tokens, within
+
+    text = ("Pip woke up. Snow! Real snow, everywhere (on the hill) 日本語の文章、とても長い。 "
+            "supercalifragilistic")
+    fits = within(width)
+    pieces = _hyphenated(_tokens(text), fits)
+    head = _tokens(f"{speaker}: " if speaker else "")
+    ends = _run_ends(pieces, head, fits, 2)
+    for begin in range(len(pieces)):  # every run up to the last that shows, one piece always
+        shown = list(ends(begin))
+        assert shown == list(range(begin + 1, shown[-1] + 1))
+        assert all(_rows_within(_group_tokens(head, pieces[begin:stop]), fits, 2)
+                   for stop in shown[1:])
+        if shown[-1] < len(pieces):  # the next piece would take a third row
+            assert not _rows_within(_group_tokens(head, pieces[begin:shown[-1] + 1]), fits, 2)

@@ -53,7 +53,8 @@ class CutScene:
     takes the last `timeline.crossfade` seconds of its tail: "crossfade", "wipe left", ...);
     `duration` (the story's `duration:`) makes the scene at least that long; `music` plays
     under it (the scene's `music:`, else the story's), ducked while lines are spoken; `sfx`
-    (the scene's `sfx:`) are its sound effects, mixed in at their places and levels.
+    (the scene's `sfx:`) are its sound effects, mixed in at their places and levels; `title`
+    (the scene's `title:`) names its chapter in the video (else `scene_id` does).
     """
 
     scene_id: str
@@ -64,6 +65,7 @@ class CutScene:
     duration: float | None = None
     music: Path | None = None
     sfx: tuple[SoundEffect, ...] = ()
+    title: str | None = None
 
 
 def canonical(node: Any, digest: Callable[[Path], str]) -> Any:
@@ -198,6 +200,7 @@ def _segments(scenes: Sequence[CutScene], timeline: Timeline,
     return tuple(
         Segment(scene_id=scene.scene_id, image=scene.image, start=placed.start,
                 frames=placed.frames, camera=scene.camera, into_next=scene.into_next or "cut",
+                title=scene.title,
                 transition_frames=(crossfade_frames(timeline, i, settings)
                                    if scene.into_next not in (None, "cut")
                                    and i + 1 < len(scenes) else 0))

@@ -308,7 +308,8 @@ def test_the_cut_key_holds_every_field_and_each_file_by_its_content(tmp_path: Pa
     assert key["image"] == {"sha256": digest(tmp_path / "a.png")}
     changed = {"scene_id": "river", "image": tmp_path / "b.png", "camera": None,
                "into_next": "cut", "lines": (), "duration": 5.0, "music": tmp_path / "line.wav",
-               "sfx": (SoundEffect(tmp_path / "line.wav", seconds=1.0, level=-6.0),)}
+               "sfx": (SoundEffect(tmp_path / "line.wav", seconds=1.0, level=-6.0),),
+               "title": "Down to the river"}  # an edited title: a new chapter, a new cut
     assert set(changed) == {f.name for f in fields(CutScene)}
     for name, value in changed.items():
         assert canonical(replace(scene, **{name: value}), digest) != key, name

@@ -27,6 +27,8 @@ class Segment:
     camera: str | None = None
     into_next: str | None = None
     transition_frames: int = 0
+    title: str | None = None
+    """The scene's `title:`: its chapter's name (`chapters.chapter_title`)."""
 
 
 @dataclass(frozen=True, slots=True)

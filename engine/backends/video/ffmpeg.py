@@ -27,9 +27,11 @@ from engine.backends.video import CutRequest, CutStats, Segment
 from engine.backends.video.caption_box import CaptionStyle, caption_fits
 from engine.backends.video.caption_plan import (PLACES, bottom_band_top, caption_entries,
                                                captions_on_top)
+from engine.backends.video.chapters import chapter_input
 from engine.backends.video.encoders import check_encoder, resolve, video_args
 from engine.backends.video.ffmpeg_narration import NarrationEncode
-from engine.backends.video.ffmpeg_tool import BITEXACT, ffmpeg_exe, ffmpeg_version, run_ffmpeg
+from engine.backends.video.ffmpeg_tool import (BITEXACT, bitexact, ffmpeg_exe, ffmpeg_version,
+                                               run_ffmpeg)
 from engine.backends.video.frames import SceneShot, distinct_frames, first_frame, render_frames
 from engine.backends.video.pipe import encode_piped, timing_filter
 from engine.captions import MAX_CHARS, caption_text, columns, srt_text
@@ -294,7 +296,8 @@ class FFmpegEditor:
 
     # ---- the final video ----------------------------------------------------------------------
     def _mux(self, request: CutRequest, segments: list[Path], audio: Path) -> None:
-        """Segments and the narration's AAC by stream copy + captions as mov_text, +faststart."""
+        """Segments and the narration's AAC by stream copy + captions as mov_text + a chapter
+        per scene (`chapters`), +faststart."""
         with tempfile.TemporaryDirectory(prefix=".mux-", dir=request.workdir) as folder:
             listing = Path(folder) / "segments.txt"
             listing.write_text("ffconcat version 1.0\n" + "".join(
@@ -312,10 +315,12 @@ class FFmpegEditor:
                 command += ["-i", str(subtitles)]
                 maps += ["-map", "2:s:0", "-c:s", "mov_text", "-metadata:s:s:0",
                          f"language={request.language}"]
+            chapters = 3 if has_cues else 2
+            command += chapter_input(request.segments, request.fps, Path(folder))
             # `-b:a` on a copied stream only sets the nominal bitrate written in the header
             # (esds, btrt), as the encoder would: the file is the one a one-step encode makes.
             command += [*maps, "-c:v", "copy", "-c:a", "copy", "-b:a", self.audio_bitrate,
-                        *BITEXACT, "-movflags", "+faststart",
+                        *bitexact(chapters), "-movflags", "+faststart",
                         "-f", "mp4", str(request.output)]
             run_ffmpeg(command, "video=ffmpeg", "muxing the video", output=request.output)
 

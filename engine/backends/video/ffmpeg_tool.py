@@ -13,6 +13,14 @@ BITEXACT = ["-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitex
             "-map_metadata", "-1", "-map_chapters", "-1"]
 
 
+def bitexact(chapters_from: int) -> list[str]:
+    """BITEXACT, with the chapters of input number `chapters_from` (`chapters.chapter_input`) and
+    their titles (`-map_metadata -1` would drop chapters' metadata too: the file's and the
+    streams' are dropped one by one)."""
+    return [*BITEXACT[:6], "-map_metadata:g", "-1", "-map_metadata:s", "-1",
+            "-map_chapters", str(chapters_from)]
+
+
 @cache
 def ffmpeg_exe() -> str:
     try:

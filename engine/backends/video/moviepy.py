@@ -19,7 +19,8 @@ import numpy as np
 
 from engine.backends.video import CutRequest, CutStats
 from engine.backends.video.ffmpeg import FFmpegEditor
-from engine.backends.video.ffmpeg_tool import BITEXACT, ffmpeg_exe, run_ffmpeg
+from engine.backends.video.chapters import chapter_input
+from engine.backends.video.ffmpeg_tool import BITEXACT, bitexact, ffmpeg_exe, run_ffmpeg
 from engine.backends.video.frames import SceneShot, first_frame, render_frames
 from engine.backends.video.transitions import Planes
 from engine.backends.video.yuv import yuv420_to_rgb
@@ -194,7 +195,8 @@ class MoviePyEditor(FFmpegEditor):
         return changed
 
     def _add_subtitles(self, request: CutRequest, encoded: Path) -> None:
-        """moviepy's file + the soft subtitle track and language tags, by stream copy."""
+        """moviepy's file + the soft subtitle track, language tags and a chapter per scene
+        (`chapters`), by stream copy."""
         command = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
                    "-i", str(encoded)]
         maps = ["-map", "0:v:0", "-map", "0:a:0", "-metadata:s:a:0",
@@ -204,7 +206,9 @@ class MoviePyEditor(FFmpegEditor):
             command += ["-i", str(srt)]
             maps += ["-map", "1:s:0", "-c:s", "mov_text",
                      "-metadata:s:s:0", f"language={request.language}"]
-        run_ffmpeg([*command, *maps, "-c:v", "copy", "-c:a", "copy", *BITEXACT,
+        chapters = command.count("-i")
+        command += chapter_input(request.segments, request.fps, encoded.parent)
+        run_ffmpeg([*command, *maps, "-c:v", "copy", "-c:a", "copy", *bitexact(chapters),
                     "-movflags", "+faststart", "-f", "mp4", str(request.output)],
                    "video=moviepy", "adding the subtitle track", output=request.output)
 
