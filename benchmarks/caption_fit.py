@@ -1,9 +1,11 @@
 """CPU time to split long lines into captions (`fit_cues`) at a 1280×720 frame's burned width.
 
 Run: `.venv/bin/python benchmarks/caption_fit.py [--against CHECKOUT] [--rounds 3]`: milliseconds
-of CPU a round (a 560-word line of 40 sentences and a 52-word line without sentence ends), this
-checkout's and, with `--against`, another checkout's in turns (each in its own process), and the
-ratio. No target: a render splits each line once, and a line this long is a `check` warning.
+of CPU a round (a 560-word line of 40 sentences and a 52-word line without sentence ends), and
+seconds of CPU for two pathological lines at the files' 38 columns (`check` counts a line's
+captions: 100 000 words without punctuation, 100 000 one-word clauses), this checkout's and, with
+`--against`, another checkout's in turns (each in its own process), and the ratios. No target: a
+render splits each line once, and a line this long is a `check` warning.
 """
 
 from __future__ import annotations
@@ -33,16 +35,22 @@ started = time.process_time()
 for _ in range(20):
     fit_cues([Cue(0, 115, STORY)], fits)
     fit_cues([Cue(0, 15, SNAIL)], fits)
-print((time.process_time() - started) / 20 * 1000)
+rounds = (time.process_time() - started) / 20 * 1000
+started = time.process_time()
+for text in ("the snail looked at the sky " * 20_000, "word, " * 100_000):
+    fit_cues([Cue(0, len(text) / 15, text)])
+print(rounds, time.process_time() - started)
 """
 
 
-def measure(checkout: Path) -> float:
-    """Milliseconds of CPU a round in `checkout`'s engine (a process of its own)."""
+def measure(checkout: Path) -> tuple[float, float]:
+    """Milliseconds of CPU a round, and seconds for the long lines, in `checkout`'s engine (a
+    process of its own)."""
     env = {**os.environ, "PYTHONPATH": str(checkout), "OMP_NUM_THREADS": "1"}
     out = subprocess.run([sys.executable, "-c", MEASURE], env=env, check=True, text=True,
                          capture_output=True, cwd=checkout).stdout
-    return float(out.split()[-1])
+    rounds, long_lines = out.split()[-2:]
+    return float(rounds), float(long_lines)
 
 
 def main() -> None:
@@ -52,11 +60,12 @@ def main() -> None:
     args = parser.parse_args()
     ours_path = Path(__file__).resolve().parents[1]
     for _ in range(args.rounds):
-        ours = measure(ours_path)
-        line = f"ours {ours:.1f} ms CPU"
+        ours, ours_long = measure(ours_path)
+        line = f"ours {ours:.1f} ms CPU a round, long lines {ours_long:.2f} s"
         if args.against:
-            theirs = measure(args.against.resolve())
-            line += f", against {theirs:.1f} ms: {ours / theirs:.1f}×"
+            theirs, theirs_long = measure(args.against.resolve())
+            line += (f"; against {theirs:.1f} ms ({ours / theirs:.1f}×), "
+                     f"{theirs_long:.2f} s ({ours_long / theirs_long:.1f}×)")
         print(line, flush=True)
     print(f"load: {os.getloadavg()[0]:.1f}")
 

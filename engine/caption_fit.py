@@ -4,7 +4,9 @@ each piece is shown."""
 from __future__ import annotations
 
 import itertools
+import math
 import re
+from array import array
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -23,11 +25,13 @@ SPEAKING_SPEED = 15.0
 """Characters a second a storyteller reads aloud at (about 150 words a minute): how long a line
 is expected to take before a voice has spoken it (`spoken_seconds`)."""
 SHORT_COST = 2000.0
-"""What a piece shown no time at all costs (see `_piece_cost`): even a twentieth of MIN_SECONDS
+"""What a piece shown no time at all costs (see `_best_breaks`): even a twentieth of MIN_SECONDS
 short costs more than any choice of breaks, so only a line too quick for every piece to last
 MIN_SECONDS has one shown less (and then the shortfall is shared out: no piece a flash)."""
 
 Fits = Callable[[str], bool]
+Times = Sequence[float]
+"""Seconds: when each piece starts, then when the cue ends (an `array('d')`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,16 +95,28 @@ def split_cue(cue: Cue, fits: Fits, max_rows: int = MAX_ROWS) -> list[Cue]:
     return out
 
 
-def _best_breaks(pieces: list[_Piece], at: list[float],
+def _best_breaks(pieces: list[_Piece], at: Times,
                  stops: Callable[[int], Iterator[int]]) -> list[int]:
     """Where the pieces are split (indices, from 0 to len(pieces)): the cheapest split into runs
-    that each show, `stops(begin)` giving where a run from `begin` may end (dynamic programming)."""
-    n = len(pieces)
-    cost, back = [0.0] + [float("inf")] * n, [0] * (n + 1)
-    widths = [0, *itertools.accumulate(columns(p.token) for p in pieces)]
+    that each show, `stops(begin)` giving where a run from `begin` may end (dynamic programming).
+
+    A run costs one for its cue, how badly it ends (`_break_cost`), one for each second it is
+    shown less than reading it at READING_SPEED takes, and far more when it is shown less than
+    MIN_SECONDS: SHORT_COST by the square of the part of MIN_SECONDS it lacks."""
+    n = len(pieces)  # arrays, not lists: one long line may hold a million words
+    cost, back = array("d", [0.0]) * (n + 1), array("q", [0]) * (n + 1)
+    cost[1:] = array("d", [math.inf]) * n
+    ending = array("d", (1.0 + _break_cost(pieces, stop) for stop in range(1, n)))
+    ending.append(1.0)  # the line's end
+    widths = array("q", [0])
+    widths.extend(itertools.accumulate(columns(p.token) for p in pieces))
     for begin in range(n):
         for stop in stops(begin):
-            total = cost[begin] + _piece_cost(pieces, at, widths, begin, stop)
+            seconds = at[stop] - at[begin]
+            short = MIN_SECONDS - seconds
+            total = (cost[begin] + ending[stop - 1]
+                     + max(0.0, (widths[stop] - widths[begin]) / READING_SPEED - seconds)
+                     + (SHORT_COST * short * short / MIN_SECONDS ** 2 if short > 0 else 0.0))
             if total < cost[stop]:
                 cost[stop], back[stop] = total, begin
     bounds = [n]
@@ -113,34 +129,25 @@ def _run_ends(pieces: list[_Piece], head: list[str], fits: Fits,
               max_rows: int) -> Callable[[int], Iterator[int]]:
     """For a run of pieces from `begin`: where it may end, in order (one piece always may): as
     long as `_rows_within` lays out the speaker's head and the run in `max_rows` rows, found by
-    laying the pieces out one after the other."""
+    laying the pieces out one after the other (a row's text is its tokens joined, the first
+    without its space)."""
     def ends(begin: int) -> Iterator[int]:
         yield begin + 1
         lead = _group_tokens(head, pieces[begin:begin + 1])
-        rows, row = 1, []
-        for count, token in enumerate(itertools.chain(lead, (p.token for p in pieces[begin + 1:]))):
-            if not row or fits(_row([*row, token])):
-                row.append(token)
+        following = (pieces[index].token for index in range(begin + 1, len(pieces)))
+        rows, row = 1, ""
+        for count, token in enumerate(itertools.chain(lead, following)):
+            if not row:
+                row = token.lstrip(" ")
+            elif fits(row + token):
+                row += token
             elif rows == max_rows:
                 return
             else:
-                rows, row = rows + 1, [token]
+                rows, row = rows + 1, token.lstrip(" ")
             if count >= len(lead):  # pieces[begin + 1 + count - len(lead)] joined the run
                 yield begin + 2 + count - len(lead)
     return ends
-
-
-def _piece_cost(pieces: list[_Piece], at: list[float], widths: list[int], begin: int,
-                stop: int) -> float:
-    """What showing pieces[begin:stop] as one cue costs: one for the cue, how badly it ends (see
-    `_break_cost`), one for each second it is shown less than reading it at READING_SPEED takes
-    (`widths`: the columns before each piece), and far more when it is shown less than
-    MIN_SECONDS: by the square of how much less."""
-    seconds = at[stop] - at[begin]
-    short = max(0.0, MIN_SECONDS - seconds) / MIN_SECONDS
-    reading = max(0.0, (widths[stop] - widths[begin]) / READING_SPEED - seconds)
-    return (1.0 + (_break_cost(pieces, stop) if stop < len(pieces) else 0.0) + reading
-            + SHORT_COST * short * short)
 
 
 def _break_cost(pieces: list[_Piece], stop: int) -> float:
@@ -211,21 +218,24 @@ def _hyphenated(tokens: list[str], fits: Fits) -> list[_Piece]:
     return pieces
 
 
-def _timed_starts(cue: Cue, pieces: list[_Piece]) -> list[float] | None:
+def _timed_starts(cue: Cue, pieces: list[_Piece]) -> Times | None:
     """When each piece is first heard (the cue's start and end around them), if those times are
     in order inside the cue."""
-    at = [cue.start, *(_word_of(cue.words[p.word], p).start for p in pieces[1:]), cue.end]
-    return at if all(a <= b for a, b in zip(at, at[1:])) else None
+    at = array("d", [cue.start])
+    at.extend(_word_of(cue.words[p.word], p).start for p in pieces[1:])
+    at.append(cue.end)
+    return at if all(at[i] <= at[i + 1] for i in range(len(at) - 1)) else None
 
 
-def _shared_starts(cue: Cue, pieces: list[_Piece]) -> list[float]:
+def _shared_starts(cue: Cue, pieces: list[_Piece]) -> Times:
     """When each piece starts (and the cue ends) if the cue's time is shared out by characters."""
-    lengths = [columns(p.token) for p in pieces]
-    total, at, done = max(sum(lengths), 1), [], 0
-    for length in lengths:
+    total = max(sum(columns(p.token) for p in pieces), 1)
+    at, done = array("d"), 0
+    for piece in pieces:
         at.append(cue.start + (cue.end - cue.start) * done / total)
-        done += length
-    return [*at, cue.end]
+        done += columns(piece.token)
+    at.append(cue.end)
+    return at
 
 
 def _word_of(word: Word, piece: _Piece) -> Word:
