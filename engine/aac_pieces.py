@@ -18,6 +18,7 @@ import hashlib
 import io
 import json
 import os
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.errors import stop_if
 from engine.files import keep_arrays, kept_arrays, replacing
 from engine.loudness import Loudness, gated_loudness, k_energy, true_peak
 from engine.timeline import SAMPLE_RATE
@@ -89,11 +91,16 @@ def encoder_version() -> str:
     return f"pyav {av.__version__}, libavcodec {major}.{minor}.{micro}"
 
 
-def encode_all(jobs: Sequence[tuple[Callable[[], np.ndarray], bool, str, Path]]) -> list[tuple[Piece, bool]]:
+def encode_all(jobs: Sequence[tuple[Callable[[], np.ndarray], bool, str, Path]],
+               stop: threading.Event | None = None) -> list[tuple[Piece, bool]]:
     """`encoded` for each job, the encodes side by side (a thread a core: libavcodec lets go of
-    the GIL while it encodes)."""
+    the GIL while it encodes); Stopped before the next piece once `stop` is set."""
+    def one(job: tuple[Callable[[], np.ndarray], bool, str, Path]) -> tuple[Piece, bool]:
+        stop_if(stop)
+        return encoded(*job)
+
     with ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as pool:
-        return list(pool.map(lambda job: encoded(*job), jobs))
+        return list(pool.map(one, jobs))
 
 
 def heard(placed: Sequence[tuple[int, Piece]]) -> Loudness:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterable, Literal
+from typing import Any, Iterable, Literal
 
 from engine.ir import Span
 
@@ -24,6 +24,17 @@ def escaped(ch: str) -> str:
 def shown(text: str) -> str:
     """`text` safe to print to a terminal: every control character written as an escape."""
     return CONTROL.sub(lambda m: escaped(m.group()), text)
+
+
+class Stopped(Exception):
+    """Work stopped from outside, between two of its steps: work beside it failed, or Ctrl-C.
+    Whoever set the stop raises the reason; this one is not shown."""
+
+
+def stop_if(stop: Any) -> None:
+    """Raise Stopped when `stop` (a threading.Event, or None) is set."""
+    if stop is not None and stop.is_set():
+        raise Stopped
 
 
 def counted(count: int, noun: str, plural: str | None = None) -> str:

@@ -9,6 +9,7 @@ import hashlib
 import json
 import logging
 import math
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ import numpy as np
 
 from engine.aac_pieces import EDGE, FRAME, encode_all, heard, piece_path, write_m4a
 from engine.effects import SoundEffect, add_effects
+from engine.errors import stop_if
 from engine.files import keep_arrays, kept_arrays
 from engine.loudness import (
     CODEC_HEADROOM,
@@ -65,7 +67,7 @@ class Narration:
 def narrate(timeline: Timeline, clips: Sequence[Path | np.ndarray], out_path: Path,
             music: Sequence[Path | None], mix: MixSettings | None, workdir: Path,
             scene_ids: Sequence[str], effects: Sequence[Sequence[SoundEffect]] = (), *,
-            aac_bitrate: str | None = None) -> Narration:
+            aac_bitrate: str | None = None, stop: threading.Event | None = None) -> Narration:
     """Write the soundtrack `engine.timeline.mix_audio` would write, with each scene's sound
     `effects` added before mastering (`engine.effects`), measured by scene, cut into pieces
     where scenes meet in silence; with `aac_bitrate`, its AAC too (`out_path` as .m4a).
@@ -80,14 +82,16 @@ def narrate(timeline: Timeline, clips: Sequence[Path | np.ndarray], out_path: Pa
     that much lower, on its own: PEAK_PASSES at most). So the bytes are those of a cold cut of
     the same story. With AAC, each piece starts on its frame grid: up to 1023 samples (21 ms)
     before its scene's picture (a story whose scenes never meet in silence is one piece, and not
-    moved).
+    moved). Once `stop` is set (the video's encode failed, or Ctrl-C) it ends with Stopped at the
+    next scene or piece.
     """
     track = add_effects(mixed(timeline, clips, music, mix), timeline, effects)
+    stop_if(stop)
     bounds = _bounds(timeline)
     digests = [_digest(track[start:end]) for start, end in bounds]
     mastering = mix is not None and mix.loudness is not None
     scenes, made, kept = (_measure_scenes(track, bounds, digests, scene_ids, workdir,
-                                          _grain(timeline.fps)) if mastering else ([], (), ()))
+                                          _grain(timeline.fps), stop) if mastering else ([], (), ()))
     gain, allowed = _gain(scenes, mix, workdir) if mastering else (0.0, math.inf)
     plan = _layout(track, bounds)
     pieces = [_Piece(track, bounds, scenes, digests, first, last, length)
@@ -102,7 +106,7 @@ def narrate(timeline: Timeline, clips: Sequence[Path | np.ndarray], out_path: Pa
     ceilings, fresh = [allowed] * len(pieces), set()
     for _ in range(PEAK_PASSES):  # a piece whose encode peaks over the ceiling: again, lower
         done = encode_all([piece.job(gain, under, aac_bitrate, workdir)
-                           for piece, under in zip(pieces, ceilings)])
+                           for piece, under in zip(pieces, ceilings)], stop)
         fresh.update(index for index, (_, made_now) in enumerate(done) if made_now)
         over = {i: p.peak / ceiling for i, (p, _) in enumerate(done) if p.peak > ceiling}
         for index, ratio in over.items():
@@ -172,11 +176,13 @@ class _Scene:
 
 
 def _measure_scenes(track: np.ndarray, bounds: list[tuple[int, int]], digests: list[str],
-                    scene_ids: Sequence[str], workdir: Path, grain: int
+                    scene_ids: Sequence[str], workdir: Path, grain: int,
+                    stop: threading.Event | None = None
                     ) -> tuple[list[_Scene], tuple[str, ...], tuple[str, ...]]:
     """Each scene's measurements (`_measured`), and which scenes were measured now or reused."""
     scenes, made, kept = [], [], []
     for scene_id, (start, end), digest in zip(scene_ids, bounds, digests):
+        stop_if(stop)
         scene, fresh = _measured(track[start:end], grain, workdir, digest)
         scenes.append(scene)
         (made if fresh else kept).append(scene_id)

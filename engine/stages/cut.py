@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import tempfile
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -19,9 +20,10 @@ from engine.backends.video import CutRequest, CutStats, Editor, Segment
 from engine.caption_fit import fit_cues
 from engine.captions import Cue, write_srt, write_vtt
 from engine.effects import SoundEffect, least_length
+from engine.errors import Stopped
 from engine.files import replacing, write_atomically
-from engine.locks import work_folder
 from engine.language_codes import iso639_2
+from engine.locks import work_folder
 from engine.loudness import Loudness, measure
 from engine.narration import PEAK_MARGIN, PEAK_PASSES, Narration, narrate
 from engine.timeline import (SAMPLE_RATE, MixSettings, SceneLines, TimedLine, Timeline,
@@ -162,10 +164,10 @@ def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, 
         with replacing(video) as temp:
             stats, narration, heard = _cut_under_ceiling(
                 editor, replace(request, output=temp), mix,
-                lambda lowered: narrate(timeline, clips, Path(scratch) / "narration.wav",
-                                        music, lowered, workdir, ids,
-                                        [scene.sfx for scene in scenes],
-                                        aac_bitrate=getattr(editor, "aac_bitrate", None)))
+                lambda lowered, stop=None: narrate(
+                    timeline, clips, Path(scratch) / "narration.wav", music, lowered, workdir,
+                    ids, [scene.sfx for scene in scenes],
+                    aac_bitrate=getattr(editor, "aac_bitrate", None), stop=stop))
             samples.clear()
             _fsync(temp)
             loudness = verify_loudness(heard, mix) if mix and heard else None
@@ -216,7 +218,7 @@ def _write_captions(cues: Sequence[Cue], out_dir: Path) -> tuple[Path, Path]:
 
 
 def _cut_under_ceiling(editor: Editor, request: CutRequest, mix: MixSettings | None,
-                       narrate_under: Callable[[MixSettings | None], Narration]
+                       narrate_under: Callable[..., Narration]
                        ) -> tuple[CutStats, Narration, Loudness | None]:
     """The editor's cut of the soundtrack `narrate_under(mix)` writes, and what a meter reads
     in it (None without `mix`). AAC raises true peaks by an amount that depends on the sound
@@ -226,7 +228,8 @@ def _cut_under_ceiling(editor: Editor, request: CutRequest, mix: MixSettings | N
     A narration made of pieces (`narration.aac`) has each piece under the ceiling already."""
     lowered, first = mix, None
     for passes in range(1, PEAK_PASSES + 1):
-        early, narration = (_beside_segments(editor, request, lambda: narrate_under(lowered))
+        early, narration = (_beside_segments(editor, request,
+                                             lambda stop: narrate_under(lowered, stop))
                             if first is None else (None, narrate_under(lowered)))
         stats = editor.cut(replace(request, audio=narration.path, aac=narration.aac)) \
             or CutStats()
@@ -249,19 +252,29 @@ def _cut_under_ceiling(editor: Editor, request: CutRequest, mix: MixSettings | N
                     encoded=first[1].encoded), heard)
 
 
-def _beside_segments(editor: Editor, request: CutRequest, narrate: Callable[[], Narration]
+def _beside_segments(editor: Editor, request: CutRequest,
+                     narrate: Callable[[threading.Event | None], Narration]
                      ) -> tuple[CutStats | None, Narration]:
     """The narration, made in a thread while the editor encodes the segments (when it can do
-    that before the soundtrack exists: `encode_segments`), and what that encode did."""
+    that before the soundtrack exists: `encode_segments`), and what that encode did. Either
+    failing (or Ctrl-C) stops the other at its next frame, scene or piece, and its own error is
+    the one raised."""
     encode_segments = getattr(editor, "encode_segments", None)
     if encode_segments is None:
-        return None, narrate()
+        return None, narrate(None)
+    stop = threading.Event()
     with ThreadPoolExecutor(1, thread_name_prefix="narration") as pool:
-        sound = pool.submit(narrate)
+        sound = pool.submit(narrate, stop)
+        sound.add_done_callback(lambda done: done.exception() is None or stop.set())
         try:
-            early = encode_segments(request)
+            early = encode_segments(request, stop=stop)
+        except Stopped:
+            cause = sound.exception()  # the narration failed: it set the stop (waits for it)
+            if cause is not None and not isinstance(cause, Stopped):
+                raise cause from None
+            raise
         except BaseException:
-            sound.cancel()
+            stop.set()
             raise
         return early, sound.result()
 

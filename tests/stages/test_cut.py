@@ -329,3 +329,83 @@ def test_a_scene_whose_lines_outlast_its_duration_says_so(scenes, tmp_path: Path
         f"scene meadow: its lines need {lasts:.1f} s, more than its `duration: 1`, so it lasts "
         f"{lasts:.1f} s (`duration:` is the least a scene lasts)"]
     assert timeline.scenes[1].duration == 4.0
+
+
+# ---- the segments and the narration stop each other ---------------------------------------------
+
+class _Editor:
+    """An editor whose segment encode is given: it sees the shared stop."""
+
+    def __init__(self, encode):
+        self.encode_segments = encode
+
+
+def _waits_for(stop, seen: list[str], who: str, rounds: int = 2000):
+    import time
+
+    from engine.errors import Stopped
+
+    for _ in range(rounds):  # (up to 20 s: a stop that never came fails the test below)
+        if stop.is_set():
+            seen.append(who)
+            raise Stopped
+        time.sleep(0.01)
+    return who
+
+
+def test_ctrl_c_while_segments_encode_stops_the_narration_too():
+    from engine.stages.cut import _beside_segments
+
+    seen: list[str] = []
+
+    def encode(request, stop):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        _beside_segments(_Editor(encode), None, lambda stop: _waits_for(stop, seen, "narration"))
+    assert seen == ["narration"]  # it stopped at its next step instead of running to its end
+
+
+def test_a_failed_narration_stops_the_segments_and_is_the_error_raised():
+    from engine.stages.cut import _beside_segments
+
+    seen: list[str] = []
+
+    def narrate(stop):
+        raise BackendError("video=ffmpeg", "encoding the narration failed: no")
+
+    with pytest.raises(BackendError, match="encoding the narration failed"):
+        _beside_segments(_Editor(lambda request, stop: _waits_for(stop, seen, "segments")), None,
+                         narrate)
+    assert seen == ["segments"]
+
+
+def test_a_failed_segment_stops_the_others_and_is_the_error_raised():
+    import threading
+
+    from engine.backends.video.ffmpeg import _all_or_none
+
+    seen: list[str] = []
+
+    def encode(job, request, stop):
+        if job == "bad":
+            raise BackendError("video=ffmpeg", "encoding scene 'bad' failed")
+        _waits_for(stop, seen, job)
+
+    with pytest.raises(BackendError, match="encoding scene 'bad' failed"):
+        _all_or_none(encode, ["slow", "bad", "queued"], None, threading.Event(), 2)
+    assert seen[0] == "slow" and set(seen) <= {"slow", "queued"}
+
+
+def test_the_narrations_pieces_stop_once_asked():
+    import threading
+
+    from engine.aac_pieces import encode_all
+    from engine.errors import Stopped
+
+    stop = threading.Event()
+    stop.set()
+    asked = []
+    with pytest.raises(Stopped):
+        encode_all([(lambda: asked.append(1), False, "128k", Path("/nonexistent/p.npz"))], stop)
+    assert asked == []

@@ -15,8 +15,9 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, replace
 from functools import cache
 from pathlib import Path
@@ -34,8 +35,9 @@ from engine.backends.video.ffmpeg_tool import (BITEXACT, bitexact, ffmpeg_exe, f
                                                run_ffmpeg)
 from engine.backends.video.frames import SceneShot, distinct_frames, first_frame, render_frames
 from engine.backends.video.pipe import encode_piped, timing_filter
+from engine.backends.video.transitions import Planes
 from engine.captions import MAX_CHARS, caption_text, columns, srt_text
-from engine.errors import BackendError
+from engine.errors import BackendError, Stopped, stop_if
 from engine.files import reserve_beside, write_atomically
 
 log = logging.getLogger(__name__)
@@ -170,11 +172,13 @@ class FFmpegEditor:
         self._mux(request, [job.path for job in jobs], audio)
         return replace(stats, fonts=self._fonts_used(request), copied_aac=narration is None)
 
-    def encode_segments(self, request: CutRequest) -> CutStats:
+    def encode_segments(self, request: CutRequest, stop: threading.Event | None = None
+                        ) -> CutStats:
         """Encode the segments `cut` needs that `workdir` lacks (the request's soundtrack need
-        not exist yet): the cut stage makes the narration meanwhile; `cut` then reuses them."""
+        not exist yet): the cut stage makes the narration meanwhile; `cut` then reuses them.
+        Once `stop` is set (the narration failed) the encodes end with Stopped at a frame."""
         _check(request)
-        return self._encode_segments(self._jobs(request, keep=True), request)
+        return self._encode_segments(self._jobs(request, keep=True), request, stop)
 
     def _fonts_used(self, request: CutRequest) -> tuple[str, ...]:
         """The font files the burned captions are drawn with; a caption with characters no font
@@ -194,7 +198,8 @@ class FFmpegEditor:
         return tuple(str(font) if font else "pillow-default"
                      for font in (*style.chain, None) if font in used)
 
-    def _encode_segments(self, jobs: list[_Job], request: CutRequest) -> CutStats:
+    def _encode_segments(self, jobs: list[_Job], request: CutRequest,
+                         stop: threading.Event | None = None) -> CutStats:
         """Encode the jobs whose segment is not in `workdir` yet, several at once."""
         # Longest first (a moving camera costs about three still frames a frame), so the last
         # segment to finish is a short one and no worker idles long.
@@ -206,10 +211,7 @@ class FFmpegEditor:
             if job.path.exists():
                 os.utime(job.path)  # last use, for whoever cleans the workdir
         if todo:
-            with ThreadPoolExecutor(min(self.workers, len(todo)),
-                                    thread_name_prefix="segment") as pool:
-                for future in [pool.submit(self._encode, job, request) for job in todo]:
-                    future.result()
+            _all_or_none(self._encode, todo, request, stop or threading.Event(), self.workers)
         return CutStats(encoded=tuple(j.segment.scene_id for j in jobs if j.path in missing),
                         reused=tuple(j.segment.scene_id for j in jobs if j.path not in missing))
 
@@ -258,7 +260,7 @@ class FFmpegEditor:
                          into_next=transition if frames else "cut", captions_top=top)
 
     # ---- encoding -----------------------------------------------------------------------------
-    def _encode(self, job: _Job, request: CutRequest) -> None:
+    def _encode(self, job: _Job, request: CutRequest, stop: threading.Event) -> None:
         style = self._style()
         width, height = request.width, request.height
         following = (first_frame(job.following, width, height, style)
@@ -275,8 +277,8 @@ class FFmpegEditor:
                    "-an", *BITEXACT, "-f", "mp4"]
         temp = reserve_beside(job.path)
         try:
-            encode_piped(command, render_frames(job.shot, width, height, style, following,
-                                                only=sent),
+            encode_piped(command, _until(stop, render_frames(job.shot, width, height, style,
+                                                             following, only=sent)),
                          repeats, temp, what=f"scene '{job.segment.scene_id}'",
                          where=f"scene {job.segment.scene_id}")
             os.replace(temp, job.path)
@@ -323,6 +325,33 @@ class FFmpegEditor:
                         *bitexact(chapters), "-movflags", "+faststart",
                         "-f", "mp4", str(request.output)]
             run_ffmpeg(command, "video=ffmpeg", "muxing the video", output=request.output)
+
+
+def _all_or_none(encode: Callable[[_Job, CutRequest, threading.Event], None], jobs: list[_Job],
+                 request: CutRequest, stop: threading.Event, workers: int) -> None:
+    """Encode the jobs, several at once; the first failure (or Ctrl-C) stops the others at
+    their next frame, and is what is raised."""
+    pool = ThreadPoolExecutor(min(workers, len(jobs)), thread_name_prefix="segment")
+    futures = [pool.submit(encode, job, request, stop) for job in jobs]
+    try:
+        wait(futures, return_when=FIRST_EXCEPTION)
+        failed = [f.exception() for f in futures if f.done() and not f.cancelled()
+                  and f.exception() is not None]
+        if failed:  # a job's own failure before one it stopped (or the caller's stop)
+            stop.set()
+            raise next((e for e in failed if not isinstance(e, Stopped)), failed[0])
+    except BaseException:
+        stop.set()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _until(stop: threading.Event, frames: Iterator[Planes]) -> Iterator[Planes]:
+    """The frames, one by one, until `stop` is set (then Stopped)."""
+    for frame in frames:
+        stop_if(stop)
+        yield frame
 
 
 def _check(request: CutRequest) -> None:

@@ -80,7 +80,7 @@ def test_the_cut_stage_encodes_no_ffmpeg_segments_for_moviepy(tmp_path: Path):
 
     made = []
     early, narration = _beside_segments(MoviePyEditor(), _request(tmp_path, "stage"),
-                                        lambda: made.append("narration") or "narration")
+                                        lambda stop: made.append("narration") or "narration")
     assert (early, narration, made) == (None, "narration", ["narration"])
     assert not list(tmp_path.rglob("seg-*"))
 
