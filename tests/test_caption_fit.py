@@ -292,3 +292,17 @@ def test_where_a_run_may_end_is_where_its_rows_still_fit(width, speaker):
                    for stop in shown[1:])
         if shown[-1] < len(pieces):  # the next piece would take a third row
             assert not _rows_within(_group_tokens(head, pieces[begin:shown[-1] + 1]), fits, 2)
+
+
+def test_a_line_of_minutes_is_warned_about_without_splitting_it():
+    """Splitting costs time in proportion to the line: past COUNTED_UP_TO characters, `check`
+    warns with the least count the length allows (a cue holds two rows)."""
+    from engine.commands.glyphs import COUNTED_UP_TO, long_lines
+    from engine.dsl.parse import parse_text
+
+    words = "the owl flew over the quiet hill " * (COUNTED_UP_TO // 30 + 10)
+    story, _ = parse_text(f'scene a\n  "{words.strip()}"\n', "t.story")
+    [warning] = long_lines(story)
+    least = -(-len(words.strip()) // 77)
+    assert warning.message == f"this line's caption is at least {least} captions shown one " \
+                              "after the other"

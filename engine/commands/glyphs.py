@@ -101,20 +101,29 @@ hard to read along with: `check` suggests splitting it. The cues are counted by 
 the cut splits them, over the time the line is expected to take (`spoken_seconds`)."""
 
 
+COUNTED_UP_TO = 5000
+"""Characters of a line whose cues `check` counts as the cut would split them; a longer one
+(minutes of speech in one line) is warned about with the least count its length allows, which
+costs nothing, where splitting it costs time in proportion (seconds for megabytes)."""
+
+
 def long_lines(story: Story) -> list[Diagnostic]:
     """A warning at each line whose caption would be split into more than MAX_CUES cues."""
     from engine.caption_fit import fit_cues, spoken_seconds
-    from engine.captions import Cue
+    from engine.captions import MAX_CHARS, Cue
 
     found = []
     for scene in story.scenes:
         for line in scene.lines:
             text = line.text or ""
-            cues = len(fit_cues([Cue(0.0, spoken_seconds(text), text)]))
-            if cues > MAX_CUES:
+            if len(text) > COUNTED_UP_TO:  # a cue holds two rows: a count it cannot go under
+                count = f"at least {-(-len(text) // (2 * MAX_CHARS + 1))}"
+            else:
+                count = str(len(fit_cues([Cue(0.0, spoken_seconds(text), text)])))
+            if int(count.split()[-1]) > MAX_CUES:
                 found.append(Diagnostic(
                     line.span, "warning", "long-line",
-                    f"this line's caption is {cues} captions shown one after the other",
+                    f"this line's caption is {count} captions shown one after the other",
                     hint="split it into several lines (each a sentence or two)"))
     return found
 
