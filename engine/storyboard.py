@@ -20,7 +20,7 @@ color:#222;background:#faf7f2}
 h1{font-weight:600}.scene{display:flex;gap:1.5rem;margin:2rem 0;padding:1rem;background:#fff;
 border-radius:12px;box-shadow:0 1px 4px #0002}.scene img.main{width:36rem;border-radius:8px}
 .lines{flex:1}.line{margin:.6rem 0}.who{font-weight:600}.by{font-size:.75rem;padding:.1rem .4rem;
-border-radius:6px;margin-left:.4rem}.author{background:#e3f1e3}.llm{background:#fde8c8}.review{background:#f8c8c8}
+border-radius:6px;margin-left:.4rem}.author{background:#e3f1e3}.writer{background:#fde8c8}.review{background:#f8c8c8}
 .cands{display:flex;gap:.4rem;margin-top:.5rem}.cands figure{margin:0;font-size:.7rem;
 text-align:center}.cands img{width:7rem;border-radius:4px}.chosen img{outline:3px solid #3a7}.drawn tr.chosen{font-weight:bold}
 audio{height:2rem;vertical-align:middle}.prompt{color:#666;font-size:.85rem}
@@ -79,7 +79,7 @@ def write_storyboard(run_dir: Path, story: Story, drawn: Sequence[Drawn],
                 audio = f"<audio controls preload=none src='{link(rel)}'></audio>"
             who = line.speaker or "narrator"
             direction = f" <i>({esc(line.direction)})</i>" if line.direction else ""
-            by = "llm" if line.written_by == "llm" else "author"
+            by = "writer" if line.written_by == "llm" else "author"  # as the review page says
             lines.append(f"<div class=line><span class=who>{esc(who)}</span>{direction}: "
                          f"{esc(line.text or '')} <span class='by {by}'>{by}</span> {audio}</div>")
         title = esc(scene.text("title") or scene.id)
