@@ -10,7 +10,8 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
-from engine.backends.video.framing import Box, characters_in, pan_framing, zoom_framing
+from engine.backends.video.framing import (Box, camera_keeps, pan_framing, pan_height,
+                                          zoom_framing)
 from engine.backends.video.transitions import Planes, shift
 from engine.backends.video.yuv import even, rgb_to_yuv420
 
@@ -30,8 +31,8 @@ def _ease(t: float) -> float:
 def camera_view(camera: str | None, t: float, keep: Box | None = None
                 ) -> tuple[float, float, float]:
     """(zoom, centre x, centre y) at `t` ∈ [0, 1] of the scene; centres are fractions of the
-    picture. With `keep` (where the characters are), a zoom goes only as close, and a pan only
-    as far, as keeps them whole in the frame."""
+    picture. With `keep` (where the characters and a title are), a zoom goes only as close, and
+    a pan only as far (and its window only as high or low), as keeps them whole in the frame."""
     e = _ease(t)
     if camera in ("slow zoom in", "slow zoom out"):
         most, cx, cy = (ZOOM, 0.5, 0.5) if keep is None else zoom_framing(keep, ZOOM)
@@ -42,7 +43,8 @@ def camera_view(camera: str | None, t: float, keep: Box | None = None
         left, right = (half, 1 - half) if keep is None else (pan_framing(keep, PAN_ZOOM)
                                                              or (half, 1 - half))
         start, end = (right, left) if camera == "pan left" else (left, right)
-        return PAN_ZOOM, start + (end - start) * e, 0.5
+        return PAN_ZOOM, start + (end - start) * e, 0.5 if keep is None else pan_height(
+            keep, PAN_ZOOM)
     return 1.0, 0.5, 0.5
 
 
@@ -60,7 +62,7 @@ class Picture:
     def __init__(self, path: Path, width: int, height: int, camera: str | None):
         rgb = decoded(path)
         self.width, self.height, self.camera = width, height, camera
-        self.keep = characters_in(path, width, height) if camera not in (None, "still") else None
+        self.keep = camera_keeps(path, width, height) if camera not in (None, "still") else None
         self.still = camera in (None, "still")
         self.pan = camera in ("pan left", "pan right")
         self.padded: tuple[np.ndarray, ...] = ()  # a zoom's planes, for `_view`
@@ -68,7 +70,8 @@ class Picture:
         if self.pan:
             strip_w, strip_h = even(width * PAN_ZOOM), even(height * PAN_ZOOM)
             fitted = ImageOps.fit(rgb, (strip_w, strip_h), lanczos)
-            top = (strip_h - height) // 2 // 2 * 2
+            cy = camera_view(camera, 0.0, self.keep)[2]  # the same for the whole pan
+            top = int(min(max((cy * strip_h - height / 2) // 2 * 2, 0), strip_h - height))
             self.base = rgb_to_yuv420(np.asarray(fitted)[top:top + height])
             return
         room = min(rgb.width / width, rgb.height / height)

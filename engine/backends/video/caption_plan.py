@@ -12,7 +12,7 @@ from engine.backends.detail import detail, mean_in
 from engine.backends.video.camera import camera_view, decoded
 from engine.backends.video.caption_box import (CaptionStyle, caption_corner, caption_overlay,
                                                caption_size)
-from engine.backends.video.framing import Box, characters_in, subject_boxes
+from engine.backends.video.framing import Box, camera_keeps, subject_boxes
 from engine.captions import Cue, caption_text, display_words
 
 PLACES = ("auto", "bottom", "top")
@@ -107,7 +107,7 @@ def captions_on_top(image: Path, camera: str | None, texts: Sequence[str], width
     bands = caption_bands(texts, width, height, style)
     noted = subject_boxes(image, width, height)
     if noted is not None:
-        keep = characters_in(image, width, height)
+        keep = camera_keeps(image, width, height)
         seen = [in_frame(box, camera, keep) for boxes in noted.values() for box in boxes]
         covered = {top: sum(_overlap(band, box) for box in seen) for top, band in bands.items()}
         return covered[False] > 0 and covered[True] < covered[False]

@@ -61,13 +61,25 @@ def _text_after_pixels(png: Path) -> bool:
     return False
 
 
-def characters_in(image: Path, width: int, height: int) -> Box | None:
-    """The smallest box around every character inside the picture (None: none noted)."""
-    boxes = (subject_boxes(image, width, height) or {}).get("characters") or []
+def characters_in(image: Path, width: int, height: int,
+                  kinds: tuple[str, ...] = ("characters",)) -> Box | None:
+    """The smallest box around every character inside the picture (None: none noted), or
+    around every subject of the given `kinds`."""
+    noted = subject_boxes(image, width, height) or {}
+    boxes = [box for kind in kinds for box in noted.get(kind) or []]
     if not boxes:
         return None
     return (max(0.0, min(b[0] for b in boxes)), max(0.0, min(b[1] for b in boxes)),
             min(1.0, max(b[2] for b in boxes)), min(1.0, max(b[3] for b in boxes)))
+
+
+CAMERA_KEEPS = ("characters", "title")
+"""What a camera move keeps whole in the frame: the characters, and a title the picture shows."""
+
+
+def camera_keeps(image: Path, width: int, height: int) -> Box | None:
+    """The box a camera move keeps in the frame (None: the picture noted nothing)."""
+    return characters_in(image, width, height, CAMERA_KEEPS)
 
 
 def zoom_framing(keep: Box, most: float) -> tuple[float, float, float]:
@@ -87,6 +99,13 @@ def pan_framing(keep: Box, zoom: float) -> tuple[float, float] | None:
     if low > high + 1e-9:
         return None
     return low + width / 2, high + width / 2
+
+
+def pan_height(keep: Box, zoom: float) -> float:
+    """The vertical centre of a pan's window at `zoom` nearest the middle that holds `keep`
+    whole top to bottom (a title near the top edge as well as the characters)."""
+    half = 0.5 / zoom
+    return _nearest(0.5, max(keep[3] - half, half), min(keep[1] + half, 1 - half))
 
 
 def _nearest(value: float, low: float, high: float) -> float:

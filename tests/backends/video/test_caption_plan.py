@@ -21,7 +21,7 @@ from engine.backends.video.camera import camera_view
 from engine.backends.video.caption_box import CaptionStyle, Overlay, caption_overlay
 from engine.backends.video.caption_plan import (caption_bands, caption_entries, captions_on_top,
                                                 in_frame)
-from engine.backends.video.framing import characters_in, subject_boxes
+from engine.backends.video.framing import camera_keeps, characters_in, subject_boxes
 from engine.captions import Cue, Word
 from engine.stages.draw import make_picture
 
@@ -161,6 +161,21 @@ def test_camera_moves_keep_every_character_whole(tmp_path: Path, camera: str):
             assert inside(in_frame_at(clipped, camera, t, keep)), (camera, t, box)
     moves = [camera_view(camera, t, keep) for t in (0.0, 1.0)]
     assert moves[0] != moves[1]  # it still moves
+
+
+@pytest.mark.parametrize("camera", ["pan left", "pan right", "slow zoom in", "slow zoom out"])
+def test_camera_moves_keep_the_title_banner_whole_too(tmp_path: Path, camera: str):
+    """A picture's title is read: a zoom or pan keeps it in the frame with the characters."""
+    image = picture_of(tmp_path, 640, 360)
+    [title] = subject_boxes(image, 640, 360)["title"]
+    keep = camera_keeps(image, 640, 360)
+    assert keep == characters_in(image, 640, 360, ("characters", "title"))
+    for t in (0.0, 0.3, 0.7, 1.0):
+        assert inside(in_frame_at(title, camera, t, keep)), (camera, t, title)
+    cut_without = [t for t in (0.0, 1.0) if not inside(in_frame_at(
+        title, camera, t, characters_in(image, 640, 360)))]
+    assert cut_without or "pan" not in camera  # keeping the characters alone cut it off
+    assert camera_view(camera, 0.0, keep) != camera_view(camera, 1.0, keep)  # it still moves
 
 
 def in_frame_at(box, camera, t, keep):
