@@ -46,6 +46,8 @@ def test_objects_the_process_froze_stay_frozen() -> None:
         frozen = gc.get_freeze_count()
         with collector_paused():
             made = [_Node() for _ in range(100)]
-        assert gc.get_freeze_count() == frozen and made
+        # neither unfrozen (0) nor the body's objects frozen too (more); frozen objects that die
+        # meanwhile (another test's leftovers) make the count smaller
+        assert 0 < gc.get_freeze_count() <= frozen and made
     finally:
         gc.unfreeze()
