@@ -85,17 +85,10 @@ def decided_otherwise(data: dict[str, dict[str, dict[str, Any]]], item: Item) ->
     return bool(data[_group(item)].get(item.key)) and decision_for(data, item) is None
 
 
-def record(path: Path, decisions: list[tuple[Item, Decision]]) -> None:
-    """Add decisions (replacing earlier ones for the same content), written atomically; one writer
-    at a time (the page's server and a script may decide together), so none is lost."""
-    with _locked(path):
-        data = load(path)
-        _write(path, data, decisions)
-
-
 @contextmanager
 def _locked(path: Path) -> Iterator[None]:
-    """The decisions file held by this writer alone until the block ends."""
+    """The decisions file held by this writer alone until the block ends (the page's server and
+    a script may decide together: none is lost)."""
     lock = path.with_name(f".{path.name}.lock")
     try:
         fd = acquire(lock, wait=True)
@@ -110,6 +103,8 @@ def _locked(path: Path) -> Iterator[None]:
 
 def _write(path: Path, data: dict[str, dict[str, dict[str, Any]]],
            decisions: list[tuple[Item, Decision]]) -> None:
+    """Add decisions to what `data` holds (replacing earlier ones for the same content) and write
+    the file atomically."""
     for item, decision in decisions:
         entry: dict[str, Any] = {"decision": decision.decision, "note": decision.note,
                                  "reviewer": decision.reviewer, "at": decision.at}

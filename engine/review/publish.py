@@ -10,6 +10,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from engine.dsl.load import display_path
 from engine.files import copy_atomically, file_sha256, find_root, write_atomically
 from engine.review import decisions
 from engine.review.gate import label, problems
@@ -89,19 +90,13 @@ def publish_record(run: Run, data: dict[str, dict[str, dict[str, Any]]]) -> dict
         "published_at": decisions.now(),
         # Paths within the story repository, as its git history names them (a published folder
         # carries no one's home folder); one outside it stays absolute.
-        "story": {"path": _in_repository(run.story, root),
+        "story": {"path": display_path(os.path.abspath(run.story), root),
                   "resolved_sha256": files.get("resolved.story")},
-        "run": _in_repository(run.folder, root),
+        "run": display_path(os.path.abspath(run.folder), root),
         "files": {name: files[name] for name in published_names(files)},
         "flags": run.flags,
         "items": items,
     }
-
-
-def _in_repository(path: Path, root: Path) -> str:
-    absolute = Path(os.path.abspath(path))
-    return (absolute.relative_to(root).as_posix() if absolute.is_relative_to(root)
-            else str(absolute))
 
 
 def _check_destination(to: Path) -> None:

@@ -13,6 +13,7 @@ from typing import Any, Callable, Literal, Protocol, Sequence
 from engine import secrets
 from engine.backends.safety import SafetyChecker
 from engine.backends.safety_text import TextChecker, TextCheckRequest, TextFlag
+from engine.errors import counted
 from engine.ir import Story
 from engine.steps import Step
 
@@ -126,5 +127,5 @@ def picture_flags(drawn: Sequence[Picture], safety: SafetyChecker, step: Step) -
 
 def summary(flags: Sequence[Flag], run_dir: object) -> str:
     """The line a render ends with when anything was flagged."""
-    return (f"{len(flags)} safety flag{'s' if len(flags) != 1 else ''}: review before "
+    return (f"{counted(len(flags), 'safety flag')}: review before "
             f"publishing (storyreel review {shlex.quote(str(run_dir))})")
