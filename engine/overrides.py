@@ -90,10 +90,11 @@ def composition_problem(config_dir: Path, overrides: Sequence[str]) -> str | Non
     nameless = nameless_override(overrides)
     if nameless:
         return nameless
-    swept = _swept_setting_problem(overrides)
+    parsed = _parsed(overrides)
+    swept = _swept_setting_problem(parsed)
     if swept:
         return swept
-    words = _first_values(overrides)
+    words = _first_values(parsed)
     try:
         check_settings(_compose(config_dir, words))
     except ConfigError as error:
@@ -128,21 +129,35 @@ def _keys_besides(config_dir: Path, words: list[str], key: str) -> set[str]:
         return set(_dotted_keys(_compose(config_dir, [])))
 
 
-def _swept_setting_problem(overrides: Sequence[str]) -> str | None:
+def _parsed(overrides: Sequence[str]) -> list[tuple[str, Any]]:
+    """Each override with Hydra's reading of it (None where it cannot be read: composing
+    reports the syntax error)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
+    parser = OverridesParser.create()
+    read: list[tuple[str, Any]] = []
+    for word in overrides:
+        try:
+            read.append((word, parser.parse_override(word)))
+        except HydraException:
+            read.append((word, None))
+    return read
+
+
+def _swept_setting_problem(parsed: list[tuple[str, Any]]) -> str | None:
     """The first value of a swept run-wide setting (`seed=1,abc`) out of its range: composing
     checks only a sweep's first value, and a job would fail on this one after others ran."""
-    from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.errors import HydraException
 
     from engine.config import SETTINGS_SCHEMA
 
-    parser = OverridesParser.create()
-    for word in overrides:
+    for _, override in parsed:
+        if override is None or not override.is_sweep_override():
+            continue
+        key = override.get_key_element()
         try:
-            parsed = parser.parse_override(word)
-            key = parsed.get_key_element()
-            values = (list(parsed.sweep_string_iterator())
-                      if parsed.is_sweep_override() and key in SETTINGS_SCHEMA else [])
+            values = list(override.sweep_string_iterator()) if key in SETTINGS_SCHEMA else []
         except HydraException:
             continue  # composing reports it
         for value in values:
@@ -152,25 +167,17 @@ def _swept_setting_problem(overrides: Sequence[str]) -> str | None:
     return None
 
 
-def _first_values(overrides: Sequence[str]) -> list[str]:
+def _first_values(parsed: list[tuple[str, Any]]) -> list[str]:
     """Each choice sweep (`tts=espeak,edge`) as its first choice; other sweeps left out."""
-    from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.core.override_parser.types import ChoiceSweep
-    from hydra.errors import HydraException
 
-    parser = OverridesParser.create()
     words: list[str] = []
-    for word in overrides:
-        try:
-            parsed = parser.parse_override(word)
-        except HydraException:
-            words.append(word)  # composing reports the syntax error
-            continue
-        if not parsed.is_sweep_override():
+    for word, override in parsed:
+        if override is None or not override.is_sweep_override():
             words.append(word)
-        elif isinstance(parsed.value(), ChoiceSweep):
-            first = next(iter(parsed.sweep_string_iterator()))
-            words.append(f"{parsed.get_key_element()}={first}")
+        elif isinstance(override.value(), ChoiceSweep):
+            first = next(iter(override.sweep_string_iterator()))
+            words.append(f"{override.get_key_element()}={first}")
     return words
 
 

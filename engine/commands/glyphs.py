@@ -116,14 +116,14 @@ def long_lines(story: Story) -> list[Diagnostic]:
     for scene in story.scenes:
         for line in scene.lines:
             text = line.text or ""
-            if len(text) > COUNTED_UP_TO:  # a cue holds two rows: a count it cannot go under
-                count = f"at least {-(-len(text) // (2 * MAX_CHARS + 1))}"
-            else:
-                count = str(len(fit_cues([Cue(0.0, spoken_seconds(text), text)])))
-            if int(count.split()[-1]) > MAX_CUES:
+            at_least = len(text) > COUNTED_UP_TO  # a cue holds two rows: a count it can't go under
+            count = (-(-len(text) // (2 * MAX_CHARS + 1)) if at_least
+                     else len(fit_cues([Cue(0.0, spoken_seconds(text), text)])))
+            if count > MAX_CUES:
                 found.append(Diagnostic(
                     line.span, "warning", "long-line",
-                    f"this line's caption is {count} captions shown one after the other",
+                    f"this line's caption is {'at least ' if at_least else ''}{count} captions "
+                    "shown one after the other",
                     hint="split it into several lines (each a sentence or two)"))
     return found
 

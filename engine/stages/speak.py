@@ -66,8 +66,8 @@ def speak(story: Story, tts: TTS, step: Step,
           feedback: Feedback = NO_FEEDBACK) -> list[Spoken]:
     """Voice every line (cached); results in story order. A line whose approved clip the cache
     still holds for the same words, speaker, delivery, language and story voice reuses it
-    (pinned), whatever TTS backend or settings speak it now. A TTS with a `concurrency` (one that waits on a network
-    service) speaks that many lines at once."""
+    (pinned), whatever TTS backend or settings speak it now. A TTS with a `concurrency` (one
+    that waits on a network service) speaks that many lines at once."""
     def one(scene_id: str, index: int, speaker: str | None, request: SpeakRequest) -> Spoken:
         says = subject_sha256(subject(speaker, request))
         label = f"{scene_id}:{index + 1}"

@@ -338,7 +338,6 @@ def _all_or_none(encode: Callable[[_Job, CutRequest, threading.Event], None], jo
         failed = [f.exception() for f in futures if f.done() and not f.cancelled()
                   and f.exception() is not None]
         if failed:  # a job's own failure before one it stopped (or the caller's stop)
-            stop.set()
             raise next((e for e in failed if not isinstance(e, Stopped)), failed[0])
     except BaseException:
         stop.set()

@@ -8,16 +8,16 @@ from pathlib import Path
 
 from engine.errors import BackendError, MissingDependency
 
-# Bytes that depend on nothing but the inputs: no encoder/muxer version strings or dates.
-BITEXACT = ["-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact",
-            "-map_metadata", "-1", "-map_chapters", "-1"]
+_NO_VERSIONS = ["-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact"]
+BITEXACT = [*_NO_VERSIONS, "-map_metadata", "-1", "-map_chapters", "-1"]
+"""Bytes that depend on nothing but the inputs: no encoder/muxer version strings or dates."""
 
 
 def bitexact(chapters_from: int) -> list[str]:
     """BITEXACT, with the chapters of input number `chapters_from` (`chapters.chapter_input`) and
     their titles (`-map_metadata -1` would drop chapters' metadata too: the file's and the
     streams' are dropped one by one)."""
-    return [*BITEXACT[:6], "-map_metadata:g", "-1", "-map_metadata:s", "-1",
+    return [*_NO_VERSIONS, "-map_metadata:g", "-1", "-map_metadata:s", "-1",
             "-map_chapters", str(chapters_from)]
 
 
