@@ -52,8 +52,8 @@ class Picture:
     """A scene's still, fitted to the frame (cover, centred), able to render any camera view.
 
     A zooming camera keeps the picture at up to ZOOM× the frame size when the source has the
-    pixels, and samples each view bilinearly at its exact sub-pixel place (within 1/64 pixel:
-    see `_view`), so moves are smooth: no rounding of the window to whole pixels, which is what
+    pixels, and samples each view bilinearly at its sub-pixel place (within 1/64 pixel: see
+    `_warp`), so moves are smooth: no rounding of the window to whole pixels, which is what
     makes ffmpeg's zoompan judder. A pan never changes scale, so its picture is
     scaled once to a strip exactly as tall as the frame and each frame is a sub-pixel horizontal
     shift of it: a blend of two whole-pixel windows, which costs about one memory pass.
@@ -65,7 +65,6 @@ class Picture:
         self.keep = camera_keeps(path, width, height) if camera not in (None, "still") else None
         self.still = camera in (None, "still")
         self.pan = camera in ("pan left", "pan right")
-        self.padded: tuple[np.ndarray, ...] = ()  # a zoom's planes, for `_view`
         lanczos = Image.Resampling.LANCZOS
         if self.pan:
             strip_w, strip_h = even(width * PAN_ZOOM), even(height * PAN_ZOOM)
@@ -78,9 +77,6 @@ class Picture:
         over = 1.0 if self.still else min(max(room, 1.0), ZOOM)
         fitted = ImageOps.fit(rgb, (even(width * over), even(height * over)), lanczos)
         self.base = rgb_to_yuv420(np.asarray(fitted))
-        if not self.still:  # edge pixels repeated, as a warp's border repeats them
-            self.padded = tuple(cv2.copyMakeBorder(p, PAD, PAD, PAD, PAD, cv2.BORDER_REPLICATE)
-                                for p in self.base)
 
     def at(self, t: float) -> Planes:
         """The view at `t` ∈ [0, 1] (fresh arrays: callers may draw on them)."""
@@ -95,8 +91,8 @@ class Picture:
         w, h = base_w / zoom, base_h / zoom
         x0 = min(max(cx * base_w - w / 2, 0.0), base_w - w)
         y0 = min(max(cy * base_h - h / 2, 0.0), base_h - h)
-        views = tuple(_view(p, x0 / f, y0 / f, w / self.width, self.width // f, self.height // f)
-                      for p, f in zip(self.padded, (1, 2, 2)))
+        views = tuple(_warp(p, x0 / f, y0 / f, w / self.width, self.width // f, self.height // f)
+                      for p, f in zip(self.base, (1, 2, 2)))
         return views  # type: ignore[return-value]
 
 
@@ -127,54 +123,15 @@ def _picture(path: str, mtime_ns: int, size: int, width: int, height: int,
     return Picture(Path(path), width, height, camera)
 
 
-PLACED_WITHIN = 1 / 64
-"""A zoom's view is a resize when its samples land this close (pixels) to their exact places,
-which is as close as an affine warp's 1/32-pixel grid puts them; else it is that warp."""
-LEADS = np.arange(128)
-"""How many leading pixels a view's resize may compute and drop to land its samples there."""
-PAD = int(LEADS[-1] * ZOOM) + 4
-"""Pixels repeated around a zoom's planes, so a resize may start left of (or above) the picture."""
-
-
-def _view(padded: np.ndarray, x0: float, y0: float, scale: float, width: int,
-          height: int) -> np.ndarray:
-    """The window at (x0, y0) of `scale` source pixels per output pixel (pixel centres on pixel
-    centres), of a plane padded by PAD. OpenCV's resize (separable, about twice as fast as a
-    warp) samples output pixel d of a whole-pixel span at first + scale·(d + ½) − ½, so the
-    span is started `lead` pixels early, where first + lead·scale falls on x0, and those pixels
-    are dropped; when no lead lands close enough, the view is an affine warp."""
-    across = _span(x0, scale, width, padded.shape[1] - 2 * PAD)
-    down = _span(y0, scale, height, padded.shape[0] - 2 * PAD)
-    if across is None or down is None:
-        return _warp(padded, x0 + PAD, y0 + PAD, scale, width, height)
-    (left, right, lead_x), (top, bottom, lead_y) = across, down
-    resized = cv2.resize(padded[top + PAD:bottom + PAD, left + PAD:right + PAD], None,
-                         fx=1 / scale, fy=1 / scale, interpolation=cv2.INTER_LINEAR)
-    return np.ascontiguousarray(resized[lead_y:lead_y + height, lead_x:lead_x + width])
-
-
-def _span(start: float, scale: float, size: int, extent: int) -> tuple[int, int, int] | None:
-    """(first, end, lead): the source pixels [first, end) whose resize by 1/scale, less its
-    first `lead` pixels, samples pixel d at start + scale·(d + ½) − ½ (within PLACED_WITHIN);
-    None when no lead does. A lead of 0 needs scale ≥ 1 (else the first sample would reach
-    left of `first`, where the resize repeats the edge but the picture goes on)."""
-    firsts = np.rint(start - LEADS * scale)
-    fits = ((np.abs(firsts + LEADS * scale - start) < PLACED_WITHIN) & (firsts >= -PAD)
-            & ((LEADS >= 1) | (scale >= 1)))
-    found = np.flatnonzero(fits)
-    if not found.size:
-        return None
-    lead, first = int(found[0]), int(firsts[found[0]])
-    end = math.floor(start + (size - 0.5) * scale - 0.5) + 2  # past the last sample's taps
-    while (end - first) / scale < lead + size + 0.75:  # however the resize rounds its size
-        end += 1
-    return (first, end, lead) if end <= extent + PAD else None
-
-
 def _warp(plane: np.ndarray, x0: float, y0: float, scale: float, width: int,
           height: int) -> np.ndarray:
     """The window at (x0, y0) of `scale` source pixels per output pixel, pixel centres mapped
-    onto pixel centres (as a resize of that box would)."""
+    onto pixel centres (as a resize of that box would), sampled bilinearly, edges repeated.
+
+    OpenCV's affine warp places each sample on a 1/32-pixel grid (so within 1/64 pixel of its
+    exact place) and weighs its four taps in fixed point. With OpenCV 5.1 it takes about 0.35
+    ms for a 720p frame's three planes, less than half what a separable resize of a whole-pixel
+    span did (benchmarks/RESULTS.md, session 7)."""
     offset = 0.5 * scale - 0.5
     matrix = np.array([[scale, 0.0, x0 + offset], [0.0, scale, y0 + offset]])
     return cv2.warpAffine(plane, matrix, (width, height),

@@ -42,7 +42,7 @@ from engine.files import reserve_beside, write_atomically
 
 log = logging.getLogger(__name__)
 
-SEGMENT_VERSION = 5
+SEGMENT_VERSION = 6
 """Bumped when the frame rendering changes what a segment looks like."""
 HIGHLIGHT = (255, 214, 80, 255)
 """The spoken word's colour in burned captions (`highlight_words`)."""

@@ -1,11 +1,11 @@
-"""A zoom's views: every sample at its exact sub-pixel place, whether resized or warped."""
+"""A zoom's views: every sample at its sub-pixel place, bilinearly, the picture's edges repeated."""
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
 
-from engine.backends.video.camera import PAD, PLACED_WITHIN, _span, _view, _warp
+from engine.backends.video.camera import _warp
 
 W, H = 320, 180
 BASE_W, BASE_H = 368, 207  # the picture kept 1.15× the frame for a zoom
@@ -28,25 +28,24 @@ def exact_view(plane: np.ndarray, x0: float, y0: float, scale: float) -> np.ndar
 def test_zoom_views_sample_their_exact_places():
     rng = np.random.default_rng(3)
     plane = cv2.GaussianBlur(rng.integers(0, 256, (BASE_H, BASE_W), dtype=np.uint8), (0, 0), 2)
-    padded = cv2.copyMakeBorder(plane, PAD, PAD, PAD, PAD, cv2.BORDER_REPLICATE)
-    resized = 0
     for trial in range(60):
         zoom = 1 + 0.15 * rng.random()
         w, h = BASE_W / zoom, BASE_H / zoom
         x0, y0 = [(rng.random() * (BASE_W - w), rng.random() * (BASE_H - h)), (0.0, 0.0),
                   (BASE_W - w, BASE_H - h)][trial % 3]  # the picture's corners too
-        scale = w / W
-        exact = exact_view(plane, x0, y0, scale)
-        view = _view(padded, x0, y0, scale, W, H)
-        warped = _warp(plane, x0, y0, scale, W, H)
+        exact = exact_view(plane, x0, y0, w / W)
+        view = _warp(plane, x0, y0, w / W, W, H)
         assert view.shape == (H, W) and view.dtype == np.uint8
-        assert np.abs(view - exact).max() <= 1.5, (trial, zoom, x0, y0)
-        assert np.abs(view - exact).mean() <= np.abs(warped - exact).mean() + 0.05
-        spans = [_span(x0, scale, W, BASE_W), _span(y0, scale, H, BASE_H)]
-        for start, span in zip((x0, y0), spans):
-            if span is not None:
-                first, end, lead = span
-                assert abs(first + lead * scale - start) < PLACED_WITHIN
-                assert -PAD <= first and lead >= (0 if scale >= 1 else 1)
-        resized += all(span is not None for span in spans)
-    assert resized >= 40  # most views are the faster resize
+        error = np.abs(view - exact)
+        # 1/32-pixel places and 8-bit rounding: under a level everywhere, a third on average.
+        assert error.max() <= 1.5 and error.mean() <= 0.35, (trial, zoom, x0, y0)
+
+
+def test_a_view_moved_a_fraction_of_a_pixel_moves_its_picture():
+    """Sub-pixel motion: a window moved by a quarter pixel shows a picture a quarter pixel on
+    (no whole-pixel steps, the judder of ffmpeg's zoompan)."""
+    ramp = np.tile(np.arange(BASE_W, dtype=np.float64) * 0.5, (BASE_H, 1)).astype(np.uint8)
+    scale = (BASE_W / 1.1) / W
+    views = [_warp(ramp, 10.0 + dx, 5.0, scale, W, H).astype(float) for dx in (0, 0.25, 0.5)]
+    steps = [float((b - a)[:, 20:-20].mean()) for a, b in zip(views, views[1:])]
+    assert all(abs(step - 0.125) < 0.03 for step in steps), steps  # 0.25 px × 0.5 levels a px
