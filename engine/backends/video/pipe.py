@@ -3,10 +3,13 @@ through the pipe, and ffmpeg repeats each until the next one (x264 still gets ev
 
 from __future__ import annotations
 
+import errno
 import os
 import subprocess
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from functools import cache
 from pathlib import Path
 from typing import BinaryIO
 
@@ -39,12 +42,13 @@ def encode_piped(command: Sequence[str], frames: Iterable[Planes], repeat_last: 
                                    stdout=devnull, stderr=errors, bufsize=0)
         assert process.stdin is not None
         widen(process.stdin)
+        writer = FrameWriter(process.stdin)
         try:
             frame: Planes | None = None
             for frame in frames:
-                write_planes(process.stdin, frame)
+                writer.write(frame)
             if repeat_last and frame is not None:
-                write_planes(process.stdin, frame)
+                writer.write(frame)
         except BrokenPipeError:
             pass  # ffmpeg stopped reading: its exit code and messages say why
         except BaseException:
@@ -53,6 +57,7 @@ def encode_piped(command: Sequence[str], frames: Iterable[Planes], repeat_last: 
         finally:
             process.stdin.close()
             code = process.wait()
+            writer.release()  # ffmpeg is gone: nothing reads the frames' pages any more
         if code != 0:
             errors.seek(0)
             raise BackendError("video=ffmpeg", f"encoding {what} failed (ffmpeg exit {code}): "
@@ -81,3 +86,88 @@ def write_planes(pipe: BinaryIO, planes: Planes) -> None:
         view = memoryview(plane).cast("B")
         while view:
             view = view[pipe.write(view):]
+
+
+class FrameWriter:
+    """Writes frames' planes into a pipe. On Linux their pages are handed to the pipe (vmsplice)
+    instead of copied into it, and the reader copies them out of this process's memory: for a
+    moving 720p cut that is about 0.1 s less CPU in each process per 600 frames (a frame's
+    copy, 1.4 MB, costs more than lending its 340 pages). So every frame is held (and must not
+    change: frames are read-only once made) until as many bytes as the pipe holds have been
+    written after it, which the reader must have taken first; the rest until `release`, once
+    the reader is gone. Elsewhere, or where the call is refused, frames are copied (`write`)."""
+
+    def __init__(self, pipe: BinaryIO):
+        self.pipe = pipe
+        self.capacity = _capacity(pipe)
+        self.lend = _vmsplice() if self.capacity else None
+        self.held: deque[list] = deque()  # [planes, bytes written after them]
+
+    def write(self, planes: Planes) -> None:
+        if self.lend is not None and not _lent(self.lend, self.pipe.fileno(), planes):
+            self.lend = None  # refused (a sandbox's filter, an old kernel): copy from now on
+        if self.lend is None:
+            write_planes(self.pipe, planes)
+            return
+        size = sum(plane.nbytes for plane in planes)
+        for entry in self.held:
+            entry[1] += size
+        while self.held and self.held[0][1] >= self.capacity:  # type: ignore[operator]
+            self.held.popleft()
+        self.held.append([planes, 0])
+
+    def release(self) -> None:
+        """Let go of the frames (call once nothing reads the pipe any more)."""
+        self.held.clear()
+
+
+def _capacity(pipe: BinaryIO) -> int | None:
+    try:
+        import fcntl
+
+        return fcntl.fcntl(pipe.fileno(), fcntl.F_GETPIPE_SZ)
+    except (ImportError, AttributeError, OSError, ValueError):
+        return None
+
+
+@cache
+def _vmsplice() -> Callable[..., int] | None:
+    """libc's vmsplice(2) through ctypes (which lets go of the GIL while it waits), or None."""
+    import ctypes
+
+    try:
+        call = ctypes.CDLL(None, use_errno=True).vmsplice
+    except (AttributeError, OSError):
+        return None
+    call.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint]
+    call.restype = ctypes.c_ssize_t
+    return call
+
+
+def _lent(vmsplice: Callable[..., int], fd: int, planes: Planes) -> bool:
+    """Hand all of the planes' bytes to the pipe `fd`; False (nothing handed) when the call is
+    refused outright. BrokenPipeError when the reader has gone, as a write would raise."""
+    import ctypes
+
+    pieces = [(plane.ctypes.data, plane.nbytes) for plane in planes]
+    if not all(plane.flags.c_contiguous for plane in planes):
+        raise ValueError("frame planes must be C-contiguous")
+    sent = 0
+    while pieces:
+        vectors = (ctypes.c_size_t * (2 * len(pieces)))(*(n for piece in pieces for n in piece))
+        done = vmsplice(fd, vectors, len(pieces), 0)
+        if done < 0:
+            code = ctypes.get_errno()
+            if code == errno.EINTR:
+                continue  # a signal: its handler runs when this returns to Python
+            if code == errno.EPIPE:
+                raise BrokenPipeError(code, os.strerror(code))
+            if sent == 0 and code in (errno.ENOSYS, errno.EINVAL, errno.EPERM):
+                return False
+            raise OSError(code, os.strerror(code))
+        sent += done
+        while pieces and done >= pieces[0][1]:
+            done -= pieces.pop(0)[1]
+        if done:
+            pieces[0] = (pieces[0][0] + done, pieces[0][1] - done)
+    return True
