@@ -154,6 +154,64 @@ def test_approving_a_scene_leaves_a_rejected_line_rejected_unless_it_is_named(tm
         f"publishable: every scene and line is approved (storyreel publish {run} --to DIR)"]
 
 
+def test_rejecting_a_scene_rejects_its_picture_and_keeps_its_lines_own_decisions(tmp_path,
+                                                                                 capsys):
+    run = make_run(tmp_path)
+    assert review(run, "--approve", "all", "--note", "lovely") == 0
+    assert review(run, "--reject", "meadow:1", "--note", "too fast") == 0
+    capsys.readouterr()
+    assert review(run, "--reject", "meadow", "--note", "wrong  place") == 0
+    assert capsys.readouterr().out.splitlines()[:3] == [
+        "rejected scene meadow",
+        ("still rejected line meadow:1: too fast (to reject it with this note instead, name it: "
+         "--reject meadow:1)"),
+        ("still approved line meadow:2: approved by Ada: lovely (to reject it, name it: "
+         "--reject meadow:2)")]
+    line = json.loads((run / "manifest.json").read_text())["scenes"][0]["lines"][1]
+    entry = yaml.safe_load(decisions_file(run).read_text())["lines"]["meadow:2"][
+        line["text_sha256"]][line["audio"]["sha256"]]
+    assert (entry["decision"], entry["note"]) == ("approved", "lovely")
+    assert publish(run, tmp_path / "out") == 2  # the rejected picture blocks it
+    assert capsys.readouterr().err.splitlines()[1:] == [
+        "  scene meadow: rejected: wrong place", "  line meadow:1: rejected: too fast"]
+    assert review(run, "--reject", "meadow", "meadow:2", "--note", "all of it") == 0
+    assert capsys.readouterr().out.splitlines()[:3] == [
+        "rejected scene meadow", "rejected line meadow:2",
+        ("still rejected line meadow:1: too fast (to reject it with this note instead, name it: "
+         "--reject meadow:1)")]
+
+
+def test_rejecting_all_rejects_only_what_has_no_decision_of_its_own(tmp_path, capsys):
+    run = make_run(tmp_path)
+    assert review(run, "--approve", "O'Hare") == 0
+    capsys.readouterr()
+    assert review(run, "--reject", "all", "--note", "redo") == 0
+    assert capsys.readouterr().out.splitlines()[:5] == [
+        "rejected scene meadow", "rejected line meadow:1", "rejected line meadow:2",
+        ("still approved scene O'Hare: approved by Ada (to reject it, name it: "
+         "--reject O'Hare:picture)"),
+        ("still approved line O'Hare:1: approved by Ada (to reject it, name it: "
+         "--reject O'Hare:1)")]
+    assert publish(run, tmp_path / "out") == 2
+    assert capsys.readouterr().err.splitlines()[1:] == [
+        "  scene meadow: rejected: redo", "  line meadow:1: rejected: redo",
+        "  line meadow:2: rejected: redo"]
+
+
+def test_rejecting_a_scene_rejects_a_line_whose_approval_no_longer_counts(tmp_path, capsys):
+    run = make_run(tmp_path)
+    review(run, "--approve", "all")
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest["flags"] = [text_flag("meadow", 1, "Look at the <b>sky</b>!")]  # found after it
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    capsys.readouterr()
+    assert review(run, "--reject", "meadow", "--note", "dark") == 0
+    assert capsys.readouterr().out.splitlines()[:3] == [
+        "rejected scene meadow", "rejected line meadow:2",
+        ("still approved line meadow:1: approved by Ada (to reject it, name it: "
+         "--reject meadow:1)")]
+
+
 def test_a_flagged_picture_needs_accept_flagged_too(tmp_path, capsys):
     flag = {**text_flag("O'Hare", None, "the picture"), "kind": "image", "field": "picture",
             "category": "nudity"}

@@ -147,3 +147,20 @@ def test_a_rejection_without_a_note_is_refused_as_on_the_command_line(served: Re
     data = yaml.safe_load((served.run_dir.parent / "stories" / "tale.review.yaml").read_text())
     text_sha, audio_sha = body["content"].split("+")
     assert data["lines"]["meadow:1"][text_sha][audio_sha]["note"] == "too quiet"
+
+
+def test_rejecting_a_scene_on_the_page_rejects_its_picture_alone(served: ReviewServer):
+    from engine.review.records import load_run
+
+    run = load_run(served.run_dir)
+    line, scene = run.item("meadow:1"), run.item("meadow")
+    assert decide(served, {"item": "meadow:1", "decision": "approved", "note": "",
+                           "content": line.content})[0] == 200
+    status, answer = decide(served, {"item": "meadow", "decision": "rejected",
+                                     "note": "wrong place", "content": scene.content})
+    assert status == 200 and answer["decision"] == "rejected"
+    data = yaml.safe_load((served.run_dir.parent / "stories" / "tale.review.yaml").read_text())
+    text_sha, audio_sha = line.content.split("+")
+    assert data["lines"]["meadow:1"][text_sha][audio_sha]["decision"] == "approved"
+    assert data["scenes"]["meadow"][scene.content]["decision"] == "rejected"
+    assert "meadow:2" not in data["lines"]

@@ -18,7 +18,9 @@ USAGE_EPILOG = """\
 ITEM: `all`, a scene id (its picture and every line in it), `SCENE:picture`, or `SCENE:N` (its
 N-th line, from 1). Decisions go to <story>.review.yaml beside the story, keyed by the sha256 of
 exactly what was reviewed; commit it with the story. Approving `all` or a scene leaves its
-rejected items rejected (name one to approve it) and its approved flagged ones as they are.
+rejected items rejected (name one to approve it) and its approved flagged ones as they are;
+rejecting a scene rejects its picture and leaves its lines' own approvals and rejections as
+they are (name a line to reject it), and rejecting `all` every item's own decision.
   storyreel review renders/first-snow/2026-01-01_10-00-00          (the page, in a browser)
   storyreel review RUN --approve all
   storyreel review RUN --reject snowflakes:picture --note "Pip has three ears"
@@ -67,7 +69,8 @@ def _decide_here(run: Run, args: argparse.Namespace, reviewer: str) -> int:
     try:
         items = named_items(run, names)
         done = decisions.decide(decisions.decisions_path(run.story), items, decision, args.note,
-                                reviewer, args.accept_flagged, frozenset(named_alone(names)))
+                                reviewer, args.accept_flagged,
+                                frozenset(named_alone(names, decision)))
     except decisions.NeedsNote:
         print("storyreel review: error: a rejection needs a reason: --note \"...\"",
               file=sys.stderr)
@@ -84,21 +87,34 @@ def _decide_here(run: Run, args: argparse.Namespace, reviewer: str) -> int:
     for item, _ in done.made:
         print(f"{decision} {label(item)}")
     for kept in done.kept:
-        print(f"{kept.state} {label(kept.item)}: " + (
-            f"{kept.why or 'no note'} (to approve it, name it: --approve {_name(kept.item)})"
-            if kept.state == "still rejected" else kept.why))
+        print(_kept_text(kept, decision))
     print(publish_status(run.folder))
     return 0
 
 
-def named_alone(names: list[str]) -> list[str]:
-    """The item keys named one by one (`SCENE:picture`, `SCENE:N`), not through `all` or a
-    scene: an approval of a group leaves their rejected items rejected, but not these."""
+def _kept_text(kept: decisions.Kept, decision: str) -> str:
+    """One line for an item the decision left as it was, and how to decide on it after all."""
+    text = f"{kept.state} {label(kept.item)}: {kept.why or 'no note'}"
+    if kept.state == "already approved":
+        return text
+    name = _name(kept.item)
+    if decision == "approved":
+        return f"{text} (to approve it, name it: --approve {name})"
+    instead = " with this note instead" if kept.state == "still rejected" else ""
+    return f"{text} (to reject it{instead}, name it: --reject {name})"
+
+
+def named_alone(names: list[str], decision: str) -> list[str]:
+    """The item keys named by themselves (`SCENE:picture`, `SCENE:N`; a rejected `SCENE`'s
+    picture, which is what rejecting a scene rejects), not through `all` or a scene: a group
+    decision leaves its items' own decisions as they are, but not these."""
     out = []
     for name in names:
         scene, _, part = name.partition(":")
         if part:
             out.append(scene if part == "picture" else name)
+        elif decision == "rejected" and name != "all":
+            out.append(scene)
     return out
 
 

@@ -172,7 +172,8 @@ class NeedsNote(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Kept:
-    """An item a decision left as it was: `still rejected` or `already approved`, and why."""
+    """An item a decision left as it was: `still rejected`, `still approved` or `already
+    approved`, and why (a rejection's note; who approved it)."""
 
     item: Item
     state: str
@@ -192,8 +193,10 @@ def decide(path: Path, items: list[Item], decision: str, note: str, reviewer: st
     """Record one decision for every item (all or none), by the rules the page and the command
     line share: a rejection needs a note; approving a flagged item needs `accept_flagged` (and
     then names the flags it accepts), unless it is already approved with exactly these flags
-    accepted (it is left so); an approval of a group (`all`, a scene) leaves an item rejected
-    for what it holds now rejected, unless the item is among `named` (None: every item is)."""
+    accepted (it is left so). A decision about a group (`all`, a scene) keeps an item's own
+    decision about what it holds now, unless the item is among `named` (None: every item is):
+    an approval leaves it rejected; a rejection leaves it rejected with its own note, or
+    approved while that approval counts (its flags accepted)."""
     if decision == "rejected" and not note.strip():
         raise NeedsNote()
     with _locked(path):
@@ -219,13 +222,18 @@ def decide(path: Path, items: list[Item], decision: str, note: str, reviewer: st
 
 def _kept(current: Decision | None, item: Item, decision: str, accept_flagged: bool,
           named: bool) -> Kept | None:
-    """The item left as it is by this approval, or None when the decision applies to it."""
-    if decision != "approved" or current is None:
+    """The item left as it is by this decision, or None when the decision applies to it. An
+    approval that still counts (the publish gate takes it: its flags accepted) is kept by a
+    group's rejection; one that no longer does is not."""
+    if current is None:
         return None
-    if not current.approved and not named:
+    counts = current.approved and item.flag_ids <= set(current.accepted_flags)
+    if not named and not current.approved:
+        return Kept(item, "still rejected", " ".join(current.note.split()))
+    if not named and decision == "rejected" and counts:
         note = " ".join(current.note.split())
-        return Kept(item, "still rejected", note)
-    if current.approved and item.flags and not accept_flagged \
-            and item.flag_ids <= set(current.accepted_flags):
+        by = f" by {current.reviewer}" if current.reviewer else ""
+        return Kept(item, "still approved", f"approved{by}" + (f": {note}" if note else ""))
+    if decision == "approved" and counts and item.flags and not accept_flagged:
         return Kept(item, "already approved", "its flags accepted earlier")
     return None
