@@ -8,8 +8,9 @@ import math
 import os
 import stat
 import wave
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 
 import numpy as np
@@ -145,29 +146,49 @@ def read_clip(path: Path, rate: int = SAMPLE_RATE) -> np.ndarray:
     if not stat.S_ISREG(os.stat(path).st_mode):
         raise OSError(errno.EINVAL, "not a regular file (a pipe or a device is never read)",
                       str(path))
-    if _is_pcm16_wav_at(path, rate):
-        with wave.open(str(path), "rb") as clip:
-            raw = np.frombuffer(clip.readframes(clip.getnframes()), dtype="<i2")
-            channels = clip.getnchannels()
+    wav = _pcm16_wav(path)
+    if wav is not None and wav[1] == rate:
+        raw, _, channels = wav
         samples = raw.astype(np.float32) / 32768.0
         return samples.reshape(-1, channels).mean(axis=1) if channels > 1 else samples
+    if wav is not None and wav[2] <= 2:  # a TTS's WAV at its own rate: no demuxer to open
+        raw, source_rate, channels = wav
+        if not raw.size:
+            return np.zeros(0, np.float32)
+        import av
+
+        frame = av.AudioFrame.from_ndarray(raw.reshape(1, -1), format="s16",
+                                           layout="mono" if channels == 1 else "stereo")
+        frame.sample_rate = source_rate
+        return _resampled([frame], rate)  # the samples decoded packets give, resampled
     import av
 
-    chunks = []
     with av.open(str(path)) as container:
-        resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
-        for frame in container.decode(audio=0):
-            chunks.extend(f.to_ndarray().reshape(-1) for f in resampler.resample(frame))
-        chunks.extend(f.to_ndarray().reshape(-1) for f in resampler.resample(None))
+        return _resampled(container.decode(audio=0), rate)
+
+
+def _resampled(frames: Iterable[Any], rate: int) -> np.ndarray:
+    """PyAV audio frames as mono float32 samples at `rate` (libswresample)."""
+    import av
+
+    resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
+    chunks = []
+    for frame in frames:
+        chunks.extend(f.to_ndarray().reshape(-1) for f in resampler.resample(frame))
+    chunks.extend(f.to_ndarray().reshape(-1) for f in resampler.resample(None))
     return np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
 
 
-def _is_pcm16_wav_at(path: Path, rate: int) -> bool:
+def _pcm16_wav(path: Path) -> tuple[np.ndarray, int, int] | None:
+    """A 16-bit PCM WAV's interleaved samples, rate and channel count (None: another file)."""
     try:
         with wave.open(str(path), "rb") as clip:
-            return clip.getsampwidth() == 2 and clip.getframerate() == rate
+            if clip.getsampwidth() != 2:
+                return None
+            raw = np.frombuffer(clip.readframes(clip.getnframes()), dtype="<i2")
+            return raw, clip.getframerate(), clip.getnchannels()
     except (wave.Error, EOFError):
-        return False
+        return None
 
 
 LOUDNESS_LOW = -70.0

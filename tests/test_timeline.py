@@ -113,6 +113,26 @@ def test_mix_places_each_clip_at_its_cue_and_resamples(tmp_path: Path):
     assert sorted(p.name for p in out.parent.iterdir()) == ["narration.wav"]
 
 
+@pytest.mark.parametrize("channels", [1, 2])
+def test_a_wav_at_another_rate_reads_as_through_the_demuxer(tmp_path: Path, channels: int):
+    """A TTS's 16-bit WAV is resampled without opening a demuxer: the very samples PyAV's
+    decode of the file gives, resampled the same way."""
+    import av
+
+    rng = np.random.default_rng(channels)
+    pcm = (rng.standard_normal((11025 + 7, channels)) * 3000).astype("<i2")
+    path = tmp_path / "line.wav"
+    with wave.open(str(path), "wb") as clip:
+        clip.setnchannels(channels), clip.setsampwidth(2), clip.setframerate(22050)
+        clip.writeframes(pcm.tobytes())
+    resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+    with av.open(str(path)) as container:
+        decoded = [f.to_ndarray().reshape(-1) for frame in container.decode(audio=0)
+                   for f in resampler.resample(frame)]
+    decoded += [f.to_ndarray().reshape(-1) for f in resampler.resample(None)]
+    assert np.array_equal(read_clip(path), np.concatenate(decoded))
+
+
 def test_mix_needs_one_clip_per_line(tmp_path: Path):
     timeline = build_timeline([SceneLines((TimedLine(1.0, "a"),))], SETTINGS, fps=25)
     with pytest.raises(ValueError, match="0 clips for 1 lines"):
