@@ -27,9 +27,11 @@ paths drawn with Lanczos in floating point (never encoded): mean SSIM of every 5
 
 Targets: ours ≤ 1.5× the ffmpeg slideshow, ≥ 3× faster than moviepy; the moving story ≤ 1.15×
 the x264 floor and ≤ 0.7× the Ken Burns pipeline with SSIM no worse. The fast variants run
-`--repeat` times, interleaved, best kept (the machine is shared); moviepy runs once. Wall and CPU
-seconds (this process plus the ffmpeg processes it ran) are both printed: on a busy machine CPU
-seconds compare more fairly, since the cut uses both cores and the slideshow mostly one.
+`--repeat` times, interleaved, best kept (the machine is shared), and for the moving story the
+median of each round's ratio is printed too (a slow spell slows both runs of a round); moviepy
+runs once. Wall and CPU seconds (this process plus the ffmpeg processes it ran) are both printed:
+on a busy machine CPU seconds compare more fairly, since the cut uses both cores and the
+slideshow mostly one.
 """
 
 from __future__ import annotations
@@ -37,11 +39,12 @@ from __future__ import annotations
 import argparse
 import math
 import resource
+import statistics
 import subprocess
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -108,6 +111,17 @@ def synthesise_line(path: Path, seconds: float, index: int, rate: int = 22_050) 
 class Timing:
     wall: float = math.inf
     cpu: float = math.inf  # this process and the ffmpeg processes it waited for
+    rounds: list[tuple[float, float]] = field(default_factory=list)  # (wall, cpu) of each run
+
+
+def round_ratios(ours: Timing, base: Timing) -> str:
+    """The median of the per-round ratios (each run against the baseline's run in the same
+    round, minutes apart at most): steadier than best against best on a machine whose speed
+    drifts, since a slow spell slows both runs of a round."""
+    walls = [a[0] / b[0] for a, b in zip(ours.rounds, base.rounds)]
+    cpus = [a[1] / b[1] for a, b in zip(ours.rounds, base.rounds)]
+    return (f"median of {len(walls)} rounds {statistics.median(walls):.2f}× wall, "
+            f"{statistics.median(cpus):.2f}× CPU")
 
 
 def measure(run: Callable[[int], None], attempt: int, timing: Timing) -> None:
@@ -120,6 +134,7 @@ def measure(run: Callable[[int], None], attempt: int, timing: Timing) -> None:
     cpu = (time.process_time() - cpu + after.ru_utime - children.ru_utime
            + after.ru_stime - children.ru_stime)
     timing.wall, timing.cpu = min(timing.wall, wall), min(timing.cpu, cpu)
+    timing.rounds.append((wall, cpu))
 
 
 def ffmpeg_slideshow(scenes: list[CutScene], durations: list[float], narration: Path,
@@ -274,6 +289,8 @@ def main() -> None:
         print(f"moving story: ours / x264 floor {full.wall / floor.wall:.2f}× wall, "
               f"{full.cpu / floor.cpu:.2f}× CPU (target ≤ 1.15×); ours / ken burns "
               f"{full.wall / burns.wall:.2f}× wall, {full.cpu / burns.cpu:.2f}× CPU (target ≤ 0.7×)")
+        print(f"  round by round: ours / x264 floor {round_ratios(full, floor)}; "
+              f"ours / ken burns {round_ratios(full, burns)}")
         besides = results["ours at 64x36 (audio, sidecars, decodes)"]
         print(f"its video part (ours − ours at 64x36): {full.cpu - besides.cpu:.2f} s CPU, "
               f"{(full.cpu - besides.cpu) / floor.cpu:.2f}× the x264 floor's CPU; the rest "
