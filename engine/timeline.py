@@ -157,10 +157,15 @@ def read_clip(path: Path, rate: int = SAMPLE_RATE) -> np.ndarray:
             return np.zeros(0, np.float32)
         import av
 
-        frame = av.AudioFrame.from_ndarray(raw.reshape(1, -1), format="s16",
-                                           layout="mono" if channels == 1 else "stereo")
-        frame.sample_rate = source_rate
-        return _resampled([frame], rate)  # the samples decoded packets give, resampled
+        layout = "mono" if channels == 1 else "stereo"
+        step = PCM_FRAME * channels
+        frames = []  # as a decoder would hand them over (one huge frame resamples slower)
+        for start in range(0, raw.size, step):
+            frame = av.AudioFrame.from_ndarray(raw[start:start + step].reshape(1, -1),
+                                               format="s16", layout=layout)
+            frame.sample_rate = source_rate
+            frames.append(frame)
+        return _resampled(frames, rate)  # the samples decoded packets give, resampled
     import av
 
     with av.open(str(path)) as container:
@@ -179,16 +184,42 @@ def _resampled(frames: Iterable[Any], rate: int) -> np.ndarray:
     return np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
 
 
+PCM_FRAME = 65536
+"""Samples (per channel) a WAV's PCM is handed to the resampler in."""
+
+
 def _pcm16_wav(path: Path) -> tuple[np.ndarray, int, int] | None:
-    """A 16-bit PCM WAV's interleaved samples, rate and channel count (None: another file)."""
+    """A plain 16-bit PCM WAV's interleaved samples, rate and channel count; None for anything
+    else (left to the demuxer): another sample format, WAVE_FORMAT_EXTENSIBLE (its channel mask
+    says how to mix it), a data chunk whose length says 0 (a streamed WAV: ffmpeg reads to the
+    end) or more than the file holds."""
     try:
-        with wave.open(str(path), "rb") as clip:
-            if clip.getsampwidth() != 2:
+        with open(path, "rb") as handle:
+            if _wav_format_tag(handle.read(4096)) != 1:  # WAVE_FORMAT_PCM
                 return None
-            raw = np.frombuffer(clip.readframes(clip.getnframes()), dtype="<i2")
-            return raw, clip.getframerate(), clip.getnchannels()
+        with wave.open(str(path), "rb") as clip:
+            channels, frames = clip.getnchannels(), clip.getnframes()
+            if clip.getsampwidth() != 2 or frames == 0:
+                return None
+            data = clip.readframes(frames)
+            if len(data) != frames * 2 * channels:
+                return None
+            return np.frombuffer(data, dtype="<i2"), clip.getframerate(), channels
     except (wave.Error, EOFError):
         return None
+
+
+def _wav_format_tag(head: bytes) -> int | None:
+    """The format tag of a RIFF WAVE's `fmt ` chunk among its first bytes, else None."""
+    if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return None
+    at = 12
+    while at + 8 <= len(head):
+        name, size = head[at:at + 4], int.from_bytes(head[at + 4:at + 8], "little")
+        if name == b"fmt ":
+            return int.from_bytes(head[at + 8:at + 10], "little") if at + 10 <= len(head) else None
+        at += 8 + size + (size & 1)
+    return None
 
 
 LOUDNESS_LOW = -70.0

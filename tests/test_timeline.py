@@ -117,20 +117,49 @@ def test_mix_places_each_clip_at_its_cue_and_resamples(tmp_path: Path):
 def test_a_wav_at_another_rate_reads_as_through_the_demuxer(tmp_path: Path, channels: int):
     """A TTS's 16-bit WAV is resampled without opening a demuxer: the very samples PyAV's
     decode of the file gives, resampled the same way."""
-    import av
-
     rng = np.random.default_rng(channels)
-    pcm = (rng.standard_normal((11025 + 7, channels)) * 3000).astype("<i2")
+    pcm = (rng.standard_normal((70000 + 7, channels)) * 3000).astype("<i2")  # > PCM_FRAME
     path = tmp_path / "line.wav"
     with wave.open(str(path), "wb") as clip:
         clip.setnchannels(channels), clip.setsampwidth(2), clip.setframerate(22050)
         clip.writeframes(pcm.tobytes())
+    assert np.array_equal(read_clip(path), _demuxed(path))
+
+
+def _demuxed(path: Path) -> np.ndarray:
+    """The file as PyAV's demuxer and decoder read it, resampled to mono at SAMPLE_RATE."""
+    import av
+
     resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
     with av.open(str(path)) as container:
         decoded = [f.to_ndarray().reshape(-1) for frame in container.decode(audio=0)
                    for f in resampler.resample(frame)]
     decoded += [f.to_ndarray().reshape(-1) for f in resampler.resample(None)]
-    assert np.array_equal(read_clip(path), np.concatenate(decoded))
+    return np.concatenate(decoded)
+
+
+@pytest.mark.parametrize("damage", ["streamed", "cut mid-sample", "extensible"])
+def test_wavs_wave_reads_otherwise_than_ffmpeg_go_to_the_demuxer(tmp_path: Path, damage: str):
+    """A streamed WAV (its data length 0: ffmpeg reads to the end), one cut off in the middle of
+    a sample and a WAVE_FORMAT_EXTENSIBLE one read as ffmpeg reads them, not as `wave` does."""
+    pcm = (np.random.default_rng(5).standard_normal(30000) * 3000).astype("<i2").tobytes()
+    fmt = (1).to_bytes(2, "little") + (1).to_bytes(2, "little") + (22050).to_bytes(4, "little") \
+        + (44100).to_bytes(4, "little") + (2).to_bytes(2, "little") + (16).to_bytes(2, "little")
+    length = len(pcm)
+    if damage == "streamed":
+        length = 0
+    elif damage == "cut mid-sample":
+        pcm = pcm[:-1]
+    else:  # the same PCM, described by the extensible format (front centre)
+        fmt = (0xFFFE).to_bytes(2, "little") + fmt[2:] + (22).to_bytes(2, "little") \
+            + (16).to_bytes(2, "little") + (4).to_bytes(4, "little") \
+            + bytes.fromhex("0100000000001000800000aa00389b71")
+    body = b"WAVE" + b"fmt " + len(fmt).to_bytes(4, "little") + fmt \
+        + b"data" + length.to_bytes(4, "little") + pcm
+    path = tmp_path / "song.wav"
+    path.write_bytes(b"RIFF" + len(body).to_bytes(4, "little") + body)
+    assert np.array_equal(read_clip(path), _demuxed(path))
+    assert len(read_clip(path)) > 0.5 * SAMPLE_RATE
 
 
 def test_mix_needs_one_clip_per_line(tmp_path: Path):

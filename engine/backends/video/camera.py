@@ -52,8 +52,8 @@ class Picture:
     """A scene's still, fitted to the frame (cover, centred), able to render any camera view.
 
     A zooming camera keeps the picture at up to ZOOM× the frame size when the source has the
-    pixels, and samples each view bilinearly at its sub-pixel place (within 1/64 pixel: see
-    `_warp`), so moves are smooth: no rounding of the window to whole pixels, which is what
+    pixels, and samples each view bilinearly at its sub-pixel place (see `_warp`), so moves are
+    smooth: no rounding of the window to whole pixels, which is what
     makes ffmpeg's zoompan judder. A pan never changes scale, so its picture is
     scaled once to a strip exactly as tall as the frame and each frame is a sub-pixel horizontal
     shift of it: a blend of two whole-pixel windows, which costs about one memory pass.
@@ -128,10 +128,11 @@ def _warp(plane: np.ndarray, x0: float, y0: float, scale: float, width: int,
     """The window at (x0, y0) of `scale` source pixels per output pixel, pixel centres mapped
     onto pixel centres (as a resize of that box would), sampled bilinearly, edges repeated.
 
-    OpenCV's affine warp places each sample on a 1/32-pixel grid (so within 1/64 pixel of its
-    exact place) and weighs its four taps in fixed point. With OpenCV 5.1 it takes about 0.35
-    ms for a 720p frame's three planes, less than half what a separable resize of a whole-pixel
-    span did (benchmarks/RESULTS.md, session 7)."""
+    OpenCV's affine warp places each sample to 1/32 pixel or finer (OpenCV 5.1 moves its output
+    with a move of 1/256 pixel) and weighs its four taps in fixed point. With OpenCV 5.1 it
+    takes about 0.35 ms for a 720p frame's three planes, less than half what a separable resize
+    of a whole-pixel span did (benchmarks/RESULTS.md, session 7; older OpenCV's warp was slower
+    than that resize)."""
     offset = 0.5 * scale - 0.5
     matrix = np.array([[scale, 0.0, x0 + offset], [0.0, scale, y0 + offset]])
     return cv2.warpAffine(plane, matrix, (width, height),

@@ -101,7 +101,8 @@ class FrameWriter:
         self.pipe = pipe
         self.capacity = _capacity(pipe)
         self.lend = _vmsplice() if self.capacity else None
-        self.held: deque[list] = deque()  # [planes, bytes written after them]
+        self.written = 0  # bytes lent so far
+        self.held: deque[tuple[Planes, int]] = deque()  # frames, and `written` once each was in
 
     def write(self, planes: Planes) -> None:
         if self.lend is not None and not _lent(self.lend, self.pipe.fileno(), planes):
@@ -109,12 +110,12 @@ class FrameWriter:
         if self.lend is None:
             write_planes(self.pipe, planes)
             return
-        size = sum(plane.nbytes for plane in planes)
-        for entry in self.held:
-            entry[1] += size
-        while self.held and self.held[0][1] >= self.capacity:  # type: ignore[operator]
+        self.written += sum(plane.nbytes for plane in planes)
+        # The pipe's size as it is now (its reader may have widened it since).
+        self.capacity = max(self.capacity or 0, _capacity(self.pipe) or 0)
+        while self.held and self.written - self.held[0][1] >= self.capacity:
             self.held.popleft()
-        self.held.append([planes, 0])
+        self.held.append((planes, self.written))
 
     def release(self) -> None:
         """Let go of the frames (call once nothing reads the pipe any more)."""
@@ -146,7 +147,8 @@ def _vmsplice() -> Callable[..., int] | None:
 
 def _lent(vmsplice: Callable[..., int], fd: int, planes: Planes) -> bool:
     """Hand all of the planes' bytes to the pipe `fd`; False (nothing handed) when the call is
-    refused outright. BrokenPipeError when the reader has gone, as a write would raise."""
+    refused outright. BrokenPipeError when the reader has gone, as a write would raise. The
+    reader must copy the bytes out (read(2), as ffmpeg does), not splice them on."""
     import ctypes
 
     pieces = [(plane.ctypes.data, plane.nbytes) for plane in planes]
@@ -162,8 +164,8 @@ def _lent(vmsplice: Callable[..., int], fd: int, planes: Planes) -> bool:
                 continue  # a signal: its handler runs when this returns to Python
             if code == errno.EPIPE:
                 raise BrokenPipeError(code, os.strerror(code))
-            if sent == 0 and code in (errno.ENOSYS, errno.EINVAL, errno.EPERM):
-                return False
+            if sent == 0:
+                return False  # refused (ENOSYS, EPERM, EINVAL, …): the frame goes by write()
             raise OSError(code, os.strerror(code))
         sent += done
         while pieces and done >= pieces[0][1]:

@@ -26,8 +26,8 @@ def shift(plane: np.ndarray, offset: float, width: int) -> np.ndarray:
     """The `width` columns of `plane` starting at the (fractional) column `offset`."""
     whole = int(np.floor(offset))
     part = offset - whole
-    if part < 1e-9:
-        return np.ascontiguousarray(plane[:, whole:whole + width])
+    if part < 1e-9:  # a copy, always: captions are drawn on it, and `plane` may be shared
+        return plane[:, whole:whole + width].copy()
     return cv2.addWeighted(plane[:, whole:whole + width], 1.0 - part,
                            plane[:, whole + 1:whole + 1 + width], part, 0.0)
 

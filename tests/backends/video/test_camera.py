@@ -37,7 +37,7 @@ def test_zoom_views_sample_their_exact_places():
         view = _warp(plane, x0, y0, w / W, W, H)
         assert view.shape == (H, W) and view.dtype == np.uint8
         error = np.abs(view - exact)
-        # 1/32-pixel places and 8-bit rounding: under a level everywhere, a third on average.
+        # Fixed-point places and weights, 8-bit rounding: under a level everywhere, a third on average.
         assert error.max() <= 1.5 and error.mean() <= 0.35, (trial, zoom, x0, y0)
 
 
