@@ -15,7 +15,8 @@ from engine.errors import ConfigError, MissingDependency
 
 BACKEND = "safety_text=wordlist"
 STARTER = "starter_deny.txt"
-"""The deny list shipped in this package (violence, weapons, death, fear, adult, insults)."""
+"""The deny list shipped in this package (violence, weapons, death, fear, adult, insults,
+swearing)."""
 PROFANITY = "profanity"
 """The category of a hit in glin-profanity's lists."""
 UNSORTED = "deny"

@@ -49,6 +49,16 @@ def test_children_story_words_are_left_alone(repo: Path):
     assert checker.check(TextCheckRequest(text)) == ()
 
 
+def test_mild_insults_swearing_and_threats_are_flagged_for_a_reviewer(repo: Path):
+    """What an author's test found unflagged: each is worth a person's look in a children's
+    story (a flag asks for review; it bans nothing)."""
+    checker = WordlistChecker(root=str(repo), profanity=False)
+    assert hits(checker, "Damn it! Go to hell.") == [("swearing", "Damn"), ("swearing", "hell")]
+    assert hits(checker, "You are stupid. I will punch you.") == [
+        ("insults", "stupid"), ("violence", "punch you")]
+    assert hits(checker, "Hello, shell! A damning dumbbell.") == []  # whole words only
+
+
 def test_unicode_text_keeps_character_spans(repo: Path):
     checker = WordlistChecker(root=str(repo))
     text = "Ça alors ! Le garçon a un «gun» — un KNIFE."
