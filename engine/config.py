@@ -77,7 +77,8 @@ SETTINGS_SCHEMA = {
 
 
 def check_settings(cfg: DictConfig) -> None:
-    """Raise one ConfigError line for the first setting of SETTINGS_SCHEMA out of its range."""
+    """Raise one ConfigError line for the first setting of SETTINGS_SCHEMA out of its range, or
+    the first the typed settings refuse (`timeline:`, `render.mix:`, `trainedness`)."""
     for key, kind in SETTINGS_SCHEMA.items():
         try:
             value = OmegaConf.select(cfg, key, throw_on_missing=True)
@@ -86,6 +87,10 @@ def check_settings(cfg: DictConfig) -> None:
         problem = kind.problem(key, value)
         if problem:
             raise ConfigError(problem)
+    try:
+        timeline_settings(cfg), mix_settings(cfg), default_trainedness(cfg.trainedness)
+    except (TypeError, ValueError, OmegaConfBaseException) as error:
+        raise ConfigError(str(error).splitlines()[0]) from None
 
 
 def register_resolvers() -> None:
