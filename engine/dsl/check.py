@@ -9,8 +9,8 @@ from pathlib import Path
 
 from engine.dsl import vocabulary as vocab
 from engine.dsl.directions import KNOWN_DIRECTIONS, direction_meanings, language_directions
-from engine.dsl.hints import (did_you_mean, fold, hint, key_span, listing, name_in_value,
-                               straight_quoted)
+from engine.dsl.hints import (BLOCK_COLON, did_you_mean, fold, hint, key_span, listing,
+                               name_in_value, straight_quoted)
 from engine.dsl.unread import Unread
 from engine.dsl.values import value_problems
 from engine.errors import Diagnostic, Severity
@@ -82,7 +82,7 @@ class _Checker:
                     self.scene_key(f, scene)
                 else:
                     self.error(key_span(f), "unknown-key", f"unknown key '{f.key}'{where}",
-                               _elsewhere(f.key, block)
+                               _elsewhere(f.key, block) or _block_colon(f, block)
                                or hint(f.key, allowed, f"known keys: {listing(allowed)}"))
                 continue
             if f.argument is not None and not (block == "scene" and f.key == "trainedness"):
@@ -315,6 +315,14 @@ def _elsewhere(key: str, block: str) -> str | None:
                else f"a `{other}` block (indented under it)")
               for other, keys in _BLOCK_KEYS.items() if other != block and key in keys]
     return f"'{key}' belongs in " + " or in ".join(places) if places else None
+
+
+def _block_colon(f: Field, block: str) -> str | None:
+    """A hint for a block line written as a header field (`scene: the-end`)."""
+    if (block == "header" and f.key in vocab.RESERVED_NAMES and f.argument is None
+            and not f.value.quoted and len(f.value.text.split()) == 1):
+        return BLOCK_COLON.format(keyword=f.key, name=f.value.text)
+    return None
 
 
 def _comma_items(text: str) -> Iterator[tuple[str, int, int]]:

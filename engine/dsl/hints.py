@@ -62,6 +62,10 @@ def listing(words: Iterable[str]) -> str:
     return ", ".join(words)
 
 
+BLOCK_COLON = "write `{keyword} {name}`: a block line (`scene ID`) has no ':'"
+"""The hint for a block keyword written as a key (`scene: rainy`), over {keyword} and {name}."""
+
+
 CURLY_QUOTES = "\u201c\u201d\u201e\u201f\u00ab\u00bb"
 """Quotation marks a word processor types for `"` (the story's texts are in straight quotes)."""
 

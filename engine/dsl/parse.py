@@ -18,13 +18,14 @@ import lark
 from lark import Lark, Token
 from lark.exceptions import UnexpectedInput
 
+from engine.dsl.blocklines import statement_above
 from engine.dsl.build import BLOCKS, Build, Stmt
 from engine.dsl.collector import collector_paused
 from engine.dsl.indenter import StoryIndenter
 from engine.dsl.lalr import StoryParser
 from engine.dsl.lexer import StoryLexer
 from engine.dsl.source import forbidden_characters
-from engine.dsl.syntax import RULES, IndentProblem, SyntaxTable
+from engine.dsl.syntax import RULES, UNEXPECTED_INDENT, IndentProblem, SyntaxTable
 from engine.dsl.syntax import body_of as syntax_body
 from engine.dsl.vocabulary import FORBIDDEN
 from engine.errors import Diagnostic
@@ -154,6 +155,9 @@ class _Piece:
 
     run: range
     header: int | None = None
+    opens: bool = False
+    """Whether the header line opens a new block here (a misspelt block line, read as meant)
+    rather than continuing one read before."""
 
     def line(self, local: int) -> int:
         """The file's line number of the piece's line `local` (1-based)."""
@@ -199,6 +203,8 @@ class _Reader:
         self.complete = True
         self.unit: str | None = None
         self.table = syntax_table()
+        self.meant: dict[int, str] = {}
+        """Broken block lines read as what they meant (`scen a` as `scene a`), by line number."""
 
     @functools.cached_property
     def lines(self) -> list[str]:
@@ -216,20 +222,26 @@ class _Reader:
         """The items of `piece`, in order, with its broken lines left out and reported."""
         out: list = []
         while True:
-            continues = piece.header is not None
+            continues = piece.header is not None and not piece.opens
             try:
                 return _joined(out, self._parse(piece), continues)
             except (UnexpectedInput, IndentProblem) as error:
                 texts = _Texts(piece, self.lines)
-                diagnostic, local = self.table.diagnose(error, texts, self.path)
+                diagnostic, local, meant = self.table.diagnose(error, texts, self.path,
+                                                               piece.line)
                 local = min(max(local, 1), len(piece))
                 self.problems.append(_relocated(diagnostic, piece))
-                head, rest = self._split(piece, texts, local)
+                head, rest = self._split(piece, texts, local, keep_body=meant is not None,
+                                         stray=diagnostic.code == UNEXPECTED_INDENT)
                 if head is not None:
                     out = _joined(out, self.read(head), continues)
                 if len(self.problems) >= MAX_SYNTAX_ERRORS:
                     self.complete = False
                     return out
+                if meant is not None:  # the body under the line is read as the block it meant
+                    self.meant[piece.line(local)] = meant
+                    piece = _Piece(rest, piece.line(local), opens=True)
+                    continue
                 if not rest:
                     return out
                 enclosing = (out[-1].span.line if out and isinstance(out[-1], BLOCKS)
@@ -237,22 +249,34 @@ class _Reader:
                 indented = texts[local - 1][:1] in {" ", "\t"}
                 piece = _Piece(rest, enclosing if indented else None)
 
-    def _split(self, piece: _Piece, texts: _Texts, local: int) -> tuple[_Piece | None, range]:
-        """The lines before the broken one, and those after it and the body under it."""
-        body = syntax_body(texts, local - 1)
+    def _split(self, piece: _Piece, texts: _Texts, local: int, keep_body: bool = False,
+               stray: bool = False) -> tuple[_Piece | None, range]:
+        """The lines before the broken one, and those after it and the body under it (after it
+        alone, with `keep_body`: a misspelt block line is read as meant, not left unread).
+
+        A `stray` indented line under an unindented one that opened no block takes the rest of
+        that indented run along as its body: one error for the run, not one a line."""
+        body = range(0) if keep_body else syntax_body(texts, local - 1)
+        above = statement_above(texts, local - 1) if stray else None
+        if above is not None and texts[above][:1] not in {" ", "\t"}:
+            body = range(local, max(local, syntax_body(texts, above).stop))
         broken = piece.line(local)
         after = body.stop if body else local  # the piece's index of the first line after both
-        self.unread.append(range(broken, broken + 1))
+        if not keep_body:
+            self.unread.append(range(broken, broken + 1))
         if body:
             self.unread.append(range(piece.line(body.start + 1), piece.line(body.stop) + 1))
         rest = range(piece.line(after + 1) if after < len(piece) else piece.run.stop,
                      piece.run.stop)
         is_header = piece.header is not None and local == 1
         before = range(piece.run.start, piece.run.start if is_header else broken)
-        return (_Piece(before, piece.header) if before else None), rest
+        # a block line read as meant opens its block even when an error follows it at once
+        keep = before or (piece.opens and not is_header)
+        return (_Piece(before, piece.header, piece.opens) if keep else None), rest
 
     def _parse(self, piece: _Piece) -> list:
-        head = self.lines[piece.header - 1] + "\n" if piece.header is not None else ""
+        meant = self.meant.get(piece.header) if piece.header is not None else None
+        head = (meant or self.lines[piece.header - 1]) + "\n" if piece.header is not None else ""
         first, stop = piece.run.start - 1, piece.run.stop - 1  # indexes into `lines`
         body = (self.text if first == 0 and stop == self.line_count
                 else self.text[self.before[first] + first: self.before[stop] + stop])
@@ -264,6 +288,8 @@ class _Reader:
         self.unit = _INDENTER.unit
         self.built += BUILD.problems
         self.newlines += [(tok, piece) for tok in _INDENTER.newlines]
+        if meant is not None and items and isinstance(items[0], BLOCKS):
+            items[0] = _named_as_written(items[0], self.lines[piece.header - 1])
         return items
 
     def build_fields(self, stmts: list[Stmt]) -> list[Field]:
@@ -290,6 +316,20 @@ def _merged(first, second):
     s = first.span
     return dataclasses.replace(first, span=Span(s.file, s.line, s.column, end.end_line,
                                                 end.end_column), **more)
+
+
+def _named_as_written(block, text: str):
+    """A block read from the line it meant (`scene a` for `scen a`), with its name's span where
+    the line has it (the words before it may be longer or shorter)."""
+    name = block.id if isinstance(block, Scene) else block.name
+    column = len(text.split("#")[0].rstrip()) - len(name) + 1
+    s = block.id_span if isinstance(block, Scene) else block.name_span
+    named = Span(s.file, s.line, column, s.line, column + len(name))
+    span = block.span
+    if span.end_line == s.line and span.end_column == s.end_column:  # a block without a body
+        span = Span(span.file, span.line, span.column, span.end_line, named.end_column)
+    return dataclasses.replace(block, span=span, **{"id_span" if isinstance(block, Scene)
+                                                    else "name_span": named})
 
 
 def _relocated(d: Diagnostic, piece: _Piece) -> Diagnostic:

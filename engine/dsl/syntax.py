@@ -8,13 +8,15 @@ are also the table's test (tests/dsl/test_syntax.py parses each one and expects 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
-from engine.dsl.hints import CURLY_QUOTES
+from engine.dsl import blocklines
+from engine.dsl.blocklines import BLOCK_WORDS
+from engine.dsl.hints import BLOCK_COLON, CURLY_QUOTES, hint
 from engine.errors import Diagnostic, escaped
 from engine.ir import Span
 
@@ -27,9 +29,15 @@ class IndentProblem(Exception):
         self.token, self.kind, self.details = token, kind, details
 
 
-BLOCK_WORDS = ("voice", "character", "scene")
+UNEXPECTED_INDENT = "unexpected-indent"
+"""The code of an indented line under a line that opened no block."""
 NAME_RULE = ("a name is one word of letters, digits, '_', '-' and \"'\", starting with a letter, "
              "a digit or '_' (e.g. `scene the-search`)")
+
+
+def _misspelt_block(text: str, column: int) -> bool:
+    """Whether the line is a block line with its keyword misspelt (`scen a`)."""
+    return blocklines.block_meant(text) is not None
 
 
 def _colon_later(text: str, column: int) -> bool:
@@ -55,21 +63,30 @@ class Rule:
     {char}, {first} (its first character), {key} (what stands before a missing ':'), {keyword} and {name} (of a block line),
     {spoken} (a speaker before ':'), and the indenter's details. `caret` says what to point at.
     `when` narrows a rule to lines of one shape (same parser state, different mistake).
+    `above` is for a mistake that only shows on a later line (an indented line under a line
+    that opened no block): it finds the line above that made it, and more context ({above}, that
+    line's number), or None when the rule does not fit; `report_above` puts the diagnostic on
+    that line. `meant` gives the block line that a broken line stands for: the indented lines
+    under it are then read as that block's (the broken line's body is not lost).
     """
 
     code: str
     message: str
     hint: str | None
-    caret: str  # "token" | "end" | "after-key" | "indent" | "name" | "spoken"
+    caret: str  # "token" | "quote" | "end" | "after-key" | "indent" | "name" | "spoken" |
+    # "keyword" | "colon"
     examples: tuple[str, ...]
     any_state: bool = False
     when: Callable[[str, int], bool] | None = None
+    above: Callable[[Sequence[str], int], tuple[int, dict[str, str]] | None] | None = None
+    report_above: bool = False
+    meant: Callable[[str], str | None] | None = None
 
 
 RULES: tuple[Rule, ...] = (
     Rule("curly-quotes", "texts are in straight quotes (\"), not '{first}'",
          'retype the quotes as `"` (a word processor curls them; curly quotes inside a '
-         'straight-quoted text stay as written)', "token",
+         'straight-quoted text stay as written)', "quote",
          ("\u201cOnce upon a time.\u201d\n", "scene a\n  \u201cOnce upon a time.\u201d\n",
           "title: x\n\u201cHello.\u201d\n"), any_state=True, when=_curly_quote_at),
     Rule("lone-ellipsis", "'...' alone is not a line",
@@ -92,7 +109,16 @@ RULES: tuple[Rule, ...] = (
     Rule("mixed-indentation", "this line is indented with {this}, earlier lines with {other}",
          "indent with two spaces, or with a tab, the same way everywhere", "indent",
          ("scene a\n  title: x\n\tsetting: y\n",)),
-    Rule("unexpected-indent", "unexpected indentation",
+    Rule("block-colon", "a block line has no ':'", BLOCK_COLON, "colon",
+         ("scene: a\n  title: x\n", "voice: v # x\n\n  category: child\n"), any_state=True,
+         above=blocklines.colon_block_above, report_above=True,
+         meant=lambda text: text.replace(":", " ", 1)),
+    Rule(UNEXPECTED_INDENT, "unexpected indentation",
+         "line {above} `{ender}` ended {block}: indent it{or_header}", "indent",
+         ('scene a\n  title: x\nseed: 5\n  "y"\n', 'voice v\n\n"x"\n  rate: 1\n',
+          "character C\n  voice: v\ntrainedness C: 1\n  tags: t\n"), any_state=True,
+         above=blocklines.block_ended_above),
+    Rule(UNEXPECTED_INDENT, "unexpected indentation",
          "indent a line only to put it in the voice, character or scene block above it, as "
          "deep as that block's other lines", "indent",
          ("title: x\n  audience: 3\n", "scene a\n  title: x\n    setting: y\n"), any_state=True),
@@ -130,6 +156,10 @@ RULES: tuple[Rule, ...] = (
          ('scene a\n  -x: "hi"\n', "'tis: x\n", 'scene a\n  Luna -x: "y"\n',
           "scene a\n  (sad): hi\n"),
          when=_named_before_colon),
+    Rule("unknown-block", "unknown block '{keyword}'",
+         "{suggestion} (a block starts with `voice NAME`, `character NAME` or `scene ID`)",
+         "keyword", ("scen a\n", "Scene a\n", "charactor Mo2 # x\n", "scene a\nvoise v\n"),
+         when=_misspelt_block, meant=blocklines.as_block),
     Rule("missing-colon", "missing ':' after '{key}'",
          'fields are `key: value`; dialogue is `Name: "text"`', "after-key",
          ("title The Moon\n", 'title "x"\n', 'scene a\n  Luna "hi"\n',
@@ -211,31 +241,49 @@ class SyntaxTable:
             self._exact = exact
         return self._exact
 
-    def rule_for(self, error: Exception, text: str, column: int) -> Rule:
-        """The rule for an error: same state and kind, else same kind anywhere, else same state."""
+    def rule_for(self, error: Exception, lines: Sequence[str], line: int,
+                 column: int) -> tuple[Rule, tuple[int, dict[str, str]] | None]:
+        """The rule for an error: same state and kind, else same kind anywhere, else same state;
+        and what its `above` found (the index of a line above, and context), if it has one."""
         state, kind = _state(error), _kind(error)
+        text = lines[line - 1] if 0 < line <= len(lines) else ""
         exact = self._index().get((state, kind), [])
         anywhere = [r for r in self.rules if r.any_state and kind in self._kinds(r)]
         # A rule for any state is about one kind of text: it is not a guess for the state's.
         by_state = [r for r in self._by_state.get(state, []) if not r.any_state] \
             if state is not None else []
         for rule in (*exact, *anywhere, *by_state):
-            if rule.when is None or rule.when(text, column):
-                return rule
-        return FALLBACK
+            if rule.above is not None:
+                found = rule.above(lines, line - 1) if 0 < line <= len(lines) else None
+                if found is not None:
+                    return rule, found
+            elif rule.when is None or rule.when(text, column):
+                return rule, None
+        return FALLBACK, None
 
     def _kinds(self, rule: Rule) -> set[str]:
         return {kind for (_, kind), rules in self._index().items() if rule in rules}
 
-    def diagnose(self, error: Exception, lines: list[str], path: str) -> tuple[Diagnostic, int]:
-        """A friendly diagnostic for a Lark or indenter error, and the (1-based) line it is on."""
+    def diagnose(self, error: Exception, lines: Sequence[str], path: str,
+                 line_of: Callable[[int], int] = int) -> tuple[Diagnostic, int, str | None]:
+        """A friendly diagnostic for a Lark or indenter error, the (1-based) line it is on, and
+        the block line that line stands for (when its rule has `meant`). `line_of` gives the
+        file's number of a line of `lines` (a hint may name another line)."""
         line, column, found = _where(error, lines)
+        rule, above = self.rule_for(error, lines, line, column)
+        extra: dict[str, str] = {}
+        if above is not None:
+            index, extra = above
+            extra = {**extra, "above": str(line_of(index + 1))}
+            if rule.report_above:
+                line, column, found = index + 1, 1, ""
         text = lines[line - 1] if 0 < line <= len(lines) else ""
-        rule = self.rule_for(error, text, column)
-        context = _context(text, column, found, error)
+        context = {**_context(text, column, found, error), **extra}
         span = _caret(rule.caret, path, line, column, text, context)
         hint = rule.hint.format(**context) if rule.hint else None
-        return Diagnostic(span, "error", rule.code, rule.message.format(**context), hint), line
+        meant = rule.meant(text) if rule.meant else None
+        return (Diagnostic(span, "error", rule.code, rule.message.format(**context), hint), line,
+                meant)
 
 
 def _context(text: str, column: int, found: str, error: Exception) -> dict[str, str]:
@@ -255,6 +303,7 @@ def _context(text: str, column: int, found: str, error: Exception) -> dict[str, 
     return {"word": found.split()[0] if found.split() else found, "char": _visible(found),
             "first": _visible(found[:1]),
             "key": key, "keyword": keyword, "name": name, "spoken": spoken,
+            "suggestion": hint(keyword, BLOCK_WORDS, None) or "",
             **{k: str(v) for k, v in details.items()}}
 
 
@@ -274,6 +323,11 @@ def _caret(caret: str, path: str, line: int, column: int, text: str,
     if caret == "end":
         end = len(code.rstrip()) + 1
         return Span(path, line, end, line, end + 1)
+    if caret == "keyword":
+        return Span(path, line, indent + 1, line, indent + 1 + max(1, len(context["keyword"])))
+    if caret == "colon":
+        colon = int(context["colon"])
+        return Span(path, line, colon, line, colon + 1)
     if caret == "after-key":
         end = code.find(context["key"]) + len(context["key"]) + 1
         return Span(path, line, end, line, end + 1)
