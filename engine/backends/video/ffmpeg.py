@@ -28,7 +28,7 @@ from engine.backends.video import CutRequest, CutStats, Segment
 from engine.backends.video.caption_box import CaptionStyle, caption_fits
 from engine.backends.video.caption_plan import (PLACES, bottom_band_top, caption_entries,
                                                captions_on_top)
-from engine.backends.video.chapters import chapter_input
+from engine.backends.video.chapters import chapter_input, tag_chapter_track
 from engine.backends.video.encoders import check_encoder, resolve, video_args
 from engine.backends.video.ffmpeg_narration import NarrationEncode
 from engine.backends.video.ffmpeg_tool import (BITEXACT, bitexact, ffmpeg_exe, ffmpeg_version,
@@ -325,6 +325,7 @@ class FFmpegEditor:
                         *bitexact(chapters), "-movflags", "+faststart",
                         "-f", "mp4", str(request.output)]
             run_ffmpeg(command, "video=ffmpeg", "muxing the video", output=request.output)
+            tag_chapter_track(request.output, request.language)  # as the other tracks
 
 
 def _all_or_none(encode: Callable[[_Job, CutRequest, threading.Event], None], jobs: list[_Job],

@@ -19,7 +19,7 @@ import numpy as np
 
 from engine.backends.video import CutRequest, CutStats
 from engine.backends.video.ffmpeg import FFmpegEditor
-from engine.backends.video.chapters import chapter_input
+from engine.backends.video.chapters import chapter_input, tag_chapter_track
 from engine.backends.video.ffmpeg_tool import BITEXACT, bitexact, ffmpeg_exe, run_ffmpeg
 from engine.backends.video.frames import SceneShot, first_frame, render_frames
 from engine.backends.video.transitions import Planes
@@ -211,6 +211,7 @@ class MoviePyEditor(FFmpegEditor):
         run_ffmpeg([*command, *maps, "-c:v", "copy", "-c:a", "copy", *bitexact(chapters),
                     "-movflags", "+faststart", "-f", "mp4", str(request.output)],
                    "video=moviepy", "adding the subtitle track", output=request.output)
+        tag_chapter_track(request.output, request.language)  # as the other tracks
 
 
 class _SceneFrames:

@@ -78,5 +78,18 @@ def test_moviepy_writes_the_same_chapters(tmp_path: Path):
     pytest.importorskip("moviepy")
     from engine.backends.video.moviepy import MoviePyEditor
 
-    MoviePyEditor(burn_subtitles=False).cut(request(tmp_path, "m"))
+    MoviePyEditor(burn_subtitles=False).cut(replace(request(tmp_path, "m"), language="fra"))
     assert chapters(tmp_path / "m.mp4") == [(0, Fraction(6, 5), TITLE), (Fraction(6, 5), 2, "pond")]
+    with av.open(str(tmp_path / "m.mp4")) as container:
+        assert {s.metadata.get("language") for s in container.streams if s.type != "video"} == {
+            "fra"}
+
+
+@pytest.mark.parametrize("language", ["fra", "und"])
+def test_the_chapter_track_speaks_the_story_language_like_the_other_tracks(tmp_path: Path,
+                                                                           language: str):
+    FFmpegEditor(burn_subtitles=False).cut(replace(request(tmp_path, "v"), language=language))
+    with av.open(str(tmp_path / "v.mp4")) as container:
+        tagged = {stream.type: stream.metadata.get("language") for stream in container.streams}
+    assert tagged == {"video": "und", "audio": language, "subtitle": language, "data": language}
+    assert chapters(tmp_path / "v.mp4")[0][2] == TITLE  # the chapters themselves untouched
