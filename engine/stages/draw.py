@@ -291,8 +291,21 @@ def draw(requests: Sequence[DrawRequest], illustrator: Illustrator, step: Step,
             review.rejected_contents)
         results[index] = replace(drawn, cache=step.entry_key(drawn.image), subject=shows,
                                  trainedness=(choices or {}).get(request.scene_id))
+        _warn_if_title_cut(request, drawn.drawing or read_drawing(drawn.image))
         advance()
     return [results[i] for i in range(len(requests))]
+
+
+def _warn_if_title_cut(request: DrawRequest, drawing: dict | None) -> None:
+    """A warning, naming the scene, when its picture shows its title cut short (the illustrator
+    noted it: a banner's rows could not hold it), at every render, the picture cached or not."""
+    title = (drawing or {}).get("title") or {}
+    if title.get("cut"):
+        rows = list(title.get("rows") or ())
+        log.warning("scene %s: its title %r does not fit the banner of a %d×%d picture, even in "
+                    "%d rows at a smaller size; it shows as %r (the chapter keeps it whole): "
+                    "shorten the title", request.scene_id, request.title, request.width,
+                    request.height, len(rows), " / ".join(rows))
 
 
 def _pinned(request: DrawRequest, review: ItemFeedback, shows: str, step: Step) -> Drawn | None:

@@ -195,3 +195,21 @@ def test_what_each_picture_was_drawn_from_is_kept_with_it(tmp_path: Path):
 
     [silent] = draw(requests, Silent(), step(tmp_path / "silent"))
     assert silent.drawing is None
+
+
+def test_a_title_the_banner_cuts_short_is_warned_about_at_every_render(tmp_path: Path, caplog):
+    parsed, problems = parse_text(
+        'title: Walk\nscene forest\n  title: Une très longue promenade dans la grande forêt '
+        'enchantée\n  setting: a forest\n  "Bonjour."\nscene pond\n  title: The pond\n'
+        '  setting: a pond\n  "Hello."\n', "/repo/walk.story")
+    assert not problems
+    requests = build_requests(parsed, DrawSettings(90, 160, seed=None, trainedness=1.0,
+                                                   candidates=1))
+    for attempt in ("drawn", "cached"):
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="engine.stages.draw"):
+            draw(requests, ProceduralIllustrator(supersample=1), step(tmp_path))
+        warned = [r.getMessage() for r in caplog.records]
+        assert len(warned) == 1, attempt
+        assert "scene forest" in warned[0] and "Une très longue promenade" in warned[0]
+        assert "…" in warned[0]

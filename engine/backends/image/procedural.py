@@ -17,16 +17,16 @@ from PIL import Image, ImageDraw
 from engine.backends.fonts import find_fonts
 from engine.backends.image import SUBJECTS, DrawRequest
 from engine.backends.image import scenery
+from engine.backends.image.banner import Banner, draw_banner, layout as banner_layout
 from engine.backends.image.figures import FLYING, WIDTH, draw_figure, heart
 from engine.backends.image.layout import Plan, paint, plan
 from engine.backends.image.looks import Look, look_of
 from engine.backends.image.reading import Reading
 from engine.backends.image.weather import fog
-from engine.backends.video.text import draw_rows, row_width
 
 log = logging.getLogger(__name__)
 
-VERSION = "7"
+VERSION = "8"
 """Part of the identity: bump it whenever the same request would draw different pixels."""
 
 
@@ -119,7 +119,14 @@ class ProceduralIllustrator:
                 "not_understood": list(reading.not_understood),
                 "elements": list(layout.elements),
                 "poses": dict(reading.poses),
-                "colours": {element: "#%02x%02x%02x" % rgb for element, rgb in reading.colours}}
+                "colours": {element: "#%02x%02x%02x" % rgb for element, rgb in reading.colours},
+                "title": None if not (self.banner and request.title and request.title.strip())
+                else {"rows": list((laid := self._title(request)).rows), "cut": laid.cut}}
+
+    def _title(self, request: DrawRequest) -> Banner:
+        """How the scene's title is laid out in its banner at the picture's size."""
+        return banner_layout(request.title or "", max(1, request.width), max(1, request.height),
+                             title_chain(self.title_fonts))
 
     @staticmethod
     def _plan(request: DrawRequest, reading: Reading) -> Plan:
@@ -145,7 +152,8 @@ class ProceduralIllustrator:
         notes = {"characters": [(x0 / canvas.w, y0 / canvas.h, x1 / canvas.w, y1 / canvas.h)
                                 for x0, y0, x1, y1 in subjects], "title": []}
         if self.banner and request.title and request.title.strip():
-            x0, y0, x1, y1 = self._banner(image, request.title)
+            x0, y0, x1, y1 = draw_banner(image, self._title(request),
+                                                title_chain(self.title_fonts))
             notes["title"].append((x0 / width, y0 / height, x1 / width, y1 / height))
         image.info[SUBJECTS] = json.dumps({kind: [[round(v, 4) for v in box] for box in boxes]
                                            for kind, boxes in notes.items()})
@@ -234,31 +242,3 @@ class ProceduralIllustrator:
         if self.vignette > 0:
             pixels = pixels * _vignette(image.width, image.height, self.vignette)
         return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
-
-    def _banner(self, image: Image.Image, title: str) -> Box:
-        """The title on a ribbon at the top; the ribbon's box."""
-        w, h = image.size
-        chain, size = title_chain(self.title_fonts), max(10, round(h * 0.052))
-        text = " ".join(title.split())  # one line, whatever whitespace the title holds
-        while row_width(text, chain, size) > w * 0.8 and len(text) > 4:
-            text = text[:-2].rstrip() + "…"
-        block = draw_rows([text], chain, size, 0, (88, 52, 82, 255))
-        block = block.crop(block.getchannel("A").getbbox() or (0, 0, 1, 1))
-        tw, th = block.size
-        pad_x, pad_y = h * 0.035, h * 0.018
-        draw = ImageDraw.Draw(image, "RGBA")
-        x0, y0 = (w - tw) / 2 - pad_x, h * 0.035
-        x1, y1 = (w + tw) / 2 + pad_x, y0 + th + 2 * pad_y
-        tail = (y1 - y0) * 0.6
-        for side, edge in ((-1, x0), (1, x1)):
-            upper, lower = y0 + 0.25 * (y1 - y0), y1 + 0.12 * (y1 - y0)
-            draw.polygon([(edge, upper), (edge + side * tail * 1.6, upper),
-                          (edge + side * tail, (y0 + y1) / 2 + 0.12 * (y1 - y0)),
-                          (edge + side * tail * 1.6, lower), (edge, lower)],
-                         fill=(214, 120, 120, 235))
-        draw.rounded_rectangle((x0 + 3, y0 + 4, x1 + 3, y1 + 4), radius=(y1 - y0) / 3,
-                               fill=(40, 20, 40, 60))
-        draw.rounded_rectangle((x0, y0, x1, y1), radius=(y1 - y0) / 3, fill=(253, 246, 228, 240),
-                               outline=(200, 110, 110, 255), width=max(1, h // 240))
-        image.paste(block, (round((w - tw) / 2), round(y0 + pad_y)), block)
-        return x0 - tail * 1.6, y0, x1 + tail * 1.6 + 3, y1 + 4

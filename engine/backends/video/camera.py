@@ -10,8 +10,8 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
-from engine.backends.video.framing import (Box, camera_keeps, pan_framing, pan_height,
-                                          zoom_framing)
+from engine.backends.video.framing import (Box, camera_keeps, pan_fallback, pan_framing,
+                                          pan_height, zoom_framing)
 from engine.backends.video.transitions import Planes, shift
 from engine.backends.video.yuv import even, rgb_to_yuv420
 
@@ -28,11 +28,12 @@ def _ease(t: float) -> float:
     return 0.5 - 0.5 * math.cos(math.pi * min(1.0, max(0.0, t)))
 
 
-def camera_view(camera: str | None, t: float, keep: Box | None = None
-                ) -> tuple[float, float, float]:
+def camera_view(camera: str | None, t: float, keep: Box | None = None,
+                fallback: Box | None = None) -> tuple[float, float, float]:
     """(zoom, centre x, centre y) at `t` ∈ [0, 1] of the scene; centres are fractions of the
     picture. With `keep` (where the characters and a title are), a zoom goes only as close, and
-    a pan only as far (and its window only as high or low), as keeps them whole in the frame."""
+    a pan only as far (and its window only as high or low), as keeps them whole in the frame; a
+    pan whose window cannot hold all of `keep` keeps `fallback` (the title) whole instead."""
     e = _ease(t)
     if camera in ("slow zoom in", "slow zoom out"):
         most, cx, cy = (ZOOM, 0.5, 0.5) if keep is None else zoom_framing(keep, ZOOM)
@@ -40,11 +41,16 @@ def camera_view(camera: str | None, t: float, keep: Box | None = None
         return 1 + (most - 1) * closeness, cx, cy
     if camera in ("pan left", "pan right"):
         half = 0.5 / PAN_ZOOM
-        left, right = (half, 1 - half) if keep is None else (pan_framing(keep, PAN_ZOOM)
-                                                             or (half, 1 - half))
+        left, right, held = half, 1 - half, None
+        for box in (keep, fallback):
+            travel = None if box is None else pan_framing(box, PAN_ZOOM)
+            if travel is not None:
+                (left, right), held = travel, box
+                break
         start, end = (right, left) if camera == "pan left" else (left, right)
-        return PAN_ZOOM, start + (end - start) * e, 0.5 if keep is None else pan_height(
-            keep, PAN_ZOOM)
+        held = held or keep
+        return PAN_ZOOM, start + (end - start) * e, 0.5 if held is None else pan_height(
+            held, PAN_ZOOM)
     return 1.0, 0.5, 0.5
 
 
@@ -63,13 +69,14 @@ class Picture:
         rgb = decoded(path)
         self.width, self.height, self.camera = width, height, camera
         self.keep = camera_keeps(path, width, height) if camera not in (None, "still") else None
-        self.still = camera in (None, "still")
         self.pan = camera in ("pan left", "pan right")
+        self.title = pan_fallback(path, width, height) if self.pan else None
+        self.still = camera in (None, "still")
         lanczos = Image.Resampling.LANCZOS
         if self.pan:
             strip_w, strip_h = even(width * PAN_ZOOM), even(height * PAN_ZOOM)
             fitted = ImageOps.fit(rgb, (strip_w, strip_h), lanczos)
-            cy = camera_view(camera, 0.0, self.keep)[2]  # the same for the whole pan
+            cy = camera_view(camera, 0.0, self.keep, self.title)[2]  # the same for the whole pan
             top = int(min(max((cy * strip_h - height / 2) // 2 * 2, 0), strip_h - height))
             self.base = rgb_to_yuv420(np.asarray(fitted)[top:top + height])
             return
@@ -83,7 +90,7 @@ class Picture:
         base_h, base_w = self.base[0].shape
         if self.still:  # fitted to the frame's (even) size
             return tuple(p.copy() for p in self.base)  # type: ignore[return-value]
-        zoom, cx, cy = camera_view(self.camera, t, self.keep)
+        zoom, cx, cy = camera_view(self.camera, t, self.keep, self.title)
         if self.pan:
             x0 = min(max(cx * base_w - self.width / 2, 0.0), base_w - self.width)
             return (shift(self.base[0], x0, self.width), shift(self.base[1], x0 / 2, self.width // 2),

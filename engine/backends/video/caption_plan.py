@@ -12,7 +12,7 @@ from engine.backends.detail import detail, mean_in
 from engine.backends.video.camera import camera_view, decoded
 from engine.backends.video.caption_box import (CaptionStyle, caption_corner, caption_overlay,
                                                caption_size)
-from engine.backends.video.framing import Box, camera_keeps, subject_boxes
+from engine.backends.video.framing import Box, camera_keeps, pan_fallback, subject_boxes
 from engine.captions import Cue, caption_text, display_words
 
 PLACES = ("auto", "bottom", "top")
@@ -49,13 +49,14 @@ def _frame(seconds: float, fps: int) -> int:
     return math.ceil(seconds * fps - 1e-6)
 
 
-def in_frame(box: Box, camera: str | None, keep: Box | None = None) -> Box:
+def in_frame(box: Box, camera: str | None, keep: Box | None = None,
+             fallback: Box | None = None) -> Box:
     """Where a box of the picture shows in the frame (fractions) over the camera's whole move
-    (which `keep` frames, as the editor's does): the union of where it is at the move's two
-    ends (zooms and pans move monotonically)."""
+    (which `keep`, else `fallback`, frames, as the editor's does): the union of where it is at
+    the move's two ends (zooms and pans move monotonically)."""
     seen = []
     for t in (0.0, 1.0):
-        zoom, cx, cy = camera_view(camera, t, keep)
+        zoom, cx, cy = camera_view(camera, t, keep, fallback)
         left = min(max(cx - 0.5 / zoom, 0.0), 1 - 1 / zoom)
         top = min(max(cy - 0.5 / zoom, 0.0), 1 - 1 / zoom)
         seen.append(((box[0] - left) * zoom, (box[1] - top) * zoom,
@@ -107,8 +108,8 @@ def captions_on_top(image: Path, camera: str | None, texts: Sequence[str], width
     bands = caption_bands(texts, width, height, style)
     noted = subject_boxes(image, width, height)
     if noted is not None:
-        keep = camera_keeps(image, width, height)
-        seen = [in_frame(box, camera, keep) for boxes in noted.values() for box in boxes]
+        keep, title = camera_keeps(image, width, height), pan_fallback(image, width, height)
+        seen = [in_frame(box, camera, keep, title) for boxes in noted.values() for box in boxes]
         covered = {top: sum(_overlap(band, box) for box in seen) for top, band in bands.items()}
         return covered[False] > 0 and covered[True] < covered[False]
     energy = detail(decoded(image), width, height)

@@ -82,6 +82,12 @@ def camera_keeps(image: Path, width: int, height: int) -> Box | None:
     return characters_in(image, width, height, CAMERA_KEEPS)
 
 
+def pan_fallback(image: Path, width: int, height: int) -> Box | None:
+    """The box a pan keeps whole when its window cannot hold `camera_keeps`' (a cast spread
+    wider than the window): the title banner, which is laid out narrower than the window."""
+    return characters_in(image, width, height, ("title",))
+
+
 def zoom_framing(keep: Box, most: float) -> tuple[float, float, float]:
     """(zoom, centre x, centre y) of the closest view, at most `most`×, that holds `keep`
     whole, centred as near the picture's centre as that allows."""

@@ -17,11 +17,12 @@ from engine.backends.fonts import find_font
 from engine.backends.image import SUBJECTS, CharacterLook, DrawRequest
 from engine.backends.image.procedural import ProceduralIllustrator
 from engine.backends.video import camera
-from engine.backends.video.camera import camera_view
+from engine.backends.video.camera import PAN_ZOOM, camera_view
 from engine.backends.video.caption_box import CaptionStyle, Overlay, caption_overlay
 from engine.backends.video.caption_plan import (caption_bands, caption_entries, captions_on_top,
                                                 in_frame)
-from engine.backends.video.framing import camera_keeps, characters_in, subject_boxes
+from engine.backends.video.framing import (camera_keeps, characters_in, pan_fallback,
+                                          subject_boxes)
 from engine.captions import Cue, Word
 from engine.stages.draw import make_picture
 
@@ -72,11 +73,12 @@ def test_a_highlighted_cue_changes_with_each_word():
 
 
 def picture_of(tmp_path: Path, width: int, height: int, characters=("a small red fox",
-                                                                    "a grey owl")) -> Path:
-    request = DrawRequest("hill", "Pip and Owl on a hill", "Night Walk", "a green hill at night",
+                                                                    "a grey owl"),
+               title: str = "Night Walk") -> Path:
+    request = DrawRequest("hill", "Pip and Owl on a hill", title, "a green hill at night",
                           "", tuple(CharacterLook(f"c{i}", d) for i, d in enumerate(characters)),
                           width, height, 1)
-    out = tmp_path / f"{width}x{height}-{len(characters)}.png"
+    out = tmp_path / f"{width}x{height}-{len(characters)}-{len(title)}.png"
     make_picture(ProceduralIllustrator(texture=0), request, out)
     return out
 
@@ -178,8 +180,38 @@ def test_camera_moves_keep_the_title_banner_whole_too(tmp_path: Path, camera: st
     assert camera_view(camera, 0.0, keep) != camera_view(camera, 1.0, keep)  # it still moves
 
 
-def in_frame_at(box, camera, t, keep):
-    zoom, cx, cy = camera_view(camera, t, keep)
+@pytest.mark.parametrize("camera", ["pan left", "pan right", "slow zoom in", "slow zoom out"])
+@pytest.mark.parametrize("title", ["The big puddle",
+                                   "Une très longue promenade dans la grande forêt enchantée"])
+def test_in_9_16_camera_moves_keep_the_banner_whole_whatever_the_cast(tmp_path: Path,
+                                                                      camera: str, title: str):
+    """A portrait banner is laid out narrower than a pan's window, so a pan keeps it whole even
+    where it cannot keep every character too (a cast spread across the picture)."""
+    width, height = 270, 480
+    cast = ("a small red fox", "a grey owl", "a white rabbit", "a brown bear")
+    image = picture_of(tmp_path, width, height, cast, title)
+    [banner] = subject_boxes(image, width, height)["title"]
+    assert banner[2] - banner[0] < 1 / PAN_ZOOM
+    keep, title_box = camera_keeps(image, width, height), pan_fallback(image, width, height)
+    assert title_box == pytest.approx(banner)
+    for t in (0.0, 0.25, 0.5, 0.75, 1.0):
+        assert inside(in_frame_at(banner, camera, t, keep, title_box)), (camera, t, banner)
+    assert camera_view(camera, 0.0, keep, title_box) != camera_view(camera, 1.0, keep, title_box)
+
+
+@pytest.mark.parametrize("camera", ["pan left", "pan right"])
+def test_a_pan_that_cannot_keep_the_whole_cast_keeps_the_title(camera: str):
+    keep, title = (0.01, 0.02, 0.99, 0.95), (0.1, 0.02, 0.86, 0.1)  # cast wider than the window
+    assert not all(inside(in_frame_at(title, camera, t, keep)) for t in (0.0, 1.0))
+    for t in (0.0, 0.3, 0.7, 1.0):
+        assert inside(in_frame_at(title, camera, t, keep, title)), (camera, t)
+    assert camera_view(camera, 0.0, keep, title) != camera_view(camera, 1.0, keep, title)
+    assert camera_view(camera, 0.5, (0.3, 0.2, 0.7, 0.9), title) == camera_view(
+        camera, 0.5, (0.3, 0.2, 0.7, 0.9))  # a cast the window holds: the fallback is unused
+
+
+def in_frame_at(box, camera, t, keep, fallback=None):
+    zoom, cx, cy = camera_view(camera, t, keep, fallback)
     left = min(max(cx - 0.5 / zoom, 0.0), 1 - 1 / zoom)
     top = min(max(cy - 0.5 / zoom, 0.0), 1 - 1 / zoom)
     return ((box[0] - left) * zoom, (box[1] - top) * zoom, (box[2] - left) * zoom,
