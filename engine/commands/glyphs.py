@@ -1,7 +1,8 @@
 """`storyreel check`'s look at the captions and titles: lines with characters no configured
 caption font draws and scene titles with characters no banner font draws (they would show as
-boxes), found with the fonts the story's configuration names, and lines so long that their
-caption would be a long run of successive cues."""
+boxes), found with the fonts the story's configuration names, scene titles the banner cuts short
+at the configured frame size, and lines so long that their caption would be a long run of
+successive cues."""
 
 from __future__ import annotations
 
@@ -12,19 +13,27 @@ from engine.errors import ConfigError, Diagnostic
 from engine.ir import Line, Span, Story
 
 
+SHORT_TITLE = 30
+"""Characters of a title no banner of a frame 1080 pixels or more across cuts short (about 18 a
+row at full size in portrait, 36 shrunk): a story whose titles are all this short and ASCII is
+checked without composing its configuration."""
+
+
 def needs_fonts(story: Story) -> bool:
-    """Whether a line or a scene title has anything beyond ASCII (only then is the
-    configuration composed)."""
-    return any(not text.isascii() for scene in story.scenes
-               for text in (scene.text("title") or "", *(line.text or "" for line in scene.lines)))
+    """Whether a line or a scene title has anything beyond ASCII, or a title is longer than
+    SHORT_TITLE (only then is the configuration composed)."""
+    return any(len(scene.text("title") or "") > SHORT_TITLE for scene in story.scenes) or any(
+        not text.isascii() for scene in story.scenes
+        for text in (scene.text("title") or "", *(line.text or "" for line in scene.lines)))
 
 
-Chains = tuple[tuple[Path, ...] | None, tuple[Path, ...] | None]
-"""The caption font chain and the title banner's (None: not drawn)."""
+Chains = tuple[tuple[Path, ...] | None, tuple[Path, ...] | None, tuple[int, int]]
+"""The caption font chain and the title banner's (None: not drawn), and the frame's size."""
 
 
 def configured_fonts(story: Path) -> Chains:
-    """The font chains the story's render would draw captions and scene titles with."""
+    """The font chains the story's render would draw captions and scene titles with, and its
+    frame size (render.width × render.height as its configuration sets them)."""
     from engine.backends.fonts import find_fonts
     from engine.config import compose_config
 
@@ -38,7 +47,8 @@ def configured_fonts(story: Path) -> Chains:
     titles = None
     if image.get("banner", False) and "title_fonts" in image:
         titles = find_fonts([str(f) for f in image.title_fonts or []])
-    return captions, titles
+    render: Any = config.get("render") or {}
+    return captions, titles, (int(render.get("width", 1280)), int(render.get("height", 720)))
 
 
 def _at_character(span: Span, after: int, char: str) -> Span:
@@ -79,6 +89,28 @@ def undrawable_titles(story: Story, chain: tuple[Path, ...]) -> list[Diagnostic]
                                      title.value.span.column, "title banner",
                                      "image.title_fonts"))
     return [warning for warning in found if warning is not None]
+
+
+def cut_titles(story: Story, chain: tuple[Path, ...], frame: tuple[int, int]
+               ) -> list[Diagnostic]:
+    """A warning at each scene title the banner of a `frame`-sized picture cuts short."""
+    from engine.backends.image.banner import ROWS, layout
+
+    found = []
+    for scene in story.scenes:
+        title = scene.get("title")
+        if title is None or not title.value.text.strip():
+            continue
+        banner = layout(title.value.text, *frame, chain)
+        if banner.cut:
+            found.append(Diagnostic(
+                title.value.span, "warning", "title-cut",
+                f"this title does not fit the title banner of a {frame[0]}×{frame[1]} frame, "
+                f"even in {ROWS} rows: it shows as \"{' / '.join(banner.rows)}\"",
+                hint="shorten it (the chapter keeps the whole title); checked at the size the "
+                     "story's configuration sets (render.width, render.height), not one given "
+                     "on the render command line (e.g. video=shorts)"))
+    return found
 
 
 def undrawable_lines(story: Story, chain: tuple[Path, ...]) -> list[Diagnostic]:
@@ -134,9 +166,11 @@ def glyph_warnings(story: Story) -> list[Diagnostic]:
     if not needs_fonts(story):
         return found
     try:
-        captions, titles = configured_fonts(Path(story.path))
+        captions, titles, frame = configured_fonts(Path(story.path))
     except ConfigError:  # `render` reports a configuration that does not compose
         return found
     if captions is not None:
         found += undrawable_lines(story, captions)
-    return found if titles is None else found + undrawable_titles(story, titles)
+    if titles is not None:
+        found += undrawable_titles(story, titles) + cut_titles(story, titles, frame)
+    return found

@@ -75,3 +75,16 @@ def test_check_warns_at_a_scene_title_no_banner_font_draws(tmp_path: Path):
     assert "'ක' (U+0D9A)" in warning.message and "title banner" in warning.message
     assert "image.title_fonts" in (warning.hint or "")
 
+
+
+def test_check_warns_at_a_title_the_banner_cuts_short_at_the_configured_size(tmp_path: Path):
+    path = tmp_path / "walk.story"
+    long = " ".join(["a very long walk through the deep and enchanted forest"] * 4)
+    path.write_text(f'title: Walk\n\nscene forest\n  title: {long}\n  setting: a forest\n'
+                    '  "Hello."\n\nscene glade\n  title: Une très longue promenade dans la '
+                    'grande forêt enchantée\n  setting: a glade\n  "Bonjour."\n',
+                    encoding="utf-8")
+    (warning,) = [d for d in collect([str(path)]) if d.code == "title-cut"]
+    assert (warning.span.line, warning.span.column) == (4, 10)  # the forest's, not the glade's
+    assert "1280×720" in warning.message and "…" in warning.message
+    assert "render.width" in (warning.hint or "")
