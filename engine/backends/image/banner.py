@@ -62,7 +62,7 @@ def layout(title: str, width: int, height: int, chain: Sequence[Path]) -> Banner
     size = sizes[-1]
     room = text_room(width, size)
     rows = wrap(text, lambda row: row_width(row, chain, size) <= room)
-    kept = [*rows[:ROWS - 1], " ".join(rows[ROWS - 1:])]
+    kept = [*rows[:ROWS - 1], " ".join(rows[ROWS - 1:])] if len(rows) > ROWS else rows
     return Banner(tuple(_shortened(row, chain, size, room) for row in kept), size, cut=True)
 
 

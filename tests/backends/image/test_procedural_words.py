@@ -188,7 +188,7 @@ def test_new_elements_draw_the_same_bytes_every_time() -> None:
 
 
 def test_the_identity_changed_so_old_pictures_are_redrawn() -> None:
-    assert ProceduralIllustrator().identity()["version"] == "7"  # poses: negation, word forms
+    assert ProceduralIllustrator().identity()["version"] == "8"  # banner: two rows, narrower
 
 
 def test_the_story_language_reaches_the_request_and_the_record(tmp_path: Path) -> None:
