@@ -3,9 +3,9 @@ inside what every camera move keeps in the frame, and drawn on a ribbon at the t
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Sequence
 
 from PIL import Image, ImageDraw
 
@@ -54,16 +54,20 @@ def layout(title: str, width: int, height: int, chain: Sequence[Path]) -> Banner
     sizes = sorted({max(8, round(full * (1 - k * 0.05))) for k in range(7)
                     if 1 - k * 0.05 >= SMALLEST - 1e-9}, reverse=True)
     for size in sizes:
-        room = text_room(width, size)
-        fits = lambda row, size=size, room=room: row_width(row, chain, size) <= room  # noqa: E731
+        fits = _fits(chain, size, text_room(width, size))
         rows = wrap(text, fits)
         if len(rows) <= ROWS and all(fits(row) for row in rows):
             return Banner(tuple(rows), size, cut=False)
     size = sizes[-1]
     room = text_room(width, size)
-    rows = wrap(text, lambda row: row_width(row, chain, size) <= room)
+    rows = wrap(text, _fits(chain, size, room))
     kept = [*rows[:ROWS - 1], " ".join(rows[ROWS - 1:])] if len(rows) > ROWS else rows
     return Banner(tuple(_shortened(row, chain, size, room) for row in kept), size, cut=True)
+
+
+def _fits(chain: Sequence[Path], size: int, room: float) -> Callable[[str], bool]:
+    """Whether a row at `size` is at most `room` pixels wide."""
+    return lambda row: row_width(row, chain, size) <= room
 
 
 def _shortened(row: str, chain: Sequence[Path], size: int, room: float) -> str:

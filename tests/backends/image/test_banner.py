@@ -10,7 +10,11 @@ import pytest
 
 from engine.backends.image import SUBJECTS, DrawRequest
 from engine.backends.image.banner import ROWS, SPAN, layout, text_room
-from engine.backends.image.procedural import TITLE_FONTS, ProceduralIllustrator, title_chain
+from engine.backends.image.procedural import (
+    TITLE_FONTS,
+    ProceduralIllustrator,
+    title_chain,
+)
 from engine.backends.video.camera import PAN_ZOOM, ZOOM
 from engine.backends.video.text import row_width
 
