@@ -57,7 +57,7 @@ from engine.backends.video.ffmpeg import FFmpegEditor, ffmpeg_exe
 from engine.backends.video.moviepy import MoviePyEditor
 from engine.config import compose_config, timeline_settings
 from engine.stages.cut import CutLine, CutScene, cut, plan
-from engine.timeline import crossfade_frames, mix_audio
+from engine.timeline import mix_audio
 
 CAMERAS = ("slow zoom in", None, "pan left", "slow zoom out", "pan right", None)
 TRANSITIONS = ("crossfade", "cut", "crossfade", "cut", "crossfade", None)
@@ -226,7 +226,7 @@ def main() -> None:
         images, cameras = [s.image for s in scenes], [s.camera for s in scenes]
         transitions = [s.into_next for s in scenes]
         frames = [s.frames for s in timeline.scenes]
-        fades = [crossfade_frames(timeline, i, settings) for i in range(len(scenes))]
+        fades = [s.transition_frames for s in timeline.scenes]
         ours(scenes)(-1)  # our frames, decoded once for the floor (not timed)
         decode_raw(root / "ours" / "video.mp4", root / "frames.yuv")
 

@@ -23,12 +23,20 @@ class SoundEffect:
     level: float = 0.0
 
 
+def latest(effects: Sequence[SoundEffect]) -> SoundEffect | None:
+    """The effect placed at the latest time into its scene (None: none is placed at a time)."""
+    timed = [effect for effect in effects if effect.seconds is not None]
+    return max(timed, key=lambda effect: effect.seconds or 0.0) if timed else None
+
+
 def least_length(effects: Sequence[SoundEffect], duration: float | None,
                  tail: float) -> float | None:
     """A scene's `duration:` raised so that each effect placed at a time starts inside the scene,
     `tail` seconds before its end (None: the scene fits its lines)."""
-    timed = [effect.seconds + tail for effect in effects if effect.seconds is not None]
-    return max([duration or 0.0, *timed]) if timed else duration
+    last = latest(effects)
+    if last is None or last.seconds is None:
+        return duration
+    return max(duration or 0.0, last.seconds + tail)
 
 
 def effect_start(timeline: Timeline, scene_index: int, effect: SoundEffect) -> float:

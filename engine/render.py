@@ -50,7 +50,7 @@ from engine.timeline import MixSettings, TimelineSettings
 
 log = logging.getLogger(__name__)
 
-CUT_VERSION = 5
+CUT_VERSION = 6  # 6: a transition starts after its scene's last line (the scene grows for it)
 
 
 class _Stopped(Exception):

@@ -9,7 +9,7 @@ import os
 import stat
 import wave
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from pathlib import Path
 
@@ -32,9 +32,9 @@ class TimelineSettings:
 
     lead_in: float     # picture before a scene's first line
     gap: float         # between two lines of a scene
-    tail: float        # after a scene's last line; a crossfade happens inside it
+    tail: float        # after a scene's last line (grown to fit a transition)
     min_scene: float   # no scene is shorter
-    crossfade: float   # length of a crossfade transition
+    crossfade: float   # length of a transition (after the scene's last line)
     estimate_word_times: bool = False
     """A line whose TTS gives no word times: False, one cue for the line (no word
     highlighted); True, its words timed by their lengths."""
@@ -60,20 +60,24 @@ class TimedLine:
 
 @dataclass(frozen=True, slots=True)
 class SceneLines:
-    """A scene's lines in order; `duration` (the story's `duration:`) asks for a longer scene."""
+    """A scene's lines in order; `duration` (the story's `duration:`) asks for a longer scene;
+    `transition`: it gives way to the next scene by a transition (not a cut)."""
 
     lines: tuple[TimedLine, ...] = ()
     duration: float | None = None
+    transition: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class PlacedScene:
-    """A scene on the timeline: start and length (a whole number of frames), its lines' starts."""
+    """A scene on the timeline: start and length (a whole number of frames), its lines' starts,
+    and how many of its last frames turn into the next scene (0: a cut)."""
 
     start: float
     duration: float
     frames: int
     line_starts: tuple[float, ...]
+    transition_frames: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,21 +94,42 @@ class Timeline:
         return sum(s.frames for s in self.scenes)
 
 
-def scene_length(scene: SceneLines, settings: TimelineSettings) -> float:
-    """Seconds a scene needs before rounding to frames: its lines plus pauses, at least min_scene."""
+def transition_frames(settings: TimelineSettings, fps: int) -> int:
+    """Frames a transition lasts: `timeline.crossfade`, to the nearest frame."""
+    return round(settings.crossfade * fps)
+
+
+def scene_needs(scene: SceneLines, settings: TimelineSettings, fps: int) -> dict[str, float]:
+    """What asks for how long a scene lasts, in seconds before rounding to frames (each left out
+    when it asks nothing): "lines", its lead-in, lines, gaps and tail; "transition", a quiet tail
+    as long as its transition, which takes at most half the scene; "min_scene"; "duration"."""
+    needs: dict[str, float] = {}
+    spoken = 0.0
     if scene.lines:
-        spoken = sum(line.duration for line in scene.lines)
-        needed = settings.lead_in + spoken + settings.gap * (len(scene.lines) - 1) + settings.tail
-    else:
-        needed = 0.0
-    return max(needed, settings.min_scene, scene.duration or 0.0)
+        spoken = (settings.lead_in + sum(line.duration for line in scene.lines)
+                  + settings.gap * (len(scene.lines) - 1))
+        needs["lines"] = spoken + settings.tail
+    if scene.transition:
+        fade = transition_frames(settings, fps) / fps
+        needs["transition"] = max(spoken + fade, 2 * fade)
+    needs["min_scene"] = settings.min_scene
+    if scene.duration is not None:
+        needs["duration"] = scene.duration
+    return needs
+
+
+def scene_length(scene: SceneLines, settings: TimelineSettings, fps: int) -> float:
+    """Seconds a scene needs before rounding to frames: the most anything asks of it."""
+    return max(scene_needs(scene, settings, fps).values())
 
 
 def build_timeline(scenes: Sequence[SceneLines], settings: TimelineSettings, fps: int) -> Timeline:
     """Place scenes back to back; each lasts a whole number of frames so segments join exactly.
 
-    Lines never overlap: a scene's audio ends `tail` before the scene does, and transitions
-    happen inside that tail (the outgoing scene blends into the next one's first frame).
+    Lines never overlap: a scene's audio ends `tail` before the scene does. A scene that gives
+    way by a transition (the last one gives way to nothing) lasts long enough for the whole
+    transition to play after its last line and in at most half of it: its last
+    `transition_frames` frames blend into the next scene's first frame.
     """
     if fps <= 0:
         raise ValueError(f"fps must be positive, not {fps}")
@@ -116,9 +141,11 @@ def build_timeline(scenes: Sequence[SceneLines], settings: TimelineSettings, fps
     placed: list[PlacedScene] = []
     cues: list[Cue] = []
     frame = 0
-    for scene in scenes:
+    for index, scene in enumerate(scenes):
+        turns = scene.transition and index + 1 < len(scenes)
         # Round up (with a tolerance against float noise) so no scene is shorter than it needs.
-        frames = max(1, math.ceil(scene_length(scene, settings) * fps - 1e-6))
+        frames = max(1, math.ceil(scene_length(replace(scene, transition=turns), settings, fps)
+                                  * fps - 1e-6))
         start = frame / fps
         starts = []
         at = start + settings.lead_in
@@ -129,15 +156,11 @@ def build_timeline(scenes: Sequence[SceneLines], settings: TimelineSettings, fps
                             words=words))
             at += line.duration + settings.gap
         placed.append(PlacedScene(start=start, duration=frames / fps, frames=frames,
-                                  line_starts=tuple(starts)))
+                                  line_starts=tuple(starts),
+                                  transition_frames=transition_frames(settings, fps) if turns
+                                  else 0))
         frame += frames
     return Timeline(scenes=tuple(placed), cues=tuple(cues), duration=frame / fps, fps=fps)
-
-
-def crossfade_frames(timeline: Timeline, index: int, settings: TimelineSettings) -> int:
-    """Frames of scene `index`'s tail that blend into the next scene (never more than half of it)."""
-    scene = timeline.scenes[index]
-    return min(round(settings.crossfade * timeline.fps), scene.frames // 2)
 
 
 def read_clip(path: Path, rate: int = SAMPLE_RATE) -> np.ndarray:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from engine.backends.video.ffmpeg import FFmpegEditor
-from engine.effects import SoundEffect, effect_start, least_length
+from engine.effects import SoundEffect, effect_start, latest, least_length
 from engine.narration import narrate
 from engine.stages.cut import CutLine, CutScene, canonical, cut, plan
 from engine.timeline import SAMPLE_RATE, read_clip
@@ -85,6 +85,8 @@ def test_an_effect_at_a_line_starts_with_it_and_a_late_one_lengthens_its_scene(
     assert np.flatnonzero(added)[0] == pytest.approx(round(line_start * SAMPLE_RATE), abs=2)
     assert np.abs(heard[round((longer.scenes[2].start + 5.0) * SAMPLE_RATE):]).max() > 0.4
     assert least_length((), 3.0, TIMING.tail) == 3.0 and least_length((), None, 1.0) is None
+    assert latest(effects[2]) is late and latest(effects[2][:1]) is None  # at a line: no time
+    assert latest((late, SoundEffect(door, seconds=0.5))) is late
 
 
 def test_effects_are_mixed_before_mastering(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import wave
 from dataclasses import replace
 from pathlib import Path
@@ -12,7 +13,7 @@ from hypothesis import given, settings as hsettings, strategies as st
 
 from engine.backends.tts.audio import wav_bytes
 from engine.timeline import (SAMPLE_RATE, SceneLines, TimedLine, TimelineSettings,
-                             build_timeline, crossfade_frames, mix_audio, read_clip)
+                             build_timeline, mix_audio, read_clip, scene_needs)
 
 SETTINGS = TimelineSettings(lead_in=0.4, gap=0.35, tail=0.8, min_scene=2.5, crossfade=0.6)
 
@@ -48,11 +49,34 @@ def test_scene_without_lines_gets_min_scene_and_duration_asks_for_more():
     assert timeline.scenes[1].duration == pytest.approx(6.0)
 
 
-def test_crossfade_never_takes_more_than_half_a_scene():
-    timeline = build_timeline([SceneLines(()), SceneLines(())],
-                              replace(SETTINGS, min_scene=0.4, crossfade=2.0), fps=25)
-    assert crossfade_frames(timeline, 0, replace(SETTINGS, min_scene=0.4, crossfade=2.0)) == 5
-    assert crossfade_frames(build_timeline([SceneLines(())], SETTINGS, 25), 0, SETTINGS) == 15
+def test_a_long_transition_plays_after_the_last_line_and_the_scene_grows_for_it():
+    # The author's story: the last line ends 0.8 s (the tail) before the scene would end.
+    scenes = [SceneLines((TimedLine(3.925, "One."), TimedLine(1.081, "Two.")), transition=True),
+              SceneLines((TimedLine(1.0, "Three."),), transition=True)]
+    cut = build_timeline([replace(scenes[0], transition=False), scenes[1]], SETTINGS, fps=25)
+    assert cut.scenes[0].frames == 164 and cut.scenes[0].transition_frames == 0
+    for crossfade, frames in ((0.6, 164), (1.5, 182), (5.0, 269)):
+        timeline = build_timeline(scenes, replace(SETTINGS, crossfade=crossfade), fps=25)
+        first, second = timeline.scenes
+        fade = round(crossfade * 25)  # timeline.crossfade is the transition's length
+        assert first.transition_frames == fade and first.frames == frames
+        line_ends = math.ceil(timeline.cues[1].end * 25 - 1e-6)  # its last frame with a caption
+        assert first.frames - fade >= line_ends  # the transition starts once the line has ended
+        assert second.start == pytest.approx(first.frames / 25)  # the next scene moves on
+        assert second.transition_frames == 0 and second.frames == 63  # the last gives way to nothing
+        assert timeline.cues[2].start == pytest.approx(second.start + SETTINGS.lead_in)
+
+
+def test_a_transition_takes_at_most_half_its_scene_and_duration_is_the_least_a_scene_lasts():
+    settings = replace(SETTINGS, min_scene=0.4, crossfade=2.0)
+    timeline = build_timeline([SceneLines((), transition=True), SceneLines(())], settings, fps=25)
+    assert timeline.scenes[0].transition_frames == 50 and timeline.scenes[0].frames == 100
+    # A `duration:` long enough already holds the transition after the line.
+    long = SceneLines((TimedLine(1.0, "x"),), duration=6.0, transition=True)
+    assert build_timeline([long, SceneLines(())], settings, 25).scenes[0].frames == 150
+    assert scene_needs(long, settings, 25) == pytest.approx(
+        {"lines": 2.2, "transition": 4.0, "min_scene": 0.4, "duration": 6.0})
+    assert scene_needs(SceneLines(()), SETTINGS, 25) == {"min_scene": 2.5}
 
 
 def test_bad_settings_and_durations_are_refused():
@@ -64,21 +88,23 @@ def test_bad_settings_and_durations_are_refused():
 
 @hsettings(max_examples=60, deadline=None)
 @given(scenes=st.lists(st.tuples(st.lists(st.floats(0.0, 12.0), max_size=5),
-                                 st.one_of(st.none(), st.floats(0.1, 20.0))),
+                                 st.one_of(st.none(), st.floats(0.1, 20.0)), st.booleans()),
                        min_size=1, max_size=8),
-       fps=st.sampled_from([12, 24, 25, 30, 60]))
-def test_scenes_are_whole_frames_back_to_back_and_lines_never_overlap(scenes, fps):
+       fps=st.sampled_from([12, 24, 25, 30, 60]), crossfade=st.floats(0.0, 6.0))
+def test_scenes_are_whole_frames_back_to_back_and_lines_never_overlap(scenes, fps, crossfade):
+    settings = replace(SETTINGS, crossfade=crossfade)
     timeline = build_timeline(
-        [SceneLines(tuple(TimedLine(d, "w") for d in lines), duration) for lines, duration in scenes],
-        SETTINGS, fps)
+        [SceneLines(tuple(TimedLine(d, "w") for d in lines), duration, turns)
+         for lines, duration, turns in scenes], settings, fps)
     at = 0
     cue = iter(timeline.cues)
-    for (lines, duration), placed in zip(scenes, timeline.scenes):
+    for index, ((lines, duration, turns), placed) in enumerate(zip(scenes, timeline.scenes)):
         assert placed.start == pytest.approx(at / fps) and placed.frames >= 1
-        needed = max(SETTINGS.min_scene, duration or 0.0)
-        if lines:
-            needed = max(needed, SETTINGS.lead_in + sum(lines) + SETTINGS.gap * (len(lines) - 1)
-                         + SETTINGS.tail)
+        spoken = SETTINGS.lead_in + sum(lines) + SETTINGS.gap * (len(lines) - 1) if lines else 0
+        needed = max(SETTINGS.min_scene, duration or 0.0, spoken + SETTINGS.tail if lines else 0)
+        fade = round(crossfade * fps) if turns and index + 1 < len(scenes) else 0
+        assert placed.transition_frames == fade  # never shortened
+        needed = max(needed, (spoken + fade / fps) if fade else 0, 2 * fade / fps)
         assert needed - 1e-6 <= placed.duration < needed + 1 / fps + 1e-6
         end = placed.start
         for length in lines:
@@ -87,6 +113,8 @@ def test_scenes_are_whole_frames_back_to_back_and_lines_never_overlap(scenes, fp
             assert c.start >= end - 1e-9  # no line starts before the previous one ends
             end = c.end
         assert end <= placed.start + placed.duration - (SETTINGS.tail if lines else 0) + 1e-6
+        # the transition begins on (or after) the frame the last line's caption ends on
+        assert at + placed.frames - fade >= math.ceil(end * fps - 1e-6)
         at += placed.frames
     assert timeline.frames == at and timeline.duration == pytest.approx(at / fps)
 

@@ -19,7 +19,7 @@ import numpy as np
 from engine.backends.video import CutRequest, CutStats, Editor, Segment
 from engine.caption_fit import fit_cues
 from engine.captions import Cue, write_srt, write_vtt
-from engine.effects import SoundEffect, least_length
+from engine.effects import SoundEffect, latest, least_length
 from engine.errors import Stopped
 from engine.files import replacing, write_atomically
 from engine.language_codes import iso639_2
@@ -27,7 +27,7 @@ from engine.locks import work_folder
 from engine.loudness import Loudness, measure
 from engine.narration import PEAK_MARGIN, PEAK_PASSES, Narration, narrate
 from engine.timeline import (SAMPLE_RATE, MixSettings, SceneLines, TimedLine, Timeline,
-                             TimelineSettings, build_timeline, crossfade_frames, read_clip)
+                             TimelineSettings, build_timeline, read_clip, scene_needs)
 from engine.words import line_words, report_untimed
 
 log = logging.getLogger(__name__)
@@ -103,10 +103,18 @@ def clip_seconds(path: Path) -> float:
 def plan(scenes: Sequence[CutScene], settings: TimelineSettings, fps: int,
          samples: Mapping[Path, np.ndarray] | None = None) -> Timeline:
     """The timeline of these scenes (each clip's length from `samples`, else read)."""
-    return build_timeline([SceneLines(tuple(_timed(line, samples, settings.estimate_word_times)
-                                            for line in scene.lines),
-                                      least_length(scene.sfx, scene.duration, settings.tail))
-                           for scene in scenes], settings, fps)
+    return build_timeline(scene_lines(scenes, settings, samples), settings, fps)
+
+
+def scene_lines(scenes: Sequence[CutScene], settings: TimelineSettings,
+                samples: Mapping[Path, np.ndarray] | None = None) -> list[SceneLines]:
+    """What the timeline needs of each scene: its timed lines, the least it lasts (its
+    `duration:`, raised for its sound effects) and whether it gives way by a transition."""
+    return [SceneLines(tuple(_timed(line, samples, settings.estimate_word_times)
+                             for line in scene.lines),
+                       least_length(scene.sfx, scene.duration, settings.tail),
+                       transition=scene.into_next not in (None, "cut"))
+            for scene in scenes]
 
 
 def _timed(line: CutLine, samples: Mapping[Path, np.ndarray] | None, estimate: bool
@@ -145,8 +153,9 @@ def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, 
     # Each clip decoded once (resampling a TTS clip to 48 kHz is most of it), for its length
     # and for the mix.
     samples = {line.audio: read_clip(line.audio) for scene in scenes for line in scene.lines}
-    timeline = plan(scenes, settings, fps, samples)
-    _note_longer_than_asked(scenes, timeline, fps)
+    lines = scene_lines(scenes, settings, samples)
+    timeline = build_timeline(lines, settings, fps)
+    _note_longer_than_asked(scenes, lines, timeline, settings)
     report_untimed(sum(1 for scene in scenes for line in scene.lines if line.words is None),
                    sum(len(scene.lines) for scene in scenes), settings.estimate_word_times)
     cues = fit_cues(timeline.cues if speakers_in_captions
@@ -158,7 +167,7 @@ def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, 
           tempfile.TemporaryDirectory(prefix=".cut-", dir=workdir) as scratch):
         clips = [samples[line.audio] for s in scenes for line in s.lines]
         music, ids = [scene.music for scene in scenes], [scene.scene_id for scene in scenes]
-        request = CutRequest(segments=_segments(scenes, timeline, settings), audio=Path(),
+        request = CutRequest(segments=_segments(scenes, timeline), audio=Path(),
                              cues=cues, width=width, height=height, fps=fps, output=Path(),
                              workdir=workdir, language=iso639_2(language))
         with replacing(video) as temp:
@@ -180,13 +189,36 @@ def cut(scenes: Sequence[CutScene], editor: Editor, settings: TimelineSettings, 
                       narration=narration)
 
 
-def _note_longer_than_asked(scenes: Sequence[CutScene], timeline: Timeline, fps: int) -> None:
-    """A scene's `duration:` is the least it lasts: say so when its lines make it longer."""
-    for scene, placed in zip(scenes, timeline.scenes):
-        if scene.duration is not None and placed.duration > scene.duration + 1 / fps:
-            log.warning("scene %s: its lines need %.1f s, more than its `duration: %g`, so it "
-                        "lasts %.1f s (`duration:` is the least a scene lasts)", scene.scene_id,
-                        placed.duration, scene.duration, placed.duration)
+def _note_longer_than_asked(scenes: Sequence[CutScene], lines: Sequence[SceneLines],
+                            timeline: Timeline, settings: TimelineSettings) -> None:
+    """A scene's `duration:` is the least it lasts: say so, and what asks for more, when it lasts
+    longer."""
+    for index, (scene, timed, placed) in enumerate(zip(scenes, lines, timeline.scenes)):
+        if scene.duration is not None and placed.duration > scene.duration + 1 / timeline.fps:
+            following = scenes[index + 1].scene_id if index + 1 < len(scenes) else None
+            log.warning("scene %s: %s, more than its `duration: %g`, so it lasts %.1f s "
+                        "(`duration:` is the least a scene lasts)", scene.scene_id,
+                        _longest_need(scene, following, timed, settings, timeline.fps),
+                        scene.duration, placed.duration)
+
+
+def _longest_need(scene: CutScene, following: str | None, timed: SceneLines,
+                  settings: TimelineSettings, fps: int) -> str:
+    """What asks for the longest scene, in words: its lines, the transition into the
+    `following` scene, the timeline's `min_scene` or its sound effect placed latest (the first
+    of these on a tie)."""
+    needs = scene_needs(replace(timed, duration=None), settings, fps)
+    said = {"lines": "its lines need",
+            "transition": f"the {scene.into_next} into scene {following} "
+                          f"(`timeline.crossfade: {settings.crossfade:g}`) needs",
+            "min_scene": "`timeline.min_scene` asks for"}
+    asks = [(seconds, said[name]) for name, seconds in needs.items()]
+    effect = latest(scene.sfx)
+    if effect is not None and effect.seconds is not None:
+        asks.append((effect.seconds + settings.tail,
+                     f"its sound effect {effect.audio.name} at {effect.seconds:g} s needs"))
+    seconds, who = max(asks, key=lambda ask: ask[0])
+    return f"{who} {seconds:.1f} s"
 
 
 def _note_done(count: int, timeline: Timeline, stats: CutStats, narration: Narration) -> None:
@@ -196,17 +228,13 @@ def _note_done(count: int, timeline: Timeline, stats: CutStats, narration: Narra
              len(narration.reused), len(narration.encoded))
 
 
-def _segments(scenes: Sequence[CutScene], timeline: Timeline,
-              settings: TimelineSettings) -> tuple[Segment, ...]:
+def _segments(scenes: Sequence[CutScene], timeline: Timeline) -> tuple[Segment, ...]:
     """Each scene's picture on the timeline, with how (and how long) it gives way to the next."""
     return tuple(
         Segment(scene_id=scene.scene_id, image=scene.image, start=placed.start,
                 frames=placed.frames, camera=scene.camera, into_next=scene.into_next or "cut",
-                title=scene.title,
-                transition_frames=(crossfade_frames(timeline, i, settings)
-                                   if scene.into_next not in (None, "cut")
-                                   and i + 1 < len(scenes) else 0))
-        for i, (scene, placed) in enumerate(zip(scenes, timeline.scenes)))
+                title=scene.title, transition_frames=placed.transition_frames)
+        for scene, placed in zip(scenes, timeline.scenes))
 
 
 def _write_captions(cues: Sequence[Cue], out_dir: Path) -> tuple[Path, Path]:

@@ -17,7 +17,7 @@ from engine.backends.video.ffmpeg import FFmpegEditor
 from engine.captions import Word
 from engine.errors import BackendError
 from engine.stages.cut import CutLine, CutOutcome, CutScene, cut
-from engine.timeline import TimelineSettings
+from engine.timeline import TimelineSettings, build_timeline
 from tests.sounds import write_tone
 
 W, H, FPS = 320, 180, 25
@@ -317,18 +317,58 @@ def test_the_cut_key_holds_every_field_and_each_file_by_its_content(tmp_path: Pa
     assert canonical(scene, digest) != key
 
 
-def test_a_scene_whose_lines_outlast_its_duration_says_so(scenes, tmp_path: Path, caplog):
-    from engine.stages.cut import _note_longer_than_asked, plan
+def test_a_scene_longer_than_its_duration_says_what_asks_for_more(scenes, tmp_path: Path,
+                                                                  caplog):
+    from engine.effects import SoundEffect
+    from engine.stages.cut import _note_longer_than_asked, scene_lines
 
-    asked = (replace(scenes[0], duration=1.0), replace(scenes[1], duration=4.0), scenes[2])
-    timeline = plan(asked, SETTINGS, FPS)
-    with caplog.at_level("WARNING", logger="engine.stages.cut"):
-        _note_longer_than_asked(asked, timeline, FPS)
-    lasts = timeline.scenes[0].duration
-    assert [r.getMessage() for r in caplog.records] == [
-        f"scene meadow: its lines need {lasts:.1f} s, more than its `duration: 1`, so it lasts "
-        f"{lasts:.1f} s (`duration:` is the least a scene lasts)"]
-    assert timeline.scenes[1].duration == 4.0
+    splash = tone(tmp_path / "splash.wav", 0.5, 880)
+    long_fade = replace(SETTINGS, crossfade=2.0)
+    asked = (replace(scenes[0], duration=1.0),  # its lines
+             replace(scenes[2], duration=3.0, sfx=(SoundEffect(splash, seconds=12.0),
+                                                   SoundEffect(splash, seconds=1.0))),
+             replace(scenes[1], duration=1.0, into_next="fade through black"),  # its transition
+             replace(scenes[1], duration=1.0),  # timeline.min_scene
+             replace(scenes[0], duration=4.0))  # long enough: nothing said
+    lines_need = "its lines need 3.5 s"
+    min_scene = "`timeline.min_scene` asks for 1.5 s"
+    for settings, meadow, quiet in (
+            (SETTINGS, lines_need, min_scene),  # a 0.6 s transition fits in the tail and min_scene
+            (long_fade, "the crossfade into scene river (`timeline.crossfade: 2`) needs 4.7 s",
+             "the fade through black into scene quiet (`timeline.crossfade: 2`) needs 4.0 s")):
+        caplog.clear()
+        lines = scene_lines(asked, settings)
+        timeline = build_timeline(lines, settings, FPS)
+        with caplog.at_level("WARNING", logger="engine.stages.cut"):
+            _note_longer_than_asked(asked, lines, timeline, settings)
+        lasts = [placed.duration for placed in timeline.scenes]
+        assert [r.getMessage() for r in caplog.records] == [
+            f"scene {scene.scene_id}: {why}, more than its `duration: {scene.duration:g}`, so it "
+            f"lasts {seconds:.1f} s (`duration:` is the least a scene lasts)"
+            for scene, why, seconds in zip(asked, (
+                meadow, "its sound effect splash.wav at 12 s needs 12.8 s", quiet, min_scene),
+                lasts)]
+        assert lasts[4] == 4.0
+
+
+def test_a_long_transition_starts_once_the_last_line_has_ended(scenes, tmp_path: Path):
+    # The meadow's last line ends 0.8 s (the tail) before the scene would; the fade takes 1.5 s.
+    story = (replace(scenes[0], into_next="fade through black"), scenes[1])
+    outcome = cut(story, FFmpegEditor(), replace(SETTINGS, crossfade=1.5), W, H, FPS,
+                  tmp_path / "out", tmp_path / "work")
+    meadow, quiet = outcome.timeline.scenes
+    assert meadow.transition_frames == round(1.5 * FPS) and quiet.transition_frames == 0
+    fade_from = meadow.frames - meadow.transition_frames
+    last = outcome.timeline.cues[-1]
+    assert fade_from / FPS >= last.end - 1e-9  # the scene grew: its quiet tail holds the fade
+    srt_end = list(srt.parse(outcome.srt.read_text()))[-1].end.total_seconds()
+    vtt_end = webvtt.read(str(outcome.vtt)).captions[-1].end_in_seconds
+    assert srt_end <= fade_from / FPS + 1e-3 and vtt_end <= fade_from / FPS + 1e-3
+    frames = gray_frames(outcome.video)
+    band = slice(H // 2, H)  # the burned caption's band keeps its brightness while it is shown
+    spoken = [float(frames[k][band].mean()) for k in range(round(last.start * FPS), fade_from)]
+    assert min(spoken) > 0.9 * max(spoken)
+    assert float(frames[fade_from + meadow.transition_frames // 2].mean()) < 0.3 * min(spoken)
 
 
 # ---- the segments and the narration stop each other ---------------------------------------------
