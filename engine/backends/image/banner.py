@@ -65,6 +65,14 @@ def layout(title: str, width: int, height: int, chain: Sequence[Path]) -> Banner
     return Banner(tuple(_shortened(row, chain, size, room) for row in kept), size, cut=True)
 
 
+def reach(banner: Banner, width: int, height: int) -> float:
+    """How far down (pixels) the banner's ribbon may reach at this picture size: a little past
+    what `draw_banner` draws (rows of 1.3 sizes, their padding, the tails' drop and shadow)."""
+    rows = len(banner.rows)
+    body = (1.3 * rows + 0.15 * (rows - 1)) * banner.size + 2 * PAD_Y * banner.size
+    return min(width, height) * TOP + 1.12 * body + 4
+
+
 def _fits(chain: Sequence[Path], size: int, room: float) -> Callable[[str], bool]:
     """Whether a row at `size` is at most `room` pixels wide."""
     return lambda row: row_width(row, chain, size) <= room

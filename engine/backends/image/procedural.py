@@ -17,7 +17,8 @@ from PIL import Image, ImageDraw
 from engine.backends.fonts import find_fonts
 from engine.backends.image import SUBJECTS, DrawRequest
 from engine.backends.image import scenery
-from engine.backends.image.banner import Banner, draw_banner, layout as banner_layout
+from engine.backends.image.banner import (Banner, draw_banner, layout as banner_layout,
+                                          reach as banner_reach)
 from engine.backends.image.figures import FLYING, WIDTH, draw_figure, heart
 from engine.backends.image.layout import Plan, paint, plan
 from engine.backends.image.looks import Look, look_of
@@ -71,8 +72,9 @@ def _figure_box(look: Look, x: float, base: float, tall: float, facing: int, gro
 BAND_GAP = 0.012
 """How far above the caption band (fraction of the height) a landscape picture's figures end."""
 TITLE_CLEARANCE = 0.16
-"""Where the title banner ends (fraction of the height): a figure raised over the caption band
-is made smaller rather than pushed into it."""
+"""The least room kept at the top (fraction of the height) when a figure is raised over the
+caption band: it is made smaller rather than pushed into it, or into a title's banner (which
+may reach lower: two rows)."""
 
 
 def _above(limit: float, look: Look, x: float, base: float, tall: float, facing: int,
@@ -184,6 +186,10 @@ class ProceduralIllustrator:
         in_bed = False
         landscape = request.width >= request.height and request.caption_band < 1.0
         clear_of = (request.caption_band - BAND_GAP) * h if landscape else None
+        top = TITLE_CLEARANCE * h
+        if self.banner and request.title and request.title.strip():  # canvas pixels
+            top = max(top, banner_reach(self._title(request), request.width, request.height)
+                      * h / max(1, request.height))
         for slot, index in zip(slots, order):
             look, tall = looks[index], min(heights[index] * shrink, 0.7 * h)
             pose = r.pose(request.characters[index].name)
@@ -209,7 +215,7 @@ class ProceduralIllustrator:
             box = _figure_box(look, x, base, tall, facing, not floats, pose)
             if clear_of is not None and not in_bed:
                 base, tall, box = _above(clear_of, look, x, base, tall, facing, not floats, pose,
-                                         box, top=TITLE_CLEARANCE * h)
+                                         box, top=top)
             draw_figure(c.draw, look, x, base, tall, facing, grounded=not floats, pose=pose)
             boxes.append(box)
         if len(huggers) > 1:

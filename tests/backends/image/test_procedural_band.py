@@ -30,8 +30,9 @@ W, H = 1280, 720
 
 
 def drawn(tmp_path: Path, cast: tuple[CharacterLook, ...], width: int, height: int,
-          band: float, setting: str = "a meadow in the morning") -> Path:
-    request = DrawRequest("s", "", "The meadow", setting, "", cast, width, height, 11,
+          band: float, setting: str = "a meadow in the morning", title: str = "The meadow"
+          ) -> Path:
+    request = DrawRequest("s", "", title, setting, "", cast, width, height, 11,
                           caption_band=band)
     out = tmp_path / f"{len(cast)}-{width}x{height}-{band}.png"
     make_picture(ProceduralIllustrator(supersample=1), request, out)
@@ -85,3 +86,16 @@ def test_portrait_pictures_do_not_change(tmp_path: Path):
     told.mkdir(), untold.mkdir()
     assert (drawn(told, CAST[:2], 720, 1280, band).read_bytes()
             == drawn(untold, CAST[:2], 720, 1280, 1.0).read_bytes())
+
+
+def test_raised_figures_stay_clear_of_a_two_row_title(tmp_path: Path):
+    """Figures raised over the caption band are made smaller rather than pushed up into the
+    title's banner, however many rows the title takes."""
+    title = "The long and winding path through the tall grass to the old oak tree by the river"
+    dragon = (CharacterLook("Ember", "a huge dragon", ("dragon",)),)  # raised as far as any
+    with Image.open(drawn(tmp_path, dragon, W, H, EDITOR.caption_band(W, H), title=title)) as image:
+        notes = json.loads(image.text[SUBJECTS])
+    (banner,) = notes["title"]
+    (figure,) = notes["characters"]
+    assert banner[3] > 0.2  # two rows reach below the one-row banner's 0.16
+    assert not overlaps(banner, figure)
