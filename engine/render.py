@@ -100,15 +100,15 @@ class RenderOutcome:
     """What a person must review before the video is published (manifest.json `flags`)."""
 
 
-def _cut(story: Story, drawn: list[draw_stage.Drawn], spoken: list[speak_stage.Spoken],
-         editor: Editor, settings: RenderSettings, step: Step, cache: Cache) -> Path:
+def cut_scenes(story: Story, drawn: list[draw_stage.Drawn],
+                spoken: list[speak_stage.Spoken]) -> tuple[CutScene, ...]:
+    """The scenes as the cut takes them (and as a scene's review record describes them)."""
     by_scene: dict[str, list[speak_stage.Spoken]] = {}
     for s in spoken:
         by_scene.setdefault(s.scene_id, []).append(s)
     # A scene's `transition:` says how it begins; the editor wants how each scene ends.
     following = [s.text("transition") for s in story.scenes[1:]] + [None]
-    language = story.text("language", "en") or "en"
-    scenes = tuple(
+    return tuple(
         CutScene(scene_id=scene.id, title=scene.text("title"), image=d.image,
                  camera=scene.text("camera"),
                  into_next=into_next, duration=_seconds(scene.text("duration")),
@@ -117,6 +117,11 @@ def _cut(story: Story, drawn: list[draw_stage.Drawn], spoken: list[speak_stage.S
                                      words=s.words)
                              for s in by_scene.get(scene.id, [])))
         for scene, d, into_next in zip(story.scenes, drawn, following))
+
+
+def _cut(story: Story, scenes: tuple[CutScene, ...], editor: Editor, settings: RenderSettings,
+         step: Step, cache: Cache) -> Path:
+    language = story.text("language", "en") or "en"
     request = {
         "scenes": [canonical(scene, step.digest) for scene in scenes],
         "size": [settings.width, settings.height, settings.fps],
@@ -221,13 +226,15 @@ def _render(story: Story, settings: RenderSettings, backends: Backends, console:
         if backends.safety is not None:
             flags += screen_stage.picture_flags(drawn, backends.safety, run.step)
         # 6. cut: the timeline, the mix and the video
+        scenes = cut_scenes(story, drawn, spoken)
         with run.stage("cut", 1) as advance:
-            video = _cut(story, drawn, spoken, backends.editor, settings, run.step, cache)
+            video = _cut(story, scenes, backends.editor, settings, run.step, cache)
             advance()
     # 7. the run folder: outputs moved in together, the manifest last
     acted = _feedback_acted_on(written, drawn, spoken)
     duration = _fill_run_folder(run, folder, story, written, video, drawn, spoken, flags,
-                                started, {"authored": authored, "feedback": acted})
+                                started, {"authored": authored, "feedback": acted,
+                                          "cut": scenes})
     # 8. what happened, said once
     seconds = time.perf_counter() - started
     _report(console, recorder, written, flags, duration, seconds, settings.run_dir)
@@ -312,7 +319,8 @@ def _fill_run_folder(run: _Run, folder: RunFolder, story: Story, written: write_
                      spoken: list[speak_stage.Spoken], flags: list[screen_stage.Flag],
                      started: float, review: dict[str, Any]) -> float:
     """The video, captions, storyboard and manifest in the run folder; the video's length.
-    `review`: each authored scene's hash, and what the render did with reviewers' decisions."""
+    `review`: each authored scene's hash, what the render did with reviewers' decisions, and
+    the scenes as the cut took them."""
     staging = folder.staging
     for name in PUBLISHED_FILES:
         place_atomically(video.parent / name, staging / name)
@@ -320,7 +328,8 @@ def _fill_run_folder(run: _Run, folder: RunFolder, story: Story, written: write_
     write_storyboard(staging, story, drawn, spoken, place_atomically)
     seconds = time.perf_counter() - started
     facts = {**_facts(run.settings, run.backends, written, run.step, duration, seconds),
-             **run_record(story, drawn, spoken, run.step.digest, staging, review["authored"]),
+             **run_record(story, drawn, spoken, run.step.digest, staging, review["authored"],
+                          review["cut"]),
              "flags": [flag.record() for flag in flags], "feedback": review["feedback"]}
     counts = run.recorder.counts().values()
     log.info("rendered %s: %.2f s of video in %.1f s; %s made, %s reused", story.path, duration,
@@ -356,11 +365,32 @@ def _feedback_acted_on(written: write_stage.Written, drawn: list[draw_stage.Draw
 
 
 def _feedback_line(acted: dict[str, list[str]]) -> str:
-    said = {"pinned": "kept as approved", "redrawn": "redrawn after a rejection",
-            "rewritten": "rewritten with reviewers' notes"}
-    return ("review decisions: "
-            + ", ".join(f"{len(acted[k])} {what}" for k, what in said.items() if acted[k])
+    """`review decisions: kept as approved 2 pictures, 2 image prompts, 3 clips; 1 picture
+    redrawn after a rejection`: what the render kept and redid, counted by what each is (a
+    picture's approval pins its image prompt too, so the pins outnumber the approved items)."""
+    kinds = {"picture": "picture", "image": "image prompt", "audio": "clip"}
+    kept = [kinds.get(key.rpartition(":")[2], "writer line") for key in acted["pinned"]]
+    pinned = ", ".join(_counted(kept.count(kind), kind) for kind in
+                       ("picture", "image prompt", "writer line", "clip") if kind in kept)
+    said = [f"kept as approved {pinned}" if pinned else "",
+            f"{_counted(len(acted['redrawn']), 'picture')} redrawn after a rejection"
+            if acted["redrawn"] else "",
+            _rewritten(acted["rewritten"])]
+    return ("review decisions: " + "; ".join(part for part in said if part)
             + " (manifest.json `feedback`)")
+
+
+def _rewritten(keys: list[str]) -> str:
+    """`2 writer lines and 1 scene's lines rewritten with reviewers' notes` (or nothing)."""
+    scenes = sum(1 for key in keys if key.endswith(":lines"))
+    parts = [_counted(len(keys) - scenes, "writer line") if len(keys) > scenes else "",
+             ("1 scene's lines" if scenes == 1 else f"{scenes} scenes' lines") if scenes else ""]
+    return (" and ".join(p for p in parts if p) + " rewritten with reviewers' notes"
+            if keys else "")
+
+
+def _counted(n: int, thing: str) -> str:
+    return f"{n} {thing}{'' if n == 1 else 's'}"
 
 
 def output_places(settings: RenderSettings | None) -> dict[Path, tuple[str, str]]:

@@ -22,7 +22,8 @@ border-radius:12px;box-shadow:0 1px 4px #0002}.scene img.main{width:36rem;border
 .lines{flex:1}.line{margin:.6rem 0}.who{font-weight:600}.by{font-size:.75rem;padding:.1rem .4rem;
 border-radius:6px;margin-left:.4rem}.author{background:#e3f1e3}.writer{background:#fde8c8}.review{background:#f8c8c8}
 .cands{display:flex;gap:.4rem;margin-top:.5rem}.cands figure{margin:0;font-size:.7rem;
-text-align:center}.cands img{width:7rem;border-radius:4px}.chosen img{outline:3px solid #3a7}.drawn tr.chosen{font-weight:bold}
+text-align:center}.cands img{width:7rem;border-radius:4px}.chosen img{outline:3px solid #3a7}
+.rejected img{outline:3px solid #c33;opacity:.5}.rejected figcaption{color:#a00}.drawn tr.chosen{font-weight:bold}
 audio{height:2rem;vertical-align:middle}.prompt{color:#666;font-size:.85rem}
 .drawn{color:#666;font-size:.75rem}.drawn dd{margin:0 0 .3rem 1rem}
 """
@@ -66,9 +67,8 @@ def write_storyboard(run_dir: Path, story: Story, drawn: Sequence[Drawn],
             for n, (path, score) in enumerate(zip(picture.candidates, picture.scores)):
                 rel = candidate_path(scene.id, n)
                 place(path, run_dir / rel)
-                chosen = " class=chosen" if n == picture.chosen else ""
-                cands.append(f"<figure{chosen}><img src='{link(rel)}'><figcaption>{score:.3f}"
-                             "</figcaption></figure>")
+                cands.append(candidate_html(link(rel), n, score, n == picture.chosen,
+                                            n in picture.rejected))
         lines = []
         for i, line in enumerate(scene.lines):
             clip = clips.get((scene.id, i))
@@ -94,6 +94,16 @@ def write_storyboard(run_dir: Path, story: Story, drawn: Sequence[Drawn],
     page = run_dir / "storyboard.html"
     write_atomically(page, "\n".join(parts).encode())
     return page
+
+
+def candidate_html(src: str, n: int, score: float, chosen: bool, rejected: bool) -> str:
+    """Candidate `n` (`src` ready for an attribute) with its score, or, when a reviewer rejected
+    it, saying so instead (its score made it the selector's best once; it is never chosen
+    again); the storyboard's and the review page's."""
+    css = " class=chosen" if chosen else " class=rejected" if rejected else ""
+    caption = "rejected by a reviewer" if rejected else f"{score:.3f}"
+    return (f"<figure{css}><img src='{src}' alt='candidate {n}'><figcaption>{caption}"
+            "</figcaption></figure>")
 
 
 def _steering(reference: dict | None) -> str:

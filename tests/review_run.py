@@ -62,7 +62,8 @@ def make_run(root: Path, flags: list[dict[str, Any]] | None = None) -> Path:
                             "audio": {"path": audio, "sha256": sha(files[audio])}})
         scenes.append({"id": scene, "title": scene, "image_prompt": f"a <i>{scene}</i>",
                        "picture": {"path": picture, "sha256": sha(files[picture])},
-                       "candidates": [], "review": None, "lines": records})
+                       "candidates": [], "review": None, "lines": records,
+                       "presented": presented()})
     for rel, data in files.items():
         (run / rel).parent.mkdir(parents=True, exist_ok=True)
         (run / rel).write_bytes(data)
@@ -73,6 +74,15 @@ def make_run(root: Path, flags: list[dict[str, Any]] | None = None) -> Path:
         manifest["flags"] = flags
     (run / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     return run
+
+
+def presented(sfx: tuple[tuple[bytes, float], ...] = (), transition: str | None = None
+              ) -> dict[str, Any]:
+    """A scene's `presented` as render records it: its sound effects (each file's bytes and
+    level), no music, its transition; no camera or duration."""
+    return {"sound": {"music": None, "sfx": [{"sha256": sha(data), "seconds": 0.0, "line": None,
+                                              "level": level} for data, level in sfx]},
+            "transition": transition, "camera": None, "duration": None}
 
 
 def text_flag(scene: str, line: int | None, text: str,

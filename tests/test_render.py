@@ -164,8 +164,9 @@ def test_the_cuts_key_names_the_narrations_aac_encoder(tmp_path: Path, monkeypat
                                timeline=timeline_settings(compose_config()))
     for version in ("pyav 1, libavcodec 1.0.0", "pyav 2, libavcodec 1.0.0"):
         monkeypatch.setattr(render, "encoder_version", lambda: version)
-        render._cut(story, [SimpleNamespace(image=tmp_path / "a.png")], [], editor=None,
-                    settings=settings, step=step, cache=SimpleNamespace(root=tmp_path))
+        scenes = render.cut_scenes(story, [SimpleNamespace(image=tmp_path / "a.png")], [])
+        render._cut(story, scenes, editor=None, settings=settings, step=step,
+                    cache=SimpleNamespace(root=tmp_path))
     assert [r["narration_encoder"] for r in requests] == ["pyav 1, libavcodec 1.0.0",
                                                           "pyav 2, libavcodec 1.0.0"]
     assert {k: v for k, v in requests[0].items() if k != "narration_encoder"} == \

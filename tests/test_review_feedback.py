@@ -20,6 +20,7 @@ from engine.dsl.parse import parse_text
 from engine.errors import StoryError
 from engine.feedback import Feedback
 from engine.manifest import Recorder
+from engine.render import cut_scenes
 from engine.review import decisions
 from engine.review.feedback import load_feedback
 from engine.review.gate import item_problem, label
@@ -29,6 +30,7 @@ from engine.stages.speak import Spoken, speak
 from engine.stages.write import Written, write_cached
 from engine.steps import Step
 from tests.backends.llm.loopback_server import LoopbackServer, reply
+from tests.review_run import wav
 
 STORY = '''title: Kites
 character Pip
@@ -100,7 +102,8 @@ def render(root: Path, story, *, seed: int = 0, writer=None, tts=None,
     folder = root / f"run-{len(list(root.glob('run-*')))}"
     folder.mkdir()
     authored = {scene.id: authored_sha256(scene) for scene in story.scenes}
-    records = scene_records(written.story, drawn, spoken, step.digest, authored)
+    records = scene_records(written.story, drawn, spoken, step.digest, authored,
+                            cut_scenes(written.story, drawn, spoken))
     (folder / "manifest.json").write_text(json.dumps({"story": story.path, "scenes": records}))
     return Rendered(folder, drawn, spoken, written)
 
@@ -123,6 +126,10 @@ def test_a_rejected_picture_is_drawn_again_and_the_other_scenes_stay_byte_identi
     assert all(hashlib.sha256(p.read_bytes()).hexdigest()
                != hashlib.sha256(rejected).hexdigest() for p in second.drawn[1].candidates[1:])
     assert second.drawn[1].passed_over == 1 and second.drawn[1].review is None
+    # the manifest marks the rejected candidate (the selector's best once), not chosen
+    sea = json.loads((second.folder / "manifest.json").read_text())["scenes"][1]
+    assert [(c["chosen"], c["rejected"]) for c in sea["candidates"]] == [(False, True),
+                                                                        (True, False)]
     for scene in ("sky", "hill"):
         assert second.picture(scene) == first.picture(scene)
     # the same decisions, the same new picture: a third render draws nothing new
@@ -160,12 +167,6 @@ def test_a_voice_changed_in_the_story_is_voiced_again_and_needs_a_review_cache_o
     assert again.spoken[2].audio.read_bytes() != first.spoken[2].audio.read_bytes()
     assert again.line("hill", 0) == first.line("hill", 0)  # the writer's words are kept
 
-    def needs_review(rendered: Rendered) -> list[str]:
-        run = load_run(rendered.folder)
-        data = decisions.load(decisions.decisions_path(run.story))
-        return [f"{label(i)}: {p}" for i in run.items if (p := item_problem(
-            i, decisions.decision_for(data, i), decisions.decided_otherwise(data, i)))]
-
     assert needs_review(again) == [
         "line hill:1: its text or voice changed since it was reviewed; review it again"]
     (tmp_path / "cache").rename(tmp_path / "cache-moved-away")
@@ -173,6 +174,39 @@ def test_a_voice_changed_in_the_story_is_voiced_again_and_needs_a_review_cache_o
     assert [s.audio.read_bytes() for s in fresh.spoken] == \
         [s.audio.read_bytes() for s in again.spoken]
     assert needs_review(fresh) == needs_review(again)
+
+
+def needs_review(rendered: Rendered) -> list[str]:
+    """What the publish gate says about each item of the run that is not approved."""
+    run = load_run(rendered.folder)
+    data = decisions.load(decisions.decisions_path(run.story))
+    return [f"{label(i)}: {p}" for i in run.items if (p := item_problem(
+        i, decisions.decision_for(data, i), decisions.what_changed(data, i)))]
+
+
+def test_a_scene_whose_sound_or_transition_the_story_changed_needs_a_new_review(tmp_path):
+    """A scene's approval covers what it adds to the video besides its picture: an edited
+    `sfx:` (its file's content or its level) or `transition:` needs a review of that scene,
+    though its picture and lines are the same bytes."""
+    sounds = tmp_path / "stories"
+    sounds.mkdir()
+    (sounds / "bell.wav").write_bytes(wav(800))
+    text = STORY.replace("  image: a boat on a calm sea\n",
+                         "  image: a boat on a calm sea\n  sfx: bell.wav at 0.5s level -6dB\n"
+                         ).replace("  with: Pip\n", "  with: Pip\n  transition: circle open\n")
+    first = render(tmp_path, story_at(tmp_path, text))
+    decide(first, ["all"], "approved")
+    assert needs_review(render(tmp_path, story_at(tmp_path, text))) == []
+    louder = render(tmp_path, story_at(tmp_path, text.replace("level -6dB", "level 12dB")
+                                       .replace("circle open", "circle close")))
+    assert [d.image.read_bytes() for d in louder.drawn] == [d.image.read_bytes()
+                                                           for d in first.drawn]
+    assert needs_review(louder) == [
+        "scene sea: its sound changed since it was approved; review it again",
+        "scene hill: its transition changed since it was approved; review it again"]
+    (sounds / "bell.wav").write_bytes(wav(900))  # another sound under the same name
+    assert needs_review(render(tmp_path, story_at(tmp_path, text))) == [
+        "scene sea: its sound changed since it was approved; review it again"]
 
 
 def test_an_approved_scene_survives_an_edit_of_another_scene_and_an_edited_one_is_redone(
@@ -275,8 +309,24 @@ def test_a_real_render_redraws_the_rejected_picture_and_keeps_the_approved_rest(
     assert pictures[1]["sea"] != pictures[0]["sea"]
     assert after["feedback"]["redrawn"] == []  # seed 11 drew another picture to begin with
     assert {"sky:picture", "hill:picture", "sea:1"} <= set(after["feedback"]["pinned"])
-    assert "review decisions:" in done.stderr
+    assert "review decisions: kept as approved 2 pictures, " in done.stderr
     assert "not publishable yet: 1 of 6 scenes and lines need review" in done.stderr
+
+
+def test_renders_review_line_counts_what_it_kept_by_kind_not_pins_as_approved_items():
+    """A picture's approval pins its image prompt too, and a line's its words and its clip:
+    the line counts each kind, so it never says more items were approved than were."""
+    from engine.render import _feedback_line
+
+    acted = {"pinned": ["hill:1", "hill:1:audio", "hill:image", "hill:picture", "sea:image",
+                        "sea:picture", "sky:1:audio", "sky:image"],
+             "redrawn": ["sky:picture"], "rewritten": ["sea:1", "sea:2", "sky:lines"]}
+    assert _feedback_line(acted) == (
+        "review decisions: kept as approved 2 pictures, 3 image prompts, 1 writer line, "
+        "2 clips; 1 picture redrawn after a rejection; 2 writer lines and 1 scene's lines "
+        "rewritten with reviewers' notes (manifest.json `feedback`)")
+    assert _feedback_line({"pinned": ["sky:picture"], "redrawn": [], "rewritten": []}) == (
+        "review decisions: kept as approved 1 picture (manifest.json `feedback`)")
 
 
 @pytest.mark.slow

@@ -14,7 +14,7 @@ from engine.commands import publish as publish_command
 from engine.commands import review as review_command
 from engine.files import find_root
 from engine.review.gate import publish_status
-from tests.review_run import make_run, png, sha, text_flag
+from tests.review_run import make_run, png, presented, sha, text_flag
 from tests.test_render import ROOT, SMALL, storyreel
 
 
@@ -62,7 +62,8 @@ def test_an_approved_run_publishes_video_captions_and_its_record(tmp_path, capsy
                              if run.absolute().is_relative_to(root) else str(run.absolute()))
     assert record["tool"]["name"] == "storyreel" and record["tool"]["version"]
     meadow = next(i for i in record["items"] if i["item"] == "scene meadow")
-    assert meadow["content"] == manifest["scenes"][0]["picture"]["sha256"]
+    assert meadow["content"].partition("+")[0] == manifest["scenes"][0]["picture"]["sha256"]
+    assert sorted(meadow["presented"]) == ["camera", "duration", "sound", "transition"]
     assert (meadow["decision"], meadow["note"], meadow["reviewer"]) == ("approved", "lovely", "Ada")
     assert len(record["items"]) == 5
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging left
@@ -86,7 +87,10 @@ def test_decisions_are_plain_yaml_keyed_by_the_hashes_of_what_was_seen(tmp_path)
 def test_a_rejected_scene_is_refused_with_its_note(tmp_path, capsys):
     run = make_run(tmp_path)
     review(run, "--approve", "all")
+    capsys.readouterr()
     assert review(run, "--reject", "meadow:picture", "--note", "Tom has three ears") == 0
+    # the picture alone, named as the item names it (its lines stay approved)
+    assert capsys.readouterr().out.splitlines()[0] == "rejected picture meadow"
     assert publish(run, tmp_path / "out") == 2
     assert capsys.readouterr().err.splitlines()[1:] == [
         "  scene meadow: rejected: Tom has three ears"]
@@ -123,7 +127,7 @@ def test_a_flagged_line_approved_with_its_flags_does_not_block_approving_the_res
     capsys.readouterr()
     assert review(run, "--approve", "meadow") == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[:3] == ["approved scene meadow", "approved line meadow:1",
+    assert out[:3] == ["approved picture meadow", "approved line meadow:1",
                        "already approved line meadow:2: its flags accepted earlier"]
     assert review(run, "--approve", "all") == 0
     assert "publishable: every scene and line is approved" in capsys.readouterr().out
@@ -140,17 +144,17 @@ def test_approving_a_scene_leaves_a_rejected_line_rejected_unless_it_is_named(tm
     capsys.readouterr()
     assert review(run, "--approve", "meadow") == 0
     assert capsys.readouterr().out.splitlines()[:3] == [
-        "approved scene meadow", "approved line meadow:1",
+        "approved picture meadow", "approved line meadow:1",
         "still rejected line meadow:2: too loud (to approve it, name it: --approve meadow:2)"]
     assert review(run, "--approve", "all") == 0
-    assert "still rejected scene O'Hare: dark (to approve it, name it: --approve " \
+    assert "still rejected picture O'Hare: dark (to approve it, name it: --approve " \
            "O'Hare:picture)" in capsys.readouterr().out
     assert publish(run, tmp_path / "out") == 2
     assert capsys.readouterr().err.splitlines()[1:] == [
         "  line meadow:2: rejected: too loud", "  scene O'Hare: rejected: dark"]
     assert review(run, "--approve", "meadow:2", "O'Hare:picture") == 0
     assert capsys.readouterr().out.splitlines() == [
-        "approved line meadow:2", "approved scene O'Hare",
+        "approved line meadow:2", "approved picture O'Hare",
         f"publishable: every scene and line is approved (storyreel publish {run} --to DIR)"]
 
 
@@ -162,7 +166,7 @@ def test_rejecting_a_scene_rejects_its_picture_and_keeps_its_lines_own_decisions
     capsys.readouterr()
     assert review(run, "--reject", "meadow", "--note", "wrong  place") == 0
     assert capsys.readouterr().out.splitlines()[:3] == [
-        "rejected scene meadow",
+        "rejected picture meadow",
         ("still rejected line meadow:1: too fast (to reject it with this note instead, name it: "
          "--reject meadow:1)"),
         ("still approved line meadow:2: approved by Ada: lovely (to reject it, name it: "
@@ -176,7 +180,7 @@ def test_rejecting_a_scene_rejects_its_picture_and_keeps_its_lines_own_decisions
         "  scene meadow: rejected: wrong place", "  line meadow:1: rejected: too fast"]
     assert review(run, "--reject", "meadow", "meadow:2", "--note", "all of it") == 0
     assert capsys.readouterr().out.splitlines()[:3] == [
-        "rejected scene meadow", "rejected line meadow:2",
+        "rejected picture meadow", "rejected line meadow:2",
         ("still rejected line meadow:1: too fast (to reject it with this note instead, name it: "
          "--reject meadow:1)")]
 
@@ -187,8 +191,8 @@ def test_rejecting_all_rejects_only_what_has_no_decision_of_its_own(tmp_path, ca
     capsys.readouterr()
     assert review(run, "--reject", "all", "--note", "redo") == 0
     assert capsys.readouterr().out.splitlines()[:5] == [
-        "rejected scene meadow", "rejected line meadow:1", "rejected line meadow:2",
-        ("still approved scene O'Hare: approved by Ada (to reject it, name it: "
+        "rejected picture meadow", "rejected line meadow:1", "rejected line meadow:2",
+        ("still approved picture O'Hare: approved by Ada (to reject it, name it: "
          "--reject O'Hare:picture)"),
         ("still approved line O'Hare:1: approved by Ada (to reject it, name it: "
          "--reject O'Hare:1)")]
@@ -207,7 +211,7 @@ def test_rejecting_a_scene_rejects_a_line_whose_approval_no_longer_counts(tmp_pa
     capsys.readouterr()
     assert review(run, "--reject", "meadow", "--note", "dark") == 0
     assert capsys.readouterr().out.splitlines()[:3] == [
-        "rejected scene meadow", "rejected line meadow:2",
+        "rejected picture meadow", "rejected line meadow:2",
         ("still approved line meadow:1: approved by Ada (to reject it, name it: "
          "--reject meadow:1)")]
 
@@ -217,7 +221,7 @@ def test_a_flagged_picture_needs_accept_flagged_too(tmp_path, capsys):
             "category": "nudity"}
     run = make_run(tmp_path, flags=[flag])
     assert review(run, "--approve", "O'Hare:picture") == 2
-    assert "scene O'Hare: nudity 0.91" in capsys.readouterr().err
+    assert "picture O'Hare: nudity 0.91" in capsys.readouterr().err
     assert review(run, "--approve", "all", "--accept-flagged") == 0
     assert publish(run, tmp_path / "out") == 0
 
@@ -263,6 +267,69 @@ def test_a_new_render_with_another_picture_needs_a_new_review(tmp_path, capsys):
         "  scene meadow: its picture changed since it was reviewed; review it again"]
     assert review(run, "--approve", "meadow:picture") == 0
     assert publish(run, tmp_path / "out") == 0
+
+
+def rerendered(run: Path, scene: int, shown: dict) -> None:
+    """The run as a render after a story edit leaves it: the same pictures and clips, the
+    scene's sound effects, transition, camera or duration as `shown` says."""
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest["scenes"][scene]["presented"] = shown
+    (run / "manifest.json").write_text(json.dumps(manifest))
+
+
+@pytest.mark.parametrize("shown, said", [
+    (presented(sfx=((b"a 20 s tone", 12.0),)), "its sound changed"),
+    (presented(transition="circle close"), "its transition changed"),
+    ({**presented(sfx=((b"a 20 s tone", 12.0),)), "camera": "zoom in", "duration": 9.0},
+     "its sound, camera and duration changed")])
+def test_a_scene_whose_sound_or_transition_changed_after_approval_needs_a_new_review(
+        tmp_path, capsys, shown, said):
+    from engine.review import decisions
+    from engine.review.page import state_text
+    from engine.review.records import load_run
+
+    run = make_run(tmp_path)
+    review(run, "--approve", "all")
+    rerendered(run, 0, shown)
+    assert publish(run, tmp_path / "out") == 2
+    assert capsys.readouterr().err.splitlines()[1:] == [
+        f"  scene meadow: {said} since it was approved; review it again"]
+    assert not (tmp_path / "out").exists()
+    page = state_text(load_run(run).item("meadow"), decisions.load(decisions_file(run)))
+    assert page == ("", f"{said} since it was approved; review it again")  # one rule
+    assert review(run, "--approve", "meadow:picture") == 0
+    assert publish(run, tmp_path / "out") == 0
+
+
+def test_an_approval_from_before_scenes_covered_their_sound_needs_a_new_review(tmp_path,
+                                                                              capsys):
+    run = make_run(tmp_path)
+    review(run, "--approve", "all")
+    data = yaml.safe_load(decisions_file(run).read_text())
+    for entries in data["scenes"].values():  # as the file was written before `presented`
+        for entry in entries.values():
+            del entry["presented"]
+    decisions_file(run).write_text(yaml.safe_dump(data))
+    assert publish(run, tmp_path / "out") == 2
+    assert capsys.readouterr().err.splitlines()[1:] == [
+        f"  scene {scene}: it was approved before a scene's approval covered its sound, "
+        "transition, camera and duration; review it again" for scene in ("meadow", "O'Hare")]
+    assert review(run, "--approve", "all") == 0  # a group approval takes them again
+    assert publish(run, tmp_path / "out") == 0
+
+
+def test_a_run_rendered_before_scenes_recorded_their_sound_is_rendered_again(tmp_path, capsys):
+    run = make_run(tmp_path)
+    manifest = json.loads((run / "manifest.json").read_text())
+    for scene in manifest["scenes"]:
+        del scene["presented"]
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    review(run, "--approve", "all")
+    assert publish(run, tmp_path / "out") == 2
+    assert capsys.readouterr().err.splitlines()[1:] == [
+        f"  scene {scene}: rendered before a scene's approval covered its sound, transition and "
+        "camera (manifest.json has no `presented`); render it again"
+        for scene in ("meadow", "O'Hare")]
 
 
 @pytest.mark.parametrize("earlier", ["publish", "other"])
@@ -337,3 +404,10 @@ def test_a_real_render_is_reviewed_and_published_end_to_end(tmp_path):
     done = storyreel("publish", str(run), "--to", str(tmp_path / "out"))
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "out" / "video.mp4").read_bytes() == (run / "video.mp4").read_bytes()
+    # what the scene adds to the video besides its picture is part of its approval
+    story.write_text(story.read_text().replace("transition: crossfade", "transition: wipe left"))
+    done = storyreel(*render)
+    assert "not publishable yet: 1 of 9 scenes and lines need review" in done.stderr
+    done = storyreel("publish", str(run), "--to", str(tmp_path / "again"))
+    assert done.returncode == 2 and done.stderr.splitlines()[1:] == [
+        "  scene warm-den: its transition changed since it was approved; review it again"]

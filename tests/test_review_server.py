@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from engine.review.server import ReviewServer
-from tests.review_run import make_run, serving, text_flag
+from tests.review_run import make_run, presented, serving, text_flag
 
 
 @pytest.fixture
@@ -162,5 +162,27 @@ def test_rejecting_a_scene_on_the_page_rejects_its_picture_alone(served: ReviewS
     data = yaml.safe_load((served.run_dir.parent / "stories" / "tale.review.yaml").read_text())
     text_sha, audio_sha = line.content.split("+")
     assert data["lines"]["meadow:1"][text_sha][audio_sha]["decision"] == "approved"
-    assert data["scenes"]["meadow"][scene.content]["decision"] == "rejected"
+    assert data["scenes"]["meadow"][scene.content.partition("+")[0]]["decision"] == "rejected"
     assert "meadow:2" not in data["lines"]
+
+
+def test_the_page_marks_a_rejected_candidate_and_says_what_a_scene_approval_covers(
+        tmp_path: Path):
+    from engine.review.page import build_page
+    from engine.review.records import load_run
+
+    run = make_run(tmp_path)
+    manifest = json.loads((run / "manifest.json").read_text())
+    meadow = manifest["scenes"][0]
+    meadow["candidates"] = [{"path": "scenes/meadow-0.png", "sha256": "0" * 64, "score": 1.0,
+                             "chosen": False, "rejected": True},
+                            {"path": "scenes/meadow-1.png", "sha256": "1" * 64, "score": 0.0,
+                             "chosen": True, "rejected": False}]
+    meadow["presented"] = presented(sfx=((b"tone", 12.0),), transition="circle <open>")
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    page = build_page(load_run(run), {"scenes": {}, "lines": {}}, "token", "nonce")
+    assert ("<figure class=rejected><img src='/run/scenes/meadow-0.png' alt='candidate 0'>"
+            "<figcaption>rejected by a reviewer</figcaption></figure>") in page
+    assert "<figcaption>0.000</figcaption>" in page and "1.000" not in page
+    assert ("<p class=presented>Approving the scene approves its picture and, as the video "
+            "plays them: sound: 1 effect · begins with circle &lt;open&gt;</p>") in page

@@ -77,3 +77,20 @@ def test_a_picture_steered_by_references_says_whose_and_how_strongly(tmp_path: P
     page = write_storyboard(tmp_path / "run", story, drawn, [],
                             lambda source, target: None).read_text(encoding="utf-8")
     assert "<dt>steered by</dt><dd>the references of Tom, Jerry (ip_adapter, 0.45)</dd>" in page
+
+
+def test_a_candidate_a_reviewer_rejected_is_marked_so_not_shown_as_the_best(tmp_path: Path):
+    (tmp_path / "tom.story").write_text(STORY, encoding="utf-8")
+    story = load_story(tmp_path / "tom.story")
+    for name in ("c0.png", "c1.png"):
+        (tmp_path / name).write_bytes(name.encode())
+    drawn = [Drawn("O'Malley", tmp_path / "c1.png", (tmp_path / "c0.png", tmp_path / "c1.png"),
+                   (1.0, 0.0), 1, rejected=(0,))]
+    page = write_storyboard(tmp_path / "run", story, drawn, [],
+                            lambda source, target: None).read_text(encoding="utf-8")
+    parser = Links()
+    parser.feed(page)
+    figures = [attrs.get("class") for tag, attrs in parser.tags if tag == "figure"]
+    assert figures == ["rejected", "chosen"]
+    assert "<figcaption>rejected by a reviewer</figcaption>" in page
+    assert "1.000" not in page and "<figcaption>0.000</figcaption>" in page

@@ -11,12 +11,13 @@ import sys
 from pathlib import Path
 
 from engine.review import decisions
-from engine.review.gate import flags_text, label, publish_status
+from engine.review.gate import flags_text, publish_status
 from engine.review.records import Item, Run, RunError, load_run
 
 USAGE_EPILOG = """\
 ITEM: `all`, a scene id (its picture and every line in it), `SCENE:picture`, or `SCENE:N` (its
-N-th line, from 1). Decisions go to <story>.review.yaml beside the story, keyed by the sha256 of
+N-th line, from 1); a picture's decision covers the sound, transition, camera and duration its
+scene plays with. Decisions go to <story>.review.yaml beside the story, keyed by the sha256 of
 exactly what was reviewed; commit it with the story. Approving `all` or a scene leaves its
 rejected items rejected (name one to approve it) and its approved flagged ones as they are;
 rejecting a scene rejects its picture and leaves its lines' own approvals and rejections as
@@ -79,13 +80,13 @@ def _decide_here(run: Run, args: argparse.Namespace, reviewer: str) -> int:
         print("storyreel review: error: nothing saved; flagged by the safety checks (look at "
               "them, then approve with --accept-flagged):", file=sys.stderr)
         for item in flagged.items:
-            print(f"  {label(item)}: {flags_text(item.flags)}", file=sys.stderr)
+            print(f"  {decided_on(item)}: {flags_text(item.flags)}", file=sys.stderr)
         return 2
     except ValueError as error:  # an unknown scene or line, an unreadable review file
         print(f"storyreel review: error: {error}", file=sys.stderr)
         return 2
     for item, _ in done.made:
-        print(f"{decision} {label(item)}")
+        print(f"{decision} {decided_on(item)}")
     for kept in done.kept:
         print(_kept_text(kept, decision))
     print(publish_status(run.folder))
@@ -94,7 +95,7 @@ def _decide_here(run: Run, args: argparse.Namespace, reviewer: str) -> int:
 
 def _kept_text(kept: decisions.Kept, decision: str) -> str:
     """One line for an item the decision left as it was, and how to decide on it after all."""
-    text = f"{kept.state} {label(kept.item)}: {kept.why or 'no note'}"
+    text = f"{kept.state} {decided_on(kept.item)}: {kept.why or 'no note'}"
     if kept.state == "already approved":
         return text
     name = _name(kept.item)
@@ -119,7 +120,15 @@ def named_alone(names: list[str], decision: str) -> list[str]:
 
 
 def _name(item: Item) -> str:
+    """The ITEM that names exactly this item: `SCENE:picture` or `SCENE:N`."""
     return f"{item.key}:picture" if item.kind == "scene" else item.key
+
+
+def decided_on(item: Item) -> str:
+    """What a decision was about, as `_name` names it: `picture SCENE` (a scene's decision is
+    about its picture, with the sound, transition and camera it plays with; never its lines)
+    or `line SCENE:N`. The publish gate says `scene SCENE` (`gate.label`) for the same item."""
+    return f"picture {item.key}" if item.kind == "scene" else f"line {item.key}"
 
 
 def named_items(run: Run, names: list[str]) -> list[Item]:

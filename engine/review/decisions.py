@@ -13,11 +13,12 @@ import yaml
 
 from engine.files import write_atomically
 from engine.locks import acquire, release
-from engine.review.records import Item
+from engine.review.records import ASPECTS, Item
 
 HEADER = """\
-# Review decisions (storyreel review): a scene's under its picture's sha256, a line's under its
-# text's sha256 and then its audio's, so each is about exactly what was seen. `storyreel publish`
+# Review decisions (storyreel review): a scene's under its picture's sha256 (with `presented`:
+# the sha256 of its sound, transition, camera and duration), a line's under its text's sha256
+# and then its audio's, so each is about exactly what was seen and heard. `storyreel publish`
 # needs every scene and line of a run approved here; a flagged one with accepted_flags naming
 # its flags.
 """
@@ -70,19 +71,41 @@ def load(path: Path) -> dict[str, dict[str, dict[str, Any]]]:
 
 def decision_for(data: dict[str, dict[str, dict[str, Any]]], item: Item) -> Decision | None:
     """The decision about exactly this item's content, if any."""
-    entry: Any = data[_group(item)].get(item.key)
-    for step in _hashes(item):
-        entry = entry.get(step) if isinstance(entry, dict) else None
-    if not isinstance(entry, dict) or entry.get("decision") not in DECISIONS:
+    entry = _entry(data, item)
+    if entry is None or entry.get("presented") != item.presented:
         return None
     return Decision(entry["decision"], str(entry.get("note") or ""),
                     str(entry.get("reviewer") or ""), str(entry.get("at") or ""),
                     tuple(entry.get("accepted_flags") or ()))
 
 
-def decided_otherwise(data: dict[str, dict[str, dict[str, Any]]], item: Item) -> bool:
-    """Whether this item was decided on for some other content (it changed since)."""
-    return bool(data[_group(item)].get(item.key)) and decision_for(data, item) is None
+def _entry(data: dict[str, dict[str, dict[str, Any]]], item: Item) -> dict[str, Any] | None:
+    """The decision recorded under this item's hashes (a scene's: for its picture)."""
+    entry: Any = data[_group(item)].get(item.key)
+    for step in _hashes(item):
+        entry = entry.get(step) if isinstance(entry, dict) else None
+    if not isinstance(entry, dict) or entry.get("decision") not in DECISIONS:
+        return None
+    return entry
+
+
+def what_changed(data: dict[str, dict[str, dict[str, Any]]], item: Item) -> str | None:
+    """What changed in this item since it was decided on, in words (`its sound changed since it
+    was approved`); None when it was never decided on, or exactly as it is now."""
+    if not data[_group(item)].get(item.key) or decision_for(data, item) is not None:
+        return None
+    entry = _entry(data, item)
+    if entry is None:
+        return f"its {'picture' if item.kind == 'scene' else 'text or voice'} changed since it " \
+               "was reviewed"
+    was = entry.get("presented")
+    if not isinstance(was, dict):
+        return (f"it was {entry['decision']} before a scene's approval covered its sound, "
+                "transition, camera and duration")
+    now = item.presented or {}
+    changed = [aspect for aspect in ASPECTS if was.get(aspect) != now.get(aspect)] or ["scene"]
+    said = changed[0] if len(changed) == 1 else f"{', '.join(changed[:-1])} and {changed[-1]}"
+    return f"its {said} changed since it was {entry['decision']}"
 
 
 @contextmanager
@@ -110,6 +133,8 @@ def _write(path: Path, data: dict[str, dict[str, dict[str, Any]]],
                                  "reviewer": decision.reviewer, "at": decision.at}
         if decision.accepted_flags:
             entry["accepted_flags"] = sorted(decision.accepted_flags)
+        if item.presented is not None:
+            entry["presented"] = dict(item.presented)
         entry.update(_what_was_seen(item))
         place = data[_group(item)].setdefault(item.key, {})
         *outer, last = _hashes(item)
@@ -146,7 +171,7 @@ def _hashes(item: Item) -> list[str]:
     """Where an item's decision sits under its key: a picture's sha256; a line's text sha256,
     then its audio's (`none` without audio); short enough keys for plain YAML."""
     if item.kind == "scene":
-        return [item.content]
+        return [item.content.partition("+")[0]]
     text, _, audio = item.content.partition("+")
     return [text, audio or "none"]
 

@@ -26,12 +26,15 @@ def flags_text(flags: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -> str:
     return ", ".join(sorted(set(found)))
 
 
-def item_problem(item: Item, decision: Decision | None, decided_otherwise: bool) -> str | None:
-    """Why this item keeps the run from being published, or None when it is approved."""
+def item_problem(item: Item, decision: Decision | None, changed: str | None) -> str | None:
+    """Why this item keeps the run from being published, or None when it is approved;
+    `changed` says what changed since it was decided on (`decisions.what_changed`)."""
+    if item.kind == "scene" and item.presented is None:
+        return ("rendered before a scene's approval covered its sound, transition and camera "
+                "(manifest.json has no `presented`); render it again")
     if decision is None:
-        if decided_otherwise:
-            what = "picture" if item.kind == "scene" else "text or voice"
-            return f"its {what} changed since it was reviewed; review it again"
+        if changed:
+            return f"{changed}; review it again"
         return "not reviewed" + (f" (flagged: {flags_text(item.flags)})" if item.flags else "")
     if not decision.approved:
         note = " ".join(decision.note.split())  # one line per item, whatever the note holds
@@ -68,7 +71,7 @@ def problems(run: Run, data: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
                        "render again")
     for item in run.items:
         problem = item_problem(item, decisions.decision_for(data, item),
-                               decisions.decided_otherwise(data, item))
+                               decisions.what_changed(data, item))
         if problem:
             out.append(f"{label(item)}: {problem}")
     return out

@@ -9,7 +9,7 @@ from typing import Any
 from engine.review import decisions
 from engine.review.gate import flags_text, item_problem
 from engine.review.records import Item, Run
-from engine.storyboard import link
+from engine.storyboard import candidate_html, link
 
 _STYLE = """
 body{font-family:DejaVu Sans,Helvetica,Arial,sans-serif;margin:2rem auto;max-width:72rem;
@@ -17,10 +17,11 @@ color:#222;background:#faf7f2}video{width:100%;max-height:60vh;background:#000}
 .scene{margin:2rem 0;padding:1rem;background:#fff;border-radius:12px;box-shadow:0 1px 4px #0002}
 .scene img.main{width:36rem;max-width:100%;border-radius:8px}.cands{display:flex;gap:.4rem}
 .cands figure{margin:0;font-size:.7rem;text-align:center}.cands img{width:7rem}
-.chosen img{outline:3px solid #3a7}.line{margin:.8rem 0;padding:.4rem;border-top:1px solid #eee}
+.chosen img{outline:3px solid #3a7}.rejected img{outline:3px solid #c33;opacity:.5}
+.line{margin:.8rem 0;padding:.4rem;border-top:1px solid #eee}
 .who{font-weight:600}.by{font-size:.75rem;padding:.1rem .4rem;border-radius:6px}
 .author{background:#e3f1e3}.writer{background:#fde8c8}.flags{color:#a00;font-size:.85rem}
-.prompt{color:#666;font-size:.85rem}.decide{margin:.4rem 0}.note{width:20rem}
+.prompt,.presented{color:#666;font-size:.85rem}.decide{margin:.4rem 0}.note{width:20rem}
 .state{margin-left:.6rem;font-size:.85rem}.approved{color:#180}.rejected{color:#a00}
 .error{color:#a00;font-weight:600}audio{height:2rem;vertical-align:middle}
 """
@@ -58,7 +59,7 @@ def file_url(rel: str) -> str:
 def state_text(item: Item, data: dict[str, dict[str, dict[str, Any]]]) -> tuple[str, str]:
     """(css class, words) for where an item stands."""
     decision = decisions.decision_for(data, item)
-    problem = item_problem(item, decision, decisions.decided_otherwise(data, item))
+    problem = item_problem(item, decision, decisions.what_changed(data, item))
     if decision is None:
         return "", problem or ""
     words = f"{decision.decision} by {decision.reviewer} at {decision.at}"
@@ -88,10 +89,9 @@ def _scene_html(run: Run, scene: dict[str, Any], data: dict[str, dict[str, dict[
     esc = html.escape
     item = run.item(scene["id"])
     assert item is not None
-    cands = "".join(
-        f"<figure{' class=chosen' if c.get('chosen') else ''}><img src='{file_url(c['path'])}' "
-        f"alt='candidate {n}'><figcaption>{float(c.get('score') or 0):.3f}</figcaption></figure>"
-        for n, c in enumerate(scene.get("candidates") or []))
+    cands = "".join(candidate_html(file_url(c["path"]), n, float(c.get("score") or 0),
+                                   bool(c.get("chosen")), bool(c.get("rejected")))
+                    for n, c in enumerate(scene.get("candidates") or []))
     review = (f"<p class=flags>the image safety check: {esc(scene['review'])}</p>"
               if scene.get("review") else "")
     lines = "".join(_line_html(run.item(f"{scene['id']}:{line['index'] + 1}"), line, data)
@@ -100,7 +100,26 @@ def _scene_html(run: Run, scene: dict[str, Any], data: dict[str, dict[str, dict[
             f"</h2><img class=main src='{file_url(scene['picture']['path'])}' "
             f"alt='{esc(item.key)}'><div class=cands>{cands}</div>"
             f"<p class=prompt>{esc(scene.get('image_prompt') or '')}</p>{review}"
+            f"{_presented_html(scene.get('presented'))}"
             f"{_flags_html(item)}{_decide_html(item, data)}{lines}</section>")
+
+
+def _presented_html(shown: dict[str, Any] | None) -> str:
+    """What the scene's approval covers besides its picture (heard and seen in the video):
+    `sound: 2 effects, music · begins with circle open · camera zoom in · at least 4 s`."""
+    if not shown:
+        return ""
+    sound = shown.get("sound") or {}
+    effects = len(sound.get("sfx") or [])
+    heard = [f"{effects} effect{'' if effects == 1 else 's'}" if effects else "",
+             "music" if sound.get("music") else ""]
+    parts = [("sound: " + ", ".join(h for h in heard if h)) if any(heard) else "",
+             f"begins with {shown['transition']}" if shown.get("transition") else "",
+             f"camera {shown['camera']}" if shown.get("camera") else "",
+             f"at least {shown['duration']:g} s" if shown.get("duration") else ""]
+    said = " · ".join(p for p in parts if p)
+    return (f"<p class=presented>Approving the scene approves its picture and, as the video "
+            f"plays them: {html.escape(said)}</p>" if said else "")
 
 
 def _line_html(item: Item | None, line: dict[str, Any],

@@ -84,7 +84,8 @@ def publish_record(run: Run, data: dict[str, dict[str, dict[str, Any]]]) -> dict
                       "decision": decision.decision, "note": decision.note,
                       "reviewer": decision.reviewer, "at": decision.at,
                       "flags": sorted(flag_id(f) for f in item.flags),
-                      "accepted_flags": list(decision.accepted_flags)})
+                      "accepted_flags": list(decision.accepted_flags),
+                      **({"presented": item.presented} if item.presented else {})})
     return {
         "tool": {"name": "storyreel", "version": tool_version()},
         "published_at": decisions.now(),

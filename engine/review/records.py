@@ -15,10 +15,14 @@ from engine.storyboard import audio_path, candidate_path, picture_path
 
 if TYPE_CHECKING:
     from engine.ir import Scene, Story
+    from engine.stages.cut import CutScene
     from engine.stages.draw import Drawn
     from engine.stages.speak import Spoken
 
 PUBLISHED_FILES = ("video.mp4", "captions.srt", "captions.vtt", "captions.words.vtt")
+
+ASPECTS = ("sound", "transition", "camera", "duration")
+"""What a scene adds to the video besides its picture; its approval covers each (`presented`)."""
 
 
 def text_sha256(text: str) -> str:
@@ -36,20 +40,36 @@ def made_for(cache: str | None, subject: str) -> dict[str, str]:
     return {"cache": cache, "subject": subject} if cache else {}
 
 
+def presented(cut: Sequence[CutScene], digest: Callable[[Path], str]) -> list[dict[str, Any]]:
+    """Per scene, what the cut adds to the video besides its picture (`ASPECTS`): its sound
+    (the music under it, the scene's or the story's, and its sound effects: each file's content
+    digest, place and level), how it begins (its `transition:`, which the cut plays at the end
+    of the scene before), its camera and its `duration:`."""
+    begins = [None, *(scene.into_next for scene in cut[:-1])]
+    return [{"sound": {"music": None if scene.music is None else {"sha256": digest(scene.music)},
+                       "sfx": [{"sha256": digest(effect.audio), "seconds": effect.seconds,
+                                "line": effect.line, "level": effect.level}
+                               for effect in scene.sfx]},
+             "transition": transition, "camera": scene.camera, "duration": scene.duration}
+            for scene, transition in zip(cut, begins)]
+
+
 def scene_records(story: Story, drawn: Sequence[Drawn], spoken: Sequence[Spoken],
-                  digest: Callable[[Path], str],
-                  authored: dict[str, str]) -> list[dict[str, Any]]:
-    """The manifest's `scenes`: per scene its picture, candidates and lines, each with its hash
-    and its place in the run folder (as the storyboard puts them); `authored` holds each
-    authored scene's `authored_sha256` (a scene the writer drafted has none)."""
+                  digest: Callable[[Path], str], authored: dict[str, str],
+                  cut: Sequence[CutScene]) -> list[dict[str, Any]]:
+    """The manifest's `scenes`: per scene its picture, candidates (a reviewer's rejected one
+    marked), what it adds to the video besides the picture (`presented`) and its lines, each
+    with its hash and its place in the run folder (as the storyboard puts them); `authored`
+    holds each authored scene's `authored_sha256` (a scene the writer drafted has none)."""
     clips = {(s.scene_id, s.index): s for s in spoken}
     records = []
-    for scene, picture in zip(story.scenes, drawn):
+    for scene, picture, shown in zip(story.scenes, drawn, presented(cut, digest)):
         written_by_author = authored.get(scene.id)
         candidates = []
         if len(picture.candidates) > 1:
             candidates = [{"path": candidate_path(scene.id, n).as_posix(), "sha256": digest(path),
-                           "score": score, "chosen": n == picture.chosen}
+                           "score": score, "chosen": n == picture.chosen,
+                           "rejected": n in picture.rejected}
                           for n, (path, score) in enumerate(zip(picture.candidates,
                                                                 picture.scores))]
         lines = []
@@ -70,7 +90,8 @@ def scene_records(story: Story, drawn: Sequence[Drawn], spoken: Sequence[Spoken]
             "picture": {"path": picture_path(scene.id).as_posix(),
                         "sha256": digest(picture.image),
                         **made_for(picture.cache, picture.subject)},
-            "candidates": candidates, "review": picture.review, "lines": lines,
+            "candidates": candidates, "review": picture.review, "presented": shown,
+            "lines": lines,
             "authored_sha256": written_by_author,
             "trainedness": None if picture.trainedness is None else picture.trainedness.record(),
         })
@@ -79,17 +100,22 @@ def scene_records(story: Story, drawn: Sequence[Drawn], spoken: Sequence[Spoken]
 
 @dataclass(frozen=True, slots=True)
 class Item:
-    """One thing a reviewer decides on: a scene's picture or one line (text and voice)."""
+    """One thing a reviewer decides on: a scene (its picture and what it adds to the video
+    besides: sound, transition, camera, duration) or one line (text and voice)."""
 
     key: str
     """`SCENE` for a scene, `SCENE:N` (N from 1) for its N-th line."""
     kind: str
     content: str
-    """What the approval is for: the picture's sha256, or the text's sha256 + the audio's."""
+    """What the approval is for: the picture's sha256 + the sha256 of `presented`, or the
+    text's sha256 + the audio's."""
     files: tuple[tuple[str, str], ...]
     """(path in the run folder, sha256) of every file this item shows."""
     flags: tuple[dict[str, Any], ...] = ()
     record: dict[str, Any] = field(default_factory=dict, compare=False)
+    presented: dict[str, str] | None = field(default=None, compare=False)
+    """A scene's: per aspect (`ASPECTS`), the sha256 of what the run holds; None for a line, or
+    a scene of a run rendered before scenes' approvals covered them."""
 
     @property
     def flag_ids(self) -> frozenset[str]:
@@ -163,9 +189,11 @@ def _items(manifest: dict[str, Any]) -> list[Item]:
         picture = scene["picture"]
         files = [(picture["path"], picture["sha256"])]
         files += [(c["path"], c["sha256"]) for c in scene.get("candidates", [])]
-        items.append(Item(sid, "scene", picture["sha256"], tuple(files),
+        shown = _aspect_hashes(scene.get("presented"))
+        content = picture["sha256"] + (f"+{text_sha256(canonical_json(shown))}" if shown else "")
+        items.append(Item(sid, "scene", content, tuple(files),
                           tuple(f for f in flags if f.get("scene") == sid
-                                and f.get("line") is None), scene))
+                                and f.get("line") is None), scene, shown))
         for line in scene["lines"]:
             audio = line.get("audio")
             content = line["text_sha256"] + (f"+{audio['sha256']}" if audio else "")
@@ -176,11 +204,18 @@ def _items(manifest: dict[str, Any]) -> list[Item]:
     return items
 
 
+def _aspect_hashes(shown: Any) -> dict[str, str] | None:
+    """`presented` as a scene's approval records it: each aspect's sha256."""
+    if not isinstance(shown, dict):
+        return None
+    return {aspect: text_sha256(canonical_json(shown.get(aspect))) for aspect in ASPECTS}
+
+
 def run_record(story: Story, drawn: Sequence[Drawn], spoken: Sequence[Spoken],
                digest: Callable[[Path], str], staging: Path,
-               authored: dict[str, str]) -> dict[str, Any]:
+               authored: dict[str, str], cut: Sequence[CutScene]) -> dict[str, Any]:
     """What render adds to the manifest for review and publishing: `scenes` and the `files` a
     publish copies (with resolved.story), each with its sha256."""
-    return {"scenes": scene_records(story, drawn, spoken, digest, authored),
+    return {"scenes": scene_records(story, drawn, spoken, digest, authored, cut),
             "files": {name: digest(staging / name)
                       for name in (*PUBLISHED_FILES, "resolved.story")}}

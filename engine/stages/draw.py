@@ -106,6 +106,8 @@ class Drawn:
     """An approved picture reused as it was (`draw`'s docstring says when)."""
     passed_over: int = 0
     """Pictures drawn for this scene that a reviewer had rejected (others were drawn instead)."""
+    rejected: tuple[int, ...] = ()
+    """Which of `candidates` a reviewer had rejected (never chosen, whatever their score)."""
     cache: str | None = None
     """The cache entry holding the picture, for a reviewer's approval to pin it."""
     subject: str = ""
@@ -349,4 +351,5 @@ def _draw_scene(request: DrawRequest, illustrator: Illustrator, step: Step, cand
     chosen = passing[0] if passing else ranked[0]
     return Drawn(request.scene_id, paths[chosen], tuple(paths), tuple(scores), chosen,
                  None if passing else reasons[ranked[0]], tuple(read_drawing(p) for p in paths),
-                 passed_over=sum(1 for r in reasons.values() if r == REJECTED))
+                 passed_over=sum(1 for r in reasons.values() if r == REJECTED),
+                 rejected=tuple(sorted(n for n, r in reasons.items() if r == REJECTED)))
