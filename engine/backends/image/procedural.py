@@ -190,6 +190,8 @@ class ProceduralIllustrator:
         if self.banner and request.title and request.title.strip():  # canvas pixels
             top = max(top, banner_reach(self._title(request), request.width, request.height)
                       * h / max(1, request.height))
+        if clear_of is not None:  # a tiny picture's banner may reach past the band: room kept
+            top = min(top, 0.5 * clear_of)
         for slot, index in zip(slots, order):
             look, tall = looks[index], min(heights[index] * shrink, 0.7 * h)
             pose = r.pose(request.characters[index].name)
