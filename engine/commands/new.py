@@ -34,7 +34,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--scenes", type=int, default=5, metavar="N",
                    help=f"how many scenes, 1 to {MAX_SCENES} (default 5)")
     p.add_argument("--characters", action="append", default=[], metavar="A,B",
-                   help="comma-separated NAME or NAME=description; may repeat")
+                   help="comma-separated NAME or NAME=description; may repeat (default: the "
+                        "hero the premise names, 'a turtle who...' → Turtle)")
     p.add_argument("--title", help="the story's title (default: from the premise)")
     p.add_argument("--audience", default="3-6", help="listeners' ages (default 3-6)")
     p.add_argument("--style", default="soft watercolor picture book, warm pastel colors",
@@ -101,6 +102,27 @@ def characters_from(specs: list[str]) -> tuple[Character, ...]:
     return tuple(found.values())
 
 
+def hero_from(premise: str) -> Character | None:
+    """The one the premise is about, as a character, when the author names none: 'a turtle who
+    wants to win a race' → Turtle, described by its noun phrase, with a voice category that fits
+    it (a picture book's hero sounds like a child unless the premise says old, a dragon, a king);
+    None for a crowd ('two friends'), a clause ('learning to share'), a name the language keeps."""
+    from engine.backends.llm.offline_words import PremiseShape
+    from engine.dsl.format import is_name
+
+    shape = PremiseShape.read(premise)
+    name = shape.protagonist() if shape else None
+    if shape is None or not name or not is_name(name) or name.lower() == NARRATOR or (
+            name.lower() in (*vocab.SCENE_KEYS, *vocab.RESERVED_NAMES)):
+        return None
+    description = " ".join(p for p in (shape.named, shape.relative, shape.rest) if p)
+    category = vocab.category_in(description)
+    fields = [Field("voice", Value(category if category not in (None, NARRATOR) else "child"))]
+    if description.lower() != name.lower():
+        fields.insert(0, Field("description", Value(description)))
+    return Character(name, tuple(fields))
+
+
 def draft(args: argparse.Namespace, overrides: list[str], output: Path) -> tuple[str, str]:
     """The new story's text and a one-line report of what the writer made."""
     from engine.commands.fill import checked_text, summary, writer_from, written
@@ -109,8 +131,9 @@ def draft(args: argparse.Namespace, overrides: list[str], output: Path) -> tuple
     header = [("title", args.title or title_from(args.premise)), ("audience", args.audience),
               ("style", args.style), ("language", args.language),
               ("premise", " ".join(args.premise.split())), ("scenes", str(args.scenes))]
+    hero = None if args.characters else hero_from(args.premise)
     story = Story(path=str(output), fields=tuple(Field(k, Value(v)) for k, v in header),
-                  characters=characters_from(args.characters))
+                  characters=characters_from(args.characters) or ((hero,) if hero else ()))
     cfg = compose_config(overrides, story=output)
     result = written(story, writer_from(cfg), cfg)
     return checked_text(result.story), summary(story, result.story,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -198,9 +199,51 @@ def test_new_drafts_a_story_that_checks(tmp_path: Path, capsys):
     assert len(story.scenes) == 3 and story.text("premise") == "a lost kite finds its way home"
     assert story.text("scenes") is None and story.text("title") == "A Lost Kite Finds Its Way Home"
     assert story.character("Kite").text("description") == "a red kite with a ribbon tail"
-    assert story.character("Wind") is not None
+    assert [c.name for c in story.characters] == ["Kite", "Wind"]  # the author's, not the premise's
     assert all(s.text("image") and s.lines for s in story.scenes)
     assert "3 new scenes" in capsys.readouterr().err
+
+
+def test_new_declares_the_hero_the_premise_names_and_it_speaks_in_character(tmp_path: Path,
+                                                                          capsys):
+    first, again = tmp_path / "a" / "turtle.story", tmp_path / "b" / "turtle.story"
+    for out in (first, again):  # two folders, two caches: written twice, the same bytes
+        out.parent.mkdir()
+        assert storyreel(["new", "a turtle who wants to win a race", "--scenes", "3",
+                          "-o", str(out)]) == 0
+    assert first.read_bytes() == again.read_bytes()
+    story = load_story(first)
+    assert [c.name for c in story.characters] == ["Turtle"]
+    turtle = story.character("Turtle")
+    assert turtle.text("description") == "a turtle who wants to win a race"
+    assert turtle.text("voice") == "child"
+    lines = [line for scene in story.scenes for line in scene.lines]
+    assert {line.speaker for line in lines} == {None, "Turtle"}
+    assert all(scene.text("with") == "Turtle" for scene in story.scenes)
+    assert not [line.text for line in lines if "“" in line.text or "said" in line.text]
+    text = first.read_text(encoding="utf-8")
+    assert re.search(r'^  Turtle \(\w+\): "', text, re.M), text
+    assert "Turtle was at home" not in text and "learned to win a race" not in text
+    capsys.readouterr()
+    assert storyreel(["check", str(first)]) == 0
+    assert capsys.readouterr().out == "checked 1 file: 0 errors, 0 warnings\n"
+
+
+@pytest.mark.parametrize("premise, name, description, voice", [
+    ("a lost kite finds its way home", "Kite", "a lost kite", "child"),
+    ("the little owl that could not sleep", "Owl", "the little owl that could not sleep", "child"),
+    ("a wise old owl who forgets everything", "Owl", "a wise old owl who forgets everything",
+     "elder"),
+    ("a dragon who is afraid of fire", "Dragon", "a dragon who is afraid of fire", "creature"),
+    ("Max loses his kite", "Max", None, "child"),
+    ("two friends lost in the woods", None, None, None),
+    ("learning to share", None, None, None),
+])
+def test_new_reads_the_hero_from_the_premise(premise: str, name: str | None,
+                                              description: str | None, voice: str | None):
+    hero = new.hero_from(premise)
+    read = hero and (hero.name, hero.text("description"), hero.text("voice"))
+    assert read == ((name, description, voice) if name else None)
 
 
 def test_new_never_overwrites(tmp_path: Path, capsys):

@@ -9,7 +9,7 @@ from typing import Any, Callable, Iterable
 from engine.backends.llm import (LineBrief, Rejected, SceneBrief, WriteRequest, WriteResult,
                                  WrittenLine, WrittenScene)
 from engine.backends.llm import offline_templates as templates
-from engine.backends.llm.offline_picker import TemplatePicker, digest
+from engine.backends.llm.offline_picker import TemplatePicker, alone, digest
 from engine.backends.llm.offline_words import (Premise, PremiseShape, Setting, Who, cap, join,
                                                quoted, strip_article, title_case,
                                                unique_scene_id, with_time_of_day)
@@ -88,6 +88,10 @@ class _Job:
         # narrator: a WrittenScene may only name characters the story declares.
         self.voice = None if self.cast or not self.shape else self.shape.protagonist()
         self.hero = self.cast[0] if self.cast else self.voice
+        # The premise tells who its hero is ("a turtle who..."): then it opens the story, not
+        # "a turtle called Turtle" (a cast the premise does not name is introduced by the cast).
+        self.premise_hero = bool(self.shape and self.hero
+                                 and self.hero == self.shape.protagonist())
         self.premise = Premise.read(request.premise, request.title)
         self.told: set[str] = set()  # scenes whose hero already spoke the premise
         self.picker = TemplatePicker(str(digest(templates.TEMPLATE_VERSION, request.title,
@@ -175,21 +179,31 @@ class _Job:
             pools = [lines["neutral"] + lines["curious"]]
         # Some templates speak of what the hero lost in the first person.
         slots["lost"] = slots["lost_mine"]
-        text = self.picker.pick([*pools, lines["neutral"], ("Oh!",)], slots,
-                                scene_key, index, speaker)
+        pools = [*pools, lines["neutral"]]
+        text = self.picker.pick([*(pools if slots["friend"] else alone(pools)), ("Oh!",)],
+                                slots, scene_key, index, speaker)
         if any(self.picker.last in lines[k] for k in ("fear", "lost", "want", "learned")):
             self.told.add(scene_key)
         return text
+
+    def _said_as(self) -> str | None:
+        """How the line just written is said: the direction of its template's mood."""
+        mood = next((k for k, pool in templates.LINES.items() if self.picker.last in pool), None)
+        return templates.SAID_AS.get(mood or "")
 
     def narration(self, scene_key: str, index: int | str, beat: str, setting: Setting,
                   present: list[str], first_scene: bool) -> str:
         slots = self.slots(setting, present)
         story = templates.NARRATION
         pools = {"problem": [story["fear"] + story["lost"], story["problem"]],
-                 "ending": [story["learned"], story["ending"]]}.get(beat, [story.get(beat, ())])
+                 "ending": [story["wished" if self.premise.wished else "learned"],
+                            story["ending"]]}.get(beat, [story.get(beat, ())])
+        if len(present) < 2:
+            pools = alone(pools)
         quiet = ("It was a quiet {time} {where}.",)
-        if first_scene and slots["premise"] and not self.cast:
-            # No one to introduce: the premise itself opens the story, then the place.
+        if first_scene and slots["premise"] and (self.premise_hero or not self.cast):
+            # The premise introduces its hero (or there is no one to): it opens the story, then
+            # the place.
             opening = self.shape.opening() if self.shape else self.picker.pick(
                 [story["premise"]], slots, scene_key, "premise")
             text = opening + " " + self.picker.pick([story["home"], quiet], slots, scene_key,
@@ -293,7 +307,7 @@ class _Job:
             speaker = present[number % len(present)]
             text = self._avoiding(rejected, lambda n, speaker=speaker: self.dialogue(
                 key, n, speaker, None, lines[-1], beat, setting, present), number + 1)
-            lines.append(WrittenLine(speaker, text))
+            lines.append(WrittenLine(speaker, text, self._said_as()))
         return lines
 
     def _avoiding(self, rejected: tuple[Rejected, ...], write: Callable[[int | str], str],
@@ -329,6 +343,8 @@ class _Job:
             setting = Setting.read(settings[index])
             slots = self.slots(setting, present)
             titles = templates.TITLES.get(beat, templates.TITLES["attempt"])
+            if index and setting.place != Setting.read(settings[0]).place:
+                titles = tuple(t for t in titles if "Home" not in t)  # not home: not "Home Again"
             title = title_case(self.picker.pick([titles, ("A New Day",)], slots, "title", index))
             scene_id = unique_scene_id(title, index, ids)
             lines = self._invent(scene_id, beat, setting, present, first_scene=index == 0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import string
 from dataclasses import dataclass, field
 from typing import Iterable
@@ -10,6 +11,15 @@ from typing import Iterable
 from engine.backends.llm.offline_words import cap
 
 _SLOT = string.Formatter()
+
+
+_TOGETHER = re.compile(r"\b(we|us|our|let's|they all|together)\b", re.I)
+
+
+def alone(pools: Iterable[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """The pools without the templates that need company ("We did it!", "And they all lived
+    happily ever after."), for one who is alone in a scene."""
+    return [tuple(t for t in pool if not _TOGETHER.search(t)) for pool in pools]
 
 
 def digest(*parts: object) -> int:

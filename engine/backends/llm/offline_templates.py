@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-TEMPLATE_VERSION = "en-9"
+TEMPLATE_VERSION = "en-10"
 """Part of the writer's identity: changing any template below changes what is written."""
 
 # Slots every template may use (the writer fills all of them, so no `{...}` survives):
@@ -139,6 +139,15 @@ LINES: dict[str, tuple[str, ...]] = {
 }
 """Dialogue lines by mood, plus reactions to the previous line and premise-driven lines."""
 
+SAID_AS: dict[str, str] = {
+    "worried": "worried", "sad": "sad", "happy": "happy", "whisper": "whispering",
+    "sleepy": "sleepy", "brave": "brave", "curious": "curious", "grumpy": "grumpy",
+    "surprised": "surprised", "fear": "scared", "lost": "worried", "want": "hopeful",
+    "learned": "proud", "cheer": "excited", "comfort": "gentle",
+}
+"""The delivery direction of a line the writer invents, by its template's pool (the neutral
+lines and answers have none)."""
+
 NARRATION: dict[str, tuple[str, ...]] = {
     "opening": (
         "Once upon a time, {where}, there lived {intro}.",
@@ -151,7 +160,7 @@ NARRATION: dict[str, tuple[str, ...]] = {
     "home": (
         "{hero} lived {where}.",
         "Every day, {hero} played {where}.",
-        "It was a bright {time} {where}, and {hero} was at home.",
+        "It was a bright {time} {where}, where {hero} lived.",
     ),
     "problem": (
         "But one day, something was not right.",
@@ -185,6 +194,10 @@ NARRATION: dict[str, tuple[str, ...]] = {
         "And so {hero} learned to {want}.",
         "And that is how {hero} learned to {want}.",
     ),
+    "wished": (
+        "And so {hero} learned that if you keep on trying, you can {want}.",
+        "And that is how {hero} learned that, one brave step at a time, you can {want}.",
+    ),
     "scene": (
         "{names} came {where}.",
         "{where_cap}, {names} looked around.",
@@ -192,7 +205,8 @@ NARRATION: dict[str, tuple[str, ...]] = {
         "{where_cap}, {thing} was waiting.",
     ),
 }
-"""Narration sentences by story beat ("scene": a scene of an authored story with no clear beat)."""
+"""Narration sentences by story beat ("scene": a scene of an authored story with no clear beat;
+"wished": the ending's lesson when the premise wants its wish, "learned" when it learns it)."""
 
 DETAIL = (
     "Everything around {names} looked soft and new.",
@@ -245,6 +259,7 @@ PLACES: dict[str, str] = {
     "school": "a bright classroom at school",
     "home": "a cosy room at home",
     "house": "a cosy room at home",
+    "race": "a grassy field with a racing track and little flags",
     "bed": "a cosy bedroom at night",
     "sleep": "a cosy bedroom at night",
     "dark": "a cosy bedroom at night",
@@ -290,4 +305,4 @@ KINDS = (
     "hedgehog", "lion", "sheep", "cow", "pig", "elephant", "butterfly", "bee", "robot",
     "girl", "boy", "child", "princess", "prince", "king", "queen", "grandma", "grandpa",
 )
-"""What a character may be; the first one its description names is its kind."""
+"""What a character may be; the one its description names first is its kind."""

@@ -156,7 +156,10 @@ class Who:
         if brief is None:
             return cls(name, "", None, ())
         words = f"{brief.description} {' '.join(brief.tags)}".lower()
-        kind = next((k for k in templates.KINDS if re.search(rf"\b{k}s?\b", words)), None)
+        # the kind named first: "a penguin who hopes to see the sun" is a penguin
+        found = [(m.start(), k) for k in templates.KINDS
+                 if (m := re.search(rf"\b{k}s?\b", words))]
+        kind = min(found)[1] if found else None
         return cls(name, brief.description.strip().rstrip("."), kind, brief.tags)
 
     def intro(self, young: bool) -> str:
@@ -173,27 +176,30 @@ class Who:
 
 @dataclass(frozen=True, slots=True)
 class Premise:
-    """What the premise (and title) say about the hero: a fear, something lost, a wish."""
+    """What the premise (and title) say about the hero: a fear, something lost, a wish (`want`,
+    with `wished` when the premise wants it rather than learns it: 'wants to win a race')."""
 
     fear: str | None = None
     lost: str | None = None
     want: str | None = None
+    wished: bool = False
 
     @classmethod
     def read(cls, *texts: str | None) -> Premise:
         text = " . ".join(t for t in texts if t)
         end = r"(?=\s+(?:and|but|until|so|who|when|because|learns|finds)\b|[,.;!?]|$)"
 
-        def grab(pattern: str) -> str | None:
+        def grab(pattern: str) -> tuple[str | None, str]:
             match = re.search(pattern + r"\s+(.+?)" + end, text, re.I)
             if not match:
-                return None
+                return None, ""
             words = match.group(1).split()[:6]
-            return " ".join(words).lower() if words else None
+            return (" ".join(words).lower() if words else None), match.group(0).lower()
 
-        return cls(fear=grab(r"\b(?:afraid|scared|frightened|fearful|terrified) of"),
-                   lost=grab(r"\b(?:lost|loses|lose)(?=\s+(?:her|his|its|their|my|the|a|an)\b)"),
-                   want=grab(r"\b(?:learns|learned|wants|wanted|tries|decides|hopes|longs) to"))
+        fear = grab(r"\b(?:afraid|scared|frightened|fearful|terrified) of")[0]
+        lost = grab(r"\b(?:lost|loses|lose)(?=\s+(?:her|his|its|their|my|the|a|an)\b)")[0]
+        want, said = grab(r"\b(?:learns|learned|wants|wanted|tries|decides|hopes|longs) to")
+        return cls(fear, lost, want, wished=bool(want) and not said.startswith("learn"))
 
 
 _PAST = {"is": "was", "are": "were", "am": "was", "has": "had", "have": "had", "does": "did",

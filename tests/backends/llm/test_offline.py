@@ -236,7 +236,8 @@ def test_reading_settings_and_premises() -> None:
     assert Setting.read("the top of a snowy mountain").where == "on the top of the snowy mountain"
     assert Setting.read("inside a warm kitchen").where == "inside the warm kitchen"
     premise = Premise.read("a fox who lost his red hat and wants to find it", None)
-    assert premise.lost == "his red hat" and premise.want == "find it"
+    assert premise.lost == "his red hat" and premise.want == "find it" and premise.wished
+    assert not Premise.read("a snail who learns to enjoy puddles").wished
     assert Premise.read(None, "Mia and the Lost Kite").lost is None  # "lost" is an adjective there
 
 
@@ -411,3 +412,45 @@ def test_a_voice_direction_stays_with_the_line_not_the_picture() -> None:
     sea = OfflineWriter().write(STORY).scenes[2]
     assert sea.lines[0].direction == "whispering"
     assert "whisper" not in sea.image.lower() and "Luna" in sea.image
+
+
+TURTLE = WriteRequest("A Turtle Who Wants to Win a Race", "3-6", "crayon", "en",
+                      "a turtle who wants to win a race",
+                      (CharacterBrief("Turtle", "a turtle who wants to win a race", "child"),),
+                      (), 3)
+
+
+def test_a_cast_hero_the_premise_names_is_introduced_by_the_premise() -> None:
+    scenes = OfflineWriter().write(TURTLE).scenes
+    opening = scenes[0].lines[0].text
+    assert opening.startswith("Once upon a time there was a little turtle who wanted to win a "
+                              "race. "), opening
+    assert "called Turtle" not in opening and "at home" not in opening
+    # a cast the premise does not name is still introduced by its description
+    assert "called Sam" in OfflineWriter().write(PREMISE).scenes[0].lines[0].text
+
+
+def test_a_wish_ends_in_a_lesson_and_the_race_has_its_place() -> None:
+    scenes = OfflineWriter().write(TURTLE).scenes
+    ending = scenes[-1].lines[0].text
+    assert "learned that" in ending and "you can win a race" in ending, ending
+    assert "learned to win a race" not in ending
+    assert "racing track" in scenes[-1].setting
+    assert scenes[-1].title != "Home Again"  # the race is not at home
+    learns = OfflineWriter().write(dataclasses.replace(PREMISE, scene_count=3)).scenes
+    assert "learned to enjoy puddles" in learns[-1].lines[0].text
+
+
+def test_one_alone_never_says_we_and_invented_lines_say_how() -> None:
+    from engine.dsl.directions import direction_word
+
+    for count in (1, 3, 5, 8):
+        scenes = OfflineWriter().write(dataclasses.replace(TURTLE, scene_count=count)).scenes
+        lines = [line for s in scenes for line in s.lines]
+        said = [line for line in lines if line.speaker]
+        assert said and all(line.speaker == "Turtle" for line in said)
+        assert not [l.text for l in lines if re.search(r"\b(we|us|they all)\b", l.text, re.I)]
+        assert not [l.text for l in lines if "“" in l.text]
+        directions = [line.direction for line in said if line.direction]
+        assert all(direction_word(d) for d in directions), directions
+    assert directions  # eight scenes of feelings have some
