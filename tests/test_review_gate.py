@@ -202,6 +202,27 @@ def test_rejecting_all_rejects_only_what_has_no_decision_of_its_own(tmp_path, ca
         "  line meadow:2: rejected: redo"]
 
 
+def test_approving_all_keeps_who_approved_an_item_and_why(tmp_path, capsys):
+    run = make_run(tmp_path)
+    assert review(run, "--approve", "meadow:1", "--note", "just right") == 0
+    capsys.readouterr()
+    assert review_command.main([str(run), "--reviewer", "Bo", "--approve", "all",
+                                "--accept-flagged"]) == 0
+    assert ("already approved line meadow:1: approved by Ada: just right"
+            in capsys.readouterr().out.splitlines())
+    line = json.loads((run / "manifest.json").read_text())["scenes"][0]["lines"][0]
+    entry = yaml.safe_load(decisions_file(run).read_text())["lines"]["meadow:1"][
+        line["text_sha256"]][line["audio"]["sha256"]]
+    assert (entry["reviewer"], entry["note"]) == ("Ada", "just right")
+    assert publish(run, tmp_path / "out") == 0
+    capsys.readouterr()
+    assert review_command.main([str(run), "--reviewer", "Bo", "--approve", "meadow:1",
+                                "--note", "again"]) == 0  # named: decided anew
+    entry = yaml.safe_load(decisions_file(run).read_text())["lines"]["meadow:1"][
+        line["text_sha256"]][line["audio"]["sha256"]]
+    assert (entry["reviewer"], entry["note"]) == ("Bo", "again")
+
+
 def test_rejecting_a_scene_rejects_a_line_whose_approval_no_longer_counts(tmp_path, capsys):
     run = make_run(tmp_path)
     review(run, "--approve", "all")

@@ -19,7 +19,8 @@ ITEM: `all`, a scene id (its picture and every line in it), `SCENE:picture`, or 
 N-th line, from 1); a picture's decision covers the sound, transition, camera and duration its
 scene plays with. Decisions go to <story>.review.yaml beside the story, keyed by the sha256 of
 exactly what was reviewed; commit it with the story. Approving `all` or a scene leaves its
-rejected items rejected (name one to approve it) and its approved flagged ones as they are;
+rejected items rejected (name one to approve it) and its approved ones as they are (reviewer,
+note);
 rejecting a scene rejects its picture and leaves its lines' own approvals and rejections as
 they are (name a line to reject it), and rejecting `all` every item's own decision.
   storyreel review renders/first-snow/2026-01-01_10-00-00          (the page, in a browser)

@@ -249,16 +249,18 @@ def _kept(current: Decision | None, item: Item, decision: str, accept_flagged: b
           named: bool) -> Kept | None:
     """The item left as it is by this decision, or None when the decision applies to it. An
     approval that still counts (the publish gate takes it: its flags accepted) is kept by a
-    group's rejection; one that no longer does is not."""
+    group's decision, approval (its reviewer and note stay) or rejection; one that no longer
+    does is not."""
     if current is None:
         return None
     counts = current.approved and item.flag_ids <= set(current.accepted_flags)
     if not named and not current.approved:
         return Kept(item, "still rejected", " ".join(current.note.split()))
-    if not named and decision == "rejected" and counts:
-        note = " ".join(current.note.split())
-        by = f" by {current.reviewer}" if current.reviewer else ""
-        return Kept(item, "still approved", f"approved{by}" + (f": {note}" if note else ""))
     if decision == "approved" and counts and item.flags and not accept_flagged:
         return Kept(item, "already approved", "its flags accepted earlier")
+    if not named and counts:  # a group's decision keeps who approved it, and why
+        note = " ".join(current.note.split())
+        by = f" by {current.reviewer}" if current.reviewer else ""
+        return Kept(item, "still approved" if decision == "rejected" else "already approved",
+                    f"approved{by}" + (f": {note}" if note else ""))
     return None
