@@ -28,11 +28,9 @@ from engine.cache import Cache
 from engine.files import place_atomically, write_atomically
 from engine.dsl.format import format_story
 from engine.dsl.load import load_with_diagnostics, rebase_paths
-from engine.dsl.vocabulary import sound_placement
-from engine.effects import SoundEffect
 from engine.errors import StoryError
 from engine.feedback import Feedback
-from engine.ir import Scene, Story, resolve_path
+from engine.ir import Story
 from engine.manifest import Recorder, write_manifest
 from engine.progress import StageProgress, summary_table
 from engine.review.feedback import load_feedback
@@ -43,7 +41,8 @@ from engine.stages import draw as draw_stage
 from engine.stages import screen as screen_stage
 from engine.stages import speak as speak_stage
 from engine.stages import write as write_stage
-from engine.stages.cut import CutLine, CutScene, canonical, cut
+from engine.stages.cut import CutScene, canonical, cut
+from engine.cut_scenes import cut_scenes
 from engine.steps import Step
 from engine.storyboard import write_storyboard
 from engine.timeline import MixSettings, TimelineSettings
@@ -100,25 +99,6 @@ class RenderOutcome:
     """What a person must review before the video is published (manifest.json `flags`)."""
 
 
-def cut_scenes(story: Story, drawn: list[draw_stage.Drawn],
-                spoken: list[speak_stage.Spoken]) -> tuple[CutScene, ...]:
-    """The scenes as the cut takes them (and as a scene's review record describes them)."""
-    by_scene: dict[str, list[speak_stage.Spoken]] = {}
-    for s in spoken:
-        by_scene.setdefault(s.scene_id, []).append(s)
-    # A scene's `transition:` says how it begins; the editor wants how each scene ends.
-    following = [s.text("transition") for s in story.scenes[1:]] + [None]
-    return tuple(
-        CutScene(scene_id=scene.id, title=scene.text("title"), image=d.image,
-                 camera=scene.text("camera"),
-                 into_next=into_next, duration=_seconds(scene.text("duration")),
-                 music=_music(story, scene), sfx=_sound_effects(story, scene),
-                 lines=tuple(CutLine(audio=s.audio, text=s.text, speaker=s.speaker,
-                                     words=s.words)
-                             for s in by_scene.get(scene.id, [])))
-        for scene, d, into_next in zip(story.scenes, drawn, following))
-
-
 def _cut(story: Story, scenes: tuple[CutScene, ...], editor: Editor, settings: RenderSettings,
          step: Step, cache: Cache) -> Path:
     language = story.text("language", "en") or "en"
@@ -138,23 +118,6 @@ def _cut(story: Story, scenes: tuple[CutScene, ...], editor: Editor, settings: R
                                     speakers_in_captions=settings.caption_speakers,
                                     mix=settings.mix, language=language),
                     label="video", record="cut.json")
-
-
-def _music(story: Story, scene: Scene) -> Path | None:
-    """The scene's `music:`, else the story's, as an absolute path."""
-    field = scene.get("music") or story.get("music")
-    return resolve_path(field, story) if field is not None else None
-
-
-def _sound_effects(story: Story, scene: Scene) -> tuple[SoundEffect, ...]:
-    """The scene's `sfx:` lines: each file (an absolute path), where it plays, how loud."""
-    placed = ((f, sound_placement(f.value.text)) for f in scene.all("sfx"))
-    return tuple(SoundEffect(resolve_path(f, story), p.seconds, p.line, p.level)
-                 for f, p in placed)
-
-
-def _seconds(text: str | None) -> float | None:
-    return float(text) if text else None
 
 
 def render(settings: RenderSettings, backends: Backends, console: Console) -> RenderOutcome:

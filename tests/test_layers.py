@@ -11,7 +11,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("engine.cli", "engine.__main__", "engine.commands"),
     ("engine.render", "engine.config", "engine.overrides", "engine.sweep", "engine.output_folder",
      "engine.run_folder", "engine.storyboard", "engine.progress", "engine.highlight",
-     "engine.review", "engine.auto_trainedness", "engine.worker_signals"),
+     "engine.review", "engine.auto_trainedness", "engine.worker_signals", "engine.cut_scenes"),
     ("engine.dsl",),
     ("engine.stages",),
     ("engine.steps", "engine.manifest", "engine.cache", "engine.timeline", "engine.voices",

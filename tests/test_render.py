@@ -153,6 +153,7 @@ def test_the_cuts_key_names_the_narrations_aac_encoder(tmp_path: Path, monkeypat
     import engine.render as render
     from engine.config import compose_config, timeline_settings
     from engine.dsl.parse import parse_text
+    from engine.cut_scenes import cut_scenes
 
     story, _ = parse_text('scene a\n  "Hello."\n', str(tmp_path / "t.story"))
     (tmp_path / "a.png").write_bytes(b"png")
@@ -164,7 +165,7 @@ def test_the_cuts_key_names_the_narrations_aac_encoder(tmp_path: Path, monkeypat
                                timeline=timeline_settings(compose_config()))
     for version in ("pyav 1, libavcodec 1.0.0", "pyav 2, libavcodec 1.0.0"):
         monkeypatch.setattr(render, "encoder_version", lambda: version)
-        scenes = render.cut_scenes(story, [SimpleNamespace(image=tmp_path / "a.png")], [])
+        scenes = cut_scenes(story, [SimpleNamespace(image=tmp_path / "a.png")], [])
         render._cut(story, scenes, editor=None, settings=settings, step=step,
                     cache=SimpleNamespace(root=tmp_path))
     assert [r["narration_encoder"] for r in requests] == ["pyav 1, libavcodec 1.0.0",

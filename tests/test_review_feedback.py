@@ -20,7 +20,7 @@ from engine.dsl.parse import parse_text
 from engine.errors import StoryError
 from engine.feedback import Feedback
 from engine.manifest import Recorder
-from engine.render import cut_scenes
+from engine.cut_scenes import cut_scenes
 from engine.review import decisions
 from engine.review.feedback import load_feedback
 from engine.review.gate import item_problem, label
