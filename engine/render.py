@@ -292,7 +292,7 @@ def _fill_run_folder(run: _Run, folder: RunFolder, story: Story, written: write_
     seconds = time.perf_counter() - started
     facts = {**_facts(run.settings, run.backends, written, run.step, duration, seconds),
              **run_record(story, drawn, spoken, run.step.digest, staging, review["authored"],
-                          review["cut"]),
+                          review["cut"], _music_mix(run.settings.mix)),
              "flags": [flag.record() for flag in flags], "feedback": review["feedback"]}
     counts = run.recorder.counts().values()
     log.info("rendered %s: %.2f s of video in %.1f s; %s made, %s reused", story.path, duration,
@@ -300,6 +300,12 @@ def _fill_run_folder(run: _Run, folder: RunFolder, story: Story, written: write_
     folder.commit(lambda path, outputs: write_manifest(path, run.recorder,
                                                        {**facts, "outputs": outputs}))
     return duration
+
+
+def _music_mix(mix: MixSettings | None) -> dict[str, float] | None:
+    """How the mix plays music (its level, ducking and fades): part of what a reviewer heard."""
+    return None if mix is None else {name: value for name, value in asdict(mix).items()
+                                     if name.startswith(("music_", "duck_"))}
 
 
 def _report(console: Console, recorder: Recorder, written: write_stage.Written,

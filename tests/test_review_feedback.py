@@ -91,7 +91,7 @@ def story_at(root: Path, text: str = STORY):
 
 
 def render(root: Path, story, *, seed: int = 0, writer=None, tts=None,
-           feedback: Feedback | None = None) -> Rendered:
+           feedback: Feedback | None = None, music_mix: dict | None = None) -> Rendered:
     """What `render` does before the cut, with the decisions beside the story."""
     step = Step(Cache(root / "cache"), Recorder())
     feedback = load_feedback(story) if feedback is None else feedback
@@ -103,7 +103,7 @@ def render(root: Path, story, *, seed: int = 0, writer=None, tts=None,
     folder.mkdir()
     authored = {scene.id: authored_sha256(scene) for scene in story.scenes}
     records = scene_records(written.story, drawn, spoken, step.digest, authored,
-                            cut_scenes(written.story, drawn, spoken))
+                            cut_scenes(written.story, drawn, spoken), music_mix)
     (folder / "manifest.json").write_text(json.dumps({"story": story.path, "scenes": records}))
     return Rendered(folder, drawn, spoken, written)
 
@@ -206,6 +206,23 @@ def test_a_scene_whose_sound_or_transition_the_story_changed_needs_a_new_review(
         "scene hill: its transition changed since it was approved; review it again"]
     (sounds / "bell.wav").write_bytes(wav(900))  # another sound under the same name
     assert needs_review(render(tmp_path, story_at(tmp_path, text))) == [
+        "scene sea: its sound changed since it was approved; review it again"]
+
+
+def test_music_played_otherwise_by_the_mix_needs_a_new_review_of_its_scenes(tmp_path):
+    """How the mix plays the music (its level, ducking, fades: `render.mix:`) is part of a
+    scene's sound; the loudness target is not (it is how loud the whole video plays)."""
+    (tmp_path / "stories").mkdir()
+    (tmp_path / "stories" / "song.wav").write_bytes(wav(300))
+    text = STORY.replace("  image: a boat on a calm sea\n",
+                         "  image: a boat on a calm sea\n  music: song.wav\n")
+    mix = {"music_level": -15.0, "music_duck": 9.0, "duck_attack": 0.25, "duck_release": 0.5,
+           "music_fade": 0.5}
+    first = render(tmp_path, story_at(tmp_path, text), music_mix=mix)
+    decide(first, ["all"], "approved")
+    assert needs_review(render(tmp_path, story_at(tmp_path, text), music_mix=mix)) == []
+    louder = render(tmp_path, story_at(tmp_path, text), music_mix={**mix, "music_level": -6.0})
+    assert needs_review(louder) == [
         "scene sea: its sound changed since it was approved; review it again"]
 
 

@@ -40,13 +40,16 @@ def made_for(cache: str | None, subject: str) -> dict[str, str]:
     return {"cache": cache, "subject": subject} if cache else {}
 
 
-def presented(cut: Sequence[CutScene], digest: Callable[[Path], str]) -> list[dict[str, Any]]:
+def presented(cut: Sequence[CutScene], digest: Callable[[Path], str],
+              music_mix: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Per scene, what the cut adds to the video besides its picture (`ASPECTS`): its sound
-    (the music under it, the scene's or the story's, and its sound effects: each file's content
-    digest, place and level), how it begins (its `transition:`, which the cut plays at the end
-    of the scene before), its camera and its `duration:`."""
+    (the music under it, the scene's or the story's, with how the mix plays it, `music_mix`:
+    its level, ducking and fades; and its sound effects: each file's content digest, place and
+    level), how it begins (its `transition:`, which the cut plays at the end of the scene
+    before), its camera and its `duration:`."""
     begins = [None, *(scene.into_next for scene in cut[:-1])]
-    return [{"sound": {"music": None if scene.music is None else {"sha256": digest(scene.music)},
+    return [{"sound": {"music": None if scene.music is None else {"sha256": digest(scene.music),
+                                                                  "mix": music_mix},
                        "sfx": [{"sha256": digest(effect.audio), "seconds": effect.seconds,
                                 "line": effect.line, "level": effect.level}
                                for effect in scene.sfx]},
@@ -56,14 +59,15 @@ def presented(cut: Sequence[CutScene], digest: Callable[[Path], str]) -> list[di
 
 def scene_records(story: Story, drawn: Sequence[Drawn], spoken: Sequence[Spoken],
                   digest: Callable[[Path], str], authored: dict[str, str],
-                  cut: Sequence[CutScene]) -> list[dict[str, Any]]:
+                  cut: Sequence[CutScene], music_mix: dict[str, Any] | None = None
+                  ) -> list[dict[str, Any]]:
     """The manifest's `scenes`: per scene its picture, candidates (a reviewer's rejected one
     marked), what it adds to the video besides the picture (`presented`) and its lines, each
     with its hash and its place in the run folder (as the storyboard puts them); `authored`
     holds each authored scene's `authored_sha256` (a scene the writer drafted has none)."""
     clips = {(s.scene_id, s.index): s for s in spoken}
     records = []
-    for scene, picture, shown in zip(story.scenes, drawn, presented(cut, digest)):
+    for scene, picture, shown in zip(story.scenes, drawn, presented(cut, digest, music_mix)):
         written_by_author = authored.get(scene.id)
         candidates = []
         if len(picture.candidates) > 1:
@@ -213,9 +217,11 @@ def _aspect_hashes(shown: Any) -> dict[str, str] | None:
 
 def run_record(story: Story, drawn: Sequence[Drawn], spoken: Sequence[Spoken],
                digest: Callable[[Path], str], staging: Path,
-               authored: dict[str, str], cut: Sequence[CutScene]) -> dict[str, Any]:
+               authored: dict[str, str], cut: Sequence[CutScene],
+               music_mix: dict[str, Any] | None = None) -> dict[str, Any]:
     """What render adds to the manifest for review and publishing: `scenes` and the `files` a
-    publish copies (with resolved.story), each with its sha256."""
-    return {"scenes": scene_records(story, drawn, spoken, digest, authored, cut),
+    publish copies (with resolved.story), each with its sha256. `music_mix`: how the mix plays
+    music (`render.mix:`'s music settings), part of each scene with music's sound."""
+    return {"scenes": scene_records(story, drawn, spoken, digest, authored, cut, music_mix),
             "files": {name: digest(staging / name)
                       for name in (*PUBLISHED_FILES, "resolved.story")}}
