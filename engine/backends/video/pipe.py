@@ -147,8 +147,9 @@ def _vmsplice() -> Callable[..., int] | None:
 
 def _lent(vmsplice: Callable[..., int], fd: int, planes: Planes) -> bool:
     """Hand all of the planes' bytes to the pipe `fd`; False (nothing handed) when the call is
-    refused outright. BrokenPipeError when the reader has gone, as a write would raise. The
-    reader must copy the bytes out (read(2), as ffmpeg does), not splice them on."""
+    refused outright. BrokenPipeError when the reader has gone, as a write would raise; a
+    BackendError when the call fails halfway through a frame. The reader must copy the bytes
+    out (read(2), as ffmpeg does), not splice them on."""
     import ctypes
 
     pieces = [(plane.ctypes.data, plane.nbytes) for plane in planes]
@@ -166,7 +167,8 @@ def _lent(vmsplice: Callable[..., int], fd: int, planes: Planes) -> bool:
                 raise BrokenPipeError(code, os.strerror(code))
             if sent == 0:
                 return False  # refused (ENOSYS, EPERM, EINVAL, …): the frame goes by write()
-            raise OSError(code, os.strerror(code))
+            raise BackendError("video=ffmpeg", "handing a frame to ffmpeg failed after "
+                               f"{sent} bytes: {os.strerror(code)}")
         sent += done
         while pieces and done >= pieces[0][1]:
             done -= pieces.pop(0)[1]

@@ -92,3 +92,25 @@ def test_a_pipe_whose_reader_is_gone_raises_broken_pipe():
     with os.fdopen(writer, "wb", buffering=0) as outlet:
         with pytest.raises(BrokenPipeError):
             FrameWriter(outlet).write(_frame(2, 64, 36))
+
+
+def test_a_frame_refused_halfway_is_a_backend_error_not_a_traceback():
+    import ctypes
+    import errno
+
+    from engine.backends.video import pipe
+    from engine.errors import BackendError
+
+    calls = []
+
+    def half_then_fault(fd, vectors, count, flags):  # takes some bytes, then fails
+        calls.append(count)
+        if len(calls) == 1:
+            return 100
+        ctypes.set_errno(errno.EFAULT)
+        return -1
+
+    reader, writer = os.pipe()
+    with os.fdopen(reader, "rb"), os.fdopen(writer, "wb", buffering=0) as outlet:
+        with pytest.raises(BackendError, match="after 100 bytes"):
+            pipe._lent(half_then_fault, outlet.fileno(), _frame(3, 64, 36))
