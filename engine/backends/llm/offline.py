@@ -226,21 +226,16 @@ class _Job:
             if line.speaker and line.speaker not in moods:
                 # a picture shows a face and a pose, not a voice: `whispering` draws nothing
                 moods[line.speaker] = _mood(visible_direction(line.direction))
-        parts = []
-        for name in present:
-            who = self.who(name)
-            words = who.description.lower()
-            extra = [t for t in who.tags if t.lower() not in words]
-            look = ", ".join(x for x in [who.description, *extra] if x)
-            action = _ACTIONS.get(moods.get(name) or "", _BEAT_ACTIONS.get(beat, "smiling"))
-            parts.append(f"{name}, {look}, {action}" if look else f"{name}, {action}")
+        # The present characters by name and what they do: the draw stage adds each one's look
+        # (description, tags) and the story's style as they are when it draws, so a prompt
+        # `fill --write` kept in the story does not go stale when either is edited.
+        acting = _BEAT_ACTIONS.get(beat, "smiling")
+        parts = [f"{name}, {_ACTIONS.get(moods.get(name) or '', acting)}" for name in present]
         if not present and self.voice:
             who = self.who(self.voice)
-            parts.append(f"{cap(who.description or self.voice)}, "
-                         f"{_BEAT_ACTIONS.get(beat, 'smiling')}")
-        style = self.request.style.strip().rstrip(".") or "children's picture book"
+            parts.append(f"{cap(who.description or self.voice)}, {acting}")
         scene = [cap(setting.text)] if setting.text else []
-        return ". ".join([cap(style), *scene, *parts]) + ". Picture book illustration."
+        return ". ".join([*scene, *parts]) + ". Picture book illustration."
 
     # -- whole scenes ---------------------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-TEMPLATE_VERSION = "en-10"
+TEMPLATE_VERSION = "en-11"
 """Part of the writer's identity: changing any template below changes what is written."""
 
 # Slots every template may use (the writer fills all of them, so no `{...}` survives):
