@@ -209,6 +209,28 @@ def test_a_scene_whose_sound_or_transition_the_story_changed_needs_a_new_review(
         "scene sea: its sound changed since it was approved; review it again"]
 
 
+def test_a_picture_approved_as_presented_before_stays_approved_so(tmp_path):
+    """Approving a scene as it plays now keeps the same picture's earlier approvals: an older
+    run, or an edit taken back, needs no new review; a rejected picture is rejected in every
+    run that shows it, whatever plays with it."""
+    sounds = tmp_path / "stories"
+    sounds.mkdir()
+    (sounds / "bell.wav").write_bytes(wav(800))
+    text = STORY.replace("  image: a boat on a calm sea\n",
+                         "  image: a boat on a calm sea\n  sfx: bell.wav at 0.5s level -6dB\n")
+    quiet = render(tmp_path, story_at(tmp_path, text))
+    decide(quiet, ["all"], "approved")
+    louder = render(tmp_path, story_at(tmp_path, text.replace("level -6dB", "level 6dB")))
+    assert needs_review(louder) == [
+        "scene sea: its sound changed since it was approved; review it again"]
+    decide(louder, ["sea"], "approved")
+    assert needs_review(louder) == []
+    assert needs_review(quiet) == []  # the older run is still publishable
+    assert needs_review(render(tmp_path, story_at(tmp_path, text))) == []  # taken back
+    decide(louder, ["sea"], "rejected", "no boat")
+    assert needs_review(quiet) == ["scene sea: rejected: no boat"]
+
+
 def test_music_played_otherwise_by_the_mix_needs_a_new_review_of_its_scenes(tmp_path):
     """How the mix plays the music (its level, ducking, fades: `render.mix:`) is part of a
     scene's sound; the loudness target is not (it is how loud the whole video plays)."""

@@ -17,7 +17,8 @@ from engine.review.records import ASPECTS, Item
 
 HEADER = """\
 # Review decisions (storyreel review): a scene's under its picture's sha256 (with `presented`:
-# the sha256 of its sound, transition, camera and duration), a line's under its text's sha256
+# the sha256 of its sound, transition, camera and duration; `approved_with`: those it was
+# approved with before), a line's under its text's sha256
 # and then its audio's, so each is about exactly what was seen and heard. `storyreel publish`
 # needs every scene and line of a run approved here; a flagged one with accepted_flags naming
 # its flags.
@@ -70,9 +71,14 @@ def load(path: Path) -> dict[str, dict[str, dict[str, Any]]]:
 
 
 def decision_for(data: dict[str, dict[str, dict[str, Any]]], item: Item) -> Decision | None:
-    """The decision about exactly this item's content, if any."""
+    """The decision about exactly this item's content, if any. A scene's picture approved with
+    this very sound, transition, camera and duration (now or in an earlier approval of the same
+    picture: `approved_with`); a rejected picture is rejected however it is presented."""
     entry = _entry(data, item)
-    if entry is None or entry.get("presented") != item.presented:
+    if entry is None:
+        return None
+    if entry["decision"] == "approved" and entry.get("presented") != item.presented and \
+            item.presented not in (entry.get("approved_with") or []):
         return None
     return Decision(entry["decision"], str(entry.get("note") or ""),
                     str(entry.get("reviewer") or ""), str(entry.get("at") or ""),
@@ -140,10 +146,27 @@ def _write(path: Path, data: dict[str, dict[str, dict[str, Any]]],
         *outer, last = _hashes(item)
         for step in outer:
             place = place.setdefault(step, {})
+        earlier = place.get(last)
+        if item.presented is not None and decision.approved and isinstance(earlier, dict) \
+                and earlier.get("decision") == "approved":
+            # The same picture approved as presented before stays approved so (an older run,
+            # or an edit taken back): its presentations are kept beside the newest.
+            kept = [p for p in [*(earlier.get("approved_with") or []), earlier.get("presented")]
+                    if isinstance(p, dict) and p != entry["presented"]]
+            if kept:
+                entry["approved_with"] = _unique(kept)
         place[last] = entry
     body = yaml.safe_dump(data, sort_keys=True, allow_unicode=True, width=100,
                           default_flow_style=False)
     write_atomically(path, HEADER + body)
+
+
+def _unique(presentations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for shown in presentations:
+        if shown not in out:
+            out.append(dict(shown))
+    return out
 
 
 def _what_was_seen(item: Item) -> dict[str, str]:
