@@ -62,7 +62,8 @@ def listing(words: Iterable[str]) -> str:
     return ", ".join(words)
 
 
-BLOCK_COLON = "write `{keyword} {name}`: a block line (`scene ID`) has no ':'"
+BLOCK_COLON = ("write `{keyword} {name}`: a block line (`voice NAME`, `character NAME`, "
+               "`scene ID`) has no ':'")
 """The hint for a block keyword written as a key (`scene: rainy`), over {keyword} and {name}."""
 
 

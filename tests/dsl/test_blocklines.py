@@ -96,7 +96,8 @@ def test_a_block_line_with_a_colon_is_one_error_and_its_body_is_read(tmp_path: P
         "t.story:3:6: error: a block line has no ':'",
         "     3 | scene: rainy",
         "       |      ^",
-        "  hint: write `scene rainy`: a block line (`scene ID`) has no ':'",
+        "  hint: write `scene rainy`: a block line (`voice NAME`, `character NAME`, `scene ID`) "
+        "has no ':'",
         "t.story:6:3: error: unknown speaker 'Mo'"]
     assert len(summary(tmp_path, text)) == 2
 
@@ -104,7 +105,8 @@ def test_a_block_line_with_a_colon_is_one_error_and_its_body_is_read(tmp_path: P
 def test_a_block_line_with_a_colon_and_no_body(tmp_path: Path) -> None:
     out = summary(tmp_path, 'scene a\n  "x"\nscene: the-end\n')
     assert out == [("3:1 error unknown-key: unknown key 'scene' "
-                    "[write `scene the-end`: a block line (`scene ID`) has no ':']")]
+                    "[write `scene the-end`: a block line (`voice NAME`, `character NAME`, "
+                    "`scene ID`) has no ':']")]
 
 # -- a header line in the middle of a block ------------------------------------------------------
 
