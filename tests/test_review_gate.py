@@ -41,6 +41,14 @@ def test_an_unreviewed_run_is_refused_item_by_item_and_nothing_is_copied(tmp_pat
     assert publish_status(run).startswith("not publishable yet: 5 of 5 scenes and lines")
 
 
+def test_the_render_line_says_how_many_are_rejected(tmp_path, capsys):
+    run = make_run(tmp_path)
+    assert review(run, "--approve", "all", "--accept-flagged") == 0
+    assert review(run, "--reject", "meadow:1", "--note", "too fast") == 0
+    assert publish_status(run) == ("not publishable yet: 1 of 5 scenes and lines need review: "
+                                   f"1 rejected (storyreel review {run})")
+
+
 def test_an_approved_run_publishes_video_captions_and_its_record(tmp_path, capsys):
     run = make_run(tmp_path)
     assert review(run, "--approve", "all", "--note", "lovely") == 0
@@ -428,7 +436,8 @@ def test_a_real_render_is_reviewed_and_published_end_to_end(tmp_path):
     # what the scene adds to the video besides its picture is part of its approval
     story.write_text(story.read_text().replace("transition: crossfade", "transition: wipe left"))
     done = storyreel(*render)
-    assert "not publishable yet: 1 of 9 scenes and lines need review" in done.stderr
+    assert ("not publishable yet: 1 of 9 scenes and lines need review: scene warm-den: its "
+            "transition changed since it was approved (storyreel review") in done.stderr
     done = storyreel("publish", str(run), "--to", str(tmp_path / "again"))
     assert done.returncode == 2 and done.stderr.splitlines()[1:] == [
         "  scene warm-den: its transition changed since it was approved; review it again"]

@@ -87,6 +87,12 @@ def publish_status(run_dir: Path) -> str:
                 f"(storyreel publish {shlex.quote(str(run_dir))} --to DIR)")
     other = sum(1 for p in found if not p.startswith(("scene ", "line ")))
     items = len(found) - other
+    rejected = sum(1 for p in found if ": rejected" in p)
+    changed = [p.removesuffix("; review it again") for p in found
+               if p.endswith("; review it again")]
+    said = ([f"{rejected} rejected"] if rejected else []) + changed[:1] + (
+        [f"{len(changed) - 1} more changed since they were decided on"] if changed[1:] else [])
     return (f"not publishable yet: {items} of {len(run.items)} scenes and lines need review"
+            + (f": {'; '.join(said)}" if said else "")
             + (f", and {other} other problems (storyreel publish lists them)" if other else "")
             + f" (storyreel review {shlex.quote(str(run_dir))})")
