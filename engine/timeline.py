@@ -10,8 +10,8 @@ import stat
 import wave
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -220,14 +220,15 @@ def _pcm16_wav(path: Path) -> tuple[np.ndarray, int, int] | None:
         with open(path, "rb") as handle:
             if _wav_format_tag(handle.read(4096)) != 1:  # WAVE_FORMAT_PCM
                 return None
-        with wave.open(str(path), "rb") as clip:
-            channels, frames = clip.getnchannels(), clip.getnframes()
-            if clip.getsampwidth() != 2 or frames == 0:
-                return None
-            data = clip.readframes(frames)
-            if len(data) != frames * 2 * channels:
-                return None
-            return np.frombuffer(data, dtype="<i2"), clip.getframerate(), channels
+            handle.seek(0)
+            with wave.open(handle, "rb") as clip:
+                channels, frames = clip.getnchannels(), clip.getnframes()
+                if clip.getsampwidth() != 2 or frames == 0:
+                    return None
+                data = clip.readframes(frames)
+                if len(data) != frames * 2 * channels:
+                    return None
+                return np.frombuffer(data, dtype="<i2"), clip.getframerate(), channels
     except (wave.Error, EOFError):
         return None
 

@@ -151,22 +151,16 @@ def _write(path: Path, data: dict[str, dict[str, dict[str, Any]]],
                 and earlier.get("decision") == "approved":
             # The same picture approved as presented before stays approved so (an older run,
             # or an edit taken back): its presentations are kept beside the newest.
-            kept = [p for p in [*(earlier.get("approved_with") or []), earlier.get("presented")]
-                    if isinstance(p, dict) and p != entry["presented"]]
+            kept: list[dict[str, Any]] = []
+            for shown in [*(earlier.get("approved_with") or []), earlier.get("presented")]:
+                if isinstance(shown, dict) and shown != entry["presented"] and shown not in kept:
+                    kept.append(shown)
             if kept:
-                entry["approved_with"] = _unique(kept)
+                entry["approved_with"] = kept
         place[last] = entry
     body = yaml.safe_dump(data, sort_keys=True, allow_unicode=True, width=100,
                           default_flow_style=False)
     write_atomically(path, HEADER + body)
-
-
-def _unique(presentations: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for shown in presentations:
-        if shown not in out:
-            out.append(dict(shown))
-    return out
 
 
 def _what_was_seen(item: Item) -> dict[str, str]:

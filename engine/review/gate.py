@@ -61,6 +61,13 @@ def changed_files(run: Run) -> list[str]:
 
 def problems(run: Run, data: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
     """Everything that keeps the run from being published, one line each (empty: publishable)."""
+    return _run_problems(run) + [f"{label(item)}: {problem}"
+                                 for item, _, _, problem in _item_problems(run, data)]
+
+
+def _run_problems(run: Run) -> list[str]:
+    """What keeps the run from being published besides its items: files changed since the
+    render, flags about nothing in it."""
     out = changed_files(run)
     attached = {id(flag) for item in run.items for flag in item.flags}
     for flag in run.flags:
@@ -69,11 +76,19 @@ def problems(run: Run, data: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
                 f"{flag.get('scene')}:{flag.get('line')}"
             out.append(f"flag {flags_text([flag])} on {where}: about nothing in this run; "
                        "render again")
+    return out
+
+
+def _item_problems(run: Run, data: dict[str, dict[str, dict[str, Any]]]
+                   ) -> list[tuple[Item, Decision | None, str | None, str]]:
+    """Each item that keeps the run from being published: its decision (None: none for what
+    it holds now), what changed since it was decided on, and the problem in words."""
+    out = []
     for item in run.items:
-        problem = item_problem(item, decisions.decision_for(data, item),
-                               decisions.what_changed(data, item))
+        decision, changed = decisions.decision_for(data, item), decisions.what_changed(data, item)
+        problem = item_problem(item, decision, changed)
         if problem:
-            out.append(f"{label(item)}: {problem}")
+            out.append((item, decision, changed, problem))
     return out
 
 
@@ -81,18 +96,18 @@ def publish_status(run_dir: Path) -> str:
     """One line for the end of a render: publishable, or how much still needs review."""
     run = load_run(run_dir)
     data = decisions.load(decisions.decisions_path(run.story))
-    found = problems(run, data)
-    if not found:
+    other, judged = _run_problems(run), _item_problems(run, data)
+    if not other and not judged:
         return ("publishable: every scene and line is approved "
                 f"(storyreel publish {shlex.quote(str(run_dir))} --to DIR)")
-    other = sum(1 for p in found if not p.startswith(("scene ", "line ")))
-    items = len(found) - other
-    rejected = sum(1 for p in found if ": rejected" in p)
-    changed = [p.removesuffix("; review it again") for p in found
-               if p.endswith("; review it again")]
+    rejected = sum(1 for _, decision, _, _ in judged
+                   if decision is not None and not decision.approved)
+    changed = [f"{label(item)}: {what}" for item, _, what, problem in judged
+               if what and problem == f"{what}; review it again"]
     said = ([f"{rejected} rejected"] if rejected else []) + changed[:1] + (
         [f"{len(changed) - 1} more changed since they were decided on"] if changed[1:] else [])
-    return (f"not publishable yet: {items} of {len(run.items)} scenes and lines need review"
-            + (f": {'; '.join(said)}" if said else "")
-            + (f", and {other} other problems (storyreel publish lists them)" if other else "")
+    return (f"not publishable yet: {len(judged)} of {len(run.items)} scenes and lines need "
+            "review" + (f": {'; '.join(said)}" if said else "")
+            + (f", and {len(other)} other problems (storyreel publish lists them)"
+               if other else "")
             + f" (storyreel review {shlex.quote(str(run_dir))})")

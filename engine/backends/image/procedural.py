@@ -122,12 +122,15 @@ class ProceduralIllustrator:
                 "elements": list(layout.elements),
                 "poses": dict(reading.poses),
                 "colours": {element: "#%02x%02x%02x" % rgb for element, rgb in reading.colours},
-                "title": None if not (self.banner and request.title and request.title.strip())
-                else {"rows": list((laid := self._title(request)).rows), "cut": laid.cut}}
+                "title": None if (laid := self._title(request)) is None
+                else {"rows": list(laid.rows), "cut": laid.cut}}
 
-    def _title(self, request: DrawRequest) -> Banner:
-        """How the scene's title is laid out in its banner at the picture's size."""
-        return banner_layout(request.title or "", max(1, request.width), max(1, request.height),
+    def _title(self, request: DrawRequest) -> Banner | None:
+        """How the scene's title is laid out in its banner at the picture's size (None: no
+        banner)."""
+        if not (self.banner and request.title and request.title.strip()):
+            return None
+        return banner_layout(request.title, max(1, request.width), max(1, request.height),
                              title_chain(self.title_fonts))
 
     @staticmethod
@@ -146,24 +149,25 @@ class ProceduralIllustrator:
                           indoor=layout.backdrop in ("room", "bedroom", "kitchen", "classroom"),
                           rainy=layout.gloomy)
         paint(canvas, layout, reading, layout.behind)
-        subjects = self._cast(canvas, request, reading, layout)
+        banner = self._title(request)
+        subjects = self._cast(canvas, request, reading, layout, banner)
         paint(canvas, layout, reading, layout.front)
         if ss > 1:
             image = image.reduce(ss)
         image = self._finish(image, reading, layout, rng)
         notes = {"characters": [(x0 / canvas.w, y0 / canvas.h, x1 / canvas.w, y1 / canvas.h)
                                 for x0, y0, x1, y1 in subjects], "title": []}
-        if self.banner and request.title and request.title.strip():
-            x0, y0, x1, y1 = draw_banner(image, self._title(request),
-                                                title_chain(self.title_fonts))
+        if banner is not None:
+            x0, y0, x1, y1 = draw_banner(image, banner, title_chain(self.title_fonts))
             notes["title"].append((x0 / width, y0 / height, x1 / width, y1 / height))
         image.info[SUBJECTS] = json.dumps({kind: [[round(v, 4) for v in box] for box in boxes]
                                            for kind, boxes in notes.items()})
         return image
 
-    def _cast(self, c: scenery.Canvas, request: DrawRequest, r: Reading, p: Plan
-              ) -> list[Box]:
-        """The characters, drawn; where each one's pixels are (canvas pixels)."""
+    def _cast(self, c: scenery.Canvas, request: DrawRequest, r: Reading, p: Plan,
+              banner: Banner | None) -> list[Box]:
+        """The characters, drawn (clear of the title's `banner`); where each one's pixels are
+        (canvas pixels)."""
         looks = [look_of(x, r.language) for x in request.characters]
         boxes: list[Box] = []
         if not looks:
@@ -187,8 +191,8 @@ class ProceduralIllustrator:
         landscape = request.width >= request.height and request.caption_band < 1.0
         clear_of = (request.caption_band - BAND_GAP) * h if landscape else None
         top = TITLE_CLEARANCE * h
-        if self.banner and request.title and request.title.strip():  # canvas pixels
-            top = max(top, banner_reach(self._title(request), request.width, request.height)
+        if banner is not None:  # canvas pixels
+            top = max(top, banner_reach(banner, request.width, request.height)
                       * h / max(1, request.height))
         if clear_of is not None:  # a tiny picture's banner may reach past the band: room kept
             top = min(top, 0.5 * clear_of)

@@ -10,8 +10,8 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
-from engine.backends.video.framing import (Box, camera_keeps, pan_fallback, pan_framing,
-                                          pan_height, zoom_framing)
+from engine.backends.video.framing import (CAMERA_KEEPS, PAN_FALLBACK, Box, around,
+                                          pan_framing, pan_height, subject_boxes, zoom_framing)
 from engine.backends.video.transitions import Planes, shift
 from engine.backends.video.yuv import even, rgb_to_yuv420
 
@@ -68,10 +68,11 @@ class Picture:
     def __init__(self, path: Path, width: int, height: int, camera: str | None):
         rgb = decoded(path)
         self.width, self.height, self.camera = width, height, camera
-        self.keep = camera_keeps(path, width, height) if camera not in (None, "still") else None
-        self.pan = camera in ("pan left", "pan right")
-        self.title = pan_fallback(path, width, height) if self.pan else None
         self.still = camera in (None, "still")
+        self.pan = camera in ("pan left", "pan right")
+        noted = None if self.still else subject_boxes(path, width, height)  # read once
+        self.keep = around(noted, CAMERA_KEEPS)
+        self.title = around(noted, PAN_FALLBACK) if self.pan else None
         lanczos = Image.Resampling.LANCZOS
         if self.pan:
             strip_w, strip_h = even(width * PAN_ZOOM), even(height * PAN_ZOOM)

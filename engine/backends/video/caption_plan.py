@@ -12,7 +12,8 @@ from engine.backends.detail import detail, mean_in
 from engine.backends.video.camera import camera_view, decoded
 from engine.backends.video.caption_box import (CaptionStyle, caption_corner, caption_overlay,
                                                caption_size)
-from engine.backends.video.framing import Box, camera_keeps, pan_fallback, subject_boxes
+from engine.backends.video.framing import (CAMERA_KEEPS, PAN_FALLBACK, Box, around,
+                                           subject_boxes)
 from engine.captions import Cue, caption_text, display_words
 
 PLACES = ("auto", "bottom", "top")
@@ -108,7 +109,7 @@ def captions_on_top(image: Path, camera: str | None, texts: Sequence[str], width
     bands = caption_bands(texts, width, height, style)
     noted = subject_boxes(image, width, height)
     if noted is not None:
-        keep, title = camera_keeps(image, width, height), pan_fallback(image, width, height)
+        keep, title = around(noted, CAMERA_KEEPS), around(noted, PAN_FALLBACK)
         seen = [in_frame(box, camera, keep, title) for boxes in noted.values() for box in boxes]
         covered = {top: sum(_overlap(band, box) for box in seen) for top, band in bands.items()}
         return covered[False] > 0 and covered[True] < covered[False]

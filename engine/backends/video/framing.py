@@ -61,20 +61,28 @@ def _text_after_pixels(png: Path) -> bool:
     return False
 
 
-def characters_in(image: Path, width: int, height: int,
-                  kinds: tuple[str, ...] = ("characters",)) -> Box | None:
-    """The smallest box around every character inside the picture (None: none noted), or
-    around every subject of the given `kinds`."""
-    noted = subject_boxes(image, width, height) or {}
-    boxes = [box for kind in kinds for box in noted.get(kind) or []]
+def around(noted: dict[str, list[Box]] | None, kinds: tuple[str, ...]) -> Box | None:
+    """The smallest box inside the picture around every subject of `kinds` in `noted` (what
+    `subject_boxes` read); None when none is noted."""
+    boxes = [box for kind in kinds for box in (noted or {}).get(kind) or []]
     if not boxes:
         return None
     return (max(0.0, min(b[0] for b in boxes)), max(0.0, min(b[1] for b in boxes)),
             min(1.0, max(b[2] for b in boxes)), min(1.0, max(b[3] for b in boxes)))
 
 
+def characters_in(image: Path, width: int, height: int,
+                  kinds: tuple[str, ...] = ("characters",)) -> Box | None:
+    """The smallest box around every character inside the picture (None: none noted), or
+    around every subject of the given `kinds`."""
+    return around(subject_boxes(image, width, height), kinds)
+
+
 CAMERA_KEEPS = ("characters", "title")
 """What a camera move keeps whole in the frame: the characters, and a title the picture shows."""
+PAN_FALLBACK = ("title",)
+"""What a pan keeps whole when its window cannot hold all of CAMERA_KEEPS (a cast spread wider
+than the window): the title banner, which is laid out narrower than the window."""
 
 
 def camera_keeps(image: Path, width: int, height: int) -> Box | None:
@@ -83,9 +91,8 @@ def camera_keeps(image: Path, width: int, height: int) -> Box | None:
 
 
 def pan_fallback(image: Path, width: int, height: int) -> Box | None:
-    """The box a pan keeps whole when its window cannot hold `camera_keeps`' (a cast spread
-    wider than the window): the title banner, which is laid out narrower than the window."""
-    return characters_in(image, width, height, ("title",))
+    """The box a pan keeps whole when its window cannot hold `camera_keeps`' (PAN_FALLBACK)."""
+    return characters_in(image, width, height, PAN_FALLBACK)
 
 
 def zoom_framing(keep: Box, most: float) -> tuple[float, float, float]:

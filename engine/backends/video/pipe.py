@@ -152,9 +152,9 @@ def _lent(vmsplice: Callable[..., int], fd: int, planes: Planes) -> bool:
     out (read(2), as ffmpeg does), not splice them on."""
     import ctypes
 
-    pieces = [(plane.ctypes.data, plane.nbytes) for plane in planes]
     if not all(plane.flags.c_contiguous for plane in planes):
         raise ValueError("frame planes must be C-contiguous")
+    pieces = [(plane.ctypes.data, plane.nbytes) for plane in planes]
     sent = 0
     while pieces:
         vectors = (ctypes.c_size_t * (2 * len(pieces)))(*(n for piece in pieces for n in piece))
