@@ -4,7 +4,9 @@
   `zoompan` along the same camera paths (eased like ours), `xfade` for the transitions, `concat`
   for cuts, libass `subtitles` for burned captions, the same x264 settings and AAC narration.
 - `encode_floor`: x264 alone, with the editor's settings and its own threading, encoding frames
-  that are already decoded (a raw file in the page cache): what no assembly can beat.
+  that are already decoded (a raw file in the page cache): what no assembly can beat. Two ways:
+  the ffmpeg binary reading the file, and PyAV's libx264 (the one `video=ffmpeg` encodes its
+  segments with) in this process, handed the file's frames (`in_process=True`).
 - `reference_frames` + `ssim`: quality against the exact camera paths drawn at high quality
   (Lanczos from the fitted RGB picture, in floating point, no captions, never encoded).
 """
@@ -97,11 +99,30 @@ def decode_raw(video: Path, raw: Path) -> None:
 
 
 def encode_floor(raw: Path, out: Path, width: int, height: int, fps: int,
-                 editor: FFmpegEditor) -> None:
+                 editor: FFmpegEditor, in_process: bool = False) -> None:
     """x264 alone on decoded frames: the editor's settings, x264's own threads."""
-    subprocess.run([*QUIET, "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{width}x{height}",
-                    "-framerate", str(fps), "-i", str(raw), *_x264(editor), "-an",
-                    str(out)], check=True)
+    if not in_process:
+        subprocess.run([*QUIET, "-f", "rawvideo", "-pix_fmt", "yuv420p",
+                        "-s", f"{width}x{height}", "-framerate", str(fps), "-i", str(raw),
+                        *_x264(editor), "-an", str(out)], check=True)
+        return
+    import av
+
+    frames = np.memmap(raw, np.uint8, "r").reshape(-1, height * 3 // 2, width)
+    options = {"preset": editor.preset, "crf": str(editor.crf), "profile": "high",
+               "g": str(editor.keyint),
+               **({"x264-params": editor.x264_params} if editor.x264_params else {})}
+    with av.open(str(out), "w", format="mp4") as sink:
+        stream = sink.add_stream("libx264", rate=fps, options=options)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.codec_context.thread_count = 0  # x264's own choice, as the binary's
+        for number, planes in enumerate(frames):
+            frame = av.VideoFrame.from_ndarray(planes, format="yuv420p")
+            frame.pts = number
+            for packet in stream.encode(frame):
+                sink.mux(packet)
+        for packet in stream.encode(None):
+            sink.mux(packet)
 
 
 def reference_frames(images: Sequence[Path], cameras: Sequence[str | None],

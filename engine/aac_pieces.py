@@ -13,7 +13,6 @@ silence (the track's edit list then skips the priming, as ffmpeg writes it).
 from __future__ import annotations
 
 import fractions
-import functools
 import hashlib
 import io
 import json
@@ -26,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.backends.video.libav import libav_version
 from engine.errors import stop_if
 from engine.files import keep_arrays, kept_arrays, replacing
 from engine.loudness import Loudness, gated_loudness, k_energy, true_peak
@@ -77,18 +77,9 @@ def encoded(sound: Callable[[], np.ndarray], primed: bool, bitrate: str,
 
 def piece_path(workdir: Path, key: dict[str, object]) -> Path:
     """Where the piece made from what `key` names is kept (the encoder's version added)."""
-    named = {**key, "version": VERSION, "encoder": encoder_version()}
+    named = {**key, "version": VERSION, "encoder": libav_version()}
     digest = hashlib.sha256(json.dumps(named, sort_keys=True).encode()).hexdigest()
     return workdir / f"aacp-{digest[:32]}.npz"
-
-
-@functools.cache
-def encoder_version() -> str:
-    """PyAV's and its libavcodec's versions: they encode the pieces (and shape their bytes)."""
-    import av
-
-    major, minor, micro = av.library_versions["libavcodec"]
-    return f"pyav {av.__version__}, libavcodec {major}.{minor}.{micro}"
 
 
 def encode_all(jobs: Sequence[tuple[Callable[[], np.ndarray], bool, str, Path]],

@@ -23,7 +23,7 @@ from engine.backends.select import Selector
 from engine.backends.tagger import Tagger
 from engine.backends.tts import TTS
 from engine.backends.video import Editor
-from engine.aac_pieces import encoder_version
+from engine.backends.video.libav import libav_version
 from engine.cache import Cache
 from engine.files import place_atomically, write_atomically
 from engine.dsl.format import format_story
@@ -109,7 +109,7 @@ def _cut(story: Story, scenes: tuple[CutScene, ...], editor: Editor, settings: R
         "caption_speakers": settings.caption_speakers,
         "mix": asdict(settings.mix) if settings.mix else None,
         "language": language,
-        "narration_encoder": encoder_version(),  # the AAC pieces' libavcodec (not the editor's)
+        "narration_encoder": libav_version(),  # the AAC pieces' libavcodec (not the editor's)
     }
     workdir = cache.root / "segments"
     return step.run("cut", CUT_VERSION, request, editor, "video.mp4",

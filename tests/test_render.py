@@ -164,7 +164,7 @@ def test_the_cuts_key_names_the_narrations_aac_encoder(tmp_path: Path, monkeypat
     settings = SimpleNamespace(width=320, height=180, fps=25, caption_speakers=False, mix=None,
                                timeline=timeline_settings(compose_config()))
     for version in ("pyav 1, libavcodec 1.0.0", "pyav 2, libavcodec 1.0.0"):
-        monkeypatch.setattr(render, "encoder_version", lambda: version)
+        monkeypatch.setattr(render, "libav_version", lambda: version)
         scenes = cut_scenes(story, [SimpleNamespace(image=tmp_path / "a.png")], [])
         render._cut(story, scenes, editor=None, settings=settings, step=step,
                     cache=SimpleNamespace(root=tmp_path))

@@ -231,10 +231,14 @@ def test_editing_one_line_reencodes_only_its_scene(scenes, tmp_path: Path):
     assert not [p for p in work.rglob("*") if p.name.endswith(".tmp")]
 
 
-def test_a_failing_encoder_leaves_no_partial_file(scenes, tmp_path: Path):
+def test_a_failing_encoder_leaves_no_partial_file(scenes, tmp_path: Path, monkeypatch):
+    from engine.backends.video.ffmpeg import FFmpegEditor
+
+    # an encoder that refuses to open (settings are checked before, so this takes a patch)
+    monkeypatch.setattr(FFmpegEditor, "_codec_options", lambda self, codec: {"preset": "none"})
     out = tmp_path / "out"
     with pytest.raises(BackendError, match="video=ffmpeg"):
-        run_cut(scenes, out, tmp_path / "work", preset="no-such-preset")
+        run_cut(scenes, out, tmp_path / "work")
     assert not out.exists() or not list(out.iterdir())
     assert not list((tmp_path / "work").glob("seg-*"))
     assert not [p for p in tmp_path.rglob("*") if p.name.endswith(".tmp")]

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-import subprocess
+import fractions
 from functools import cache
 
 from engine.errors import BackendError, ConfigError
@@ -17,6 +16,29 @@ NVENC_PRESETS = {"ultrafast": "p1", "superfast": "p2", "veryfast": "p3", "faster
 """x264's preset names as NVENC's p1 (fastest) … p7 (best), so `video.preset` serves both."""
 
 
+X264_TUNES = ("film", "animation", "grain", "stillimage", "psnr", "ssim", "fastdecode",
+              "zerolatency")
+"""x264's tunes (`video.tune`): one of the first six, and fastdecode or zerolatency may join it
+with a comma."""
+
+
+def check_preset(name: str) -> str:
+    """`name` if it is one of x264's presets (which stand for NVENC's too), else ConfigError."""
+    if name not in NVENC_PRESETS:
+        raise ConfigError(f"video.preset is one of {', '.join(NVENC_PRESETS)}, not {name!r}")
+    return name
+
+
+def check_tune(name: str | None) -> str | None:
+    """`name` if it is x264's tune (or tunes, comma-joined), or None; else ConfigError."""
+    parts = [] if name is None else str(name).split(",")
+    psy = [part for part in parts if part not in ("fastdecode", "zerolatency")]
+    if not all(part in X264_TUNES for part in parts) or len(psy) > 1 or len(set(parts)) < len(parts):
+        raise ConfigError(f"video.tune is one of {', '.join(X264_TUNES[:6])}, with or without "
+                          f"fastdecode and zerolatency (comma-joined), or null; not {name!r}")
+    return name
+
+
 def check_encoder(name: str) -> str:
     """`name` if it is one of ENCODERS (ConfigError otherwise)."""
     if name not in ENCODERS:
@@ -24,14 +46,14 @@ def check_encoder(name: str) -> str:
     return name
 
 
-def resolve(choice: str, ffmpeg: str) -> str:
+def resolve(choice: str) -> str:
     """The encoder a cut uses: `choice`, or for auto the best one this machine can open.
 
-    An explicit h264_nvenc that cannot open (no NVIDIA driver or GPU, or an ffmpeg built
-    without it) is a BackendError naming ffmpeg's reason, in one line."""
+    An explicit h264_nvenc that cannot open (no NVIDIA driver or GPU) is a BackendError naming
+    libavcodec's reason, in one line."""
     if choice == "libx264":
         return choice
-    reason = nvenc_problem(ffmpeg)
+    reason = nvenc_problem()
     if reason is None:
         return "h264_nvenc"
     if choice == "auto":
@@ -41,34 +63,41 @@ def resolve(choice: str, ffmpeg: str) -> str:
 
 
 @cache
-def nvenc_problem(ffmpeg: str) -> str | None:
-    """Why h264_nvenc cannot encode a frame here (None: it can), tried once per process."""
-    try:
-        result = subprocess.run(
-            [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-f", "lavfi",
-             "-i", "color=c=black:s=256x144:r=25", "-frames:v", "1", "-c:v", "h264_nvenc",
-             "-f", "null", "-"], stdin=subprocess.DEVNULL, capture_output=True, timeout=60,
-            check=False)
-    except (OSError, subprocess.TimeoutExpired) as error:
-        return f"probing it failed ({error})"
-    if result.returncode == 0:
-        return None
-    lines = result.stderr.decode(errors="replace").strip().splitlines() or ["no message"]
-    return re.sub(r"^(\[[^]]*\] )+", "", lines[0])  # "[h264_nvenc @ 0x…] Cannot load libcuda"
+def nvenc_problem() -> str | None:
+    """Why h264_nvenc cannot encode a frame here (None: it can), tried once per process with
+    the libavcodec that encodes the segments (PyAV's)."""
+    import av
+
+    from engine.backends.video.libav import libav_messages
+
+    with libav_messages() as messages:
+        try:
+            context = av.CodecContext.create("h264_nvenc", "w")
+            context.width, context.height, context.pix_fmt = 256, 144, "yuv420p"
+            context.time_base = fractions.Fraction(1, 25)
+            context.open()
+            frame = av.VideoFrame(256, 144, "yuv420p")
+            frame.pts = 0
+            context.encode(frame)
+            context.encode(None)
+        except (av.FFmpegError, ValueError) as error:
+            said = [text.strip() for _, _, text in messages if text.strip()]
+            return said[-1] if said else str(error)  # e.g. "Cannot load libcuda.so.1"
+    return None
 
 
-def video_args(codec: str, *, crf: int, preset: str, tune: str | None, keyint: int,
-               x264_params: str | None, threads: int) -> list[str]:
-    """ffmpeg's output options for one segment's video stream (no filters)."""
-    common = ["-profile:v", "high", "-pix_fmt", "yuv420p", "-g", str(keyint)]
+def codec_options(codec: str, *, crf: int, preset: str, tune: str | None, keyint: int,
+                  x264_params: str | None) -> dict[str, str]:
+    """The encoder's options for one segment's video stream (libavcodec's names, as ffmpeg's
+    `-crf`, `-preset`, … set them)."""
+    common = {"profile": "high", "g": str(keyint)}
     if codec == "h264_nvenc":
-        # Constant quality: -cq plays the part of x264's crf (no bitrate target).
-        return ["-c:v", "h264_nvenc", "-preset", NVENC_PRESETS.get(preset, preset),
-                "-rc", "vbr", "-cq", str(crf), "-b:v", "0", *common]
-    args = ["-c:v", "libx264", "-preset", preset, "-crf", str(crf), *common,
-            "-threads", str(threads)]
+        # Constant quality: cq plays the part of x264's crf (no bitrate target).
+        return {"preset": NVENC_PRESETS.get(preset, preset), "rc": "vbr", "cq": str(crf),
+                "b": "0", **common}
+    options = {"preset": preset, "crf": str(crf), **common}
     if tune:
-        args += ["-tune", tune]
+        options["tune"] = tune
     if x264_params:
-        args += ["-x264-params", x264_params]
-    return args
+        options["x264-params"] = x264_params
+    return options

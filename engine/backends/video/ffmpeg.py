@@ -1,4 +1,4 @@
-"""`video=ffmpeg`: per-scene H.264 segments from raw frames piped to ffmpeg, then concat and mux.
+"""`video=ffmpeg`: per-scene H.264 segments encoded in this process, then concat and mux by ffmpeg.
 
 Each scene's segment is encoded once into `workdir`, named by a hash of everything that shapes
 its bytes, so a re-cut after editing one line encodes only that line's scene. The narration's
@@ -29,16 +29,18 @@ from engine.backends.video.caption_box import CaptionStyle, caption_fits
 from engine.backends.video.caption_plan import (PLACES, bottom_band_top, caption_entries,
                                                captions_on_top)
 from engine.backends.video.chapters import chapter_input, tag_chapter_track
-from engine.backends.video.encoders import check_encoder, resolve, video_args
+from engine.backends.video.encoders import (check_encoder, check_preset, check_tune,
+                                            codec_options, resolve)
 from engine.backends.video.ffmpeg_narration import NarrationEncode
-from engine.backends.video.ffmpeg_tool import (BITEXACT, bitexact, ffmpeg_exe, ffmpeg_version,
+from engine.backends.video.ffmpeg_tool import (bitexact, ffmpeg_exe, ffmpeg_version,
                                                run_ffmpeg)
 from engine.backends.video.frames import SceneShot, distinct_frames, first_frame, render_frames
-from engine.backends.video.pipe import encode_piped, timing_filter
+from engine.backends.video.libav import libav_version
+from engine.backends.video.segment_encoder import encode_segment
 from engine.backends.video.transitions import Planes
 from engine.captions import MAX_CHARS, caption_text, columns, srt_text
 from engine.errors import BackendError, Stopped, stop_if
-from engine.files import reserve_beside, write_atomically
+from engine.files import replacing, write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +81,8 @@ class _Job:
 
 
 class FFmpegEditor:
-    """Cuts with the ffmpeg that imageio-ffmpeg ships (libx264 or h264_nvenc, aac, mov_text)."""
+    """Cuts scenes into segments with PyAV's libx264 (or h264_nvenc) in this process, and joins
+    them with the narration, subtitles and chapters by the ffmpeg that imageio-ffmpeg ships."""
 
     def __init__(self, burn_subtitles: bool = True, crf: int = 20, preset: str = "veryfast",
                  tune: str | None = None, keyint: int = 250, x264_params: str | None = "me=dia",
@@ -95,7 +98,8 @@ class FFmpegEditor:
         self.encoder = check_encoder(str(encoder))
         self.highlight_words = bool(highlight_words)
         self.caption_place = caption_place
-        self.crf, self.preset, self.tune, self.keyint = int(crf), str(preset), tune, int(keyint)
+        self.crf, self.keyint = int(crf), int(keyint)
+        self.preset, self.tune = check_preset(str(preset)), check_tune(tune)
         self.x264_params = x264_params
         self.audio_bitrate = str(audio_bitrate)
         self.aac_bitrate: str | None = self.audio_bitrate  # the mux copies an AAC narration
@@ -135,7 +139,8 @@ class FFmpegEditor:
         import PIL
 
         style = self._style()
-        return {"backend": "video=ffmpeg", "ffmpeg": ffmpeg_version(), "pillow": PIL.__version__,
+        return {"backend": "video=ffmpeg", "ffmpeg": ffmpeg_version(),
+                "segments_encoded_by": libav_version(), "pillow": PIL.__version__,
                 "opencv": cv2.__version__,
                 "segment_version": SEGMENT_VERSION, "encoder": self._encoder_settings(),
                 "audio_bitrate": self.audio_bitrate,
@@ -145,7 +150,7 @@ class FFmpegEditor:
                     "fallbacks": {path.name: _file_digest(path) for path in style.fallbacks}}}
 
     def _encoder_settings(self) -> dict[str, Any]:
-        codec = resolve(self.encoder, ffmpeg_exe())
+        codec = resolve(self.encoder)
         if codec == "h264_nvenc":
             return {"codec": codec, "profile": "high", "pix_fmt": "yuv420p", "cq": self.crf,
                     "preset": self.preset, "keyint": self.keyint, "colors": "bt709/tv"}
@@ -265,36 +270,20 @@ class FFmpegEditor:
         width, height = request.width, request.height
         following = (first_frame(job.following, width, height, style)
                      if job.following is not None else None)
-        # Only frames that differ go through the pipe (see pipe.py).
-        sent = distinct_frames(job.shot, following is not None)
-        repeats = len(sent) < job.shot.frames
-        # A copy of the last frame goes one frame past the end; `-frames:v` stops there.
-        timing = timing_filter([*sent, job.shot.frames], request.fps) if repeats else ""
-        command = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-                   "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{width}x{height}",
-                   "-framerate", str(request.fps), "-i", "pipe:0",
-                   *self._video_args(request.fps, timing), "-frames:v", str(job.shot.frames),
-                   "-an", *BITEXACT, "-f", "mp4"]
-        temp = reserve_beside(job.path)
-        try:
-            encode_piped(command, _until(stop, render_frames(job.shot, width, height, style,
-                                                             following, only=sent)),
-                         repeats, temp, what=f"scene '{job.segment.scene_id}'",
-                         where=f"scene {job.segment.scene_id}")
-            os.replace(temp, job.path)
-        finally:
-            temp.unlink(missing_ok=True)
+        sent = distinct_frames(job.shot, following is not None)  # each drawn once
+        pictures = render_frames(job.shot, width, height, style, following, only=sent)
+        codec = resolve(self.encoder)
+        with replacing(job.path) as temp:
+            encode_segment(zip(sent, _until(stop, pictures)), job.shot.frames, temp,
+                           codec=codec, options=self._codec_options(codec),
+                           threads=self.threads, fps=request.fps, width=width, height=height,
+                           what=f"scene '{job.segment.scene_id}'",
+                           where=f"scene {job.segment.scene_id}")
         log.debug("encoded scene %s → %s", job.segment.scene_id, job.path.name)
 
-    def _video_args(self, fps: int, timing: str = "") -> list[str]:
-        codec = resolve(self.encoder, ffmpeg_exe())
-        return [*video_args(codec, crf=self.crf, preset=self.preset, tune=self.tune,
-                            keyint=self.keyint, x264_params=self.x264_params,
-                            threads=self.threads),
-                # The frames are already BT.709 limited range: tag them so (no conversion).
-                "-vf", f"{timing}setparams=colorspace=bt709:color_primaries=bt709:"
-                       "color_trc=bt709:range=tv",
-                "-video_track_timescale", str(fps * 512)]
+    def _codec_options(self, codec: str) -> dict[str, str]:
+        return codec_options(codec, crf=self.crf, preset=self.preset, tune=self.tune,
+                             keyint=self.keyint, x264_params=self.x264_params)
 
     # ---- the final video ----------------------------------------------------------------------
     def _mux(self, request: CutRequest, segments: list[Path], audio: Path) -> None:

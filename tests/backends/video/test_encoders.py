@@ -8,13 +8,13 @@ import pytest
 from PIL import Image
 
 from engine.backends.video import CutRequest, Segment
-from engine.backends.video.encoders import nvenc_problem, resolve, video_args
-from engine.backends.video.ffmpeg import FFmpegEditor, ffmpeg_exe
+from engine.backends.video.encoders import codec_options, nvenc_problem, resolve
+from engine.backends.video.ffmpeg import FFmpegEditor
 from engine.config import build_backend, compose_config
 from engine.errors import BackendError, ConfigError
 from tests.sounds import write_silence
 
-NVENC_PROBLEM = nvenc_problem(ffmpeg_exe())
+NVENC_PROBLEM = nvenc_problem()
 
 
 def test_the_encoder_is_a_setting_libx264_by_default():
@@ -25,20 +25,37 @@ def test_the_encoder_is_a_setting_libx264_by_default():
         FFmpegEditor(encoder="x265")
 
 
+@pytest.mark.parametrize("setting, value, says", [
+    ("preset", "quick", "video.preset is one of ultrafast, superfast, veryfast"),
+    ("tune", "cartoon", "video.tune is one of film, animation"),
+    ("tune", "film,animation", "not 'film,animation'"),
+])
+def test_a_preset_or_tune_x264_lacks_is_refused_before_any_work(setting: str, value: str,
+                                                                 says: str):
+    with pytest.raises(ConfigError, match=says):
+        FFmpegEditor(**{setting: value})
+
+
+def test_tunes_join_as_x264_allows():
+    assert FFmpegEditor(tune="animation,fastdecode,zerolatency").tune == \
+        "animation,fastdecode,zerolatency"
+    assert FFmpegEditor(tune=None).tune is None
+
+
 def test_nvenc_options_stand_for_crf_and_preset():
-    args = video_args("h264_nvenc", crf=23, preset="veryfast", tune="animation", keyint=250,
-                      x264_params="me=dia", threads=1)
-    assert args[:2] == ["-c:v", "h264_nvenc"]
-    assert args[args.index("-cq") + 1] == "23" and args[args.index("-preset") + 1] == "p3"
-    assert "-x264-params" not in args and "-tune" not in args
-    x264 = video_args("libx264", crf=23, preset="veryfast", tune=None, keyint=250,
-                      x264_params="me=dia", threads=1)
-    assert x264[x264.index("-crf") + 1] == "23" and "-x264-params" in x264
+    nvenc = codec_options("h264_nvenc", crf=23, preset="veryfast", tune="animation", keyint=250,
+                          x264_params="me=dia")
+    assert nvenc == {"preset": "p3", "rc": "vbr", "cq": "23", "b": "0", "profile": "high",
+                     "g": "250"}  # no x264-params, no tune: x264's own
+    x264 = codec_options("libx264", crf=23, preset="veryfast", tune=None, keyint=250,
+                         x264_params="me=dia")
+    assert x264 == {"preset": "veryfast", "crf": "23", "profile": "high", "g": "250",
+                    "x264-params": "me=dia"}
 
 
 @pytest.mark.skipif(NVENC_PROBLEM is None, reason="h264_nvenc opens on this machine")
 def test_nvenc_where_it_cannot_open_fails_in_one_line_and_auto_falls_back(tmp_path: Path):
-    assert resolve("auto", ffmpeg_exe()) == "libx264"
+    assert resolve("auto") == "libx264"
     assert FFmpegEditor(encoder="auto").identity()["encoder"]["codec"] == "libx264"
     Image.new("RGB", (64, 36), (40, 90, 160)).save(tmp_path / "p.png")
     write_silence(tmp_path / "a.wav", 0.1)
@@ -55,5 +72,5 @@ def test_nvenc_where_it_cannot_open_fails_in_one_line_and_auto_falls_back(tmp_pa
 
 @pytest.mark.skipif(NVENC_PROBLEM is not None, reason=f"h264_nvenc: {NVENC_PROBLEM}")
 def test_nvenc_where_it_opens_is_what_auto_picks():
-    assert resolve("auto", ffmpeg_exe()) == "h264_nvenc"
+    assert resolve("auto") == "h264_nvenc"
     assert FFmpegEditor(encoder="auto").identity()["encoder"]["codec"] == "h264_nvenc"
