@@ -1,5 +1,5 @@
 """A segment's frames encoded into an mp4 in this process by PyAV's libavcodec (libx264 or
-h264_nvenc): no encoder process to start per scene, no pipe to copy 1.4 MB a frame through.
+h264_nvenc): no encoder process to start per scene and no pipe between us and the encoder.
 
 The encoder gets every frame of the scene; a picture that holds (a still scene between caption
 changes) is one frame handed over again with the next frame number, never drawn or copied again.
