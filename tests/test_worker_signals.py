@@ -24,11 +24,14 @@ from joblib.externals.loky.backend import fork_exec as loky_fork
 from engine import worker_signals
 
 forked = loky_fork.fork_exec
+pressed = []
 def fork_then_ctrl_c(*args, **kwargs):
     pid = forked(*args, **kwargs)
-    os.kill(os.getpid(), signal.SIGINT)
-    while not worker_signals._deferred:  # the handler has run: the Ctrl-C waits
-        time.sleep(0.001)  # (a bare loop may starve the handler: see below)
+    if not pressed:  # one Ctrl-C, after the first fork (a second one's handler could run late)
+        pressed.append(pid)
+        os.kill(os.getpid(), signal.SIGINT)
+        while not worker_signals._deferred:  # the handler has run: the Ctrl-C waits
+            time.sleep(0.001)  # (a bare loop may starve the handler: see below)
     return pid
 loky_fork.fork_exec = fork_then_ctrl_c
 worker_signals.block_ctrl_c_for_new_processes()
