@@ -1,11 +1,13 @@
 """Cold, no-op and one-line-edit render times of a 12- and a 60-scene story, and ratios to cold.
 
-    .venv/bin/python benchmarks/incremental.py [--scenes 12 60] [--keep DIR] [hydra overrides...]
+    .venv/bin/python benchmarks/incremental.py [--scenes 12 60] [--music] [--keep DIR] [overrides...]
 
 Each render is the real command (`python -m engine render ...`) in a fresh process, as an author
 runs it; the time is the command's wall clock (its CPU seconds, ffmpeg's included, are printed
 too: on a shared machine they move less). Targets (issues 4 and 16): no-op ≤ 5 % of cold, one-line
-edit ≤ 1/N + 10 % of cold for an N-scene story, whatever N.
+edit ≤ 1/N + 10 % of cold for an N-scene story, whatever N. With `--music` the story has a music
+bed under the whole story (`music: music/bed.wav`, a soft chord loop made here), so its scenes
+never meet in silence.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import wave
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,11 +33,12 @@ SETTINGS = ["a sunny meadow full of daisies", "a dark forest with tall pine tree
             "a mountain path above the clouds", "a lighthouse on a rocky island"]
 
 
-def story_text(scenes: int, edited: int | None = None) -> str:
+def story_text(scenes: int, edited: int | None = None, music: bool = False) -> str:
     """A complete story (every line and image prompt written, so no writer runs): `scenes`
-    scenes of two narration lines and one dialogue line; `edited` changes one line's words."""
+    scenes of two narration lines and one dialogue line; `edited` changes one line's words;
+    `music` puts `music/bed.wav` under the whole story."""
     out = ["title: The Long Walk", "audience: 3-6", "style: soft watercolor picture book",
-           "language: en", "", "character Mo",
+           "language: en", *(["music: music/bed.wav"] if music else []), "", "character Mo",
            "  description: a small blue hedgehog with a red scarf",
            "  voice: child", ""]
     for n in range(scenes):
@@ -46,6 +50,26 @@ def story_text(scenes: int, edited: int | None = None) -> str:
                 f'  "Mo walked on, to {setting}."', f'  "{words}"',
                 f'  Mo: "What a lovely place number {n + 1} is!"', ""]
     return "\n".join(out)
+
+
+def write_bed(path: Path, rate: int = 48000) -> Path:
+    """A soft chord loop (C, A minor, F, G; 2 s each, triads of sines with a slow swell) as a
+    16-bit mono WAV at `path`."""
+    import numpy as np
+
+    chords = ((261.63, 329.63, 392.00), (220.00, 261.63, 329.63), (174.61, 220.00, 261.63),
+              (196.00, 246.94, 293.66))
+    t = np.arange(2 * rate) / rate
+    swell = np.sin(np.pi * t / 2) ** 2
+    loop = np.concatenate([swell * sum(np.sin(2 * np.pi * f * t) for f in chord) / 3
+                           for chord in chords])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes((0.3 * 32767 * loop).astype("<i2").tobytes())
+    return path
 
 
 def _children_cpu() -> float:
@@ -76,12 +100,16 @@ def _median(runs: list[tuple[float, dict]]) -> tuple[float, dict]:
     return sorted(runs, key=lambda run: run[0])[len(runs) // 2]
 
 
-def measure(scenes: int, repeats: int, work: Path, overrides: list[str]) -> None:
-    """Cold, no-op and one-line-edit renders of a `scenes`-scene story in `work`; print them."""
+def measure(scenes: int, repeats: int, work: Path, overrides: list[str],
+            music: bool = False) -> None:
+    """Cold, no-op and one-line-edit renders of a `scenes`-scene story in `work` (with a music
+    bed under it when `music`); print them."""
     work.mkdir(parents=True, exist_ok=True)
     (work / ".git").mkdir(exist_ok=True)  # a story repository of its own
     story, cache = work / "walk.story", work / "cache"
-    story.write_text(story_text(scenes))
+    if music:
+        write_bed(work / "music" / "bed.wav")
+    story.write_text(story_text(scenes, music=music))
 
     cold, cold_manifest = render(story, work / "cold", cache, overrides)
     # No-op and edit runs are short and this machine is shared: the median of a few, each edit
@@ -89,13 +117,14 @@ def measure(scenes: int, repeats: int, work: Path, overrides: list[str]) -> None
     noops = [render(story, work / f"noop-{n}", cache, overrides) for n in range(repeats)]
     edits = []
     for n in range(repeats):
-        story.write_text(story_text(scenes, edited=(scenes // 2 + n) % scenes))
+        story.write_text(story_text(scenes, edited=(scenes // 2 + n) % scenes, music=music))
         edits.append(render(story, work / f"edit-{n}", cache, overrides))
     noop, noop_manifest = _median(noops)
     edit, edit_manifest = _median(edits)
 
     duration = cold_manifest.get("duration", 0.0)
-    print(f"story: {scenes} scenes, {len(cold_manifest['artifacts'])} artifacts, "
+    print(f"story: {scenes} scenes{', music bed' if music else ''}, "
+          f"{len(cold_manifest['artifacts'])} artifacts, "
           f"video {duration:.1f} s; overrides: {' '.join(overrides) or '(defaults)'}; "
           f"no-op and edit: median of {repeats}")
     print(f"{'run':<16}{'wall s':>9}{'in-process s':>14}{'CPU s':>8}{'made':>6}{'ratio':>9}"
@@ -123,11 +152,14 @@ def main() -> int:
     parser.add_argument("--scenes", type=int, nargs="+", default=[12, 60],
                         help="story lengths, each measured on its own")
     parser.add_argument("--repeats", type=int, default=3, help="no-op and edit runs (median)")
+    parser.add_argument("--music", action="store_true",
+                        help="a music bed under the whole story (scenes never meet in silence)")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
     args, overrides = parser.parse_known_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="storyreel-incremental-"))
     for scenes in args.scenes:
-        measure(scenes, args.repeats, work / f"{scenes}-scenes", overrides)
+        measure(scenes, args.repeats, work / f"{scenes}-scenes{'-music' if args.music else ''}",
+                overrides, args.music)
     if not args.keep:
         import shutil
         shutil.rmtree(work, ignore_errors=True)
