@@ -22,10 +22,18 @@ X264_TUNES = ("film", "animation", "grain", "stillimage", "psnr", "ssim", "fastd
 with a comma."""
 
 
-def check_preset(name: str) -> str:
-    """`name` if it is one of x264's presets (which stand for NVENC's too), else ConfigError."""
-    if name not in NVENC_PRESETS:
-        raise ConfigError(f"video.preset is one of {', '.join(NVENC_PRESETS)}, not {name!r}")
+NVENC_OWN_PRESETS = tuple(f"p{n}" for n in range(1, 8))
+"""NVENC's own preset names, which video.encoder=h264_nvenc takes too."""
+
+
+def check_preset(name: str, encoder: str) -> str:
+    """`name` if it is one of x264's presets (which stand for NVENC's too) or, for h264_nvenc,
+    one of NVENC's own (p1 … p7); else ConfigError."""
+    own = NVENC_OWN_PRESETS if encoder == "h264_nvenc" else ()
+    if name not in NVENC_PRESETS and name not in own:
+        also = " (or p1 … p7 with video.encoder=h264_nvenc)" if not own else ", p1 … p7"
+        raise ConfigError(f"video.preset is one of {', '.join(NVENC_PRESETS)}{also}, "
+                          f"not {name!r}")
     return name
 
 
@@ -68,7 +76,7 @@ def nvenc_problem() -> str | None:
     the libavcodec that encodes the segments (PyAV's)."""
     import av
 
-    from engine.backends.video.libav import libav_messages
+    from engine.backends.video.libav import libav_messages, libav_reason
 
     with libav_messages() as messages:
         try:
@@ -82,7 +90,7 @@ def nvenc_problem() -> str | None:
             context.encode(None)
         except (av.FFmpegError, ValueError) as error:
             said = [text.strip() for _, _, text in messages if text.strip()]
-            return said[-1] if said else str(error)  # e.g. "Cannot load libcuda.so.1"
+            return said[-1] if said else libav_reason([], error)  # "Cannot load libcuda.so.1"
     return None
 
 

@@ -99,7 +99,7 @@ class FFmpegEditor:
         self.highlight_words = bool(highlight_words)
         self.caption_place = caption_place
         self.crf, self.keyint = int(crf), int(keyint)
-        self.preset, self.tune = check_preset(str(preset)), check_tune(tune)
+        self.preset, self.tune = check_preset(str(preset), self.encoder), check_tune(tune)
         self.x264_params = x264_params
         self.audio_bitrate = str(audio_bitrate)
         self.aac_bitrate: str | None = self.audio_bitrate  # the mux copies an AAC narration

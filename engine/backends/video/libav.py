@@ -9,6 +9,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 
 @functools.cache
@@ -23,19 +24,28 @@ def libav_version() -> str:
 
 _level_lock = threading.Lock()
 _listening = 0
-_level_before: int | None = None
+_before: tuple[int | None, bool] = (None, True)
+_elsewhere: Any = None
 
 
 @contextmanager
 def libav_messages() -> Iterator[list[tuple[int, str, str]]]:
-    """libavcodec's error messages in this thread while the block runs (PyAV keeps them quiet
-    otherwise): the reason an encoder gives for refusing to open or to encode."""
+    """libavcodec's error messages in this thread while the block runs: the reason an encoder
+    gives for refusing to open or to encode.
+
+    PyAV drops libav's messages unless a level is set, and then sends them to Python's logging
+    (the console); so while any thread listens, the level is ERROR, every message is kept (not
+    only the first of a repeated one) and messages from threads that do not listen (a decoder
+    in the narration's thread, x264's own threads) go nowhere, as they did before."""
     import av.logging
 
-    global _listening, _level_before
+    global _listening, _before, _elsewhere
     with _level_lock:
         if _listening == 0:
-            _level_before = av.logging.get_level()
+            _before = (av.logging.get_level(), av.logging.get_skip_repeated())
+            _elsewhere = av.logging.Capture(local=False)
+            _elsewhere.__enter__()
+            av.logging.set_skip_repeated(False)
             av.logging.set_level(av.logging.ERROR)
         _listening += 1
     try:
@@ -45,7 +55,17 @@ def libav_messages() -> Iterator[list[tuple[int, str, str]]]:
         with _level_lock:
             _listening -= 1
             if _listening == 0:
-                av.logging.set_level(_level_before)
+                av.logging.set_level(_before[0])
+                av.logging.set_skip_repeated(_before[1])
+                _elsewhere.__exit__(None, None, None)
+                _elsewhere = None
+
+
+def libav_reason(messages: list[tuple[int, str, str]], error: Exception) -> str:
+    """What libav said in this thread, else the error without PyAV's "last error log" (which
+    is the whole process's, so maybe another thread's)."""
+    said = "; ".join(text.strip() for _, _, text in messages if text.strip())
+    return said or str(error).split("; last error log:")[0]
 
 
 PERTURB_BYTE = 0xA5
@@ -61,10 +81,12 @@ def repeatable_heap() -> Iterator[None]:
     """While the block runs (in any thread), memory malloc hands out is filled with one byte.
 
     x264 (with B-frames and its lookahead) reads some memory it allocated and never wrote,
-    and its bytes depend on what was there. An ffmpeg process starts with a heap whose garbage
+    and its bytes depend on what was there: in fresh processes under MALLOC_PERTURB_ 1 and 200
+    one segment encodes to two files (tests/backends/video/test_segment_encoder.py), and a
+    scene drawn and encoded again and again in one thread gave 4 to 9 files in 6 to 12 tries
+    (benchmarks/RESULTS.md, session 8). An ffmpeg process starts with a heap whose garbage
     follows from its inputs, so its output repeats; in this process the garbage is whatever
-    earlier work left, so the same frames could encode to other bytes after another scene
-    (tests/backends/video/test_segment_encoder.py shows both). Filled memory makes them repeat.
+    earlier work left. Filled memory makes the bytes repeat.
     glibc's mallopt(M_PERTURB) does it (it also fills freed memory, which costs a memset per
     large allocation, so it is on only while an encoder is); elsewhere nothing changes."""
     global _encoding

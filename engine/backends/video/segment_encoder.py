@@ -8,14 +8,16 @@ libavcodec lets go of the GIL while it encodes, so several segments encode at on
 
 from __future__ import annotations
 
+import errno
 import fractions
+import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from engine.backends.video.libav import libav_messages, repeatable_heap
+from engine.backends.video.libav import libav_messages, libav_reason, repeatable_heap
 from engine.backends.video.transitions import Planes
 from engine.errors import BackendError
 
@@ -26,6 +28,8 @@ BT709 = 1
 """libavutil's number for BT.709 primaries, transfer and matrix alike."""
 LIMITED_RANGE = 1
 """AVCOL_RANGE_MPEG: 16-235 luma, as the frames are drawn (`yuv.py`)."""
+FULL_OR_LOCKED = frozenset((errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES))
+"""Errors writing the segment that are the folder's, not the encoder's."""
 
 
 def encode_segment(pictures: Iterable[tuple[int, Planes]], frames: int, output: Path, *,
@@ -55,9 +59,11 @@ def encode_segment(pictures: Iterable[tuple[int, Planes]], frames: int, output: 
                 for packet in stream.encode(None):
                     sink.mux(packet)
         except av.FFmpegError as error:
-            said = "; ".join(text.strip() for _, _, text in messages if text.strip())
+            if isinstance(error, OSError) and error.errno in FULL_OR_LOCKED:
+                # the folder's fault, not the encoder's: said as any file error is (where, what to do)
+                raise OSError(error.errno, os.strerror(error.errno), str(output)) from error
             raise BackendError("video=ffmpeg", f"encoding {what} failed ({codec}): "
-                               f"{said or error}"[:900], where=where) from error
+                               f"{libav_reason(messages, error)}"[:900], where=where) from error
 
 
 def _held(pictures: Iterable[tuple[int, Planes]], frames: int, width: int,

@@ -36,6 +36,14 @@ def test_a_preset_or_tune_x264_lacks_is_refused_before_any_work(setting: str, va
         FFmpegEditor(**{setting: value})
 
 
+def test_nvenc_takes_its_own_presets_too():
+    assert FFmpegEditor(encoder="h264_nvenc", preset="p7").preset == "p7"
+    with pytest.raises(ConfigError, match="p1 … p7 with video.encoder=h264_nvenc"):
+        FFmpegEditor(preset="p7")
+    assert codec_options("h264_nvenc", crf=20, preset="p7", tune=None, keyint=250,
+                         x264_params=None)["preset"] == "p7"
+
+
 def test_tunes_join_as_x264_allows():
     assert FFmpegEditor(tune="animation,fastdecode,zerolatency").tune == \
         "animation,fastdecode,zerolatency"

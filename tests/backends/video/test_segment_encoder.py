@@ -110,3 +110,69 @@ def test_the_bytes_do_not_depend_on_what_the_heap_held(tmp_path: Path):
                        env={**os.environ, "PYTHONPATH": str(root), "MALLOC_PERTURB_": fill})
         outputs.append(out.read_bytes())
     assert outputs[0] == outputs[1]
+
+
+def test_the_same_refusal_twice_names_its_reason_each_time(tmp_path: Path):
+    """libav's messages are not dropped as repeats, nor carried into the next error."""
+    said = []
+    for attempt in range(2):
+        with pytest.raises(BackendError) as error:
+            encode(tmp_path / f"{attempt}.mp4", [(0, flat(60))], 3, preset="hurried")
+        said.append(error.value.message)
+    assert said[0] == said[1] and "hurried" in said[1]
+    with pytest.raises(BackendError) as other:
+        encode(tmp_path / "2.mp4", [(0, flat(60))], 3, preset="slowish")
+    assert "slowish" in other.value.message and "hurried" not in other.value.message
+
+
+def test_libav_listens_only_while_asked_and_other_threads_stay_quiet(caplog):
+    """While a segment encodes, a decoder's complaint in another thread reaches no log; after,
+    PyAV's settings are as they were."""
+    import threading
+
+    import av.logging
+
+    from engine.backends.video.libav import libav_messages
+
+    before = (av.logging.get_level(), av.logging.get_skip_repeated())
+    with libav_messages() as mine:
+        other = threading.Thread(target=av.logging.log,
+                                 args=(av.logging.ERROR, "mp3float", "Header missing"))
+        other.start()
+        other.join()
+        av.logging.log(av.logging.ERROR, "libx264", "mine")
+        with libav_messages() as inner:  # a second listener: the innermost hears it
+            av.logging.log(av.logging.ERROR, "libx264", "inner")
+        av.logging.log(av.logging.ERROR, "libx264", "mine")  # a repeat is kept too
+    assert [text for _, _, text in mine] == ["mine", "mine"]
+    assert [text for _, _, text in inner] == ["inner"]
+    assert not [r for r in caplog.records if "Header missing" in r.getMessage()]
+    assert (av.logging.get_level(), av.logging.get_skip_repeated()) == before
+
+
+def test_stopped_midway_leaves_no_file_and_the_heap_as_it_was(tmp_path: Path):
+    from engine.backends.video import libav
+    from engine.errors import Stopped
+
+    def pictures():
+        yield 0, flat(60)
+        yield 1, flat(90)
+        raise Stopped()
+
+    with pytest.raises(Stopped):
+        encode(tmp_path / "a.mp4", pictures(), 5)
+    assert libav._encoding == 0 and libav._listening == 0
+
+
+def test_a_full_disk_is_a_file_error_naming_the_path(tmp_path: Path):
+    """ENOSPC while writing is the folder's problem: an OSError the render explains (where, and
+    how to choose another cache), not an encoder failure."""
+    import errno
+
+    full = Path("/dev/full")
+    if not full.exists():
+        pytest.skip("no /dev/full here")
+    with pytest.raises(OSError) as error:
+        encode(full, [(0, flat(60)), (1, flat(90))], 60)
+    assert not isinstance(error.value, BackendError)
+    assert error.value.errno == errno.ENOSPC and error.value.filename == str(full)
