@@ -106,16 +106,23 @@ def encode_floor(raw: Path, out: Path, width: int, height: int, fps: int,
                         "-s", f"{width}x{height}", "-framerate", str(fps), "-i", str(raw),
                         *_x264(editor), "-an", str(out)], check=True)
         return
-    import av
-
-    frames = np.memmap(raw, np.uint8, "r").reshape(-1, height * 3 // 2, width)
     options = {"preset": editor.preset, "crf": str(editor.crf), "profile": "high",
                "g": str(editor.keyint),
                **({"x264-params": editor.x264_params} if editor.x264_params else {})}
+    encode_raw(raw, out, width, height, fps, "libx264", options)
+
+
+def encode_raw(raw: Path, out: Path, width: int, height: int, fps: int, codec: str,
+               options: dict[str, str], threads: int = 0) -> None:
+    """The raw yuv420p file's frames encoded in this process by `codec` (PyAV), with `threads`
+    (0: the encoder's own choice)."""
+    import av
+
+    frames = np.memmap(raw, np.uint8, "r").reshape(-1, height * 3 // 2, width)
     with av.open(str(out), "w", format="mp4") as sink:
-        stream = sink.add_stream("libx264", rate=fps, options=options)
+        stream = sink.add_stream(codec, rate=fps, options=options)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.codec_context.thread_count = 0  # x264's own choice, as the binary's
+        stream.codec_context.thread_count = threads
         for number, planes in enumerate(frames):
             frame = av.VideoFrame.from_ndarray(planes, format="yuv420p")
             frame.pts = number
