@@ -22,12 +22,15 @@ _KEYS = frozenset((*vocab.HEADER_KEYS, *vocab.VOICE_KEYS, *vocab.CHARACTER_KEYS,
 
 def block_meant(text: str) -> str | None:
     """The block keyword that an unindented `WORD NAME` line misspells (`scen a`, `Scene a` →
-    `scene`), or None (a key, or a word nearer a key, such as `scenes`, is not a misspelt
-    block)."""
+    `scene`), or None (a key, or a word nearer a key, such as `scens`, is not a misspelt
+    block; but the key `scenes` takes a number, so `scenes hill` meant `scene hill`)."""
     code = text.split("#")[0]
     words = code.split()
-    if text[:1] in {" ", "\t"} or len(words) != 2 or ":" in code or words[0] in _KEYS:
+    if text[:1] in {" ", "\t"} or len(words) != 2 or ":" in code:
         return None
+    if words[0] in _KEYS:
+        singular = words[0][:-1]
+        return singular if singular in BLOCK_WORDS and not words[1].isdigit() else None
     closest = did_you_mean(words[0], (*BLOCK_WORDS, *sorted(_KEYS)))
     return closest if closest in BLOCK_WORDS else None  # `scens 3` is nearer `scenes`
 
