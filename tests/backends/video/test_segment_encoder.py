@@ -125,31 +125,6 @@ def test_the_same_refusal_twice_names_its_reason_each_time(tmp_path: Path):
     assert "slowish" in other.value.message and "hurried" not in other.value.message
 
 
-def test_libav_listens_only_while_asked_and_other_threads_stay_quiet(caplog):
-    """While a segment encodes, a decoder's complaint in another thread reaches no log; after,
-    PyAV's settings are as they were."""
-    import threading
-
-    import av.logging
-
-    from engine.backends.video.libav import libav_messages
-
-    before = (av.logging.get_level(), av.logging.get_skip_repeated())
-    with libav_messages() as mine:
-        other = threading.Thread(target=av.logging.log,
-                                 args=(av.logging.ERROR, "mp3float", "Header missing"))
-        other.start()
-        other.join()
-        av.logging.log(av.logging.ERROR, "libx264", "mine")
-        with libav_messages() as inner:  # a second listener: the innermost hears it
-            av.logging.log(av.logging.ERROR, "libx264", "inner")
-        av.logging.log(av.logging.ERROR, "libx264", "mine")  # a repeat is kept too
-    assert [text for _, _, text in mine] == ["mine", "mine"]
-    assert [text for _, _, text in inner] == ["inner"]
-    assert not [r for r in caplog.records if "Header missing" in r.getMessage()]
-    assert (av.logging.get_level(), av.logging.get_skip_repeated()) == before
-
-
 def test_stopped_midway_leaves_no_file_and_the_heap_as_it_was(tmp_path: Path):
     from engine.backends.video import libav
     from engine.errors import Stopped
