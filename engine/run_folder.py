@@ -7,9 +7,13 @@ import json
 import logging
 import os
 import shutil
+import signal
+import threading
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from types import TracebackType
+from typing import Any
 
 from engine.files import write_atomically
 from engine.locks import UNWRITABLE, acquire, release
@@ -67,7 +71,12 @@ class RunFolder:
         return self
 
     def commit(self, write_manifest: Callable[[Path, list[str]], None]) -> None:
-        """Put the staged outputs in place; `write_manifest(path, outputs)` writes the manifest."""
+        """Put the staged outputs in place; `write_manifest(path, outputs)` writes the manifest.
+        A Ctrl-C meanwhile waits until the run is whole in the folder, then interrupts."""
+        with _ctrl_c_waits():
+            self._commit(write_manifest)
+
+    def _commit(self, write_manifest: Callable[[Path, list[str]], None]) -> None:
         previous = previous_outputs(self.folder)
         outputs = sorted(str(p.relative_to(self.staging).as_posix())
                          for p in self.staging.rglob("*")
@@ -110,6 +119,26 @@ class RunFolder:
         if not self._committed:
             discard_record(self.folder)
             remove_if_empty(self.folder)
+
+
+@contextmanager
+def _ctrl_c_waits() -> Iterator[None]:
+    """In the main thread: a Ctrl-C during the block is raised when it ends (the renames that
+    put a run in place take milliseconds; half of them would leave a mix of two runs)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pressed: list[Any] = []
+    previous = signal.signal(signal.SIGINT, lambda number, frame: pressed.append(frame))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if pressed:
+        if callable(previous):
+            previous(signal.SIGINT, pressed[0])
+        elif previous != signal.SIG_IGN:
+            raise KeyboardInterrupt
 
 
 FOUND_FOLDERS: set[Path] = set()

@@ -354,9 +354,12 @@ def test_a_failed_or_interrupted_render_leaves_the_whole_run_folder_as_it_was(re
     failed = render(repo / "fox.story", run, cache, "seed=503", "video.audio_bitrate=lots")
     assert failed.returncode == 1 and everything(run) == before
     made = len(list(cache.glob("??/*/manifest.json")))
+    # Larger pictures than TINY's, so that the second one is still being drawn when the Ctrl-C
+    # comes (a Ctrl-C during the final renames waits for them: tests/test_run_folder.py).
     process = subprocess.Popen(
         [sys.executable, "-m", "engine", "render", str(repo / "fox.story"),
-         f"hydra.run.dir={run}", f"cache.dir={cache}", *TINY, "seed=503"], cwd=ROOT,
+         f"hydra.run.dir={run}", f"cache.dir={cache}", "render.width=960", "render.height=540",
+         "render.fps=8", "seed=503"], cwd=ROOT,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while len(list(cache.glob("??/*/manifest.json"))) == made:  # seed 503's drawing began
