@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.aac_pieces import FRAME, _decode, _encode
-from engine.timeline import SAMPLE_RATE, pcm16, read_clip
+from engine.mix import SAMPLE_RATE, pcm16, read_clip
 
 WINDOWS = ("LONG", "START", "SHORT", "STOP")
 

@@ -58,8 +58,8 @@ from engine.backends.tts.audio import wav_bytes
 from engine.backends.video.ffmpeg import FFmpegEditor, ffmpeg_exe
 from engine.backends.video.moviepy import MoviePyEditor
 from engine.config import compose_config, timeline_settings
+from engine.mix import mix_audio
 from engine.stages.cut import CutLine, CutScene, cut, plan
-from engine.timeline import mix_audio
 
 CAMERAS = ("slow zoom in", None, "pan left", "slow zoom out", "pan right", None)
 TRANSITIONS = ("crossfade", "cut", "crossfade", "cut", "crossfade", None)

@@ -26,14 +26,9 @@ from pathlib import Path
 import numpy as np
 
 from engine.backends.tts.audio import wav_bytes
+from engine.mix import SAMPLE_RATE, MixSettings, mix_audio, read_clip
 from engine.stages.cut import CutLine, CutScene, plan
-from engine.timeline import (
-    SAMPLE_RATE,
-    MixSettings,
-    TimelineSettings,
-    mix_audio,
-    read_clip,
-)
+from engine.timeline import TimelineSettings
 
 MIX = MixSettings(loudness=-14.0, true_peak=-1.5, music_level=-18.0, music_duck=9.0,
                   duck_attack=0.25, duck_release=0.5, music_fade=0.5)

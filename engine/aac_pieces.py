@@ -29,7 +29,7 @@ from engine.backends.video.libav import libav_version
 from engine.errors import stop_if
 from engine.files import keep_arrays, kept_arrays, replacing
 from engine.loudness import Loudness, gated_loudness, k_energy, true_peak
-from engine.timeline import SAMPLE_RATE
+from engine.mix import SAMPLE_RATE
 
 FRAME = 1024
 """Samples in an AAC-LC frame."""
@@ -37,7 +37,7 @@ EDGE = 2 * FRAME
 """Silent samples a piece begins and ends with for its packets to join cleanly."""
 GRAIN = 64
 """Samples the decoded loudness sums are kept at: divides a frame and the gating blocks' step."""
-VERSION = 1
+VERSION = 2  # 2: AAC_CODER
 """Bumped when a piece is encoded or measured differently."""
 
 
@@ -142,30 +142,36 @@ def write_m4a(placed: Sequence[tuple[int, Piece]], total: int, out_path: Path) -
     return out_path
 
 
-def _encode(pcm: np.ndarray, bitrate: str) -> list[bytes]:
+def _encode(pcm: np.ndarray, bitrate: str, coder: str | None = None) -> list[bytes]:
     """The 16-bit samples as ADTS frames by libavcodec's `aac` in this process (PyAV): the bytes
-    `ffmpeg -f s16le -i - -c:a aac -b:a … -aac_pns 0 -f adts` writes, without its start-up."""
+    `ffmpeg -f s16le -i - -c:a aac -b:a … -aac_coder fast -aac_pns 0 -f adts` writes, without
+    its start-up (`coder`: another `aac_coder` than AAC_CODER, for benchmarks/aac_coder.py)."""
     import av
 
+    from engine.backends.video.ffmpeg_tool import AAC_CODER
+    from engine.backends.video.libav import libav_messages, libav_reason
     from engine.errors import BackendError
 
     context = av.CodecContext.create("aac", "w")
     context.sample_rate, context.layout, context.format = SAMPLE_RATE, "mono", "fltp"
     context.time_base = fractions.Fraction(1, SAMPLE_RATE)
     context.flags |= av.codec.context.Flags.bitexact
-    context.options = {"b": bitrate, "aac_pns": "0"}
+    context.options = {"b": bitrate, "aac_coder": coder or AAC_CODER, "aac_pns": "0"}
     samples = (pcm.astype(np.float32) / 32768).reshape(1, -1)  # as ffmpeg converts s16 to fltp
     packets: list[bytes] = []
-    try:
-        context.open()
-        for start in range(0, samples.shape[1], FRAME):
-            frame = av.AudioFrame.from_ndarray(samples[:, start:start + FRAME], format="fltp",
-                                               layout="mono")
-            frame.sample_rate, frame.pts, frame.time_base = SAMPLE_RATE, start, context.time_base
-            packets += [_adts(bytes(packet)) for packet in context.encode(frame)]
-        packets += [_adts(bytes(packet)) for packet in context.encode(None)]
-    except av.FFmpegError as error:
-        raise BackendError("video=ffmpeg", f"encoding the narration failed: {error}") from error
+    with libav_messages() as messages:  # its own words, not another thread's last error
+        try:
+            context.open()
+            for start in range(0, samples.shape[1], FRAME):
+                frame = av.AudioFrame.from_ndarray(samples[:, start:start + FRAME],
+                                                   format="fltp", layout="mono")
+                frame.sample_rate, frame.pts = SAMPLE_RATE, start
+                frame.time_base = context.time_base
+                packets += [_adts(bytes(packet)) for packet in context.encode(frame)]
+            packets += [_adts(bytes(packet)) for packet in context.encode(None)]
+        except av.FFmpegError as error:
+            raise BackendError("video=ffmpeg", "encoding the narration failed: "
+                               f"{libav_reason(messages, error)}") from error
     return packets
 
 

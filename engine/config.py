@@ -221,7 +221,7 @@ def timeline_settings(cfg: DictConfig):  # -> engine.timeline.TimelineSettings
 
 def mix_settings(cfg: DictConfig):  # -> engine.timeline.MixSettings
     """The soundtrack's mix and mastering (`render.mix:`), typed."""
-    from engine.timeline import MixSettings
+    from engine.mix import MixSettings
 
     return MixSettings(**OmegaConf.to_container(cfg.render.mix, resolve=True))
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.timeline import SAMPLE_RATE, Timeline, read_clip
+from engine.mix import SAMPLE_RATE, read_clip
+from engine.timeline import Timeline
 
 
 @dataclass(frozen=True, slots=True)

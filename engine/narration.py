@@ -30,7 +30,8 @@ from engine.loudness import (
     grid_gain,
     limited_energy,
 )
-from engine.timeline import SAMPLE_RATE, MixSettings, Timeline, mixed, pcm16, write_pcm
+from engine.mix import SAMPLE_RATE, MixSettings, mixed, pcm16, write_pcm
+from engine.timeline import Timeline
 
 log = logging.getLogger(__name__)
 

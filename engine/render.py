@@ -25,13 +25,15 @@ from engine.backends.tts import TTS
 from engine.backends.video import Editor
 from engine.backends.video.libav import libav_version
 from engine.cache import Cache
-from engine.files import place_atomically, write_atomically
+from engine.cut_scenes import cut_scenes
 from engine.dsl.format import format_story
 from engine.dsl.load import load_with_diagnostics, rebase_paths
 from engine.errors import StoryError
 from engine.feedback import Feedback
+from engine.files import place_atomically, write_atomically
 from engine.ir import Story
 from engine.manifest import Recorder, write_manifest
+from engine.mix import MixSettings
 from engine.progress import StageProgress, summary_table
 from engine.review.feedback import load_feedback
 from engine.review.records import PUBLISHED_FILES, authored_sha256, run_record
@@ -42,14 +44,13 @@ from engine.stages import screen as screen_stage
 from engine.stages import speak as speak_stage
 from engine.stages import write as write_stage
 from engine.stages.cut import CutScene, canonical, cut
-from engine.cut_scenes import cut_scenes
 from engine.steps import Step
 from engine.storyboard import write_storyboard
-from engine.timeline import MixSettings, TimelineSettings
+from engine.timeline import TimelineSettings
 
 log = logging.getLogger(__name__)
 
-CUT_VERSION = 6  # 6: a transition starts after its scene's last line (the scene grows for it)
+CUT_VERSION = 7  # 7: lines' clips fade in and out over 5 ms; the narration's AAC by aac_coder=fast
 
 
 class _Stopped(Exception):

@@ -11,9 +11,9 @@ import pytest
 
 from engine.backends.video.ffmpeg import FFmpegEditor
 from engine.effects import SoundEffect, effect_start, latest, least_length
+from engine.mix import SAMPLE_RATE, read_clip
 from engine.narration import narrate
 from engine.stages.cut import CutLine, CutScene, canonical, cut, plan
-from engine.timeline import SAMPLE_RATE, read_clip
 from tests.sounds import write_tone
 from tests.test_loudness import MIX, TIMING, speechlike, write_wav
 

@@ -14,7 +14,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
      "engine.review", "engine.auto_trainedness", "engine.worker_signals", "engine.cut_scenes"),
     ("engine.dsl",),
     ("engine.stages",),
-    ("engine.steps", "engine.manifest", "engine.cache", "engine.timeline", "engine.voices",
+    ("engine.steps", "engine.manifest", "engine.cache", "engine.timeline", "engine.mix", "engine.voices",
      "engine.loudness", "engine.narration", "engine.effects", "engine.aac_pieces"),
     ("engine.backends",),
     ("engine.ir", "engine.errors", "engine.dsl.vocabulary", "engine.dsl.directions",

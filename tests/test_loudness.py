@@ -13,11 +13,11 @@ import pytest
 
 from engine.backends.tts.audio import wav_bytes
 from engine.backends.video.ffmpeg import FFmpegEditor, ffmpeg_exe
-from engine.loudness import CODEC_HEADROOM, integrated_loudness, master, true_peak
-from engine.stages.cut import CutLine, CutScene, cut
-from engine.timeline import (SAMPLE_RATE, MixSettings, SceneLines, TimedLine, TimelineSettings,
-                             build_timeline, mix_audio, read_clip)
 from engine.config import compose_config, mix_settings
+from engine.loudness import CODEC_HEADROOM, integrated_loudness, master, true_peak
+from engine.mix import SAMPLE_RATE, MixSettings, mix_audio, read_clip
+from engine.stages.cut import CutLine, CutScene, cut
+from engine.timeline import SceneLines, TimedLine, TimelineSettings, build_timeline
 
 MIX = MixSettings(loudness=-14.0, true_peak=-1.5, music_level=-15.0, music_duck=9.0,
                   duck_attack=0.25, duck_release=0.5, music_fade=0.5)

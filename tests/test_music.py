@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from engine.backends.tts.audio import wav_bytes
-from engine.timeline import (SAMPLE_RATE, MixSettings, SceneLines, TimedLine, TimelineSettings,
-                             build_timeline, mix_audio, music_bed)
+from engine.mix import SAMPLE_RATE, MixSettings, mix_audio, music_bed
+from engine.timeline import SceneLines, TimedLine, TimelineSettings, build_timeline
 
 SETTINGS = TimelineSettings(lead_in=0.5, gap=0.3, tail=0.8, min_scene=3.0, crossfade=0.5)
 MIX = MixSettings(loudness=None, true_peak=-1.5, music_level=-15.0, music_duck=9.0,

@@ -25,9 +25,9 @@ from engine.loudness import (
     master,
     true_peak,
 )
+from engine.mix import SAMPLE_RATE, mixed, read_clip
 from engine.narration import narrate
 from engine.stages.cut import CutLine, CutScene, cut, plan
-from engine.timeline import SAMPLE_RATE, mixed, read_clip
 from tests.test_loudness import MIX, TIMING, speechlike, write_wav
 
 FPS = 25

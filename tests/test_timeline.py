@@ -1,9 +1,8 @@
-"""The timeline: scene and line placement from clip durations, and the narration track."""
+"""The timeline: scene and line placement from clip durations."""
 
 from __future__ import annotations
 
 import math
-import wave
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,8 +11,9 @@ import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
 from engine.backends.tts.audio import wav_bytes
-from engine.timeline import (SAMPLE_RATE, SceneLines, TimedLine, TimelineSettings,
-                             build_timeline, mix_audio, read_clip, scene_needs)
+from engine.mix import SAMPLE_RATE
+from engine.timeline import (SceneLines, TimedLine, TimelineSettings, build_timeline,
+                             scene_needs)
 
 SETTINGS = TimelineSettings(lead_in=0.4, gap=0.35, tail=0.8, min_scene=2.5, crossfade=0.6)
 
@@ -117,95 +117,3 @@ def test_scenes_are_whole_frames_back_to_back_and_lines_never_overlap(scenes, fp
         assert at + placed.frames - fade >= math.ceil(end * fps - 1e-6)
         at += placed.frames
     assert timeline.frames == at and timeline.duration == pytest.approx(at / fps)
-
-
-def test_mix_places_each_clip_at_its_cue_and_resamples(tmp_path: Path):
-    a = write_tone(tmp_path / "a.wav", 1.0)
-    b = write_tone(tmp_path / "b.wav", 0.5, rate=22050)
-    assert len(read_clip(b)) == pytest.approx(0.5 * SAMPLE_RATE, abs=2)
-    timeline = build_timeline([SceneLines((TimedLine(1.0, "a"),)),
-                               SceneLines((TimedLine(0.5, "b"),))], SETTINGS, fps=25)
-    out = mix_audio(timeline, [a, b], tmp_path / "mix" / "narration.wav")
-    with wave.open(str(out), "rb") as mixed:
-        assert mixed.getframerate() == SAMPLE_RATE and mixed.getnchannels() == 1
-        samples = np.frombuffer(mixed.readframes(mixed.getnframes()), "<i2").astype(float)
-    assert len(samples) == round(timeline.duration * SAMPLE_RATE)
-    loud = np.flatnonzero(np.abs(samples) > 1000)
-    second = timeline.cues[1]
-    first_run = loud[loud < second.start * SAMPLE_RATE]
-    assert first_run[0] / SAMPLE_RATE == pytest.approx(0.4, abs=0.002)
-    assert first_run[-1] / SAMPLE_RATE == pytest.approx(1.4, abs=0.002)
-    second_run = loud[loud >= second.start * SAMPLE_RATE]
-    assert second_run[0] / SAMPLE_RATE == pytest.approx(second.start, abs=0.002)
-    assert second_run[-1] / SAMPLE_RATE == pytest.approx(second.end, abs=0.002)
-    assert sorted(p.name for p in out.parent.iterdir()) == ["narration.wav"]
-
-
-@pytest.mark.parametrize("channels", [1, 2])
-def test_a_wav_at_another_rate_reads_as_through_the_demuxer(tmp_path: Path, channels: int):
-    """A TTS's 16-bit WAV is resampled without opening a demuxer: the very samples PyAV's
-    decode of the file gives, resampled the same way."""
-    rng = np.random.default_rng(channels)
-    pcm = (rng.standard_normal((70000 + 7, channels)) * 3000).astype("<i2")  # > PCM_FRAME
-    path = tmp_path / "line.wav"
-    with wave.open(str(path), "wb") as clip:
-        clip.setnchannels(channels), clip.setsampwidth(2), clip.setframerate(22050)
-        clip.writeframes(pcm.tobytes())
-    assert np.array_equal(read_clip(path), _demuxed(path))
-
-
-def _demuxed(path: Path) -> np.ndarray:
-    """The file as PyAV's demuxer and decoder read it, resampled to mono at SAMPLE_RATE."""
-    import av
-
-    resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
-    with av.open(str(path)) as container:
-        decoded = [f.to_ndarray().reshape(-1) for frame in container.decode(audio=0)
-                   for f in resampler.resample(frame)]
-    decoded += [f.to_ndarray().reshape(-1) for f in resampler.resample(None)]
-    return np.concatenate(decoded)
-
-
-@pytest.mark.parametrize("damage", ["streamed", "cut mid-sample", "extensible"])
-def test_wavs_wave_reads_otherwise_than_ffmpeg_go_to_the_demuxer(tmp_path: Path, damage: str):
-    """A streamed WAV (its data length 0: ffmpeg reads to the end), one cut off in the middle of
-    a sample and a WAVE_FORMAT_EXTENSIBLE one read as ffmpeg reads them, not as `wave` does."""
-    pcm = (np.random.default_rng(5).standard_normal(30000) * 3000).astype("<i2").tobytes()
-    fmt = (1).to_bytes(2, "little") + (1).to_bytes(2, "little") + (22050).to_bytes(4, "little") \
-        + (44100).to_bytes(4, "little") + (2).to_bytes(2, "little") + (16).to_bytes(2, "little")
-    length = len(pcm)
-    if damage == "streamed":
-        length = 0
-    elif damage == "cut mid-sample":
-        pcm = pcm[:-1]
-    else:  # the same PCM, described by the extensible format (front centre)
-        fmt = (0xFFFE).to_bytes(2, "little") + fmt[2:] + (22).to_bytes(2, "little") \
-            + (16).to_bytes(2, "little") + (4).to_bytes(4, "little") \
-            + bytes.fromhex("0100000000001000800000aa00389b71")
-    body = b"WAVE" + b"fmt " + len(fmt).to_bytes(4, "little") + fmt \
-        + b"data" + length.to_bytes(4, "little") + pcm
-    path = tmp_path / "song.wav"
-    path.write_bytes(b"RIFF" + len(body).to_bytes(4, "little") + body)
-    assert np.array_equal(read_clip(path), _demuxed(path))
-    assert len(read_clip(path)) > 0.5 * SAMPLE_RATE
-
-
-def test_mix_needs_one_clip_per_line(tmp_path: Path):
-    timeline = build_timeline([SceneLines((TimedLine(1.0, "a"),))], SETTINGS, fps=25)
-    with pytest.raises(ValueError, match="0 clips for 1 lines"):
-        mix_audio(timeline, [], tmp_path / "x.wav")
-    assert not (tmp_path / "x.wav").exists()
-
-
-def test_a_pipe_in_place_of_a_clip_is_refused_not_read(tmp_path: Path):
-    import os
-
-    from engine.files import explain_os_error
-    from engine.timeline import read_clip
-
-    pipe = tmp_path / "song.wav"
-    os.mkfifo(pipe)  # opened, it would wait for a writer forever
-    with pytest.raises(OSError) as refused:
-        read_clip(pipe)
-    assert explain_os_error(refused.value).startswith(
-        f"{pipe}: not a regular file (a pipe or a device is never read)")

@@ -25,9 +25,16 @@ from engine.files import replacing, write_atomically
 from engine.language_codes import iso639_2
 from engine.locks import work_folder
 from engine.loudness import Loudness, measure
+from engine.mix import SAMPLE_RATE, MixSettings, read_clip
 from engine.narration import PEAK_MARGIN, PEAK_PASSES, Narration, narrate
-from engine.timeline import (SAMPLE_RATE, MixSettings, SceneLines, TimedLine, Timeline,
-                             TimelineSettings, build_timeline, read_clip, scene_needs)
+from engine.timeline import (
+    SceneLines,
+    TimedLine,
+    Timeline,
+    TimelineSettings,
+    build_timeline,
+    scene_needs,
+)
 from engine.words import line_words, report_untimed
 
 log = logging.getLogger(__name__)

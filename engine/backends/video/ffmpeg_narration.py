@@ -10,13 +10,13 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from engine.backends.video.ffmpeg_tool import BITEXACT, ffmpeg_exe, ffmpeg_version
+from engine.backends.video.ffmpeg_tool import AAC_CODER, BITEXACT, ffmpeg_exe, ffmpeg_version
 from engine.errors import BackendError
 from engine.files import reserve_beside
 
 log = logging.getLogger(__name__)
 
-NARRATION_VERSION = 1
+NARRATION_VERSION = 2  # 2: AAC_CODER
 """Bumped when the narration's AAC is made differently."""
 
 
@@ -36,8 +36,8 @@ class NarrationEncode:
             os.utime(self.path)  # last use, for whoever cleans the workdir
             return
         command = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-                   "-i", str(wav), "-map", "0:a:0", "-c:a", "aac", "-b:a", bitrate,
-                   "-ar", "48000", *BITEXACT, "-f", "mp4"]
+                   "-i", str(wav), "-map", "0:a:0", "-c:a", "aac", "-aac_coder", AAC_CODER,
+                   "-b:a", bitrate, "-ar", "48000", *BITEXACT, "-f", "mp4"]
         self.temp, self.errors = reserve_beside(self.path), tempfile.TemporaryFile()
         try:
             self.process = subprocess.Popen([*command, str(self.temp)], stdin=subprocess.DEVNULL,
