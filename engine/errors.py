@@ -42,6 +42,11 @@ def counted(count: int, noun: str, plural: str | None = None) -> str:
     return f"{count} {noun if count == 1 else plural or noun + 's'}"
 
 
+def times(count: int) -> str:
+    """`once`, `2 times`: how often something happened."""
+    return "once" if count == 1 else f"{count} times"
+
+
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
     """One problem found in a story file; `code` is stable for editors and CI."""

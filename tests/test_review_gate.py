@@ -407,6 +407,18 @@ def test_a_busy_port_is_named_with_what_to_do(tmp_path, capsys):
     assert capsys.readouterr().err.splitlines() == [said]
 
 
+@pytest.mark.parametrize("port", ["99999", "-1", "http"])
+def test_a_port_that_is_no_port_is_refused_with_what_to_give(tmp_path, capsys, port):
+    run = make_run(tmp_path)
+    with pytest.raises(SystemExit) as refused:
+        review(run, "--port", port)
+    assert refused.value.code == 2
+    err = capsys.readouterr().err
+    assert (f"storyreel review: error: argument --port: '{port}' is not a port: give 1 to "
+            "65535, or 0 (or leave --port out) for a free one") in err
+    assert "Traceback" not in err
+
+
 @pytest.mark.slow
 def test_a_real_render_is_reviewed_and_published_end_to_end(tmp_path):
     """render (not publishable), review --approve all, publish; render again: publishable."""

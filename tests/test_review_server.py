@@ -89,6 +89,23 @@ def test_a_post_needs_the_token_in_its_header_not_the_cookie(served: ReviewServe
     assert status == 403
 
 
+@pytest.mark.parametrize("length", ["abc", "-5", "", "0", "99999999"])
+def test_a_post_whose_length_is_no_length_is_answered_not_crashed(served: ReviewServer, capfd,
+                                                                   length: str):
+    import socket
+
+    head = (f"POST /decide HTTP/1.1\r\nHost: 127.0.0.1:{served.port}\r\n"
+            f"Content-Type: application/json\r\nX-Storyreel-Token: {served.token}\r\n"
+            + (f"Content-Length: {length}\r\n" if length else "") + "\r\n")
+    with socket.create_connection(("127.0.0.1", served.port), timeout=10) as raw:
+        raw.sendall(head.encode() + b"{}")
+        answer = raw.makefile("rb").read().decode()
+    status = answer.split()[1]
+    assert status == ("413" if length == "99999999" else "411")
+    assert "Traceback" not in capfd.readouterr().err
+    assert decide(served, {"item": "nothing", "decision": "approved"})[0] != 500  # still serving
+
+
 @pytest.mark.parametrize("path", ["/run/../manifest.json", "/run/../../stories/tale.story",
                                   "/run/%2e%2e/stories/tale.story", "/run//etc/passwd",
                                   "/run/scenes/../../stories/tale.story", "/run/.hydra/config.yaml",

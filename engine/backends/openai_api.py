@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine import secrets
-from engine.errors import BackendError, MissingDependency
+from engine.errors import BackendError, MissingDependency, times
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ class Retries:
         """Count a fault: wait before the next try, or fail clearly once the budget is spent."""
         self.faults += 1
         if self.faults > self.max_retries:
-            raise BackendError(self.backend, f"{self.where} failed {self.faults} times; last: "
+            raise BackendError(self.backend, f"{self.where} failed {times(self.faults)}; last: "
                                f"{fault}",
                                hint=f"is the server running and {self.setting}.base_url right? "
                                f"raise {self.setting}.timeout or {self.setting}.max_retries for "

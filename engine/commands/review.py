@@ -44,8 +44,21 @@ def _parser() -> argparse.ArgumentParser:
                         help="approve items the safety checks flagged, having looked at them")
     parser.add_argument("--reviewer", help="who decides (default: git's user.name, else the "
                                            "login name)")
-    parser.add_argument("--port", type=int, default=0, help="the page's port (default: a free one)")
+    parser.add_argument("--port", type=_port, default=0,
+                        help="the page's port, 1 to 65535 (default: a free one)")
     return parser
+
+
+def _port(text: str) -> int:
+    """`--port`'s value: a TCP port, or 0 for a free one."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port: give 1 to 65535, or 0 (or "
+                                         "leave --port out) for a free one")
+    return port
 
 
 def main(argv: list[str]) -> int:

@@ -14,6 +14,8 @@ BLOCK_WORDS = ("voice", "character", "scene")
 _NAME = r"(?:[^\W\d][\w'\-]*|\d[\w'\-]*)"  # the grammar's NAME
 _BLOCK_LINE = re.compile(rf"({'|'.join(BLOCK_WORDS)})[ \t]+({_NAME})\s*(?:#.*)?")
 _BLOCK_COLON = re.compile(rf"({'|'.join(BLOCK_WORDS)})[ \t]*:[ \t]*({_NAME})\s*(?:#.*)?")
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)")
+"""A value for the key `scenes` (a count), not a scene's name."""
 _SHOWN = 40
 """The most characters of another line a hint quotes."""
 _KEYS = frozenset((*vocab.HEADER_KEYS, *vocab.VOICE_KEYS, *vocab.CHARACTER_KEYS,
@@ -30,7 +32,7 @@ def block_meant(text: str) -> str | None:
         return None
     if words[0] in _KEYS:
         singular = words[0][:-1]
-        return singular if singular in BLOCK_WORDS and not words[1].isdigit() else None
+        return singular if singular in BLOCK_WORDS and not _NUMBER.fullmatch(words[1]) else None
     closest = did_you_mean(words[0], (*BLOCK_WORDS, *sorted(_KEYS)))
     return closest if closest in BLOCK_WORDS else None  # `scens 3` is nearer `scenes`
 

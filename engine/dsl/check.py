@@ -261,7 +261,7 @@ class _Checker:
                       "or leave it out here")
 
     def header(self, story: Story) -> None:
-        if self.unread.everything or self.unread.declared:
+        if self.unread.everything or self.unread.declared or self.unread.scene:
             return  # a broken line may be the scene or premise this story lacks
         start = Span(story.path, 1, 1, 1, 1)
         premise, count = story.get("premise"), story.get("scenes")
@@ -370,5 +370,5 @@ def check_story(story: Story, *, names_known: bool = True,
     """
     unread = unread or Unread()
     if not names_known:
-        unread = Unread(unread.declared, unread.mentioned, everything=True)
+        unread = Unread(unread.declared, unread.mentioned, everything=True, scene=unread.scene)
     return _Checker(story, unread).run()

@@ -134,8 +134,20 @@ def parse_story(text: str, path: str = "<story>") -> Parsed:
                        for n in run)
     if not reader.complete:
         syntax.append(_stopped(reader.unread, reader.lines, path))
-    return Parsed(story, tuple(controls) + tuple(syntax) + tuple(reader.built), unread,
-                  reader.complete)
+    return Parsed(story, tuple(controls) + _indented_first_line(cleaned, path) + tuple(syntax)
+                  + tuple(reader.built), unread, reader.complete)
+
+
+def _indented_first_line(text: str, path: str) -> tuple[Diagnostic, ...]:
+    """The file's first line, indented: an error the lexer never sees (it reads indentation at
+    newlines, and the first line has none before it); the rest is read as if it were not."""
+    line = text.split("\n", 1)[0]
+    indent = len(line) - len(line.lstrip(" \t"))
+    if not indent or not line.split("#", 1)[0].strip():
+        return ()
+    return (Diagnostic(Span(path, 1, 1, 1, indent + 1), "error", UNEXPECTED_INDENT,
+                       "unexpected indentation", "the first line of a file is outside every "
+                       "block: start it at the beginning of the line"),)
 
 
 def _stopped(unread: list[range], lines: list[str], path: str) -> Diagnostic:

@@ -23,17 +23,21 @@ class Unread:
     """Words of every unread line."""
     everything: bool = False
     """A file could not be read at all (a missing `use:`): any name may be declared."""
+    scene: bool = False
+    """An unread line starts with `scene`, indented or not: it may be the story's scene."""
 
     @classmethod
     def of(cls, lines: Iterable[str], everything: bool = False) -> Unread:
         declared: set[str] = set()
         mentioned: set[str] = set()
+        scene = False
         for text in lines:
             words = _WORD.findall(text)
             mentioned.update(words)
+            scene = scene or words[:1] == ["scene"]
             if text[:1] not in {" ", "\t"}:
                 declared.update(words)
-        return cls(frozenset(declared), frozenset(mentioned), everything)
+        return cls(frozenset(declared), frozenset(mentioned), everything, scene)
 
     def may_declare(self, name: str) -> bool:
         return self.everything or name in self.declared

@@ -81,8 +81,14 @@ class _Handler(BaseHTTPRequestHandler):
         if self.headers.get_content_type() != "application/json":
             self._json(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, {"error": "send application/json"})
             return
-        length = int(self.headers.get("Content-Length") or 0)
-        if not 0 < length <= MAX_BODY:
+        length = self.headers.get("Content-Length", "")
+        if not length.isdigit() or int(length) == 0:
+            self.close_connection = True  # how much body follows is not known
+            self._json(HTTPStatus.LENGTH_REQUIRED, {"error": "send a body and its length"})
+            return
+        length = int(length)
+        if length > MAX_BODY:
+            self.close_connection = True
             self._json(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"error": "body too large"})
             return
         try:

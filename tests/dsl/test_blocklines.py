@@ -77,15 +77,17 @@ def test_crlf_line_ends(tmp_path: Path) -> None:
         "3:3 error unknown-speaker: unknown speaker 'Mo'"]
 
 
-@pytest.mark.parametrize("line", ["scenes 3", "title The Moon", "trainedness Luna", "  scen a",
+@pytest.mark.parametrize("line", ["scenes 3", "scenes 4.5", "scenes -1", "scenes .5",
+                                  "title The Moon", "trainedness Luna", "  scen a",
                                   "scen a b", "scen: a", "zebra a", "scens 3"])
 def test_what_is_not_a_misspelt_block_line(line: str) -> None:
     assert block_meant(line) is None
 
 
 def test_a_key_without_its_colon_is_still_a_missing_colon(tmp_path: Path) -> None:
-    assert summary(tmp_path, "scenes 4\nscene b\n")[0].startswith(
-        "1:7 error missing-colon: missing ':' after 'scenes'")
+    for count in ("4", "4.5"):
+        assert summary(tmp_path, f"scenes {count}\nscene b\n")[0].startswith(
+            "1:7 error missing-colon: missing ':' after 'scenes'")
 
 
 def test_scenes_before_a_name_meant_a_scene_block(tmp_path: Path) -> None:

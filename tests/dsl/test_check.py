@@ -87,6 +87,16 @@ t.story:2:1: error: unexpected indentation
      2 |   audience: 3
        | ^^
   hint: indent a line only to put it in the voice, character or scene block above it, as deep as that block's other lines"""),
+    "an indented first line": ('  character Al\n  description: a bear\nscene a\n', """\
+t.story:1:1: error: unexpected indentation
+     1 |   character Al
+       | ^^
+  hint: the first line of a file is outside every block: start it at the beginning of the line"""),
+    "an indented scene line (not also 'no scenes')": ("title: T\n  scene a\n", """\
+t.story:2:1: error: unexpected indentation
+     2 |   scene a
+       | ^^
+  hint: indent a line only to put it in the voice, character or scene block above it, as deep as that block's other lines"""),
     "narration outside a scene": ('"hello"\nscene a\n', """\
 t.story:1:1: error: a narration line cannot stand outside a scene
      1 | "hello"

@@ -40,6 +40,7 @@ class OfflineWriter:
 
     def identity(self) -> dict[str, Any]:
         return {"backend": "offline", "templates": templates.TEMPLATE_VERSION,
+                "prompts": 2,  # 2: a scene with no setting and no one in it is drawn by its title
                 "language": self.language,
                 "max_dialogue": self.max_dialogue, "detail_from_age": self.detail_from_age}
 
@@ -220,7 +221,9 @@ class _Job:
         return text
 
     def image_prompt(self, setting: Setting, present: list[str], lines: Iterable[WrittenLine],
-                     beat: str) -> str:
+                     beat: str, title: str) -> str:
+        """What to draw: the setting and who is in it, doing what; the scene's `title` when it
+        has neither."""
         moods = {}
         for line in lines:
             if line.speaker and line.speaker not in moods:
@@ -234,7 +237,7 @@ class _Job:
         if not present and self.voice:
             who = self.who(self.voice)
             parts.append(f"{cap(who.description or self.voice)}, {acting}")
-        scene = [cap(setting.text)] if setting.text else []
+        scene = [cap(setting.text)] if setting.text else [] if parts else [cap(title)]
         return ". ".join([*scene, *parts]) + ". Picture book illustration."
 
     # -- whole scenes ---------------------------------------------------------------------------
@@ -256,7 +259,7 @@ class _Job:
         title = scene.title or cap(scene.id.replace("-", " ").replace("_", " "))
         # The author's lines set the mood; a guessed beat would only contradict them.
         image = scene.image or self.image_prompt(setting, present, lines,
-                                                 "opening" if scene.lines else beat)
+                                                 "opening" if scene.lines else beat, title)
         return WrittenScene(scene.id, title, scene.setting or "", tuple(present), image,
                             tuple(lines))
 
@@ -345,7 +348,7 @@ class _Job:
             lines = self._invent(scene_id, beat, setting, present, first_scene=index == 0)
             if index == count - 1:
                 lines[0] = WrittenLine(None, lines[0].text + " The end.")
-            image = self.image_prompt(setting, present, lines, beat)
+            image = self.image_prompt(setting, present, lines, beat, title)
             scenes.append(WrittenScene(scene_id, title, setting.text, tuple(present), image,
                                        tuple(lines)))
         return tuple(scenes)

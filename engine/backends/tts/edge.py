@@ -19,7 +19,7 @@ from engine.backends.tts.delivery import (category_table, delivery_for, describe
                                           direction_table, resolve_category, speakable)
 from engine.backends.weights import package_version
 from engine.captions import Word
-from engine.errors import BackendError, MissingDependency
+from engine.errors import BackendError, MissingDependency, times
 
 log = logging.getLogger(__name__)
 
@@ -246,10 +246,10 @@ class EdgeTTS:
 def _gave_up(error: BaseException, attempts: int, where: str) -> BackendError:
     """The error after the last attempt: a cut-off answer, or the network's last fault."""
     if isinstance(error, _Truncated):
-        return BackendError(BACKEND, f"the speech service sent cut-off audio {attempts} times; "
+        return BackendError(BACKEND, f"the speech service sent cut-off audio {times(attempts)}; "
                                      f"last: {error}", where=where,
                             hint="try again later, or render offline with tts=espeak")
-    return BackendError(BACKEND, f"the speech service failed {attempts} times; last: "
+    return BackendError(BACKEND, f"the speech service failed {times(attempts)}; last: "
                                  f"{network_failure(error)}", where=where,
                         hint="check the network connection, or render offline with tts=espeak")
 

@@ -121,6 +121,15 @@ def test_image_prompts_name_the_setting_and_the_cast_not_their_looks_or_the_styl
         assert all(name in scene.image for name in scene.characters)
 
 
+def test_a_scene_with_no_setting_and_no_one_in_it_is_drawn_by_its_title() -> None:
+    bare = dataclasses.replace(STORY, characters=(), scenes=(
+        SceneBrief("two", "The Big Sky", None, (), (LineBrief(None, "The end."),), None),
+        SceneBrief("the-last-hill", None, None, (), (LineBrief(None, "Bye."),), None)))
+    first, second = OfflineWriter().write(bare).scenes
+    assert first.image == "The Big Sky. Picture book illustration."
+    assert second.image == "The last hill. Picture book illustration."
+
+
 @pytest.mark.parametrize("count", [1, 2, 3, 5, 8])
 def test_premise_gives_exactly_n_scenes_with_unique_ids(count: int) -> None:
     result = OfflineWriter().write(dataclasses.replace(PREMISE, scene_count=count))

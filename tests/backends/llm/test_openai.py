@@ -139,6 +139,8 @@ def test_refused_connection_fails_clearly():
         writer(url, max_retries=1).write(REQUEST)
     assert "failed 2 times; last: cannot connect" in str(caught.value)
     assert "is the server running" in str(caught.value)
+    with pytest.raises(BackendError, match="failed once; last: cannot connect"):
+        writer(url, max_retries=0).write(REQUEST)
 
 
 def test_garbage_and_truncated_bodies_are_retried():
