@@ -60,6 +60,13 @@ def resolve(choice: str) -> str:
     An explicit h264_nvenc that cannot open (no NVIDIA driver or GPU) is a BackendError naming
     libavcodec's reason, in one line."""
     if choice == "libx264":
+        import av
+
+        if choice not in av.codecs_available:
+            raise BackendError("video=ffmpeg", "this PyAV's libavcodec has no libx264 encoder "
+                               "(a build without GPL codecs)",
+                               hint="pip install the PyPI wheel of av (it bundles x264), or "
+                                    "set video.encoder=h264_nvenc on an NVIDIA machine")
         return choice
     reason = nvenc_problem()
     if reason is None:

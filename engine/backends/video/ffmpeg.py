@@ -278,7 +278,7 @@ class FFmpegEditor:
                            codec=codec, options=self._codec_options(codec),
                            threads=self.threads, fps=request.fps, width=width, height=height,
                            what=f"scene '{job.segment.scene_id}'",
-                           where=f"scene {job.segment.scene_id}")
+                           where=f"scene {job.segment.scene_id}", named=job.path)
         log.debug("encoded scene %s → %s", job.segment.scene_id, job.path.name)
 
     def _codec_options(self, codec: str) -> dict[str, str]:

@@ -88,7 +88,9 @@ def repeatable_heap() -> Iterator[None]:
     follows from its inputs, so its output repeats; in this process the garbage is whatever
     earlier work left. Filled memory makes the bytes repeat.
     glibc's mallopt(M_PERTURB) does it (it also fills freed memory, which costs a memset per
-    large allocation, so it is on only while an encoder is); elsewhere nothing changes."""
+    large allocation, so it is on only while an encoder is; blocks of up to 1032 bytes from
+    its per-thread cache are not filled, x264's buffers are far larger); with another C
+    library nothing changes, and the bytes may not repeat (docs/backends.md)."""
     global _encoding
     perturb = _mallopt()
     with _heap_lock:

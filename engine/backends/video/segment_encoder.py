@@ -34,10 +34,11 @@ FULL_OR_LOCKED = frozenset((errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS
 
 def encode_segment(pictures: Iterable[tuple[int, Planes]], frames: int, output: Path, *,
                    codec: str, options: dict[str, str], threads: int, fps: int, width: int,
-                   height: int, what: str, where: str) -> None:
+                   height: int, what: str, where: str, named: Path | None = None) -> None:
     """Encode `frames` frames into the mp4 `output`: each picture of `pictures` (its first frame
     number, its planes, in order, the first at frame 0) shows until the next one's number. A
-    BackendError with libavcodec's words when the encoder refuses or fails."""
+    BackendError with libavcodec's words when the encoder refuses or fails; an OSError naming
+    `named` (the file `output` becomes; else `output`) when the folder is full or locked."""
     import av
 
     with libav_messages() as messages, repeatable_heap():
@@ -52,7 +53,8 @@ def encode_segment(pictures: Iterable[tuple[int, Planes]], frames: int, output: 
                 context.colorspace = context.color_primaries = context.color_trc = BT709
                 context.time_base = fractions.Fraction(1, fps)
                 stream.time_base = fractions.Fraction(1, fps * 512)  # as ffmpeg's mp4 writes it
-                for frame_number, frame in _held(pictures, frames, width, height):
+                for frame_number, frame in _held(pictures, frames, width, height,
+                                                 reuse=codec == "libx264"):
                     frame.pts = frame_number
                     for packet in stream.encode(frame):
                         sink.mux(packet)
@@ -61,25 +63,30 @@ def encode_segment(pictures: Iterable[tuple[int, Planes]], frames: int, output: 
         except av.FFmpegError as error:
             if isinstance(error, OSError) and error.errno in FULL_OR_LOCKED:
                 # the folder's fault, not the encoder's: said as any file error is (where, what to do)
-                raise OSError(error.errno, os.strerror(error.errno), str(output)) from error
+                raise OSError(error.errno, os.strerror(error.errno), str(named or output)
+                              ) from error
             raise BackendError("video=ffmpeg", f"encoding {what} failed ({codec}): "
                                f"{libav_reason(messages, error)}"[:900], where=where) from error
 
 
-def _held(pictures: Iterable[tuple[int, Planes]], frames: int, width: int,
-          height: int) -> Iterator[tuple[int, VideoFrame]]:
-    """Every frame number with the AVFrame that shows then: one AVFrame, filled with each
-    picture in turn and handed again while the picture holds. The encoder has copied a frame
-    once `encode` returns (x264 keeps its own copy), so the next picture may overwrite it."""
+def _held(pictures: Iterable[tuple[int, Planes]], frames: int, width: int, height: int, *,
+          reuse: bool) -> Iterator[tuple[int, VideoFrame]]:
+    """Every frame number with the AVFrame that shows then: each picture in an AVFrame, handed
+    again while the picture holds. With `reuse`, one AVFrame filled with each picture in turn:
+    x264 has copied a frame once `encode` returns, so the next picture may overwrite it (an
+    encoder that may keep a reference to it, such as NVENC waiting for a free input surface,
+    gets a new AVFrame for each picture)."""
     import av
 
-    frame = av.VideoFrame(width, height, "yuv420p")
-    views = [np.ndarray((plane.height, plane.width), np.uint8, buffer=plane,
-                        strides=(plane.line_size, 1)) for plane in frame.planes]
+    frame = views = None
     shown = None
     for start, planes in pictures:
         if shown is not None:
             yield from ((number, frame) for number in range(shown, start))
+        if frame is None or not reuse:
+            frame = av.VideoFrame(width, height, "yuv420p")
+            views = [np.ndarray((plane.height, plane.width), np.uint8, buffer=plane,
+                                strides=(plane.line_size, 1)) for plane in frame.planes]
         for view, source in zip(views, planes):
             np.copyto(view, source)
         shown = start

@@ -36,6 +36,15 @@ def test_a_preset_or_tune_x264_lacks_is_refused_before_any_work(setting: str, va
         FFmpegEditor(**{setting: value})
 
 
+def test_a_pyav_without_libx264_is_one_error_with_what_to_install(monkeypatch):
+    import av
+
+    monkeypatch.setattr(av, "codecs_available", av.codecs_available - {"libx264"})
+    with pytest.raises(BackendError, match="has no libx264 encoder") as refused:
+        resolve("libx264")
+    assert "pip install" in refused.value.hint
+
+
 def test_nvenc_takes_its_own_presets_too():
     assert FFmpegEditor(encoder="h264_nvenc", preset="p7").preset == "p7"
     with pytest.raises(ConfigError, match="p1 … p7 with video.encoder=h264_nvenc"):

@@ -12,7 +12,7 @@ import pytest
 
 from engine.backends.video.encoders import codec_options
 from engine.backends.video.libav import _mallopt
-from engine.backends.video.segment_encoder import encode_segment
+from engine.backends.video.segment_encoder import _held, encode_segment
 from engine.errors import BackendError
 
 WIDTH, HEIGHT = 48, 32
@@ -24,11 +24,11 @@ def flat(level: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             np.full((HEIGHT // 2, WIDTH // 2), 128, np.uint8))
 
 
-def encode(path: Path, pictures, frames: int, **options) -> Path:
+def encode(path: Path, pictures, frames: int, named: Path | None = None, **options) -> Path:
     chosen = codec_options("libx264", crf=12, preset=options.get("preset", "veryfast"),
                            tune=None, keyint=250, x264_params="me=dia")
     encode_segment(pictures, frames, path, codec="libx264", options=chosen, threads=1, fps=25,
-                   width=WIDTH, height=HEIGHT, what="scene 'a'", where="scene a")
+                   width=WIDTH, height=HEIGHT, what="scene 'a'", where="scene a", named=named)
     return path
 
 
@@ -78,7 +78,7 @@ from pathlib import Path
 import numpy as np
 from engine.backends.video.encoders import codec_options
 from engine.backends.video.libav import _mallopt
-from engine.backends.video.segment_encoder import encode_segment
+from engine.backends.video.segment_encoder import _held, encode_segment
 W, H, N = 320, 176, 40
 rng = np.random.default_rng(7)
 ramp = np.add.outer(np.arange(H * 2), np.arange(W * 2)).astype(np.float32)
@@ -151,3 +151,21 @@ def test_a_full_disk_is_a_file_error_naming_the_path(tmp_path: Path):
         encode(full, [(0, flat(60)), (1, flat(90))], 60)
     assert not isinstance(error.value, BackendError)
     assert error.value.errno == errno.ENOSPC and error.value.filename == str(full)
+    with pytest.raises(OSError) as error:  # written to a temp file: named as the segment
+        encode(full, [(0, flat(60)), (1, flat(90))], 60, named=tmp_path / "seg-a.mp4")
+    assert error.value.filename == str(tmp_path / "seg-a.mp4")
+
+
+@pytest.mark.parametrize("reuse", [True, False])
+def test_a_held_picture_is_one_frame_and_a_new_picture_a_new_frame_unless_reused(reuse: bool):
+    """x264 copies a frame before `encode` returns, so one AVFrame serves every picture; an
+    encoder that may keep a reference (NVENC) gets a new one for each picture."""
+    shown = list(_held([(0, flat(40)), (2, flat(80)), (3, flat(120))], 5, WIDTH, HEIGHT,
+                       reuse=reuse))
+    assert [number for number, _ in shown] == [0, 1, 2, 3, 4]
+    frames = [frame for _, frame in shown]
+    assert frames[0] is frames[1] and frames[3] is frames[4]  # a picture that holds: handed again
+    distinct = {id(frame) for frame in frames}
+    assert len(distinct) == (1 if reuse else 3)
+    if not reuse:  # each keeps its own picture
+        assert [int(frame.to_ndarray()[:HEIGHT].mean()) for frame in frames[1:4]] == [40, 80, 120]
