@@ -110,8 +110,10 @@ def choose_trainedness(story: Story, requests: Sequence[DrawRequest], settings: 
     if not autos:
         return list(requests), {}
     if settings.auto is None or not callable(getattr(selector, "axes", None)):
-        raise ConfigError("trainedness: auto scores pictures for the prompt and for likeness to "
-                          "the references: configure select=clip select.model=FOLDER")
+        asked = "; ".join(f"scene '{sid}': {', '.join(names)}" for sid, names in autos.items())
+        raise ConfigError(f"trainedness: auto ({asked}) scores pictures for the prompt and for "
+                          "likeness to the references: configure select=clip "
+                          "select.model=FOLDER")
     chooser = _Chooser(settings.auto, illustrator, selector, step)  # type: ignore[arg-type]
     tried = [r for r in requests if r.scene_id in autos]
     together = chooser.sweep([(r, {}, autos[r.scene_id]) for r in tried])

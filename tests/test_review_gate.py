@@ -110,9 +110,12 @@ def test_a_rejection_needs_a_note_and_a_known_scene(tmp_path, capsys):
     assert review(run, "--reject", "meadow") == 2
     assert review(run, "--approve", "medow") == 2
     assert review(run, "--approve", "meadow:7") == 2
+    assert review(run, "--approve", "meadow:picturee") == 2
     err = capsys.readouterr().err
     assert "a rejection needs a reason" in err and "did you mean 'meadow'?" in err
     assert "scene meadow has lines 1 to 2" in err
+    assert ("no 'picturee' in scene meadow: name its picture (meadow:picture), a line "
+            "(meadow:N; it has lines 1 to 2) or the whole scene (meadow)") in err
     assert not decisions_file(run).exists()
 
 

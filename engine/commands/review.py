@@ -165,7 +165,12 @@ def named_items(run: Run, names: list[str]) -> list[Item]:
         elif part != "picture":
             if run.item(name) is None:
                 count = sum(1 for i in run.items if i.key.startswith(f"{scene}:"))
-                raise ValueError(f"no line '{name}': scene {scene} has lines 1 to {count}")
+                lines = f"lines 1 to {count}" if count else "no lines"
+                if not part.isdigit():
+                    raise ValueError(f"no '{part}' in scene {scene}: name its picture "
+                                     f"({scene}:picture), a line ({scene}:N; it has {lines}) "
+                                     f"or the whole scene ({scene})")
+                raise ValueError(f"no line '{name}': scene {scene} has {lines}")
             wanted.add(name)
     return [item for item in run.items if item.key in wanted]
 

@@ -134,7 +134,7 @@ def test_auto_needs_a_selector_that_scores_both_axes(tmp_path: Path):
 
     story, step = setup(tmp_path)
     requests = stage.build_requests(story, settings(0.5))
-    with pytest.raises(ConfigError, match="select=clip"):
+    with pytest.raises(ConfigError, match=r"trainedness: auto \(scene 'hill': Pip; .*select=clip"):
         auto.choose_trainedness(story, requests, settings(0.5), AlphaPainter(),
                                  FirstSelector(), step)
     plain = parse_text(STORY.replace("auto", "0.5"), str(tmp_path / "fox.story"))[0]
