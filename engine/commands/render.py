@@ -18,7 +18,7 @@ from engine.overrides import composition_problem, sweep_problem
 if TYPE_CHECKING:
     from rich.console import Console
 
-USAGE = """usage: storyreel render STORY[,STORY...] [KEY=VALUE ...] [-m] [--cfg job]
+USAGE = """usage: storyreel render STORY[,STORY...] [KEY=VALUE ...] [-m] [--cfg [job]]
 
 Renders a .story file to renders/<story>/<time>/video.mp4 (plus captions, storyboard.html,
 resolved.story, manifest.json). Everything after the story is a Hydra override:
@@ -37,13 +37,19 @@ _VALUE_FLAGS = {"--cfg", "-c", "--package", "-p", "--info", "-cd", "--config-dir
 
 INFO_CHOICES = ("all", "config", "defaults", "defaults-tree", "plugins", "searchpath")
 """What Hydra's `--info` may be followed by (alone, it means all)."""
+CFG_CHOICES = ("job", "hydra", "all")
+"""What Hydra's `--cfg` may be followed by (alone, it means job: this run's configuration)."""
 
 
 def _bare_info_as_all(argv: list[str]) -> list[str]:
-    """`--info` not followed by one of its choices as `--info=all`: Hydra's parser would take
-    the next word (the story, or an override) for the choice."""
-    return [("--info=all" if arg == "--info" and (at + 1 == len(argv)
-                                                 or argv[at + 1] not in INFO_CHOICES) else arg)
+    """`--info` not followed by one of its choices as `--info=all`, and `--cfg` (`-c`) so as
+    `--cfg=job`: Hydra's parser would take the next word (the story, or an override) for the
+    choice, or miss one at the end."""
+    def bare(at: int, choices: tuple[str, ...]) -> bool:
+        return at + 1 == len(argv) or argv[at + 1] not in choices
+
+    return [("--info=all" if arg == "--info" and bare(at, INFO_CHOICES)
+             else "--cfg=job" if arg in ("--cfg", "-c") and bare(at, CFG_CHOICES) else arg)
             for at, arg in enumerate(argv)]
 
 
@@ -137,7 +143,7 @@ def usage_problem(argv: list[str], story_arg: str, stories: list[Path],
     if len(stories) > 1 and not multirun:
         held = f"{story_arg} holds {len(stories)} stories; " if Path(story_arg).is_dir() else ""
         return f"{held}several stories need -m (multirun): {again}"
-    if multirun and any(flag in flags for flag in ("--cfg", "-c", "--info")):
+    if multirun and any(flag.split("=")[0] in ("--cfg", "-c", "--info") for flag in flags):
         return "--cfg and --info show one run's configuration: leave out -m (and any sweep)"
     swept = sweep_problem(words)
     if swept and not multirun:

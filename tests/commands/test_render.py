@@ -274,3 +274,24 @@ def test_a_bare_info_after_or_before_the_story_is_hydras_info(here: Path, args: 
     assert done.returncode == 0, done.stderr
     assert "Installed Hydra Plugins" in done.stdout and "Defaults List" in done.stdout
     assert not (here / "renders").exists()
+
+
+@pytest.mark.parametrize("args", [["a.story", "--cfg"], ["--cfg", "a.story"], ["a.story", "-c"],
+                                  ["a.story", "--cfg", "seed=3"]])
+def test_a_bare_cfg_shows_this_runs_configuration(here: Path, args: list[str]):
+    """Hydra wants `--cfg job|hydra|all`; alone it took the story's override for its value."""
+    (here / "a.story").write_text(STORY)
+    done = storyreel(*args, cwd=here)
+    assert done.returncode == 0, done.stderr
+    assert f"story: {here / 'a.story'}" in done.stdout and "render:" in done.stdout
+    assert ("seed: 3" if "seed=3" in args else "seed: null") in done.stdout
+    assert not (here / "renders").exists()
+
+
+def test_cfg_or_info_with_a_sweep_is_refused_in_one_line(here: Path):
+    (here / "a.story").write_text(STORY)
+    for flag in ("--cfg", "--info"):
+        done = storyreel("a.story", flag, "-m", "seed=1,2", cwd=here)
+        assert done.returncode == 2
+        assert done.stderr.strip() == ("storyreel render: --cfg and --info show one run's "
+                                       "configuration: leave out -m (and any sweep)")
