@@ -219,7 +219,7 @@ def timeline_settings(cfg: DictConfig):  # -> engine.timeline.TimelineSettings
     return TimelineSettings(**OmegaConf.to_container(cfg.timeline, resolve=True))
 
 
-def mix_settings(cfg: DictConfig):  # -> engine.timeline.MixSettings
+def mix_settings(cfg: DictConfig):  # -> engine.mix.MixSettings
     """The soundtrack's mix and mastering (`render.mix:`), typed."""
     from engine.mix import MixSettings
 

@@ -69,7 +69,7 @@ def narrate(timeline: Timeline, clips: Sequence[Path | np.ndarray], out_path: Pa
             music: Sequence[Path | None], mix: MixSettings | None, workdir: Path,
             scene_ids: Sequence[str], effects: Sequence[Sequence[SoundEffect]] = (), *,
             aac_bitrate: str | None = None, stop: threading.Event | None = None) -> Narration:
-    """Write the soundtrack `engine.timeline.mix_audio` would write, with each scene's sound
+    """Write the soundtrack `engine.mix.mix_audio` would write, with each scene's sound
     `effects` added before mastering (`engine.effects`), measured by scene, cut into pieces
     where scenes meet in silence; with `aac_bitrate`, its AAC too (`out_path` as .m4a).
 

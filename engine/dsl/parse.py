@@ -134,8 +134,9 @@ def parse_story(text: str, path: str = "<story>") -> Parsed:
                        for n in run)
     if not reader.complete:
         syntax.append(_stopped(reader.unread, reader.lines, path))
-    return Parsed(story, tuple(controls) + _indented_first_line(cleaned, path) + tuple(syntax)
-                  + tuple(reader.built), unread, reader.complete)
+    first = () if 1 in control_lines else _indented_first_line(cleaned, path)  # (said already)
+    return Parsed(story, tuple(controls) + first + tuple(syntax) + tuple(reader.built), unread,
+                  reader.complete)
 
 
 def _indented_first_line(text: str, path: str) -> tuple[Diagnostic, ...]:

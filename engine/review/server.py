@@ -20,6 +20,8 @@ from engine.review.page import build_page, state_text
 from engine.review.records import RunError, load_run
 
 MAX_BODY = 64 * 1024
+_DIGITS = re.compile(r"[0-9]+")
+"""A Content-Length: ASCII digits only (`int` would take other scripts' digits too)."""
 MAX_NOTE = 2000
 _TYPES = {".wav": "audio/wav", ".mp4": "video/mp4", ".vtt": "text/vtt; charset=utf-8",
           ".srt": "text/plain; charset=utf-8", ".story": "text/plain; charset=utf-8",
@@ -81,15 +83,15 @@ class _Handler(BaseHTTPRequestHandler):
         if self.headers.get_content_type() != "application/json":
             self._json(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, {"error": "send application/json"})
             return
-        length = self.headers.get("Content-Length", "")
-        if not length.isdigit() or int(length) == 0:
-            self.close_connection = True  # how much body follows is not known
-            self._json(HTTPStatus.LENGTH_REQUIRED, {"error": "send a body and its length"})
-            return
-        length = int(length)
-        if length > MAX_BODY:
+        said = self.headers.get("Content-Length")
+        length = int(said) if said is not None and _DIGITS.fullmatch(said) else None
+        if not length or length > MAX_BODY:  # what follows is not read: the connection closes
             self.close_connection = True
-            self._json(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"error": "body too large"})
+            status, error = ((HTTPStatus.LENGTH_REQUIRED, "send the body's length") if said is None
+                             else (HTTPStatus.BAD_REQUEST, "send a body and its length")
+                             if not length else (HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                                                 "body too large"))
+            self._json(status, {"error": error})
             return
         try:
             body = json.loads(self.rfile.read(length))

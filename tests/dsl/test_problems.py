@@ -44,6 +44,13 @@ def test_each_kind_of_control_character(tmp_path: Path, raw: str, shown: str) ->
     assert len(out) == 1 and out[0].startswith("2:7 error ") and shown in out[0]
 
 
+@pytest.mark.parametrize("raw", ["\x01", "\x0c"])
+def test_a_control_character_that_starts_the_file_is_not_also_an_indentation(
+        tmp_path: Path, raw: str) -> None:
+    out = summary(tmp_path, f'{raw}title: A\nscene a\n  "hi"\n')
+    assert len(out) == 1 and out[0].startswith("1:1 error control-character")
+
+
 def test_a_lone_carriage_return(tmp_path: Path) -> None:
     assert summary(tmp_path, 'scene a\r  "x"\r\n') == [
         "1:8 error control-character: a carriage return (\\r) that does not end a line "

@@ -72,7 +72,7 @@ def resolve(choice: str) -> str:
     if reason is None:
         return "h264_nvenc"
     if choice == "auto":
-        return "libx264"
+        return resolve("libx264")
     raise BackendError("video=ffmpeg", f"the h264_nvenc encoder does not open here: {reason}",
                        hint="set video.encoder=libx264 (or auto, which falls back to it)")
 

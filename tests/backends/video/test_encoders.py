@@ -39,10 +39,15 @@ def test_a_preset_or_tune_x264_lacks_is_refused_before_any_work(setting: str, va
 def test_a_pyav_without_libx264_is_one_error_with_what_to_install(monkeypatch):
     import av
 
+    import engine.backends.video.encoders as encoders
+
     monkeypatch.setattr(av, "codecs_available", av.codecs_available - {"libx264"})
     with pytest.raises(BackendError, match="has no libx264 encoder") as refused:
         resolve("libx264")
     assert "pip install" in refused.value.hint
+    monkeypatch.setattr(encoders, "nvenc_problem", lambda: "no NVIDIA driver")
+    with pytest.raises(BackendError, match="has no libx264 encoder"):
+        resolve("auto")  # falls back to it, and says so
 
 
 def test_nvenc_takes_its_own_presets_too():
