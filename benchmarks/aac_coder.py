@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from engine.aac_pieces import FRAME, _decode, _encode  # noqa: E402
-from engine.loudness import true_peak  # noqa: E402
+from engine.peaks import true_peak  # noqa: E402
 
 CODERS = ("twoloop", "fast")
 

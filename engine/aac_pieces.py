@@ -28,8 +28,9 @@ import numpy as np
 from engine.backends.video.libav import libav_version
 from engine.errors import stop_if
 from engine.files import keep_arrays, kept_arrays, replacing
-from engine.loudness import Loudness, gated_loudness, k_energy, true_peak
+from engine.loudness import Loudness, gated_loudness, k_energy
 from engine.mix import SAMPLE_RATE
+from engine.peaks import true_peak
 
 FRAME = 1024
 """Samples in an AAC-LC frame."""

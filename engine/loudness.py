@@ -1,20 +1,18 @@
 """Mastering the soundtrack: measured (ITU-R BS.1770 with pyloudnorm), one linear gain to the
-target integrated loudness, and a look-ahead true-peak limiter only where peaks would pass the
-ceiling."""
+target integrated loudness, and a look-ahead true-peak limiter (`engine.peaks`) only where peaks
+would pass the ceiling."""
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-OVERSAMPLE = 4
-"""True peak is read from the signal oversampled 4× (BS.1770-4 annex 2, for 48 kHz)."""
-LOOKAHEAD = 0.01
-"""Seconds the limiter's gain takes to reach a peak's reduction, and as long to let go again."""
+from engine.peaks import (TAIL, applied, limited_spans, limiter_gain, oversampled_peaks, scaled,
+                          trimmed, true_peak)
+
 CODEC_HEADROOM = 0.5
 """dB kept below the ceiling in the PCM mix: the AAC encode may raise true peaks by about that
 (the cut masters again under a lower ceiling when it measures more: engine/stages/cut.py)."""
@@ -114,7 +112,7 @@ class Measured:
     def of(samples: np.ndarray, rate: int, grain: int) -> Measured:
         weighted = k_weighted(samples, rate)
         return Measured(weighted.astype(np.float32), _grain_sums(np.square(weighted), grain),
-                        grain, _oversampled_peaks(samples).astype(np.float32))
+                        grain, oversampled_peaks(samples).astype(np.float32))
 
     @staticmethod
     def joined(pieces: list[Measured]) -> Measured:
@@ -122,12 +120,6 @@ class Measured:
         return Measured(np.concatenate([p.weighted for p in pieces]),
                         np.concatenate([p.energy for p in pieces]), pieces[0].grain,
                         np.concatenate([p.peaks for p in pieces]))
-
-
-def true_peak(samples: np.ndarray) -> float:
-    """The highest sample of the 4× oversampled signal, in dBTP (-inf for silence)."""
-    peak = float(np.max(_oversampled_peaks(samples), initial=0.0))
-    return 20 * math.log10(peak) if peak > 0 else -math.inf
 
 
 def measure(samples: np.ndarray, rate: int) -> Loudness:
@@ -148,7 +140,7 @@ def master(samples: np.ndarray, rate: int, target: float, ceiling: float,
     """
     if measured is not None:
         return master_measured(samples, rate, target, ceiling, measured)
-    peaks = _oversampled_peaks(samples)  # they scale with the gain: read once
+    peaks = oversampled_peaks(samples)  # they scale with the gain: read once
     peak = float(np.max(peaks, initial=0.0))
     before = Loudness(integrated_loudness(samples, rate),
                       20 * math.log10(peak) if peak > 0 else -math.inf)
@@ -157,19 +149,19 @@ def master(samples: np.ndarray, rate: int, target: float, ceiling: float,
     allowed = 10 ** ((ceiling - CODEC_HEADROOM) / 20)
     gain = target - before.integrated
     if peak * 10 ** (gain / 20) <= allowed:  # no limiting: the level is exactly the target
-        out = _scaled(samples, gain)
+        out = scaled(samples, gain)
         return Mastered(out, before, Loudness(before.integrated + gain, true_peak(out)),
                         gain, False)
     tried: list[tuple[float, float]] = []
     for _ in range(MAX_STEPS):
         scale = 10 ** (gain / 20)
-        out = _scaled(samples, gain, limiter_gain(peaks * scale, allowed, rate))
+        out = scaled(samples, gain, limiter_gain(peaks * scale, allowed, rate))
         level = integrated_loudness(out, rate)
         tried.append((gain, level))
         if abs(target - level) < CLOSE_ENOUGH:
             break
         gain = _next_gain(tried, target)
-    out, peak = _trimmed(out, allowed)
+    out, peak = trimmed(out, allowed)
     after = Loudness(integrated_loudness(out, rate), 20 * math.log10(peak))
     return Mastered(out, before, after, gain, True)
 
@@ -190,11 +182,11 @@ def master_measured(samples: np.ndarray, rate: int, target: float, ceiling: floa
     allowed = 10 ** ((ceiling - CODEC_HEADROOM) / 20)
     gain = target - before.integrated
     if peak * 10 ** (gain / 20) <= allowed:  # no limiting: the level is exactly the target
-        return Mastered(_scaled(samples, gain), before,
+        return Mastered(scaled(samples, gain), before,
                         Loudness(before.integrated + gain, _db(peak * 10 ** (gain / 20))),
                         gain, False)
     gain, level, spans = _limited_search(samples, rate, target, allowed, measured, gain)
-    out, peak = _applied(samples, gain, spans, allowed)
+    out, peak = applied(samples, gain, spans, allowed)
     return Mastered(out, before, Loudness(level, _db(peak)), gain, True)
 
 
@@ -261,52 +253,11 @@ def _limited(samples: np.ndarray, rate: int, measured: Measured, gain: float, al
              ) -> tuple[np.ndarray, list[tuple[int, int, np.ndarray]]]:
     """`limited_energy`, and the limiter's spans at that gain."""
     scale = 10 ** (gain / 20)
-    spans = _limited_spans(measured.peaks * np.float32(scale), allowed, rate)
+    spans = limited_spans(measured.peaks * np.float32(scale), allowed, rate)
     energy = measured.energy * scale ** 2
     for start, end, envelope in spans:
         _reweigh(energy, measured, samples, (start, end), envelope, scale, rate)
     return energy, spans
-
-
-def gained(samples: np.ndarray, peaks: np.ndarray, gain: float, allowed: float,
-           rate: int) -> np.ndarray:
-    """`samples` times `gain` dB, the limiter holding their peaks (`peaks`: theirs before the
-    gain, `Measured.peaks`) at `allowed` and the trim settling what it lifted: what
-    `master_measured` makes at that gain, for a stretch that begins and ends in silence."""
-    spans = _limited_spans(peaks * np.float32(10 ** (gain / 20)), allowed, rate)
-    return _applied(samples, gain, spans, allowed)[0] if spans else _scaled(samples, gain)
-
-
-def _applied(samples: np.ndarray, gain: float, spans: list[tuple[int, int, np.ndarray]],
-             allowed: float) -> tuple[np.ndarray, float]:
-    """The samples times the gain, the limiter's envelope in its spans, trimmed (`_trimmed_spans`);
-    and their true peak (linear)."""
-    out = _scaled(samples, gain)
-    for start, end, envelope in spans:
-        out[start:end] = _scaled(samples[start:end], gain, envelope)
-    return _trimmed_spans(out, spans, allowed)
-
-
-TAIL = 0.25
-"""Seconds the K-weighting filters ring on after a change (their slowest pole, the 38 Hz high
-pass, has decayed far below a 16-bit step by then)."""
-
-
-def _limited_spans(peaks: np.ndarray, allowed: float,
-                   rate: int) -> list[tuple[int, int, np.ndarray]]:
-    """(start, end, envelope) where `limiter_gain` is under 1; it is 1 everywhere else."""
-    over = np.flatnonzero(peaks > allowed)
-    if not len(over):
-        return []
-    reach = 2 * (2 * max(1, round(LOOKAHEAD * rate)) + 1)  # its two filters' widths
-    apart = round(TAIL * rate) + 2 * reach + rate // 5  # this close: one span, one ring-out
-    breaks = np.flatnonzero(np.diff(over) > apart)
-    firsts, lasts = over[np.r_[0, breaks + 1]], over[np.r_[breaks, len(over) - 1]]
-    spans = []
-    for first, last in zip(firsts.tolist(), lasts.tolist()):
-        start, end = max(0, first - reach), min(len(peaks), last + reach + 1)
-        spans.append((start, end, limiter_gain(peaks[start:end], allowed, rate)))
-    return spans
 
 
 def _reweigh(energy: np.ndarray, measured: Measured, samples: np.ndarray,
@@ -321,18 +272,6 @@ def _reweigh(energy: np.ndarray, measured: Measured, samples: np.ndarray,
     heard = measured.weighted[first * grain:last * grain].astype(np.float64)
     heard[start - first * grain:stop - first * grain] += k_weighted(change, rate)
     energy[first:last] = _grain_sums(np.square(heard * scale), grain)
-
-
-def _trimmed_spans(out: np.ndarray, spans: list[tuple[int, int, np.ndarray]],
-                   allowed: float) -> tuple[np.ndarray, float]:
-    """`_trimmed`, with the peaks read where the limiter worked (elsewhere they are under
-    `allowed` already: the gain alone kept them there)."""
-    margin = len(_interpolator())
-    peak = max(float(np.max(_oversampled_peaks(out[max(0, start - margin):end + margin]),
-                            initial=0.0)) for start, end, _ in spans)
-    if peak <= allowed:
-        return out, peak
-    return (out * np.float32(allowed / peak)).astype(np.float32), allowed
 
 
 def _db(peak: float) -> float:
@@ -352,63 +291,6 @@ def _next_gain(tried: list[tuple[float, float]], target: float) -> float:
     previous_gain, previous_level = tried[-2]
     slope = (level - previous_level) / (gain - previous_gain)
     return gain + (target - level) / min(1.0, max(slope, 0.25))
-
-
-def limiter_gain(peaks: np.ndarray, allowed: float, rate: int) -> np.ndarray:
-    """A smooth gain under which every peak stays at or under `allowed`: it dips around each
-    peak, reaching its depth LOOKAHEAD before it and recovering as long after."""
-    from scipy.ndimage import minimum_filter1d, uniform_filter1d
-
-    needed = np.minimum(1.0, allowed / np.maximum(peaks, 1e-12))
-    # A minimum held over ±half, then averaged over ±half: the average at n covers only minima
-    # over windows that contain n, so the gain is never above what sample n needs.
-    window = 2 * max(1, round(LOOKAHEAD * rate)) + 1
-    held = minimum_filter1d(needed, window, mode="nearest")
-    return uniform_filter1d(held, window, mode="nearest")
-
-
-def _scaled(samples: np.ndarray, gain: float, envelope: np.ndarray | None = None) -> np.ndarray:
-    out = samples.astype(np.float64) * 10 ** (gain / 20)
-    if envelope is not None:
-        out *= envelope
-    return out.astype(np.float32)
-
-
-def _trimmed(samples: np.ndarray, allowed: float) -> tuple[np.ndarray, float]:
-    """The gain's own movement can lift an in-between sample a hair: one uniform trim settles it.
-    Returns the samples and their true peak (linear)."""
-    peak = float(np.max(_oversampled_peaks(samples), initial=0.0))
-    if peak <= allowed:
-        return samples, peak
-    return (samples * np.float32(allowed / peak)).astype(np.float32), allowed
-
-
-def _oversampled_peaks(samples: np.ndarray) -> np.ndarray:
-    """For each sample, the largest magnitude of the 4× oversampled signal just after it.
-
-    Each of the four phases is its own 13-tap filter over the samples (what a polyphase
-    upsampler computes, here without the 4× long array in between: the same numbers, ~6× less
-    CPU)."""
-    signal = np.asarray(samples, dtype=np.float64)
-    taps = _interpolator()
-    delay = (len(taps) - 1) // 2  # the filter is symmetric: this re-aligns it
-    peaks = np.zeros(len(signal))
-    if len(signal) == 0:
-        return peaks
-    for phase in range(OVERSAMPLE):
-        shift = delay + phase
-        heard = np.convolve(signal, taps[shift % OVERSAMPLE::OVERSAMPLE])
-        np.maximum(peaks, np.abs(heard[shift // OVERSAMPLE:shift // OVERSAMPLE + len(signal)]),
-                   out=peaks)
-    return peaks
-
-
-@functools.cache
-def _interpolator() -> np.ndarray:
-    """A 4-phase, 12-taps-a-phase low-pass (as BS.1770-4's annex 2 sizes it), unity gain."""
-    from scipy.signal import firwin
-
-    return firwin(12 * OVERSAMPLE + 1, 1.0 / OVERSAMPLE, window=("kaiser", 6.0)) * OVERSAMPLE
 
 
 def _rounded(value: float) -> float | None:

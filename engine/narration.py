@@ -22,15 +22,14 @@ from engine.errors import stop_if
 from engine.files import keep_arrays, kept_arrays
 from engine.loudness import (
     CODEC_HEADROOM,
-    OVERSAMPLE,
     Loudness,
     Measured,
-    gained,
     gated_loudness,
     grid_gain,
     limited_energy,
 )
 from engine.mix import SAMPLE_RATE, MixSettings, mixed, pcm16, write_pcm
+from engine.peaks import OVERSAMPLE, gained
 from engine.timeline import Timeline
 
 log = logging.getLogger(__name__)

@@ -15,6 +15,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("engine.dsl",),
     ("engine.stages",),
     ("engine.steps", "engine.manifest", "engine.cache", "engine.timeline", "engine.mix", "engine.voices",
+     "engine.peaks",
      "engine.loudness", "engine.narration", "engine.effects", "engine.aac_pieces"),
     ("engine.backends",),
     ("engine.ir", "engine.errors", "engine.dsl.vocabulary", "engine.dsl.directions",

@@ -17,8 +17,6 @@ from engine.backends.video.ffmpeg import FFmpegEditor
 from engine.loudness import (
     CODEC_HEADROOM,
     Measured,
-    _interpolator,
-    _oversampled_peaks,
     gated_loudness,
     integrated_loudness,
     k_energy,
@@ -27,6 +25,7 @@ from engine.loudness import (
 )
 from engine.mix import SAMPLE_RATE, mixed, read_clip
 from engine.narration import narrate
+from engine.peaks import _interpolator, oversampled_peaks
 from engine.stages.cut import CutLine, CutScene, cut, plan
 from tests.test_loudness import MIX, TIMING, speechlike, write_wav
 
@@ -49,7 +48,7 @@ def test_oversampled_peaks_are_the_polyphase_upsamplers():
     signal = speechlike(0.5, seed=2).astype(np.float64)
     delay = (len(_interpolator()) - 1) // 2
     up = upfirdn(_interpolator(), signal, 4)[delay:delay + 4 * len(signal)]
-    assert np.allclose(_oversampled_peaks(signal), np.abs(up).reshape(-1, 4).max(axis=1),
+    assert np.allclose(oversampled_peaks(signal), np.abs(up).reshape(-1, 4).max(axis=1),
                        atol=1e-12)
 
 
