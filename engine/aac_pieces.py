@@ -30,7 +30,7 @@ from engine.errors import stop_if
 from engine.files import keep_arrays, kept_arrays, replacing
 from engine.loudness import Loudness, gated_loudness, k_energy
 from engine.mix import SAMPLE_RATE
-from engine.peaks import true_peak
+from engine.peaks import peak_grains
 
 FRAME = 1024
 """Samples in an AAC-LC frame."""
@@ -38,7 +38,7 @@ EDGE = 2 * FRAME
 """Silent samples a piece begins and ends with for its packets to join cleanly."""
 GRAIN = 64
 """Samples the decoded loudness sums are kept at: divides a frame and the gating blocks' step."""
-VERSION = 2  # 2: AAC_CODER
+VERSION = 3  # 2: AAC_CODER; 3: the decode's peaks by GRAIN
 """Bumped when a piece is encoded or measured differently."""
 
 
@@ -46,13 +46,14 @@ VERSION = 2  # 2: AAC_CODER
 class Piece:
     """A piece encoded: its 16-bit samples, its packets (ADTS frames, one per frame of `pcm`, the
     priming one first when `primed`), and its decode as a meter reads it (K-weighted energy per
-    GRAIN, linear true peak)."""
+    GRAIN, linear true peak, and the highest true peak in each GRAIN: where it is)."""
 
     pcm: np.ndarray
     packets: tuple[bytes, ...]
     primed: bool
     energy: np.ndarray
     peak: float
+    peaks: np.ndarray
 
 
 def encoded(sound: Callable[[], np.ndarray], primed: bool, bitrate: str,
@@ -63,16 +64,17 @@ def encoded(sound: Callable[[], np.ndarray], primed: bool, bitrate: str,
     kept = kept_arrays(path)
     if kept is not None:
         return Piece(kept["pcm"], tuple(_frames(kept["adts"].tobytes())), primed, kept["energy"],
-                     float(kept["peak"])), False
+                     float(kept["peak"]), kept["peaks"]), False
     pcm = sound()
     packets = _encode(pcm, bitrate)
     if not primed:
         packets = packets[1:]  # the priming packet: silence, as the piece begins
     heard = _decode(packets)[FRAME if primed else 0:][:len(pcm)]
+    peaks = peak_grains(heard, GRAIN)
     piece = Piece(pcm, tuple(packets), primed, k_energy(heard, SAMPLE_RATE, GRAIN),
-                  10 ** (true_peak(heard) / 20))
+                  float(np.max(peaks, initial=0.0)), peaks)
     keep_arrays(path, pcm=pcm, adts=np.frombuffer(b"".join(packets), dtype=np.uint8),
-                energy=piece.energy, peak=piece.peak)
+                energy=piece.energy, peak=piece.peak, peaks=peaks)
     return piece, True
 
 

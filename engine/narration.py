@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.aac_pieces import EDGE, FRAME, encode_all, heard, piece_path, write_m4a
+from engine.aac_pieces import EDGE, FRAME, GRAIN, Piece, encode_all, heard, piece_path, write_m4a
 from engine.effects import SoundEffect, add_effects
-from engine.errors import stop_if
+from engine.errors import counted, stop_if
 from engine.files import keep_arrays, kept_arrays
 from engine.loudness import (
     CODEC_HEADROOM,
@@ -29,7 +29,7 @@ from engine.loudness import (
     limited_energy,
 )
 from engine.mix import SAMPLE_RATE, MixSettings, mixed, pcm16, write_pcm
-from engine.peaks import OVERSAMPLE, gained
+from engine.peaks import OVERSAMPLE, Ceiling, gained, peak_grains
 from engine.timeline import Timeline
 
 log = logging.getLogger(__name__)
@@ -40,10 +40,14 @@ GAIN_STEP = 0.25
 """dB: the mastering gain is rounded to this step, so an edit that moves the track's loudness
 less keeps the gain, and with it every other piece's samples and AAC. The level lands within
 half a step (0.125 LU) of the target, plus the limiter's CLOSE_ENOUGH."""
-PEAK_PASSES = 3
-"""Encodes at most of a piece while its decoded true peak is over the ceiling."""
+PEAK_PASSES = 4
+"""Encodes at most of a piece while its decoded true peak is over the ceiling: after the first
+two, its ceiling is lowered where it went over (`_overshoots`); after the third, everywhere."""
 PEAK_MARGIN = 0.1
 """dB more headroom than the encode's overshoot when a piece is mastered again."""
+REACH = 2 * FRAME
+"""Samples either side of where a decode went over the ceiling that its ceiling is lowered
+over: the AAC frames whose transforms overlap there."""
 JOIN = 4 * FRAME
 """Silent samples a scene ends with for the next scene (when it begins with EDGE of silence) to
 start a new piece: EDGE, and up to a frame either way as the pieces move onto the frame grid."""
@@ -78,8 +82,8 @@ def narrate(timeline: Timeline, clips: Sequence[Path | np.ndarray], out_path: Pa
     on the GAIN_STEP grid; the search weighs each gain it tries by each scene's limited energy
     there, kept in `workdir` too (`_gain`), so an edit weighs only its own scene. Each piece is
     mastered, encoded and measured as the listener hears it once, kept in `workdir` by its sound
-    and that gain (a piece whose decode peaks over the ceiling is mastered again under a ceiling
-    that much lower, on its own: PEAK_PASSES at most). So the bytes are those of a cold cut of
+    and that gain (a piece whose decode peaks over the ceiling is mastered again on its own,
+    its ceiling lowered that much where it went over: PEAK_PASSES at most). So the bytes are those of a cold cut of
     the same story. With AAC, each piece starts on its frame grid: up to 1023 samples (21 ms)
     before its scene's picture (a story whose scenes never meet in silence is one piece, and not
     moved). Once `stop` is set (the video's encode failed, or Ctrl-C) it ends with Stopped at the
@@ -103,18 +107,31 @@ def narrate(timeline: Timeline, clips: Sequence[Path | np.ndarray], out_path: Pa
         return Narration(wav, made, kept, gain=gain)
     places = [place for _, _, place, _ in plan]
     ceiling = 10 ** (mix.true_peak / 20) if mastering else math.inf
-    ceilings, fresh = [allowed] * len(pieces), set()
-    for _ in range(PEAK_PASSES):  # a piece whose encode peaks over the ceiling: again, lower
-        done = encode_all([piece.job(gain, under, aac_bitrate, workdir)
-                           for piece, under in zip(pieces, ceilings)], stop)
+    ceilings = [allowed] * len(pieces)
+    lowered: list[tuple[Lowered, ...]] = [()] * len(pieces)
+    fresh: set[int] = set()
+    for number in range(1, PEAK_PASSES + 1):  # a piece whose encode peaks over: again, lower
+        done = encode_all([piece.job(gain, under, aac_bitrate, workdir, places)
+                           for piece, under, places in zip(pieces, ceilings, lowered)], stop)
         fresh.update(index for index, (_, made_now) in enumerate(done) if made_now)
-        over = {i: p.peak / ceiling for i, (p, _) in enumerate(done) if p.peak > ceiling}
-        for index, ratio in over.items():
-            ceilings[index] /= ratio * 10 ** (PEAK_MARGIN / 20)
+        over = {i: p for i, (p, _) in enumerate(done) if p.peak > ceiling}
+        for index, encoded_piece in over.items():
+            went_over = 20 * math.log10(encoded_piece.peak / ceiling)
+            where = "everywhere"
+            if number < PEAK_PASSES - 1:
+                found = _overshoots(encoded_piece, ceiling)
+                lowered[index] += found
+                where = f"in {counted(len(found), 'place')}"
+            else:  # the whole piece's ceiling, where it was lowered already too
+                lower = 10 ** ((went_over + PEAK_MARGIN) / 20)
+                ceilings[index] /= lower
+                lowered[index] = tuple((start, end, round(level / lower, 9))
+                                       for start, end, level in lowered[index])
             log.info("the narration's piece from scene %s peaks %.2f dB over the %.1f dBTP "
-                     "ceiling: mastering it again %.2f dB lower", scene_ids[plan[index][0]],
-                     20 * math.log10(ratio), mix.true_peak, 20 * math.log10(ratio) + PEAK_MARGIN)
-        if not over:
+                     "ceiling: mastering it again up to %.2f dB lower %s",
+                     scene_ids[plan[index][0]], went_over, mix.true_peak,
+                     went_over + PEAK_MARGIN, where)
+        if not over or number == PEAK_PASSES:
             break
     placed = [(place, piece) for place, (piece, _) in zip(places, done)]
     aac = write_m4a(placed, total, out_path.with_suffix(".m4a"))
@@ -135,25 +152,57 @@ class _Piece:
     last: int
     length: int
 
-    def mastered(self, gain: float, allowed: float) -> np.ndarray:
-        """The piece's 16-bit samples at `gain` dB, peaks limited to `allowed` (linear)."""
+    def mastered(self, gain: float, allowed: float, lowered: Sequence[Lowered] = ()
+                 ) -> np.ndarray:
+        """The piece's 16-bit samples at `gain` dB, peaks limited to `allowed` (linear), and
+        where `lowered` says, to less."""
         stretch = _padded(self.track[self.bounds[self.first][0]:self.bounds[self.last][1]],
                           self.length)
         if not self.scenes:
             return pcm16(stretch)
         peaks = np.concatenate([s.measured().peaks
                                 for s in self.scenes[self.first:self.last + 1]])
-        return pcm16(gained(stretch, _padded(peaks, self.length), gain, allowed, SAMPLE_RATE))
+        ceiling: Ceiling = allowed
+        if lowered:
+            ceiling = np.full(self.length, allowed, dtype=np.float64)
+            for start, end, level in lowered:
+                np.minimum(ceiling[start:end], level, out=ceiling[start:end])
+        return pcm16(gained(stretch, _padded(peaks, self.length), gain, ceiling, SAMPLE_RATE))
 
-    def job(self, gain: float, allowed: float, bitrate: str, workdir: Path
-            ) -> tuple[Callable[[], np.ndarray], bool, str, Path]:
+    def job(self, gain: float, allowed: float, bitrate: str, workdir: Path,
+            lowered: Sequence[Lowered] = ()) -> tuple[Callable[[], np.ndarray], bool, str, Path]:
         """`aac_pieces.encoded`'s arguments for the piece mastered so."""
         start = self.bounds[self.first][0]
         primed = self.first == 0 and bool(np.any(self.track[start:start + EDGE]))
         key = {"scenes": self.digests[self.first:self.last + 1], "length": self.length,
                "gain": gain, "allowed": allowed, "bitrate": bitrate, "primed": primed,
-               "mastering": VERSION}
-        return (lambda: self.mastered(gain, allowed), primed, bitrate, piece_path(workdir, key))
+               "mastering": VERSION, **({"lowered": [list(place) for place in lowered]}
+                                        if lowered else {})}
+        return (lambda: self.mastered(gain, allowed, lowered), primed, bitrate,
+                piece_path(workdir, key))
+
+
+Lowered = tuple[int, int, float]
+"""Where a piece's ceiling is lowered, and to what: its first and past-last sample, the level."""
+
+
+def _overshoots(piece: Piece, ceiling: float) -> tuple[Lowered, ...]:
+    """Where the piece's decode peaks over `ceiling`, and the ceiling its mix needs there: the
+    mix's own highest peak there, lowered as far as the decode went over, and PEAK_MARGIN more.
+    A run of grains over the ceiling, with REACH either side (runs that close merge), is one
+    place."""
+    over = np.flatnonzero(piece.peaks > ceiling)
+    breaks = np.flatnonzero(np.diff(over) * GRAIN > 2 * REACH)
+    mixed_peaks = peak_grains(piece.pcm.astype(np.float32) / 32768, GRAIN)
+    places = []
+    for first, last in zip(over[np.r_[0, breaks + 1]].tolist(),
+                           over[np.r_[breaks, len(over) - 1]].tolist()):
+        start = max(0, first * GRAIN - REACH)
+        end = min(len(piece.pcm), (last + 1) * GRAIN + REACH)
+        mixed = float(mixed_peaks[start // GRAIN:-(-end // GRAIN)].max())
+        went_over = float(piece.peaks[first:last + 1].max()) / ceiling
+        places.append((start, end, round(mixed / went_over / 10 ** (PEAK_MARGIN / 20), 9)))
+    return tuple(places)
 
 
 class _Scene:
