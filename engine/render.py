@@ -28,7 +28,7 @@ from engine.cache import Cache
 from engine.cut_scenes import cut_scenes
 from engine.dsl.format import format_story
 from engine.dsl.load import load_with_diagnostics, rebase_paths
-from engine.errors import StoryError
+from engine.errors import StoryError, counted
 from engine.feedback import Feedback
 from engine.files import place_atomically, write_atomically
 from engine.ir import Story
@@ -340,10 +340,10 @@ def _feedback_line(acted: dict[str, list[str]]) -> str:
     picture's approval pins its image prompt too, so the pins outnumber the approved items)."""
     kinds = {"picture": "picture", "image": "image prompt", "audio": "clip"}
     kept = [kinds.get(key.rpartition(":")[2], "writer line") for key in acted["pinned"]]
-    pinned = ", ".join(_counted(kept.count(kind), kind) for kind in
+    pinned = ", ".join(counted(kept.count(kind), kind) for kind in
                        ("picture", "image prompt", "writer line", "clip") if kind in kept)
     said = [f"kept as approved {pinned}" if pinned else "",
-            f"{_counted(len(acted['redrawn']), 'picture')} redrawn after a rejection"
+            f"{counted(len(acted['redrawn']), 'picture')} redrawn after a rejection"
             if acted["redrawn"] else "",
             _rewritten(acted["rewritten"])]
     return ("review decisions: " + "; ".join(part for part in said if part)
@@ -353,14 +353,10 @@ def _feedback_line(acted: dict[str, list[str]]) -> str:
 def _rewritten(keys: list[str]) -> str:
     """`2 writer lines and 1 scene's lines rewritten with reviewers' notes` (or nothing)."""
     scenes = sum(1 for key in keys if key.endswith(":lines"))
-    parts = [_counted(len(keys) - scenes, "writer line") if len(keys) > scenes else "",
+    parts = [counted(len(keys) - scenes, "writer line") if len(keys) > scenes else "",
              ("1 scene's lines" if scenes == 1 else f"{scenes} scenes' lines") if scenes else ""]
     return (" and ".join(p for p in parts if p) + " rewritten with reviewers' notes"
             if keys else "")
-
-
-def _counted(n: int, thing: str) -> str:
-    return f"{n} {thing}{'' if n == 1 else 's'}"
 
 
 def output_places(settings: RenderSettings | None) -> dict[Path, tuple[str, str]]:

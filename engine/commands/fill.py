@@ -149,7 +149,16 @@ def main(argv: list[str]) -> int:
     original = path.read_bytes()
     story = load_story(path, to_tell=True)
     cfg = compose_config(overrides, story=path)
-    result = written(story, writer_from(cfg), cfg)
+    try:
+        result = written(story, writer_from(cfg), cfg)
+    except OSError as error:  # the cache (by default in the story's folder) cannot be written
+        from engine.cache import cache_dir
+        from engine.files import explain_os_error
+
+        cache = cache_dir((cfg.get("cache") or {}).get("dir"), path)
+        said = explain_os_error(error, {cache: ("the cache", "choose another: cache.dir=PATH")})
+        print(shown(f"storyreel fill: error: {said}"), file=sys.stderr)
+        return 1
     filled = with_auto_resolved(result.story, cfg)
     text = checked_text(filled)
     report = summary(story, result.story, result.usage)

@@ -78,6 +78,15 @@ def test_fill_prints_the_filled_story_and_changes_nothing(story: Path, capsys):
     assert filled.scene("night").text("image")
 
 
+def test_fill_where_its_cache_cannot_be_made_says_how_to_choose_another(story: Path, capsys):
+    (story.parent / ".storyreel").write_text("a file where the cache folder goes")
+    assert storyreel(["fill", str(story)]) == 1
+    err = capsys.readouterr().err
+    assert "(in the cache" in err and "is a file, where a folder is needed" in err
+    assert err.rstrip().endswith("or choose another: cache.dir=PATH")
+    assert "Traceback" not in err and story.read_text(encoding="utf-8") == STORY
+
+
 def test_fill_write_saves_the_fills_once(story: Path, capsys):
     assert storyreel(["fill", str(story), "--write"]) == 0
     written = story.read_text(encoding="utf-8")
