@@ -118,8 +118,8 @@ def narrate(timeline: Timeline, clips: Sequence[Path | np.ndarray], out_path: Pa
         for index, encoded_piece in over.items():
             went_over = 20 * math.log10(encoded_piece.peak / ceiling)
             where = "everywhere"
-            if number < PEAK_PASSES - 1:
-                found = _overshoots(encoded_piece, ceiling)
+            found = _overshoots(encoded_piece, ceiling) if number < PEAK_PASSES - 1 else ()
+            if found:
                 lowered[index] += found
                 where = f"in {counted(len(found), 'place')}"
             else:  # the whole piece's ceiling, where it was lowered already too
@@ -164,7 +164,7 @@ class _Piece:
                                 for s in self.scenes[self.first:self.last + 1]])
         ceiling: Ceiling = allowed
         if lowered:
-            ceiling = np.full(self.length, allowed, dtype=np.float64)
+            ceiling = np.full(self.length, allowed, dtype=np.float32)  # as `peaks` are
             for start, end, level in lowered:
                 np.minimum(ceiling[start:end], level, out=ceiling[start:end])
         return pcm16(gained(stretch, _padded(peaks, self.length), gain, ceiling, SAMPLE_RATE))
@@ -200,8 +200,9 @@ def _overshoots(piece: Piece, ceiling: float) -> tuple[Lowered, ...]:
         start = max(0, first * GRAIN - REACH)
         end = min(len(piece.pcm), (last + 1) * GRAIN + REACH)
         mixed = float(mixed_peaks[start // GRAIN:-(-end // GRAIN)].max())
-        went_over = float(piece.peaks[first:last + 1].max()) / ceiling
-        places.append((start, end, round(mixed / went_over / 10 ** (PEAK_MARGIN / 20), 9)))
+        if mixed > 0:  # (silent there: no limiter helps; the piece is lowered everywhere)
+            went_over = float(piece.peaks[first:last + 1].max()) / ceiling
+            places.append((start, end, round(mixed / went_over / 10 ** (PEAK_MARGIN / 20), 9)))
     return tuple(places)
 
 

@@ -178,3 +178,19 @@ def test_an_edit_weighs_the_gain_search_by_its_own_scene(tmp_path, monkeypatch):
     (tmp_path / "cold").mkdir()
     _, _, cold = narrated(story(inputs, edited=1), tmp_path / "cold", tmp_path / "fresh")
     assert edit.gain == cold.gain and edit.aac.read_bytes() == cold.aac.read_bytes()
+
+
+def test_a_piece_is_lowered_where_its_decode_went_over_by_as_much_and_not_where_silent():
+    from engine.aac_pieces import GRAIN, Piece
+    from engine.narration import PEAK_MARGIN, REACH, _overshoots
+
+    pcm = np.zeros(200 * GRAIN, dtype="<i2")
+    pcm[100 * GRAIN:101 * GRAIN] = 16384  # the mix peaks at half scale in grain 100
+    peaks = np.full(200, 0.1, dtype=np.float32)
+    peaks[100] = 0.8  # its decode went over a 0.5 ceiling there: 0.8 / 0.5, 4.08 dB over
+    peaks[190] = 0.9  # and where the mix is silent (nothing a limiter can do there)
+    piece = Piece(pcm, (), False, np.zeros(200), 0.9, peaks)
+    [(start, end, level)] = _overshoots(piece, 0.5)
+    assert (start, end) == (100 * GRAIN - REACH, 101 * GRAIN + REACH)
+    mixed_peak = float(oversampled_peaks(pcm / 32768).max())
+    assert level == pytest.approx(mixed_peak * 0.5 / 0.8 / 10 ** (PEAK_MARGIN / 20), rel=1e-6)
