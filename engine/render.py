@@ -50,7 +50,7 @@ from engine.timeline import TimelineSettings
 
 log = logging.getLogger(__name__)
 
-CUT_VERSION = 8  # 7: 5 ms fades on lines' clips, aac_coder=fast; 8: ceilings lowered in places
+CUT_VERSION = 9  # 7: clips' 5 ms fades, aac_coder=fast; 8: ceilings lowered in places; 9: words
 
 
 class _Stopped(Exception):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -86,7 +87,7 @@ def align_words(text: str, spoken: Sequence[Word], duration: float) -> tuple[Wor
     """
     shown = display_words(text)
     letters = "".join(_letters(word) for word in shown)
-    matched = _find(letters, spoken)
+    matched = _find(letters, _starts(shown), spoken, duration)
     if not matched:
         return estimate_words(text, duration)
     # Anchors: every matched word's first letter at its start, its end letter at its end.
@@ -106,19 +107,45 @@ def align_words(text: str, spoken: Sequence[Word], duration: float) -> tuple[Wor
     return tuple(out)
 
 
-def _find(letters: str, spoken: Sequence[Word]) -> list[tuple[int, int, Word]]:
-    """(first letter, end letter, word) for each spoken word found in order in `letters`."""
+def _find(letters: str, starts: frozenset[int], spoken: Sequence[Word],
+          duration: float) -> list[tuple[int, int, Word]]:
+    """(first letter, end letter, word) for each spoken word found in order in `letters`: right
+    after the word found before it, or where a caption word starts (`starts`), and not far past
+    where its time puts it. A TTS may report a piece of a word (espeak gives "or" after "for a"
+    for "while", "999" twice after "1999"): found inside a later word ("forest"), it would time
+    every word between as said at once."""
     found, cursor = [], 0
+    reach = max(REACH_LETTERS, len(letters) // 4)
     for word in spoken:
         needle = _letters(word.text)
         if not needle:
             continue
         at = letters.find(needle, cursor)
-        if at < 0:
+        while at > cursor and at not in starts:
+            at = letters.find(needle, at + 1)
+        heard_at = len(letters) * word.start / duration if duration > 0 else cursor
+        if at < 0 or at - max(cursor, heard_at) > reach:
             continue
         found.append((at, at + len(needle), word))
         cursor = at + len(needle)
     return found
+
+
+REACH_LETTERS = 24
+"""Letters past where a spoken word's time puts it in the caption that it may still be found
+(or a quarter of the caption's letters, when more)."""
+
+
+def _starts(shown: Sequence[str]) -> frozenset[int]:
+    """Where each caption word's letters start; in a word of a script written without spaces
+    (Chinese, Japanese), every letter, since a TTS says such a word in parts."""
+    starts, at = set(), 0
+    for word in shown:
+        letters = _letters(word)
+        unspaced = any(unicodedata.east_asian_width(char) in "WF" for char in letters)
+        starts.update(range(at, at + len(letters)) if unspaced else (at,))
+        at += len(letters)
+    return frozenset(starts)
 
 
 def _time_at(position: int, matched: list[tuple[int, int, Word]], xs: np.ndarray,

@@ -38,6 +38,23 @@ def test_a_chinese_word_shares_its_time_over_its_characters():
     assert words[-1].end == pytest.approx(1.2)
 
 
+def test_a_piece_of_a_word_the_tts_reports_is_not_found_inside_a_later_word():
+    """espeak reports "while" after "for a" as "or ", and "1999" as "1999", "999", "999": found
+    inside "forest" (or "1999" again), every word between would be timed as said at once."""
+    spoken = [Word(0.0, 0.3, "We"), Word(0.3, 0.6, "sat"), Word(0.6, 0.8, "for"),
+              Word(0.8, 1.2, "or "), Word(1.2, 1.4, "and"), Word(1.4, 1.7, "then"),
+              Word(1.7, 2.1, "walked"), Word(2.1, 2.3, "into"), Word(2.3, 2.5, "the"),
+              Word(2.5, 3.0, "forest"), Word(3.0, 3.3, "in"), Word(3.3, 3.9, "1999"),
+              Word(3.9, 4.2, "999 "), Word(4.2, 4.5, "999 "), Word(4.5, 4.8, "he"),
+              Word(4.8, 5.0, "said")]
+    text = "We sat for a while and then walked into the forest in 1999, he said."
+    words = align_words(text, spoken, 5.2)
+    starts = {w.text: w.start for w in words}
+    assert starts["and"] == 1.2 and starts["walked"] == 1.7 and starts["forest"] == 2.5
+    assert starts["he"] == 4.5 and starts["said."] == 4.8
+    assert all(w.end > w.start for w in words)  # no word is said in no time
+
+
 def test_without_matching_words_times_follow_the_letters():
     assert align_words("Hello there", [Word(0.0, 1.0, "Bonjour")], 2.2) == \
         estimate_words("Hello there", 2.2)
