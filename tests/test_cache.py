@@ -350,13 +350,41 @@ def test_cache_info_and_gc(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     assert cache_command.main(["gc", "--dir", str(root), "--renders", str(tmp_path / "renders"),
                                "--older-than", "7"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith(f"cache {root}: dropped 1 entries (7 B), kept 3 ")
-    assert out[1] == ("  dropped 1 work files (7 B): scratch of stopped cuts and files unused for "
+    assert out[0].startswith(f"cache {root}: dropped 1 entry (7 B), kept 3 ")
+    assert out[1] == ("  dropped 1 work file (7 B): scratch of stopped cuts and files unused for "
                       "7 days, such as the editor's scene segments")
     # referenced entries stay however old; an unreferenced one only once unused for 7 days
     assert {e.key for e in cache.entries()} == {keys["image"], keys["audio-1"], keys["audio-4"]}
     assert sorted(p.name for p in (root / "segments").iterdir()) == [".in-use.lock",
                                                                       "seg-new.mp4"]
+
+
+def test_gc_drops_an_entry_whose_files_a_run_only_shares_in_part(tmp_path: Path, capsys):
+    """The cut under another seed: its captions are the same bytes as the kept run's, its video
+    is not. An older manifest that lists files by hash keeps an entry only when it lists them
+    all."""
+    import hashlib
+
+    root, renders = tmp_path / "cache", tmp_path / "renders"
+    cache = Cache(root)
+    keys = {}
+    for seed in (1, 2):
+        keys[seed] = Cache.key("cut", 1, f"seed {seed}")
+        def cut(folder: Path, seed: int = seed) -> dict:
+            (folder / "captions.srt").write_text("1\nsame words\n")
+            (folder / "video.mp4").write_text(f"video of seed {seed}")
+            return {}
+        cache.make(keys[seed], cut, stage="cut")
+    hashes = [hashlib.sha256(data).hexdigest() for data in (b"1\nsame words\n", b"video of seed 1")]
+    run = renders / "fox" / "seed-1"
+    run.mkdir(parents=True)
+    (run / "manifest.json").write_text(json.dumps({"files": hashes}))  # by hash, no key
+    past = time.time() - 2 * 3600
+    for entry in cache.entries():
+        os.utime(entry.folder / "manifest.json", (past, past))
+    assert cache_command.main(["gc", "--dir", str(root), "--renders", str(renders)]) == 0
+    assert {e.key for e in cache.entries()} == {keys[1]}
+    assert "dropped 1 entry" in capsys.readouterr().out
 
 
 def _use_and_wait(root: str, key: str, used: str, release: str) -> None:
@@ -383,7 +411,7 @@ def test_gc_keeps_what_a_live_process_uses_and_drops_it_once_that_process_is_gon
         gc = ["gc", "--dir", str(root), "--renders", str(tmp_path / "none"), "--older-than", "0"]
         assert cache_command.main(gc) == 0
         assert capsys.readouterr().out.splitlines()[1] == (
-            "  kept 1 entries that running renders use or just made")
+            "  kept 1 entry that running renders use or just made")
         assert Cache(root).folder(key).is_dir()
     finally:
         release.write_text("go")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.cache import MANIFEST, Cache, Entry, cache_dir
+from engine.errors import counted
 from engine.files import find_root
 from engine.locks import USERS, is_scratch, work_folder_alone
 from engine.run_folder import (RUN_INDEX, registered_run_folders, remove_unfinished,
@@ -121,8 +122,11 @@ def collect_garbage(cache: Cache, referenced: set[str], *, older_than_days: floa
         except FileNotFoundError:
             continue
         recent = older_than_days is not None and now - last_use <= older_than_days * DAY
-        # a run manifest that lists only file hashes still keeps the entries holding them
-        named = entry.key in referenced or any(i.sha256 in referenced for i in entry.files.values())
+        # a run manifest that lists only file hashes (an older one) still keeps the entries that
+        # hold what it lists, every file of them: a file alike in many entries (the same captions
+        # under another seed) keeps none of them
+        named = entry.key in referenced or bool(entry.files) and all(
+            i.sha256 in referenced for i in entry.files.values())
         if named or recent:
             result.kept += 1
         elif last_use >= cutoff:
@@ -300,23 +304,26 @@ def _gc(cache: Cache, renders: list[Path], args: argparse.Namespace) -> int:
                           "unfinished_runs": result.unfinished_runs}, indent=1))
         return 0
     verb = "would drop" if args.dry_run else "dropped"
-    print(f"cache {cache.root}: {verb} {len(result.removed)} entries ({_human(result.freed)}), "
-          f"kept {result.kept} ({len(referenced)} keys referenced by runs under "
-          f"{', '.join(str(r) for r in renders)} and in {len(elsewhere)} run folders that "
-          "renders noted in the cache)")
+    print(f"cache {cache.root}: {verb} {counted(len(result.removed), 'entry', 'entries')} "
+          f"({_human(result.freed)}), kept {result.kept} ({counted(len(referenced), 'key')} "
+          f"referenced by runs under {', '.join(str(r) for r in renders)} and in "
+          f"{counted(len(elsewhere), 'run folder')} that renders noted in the cache)")
     if result.in_use:
-        print(f"  kept {result.in_use} entries that running renders use or just made")
+        print(f"  kept {counted(result.in_use, 'entry', 'entries')} that running renders use or "
+              "just made")
     if result.work_removed:
         days = WORK_FILE_DAYS if args.older_than is None else args.older_than
-        print(f"  {verb} {result.work_removed} work files ({_human(result.work_freed)}): "
+        print(f"  {verb} {counted(result.work_removed, 'work file')} "
+              f"({_human(result.work_freed)}): "
               f"scratch of stopped cuts and files unused for {days:g} days, such as the "
               "editor's scene segments")
     for name in result.busy_folders:
         print(f"  left {name}/ alone: a render is cutting with it now")
     if result.temp_removed:
-        print(f"  removed {result.temp_removed} temp folders of stopped renders")
+        print(f"  removed {counted(result.temp_removed, 'temp folder')} of stopped renders")
     if result.locks_removed:
-        print(f"  removed {result.locks_removed} locks of stopped renders")
+        print(f"  removed {counted(result.locks_removed, 'lock')} of stopped renders")
     if result.unfinished_runs:
-        print(f"  removed the unfinished outputs of {result.unfinished_runs} stopped renders")
+        print("  removed the unfinished outputs of "
+              f"{counted(result.unfinished_runs, 'stopped render')}")
     return 0
