@@ -42,6 +42,20 @@ def counted(count: int, noun: str, plural: str | None = None) -> str:
     return f"{count} {noun if count == 1 else plural or noun + 's'}"
 
 
+def during_ctrl_c(error: BaseException) -> bool:
+    """Whether `error` was raised while a Ctrl-C was being handled: Python 3.11's thread join
+    can turn a KeyboardInterrupt into "RuntimeError: release unlocked lock", which is that
+    Ctrl-C, not a failure."""
+    seen: set[int] = set()
+    cause: BaseException | None = error
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return True
+        seen.add(id(cause))
+        cause = cause.__context__ or cause.__cause__
+    return False
+
+
 def times(count: int) -> str:
     """`once`, `2 times`: how often something happened."""
     return "once" if count == 1 else f"{count} times"

@@ -13,7 +13,7 @@ from engine.backends.weights import path_fingerprint
 from engine.cache import KEY_PATTERN, Cache
 from engine.canonical import canonical_json
 from engine.files import file_sha256
-from engine.errors import BackendError, ConfigError, StoryError
+from engine.errors import BackendError, ConfigError, StoryError, during_ctrl_c
 from engine.fingerprints import INDEX_NAME, FingerprintIndex, remembered_in
 from engine.manifest import Artifact, Recorder
 
@@ -96,6 +96,8 @@ class Step:
             except (ConfigError, StoryError):
                 raise
             except Exception as error:
+                if during_ctrl_c(error):
+                    raise KeyboardInterrupt from error
                 raise BackendError(ident.get("backend", stage), f"{type(error).__name__}: {error}",
                                    where=f"{stage} {label}") from error
             return {"label": label}

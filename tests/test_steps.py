@@ -37,3 +37,27 @@ def test_a_backend_is_asked_its_identity_once(tmp_path: Path):
     step, backend = Step(Cache(tmp_path / "cache"), Recorder()), Counted()
     assert step.identity(backend) == step.identity(backend) == {"backend": "counted"}
     assert len(asked) == 1
+
+
+def test_an_error_raised_while_a_ctrl_c_was_handled_is_that_ctrl_c(tmp_path: Path):
+    """Python 3.11's thread join can turn a KeyboardInterrupt into "RuntimeError: release
+    unlocked lock": a stopped render, not a backend's failure, and nothing is kept."""
+    import pytest
+
+    from engine.errors import BackendError
+
+    def joined_under_ctrl_c(path: Path) -> None:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise RuntimeError("release unlocked lock")
+
+    def failed(path: Path) -> None:
+        raise RuntimeError("a real failure")
+
+    step = Step(Cache(tmp_path / "cache"), Recorder())
+    with pytest.raises(KeyboardInterrupt):
+        step.run("cut", 1, {"n": 1}, Writer(), "video.mp4", joined_under_ctrl_c, label="video")
+    with pytest.raises(BackendError, match="RuntimeError: a real failure"):
+        step.run("cut", 1, {"n": 2}, Writer(), "video.mp4", failed, label="video")
+    assert list(Cache(tmp_path / "cache").entries()) == []
