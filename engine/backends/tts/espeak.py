@@ -67,6 +67,7 @@ class EspeakTTS:
         self.languages = {k.lower(): v for k, v in (languages or {}).items()}
         self.categories = category_table(categories, CategoryVoice, BACKEND)
         self.directions = direction_table(directions)
+        self._told_pitch: set[tuple[str, float]] = set()  # a pitch past espeak's scale, said once
         self._lib = library()
         for name, voice in self.categories.items():
             if voice.variant.lower() not in self._lib.variants:
@@ -116,10 +117,18 @@ class EspeakTTS:
         voice = self.categories[resolve_category(request.voice.category, self.categories)]
         delivery = delivery_for(request.direction, self.directions)
         spec = request.voice
+        pitch = voice.pitch * spec.pitch * delivery.pitch
+        if not 0 <= round(pitch) <= 99 and (spec.name, spec.pitch) not in self._told_pitch:
+            self._told_pitch.add((spec.name, spec.pitch))
+            log.warning("voice %s: pitch %g asks espeak-ng for %d on its 0–99 scale (the %s "
+                        "category's %g × %g%s): it speaks at %d", spec.name, spec.pitch,
+                        round(pitch), spec.category, voice.pitch, spec.pitch,
+                        f" × {delivery.pitch:g} for {request.direction}"
+                        if delivery.pitch != 1 else "", _clamp(pitch, 0, 99))
         settings = Settings(
             voice=self._voice_name(request, voice, delivery),
             rate=_clamp(voice.rate * spec.rate * delivery.rate, 80, 450),
-            pitch=_clamp(voice.pitch * spec.pitch * delivery.pitch, 0, 99),
+            pitch=_clamp(pitch, 0, 99),
             range=_clamp(voice.range * delivery.range, 0, 99),
             word_gap=voice.word_gap,
         )

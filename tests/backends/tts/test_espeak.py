@@ -104,6 +104,18 @@ def test_directions_change_delivery(tts: EspeakTTS, caplog):
     assert "flamboyantly" in caplog.text
 
 
+def test_a_pitch_past_espeaks_scale_is_said_once_not_silently_capped(caplog):
+    tts = configured("tts", "espeak")  # its own: what it has said is its own too
+    with caplog.at_level(logging.WARNING, logger="engine"):
+        high = say(tts, "Hello.", category="child", pitch=3.0)
+        say(tts, "Hello again.", category="child", pitch=3.0)
+        say(tts, "Hello.", category="child", pitch=1.1)  # 97: inside the scale
+    told = [r.getMessage() for r in caplog.records if "pitch" in r.getMessage()]
+    assert told == ["voice voice: pitch 3 asks espeak-ng for 264 on its 0–99 scale (the child "
+                    "category's 88 × 3): it speaks at 99"]
+    assert np.array_equal(high.samples, say(tts, "Hello.", category="child", pitch=4.0).samples)
+
+
 def test_concurrent_calls_match_sequential(tts: EspeakTTS):
     requests = [SpeakRequest(f"Line number {n} of the story.", VoiceSpec("v", c), direction=d)
                 for n, (c, d) in enumerate([("child", None), ("elder", "sadly"),
