@@ -4,6 +4,7 @@ backend would speak it with."""
 from __future__ import annotations
 
 import sys
+import unicodedata
 from pathlib import Path
 
 from engine.config import CONF_DIR, build_backend, compose_config
@@ -66,14 +67,36 @@ def cast_table(story: Story, path: Path, overrides: list[str],
 
 def _first_clause(error: Exception) -> str:
     """The error's own words, without the backend and line (the column says which)."""
-    text = getattr(error, "message", None) or str(error).split("\n")[0]
-    return text if len(text) <= 60 else text[:57] + "..."
+    return getattr(error, "message", None) or str(error).split("\n")[0]
+
+
+NOTE_AT = 48
+"""Columns past which a cell's words go under the table as a note, whole."""
 
 
 def format_table(rows: list[list[str]]) -> str:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
-                     for row in rows)
+    """The rows in aligned columns (a wide character, 小, takes two); a cell too long for a
+    column is a note under the table, in full."""
+    notes: list[str] = []
+    shown = []
+    for row in rows:
+        cells = []
+        for column, cell in enumerate(row):
+            if _width(cell) > NOTE_AT:
+                notes.append(f"note {len(notes) + 1} ({row[0]}, {rows[0][column]}): "
+                             f"{cell.strip('()')}")
+                cell = f"(note {len(notes)})"
+            cells.append(cell)
+        shown.append(cells)
+    widths = [max(_width(row[i]) for row in shown) for i in range(len(shown[0]))]
+    table = ["  ".join(cell + " " * (width - _width(cell))
+                       for cell, width in zip(row, widths)).rstrip() for row in shown]
+    return "\n".join([*table, *([""] + notes if notes else [])])
+
+
+def _width(text: str) -> int:
+    """Columns the text takes in a terminal."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
 
 
 def _backends_option(argv: list[str]) -> tuple[list[str], list[str]]:

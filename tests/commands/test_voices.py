@@ -37,7 +37,8 @@ def cast(tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str) -> dict[
     story.write_text(text, encoding="utf-8")
     # piper is left out: loading its model takes seconds (tests/backends/tts/test_piper.py)
     assert main([str(story), "--backends", "espeak,edge,openai"]) == 0
-    header, *rows = [line.split("  ") for line in capsys.readouterr().out.splitlines()]
+    table_text = capsys.readouterr().out.split("\n\n")[0]  # the notes follow a blank line
+    header, *rows = [line.split("  ") for line in table_text.splitlines()]
     names = [cell.strip() for cell in header if cell.strip()]
     table = {}
     for row in rows:
@@ -87,3 +88,16 @@ def test_a_folder_or_a_pipe_named_as_the_story_says_what_it_is(tmp_path, capsys)
     assert cli.main(["voices", str(pipe)]) == 2
     assert f"storyreel voices: {pipe} is not a regular file: name a .story file" in \
         capsys.readouterr().err
+
+
+def test_a_long_reason_is_a_note_in_full_and_wide_names_keep_the_columns():
+    from engine.commands.voices import format_table
+
+    reason = ("(the voice en_US-joe-medium.onnx speaks en-us, not the story's language de: "
+              "set piper.voices.de)")
+    out = format_table([["speaker", "category", "piper"], ["小龙", "child", reason],
+                        ["Mo", "child", "de_DE-thorsten"]]).splitlines()
+    assert out[:3] == ["speaker  category  piper",
+                       "小龙     child     (note 1)",
+                       "Mo       child     de_DE-thorsten"]
+    assert out[3:] == ["", "note 1 (小龙, piper): " + reason.strip("()")]
