@@ -35,18 +35,23 @@ def buzzing(seconds: float) -> np.ndarray:
     return (0.3 * square(2 * np.pi * 440 * t) * on + 0.6 * clicks).astype(np.float32)
 
 
-def test_the_encoded_soundtrack_peaks_under_the_ceiling(tmp_path: Path, caplog, monkeypatch):
-    import engine.narration
-
-    monkeypatch.setattr(engine.narration, "CODEC_HEADROOM", -2.0)  # the mix 2 dB over the ceiling
+def cut_buzzing(tmp_path: Path, caplog):
+    """A one-scene cut of 3 s of `buzzing`, its log at INFO in `caplog`."""
     still = tmp_path / "still.png"
     Image.new("RGB", (64, 36), (90, 120, 200)).save(still)
     clip = tmp_path / "buzz.wav"
     clip.write_bytes(wav_bytes(buzzing(3.0), SAMPLE_RATE))
     scenes = (CutScene("s", still, None, None, (CutLine(clip, "Bzz."),)),)
     with caplog.at_level(logging.INFO, logger="engine"):
-        outcome = cut(scenes, FFmpegEditor(burn_subtitles=False), TIMING, 64, 36, 10,
-                      tmp_path / "out", tmp_path / "work", mix=MIX)
+        return cut(scenes, FFmpegEditor(burn_subtitles=False), TIMING, 64, 36, 10,
+                   tmp_path / "out", tmp_path / "work", mix=MIX)
+
+
+def test_the_encoded_soundtrack_peaks_under_the_ceiling(tmp_path: Path, caplog, monkeypatch):
+    import engine.narration
+
+    monkeypatch.setattr(engine.narration, "CODEC_HEADROOM", -2.0)  # the mix 2 dB over the ceiling
+    outcome = cut_buzzing(tmp_path, caplog)
     assert "mastering it again" in caplog.text  # the first encode did go over
     heard = measure(read_clip(outcome.video), SAMPLE_RATE)
     assert heard.true_peak <= MIX.true_peak
@@ -61,14 +66,7 @@ def test_a_piece_is_lowered_only_where_its_encode_went_over_and_keeps_its_loudne
     """AAC lifts a click's peak by about 2 dB, far past the headroom; the piece is mastered
     again with its ceiling lowered around that click alone, so the buzz between keeps its level
     (lowered everywhere, the limiter held the whole buzz 2.3 dB lower: -16.6 LUFS)."""
-    still = tmp_path / "still.png"
-    Image.new("RGB", (64, 36), (90, 120, 200)).save(still)
-    clip = tmp_path / "buzz.wav"
-    clip.write_bytes(wav_bytes(buzzing(3.0), SAMPLE_RATE))
-    scenes = (CutScene("s", still, None, None, (CutLine(clip, "Bzz."),)),)
-    with caplog.at_level(logging.INFO, logger="engine"):
-        outcome = cut(scenes, FFmpegEditor(burn_subtitles=False), TIMING, 64, 36, 10,
-                      tmp_path / "out", tmp_path / "work", mix=MIX)
+    outcome = cut_buzzing(tmp_path, caplog)
     assert re.search(r"peaks \d\.\d\d dB over the -1.5 dBTP ceiling: mastering it again up to "
                      r"\d\.\d\d dB lower in \d+ places?", caplog.text)
     heard = measure(read_clip(outcome.video), SAMPLE_RATE)
