@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, NamedTuple
 
-from engine.dsl.vocabulary import AUTO, IMAGE_SUFFIXES, number, path_part
+from engine.dsl.vocabulary import AUTO, IMAGE_SUFFIXES, NO_LINES, number, path_part
 
 NARRATOR = "narrator"
 """The speaker of narration lines, and the name of the voice (or category) that reads them."""
@@ -130,6 +130,11 @@ class Scene(_Fields):
     def present(self) -> tuple[str, ...]:
         """Characters named by `with:` (comma separated), in the author's order."""
         return self.comma_list("with")
+
+    @property
+    def wordless(self) -> bool:
+        """`lines: none`: no one speaks in this scene, and the writer writes no lines for it."""
+        return self.text("lines") == NO_LINES
 
 
 @dataclass(frozen=True, slots=True)

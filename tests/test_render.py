@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -172,3 +173,25 @@ def test_the_cuts_key_names_the_narrations_aac_encoder(tmp_path: Path, monkeypat
                                                           "pyav 2, libavcodec 1.0.0"]
     assert {k: v for k, v in requests[0].items() if k != "narration_encoder"} == \
         {k: v for k, v in requests[1].items() if k != "narration_encoder"}
+
+
+def test_a_wordless_scene_shows_its_picture_for_its_duration_with_music_and_no_captions(
+        tmp_path: Path):
+    import webvtt
+
+    story = tmp_path / "sea.story"
+    shutil.copyfile(ROOT / "stories" / "music" / "lullaby.wav", tmp_path / "bed.wav")
+    story.write_text('title: Sea\nmusic: bed.wav\nscene shore\n  setting: a beach\n'
+                     '  "The tide came in."\nscene night-sea\n  setting: the sea at night\n'
+                     '  duration: 5\n  lines: none\nscene home\n  "And then, home."\n')
+    done = storyreel("render", str(story), *SMALL, f"hydra.run.dir={tmp_path / 'run'}",
+                     f"cache.dir={tmp_path / 'cache'}")
+    assert done.returncode == 0, done.stderr
+    run = tmp_path / "run"
+    manifest = json.loads((run / "manifest.json").read_text())
+    scenes = {scene["id"]: scene for scene in manifest["scenes"]}
+    assert scenes["night-sea"]["lines"] == [] and scenes["night-sea"]["picture"]
+    first, last = webvtt.read(str(run / "captions.vtt"))
+    assert (first.text, last.text) == ("The tide came in.", "And then, home.")
+    assert last.start_in_seconds - first.end_in_seconds >= 5.0  # the wordless scene between
+    assert "lines: none" in (run / "resolved.story").read_text()

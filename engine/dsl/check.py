@@ -190,6 +190,10 @@ class _Checker:
         return self.speaker_hints[speaker]
 
     def scene_lines(self, scene: Scene) -> None:
+        if scene.wordless and scene.lines:
+            self.error(key_span(scene.get("lines")), "wordless-with-lines",
+                       f"scene '{scene.id}' says `lines: none` but has lines",
+                       "remove `lines: none`, or the lines")
         for line in scene.lines:
             if line.text is not None and not line.text.strip():
                 self.error(line.span, "empty-line", "this line says nothing",
@@ -274,7 +278,8 @@ class _Checker:
             self.warn(key_span(count), "scenes-ignored",
                       "`scenes:` has no effect when the story has scene blocks",
                       "it tells the writer how many scenes to make from the premise")
-        if is_cast or premise is not None or any(not s.lines for s in story.scenes):
+        if is_cast or premise is not None or any(not s.lines and not s.wordless
+                                                  for s in story.scenes):
             return  # a cast file's characters are for others; a writer may bring any in
         for character in story.characters:
             if not _appears(character.name, story.scenes) \

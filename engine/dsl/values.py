@@ -71,6 +71,10 @@ def _word_problem(f: Field, block: str) -> Diagnostic | None:
         return _error(f, "unknown-category", f"unknown voice category '{text}'",
                       hint(text, vocab.VOICE_CATEGORIES,
                            f"categories: {listing(vocab.VOICE_CATEGORIES)}"))
+    if key == "lines" and block == "scene" and text != vocab.NO_LINES:
+        return _error(f, "bad-lines", f"`lines:` takes only `{vocab.NO_LINES}`, not '{text}'",
+                      f"`lines: {vocab.NO_LINES}` makes a scene without words (its picture and "
+                      "sound); a scene's lines are written under it, or by the writer")
     if key == "language" and not _LANGUAGE.fullmatch(text):
         return Diagnostic(f.value.span, "warning", "odd-language",
                           f"'{text}' does not look like a language code",

@@ -18,7 +18,7 @@ VOICE_KEYS = ("category", "rate", "pitch") + VOICE_BACKEND_KEYS
 CHARACTER_KEYS = ("description", "voice", "tags", "reference", "model", "token", "trainedness")
 
 SCENE_KEYS = ("title", "setting", "image", "with", "trainedness", "camera", "transition",
-              "duration", "seed", "music", "sfx")
+              "duration", "seed", "music", "sfx", "lines")
 """Keys that are settings inside a scene; any other `NAME: "text"` there is a dialogue line."""
 
 REPEATABLE_KEYS = frozenset({"use", "sfx"})
@@ -26,6 +26,9 @@ REPEATABLE_KEYS = frozenset({"use", "sfx"})
 
 MEDIA_KEYS = {"music": "audio", "reference": "image", "sfx": "audio"}
 """Keys whose value is a media file, and the kind of media `check` makes sure it holds."""
+
+NO_LINES = "none"
+"""`lines: none`: a scene without words (its picture and its sound only); the writer writes none."""
 
 AUTO = "auto"
 """A `trainedness:` value: the draw stage tries `render.auto_trainedness.alphas` and keeps the α

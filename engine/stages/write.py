@@ -69,12 +69,12 @@ def _scene_brief(story: Story, scene: Scene, feedback: Feedback) -> SceneBrief:
         image = (approved[0].text or None) if approved else None
     lines = tuple(_line_brief(line, feedback.line(scene.id, index))
                   for index, line in enumerate(scene.lines))
-    rejected = () if scene.lines else tuple(
+    rejected = () if scene.lines or scene.wordless else tuple(
         Rejected(r.text, r.note) for slot in feedback.lines_of(scene.id) for r in slot.rejected
         if r.text)
     return SceneBrief(id=scene.id, title=scene.text("title"), setting=scene.text("setting"),
                       characters=story.characters_in(scene), lines=lines, image=image,
-                      rejected_lines=rejected)
+                      rejected_lines=rejected, wordless=scene.wordless)
 
 
 def _line_brief(line: Line, review: ItemFeedback) -> LineBrief:
@@ -199,6 +199,8 @@ def _fill_scene(scene: Scene, written: WrittenScene, brief: SceneBrief) -> Scene
         if not image:
             raise BackendError("llm", "wrote no image prompt", where=f"scene {scene.id}")
         fields = fields + (Field("image", Value(image)),)
+    if scene.wordless:
+        return dataclasses.replace(scene, fields=fields)
     if not scene.lines:
         lines = tuple(_llm_line(w.speaker, w.text, w.direction, scene.id) for w in written.lines)
         return dataclasses.replace(scene, fields=fields, lines=lines)

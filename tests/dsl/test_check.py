@@ -549,3 +549,20 @@ def test_rebase_paths_for_a_copy_written_elsewhere(tmp_path: Path) -> None:
     assert [d.code for d in diagnostics] == ["missing-model"]
     assert resolve_path(copy.character("Luna").get("reference")) == \
         tmp_path / "stories" / "art" / "luna.png"
+
+
+def test_a_wordless_scene_checks_clean_and_its_mistakes_are_named(tmp_path: Path) -> None:
+    quiet = ('title: Sea\ncharacter Mo\n  description: a mouse\nscene a\n  Mo: "Hi."\n'
+             "scene sea\n  setting: the sea at night\n  duration: 6\n  lines: none\n")
+    assert summary(tmp_path, quiet) == []
+    assert summary(tmp_path, 'title: Sea\nscene a\n  lines: nothing\n  "x"\nscene b\n'
+                             '  lines: none\n  "Hi."\n') == [
+        "3:10 error bad-lines: `lines:` takes only `none`, not 'nothing' [`lines: none` makes "
+        "a scene without words (its picture and sound); a scene's lines are written under it, "
+        "or by the writer]",
+        "6:3 error wordless-with-lines: scene 'b' says `lines: none` but has lines [remove "
+        "`lines: none`, or the lines]"]
+    # a wordless scene is no place for the writer to bring a character in: Zed is unused
+    assert summary(tmp_path, quiet + "character Zed\n  description: a bee\n") == [
+        "10:11 warning unused-character: character 'Zed' never appears in a scene [give them a "
+        "line, or name them in a scene's `with:`]"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from engine.backends.llm import WriteResult, WrittenLine, WrittenScene
@@ -65,6 +67,21 @@ def test_merge_keeps_author_text_and_fills_holes():
 def test_complete_story_needs_no_writer():
     text = 'title: Done\nscene a\n  image: a hill\n  "One line."\n'
     assert not needs_writer(build_request(parsed(text)))
+
+
+def test_a_wordless_scene_is_asked_only_for_its_picture_and_keeps_no_lines():
+    text = STORY + "scene sea\n  setting: the sea at night\n  duration: 6\n  lines: none\n"
+    request = build_request(parsed(text))
+    sea = request.scenes[2]
+    assert sea.wordless and sea.lines == () and sea.has_holes  # its image
+    pictured = dataclasses.replace(sea, image="the sea")
+    assert not pictured.has_holes
+    said = WrittenScene("sea", "Sea", "the sea at night", (), "the moonlit sea",
+                        (WrittenLine(None, "A writer that wrote a line anyway."),))
+    story = merge(parsed(text), request, answer(scenes=(*answer().scenes, said)))
+    assert story.scenes[2].lines == () and story.scenes[2].text("image") == "the moonlit sea"
+    assert needs_writer(build_request(parsed(
+        'title: Quiet\nscene a\n  image: a hill\n  lines: none\n'))) is False
 
 
 def test_premise_asks_for_scene_count():

@@ -47,11 +47,15 @@ class SceneBrief:
     image: str | None  # the image prompt; None: the writer writes it
     rejected_lines: tuple[Rejected, ...] = ()
     """For a scene without lines: earlier lines written for it that a reviewer rejected."""
+    wordless: bool = False
+    """`lines: none`: the scene has no words, and the writer writes none (its image only)."""
 
     @property
     def has_holes(self) -> bool:
-        """Whether the writer has something to fill: no lines, a `NAME:` line, no image."""
-        return not self.lines or self.image is None or any(ln.text is None for ln in self.lines)
+        """Whether the writer has something to fill: no lines (unless wordless), a `NAME:` line,
+        no image."""
+        return (not self.lines and not self.wordless or self.image is None
+                or any(ln.text is None for ln in self.lines))
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,6 +49,8 @@ def _array(items: dict[str, Any], least: int, most: int | None = None) -> dict[s
 
 def line_counts(scene: SceneBrief) -> tuple[int, int]:
     """How many lines a scene's answer has: the author's count, else 1 to MAX_LINES_PER_SCENE."""
+    if scene.wordless:
+        return 0, 0
     return (len(scene.lines), len(scene.lines)) if scene.lines else (1, MAX_LINES_PER_SCENE)
 
 
@@ -202,7 +204,9 @@ def _fill_scene(brief: SceneBrief, raw: dict[str, Any], checker: _Checker,
         problems.append(f"{where} has no lines list")
         return None
     lines: list[WrittenLine] = []
-    if brief.lines:
+    if brief.wordless:
+        pass  # no words, whatever came back
+    elif brief.lines:
         if len(raw_lines) != len(brief.lines):
             problems.append(f"{where} must have exactly {len(brief.lines)} lines in the author's "
                             f"order, not {len(raw_lines)}")

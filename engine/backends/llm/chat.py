@@ -111,6 +111,9 @@ def _scenes_block(scenes: tuple[SceneBrief, ...]) -> str:
         if scene.characters:
             out.append(f"  with: {', '.join(scene.characters)}")
         out.append(f"  image: {scene.image or '(write it)'}")
+        if scene.wordless:
+            out.append("  lines: none (a scene without words: write no lines for it)")
+            continue
         if not scene.lines:
             out.append("  lines: (none yet: write them)")
             out.extend(_rejected_block(scene.rejected_lines, "    "))

@@ -62,7 +62,7 @@ def _refuse_lines_in(language: str, request: WriteRequest) -> None:
         where = "the premise"
     else:
         holes = [s.id for s in request.scenes
-                 if not s.lines or any(line.text is None for line in s.lines)]
+                 if not s.lines and not s.wordless or any(line.text is None for line in s.lines)]
         if not holes:
             return
         where = f"scene {holes[0]}" + (f" (and {len(holes) - 1} more)" if len(holes) > 1 else "")
@@ -248,11 +248,11 @@ class _Job:
         beat = self.beat(index, count)
         setting = Setting.read(scene.setting)
         present = list(scene.characters)
+        lines: list[WrittenLine] = []
         if scene.lines:
-            lines: list[WrittenLine] = []
             for number, line in enumerate(scene.lines):
                 lines.append(self._fill(scene.id, number, line, lines, beat, setting, present))
-        else:
+        elif not scene.wordless:
             present = present or self._pair(index)
             lines = self._invent(scene.id, beat, setting, present, first_scene=index == 0,
                                  rejected=scene.rejected_lines)

@@ -197,3 +197,18 @@ def test_any_reply_text_is_parsed_or_rejected(text):
         assert isinstance(extract_json(text), dict)
     except InvalidAnswer as invalid:
         assert invalid.problems
+
+
+def test_a_wordless_scene_is_asked_for_no_lines_and_any_it_gets_are_dropped():
+    from engine.backends.llm.chat import _scenes_block
+
+    sea = SceneBrief("sea", "The Sea", "the sea at night", (), (), None, wordless=True)
+    request = WriteRequest("Moon", "3-6", "watercolor", "en", None, CHARACTERS, (sea,))
+    assert fill_schema(request)["properties"]["scenes"]["items"]["properties"]["lines"][
+        "maxItems"] == 0
+    assert "  lines: none (a scene without words: write no lines for it)" in \
+        _scenes_block(request.scenes)
+    answered = {"scenes": [{"id": "sea", "title": "T", "setting": "S", "characters": [],
+                            "image": "the moonlit sea", "lines": [line("narrator", "Hush.")]}]}
+    [written] = validate_fill(answered, request)
+    assert written.lines == () and written.image == "the moonlit sea"

@@ -130,6 +130,13 @@ def test_a_scene_with_no_setting_and_no_one_in_it_is_drawn_by_its_title() -> Non
     assert second.image == "The last hill. Picture book illustration."
 
 
+def test_a_wordless_scene_gets_a_picture_and_no_lines_or_cast() -> None:
+    sea = SceneBrief("sea", "The Sea", "the sea at night", (), (), None, wordless=True)
+    [written] = OfflineWriter().write(dataclasses.replace(STORY, scenes=(sea,))).scenes
+    assert written.lines == () and written.characters == ()
+    assert written.image == "The sea at night. Picture book illustration."
+
+
 @pytest.mark.parametrize("count", [1, 2, 3, 5, 8])
 def test_premise_gives_exactly_n_scenes_with_unique_ids(count: int) -> None:
     result = OfflineWriter().write(dataclasses.replace(PREMISE, scene_count=count))
