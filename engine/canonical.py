@@ -14,12 +14,17 @@ from typing import Any
 from engine.ir import Span
 
 
+KEYED_WHEN_SET = {"keyed": "when set"}
+"""A dataclass field's metadata: `canonical` leaves the field out while it holds its default."""
+
+
 def canonical(value: Any) -> Any:
     """A JSON-ready form of `value` that is the same in every process and Python run.
 
     Dataclasses become dicts of their fields (source spans left out: where a node sits in its file
     never shapes an artifact, and keeping them would make editing one line change every key below
-    it); tuples, lists and sets become lists (sets sorted); Paths become strings; bytes and numpy
+    it; a field marked `KEYED_WHEN_SET` is left out while it holds its default, so a field added
+    later keeps the keys of everything made before it); tuples, lists and sets become lists (sets sorted); Paths become strings; bytes and numpy
     arrays become a digest; non-finite floats become strings (JSON has no NaN).
     """
     if value is None or isinstance(value, (bool, int, str)):
@@ -33,7 +38,9 @@ def canonical(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {"__type__": type(value).__name__,
                 **{f.name: canonical(getattr(value, f.name)) for f in dataclasses.fields(value)
-                   if not isinstance(getattr(value, f.name), Span)}}
+                   if not isinstance(getattr(value, f.name), Span)
+                   and not (f.metadata.get("keyed") == "when set"
+                            and getattr(value, f.name) == f.default)}}
     if isinstance(value, Mapping):
         return {str(k): canonical(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

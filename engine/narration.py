@@ -115,6 +115,12 @@ def narrate(timeline: Timeline, clips: Sequence[Path | np.ndarray], out_path: Pa
                            for piece, under, places in zip(pieces, ceilings, lowered)], stop)
         fresh.update(index for index, (_, made_now) in enumerate(done) if made_now)
         over = {i: p for i, (p, _) in enumerate(done) if p.peak > ceiling}
+        if number == PEAK_PASSES:  # no encode left: the cut's own pass lowers the whole track
+            for index, encoded_piece in over.items():
+                log.info("the narration's piece from scene %s still peaks %.2f dB over the "
+                         "%.1f dBTP ceiling after %d encodes", scene_ids[plan[index][0]],
+                         20 * math.log10(encoded_piece.peak / ceiling), mix.true_peak, number)
+            break
         for index, encoded_piece in over.items():
             went_over = 20 * math.log10(encoded_piece.peak / ceiling)
             where = "everywhere"
@@ -131,7 +137,7 @@ def narrate(timeline: Timeline, clips: Sequence[Path | np.ndarray], out_path: Pa
                      "ceiling: mastering it again up to %.2f dB lower %s",
                      scene_ids[plan[index][0]], went_over, mix.true_peak,
                      went_over + PEAK_MARGIN, where)
-        if not over or number == PEAK_PASSES:
+        if not over:
             break
     placed = [(place, piece) for place, (piece, _) in zip(places, done)]
     aac = write_m4a(placed, total, out_path.with_suffix(".m4a"))
@@ -191,7 +197,9 @@ def _overshoots(piece: Piece, ceiling: float) -> tuple[Lowered, ...]:
     mix's own highest peak there, lowered as far as the decode went over, and PEAK_MARGIN more.
     A run of grains over the ceiling, with REACH either side (runs that close merge), is one
     place."""
-    over = np.flatnonzero(piece.peaks > ceiling)
+    over = np.flatnonzero(piece.peaks.astype(np.float64) > ceiling)  # as `peak` is compared
+    if not len(over):
+        return ()
     breaks = np.flatnonzero(np.diff(over) * GRAIN > 2 * REACH)
     mixed_peaks = peak_grains(piece.pcm.astype(np.float32) / 32768, GRAIN)
     places = []

@@ -88,6 +88,18 @@ print(Cache.key("draw", 3, {{"tags": {{"red", "hat", "fox", "moon"}}, "size": (1
 """
 
 
+def test_a_field_keyed_when_set_leaves_earlier_keys_as_they_were():
+    """A write request's `wordless` (added later) is in its key only when a scene sets it: the
+    requests of every story made before keep their keys, and their writers are not asked again."""
+    from engine.backends.llm import SceneBrief
+
+    before = ('{"__type__":"SceneBrief","characters":[],"id":"a","image":null,"lines":[],'
+              '"rejected_lines":[],"setting":null,"title":null}')
+    assert canonical_json(SceneBrief("a", None, None, (), (), None)) == before
+    assert '"wordless":true' in canonical_json(SceneBrief("a", None, None, (), (), None,
+                                                          wordless=True))
+
+
 def test_keys_are_stable_across_processes_and_hash_seeds():
     script = KEY_SCRIPT.format(root=str(Path(__file__).resolve().parents[1]))
     keys = {subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,

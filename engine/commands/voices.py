@@ -77,21 +77,22 @@ NOTE_AT = 48
 def format_table(rows: list[list[str]]) -> str:
     """The rows in aligned columns (a wide character, 小, takes two); a cell too long for a
     column is a note under the table, in full."""
-    notes: list[str] = []
+    notes: dict[tuple[str, str], int] = {}  # (column, words) → its number: said once a column
     shown = []
     for row in rows:
         cells = []
         for column, cell in enumerate(row):
             if _width(cell) > NOTE_AT:
-                notes.append(f"note {len(notes) + 1} ({row[0]}, {rows[0][column]}): "
-                             f"{cell.strip('()')}")
-                cell = f"(note {len(notes)})"
+                words = cell[1:-1] if cell.startswith("(") and cell.endswith(")") else cell
+                number = notes.setdefault((rows[0][column], words), len(notes) + 1)
+                cell = f"(note {number})"
             cells.append(cell)
         shown.append(cells)
     widths = [max(_width(row[i]) for row in shown) for i in range(len(shown[0]))]
     table = ["  ".join(cell + " " * (width - _width(cell))
                        for cell, width in zip(row, widths)).rstrip() for row in shown]
-    return "\n".join([*table, *([""] + notes if notes else [])])
+    said = [f"note {number} ({column}): {words}" for (column, words), number in notes.items()]
+    return "\n".join([*table, *([""] + said if said else [])])
 
 
 def _width(text: str) -> int:

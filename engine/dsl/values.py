@@ -127,6 +127,7 @@ def sound_problems(f: Field, scene: Scene | None) -> list[Diagnostic]:
     if placed.line is not None and not 1 <= placed.line <= lines:
         where = f"scene '{scene.id}'" if scene is not None else "this scene"
         has = (f"it has {lines}" if lines
+               else "it says `lines: none`" if scene is not None and scene.wordless
                else "it has no lines yet: the writer's lines cannot be named")
         problem("line", f"{where} has no line {placed.line} ({has})",
                 "lines count from 1, narration and dialogue alike; or place it at a time: "

@@ -26,7 +26,7 @@ from engine.language_codes import iso639_2
 from engine.locks import work_folder
 from engine.loudness import Loudness, measure
 from engine.mix import SAMPLE_RATE, MixSettings, read_clip
-from engine.narration import PEAK_MARGIN, PEAK_PASSES, Narration, narrate
+from engine.narration import PEAK_MARGIN, Narration, narrate
 from engine.timeline import (
     SceneLines,
     TimedLine,
@@ -252,6 +252,10 @@ def _write_captions(cues: Sequence[Cue], out_dir: Path) -> tuple[Path, Path]:
     return srt, vtt
 
 
+CUT_PASSES = 3
+"""Cuts at most while the video's soundtrack peaks over the ceiling (each masters the whole
+soundtrack again, lower; a narration made of pieces has each piece under it already)."""
+
 def _cut_under_ceiling(editor: Editor, request: CutRequest, mix: MixSettings | None,
                        narrate_under: Callable[..., Narration]
                        ) -> tuple[CutStats, Narration, Loudness | None]:
@@ -262,7 +266,7 @@ def _cut_under_ceiling(editor: Editor, request: CutRequest, mix: MixSettings | N
     ceiling that much lower and cut again (the segments and scene measurements are reused).
     A narration made of pieces (`narration.aac`) has each piece under the ceiling already."""
     lowered, first = mix, None
-    for passes in range(1, PEAK_PASSES + 1):
+    for passes in range(1, CUT_PASSES + 1):
         early, narration = (_beside_segments(editor, request,
                                              lambda stop: narrate_under(lowered, stop))
                             if first is None else (None, narrate_under(lowered)))
@@ -277,7 +281,7 @@ def _cut_under_ceiling(editor: Editor, request: CutRequest, mix: MixSettings | N
             narration.heard if stats.copied_aac and narration.heard is not None
             else measure(read_clip(request.output), SAMPLE_RATE))
         over = heard.true_peak - mix.true_peak if heard and mix.loudness is not None else 0.0
-        if not over > 0 or passes == PEAK_PASSES:
+        if not over > 0 or passes == CUT_PASSES:
             break
         log.info("the encoded soundtrack peaks %.2f dB over the %.1f dBTP ceiling: mastering it "
                  "again %.2f dB lower", over, mix.true_peak, over + PEAK_MARGIN)

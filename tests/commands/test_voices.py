@@ -93,11 +93,12 @@ def test_a_folder_or_a_pipe_named_as_the_story_says_what_it_is(tmp_path, capsys)
 def test_a_long_reason_is_a_note_in_full_and_wide_names_keep_the_columns():
     from engine.commands.voices import format_table
 
-    reason = ("(the voice en_US-joe-medium.onnx speaks en-us, not the story's language de: "
-              "set piper.voices.de)")
+    reason = ("(the voice en_US-joe-medium.onnx speaks en-us, not the story's language de "
+              "(set piper.voices.de))")
     out = format_table([["speaker", "category", "piper"], ["小龙", "child", reason],
-                        ["Mo", "child", "de_DE-thorsten"]]).splitlines()
-    assert out[:3] == ["speaker  category  piper",
+                        ["Mo", "child", "de_DE-thorsten"], ["Owl", "elder", reason]]).splitlines()
+    assert out[:4] == ["speaker  category  piper",
                        "小龙     child     (note 1)",
-                       "Mo       child     de_DE-thorsten"]
-    assert out[3:] == ["", "note 1 (小龙, piper): " + reason.strip("()")]
+                       "Mo       child     de_DE-thorsten",
+                       "Owl      elder     (note 1)"]  # the same words: one note
+    assert out[4:] == ["", "note 1 (piper): " + reason[1:-1]]

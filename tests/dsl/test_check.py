@@ -562,6 +562,9 @@ def test_a_wordless_scene_checks_clean_and_its_mistakes_are_named(tmp_path: Path
         "or by the writer]",
         "6:3 error wordless-with-lines: scene 'b' says `lines: none` but has lines [remove "
         "`lines: none`, or the lines]"]
+    said = summary(tmp_path, "title: Sea\nscene a\n  lines: none\n  sfx: t.story at line 1\n")
+    assert any(d.startswith("4:24 error bad-sfx: scene 'a' has no line 1 (it says `lines: none`)")
+               for d in said)
     # a wordless scene is no place for the writer to bring a character in: Zed is unused
     assert summary(tmp_path, quiet + "character Zed\n  description: a bee\n") == [
         "10:11 warning unused-character: character 'Zed' never appears in a scene [give them a "

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from engine.canonical import KEYED_WHEN_SET
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +49,9 @@ class SceneBrief:
     image: str | None  # the image prompt; None: the writer writes it
     rejected_lines: tuple[Rejected, ...] = ()
     """For a scene without lines: earlier lines written for it that a reviewer rejected."""
-    wordless: bool = False
-    """`lines: none`: the scene has no words, and the writer writes none (its image only)."""
+    wordless: bool = field(default=False, metadata=KEYED_WHEN_SET)
+    """`lines: none`: the scene has no words, and the writer writes none (its image only); in
+    the write stage's key only when set (the keys of stories without it stay as they were)."""
 
     @property
     def has_holes(self) -> bool:
