@@ -29,7 +29,7 @@ from engine.loudness import (
     limited_energy,
 )
 from engine.mix import SAMPLE_RATE, MixSettings, mixed, pcm16, write_pcm
-from engine.peaks import OVERSAMPLE, Ceiling, gained, peak_grains
+from engine.peaks import OVERSAMPLE, Ceiling, gained, oversampled_peaks
 from engine.timeline import Timeline
 
 log = logging.getLogger(__name__)
@@ -201,17 +201,25 @@ def _overshoots(piece: Piece, ceiling: float) -> tuple[Lowered, ...]:
     if not len(over):
         return ()
     breaks = np.flatnonzero(np.diff(over) * GRAIN > 2 * REACH)
-    mixed_peaks = peak_grains(piece.pcm.astype(np.float32) / 32768, GRAIN)
     places = []
     for first, last in zip(over[np.r_[0, breaks + 1]].tolist(),
                            over[np.r_[breaks, len(over) - 1]].tolist()):
         start = max(0, first * GRAIN - REACH)
         end = min(len(piece.pcm), (last + 1) * GRAIN + REACH)
-        mixed = float(mixed_peaks[start // GRAIN:-(-end // GRAIN)].max())
+        mixed = _mixed_peak(piece.pcm, start, end)
         if mixed > 0:  # (silent there: no limiter helps; the piece is lowered everywhere)
             went_over = float(piece.peaks[first:last + 1].max()) / ceiling
             places.append((start, end, round(mixed / went_over / 10 ** (PEAK_MARGIN / 20), 9)))
     return tuple(places)
+
+
+def _mixed_peak(pcm: np.ndarray, start: int, end: int) -> float:
+    """The highest true peak of the 16-bit samples from `start` to `end`, read with the samples
+    around them that the oversampling filter reaches (not the whole piece: minutes of it)."""
+    reach = GRAIN  # more than the filter's half length
+    low, high = max(0, start - reach), min(len(pcm), end + reach)
+    peaks = oversampled_peaks(pcm[low:high].astype(np.float32) / 32768)
+    return float(peaks[start - low:start - low + end - start].max(initial=0.0))
 
 
 class _Scene:
