@@ -50,7 +50,7 @@ from engine.timeline import TimelineSettings
 
 log = logging.getLogger(__name__)
 
-CUT_VERSION = 10  # 7: clips' 5 ms fades, aac_coder=fast; 8, 10: ceilings lowered in places; 9: words
+CUT_VERSION = 10  # 7: clips' 5 ms fades, aac_coder=fast; 8, 10: lowered ceilings; 9: words
 
 
 class _Stopped(Exception):
