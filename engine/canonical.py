@@ -24,8 +24,9 @@ def canonical(value: Any) -> Any:
     Dataclasses become dicts of their fields (source spans left out: where a node sits in its file
     never shapes an artifact, and keeping them would make editing one line change every key below
     it; a field marked `KEYED_WHEN_SET` is left out while it holds its default, so a field added
-    later keeps the keys of everything made before it); tuples, lists and sets become lists (sets sorted); Paths become strings; bytes and numpy
-    arrays become a digest; non-finite floats become strings (JSON has no NaN).
+    later keeps the keys of everything made before it); tuples, lists and sets become lists (sets
+    sorted); Paths become strings; bytes and numpy arrays become a digest; non-finite floats
+    become strings (JSON has no NaN).
     """
     if value is None or isinstance(value, (bool, int, str)):
         return value
@@ -39,7 +40,7 @@ def canonical(value: Any) -> Any:
         return {"__type__": type(value).__name__,
                 **{f.name: canonical(getattr(value, f.name)) for f in dataclasses.fields(value)
                    if not isinstance(getattr(value, f.name), Span)
-                   and not (f.metadata.get("keyed") == "when set"
+                   and not (f.metadata == KEYED_WHEN_SET
                             and getattr(value, f.name) == f.default)}}
     if isinstance(value, Mapping):
         return {str(k): canonical(v) for k, v in value.items()}

@@ -83,11 +83,11 @@ def narrate(timeline: Timeline, clips: Sequence[Path | np.ndarray], out_path: Pa
     there, kept in `workdir` too (`_gain`), so an edit weighs only its own scene. Each piece is
     mastered, encoded and measured as the listener hears it once, kept in `workdir` by its sound
     and that gain (a piece whose decode peaks over the ceiling is mastered again on its own,
-    its ceiling lowered that much where it went over: PEAK_PASSES at most). So the bytes are those of a cold cut of
-    the same story. With AAC, each piece starts on its frame grid: up to 1023 samples (21 ms)
-    before its scene's picture (a story whose scenes never meet in silence is one piece, and not
-    moved). Once `stop` is set (the video's encode failed, or Ctrl-C) it ends with Stopped at the
-    next scene or piece.
+    its ceiling lowered that much where it went over: PEAK_PASSES at most). So the bytes are
+    those of a cold cut of the same story. With AAC, each piece starts on its frame grid: up to
+    1023 samples (21 ms) before its scene's picture (a story whose scenes never meet in silence
+    is one piece, and not moved). Once `stop` is set (the video's encode failed, or Ctrl-C) it
+    ends with Stopped at the next scene or piece.
     """
     track = add_effects(mixed(timeline, clips, music, mix), timeline, effects)
     stop_if(stop)

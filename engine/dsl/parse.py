@@ -142,7 +142,8 @@ def parse_story(text: str, path: str = "<story>") -> Parsed:
 def _indented_first_line(text: str, path: str) -> tuple[Diagnostic, ...]:
     """The file's first line, indented: an error the lexer never sees (it reads indentation at
     newlines, and the first line has none before it); the rest is read as if it were not."""
-    line = text.split("\n", 1)[0]
+    end = text.find("\n")
+    line = text[:end] if end >= 0 else text  # (not a split: that would copy the whole file)
     indent = len(line) - len(line.lstrip(" \t"))
     if not indent or not line.split("#", 1)[0].strip():
         return ()

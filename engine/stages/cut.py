@@ -262,9 +262,10 @@ def _cut_under_ceiling(editor: Editor, request: CutRequest, mix: MixSettings | N
     """The editor's cut of the soundtrack `narrate_under(mix)` writes, and what a meter reads
     in it (None without `mix`). AAC raises true peaks by an amount that depends on the sound
     (up to 0.6 dB in the example stories at 128 kb/s, 2–3 dB on clicks), more than
-    CODEC_HEADROOM always covers: when the encoded peak is over the ceiling, the soundtrack is mastered again under a
-    ceiling that much lower and cut again (the segments and scene measurements are reused).
-    A narration made of pieces (`narration.aac`) has each piece under the ceiling already."""
+    CODEC_HEADROOM always covers: when the encoded peak is over the ceiling, the soundtrack is
+    mastered again under a ceiling that much lower and cut again (the segments and scene
+    measurements are reused). A narration made of pieces (`narration.aac`) has each piece under
+    the ceiling already."""
     lowered, first = mix, None
     for passes in range(1, CUT_PASSES + 1):
         early, narration = (_beside_segments(editor, request,

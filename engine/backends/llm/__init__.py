@@ -54,11 +54,14 @@ class SceneBrief:
     the write stage's key only when set (the keys of stories without it stay as they were)."""
 
     @property
+    def lines_to_write(self) -> bool:
+        """Whether the writer writes lines here: none given (unless wordless), or a `NAME:` line."""
+        return not self.lines and not self.wordless or any(ln.text is None for ln in self.lines)
+
+    @property
     def has_holes(self) -> bool:
-        """Whether the writer has something to fill: no lines (unless wordless), a `NAME:` line,
-        no image."""
-        return (not self.lines and not self.wordless or self.image is None
-                or any(ln.text is None for ln in self.lines))
+        """Whether the writer has something to fill: lines to write, or no image."""
+        return self.lines_to_write or self.image is None
 
 
 @dataclass(frozen=True, slots=True)

@@ -61,8 +61,7 @@ def _refuse_lines_in(language: str, request: WriteRequest) -> None:
     if not request.scenes and request.scene_count > 0:
         where = "the premise"
     else:
-        holes = [s.id for s in request.scenes
-                 if not s.lines and not s.wordless or any(line.text is None for line in s.lines)]
+        holes = [s.id for s in request.scenes if s.lines_to_write]
         if not holes:
             return
         where = f"scene {holes[0]}" + (f" (and {len(holes) - 1} more)" if len(holes) > 1 else "")
